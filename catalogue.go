@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package omadata
+
+import (
+	"context"
+	"time"
+)
+
+// CatalogueEntry is one line of the public statement of what the city
+// collects, for what, and on what ground: a published processing version,
+// expanded with its sink, purpose and data groups. Anyone may read it.
+type CatalogueEntry struct {
+	ProcessingID       string               `json:"processing_id"`
+	Version            int                  `json:"version"`
+	Title              Text                 `json:"title"`
+	Description        Text                 `json:"description"`
+	Sink               CatalogueService     `json:"sink"`
+	Purpose            CataloguePurpose     `json:"purpose"`
+	LegalBasis         string               `json:"legal_basis"`
+	LegalBasisIRI      string               `json:"legal_basis_iri"`
+	Art9Condition      string               `json:"art9_condition,omitempty"`
+	LegalBasisNote     string               `json:"legal_basis_note,omitempty"`
+	DataGroups         []CatalogueDataGroup `json:"data_groups"`
+	Retention          string               `json:"retention"`
+	Recipients         []Recipient          `json:"recipients"`
+	AutomatedDecisions bool                 `json:"automated_decisions"`
+	Notices            []*Notice            `json:"notices"`
+	PublishedAt        time.Time            `json:"published_at"`
+}
+
+// CatalogueService names a service and its organisation.
+type CatalogueService struct {
+	ID           string `json:"id"`
+	Name         Text   `json:"name"`
+	Organisation struct {
+		ID   string `json:"id"`
+		Name Text   `json:"name"`
+	} `json:"organisation"`
+}
+
+// CataloguePurpose names a purpose and its DPV mapping.
+type CataloguePurpose struct {
+	ID          string   `json:"id"`
+	Code        string   `json:"code"`
+	Name        Text     `json:"name"`
+	DPVPurposes []string `json:"dpv_purposes"`
+}
+
+// CatalogueDataGroup names a data group and the source that holds it.
+type CatalogueDataGroup struct {
+	ID              string           `json:"id"`
+	Code            string           `json:"code"`
+	Name            Text             `json:"name"`
+	SpecialCategory bool             `json:"special_category"`
+	Source          CatalogueService `json:"source"`
+}
+
+// CatalogueFilter selects catalogue entries.
+type CatalogueFilter struct {
+	OrganisationID *string // entries whose sink or a source belongs to it
+	PurposeID      *string
+	After          string // processing ID cursor
+	Limit          int
+}
+
+// CatalogueReader reads the public catalogue.
+type CatalogueReader interface {
+	// FindCatalogue returns published processings of approved sinks.
+	FindCatalogue(ctx context.Context, f CatalogueFilter) ([]*CatalogueEntry, string, error)
+	// FindCatalogueEntry returns one, ENOTFOUND unless published.
+	FindCatalogueEntry(ctx context.Context, processingID string) (*CatalogueEntry, error)
+}

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package omadata
+
+import "context"
+
+// CallerKind says how a caller authenticated.
+type CallerKind string
+
+// Caller kinds.
+const (
+	CallerAnonymous CallerKind = ""        // no credentials: public catalogue only
+	CallerAdmin     CallerKind = "admin"   // an operator admin token
+	CallerService   CallerKind = "service" // a service credential
+)
+
+// Caller is who is making a call, as established from verified credentials.
+// It is never taken from a header or a body field.
+type Caller struct {
+	Kind         CallerKind
+	TokenID      string   // the admin token or credential ID
+	ServiceID    string   // for CallerService: the service the credential belongs to
+	Organisation string   // for CallerService: the service's organisation
+	Scopes       []string // for CallerService: what the credential may do
+}
+
+// IsAdmin reports whether the caller is an operator admin.
+func (c Caller) IsAdmin() bool { return c.Kind == CallerAdmin }
+
+// HasScope reports whether a service caller's credential carries scope.
+// Admins hold every scope.
+func (c Caller) HasScope(scope string) bool {
+	if c.IsAdmin() {
+		return true
+	}
+	for _, s := range c.Scopes {
+		if s == scope {
+			return true
+		}
+	}
+	return false
+}
+
+type contextKey int
+
+const (
+	callerKey contextKey = iota
+	requestIDKey
+)
+
+// NewContextWithCaller returns a copy of ctx carrying the caller.
+func NewContextWithCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey, c)
+}
+
+// CallerFromContext returns the caller in ctx; the anonymous caller if none.
+func CallerFromContext(ctx context.Context) Caller {
+	c, _ := ctx.Value(callerKey).(Caller)
+	return c
+}
+
+// NewContextWithRequestID returns a copy of ctx carrying a request ID.
+func NewContextWithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey, id)
+}
+
+// RequestIDFromContext returns the request ID in ctx, or "".
+func RequestIDFromContext(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}

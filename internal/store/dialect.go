@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package store
+
+import (
+	"database/sql/driver"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	sqlitedrv "modernc.org/sqlite"
+
+	"github.com/omadata/omadata"
+)
+
+// dialect holds every difference between the engines.
+type dialect interface {
+	name() string
+	rebind(query string) string // "?" placeholders to the engine's form
+	args(args []any) []any      // Go values to the engine's column types
+	mapError(err error) error   // constraint violations to ECONFLICT
+	lockMigrations() string     // statement serialising concurrent migrators, or ""
+}
+
+// timeFormat is fixed width so that SQLite text times sort as times.
+const timeFormat = "2006-01-02T15:04:05.000000Z"
+
+type sqliteDialect struct{}
+
+func (sqliteDialect) name() string           { return "sqlite" }
+func (sqliteDialect) rebind(q string) string { return q }
+func (sqliteDialect) lockMigrations() string { return "" }
+
+func (sqliteDialect) args(args []any) []any {
+	for i, a := range args {
+		switch v := a.(type) {
+		case time.Time:
+			args[i] = v.UTC().Format(timeFormat)
+		case *time.Time:
+			if v == nil {
+				args[i] = nil
+			} else {
+				args[i] = v.UTC().Format(timeFormat)
+			}
+		}
+	}
+	return args
+}
+
+func (sqliteDialect) mapError(err error) error {
+	var e *sqlitedrv.Error
+	if errors.As(err, &e) {
+		switch e.Code() {
+		case 2067, 1555: // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
+			return &omadata.Error{Code: omadata.ECONFLICT, Message: "A record with the same key already exists."}
+		case 787: // SQLITE_CONSTRAINT_FOREIGNKEY
+			return &omadata.Error{Code: omadata.EINVALID, Message: "A referenced record does not exist."}
+		}
+	}
+	return err
+}
+
+type postgresDialect struct{}
+
+func (postgresDialect) name() string           { return "postgres" }
+func (postgresDialect) lockMigrations() string { return "SELECT pg_advisory_xact_lock(7283491)" }
+
+func (postgresDialect) rebind(q string) string {
+	if !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+func (postgresDialect) args(args []any) []any {
+	for i, a := range args {
+		if v, ok := a.(*time.Time); ok && v == nil {
+			args[i] = nil
+		}
+	}
+	return args
+}
+
+func (postgresDialect) mapError(err error) error {
+	var e *pgconn.PgError
+	if errors.As(err, &e) {
+		switch e.Code {
+		case "23505": // unique_violation
+			return &omadata.Error{Code: omadata.ECONFLICT, Message: "A record with the same key already exists."}
+		case "23503": // foreign_key_violation
+			return &omadata.Error{Code: omadata.EINVALID, Message: "A referenced record does not exist."}
+		}
+	}
+	return err
+}
+
+// Time scans a time stored as TIMESTAMPTZ or as RFC 3339 text.
+type Time struct{ T *time.Time }
+
+// Scan implements sql.Scanner.
+func (t Time) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		return nil
+	case time.Time:
+		*t.T = v.UTC()
+	case string:
+		p, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return err
+		}
+		*t.T = p.UTC()
+	case []byte:
+		return t.Scan(string(v))
+	default:
+		return errors.New("store: cannot scan time")
+	}
+	return nil
+}
+
+// NullTime scans a nullable time into a *time.Time field.
+type NullTime struct{ T **time.Time }
+
+// Scan implements sql.Scanner.
+func (t NullTime) Scan(src any) error {
+	if src == nil {
+		*t.T = nil
+		return nil
+	}
+	var v time.Time
+	if err := (Time{&v}).Scan(src); err != nil {
+		return err
+	}
+	*t.T = &v
+	return nil
+}
+
+var _ driver.Valuer = (*jsonValue)(nil)

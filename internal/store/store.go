@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package store
+
+import (
+	"context"
+	"strings"
+
+	"github.com/omadata/omadata"
+)
+
+// Store implements omadata's services on a DB. Each method is one
+// transaction; the caller in the context decides what is visible.
+type Store struct {
+	db *DB
+}
+
+// New returns a Store on db.
+func New(db *DB) *Store { return &Store{db: db} }
+
+// DB returns the underlying database.
+func (s *Store) DB() *DB { return s.db }
+
+var (
+	_ omadata.OrganisationService = (*Store)(nil)
+	_ omadata.ServiceRegistry     = (*Store)(nil)
+	_ omadata.CredentialService   = (*Store)(nil)
+	_ omadata.DataGroupService    = (*Store)(nil)
+	_ omadata.PurposeService      = (*Store)(nil)
+	_ omadata.ProcessingService   = (*Store)(nil)
+	_ omadata.AISystemService     = (*Store)(nil)
+)
+
+// Page sizes.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 200
+)
+
+func pageLimit(n int) int {
+	if n <= 0 {
+		return DefaultLimit
+	} else if n > MaxLimit {
+		return MaxLimit
+	}
+	return n
+}
+
+// where collects the conditions and arguments of a query with filters.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+func (w *where) String() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return "WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// requireAdmin returns EFORBIDDEN unless the caller is an operator admin.
+// Services know the catalogue's public records exist, so forbidden, not
+// not-found, is the honest answer here.
+func requireAdmin(ctx context.Context) error {
+	if !omadata.CallerFromContext(ctx).IsAdmin() {
+		return omadata.Errorf(omadata.EFORBIDDEN, "Only an operator admin may do this.")
+	}
+	return nil
+}
+
+// requireWrite returns EFORBIDDEN unless the caller may write the catalogue:
+// an admin, or a service whose credential has catalogue:write.
+func requireWrite(ctx context.Context) error {
+	c := omadata.CallerFromContext(ctx)
+	if c.IsAdmin() || c.Kind == omadata.CallerService && c.HasScope(omadata.ScopeCatalogueWrite) {
+		return nil
+	}
+	return omadata.Errorf(omadata.EFORBIDDEN, "This credential may not change the catalogue.")
+}
+
+// page trims rows fetched with limit+1 and returns the next cursor.
+func page[T any](rows []T, limit int, id func(T) string) ([]T, string) {
+	if len(rows) > limit {
+		rows = rows[:limit]
+		return rows, id(rows[len(rows)-1])
+	}
+	return rows, ""
+}

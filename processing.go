@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package omadata
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"time"
+)
+
+// Processing version statuses. A draft may be edited; a published version is
+// immutable; publishing a new version retires the one before it.
+const (
+	VersionDraft     = "draft"
+	VersionPublished = "published"
+	VersionRetired   = "retired"
+)
+
+// Recipient roles.
+const (
+	RecipientController = "controller"
+	RecipientProcessor  = "processor"
+	RecipientThirdParty = "third_party"
+)
+
+// Processing is a sink's declared use of data. Its content lives in numbered
+// versions; consents are given on one published version.
+type Processing struct {
+	ID        string               `json:"id"`
+	ServiceID string               `json:"service_id"`
+	Code      string               `json:"code"`
+	CreatedAt time.Time            `json:"created_at"`
+	Versions  []*ProcessingVersion `json:"versions"`
+}
+
+// Current returns the published version, or nil.
+func (p *Processing) Current() *ProcessingVersion {
+	for _, v := range p.Versions {
+		if v.Status == VersionPublished {
+			return v
+		}
+	}
+	return nil
+}
+
+// Latest returns the highest-numbered version.
+func (p *Processing) Latest() *ProcessingVersion {
+	if len(p.Versions) == 0 {
+		return nil
+	}
+	return p.Versions[len(p.Versions)-1]
+}
+
+// ProcessingVersion is one version of a processing: data groups × purpose ×
+// legal basis × retention × recipients.
+type ProcessingVersion struct {
+	ID                 string      `json:"id"`
+	ProcessingID       string      `json:"processing_id"`
+	Version            int         `json:"version"`
+	Status             string      `json:"status"`
+	Title              Text        `json:"title"`
+	Description        Text        `json:"description"`
+	PurposeID          string      `json:"purpose_id"`
+	DataGroupIDs       []string    `json:"data_group_ids"`
+	LegalBasis         string      `json:"legal_basis"`
+	Art9Condition      string      `json:"art9_condition,omitempty"`
+	LegalBasisNote     string      `json:"legal_basis_note,omitempty"` // statute or register entry for non-consent bases
+	Retention          string      `json:"retention"`
+	Recipients         []Recipient `json:"recipients"`
+	AutomatedDecisions bool        `json:"automated_decisions"`
+	// Compatible says, from version 2 on, whether consents given on the
+	// previous version stay valid (true) or residents must renew (false).
+	Compatible  bool       `json:"compatible_with_previous"`
+	Notices     []*Notice  `json:"notices"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	PublishedAt *time.Time `json:"published_at,omitempty"`
+	RetiredAt   *time.Time `json:"retired_at,omitempty"`
+}
+
+// Recipient is an organisation that receives the data under a processing.
+type Recipient struct {
+	Name string `json:"name"`
+	Role string `json:"role"` // controller, processor, third_party
+}
+
+// Notice is the text a resident reads for a processing version in one
+// language. SHA256 lets later records prove exactly what was shown.
+type Notice struct {
+	Language  string    `json:"language"`
+	Title     string    `json:"title"`
+	Body      string    `json:"body"`
+	SHA256    string    `json:"sha256"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// NoticeHash is the hex SHA-256 of the notice as shown: its title, a blank
+// line, then its body, in UTF-8.
+func NoticeHash(title, body string) string {
+	h := sha256.Sum256([]byte(title + "\n\n" + body))
+	return hex.EncodeToString(h[:])
+}
+
+// Validate checks the notice's own fields and sets its hash.
+func (n *Notice) Validate() error {
+	if !ValidLanguage(n.Language) {
+		return Invalidf("language", "Unknown language %q; use fi, sv or en.", truncate(n.Language, 10))
+	} else if err := requiredString("title", n.Title, 200); err != nil {
+		return err
+	} else if err := requiredString("body", n.Body, 20000); err != nil {
+		return err
+	}
+	n.SHA256 = NoticeHash(n.Title, n.Body)
+	return nil
+}
+
+// Validate checks the version's own fields. CheckProcessingRules checks it
+// against the purpose and data groups it refers to.
+func (v *ProcessingVersion) Validate() error {
+	if err := v.Title.Validate("title", 200, "fi", "sv", "en"); err != nil {
+		return err
+	} else if err := v.Description.Validate("description", 4000, "fi", "sv", "en"); err != nil {
+		return err
+	} else if !ValidID(PrefixPurpose, v.PurposeID) {
+		return Invalidf("purpose_id", "Not a purpose ID.")
+	} else if len(v.DataGroupIDs) == 0 {
+		return Invalidf("data_group_ids", "Give at least one data group.")
+	} else if len(v.DataGroupIDs) > 100 {
+		return Invalidf("data_group_ids", "At most 100 data groups.")
+	}
+	for i, id := range v.DataGroupIDs {
+		if !ValidID(PrefixDataGroup, id) {
+			return Invalidf("data_group_ids", "Not a data group ID: %q.", truncate(id, 40))
+		} else if slices.Contains(v.DataGroupIDs[:i], id) {
+			return Invalidf("data_group_ids", "Data group %s given twice.", id)
+		}
+	}
+	if !ValidLegalBasis(v.LegalBasis) {
+		return Invalidf("legal_basis", "Unknown legal basis; use one of %s.", legalBasisCodes())
+	} else if v.Art9Condition != "" && !ValidArt9Condition(v.Art9Condition) {
+		return Invalidf("art9_condition", "Unknown Art 9(2) condition; use A9-2-a to A9-2-j.")
+	} else if err := validString("legal_basis_note", v.LegalBasisNote, 500); err != nil {
+		return err
+	} else if v.LegalBasis != BasisConsent && v.LegalBasis != BasisContract && v.LegalBasisNote == "" {
+		return Invalidf("legal_basis_note", "Name the statute or register entry the %s basis rests on.", v.LegalBasis)
+	} else if !ValidPeriod(v.Retention) {
+		return Invalidf("retention", "Use an ISO 8601 period such as P1Y.")
+	}
+	if len(v.Recipients) > 50 {
+		return Invalidf("recipients", "At most 50 recipients.")
+	}
+	for _, r := range v.Recipients {
+		if err := requiredString("recipients.name", r.Name, 200); err != nil {
+			return err
+		} else if r.Role != RecipientController && r.Role != RecipientProcessor && r.Role != RecipientThirdParty {
+			return Invalidf("recipients.role", "Use controller, processor or third_party.")
+		}
+	}
+	return nil
+}
+
+// CheckProcessingRules checks a version against what it refers to: the
+// purpose allows the legal basis; special-category data groups need an Art
+// 9(2) condition, and the condition is refused without them; public
+// authorities may not rely on legitimate interests.
+func CheckProcessingRules(v *ProcessingVersion, p *Purpose, groups []*DataGroup, orgKind string) error {
+	if !slices.Contains(p.LegalBases, v.LegalBasis) {
+		return Invalidf("legal_basis", "The purpose %s allows only %v.", p.Code, p.LegalBases)
+	}
+	if v.LegalBasis == BasisLegitimateInterest && IsPublicAuthority(orgKind) {
+		return Invalidf("legal_basis", "A public authority cannot rely on legitimate interests (A6-1-f) for its tasks.")
+	}
+	special := ""
+	for _, g := range groups {
+		if g.SpecialCategory {
+			special = g.Code
+			break
+		}
+	}
+	switch {
+	case special != "" && v.Art9Condition == "":
+		return Invalidf("art9_condition", "Data group %s is special-category data; give an Art 9(2) condition.", special)
+	case special == "" && v.Art9Condition != "":
+		return Invalidf("art9_condition", "Only for processings that include special-category data groups.")
+	}
+	return nil
+}
+
+// ProcessingDraft is the body that creates a processing, and its first version.
+type ProcessingDraft struct {
+	ServiceID          string      `json:"service_id"`
+	Code               string      `json:"code"`
+	Title              Text        `json:"title"`
+	Description        Text        `json:"description"`
+	PurposeID          string      `json:"purpose_id"`
+	DataGroupIDs       []string    `json:"data_group_ids"`
+	LegalBasis         string      `json:"legal_basis"`
+	Art9Condition      string      `json:"art9_condition"`
+	LegalBasisNote     string      `json:"legal_basis_note"`
+	Retention          string      `json:"retention"`
+	Recipients         []Recipient `json:"recipients"`
+	AutomatedDecisions bool        `json:"automated_decisions"`
+}
+
+// Version returns the first version the draft describes.
+func (d *ProcessingDraft) Version() *ProcessingVersion {
+	return &ProcessingVersion{
+		Version: 1, Status: VersionDraft,
+		Title: d.Title, Description: d.Description, PurposeID: d.PurposeID,
+		DataGroupIDs: d.DataGroupIDs, LegalBasis: d.LegalBasis, Art9Condition: d.Art9Condition,
+		LegalBasisNote: d.LegalBasisNote, Retention: d.Retention, Recipients: d.Recipients,
+		AutomatedDecisions: d.AutomatedDecisions,
+	}
+}
+
+// ProcessingVersionUpdate holds the fields a PATCH of a draft may change.
+type ProcessingVersionUpdate struct {
+	Title              *Text        `json:"title"`
+	Description        *Text        `json:"description"`
+	PurposeID          *string      `json:"purpose_id"`
+	DataGroupIDs       *[]string    `json:"data_group_ids"`
+	LegalBasis         *string      `json:"legal_basis"`
+	Art9Condition      *string      `json:"art9_condition"`
+	LegalBasisNote     *string      `json:"legal_basis_note"`
+	Retention          *string      `json:"retention"`
+	Recipients         *[]Recipient `json:"recipients"`
+	AutomatedDecisions *bool        `json:"automated_decisions"`
+	Compatible         *bool        `json:"compatible_with_previous"`
+}
+
+// Apply copies the set fields of u onto v.
+func (u ProcessingVersionUpdate) Apply(v *ProcessingVersion) {
+	setIf(&v.Title, u.Title)
+	setIf(&v.Description, u.Description)
+	setIf(&v.PurposeID, u.PurposeID)
+	setIf(&v.DataGroupIDs, u.DataGroupIDs)
+	setIf(&v.LegalBasis, u.LegalBasis)
+	setIf(&v.Art9Condition, u.Art9Condition)
+	setIf(&v.LegalBasisNote, u.LegalBasisNote)
+	setIf(&v.Retention, u.Retention)
+	setIf(&v.Recipients, u.Recipients)
+	setIf(&v.AutomatedDecisions, u.AutomatedDecisions)
+	setIf(&v.Compatible, u.Compatible)
+}
+
+// ProcessingFilter selects processings.
+type ProcessingFilter struct {
+	ServiceID *string
+	Status    *string // processings with a version in this status
+	After     string
+	Limit     int
+}
+
+// ProcessingService manages processings, their versions and notices.
+// A sink manages its own; admins manage all.
+type ProcessingService interface {
+	FindProcessingByID(ctx context.Context, id string) (*Processing, error)
+	FindProcessings(ctx context.Context, f ProcessingFilter) ([]*Processing, string, error)
+	// CreateProcessing creates a processing with a draft version 1.
+	// EINVALID when the service is not a sink or a rule is broken.
+	CreateProcessing(ctx context.Context, d *ProcessingDraft) (*Processing, error)
+	// CreateVersion starts a draft copied from the latest version, stating
+	// whether consents on the previous version stay valid. ECONFLICT when a
+	// draft already exists.
+	CreateVersion(ctx context.Context, processingID string, compatible bool) (*ProcessingVersion, error)
+	// UpdateVersion edits a draft; a published or retired version is
+	// ECONFLICT on field "status".
+	UpdateVersion(ctx context.Context, processingID string, version int, u ProcessingVersionUpdate) (*ProcessingVersion, error)
+	// PutNotice sets a draft version's notice in one language.
+	PutNotice(ctx context.Context, processingID string, version int, n *Notice) (*ProcessingVersion, error)
+	// PublishVersion publishes a draft and retires the version before it.
+	// Needs an approved sink and notices in every language.
+	PublishVersion(ctx context.Context, processingID string, version int) (*ProcessingVersion, error)
+	// RetireProcessing retires the published version: no new consents.
+	RetireProcessing(ctx context.Context, processingID string) (*Processing, error)
+}

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package omadata
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// Service roles.
+const (
+	RoleSource = "source" // holds data and releases it under a grant
+	RoleSink   = "sink"   // receives data for a declared processing
+)
+
+// Service statuses. A service starts pending; an operator admin admits it
+// (approved) and may suspend it and admit it again.
+const (
+	ServicePending   = "pending"
+	ServiceApproved  = "approved"
+	ServiceSuspended = "suspended"
+)
+
+// Service is something an organisation runs that is a source, a sink, or both.
+type Service struct {
+	ID             string           `json:"id"`
+	OrganisationID string           `json:"organisation_id"`
+	Name           Text             `json:"name"`
+	Description    Text             `json:"description"`
+	Roles          []string         `json:"roles"`
+	Endpoints      ServiceEndpoints `json:"endpoints"`
+	Status         string           `json:"status"`
+	CreatedAt      time.Time        `json:"created_at"`
+	UpdatedAt      time.Time        `json:"updated_at"`
+}
+
+// ServiceEndpoints are where the operator and other services reach a service.
+type ServiceEndpoints struct {
+	API     string `json:"api,omitempty"`     // base URL of the service's data API (sources)
+	Webhook string `json:"webhook,omitempty"` // where events are delivered
+}
+
+// HasRole reports whether the service has role.
+func (s *Service) HasRole(role string) bool { return slices.Contains(s.Roles, role) }
+
+// Validate checks the service's own fields.
+func (s *Service) Validate() error {
+	if !ValidID(PrefixOrganisation, s.OrganisationID) {
+		return Invalidf("organisation_id", "Not an organisation ID.")
+	} else if err := s.Name.Validate("name", 200, "fi", "sv", "en"); err != nil {
+		return err
+	} else if err := s.Description.Validate("description", 4000); err != nil {
+		return err
+	} else if err := validRoles(s.Roles); err != nil {
+		return err
+	} else if err := validURL("endpoints.api", s.Endpoints.API, false); err != nil {
+		return err
+	}
+	return validURL("endpoints.webhook", s.Endpoints.Webhook, false)
+}
+
+func validRoles(roles []string) error {
+	if len(roles) == 0 {
+		return Invalidf("roles", "Give at least one of source, sink.")
+	}
+	for i, r := range roles {
+		if r != RoleSource && r != RoleSink {
+			return Invalidf("roles", "Unknown role %q; use source or sink.", r)
+		} else if slices.Contains(roles[:i], r) {
+			return Invalidf("roles", "Role %q given twice.", r)
+		}
+	}
+	return nil
+}
+
+// ServiceFilter selects services.
+type ServiceFilter struct {
+	OrganisationID *string
+	Status         *string
+	Role           *string
+	After          string
+	Limit          int
+}
+
+// ServiceUpdate holds the fields a PATCH may change.
+type ServiceUpdate struct {
+	Name        *Text             `json:"name"`
+	Description *Text             `json:"description"`
+	Roles       *[]string         `json:"roles"`
+	Endpoints   *ServiceEndpoints `json:"endpoints"`
+}
+
+// Apply copies the set fields of u onto s.
+func (u ServiceUpdate) Apply(s *Service) {
+	setIf(&s.Name, u.Name)
+	setIf(&s.Description, u.Description)
+	setIf(&s.Roles, u.Roles)
+	setIf(&s.Endpoints, u.Endpoints)
+}
+
+// ServiceRegistry manages services. Admins see all; a service sees itself.
+type ServiceRegistry interface {
+	// FindServiceByID returns ENOTFOUND if missing or not visible.
+	FindServiceByID(ctx context.Context, id string) (*Service, error)
+	FindServices(ctx context.Context, f ServiceFilter) ([]*Service, string, error)
+	// CreateService registers a pending service (admins only).
+	CreateService(ctx context.Context, s *Service) error
+	// UpdateService returns ENOTFOUND or EINVALID; dropping a role still in
+	// use (data groups, processings) is ECONFLICT.
+	UpdateService(ctx context.Context, id string, u ServiceUpdate) (*Service, error)
+	// SetServiceStatus admits (approved) or suspends a service (admins only);
+	// a change to the current status is ECONFLICT.
+	SetServiceStatus(ctx context.Context, id, status string) (*Service, error)
+}
