@@ -27,7 +27,7 @@ type DataGroup struct {
 func (g *DataGroup) Validate() error {
 	if !ValidID(PrefixService, g.ServiceID) {
 		return Invalidf("service_id", "Not a service ID.")
-	} else if !validCode(g.Code) {
+	} else if !ValidCode(g.Code) {
 		return Invalidf("code", "Use 1 to 64 lower-case letters, digits and hyphens, such as library-loans.")
 	} else if err := g.Name.Validate("name", 200, "fi", "sv", "en"); err != nil {
 		return err
@@ -59,9 +59,9 @@ func (g *DataGroup) normaliseCategories() error {
 	return nil
 }
 
-// validCode reports whether s is a short machine name: lower-case letters,
+// ValidCode reports whether s is a short machine name: lower-case letters,
 // digits and inner hyphens.
-func validCode(s string) bool {
+func ValidCode(s string) bool {
 	if len(s) == 0 || len(s) > 64 || s[0] == '-' || s[len(s)-1] == '-' {
 		return false
 	}

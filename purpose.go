@@ -23,7 +23,7 @@ type Purpose struct {
 
 // Validate checks the purpose's own fields.
 func (p *Purpose) Validate() error {
-	if !validCode(p.Code) {
+	if !ValidCode(p.Code) {
 		return Invalidf("code", "Use 1 to 64 lower-case letters, digits and hyphens.")
 	} else if err := p.Name.Validate("name", 200, "fi", "sv", "en"); err != nil {
 		return err

@@ -4,6 +4,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 
 	"github.com/omadata/omadata"
@@ -91,4 +92,33 @@ func page[T any](rows []T, limit int, id func(T) string) ([]T, string) {
 		return rows, id(rows[len(rows)-1])
 	}
 	return rows, ""
+}
+
+// prefixed qualifies a column list with a table alias.
+func prefixed(alias, columns string) string {
+	cols := strings.Split(columns, ", ")
+	for i, c := range cols {
+		cols[i] = alias + "." + c
+	}
+	return strings.Join(cols, ", ")
+}
+
+// collect scans every row with scan and closes rows.
+func collect[T any](rows *sql.Rows, scan func(interface{ Scan(...any) error }) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+func count(ctx context.Context, q querier, query string, args ...any) (int, error) {
+	var n int
+	err := q.queryRow(ctx, query, args...).Scan(&n)
+	return n, err
 }

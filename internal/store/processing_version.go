@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package store
+
+import (
+	"context"
+	"slices"
+
+	"github.com/omadata/omadata"
+)
+
+// processingForWrite finds a processing visible to the caller and its sink
+// service, inside tx.
+func processingForWrite(ctx context.Context, tx *Tx, processingID string) (*omadata.Processing, *omadata.Service, error) {
+	p, err := findProcessingByID(ctx, tx, processingID)
+	if err != nil {
+		return nil, nil, err
+	}
+	sink, err := findServiceByID(omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerAdmin}), tx, p.ServiceID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, sink, nil
+}
+
+func versionOf(p *omadata.Processing, version int) (*omadata.ProcessingVersion, error) {
+	for _, v := range p.Versions {
+		if v.Version == version {
+			return v, nil
+		}
+	}
+	return nil, omadata.NotFound("Processing version")
+}
+
+func requireDraft(v *omadata.ProcessingVersion) error {
+	if v.Status != omadata.VersionDraft {
+		return omadata.Conflictf("status", "Version %d is %s and cannot change; create a new version instead.", v.Version, v.Status)
+	}
+	return nil
+}
+
+// CreateVersion starts a new draft copied from the latest version.
+func (s *Store) CreateVersion(ctx context.Context, processingID string, compatible bool) (*omadata.ProcessingVersion, error) {
+	if err := requireWrite(ctx); err != nil {
+		return nil, err
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	p, _, err := processingForWrite(ctx, tx, processingID)
+	if err != nil {
+		return nil, err
+	}
+	latest := p.Latest()
+	if latest.Status == omadata.VersionDraft {
+		return nil, omadata.Conflictf("status", "Version %d is still a draft; edit it instead.", latest.Version)
+	}
+	v := *latest
+	v.Version = latest.Version + 1
+	v.Compatible = compatible
+	v.DataGroupIDs = slices.Clone(latest.DataGroupIDs)
+	v.PublishedAt, v.RetiredAt = nil, nil
+	v.Notices = nil
+	for _, n := range latest.Notices {
+		c := *n
+		c.UpdatedAt = tx.now
+		v.Notices = append(v.Notices, &c)
+	}
+	if err := insertVersion(ctx, tx, &v); err != nil {
+		return nil, err
+	}
+	return &v, tx.Commit()
+}
+
+// UpdateVersion edits a draft version.
+func (s *Store) UpdateVersion(ctx context.Context, processingID string, version int, u omadata.ProcessingVersionUpdate) (*omadata.ProcessingVersion, error) {
+	if err := requireWrite(ctx); err != nil {
+		return nil, err
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	p, sink, err := processingForWrite(ctx, tx, processingID)
+	if err != nil {
+		return nil, err
+	}
+	v, err := versionOf(p, version)
+	if err != nil {
+		return nil, err
+	} else if err := requireDraft(v); err != nil {
+		return nil, err
+	}
+	u.Apply(v)
+	if v.Version == 1 && v.Compatible {
+		return nil, omadata.Invalidf("compatible_with_previous", "Version 1 has no previous version.")
+	} else if err := v.Validate(); err != nil {
+		return nil, err
+	} else if err := checkReferences(ctx, tx, v, sink, false); err != nil {
+		return nil, err
+	}
+	v.UpdatedAt = tx.now
+	if _, err := tx.exec(ctx, `UPDATE processing_versions SET title = ?, description = ?, purpose_id = ?, legal_basis = ?, art9_condition = ?,
+		legal_basis_note = ?, retention = ?, recipients = ?, automated_decisions = ?, compatible = ?, updated_at = ? WHERE id = ?`,
+		jsonValue{v.Title}, jsonValue{v.Description}, v.PurposeID, v.LegalBasis, v.Art9Condition, v.LegalBasisNote, v.Retention,
+		jsonValue{recipientsOrEmpty(v.Recipients)}, v.AutomatedDecisions, v.Compatible, v.UpdatedAt, v.ID); err != nil {
+		return nil, err
+	} else if err := writeVersionGroups(ctx, tx, v); err != nil {
+		return nil, err
+	}
+	return v, tx.Commit()
+}
+
+func recipientsOrEmpty(r []omadata.Recipient) []omadata.Recipient {
+	if r == nil {
+		return []omadata.Recipient{}
+	}
+	return r
+}
+
+// PutNotice sets the notice of a draft version in one language.
+func (s *Store) PutNotice(ctx context.Context, processingID string, version int, n *omadata.Notice) (*omadata.ProcessingVersion, error) {
+	if err := requireWrite(ctx); err != nil {
+		return nil, err
+	} else if err := n.Validate(); err != nil {
+		return nil, err
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	p, _, err := processingForWrite(ctx, tx, processingID)
+	if err != nil {
+		return nil, err
+	}
+	v, err := versionOf(p, version)
+	if err != nil {
+		return nil, err
+	} else if err := requireDraft(v); err != nil {
+		return nil, err
+	}
+	n.UpdatedAt = tx.now
+	if err := putNotice(ctx, tx, v.ID, n); err != nil {
+		return nil, err
+	}
+	v.Notices = slices.DeleteFunc(v.Notices, func(x *omadata.Notice) bool { return x.Language == n.Language })
+	v.Notices = append(v.Notices, n)
+	sortNotices(v.Notices)
+	return v, tx.Commit()
+}
+
+// PublishVersion publishes a draft and retires the version before it.
+func (s *Store) PublishVersion(ctx context.Context, processingID string, version int) (*omadata.ProcessingVersion, error) {
+	if err := requireWrite(ctx); err != nil {
+		return nil, err
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	p, sink, err := processingForWrite(ctx, tx, processingID)
+	if err != nil {
+		return nil, err
+	}
+	v, err := versionOf(p, version)
+	if err != nil {
+		return nil, err
+	} else if err := requireDraft(v); err != nil {
+		return nil, err
+	} else if sink.Status != omadata.ServiceApproved {
+		return nil, omadata.Conflictf("service_id", "The sink service is %s; an operator admin must approve it before it publishes.", sink.Status)
+	} else if !sink.HasRole(omadata.RoleSink) {
+		return nil, omadata.Invalidf("service_id", "The service is not a sink.")
+	}
+	for _, lang := range omadata.Languages {
+		if !slices.ContainsFunc(v.Notices, func(n *omadata.Notice) bool { return n.Language == lang }) {
+			return nil, omadata.Invalidf("notices."+lang, "The notice in %s is missing.", omadata.LanguageName(lang))
+		}
+	}
+	if err := v.Validate(); err != nil {
+		return nil, err
+	} else if err := checkReferences(ctx, tx, v, sink, true); err != nil {
+		return nil, err
+	}
+	if _, err := tx.exec(ctx, `UPDATE processing_versions SET status = 'retired', retired_at = ?, updated_at = ? WHERE processing_id = ? AND status = 'published'`,
+		tx.now, tx.now, p.ID); err != nil {
+		return nil, err
+	}
+	now := tx.now
+	v.Status, v.PublishedAt, v.UpdatedAt = omadata.VersionPublished, &now, now
+	if _, err := tx.exec(ctx, `UPDATE processing_versions SET status = 'published', published_at = ?, updated_at = ? WHERE id = ?`, now, now, v.ID); err != nil {
+		return nil, err
+	}
+	return v, tx.Commit()
+}
+
+// RetireProcessing retires the published version; no new consents.
+func (s *Store) RetireProcessing(ctx context.Context, processingID string) (*omadata.Processing, error) {
+	if err := requireWrite(ctx); err != nil {
+		return nil, err
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	p, _, err := processingForWrite(ctx, tx, processingID)
+	if err != nil {
+		return nil, err
+	}
+	cur := p.Current()
+	if cur == nil {
+		return nil, omadata.Conflictf("status", "The processing has no published version to retire.")
+	}
+	now := tx.now
+	cur.Status, cur.RetiredAt, cur.UpdatedAt = omadata.VersionRetired, &now, now
+	if _, err := tx.exec(ctx, `UPDATE processing_versions SET status = 'retired', retired_at = ?, updated_at = ? WHERE id = ?`, now, now, cur.ID); err != nil {
+		return nil, err
+	}
+	return p, tx.Commit()
+}

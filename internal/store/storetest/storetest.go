@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Package storetest states every behaviour of the store once and runs it on
+// any engine: Run is called with an open function for SQLite and for
+// PostgreSQL.
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/store"
+)
+
+// OpenFunc returns a fresh, migrated store for one subtest.
+type OpenFunc func(t *testing.T) *store.Store
+
+// Run runs the whole suite and returns how many top-level cases passed.
+func Run(t *testing.T, open OpenFunc) int {
+	cases := []struct {
+		name string
+		fn   func(t *testing.T, s *store.Store)
+	}{
+		{"Migrate/Idempotent", testMigrateIdempotent},
+		{"Organisation/CreateFindList", testOrganisationCreateFindList},
+		{"Organisation/Invalid", testOrganisationInvalid},
+		{"Organisation/DivisionAndConflict", testOrganisationDivisionAndConflict},
+		{"Organisation/Update", testOrganisationUpdate},
+		{"Service/Lifecycle", testServiceLifecycle},
+		{"Service/Visibility", testServiceVisibility},
+		{"Service/RoleInUse", testServiceRoleInUse},
+		{"Credential/Authenticate", testCredentialAuthenticate},
+		{"Credential/RevokeExpireSuspend", testCredentialRevokeExpireSuspend},
+		{"Credential/ScopeEscalation", testCredentialScopeEscalation},
+		{"AdminToken/Lifecycle", testAdminTokenLifecycle},
+		{"DataGroup/CreateAndRules", testDataGroupCreateAndRules},
+		{"DataGroup/Visibility", testDataGroupVisibility},
+		{"Purpose/TaxonomyAndUpdate", testPurposeTaxonomyAndUpdate},
+		{"Processing/LegalRules", testProcessingLegalRules},
+		{"Processing/PublishLifecycle", testProcessingPublishLifecycle},
+		{"Processing/Visibility", testProcessingVisibility},
+		{"Processing/SpecialCategoryChange", testDataGroupSpecialChange},
+		{"Catalogue/Public", testCatalogue},
+		{"AISystem/Register", testAISystemRegister},
+		{"SigningKey/Rotate", testSigningKeyRotate},
+		{"Pagination", testPagination},
+	}
+	passed := 0
+	for _, c := range cases {
+		if t.Run(c.name, func(t *testing.T) { c.fn(t, open(t)) }) {
+			passed++
+		}
+	}
+	return passed
+}
+
+// Admin returns a context carrying an operator admin caller.
+func Admin() context.Context {
+	return omadata.NewContextWithCaller(context.Background(), omadata.Caller{Kind: omadata.CallerAdmin, TokenID: "adm_test"})
+}
+
+// As returns a context carrying a service caller with every scope.
+func As(serviceID string) context.Context {
+	return omadata.NewContextWithCaller(context.Background(), omadata.Caller{
+		Kind: omadata.CallerService, TokenID: "cred_test", ServiceID: serviceID, Scopes: omadata.CredentialScopes,
+	})
+}
+
+// Public returns a context with the anonymous caller.
+func Public() context.Context { return context.Background() }
+
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	if got := omadata.ErrorCode(err); got != code {
+		t.Fatalf("got error code %q (%v), want %q", got, err, code)
+	}
+}
+
+func wantField(t *testing.T, err error, code, field string) {
+	t.Helper()
+	wantCode(t, err, code)
+	if got := omadata.ErrorField(err); got != field {
+		t.Fatalf("got error field %q (%v), want %q", got, err, field)
+	}
+}
+
+func must[T any](t *testing.T) func(T, error) T {
+	return func(v T, err error) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+func ok(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testMigrateIdempotent(t *testing.T, s *store.Store) {
+	applied, err := s.DB().Migrate(context.Background())
+	ok(t, err)
+	if len(applied) != 0 {
+		t.Fatalf("second migrate applied %v, want nothing", applied)
+	}
+}
+
+func testSigningKeyRotate(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	k1 := &omadata.SigningKey{ID: omadata.NewID(omadata.PrefixSigningKey), Purpose: omadata.KeyPurposeRecords, Algorithm: "EdDSA", PublicJWK: `{"kty":"OKP"}`, PrivateKey: []byte{0, 1, 2, 255}}
+	ok(t, s.RotateSigningKey(ctx, k1))
+	k2 := &omadata.SigningKey{ID: omadata.NewID(omadata.PrefixSigningKey), Purpose: omadata.KeyPurposeRecords, Algorithm: "EdDSA", PublicJWK: `{"kty":"OKP"}`, PrivateKey: []byte{9}}
+	ok(t, s.RotateSigningKey(ctx, k2))
+	keys := must[[]*omadata.SigningKey](t)(s.FindSigningKeys(ctx))
+	if len(keys) != 2 {
+		t.Fatalf("got %d keys, want 2", len(keys))
+	}
+	status := map[string]string{}
+	for _, k := range keys {
+		status[k.ID] = k.Status
+		if k.ID == k1.ID && string(k.PrivateKey) != string(k1.PrivateKey) {
+			t.Fatalf("sealed key bytes changed in the store: got %v", k.PrivateKey)
+		}
+	}
+	if status[k1.ID] != "retired" || status[k2.ID] != "active" {
+		t.Fatalf("got statuses %v, want k1 retired and k2 active", status)
+	}
+	wantCode(t, s.RotateSigningKey(ctx, &omadata.SigningKey{}), omadata.EINVALID)
+}
+
+// fixedClock makes the store's clock return t.
+func fixedClock(s *store.Store, at time.Time) { s.DB().Now = func() time.Time { return at } }
