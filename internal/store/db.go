@@ -161,3 +161,17 @@ func SafeURL(rawURL string) string {
 	}
 	return u.String()
 }
+
+// Exec runs one statement in its own write transaction. Operations tooling
+// and tests use it; services go through their own methods.
+func (db *DB) Exec(ctx context.Context, query string, args ...any) error {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.exec(ctx, query, args...); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

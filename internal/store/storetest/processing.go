@@ -3,6 +3,7 @@
 package storetest
 
 import (
+	"context"
 	"testing"
 
 	"github.com/omadata/omadata"
@@ -125,6 +126,20 @@ func testProcessingPublishLifecycle(t *testing.T, s *store.Store) {
 	wantField(t, err, omadata.ECONFLICT, "status")
 	_, err = s.UpdateVersion(Admin(), p.ID, 7, omadata.ProcessingVersionUpdate{Title: &title})
 	wantCode(t, err, omadata.ENOTFOUND)
+	// The database itself refuses to change what residents were shown.
+	ctx := context.Background()
+	for _, q := range []string{
+		`UPDATE processing_versions SET retention = 'P9Y' WHERE id = ?`,
+		`UPDATE processing_versions SET status = 'draft' WHERE id = ?`,
+		`DELETE FROM processing_versions WHERE id = ?`,
+		`UPDATE notices SET body = 'Something else.' WHERE version_id = ?`,
+		`DELETE FROM notices WHERE version_id = ?`,
+		`DELETE FROM processing_version_data_groups WHERE version_id = ?`,
+	} {
+		if err := s.DB().Exec(ctx, q, v.ID); err == nil {
+			t.Fatalf("%s: succeeded on a published version", q)
+		}
+	}
 
 	// A change is a new version that says whether consents stay valid.
 	v2 := must[*omadata.ProcessingVersion](t)(s.CreateVersion(Admin(), p.ID, false))
