@@ -95,6 +95,7 @@ func (s *Store) UpdateVersion(ctx context.Context, processingID string, version 
 		return nil, err
 	}
 	u.Apply(v)
+	v.Recipients = recipientsOrEmpty(v.Recipients)
 	if v.Version == 1 && v.Compatible {
 		return nil, omadata.Invalidf("compatible_with_previous", "Version 1 has no previous version.")
 	} else if err := v.Validate(); err != nil {
@@ -106,7 +107,7 @@ func (s *Store) UpdateVersion(ctx context.Context, processingID string, version 
 	if _, err := tx.exec(ctx, `UPDATE processing_versions SET title = ?, description = ?, purpose_id = ?, legal_basis = ?, art9_condition = ?,
 		legal_basis_note = ?, retention = ?, recipients = ?, automated_decisions = ?, compatible = ?, updated_at = ? WHERE id = ?`,
 		jsonValue{v.Title}, jsonValue{v.Description}, v.PurposeID, v.LegalBasis, v.Art9Condition, v.LegalBasisNote, v.Retention,
-		jsonValue{recipientsOrEmpty(v.Recipients)}, v.AutomatedDecisions, v.Compatible, v.UpdatedAt, v.ID); err != nil {
+		jsonValue{v.Recipients}, v.AutomatedDecisions, v.Compatible, v.UpdatedAt, v.ID); err != nil {
 		return nil, err
 	} else if err := writeVersionGroups(ctx, tx, v); err != nil {
 		return nil, err

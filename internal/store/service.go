@@ -97,10 +97,11 @@ func (s *Store) CreateService(ctx context.Context, sv *omadata.Service) error {
 	}
 	sv.ID = omadata.NewID(omadata.PrefixService)
 	sv.Status = omadata.ServicePending
+	sv.Description = textOrEmpty(sv.Description)
 	sv.CreatedAt, sv.UpdatedAt = tx.now, tx.now
 	if _, err := tx.exec(ctx, `INSERT INTO services (id, organisation_id, name, description, roles, endpoints, status, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		sv.ID, sv.OrganisationID, jsonValue{sv.Name}, jsonValue{textOrEmpty(sv.Description)}, jsonValue{sv.Roles}, jsonValue{sv.Endpoints},
+		sv.ID, sv.OrganisationID, jsonValue{sv.Name}, jsonValue{sv.Description}, jsonValue{sv.Roles}, jsonValue{sv.Endpoints},
 		sv.Status, sv.CreatedAt, sv.UpdatedAt); err != nil {
 		return err
 	}
@@ -122,6 +123,7 @@ func (s *Store) UpdateService(ctx context.Context, id string, u omadata.ServiceU
 		return nil, err
 	}
 	u.Apply(sv)
+	sv.Description = textOrEmpty(sv.Description)
 	if err := sv.Validate(); err != nil {
 		return nil, err
 	}
@@ -141,7 +143,7 @@ func (s *Store) UpdateService(ctx context.Context, id string, u omadata.ServiceU
 	}
 	sv.UpdatedAt = tx.now
 	if _, err := tx.exec(ctx, `UPDATE services SET name = ?, description = ?, roles = ?, endpoints = ?, updated_at = ? WHERE id = ?`,
-		jsonValue{sv.Name}, jsonValue{textOrEmpty(sv.Description)}, jsonValue{sv.Roles}, jsonValue{sv.Endpoints}, sv.UpdatedAt, sv.ID); err != nil {
+		jsonValue{sv.Name}, jsonValue{sv.Description}, jsonValue{sv.Roles}, jsonValue{sv.Endpoints}, sv.UpdatedAt, sv.ID); err != nil {
 		return nil, err
 	}
 	return sv, tx.Commit()
