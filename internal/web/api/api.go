@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Package api is the JSON API under /api/v1: thin handlers that decode the
+// request, call one root service and write one response. Who the caller is
+// is settled before they run (package web authenticates); what the caller
+// may see is settled inside the store.
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/respond"
+)
+
+// Who may call a route.
+const (
+	AuthPublic       = "public"        // anyone; runs as the anonymous caller
+	AuthAdmin        = "admin"         // operator admin tokens only
+	AuthAdminService = "admin,service" // admin tokens and service credentials
+)
+
+// Route is one API route: a method, a ServeMux pattern, who may call it and
+// the handler.
+type Route struct {
+	Method  string
+	Pattern string
+	Auth    string
+	Handler http.Handler
+}
+
+// Handler serves the API from the root services.
+type Handler struct {
+	Organisations omadata.OrganisationService
+	Services      omadata.ServiceRegistry
+	Credentials   omadata.CredentialService
+	DataGroups    omadata.DataGroupService
+	Purposes      omadata.PurposeService
+	Processings   omadata.ProcessingService
+	AISystems     omadata.AISystemService
+	Catalogue     omadata.CatalogueReader
+}
+
+// fn adapts a handler that returns an error: the error is written once,
+// here, in the error shape with the status of its code.
+func (h *Handler) fn(f func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := f(w, r); err != nil {
+			respond.Error(w, r, err)
+		}
+	})
+}
+
+// serverAssigned refuses a create body that sets a field the server
+// assigns, rather than silently ignoring it.
+func serverAssigned(id string, created, updated time.Time) error {
+	switch {
+	case id != "":
+		return omadata.Invalidf("id", "Set by the server; leave it out.")
+	case !created.IsZero():
+		return omadata.Invalidf("created_at", "Set by the server; leave it out.")
+	case !updated.IsZero():
+		return omadata.Invalidf("updated_at", "Set by the server; leave it out.")
+	}
+	return nil
+}

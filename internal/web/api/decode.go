@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/omadata/omadata"
+)
+
+// decode reads the request body, one JSON value, into v. It fails, before
+// any service is called, on a media type other than JSON, unknown fields,
+// wrong types, bad syntax, trailing data and a body over the server's limit
+// (which package web sets with http.MaxBytesReader).
+func decode(r *http.Request, v any) error {
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return &omadata.Error{Code: omadata.EUNSUPPORTED, Field: "Content-Type", Message: "Send the body as JSON, with Content-Type: application/json."}
+	} else if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return &omadata.Error{Code: omadata.EUNSUPPORTED, Field: "Content-Type", Message: "Send the body in UTF-8."}
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return decodeError(err)
+		}
+		return omadata.Invalidf("body", "Send one JSON value, with nothing after it.")
+	}
+	return nil
+}
+
+// decodeError turns an encoding/json error into an application error that
+// names the offending field.
+func decodeError(err error) error {
+	var (
+		tooLarge   *http.MaxBytesError
+		syntaxErr  *json.SyntaxError
+		typeErr    *json.UnmarshalTypeError
+		invalidErr *json.InvalidUnmarshalError
+	)
+	switch {
+	case errors.As(err, &tooLarge):
+		return &omadata.Error{Code: omadata.ETOOLARGE, Field: "body", Message: fmt.Sprintf("The body is larger than %d bytes.", tooLarge.Limit)}
+	case errors.Is(err, io.EOF):
+		return omadata.Invalidf("body", "Send a JSON body.")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return omadata.Invalidf("body", "The JSON body ends too early.")
+	case errors.As(err, &syntaxErr):
+		return omadata.Invalidf("body", "Not valid JSON at byte %d.", syntaxErr.Offset)
+	case errors.As(err, &typeErr):
+		if typeErr.Field == "" {
+			return omadata.Invalidf("body", "Must be %s.", jsonType(typeErr.Type))
+		}
+		return omadata.Invalidf(typeErr.Field, "Must be %s.", jsonType(typeErr.Type))
+	case errors.As(err, &invalidErr):
+		return err // a bug: decode was given a non-pointer
+	}
+	// encoding/json has no type for an unknown field, only this text.
+	if rest, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		if name, err := strconv.Unquote(rest); err == nil {
+			return omadata.Invalidf(name, "Unknown field %q.", name)
+		}
+	}
+	return err
+}
+
+// jsonType names the JSON type that decodes into t, with its article.
+func jsonType(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "a " + t.Kind().String()
+}

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package respond
+
+import (
+	"net/http"
+
+	"github.com/omadata/omadata"
+)
+
+// codes maps error codes to HTTP statuses. It is the one such table: every
+// surface answers an omadata error with the status it names.
+var codes = map[string]int{
+	omadata.EINVALID:      http.StatusBadRequest,
+	omadata.EUNAUTHORIZED: http.StatusUnauthorized,
+	omadata.EFORBIDDEN:    http.StatusForbidden,
+	omadata.ENOTFOUND:     http.StatusNotFound,
+	omadata.ECONFLICT:     http.StatusConflict,
+	omadata.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	omadata.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
+	omadata.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	omadata.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// Status returns the HTTP status for an error code; 500 for an unknown one.
+func Status(code string) int {
+	if s, ok := codes[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}

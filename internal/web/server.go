@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Package web is the HTTP surface of the operator: it mounts the JSON API,
+// the operations endpoints and the MyData well-known documents on one
+// ServeMux behind one middleware chain.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/api"
+)
+
+// DefaultMaxBodyBytes is the request body limit when Options sets none.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Who may call a route; see Route.
+const (
+	AuthPublic       = api.AuthPublic
+	AuthAdmin        = api.AuthAdmin
+	AuthAdminService = api.AuthAdminService
+)
+
+// Options configures a Server. The services are required; the store
+// implements them all.
+type Options struct {
+	Organisations omadata.OrganisationService
+	Services      omadata.ServiceRegistry
+	Credentials   omadata.CredentialService
+	DataGroups    omadata.DataGroupService
+	Purposes      omadata.PurposeService
+	Processings   omadata.ProcessingService
+	AISystems     omadata.AISystemService
+	Catalogue     omadata.CatalogueReader
+	SigningKeys   omadata.SigningKeyService
+
+	// Health reports whether the server can serve; nil means always.
+	Health func(context.Context) error
+	// Logger receives access logs and internal errors; nil discards them.
+	Logger *slog.Logger
+	// Metrics is where the HTTP metrics are registered and what /metrics
+	// exposes; nil gives the server a registry of its own.
+	Metrics *prometheus.Registry
+	// MaxBodyBytes limits request bodies; 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// Version is the software version, exposed as omadata_build_info.
+	Version string
+	// Operator describes this operator instance to the MyData network.
+	Operator OperatorInfo
+}
+
+// OperatorInfo is what the operator description says about this operator.
+type OperatorInfo struct {
+	ID         string
+	Name       string
+	BusinessID string
+	Email      string
+	PublicURL  string // e.g. https://omadata.example.fi, without a trailing slash
+	CreatedAt  time.Time
+}
+
+// Route is one registered route: its method, ServeMux pattern and who may
+// call it (AuthPublic, AuthAdmin or AuthAdminService).
+type Route struct{ Method, Pattern, Auth string }
+
+// Server serves the operator's HTTP surface. It implements http.Handler.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	mux     *http.ServeMux
+	routes  []Route
+	metrics *metrics
+	handler http.Handler
+}
+
+// New returns a Server with every route registered.
+func New(o Options) *Server {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Metrics == nil {
+		o.Metrics = prometheus.NewRegistry()
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	s := &Server{opts: o, log: o.Logger, mux: http.NewServeMux(), metrics: newMetrics(o.Metrics, o.Version)}
+
+	h := &api.Handler{
+		Organisations: o.Organisations,
+		Services:      o.Services,
+		Credentials:   o.Credentials,
+		DataGroups:    o.DataGroups,
+		Purposes:      o.Purposes,
+		Processings:   o.Processings,
+		AISystems:     o.AISystems,
+		Catalogue:     o.Catalogue,
+	}
+	for _, rt := range h.Routes() {
+		s.handle(rt.Method, rt.Pattern, rt.Auth, rt.Handler)
+	}
+	s.handle("GET", "/healthz", AuthPublic, http.HandlerFunc(s.healthz))
+	s.handle("GET", "/metrics", AuthPublic, s.metricsHandler())
+	s.handle("GET", "/openapi.json", AuthPublic, http.HandlerFunc(s.openAPI))
+	s.handle("GET", "/.well-known/mydata/operatordescription", AuthPublic, s.fn(s.operatorDescription))
+	s.handle("GET", "/.well-known/jwks.json", AuthPublic, s.fn(s.jwks))
+
+	// The chain, outermost first. Authentication is not here: it depends
+	// on the route, so handle wraps each route in it, after routing.
+	s.handler = chain(http.HandlerFunc(s.dispatch),
+		s.requestID, // every later step may log or answer with the ID
+		s.accessLog, // one line per request, after it is done
+		s.observe,   // Prometheus counter and histogram
+		s.recover,   // inside the log and metrics, so a panic's 500 is logged and counted
+		s.limitBody, // http.MaxBytesReader on every body
+	)
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Routes returns every registered route, so tests and the OpenAPI check can
+// walk them all.
+func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
+
+// handle registers a route behind the authentication its auth level asks for.
+func (s *Server) handle(method, pattern, auth string, h http.Handler) {
+	s.routes = append(s.routes, Route{Method: method, Pattern: pattern, Auth: auth})
+	s.mux.Handle(method+" "+pattern, s.authenticate(auth, h))
+}
+
+func chain(h http.Handler, middleware ...func(http.Handler) http.Handler) http.Handler {
+	for i := len(middleware) - 1; i >= 0; i-- {
+		h = middleware[i](h)
+	}
+	return h
+}
