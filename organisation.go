@@ -188,8 +188,8 @@ func setIf[T any](dst *T, v *T) {
 	}
 }
 
-// OrganisationService manages organisations. Only operator admins write;
-// a service sees its own organisation.
+// OrganisationService manages organisations. Organisations are public
+// controller information: every caller reads them; only operator admins write.
 type OrganisationService interface {
 	// FindOrganisationByID returns ENOTFOUND if missing or not visible.
 	FindOrganisationByID(ctx context.Context, id string) (*Organisation, error)

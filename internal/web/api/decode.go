@@ -71,7 +71,11 @@ func decodeError(err error) error {
 	// encoding/json has no type for an unknown field, only this text.
 	if rest, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		if name, err := strconv.Unquote(rest); err == nil {
-			return omadata.Invalidf(name, "Unknown field %q.", name)
+			field := name
+			if field == "" {
+				field = "body" // an empty key still needs a field to point at
+			}
+			return omadata.Invalidf(field, "Unknown field %q.", name)
 		}
 	}
 	return err
