@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"flag"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// loadConfig parses args with serve's flags and loads the configuration.
+func loadConfig(t *testing.T, env map[string]string, args ...string) (Config, error) {
+	t.Helper()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	cf := newConfigFlags(fs, "OMADATA_DATABASE_URL", "OMADATA_LISTEN", "OMADATA_PUBLIC_URL", "OMADATA_LOG_LEVEL", "OMADATA_DEMO")
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return cf.load(envOf(env))
+}
+
+func TestConfigDefaults(t *testing.T) {
+	c, err := loadConfig(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DatabaseURL != "sqlite:./omadata.db" || c.Listen != "127.0.0.1:8080" || c.PublicURL != "" ||
+		!c.Migrate || c.Demo || c.MaxBodyBytes != 1<<20 || c.LogLevel != slog.LevelInfo || c.SecretKey != nil {
+		t.Fatalf("got %+v, want the defaults", c)
+	}
+	if got := c.DataDir(); got != "." {
+		t.Errorf("DataDir: got %q, want .", got)
+	}
+}
+
+func TestConfigPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "omadata.conf")
+	writeFile(t, file, strings.Join([]string{
+		"# file settings",
+		"",
+		"OMADATA_DATABASE_URL = sqlite:/from/file.db",
+		"OMADATA_LISTEN=127.0.0.1:7000",
+		"OMADATA_LOG_LEVEL=debug",
+		"OMADATA_OPERATOR_NAME=Operator from file",
+	}, "\n"))
+	env := map[string]string{
+		"OMADATA_LISTEN":               "127.0.0.1:7001",
+		"OMADATA_LOG_LEVEL":            "warn",
+		"OMADATA_MIGRATE":              "false",
+		"OMADATA_TEST_POSTGRES_DSN":    "ignored: not a setting",
+		"OMADATA_OPERATOR_BUSINESS_ID": "0201256-6",
+	}
+	c, err := loadConfig(t, env, "--config", file, "--log-level", "error", "--public-url", "https://omadata.example.fi/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, got, want string }{
+		{"database (file)", c.DatabaseURL, "sqlite:/from/file.db"},
+		{"listen (env over file)", c.Listen, "127.0.0.1:7001"},
+		{"log level (flag over env over file)", c.LogLevel.String(), "ERROR"},
+		{"public URL (flag, trailing slash trimmed)", c.PublicURL, "https://omadata.example.fi"},
+		{"operator name (file)", c.OperatorName, "Operator from file"},
+		{"business ID (env)", c.OperatorBusinessID, "0201256-6"},
+		{"data dir", c.DataDir(), "/from"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.name, tc.got, tc.want)
+		}
+	}
+	if c.Migrate {
+		t.Error("migrate: got true, want false from the environment")
+	}
+}
+
+func TestConfigInvalid(t *testing.T) {
+	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	for _, tc := range []struct {
+		name, key, value, want string
+	}{
+		{"EmptyDatabase", "OMADATA_DATABASE_URL", "", "must not be empty"},
+		{"DatabaseScheme", "OMADATA_DATABASE_URL", "mysql://u:hunter2@db/omadata", "want sqlite:<path> or postgres://"},
+		{"DatabaseTypo", "OMADATA_DATABASE_URL", "postgres:/u:hunter2@db/omadata", "want sqlite:<path> or postgres://"},
+		{"DatabaseKeywords", "OMADATA_DATABASE_URL", "host=db password=hunter2", "want sqlite:<path> or postgres://"},
+		{"ListenNoPort", "OMADATA_LISTEN", "localhost", "not host:port"},
+		{"ListenBadPort", "OMADATA_LISTEN", "localhost:99999", "no valid port"},
+		{"PublicURLRelative", "OMADATA_PUBLIC_URL", "/omadata", "not an absolute"},
+		{"PublicURLScheme", "OMADATA_PUBLIC_URL", "ftp://example.fi", "not an absolute"},
+		{"SecretKeyShort", "OMADATA_SECRET_KEY", base64.StdEncoding.EncodeToString([]byte("short")), "want 32"},
+		{"SecretKeyNotBase64", "OMADATA_SECRET_KEY", "not base64!", "not base64"},
+		{"SecretKeyFileMissing", "OMADATA_SECRET_KEY_FILE", "/nonexistent/omadata.key", "cannot read"},
+		{"MaxBodyBytesWord", "OMADATA_MAX_BODY_BYTES", "1MB", "not a number"},
+		{"MaxBodyBytesTiny", "OMADATA_MAX_BODY_BYTES", "10", "not a number"},
+		{"MigrateYes", "OMADATA_MIGRATE", "yes", "not true or false"},
+		{"BusinessIDCheckDigit", "OMADATA_OPERATOR_BUSINESS_ID", "0201256-5", "not a valid Finnish business ID"},
+		{"EmailBad", "OMADATA_OPERATOR_EMAIL", "not an email", "not an email address"},
+		{"EmailWithName", "OMADATA_OPERATOR_EMAIL", "Ops <ops@example.fi>", "not an email address"},
+		{"NameBlank", "OMADATA_OPERATOR_NAME", "  ", "must not be empty"},
+		{"NameControl", "OMADATA_OPERATOR_NAME", "a\x01b", "control characters"},
+		{"LogLevel", "OMADATA_LOG_LEVEL", "verbose", "not one of"},
+		{"Demo", "OMADATA_DEMO", "maybe", "not true or false"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := loadConfig(t, map[string]string{tc.key: tc.value})
+			if err == nil {
+				t.Fatalf("got nil error, want one containing %q", tc.want)
+			}
+			if !strings.HasPrefix(err.Error(), tc.key+": ") || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %q, want %s: …%s…", err, tc.key, tc.want)
+			}
+			if strings.Contains(err.Error(), key) || strings.Contains(err.Error(), "hunter2") {
+				t.Error("the error shows a secret")
+			}
+		})
+	}
+}
+
+func TestConfigSecretKey(t *testing.T) {
+	raw := bytes.Repeat([]byte{0xfb}, 32)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		c, err := loadConfig(t, map[string]string{"OMADATA_SECRET_KEY": " " + enc.EncodeToString(raw) + "\n"})
+		if err != nil {
+			t.Fatal(err)
+		} else if !bytes.Equal(c.SecretKey, raw) {
+			t.Fatalf("got %x, want %x", c.SecretKey, raw)
+		}
+	}
+
+	t.Run("File", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "secret")
+		writeFile(t, path, base64.StdEncoding.EncodeToString(raw)+"\n")
+		c, err := loadConfig(t, map[string]string{"OMADATA_SECRET_KEY_FILE": path})
+		if err != nil {
+			t.Fatal(err)
+		} else if !bytes.Equal(c.SecretKey, raw) || c.SecretKeyFile != path {
+			t.Fatalf("got key %x from %q, want %x from %q", c.SecretKey, c.SecretKeyFile, raw, path)
+		}
+	})
+
+	t.Run("Both", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "secret")
+		writeFile(t, path, base64.StdEncoding.EncodeToString(raw))
+		_, err := loadConfig(t, map[string]string{"OMADATA_SECRET_KEY_FILE": path, "OMADATA_SECRET_KEY": base64.StdEncoding.EncodeToString(raw)})
+		if err == nil || !strings.Contains(err.Error(), "not both") {
+			t.Fatalf("got %v, want an error about setting both", err)
+		}
+	})
+
+	t.Run("RequiredWithoutDemo", func(t *testing.T) {
+		c := DefaultConfig()
+		if _, err := c.ensureSecretKey(); err == nil {
+			t.Fatal("got nil error, want a missing secret key")
+		}
+	})
+
+	t.Run("DemoKeyFile", func(t *testing.T) {
+		dir := t.TempDir()
+		c, err := loadConfig(t, nil, "--demo", "--database", "sqlite:"+filepath.Join(dir, "omadata.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		created, err := c.ensureSecretKey()
+		if err != nil || !created || len(c.SecretKey) != 32 {
+			t.Fatalf("got created %t, %d bytes, error %v; want a new 32-byte key", created, len(c.SecretKey), err)
+		}
+		path := filepath.Join(dir, DemoKeyFile)
+		if fi, err := os.Stat(path); err != nil {
+			t.Fatal(err)
+		} else if fi.Mode().Perm() != 0o600 {
+			t.Errorf("got mode %v, want 0600", fi.Mode().Perm())
+		}
+		again, err := loadConfig(t, nil, "--demo", "--database", "sqlite:"+filepath.Join(dir, "omadata.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if created, err := again.ensureSecretKey(); err != nil || created || !bytes.Equal(again.SecretKey, c.SecretKey) {
+			t.Fatalf("second run: got created %t, error %v, same key %t; want the key from the file",
+				created, err, bytes.Equal(again.SecretKey, c.SecretKey))
+		}
+	})
+}
+
+func TestConfigFile(t *testing.T) {
+	for _, tc := range []struct{ name, content, want string }{
+		{"NoEquals", "OMADATA_LISTEN 127.0.0.1:80\n", ":1: want KEY=value"},
+		{"UnknownKey", "\n# comment\nOMADATA_NOPE=1\n", ":3: unknown setting OMADATA_NOPE"},
+		{"BadValue", "OMADATA_MIGRATE=sometimes\n", `:1: OMADATA_MIGRATE: "sometimes" is not true or false`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "omadata.conf")
+			writeFile(t, path, tc.content)
+			_, err := loadConfig(t, nil, "--config", path)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want …%s", err, tc.want)
+			}
+		})
+	}
+	t.Run("Missing", func(t *testing.T) {
+		if _, err := loadConfig(t, nil, "--config", filepath.Join(t.TempDir(), "none")); err == nil {
+			t.Fatal("got nil error, want one")
+		}
+	})
+}

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/demo"
+	"github.com/omadata/omadata/internal/keys"
+	"github.com/omadata/omadata/internal/store"
+	"github.com/omadata/omadata/internal/web"
+)
+
+// Timeouts of the HTTP server. Bodies are small JSON documents, so a slow
+// client that takes longer is more likely an attack than a user.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+	shutdownTimeout   = 20 * time.Second
+)
+
+// ServeCommand runs the operator.
+type ServeCommand struct {
+	m  *Main
+	fs *flag.FlagSet
+	cf *configFlags
+}
+
+func newServeCommand(m *Main) *ServeCommand {
+	c := &ServeCommand{m: m, fs: flag.NewFlagSet("serve", flag.ContinueOnError)}
+	c.cf = newConfigFlags(c.fs, "OMADATA_DATABASE_URL", "OMADATA_LISTEN", "OMADATA_PUBLIC_URL", "OMADATA_LOG_LEVEL", "OMADATA_DEMO")
+	return c
+}
+
+// Run serves until ctx ends or the process gets SIGINT or SIGTERM, then
+// shuts down gracefully.
+func (c *ServeCommand) Run(ctx context.Context, args []string) error {
+	if err := parseFlags(c.fs, args, c.Usage, 0); err != nil {
+		return err
+	}
+	cfg, err := c.cf.load(c.m.LookupEnv)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return c.serve(ctx, stop, cfg)
+}
+
+// Usage prints the command's help.
+func (c *ServeCommand) Usage() {
+	fmt.Fprint(c.m.Stdout, `Usage: omadata serve [flags]
+
+Runs the operator: the JSON API under /api/v1, the public catalogue, the
+OpenAPI document at /openapi.json, health at /healthz and metrics at
+/metrics. It migrates the database first unless OMADATA_MIGRATE=false.
+
+It needs a secret key (OMADATA_SECRET_KEY or OMADATA_SECRET_KEY_FILE) to
+seal its signing keys. With --demo it makes one in omadata.key beside the
+database, loads a demo catalogue and writes demo tokens beside it too.
+`)
+	printFlags(c.m.Stdout, c.fs)
+}
+
+func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config) error {
+	log := slog.New(slog.NewJSONHandler(c.m.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	keyCreated, err := cfg.ensureSecretKey()
+	if err != nil {
+		return err
+	} else if keyCreated {
+		log.Warn("created a demo secret key; keep it, or the signing keys cannot be opened", "file", cfg.SecretKeyFile)
+	}
+	sealer, err := keys.NewSealer(cfg.SecretKey)
+	if err != nil {
+		return err
+	}
+
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	log.Info("database opened", "engine", db.Engine(), "url", store.SafeURL(cfg.DatabaseURL))
+	if cfg.Migrate {
+		applied, err := db.Migrate(ctx)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		log.Info("database migrated", "applied", append([]string{}, applied...))
+	}
+	s := store.New(db)
+
+	admin := omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerAdmin})
+	key, err := keys.Ensure(admin, s, sealer, omadata.KeyPurposeRecords)
+	if err != nil {
+		return fmt.Errorf("signing key: %w", err)
+	} else if _, err := keys.Signer(key, sealer); err != nil {
+		return fmt.Errorf("open the active signing key (was the secret key changed?): %w", err)
+	}
+	createdAt, err := operatorCreatedAt(admin, s, key)
+	if err != nil {
+		return err
+	}
+	log.Info("signing key ready", "kid", key.ID)
+
+	var tokens *demo.Tokens
+	if cfg.Demo {
+		svcs := demo.Services{Organisations: s, Services: s, Credentials: s, DataGroups: s, Purposes: s, Processings: s, AISystems: s}
+		res, err := demo.Load(ctx, svcs)
+		if err != nil {
+			return err
+		}
+		if tokens, err = demo.EnsureTokens(ctx, svcs, cfg.DataDir(), res.TokenServiceID); err != nil {
+			return err
+		}
+		log.Info("demo catalogue loaded", "created", res.Created, "admin_token_file", tokens.AdminFile, "service_token_file", tokens.ServiceFile)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	publicURL := cfg.PublicURL
+	if publicURL == "" {
+		publicURL = "http://" + ln.Addr().String()
+	}
+	operatorID := cfg.OperatorID
+	if operatorID == "" {
+		operatorID = publicURL
+	}
+
+	metrics := prometheus.NewRegistry()
+	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	handler := web.New(web.Options{
+		Organisations: s, Services: s, Credentials: s, DataGroups: s, Purposes: s,
+		Processings: s, AISystems: s, Catalogue: s, SigningKeys: s,
+		Health:       db.Ping,
+		Logger:       log,
+		Metrics:      metrics,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		Version:      Version(),
+		Operator: web.OperatorInfo{
+			ID: operatorID, Name: cfg.OperatorName, BusinessID: cfg.OperatorBusinessID,
+			Email: cfg.OperatorEmail, PublicURL: publicURL, CreatedAt: createdAt,
+		},
+	})
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "version", Version())
+	printNextSteps(c.m.Stdout, publicURL, tokens)
+	if c.m.Ready != nil {
+		c.m.Ready(ln.Addr())
+	}
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	// A second Ctrl-C during shutdown kills the process the usual way.
+	stopSignals()
+	log.Info("shutting down", "timeout", shutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// operatorCreatedAt is when the operator first started: the creation time
+// of its oldest records signing key.
+func operatorCreatedAt(ctx context.Context, s *store.Store, active *omadata.SigningKey) (time.Time, error) {
+	ks, err := s.FindSigningKeys(ctx)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("find signing keys: %w", err)
+	}
+	t := active.CreatedAt
+	for _, k := range ks {
+		if k.Purpose == omadata.KeyPurposeRecords && !k.CreatedAt.IsZero() && k.CreatedAt.Before(t) {
+			t = k.CreatedAt
+		}
+	}
+	return t, nil
+}
+
+// printNextSteps tells the person who started the server where to go next.
+func printNextSteps(w io.Writer, base string, t *demo.Tokens) {
+	fmt.Fprintf(w, `omadata %s is serving %s
+
+  Public catalogue   %s/api/v1/public/catalogue
+  Purposes           %s/api/v1/public/purposes
+  OpenAPI document   %s/openapi.json
+  Health             %s/healthz
+  Metrics            %s/metrics
+`, Version(), base, base, base, base, base, base)
+	if t != nil {
+		fmt.Fprintf(w, `
+Demo admin token (in %s):
+  %s
+Demo service token of the Kirjasuositus sink (in %s):
+  %s
+
+Try:
+  curl -H "Authorization: Bearer $(cat %s)" %s/api/v1/whoami
+`, t.AdminFile, t.Admin, t.ServiceFile, t.Service, t.AdminFile, base)
+	}
+	fmt.Fprintln(w, "\nStop with Ctrl-C.")
+}

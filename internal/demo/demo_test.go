@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package demo_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/demo"
+	"github.com/omadata/omadata/internal/store"
+)
+
+// openStore returns a migrated store on a fresh SQLite file.
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	return openURL(t, "sqlite:"+filepath.Join(t.TempDir(), "omadata.db"))
+}
+
+func openURL(t *testing.T, dbURL string) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return store.New(db)
+}
+
+func services(s *store.Store) demo.Services {
+	return demo.Services{Organisations: s, Services: s, Credentials: s, DataGroups: s, Purposes: s, Processings: s, AISystems: s}
+}
+
+func adminContext() context.Context {
+	return omadata.NewContextWithCaller(context.Background(), omadata.Caller{Kind: omadata.CallerAdmin})
+}
+
+// counts returns the number of records of each kind, as an admin sees them.
+func counts(t *testing.T, s *store.Store) map[string]int {
+	t.Helper()
+	ctx := adminContext()
+	out := map[string]int{}
+	orgs, _, err := s.FindOrganisations(ctx, omadata.OrganisationFilter{Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out["organisations"] = len(orgs)
+	svcs, _, err := s.FindServices(ctx, omadata.ServiceFilter{Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out["services"] = len(svcs)
+	groups, _, err := s.FindDataGroups(ctx, omadata.DataGroupFilter{Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out["data groups"] = len(groups)
+	procs, _, err := s.FindProcessings(ctx, omadata.ProcessingFilter{Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out["processings"] = len(procs)
+	versions := 0
+	for _, p := range procs {
+		versions += len(p.Versions)
+	}
+	out["processing versions"] = versions
+	ais, _, err := s.FindAISystems(ctx, omadata.AISystemFilter{Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out["AI systems"] = len(ais)
+	purposes, err := s.FindPurposes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out["purposes"] = len(purposes)
+	return out
+}
+
+func TestLoad(t *testing.T) { testLoad(t, openStore(t)) }
+
+// TestLoadPostgres loads the demo into a fresh schema on PostgreSQL when
+// OMADATA_TEST_POSTGRES_DSN is set, as CI does.
+func TestLoadPostgres(t *testing.T) {
+	dsn := os.Getenv("OMADATA_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		t.Skip("set OMADATA_TEST_POSTGRES_DSN to load the demo on PostgreSQL too")
+	}
+	testLoad(t, openURL(t, postgresSchema(t, dsn)))
+}
+
+// postgresSchema creates a schema for one test, drops it afterwards, and
+// returns a DSN whose search_path selects it.
+func postgresSchema(t *testing.T, dsn string) string {
+	t.Helper()
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "demo_" + hex.EncodeToString(b[:])
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+		admin.Close()
+	})
+	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func testLoad(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+
+	first, err := demo.Load(ctx, services(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{
+		"organisations": 9, "services": 7, "data groups": 4, "processings": 3,
+		"processing versions": 3, "AI systems": 2, "purposes": 8,
+	}
+	got := counts(t, s)
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("%s after first load: got %d, want %d", k, got[k], n)
+		}
+	}
+	if first.Created != 25 {
+		t.Errorf("first load: got %d records created, want 25", first.Created)
+	}
+
+	second, err := demo.Load(ctx, services(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Created != 0 {
+		t.Errorf("second load: got %d records created, want 0", second.Created)
+	}
+	again := counts(t, s)
+	for k, n := range got {
+		if again[k] != n {
+			t.Errorf("%s after second load: got %d, want %d", k, again[k], n)
+		}
+	}
+	for k, id := range first.IDs {
+		if second.IDs[k] != id {
+			t.Errorf("ID of %s: got %s on the second load, want %s", k, second.IDs[k], id)
+		}
+	}
+	if first.TokenServiceID == "" || second.TokenServiceID != first.TokenServiceID {
+		t.Errorf("token service: got %q then %q, want one service ID", first.TokenServiceID, second.TokenServiceID)
+	}
+
+	t.Run("Approved", func(t *testing.T) {
+		svcs, _, err := s.FindServices(adminContext(), omadata.ServiceFilter{Limit: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sv := range svcs {
+			if sv.Status != omadata.ServiceApproved {
+				t.Errorf("service %s: got status %s, want approved", sv.Name["en"], sv.Status)
+			}
+		}
+	})
+
+	t.Run("Published", func(t *testing.T) {
+		procs, _, err := s.FindProcessings(adminContext(), omadata.ProcessingFilter{Limit: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range procs {
+			cur := p.Current()
+			if cur == nil {
+				t.Errorf("processing %s: nothing published", p.Code)
+				continue
+			}
+			for _, lang := range omadata.Languages {
+				found := false
+				for _, n := range cur.Notices {
+					if n.Language == lang {
+						found = n.SHA256 == omadata.NoticeHash(n.Title, n.Body)
+					}
+				}
+				if !found {
+					t.Errorf("processing %s: no valid notice in %s", p.Code, lang)
+				}
+			}
+		}
+	})
+
+	t.Run("Catalogue", func(t *testing.T) {
+		// The public catalogue, as an anonymous caller sees it.
+		entries, _, err := s.FindCatalogue(context.Background(), omadata.CatalogueFilter{Limit: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		codes := map[string]bool{}
+		for _, e := range entries {
+			codes[e.Purpose.Code] = true
+			if len(e.Notices) != len(omadata.Languages) {
+				t.Errorf("catalogue entry %s: got %d notices, want %d", e.ProcessingID, len(e.Notices), len(omadata.Languages))
+			}
+		}
+		if len(entries) != 3 {
+			t.Errorf("got %d catalogue entries, want 3", len(entries))
+		}
+		for _, code := range []string{"statutory-services", "recommendations", "research"} {
+			if !codes[code] {
+				t.Errorf("no catalogue entry for purpose %s", code)
+			}
+		}
+	})
+}
+
+func TestEnsureTokens(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	res, err := demo.Load(ctx, services(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+
+	first, err := demo.EnsureTokens(ctx, services(s), dir, res.TokenServiceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !first.AdminCreated || !first.ServiceCreated {
+		t.Fatalf("first run: got created %t/%t, want true/true", first.AdminCreated, first.ServiceCreated)
+	}
+	for _, path := range []string{first.AdminFile, first.ServiceFile} {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		} else if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: got mode %v, want 0600", path, fi.Mode().Perm())
+		}
+	}
+	if c, err := s.Authenticate(ctx, first.Admin); err != nil || !c.IsAdmin() {
+		t.Errorf("admin token: got caller %+v, error %v; want an admin", c, err)
+	}
+	if c, err := s.Authenticate(ctx, first.Service); err != nil || c.Kind != omadata.CallerService || c.ServiceID != res.TokenServiceID {
+		t.Errorf("service token: got caller %+v, error %v; want service %s", c, err, res.TokenServiceID)
+	}
+
+	second, err := demo.EnsureTokens(ctx, services(s), dir, res.TokenServiceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.AdminCreated || second.ServiceCreated || second.Admin != first.Admin || second.Service != first.Service {
+		t.Fatal("second run: got new tokens, want the ones in the files")
+	}
+
+	t.Run("LostFile", func(t *testing.T) {
+		if err := os.Remove(first.AdminFile); err != nil {
+			t.Fatal(err)
+		}
+		third, err := demo.EnsureTokens(ctx, services(s), dir, res.TokenServiceID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !third.AdminCreated || third.Admin == first.Admin || third.ServiceCreated {
+			t.Fatalf("got admin created %t, service created %t; want a new admin token only", third.AdminCreated, third.ServiceCreated)
+		}
+		if _, err := s.Authenticate(ctx, first.Admin); omadata.ErrorCode(err) != omadata.EUNAUTHORIZED {
+			t.Errorf("lost admin token: got %v, want it revoked", err)
+		}
+	})
+
+	t.Run("StaleFile", func(t *testing.T) {
+		// A token file left from a deleted database is replaced.
+		if err := os.WriteFile(first.ServiceFile, []byte("oma_svc_stale\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fourth, err := demo.EnsureTokens(ctx, services(s), dir, res.TokenServiceID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !fourth.ServiceCreated || fourth.Service == "oma_svc_stale" {
+			t.Fatal("got the stale service token, want a new one")
+		}
+		if _, err := s.Authenticate(ctx, first.Service); omadata.ErrorCode(err) != omadata.EUNAUTHORIZED {
+			t.Errorf("replaced service token: got %v, want it revoked", err)
+		}
+	})
+}
