@@ -42,10 +42,13 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		pool.SetMaxIdleConns(20)
 		pool.SetConnMaxIdleTime(5 * time.Minute)
 		db.read, db.write, db.d = pool, pool, postgresDialect{}
+	case strings.HasPrefix(rawURL, "postgres"), strings.Contains(rawURL, "://"), strings.Contains(rawURL, "="):
+		// Never echo the value: a mistyped PostgreSQL URL may hold a password.
+		return nil, fmt.Errorf("database URL: want postgres://… or sqlite:<path>")
 	default:
 		path := strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite:"), "file:")
 		if path == "" || strings.Contains(path, "?") {
-			return nil, fmt.Errorf("sqlite database URL %q: want sqlite:<path>", rawURL)
+			return nil, fmt.Errorf("database URL: want sqlite:<path>, without query parameters")
 		}
 		// busy_timeout comes first so that the pragmas after it, which may
 		// need a lock, wait instead of failing. WAL lets readers run beside

@@ -96,3 +96,14 @@ func PostgresSchema(t *testing.T, dsn string) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+func TestOpenRefusesUnknownURLs(t *testing.T) {
+	for _, u := range []string{"postgres:/db", "postgresql:db", "mysql://x", "host=db password=secret", "sqlite:", "sqlite:x.db?mode=ro"} {
+		if db, err := store.Open(context.Background(), u); err == nil {
+			db.Close()
+			t.Errorf("Open(%q) succeeded, want an error", u)
+		} else if strings.Contains(err.Error(), "secret") {
+			t.Errorf("Open(%q) error echoes the password: %v", u, err)
+		}
+	}
+}
