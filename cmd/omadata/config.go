@@ -334,6 +334,31 @@ func (c *Config) DataDir() string {
 	return filepath.Dir(path)
 }
 
+// ensureOperator makes sure the operator description names who runs the
+// operator. Demo mode stands in for the City of Helsinki; a real deployment
+// must say who it is.
+func (c *Config) ensureOperator() error {
+	if c.Demo {
+		if c.OperatorName == "omadata" {
+			c.OperatorName = "omadata demo operator (City of Helsinki)"
+		}
+		if c.OperatorBusinessID == "" {
+			c.OperatorBusinessID = "0201256-6"
+		}
+		if c.OperatorEmail == "" {
+			c.OperatorEmail = "omadata-demo@example.fi"
+		}
+		return nil
+	}
+	switch {
+	case c.OperatorBusinessID == "":
+		return errors.New("OMADATA_OPERATOR_BUSINESS_ID: required: the business ID of the organisation that runs the operator, published in its operator description")
+	case c.OperatorEmail == "":
+		return errors.New("OMADATA_OPERATOR_EMAIL: required: the contact address published in the operator description")
+	}
+	return nil
+}
+
 // DemoKeyFile is the secret key file demo mode creates when no key is set.
 const DemoKeyFile = "omadata.key"
 

@@ -279,7 +279,9 @@ func TestGolden(t *testing.T) {
 		{dir: "token/revoke-unknown", args: []string{"token", "revoke", "--database", "sqlite:$TMP/omadata.db", "adm_00000000000000000000000000"}, setup: migrated, code: 1},
 
 		{dir: "serve/help", args: []string{"serve", "-h"}},
-		{dir: "serve/no-secret-key", args: []string{"serve", "--database", "sqlite:$TMP/omadata.db"}, code: 1},
+		{dir: "serve/no-secret-key", args: []string{"serve", "--database", "sqlite:$TMP/omadata.db"}, code: 1,
+			env: map[string]string{"OMADATA_OPERATOR_BUSINESS_ID": "0201256-6", "OMADATA_OPERATOR_EMAIL": "mydata@example.fi"}},
+		{dir: "serve/no-operator", args: []string{"serve", "--database", "sqlite:$TMP/omadata.db"}, code: 1},
 		{dir: "serve/bad-listen", args: []string{"serve"}, env: map[string]string{"OMADATA_LISTEN": "8080"}, code: 1},
 		{dir: "serve/bad-listen-flag", args: []string{"serve", "--listen", "localhost:http"}, code: 1},
 		{dir: "serve/bad-business-id", args: []string{"serve"}, env: map[string]string{"OMADATA_OPERATOR_BUSINESS_ID": "0201256-7"}, code: 1},

@@ -81,6 +81,9 @@ database, loads a demo catalogue and writes demo tokens beside it too.
 
 func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config) error {
 	log := slog.New(slog.NewJSONHandler(c.m.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	if err := cfg.ensureOperator(); err != nil {
+		return err
+	}
 	keyCreated, err := cfg.ensureSecretKey()
 	if err != nil {
 		return err
