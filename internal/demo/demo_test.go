@@ -4,38 +4,14 @@ package demo_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/demo"
 	"github.com/omadata/omadata/internal/store"
+	"github.com/omadata/omadata/internal/store/storetest"
 )
-
-// openStore returns a migrated store on a fresh SQLite file.
-func openStore(t *testing.T) *store.Store {
-	t.Helper()
-	return openURL(t, "sqlite:"+filepath.Join(t.TempDir(), "omadata.db"))
-}
-
-func openURL(t *testing.T, dbURL string) *store.Store {
-	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return store.New(db)
-}
 
 func services(s *store.Store) demo.Services {
 	return demo.Services{Organisations: s, Services: s, Credentials: s, DataGroups: s, Purposes: s, Processings: s, AISystems: s}
@@ -88,44 +64,12 @@ func counts(t *testing.T, s *store.Store) map[string]int {
 	return out
 }
 
-func TestLoad(t *testing.T) { testLoad(t, openStore(t)) }
+func TestLoad(t *testing.T) { testLoad(t, storetest.OpenSQLite(t)) }
 
 // TestLoadPostgres loads the demo into a fresh schema on PostgreSQL when
 // OMADATA_TEST_POSTGRES_DSN is set, as CI does.
 func TestLoadPostgres(t *testing.T) {
-	dsn := os.Getenv("OMADATA_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("set OMADATA_TEST_POSTGRES_DSN to load the demo on PostgreSQL too")
-	}
-	testLoad(t, openURL(t, postgresSchema(t, dsn)))
-}
-
-// postgresSchema creates a schema for one test, drops it afterwards, and
-// returns a DSN whose search_path selects it.
-func postgresSchema(t *testing.T, dsn string) string {
-	t.Helper()
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "demo_" + hex.EncodeToString(b[:])
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-		admin.Close()
-	})
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	testLoad(t, storetest.OpenPostgres(t))
 }
 
 func testLoad(t *testing.T, s *store.Store) {
@@ -233,7 +177,7 @@ func testLoad(t *testing.T, s *store.Store) {
 }
 
 func TestEnsureTokens(t *testing.T) {
-	s := openStore(t)
+	s := storetest.OpenSQLite(t)
 	ctx := context.Background()
 	res, err := demo.Load(ctx, services(s))
 	if err != nil {

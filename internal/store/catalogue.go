@@ -126,22 +126,12 @@ func expandCatalogue(ctx context.Context, q querier, rows []catalogueRow) error 
 		return err
 	}
 	grows.Close() // one connection may hold only one open result set
-	nrows, err := q.query(ctx, `SELECT version_id, language, title, body, sha256, updated_at FROM notices WHERE version_id IN (`+in+`)`, ids...)
+	notices, err := loadNotices(ctx, q, ids)
 	if err != nil {
 		return err
 	}
-	defer nrows.Close()
-	for nrows.Next() {
-		var vid string
-		var n omadata.Notice
-		if err := nrows.Scan(&vid, &n.Language, &n.Title, &n.Body, &n.SHA256, Time{&n.UpdatedAt}); err != nil {
-			return err
-		}
-		e := byVersion[vid]
-		e.Notices = append(e.Notices, &n)
+	for vid, ns := range notices {
+		byVersion[vid].Notices = ns
 	}
-	for _, e := range byVersion {
-		sortNotices(e.Notices)
-	}
-	return nrows.Err()
+	return nil
 }

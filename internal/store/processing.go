@@ -154,26 +154,37 @@ func loadVersionParts(ctx context.Context, q querier, vByID map[string]*omadata.
 		return err
 	}
 	rows.Close()
-	nrows, err := q.query(ctx, `SELECT version_id, language, title, body, sha256, updated_at FROM notices WHERE version_id IN (`+in+`)`, ids...)
+	notices, err := loadNotices(ctx, q, ids)
 	if err != nil {
 		return err
 	}
-	defer nrows.Close()
-	for nrows.Next() {
-		var vid string
-		var n omadata.Notice
-		if err := nrows.Scan(&vid, &n.Language, &n.Title, &n.Body, &n.SHA256, Time{&n.UpdatedAt}); err != nil {
-			return err
-		}
-		vByID[vid].Notices = append(vByID[vid].Notices, &n)
-	}
-	if err := nrows.Err(); err != nil {
-		return err
-	}
-	for _, v := range vByID {
-		sortNotices(v.Notices)
+	for vid, ns := range notices {
+		vByID[vid].Notices = ns
 	}
 	return nil
+}
+
+// loadNotices returns the notices of the given versions by version ID, in
+// language order.
+func loadNotices(ctx context.Context, q querier, versionIDs []any) (map[string][]*omadata.Notice, error) {
+	rows, err := q.query(ctx, `SELECT version_id, language, title, body, sha256, updated_at FROM notices WHERE version_id IN (`+placeholders(len(versionIDs))+`)`, versionIDs...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]*omadata.Notice{}
+	for rows.Next() {
+		var vid string
+		var n omadata.Notice
+		if err := rows.Scan(&vid, &n.Language, &n.Title, &n.Body, &n.SHA256, Time{&n.UpdatedAt}); err != nil {
+			return nil, err
+		}
+		out[vid] = append(out[vid], &n)
+	}
+	for _, ns := range out {
+		sortNotices(ns)
+	}
+	return out, rows.Err()
 }
 
 // sortNotices orders notices as omadata.Languages does.

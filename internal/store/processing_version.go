@@ -74,8 +74,10 @@ func (s *Store) CreateVersion(ctx context.Context, processingID string, compatib
 	return &v, tx.Commit()
 }
 
-// UpdateVersion edits a draft version.
-func (s *Store) UpdateVersion(ctx context.Context, processingID string, version int, u omadata.ProcessingVersionUpdate) (*omadata.ProcessingVersion, error) {
+// editDraft runs edit on a draft version of a processing visible to the
+// caller, in one write transaction that commits when edit succeeds.
+func (s *Store) editDraft(ctx context.Context, processingID string, version int,
+	edit func(tx *Tx, p *omadata.Processing, sink *omadata.Service, v *omadata.ProcessingVersion) error) (*omadata.ProcessingVersion, error) {
 	if err := requireWrite(ctx); err != nil {
 		return nil, err
 	}
@@ -93,26 +95,33 @@ func (s *Store) UpdateVersion(ctx context.Context, processingID string, version 
 		return nil, err
 	} else if err := requireDraft(v); err != nil {
 		return nil, err
-	}
-	u.Apply(v)
-	v.Recipients = recipientsOrEmpty(v.Recipients)
-	if v.Version == 1 && v.Compatible {
-		return nil, omadata.Invalidf("compatible_with_previous", "Version 1 has no previous version.")
-	} else if err := v.Validate(); err != nil {
-		return nil, err
-	} else if err := checkReferences(ctx, tx, v, sink, false); err != nil {
-		return nil, err
-	}
-	v.UpdatedAt = tx.now
-	if _, err := tx.exec(ctx, `UPDATE processing_versions SET title = ?, description = ?, purpose_id = ?, legal_basis = ?, art9_condition = ?,
-		legal_basis_note = ?, retention = ?, recipients = ?, automated_decisions = ?, compatible = ?, updated_at = ? WHERE id = ?`,
-		jsonValue{v.Title}, jsonValue{v.Description}, v.PurposeID, v.LegalBasis, v.Art9Condition, v.LegalBasisNote, v.Retention,
-		jsonValue{v.Recipients}, v.AutomatedDecisions, v.Compatible, v.UpdatedAt, v.ID); err != nil {
-		return nil, err
-	} else if err := writeVersionGroups(ctx, tx, v); err != nil {
+	} else if err := edit(tx, p, sink, v); err != nil {
 		return nil, err
 	}
 	return v, tx.Commit()
+}
+
+// UpdateVersion edits a draft version.
+func (s *Store) UpdateVersion(ctx context.Context, processingID string, version int, u omadata.ProcessingVersionUpdate) (*omadata.ProcessingVersion, error) {
+	return s.editDraft(ctx, processingID, version, func(tx *Tx, _ *omadata.Processing, sink *omadata.Service, v *omadata.ProcessingVersion) error {
+		u.Apply(v)
+		v.Recipients = recipientsOrEmpty(v.Recipients)
+		if v.Version == 1 && v.Compatible {
+			return omadata.Invalidf("compatible_with_previous", "Version 1 has no previous version.")
+		} else if err := v.Validate(); err != nil {
+			return err
+		} else if err := checkReferences(ctx, tx, v, sink, false); err != nil {
+			return err
+		}
+		v.UpdatedAt = tx.now
+		if _, err := tx.exec(ctx, `UPDATE processing_versions SET title = ?, description = ?, purpose_id = ?, legal_basis = ?, art9_condition = ?,
+			legal_basis_note = ?, retention = ?, recipients = ?, automated_decisions = ?, compatible = ?, updated_at = ? WHERE id = ?`,
+			jsonValue{v.Title}, jsonValue{v.Description}, v.PurposeID, v.LegalBasis, v.Art9Condition, v.LegalBasisNote, v.Retention,
+			jsonValue{v.Recipients}, v.AutomatedDecisions, v.Compatible, v.UpdatedAt, v.ID); err != nil {
+			return err
+		}
+		return writeVersionGroups(ctx, tx, v)
+	})
 }
 
 func recipientsOrEmpty(r []omadata.Recipient) []omadata.Recipient {
@@ -124,80 +133,48 @@ func recipientsOrEmpty(r []omadata.Recipient) []omadata.Recipient {
 
 // PutNotice sets the notice of a draft version in one language.
 func (s *Store) PutNotice(ctx context.Context, processingID string, version int, n *omadata.Notice) (*omadata.ProcessingVersion, error) {
-	if err := requireWrite(ctx); err != nil {
-		return nil, err
-	} else if err := n.Validate(); err != nil {
+	if err := n.Validate(); err != nil {
 		return nil, err
 	}
-	tx, err := s.db.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	p, _, err := processingForWrite(ctx, tx, processingID)
-	if err != nil {
-		return nil, err
-	}
-	v, err := versionOf(p, version)
-	if err != nil {
-		return nil, err
-	} else if err := requireDraft(v); err != nil {
-		return nil, err
-	}
-	n.UpdatedAt = tx.now
-	if err := putNotice(ctx, tx, v.ID, n); err != nil {
-		return nil, err
-	}
-	v.Notices = slices.DeleteFunc(v.Notices, func(x *omadata.Notice) bool { return x.Language == n.Language })
-	v.Notices = append(v.Notices, n)
-	sortNotices(v.Notices)
-	return v, tx.Commit()
+	return s.editDraft(ctx, processingID, version, func(tx *Tx, _ *omadata.Processing, _ *omadata.Service, v *omadata.ProcessingVersion) error {
+		n.UpdatedAt = tx.now
+		if err := putNotice(ctx, tx, v.ID, n); err != nil {
+			return err
+		}
+		v.Notices = slices.DeleteFunc(v.Notices, func(x *omadata.Notice) bool { return x.Language == n.Language })
+		v.Notices = append(v.Notices, n)
+		sortNotices(v.Notices)
+		return nil
+	})
 }
 
 // PublishVersion publishes a draft and retires the version before it.
 func (s *Store) PublishVersion(ctx context.Context, processingID string, version int) (*omadata.ProcessingVersion, error) {
-	if err := requireWrite(ctx); err != nil {
-		return nil, err
-	}
-	tx, err := s.db.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	p, sink, err := processingForWrite(ctx, tx, processingID)
-	if err != nil {
-		return nil, err
-	}
-	v, err := versionOf(p, version)
-	if err != nil {
-		return nil, err
-	} else if err := requireDraft(v); err != nil {
-		return nil, err
-	} else if sink.Status != omadata.ServiceApproved {
-		return nil, omadata.Conflictf("service_id", "The sink service is %s; an operator admin must approve it before it publishes.", sink.Status)
-	} else if !sink.HasRole(omadata.RoleSink) {
-		return nil, omadata.Invalidf("service_id", "The service is not a sink.")
-	}
-	for _, lang := range omadata.Languages {
-		if !slices.ContainsFunc(v.Notices, func(n *omadata.Notice) bool { return n.Language == lang }) {
-			return nil, omadata.Invalidf("notices."+lang, "The notice in %s is missing.", omadata.LanguageName(lang))
+	return s.editDraft(ctx, processingID, version, func(tx *Tx, p *omadata.Processing, sink *omadata.Service, v *omadata.ProcessingVersion) error {
+		if sink.Status != omadata.ServiceApproved {
+			return omadata.Conflictf("service_id", "The sink service is %s; an operator admin must approve it before it publishes.", sink.Status)
+		} else if !sink.HasRole(omadata.RoleSink) {
+			return omadata.Invalidf("service_id", "The service is not a sink.")
 		}
-	}
-	if err := v.Validate(); err != nil {
-		return nil, err
-	} else if err := checkReferences(ctx, tx, v, sink, true); err != nil {
-		return nil, err
-	}
-	if _, err := tx.exec(ctx, `UPDATE processing_versions SET status = 'retired', retired_at = ?, updated_at = ? WHERE processing_id = ? AND status = 'published'`,
-		tx.now, tx.now, p.ID); err != nil {
-		return nil, err
-	}
-	now := tx.now
-	v.Status, v.PublishedAt, v.UpdatedAt = omadata.VersionPublished, &now, now
-	if _, err := tx.exec(ctx, `UPDATE processing_versions SET status = 'published', published_at = ?, updated_at = ? WHERE id = ?`, now, now, v.ID); err != nil {
-		return nil, err
-	}
-	return v, tx.Commit()
+		for _, lang := range omadata.Languages {
+			if !slices.ContainsFunc(v.Notices, func(n *omadata.Notice) bool { return n.Language == lang }) {
+				return omadata.Invalidf("notices."+lang, "The notice in %s is missing.", omadata.LanguageName(lang))
+			}
+		}
+		if err := v.Validate(); err != nil {
+			return err
+		} else if err := checkReferences(ctx, tx, v, sink, true); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `UPDATE processing_versions SET status = 'retired', retired_at = ?, updated_at = ? WHERE processing_id = ? AND status = 'published'`,
+			tx.now, tx.now, p.ID); err != nil {
+			return err
+		}
+		now := tx.now
+		v.Status, v.PublishedAt, v.UpdatedAt = omadata.VersionPublished, &now, now
+		_, err := tx.exec(ctx, `UPDATE processing_versions SET status = 'published', published_at = ?, updated_at = ? WHERE id = ?`, now, now, v.ID)
+		return err
+	})
 }
 
 // RetireProcessing retires the published version; no new consents.

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/omadata/omadata/internal/store"
+)
+
+// OpenSQLite returns a migrated store on a fresh SQLite file.
+func OpenSQLite(t testing.TB) *store.Store {
+	t.Helper()
+	return OpenURL(t, "sqlite:"+filepath.Join(t.TempDir(), "omadata.db"))
+}
+
+// OpenURL opens and migrates the database at url, closed when t ends.
+func OpenURL(t testing.TB, url string) *store.Store {
+	t.Helper()
+	db, err := store.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return store.New(db)
+}
+
+// PostgresDSN returns OMADATA_TEST_POSTGRES_DSN. Without it the test is
+// skipped, or fails when OMADATA_TEST_REQUIRE contains "postgres" (CI).
+func PostgresDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv("OMADATA_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		if strings.Contains(os.Getenv("OMADATA_TEST_REQUIRE"), "postgres") {
+			t.Fatal("OMADATA_TEST_REQUIRE=postgres but OMADATA_TEST_POSTGRES_DSN is not set")
+		}
+		t.Skip("set OMADATA_TEST_POSTGRES_DSN=postgres://user:pass@127.0.0.1:5432/db?sslmode=disable to run on PostgreSQL")
+	}
+	return dsn
+}
+
+// OpenPostgres returns a migrated store in a fresh PostgreSQL schema.
+func OpenPostgres(t testing.TB) *store.Store {
+	t.Helper()
+	return OpenURL(t, PostgresSchema(t, PostgresDSN(t)))
+}
+
+// PostgresSchema creates a fresh schema for one test, drops it when the
+// test ends, and returns a DSN whose search_path selects it.
+func PostgresSchema(t testing.TB, dsn string) string {
+	t.Helper()
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "test_" + hex.EncodeToString(b[:])
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return
+		}
+		defer db.Close()
+		db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+	})
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
