@@ -9,9 +9,10 @@ type CallerKind string
 
 // Caller kinds.
 const (
-	CallerAnonymous CallerKind = ""        // no credentials: public catalogue only
-	CallerAdmin     CallerKind = "admin"   // an operator admin token
-	CallerService   CallerKind = "service" // a service credential
+	CallerAnonymous CallerKind = ""         // no credentials: public catalogue only
+	CallerAdmin     CallerKind = "admin"    // an operator admin token
+	CallerService   CallerKind = "service"  // a service credential
+	CallerResident  CallerKind = "resident" // a resident's session
 )
 
 // Caller is who is making a call, as established from verified credentials.
@@ -22,6 +23,7 @@ type Caller struct {
 	ServiceID    string   // for CallerService: the service the credential belongs to
 	Organisation string   // for CallerService: the service's organisation
 	Scopes       []string // for CallerService: what the credential may do
+	ResidentID   string   // for CallerResident: who signed in
 }
 
 // IsAdmin reports whether the caller is an operator admin.

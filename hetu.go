@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package omadata
+
+import (
+	"time"
+)
+
+// hetuCheckChars maps the remainder of DDMMYYZZZ modulo 31 to the check
+// character; G, I, O, Q and Z are never used.
+const hetuCheckChars = "0123456789ABCDEFHJKLMNPRSTUVWXY"
+
+// ParseIdentityCode checks a Finnish personal identity code (henkilötunnus)
+// of the form DDMMYYCZZZQ — birth date, century sign, individual number,
+// check character — and returns the birth date. Every century sign is
+// accepted, including those of the 2023 reform (-YXWVU for the 1900s,
+// ABCDEF for the 2000s); individual numbers 000 and 001 are never issued;
+// 900–999 are temporary codes. Upper case only.
+//
+// The error never repeats the code: it is personal data and must not reach
+// a log or a response.
+func ParseIdentityCode(s string) (time.Time, error) {
+	if len(s) != 11 {
+		return time.Time{}, Invalidf("identity_code", "A personal identity code has 11 characters.")
+	}
+	for _, i := range []int{0, 1, 2, 3, 4, 5, 7, 8, 9} {
+		if s[i] < '0' || s[i] > '9' {
+			return time.Time{}, Invalidf("identity_code", "Not a personal identity code: expected DDMMYYCZZZQ.")
+		}
+	}
+	var century int
+	switch s[6] {
+	case '+':
+		century = 1800
+	case '-', 'Y', 'X', 'W', 'V', 'U':
+		century = 1900
+	case 'A', 'B', 'C', 'D', 'E', 'F':
+		century = 2000
+	default:
+		return time.Time{}, Invalidf("identity_code", "Unknown century sign.")
+	}
+	num := func(a, b int) int {
+		n := 0
+		for i := a; i < b; i++ {
+			n = n*10 + int(s[i]-'0')
+		}
+		return n
+	}
+	day, month, year := num(0, 2), num(2, 4), century+num(4, 6)
+	birth := time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC)
+	if month < 1 || month > 12 || day < 1 || birth.Day() != day || birth.Month() != time.Month(month) {
+		return time.Time{}, Invalidf("identity_code", "The birth date in the personal identity code does not exist.")
+	}
+	if num(7, 10) < 2 {
+		return time.Time{}, Invalidf("identity_code", "Individual numbers 000 and 001 are never issued.")
+	}
+	if hetuCheckChars[(num(0, 6)*1000+num(7, 10))%31] != s[10] {
+		return time.Time{}, Invalidf("identity_code", "The check character of the personal identity code is wrong.")
+	}
+	return birth, nil
+}
+
+// AgeOn returns the age in whole years on day at of someone born on birth.
+func AgeOn(birth, at time.Time) int {
+	at = at.UTC()
+	age := at.Year() - birth.Year()
+	if at.Month() < birth.Month() || at.Month() == birth.Month() && at.Day() < birth.Day() {
+		age--
+	}
+	return age
+}
+
+// AdultOn returns the first instant at which someone born on birth is 18.
+// A leap-day birthday turns 18 on 1 March in a common year.
+func AdultOn(birth time.Time) time.Time {
+	return time.Date(birth.Year()+18, birth.Month(), birth.Day(), 0, 0, 0, 0, time.UTC)
+}
