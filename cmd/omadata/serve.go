@@ -114,8 +114,14 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	key, err := keys.Ensure(admin, s, sealer, omadata.KeyPurposeRecords)
 	if err != nil {
 		return fmt.Errorf("signing key: %w", err)
-	} else if _, err := keys.Signer(key, sealer); err != nil {
+	}
+	signer, err := keys.NewRecordSigner(key, sealer)
+	if err != nil {
 		return fmt.Errorf("open the active signing key (was the secret key changed?): %w", err)
+	}
+	keyring, err := keys.NewKeyring(cfg.SecretKey)
+	if err != nil {
+		return err
 	}
 	createdAt, err := operatorCreatedAt(admin, s, key)
 	if err != nil {
@@ -148,6 +154,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	if operatorID == "" {
 		operatorID = publicURL
 	}
+	s = store.New(db, store.WithKeyring(keyring), store.WithSigner(signer), store.WithIssuer(operatorID))
 
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

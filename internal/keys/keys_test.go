@@ -235,3 +235,36 @@ func TestSigner(t *testing.T) {
 		}
 	})
 }
+
+func TestKeyring(t *testing.T) {
+	secret := make([]byte, keys.SecretKeySize)
+	k1, err := keys.NewKeyring(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := make([]byte, keys.SecretKeySize)
+	other[0] = 1
+	k2, _ := keys.NewKeyring(other)
+	a, b := k1.BlindIndex("131052-308T"), k1.BlindIndex("131052-308T")
+	if a != b || a == k2.BlindIndex("131052-308T") || a == k1.BlindIndex("131052-308U") || len(a) != 64 {
+		t.Fatalf("blind index not deterministic per key: %s %s", a, b)
+	}
+	sealed, err := k1.Seal([]byte("131052-308T"), []byte("res_1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain, err := k1.Open(sealed, []byte("res_1")); err != nil || string(plain) != "131052-308T" {
+		t.Fatalf("got %q, %v", plain, err)
+	}
+	if _, err := k1.Open(sealed, []byte("res_2")); err == nil {
+		t.Fatal("opened with another record's additional data")
+	}
+	if _, err := k2.Open(sealed, []byte("res_1")); err == nil {
+		t.Fatal("opened under another secret key")
+	}
+	// The data key is not the signing-key sealer's key: no key serves two uses.
+	s, _ := keys.NewSealer(secret)
+	if _, err := s.Open("res_1", sealed); err == nil {
+		t.Fatal("the signing-key sealer opened personal data")
+	}
+}

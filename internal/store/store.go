@@ -13,11 +13,37 @@ import (
 // Store implements omadata's services on a DB. Each method is one
 // transaction; the caller in the context decides what is visible.
 type Store struct {
-	db *DB
+	db      *DB
+	keyring omadata.Keyring // blind indexes and sealing of personal data
+	signer  omadata.Signer  // receipts and grants
+	issuer  string          // "iss" of what the operator signs
+	prefix  string          // reverse-DNS prefix of event types
 }
 
+// Option configures a Store.
+type Option func(*Store)
+
+// WithKeyring gives the store the keys for personal data; without it,
+// resident operations fail.
+func WithKeyring(k omadata.Keyring) Option { return func(s *Store) { s.keyring = k } }
+
+// WithSigner gives the store the operator's record signing key.
+func WithSigner(sg omadata.Signer) Option { return func(s *Store) { s.signer = sg } }
+
+// WithIssuer sets the operator ID put in receipts, grants and events.
+func WithIssuer(iss string) Option { return func(s *Store) { s.issuer = iss } }
+
+// WithEventPrefix sets the reverse-DNS prefix of event types.
+func WithEventPrefix(p string) Option { return func(s *Store) { s.prefix = p } }
+
 // New returns a Store on db.
-func New(db *DB) *Store { return &Store{db: db} }
+func New(db *DB, opts ...Option) *Store {
+	s := &Store{db: db, issuer: "omadata", prefix: "fi.omadata"}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
 
 // DB returns the underlying database.
 func (s *Store) DB() *DB { return s.db }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/keys"
 	"github.com/omadata/omadata/internal/store"
 )
 
@@ -22,18 +24,39 @@ func OpenSQLite(t testing.TB) *store.Store {
 	return OpenURL(t, "sqlite:"+filepath.Join(t.TempDir(), "omadata.db"))
 }
 
-// OpenURL opens and migrates the database at url, closed when t ends.
+// SecretKey is the operator secret key of test stores.
+var SecretKey = []byte("omadata test secret key, 32 b..!")
+
+// OpenURL opens and migrates the database at url, closed when t ends, with
+// a keyring and a signing key from SecretKey.
 func OpenURL(t testing.TB, url string) *store.Store {
 	t.Helper()
-	db, err := store.Open(context.Background(), url)
+	ctx := context.Background()
+	db, err := store.Open(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(context.Background()); err != nil {
+	if _, err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return store.New(db)
+	kr, err := keys.NewKeyring(SecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := keys.NewSealer(SecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := keys.Ensure(ctx, store.New(db), sealer, omadata.KeyPurposeRecords)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := keys.NewRecordSigner(k, sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store.New(db, store.WithKeyring(kr), store.WithSigner(signer), store.WithIssuer("https://omadata.test"))
 }
 
 // PostgresDSN returns OMADATA_TEST_POSTGRES_DSN. Without it the test is
