@@ -12,10 +12,17 @@ import (
 const (
 	ScopeCatalogueRead  = "catalogue:read"
 	ScopeCatalogueWrite = "catalogue:write"
+	ScopeResidentsLink  = "residents:link" // sources: link residents, record guardianships
+	ScopeConsents       = "consents"       // sinks: request, read and revoke consents on their processings
+	ScopeDecisions      = "decisions"      // ask release decisions
+	ScopeGrants         = "grants"         // sinks: obtain grants
+	ScopeTransfers      = "transfers"      // sources: check grants, record transfers
+	ScopeWebhooks       = "webhooks"       // manage the webhook secret, read deliveries
 )
 
 // CredentialScopes lists every scope a credential may carry.
-var CredentialScopes = []string{ScopeCatalogueRead, ScopeCatalogueWrite}
+var CredentialScopes = []string{ScopeCatalogueRead, ScopeCatalogueWrite, ScopeResidentsLink, ScopeConsents,
+	ScopeDecisions, ScopeGrants, ScopeTransfers, ScopeWebhooks}
 
 // Credential is a service's API credential. The secret token is shown once,
 // on creation; the store keeps only its hash.

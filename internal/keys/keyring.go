@@ -50,7 +50,9 @@ func (k *Keyring) BlindIndex(data string) string {
 }
 
 // Seal encrypts plaintext bound to ad (a record ID, say).
-func (k *Keyring) Seal(plaintext, ad []byte) ([]byte, error) { return k.data.Seal(string(ad), plaintext) }
+func (k *Keyring) Seal(plaintext, ad []byte) ([]byte, error) {
+	return k.data.Seal(string(ad), plaintext)
+}
 
 // Open decrypts what Seal made with the same ad.
 func (k *Keyring) Open(sealed, ad []byte) ([]byte, error) { return k.data.Open(string(ad), sealed) }

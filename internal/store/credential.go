@@ -220,6 +220,8 @@ func (s *Store) Authenticate(ctx context.Context, token string) (omadata.Caller,
 			return omadata.Caller{}, err
 		}
 		return omadata.Caller{Kind: omadata.CallerAdmin, TokenID: id}, nil
+	case strings.HasPrefix(token, residentTokenPrefix):
+		return s.authenticateSession(ctx, token)
 	case strings.HasPrefix(token, serviceTokenPrefix):
 		var c omadata.Credential
 		var status, org string

@@ -178,3 +178,40 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) error {
 	}
 	return tx.Commit()
 }
+
+// QueryStrings runs a read query and returns every row with each column
+// as text. Tests use it to look at what is really stored.
+func (db *DB) QueryStrings(ctx context.Context, query string, args ...any) ([][]string, error) {
+	rows, err := db.reader().query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var out [][]string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		row := make([]string, len(cols))
+		for i, v := range vals {
+			switch v := v.(type) {
+			case []byte:
+				row[i] = string(v)
+			case nil:
+			default:
+				row[i] = fmt.Sprint(v)
+			}
+		}
+		out = append(out, row)
+	}
+	return out, rows.Err()
+}

@@ -4,6 +4,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/omadata/omadata"
@@ -45,17 +46,23 @@ func (s *Server) authenticate(auth string, next http.Handler) http.Handler {
 // authorize checks that a caller may use a route of the given auth level
 // with method. The store then decides which records the caller sees.
 func authorize(auth, method string, c omadata.Caller) error {
+	kinds, scope, _ := strings.Cut(auth, ":")
+	allowed := strings.Split(kinds, ",")
 	switch {
-	case c.IsAdmin():
-		return nil
-	case c.Kind != omadata.CallerService:
+	case c.Kind == omadata.CallerAnonymous:
 		return omadata.Errorf(omadata.EUNAUTHORIZED, "Unknown kind of credential.")
-	case auth != AuthAdminService:
+	case !slices.Contains(allowed, string(c.Kind)) && kinds == AuthAdmin:
 		return omadata.Errorf(omadata.EFORBIDDEN, "Only an operator admin may do this.")
+	case !slices.Contains(allowed, string(c.Kind)):
+		return omadata.Errorf(omadata.EFORBIDDEN, "This call is not for %s credentials.", c.Kind)
+	case c.Kind != omadata.CallerService:
+		return nil
 	}
-	scope := omadata.ScopeCatalogueWrite
-	if method == http.MethodGet || method == http.MethodHead {
-		scope = omadata.ScopeCatalogueRead
+	if scope == "" {
+		scope = omadata.ScopeCatalogueWrite
+		if method == http.MethodGet || method == http.MethodHead {
+			scope = omadata.ScopeCatalogueRead
+		}
 	}
 	if !c.HasScope(scope) {
 		return omadata.Errorf(omadata.EFORBIDDEN, "This credential lacks the %s scope.", scope)

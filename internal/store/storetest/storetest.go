@@ -46,6 +46,11 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"AISystem/Register", testAISystemRegister},
 		{"SigningKey/Rotate", testSigningKeyRotate},
 		{"Pagination", testPagination},
+		{"Resident/Sealed", testResidentSealed},
+		{"Resident/Link", testResidentLink},
+		{"Resident/Rekey", testResidentRekey},
+		{"Resident/Session", testSession},
+		{"Representation/Guardianship", testGuardianship},
 	}
 	passed := 0
 	for _, c := range cases {

@@ -18,7 +18,13 @@ import (
 const (
 	AuthPublic       = "public"        // anyone; runs as the anonymous caller
 	AuthAdmin        = "admin"         // operator admin tokens only
-	AuthAdminService = "admin,service" // admin tokens and service credentials
+	AuthAdminService = "admin,service" // admin tokens and service credentials (catalogue scopes)
+	AuthResident     = "resident"      // residents' session tokens only
+
+	// Other levels name the caller kinds allowed and, after a colon, the
+	// scope a service credential needs: "service:decisions",
+	// "admin,service,resident:consents". Without a scope, services need
+	// catalogue:read to read and catalogue:write to write.
 )
 
 // Route is one API route: a method, a ServeMux pattern, who may call it and
