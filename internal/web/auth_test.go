@@ -92,7 +92,7 @@ func TestWhoami(t *testing.T) {
 		token string
 		want  who
 	}{
-		{"admin", e.admin, who{Kind: "admin", TokenID: e.adminID, Scopes: []string{"catalogue:read", "catalogue:write"}}},
+		{"admin", e.admin, who{Kind: "admin", TokenID: e.adminID, Scopes: omadata.CredentialScopes}},
 		{"service", e.tokB, who{Kind: "service", TokenID: e.credB, ServiceID: e.svcB, Scopes: []string{"catalogue:read", "catalogue:write"}}},
 	}
 	for _, tt := range tests {
