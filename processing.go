@@ -276,3 +276,24 @@ type ProcessingService interface {
 	// RetireProcessing retires the published version: no new consents.
 	RetireProcessing(ctx context.Context, processingID string) (*Processing, error)
 }
+
+// CompatibleSince reports whether a consent given on version from still
+// holds under version to of the same processing: every version after from,
+// up to and including to, must be marked compatible with the one before
+// it. versions may be in any order; missing versions count as
+// incompatible.
+func CompatibleSince(versions []*ProcessingVersion, from, to int) bool {
+	if to < from {
+		return false
+	}
+	compatible := map[int]bool{}
+	for _, v := range versions {
+		compatible[v.Version] = v.Compatible
+	}
+	for n := from + 1; n <= to; n++ {
+		if !compatible[n] {
+			return false
+		}
+	}
+	return true
+}

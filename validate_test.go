@@ -118,3 +118,15 @@ func TestNewID(t *testing.T) {
 		t.Fatalf("got %q and %q", a, b)
 	}
 }
+
+func TestCompatibleSince(t *testing.T) {
+	vs := []*omadata.ProcessingVersion{{Version: 1}, {Version: 2, Compatible: true}, {Version: 3}, {Version: 4, Compatible: true}}
+	for _, c := range []struct {
+		from, to int
+		want     bool
+	}{{1, 1, true}, {1, 2, true}, {1, 3, false}, {2, 3, false}, {3, 4, true}, {1, 4, false}, {2, 1, false}, {4, 5, false}} {
+		if got := omadata.CompatibleSince(vs, c.from, c.to); got != c.want {
+			t.Errorf("CompatibleSince(%d, %d) = %v, want %v", c.from, c.to, got, c.want)
+		}
+	}
+}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/store"
+	"github.com/omadata/omadata/internal/store/storetest"
 	"github.com/omadata/omadata/internal/web"
 )
 
@@ -61,27 +62,20 @@ func adminCtx() context.Context {
 // newEnv boots a seeded server; edit adjusts its options.
 func newEnv(t *testing.T, edit func(*web.Options)) *env {
 	t.Helper()
-	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "omadata.db")
-	db, err := store.Open(ctx, "sqlite:"+path)
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
+	st := storetest.OpenURL(t, "sqlite:"+path)
+	db := st.DB()
 	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
 	if err != nil {
 		t.Fatalf("open raw: %v", err)
 	}
 	t.Cleanup(func() { raw.Close() })
 
-	st := store.New(db)
 	e := &env{store: st, db: db, raw: raw, logs: &lockedBuffer{}}
 	o := web.Options{
 		Organisations: st, Services: st, Credentials: st, DataGroups: st, Purposes: st,
 		Processings: st, AISystems: st, Catalogue: st, SigningKeys: st,
+		Residents: st, Representations: st,
 		Health:       db.Ping,
 		Logger:       slog.New(slog.NewJSONHandler(e.logs, nil)),
 		Metrics:      prometheus.NewRegistry(),

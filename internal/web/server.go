@@ -40,6 +40,13 @@ type Options struct {
 	Catalogue     omadata.CatalogueReader
 	SigningKeys   omadata.SigningKeyService
 
+	Residents       omadata.ResidentService
+	Representations omadata.RepresentationService
+	Consents        omadata.ConsentService
+	Decisions       omadata.DecisionService
+	Grants          omadata.GrantService
+	Webhooks        omadata.WebhookService
+
 	// Health reports whether the server can serve; nil means always.
 	Health func(context.Context) error
 	// Logger receives access logs and internal errors; nil discards them.
@@ -101,6 +108,14 @@ func New(o Options) *Server {
 		Processings:   o.Processings,
 		AISystems:     o.AISystems,
 		Catalogue:     o.Catalogue,
+
+		Residents:       o.Residents,
+		Representations: o.Representations,
+		Consents:        o.Consents,
+		Decisions:       o.Decisions,
+		Grants:          o.Grants,
+		Webhooks:        o.Webhooks,
+		PublicURL:       o.Operator.PublicURL,
 	}
 	for _, rt := range h.Routes() {
 		s.handle(rt.Method, rt.Pattern, rt.Auth, rt.Handler)

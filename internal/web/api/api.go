@@ -38,14 +38,23 @@ type Route struct {
 
 // Handler serves the API from the root services.
 type Handler struct {
-	Organisations omadata.OrganisationService
-	Services      omadata.ServiceRegistry
-	Credentials   omadata.CredentialService
-	DataGroups    omadata.DataGroupService
-	Purposes      omadata.PurposeService
-	Processings   omadata.ProcessingService
-	AISystems     omadata.AISystemService
-	Catalogue     omadata.CatalogueReader
+	Organisations   omadata.OrganisationService
+	Services        omadata.ServiceRegistry
+	Credentials     omadata.CredentialService
+	DataGroups      omadata.DataGroupService
+	Purposes        omadata.PurposeService
+	Processings     omadata.ProcessingService
+	AISystems       omadata.AISystemService
+	Catalogue       omadata.CatalogueReader
+	Residents       omadata.ResidentService
+	Representations omadata.RepresentationService
+	Consents        omadata.ConsentService
+	Decisions       omadata.DecisionService
+	Grants          omadata.GrantService
+	Webhooks        omadata.WebhookService
+	// PublicURL is the operator's public base URL, which DPoP proofs of
+	// calls to it must name.
+	PublicURL string
 }
 
 // fn adapts a handler that returns an error: the error is written once,

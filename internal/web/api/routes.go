@@ -11,7 +11,7 @@ func (h *Handler) Routes() []Route {
 		adm = AuthAdmin
 		all = AuthAdminService
 	)
-	return []Route{
+	routes := []Route{
 		{"GET", "/api/v1/whoami", all, h.fn(h.whoami)},
 
 		{"GET", "/api/v1/organisations", all, h.fn(h.listOrganisations)},
@@ -68,4 +68,7 @@ func (h *Handler) Routes() []Route {
 		{"GET", "/api/v1/public/ai-systems", pub, h.fn(h.listAISystems)},
 		{"GET", "/api/v1/public/ai-systems/{id}", pub, h.fn(h.getAISystem)},
 	}
+	// Each area of the API adds its routes from its own file.
+	// (area routes appended below, one line each)
+	return routes
 }
