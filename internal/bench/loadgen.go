@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Package bench measures omadata's workloads against baselines run in the
+// same process, on the same machine, at the same time, so that figures are
+// ratios that survive a noisy shared machine.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Op is one operation of a workload. It returns an error when the operation
+// failed; a deny is not a failure.
+type Op func(ctx context.Context, i int) error
+
+// Result is what an open-loop run measured.
+type Result struct {
+	Target   float64       // offered operations per second
+	Achieved float64       // completed operations per second
+	Ops      int           // completed operations
+	Errors   int           // failed operations
+	P50, P99 time.Duration // latency from each operation's scheduled start
+	Max      time.Duration
+}
+
+func (r Result) String() string {
+	return fmt.Sprintf("%.0f/s offered, %.0f/s done, p50 %v, p99 %v, %d errors", r.Target, r.Achieved, r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.Errors)
+}
+
+// OpenLoop offers op at a fixed rate for d, whatever the latency, and
+// measures each operation from the moment it was scheduled, not from when a
+// worker got to it, so a stall shows up in the latencies instead of quietly
+// lowering the offered load (no coordinated omission). At most maxInFlight
+// operations run at once; operations that cannot start count as late.
+func OpenLoop(ctx context.Context, rate float64, d time.Duration, maxInFlight int, op Op) Result {
+	n := int(rate * d.Seconds())
+	if n < 1 {
+		n = 1
+	}
+	interval := time.Duration(float64(time.Second) / rate)
+	lat := make([]time.Duration, n)
+	var errs atomic.Int64
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, maxInFlight)
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		at := start.Add(time.Duration(i) * interval)
+		if wait := time.Until(at); wait > 0 {
+			time.Sleep(wait)
+		}
+		if ctx.Err() != nil {
+			n = i
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(i int, at time.Time) {
+			defer func() { <-sem; wg.Done() }()
+			if err := op(ctx, i); err != nil {
+				errs.Add(1)
+			}
+			lat[i] = time.Since(at)
+		}(i, at)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	lat = lat[:n]
+	slices.Sort(lat)
+	r := Result{Target: rate, Ops: n, Errors: int(errs.Load()), Achieved: float64(n) / elapsed.Seconds()}
+	if n > 0 {
+		r.P50, r.P99, r.Max = lat[n*50/100], lat[min(n-1, n*99/100)], lat[n-1]
+	}
+	return r
+}
+
+// Sustained finds the highest offered rate that op keeps up with: achieved
+// within 5% of offered and p99 under maxP99. It doubles the rate from start
+// until a run fails, then bisects between the last good and the first bad
+// rate a few times. Each probe lasts d.
+func Sustained(ctx context.Context, start float64, d time.Duration, maxP99 time.Duration, maxInFlight int, op Op) (best Result, probes []Result) {
+	good := func(r Result) bool {
+		return r.Achieved >= 0.95*r.Target && r.P99 <= maxP99 && r.Errors == 0
+	}
+	lo, hi := 0.0, 0.0
+	for rate := start; ctx.Err() == nil; rate *= 2 {
+		r := OpenLoop(ctx, rate, d, maxInFlight, op)
+		probes = append(probes, r)
+		if !good(r) {
+			hi = rate
+			break
+		}
+		lo, best = rate, r
+		if rate > 5e6 {
+			return best, probes
+		}
+	}
+	for i := 0; i < 4 && hi > 0 && hi-lo > lo*0.05; i++ {
+		mid := (lo + hi) / 2
+		r := OpenLoop(ctx, mid, d, maxInFlight, op)
+		probes = append(probes, r)
+		if good(r) {
+			lo, best = mid, r
+		} else {
+			hi = mid
+		}
+	}
+	return best, probes
+}
+
+// ClosedLoop runs op from clients goroutines back to back for d and returns
+// the throughput and latency percentiles; the write workloads' "with one
+// client" and "with 32 clients" figures come from it.
+func ClosedLoop(ctx context.Context, clients int, d time.Duration, op Op) Result {
+	var mu sync.Mutex
+	var lat []time.Duration
+	var errs atomic.Int64
+	var next atomic.Int64
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for ctx.Err() == nil {
+				i := int(next.Add(1))
+				t := time.Now()
+				if err := op(context.WithoutCancel(ctx), i); err != nil {
+					errs.Add(1)
+				}
+				mine = append(mine, time.Since(t))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(lat)
+	n := len(lat)
+	r := Result{Ops: n, Errors: int(errs.Load()), Achieved: float64(n) / elapsed.Seconds()}
+	r.Target = r.Achieved
+	if n > 0 {
+		r.P50, r.P99, r.Max = lat[n*50/100], lat[min(n-1, n*99/100)], lat[n-1]
+	}
+	return r
+}

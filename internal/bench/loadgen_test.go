@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package bench
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestOpenLoopCountsStallsAsLatency(t *testing.T) {
+	// One slow operation at the start must delay the latency of those
+	// scheduled behind it when only one may run at a time.
+	op := func(ctx context.Context, i int) error {
+		if i == 0 {
+			time.Sleep(50 * time.Millisecond)
+		}
+		return nil
+	}
+	r := OpenLoop(context.Background(), 1000, 100*time.Millisecond, 1, op)
+	if r.Ops != 100 {
+		t.Fatalf("got %d ops, want 100", r.Ops)
+	}
+	// Half the operations were due during the 50 ms stall; the one due
+	// just after the stall began waited almost all of it.
+	if r.P99 < 40*time.Millisecond {
+		t.Fatalf("got p99 %v: the stall was hidden (coordinated omission)", r.P99)
+	}
+}
+
+func TestOpenLoopErrors(t *testing.T) {
+	op := func(ctx context.Context, i int) error {
+		if i%2 == 0 {
+			return errors.New("no")
+		}
+		return nil
+	}
+	r := OpenLoop(context.Background(), 2000, 50*time.Millisecond, 8, op)
+	if r.Errors != r.Ops/2 {
+		t.Fatalf("got %d errors of %d ops, want half", r.Errors, r.Ops)
+	}
+}
+
+func TestSustainedFindsTheLimit(t *testing.T) {
+	// An operation that takes 1 ms on one worker cannot exceed ~1000/s.
+	op := func(ctx context.Context, i int) error { time.Sleep(time.Millisecond); return nil }
+	best, probes := Sustained(context.Background(), 100, 100*time.Millisecond, 20*time.Millisecond, 1, op)
+	if best.Target < 100 || best.Target > 1100 || len(probes) < 2 {
+		t.Fatalf("got best %v after %d probes, want a limit near 1000/s", best, len(probes))
+	}
+}
+
+func TestClosedLoop(t *testing.T) {
+	op := func(ctx context.Context, i int) error { time.Sleep(time.Millisecond); return nil }
+	r := ClosedLoop(context.Background(), 4, 100*time.Millisecond, op)
+	if r.Ops < 100 || r.Achieved < 1000 {
+		t.Fatalf("got %v with 4 clients of 1 ms ops, want about 4000/s", r)
+	}
+}
