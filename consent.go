@@ -3,8 +3,20 @@
 package omadata
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
 	"time"
+)
+
+// ID prefixes of consents and their records.
+const (
+	PrefixConsent       = "cns"
+	PrefixConsentRecord = "cnr"
 )
 
 // Consent statuses (standards.md §2). Only given permits processing.
@@ -44,7 +56,23 @@ func ConsentTransitionAllowed(from, to string) bool {
 const (
 	CollectedPortal = "portal"
 	CollectedAPI    = "api"
-	CollectedPaper  = "paper" // recorded by an official
+	CollectedPaper  = "paper"  // recorded by an official
+	CollectedSystem = "system" // expiry and renewal: nobody acted
+)
+
+// Consent windows. A given consent lasts ConsentDefaultYears unless the
+// resident chooses an earlier end, and never more than ConsentMaxYears; an
+// unanswered request expires after ConsentRequestTTL.
+const (
+	ConsentDefaultYears = 2
+	ConsentMaxYears     = 5
+	ConsentRequestTTL   = 30 * 24 * time.Hour
+)
+
+// Receipt formats of ExportReceipt.
+const (
+	ReceiptDPV     = "dpv"     // ISO/IEC TS 27560 record in the W3C DPV profile (the stored receipt)
+	ReceiptKantara = "kantara" // Kantara Consent Receipt v1.1
 )
 
 // Consent is a resident's decision on one published processing version,
@@ -61,12 +89,15 @@ type Consent struct {
 	Status       string     `json:"status"`
 	ValidFrom    *time.Time `json:"valid_from,omitempty"`
 	ValidUntil   *time.Time `json:"valid_until,omitempty"`
-	// RenewalRequired is set when the processing has a published version
-	// that is not compatible with the one consented to.
-	RenewalRequired bool             `json:"renewal_required"`
-	CreatedAt       time.Time        `json:"created_at"`
-	UpdatedAt       time.Time        `json:"updated_at"`
-	Records         []*ConsentRecord `json:"records,omitempty"`
+	// RenewalRequired is set on a given or suspended consent when the
+	// processing's published version is not compatible with the one
+	// consented to, or the processing has been retired.
+	RenewalRequired bool `json:"renewal_required"`
+	// Message is the sink's message with a request, if any.
+	Message   Text             `json:"message,omitempty"`
+	CreatedAt time.Time        `json:"created_at"`
+	UpdatedAt time.Time        `json:"updated_at"`
+	Records   []*ConsentRecord `json:"records,omitempty"`
 }
 
 // ConsentRecord is one immutable status change. Each record's hash covers
@@ -140,4 +171,139 @@ type ConsentService interface {
 	// ExpireConsents records expiry of consents whose window has passed and
 	// returns how many; a scheduler calls it.
 	ExpireConsents(ctx context.Context) (int, error)
+	// ExportReceipt returns the receipt of record seq of a consent as a
+	// compact JWS: format "dpv" (or "") is the stored DPV / ISO/IEC TS 27560
+	// record, "kantara" a Kantara v1.1 receipt signed now. ENOTFOUND for a
+	// consent or record the caller may not see, EINVALID for a format.
+	ExportReceipt(ctx context.Context, consentID string, seq int, format string) (string, error)
+}
+
+// consentTimeFormat is how record times enter the chain hash: UTC, fixed
+// width, microseconds (what both database engines keep).
+const consentTimeFormat = "2006-01-02T15:04:05.000000Z"
+
+// ConsentRecordHash returns the hex SHA-256 of a record's canonical content.
+// subjectID is the consent's resident, which records do not carry in JSON.
+//
+// The content is one JSON object with exactly these members, keys sorted,
+// no whitespace, strings escaped as RFC 8785 (JCS) does: actor_id,
+// actor_kind, actor_role, collection_method, consent_id, created_at, id,
+// notice_language, notice_sha256, prev_hash, reason, seq (a number), status,
+// subject_id, valid_from, valid_until. Times are UTC strings with six
+// fractional digits ("2026-11-22T12:00:00.000000Z"); a missing valid_from or
+// valid_until is null. Hash and Receipt are not covered; prev_hash is, so
+// each record commits to the whole history before it.
+func ConsentRecordHash(subjectID string, r *ConsentRecord) string {
+	t := func(p *time.Time) *string {
+		if p == nil {
+			return nil
+		}
+		s := p.UTC().Format(consentTimeFormat)
+		return &s
+	}
+	created := r.CreatedAt.UTC().Format(consentTimeFormat)
+	members := []struct {
+		key string
+		str *string
+		num int
+	}{
+		{"actor_id", &r.ActorID, 0},
+		{"actor_kind", &r.ActorKind, 0},
+		{"actor_role", &r.ActorRole, 0},
+		{"collection_method", &r.CollectionMethod, 0},
+		{"consent_id", &r.ConsentID, 0},
+		{"created_at", &created, 0},
+		{"id", &r.ID, 0},
+		{"notice_language", &r.NoticeLanguage, 0},
+		{"notice_sha256", &r.NoticeSHA256, 0},
+		{"prev_hash", &r.PrevHash, 0},
+		{"reason", &r.Reason, 0},
+		{"seq", nil, r.Seq},
+		{"status", &r.Status, 0},
+		{"subject_id", &subjectID, 0},
+		{"valid_from", t(r.ValidFrom), -1},
+		{"valid_until", t(r.ValidUntil), -1},
+	}
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, m := range members {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		canonicalString(&b, m.key)
+		b.WriteByte(':')
+		switch {
+		case m.str != nil:
+			canonicalString(&b, *m.str)
+		case m.num < 0:
+			b.WriteString("null")
+		default:
+			b.WriteString(strconv.Itoa(m.num))
+		}
+	}
+	b.WriteByte('}')
+	h := sha256.Sum256(b.Bytes())
+	return hex.EncodeToString(h[:])
+}
+
+// canonicalString writes s as an RFC 8785 JSON string: only the quote, the
+// backslash and control characters are escaped, with the short forms where
+// JSON has them. Invalid UTF-8 bytes become U+FFFD.
+func canonicalString(b *bytes.Buffer, s string) {
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\b':
+			b.WriteString(`\b`)
+		case '\f':
+			b.WriteString(`\f`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			if r < 0x20 {
+				fmt.Fprintf(b, `\u%04x`, r)
+			} else {
+				b.WriteRune(r)
+			}
+		}
+	}
+	b.WriteByte('"')
+}
+
+// VerifyConsentChain checks a consent's records, in order: consecutive seq
+// from 1, one consent ID, each prev_hash equal to the hash before it ("" for
+// the first), each hash equal to ConsentRecordHash, a first status a
+// consent can start in and every later status an allowed transition. It
+// returns an error naming the first record that fails.
+func VerifyConsentChain(subjectID string, records []*ConsentRecord) error {
+	if len(records) == 0 {
+		return errors.New("consent chain: no records")
+	}
+	prev := ""
+	for i, r := range records {
+		switch {
+		case r.Seq != i+1:
+			return fmt.Errorf("consent chain: record %d has seq %d", i+1, r.Seq)
+		case r.ConsentID != records[0].ConsentID:
+			return fmt.Errorf("consent chain: record %d belongs to another consent", r.Seq)
+		case r.PrevHash != prev:
+			return fmt.Errorf("consent chain: record %d does not link to the record before it", r.Seq)
+		case r.Hash != ConsentRecordHash(subjectID, r):
+			return fmt.Errorf("consent chain: record %d does not match its hash", r.Seq)
+		case i == 0 && r.Status != ConsentRequested && r.Status != ConsentGiven && r.Status != ConsentRefused:
+			return fmt.Errorf("consent chain: a consent cannot start %s", r.Status)
+		case i > 0 && !ConsentTransitionAllowed(records[i-1].Status, r.Status):
+			return fmt.Errorf("consent chain: record %d moves from %s to %s", r.Seq, records[i-1].Status, r.Status)
+		}
+		prev = r.Hash
+	}
+	return nil
 }

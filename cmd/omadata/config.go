@@ -43,17 +43,19 @@ type Config struct {
 	OperatorEmail      string
 	LogLevel           slog.Level
 	Demo               bool
+	WebhookWorkers     int // concurrent webhook deliveries; 0: this instance delivers none
 }
 
 // DefaultConfig returns the configuration used where nothing else is set.
 func DefaultConfig() Config {
 	return Config{
-		DatabaseURL:  "sqlite:./omadata.db",
-		Listen:       "127.0.0.1:8080",
-		MaxBodyBytes: 1 << 20,
-		Migrate:      true,
-		OperatorName: "omadata",
-		LogLevel:     slog.LevelInfo,
+		DatabaseURL:    "sqlite:./omadata.db",
+		Listen:         "127.0.0.1:8080",
+		MaxBodyBytes:   1 << 20,
+		Migrate:        true,
+		OperatorName:   "omadata",
+		LogLevel:       slog.LevelInfo,
+		WebhookWorkers: 4,
 	}
 }
 
@@ -164,6 +166,14 @@ func settings() []setting {
 			c.OperatorEmail = v
 			return nil
 		}},
+		{"OMADATA_WEBHOOK_WORKERS", "", "", func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 64 {
+				return fmt.Errorf("%q is not a number from 0 to 64", v)
+			}
+			c.WebhookWorkers = n
+			return nil
+		}},
 		{"OMADATA_LOG_LEVEL", "log-level", "debug, info, warn or error", func(c *Config, v string) error {
 			switch strings.ToLower(v) {
 			case "debug":
@@ -263,6 +273,8 @@ func (c *Config) Validate() error {
 		return errors.New("OMADATA_LISTEN: must not be empty")
 	case c.MaxBodyBytes <= 0:
 		return errors.New("OMADATA_MAX_BODY_BYTES: must be positive")
+	case c.WebhookWorkers < 0 || c.WebhookWorkers > 64:
+		return errors.New("OMADATA_WEBHOOK_WORKERS: must be from 0 to 64")
 	case len(c.SecretKey) != 0 && len(c.SecretKey) != keys.SecretKeySize:
 		return fmt.Errorf("secret key: got %d bytes, want %d", len(c.SecretKey), keys.SecretKeySize)
 	}

@@ -32,7 +32,8 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.DatabaseURL != "sqlite:./omadata.db" || c.Listen != "127.0.0.1:8080" || c.PublicURL != "" ||
-		!c.Migrate || c.Demo || c.MaxBodyBytes != 1<<20 || c.LogLevel != slog.LevelInfo || c.SecretKey != nil {
+		!c.Migrate || c.Demo || c.MaxBodyBytes != 1<<20 || c.LogLevel != slog.LevelInfo || c.SecretKey != nil ||
+		c.WebhookWorkers != 4 {
 		t.Fatalf("got %+v, want the defaults", c)
 	}
 	if got := c.DataDir(); got != "." {
@@ -106,6 +107,8 @@ func TestConfigInvalid(t *testing.T) {
 		{"NameControl", "OMADATA_OPERATOR_NAME", "a\x01b", "control characters"},
 		{"LogLevel", "OMADATA_LOG_LEVEL", "verbose", "not one of"},
 		{"Demo", "OMADATA_DEMO", "maybe", "not true or false"},
+		{"WebhookWorkersNegative", "OMADATA_WEBHOOK_WORKERS", "-1", "not a number from 0 to 64"},
+		{"WebhookWorkersMany", "OMADATA_WEBHOOK_WORKERS", "65", "not a number from 0 to 64"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := loadConfig(t, map[string]string{tc.key: tc.value})

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -24,6 +25,8 @@ import (
 	"github.com/omadata/omadata/internal/keys"
 	"github.com/omadata/omadata/internal/store"
 	"github.com/omadata/omadata/internal/web"
+	"github.com/omadata/omadata/internal/webhook"
+	"github.com/omadata/omadata/internal/worker"
 )
 
 // Timeouts of the HTTP server. Bodies are small JSON documents, so a slow
@@ -161,6 +164,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	handler := web.New(web.Options{
 		Organisations: s, Services: s, Credentials: s, DataGroups: s, Purposes: s,
 		Processings: s, AISystems: s, Catalogue: s, SigningKeys: s,
+		Webhooks:     s,
 		Health:       db.Ping,
 		Logger:       log,
 		Metrics:      metrics,
@@ -183,6 +187,8 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "version", Version())
 	printNextSteps(c.m.Stdout, publicURL, tokens)
+	stopWorkers := startWorkers(ctx, cfg, s, log, metrics)
+	defer stopWorkers()
 	if c.m.Ready != nil {
 		c.m.Ready(ln.Addr())
 	}
@@ -203,8 +209,33 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
+	// After the server: the events of the last requests are in the outbox,
+	// and deliveries in flight finish (each within its request timeout).
+	stopWorkers()
 	log.Info("stopped")
 	return nil
+}
+
+// startWorkers starts the background work of the operator: the webhook
+// deliverer (unless OMADATA_WEBHOOK_WORKERS=0) and consent expiry. They
+// run as the operator's admin caller, on a context that ctx's signal does
+// not cancel, so that the server can shut down first; the returned
+// function stops them and waits for them to drain.
+func startWorkers(ctx context.Context, cfg Config, s *store.Store, log *slog.Logger, metrics *prometheus.Registry) func() {
+	operator := omadata.NewContextWithCaller(context.WithoutCancel(ctx), omadata.Caller{Kind: omadata.CallerAdmin, TokenID: "operator"})
+	bg, cancel := context.WithCancel(operator)
+	var wg sync.WaitGroup
+	if cfg.WebhookWorkers > 0 {
+		d := webhook.New(webhook.Options{Queue: s, Workers: cfg.WebhookWorkers, Logger: log, Metrics: metrics})
+		wg.Go(func() { d.Run(bg) })
+		log.Info("webhook deliverer started", "workers", cfg.WebhookWorkers)
+	}
+	expiry := &worker.Expiry{Consents: s, Logger: log}
+	wg.Go(func() { expiry.Run(bg) })
+	return func() {
+		cancel()
+		wg.Wait()
+	}
 }
 
 // operatorCreatedAt is when the operator first started: the creation time

@@ -22,6 +22,7 @@ type dialect interface {
 	args(args []any) []any      // Go values to the engine's column types
 	mapError(err error) error   // constraint violations to ECONFLICT
 	lockMigrations() string     // statement serialising concurrent migrators, or ""
+	skipLocked() string         // suffix of a SELECT that claims rows, or "" where writers are serial anyway
 }
 
 // timeFormat is fixed width so that SQLite text times sort as times.
@@ -32,6 +33,10 @@ type sqliteDialect struct{}
 func (sqliteDialect) name() string           { return "sqlite" }
 func (sqliteDialect) rebind(q string) string { return q }
 func (sqliteDialect) lockMigrations() string { return "" }
+
+// SQLite has one writer at a time (BEGIN IMMEDIATE), so a claim in a
+// write transaction cannot race another.
+func (sqliteDialect) skipLocked() string { return "" }
 
 func (sqliteDialect) args(args []any) []any {
 	for i, a := range args {
@@ -66,6 +71,10 @@ type postgresDialect struct{}
 
 func (postgresDialect) name() string           { return "postgres" }
 func (postgresDialect) lockMigrations() string { return "SELECT pg_advisory_xact_lock(7283491)" }
+
+// Concurrent claimers lock disjoint rows instead of waiting on each other
+// and then taking the same ones.
+func (postgresDialect) skipLocked() string { return " FOR UPDATE SKIP LOCKED" }
 
 func (postgresDialect) rebind(q string) string {
 	if !strings.Contains(q, "?") {

@@ -75,7 +75,9 @@ func newEnv(t *testing.T, edit func(*web.Options)) *env {
 	o := web.Options{
 		Organisations: st, Services: st, Credentials: st, DataGroups: st, Purposes: st,
 		Processings: st, AISystems: st, Catalogue: st, SigningKeys: st,
-		Residents: st, Representations: st,
+		Residents: st, Representations: st, Consents: st,
+		Decisions: st, Grants: st,
+		Webhooks:     st,
 		Health:       db.Ping,
 		Logger:       slog.New(slog.NewJSONHandler(e.logs, nil)),
 		Metrics:      prometheus.NewRegistry(),

@@ -5,6 +5,7 @@ package web_test
 import (
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -26,6 +27,11 @@ func (e *env) path(t *testing.T, pattern string) string {
 		"processings":   e.procDraft,
 		"ai-systems":    e.ai,
 		"admin-tokens":  e.adminID,
+		// Refused before any lookup, so IDs of the right shape will do.
+		"consents":        "cns_0000000000000000000000000a",
+		"representations": "rep_0000000000000000000000000a",
+		"deliveries":      "evt_0000000000000000000000000a",
+		"grants":          "grt_0000000000000000000000000a",
 	}
 	segs := strings.Split(pattern, "/")
 	for i, s := range segs {
@@ -44,6 +50,8 @@ func (e *env) path(t *testing.T, pattern string) string {
 			segs[i] = "fi"
 		case "{processing_id}":
 			segs[i] = e.procA
+		case "{seq}":
+			segs[i] = "1"
 		default:
 			if paramRE.MatchString(s) {
 				t.Fatalf("%s: no test value for %s", pattern, s)
@@ -85,9 +93,14 @@ func TestRouteAuth(t *testing.T) {
 					t.Errorf("with a bad token: got status %d, want 200; body %s", r.status, r.body)
 				}
 				return
-			case web.AuthAdmin, web.AuthAdminService:
-			default:
-				t.Fatalf("unknown auth %q", rt.Auth)
+			}
+			// An auth level is "<kinds>[:<scope>]", kinds from admin, service, resident.
+			kinds, scope, _ := strings.Cut(rt.Auth, ":")
+			allowed := strings.Split(kinds, ",")
+			for _, k := range allowed {
+				if k != "admin" && k != "service" && k != "resident" {
+					t.Fatalf("unknown auth %q", rt.Auth)
+				}
 			}
 
 			t.Run("no token", func(t *testing.T) {
@@ -109,14 +122,23 @@ func TestRouteAuth(t *testing.T) {
 				refused(t, r, 401, "unauthorized")
 			})
 
+			if !slices.Contains(allowed, "admin") {
+				t.Run("admin token", func(t *testing.T) {
+					refused(t, e.do(t, rt.Method, path, e.admin, `{}`), 403, "forbidden")
+				})
+			}
 			write := rt.Method != http.MethodGet
 			switch {
-			case rt.Auth == web.AuthAdmin:
+			case !slices.Contains(allowed, "service"):
 				t.Run("service credential", func(t *testing.T) {
 					r := e.do(t, rt.Method, path, e.tokA, `{}`)
 					if r.status != 403 {
 						t.Fatalf("got status %d, want 403; body %s", r.status, r.body)
 					}
+				})
+			case scope != "":
+				t.Run("without "+scope, func(t *testing.T) {
+					refused(t, e.do(t, rt.Method, path, e.tokA, `{}`), 403, "forbidden")
 				})
 			case write:
 				t.Run("without catalogue:write", func(t *testing.T) {

@@ -70,5 +70,9 @@ func (h *Handler) Routes() []Route {
 	}
 	// Each area of the API adds its routes from its own file.
 	// (area routes appended below, one line each)
+	routes = append(routes, h.webhooksRoutes()...)
+	routes = append(routes, h.decisionsRoutes()...)
+	routes = append(routes, h.residentsRoutes()...)
+	routes = append(routes, h.consentsRoutes()...)
 	return routes
 }

@@ -62,6 +62,33 @@ var routes = []string{
 	"GET /api/v1/public/catalogue/{processing_id}",
 	"GET /api/v1/public/ai-systems",
 	"GET /api/v1/public/ai-systems/{id}",
+	"GET /api/v1/me",
+	"GET /api/v1/me/representations",
+	"POST /api/v1/residents/link",
+	"POST /api/v1/residents/rekey",
+	"POST /api/v1/representations",
+	"POST /api/v1/representations/{id}/end",
+	"GET /api/v1/me/consents",
+	"POST /api/v1/me/consents",
+	"POST /api/v1/me/consents/refusals",
+	"GET /api/v1/me/consents/{id}",
+	"POST /api/v1/me/consents/{id}/withdraw",
+	"POST /api/v1/me/consents/{id}/suspend",
+	"POST /api/v1/me/consents/{id}/resume",
+	"GET /api/v1/me/consents/{id}/records/{seq}/receipt",
+	"POST /api/v1/consent-requests",
+	"GET /api/v1/consents",
+	"GET /api/v1/consents/{id}",
+	"POST /api/v1/consents/{id}/revoke",
+	"POST /api/v1/consents/paper",
+	"GET /api/v1/deliveries",
+	"POST /api/v1/deliveries/{id}/redeliver",
+	"POST /api/v1/services/{id}/webhook-secret",
+	"POST /api/v1/decisions",
+	"POST /api/v1/decisions/batch",
+	"POST /api/v1/grants",
+	"GET /api/v1/grants/{id}/status",
+	"POST /api/v1/transfers",
 	"GET /healthz",
 	"GET /metrics",
 	"GET /openapi.json",
@@ -70,7 +97,8 @@ var routes = []string{
 }
 
 var tags = []string{"public", "organisations", "services", "credentials", "purposes", "data-groups",
-	"processings", "ai-systems", "admin-tokens", "operations"}
+	"processings", "ai-systems", "admin-tokens", "operations",
+	"residents", "representations", "consents", "webhooks", "decisions", "grants"}
 
 // parse returns openapi.Document as generic JSON.
 func parse(t *testing.T) map[string]any {

@@ -120,6 +120,32 @@ func TestRootTypes(t *testing.T) {
 			Name: &text, Description: &text, Purpose: &text, ProcessingIDs: &[]string{}, DataGroupIDs: &ids,
 			LegalBasis: strp(omadata.BasisConsent), HumanOversight: &text, RiskLevel: strp("minimal"), Status: strp("planned"), Contact: &contact,
 		}},
+		{"Resident", false, "GET", "/api/v1/me", &omadata.Resident{
+			ID: "res_01jq8m2k3n4p5q6r7s8t9v0w1x", Name: "Testi Asukas", IdentityCode: "131052-308T", BirthDate: "1952-10-13", CreatedAt: now, UpdatedAt: now,
+		}},
+		{"RepresentationInput", true, "POST", "/api/v1/representations", &omadata.RepresentationInput{
+			Kind: omadata.RepMandate, RepresentativeIdentityCode: "131052-308T", PrincipalIdentityCode: "280251X899U",
+			Scope: []string{"research"}, Basis: "mandate code", ValidFrom: &now, ValidUntil: &later,
+		}},
+		{"ConsentRequestInput", true, "POST", "/api/v1/consent-requests", &omadata.ConsentRequestInput{
+			ProcessingID: procID, Pseudonym: "psn_01jq8m2k3n4p5q6r7s8t9v0w1x", SourceIDs: []string{svcID}, Message: text,
+		}},
+		{"Representation", false, "POST", "/api/v1/representations", &omadata.Representation{
+			ID: "rep_01jq8m2k3n4p5q6r7s8t9v0w1x", Kind: omadata.RepMandate, RepresentativeID: "res_01jq8m2k3n4p5q6r7s8t9v0w1x",
+			PrincipalID: "res_01jq8m2k3n4p5q6r7s8t9v0w1y", Scope: []string{"research"}, Basis: "mandate code", ValidFrom: now,
+			ValidUntil: &later, EndedAt: &later, CreatedAt: now,
+		}},
+		{"Consent", false, "GET", "/api/v1/consents/{id}", &omadata.Consent{
+			ID: "cns_01jq8m2k3n4p5q6r7s8t9v0w1x", ResidentID: "res_01jq8m2k3n4p5q6r7s8t9v0w1x", Pseudonym: "psn_01jq8m2k3n4p5q6r7s8t9v0w1x",
+			ProcessingID: procID, VersionID: "pver_01jq8m5z6y7x8w9v0t1s2r3q4q", Version: 2, SinkID: svcID, SourceIDs: []string{svcID},
+			Status: omadata.ConsentSuspended, ValidFrom: &now, ValidUntil: &later, RenewalRequired: true, Message: text, CreatedAt: now, UpdatedAt: now,
+			Records: []*omadata.ConsentRecord{{
+				ID: "cnr_01jq8m2k3n4p5q6r7s8t9v0w1x", ConsentID: "cns_01jq8m2k3n4p5q6r7s8t9v0w1x", Seq: 2, Status: omadata.ConsentSuspended,
+				PrevHash: "ab", Hash: "cd", ActorKind: "resident", ActorID: "res_01jq8m2k3n4p5q6r7s8t9v0w1x", ActorRole: omadata.ActorGuardian,
+				NoticeSHA256: notice.SHA256, NoticeLanguage: "sv", CollectionMethod: omadata.CollectedPaper, ValidFrom: &now, ValidUntil: &later,
+				Reason: "On holiday", CreatedAt: now, Receipt: "a.b.c",
+			}},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

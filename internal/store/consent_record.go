@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package store
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/omadata/omadata"
+)
+
+// actor is who made a change, and in which role.
+type actor struct {
+	kind, id, role string
+}
+
+var systemActor = actor{kind: omadata.ActorSystem, role: omadata.ActorSystem}
+
+// change is one status change to record on a consent.
+type change struct {
+	status string
+	event  string // the event type, omadata.EventConsent*
+	actor  actor
+	method string
+	notice *omadata.Notice // give, refuse and request: the notice shown
+	reason string
+}
+
+// consentParts is what a consent's records, receipts and events refer to:
+// its processing version with data groups and notices, the purpose, and the
+// sink with its organisation. Loaded once per version and transaction.
+type consentParts struct {
+	version *omadata.ProcessingVersion
+	groups  []*omadata.DataGroup
+	purpose *omadata.Purpose
+	sink    *omadata.Service
+	org     *omadata.Organisation
+}
+
+// sources returns the services holding data groups of the version, in the
+// order of the data groups, limited to only when only is not empty.
+func (p *consentParts) sources(only []string) []string {
+	var out []string
+	for _, g := range p.groups {
+		if !slices.Contains(out, g.ServiceID) && (len(only) == 0 || slices.Contains(only, g.ServiceID)) {
+			out = append(out, g.ServiceID)
+		}
+	}
+	return out
+}
+
+// loadConsentParts loads the parts of a processing version.
+func loadConsentParts(ctx context.Context, tx querier, versionID string) (*consentParts, error) {
+	admin := omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerAdmin})
+	v, err := scanVersion(tx.queryRow(ctx, `SELECT `+versionColumns+` FROM processing_versions v WHERE v.id = ?`, versionID))
+	if err != nil {
+		return nil, err
+	}
+	v.DataGroupIDs, v.Notices = []string{}, []*omadata.Notice{}
+	if err := loadVersionParts(ctx, tx, map[string]*omadata.ProcessingVersion{v.ID: v}); err != nil {
+		return nil, err
+	}
+	p := &consentParts{version: v}
+	if len(v.DataGroupIDs) > 0 {
+		ids := make([]any, len(v.DataGroupIDs))
+		for i, id := range v.DataGroupIDs {
+			ids[i] = id
+		}
+		rows, err := tx.query(ctx, `SELECT `+prefixed("g", dataGroupColumns)+` FROM data_groups g WHERE g.id IN (`+placeholders(len(ids))+`)`, ids...)
+		if err != nil {
+			return nil, err
+		}
+		groups, err := collect(rows, scanDataGroup)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range v.DataGroupIDs { // in the version's order
+			if i := slices.IndexFunc(groups, func(g *omadata.DataGroup) bool { return g.ID == id }); i >= 0 {
+				p.groups = append(p.groups, groups[i])
+			}
+		}
+	}
+	if p.purpose, err = findPurposeByID(ctx, tx, v.PurposeID); err != nil {
+		return nil, err
+	}
+	var sinkID string
+	if err := tx.queryRow(ctx, `SELECT service_id FROM processings WHERE id = ?`, v.ProcessingID).Scan(&sinkID); err != nil {
+		return nil, err
+	}
+	if p.sink, err = findServiceByID(admin, tx, sinkID); err != nil {
+		return nil, err
+	}
+	if p.org, err = findOrganisationByID(ctx, tx, p.sink.OrganisationID); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// partsCache loads consent parts once per version within a transaction.
+type partsCache map[string]*consentParts
+
+func (pc partsCache) get(ctx context.Context, tx *Tx, versionID string) (*consentParts, error) {
+	if p := pc[versionID]; p != nil {
+		return p, nil
+	}
+	p, err := loadConsentParts(ctx, tx, versionID)
+	if err != nil {
+		return nil, err
+	}
+	pc[versionID] = p
+	return p, nil
+}
+
+// record appends ch to the consent's chain inside tx: the record with its
+// hash and signed receipt, the consent's new status, window, version and
+// last hash, and the events to the sink and the sources. c must hold the
+// consent's state after the change (window, version, sources) except its
+// status; parts are those of c's version.
+func (s *Store) record(ctx context.Context, tx *Tx, c *consentRow, parts *consentParts, ch change) (*omadata.ConsentRecord, error) {
+	if s.signer == nil {
+		return nil, errors.New("store: no signer configured for consent receipts")
+	}
+	var last int
+	if err := tx.queryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM consent_records WHERE consent_id = ?`, c.ID).Scan(&last); err != nil {
+		return nil, err
+	}
+	rec := &omadata.ConsentRecord{
+		ID: omadata.NewID(omadata.PrefixConsentRecord), ConsentID: c.ID, Seq: last + 1, Status: ch.status, PrevHash: c.lastHash,
+		ActorKind: ch.actor.kind, ActorID: ch.actor.id, ActorRole: ch.actor.role, CollectionMethod: ch.method,
+		ValidFrom: c.ValidFrom, ValidUntil: c.ValidUntil, Reason: ch.reason, CreatedAt: tx.now,
+	}
+	if ch.notice != nil {
+		rec.NoticeSHA256, rec.NoticeLanguage = ch.notice.SHA256, ch.notice.Language
+	}
+	rec.Hash = omadata.ConsentRecordHash(c.residentID, rec)
+
+	// The receipt names the notice the consent rests on, also on records
+	// (withdrawal, expiry) that show none themselves.
+	notice := omadata.Notice{SHA256: rec.NoticeSHA256, Language: rec.NoticeLanguage}
+	if notice.SHA256 == "" {
+		err := tx.queryRow(ctx, `SELECT notice_sha256, notice_language FROM consent_records WHERE consent_id = ? AND notice_sha256 <> '' ORDER BY seq DESC LIMIT 1`, c.ID).
+			Scan(&notice.SHA256, &notice.Language)
+		if err != nil {
+			return nil, err
+		}
+	}
+	sinkPseudonym, err := pseudonym(ctx, tx, c.SinkID, c.residentID)
+	if err != nil {
+		return nil, err
+	}
+	if rec.Receipt, err = s.sign(dpvRecord(s.issuer, c, parts, rec, sinkPseudonym, notice)); err != nil {
+		return nil, err
+	}
+	if _, err := tx.exec(ctx, `INSERT INTO consent_records (id, consent_id, seq, status, prev_hash, hash, actor_kind, actor_id, actor_role, subject_id,
+		notice_sha256, notice_language, collection_method, valid_from, valid_until, reason, receipt, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		rec.ID, rec.ConsentID, rec.Seq, rec.Status, rec.PrevHash, rec.Hash, rec.ActorKind, rec.ActorID, rec.ActorRole, c.residentID,
+		rec.NoticeSHA256, rec.NoticeLanguage, rec.CollectionMethod, rec.ValidFrom, rec.ValidUntil, rec.Reason, rec.Receipt, rec.CreatedAt); err != nil {
+		if omadata.ErrorCode(err) == omadata.ECONFLICT { // (consent_id, seq): a concurrent change took this seq
+			return nil, omadata.Conflictf("status", "The consent changed meanwhile; read it again.")
+		}
+		return nil, err
+	}
+	// The last hash guards against a concurrent change: whoever commits
+	// second finds it moved and changes nothing.
+	res, err := tx.exec(ctx, `UPDATE consents SET status = ?, last_hash = ?, version_id = ?, source_ids = ?, valid_from = ?, valid_until = ?, updated_at = ?
+		WHERE id = ? AND last_hash = ?`,
+		rec.Status, rec.Hash, c.VersionID, jsonValue{c.SourceIDs}, c.ValidFrom, c.ValidUntil, tx.now, c.ID, c.lastHash)
+	if err != nil {
+		return nil, err
+	} else if n, err := res.RowsAffected(); err != nil {
+		return nil, err
+	} else if n != 1 {
+		return nil, omadata.Conflictf("status", "The consent changed meanwhile; read it again.")
+	}
+	c.Status, c.lastHash, c.UpdatedAt = rec.Status, rec.Hash, tx.now
+	c.Records = append(c.Records, rec)
+	return rec, s.enqueueConsent(ctx, tx, c, parts, ch.event, rec)
+}
+
+// enqueueConsent tells the sink and every source covered by the consent
+// about a change, each with its own pseudonym of the resident.
+func (s *Store) enqueueConsent(ctx context.Context, tx *Tx, c *consentRow, parts *consentParts, event string, rec *omadata.ConsentRecord) error {
+	services := append([]string{c.SinkID}, parts.sources(c.SourceIDs)...)
+	var to []recipient
+	for i, id := range services {
+		if slices.Contains(services[:i], id) {
+			continue // a service that is both sink and source hears once
+		}
+		p, err := pseudonym(ctx, tx, id, c.residentID)
+		if err != nil {
+			return err
+		}
+		to = append(to, recipient{serviceID: id, data: map[string]any{
+			"consent_id": c.ID, "pseudonym": p, "processing_id": c.ProcessingID, "version": c.Version,
+			"status": rec.Status, "record_hash": rec.Hash,
+		}})
+	}
+	return s.enqueue(ctx, tx, event, c.ID, to)
+}
+
+// statusEvent returns the event type of a move to status.
+func statusEvent(from, to string) string {
+	switch to {
+	case omadata.ConsentRequested:
+		return omadata.EventConsentRequested
+	case omadata.ConsentGiven:
+		if from == omadata.ConsentSuspended {
+			return omadata.EventConsentResumed
+		}
+		return omadata.EventConsentGiven
+	case omadata.ConsentRefused:
+		return omadata.EventConsentRefused
+	case omadata.ConsentSuspended:
+		return omadata.EventConsentSuspended
+	case omadata.ConsentWithdrawn:
+		return omadata.EventConsentWithdrawn
+	case omadata.ConsentRevoked:
+		return omadata.EventConsentRevoked
+	}
+	return omadata.EventConsentExpired
+}
+
+// expireRow records the expiry of a live consent whose window has passed.
+func (s *Store) expireRow(ctx context.Context, tx *Tx, c *consentRow, pc partsCache) error {
+	parts, err := pc.get(ctx, tx, c.VersionID)
+	if err != nil {
+		return err
+	}
+	_, err = s.record(ctx, tx, c, parts, change{status: omadata.ConsentExpired, event: omadata.EventConsentExpired,
+		actor: systemActor, method: omadata.CollectedSystem, reason: "validity window ended"})
+	return err
+}
+
+// windowPassed reports whether a live consent's window has ended at now.
+func windowPassed(c *consentRow, now time.Time) bool {
+	return slices.Contains(liveStatuses, c.Status) && c.ValidUntil != nil && !c.ValidUntil.After(now)
+}

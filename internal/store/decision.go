@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/omadata/omadata"
+)
+
+var _ omadata.DecisionService = (*Store)(nil)
+
+// question is a validated decision input, with both parties named and the
+// resident resolved ("" when the caller's pseudonym is unknown).
+type question struct {
+	callerID, sinkID, sourceID, residentID, purposeID string
+	groups                                            []string
+}
+
+// verdict is the outcome of evaluating a question. consentID and
+// legalBasis go into the evidence on deny too; only a permit shows them.
+type verdict struct {
+	permit                  bool
+	reason                  string
+	ground                  *omadata.Ground
+	processingID, versionID string
+	version                 int
+	consentID, legalBasis   string
+}
+
+// Decide answers one question and commits its evidence before returning.
+func (s *Store) Decide(ctx context.Context, in *omadata.DecisionInput) (*omadata.Decision, error) {
+	c, err := decisionCaller(ctx)
+	if err != nil {
+		return nil, err
+	} else if in == nil {
+		return nil, omadata.Invalidf("body", "Send a question.")
+	} else if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	d, _, err := s.decideTx(ctx, tx, c, in)
+	if err != nil {
+		return nil, err
+	}
+	return d, tx.Commit()
+}
+
+// DecideBatch answers up to omadata.MaxBatch questions in one transaction.
+func (s *Store) DecideBatch(ctx context.Context, in []*omadata.DecisionInput) ([]*omadata.Decision, error) {
+	c, err := decisionCaller(ctx)
+	if err != nil {
+		return nil, err
+	} else if err := omadata.ValidateBatch(in); err != nil {
+		return nil, err
+	}
+	// Refuse a question about other parties before anything is written.
+	for i, q := range in {
+		if _, err := parties(c, q); err != nil {
+			return nil, omadata.WithFieldPrefix(err, "requests["+strconv.Itoa(i)+"]")
+		}
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	out := make([]*omadata.Decision, len(in))
+	for i, q := range in {
+		if out[i], _, err = s.decideTx(ctx, tx, c, q); err != nil {
+			return nil, err
+		}
+	}
+	return out, tx.Commit()
+}
+
+// decisionCaller returns the caller if it is a service with the decisions
+// scope.
+func decisionCaller(ctx context.Context) (omadata.Caller, error) {
+	c := omadata.CallerFromContext(ctx)
+	if c.Kind != omadata.CallerService || !c.HasScope(omadata.ScopeDecisions) {
+		return c, omadata.Errorf(omadata.EFORBIDDEN, "Only a service with the decisions scope may ask for release decisions.")
+	}
+	return c, nil
+}
+
+// parties fills in the caller as sink or source and checks that the caller
+// is one of them.
+func parties(c omadata.Caller, in *omadata.DecisionInput) (omadata.DecisionInput, error) {
+	q := *in
+	switch {
+	case q.SinkID == "" && q.SourceID == "":
+		return q, omadata.Invalidf("source_id", "Name the source, or the sink when you are the source.")
+	case q.SinkID == "":
+		q.SinkID = c.ServiceID
+	case q.SourceID == "":
+		q.SourceID = c.ServiceID
+	}
+	if q.SinkID != c.ServiceID && q.SourceID != c.ServiceID {
+		return q, omadata.Errorf(omadata.EFORBIDDEN, "You may ask only about releases to or from your own service.")
+	}
+	return q, nil
+}
+
+// decideTx answers one validated question in tx and writes its evidence.
+// It returns the verdict too, for grants.
+func (s *Store) decideTx(ctx context.Context, tx *Tx, c omadata.Caller, in *omadata.DecisionInput) (*omadata.Decision, *question, error) {
+	p, err := parties(c, in)
+	if err != nil {
+		return nil, nil, err
+	}
+	q := &question{callerID: c.ServiceID, sinkID: p.SinkID, sourceID: p.SourceID, purposeID: p.PurposeID, groups: p.DataGroupIDs}
+	var v *verdict
+	q.residentID, err = residentByPseudonym(ctx, tx, c.ServiceID, p.Pseudonym)
+	switch {
+	case omadata.ErrorCode(err) == omadata.ENOTFOUND:
+		q.residentID, v = "", &verdict{reason: omadata.DenyUnknownResident}
+	case err != nil:
+		return nil, nil, err
+	default:
+		if v, err = evaluate(ctx, tx, q, tx.now); err != nil {
+			return nil, nil, err
+		}
+	}
+	d, err := insertDecision(ctx, tx, q, v)
+	return d, q, err
+}
+
+// insertDecision stores the evidence of a verdict and returns the answer.
+func insertDecision(ctx context.Context, tx *Tx, q *question, v *verdict) (*omadata.Decision, error) {
+	d := &omadata.Decision{
+		EvidenceID: omadata.NewID(omadata.PrefixDecision), Decision: "deny", Reason: v.reason,
+		ProcessingID: v.processingID, Version: v.version, DecidedAt: tx.now,
+	}
+	if v.permit {
+		d.Decision, d.Reason, d.Ground = "permit", "", v.ground
+	}
+	if _, err := tx.exec(ctx, `INSERT INTO decisions (id, decided_at, caller_id, sink_id, source_id, resident_id, purpose_id, data_group_ids,
+		processing_id, version_id, permit, consent_id, legal_basis, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.EvidenceID, tx.now, q.callerID, q.sinkID, q.sourceID, q.residentID, q.purposeID, jsonValue{q.groups},
+		v.processingID, v.versionID, v.permit, v.consentID, v.legalBasis, d.Reason); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// evaluate answers a question about a known resident at now, deny by
+// default: the first failing check wins. It reads only, so GrantStatus
+// can run it outside a write transaction.
+func evaluate(ctx context.Context, q querier, qu *question, now time.Time) (*verdict, error) {
+	if ok, err := partiesApproved(ctx, q, qu.sinkID, qu.sourceID); err != nil {
+		return nil, err
+	} else if !ok {
+		return &verdict{reason: omadata.DenyServiceInactive}, nil
+	}
+	groups := make([]any, len(qu.groups))
+	for i, g := range qu.groups {
+		groups[i] = g
+	}
+	in := placeholders(len(groups))
+	if n, err := count(ctx, q, `SELECT COUNT(*) FROM data_groups WHERE service_id = ? AND id IN (`+in+`)`, append([]any{qu.sourceID}, groups...)...); err != nil {
+		return nil, err
+	} else if n != len(groups) {
+		return &verdict{reason: omadata.DenySourceNotHolder}, nil
+	}
+	cands, err := candidates(ctx, q, qu, groups)
+	if err != nil {
+		return nil, err
+	} else if len(cands) == 0 {
+		return &verdict{reason: omadata.DenyNoProcessing}, nil
+	}
+	var permit, deny *verdict
+	for _, cv := range cands {
+		v, err := evaluateCandidate(ctx, q, qu, cv, now)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case v.permit && v.ground.Kind == "consent":
+			return v, nil // a consent is the preferred ground
+		case v.permit:
+			if permit == nil {
+				permit = v
+			}
+		case deny == nil || specificity[v.reason] > specificity[deny.reason]:
+			deny = v
+		}
+	}
+	if permit != nil {
+		return permit, nil
+	}
+	return deny, nil
+}
+
+// specificity ranks deny reasons of candidate processings by how far the
+// evaluation got: with several candidates, the caller hears the reason of
+// the one that came closest to permitting.
+var specificity = map[string]int{
+	omadata.DenyNoConsent:        1,
+	omadata.DenyConsentNotActive: 2,
+	omadata.DenyConsentWithdrawn: 2,
+	omadata.DenyConsentRevoked:   2,
+	omadata.DenyConsentExpired:   3,
+	omadata.DenyRenewalRequired:  4,
+	omadata.DenySourceNotCovered: 5,
+	omadata.DenyObjection:        5,
+	omadata.DenyRestriction:      5,
+}
+
+// partiesApproved reports whether the sink is an approved sink and the
+// source an approved source.
+func partiesApproved(ctx context.Context, q querier, sinkID, sourceID string) (bool, error) {
+	rows, err := q.query(ctx, `SELECT id, roles, status FROM services WHERE id IN (?, ?)`, sinkID, sourceID)
+	if err != nil {
+		return false, err
+	}
+	svcs, err := collect(rows, func(row interface{ Scan(...any) error }) (*omadata.Service, error) {
+		var sv omadata.Service
+		return &sv, row.Scan(&sv.ID, jsonScan{&sv.Roles}, &sv.Status)
+	})
+	if err != nil {
+		return false, err
+	}
+	sinkOK, sourceOK := false, false
+	for _, sv := range svcs {
+		if sv.Status != omadata.ServiceApproved {
+			continue
+		}
+		sinkOK = sinkOK || sv.ID == sinkID && sv.HasRole(omadata.RoleSink)
+		sourceOK = sourceOK || sv.ID == sourceID && sv.HasRole(omadata.RoleSource)
+	}
+	return sinkOK && sourceOK, nil
+}
+
+// candidate is the current published version of one of the sink's
+// processings that covers the purpose and every requested data group.
+type candidate struct {
+	versionID, processingID string
+	version                 int
+	legalBasis, note        string
+}
+
+func candidates(ctx context.Context, q querier, qu *question, groups []any) ([]*candidate, error) {
+	args := append([]any{qu.sinkID, qu.purposeID}, groups...)
+	args = append(args, len(groups))
+	rows, err := q.query(ctx, `SELECT v.id, v.processing_id, v.version, v.legal_basis, v.legal_basis_note
+		FROM processing_versions v JOIN processings p ON p.id = v.processing_id
+		WHERE p.service_id = ? AND v.status = 'published' AND v.purpose_id = ?
+		AND (SELECT COUNT(*) FROM processing_version_data_groups g WHERE g.version_id = v.id AND g.data_group_id IN (`+placeholders(len(groups))+`)) = ?
+		ORDER BY v.processing_id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(row interface{ Scan(...any) error }) (*candidate, error) {
+		var c candidate
+		return &c, row.Scan(&c.versionID, &c.processingID, &c.version, &c.legalBasis, &c.note)
+	})
+}
+
+// evaluateCandidate decides on one processing: by the resident's most
+// recent consent for a consent-based version, else by its recorded legal
+// basis unless an objection or restriction blocks it.
+func evaluateCandidate(ctx context.Context, q querier, qu *question, cv *candidate, now time.Time) (*verdict, error) {
+	v := &verdict{processingID: cv.processingID, versionID: cv.versionID, version: cv.version, legalBasis: cv.legalBasis}
+	if cv.legalBasis != omadata.BasisConsent {
+		rows, err := q.query(ctx, `SELECT kind FROM objections WHERE resident_id = ? AND processing_id = ? AND status IN ('pending', 'upheld')`,
+			qu.residentID, cv.processingID)
+		if err != nil {
+			return nil, err
+		}
+		kinds, err := collect(rows, func(row interface{ Scan(...any) error }) (string, error) {
+			var k string
+			return k, row.Scan(&k)
+		})
+		switch {
+		case err != nil:
+			return nil, err
+		case slices.Contains(kinds, "objection"):
+			v.reason = omadata.DenyObjection
+		case slices.Contains(kinds, "restriction"):
+			v.reason = omadata.DenyRestriction
+		default:
+			v.permit = true
+			v.ground = &omadata.Ground{Kind: "legal_basis", LegalBasis: cv.legalBasis, LegalBasisIRI: omadata.LegalBasisIRI(cv.legalBasis), Note: cv.note}
+		}
+		return v, nil
+	}
+
+	var (
+		status             string
+		sources            []string
+		from, until        *time.Time
+		consentVersion     int
+		consentID          string
+		validFrom, validTo = NullTime{&from}, NullTime{&until}
+	)
+	err := q.queryRow(ctx, `SELECT c.id, c.status, c.valid_from, c.valid_until, c.source_ids, v.version
+		FROM consents c JOIN processing_versions v ON v.id = c.version_id
+		WHERE c.resident_id = ? AND c.processing_id = ? ORDER BY c.created_at DESC, c.id DESC LIMIT 1`, qu.residentID, cv.processingID).
+		Scan(&consentID, &status, validFrom, validTo, jsonScan{&sources}, &consentVersion)
+	if errors.Is(err, sql.ErrNoRows) {
+		v.reason = omadata.DenyNoConsent
+		return v, nil
+	} else if err != nil {
+		return nil, err
+	}
+	v.consentID = consentID
+	switch status {
+	case omadata.ConsentGiven:
+	case omadata.ConsentWithdrawn:
+		v.reason = omadata.DenyConsentWithdrawn
+	case omadata.ConsentRevoked:
+		v.reason = omadata.DenyConsentRevoked
+	case omadata.ConsentExpired:
+		v.reason = omadata.DenyConsentExpired
+	default: // requested, refused, suspended
+		v.reason = omadata.DenyConsentNotActive
+	}
+	if v.reason != "" {
+		return v, nil
+	}
+	// The window is checked here, not left to the expiry job, which may
+	// not have run yet.
+	switch {
+	case until != nil && !now.Before(*until):
+		v.reason = omadata.DenyConsentExpired
+		return v, nil
+	case from != nil && now.Before(*from):
+		v.reason = omadata.DenyConsentNotActive
+		return v, nil
+	}
+	if consentVersion != cv.version {
+		versions, err := versionChain(ctx, q, cv.processingID)
+		if err != nil {
+			return nil, err
+		} else if !omadata.CompatibleSince(versions, consentVersion, cv.version) {
+			v.reason = omadata.DenyRenewalRequired
+			return v, nil
+		}
+	}
+	if len(sources) > 0 && !slices.Contains(sources, qu.sourceID) {
+		v.reason = omadata.DenySourceNotCovered
+		return v, nil
+	}
+	v.permit = true
+	v.ground = &omadata.Ground{Kind: "consent", ConsentID: consentID, LegalBasis: omadata.BasisConsent, LegalBasisIRI: omadata.LegalBasisIRI(omadata.BasisConsent)}
+	return v, nil
+}
+
+// versionChain returns the version numbers of a processing and whether
+// each is compatible with the one before it.
+func versionChain(ctx context.Context, q querier, processingID string) ([]*omadata.ProcessingVersion, error) {
+	rows, err := q.query(ctx, `SELECT version, compatible FROM processing_versions WHERE processing_id = ?`, processingID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(row interface{ Scan(...any) error }) (*omadata.ProcessingVersion, error) {
+		var pv omadata.ProcessingVersion
+		return &pv, row.Scan(&pv.Version, &pv.Compatible)
+	})
+}
