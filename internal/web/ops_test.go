@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -246,9 +245,11 @@ func (panicking) FindOrganisations(context.Context, omadata.OrganisationFilter) 
 
 func TestPanicRecovered(t *testing.T) {
 	logs := &lockedBuffer{}
-	srv := httptest.NewServer(web.New(web.Options{Organisations: panicking{}, Logger: newJSONLogger(logs)}))
-	defer srv.Close()
-	res, err := http.Get(srv.URL + "/api/v1/public/organisations")
+	e := newEnv(t, func(o *web.Options) {
+		o.Organisations = panicking{o.Organisations}
+		o.Logger = newJSONLogger(logs)
+	})
+	res, err := http.Get(e.url + "/api/v1/public/organisations")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -86,8 +87,20 @@ type Server struct {
 	handler http.Handler
 }
 
-// New returns a Server with every route registered.
+// New returns a Server with every route registered. It panics when a
+// service is missing from o: that is a wiring bug, and every route of the
+// service would otherwise answer 500.
 func New(o Options) *Server {
+	for name, svc := range map[string]any{
+		"Organisations": o.Organisations, "Services": o.Services, "Credentials": o.Credentials, "DataGroups": o.DataGroups,
+		"Purposes": o.Purposes, "Processings": o.Processings, "AISystems": o.AISystems, "Catalogue": o.Catalogue,
+		"SigningKeys": o.SigningKeys, "Residents": o.Residents, "Representations": o.Representations, "Consents": o.Consents,
+		"Decisions": o.Decisions, "Grants": o.Grants, "Webhooks": o.Webhooks,
+	} {
+		if v := reflect.ValueOf(svc); svc == nil || v.Kind() == reflect.Pointer && v.IsNil() {
+			panic("web: Options." + name + " is nil")
+		}
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}

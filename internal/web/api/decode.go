@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/omadata/omadata"
 )
@@ -50,6 +51,7 @@ func decodeError(err error) error {
 		syntaxErr  *json.SyntaxError
 		typeErr    *json.UnmarshalTypeError
 		invalidErr *json.InvalidUnmarshalError
+		timeErr    *time.ParseError
 	)
 	switch {
 	case errors.As(err, &tooLarge):
@@ -65,6 +67,9 @@ func decodeError(err error) error {
 			return omadata.Invalidf("body", "Must be %s.", jsonType(typeErr.Type))
 		}
 		return omadata.Invalidf(typeErr.Field, "Must be %s.", jsonType(typeErr.Type))
+	case errors.As(err, &timeErr):
+		// encoding/json does not say which field held the bad time.
+		return omadata.Invalidf("body", "A time is not in RFC 3339 form, such as 2026-11-22T10:00:00Z.")
 	case errors.As(err, &invalidErr):
 		return err // a bug: decode was given a non-pointer
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/web/respond"
@@ -101,4 +102,16 @@ func FuzzCursor(f *testing.F) {
 			t.Fatalf("round trip of %q gave %q", s, id)
 		}
 	})
+}
+
+func TestDecodeBadTime(t *testing.T) {
+	var v struct {
+		At *time.Time `json:"at"`
+	}
+	r := httptest.NewRequest("POST", "/", strings.NewReader(`{"at":"yesterday"}`))
+	r.Header.Set("Content-Type", "application/json")
+	err := decode(r, &v)
+	if omadata.ErrorCode(err) != omadata.EINVALID || omadata.ErrorField(err) != "body" {
+		t.Fatalf("got %v, want invalid naming the body", err)
+	}
 }
