@@ -133,6 +133,10 @@ type ConsentInput struct {
 	OnBehalfOf       string     `json:"on_behalf_of"`  // resident ID of a ward or mandator
 	CollectionMethod string     `json:"collection_method"`
 	Evidence         string     `json:"evidence"` // paper: the archive reference
+	// IdentityCode names the resident of a paper consent recorded by an
+	// official, instead of OnBehalfOf; the resident is found or created in
+	// the same transaction. Never read from a request body.
+	IdentityCode string `json:"-"`
 }
 
 // ConsentRequestInput is a sink's request that a resident consent.

@@ -51,6 +51,9 @@ type ResidentService interface {
 	// LinkResident lets an approved source link a resident it holds, by
 	// identity code, and returns the source's pseudonym of the resident.
 	LinkResident(ctx context.Context, identityCode string) (*ResidentLink, error)
+	// FindResidentByIdentityCode finds a resident without creating one
+	// (admins); ENOTFOUND if none has the code.
+	FindResidentByIdentityCode(ctx context.Context, identityCode string) (*Resident, error)
 	// FindResidentByID returns a resident visible to the caller: residents
 	// see themselves (with identity code) and the people they represent.
 	FindResidentByID(ctx context.Context, id string) (*Resident, error)

@@ -56,7 +56,7 @@ func giver(ctx context.Context, in *omadata.ConsentInput) (a actor, subject, rea
 		}
 		if in.CollectionMethod != omadata.CollectedPaper {
 			return a, "", "", omadata.Invalidf("collection_method", "An official records only paper consents; residents give theirs themselves.")
-		} else if in.OnBehalfOf == "" {
+		} else if in.OnBehalfOf == "" && in.IdentityCode == "" {
 			return a, "", "", omadata.Invalidf("on_behalf_of", "Name the resident whose paper consent this is.")
 		} else if strings.TrimSpace(in.Evidence) == "" {
 			return a, "", "", omadata.Invalidf("evidence", "Give the archive reference of the signed paper form.")
@@ -224,6 +224,18 @@ func (s *Store) decide(ctx context.Context, in *omadata.ConsentInput, status str
 	}
 	defer tx.Rollback()
 	now := tx.now
+	if in.IdentityCode != "" && a.role == omadata.ActorOfficial {
+		// A paper form names the resident by identity code: find or create
+		// them in this transaction, so a refused form creates nobody.
+		if err := s.requireKeyring(); err != nil {
+			return nil, err
+		}
+		r, _, err := s.findOrCreateResident(ctx, tx, in.IdentityCode, "")
+		if err != nil {
+			return nil, err
+		}
+		subject = r.ID
+	}
 	p, cur, err := consentProcessing(ctx, tx, in.ProcessingID)
 	if err != nil {
 		return nil, err

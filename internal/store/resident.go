@@ -172,11 +172,14 @@ func pseudonym(ctx context.Context, tx *Tx, serviceID, residentID string) (strin
 	} else if !errors.Is(err, sql.ErrNoRows) {
 		return "", err
 	}
-	p = omadata.NewID("psn")
-	if _, err := tx.exec(ctx, `INSERT INTO pseudonyms (service_id, resident_id, pseudonym, created_at) VALUES (?, ?, ?, ?)`, serviceID, residentID, p, tx.now); err != nil {
+	// Two transactions may create the same pair at once: the second waits
+	// for the first, inserts nothing, and reads the winner's pseudonym.
+	if _, err := tx.exec(ctx, `INSERT INTO pseudonyms (service_id, resident_id, pseudonym, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (service_id, resident_id) DO NOTHING`, serviceID, residentID, omadata.NewID("psn"), tx.now); err != nil {
 		return "", err
 	}
-	return p, nil
+	err = tx.queryRow(ctx, `SELECT pseudonym FROM pseudonyms WHERE service_id = ? AND resident_id = ?`, serviceID, residentID).Scan(&p)
+	return p, err
 }
 
 // residentByPseudonym resolves a service's pseudonym, and nothing else: a
@@ -205,6 +208,30 @@ func (s *Store) Pseudonym(ctx context.Context, serviceID, residentID string) (st
 		return "", err
 	}
 	return p, tx.Commit()
+}
+
+// FindResidentByIdentityCode finds a resident by identity code without
+// creating one (admins only); the profile comes without the code.
+func (s *Store) FindResidentByIdentityCode(ctx context.Context, identityCode string) (*omadata.Resident, error) {
+	if err := requireAdmin(ctx); err != nil {
+		return nil, err
+	} else if err := s.requireKeyring(); err != nil {
+		return nil, err
+	} else if _, err := omadata.ParseIdentityCode(identityCode); err != nil {
+		return nil, err
+	}
+	row, err := scanResidentRow(s.db.reader().queryRow(ctx, `SELECT `+residentColumns+` FROM residents WHERE identity_hash = ?`, s.keyring.BlindIndex(identityCode)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, omadata.NotFound("Resident")
+	} else if err != nil {
+		return nil, err
+	}
+	res, err := s.unseal(row)
+	if err != nil {
+		return nil, err
+	}
+	res.IdentityCode = ""
+	return res, nil
 }
 
 // FindResidentByID returns a resident: to themselves with the identity

@@ -453,3 +453,26 @@ func TestConsentBadInput(t *testing.T) {
 		t.Errorf("refused calls changed the database:\n%s", firstDiff(before, after))
 	}
 }
+
+// TestPaperConsentRefusedCreatesNobody: a paper form the store refuses
+// (here, a notice hash that does not match what the version shows) leaves
+// no trace, not even the resident it named.
+func TestPaperConsentRefusedCreatesNobody(t *testing.T) {
+	e := newEnv(t, nil)
+	before := e.dump(t)
+	r := e.do(t, "POST", "/api/v1/consents/paper", e.admin, map[string]any{
+		"identity_code": "010185+123B", "status": "given", "processing_id": e.procA, "version": 1,
+		"language": "fi", "evidence": "HEL 2026-2", "notice_sha256": strings.Repeat("ab", 32),
+	})
+	wantStatus(t, r, 409)
+	if after := e.dump(t); after != before {
+		t.Fatalf("a refused paper consent changed the database")
+	}
+	r = e.do(t, "POST", "/api/v1/consents/paper", e.admin, map[string]any{
+		"identity_code": "010185+123B", "status": "withdrawn", "consent_id": "cns_00000000000000000000000000", "evidence": "HEL 2026-3",
+	})
+	wantStatus(t, r, 404)
+	if after := e.dump(t); after != before {
+		t.Fatalf("a paper withdrawal of an unknown consent changed the database")
+	}
+}

@@ -97,14 +97,13 @@ func (h *Handler) recordPaperConsent(w http.ResponseWriter, r *http.Request) err
 	} else if err := h.checkPublished(r, in); err != nil {
 		return err
 	}
-	res, err := h.Residents.EnsureResident(ctx, b.IdentityCode, "")
-	if err != nil {
-		return err
-	}
 	var consent *omadata.Consent
 	switch b.Status {
 	case omadata.ConsentWithdrawn:
-		if withdrawn.ResidentID != res.ID {
+		res, err := h.Residents.FindResidentByIdentityCode(ctx, b.IdentityCode)
+		if err != nil && omadata.ErrorCode(err) != omadata.ENOTFOUND {
+			return err
+		} else if err != nil || withdrawn.ResidentID != res.ID {
 			// The consent is someone else's: the same answer as a missing one.
 			return notFoundField(omadata.NotFound("Consent"), "consent_id", "Consent")
 		}
@@ -114,10 +113,10 @@ func (h *Handler) recordPaperConsent(w http.ResponseWriter, r *http.Request) err
 		respond.OK(w, r, consent)
 		return nil
 	case omadata.ConsentGiven:
-		in.OnBehalfOf = res.ID
+		in.IdentityCode = b.IdentityCode
 		consent, err = h.Consents.GiveConsent(ctx, in)
 	default:
-		in.OnBehalfOf = res.ID
+		in.IdentityCode = b.IdentityCode
 		consent, err = h.Consents.RefuseConsent(ctx, in)
 	}
 	if err != nil {
