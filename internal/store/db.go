@@ -19,8 +19,9 @@ import (
 
 // DB is an open omadata database.
 type DB struct {
-	read  *sql.DB // reads outside transactions
-	write *sql.DB // every transaction; one connection on SQLite
+	read  *sql.DB         // reads outside transactions
+	write *sql.DB         // every transaction; one connection on SQLite
+	group *groupCommitter // SQLite: the write connection, shared by batches of calls
 	d     dialect
 
 	// Now returns the current time; tests replace it to fix the clock.
@@ -42,7 +43,8 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		pool.SetMaxIdleConns(20)
 		pool.SetConnMaxIdleTime(5 * time.Minute)
 		db.read, db.write, db.d = pool, pool, postgresDialect{}
-	case strings.HasPrefix(rawURL, "postgres"), strings.Contains(rawURL, "://"), strings.Contains(rawURL, "="):
+	case strings.HasPrefix(rawURL, "postgres"),
+		!strings.HasPrefix(rawURL, "sqlite:") && !strings.HasPrefix(rawURL, "file:") && (strings.Contains(rawURL, "://") || strings.Contains(rawURL, "=")):
 		// Never echo the value: a mistyped PostgreSQL URL may hold a password.
 		return nil, fmt.Errorf("database URL: want postgres://… or sqlite:<path>")
 	default:
@@ -52,10 +54,13 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		}
 		// busy_timeout comes first so that the pragmas after it, which may
 		// need a lock, wait instead of failing. WAL lets readers run beside
-		// the writer; foreign keys are off by default in SQLite; NORMAL
-		// sync under WAL is durable at commit except on power loss.
-		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
-		w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+		// the writer; foreign keys are off by default in SQLite. FULL sync
+		// makes every commit durable before it returns, also across a power
+		// loss: a consent or a withdrawal is acknowledged only once it is on
+		// disk. Group commit (groupcommit.go) shares one fsync between the
+		// calls that arrive together.
+		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+		w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas)
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
@@ -75,12 +80,24 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
+	if db.d.name() == "sqlite" {
+		g, err := newGroupCommitter(ctx, db.write)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("connect to database: %w", err)
+		}
+		db.group = g
+	}
 	return db, nil
 }
 
 // Close closes both pools.
 func (db *DB) Close() error {
-	err := db.write.Close()
+	var err error
+	if db.group != nil {
+		err = db.group.close()
+	}
+	err = errors.Join(err, db.write.Close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
 	}
@@ -93,42 +110,111 @@ func (db *DB) Engine() string { return db.d.name() }
 // Ping checks that the database answers; /healthz uses it.
 func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) }
 
-// Tx is a write transaction with one timestamp for every row it writes.
+// Tx is a write transaction with one timestamp for every row it writes: a
+// database transaction on PostgreSQL, a savepoint in a group-committed
+// batch on SQLite. Either way, Commit returns only once the changes are
+// durable, and a failed call changes nothing.
 type Tx struct {
-	tx  *sql.Tx
-	d   dialect
-	now time.Time
+	q     conn            // where statements run: tx, or the SQLite write connection
+	tx    *sql.Tx         // PostgreSQL
+	group *groupCommitter // SQLite
+	over  bool            // committed or rolled back
+	d     dialect
+	now   time.Time
+}
+
+// conn is what *sql.Tx and *sql.Conn have in common.
+type conn interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // begin starts a write transaction.
 func (db *DB) begin(ctx context.Context) (*Tx, error) {
+	now := db.Now().UTC().Truncate(time.Microsecond)
+	if db.group != nil {
+		if _, err := db.group.begin(ctx); err != nil {
+			return nil, err
+		}
+		return &Tx{q: db.group.conn, group: db.group, d: db.d, now: now}, nil
+	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	return &Tx{tx: tx, d: db.d, now: db.Now().UTC().Truncate(time.Microsecond)}, nil
+	return &Tx{q: tx, tx: tx, d: db.d, now: now}, nil
 }
 
+// Commit makes the changes durable, or returns why they were not.
 func (tx *Tx) Commit() error {
+	if tx.over {
+		return sql.ErrTxDone
+	}
+	tx.over = true
+	if tx.group != nil {
+		b := tx.group.release(true)
+		<-b.done
+		if b.err != nil {
+			return tx.d.mapError(b.err)
+		}
+		return nil
+	}
 	if err := tx.tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", tx.d.mapError(err))
 	}
 	return nil
 }
 
-func (tx *Tx) Rollback() error { return tx.tx.Rollback() }
+// Rollback undoes the changes; after Commit it does nothing, so that it
+// can always be deferred.
+func (tx *Tx) Rollback() error {
+	if tx.over {
+		return nil
+	}
+	tx.over = true
+	if tx.group != nil {
+		tx.group.release(false)
+		return nil
+	}
+	return tx.tx.Rollback()
+}
+
+// stmtContext is the context statements of tx run under. On SQLite a
+// cancelled statement inside a transaction may roll back the whole
+// transaction, which is the batch of every call committed with this one:
+// so a caller's cancellation does not reach SQLite's statements (each is
+// short; the call checks ctx between them).
+func (tx *Tx) stmtContext(ctx context.Context) context.Context {
+	if tx.group != nil {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
 
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := tx.tx.ExecContext(ctx, tx.d.rebind(query), tx.d.args(args)...)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	res, err := tx.q.ExecContext(tx.stmtContext(ctx), tx.d.rebind(query), tx.d.args(args)...)
 	return res, tx.d.mapError(err)
 }
 
+// execScript runs statements as they are, without placeholders: migrations.
+func (tx *Tx) execScript(ctx context.Context, script string) error {
+	_, err := tx.q.ExecContext(tx.stmtContext(ctx), script)
+	return err
+}
+
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return tx.tx.QueryContext(ctx, tx.d.rebind(query), tx.d.args(args)...)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return tx.q.QueryContext(tx.stmtContext(ctx), tx.d.rebind(query), tx.d.args(args)...)
 }
 
 func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return tx.tx.QueryRowContext(ctx, tx.d.rebind(query), tx.d.args(args)...)
+	return tx.q.QueryRowContext(tx.stmtContext(ctx), tx.d.rebind(query), tx.d.args(args)...)
 }
 
 // querier is what read helpers need: a Tx or the read pool.

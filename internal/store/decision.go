@@ -157,10 +157,49 @@ func insertDecision(ctx context.Context, tx *Tx, q *question, v *verdict) (*omad
 // default: the first failing check wins. It reads only, so GrantStatus
 // can run it outside a write transaction.
 func evaluate(ctx context.Context, q querier, qu *question, now time.Time) (*verdict, error) {
-	if ok, err := partiesApproved(ctx, q, qu.sinkID, qu.sourceID); err != nil {
+	f, err := loadFacts(ctx, q, qu)
+	if err != nil {
 		return nil, err
-	} else if !ok {
-		return &verdict{reason: omadata.DenyServiceInactive}, nil
+	}
+	return judge(f, qu, now), nil
+}
+
+// facts are the stored rows a decision rests on. loadFacts reads them,
+// stopping where a check already denies; judge decides on them alone.
+type facts struct {
+	partiesOK bool // the sink is an approved sink, the source an approved source
+	holder    bool // the source holds every requested data group
+	cands     []*candidateFacts
+}
+
+// candidateFacts are a candidate processing with what decides on it: the
+// open objections and restrictions of a non-consent basis, or the
+// resident's most recent consent.
+type candidateFacts struct {
+	*candidate
+	objections []string
+	consent    *consentFacts // nil: no consent
+}
+
+// consentFacts are the resident's most recent consent on a processing.
+// versions is loaded only when the consent is on another version than the
+// candidate's.
+type consentFacts struct {
+	id, status  string
+	from, until *time.Time
+	sources     []string
+	version     int
+	versions    []*omadata.ProcessingVersion
+}
+
+// loadFacts reads the rows of a question about a known resident, in the
+// order judge checks them, and stops at the first check that denies
+// whatever the time.
+func loadFacts(ctx context.Context, q querier, qu *question) (*facts, error) {
+	f := &facts{}
+	var err error
+	if f.partiesOK, err = partiesApproved(ctx, q, qu.sinkID, qu.sourceID); err != nil || !f.partiesOK {
+		return f, err
 	}
 	groups := make([]any, len(qu.groups))
 	for i, g := range qu.groups {
@@ -169,24 +208,76 @@ func evaluate(ctx context.Context, q querier, qu *question, now time.Time) (*ver
 	in := placeholders(len(groups))
 	if n, err := count(ctx, q, `SELECT COUNT(*) FROM data_groups WHERE service_id = ? AND id IN (`+in+`)`, append([]any{qu.sourceID}, groups...)...); err != nil {
 		return nil, err
-	} else if n != len(groups) {
-		return &verdict{reason: omadata.DenySourceNotHolder}, nil
+	} else if f.holder = n == len(groups); !f.holder {
+		return f, nil
 	}
 	cands, err := candidates(ctx, q, qu, groups)
 	if err != nil {
 		return nil, err
-	} else if len(cands) == 0 {
-		return &verdict{reason: omadata.DenyNoProcessing}, nil
 	}
-	var permit, deny *verdict
 	for _, cv := range cands {
-		v, err := evaluateCandidate(ctx, q, qu, cv, now)
+		cf, err := loadCandidateFacts(ctx, q, qu, cv)
 		if err != nil {
 			return nil, err
 		}
+		f.cands = append(f.cands, cf)
+	}
+	return f, nil
+}
+
+// loadCandidateFacts reads what decides on one candidate processing.
+func loadCandidateFacts(ctx context.Context, q querier, qu *question, cv *candidate) (*candidateFacts, error) {
+	cf := &candidateFacts{candidate: cv}
+	if cv.legalBasis != omadata.BasisConsent {
+		rows, err := q.query(ctx, `SELECT kind FROM objections WHERE resident_id = ? AND processing_id = ? AND status IN ('pending', 'upheld')`,
+			qu.residentID, cv.processingID)
+		if err != nil {
+			return nil, err
+		}
+		cf.objections, err = collect(rows, func(row interface{ Scan(...any) error }) (string, error) {
+			var k string
+			return k, row.Scan(&k)
+		})
+		return cf, err
+	}
+	c := &consentFacts{}
+	err := q.queryRow(ctx, `SELECT c.id, c.status, c.valid_from, c.valid_until, c.source_ids, v.version
+		FROM consents c JOIN processing_versions v ON v.id = c.version_id
+		WHERE c.resident_id = ? AND c.processing_id = ? ORDER BY c.created_at DESC, c.id DESC LIMIT 1`, qu.residentID, cv.processingID).
+		Scan(&c.id, &c.status, NullTime{&c.from}, NullTime{&c.until}, jsonScan{&c.sources}, &c.version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return cf, nil
+	} else if err != nil {
+		return nil, err
+	}
+	cf.consent = c
+	if c.status == omadata.ConsentGiven && c.version != cv.version {
+		if c.versions, err = versionChain(ctx, q, cv.processingID); err != nil {
+			return nil, err
+		}
+	}
+	return cf, nil
+}
+
+// judge decides on loaded facts at now, without the database: deny by
+// default, the first failing check wins. With several candidates a
+// consent is the preferred ground, then a recorded legal basis; a deny
+// gives the reason of the candidate that came closest to permitting.
+func judge(f *facts, qu *question, now time.Time) *verdict {
+	switch {
+	case !f.partiesOK:
+		return &verdict{reason: omadata.DenyServiceInactive}
+	case !f.holder:
+		return &verdict{reason: omadata.DenySourceNotHolder}
+	case len(f.cands) == 0:
+		return &verdict{reason: omadata.DenyNoProcessing}
+	}
+	var permit, deny *verdict
+	for _, cf := range f.cands {
+		v := judgeCandidate(cf, qu, now)
 		switch {
 		case v.permit && v.ground.Kind == "consent":
-			return v, nil // a consent is the preferred ground
+			return v // a consent is the preferred ground
 		case v.permit:
 			if permit == nil {
 				permit = v
@@ -196,9 +287,9 @@ func evaluate(ctx context.Context, q querier, qu *question, now time.Time) (*ver
 		}
 	}
 	if permit != nil {
-		return permit, nil
+		return permit
 	}
-	return deny, nil
+	return deny
 }
 
 // specificity ranks deny reasons of candidate processings by how far the
@@ -266,55 +357,30 @@ func candidates(ctx context.Context, q querier, qu *question, groups []any) ([]*
 	})
 }
 
-// evaluateCandidate decides on one processing: by the resident's most
-// recent consent for a consent-based version, else by its recorded legal
-// basis unless an objection or restriction blocks it.
-func evaluateCandidate(ctx context.Context, q querier, qu *question, cv *candidate, now time.Time) (*verdict, error) {
-	v := &verdict{processingID: cv.processingID, versionID: cv.versionID, version: cv.version, legalBasis: cv.legalBasis}
-	if cv.legalBasis != omadata.BasisConsent {
-		rows, err := q.query(ctx, `SELECT kind FROM objections WHERE resident_id = ? AND processing_id = ? AND status IN ('pending', 'upheld')`,
-			qu.residentID, cv.processingID)
-		if err != nil {
-			return nil, err
-		}
-		kinds, err := collect(rows, func(row interface{ Scan(...any) error }) (string, error) {
-			var k string
-			return k, row.Scan(&k)
-		})
+// judgeCandidate decides on one processing: by the resident's most recent
+// consent for a consent-based version, else by its recorded legal basis
+// unless an objection or restriction blocks it.
+func judgeCandidate(cf *candidateFacts, qu *question, now time.Time) *verdict {
+	v := &verdict{processingID: cf.processingID, versionID: cf.versionID, version: cf.version, legalBasis: cf.legalBasis}
+	if cf.legalBasis != omadata.BasisConsent {
 		switch {
-		case err != nil:
-			return nil, err
-		case slices.Contains(kinds, "objection"):
+		case slices.Contains(cf.objections, "objection"):
 			v.reason = omadata.DenyObjection
-		case slices.Contains(kinds, "restriction"):
+		case slices.Contains(cf.objections, "restriction"):
 			v.reason = omadata.DenyRestriction
 		default:
 			v.permit = true
-			v.ground = &omadata.Ground{Kind: "legal_basis", LegalBasis: cv.legalBasis, LegalBasisIRI: omadata.LegalBasisIRI(cv.legalBasis), Note: cv.note}
+			v.ground = &omadata.Ground{Kind: "legal_basis", LegalBasis: cf.legalBasis, LegalBasisIRI: omadata.LegalBasisIRI(cf.legalBasis), Note: cf.note}
 		}
-		return v, nil
+		return v
 	}
-
-	var (
-		status             string
-		sources            []string
-		from, until        *time.Time
-		consentVersion     int
-		consentID          string
-		validFrom, validTo = NullTime{&from}, NullTime{&until}
-	)
-	err := q.queryRow(ctx, `SELECT c.id, c.status, c.valid_from, c.valid_until, c.source_ids, v.version
-		FROM consents c JOIN processing_versions v ON v.id = c.version_id
-		WHERE c.resident_id = ? AND c.processing_id = ? ORDER BY c.created_at DESC, c.id DESC LIMIT 1`, qu.residentID, cv.processingID).
-		Scan(&consentID, &status, validFrom, validTo, jsonScan{&sources}, &consentVersion)
-	if errors.Is(err, sql.ErrNoRows) {
+	c := cf.consent
+	if c == nil {
 		v.reason = omadata.DenyNoConsent
-		return v, nil
-	} else if err != nil {
-		return nil, err
+		return v
 	}
-	v.consentID = consentID
-	switch status {
+	v.consentID = c.id
+	switch c.status {
 	case omadata.ConsentGiven:
 	case omadata.ConsentWithdrawn:
 		v.reason = omadata.DenyConsentWithdrawn
@@ -326,34 +392,29 @@ func evaluateCandidate(ctx context.Context, q querier, qu *question, cv *candida
 		v.reason = omadata.DenyConsentNotActive
 	}
 	if v.reason != "" {
-		return v, nil
+		return v
 	}
 	// The window is checked here, not left to the expiry job, which may
 	// not have run yet.
 	switch {
-	case until != nil && !now.Before(*until):
+	case c.until != nil && !now.Before(*c.until):
 		v.reason = omadata.DenyConsentExpired
-		return v, nil
-	case from != nil && now.Before(*from):
+		return v
+	case c.from != nil && now.Before(*c.from):
 		v.reason = omadata.DenyConsentNotActive
-		return v, nil
+		return v
 	}
-	if consentVersion != cv.version {
-		versions, err := versionChain(ctx, q, cv.processingID)
-		if err != nil {
-			return nil, err
-		} else if !omadata.CompatibleSince(versions, consentVersion, cv.version) {
-			v.reason = omadata.DenyRenewalRequired
-			return v, nil
-		}
+	if c.version != cf.version && !omadata.CompatibleSince(c.versions, c.version, cf.version) {
+		v.reason = omadata.DenyRenewalRequired
+		return v
 	}
-	if len(sources) > 0 && !slices.Contains(sources, qu.sourceID) {
+	if len(c.sources) > 0 && !slices.Contains(c.sources, qu.sourceID) {
 		v.reason = omadata.DenySourceNotCovered
-		return v, nil
+		return v
 	}
 	v.permit = true
-	v.ground = &omadata.Ground{Kind: "consent", ConsentID: consentID, LegalBasis: omadata.BasisConsent, LegalBasisIRI: omadata.LegalBasisIRI(omadata.BasisConsent)}
-	return v, nil
+	v.ground = &omadata.Ground{Kind: "consent", ConsentID: c.id, LegalBasis: omadata.BasisConsent, LegalBasisIRI: omadata.LegalBasisIRI(omadata.BasisConsent)}
+	return v
 }
 
 // versionChain returns the version numbers of a processing and whether

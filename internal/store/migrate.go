@@ -16,7 +16,7 @@ var migrations embed.FS
 // Migrate applies every embedded migration of the engine's dialect that has
 // not run yet, each in its own transaction, and returns the names applied.
 func (db *DB) Migrate(ctx context.Context) ([]string, error) {
-	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+	if err := db.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
 		return nil, fmt.Errorf("create schema_migrations: %w", err)
 	}
 	dir := "migrations/" + db.d.name()
@@ -59,7 +59,7 @@ func (db *DB) migrateFile(ctx context.Context, path string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if _, err := tx.tx.ExecContext(ctx, string(buf)); err != nil {
+	if err := tx.execScript(ctx, string(buf)); err != nil {
 		return false, err
 	}
 	if _, err := tx.exec(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, tx.now.Format(timeFormat)); err != nil {

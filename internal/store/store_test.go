@@ -44,3 +44,15 @@ func TestOpenRefusesUnknownURLs(t *testing.T) {
 		}
 	}
 }
+
+func TestOpenAcceptsPathsWithEquals(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "clients=32")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(context.Background(), "sqlite:"+filepath.Join(dir, "omadata.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+}
