@@ -79,7 +79,8 @@ func settings() []setting {
 			case strings.TrimSpace(v) == "":
 				return errors.New("must not be empty")
 			case strings.HasPrefix(v, "postgres://"), strings.HasPrefix(v, "postgresql://"):
-			case strings.Contains(v, "://"), strings.HasPrefix(v, "postgres:"), strings.HasPrefix(v, "postgresql:"), strings.Contains(v, "="):
+			case strings.HasPrefix(v, "postgres:"), strings.HasPrefix(v, "postgresql:"),
+				!strings.HasPrefix(v, "sqlite:") && !strings.HasPrefix(v, "file:") && (strings.Contains(v, "://") || strings.Contains(v, "=")):
 				return errors.New("want sqlite:<path> or postgres://user:password@host:port/database?sslmode=…")
 			}
 			c.DatabaseURL = v

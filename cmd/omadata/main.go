@@ -56,6 +56,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return newMigrateCommand(m).Run(ctx, args)
 	case "token":
 		return newTokenCommand(m).Run(ctx, args)
+	case "keys":
+		return newKeysCommand(m).Run(ctx, args)
 	case "version":
 		return newVersionCommand(m).Run(ctx, args)
 	case "help", "-h", "-help", "--help":
@@ -83,6 +85,7 @@ The commands are:
 	serve      run the operator: JSON API, public catalogue, health, metrics
 	migrate    apply the database migrations
 	token      create, list and revoke operator admin tokens
+	keys       list and rotate the signing keys of receipts and grants
 	version    print the version
 
 Run "omadata <command> -h" for a command's flags. Settings come from a

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/keys"
+)
+
+// KeysCommand lists and rotates the operator's signing keys. Retired keys
+// stay published in /.well-known/jwks.json, so what they signed (receipts,
+// grants) stays verifiable.
+type KeysCommand struct {
+	m *Main
+}
+
+func newKeysCommand(m *Main) *KeysCommand { return &KeysCommand{m: m} }
+
+// Run runs the keys subcommand named by args[0].
+func (c *KeysCommand) Run(ctx context.Context, args []string) error {
+	sub := ""
+	if len(args) > 0 {
+		sub, args = args[0], args[1:]
+	}
+	switch sub {
+	case "list":
+		return newKeysListCommand(c.m).Run(ctx, args)
+	case "rotate":
+		return newKeysRotateCommand(c.m).Run(ctx, args)
+	case "help", "-h", "-help", "--help":
+		c.Usage()
+		return flag.ErrHelp
+	case "":
+		return usageErrorf("keys: missing subcommand list or rotate (run \"omadata keys -h\" for usage)")
+	default:
+		return usageErrorf("keys: unknown subcommand %q (run \"omadata keys -h\" for usage)", sub)
+	}
+}
+
+// Usage prints the command's help.
+func (c *KeysCommand) Usage() {
+	fmt.Fprint(c.m.Stdout, `Usage: omadata keys <subcommand> [flags]
+
+Manages the operator's signing keys, which sign consent receipts and
+grants. Their public halves are published at /.well-known/jwks.json.
+
+The subcommands are:
+
+	list      list the keys, retired ones too
+	rotate    make a new active key and retire the current one; the retired
+	          key stays published, so what it signed still verifies.
+	          Restart the operator processes to sign with the new key.
+
+Run "omadata keys <subcommand> -h" for a subcommand's flags.
+`)
+}
+
+// KeysListCommand lists signing keys.
+type KeysListCommand struct {
+	m  *Main
+	fs *flag.FlagSet
+	cf *configFlags
+}
+
+func newKeysListCommand(m *Main) *KeysListCommand {
+	c := &KeysListCommand{m: m, fs: flag.NewFlagSet("keys list", flag.ContinueOnError)}
+	c.cf = newConfigFlags(c.fs, "OMADATA_DATABASE_URL")
+	return c
+}
+
+// Run prints a table of keys, newest first.
+func (c *KeysListCommand) Run(ctx context.Context, args []string) error {
+	if err := parseFlags(c.fs, args, c.Usage, 0); err != nil {
+		return err
+	}
+	cfg, err := c.cf.load(c.m.LookupEnv)
+	if err != nil {
+		return err
+	}
+	db, s, ctx, err := openTokenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ks, err := s.FindSigningKeys(ctx)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(c.m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tPURPOSE\tALG\tSTATUS\tCREATED\tRETIRED")
+	for _, k := range ks {
+		retired := "-"
+		if k.RetiredAt != nil {
+			retired = k.RetiredAt.Format(time.RFC3339)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Purpose, k.Algorithm, k.Status, k.CreatedAt.Format(time.RFC3339), retired)
+	}
+	return w.Flush()
+}
+
+// Usage prints the command's help.
+func (c *KeysListCommand) Usage() {
+	fmt.Fprint(c.m.Stdout, "Usage: omadata keys list [flags]\n\nLists the operator's signing keys, newest first.\n")
+	printFlags(c.m.Stdout, c.fs)
+}
+
+// KeysRotateCommand makes a new active signing key.
+type KeysRotateCommand struct {
+	m  *Main
+	fs *flag.FlagSet
+	cf *configFlags
+}
+
+func newKeysRotateCommand(m *Main) *KeysRotateCommand {
+	c := &KeysRotateCommand{m: m, fs: flag.NewFlagSet("keys rotate", flag.ContinueOnError)}
+	c.cf = newConfigFlags(c.fs, "OMADATA_DATABASE_URL")
+	return c
+}
+
+// Run rotates the records signing key. It needs the secret key, which
+// seals the new private key, from OMADATA_SECRET_KEY(_FILE).
+func (c *KeysRotateCommand) Run(ctx context.Context, args []string) error {
+	if err := parseFlags(c.fs, args, c.Usage, 0); err != nil {
+		return err
+	}
+	cfg, err := c.cf.load(c.m.LookupEnv)
+	if err != nil {
+		return err
+	} else if _, err := cfg.ensureSecretKey(); err != nil {
+		return err
+	}
+	sealer, err := keys.NewSealer(cfg.SecretKey)
+	if err != nil {
+		return err
+	}
+	db, s, ctx, err := openTokenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	k, err := keys.Rotate(ctx, s, sealer, omadata.KeyPurposeRecords)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.m.Stdout, "New active signing key %s; the previous one is retired and stays published.\nRestart the operator processes to sign with the new key.\n", k.ID)
+	return nil
+}
+
+// Usage prints the command's help.
+func (c *KeysRotateCommand) Usage() {
+	fmt.Fprint(c.m.Stdout, `Usage: omadata keys rotate [flags]
+
+Makes a new active signing key, sealed with the secret key
+(OMADATA_SECRET_KEY or OMADATA_SECRET_KEY_FILE), and retires the current
+one. Retired keys stay in /.well-known/jwks.json.
+`)
+	printFlags(c.m.Stdout, c.fs)
+}
