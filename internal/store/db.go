@@ -24,6 +24,8 @@ type DB struct {
 	group *groupCommitter // SQLite: the write connection, shared by batches of calls
 	d     dialect
 
+	readStmts *stmtCache // SQLite: prepared statements of the read pool
+
 	// Now returns the current time; tests replace it to fix the clock.
 	Now func() time.Time
 }
@@ -87,6 +89,7 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 			return nil, fmt.Errorf("connect to database: %w", err)
 		}
 		db.group = g
+		db.readStmts = newStmtCache(func(ctx context.Context, q string) (*sql.Stmt, error) { return db.read.PrepareContext(ctx, q) })
 	}
 	return db, nil
 }
@@ -94,6 +97,7 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 // Close closes both pools.
 func (db *DB) Close() error {
 	var err error
+	db.readStmts.close()
 	if db.group != nil {
 		err = db.group.close()
 	}
@@ -196,6 +200,12 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if tx.group != nil {
+		if st := tx.group.stmts.get(ctx, query); st != nil {
+			res, err := st.ExecContext(tx.stmtContext(ctx), tx.d.args(args)...)
+			return res, tx.d.mapError(err)
+		}
+	}
 	res, err := tx.q.ExecContext(tx.stmtContext(ctx), tx.d.rebind(query), tx.d.args(args)...)
 	return res, tx.d.mapError(err)
 }
@@ -210,10 +220,20 @@ func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if tx.group != nil {
+		if st := tx.group.stmts.get(ctx, query); st != nil {
+			return st.QueryContext(tx.stmtContext(ctx), tx.d.args(args)...)
+		}
+	}
 	return tx.q.QueryContext(tx.stmtContext(ctx), tx.d.rebind(query), tx.d.args(args)...)
 }
 
 func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if tx.group != nil {
+		if st := tx.group.stmts.get(ctx, query); st != nil {
+			return st.QueryRowContext(tx.stmtContext(ctx), tx.d.args(args)...)
+		}
+	}
 	return tx.q.QueryRowContext(tx.stmtContext(ctx), tx.d.rebind(query), tx.d.args(args)...)
 }
 
@@ -225,17 +245,24 @@ type querier interface {
 
 // reader runs queries on the read pool.
 type reader struct {
-	db *sql.DB
-	d  dialect
+	db    *sql.DB
+	d     dialect
+	stmts *stmtCache // nil: prepare every time (PostgreSQL: pgx caches itself)
 }
 
-func (db *DB) reader() reader { return reader{db.read, db.d} }
+func (db *DB) reader() reader { return reader{db.read, db.d, db.readStmts} }
 
 func (r reader) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := r.stmts.get(ctx, query); st != nil {
+		return st.QueryContext(ctx, r.d.args(args)...)
+	}
 	return r.db.QueryContext(ctx, r.d.rebind(query), r.d.args(args)...)
 }
 
 func (r reader) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := r.stmts.get(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, r.d.args(args)...)
+	}
 	return r.db.QueryRowContext(ctx, r.d.rebind(query), r.d.args(args)...)
 }
 

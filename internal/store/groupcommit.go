@@ -23,6 +23,7 @@ import (
 // answers before its batch's commit.
 type groupCommitter struct {
 	conn    *sql.Conn    // the one write connection, held for the DB's life
+	stmts   *stmtCache   // statements prepared on conn
 	mu      sync.Mutex   // held by the call using conn
 	waiting atomic.Int32 // calls queued for mu
 
@@ -47,7 +48,9 @@ func newGroupCommitter(ctx context.Context, db *sql.DB) (*groupCommitter, error)
 	if err != nil {
 		return nil, err
 	}
-	return &groupCommitter{conn: conn}, nil
+	return &groupCommitter{conn: conn, stmts: newStmtCache(func(ctx context.Context, q string) (*sql.Stmt, error) {
+		return conn.PrepareContext(ctx, q)
+	})}, nil
 }
 
 // begin queues for the write connection and opens a savepoint, and the
@@ -124,4 +127,7 @@ func (g *groupCommitter) finish(failed error) {
 	close(b.done)
 }
 
-func (g *groupCommitter) close() error { return g.conn.Close() }
+func (g *groupCommitter) close() error {
+	g.stmts.close()
+	return g.conn.Close()
+}

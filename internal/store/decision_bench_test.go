@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/store/storetest"
+)
+
+// BenchmarkDecide measures one permitting decision through the store, its
+// evidence committed (synced) before it returns: one caller at a time, and
+// many at once.
+func BenchmarkDecide(b *testing.B) {
+	s := storetest.OpenSQLite(b)
+	n := storetest.CreateNetwork(b, s)
+	r := storetest.CreateResident(b, s, storetest.AdultCode)
+	if _, err := s.GiveConsent(storetest.AsResident(r.ID), &omadata.ConsentInput{ProcessingID: n.Processing.ID, Version: 1, Language: "fi"}); err != nil {
+		b.Fatal(err)
+	}
+	p, err := s.Pseudonym(storetest.Admin(), n.Sink.ID, r.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := omadata.NewContextWithCaller(context.Background(), omadata.Caller{Kind: omadata.CallerService, ServiceID: n.Sink.ID, Scopes: []string{omadata.ScopeDecisions}})
+	in := &omadata.DecisionInput{SourceID: n.Source.ID, Pseudonym: p, DataGroupIDs: []string{n.Loans.ID}, PurposeID: n.Recommendations.ID}
+	for _, par := range []int{1, 16} {
+		b.Run(map[int]string{1: "serial", 16: "parallel"}[par], func(b *testing.B) {
+			b.SetParallelism(par)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					d, err := s.Decide(ctx, in)
+					if err != nil || !d.Permit() {
+						b.Fatalf("%v %+v", err, d)
+					}
+				}
+			})
+		})
+	}
+}
