@@ -5,6 +5,7 @@ package bench
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -56,5 +57,36 @@ func TestClosedLoop(t *testing.T) {
 	r := ClosedLoop(context.Background(), 4, 100*time.Millisecond, op)
 	if r.Ops < 100 || r.Achieved < 1000 {
 		t.Fatalf("got %v with 4 clients of 1 ms ops, want about 4000/s", r)
+	}
+}
+
+func TestClosedLoopStopsWhenExhausted(t *testing.T) {
+	var left atomic.Int64
+	left.Store(50)
+	op := func(ctx context.Context, i int) error {
+		if left.Add(-1) < 0 {
+			return ErrExhausted
+		}
+		return nil
+	}
+	r := ClosedLoop(context.Background(), 4, time.Minute, op)
+	if r.Ops != 50 || r.Errors != 0 || !r.Exhausted {
+		t.Fatalf("got %d ops, %d errors, exhausted %v; want 50, 0, true, well before the minute", r.Ops, r.Errors, r.Exhausted)
+	}
+}
+
+func TestSustainedRetriesAStall(t *testing.T) {
+	// The first probe stalls once; it is run again, so the start rate still
+	// counts as sustained.
+	var stalled atomic.Bool
+	op := func(ctx context.Context, i int) error {
+		if i == 5 && !stalled.Swap(true) {
+			time.Sleep(30 * time.Millisecond)
+		}
+		return nil
+	}
+	best, probes := Sustained(context.Background(), 200, 100*time.Millisecond, 10*time.Millisecond, 64, op)
+	if best.Target < 200 || len(probes) < 2 || probes[0].P99 < 10*time.Millisecond {
+		t.Fatalf("got best %v after probes %v, want the start rate kept after a retried stall", best, probes)
 	}
 }

@@ -51,6 +51,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Resident/Rekey", testResidentRekey},
 		{"Resident/Session", testSession},
 		{"Representation/Guardianship", testGuardianship},
+		{"Decision/Facts", testDecisionFacts},
 		{"Consent/Transitions", testConsentTransitions},
 		{"Consent/Guardian", testConsentGuardian},
 		{"Consent/Renewal", testConsentRenewal},
