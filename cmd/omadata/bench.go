@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/omadata/omadata/internal/bench"
@@ -52,6 +54,9 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Ctrl-C stops the run and still deletes the database it made.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	out := c.m.Stdout
 	fmt.Fprintf(out, "## omadata bench\n\n- Command: `omadata bench %s`\n- Machine: %s\n- omadata %s\n\n", strings.Join(c.shownArgs(args), " "), bench.Machine(), version)
 	for _, n := range sizes {

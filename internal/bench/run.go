@@ -301,7 +301,7 @@ func runEval(ctx context.Context, r *Report, s *store.Store, d *Dataset, probe t
 		})
 	})
 	perSec := float64(res.N) / res.T.Seconds()
-	r.probe("W1-eval: %d evaluations in %v (%s), %d permits; sample of %d questions, %d permits", res.N, res.T, res.String(), permitted.Load(),
+	r.probe("W1-eval: %d evaluations in %v (%d ns/op, %d allocs/op), %d permits; sample of %d questions, %d permits", res.N, res.T, res.NsPerOp(), res.AllocsPerOp(), permitted.Load(),
 		evalSample, permits)
 	r.add(Figure{Workload: "W1-eval decision rule in process", Measure: fmt.Sprintf("evaluations on %d CPUs", runtime.GOMAXPROCS(0)),
 		Value: perSec, Unit: "/s", Target: "> 1 M/s", Met: met(perSec > evalTarget),
