@@ -13,93 +13,6 @@ import (
 	"testing"
 )
 
-// routes is every route the server serves. The document must describe
-// exactly these.
-var routes = []string{
-	"GET /api/v1/whoami",
-	"GET /api/v1/organisations",
-	"POST /api/v1/organisations",
-	"GET /api/v1/organisations/{id}",
-	"PATCH /api/v1/organisations/{id}",
-	"GET /api/v1/services",
-	"POST /api/v1/services",
-	"GET /api/v1/services/{id}",
-	"PATCH /api/v1/services/{id}",
-	"POST /api/v1/services/{id}/approve",
-	"POST /api/v1/services/{id}/suspend",
-	"GET /api/v1/services/{id}/credentials",
-	"POST /api/v1/services/{id}/credentials",
-	"POST /api/v1/services/{id}/credentials/{credential_id}/revoke",
-	"GET /api/v1/purposes",
-	"POST /api/v1/purposes",
-	"GET /api/v1/purposes/{id}",
-	"PATCH /api/v1/purposes/{id}",
-	"GET /api/v1/data-groups",
-	"POST /api/v1/data-groups",
-	"GET /api/v1/data-groups/{id}",
-	"PATCH /api/v1/data-groups/{id}",
-	"GET /api/v1/processings",
-	"POST /api/v1/processings",
-	"GET /api/v1/processings/{id}",
-	"POST /api/v1/processings/{id}/versions",
-	"PATCH /api/v1/processings/{id}/versions/{version}",
-	"PUT /api/v1/processings/{id}/versions/{version}/notices/{language}",
-	"POST /api/v1/processings/{id}/versions/{version}/publish",
-	"POST /api/v1/processings/{id}/retire",
-	"GET /api/v1/ai-systems",
-	"POST /api/v1/ai-systems",
-	"GET /api/v1/ai-systems/{id}",
-	"PATCH /api/v1/ai-systems/{id}",
-	"GET /api/v1/admin-tokens",
-	"POST /api/v1/admin-tokens",
-	"POST /api/v1/admin-tokens/{id}/revoke",
-	"GET /api/v1/public/organisations",
-	"GET /api/v1/public/organisations/{id}",
-	"GET /api/v1/public/services",
-	"GET /api/v1/public/purposes",
-	"GET /api/v1/public/data-groups",
-	"GET /api/v1/public/catalogue",
-	"GET /api/v1/public/catalogue/{processing_id}",
-	"GET /api/v1/public/ai-systems",
-	"GET /api/v1/public/ai-systems/{id}",
-	"GET /api/v1/me",
-	"GET /api/v1/me/representations",
-	"POST /api/v1/residents/link",
-	"POST /api/v1/residents/rekey",
-	"POST /api/v1/representations",
-	"POST /api/v1/representations/{id}/end",
-	"GET /api/v1/me/consents",
-	"POST /api/v1/me/consents",
-	"POST /api/v1/me/consents/refusals",
-	"GET /api/v1/me/consents/{id}",
-	"POST /api/v1/me/consents/{id}/withdraw",
-	"POST /api/v1/me/consents/{id}/suspend",
-	"POST /api/v1/me/consents/{id}/resume",
-	"GET /api/v1/me/consents/{id}/records/{seq}/receipt",
-	"POST /api/v1/consent-requests",
-	"GET /api/v1/consents",
-	"GET /api/v1/consents/{id}",
-	"POST /api/v1/consents/{id}/revoke",
-	"POST /api/v1/consents/paper",
-	"GET /api/v1/deliveries",
-	"POST /api/v1/deliveries/{id}/redeliver",
-	"POST /api/v1/services/{id}/webhook-secret",
-	"POST /api/v1/decisions",
-	"POST /api/v1/decisions/batch",
-	"POST /api/v1/grants",
-	"GET /api/v1/grants/{id}/status",
-	"POST /api/v1/transfers",
-	"GET /healthz",
-	"GET /metrics",
-	"GET /openapi.json",
-	"GET /.well-known/mydata/operatordescription",
-	"GET /.well-known/jwks.json",
-}
-
-var tags = []string{"public", "organisations", "services", "credentials", "purposes", "data-groups",
-	"processings", "ai-systems", "admin-tokens", "operations",
-	"residents", "representations", "consents", "webhooks", "decisions", "grants"}
-
 // parse returns openapi.Document as generic JSON.
 func parse(t *testing.T) map[string]any {
 	t.Helper()
@@ -185,26 +98,17 @@ func TestRefsResolve(t *testing.T) {
 	}
 }
 
-func TestOperationsMatchRoutes(t *testing.T) {
-	got := load(t).Operations()
-	want := slices.Clone(routes)
-	slices.Sort(want)
-	for _, r := range want {
-		if !slices.Contains(got, r) {
-			t.Errorf("route %s is not documented", r)
-		}
-	}
-	for _, op := range got {
-		if !slices.Contains(want, op) {
-			t.Errorf("operation %s is not a route", op)
-		}
-	}
-}
-
 func TestOperations(t *testing.T) {
 	doc := parse(t)
 	paths := doc["paths"].(map[string]any)
 	ids := map[string]string{}
+	// Every operation's tags must be declared at the top of the document.
+	// Whether the document covers exactly the server's routes is checked
+	// against the real route table in internal/web (TestOpenAPICoversEveryRoute).
+	var tags []string
+	for _, tg := range doc["tags"].([]any) {
+		tags = append(tags, tg.(map[string]any)["name"].(string))
+	}
 	placeholder := regexp.MustCompile(`\{([^}]+)\}`)
 	for path, item := range paths {
 		item := item.(map[string]any)
