@@ -24,23 +24,10 @@ func newKeysCommand(m *Main) *KeysCommand { return &KeysCommand{m: m} }
 
 // Run runs the keys subcommand named by args[0].
 func (c *KeysCommand) Run(ctx context.Context, args []string) error {
-	sub := ""
-	if len(args) > 0 {
-		sub, args = args[0], args[1:]
-	}
-	switch sub {
-	case "list":
-		return newKeysListCommand(c.m).Run(ctx, args)
-	case "rotate":
-		return newKeysRotateCommand(c.m).Run(ctx, args)
-	case "help", "-h", "-help", "--help":
-		c.Usage()
-		return flag.ErrHelp
-	case "":
-		return usageErrorf("keys: missing subcommand list or rotate (run \"omadata keys -h\" for usage)")
-	default:
-		return usageErrorf("keys: unknown subcommand %q (run \"omadata keys -h\" for usage)", sub)
-	}
+	return runSubcommand(ctx, "keys", args, c.Usage, []subcommand{
+		{"list", newKeysListCommand(c.m).Run},
+		{"rotate", newKeysRotateCommand(c.m).Run},
+	})
 }
 
 // Usage prints the command's help.

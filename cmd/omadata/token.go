@@ -27,24 +27,41 @@ func newTokenCommand(m *Main) *TokenCommand { return &TokenCommand{m: m} }
 
 // Run runs the token subcommand named by args[0].
 func (c *TokenCommand) Run(ctx context.Context, args []string) error {
+	return runSubcommand(ctx, "token", args, c.Usage, []subcommand{
+		{"create", newTokenCreateCommand(c.m).Run},
+		{"list", newTokenListCommand(c.m).Run},
+		{"revoke", newTokenRevokeCommand(c.m).Run},
+	})
+}
+
+// subcommand is one subcommand of a command group such as token or keys.
+type subcommand struct {
+	name string
+	run  func(ctx context.Context, args []string) error
+}
+
+// runSubcommand runs the subcommand of group named by args[0].
+func runSubcommand(ctx context.Context, group string, args []string, usage func(), subs []subcommand) error {
 	sub := ""
 	if len(args) > 0 {
 		sub, args = args[0], args[1:]
 	}
+	names := make([]string, len(subs))
+	for i, s := range subs {
+		if s.name == sub {
+			return s.run(ctx, args)
+		}
+		names[i] = s.name
+	}
 	switch sub {
-	case "create":
-		return newTokenCreateCommand(c.m).Run(ctx, args)
-	case "list":
-		return newTokenListCommand(c.m).Run(ctx, args)
-	case "revoke":
-		return newTokenRevokeCommand(c.m).Run(ctx, args)
 	case "help", "-h", "-help", "--help":
-		c.Usage()
+		usage()
 		return flag.ErrHelp
 	case "":
-		return usageErrorf("token: missing subcommand create, list or revoke (run \"omadata token -h\" for usage)")
+		list := strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+		return usageErrorf("%s: missing subcommand %s (run \"omadata %s -h\" for usage)", group, list, group)
 	default:
-		return usageErrorf("token: unknown subcommand %q (run \"omadata token -h\" for usage)", sub)
+		return usageErrorf("%s: unknown subcommand %q (run \"omadata %s -h\" for usage)", group, sub, group)
 	}
 }
 
