@@ -153,6 +153,9 @@ func testGuardianship(t *testing.T, s *store.Store) {
 	}))
 	child := CreateResident(t, s, childCode)
 	guardian := CreateResident(t, s, AdultCode)
+	if rep.RepresentativeID != guardian.ID || rep.PrincipalID != child.ID || rep.Kind != omadata.RepGuardian {
+		t.Fatalf("got %+v, want the guardian of the child", rep)
+	}
 	if _, err := s.FindResidentByID(AsResident(guardian.ID), child.ID); err != nil {
 		t.Fatalf("the guardian cannot see the child today: %v", err)
 	}
@@ -198,5 +201,4 @@ func testGuardianship(t *testing.T, s *store.Store) {
 	}
 	_, err = s.EndRepresentation(Admin(), m.ID)
 	wantField(t, err, omadata.ECONFLICT, "ended_at")
-	_ = rep
 }
