@@ -9,6 +9,7 @@ require (
 	github.com/prometheus/client_golang v1.25.0 // /metrics in the Prometheus exposition format
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3 // test-only: validates API responses against the OpenAPI document
 	github.com/standard-webhooks/standard-webhooks/libraries v0.0.1 // test-only: the official Standard Webhooks verifier checks our signatures
+	golang.org/x/mod v0.42.0 // RFC 6962 tree hashes and proofs (sumdb/tlog) and C2SP signed notes (sumdb/note) for the transparency log
 	modernc.org/sqlite v1.61.1 // SQLite without cgo, the default engine
 )
 

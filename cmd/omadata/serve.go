@@ -157,7 +157,11 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	if operatorID == "" {
 		operatorID = publicURL
 	}
-	s = store.New(db, store.WithKeyring(keyring), store.WithSigner(signer), store.WithIssuer(operatorID))
+	logSigner, logKey, err := keys.LogSigner(admin, s, sealer, omadata.LogOrigin(operatorID))
+	if err != nil {
+		return fmt.Errorf("log key: %w", err)
+	}
+	s = store.New(db, store.WithKeyring(keyring), store.WithSigner(signer), store.WithIssuer(operatorID), store.WithLog(logSigner))
 
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -165,6 +169,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		Organisations: s, Services: s, Credentials: s, DataGroups: s, Purposes: s,
 		Processings: s, AISystems: s, Catalogue: s, SigningKeys: s,
 		Residents: s, Representations: s, Consents: s, Decisions: s, Grants: s, Webhooks: s,
+		Log: s, Usage: s, LogVerifierKey: logKey,
 		Health:       db.Ping,
 		Logger:       log,
 		Metrics:      metrics,
@@ -232,6 +237,8 @@ func startWorkers(ctx context.Context, cfg Config, s *store.Store, log *slog.Log
 	}
 	expiry := &worker.Expiry{Consents: s, Logger: log}
 	wg.Go(func() { expiry.Run(bg) })
+	checkpointer := &worker.Checkpointer{Log: s, Logger: log}
+	wg.Go(func() { checkpointer.Run(bg) })
 	return func() {
 		cancel()
 		wg.Wait()

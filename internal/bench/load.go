@@ -189,7 +189,12 @@ func (d *Dataset) OpenStore(ctx context.Context) (*store.Store, error) {
 		db.Close()
 		return nil, err
 	}
-	return store.New(db, store.WithKeyring(kr), store.WithSigner(signer), store.WithIssuer("https://omadata.bench")), nil
+	logSigner, _, err := keys.LogSigner(admin(ctx), store.New(db), sealer, omadata.LogOrigin("https://omadata.bench"))
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return store.New(db, store.WithKeyring(kr), store.WithSigner(signer), store.WithIssuer("https://omadata.bench"), store.WithLog(logSigner)), nil
 }
 
 func admin(ctx context.Context) context.Context {

@@ -120,6 +120,9 @@ func (s *Store) CreateAISystem(ctx context.Context, a *omadata.AISystem) error {
 	} else if err := writeAILinks(ctx, tx, a); err != nil {
 		return err
 	}
+	if err := s.audit(ctx, tx, "ai_system.created", "ai_system", a.ID, map[string]any{"name": a.Name}); err != nil {
+		return err
+	}
 	return tx.Commit()
 }
 
@@ -150,6 +153,9 @@ func (s *Store) UpdateAISystem(ctx context.Context, id string, u omadata.AISyste
 		a.Status, jsonValue{a.Contact}, a.UpdatedAt, a.ID); err != nil {
 		return nil, err
 	} else if err := writeAILinks(ctx, tx, a); err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, tx, "ai_system.updated", "ai_system", a.ID, map[string]any{"update": u}); err != nil {
 		return nil, err
 	}
 	return a, tx.Commit()

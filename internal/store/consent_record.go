@@ -175,6 +175,12 @@ func (s *Store) record(ctx context.Context, tx *Tx, c *consentRow, parts *consen
 	} else if n != 1 {
 		return nil, omadata.Conflictf("status", "The consent changed meanwhile; read it again.")
 	}
+	if err := s.appendLog(ctx, tx, logAppend{
+		kind: "consent." + rec.Status, recordKind: omadata.RecordConsent, recordID: rec.ID, recordSHA256: rec.Hash,
+		processingID: c.ProcessingID, sinkID: c.SinkID, sourceIDs: parts.sources(c.SourceIDs), residentID: c.residentID,
+	}); err != nil {
+		return nil, err
+	}
 	c.Status, c.lastHash, c.UpdatedAt = rec.Status, rec.Hash, tx.now
 	c.Records = append(c.Records, rec)
 	return rec, s.enqueueConsent(ctx, tx, c, parts, ch.event, rec)

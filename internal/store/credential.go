@@ -80,6 +80,9 @@ func (s *Store) CreateCredential(ctx context.Context, c *omadata.Credential) err
 		c.ID, c.ServiceID, c.Name, jsonValue{c.Scopes}, hash, c.CreatedAt, c.ExpiresAt); err != nil {
 		return err
 	}
+	if err := s.audit(ctx, tx, "credential.created", "credential", c.ID, map[string]any{"service_id": c.ServiceID, "name": c.Name, "scopes": c.Scopes}); err != nil {
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return err
 	}
@@ -128,6 +131,9 @@ func (s *Store) RevokeCredential(ctx context.Context, serviceID, id string) (*om
 	if _, err := tx.exec(ctx, `UPDATE credentials SET revoked_at = ? WHERE id = ?`, now, id); err != nil {
 		return nil, err
 	}
+	if err := s.audit(ctx, tx, "credential.revoked", "credential", c.ID, map[string]any{"service_id": c.ServiceID}); err != nil {
+		return nil, err
+	}
 	return c, tx.Commit()
 }
 
@@ -155,6 +161,9 @@ func (s *Store) CreateAdminToken(ctx context.Context, name string) (*omadata.Adm
 	token, hash := newToken(adminTokenPrefix)
 	t := &omadata.AdminToken{ID: omadata.NewID(omadata.PrefixAdminToken), Name: name, CreatedAt: tx.now}
 	if _, err := tx.exec(ctx, `INSERT INTO admin_tokens (id, name, token_hash, created_at) VALUES (?, ?, ?, ?)`, t.ID, t.Name, hash, t.CreatedAt); err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, tx, "admin_token.created", "admin_token", t.ID, map[string]any{"name": t.Name}); err != nil {
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -197,6 +206,9 @@ func (s *Store) RevokeAdminToken(ctx context.Context, id string) (*omadata.Admin
 	now := tx.now
 	t.RevokedAt = &now
 	if _, err := tx.exec(ctx, `UPDATE admin_tokens SET revoked_at = ? WHERE id = ?`, now, id); err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, tx, "admin_token.revoked", "admin_token", t.ID, nil); err != nil {
 		return nil, err
 	}
 	return t, tx.Commit()

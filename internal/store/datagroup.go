@@ -104,6 +104,9 @@ func (s *Store) CreateDataGroup(ctx context.Context, g *omadata.DataGroup) error
 		g.Retention, g.CreatedAt, g.UpdatedAt); err != nil {
 		return err
 	}
+	if err := s.audit(ctx, tx, "data_group.created", "data_group", g.ID, map[string]any{"service_id": g.ServiceID, "code": g.Code}); err != nil {
+		return err
+	}
 	return tx.Commit()
 }
 
@@ -138,6 +141,9 @@ func (s *Store) UpdateDataGroup(ctx context.Context, id string, u omadata.DataGr
 	g.UpdatedAt = tx.now
 	if _, err := tx.exec(ctx, `UPDATE data_groups SET name = ?, description = ?, special_category = ?, personal_data_categories = ?, retention = ?, updated_at = ? WHERE id = ?`,
 		jsonValue{g.Name}, jsonValue{g.Description}, g.SpecialCategory, jsonValue{g.PersonalDataCategories}, g.Retention, g.UpdatedAt, g.ID); err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, tx, "data_group.updated", "data_group", g.ID, map[string]any{"update": u}); err != nil {
 		return nil, err
 	}
 	return g, tx.Commit()

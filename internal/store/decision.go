@@ -132,7 +132,15 @@ func (s *Store) decideTx(ctx context.Context, tx *Tx, c omadata.Caller, in *omad
 		}
 	}
 	d, err := insertDecision(ctx, tx, q, v)
-	return d, q, err
+	if err != nil || !v.permit {
+		return d, q, err
+	}
+	return d, q, s.appendLog(ctx, tx, logAppend{
+		kind: omadata.LeafDecisionPermit, recordKind: omadata.RecordDecision, recordID: d.EvidenceID,
+		recordSHA256: decisionDigest(d.EvidenceID, tx.now, q.callerID, q.sinkID, q.sourceID, q.residentID, q.purposeID, q.groups,
+			v.processingID, v.versionID, v.permit, v.consentID, v.legalBasis, d.Reason),
+		processingID: v.processingID, sinkID: q.sinkID, sourceIDs: []string{q.sourceID}, residentID: q.residentID,
+	})
 }
 
 // insertDecision stores the evidence of a verdict and returns the answer.

@@ -67,6 +67,14 @@ func (s *Store) IssueGrant(ctx context.Context, in *omadata.GrantInput) (*omadat
 		d.Ground.ConsentID, in.JKT, g.IssuedAt, g.ExpiresAt); err != nil {
 		return nil, err
 	}
+	if err := s.appendLog(ctx, tx, logAppend{
+		kind: omadata.LeafGrantIssued, recordKind: omadata.RecordGrant, recordID: g.ID,
+		recordSHA256: grantDigest(g.ID, d.EvidenceID, g.SinkID, g.SourceID, q.residentID, d.ProcessingID, g.PurposeID, g.DataGroupIDs,
+			d.Ground.ConsentID, in.JKT, g.IssuedAt, g.ExpiresAt),
+		processingID: d.ProcessingID, sinkID: g.SinkID, sourceIDs: []string{g.SourceID}, residentID: q.residentID,
+	}); err != nil {
+		return nil, err
+	}
 	if g.Token, err = s.signGrant(g, sub, in.JKT); err != nil {
 		return nil, fmt.Errorf("sign grant: %w", err)
 	}
@@ -204,6 +212,14 @@ func (s *Store) RecordTransfer(ctx context.Context, in *omadata.TransferInput) (
 		x_road_request_hash, transferred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.ID, t.GrantID, t.DecisionID, t.SinkID, t.SourceID, g.residentID, jsonValue{t.DataGroupIDs}, in.XRoadID, in.XRoadRequestHash,
 		t.TransferredAt); err != nil {
+		return nil, err
+	}
+	if err := s.appendLog(ctx, tx, logAppend{
+		kind: omadata.LeafTransferRecorded, recordKind: omadata.RecordTransfer, recordID: t.ID,
+		recordSHA256: transferDigest(t.ID, t.GrantID, t.DecisionID, t.SinkID, t.SourceID, g.residentID, t.DataGroupIDs,
+			in.XRoadID, in.XRoadRequestHash, t.TransferredAt),
+		processingID: g.processingID, sinkID: g.sinkID, sourceIDs: []string{g.sourceID}, residentID: g.residentID,
+	}); err != nil {
 		return nil, err
 	}
 	sinkPseudonym, err := pseudonym(ctx, tx, g.sinkID, g.residentID)

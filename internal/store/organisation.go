@@ -101,6 +101,9 @@ func (s *Store) CreateOrganisation(ctx context.Context, o *omadata.Organisation)
 		o.Website, o.PrivacyPolicyURL, jsonValue{o.DPO}, o.CreatedAt, o.UpdatedAt); err != nil {
 		return err
 	}
+	if err := s.audit(ctx, tx, "organisation.created", "organisation", o.ID, map[string]any{"name": o.Name, "kind": o.Kind}); err != nil {
+		return err
+	}
 	return tx.Commit()
 }
 
@@ -125,6 +128,9 @@ func (s *Store) UpdateOrganisation(ctx context.Context, id string, u omadata.Org
 	o.UpdatedAt = tx.now
 	if _, err := tx.exec(ctx, `UPDATE organisations SET name = ?, email = ?, phone = ?, address = ?, website = ?, privacy_policy_url = ?, dpo = ?, updated_at = ? WHERE id = ?`,
 		jsonValue{o.Name}, o.Email, o.Phone, jsonValue{o.Address}, o.Website, o.PrivacyPolicyURL, jsonValue{o.DPO}, o.UpdatedAt, o.ID); err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, tx, "organisation.updated", "organisation", o.ID, map[string]any{"update": u}); err != nil {
 		return nil, err
 	}
 	return o, tx.Commit()

@@ -255,6 +255,9 @@ func (s *Store) CreateProcessing(ctx context.Context, d *omadata.ProcessingDraft
 		return nil, err
 	}
 	p.Versions = []*omadata.ProcessingVersion{v}
+	if err := s.audit(ctx, tx, "processing.created", "processing", p.ID, map[string]any{"service_id": p.ServiceID, "code": p.Code}); err != nil {
+		return nil, err
+	}
 	return p, tx.Commit()
 }
 

@@ -71,12 +71,15 @@ func (s *Store) CreateVersion(ctx context.Context, processingID string, compatib
 	if err := insertVersion(ctx, tx, &v); err != nil {
 		return nil, err
 	}
+	if err := s.audit(ctx, tx, "processing.version_created", "processing", processingID, map[string]any{"version": v.Version, "compatible": compatible}); err != nil {
+		return nil, err
+	}
 	return &v, tx.Commit()
 }
 
 // editDraft runs edit on a draft version of a processing visible to the
 // caller, in one write transaction that commits when edit succeeds.
-func (s *Store) editDraft(ctx context.Context, processingID string, version int,
+func (s *Store) editDraft(ctx context.Context, action string, processingID string, version int,
 	edit func(tx *Tx, p *omadata.Processing, sink *omadata.Service, v *omadata.ProcessingVersion) error) (*omadata.ProcessingVersion, error) {
 	if err := requireWrite(ctx); err != nil {
 		return nil, err
@@ -98,12 +101,15 @@ func (s *Store) editDraft(ctx context.Context, processingID string, version int,
 	} else if err := edit(tx, p, sink, v); err != nil {
 		return nil, err
 	}
+	if err := s.audit(ctx, tx, action, "processing", processingID, map[string]any{"version": v.Version}); err != nil {
+		return nil, err
+	}
 	return v, tx.Commit()
 }
 
 // UpdateVersion edits a draft version.
 func (s *Store) UpdateVersion(ctx context.Context, processingID string, version int, u omadata.ProcessingVersionUpdate) (*omadata.ProcessingVersion, error) {
-	return s.editDraft(ctx, processingID, version, func(tx *Tx, _ *omadata.Processing, sink *omadata.Service, v *omadata.ProcessingVersion) error {
+	return s.editDraft(ctx, "processing.version_updated", processingID, version, func(tx *Tx, _ *omadata.Processing, sink *omadata.Service, v *omadata.ProcessingVersion) error {
 		u.Apply(v)
 		v.Recipients = recipientsOrEmpty(v.Recipients)
 		if v.Version == 1 && v.Compatible {
@@ -136,7 +142,7 @@ func (s *Store) PutNotice(ctx context.Context, processingID string, version int,
 	if err := n.Validate(); err != nil {
 		return nil, err
 	}
-	return s.editDraft(ctx, processingID, version, func(tx *Tx, _ *omadata.Processing, _ *omadata.Service, v *omadata.ProcessingVersion) error {
+	return s.editDraft(ctx, "processing.notice_updated", processingID, version, func(tx *Tx, _ *omadata.Processing, _ *omadata.Service, v *omadata.ProcessingVersion) error {
 		n.UpdatedAt = tx.now
 		if err := putNotice(ctx, tx, v.ID, n); err != nil {
 			return err
@@ -150,7 +156,7 @@ func (s *Store) PutNotice(ctx context.Context, processingID string, version int,
 
 // PublishVersion publishes a draft and retires the version before it.
 func (s *Store) PublishVersion(ctx context.Context, processingID string, version int) (*omadata.ProcessingVersion, error) {
-	return s.editDraft(ctx, processingID, version, func(tx *Tx, p *omadata.Processing, sink *omadata.Service, v *omadata.ProcessingVersion) error {
+	return s.editDraft(ctx, "processing.version_published", processingID, version, func(tx *Tx, p *omadata.Processing, sink *omadata.Service, v *omadata.ProcessingVersion) error {
 		if sink.Status != omadata.ServiceApproved {
 			return omadata.Conflictf("service_id", "The sink service is %s; an operator admin must approve it before it publishes.", sink.Status)
 		} else if !sink.HasRole(omadata.RoleSink) {
@@ -198,6 +204,9 @@ func (s *Store) RetireProcessing(ctx context.Context, processingID string) (*oma
 	now := tx.now
 	cur.Status, cur.RetiredAt, cur.UpdatedAt = omadata.VersionRetired, &now, now
 	if _, err := tx.exec(ctx, `UPDATE processing_versions SET status = 'retired', retired_at = ?, updated_at = ? WHERE id = ?`, now, now, cur.ID); err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, tx, "processing.retired", "processing", p.ID, map[string]any{"version": cur.Version}); err != nil {
 		return nil, err
 	}
 	return p, tx.Commit()

@@ -67,6 +67,9 @@ func (s *Store) CreatePurpose(ctx context.Context, p *omadata.Purpose) error {
 		p.CreatedAt, p.UpdatedAt); err != nil {
 		return err
 	}
+	if err := s.audit(ctx, tx, "purpose.created", "purpose", p.ID, map[string]any{"code": p.Code}); err != nil {
+		return err
+	}
 	return tx.Commit()
 }
 
@@ -108,6 +111,9 @@ func (s *Store) UpdatePurpose(ctx context.Context, id string, u omadata.PurposeU
 	p.UpdatedAt = tx.now
 	if _, err := tx.exec(ctx, `UPDATE purposes SET name = ?, description = ?, dpv_purposes = ?, kantara_category = ?, legal_bases = ?, updated_at = ? WHERE id = ?`,
 		jsonValue{p.Name}, jsonValue{p.Description}, jsonValue{p.DPVPurposes}, p.KantaraCategory, jsonValue{p.LegalBases}, p.UpdatedAt, p.ID); err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, tx, "purpose.updated", "purpose", p.ID, map[string]any{"update": u}); err != nil {
 		return nil, err
 	}
 	return p, tx.Commit()

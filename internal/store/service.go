@@ -105,6 +105,9 @@ func (s *Store) CreateService(ctx context.Context, sv *omadata.Service) error {
 		sv.Status, sv.CreatedAt, sv.UpdatedAt); err != nil {
 		return err
 	}
+	if err := s.audit(ctx, tx, "service.created", "service", sv.ID, map[string]any{"name": sv.Name, "roles": sv.Roles, "status": sv.Status}); err != nil {
+		return err
+	}
 	return tx.Commit()
 }
 
@@ -146,6 +149,9 @@ func (s *Store) UpdateService(ctx context.Context, id string, u omadata.ServiceU
 		jsonValue{sv.Name}, jsonValue{sv.Description}, jsonValue{sv.Roles}, jsonValue{sv.Endpoints}, sv.UpdatedAt, sv.ID); err != nil {
 		return nil, err
 	}
+	if err := s.audit(ctx, tx, "service.updated", "service", sv.ID, map[string]any{"update": u}); err != nil {
+		return nil, err
+	}
 	return sv, tx.Commit()
 }
 
@@ -169,6 +175,9 @@ func (s *Store) SetServiceStatus(ctx context.Context, id, status string) (*omada
 	}
 	sv.Status, sv.UpdatedAt = status, tx.now
 	if _, err := tx.exec(ctx, `UPDATE services SET status = ?, updated_at = ? WHERE id = ?`, sv.Status, sv.UpdatedAt, sv.ID); err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, tx, "service.status", "service", sv.ID, map[string]any{"status": status}); err != nil {
 		return nil, err
 	}
 	return sv, tx.Commit()

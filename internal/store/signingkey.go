@@ -48,5 +48,8 @@ func (s *Store) RotateSigningKey(ctx context.Context, k *omadata.SigningKey) err
 		k.ID, k.Purpose, k.Algorithm, k.PublicJWK, base64.StdEncoding.EncodeToString(k.PrivateKey), k.Status, k.CreatedAt); err != nil {
 		return err
 	}
+	if err := s.audit(ctx, tx, "signing_key.rotated", "signing_key", k.ID, map[string]any{"purpose": k.Purpose}); err != nil {
+		return err
+	}
 	return tx.Commit()
 }

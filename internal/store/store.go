@@ -7,6 +7,8 @@ import (
 	"database/sql"
 	"strings"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/omadata/omadata"
 )
 
@@ -18,6 +20,8 @@ type Store struct {
 	signer  omadata.Signer  // receipts and grants
 	issuer  string          // "iss" of what the operator signs
 	prefix  string          // reverse-DNS prefix of event types
+
+	logSigner note.Signer // signs the transparency log's checkpoints
 }
 
 // Option configures a Store.

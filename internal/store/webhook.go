@@ -96,6 +96,9 @@ func (s *Store) Redeliver(ctx context.Context, id string) (*omadata.Delivery, er
 		return nil, err
 	}
 	d.Status, d.Attempts, d.NextAttemptAt, d.LockedUntil, d.DeliveredAt = omadata.DeliveryPending, 0, tx.now, nil, nil
+	if err := s.audit(ctx, tx, "delivery.redelivered", "delivery", d.ID, map[string]any{"service_id": d.ServiceID}); err != nil {
+		return nil, err
+	}
 	return d, tx.Commit()
 }
 
@@ -126,6 +129,9 @@ func (s *Store) RotateWebhookSecret(ctx context.Context, serviceID string) (*oma
 	if _, err := tx.exec(ctx, `INSERT INTO webhook_secrets (service_id, secret_sealed, created_at) VALUES (?, ?, ?)
 		ON CONFLICT (service_id) DO UPDATE SET secret_sealed = excluded.secret_sealed, created_at = excluded.created_at`,
 		serviceID, sealed, tx.now); err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, tx, "webhook_secret.rotated", "service", serviceID, nil); err != nil {
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {

@@ -77,12 +77,15 @@ func newEnv(t *testing.T, edit func(*web.Options)) *env {
 		Processings: st, AISystems: st, Catalogue: st, SigningKeys: st,
 		Residents: st, Representations: st, Consents: st,
 		Decisions: st, Grants: st,
-		Webhooks:     st,
-		Health:       db.Ping,
-		Logger:       slog.New(slog.NewJSONHandler(e.logs, nil)),
-		Metrics:      prometheus.NewRegistry(),
-		MaxBodyBytes: testMaxBody,
-		Version:      "test",
+		Webhooks:       st,
+		Log:            st,
+		Usage:          st,
+		LogVerifierKey: storetest.LogVerifierKey(t, st),
+		Health:         db.Ping,
+		Logger:         slog.New(slog.NewJSONHandler(e.logs, nil)),
+		Metrics:        prometheus.NewRegistry(),
+		MaxBodyBytes:   testMaxBody,
+		Version:        "test",
 		Operator: web.OperatorInfo{
 			ID: "omadata-test", Name: "Test City", BusinessID: "0201256-6", Email: "mydata@example.fi",
 			PublicURL: "https://omadata.example.fi",
@@ -96,6 +99,11 @@ func newEnv(t *testing.T, edit func(*web.Options)) *env {
 	t.Cleanup(hs.Close)
 	e.url = hs.URL
 	e.seed(t)
+	// The seed's admin changes are in the log; sign them into a checkpoint,
+	// as the server's checkpointer would right after start-up.
+	if _, err := st.IntegrateLog(storetest.Admin()); err != nil {
+		t.Fatalf("integrate log: %v", err)
+	}
 	return e
 }
 

@@ -162,8 +162,14 @@ func TestWellKnown(t *testing.T) {
 	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	e := newEnv(t, func(o *web.Options) { o.Operator.CreatedAt = created })
 	ctx := adminCtx()
-	before, err := e.store.FindSigningKeys(ctx)
+	stored, err := e.store.FindSigningKeys(ctx)
 	must(t, "signing keys", err)
+	var before []*omadata.SigningKey // JWKS has the records keys; the log's key is a note key
+	for _, k := range stored {
+		if k.Purpose == omadata.KeyPurposeRecords {
+			before = append(before, k)
+		}
+	}
 	for _, id := range []string{"key_00000000000000000000000001", "key_00000000000000000000000002"} {
 		k := &omadata.SigningKey{ID: id, Purpose: omadata.KeyPurposeRecords, Algorithm: "EdDSA",
 			PublicJWK:  `{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","d":"must-not-leak"}`,

@@ -50,6 +50,8 @@ func (e *env) path(t *testing.T, pattern string) string {
 			segs[i] = "fi"
 		case "{processing_id}":
 			segs[i] = e.procA
+		case "{index}":
+			segs[i] = "0"
 		case "{seq}":
 			segs[i] = "1"
 		default:
@@ -58,7 +60,14 @@ func (e *env) path(t *testing.T, pattern string) string {
 			}
 		}
 	}
-	return strings.Join(segs, "/")
+	path := strings.Join(segs, "/")
+	switch pattern { // routes that need query parameters to answer 200
+	case "/api/v1/public/log/proofs/inclusion":
+		path += "?index=0"
+	case "/api/v1/public/log/proofs/consistency":
+		path += "?old=1"
+	}
+	return path
 }
 
 // TestRouteAuth walks every registered route: without a token each

@@ -47,6 +47,11 @@ type Options struct {
 	Decisions       omadata.DecisionService
 	Grants          omadata.GrantService
 	Webhooks        omadata.WebhookService
+	Log             omadata.LogService
+	Usage           omadata.UsageService
+	// LogVerifierKey is the note verifier key of the log's checkpoints,
+	// published at /.well-known/mydata/log-key.
+	LogVerifierKey string
 
 	// Health reports whether the server can serve; nil means always.
 	Health func(context.Context) error
@@ -95,7 +100,7 @@ func New(o Options) *Server {
 		"Organisations": o.Organisations, "Services": o.Services, "Credentials": o.Credentials, "DataGroups": o.DataGroups,
 		"Purposes": o.Purposes, "Processings": o.Processings, "AISystems": o.AISystems, "Catalogue": o.Catalogue,
 		"SigningKeys": o.SigningKeys, "Residents": o.Residents, "Representations": o.Representations, "Consents": o.Consents,
-		"Decisions": o.Decisions, "Grants": o.Grants, "Webhooks": o.Webhooks,
+		"Decisions": o.Decisions, "Grants": o.Grants, "Webhooks": o.Webhooks, "Log": o.Log, "Usage": o.Usage,
 	} {
 		if v := reflect.ValueOf(svc); svc == nil || v.Kind() == reflect.Pointer && v.IsNil() {
 			panic("web: Options." + name + " is nil")
@@ -128,6 +133,8 @@ func New(o Options) *Server {
 		Decisions:       o.Decisions,
 		Grants:          o.Grants,
 		Webhooks:        o.Webhooks,
+		Log:             o.Log,
+		Usage:           o.Usage,
 		PublicURL:       o.Operator.PublicURL,
 	}
 	for _, rt := range h.Routes() {
@@ -138,6 +145,7 @@ func New(o Options) *Server {
 	s.handle("GET", "/openapi.json", AuthPublic, http.HandlerFunc(s.openAPI))
 	s.handle("GET", "/.well-known/mydata/operatordescription", AuthPublic, s.fn(s.operatorDescription))
 	s.handle("GET", "/.well-known/jwks.json", AuthPublic, s.fn(s.jwks))
+	s.handle("GET", "/.well-known/mydata/log-key", AuthPublic, s.fn(s.logKey))
 
 	// The chain, outermost first. Authentication is not here: it depends
 	// on the route, so handle wraps each route in it, after routing.

@@ -5,6 +5,7 @@ package web
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/omadata/omadata"
 	"net/http"
 	"strings"
 
@@ -70,6 +71,9 @@ func (s *Server) jwks(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		for _, k := range stored {
+			if k.Purpose == omadata.KeyPurposeLog {
+				continue // published as a note verifier key at /.well-known/mydata/log-key
+			}
 			var jwk map[string]any
 			if err := json.Unmarshal([]byte(k.PublicJWK), &jwk); err != nil {
 				return fmt.Errorf("signing key %s: public JWK: %w", k.ID, err)
@@ -92,4 +96,17 @@ func setDefault(m map[string]any, key, value string) {
 	if _, ok := m[key]; !ok && value != "" {
 		m[key] = value
 	}
+}
+
+// logKey publishes the verifier key of the transparency log's checkpoints
+// in the golang.org/x/mod/sumdb/note encoding, one key per line.
+func (s *Server) logKey(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.LogVerifierKey == "" {
+		return omadata.NotFound("Log key")
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Write([]byte(s.opts.LogVerifierKey + "\n"))
+	return nil
 }

@@ -56,7 +56,11 @@ func OpenURL(t testing.TB, url string) *store.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return store.New(db, store.WithKeyring(kr), store.WithSigner(signer), store.WithIssuer("https://omadata.test"))
+	logSigner, _, err := keys.LogSigner(ctx, store.New(db), sealer, LogOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store.New(db, store.WithKeyring(kr), store.WithSigner(signer), store.WithIssuer("https://omadata.test"), store.WithLog(logSigner))
 }
 
 // PostgresDSN returns OMADATA_TEST_POSTGRES_DSN. Without it the test is
@@ -110,4 +114,22 @@ func PostgresSchema(t testing.TB, dsn string) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// LogOrigin is the origin of the test stores' transparency logs.
+var LogOrigin = omadata.LogOrigin("https://omadata.test")
+
+// LogVerifierKey returns the note verifier key of the store's log, as the
+// operator publishes it.
+func LogVerifierKey(t testing.TB, s *store.Store) string {
+	t.Helper()
+	ks, err := s.FindSigningKeys(Admin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	vkeys, err := keys.LogVerifierKeys(ks, LogOrigin)
+	if err != nil || len(vkeys) != 1 {
+		t.Fatalf("log verifier keys: %v, %v", vkeys, err)
+	}
+	return vkeys[0]
 }

@@ -52,6 +52,8 @@ type Handler struct {
 	Decisions       omadata.DecisionService
 	Grants          omadata.GrantService
 	Webhooks        omadata.WebhookService
+	Log             omadata.LogService
+	Usage           omadata.UsageService
 	// PublicURL is the operator's public base URL, which DPoP proofs of
 	// calls to it must name.
 	PublicURL string

@@ -74,5 +74,6 @@ func (h *Handler) Routes() []Route {
 	routes = append(routes, h.decisionsRoutes()...)
 	routes = append(routes, h.residentsRoutes()...)
 	routes = append(routes, h.consentsRoutes()...)
+	routes = append(routes, h.logRoutes()...)
 	return routes
 }

@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/omadata/omadata"
+)
+
+// WithLog gives the store the transparency log's checkpoint signer and
+// origin (the first line of every checkpoint, also the signer's key name).
+func WithLog(signer note.Signer) Option {
+	return func(s *Store) { s.logSigner = signer }
+}
+
+var _ omadata.LogService = (*Store)(nil)
+
+// logAppend is what a change tells the log about itself.
+type logAppend struct {
+	kind         string
+	recordKind   string
+	recordID     string
+	recordSHA256 string
+	processingID string
+	sinkID       string
+	sourceIDs    []string
+	residentID   string // "" when the change concerns no resident
+}
+
+// appendLog appends the change's leaf in the change's own transaction:
+// the leaf, the services it concerns, and (on the erasable side) which
+// resident it is about. The integrator gives it its place in the tree.
+func (s *Store) appendLog(ctx context.Context, tx *Tx, a logAppend) error {
+	leaf := &omadata.LogLeaf{
+		Version: 1, Kind: a.kind, Time: omadata.LogTime(tx.now),
+		ProcessingID: a.processingID, SinkID: a.sinkID, SourceIDs: a.sourceIDs,
+		Record: a.recordID, RecordKind: a.recordKind, RecordSHA256: a.recordSHA256,
+	}
+	if a.residentID != "" {
+		key, err := s.residentLogKey(ctx, tx, a.residentID)
+		if err != nil {
+			return err
+		}
+		leaf.Subject = omadata.SubjectCommitment(key, a.recordID)
+	}
+	var seq int64
+	if err := tx.queryRow(ctx, `INSERT INTO log_leaves (kind, record_kind, record_id, data, created_at) VALUES (?, ?, ?, ?, ?) RETURNING seq`,
+		a.kind, a.recordKind, a.recordID, string(leaf.Bytes()), tx.now).Scan(&seq); err != nil {
+		return fmt.Errorf("append log leaf: %w", err)
+	}
+	parties := append([]string{}, a.sourceIDs...)
+	if a.sinkID != "" {
+		parties = append(parties, a.sinkID)
+	}
+	for i, id := range parties {
+		if id == "" || contains(parties[:i], id) {
+			continue
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO log_parties (service_id, leaf_seq) VALUES (?, ?)`, id, seq); err != nil {
+			return err
+		}
+	}
+	if a.residentID != "" {
+		if _, err := tx.exec(ctx, `INSERT INTO log_subjects (resident_id, leaf_seq) VALUES (?, ?)`, a.residentID, seq); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// residentLogKey returns the resident's commitment key, creating it on
+// first use. It is sealed like the resident's other personal data; erasing
+// the resident deletes it.
+func (s *Store) residentLogKey(ctx context.Context, tx *Tx, residentID string) ([]byte, error) {
+	if s.keyring == nil {
+		return nil, errors.New("store: no keyring configured")
+	}
+	ad := []byte("log:" + residentID)
+	var sealed string
+	err := tx.queryRow(ctx, `SELECT key_sealed FROM resident_log_keys WHERE resident_id = ?`, residentID).Scan(&sealed)
+	if err == nil {
+		b, err := base64.StdEncoding.DecodeString(sealed)
+		if err != nil {
+			return nil, fmt.Errorf("resident log key: %w", err)
+		}
+		return s.keyring.Open(b, ad)
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	b, err := s.keyring.Seal(key, ad)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.exec(ctx, `INSERT INTO resident_log_keys (resident_id, key_sealed, created_at) VALUES (?, ?, ?)`,
+		residentID, base64.StdEncoding.EncodeToString(b), tx.now); err != nil {
+		if omadata.ErrorCode(err) == omadata.ECONFLICT {
+			return nil, omadata.Conflictf("resident", "The resident changed meanwhile; try again.")
+		}
+		return nil, err
+	}
+	return key, nil
+}
+
+// recordDigest is the SHA-256 (hex) of a record's immutable content: its
+// columns as a JSON object with sorted keys, times in RFC 3339 UTC. The
+// verifier recomputes it from the stored row.
+func recordDigest(fields map[string]any) string {
+	for k, v := range fields {
+		switch t := v.(type) {
+		case time.Time:
+			fields[k] = omadata.LogTime(t)
+		case *time.Time:
+			if t == nil {
+				fields[k] = nil
+			} else {
+				fields[k] = omadata.LogTime(*t)
+			}
+		}
+	}
+	b, err := json.Marshal(fields)
+	if err != nil {
+		panic("store: record digest: " + err.Error()) // strings, numbers, bools and string lists only
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// logLockKey is the advisory lock that keeps one integrator at a time on
+// PostgreSQL; SQLite's single writer does the same there.
+const logLockKey = 7283492
+
+// integrateBatch is the most leaves one integration takes.
+const integrateBatch = 20000
+
+// IntegrateLog gives the leaves appended since the last checkpoint their
+// place in the tree, stores the tree's new hashes and signs a checkpoint,
+// in one transaction. With no new leaves it does nothing and returns nil,
+// except that the very first call signs the empty tree.
+func (s *Store) IntegrateLog(ctx context.Context) (*omadata.Checkpoint, error) {
+	if s.logSigner == nil {
+		return nil, errors.New("store: no checkpoint signer configured")
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	horizon := int64(1) // SQLite: every committed leaf (txid 0) is final
+	if s.db.d.name() == "postgres" {
+		var locked bool
+		if err := tx.queryRow(ctx, `SELECT pg_try_advisory_xact_lock(?)`, logLockKey).Scan(&locked); err != nil {
+			return nil, err
+		} else if !locked {
+			return nil, nil // another instance is integrating
+		}
+		if err := tx.queryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`).Scan(&horizon); err != nil {
+			return nil, err
+		}
+	}
+	cpSeq, size, lastTxid, lastSeq := int64(-1), int64(0), int64(-1), int64(0)
+	err = tx.queryRow(ctx, `SELECT seq, size, last_txid, last_seq FROM log_checkpoints ORDER BY seq DESC LIMIT 1`).Scan(&cpSeq, &size, &lastTxid, &lastSeq)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	rows, err := tx.query(ctx, `SELECT seq, txid, data FROM log_leaves WHERE (txid > ? OR (txid = ? AND seq > ?)) AND txid < ? ORDER BY txid, seq LIMIT ?`,
+		lastTxid, lastTxid, lastSeq, horizon, integrateBatch)
+	if err != nil {
+		return nil, err
+	}
+	type pending struct {
+		seq, txid int64
+		data      string
+	}
+	leaves, err := collect(rows, func(r interface{ Scan(...any) error }) (pending, error) {
+		var p pending
+		return p, r.Scan(&p.seq, &p.txid, &p.data)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(leaves) == 0 && cpSeq >= 0 {
+		return nil, nil
+	}
+
+	hs := &hashStore{ctx: ctx, q: tx, overlay: map[int64]tlog.Hash{}}
+	var hashRows, indexRows []any
+	for i, l := range leaves {
+		n := size + int64(i)
+		hashes, err := tlog.StoredHashes(n, []byte(l.data), hs)
+		if err != nil {
+			return nil, fmt.Errorf("integrate leaf %d: %w", n, err)
+		}
+		base := tlog.StoredHashIndex(0, n)
+		for j, h := range hashes {
+			hs.overlay[base+int64(j)] = h
+			hashRows = append(hashRows, base+int64(j), h[:])
+		}
+		indexRows = append(indexRows, n, l.seq, tlog.RecordHash([]byte(l.data)).String())
+		lastTxid, lastSeq = l.txid, l.seq
+	}
+	if err := insertRows(ctx, tx, `INSERT INTO log_hashes (id, hash) VALUES `, 2, hashRows); err != nil {
+		return nil, err
+	}
+	if err := insertRows(ctx, tx, `INSERT INTO log_index (idx, leaf_seq, leaf_hash) VALUES `, 3, indexRows); err != nil {
+		return nil, err
+	}
+	newSize := size + int64(len(leaves))
+	root, err := treeHash(newSize, hs)
+	if err != nil {
+		return nil, err
+	}
+	cp, err := s.signCheckpoint(newSize, root, tx.now)
+	if err != nil {
+		return nil, err
+	}
+	if lastTxid < 0 {
+		lastTxid = 0
+	}
+	if _, err := tx.exec(ctx, `INSERT INTO log_checkpoints (seq, size, root_hash, note, last_txid, last_seq, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		cpSeq+1, newSize, cp.RootHash, cp.Note, lastTxid, lastSeq, tx.now); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	return cp, nil
+}
+
+// insertRows inserts rows of width columns in multi-row statements.
+func insertRows(ctx context.Context, tx *Tx, prefix string, width int, args []any) error {
+	const perStatement = 300
+	row := "(" + strings.Repeat("?, ", width-1) + "?)"
+	for len(args) > 0 {
+		n := min(len(args)/width, perStatement)
+		q := prefix + strings.Repeat(row+", ", n-1) + row
+		if _, err := tx.exec(ctx, q, args[:n*width]...); err != nil {
+			return err
+		}
+		args = args[n*width:]
+	}
+	return nil
+}
+
+// treeHash is the RFC 6962 root of the first n leaves; the empty tree's is
+// SHA-256 of nothing.
+func treeHash(n int64, r tlog.HashReader) (tlog.Hash, error) {
+	if n == 0 {
+		return sha256.Sum256(nil), nil
+	}
+	return tlog.TreeHash(n, r)
+}
+
+// signCheckpoint signs a C2SP tlog-checkpoint note of the tree.
+func (s *Store) signCheckpoint(size int64, root tlog.Hash, at time.Time) (*omadata.Checkpoint, error) {
+	origin := s.logSigner.Name()
+	text := origin + "\n" + strconv.FormatInt(size, 10) + "\n" + root.String() + "\n"
+	signed, err := note.Sign(&note.Note{Text: text}, s.logSigner)
+	if err != nil {
+		return nil, fmt.Errorf("sign checkpoint: %w", err)
+	}
+	return &omadata.Checkpoint{Origin: origin, Size: size, RootHash: root.String(), Note: string(signed), CreatedAt: at}, nil
+}
+
+// hashStore reads stored tree hashes from the database, and in an
+// integration also those computed but not yet written.
+type hashStore struct {
+	ctx     context.Context
+	q       querier
+	overlay map[int64]tlog.Hash
+}
+
+// ReadHashes implements tlog.HashReader.
+func (h *hashStore) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	var missing []any
+	at := map[int64][]int{}
+	for i, x := range indexes {
+		if v, ok := h.overlay[x]; ok {
+			out[i] = v
+			continue
+		}
+		if at[x] == nil {
+			missing = append(missing, x)
+		}
+		at[x] = append(at[x], i)
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	rows, err := h.q.query(h.ctx, `SELECT id, hash FROM log_hashes WHERE id IN (?`+strings.Repeat(", ?", len(missing)-1)+`)`, missing...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	found := 0
+	for rows.Next() {
+		var id int64
+		var b []byte
+		if err := rows.Scan(&id, &b); err != nil {
+			return nil, err
+		}
+		if len(b) != tlog.HashSize {
+			return nil, fmt.Errorf("log hash %d has %d bytes", id, len(b))
+		}
+		for _, i := range at[id] {
+			copy(out[i][:], b)
+		}
+		found++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if found != len(missing) {
+		return nil, fmt.Errorf("log: %d of %d stored hashes missing", len(missing)-found, len(missing))
+	}
+	return out, nil
+}
+
+// latest reads the newest checkpoint.
+func latestCheckpoint(ctx context.Context, q querier) (*omadata.Checkpoint, error) {
+	var cp omadata.Checkpoint
+	err := q.queryRow(ctx, `SELECT size, root_hash, note, created_at FROM log_checkpoints ORDER BY seq DESC LIMIT 1`).
+		Scan(&cp.Size, &cp.RootHash, &cp.Note, Time{&cp.CreatedAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, omadata.NotFound("checkpoint")
+	} else if err != nil {
+		return nil, err
+	}
+	cp.Origin, _, _ = strings.Cut(cp.Note, "\n")
+	return &cp, nil
+}
+
+// LatestCheckpoint implements omadata.LogService.
+func (s *Store) LatestCheckpoint(ctx context.Context) (*omadata.Checkpoint, error) {
+	return latestCheckpoint(ctx, s.db.reader())
+}
+
+// LogEntryAt implements omadata.LogService.
+func (s *Store) LogEntryAt(ctx context.Context, index int64) (*omadata.LogEntry, error) {
+	if index < 0 {
+		return nil, omadata.Invalidf("index", "The index must be 0 or more.")
+	}
+	var data, hash string
+	var at time.Time
+	err := s.db.reader().queryRow(ctx, `SELECT l.data, l.created_at, i.leaf_hash FROM log_index i JOIN log_leaves l ON l.seq = i.leaf_seq WHERE i.idx = ?`, index).
+		Scan(&data, Time{&at}, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, omadata.NotFound("leaf")
+	} else if err != nil {
+		return nil, err
+	}
+	return logEntry(&index, data, hash, at)
+}
+
+func logEntry(index *int64, data, hash string, at time.Time) (*omadata.LogEntry, error) {
+	leaf, err := omadata.ParseLogLeaf([]byte(data))
+	if err != nil {
+		return nil, fmt.Errorf("stored leaf: %w", err)
+	}
+	return &omadata.LogEntry{Index: index, Leaf: leaf, LeafData: base64.StdEncoding.EncodeToString([]byte(data)), LeafHash: hash, AppendedAt: at}, nil
+}
+
+// proofSize resolves the tree size a proof is asked for: 0 is the latest
+// checkpoint's; more than that is not yet signed.
+func (s *Store) proofSize(ctx context.Context, field string, size int64) (int64, error) {
+	cp, err := s.LatestCheckpoint(ctx)
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case size < 0:
+		return 0, omadata.Invalidf(field, "The tree size must be 0 (the latest checkpoint) or more.")
+	case size == 0:
+		return cp.Size, nil
+	case size > cp.Size:
+		return 0, omadata.Invalidf(field, "The tree size %d is larger than the latest checkpoint's (%d).", size, cp.Size)
+	}
+	return size, nil
+}
+
+// ProveInclusion implements omadata.LogService.
+func (s *Store) ProveInclusion(ctx context.Context, index, size int64) (*omadata.InclusionProof, error) {
+	size, err := s.proofSize(ctx, "size", size)
+	if err != nil {
+		return nil, err
+	}
+	if index < 0 || index >= size {
+		return nil, omadata.Invalidf("index", "The index must be from 0 to %d for a tree of %d leaves.", size-1, size)
+	}
+	r := &hashStore{ctx: ctx, q: s.db.reader()}
+	proof, err := tlog.ProveRecord(size, index, r)
+	if err != nil {
+		return nil, err
+	}
+	leaf, err := r.ReadHashes([]int64{tlog.StoredHashIndex(0, index)})
+	if err != nil {
+		return nil, err
+	}
+	return &omadata.InclusionProof{Index: index, Size: size, LeafHash: leaf[0].String(), Hashes: hashStrings(proof)}, nil
+}
+
+// ProveInclusionByHash implements omadata.LogService.
+func (s *Store) ProveInclusionByHash(ctx context.Context, leafHash string, size int64) (*omadata.InclusionProof, error) {
+	h, err := tlog.ParseHash(leafHash)
+	if err != nil {
+		return nil, omadata.Invalidf("leaf_hash", "The leaf hash must be a SHA-256 hash in standard base64.")
+	}
+	var index int64
+	err = s.db.reader().queryRow(ctx, `SELECT idx FROM log_index WHERE leaf_hash = ?`, h.String()).Scan(&index)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, omadata.NotFound("leaf")
+	} else if err != nil {
+		return nil, err
+	}
+	return s.ProveInclusion(ctx, index, size)
+}
+
+// ProveConsistency implements omadata.LogService.
+func (s *Store) ProveConsistency(ctx context.Context, old, new int64) (*omadata.ConsistencyProof, error) {
+	new, err := s.proofSize(ctx, "new", new)
+	if err != nil {
+		return nil, err
+	}
+	if old < 1 || old > new {
+		return nil, omadata.Invalidf("old", "The old tree size must be from 1 to %d.", new)
+	}
+	proof, err := tlog.ProveTree(new, old, &hashStore{ctx: ctx, q: s.db.reader()})
+	if err != nil {
+		return nil, err
+	}
+	return &omadata.ConsistencyProof{Old: old, New: new, Hashes: hashStrings(proof)}, nil
+}
+
+func hashStrings(hs []tlog.Hash) []string {
+	out := make([]string, len(hs))
+	for i, h := range hs {
+		out[i] = h.String()
+	}
+	return out
+}
