@@ -134,7 +134,7 @@ func (s *Store) FindLogEvents(ctx context.Context, f omadata.LogEventFilter) ([]
 // tree and their proofs in the tree of the latest checkpoint.
 func (s *Store) logEvents(ctx context.Context, from string, w *where, limit int) ([]*omadata.LogEvent, []int64, error) {
 	r := s.db.reader()
-	rows, err := r.query(ctx, `SELECT l.seq, l.data, l.created_at, i.idx, i.leaf_hash `+from+` LEFT JOIN log_index i ON i.leaf_seq = l.seq`+
+	rows, err := r.query(ctx, `SELECT l.seq, l.data, l.created_at, i.idx, i.leaf_hash `+from+` LEFT JOIN log_index i ON i.leaf_seq = l.seq `+
 		w.String()+` ORDER BY l.seq DESC LIMIT `+strconv.Itoa(limit+1), w.args...)
 	if err != nil {
 		return nil, nil, err

@@ -78,6 +78,9 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Webhook/Redeliver", testDeliveryRedeliver},
 		{"Webhook/Visibility", testDeliveryVisibility},
 		{"Webhook/Secret", testWebhookSecret},
+		{"Log/Proofs", testLogProofs},
+		{"Log/AppendOnly", testLogAppendOnly},
+		{"Log/Concurrent", testLogConcurrent},
 	}
 	passed := 0
 	for _, c := range cases {
