@@ -58,6 +58,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return newTokenCommand(m).Run(ctx, args)
 	case "keys":
 		return newKeysCommand(m).Run(ctx, args)
+	case "log":
+		return newLogCommand(m).Run(ctx, args)
 	case "bench":
 		return newBenchCommand(m).Run(ctx, args)
 	case "version":
@@ -88,6 +90,7 @@ The commands are:
 	migrate    apply the database migrations
 	token      create, list and revoke operator admin tokens
 	keys       list and rotate the signing keys of receipts and grants
+	log        verify the transparency log
 	bench      measure the consent workloads on freshly loaded databases
 	version    print the version
 

@@ -81,6 +81,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Log/Proofs", testLogProofs},
 		{"Log/AppendOnly", testLogAppendOnly},
 		{"Log/Concurrent", testLogConcurrent},
+		{"Log/Verify", testLogVerify},
 	}
 	passed := 0
 	for _, c := range cases {

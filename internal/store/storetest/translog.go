@@ -10,11 +10,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/keys"
 	"github.com/omadata/omadata/internal/store"
 )
 
@@ -75,14 +77,25 @@ func checkInclusion(t *testing.T, p *omadata.InclusionProof, leaf []byte, cp che
 	}
 }
 
+// integrate puts every appended leaf into the tree. On PostgreSQL the
+// integrator waits for leaves of transactions older than every running
+// one, and other tests run transactions in the same database, so it may
+// take a few rounds.
 func integrate(t *testing.T, s *store.Store) {
 	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
 	for {
-		cp, err := s.IntegrateLog(Admin())
+		_, err := s.IntegrateLog(Admin())
 		ok(t, err)
-		if cp == nil {
+		pending := queryInts(t, s, `SELECT COUNT(*) FROM log_leaves l WHERE NOT EXISTS (SELECT 1 FROM log_index i WHERE i.leaf_seq = l.seq)`)[0]
+		_, err = s.LatestCheckpoint(Public())
+		if pending == 0 && err == nil {
 			return
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d leaves still wait for a checkpoint", pending)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -332,4 +345,45 @@ func queryInts(t *testing.T, s *store.Store, query string, args ...any) []int64 
 		out[i] = must[int64](t)(strconv.ParseInt(v, 10, 64))
 	}
 	return out
+}
+
+// LogRecords names records of a populated log, for tamper tests.
+type LogRecords struct {
+	ConsentRecord, Decision, Grant, Transfer, AdminChange string
+}
+
+// PopulateLog runs a resident's consent, a permitting decision, a grant, a
+// transfer and a withdrawal through the store, on top of the catalogue's
+// admin changes, and signs them into checkpoints (two of them, so that
+// there is an older one to be consistent with).
+func PopulateLog(t *testing.T, s *store.Store) LogRecords {
+	t.Helper()
+	f := newDecisionFixture(t, s)
+	integrate(t, s)
+	r, psn := f.resident(t)
+	c := f.give(t, r.ID, f.n.Processing)
+	sink, source := As(f.n.Sink.ID), As(f.n.Source.ID)
+	d := must[*omadata.Decision](t)(s.Decide(sink, f.question(psn)))
+	g := must[*omadata.Grant](t)(s.IssueGrant(sink, f.grantInput(t, psn)))
+	tr := must[*omadata.Transfer](t)(s.RecordTransfer(source, &omadata.TransferInput{GrantID: g.ID, DataGroupIDs: []string{f.n.Loans.ID},
+		XRoadID: "FI/GOV/0201256-6/loans/1", XRoadRequestHash: "c2hhMjU2"}))
+	must[*omadata.Consent](t)(s.ChangeConsent(AsResident(r.ID), c.ID, omadata.ConsentWithdrawn, ""))
+	integrate(t, s)
+	admin := must[[][]string](t)(s.DB().QueryStrings(context.Background(), `SELECT id FROM admin_changes ORDER BY id LIMIT 1`))
+	return LogRecords{ConsentRecord: c.Records[0].ID, Decision: d.EvidenceID, Grant: g.ID, Transfer: tr.ID, AdminChange: admin[0][0]}
+}
+
+// testLogVerify: an untouched log verifies, leaves, records, checkpoints
+// and commitments all accounted for.
+func testLogVerify(t *testing.T, s *store.Store) {
+	PopulateLog(t, s)
+	kr, err := keys.NewKeyring(SecretKey)
+	ok(t, err)
+	rep, err := store.VerifyLog(context.Background(), s.DB(), store.VerifyLogOptions{VerifierKeys: []string{LogVerifierKey(t, s)}, Keyring: kr})
+	ok(t, err)
+	cp := openCheckpoint(t, s)
+	if rep.Leaves != cp.size || rep.Size != cp.size || rep.RootHash != cp.root.String() || rep.Records != rep.Leaves ||
+		rep.Commitments != 6 || rep.Pending != 0 || rep.Checkpoints < 2 || rep.Origin != LogOrigin {
+		t.Fatalf("got %+v, want every leaf, record and the 6 resident commitments checked against %d %s", rep, cp.size, cp.root)
+	}
 }

@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package store
+
+import (
+	"context"
+	"crypto/ed25519"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/omadata/omadata"
+)
+
+// LogProblem is the first thing VerifyLog found wrong, naming the entry.
+type LogProblem struct {
+	What string
+}
+
+func (p *LogProblem) Error() string { return p.What }
+
+func problemf(format string, args ...any) error {
+	return &LogProblem{What: fmt.Sprintf(format, args...)}
+}
+
+// LogReport is what VerifyLog checked.
+type LogReport struct {
+	Leaves      int64 // in the tree
+	Pending     int64 // appended, waiting for the next checkpoint
+	Checkpoints int64
+	Records     int64 // records whose digest matched their leaf
+	Commitments int64 // subject commitments recomputed (with the keyring)
+	Unlinkable  int64 // leaves whose resident's key was erased
+	Origin      string
+	Size        int64 // of the latest checkpoint
+	RootHash    string
+}
+
+// VerifyLogOptions configure VerifyLog.
+type VerifyLogOptions struct {
+	// VerifierKeys verify the checkpoints' signatures (note verifier keys,
+	// as /.well-known/mydata/log-key publishes them). Empty: the log keys
+	// stored in the database, which proves less (whoever can change the
+	// database can change them).
+	VerifierKeys []string
+	// Keyring, if set, recomputes each leaf's commitment to its resident
+	// from the resident's stored key.
+	Keyring omadata.Keyring
+	// Progress, if set, hears how many leaves were checked so far.
+	Progress func(leaves int64)
+}
+
+// VerifyLog recomputes the tree from the stored leaves and checks every
+// stored hash, every checkpoint (signature, size, root) and the link
+// between each leaf and the record it commits to. It reads only. It
+// returns a *LogProblem naming the first bad entry.
+func VerifyLog(ctx context.Context, db *DB, o VerifyLogOptions) (*LogReport, error) {
+	r := db.reader()
+	rep := &LogReport{}
+	verifiers, err := logVerifiers(ctx, r, o.VerifierKeys)
+	if err != nil {
+		return nil, err
+	}
+
+	// The leaves, in tree order, with the stored hashes beside them.
+	var hashes []tlog.Hash // every stored hash, recomputed, by stored index
+	mem := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(idx))
+		for i, x := range idx {
+			if x < 0 || x >= int64(len(hashes)) {
+				return nil, fmt.Errorf("hash %d not computed", x)
+			}
+			out[i] = hashes[x]
+		}
+		return out, nil
+	})
+	stored, err := r.query(ctx, `SELECT id, hash FROM log_hashes ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer stored.Close()
+	nextStored := func() (int64, []byte, error) {
+		if !stored.Next() {
+			if err := stored.Err(); err != nil {
+				return 0, nil, err
+			}
+			return -1, nil, nil
+		}
+		var id int64
+		var h []byte
+		err := stored.Scan(&id, &h)
+		return id, h, err
+	}
+	leaves, err := r.query(ctx, `SELECT i.idx, i.leaf_seq, i.leaf_hash, l.data, l.kind, l.record_kind, l.record_id
+		FROM log_index i LEFT JOIN log_leaves l ON l.seq = i.leaf_seq ORDER BY i.idx`)
+	if err != nil {
+		return nil, err
+	}
+	defer leaves.Close()
+	var batch []*leafRecord
+	for leaves.Next() {
+		var idx, seq int64
+		var hash string
+		var data, kind, recordKind, recordID sql.NullString
+		if err := leaves.Scan(&idx, &seq, &hash, &data, &kind, &recordKind, &recordID); err != nil {
+			return nil, err
+		}
+		n := rep.Leaves
+		if idx != n {
+			return nil, problemf("leaf %d: missing from the tree (the next indexed leaf is %d)", n, idx)
+		}
+		if !data.Valid {
+			return nil, problemf("leaf %d: its stored leaf (sequence %d) is missing", n, seq)
+		}
+		leafHash := tlog.RecordHash([]byte(data.String))
+		if leafHash.String() != hash {
+			return nil, problemf("leaf %d: altered: its bytes hash to %s, the index says %s", n, leafHash, hash)
+		}
+		leaf, err := omadata.ParseLogLeaf([]byte(data.String))
+		if err != nil {
+			return nil, problemf("leaf %d: %v", n, err)
+		}
+		if leaf.Kind != kind.String || leaf.RecordKind != recordKind.String || leaf.Record != recordID.String {
+			return nil, problemf("leaf %d: its columns (%s %s %s) disagree with its bytes", n, kind.String, recordKind.String, recordID.String)
+		}
+		computed, err := tlog.StoredHashes(n, []byte(data.String), mem)
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range computed {
+			id, b, err := nextStored()
+			if err != nil {
+				return nil, err
+			}
+			want := int64(len(hashes))
+			switch {
+			case id < 0 || id > want:
+				return nil, problemf("leaf %d: stored tree hash %d is missing", n, want)
+			case id < want:
+				return nil, problemf("leaf %d: stored tree hash %d appears twice", n, id)
+			case string(b) != string(h[:]):
+				return nil, problemf("leaf %d: stored tree hash %d is altered", n, id)
+			}
+			hashes = append(hashes, h)
+		}
+		batch = append(batch, &leafRecord{index: n, leaf: leaf})
+		if len(batch) == verifyBatch {
+			if err := verifyRecords(ctx, r, o.Keyring, batch, rep); err != nil {
+				return nil, err
+			}
+			batch = batch[:0]
+		}
+		rep.Leaves++
+		if o.Progress != nil && rep.Leaves%100000 == 0 {
+			o.Progress(rep.Leaves)
+		}
+	}
+	if err := leaves.Err(); err != nil {
+		return nil, err
+	}
+	if err := verifyRecords(ctx, r, o.Keyring, batch, rep); err != nil {
+		return nil, err
+	}
+
+	// The checkpoints: gapless, signed, and each the root of its prefix.
+	cps, err := r.query(ctx, `SELECT seq, size, root_hash, note FROM log_checkpoints ORDER BY seq`)
+	if err != nil {
+		return nil, err
+	}
+	defer cps.Close()
+	var last int64 = -1
+	for cps.Next() {
+		var seq, size int64
+		var root, text string
+		if err := cps.Scan(&seq, &size, &root, &text); err != nil {
+			return nil, err
+		}
+		if seq != rep.Checkpoints {
+			return nil, problemf("checkpoint %d: missing (the next stored one is %d)", rep.Checkpoints, seq)
+		}
+		n, err := note.Open([]byte(text), verifiers)
+		if err != nil {
+			return nil, problemf("checkpoint %d: signature: %v", seq, err)
+		}
+		lines := strings.SplitN(n.Text, "\n", 4)
+		if len(lines) != 4 || lines[3] != "" || lines[1] != strconv.FormatInt(size, 10) || lines[2] != root {
+			return nil, problemf("checkpoint %d: its note says %q, its columns size %d root %s", seq, n.Text, size, root)
+		}
+		if rep.Origin == "" {
+			rep.Origin = lines[0]
+		} else if lines[0] != rep.Origin {
+			return nil, problemf("checkpoint %d: origin %q, earlier ones %q", seq, lines[0], rep.Origin)
+		}
+		if size < last {
+			return nil, problemf("checkpoint %d: size %d is smaller than the one before (%d)", seq, size, last)
+		}
+		if size > rep.Leaves {
+			return nil, problemf("checkpoint %d: covers %d leaves, the tree has %d: leaf %d is missing", seq, size, rep.Leaves, rep.Leaves)
+		}
+		want, err := treeHash(size, mem)
+		if err != nil {
+			return nil, err
+		}
+		if want.String() != root {
+			return nil, problemf("checkpoint %d: root %s is not the root of the first %d leaves (%s)", seq, root, size, want)
+		}
+		last, rep.Size, rep.RootHash = size, size, root
+		rep.Checkpoints++
+	}
+	if err := cps.Err(); err != nil {
+		return nil, err
+	}
+	if rep.Checkpoints == 0 && rep.Leaves > 0 {
+		return nil, problemf("checkpoint 0: missing, yet %d leaves are in the tree", rep.Leaves)
+	}
+	if rep.Size != rep.Leaves {
+		return nil, problemf("checkpoint %d: missing: the latest stored one covers %d leaves, the tree has %d", rep.Checkpoints, rep.Size, rep.Leaves)
+	}
+	if id, _, err := nextStored(); err != nil {
+		return nil, err
+	} else if id >= 0 {
+		return nil, problemf("stored tree hash %d belongs to no leaf", id)
+	}
+	if err := r.queryRow(ctx, `SELECT COUNT(*) FROM log_leaves l WHERE NOT EXISTS (SELECT 1 FROM log_index i WHERE i.leaf_seq = l.seq)`).Scan(&rep.Pending); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// logVerifiers are the note verifiers of the given keys, or of the log
+// keys stored in the database.
+func logVerifiers(ctx context.Context, r reader, vkeys []string) (note.Verifiers, error) {
+	if len(vkeys) == 0 {
+		var origin string
+		err := r.queryRow(ctx, `SELECT note FROM log_checkpoints ORDER BY seq LIMIT 1`).Scan(&origin)
+		if errors.Is(err, sql.ErrNoRows) {
+			return note.VerifierList(), nil
+		} else if err != nil {
+			return nil, err
+		}
+		origin, _, _ = strings.Cut(origin, "\n")
+		rows, err := r.query(ctx, `SELECT public_jwk FROM signing_keys WHERE purpose = ?`, omadata.KeyPurposeLog)
+		if err != nil {
+			return nil, err
+		}
+		jwks, err := collect(rows, func(row interface{ Scan(...any) error }) (string, error) {
+			var s string
+			return s, row.Scan(&s)
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, j := range jwks {
+			v, err := noteKeyFromJWK(origin, j)
+			if err != nil {
+				return nil, err
+			}
+			vkeys = append(vkeys, v)
+		}
+	}
+	var vs []note.Verifier
+	for _, k := range vkeys {
+		v, err := note.NewVerifier(strings.TrimSpace(k))
+		if err != nil {
+			return nil, fmt.Errorf("verifier key %q: %w", k, err)
+		}
+		vs = append(vs, v)
+	}
+	return note.VerifierList(vs...), nil
+}
+
+// verifyBatch is how many leaves' records are read in one query per kind.
+const verifyBatch = 500
+
+type leafRecord struct {
+	index int64
+	leaf  *omadata.LogLeaf
+}
+
+// verifyRecords reads the records a batch of leaves commits to and checks
+// each digest, and with a keyring each commitment to a resident.
+func verifyRecords(ctx context.Context, r reader, kr omadata.Keyring, batch []*leafRecord, rep *LogReport) error {
+	byKind := map[string][]*leafRecord{}
+	for _, lr := range batch {
+		byKind[lr.leaf.RecordKind] = append(byKind[lr.leaf.RecordKind], lr)
+	}
+	keys := map[string][]byte{} // resident → log key; nil when erased
+	for kind, list := range byKind {
+		ids := make([]any, len(list))
+		for i, lr := range list {
+			ids[i] = lr.leaf.Record
+		}
+		digests, residents, err := recordDigests(ctx, r, kind, ids)
+		if err != nil {
+			return err
+		}
+		if digests == nil {
+			continue // a kind this version does not know how to check
+		}
+		for _, lr := range list {
+			d, ok := digests[lr.leaf.Record]
+			if !ok {
+				return problemf("leaf %d: its %s %s is missing", lr.index, kind, lr.leaf.Record)
+			} else if d != lr.leaf.RecordSHA256 {
+				return problemf("leaf %d: its %s %s is altered (digest %s, the leaf committed to %s)", lr.index, kind, lr.leaf.Record, d, lr.leaf.RecordSHA256)
+			}
+			rep.Records++
+			if kr == nil || lr.leaf.Subject == "" {
+				continue
+			}
+			rid := residents[lr.leaf.Record]
+			key, seen := keys[rid]
+			if !seen {
+				if key, err = residentKey(ctx, r, kr, rid); err != nil {
+					return err
+				}
+				keys[rid] = key
+			}
+			if key == nil {
+				rep.Unlinkable++
+				continue
+			}
+			if omadata.SubjectCommitment(key, lr.leaf.Record) != lr.leaf.Subject {
+				return problemf("leaf %d: its commitment does not match the resident of %s %s", lr.index, kind, lr.leaf.Record)
+			}
+			rep.Commitments++
+		}
+	}
+	return nil
+}
+
+func residentKey(ctx context.Context, r reader, kr omadata.Keyring, residentID string) ([]byte, error) {
+	var sealed string
+	err := r.queryRow(ctx, `SELECT key_sealed FROM resident_log_keys WHERE resident_id = ?`, residentID).Scan(&sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	b, err := base64.StdEncoding.DecodeString(sealed)
+	if err != nil {
+		return nil, err
+	}
+	return kr.Open(b, []byte("log:"+residentID))
+}
+
+// recordDigests recomputes the digests of records of one kind, and names
+// the resident of each.
+func recordDigests(ctx context.Context, r reader, kind string, ids []any) (map[string]string, map[string]string, error) {
+	in := "(?" + strings.Repeat(", ?", len(ids)-1) + ")"
+	digests, residents := map[string]string{}, map[string]string{}
+	var query string
+	var scan func(row interface{ Scan(...any) error }) error
+	switch kind {
+	case omadata.RecordConsent:
+		query = `SELECT id, consent_id, seq, status, prev_hash, hash, actor_kind, actor_id, actor_role, subject_id, notice_sha256, notice_language,
+			collection_method, valid_from, valid_until, reason, created_at FROM consent_records WHERE id IN ` + in
+		scan = func(row interface{ Scan(...any) error }) error {
+			var rec omadata.ConsentRecord
+			var subject string
+			if err := row.Scan(&rec.ID, &rec.ConsentID, &rec.Seq, &rec.Status, &rec.PrevHash, &rec.Hash, &rec.ActorKind, &rec.ActorID, &rec.ActorRole,
+				&subject, &rec.NoticeSHA256, &rec.NoticeLanguage, &rec.CollectionMethod, NullTime{&rec.ValidFrom}, NullTime{&rec.ValidUntil},
+				&rec.Reason, Time{&rec.CreatedAt}); err != nil {
+				return err
+			}
+			d := omadata.ConsentRecordHash(subject, &rec)
+			if d != rec.Hash {
+				d = "altered:" + d // the chain hash itself no longer matches the row
+			}
+			digests[rec.ID], residents[rec.ID] = d, subject
+			return nil
+		}
+	case omadata.RecordDecision:
+		query = `SELECT id, decided_at, caller_id, sink_id, source_id, resident_id, purpose_id, data_group_ids, processing_id, version_id,
+			permit, consent_id, legal_basis, reason FROM decisions WHERE id IN ` + in
+		scan = func(row interface{ Scan(...any) error }) error {
+			var id, caller, sink, source, resident, purpose, processing, version, consent, basis, reason string
+			var at time.Time
+			var groups []string
+			var permit bool
+			if err := row.Scan(&id, Time{&at}, &caller, &sink, &source, &resident, &purpose, jsonScan{&groups}, &processing, &version,
+				&permit, &consent, &basis, &reason); err != nil {
+				return err
+			}
+			digests[id] = decisionDigest(id, at, caller, sink, source, resident, purpose, groups, processing, version, permit, consent, basis, reason)
+			residents[id] = resident
+			return nil
+		}
+	case omadata.RecordGrant:
+		query = `SELECT id, decision_id, sink_id, source_id, resident_id, processing_id, purpose_id, data_group_ids, consent_id, jkt,
+			issued_at, expires_at FROM grants WHERE id IN ` + in
+		scan = func(row interface{ Scan(...any) error }) error {
+			var id, decision, sink, source, resident, processing, purpose, consent, jkt string
+			var groups []string
+			var issued, expires time.Time
+			if err := row.Scan(&id, &decision, &sink, &source, &resident, &processing, &purpose, jsonScan{&groups}, &consent, &jkt,
+				Time{&issued}, Time{&expires}); err != nil {
+				return err
+			}
+			digests[id] = grantDigest(id, decision, sink, source, resident, processing, purpose, groups, consent, jkt, issued, expires)
+			residents[id] = resident
+			return nil
+		}
+	case omadata.RecordTransfer:
+		query = `SELECT id, grant_id, decision_id, sink_id, source_id, resident_id, data_group_ids, x_road_id, x_road_request_hash,
+			transferred_at FROM transfers WHERE id IN ` + in
+		scan = func(row interface{ Scan(...any) error }) error {
+			var id, grant, decision, sink, source, resident, xroad, xhash string
+			var groups []string
+			var at time.Time
+			if err := row.Scan(&id, &grant, &decision, &sink, &source, &resident, jsonScan{&groups}, &xroad, &xhash, Time{&at}); err != nil {
+				return err
+			}
+			digests[id] = transferDigest(id, grant, decision, sink, source, resident, groups, xroad, xhash, at)
+			residents[id] = resident
+			return nil
+		}
+	case omadata.RecordAdminChange:
+		query = `SELECT id, actor_id, action, target_kind, target_id, details, created_at FROM admin_changes WHERE id IN ` + in
+		scan = func(row interface{ Scan(...any) error }) error {
+			var id, actor, action, targetKind, targetID, details string
+			var at time.Time
+			if err := row.Scan(&id, &actor, &action, &targetKind, &targetID, &details, Time{&at}); err != nil {
+				return err
+			}
+			digests[id] = adminChangeDigest(id, actor, action, targetKind, targetID, details, at)
+			return nil
+		}
+	default:
+		if d, ok := extraRecordDigests[kind]; ok {
+			return d(ctx, r, ids)
+		}
+		return nil, nil, nil
+	}
+	rows, err := r.query(ctx, query, ids...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return nil, nil, err
+		}
+	}
+	return digests, residents, rows.Err()
+}
+
+// extraRecordDigests lets other record kinds (data-subject requests)
+// register how their digests are recomputed.
+var extraRecordDigests = map[string]func(ctx context.Context, r reader, ids []any) (map[string]string, map[string]string, error){}
+
+// noteKeyFromJWK turns a stored Ed25519 public JWK into a note verifier key.
+func noteKeyFromJWK(origin, publicJWK string) (string, error) {
+	var jwk jose.JSONWebKey
+	if err := jwk.UnmarshalJSON([]byte(publicJWK)); err != nil {
+		return "", fmt.Errorf("log key: %w", err)
+	}
+	pub, ok := jwk.Key.(ed25519.PublicKey)
+	if !ok {
+		return "", errors.New("log key: not an Ed25519 public key")
+	}
+	return note.NewEd25519VerifierKey(origin, pub)
+}
