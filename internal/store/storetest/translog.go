@@ -349,6 +349,7 @@ func queryInts(t *testing.T, s *store.Store, query string, args ...any) []int64 
 
 // LogRecords names records of a populated log, for tamper tests.
 type LogRecords struct {
+	ResidentID, SinkID                                    string
 	ConsentRecord, Decision, Grant, Transfer, AdminChange string
 }
 
@@ -370,7 +371,7 @@ func PopulateLog(t *testing.T, s *store.Store) LogRecords {
 	must[*omadata.Consent](t)(s.ChangeConsent(AsResident(r.ID), c.ID, omadata.ConsentWithdrawn, ""))
 	integrate(t, s)
 	admin := must[[][]string](t)(s.DB().QueryStrings(context.Background(), `SELECT id FROM admin_changes ORDER BY id LIMIT 1`))
-	return LogRecords{ConsentRecord: c.Records[0].ID, Decision: d.EvidenceID, Grant: g.ID, Transfer: tr.ID, AdminChange: admin[0][0]}
+	return LogRecords{ResidentID: r.ID, SinkID: f.n.Sink.ID, ConsentRecord: c.Records[0].ID, Decision: d.EvidenceID, Grant: g.ID, Transfer: tr.ID, AdminChange: admin[0][0]}
 }
 
 // testLogVerify: an untouched log verifies, leaves, records, checkpoints
