@@ -259,14 +259,217 @@ func checkProof(t *testing.T, p *omadata.InclusionProof, cp *omadata.Checkpoint)
 	}
 }
 
+// integrateAll integrates until every leaf has its index. On PostgreSQL a
+// transaction running anywhere on the server (other tests) holds leaves
+// back for a moment, so it retries for a while.
+func integrateAll(t *testing.T, s *store.Store) {
+	t.Helper()
+	for range 400 {
+		_, err := s.IntegrateLog(Admin())
+		ok(t, err)
+		if scalar(t, s, `SELECT COUNT(*) FROM log_leaves l LEFT JOIN log_index i ON i.leaf_seq = l.seq WHERE i.idx IS NULL`) == "0" {
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatal("leaves still wait for integration after 10 s")
+}
+
 // verifyWholeLog integrates the log and checks every leaf's inclusion.
 func verifyWholeLog(t *testing.T, s *store.Store) *omadata.Checkpoint {
 	t.Helper()
 	ctx := context.Background()
-	must[*omadata.Checkpoint](t)(s.IntegrateLog(ctx))
+	integrateAll(t, s)
 	cp := must[*omadata.Checkpoint](t)(s.LatestCheckpoint(ctx))
 	for i := int64(0); i < cp.Size; i++ {
 		checkProof(t, must[*omadata.InclusionProof](t)(s.ProveInclusion(ctx, i, cp.Size)), cp)
 	}
 	return cp
+}
+
+// testRequestErasure: erasing a resident shreds their log key and identity,
+// redacts what names their pseudonyms, sends every service that knew them a
+// task, completes when all have answered, and leaves the log verifiable.
+func testRequestErasure(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	f := newRequestFixture(t, s)
+	r := CreateResident(t, s, AdultCode)
+	psn := f.pseudonym(t, f.n.Sink.ID, r.ID)
+	srcPsn := f.pseudonym(t, f.n.Source.ID, r.ID)
+	c := f.give(t, r.ID, f.n.Processing)
+	wantDecision(t, s, must[*omadata.Decision](t)(s.Decide(As(f.n.Sink.ID), f.question(psn))), "permit", "")
+	must[*omadata.Representation](t)(s.CreateRepresentation(Admin(), &omadata.RepresentationInput{
+		Kind: omadata.RepGuardian, RepresentativeIdentityCode: AdultCode, PrincipalIdentityCode: ChildBornOn(time.Date(2015, 3, 4, 0, 0, 0, 0, time.UTC)), Basis: "population register",
+	}))
+	must[*omadata.Session](t)(s.CreateSession(Admin(), r.ID, time.Hour))
+	integrateAll(t, s)
+	if n := scalar(t, s, `SELECT COUNT(*) FROM log_subjects WHERE resident_id = ?`, r.ID); n == "0" {
+		t.Fatal("no log subjects before erasure")
+	}
+	if n := scalar(t, s, `SELECT COUNT(*) FROM outbox WHERE payload LIKE ?`, "%"+psn+"%"); n == "0" {
+		t.Fatal("no outbox row names the sink's pseudonym before erasure")
+	}
+
+	q := must[*omadata.Request](t)(s.CreateRequest(AsResident(r.ID), &omadata.RequestInput{Kind: omadata.RequestErasure, Details: "Forget me."}))
+	if q.Status != omadata.RequestInProgress || len(q.Tasks) != 2 {
+		t.Fatalf("got %+v, want in progress with two tasks", q)
+	}
+	for _, tt := range []struct{ query, want string }{
+		{`SELECT COUNT(*) FROM resident_log_keys WHERE resident_id = ?`, "0"},
+		{`SELECT COUNT(*) FROM log_subjects WHERE resident_id = ?`, "0"},
+		{`SELECT COUNT(*) FROM pseudonyms WHERE resident_id = ?`, "0"},
+		{`SELECT COUNT(*) FROM sessions WHERE resident_id = ?`, "0"},
+		{`SELECT COUNT(*) FROM resident_identity_history WHERE resident_id = ?`, "0"},
+		{`SELECT COUNT(*) FROM representations WHERE representative_id = ?`, "0"},
+		{`SELECT identity_sealed || name_sealed FROM residents WHERE id = ?`, ""},
+		{`SELECT COUNT(*) FROM residents WHERE id = ? AND identity_hash LIKE 'erased:%' AND erased_at IS NOT NULL`, "1"},
+		{`SELECT COUNT(*) FROM requests WHERE resident_id = ? AND details <> ''`, "0"},
+		{`SELECT COUNT(*) FROM consent_records WHERE consent_id IN (SELECT id FROM consents WHERE resident_id = ?) AND receipt <> 'redacted:erased'`, "0"},
+	} {
+		if got := scalar(t, s, tt.query, r.ID); got != tt.want {
+			t.Fatalf("%s: got %q, want %q", tt.query, got, tt.want)
+		}
+	}
+	_, err := s.FindResidentByIdentityCode(Admin(), AdultCode)
+	wantCode(t, err, omadata.ENOTFOUND)
+	_, err = s.FindResidentByID(Admin(), r.ID)
+	wantCode(t, err, omadata.ENOTFOUND)
+	_, err = s.Pseudonym(Admin(), f.n.Sink.ID, r.ID)
+	wantCode(t, err, omadata.ENOTFOUND)
+	if d, err := s.Decide(As(f.n.Sink.ID), f.question(psn)); err == nil && d.Decision == "permit" {
+		t.Fatal("a decision on an erased resident's pseudonym permits")
+	}
+
+	// The consent chain still verifies: receipts are outside its hashes.
+	full := must[*omadata.Consent](t)(s.FindConsentByID(Admin(), c.ID))
+	ok(t, omadata.VerifyConsentChain(r.ID, full.Records))
+	if full.Records[0].Receipt != omadata.ReceiptRedacted {
+		t.Fatalf("got receipt %q, want the redaction marker", full.Records[0].Receipt)
+	}
+	// The trigger allows that one update and nothing else.
+	if err := s.DB().Exec(ctx, `UPDATE consent_records SET receipt = 'x' WHERE consent_id = ?`, c.ID); err == nil {
+		t.Fatal("updated a receipt to something else than the marker")
+	}
+	if err := s.DB().Exec(ctx, `UPDATE consent_records SET reason = 'x', receipt = 'redacted:erased' WHERE consent_id = ?`, c.ID); err == nil {
+		t.Fatal("updated a consent record's reason with its receipt")
+	}
+
+	// Only the open tasks and their webhooks name the pseudonyms.
+	for _, p := range []string{psn, srcPsn} {
+		if got := scalar(t, s, `SELECT COUNT(*) FROM outbox WHERE payload LIKE ? AND type <> 'request.erasure'`, "%"+p+"%"); got != "0" {
+			t.Fatalf("%s outbox rows still name a pseudonym", got)
+		}
+	}
+	tasks := map[string]*omadata.RequestTask{}
+	for _, task := range q.Tasks {
+		tasks[task.ServiceID] = task
+	}
+	if tasks[f.n.Sink.ID].Pseudonym != psn || tasks[f.n.Sink.ID].Role != omadata.RoleSink ||
+		tasks[f.n.Source.ID].Pseudonym != srcPsn || tasks[f.n.Source.ID].Role != omadata.RoleSource {
+		t.Fatalf("got tasks %+v, want one per service with its own pseudonym", q.Tasks)
+	}
+	if got := scalar(t, s, `SELECT COUNT(*) FROM outbox WHERE type = 'request.erasure'`); got != "2" {
+		t.Fatalf("got %s erasure webhooks, want 2", got)
+	}
+	_, err = s.ResolveRequest(Admin(), q.ID, &omadata.RequestResolution{Status: omadata.RequestCompleted})
+	wantField(t, err, omadata.ECONFLICT, "status")
+
+	must[*omadata.RequestTask](t)(s.AnswerRequestTask(As(f.n.Sink.ID), tasks[f.n.Sink.ID].ID, &omadata.TaskAnswer{Status: omadata.TaskCompleted}))
+	if q = must[*omadata.Request](t)(s.FindRequestByID(Admin(), q.ID)); q.Status != omadata.RequestInProgress {
+		t.Fatalf("got %s after one answer, want in_progress", q.Status)
+	}
+	must[*omadata.RequestTask](t)(s.AnswerRequestTask(As(f.n.Source.ID), tasks[f.n.Source.ID].ID, &omadata.TaskAnswer{Status: omadata.TaskCompleted}))
+	if q = must[*omadata.Request](t)(s.FindRequestByID(Admin(), q.ID)); q.Status != omadata.RequestCompleted {
+		t.Fatalf("got %s after every answer, want completed", q.Status)
+	}
+	wantKinds(t, leafKinds(t, s, q.ID), "request.erasure.received", "request.erasure.in_progress", "request.erasure.in_progress", "request.erasure.completed")
+
+	// Nothing stored links a pseudonym to anything any more, and no leaf
+	// names the resident, a pseudonym or their identity code.
+	for _, p := range []string{psn, srcPsn} {
+		for _, query := range []string{`SELECT COUNT(*) FROM outbox WHERE payload LIKE ?`, `SELECT COUNT(*) FROM request_tasks WHERE pseudonym LIKE ?`} {
+			if got := scalar(t, s, query, "%"+p+"%"); got != "0" {
+				t.Fatalf("%s: %s rows still name a pseudonym", query, got)
+			}
+		}
+	}
+	for _, needle := range []string{r.ID, psn, srcPsn, AdultCode} {
+		if got := scalar(t, s, `SELECT COUNT(*) FROM log_leaves WHERE data LIKE ?`, "%"+needle+"%"); got != "0" {
+			t.Fatalf("%s leaves contain %q", got, needle)
+		}
+	}
+	verifyWholeLog(t, s)
+
+	// Signing in again with the same code is a new resident.
+	again := CreateResident(t, s, AdultCode)
+	if again.ID == r.ID {
+		t.Fatal("the erased resident came back")
+	}
+}
+
+// testRequestExport: an access request's export holds the profile, the
+// consents with their records and receipts, representations, requests and
+// log entries with inclusion proofs.
+func testRequestExport(t *testing.T, s *store.Store) {
+	f := newRequestFixture(t, s)
+	r := CreateResident(t, s, AdultCode)
+	psn := f.pseudonym(t, f.n.Sink.ID, r.ID)
+	c := f.give(t, r.ID, f.n.Processing)
+	wantDecision(t, s, must[*omadata.Decision](t)(s.Decide(As(f.n.Sink.ID), f.question(psn))), "permit", "")
+	must[*omadata.Representation](t)(s.CreateRepresentation(Admin(), &omadata.RepresentationInput{
+		Kind: omadata.RepGuardian, RepresentativeIdentityCode: AdultCode, PrincipalIdentityCode: ChildBornOn(time.Date(2015, 3, 4, 0, 0, 0, 0, time.UTC)), Basis: "population register",
+	}))
+	obj := must[*omadata.Request](t)(s.CreateRequest(AsResident(r.ID), &omadata.RequestInput{Kind: omadata.RequestObjection, ProcessingID: f.task.ID}))
+	q := must[*omadata.Request](t)(s.CreateRequest(AsResident(r.ID), &omadata.RequestInput{Kind: omadata.RequestAccess}))
+	if q.Status != omadata.RequestReceived {
+		t.Fatalf("got %s, want received", q.Status)
+	}
+	integrateAll(t, s)
+
+	_, err := s.ExportResident(AsResident(r.ID), obj.ID)
+	wantField(t, err, omadata.EINVALID, "kind")
+	e := must[*omadata.ResidentExport](t)(s.ExportResident(AsResident(r.ID), q.ID))
+	if e.Resident == nil || e.Resident.ID != r.ID || e.Resident.IdentityCode != AdultCode || e.Resident.Name == "" {
+		t.Fatalf("got profile %+v, want the resident's own with code and name", e.Resident)
+	}
+	if len(e.Consents) != 1 || e.Consents[0].ID != c.ID || len(e.Consents[0].Records) == 0 || e.Consents[0].Records[0].Receipt == "" {
+		t.Fatalf("got consents %+v, want the consent with its records and receipts", e.Consents)
+	}
+	if len(e.Representations) != 1 || e.Representations[0].RepresentativeID != r.ID {
+		t.Fatalf("got representations %+v, want the guardianship", e.Representations)
+	}
+	kinds := map[string]string{}
+	for _, x := range e.Requests {
+		kinds[x.Kind] = x.Status
+		if len(x.Records) == 0 {
+			t.Fatalf("request %s has no history", x.ID)
+		}
+	}
+	if kinds[omadata.RequestObjection] != omadata.RequestPending || kinds[omadata.RequestAccess] != omadata.RequestCompleted {
+		t.Fatalf("got requests %v, want the pending objection and the completed access request", kinds)
+	}
+	if len(e.Usage) != 1 || e.Usage[0].Kind != omadata.LeafDecisionPermit || e.Usage[0].Log.Proof == nil {
+		t.Fatalf("got usage %+v, want the permit with its proof", e.Usage)
+	}
+	if e.Checkpoint == nil {
+		t.Fatal("no checkpoint in the export")
+	}
+	proven := map[string]bool{}
+	for _, le := range e.LogEntries {
+		if le.Proof != nil {
+			checkProof(t, le.Proof, e.Checkpoint)
+			proven[le.Leaf.Kind] = true
+		} else if le.Index != nil && *le.Index < e.Checkpoint.Size {
+			t.Fatalf("entry %d is in the checkpoint but has no proof", *le.Index)
+		}
+	}
+	for _, k := range []string{"consent.given", omadata.LeafDecisionPermit, "request.objection.pending", "request.access.received"} {
+		if !proven[k] {
+			t.Fatalf("no proven log entry of kind %s in %v", k, proven)
+		}
+	}
+	if got := must[*omadata.Request](t)(s.FindRequestByID(AsResident(r.ID), q.ID)); got.Status != omadata.RequestCompleted {
+		t.Fatalf("got %s, want completed", got.Status)
+	}
+	wantKinds(t, leafKinds(t, s, q.ID), "request.access.received", "request.access.completed")
 }

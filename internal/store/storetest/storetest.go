@@ -76,6 +76,8 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Request/Objection", testRequestObjection},
 		{"Request/Visibility", testRequestVisibility},
 		{"Request/Rectification", testRequestRectification},
+		{"Request/Erasure", testRequestErasure},
+		{"Request/Export", testRequestExport},
 		{"Webhook/Claim", testDeliveryClaim},
 		{"Webhook/Complete", testDeliveryComplete},
 		{"Webhook/Redeliver", testDeliveryRedeliver},
