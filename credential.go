@@ -18,11 +18,12 @@ const (
 	ScopeGrants         = "grants"         // sinks: obtain grants
 	ScopeTransfers      = "transfers"      // sources: check grants, record transfers
 	ScopeWebhooks       = "webhooks"       // manage the webhook secret, read deliveries
+	ScopeRequests       = "requests"       // read and answer data-subject request tasks
 )
 
 // CredentialScopes lists every scope a credential may carry.
 var CredentialScopes = []string{ScopeCatalogueRead, ScopeCatalogueWrite, ScopeResidentsLink, ScopeConsents,
-	ScopeDecisions, ScopeGrants, ScopeTransfers, ScopeWebhooks}
+	ScopeDecisions, ScopeGrants, ScopeTransfers, ScopeWebhooks, ScopeRequests}
 
 // Credential is a service's API credential. The secret token is shown once,
 // on creation; the store keeps only its hash.

@@ -168,7 +168,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	handler := web.New(web.Options{
 		Organisations: s, Services: s, Credentials: s, DataGroups: s, Purposes: s,
 		Processings: s, AISystems: s, Catalogue: s, SigningKeys: s,
-		Residents: s, Representations: s, Consents: s, Decisions: s, Grants: s, Webhooks: s,
+		Residents: s, Representations: s, Consents: s, Decisions: s, Grants: s, Webhooks: s, Requests: s,
 		Log: s, Usage: s, LogVerifierKey: logKey,
 		Health:       db.Ping,
 		Logger:       log,

@@ -203,6 +203,11 @@ func (s *Store) Pseudonym(ctx context.Context, serviceID, residentID string) (st
 		return "", err
 	}
 	defer tx.Rollback()
+	if n, err := count(ctx, tx, `SELECT COUNT(*) FROM residents WHERE id = ? AND erased_at IS NULL`, residentID); err != nil {
+		return "", err
+	} else if n == 0 {
+		return "", omadata.NotFound("Resident") // unknown, or erased
+	}
 	p, err := pseudonym(ctx, tx, serviceID, residentID)
 	if err != nil {
 		return "", err
@@ -253,7 +258,7 @@ func (s *Store) FindResidentByID(ctx context.Context, id string) (*omadata.Resid
 	default:
 		return nil, omadata.NotFound("Resident")
 	}
-	row, err := scanResidentRow(r.queryRow(ctx, `SELECT `+residentColumns+` FROM residents WHERE id = ?`, id))
+	row, err := scanResidentRow(r.queryRow(ctx, `SELECT `+residentColumns+` FROM residents WHERE id = ? AND erased_at IS NULL`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, omadata.NotFound("Resident")
 	} else if err != nil {

@@ -80,6 +80,7 @@ func newEnv(t *testing.T, edit func(*web.Options)) *env {
 		Webhooks:       st,
 		Log:            st,
 		Usage:          st,
+		Requests:       st,
 		LogVerifierKey: storetest.LogVerifierKey(t, st),
 		Health:         db.Ping,
 		Logger:         slog.New(slog.NewJSONHandler(e.logs, nil)),

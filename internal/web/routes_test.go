@@ -32,6 +32,8 @@ func (e *env) path(t *testing.T, pattern string) string {
 		"representations": "rep_0000000000000000000000000a",
 		"deliveries":      "evt_0000000000000000000000000a",
 		"grants":          "grt_0000000000000000000000000a",
+		"requests":        "req_0000000000000000000000000a",
+		"request-tasks":   "rqt_0000000000000000000000000a",
 	}
 	segs := strings.Split(pattern, "/")
 	for i, s := range segs {

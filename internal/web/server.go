@@ -49,6 +49,7 @@ type Options struct {
 	Webhooks        omadata.WebhookService
 	Log             omadata.LogService
 	Usage           omadata.UsageService
+	Requests        omadata.RequestService
 	// LogVerifierKey is the note verifier key of the log's checkpoints,
 	// published at /.well-known/mydata/log-key.
 	LogVerifierKey string
@@ -135,6 +136,7 @@ func New(o Options) *Server {
 		Webhooks:        o.Webhooks,
 		Log:             o.Log,
 		Usage:           o.Usage,
+		Requests:        o.Requests,
 		PublicURL:       o.Operator.PublicURL,
 	}
 	for _, rt := range h.Routes() {

@@ -54,6 +54,7 @@ type Handler struct {
 	Webhooks        omadata.WebhookService
 	Log             omadata.LogService
 	Usage           omadata.UsageService
+	Requests        omadata.RequestService
 	// PublicURL is the operator's public base URL, which DPoP proofs of
 	// calls to it must name.
 	PublicURL string

@@ -75,5 +75,6 @@ func (h *Handler) Routes() []Route {
 	routes = append(routes, h.residentsRoutes()...)
 	routes = append(routes, h.consentsRoutes()...)
 	routes = append(routes, h.logRoutes()...)
+	routes = append(routes, h.requestsRoutes()...)
 	return routes
 }

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package store
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/omadata/omadata"
+)
+
+// ExportResident implements omadata.RequestService: it records the access
+// request completed (one transaction), then reads everything the operator
+// holds about the resident as the caller may see it.
+func (s *Store) ExportResident(ctx context.Context, requestID string) (*omadata.ResidentExport, error) {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	q, err := findRequest(ctx, tx, requestID, tx.now)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case q.Kind != omadata.RequestAccess:
+		return nil, omadata.Invalidf("kind", "Only an access request has an export.")
+	case q.Status == omadata.RequestRejected:
+		return nil, omadata.Conflictf("status", "The request was rejected.")
+	case q.Status != omadata.RequestCompleted:
+		if err := s.moveRequest(ctx, tx, &q.Request, omadata.RequestCompleted, actorOf(omadata.CallerFromContext(ctx)), "", nil); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	return s.exportResident(ctx, q.ID, q.ResidentID)
+}
+
+// exportResident reads the export of a resident the caller may see.
+func (s *Store) exportResident(ctx context.Context, requestID, residentID string) (*omadata.ResidentExport, error) {
+	r := s.db.reader()
+	e := &omadata.ResidentExport{GeneratedAt: s.db.Now().UTC(), RequestID: requestID,
+		Consents: []*omadata.Consent{}, Representations: []*omadata.Representation{}, Requests: []*omadata.Request{},
+		Usage: []*omadata.Usage{}, LogEntries: []*omadata.LogEvent{}}
+	var err error
+	if e.Resident, err = s.FindResidentByID(ctx, residentID); err != nil {
+		return nil, err
+	}
+	for after := ""; ; {
+		page, next, err := s.FindConsents(ctx, omadata.ConsentFilter{ResidentID: &residentID, After: after, Limit: MaxLimit})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range page {
+			full, err := s.FindConsentByID(ctx, c.ID)
+			if err != nil {
+				return nil, err
+			}
+			e.Consents = append(e.Consents, full)
+		}
+		if after = next; next == "" {
+			break
+		}
+	}
+	rows, err := r.query(ctx, `SELECT `+representationColumns+` FROM representations r WHERE r.representative_id = ? OR r.principal_id = ? ORDER BY r.id`, residentID, residentID)
+	if err != nil {
+		return nil, err
+	}
+	if e.Representations, err = collect(rows, scanRepresentation); err != nil {
+		return nil, err
+	}
+	rows, err = r.query(ctx, `SELECT `+requestColumns+` FROM requests q WHERE q.resident_id = ? ORDER BY q.id`, residentID)
+	if err != nil {
+		return nil, err
+	}
+	if e.Requests, err = collect(rows, scanRequest); err != nil {
+		return nil, err
+	} else if err := requestDetails(ctx, r, e.Requests); err != nil {
+		return nil, err
+	}
+	for before := int64(0); ; {
+		page, next, err := s.FindUsage(ctx, omadata.UsageFilter{ResidentID: residentID, Before: before, Limit: MaxLimit})
+		if err != nil {
+			return nil, err
+		}
+		e.Usage = append(e.Usage, page...)
+		if next == "" {
+			break
+		}
+		if before, err = strconv.ParseInt(next, 10, 64); err != nil {
+			return nil, err
+		}
+	}
+	for before := int64(0); ; {
+		w := &where{}
+		w.add("s.resident_id = ?", residentID)
+		if before > 0 {
+			w.add("l.seq < ?", before)
+		}
+		page, seqs, err := s.logEvents(ctx, `FROM log_subjects s JOIN log_leaves l ON l.seq = s.leaf_seq`, w, MaxLimit)
+		if err != nil {
+			return nil, err
+		}
+		e.LogEntries = append(e.LogEntries, page...)
+		next := nextSeq(seqs, MaxLimit)
+		if next == "" {
+			break
+		}
+		if before, err = strconv.ParseInt(next, 10, 64); err != nil {
+			return nil, err
+		}
+	}
+	if cp, err := latestCheckpoint(ctx, r); err == nil {
+		e.Checkpoint = cp
+	} else if omadata.ErrorCode(err) != omadata.ENOTFOUND {
+		return nil, err
+	}
+	if e.Representations == nil {
+		e.Representations = []*omadata.Representation{}
+	}
+	if e.Requests == nil {
+		e.Requests = []*omadata.Request{}
+	}
+	return e, nil
+}

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package omadata
+
+import (
+	"context"
+	"time"
+)
+
+// ID prefixes of data-subject requests, their records and their tasks.
+const (
+	PrefixRequest       = "req"
+	PrefixRequestRecord = "rqr"
+	PrefixRequestTask   = "rqt"
+)
+
+// Kinds of data-subject requests (GDPR Art 15-21).
+const (
+	RequestAccess        = "access"        // Art 15 and 20: one machine-readable export
+	RequestErasure       = "erasure"       // Art 17: crypto-shredding, and tasks to every service
+	RequestRectification = "rectification" // Art 16: routed to the sources
+	RequestRestriction   = "restriction"   // Art 18: blocks a non-consent processing
+	RequestObjection     = "objection"     // Art 21: blocks a non-consent processing
+)
+
+// Request statuses. Access, erasure and rectification go received →
+// in_progress → completed, or rejected; objections and restrictions go
+// pending → upheld or rejected, and pending or upheld → lifted.
+const (
+	RequestReceived   = "received"
+	RequestInProgress = "in_progress"
+	RequestCompleted  = "completed"
+	RequestRejected   = "rejected"
+	RequestPending    = "pending"
+	RequestUpheld     = "upheld"
+	RequestLifted     = "lifted"
+)
+
+// Task statuses: a service answers an open task once.
+const (
+	TaskOpen      = "open"
+	TaskCompleted = "completed"
+	TaskRejected  = "rejected"
+)
+
+// RequestDueMonths is how long the operator has to answer (GDPR Art 12(3)).
+const RequestDueMonths = 1
+
+// ReceiptRedacted replaces the receipts of an erased resident's consent
+// records: they name the sink's pseudonym. Receipts are outside the
+// record's chain hash, so the chain still verifies.
+const ReceiptRedacted = "redacted:erased"
+
+// requestTransitions lists, for each status, where an admin (or for lift,
+// the resident) may move a request.
+var requestTransitions = map[string][]string{
+	RequestReceived:   {RequestInProgress, RequestCompleted, RequestRejected},
+	RequestInProgress: {RequestCompleted, RequestRejected},
+	RequestPending:    {RequestUpheld, RequestRejected, RequestLifted},
+	RequestUpheld:     {RequestLifted},
+}
+
+// RequestTransitionAllowed reports whether a request may move from one
+// status to another.
+func RequestTransitionAllowed(from, to string) bool {
+	for _, s := range requestTransitions[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+// RequestBlocks reports whether a request kind writes an objection row that
+// blocks non-consent decisions.
+func RequestBlocks(kind string) bool { return kind == RequestObjection || kind == RequestRestriction }
+
+// Request is a data-subject request with its history and, for erasure and
+// rectification, the tasks sent to services.
+type Request struct {
+	ID           string           `json:"id"`
+	ResidentID   string           `json:"resident_id"`
+	Kind         string           `json:"kind"`
+	ProcessingID string           `json:"processing_id,omitempty"`
+	Status       string           `json:"status"`
+	Details      string           `json:"details,omitempty"`    // the resident's words; erased with them
+	Resolution   string           `json:"resolution,omitempty"` // the last resolver's note
+	DueAt        time.Time        `json:"due_at"`
+	CreatedAt    time.Time        `json:"created_at"`
+	UpdatedAt    time.Time        `json:"updated_at"`
+	Records      []*RequestRecord `json:"records,omitempty"`
+	Tasks        []*RequestTask   `json:"tasks,omitempty"`
+}
+
+// RequestRecord is one immutable step of a request's history; its log leaf
+// commits to it.
+type RequestRecord struct {
+	ID        string    `json:"id"`
+	RequestID string    `json:"request_id"`
+	Seq       int       `json:"seq"`
+	Status    string    `json:"status"`
+	ActorKind string    `json:"actor_kind"` // resident, service, admin, system
+	ActorID   string    `json:"actor_id,omitempty"`
+	TaskID    string    `json:"task_id,omitempty"` // set when a service's answer made the step
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// RequestTask is what one service must do for a request: erase, or
+// rectify, the resident it knows by Pseudonym. The pseudonym is removed
+// when the task is answered.
+type RequestTask struct {
+	ID          string     `json:"id"`
+	RequestID   string     `json:"request_id"`
+	Kind        string     `json:"kind"` // the request's kind
+	ServiceID   string     `json:"service_id"`
+	Role        string     `json:"role"` // source or sink
+	Pseudonym   string     `json:"pseudonym,omitempty"`
+	Details     string     `json:"details,omitempty"` // rectification: what is wrong
+	Status      string     `json:"status"`
+	Note        string     `json:"note,omitempty"`
+	DueAt       time.Time  `json:"due_at"`
+	CreatedAt   time.Time  `json:"created_at"`
+	CompletedAt *time.Time `json:"completed_at,omitempty"`
+}
+
+// RequestInput creates a request.
+type RequestInput struct {
+	Kind         string   `json:"kind"`
+	ProcessingID string   `json:"processing_id"` // objection and restriction
+	Details      string   `json:"details"`       // rectification: what is wrong; others optional
+	SourceIDs    []string `json:"source_ids"`    // rectification: the sources to ask; empty: every source that knows the resident
+	OnBehalfOf   string   `json:"on_behalf_of"`  // a ward or mandator; admins: the resident
+}
+
+// RequestResolution moves a request: an admin upholds, rejects, completes
+// or lifts; a resident may lift their own objection or restriction.
+type RequestResolution struct {
+	Status string `json:"status"`
+	Note   string `json:"note"`
+}
+
+// TaskAnswer is a service's answer to a task.
+type TaskAnswer struct {
+	Status string `json:"status"` // completed or rejected
+	Note   string `json:"note"`
+}
+
+// RequestFilter selects requests.
+type RequestFilter struct {
+	ResidentID *string // residents: themselves (default) or someone they represent; admins: any
+	Kind       *string
+	Status     *string
+	After      string
+	Limit      int
+}
+
+// RequestTaskFilter selects tasks: services see their own.
+type RequestTaskFilter struct {
+	ServiceID *string // admins
+	Status    *string
+	After     string
+	Limit     int
+}
+
+// ResidentExport is the answer to an access request (Art 15 and 20): all
+// the operator holds about a resident, in one JSON document.
+type ResidentExport struct {
+	GeneratedAt     time.Time         `json:"generated_at"`
+	RequestID       string            `json:"request_id"`
+	Resident        *Resident         `json:"resident"`
+	Consents        []*Consent        `json:"consents"`
+	Representations []*Representation `json:"representations"`
+	Requests        []*Request        `json:"requests"`
+	Usage           []*Usage          `json:"usage"`
+	LogEntries      []*LogEvent       `json:"log_entries"`
+	Checkpoint      *Checkpoint       `json:"checkpoint,omitempty"`
+}
+
+// RequestService handles data-subject requests.
+type RequestService interface {
+	// CreateRequest records a request of the caller (a resident, for
+	// themselves or someone they represent; an admin, naming the resident
+	// in OnBehalfOf). Objections and restrictions need a processing on a
+	// non-consent basis and block its decisions at once; an erasure shreds
+	// the resident's keys and identity in the same transaction and sends a
+	// task to every service that knows them. EINVALID names the field;
+	// ENOTFOUND for a resident or processing the caller may not see;
+	// ECONFLICT for an open objection on the same processing.
+	CreateRequest(ctx context.Context, in *RequestInput) (*Request, error)
+	// FindRequestByID returns a request with its records and tasks.
+	FindRequestByID(ctx context.Context, id string) (*Request, error)
+	// FindRequests lists requests, oldest first.
+	FindRequests(ctx context.Context, f RequestFilter) ([]*Request, string, error)
+	// ResolveRequest moves a request (admins; residents may only lift).
+	// ECONFLICT for a move its status does not allow; EFORBIDDEN when the
+	// caller may see the request but not do this.
+	ResolveRequest(ctx context.Context, id string, in *RequestResolution) (*Request, error)
+	// ExportResident answers an access request with the export and records
+	// the request completed. EINVALID when the request is not an access
+	// request.
+	ExportResident(ctx context.Context, requestID string) (*ResidentExport, error)
+	// FindRequestTasks lists tasks: a service its own, admins any.
+	FindRequestTasks(ctx context.Context, f RequestTaskFilter) ([]*RequestTask, string, error)
+	// AnswerRequestTask records a service's answer to its open task; the
+	// request completes when its last task is answered. ECONFLICT when the
+	// task is already answered.
+	AnswerRequestTask(ctx context.Context, id string, in *TaskAnswer) (*RequestTask, error)
+}
