@@ -159,6 +159,18 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	}
 	s = store.New(db, store.WithKeyring(keyring), store.WithSigner(signer), store.WithIssuer(operatorID))
 
+	if cfg.Demo {
+		n, err := demo.LoadResidents(ctx, demo.ResidentServices{Residents: s, Representations: s})
+		if err != nil {
+			return err
+		}
+		log.Info("demo residents loaded", "created", n)
+	}
+	pages, portalOn, err := portalPages(cfg, s, publicURL, log)
+	if err != nil {
+		return err
+	}
+
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	handler := web.New(web.Options{
@@ -174,6 +186,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 			ID: operatorID, Name: cfg.OperatorName, BusinessID: cfg.OperatorBusinessID,
 			Email: cfg.OperatorEmail, PublicURL: publicURL, CreatedAt: createdAt,
 		},
+		Pages: pages,
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -186,7 +199,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "version", Version())
-	printNextSteps(c.m.Stdout, publicURL, tokens)
+	printNextSteps(c.m.Stdout, publicURL, portalOn, tokens)
 	stopWorkers := startWorkers(ctx, cfg, s, log, metrics)
 	defer stopWorkers()
 	if c.m.Ready != nil {
@@ -255,15 +268,17 @@ func operatorCreatedAt(ctx context.Context, s *store.Store, active *omadata.Sign
 }
 
 // printNextSteps tells the person who started the server where to go next.
-func printNextSteps(w io.Writer, base string, t *demo.Tokens) {
-	fmt.Fprintf(w, `omadata %s is serving %s
-
-  Public catalogue   %s/api/v1/public/catalogue
+func printNextSteps(w io.Writer, base string, portalOn bool, t *demo.Tokens) {
+	fmt.Fprintf(w, "omadata %s is serving %s\n\n", Version(), base)
+	if portalOn {
+		fmt.Fprintf(w, "  Resident portal    %s/\n", base)
+	}
+	fmt.Fprintf(w, `  Public catalogue   %s/api/v1/public/catalogue
   Purposes           %s/api/v1/public/purposes
   OpenAPI document   %s/openapi.json
   Health             %s/healthz
   Metrics            %s/metrics
-`, Version(), base, base, base, base, base, base)
+`, base, base, base, base, base)
 	if t != nil {
 		fmt.Fprintf(w, `
 Demo admin token (in %s):
