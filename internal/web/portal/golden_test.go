@@ -15,10 +15,12 @@ import (
 var (
 	idRE        = regexp.MustCompile(`\b[a-z]{2,5}_[0-9a-z]{26}\b`)
 	csrfValueRE = regexp.MustCompile(`name="csrf" value="[^"]+"`)
+	cssRE       = regexp.MustCompile(`/static/portal\.[0-9a-f]+\.css`)
 )
 
 // normalise replaces what differs between runs: IDs, numbered in order of
-// appearance, and the CSRF token.
+// appearance, and the CSRF token; and the stylesheet's checksum, so that a
+// change of style does not rewrite every file.
 func normalise(s string) string {
 	ids := map[string]string{}
 	s = idRE.ReplaceAllStringFunc(s, func(id string) string {
@@ -27,6 +29,7 @@ func normalise(s string) string {
 		}
 		return ids[id]
 	})
+	s = cssRE.ReplaceAllString(s, "/static/portal.CHECKSUM.css")
 	return csrfValueRE.ReplaceAllString(s, `name="csrf" value="CSRF"`)
 }
 
