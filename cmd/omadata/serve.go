@@ -73,11 +73,14 @@ func (c *ServeCommand) Usage() {
 
 Runs the operator: the JSON API under /api/v1, the public catalogue, the
 OpenAPI document at /openapi.json, health at /healthz and metrics at
-/metrics. It migrates the database first unless OMADATA_MIGRATE=false.
+/metrics, and the resident portal at / when an OpenID provider is set
+(OMADATA_OIDC_ISSUER, OMADATA_OIDC_CLIENT_ID). It migrates the database
+first unless OMADATA_MIGRATE=false.
 
 It needs a secret key (OMADATA_SECRET_KEY or OMADATA_SECRET_KEY_FILE) to
 seal its signing keys. With --demo it makes one in omadata.key beside the
-database, loads a demo catalogue and writes demo tokens beside it too.
+database, loads a demo catalogue and demo residents, writes demo tokens
+beside it too, and signs residents in with a built-in demo provider.
 `)
 	printFlags(c.m.Stdout, c.fs)
 }
