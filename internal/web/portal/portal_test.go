@@ -3,6 +3,7 @@
 package portal_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/demo/idp"
 )
 
@@ -213,4 +215,37 @@ func newRequest(method, u string, form url.Values) (*http.Request, error) {
 	}
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return r, nil
+}
+
+// TestRequestAnswered: a sink's pending request shows on the consents page
+// and giving on its notice answers it, keeping the request's ID.
+func TestRequestAnswered(t *testing.T) {
+	e := newEnv(t, time.Time{})
+	c := e.client(t)
+	c.login("sv", "sanna")
+	sanna := e.resident(t, "021290-905C")
+	proc := e.recommendations(t)
+	admin := omadata.NewContextWithCaller(context.Background(), omadata.Caller{Kind: omadata.CallerAdmin})
+	psn, err := e.store.Pseudonym(admin, e.demo.TokenServiceID, sanna.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := omadata.NewContextWithCaller(context.Background(), omadata.Caller{Kind: omadata.CallerService, ServiceID: e.demo.TokenServiceID, Scopes: []string{omadata.ScopeConsents}})
+	req, err := e.store.RequestConsent(sink, &omadata.ConsentRequestInput{ProcessingID: proc, Pseudonym: psn,
+		Message: omadata.Text{"fi": "Haluaisitko kirjasuosituksia?", "sv": "Vill du ha boktips?", "en": "Would you like book tips?"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.get("/sv/consents")
+	if !strings.Contains(p.body, "Du ombeds ge samtycke") || !strings.Contains(p.body, "Vill du ha boktips?") {
+		t.Fatalf("the request is not on the consents page")
+	}
+	n := c.get("/sv/processings/" + proc)
+	if !strings.Contains(n.body, "Tjänsten ber om ditt samtycke.") {
+		t.Fatalf("the notice does not say the service asks")
+	}
+	p = c.post("/sv/processings/"+proc+"/give", url.Values{"csrf": {n.csrf(t)}, "version": {hiddenValue(t, n, "version")}, "notice_sha256": {hiddenValue(t, n, "notice_sha256")}})
+	if p.status != 200 || !strings.Contains(p.url, "/sv/consents/"+req.ID) {
+		t.Fatalf("answer: got %d at %s, want the request's consent %s", p.status, p.url, req.ID)
+	}
 }
