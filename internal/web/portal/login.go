@@ -111,6 +111,8 @@ var errLogin = errors.New("login failed")
 // resident is created on first login; the session token goes into the
 // session cookie.
 func (p *Portal) callback(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer") // the code is in this URL
 	lang := "fi"
 	fail := func(status int, err error) {
 		p.log.WarnContext(r.Context(), "portal login failed", "error", err.Error())
