@@ -3,6 +3,8 @@ module github.com/omadata/omadata
 go 1.26.8
 
 require (
+	github.com/chromedp/chromedp v0.23.0 // test-only: drives real headless Chromium through the portal (login, consents, axe-core checks)
+	github.com/coreos/go-oidc/v3 v3.21.0 // portal login: OpenID Connect discovery and ID token verification against any provider
 	github.com/go-jose/go-jose/v4 v4.1.8 // JWKs and JWS for operator signing keys; no hand-rolled JOSE
 	github.com/jackc/pgx/v5 v5.12.0 // PostgreSQL, used only through its database/sql driver
 	github.com/lestrrat-go/jwx/v3 v3.3.0 // test-only: verifies receipts independently of go-jose, which signs them
@@ -10,14 +12,17 @@ require (
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3 // test-only: validates API responses against the OpenAPI document
 	github.com/standard-webhooks/standard-webhooks/libraries v0.0.1 // test-only: the official Standard Webhooks verifier checks our signatures
 	golang.org/x/mod v0.42.0 // RFC 6962 tree hashes and proofs (sumdb/tlog) and C2SP signed notes (sumdb/note) for the transparency log
+	golang.org/x/oauth2 v0.37.0 // portal login: the OAuth 2.0 authorization code flow with PKCE that OIDC runs on
 	modernc.org/sqlite v1.61.1 // SQLite without cgo, the default engine
 )
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/chromedp/cdproto v0.159.0 // indirect
 	github.com/decred/dcrd/dcrec/secp256k1/v4 v4.4.1 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/goccy/go-json v0.10.6 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect

@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -44,6 +45,16 @@ type Config struct {
 	LogLevel           slog.Level
 	Demo               bool
 	WebhookWorkers     int // concurrent webhook deliveries; 0: this instance delivers none
+
+	// The OpenID provider residents log in to the portal with. Without an
+	// issuer the portal is off, except in demo mode, which starts the
+	// built-in demo provider.
+	OIDCIssuer        string
+	OIDCClientID      string
+	OIDCClientSecret  string
+	OIDCIdentityClaim string // the ID token claim that carries the identity code
+	OIDCNameClaim     string
+	OIDCScopes        []string
 }
 
 // DefaultConfig returns the configuration used where nothing else is set.
@@ -56,6 +67,10 @@ func DefaultConfig() Config {
 		OperatorName:   "omadata",
 		LogLevel:       slog.LevelInfo,
 		WebhookWorkers: 4,
+
+		OIDCIdentityClaim: "national_id_num",
+		OIDCNameClaim:     "name",
+		OIDCScopes:        []string{"openid", "profile"},
 	}
 }
 
@@ -175,6 +190,55 @@ func settings() []setting {
 			c.WebhookWorkers = n
 			return nil
 		}},
+		{"OMADATA_OIDC_ISSUER", "", "", func(c *Config, v string) error {
+			u, err := url.Parse(v)
+			if v != "" && (err != nil || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) || u.Host == "" || u.RawQuery != "" || u.Fragment != "") {
+				return fmt.Errorf("%q is not an https URL (http only on localhost)", v)
+			}
+			c.OIDCIssuer = strings.TrimRight(v, "/")
+			return nil
+		}},
+		{"OMADATA_OIDC_CLIENT_ID", "", "", func(c *Config, v string) error {
+			if err := plainText(v, 200); err != nil {
+				return err
+			}
+			c.OIDCClientID = v
+			return nil
+		}},
+		{"OMADATA_OIDC_CLIENT_SECRET", "", "", func(c *Config, v string) error {
+			c.OIDCClientSecret = v
+			return nil
+		}},
+		{"OMADATA_OIDC_CLIENT_SECRET_FILE", "", "", func(c *Config, v string) error {
+			buf, err := os.ReadFile(v)
+			if err != nil {
+				return fmt.Errorf("cannot read the client secret file: %w", err)
+			}
+			c.OIDCClientSecret = strings.TrimSpace(string(buf))
+			return nil
+		}},
+		{"OMADATA_OIDC_IDENTITY_CLAIM", "", "", func(c *Config, v string) error {
+			if strings.TrimSpace(v) == "" || strings.ContainsAny(v, " \t") {
+				return errors.New("must be a claim name")
+			}
+			c.OIDCIdentityClaim = v
+			return nil
+		}},
+		{"OMADATA_OIDC_NAME_CLAIM", "", "", func(c *Config, v string) error {
+			if strings.TrimSpace(v) == "" || strings.ContainsAny(v, " \t") {
+				return errors.New("must be a claim name")
+			}
+			c.OIDCNameClaim = v
+			return nil
+		}},
+		{"OMADATA_OIDC_SCOPES", "", "", func(c *Config, v string) error {
+			scopes := strings.Fields(v)
+			if !slices.Contains(scopes, "openid") {
+				return errors.New("must include openid")
+			}
+			c.OIDCScopes = scopes
+			return nil
+		}},
 		{"OMADATA_LOG_LEVEL", "log-level", "debug, info, warn or error", func(c *Config, v string) error {
 			switch strings.ToLower(v) {
 			case "debug":
@@ -276,6 +340,8 @@ func (c *Config) Validate() error {
 		return errors.New("OMADATA_MAX_BODY_BYTES: must be positive")
 	case c.WebhookWorkers < 0 || c.WebhookWorkers > 64:
 		return errors.New("OMADATA_WEBHOOK_WORKERS: must be from 0 to 64")
+	case c.OIDCIssuer != "" && c.OIDCClientID == "":
+		return errors.New("OMADATA_OIDC_CLIENT_ID: required with OMADATA_OIDC_ISSUER")
 	case len(c.SecretKey) != 0 && len(c.SecretKey) != keys.SecretKeySize:
 		return fmt.Errorf("secret key: got %d bytes, want %d", len(c.SecretKey), keys.SecretKeySize)
 	}
@@ -448,4 +514,14 @@ func plainText(v string, max int) error {
 		}
 	}
 	return nil
+}
+
+// isLoopback reports whether host names this machine, where plain http
+// to an identity provider is acceptable (development only).
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -73,11 +73,14 @@ func (c *ServeCommand) Usage() {
 
 Runs the operator: the JSON API under /api/v1, the public catalogue, the
 OpenAPI document at /openapi.json, health at /healthz and metrics at
-/metrics. It migrates the database first unless OMADATA_MIGRATE=false.
+/metrics, and the resident portal at / when an OpenID provider is set
+(OMADATA_OIDC_ISSUER, OMADATA_OIDC_CLIENT_ID). It migrates the database
+first unless OMADATA_MIGRATE=false.
 
 It needs a secret key (OMADATA_SECRET_KEY or OMADATA_SECRET_KEY_FILE) to
 seal its signing keys. With --demo it makes one in omadata.key beside the
-database, loads a demo catalogue and writes demo tokens beside it too.
+database, loads a demo catalogue and demo residents, writes demo tokens
+beside it too, and signs residents in with a built-in demo provider.
 `)
 	printFlags(c.m.Stdout, c.fs)
 }
@@ -163,6 +166,18 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	}
 	s = store.New(db, store.WithKeyring(keyring), store.WithSigner(signer), store.WithIssuer(operatorID), store.WithLog(logSigner))
 
+	if cfg.Demo {
+		n, err := demo.LoadResidents(ctx, demo.ResidentServices{Residents: s, Representations: s})
+		if err != nil {
+			return err
+		}
+		log.Info("demo residents loaded", "created", n)
+	}
+	pages, portalOn, err := portalPages(cfg, s, publicURL, log)
+	if err != nil {
+		return err
+	}
+
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	handler := web.New(web.Options{
@@ -179,6 +194,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 			ID: operatorID, Name: cfg.OperatorName, BusinessID: cfg.OperatorBusinessID,
 			Email: cfg.OperatorEmail, PublicURL: publicURL, CreatedAt: createdAt,
 		},
+		Pages: pages,
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -191,7 +207,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "version", Version())
-	printNextSteps(c.m.Stdout, publicURL, tokens)
+	printNextSteps(c.m.Stdout, publicURL, portalOn, tokens)
 	stopWorkers := startWorkers(ctx, cfg, s, log, metrics)
 	defer stopWorkers()
 	if c.m.Ready != nil {
@@ -262,15 +278,17 @@ func operatorCreatedAt(ctx context.Context, s *store.Store, active *omadata.Sign
 }
 
 // printNextSteps tells the person who started the server where to go next.
-func printNextSteps(w io.Writer, base string, t *demo.Tokens) {
-	fmt.Fprintf(w, `omadata %s is serving %s
-
-  Public catalogue   %s/api/v1/public/catalogue
+func printNextSteps(w io.Writer, base string, portalOn bool, t *demo.Tokens) {
+	fmt.Fprintf(w, "omadata %s is serving %s\n\n", Version(), base)
+	if portalOn {
+		fmt.Fprintf(w, "  Resident portal    %s/\n", base)
+	}
+	fmt.Fprintf(w, `  Public catalogue   %s/api/v1/public/catalogue
   Purposes           %s/api/v1/public/purposes
   OpenAPI document   %s/openapi.json
   Health             %s/healthz
   Metrics            %s/metrics
-`, Version(), base, base, base, base, base, base)
+`, base, base, base, base, base)
 	if t != nil {
 		fmt.Fprintf(w, `
 Demo admin token (in %s):

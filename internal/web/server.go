@@ -67,6 +67,18 @@ type Options struct {
 	Version string
 	// Operator describes this operator instance to the MyData network.
 	Operator OperatorInfo
+	// Pages are HTML surfaces mounted beside the API: the resident portal,
+	// the demo OpenID provider, later the admin console. They do their own
+	// authentication (session cookies, CSRF tokens) and are not in Routes,
+	// which lists the API.
+	Pages []Page
+}
+
+// Page is one route of an HTML surface: a ServeMux pattern with its
+// method, such as "GET /fi/consents", and its handler.
+type Page struct {
+	Pattern string
+	Handler http.Handler
 }
 
 // OperatorInfo is what the operator description says about this operator.
@@ -148,6 +160,9 @@ func New(o Options) *Server {
 	s.handle("GET", "/.well-known/mydata/operatordescription", AuthPublic, s.fn(s.operatorDescription))
 	s.handle("GET", "/.well-known/jwks.json", AuthPublic, s.fn(s.jwks))
 	s.handle("GET", "/.well-known/mydata/log-key", AuthPublic, s.fn(s.logKey))
+	for _, pg := range o.Pages {
+		s.mux.Handle(pg.Pattern, pg.Handler)
+	}
 
 	// The chain, outermost first. Authentication is not here: it depends
 	// on the route, so handle wraps each route in it, after routing.

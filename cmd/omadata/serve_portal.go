@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package main
+
+import (
+	"crypto/hkdf"
+	"crypto/sha256"
+	"encoding/base64"
+	"log/slog"
+
+	"github.com/omadata/omadata/internal/demo/idp"
+	"github.com/omadata/omadata/internal/store"
+	"github.com/omadata/omadata/internal/web"
+	"github.com/omadata/omadata/internal/web/portal"
+)
+
+// demoClientID is the portal's client ID at the built-in demo provider.
+const demoClientID = "omadata-portal"
+
+// portalPages builds the resident portal, and in demo mode without a
+// configured provider the built-in demo OpenID provider, and returns their
+// routes. Without a provider the portal is off (false).
+func portalPages(cfg Config, s *store.Store, publicURL string, log *slog.Logger) ([]web.Page, bool, error) {
+	oc := portal.OIDC{
+		Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
+		IdentityClaim: cfg.OIDCIdentityClaim, NameClaim: cfg.OIDCNameClaim, Scopes: cfg.OIDCScopes,
+	}
+	var pages []web.Page
+	builtIn := cfg.Demo && oc.Issuer == ""
+	if builtIn {
+		// The demo provider's client secret only ever travels inside this
+		// process; derive it so that restarts agree.
+		sec, err := hkdf.Key(sha256.New, cfg.SecretKey, nil, "omadata demo OpenID client secret v1", 32)
+		if err != nil {
+			return nil, false, err
+		}
+		oc.Issuer, oc.ClientID, oc.ClientSecret = publicURL+idp.Prefix, demoClientID, base64.RawURLEncoding.EncodeToString(sec)
+		p, err := idp.New(idp.Options{
+			Issuer: oc.Issuer, ClientID: oc.ClientID, ClientSecret: oc.ClientSecret,
+			RedirectURL: publicURL + portal.CallbackPath, IdentityClaim: oc.IdentityClaim, NameClaim: oc.NameClaim,
+		})
+		if err != nil {
+			return nil, false, err
+		}
+		for _, pat := range p.Patterns() {
+			pages = append(pages, web.Page{Pattern: pat, Handler: p})
+		}
+	}
+	if oc.Issuer == "" {
+		log.Info("resident portal off: set OMADATA_OIDC_ISSUER and OMADATA_OIDC_CLIENT_ID to turn it on")
+		return nil, false, nil
+	}
+	pt, err := portal.New(portal.Options{
+		Residents: s, Representations: s, Consents: s, Catalogue: s, AISystems: s, Credentials: s,
+		OIDC: oc, PublicURL: publicURL, SecretKey: cfg.SecretKey, Demo: builtIn, Logger: log,
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	for _, r := range pt.Routes() {
+		pages = append(pages, web.Page{Pattern: r.Pattern, Handler: r.Handler})
+	}
+	log.Info("resident portal on", "issuer", oc.Issuer, "built_in_demo_provider", builtIn)
+	return pages, true, nil
+}

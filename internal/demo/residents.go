@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package demo
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/omadata/omadata"
+)
+
+// Person is a demo resident that the built-in OpenID provider of demo mode
+// offers to sign in as. The identity codes are synthetic: their individual
+// numbers 900–999 are the range of temporary codes, never given to a
+// person at birth.
+type Person struct {
+	Key          string // stable: the provider's subject identifier
+	Name         string
+	IdentityCode string
+	About        omadata.Text // who this is, for the sign-in page
+}
+
+// People are the demo residents: an adult, a guardian with two children and
+// a resident who moved from Helsinki to Espoo and has given the adult a
+// mandate for statutory services. The children cannot sign in themselves
+// and are not offered; their guardian acts for them.
+func People() []Person {
+	return []Person{
+		{Key: "aino", Name: "Aino Virtanen", IdentityCode: "150385-9013", About: omadata.Text{
+			"fi": "Aikuinen helsinkiläinen. Toimii Sanna Mäkisen valtuuttamana lakisääteisissä palveluissa.",
+			"sv": "Vuxen helsingforsare. Har fullmakt av Sanna Mäkinen för lagstadgade tjänster.",
+			"en": "An adult living in Helsinki. Holds Sanna Mäkinen's mandate for statutory services.",
+		}},
+		{Key: "matti", Name: "Matti Korhonen", IdentityCode: "010780-9021", About: omadata.Text{
+			"fi": "Huoltaja, jolla on kaksi alaikäistä lasta: Emma (s. 2014) ja Leo (s. 2018).",
+			"sv": "Vårdnadshavare med två minderåriga barn: Emma (f. 2014) och Leo (f. 2018).",
+			"en": "A guardian of two children under 18: Emma (born 2014) and Leo (born 2018).",
+		}},
+		{Key: "sanna", Name: "Sanna Mäkinen", IdentityCode: "021290-905C", About: omadata.Text{
+			"fi": "Muutti Helsingistä Espooseen; lapsen varhaiskasvatustiedot siirtyvät uuteen kuntaan.",
+			"sv": "Flyttade från Helsingfors till Esbo; uppgifter om småbarnspedagogik flyttas till den nya kommunen.",
+			"en": "Moved from Helsinki to Espoo; early childhood education data moves to the new municipality.",
+		}},
+	}
+}
+
+// children of the demo guardian, who cannot sign in.
+var children = []Person{
+	{Key: "emma", Name: "Emma Korhonen", IdentityCode: "100514A9037"},
+	{Key: "leo", Name: "Leo Korhonen", IdentityCode: "200918A904Y"},
+}
+
+// ResidentServices are what LoadResidents writes through. The store must
+// have its keyring: residents are sealed.
+type ResidentServices struct {
+	Residents       omadata.ResidentService
+	Representations omadata.RepresentationService
+}
+
+// LoadResidents creates the demo residents, the guardianships of Matti
+// Korhonen's children and Sanna Mäkinen's mandate to Aino Virtanen, unless
+// they exist. It acts as an operator admin and returns how many records it
+// created.
+func LoadResidents(ctx context.Context, s ResidentServices) (int, error) {
+	ctx = omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerAdmin})
+	ids := map[string]string{}
+	for _, p := range append(People(), children...) {
+		r, err := s.Residents.EnsureResident(ctx, p.IdentityCode, p.Name)
+		if err != nil {
+			return 0, fmt.Errorf("demo resident %s: %w", p.Key, err)
+		}
+		ids[p.Key] = r.ID
+	}
+	code := func(key string) string {
+		for _, p := range append(People(), children...) {
+			if p.Key == key {
+				return p.IdentityCode
+			}
+		}
+		panic("demo: no person " + key)
+	}
+	reps := []struct {
+		kind, holder, principal, basis string
+		scope                          []string
+	}{
+		{omadata.RepGuardian, "matti", "emma", "population information system (demo)", nil},
+		{omadata.RepGuardian, "matti", "leo", "population information system (demo)", nil},
+		{omadata.RepMandate, "aino", "sanna", "mandate code DEMO-1 (demo)", []string{"statutory-services"}},
+	}
+	created := 0
+	for _, rp := range reps {
+		have, err := s.Representations.FindRepresentations(ctx, ids[rp.holder])
+		if err != nil {
+			return created, fmt.Errorf("demo representations of %s: %w", rp.holder, err)
+		}
+		found := false
+		for _, h := range have {
+			found = found || h.Kind == rp.kind && h.RepresentativeID == ids[rp.holder] && h.PrincipalID == ids[rp.principal] && h.EndedAt == nil
+		}
+		if found {
+			continue
+		}
+		if _, err := s.Representations.CreateRepresentation(ctx, &omadata.RepresentationInput{
+			Kind: rp.kind, RepresentativeIdentityCode: code(rp.holder), PrincipalIdentityCode: code(rp.principal),
+			Scope: rp.scope, Basis: rp.basis,
+		}); err != nil {
+			return created, fmt.Errorf("demo %s of %s for %s: %w", rp.kind, rp.holder, rp.principal, err)
+		}
+		created++
+	}
+	return created, nil
+}

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package demo_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/demo"
+	"github.com/omadata/omadata/internal/store"
+	"github.com/omadata/omadata/internal/store/storetest"
+)
+
+func TestLoadResidents(t *testing.T) { testLoadResidents(t, storetest.OpenSQLite(t)) }
+
+func TestLoadResidentsPostgres(t *testing.T) { testLoadResidents(t, storetest.OpenPostgres(t)) }
+
+// testLoadResidents loads the demo residents twice: the second load
+// creates nothing, the guardian holds two guardianships of minors, the
+// adult a mandate, and every identity code is valid.
+func testLoadResidents(t *testing.T, s *store.Store) {
+	ctx := adminContext()
+	if _, err := demo.Load(ctx, services(s)); err != nil {
+		t.Fatal(err)
+	}
+	svc := demo.ResidentServices{Residents: s, Representations: s}
+	n, err := demo.LoadResidents(ctx, svc)
+	if err != nil || n != 3 {
+		t.Fatalf("first load: got %d, %v; want 3 representations", n, err)
+	}
+	if n, err := demo.LoadResidents(ctx, svc); err != nil || n != 0 {
+		t.Fatalf("second load: got %d, %v; want 0", n, err)
+	}
+	want := map[string]struct {
+		kind string
+		n    int
+	}{"matti": {omadata.RepGuardian, 2}, "aino": {omadata.RepMandate, 1}, "sanna": {"", 0}}
+	for _, p := range demo.People() {
+		born, err := omadata.ParseIdentityCode(p.IdentityCode)
+		if err != nil {
+			t.Fatalf("%s: %v", p.Key, err)
+		}
+		r, err := s.FindResidentByIdentityCode(ctx, p.IdentityCode)
+		if err != nil || r.Name != p.Name {
+			t.Fatalf("%s: got %+v, %v", p.Key, r, err)
+		}
+		reps, err := s.FindRepresentations(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held := 0
+		for _, rep := range reps {
+			if rep.RepresentativeID == r.ID {
+				held++
+				if rep.Kind != want[p.Key].kind {
+					t.Errorf("%s holds a %s, want %s", p.Key, rep.Kind, want[p.Key].kind)
+				}
+			}
+		}
+		if held != want[p.Key].n {
+			t.Errorf("%s holds %d representations, want %d", p.Key, held, want[p.Key].n)
+		}
+		if omadata.AgeOn(born, time.Now()) < 18 {
+			t.Errorf("%s can sign in but is a minor", p.Key)
+		}
+	}
+}

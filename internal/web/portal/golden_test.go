@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package portal_test
+
+import (
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+)
+
+var (
+	idRE        = regexp.MustCompile(`\b[a-z]{2,5}_[0-9a-z]{26}\b`)
+	csrfValueRE = regexp.MustCompile(`name="csrf" value="[^"]+"`)
+	cssRE       = regexp.MustCompile(`/static/portal\.[0-9a-f]+\.css`)
+)
+
+// normalise replaces what differs between runs: IDs, numbered in order of
+// appearance, and the CSRF token; and the stylesheet's checksum, so that a
+// change of style does not rewrite every file.
+func normalise(s string) string {
+	ids := map[string]string{}
+	s = idRE.ReplaceAllStringFunc(s, func(id string) string {
+		if _, ok := ids[id]; !ok {
+			ids[id] = id[:len(id)-26] + "ID" + strconv.Itoa(len(ids)+1)
+		}
+		return ids[id]
+	})
+	s = cssRE.ReplaceAllString(s, "/static/portal.CHECKSUM.css")
+	return csrfValueRE.ReplaceAllString(s, `name="csrf" value="CSRF"`)
+}
+
+// TestGolden pins the rendered HTML of the main pages in every language,
+// on a fixed clock. After an intended change:
+//
+//	go test ./internal/web/portal -run TestGolden -update
+//	git diff internal/web/portal/testdata
+func TestGolden(t *testing.T) {
+	e := newEnv(t, time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC))
+	anon := e.client(t)
+	c := e.client(t)
+	c.login("fi", "matti")
+	proc := e.recommendations(t)
+	n := c.get("/fi/processings/" + proc)
+	given := c.post("/fi/processings/"+proc+"/give", url.Values{"csrf": {n.csrf(t)}, "version": {hiddenValue(t, n, "version")}, "notice_sha256": {hiddenValue(t, n, "notice_sha256")}})
+	if given.status != 200 {
+		t.Fatalf("give: %d", given.status)
+	}
+	consent := between(given.url, "/fi", "?")
+	for _, lang := range []string{"fi", "sv", "en"} {
+		pages := []struct {
+			name, path string
+			c          *client
+		}{
+			{"home", "/", anon},
+			{"catalogue", "/catalogue", anon},
+			{"ai-systems", "/ai-systems", anon},
+			{"home-signed-in", "/", c},
+			{"my-data", "/my-data", c},
+			{"consents", "/consents", c},
+			{"notice", "/processings/" + proc, c},
+			{"consent", consent, c},
+			{"acting-for", "/acting-for", c},
+		}
+		for _, pg := range pages {
+			t.Run(lang+"/"+pg.name, func(t *testing.T) {
+				p := pg.c.get("/" + lang + pg.path)
+				if p.status != 200 {
+					t.Fatalf("got %d", p.status)
+				}
+				got := normalise(p.body)
+				file := filepath.Join("testdata", "golden", lang+"-"+pg.name+".html")
+				if *update {
+					if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+				want, err := os.ReadFile(file)
+				if err != nil {
+					t.Fatalf("%v (run with -update to create it)", err)
+				}
+				if got != string(want) {
+					t.Errorf("%s differs from the rendered page; run with -update and review the diff\n%s", file, firstDiff(string(want), got))
+				}
+			})
+		}
+	}
+}
+
+// firstDiff shows where two texts first differ.
+func firstDiff(want, got string) string {
+	i := 0
+	for i < len(want) && i < len(got) && want[i] == got[i] {
+		i++
+	}
+	from := max(0, i-80)
+	return "want …" + want[from:min(len(want), i+80)] + "…\n got …" + got[from:min(len(got), i+80)] + "…"
+}

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package portal
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/omadata/omadata"
+)
+
+// req is what a page handler gets besides the request: its language and
+// the signed-in viewer, if any.
+type req struct {
+	Lang string
+	Path string // the path after the language, for the language switcher
+	V    *viewer
+}
+
+// pageFunc is a page action. It writes the page or returns an error that
+// the adapter renders as an error page in the request's language.
+type pageFunc func(w http.ResponseWriter, r *http.Request, q *req) error
+
+// Access levels of a route.
+const (
+	public   = iota // anyone
+	resident        // a signed-in resident; others are sent to login
+)
+
+// crossOrigin refuses unsafe cross-origin requests by the browser's
+// Sec-Fetch-Site and Origin headers; the form token is a second check.
+var crossOrigin = http.NewCrossOriginProtection()
+
+// handle wraps a page action: security headers, the viewer, the login
+// requirement, and for unsafe methods the cross-origin check and the CSRF
+// form token.
+func (p *Portal) handle(lang string, access int, f pageFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		v, ctx, err := p.loadViewer(w, r)
+		if err != nil {
+			p.fail(w, r, lang, err)
+			return
+		}
+		r = r.WithContext(ctx)
+		q := &req{Lang: lang, Path: strings.TrimPrefix(r.URL.Path, "/"+lang), V: v}
+		if access == resident && v == nil {
+			if r.Method != http.MethodGet {
+				p.renderError(w, r, lang, http.StatusUnauthorized, "error.login-needed")
+				return
+			}
+			http.Redirect(w, r, "/"+lang+"/login?"+url.Values{"next": {r.URL.RequestURI()}}.Encode(), http.StatusSeeOther)
+			return
+		}
+		if r.Method == http.MethodPost {
+			if err := crossOrigin.Check(r); err != nil {
+				p.renderError(w, r, lang, http.StatusForbidden, "error.csrf")
+				return
+			}
+			if v == nil || subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(v.CSRF)) != 1 {
+				p.renderError(w, r, lang, http.StatusForbidden, "error.csrf")
+				return
+			}
+		} else {
+			p.rememberLanguage(w, r, lang)
+		}
+		if err := f(w, r, q); err != nil {
+			p.fail(w, r, lang, err)
+		}
+	})
+}
+
+// rememberLanguage keeps the language of the pages a resident reads, for
+// the next visit to "/".
+func (p *Portal) rememberLanguage(w http.ResponseWriter, r *http.Request, lang string) {
+	if c, err := r.Cookie(langCookie); err != nil || c.Value != lang {
+		p.setCookie(w, langCookie, lang, 365*24*time.Hour)
+	}
+}
+
+// fail renders an error as a page: not found for ENOTFOUND (the same for a
+// record the resident may not see), forbidden, conflict, else a 500 whose
+// cause goes to the log only.
+func (p *Portal) fail(w http.ResponseWriter, r *http.Request, lang string, err error) {
+	switch omadata.ErrorCode(err) {
+	case omadata.ENOTFOUND:
+		p.renderError(w, r, lang, http.StatusNotFound, "error.not-found")
+	case omadata.EFORBIDDEN:
+		p.renderError(w, r, lang, http.StatusForbidden, "error.forbidden")
+	case omadata.EUNAUTHORIZED:
+		p.renderError(w, r, lang, http.StatusUnauthorized, "error.login-needed")
+	case omadata.ECONFLICT, omadata.EINVALID:
+		p.renderError(w, r, lang, http.StatusConflict, "error.conflict")
+	default:
+		p.log.ErrorContext(r.Context(), "portal page failed", "path", r.URL.Path, "request_id", omadata.RequestIDFromContext(r.Context()), "error", err.Error())
+		p.renderError(w, r, lang, http.StatusInternalServerError, "error.internal")
+	}
+}
+
+func (p *Portal) renderError(w http.ResponseWriter, r *http.Request, lang string, status int, key string) {
+	p.render(w, r, &req{Lang: lang, Path: "/"}, status, "error", msg(lang, "error.title"), map[string]string{"Message": msg(lang, key)})
+}
+
+// page is what the layout gets.
+type page struct {
+	Lang      string
+	Path      string
+	Title     string
+	Nav       []navItem
+	Languages []langLink
+	V         *viewer
+	Done      string // the message of a finished action, from ?done=
+	Data      any
+	Errors    map[string]string // per form field, in the page's language
+}
+
+type langLink struct{ Lang, Name, Href string }
+
+// render executes a page into a buffer, then writes it, so a template
+// error is a clean 500 rather than half a page.
+func (p *Portal) render(w http.ResponseWriter, r *http.Request, q *req, status int, name, title string, data any) {
+	p.renderForm(w, r, q, status, name, title, data, nil)
+}
+
+func (p *Portal) renderForm(w http.ResponseWriter, r *http.Request, q *req, status int, name, title string, data any, errs map[string]string) {
+	pg := &page{Lang: q.Lang, Path: q.Path, Title: title, Nav: p.nav(q), V: q.V, Data: data, Errors: errs}
+	for _, l := range omadata.Languages {
+		pg.Languages = append(pg.Languages, langLink{l, languageNames[l], "/" + l + q.Path})
+	}
+	if d := r.URL.Query().Get("done"); d != "" {
+		if _, ok := messages["done."+d]; ok {
+			pg.Done = msg(q.Lang, "done."+d)
+		}
+	}
+	var b bytes.Buffer
+	if err := p.views[q.Lang+"/"+name].ExecuteTemplate(&b, "layout", pg); err != nil {
+		p.log.ErrorContext(r.Context(), "portal template failed", "page", name, "error", err.Error())
+		http.Error(w, "Internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(b.Bytes())
+}

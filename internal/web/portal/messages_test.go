@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package portal
+
+import (
+	"io/fs"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/omadata/omadata"
+)
+
+// TestMessages checks that every text exists in all three languages and
+// that every key a template names, and every key made from a code, is
+// there.
+func TestMessages(t *testing.T) {
+	for key, m := range messages {
+		for i, s := range m {
+			if s == "" {
+				t.Errorf("%s: missing in %s", key, omadata.Languages[i])
+			}
+		}
+	}
+	keyRE := regexp.MustCompile(`\{\{-?\s*(?:t|tf)\s+"([^"]+)"`)
+	files, _ := fs.Glob(templateFS, "templates/*.html")
+	for _, f := range files {
+		b, _ := fs.ReadFile(templateFS, f)
+		for _, m := range keyRE.FindAllStringSubmatch(string(b), -1) {
+			if _, ok := messages[m[1]]; !ok {
+				t.Errorf("%s: no message %q", f, m[1])
+			}
+		}
+	}
+	var keys []string
+	for _, np := range navPages {
+		keys = append(keys, "page."+np.Name)
+	}
+	for _, s := range []string{"requested", "given", "refused", "suspended", "withdrawn", "revoked", "expired"} {
+		keys = append(keys, "status."+s)
+	}
+	for _, s := range []string{"self", "guardian", "mandate", "sink", "source", "operator", "official", "system"} {
+		keys = append(keys, "actor."+s)
+	}
+	for _, b := range omadata.LegalBases {
+		keys = append(keys, legalBasisKey(b.Code))
+	}
+	for _, b := range omadata.Art9Conditions {
+		keys = append(keys, legalBasisKey(b.Code))
+	}
+	for _, s := range omadata.AIStatuses {
+		keys = append(keys, "ai.status."+s)
+	}
+	for _, s := range omadata.AIRiskLevels {
+		keys = append(keys, "ai.risk."+s)
+	}
+	for _, k := range keys {
+		if _, ok := messages[k]; !ok {
+			t.Errorf("no message %q", k)
+		}
+	}
+}
+
+func TestFormats(t *testing.T) {
+	at := time.Date(2026, 3, 5, 12, 7, 0, 0, time.UTC) // 14.07 in Helsinki
+	for _, c := range []struct{ lang, date, datetime, number, period string }{
+		{"fi", "5.3.2026", "5.3.2026 klo 14.07", "1\u00a0234\u00a0567", "1 vuosi 6 kuukautta"},
+		{"sv", "5.3.2026", "5.3.2026 kl. 14.07", "1\u00a0234\u00a0567", "1 år 6 månader"},
+		{"en", "5 March 2026", "5 March 2026 at 14:07", "1,234,567", "1 year 6 months"},
+	} {
+		if got := formatDate(c.lang, at); got != c.date {
+			t.Errorf("%s date: got %q, want %q", c.lang, got, c.date)
+		}
+		if got := formatDateTime(c.lang, at); got != c.datetime {
+			t.Errorf("%s datetime: got %q, want %q", c.lang, got, c.datetime)
+		}
+		if got := formatNumber(c.lang, 1234567); got != c.number {
+			t.Errorf("%s number: got %q, want %q", c.lang, got, c.number)
+		}
+		if got := formatPeriod(c.lang, "P1Y6M"); got != c.period {
+			t.Errorf("%s period: got %q, want %q", c.lang, got, c.period)
+		}
+	}
+	for _, c := range []struct {
+		in   string
+		ok   bool
+		want string
+	}{{"2027-01-31", true, "2027-01-31"}, {"31.1.2027", true, "2027-01-31"}, {"31.13.2027", false, ""}, {"tomorrow", false, ""}} {
+		d, ok := parseDate(c.in)
+		if ok != c.ok || ok && d.Format(time.DateOnly) != c.want {
+			t.Errorf("parseDate(%q) = %v, %v", c.in, d, ok)
+		}
+	}
+	for _, c := range []struct{ next, want string }{
+		{"/fi/consents", "/fi/consents"}, {"//evil.example/fi/", "/fi/"}, {"https://evil.example/", "/fi/"}, {"/sv/consents", "/fi/"}, {"/fi/\\evil", "/fi/"},
+	} {
+		if got := localPath(c.next, "fi"); got != c.want {
+			t.Errorf("localPath(%q) = %q, want %q", c.next, got, c.want)
+		}
+	}
+}

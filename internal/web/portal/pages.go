@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package portal
+
+import (
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/omadata/omadata"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// navPage is an entry of the page registry: a page in the navigation. Add
+// a page here (with its message key "page.<name>") and it shows in every
+// language's navigation; later surfaces such as "Who used my data" and "My
+// requests" plug in the same way.
+type navPage struct {
+	Name  string // template name; the title is the message "page.<Name>"
+	Path  string // after the language
+	Login bool   // only for signed-in residents
+}
+
+var navPages = []navPage{
+	{"home", "/", false},
+	{"mydata", "/my-data", true},
+	{"consents", "/consents", true},
+	{"acting", "/acting-for", true},
+	{"catalogue", "/catalogue", false},
+	{"aisystems", "/ai-systems", false},
+}
+
+// views lists every template besides the navigation pages; parseViews
+// fails on a template file that is in neither list.
+var views = []string{"notice", "consent", "error"}
+
+type navItem struct {
+	Href, Label string
+	Current     bool
+}
+
+func (p *Portal) nav(q *req) []navItem {
+	var out []navItem
+	for _, np := range navPages {
+		if np.Login && q.V == nil {
+			continue
+		}
+		cur := q.Path == np.Path || np.Path != "/" && strings.HasPrefix(q.Path, np.Path+"/")
+		if np.Name == "consents" && strings.HasPrefix(q.Path, "/processings/") {
+			cur = true
+		}
+		out = append(out, navItem{"/" + q.Lang + np.Path, msg(q.Lang, "page."+np.Name), cur})
+	}
+	return out
+}
+
+// Routes returns the portal's routes, each language's under its prefix.
+func (p *Portal) Routes() []Route {
+	type rt struct {
+		method, path string
+		access       int
+		f            pageFunc
+	}
+	pages := []rt{
+		{"GET", "/{$}", public, p.home},
+		{"GET", "/catalogue", public, p.catalogue},
+		{"GET", "/ai-systems", public, p.aiSystems},
+		{"GET", "/login", public, p.login},
+		{"POST", "/logout", resident, p.logout},
+		{"GET", "/my-data", resident, p.myData},
+		{"GET", "/consents", resident, p.consents},
+		{"GET", "/consents/{id}", resident, p.consent},
+		{"POST", "/consents/{id}/withdraw", resident, p.withdraw},
+		{"GET", "/consents/{id}/receipts/{seq}", resident, p.receipt},
+		{"GET", "/processings/{id}", resident, p.notice},
+		{"POST", "/processings/{id}/give", resident, p.give},
+		{"POST", "/processings/{id}/refuse", resident, p.refuse},
+		{"GET", "/acting-for", resident, p.acting},
+		{"POST", "/acting-for", resident, p.actFor},
+	}
+	var out []Route
+	for _, lang := range omadata.Languages {
+		for _, pg := range pages {
+			out = append(out, Route{pg.method + " /" + lang + pg.path, p.handle(lang, pg.access, pg.f)})
+		}
+	}
+	out = append(out,
+		Route{"GET /{$}", http.HandlerFunc(p.root)},
+		Route{"GET " + CallbackPath, http.HandlerFunc(p.callback)},
+		Route{"GET /static/{file}", http.HandlerFunc(serveStatic)},
+	)
+	return out
+}
+
+// root sends "/" to the resident's language: the remembered one, else the
+// first the browser prefers, else Finnish.
+func (p *Portal) root(w http.ResponseWriter, r *http.Request) {
+	lang := "fi"
+	if c, err := r.Cookie(langCookie); err == nil && omadata.ValidLanguage(c.Value) {
+		lang = c.Value
+	} else {
+		for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
+			tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+			base, _, _ := strings.Cut(strings.ToLower(tag), "-")
+			if omadata.ValidLanguage(base) {
+				lang = base
+				break
+			}
+		}
+	}
+	w.Header().Set("Vary", "Accept-Language, Cookie")
+	http.Redirect(w, r, "/"+lang+"/", http.StatusSeeOther)
+}
+
+// stylesheet is the embedded stylesheet's URL, with a checksum in it so
+// that it can be cached for ever.
+var stylesheet = func() string {
+	b, err := staticFS.ReadFile("static/portal.css")
+	if err != nil {
+		panic(err)
+	}
+	sum := sha256.Sum256(b)
+	return "/static/portal." + hex.EncodeToString(sum[:6]) + ".css"
+}()
+
+func serveStatic(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != stylesheet {
+		http.NotFound(w, r)
+		return
+	}
+	b, _ := staticFS.ReadFile("static/portal.css")
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Write(b)
+}
+
+// funcs are the template functions of one language.
+func funcs(lang string) template.FuncMap {
+	return template.FuncMap{
+		"t":          func(key string) string { return msg(lang, key) },
+		"tf":         func(key string, args ...any) string { return msgf(lang, key, args...) },
+		"text":       func(t omadata.Text) string { return text(lang, t) },
+		"date":       func(t time.Time) string { return formatDate(lang, t) },
+		"datetime":   func(t time.Time) string { return formatDateTime(lang, t) },
+		"num":        func(n int) string { return formatNumber(lang, n) },
+		"basis":      func(code string) string { return msg(lang, legalBasisKey(code)) },
+		"status":     func(s string) string { return msg(lang, "status."+s) },
+		"period":     func(s string) string { return formatPeriod(lang, s) },
+		"stylesheet": func() string { return stylesheet },
+		"deref":      func(t *time.Time) time.Time { return *t },
+		"join":       func(s []string) string { return strings.Join(s, ", ") },
+	}
+}
+
+// parseViews parses, per language, the layout with each page. It fails on
+// a template file that no page or view names.
+func parseViews() (map[string]*template.Template, error) {
+	names := append([]string(nil), views...)
+	for _, np := range navPages {
+		names = append(names, np.Name)
+	}
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]bool{"layout": true}
+	for _, n := range names {
+		known[n] = true
+	}
+	for _, f := range files {
+		if n := strings.TrimSuffix(strings.TrimPrefix(f, "templates/"), ".html"); !known[n] {
+			return nil, fmt.Errorf("portal: template %s belongs to no page", f)
+		}
+	}
+	out := map[string]*template.Template{}
+	for _, lang := range omadata.Languages {
+		base, err := template.New("layout").Funcs(funcs(lang)).ParseFS(templateFS, "templates/layout.html")
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			t, err := template.Must(base.Clone()).ParseFS(templateFS, "templates/"+n+".html")
+			if err != nil {
+				return nil, fmt.Errorf("portal: template %s: %w", n, err)
+			}
+			out[lang+"/"+n] = t
+		}
+	}
+	return out, nil
+}
+
+// formatPeriod writes an ISO 8601 period such as P1Y6M in words.
+func formatPeriod(lang, s string) string {
+	rest, ok := strings.CutPrefix(s, "P")
+	if !ok {
+		return s
+	}
+	var parts []string
+	for _, unit := range []struct{ c, key string }{{"Y", "years"}, {"M", "months"}, {"W", "weeks"}, {"D", "days"}} {
+		i := strings.Index(rest, unit.c)
+		if i < 0 {
+			continue
+		}
+		var n int
+		if _, err := fmt.Sscan(rest[:i], &n); err != nil {
+			return s
+		}
+		rest = rest[i+1:]
+		key := "period." + unit.key
+		if n == 1 {
+			key += ".one"
+		}
+		parts = append(parts, msgf(lang, key, n))
+	}
+	if rest != "" || len(parts) == 0 {
+		return s
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Package portal is the resident portal: server-rendered pages in Finnish,
+// Swedish and English that work without JavaScript. Residents log in with
+// OpenID Connect, see which data about them is held and used, give, refuse
+// and withdraw consents, download receipts and act for the people they
+// represent. The catalogue and the AI system register are public.
+//
+// Every page lives under its language (/fi/…, /sv/…, /en/…); the page
+// registry in pages.go lists them, and the navigation is built from it.
+package portal
+
+import (
+	"crypto/hkdf"
+	"crypto/sha256"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/omadata/omadata"
+)
+
+// SessionTTL is how long a portal session lasts after login.
+const SessionTTL = 8 * time.Hour
+
+// Options configures the portal. The services are required.
+type Options struct {
+	Residents       omadata.ResidentService
+	Representations omadata.RepresentationService
+	Consents        omadata.ConsentService
+	Catalogue       omadata.CatalogueReader
+	AISystems       omadata.AISystemService
+	Credentials     omadata.CredentialService // turns a session cookie into a caller
+
+	OIDC OIDC
+	// PublicURL is where residents reach the operator, without a trailing
+	// slash; https makes every cookie Secure.
+	PublicURL string
+	// SecretKey is the operator's secret key; the portal derives its own
+	// key for cookies and CSRF tokens from it with HKDF.
+	SecretKey []byte
+	// Demo says the built-in demo provider is the identity provider.
+	Demo   bool
+	Logger *slog.Logger
+	// Now returns the current time; tests fix it. nil means time.Now.
+	Now func() time.Time
+}
+
+// OIDC names the OpenID provider residents log in with.
+type OIDC struct {
+	Issuer        string
+	ClientID      string
+	ClientSecret  string
+	IdentityClaim string // the ID token claim with the personal identity code
+	NameClaim     string // the claim with the display name
+	Scopes        []string
+	// HTTPClient reaches the provider; nil means http.DefaultClient.
+	HTTPClient *http.Client
+}
+
+// Portal serves the resident portal.
+type Portal struct {
+	o     Options
+	log   *slog.Logger
+	key   []byte // HMAC key of cookies and CSRF tokens
+	views map[string]*template.Template
+	rp    *relyingParty
+	now   func() time.Time
+}
+
+// Route is one route of the portal: a ServeMux pattern with its method,
+// and its handler.
+type Route struct {
+	Pattern string
+	Handler http.Handler
+}
+
+// New returns the portal, with its templates parsed: a template error
+// stops start-up, never a request.
+func New(o Options) (*Portal, error) {
+	switch {
+	case o.Residents == nil || o.Representations == nil || o.Consents == nil || o.Catalogue == nil || o.AISystems == nil || o.Credentials == nil:
+		return nil, errors.New("portal: a service is missing")
+	case len(o.SecretKey) < 32:
+		return nil, errors.New("portal: the secret key is too short")
+	case o.OIDC.Issuer == "" || o.OIDC.ClientID == "" || o.OIDC.IdentityClaim == "":
+		return nil, errors.New("portal: the OpenID provider's issuer, client ID and identity claim are required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
+	key, err := hkdf.Key(sha256.New, o.SecretKey, nil, "omadata portal cookies and CSRF tokens v1", 32)
+	if err != nil {
+		return nil, err
+	}
+	views, err := parseViews()
+	if err != nil {
+		return nil, err
+	}
+	p := &Portal{o: o, log: o.Logger, key: key, views: views, now: o.Now}
+	p.rp = newRelyingParty(o.OIDC, o.PublicURL+CallbackPath)
+	return p, nil
+}
+
+// secure reports whether cookies must be Secure: whenever residents reach
+// the operator over https.
+func (p *Portal) secure() bool { return strings.HasPrefix(p.o.PublicURL, "https://") }

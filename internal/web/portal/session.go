@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package portal
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/omadata/omadata"
+)
+
+// Cookies. The session cookie holds the store's resident session token,
+// which the store looks up on every request, so logout and expiry take
+// effect at once; the others are signed with the portal's key.
+const (
+	sessionCookie = "omadata_session"
+	loginCookie   = "omadata_login"  // state, nonce and PKCE verifier of a login in progress
+	actingCookie  = "omadata_acting" // the resident ID being acted for; checked on every request
+	langCookie    = "omadata_lang"   // the resident's language, for "/"
+)
+
+// viewer is the signed-in resident of a request and whom they act for.
+type viewer struct {
+	Caller     omadata.Caller
+	Self       *omadata.Resident
+	Acting     *principal // nil: acting as themselves
+	Principals []*principal
+	CSRF       string
+}
+
+// principal is someone the viewer may act for now.
+type principal struct {
+	Resident *omadata.Resident
+	Rep      *omadata.Representation
+}
+
+// Subject returns the resident the pages are about: the one acted for, or
+// the viewer.
+func (v *viewer) Subject() *omadata.Resident {
+	if v.Acting != nil {
+		return v.Acting.Resident
+	}
+	return v.Self
+}
+
+// OnBehalfOf is the ConsentInput.OnBehalfOf of the viewer's acts.
+func (v *viewer) OnBehalfOf() string {
+	if v.Acting != nil {
+		return v.Acting.Resident.ID
+	}
+	return ""
+}
+
+// mac returns the portal's HMAC of parts.
+func (p *Portal) mac(parts ...string) string {
+	m := hmac.New(sha256.New, p.key)
+	m.Write([]byte(strings.Join(parts, "\x00")))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// sign returns value with a MAC bound to the cookie's name.
+func (p *Portal) sign(name, value string) string { return value + "." + p.mac("cookie", name, value) }
+
+// verify returns the value of a signed cookie value, or false.
+func (p *Portal) verify(name, signed string) (string, bool) {
+	i := strings.LastIndexByte(signed, '.')
+	if i < 0 {
+		return "", false
+	}
+	v := signed[:i]
+	return v, hmac.Equal([]byte(signed[i+1:]), []byte(p.mac("cookie", name, v)))
+}
+
+// setCookie sets a cookie the way every portal cookie is set: HttpOnly,
+// SameSite=Lax (the login callback is a top-level navigation from the
+// provider), Secure behind https.
+func (p *Portal) setCookie(w http.ResponseWriter, name, value string, maxAge time.Duration) {
+	c := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, Secure: p.secure(), SameSite: http.SameSiteLaxMode}
+	if maxAge < 0 {
+		c.MaxAge = -1
+	} else if maxAge > 0 {
+		c.MaxAge = int(maxAge / time.Second)
+	}
+	http.SetCookie(w, c)
+}
+
+// csrfToken is the form token of a session: a MAC of the session's ID, so
+// it needs no storage and dies with the session.
+func (p *Portal) csrfToken(sessionID string) string { return p.mac("csrf", sessionID) }
+
+// loadViewer authenticates the session cookie; nil when there is none or
+// it no longer works (then the cookie is cleared).
+func (p *Portal) loadViewer(w http.ResponseWriter, r *http.Request) (*viewer, context.Context, error) {
+	ctx := omadata.NewContextWithCaller(r.Context(), omadata.Caller{})
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return nil, ctx, nil
+	}
+	caller, err := p.o.Credentials.Authenticate(r.Context(), c.Value)
+	if err != nil || caller.Kind != omadata.CallerResident {
+		if code := omadata.ErrorCode(err); err != nil && code != omadata.EUNAUTHORIZED && code != omadata.ENOTFOUND {
+			return nil, ctx, err
+		}
+		p.setCookie(w, sessionCookie, "", -1)
+		return nil, ctx, nil
+	}
+	ctx = omadata.NewContextWithCaller(r.Context(), caller)
+	self, err := p.o.Residents.FindResidentByID(ctx, caller.ResidentID)
+	if err != nil {
+		return nil, ctx, err
+	}
+	v := &viewer{Caller: caller, Self: self, CSRF: p.csrfToken(caller.TokenID)}
+	if v.Principals, err = p.principals(ctx, self.ID); err != nil {
+		return nil, ctx, err
+	}
+	if ac, err := r.Cookie(actingCookie); err == nil {
+		if id, ok := p.verify(actingCookie, ac.Value); ok && strings.HasPrefix(id, caller.TokenID+":") {
+			id = strings.TrimPrefix(id, caller.TokenID+":")
+			if i := slices.IndexFunc(v.Principals, func(x *principal) bool { return x.Resident.ID == id }); i >= 0 {
+				v.Acting = v.Principals[i]
+			}
+		}
+	}
+	return v, ctx, nil
+}
+
+// principals lists the people a resident may act for now, by name.
+func (p *Portal) principals(ctx context.Context, self string) ([]*principal, error) {
+	reps, err := p.o.Representations.FindRepresentations(ctx, self)
+	if err != nil {
+		return nil, err
+	}
+	var out []*principal
+	now := p.now()
+	for _, rep := range reps {
+		if rep.RepresentativeID != self {
+			continue
+		}
+		res, err := p.o.Residents.FindResidentByID(ctx, rep.PrincipalID)
+		if omadata.ErrorCode(err) == omadata.ENOTFOUND {
+			continue // no longer visible: the representation has ended
+		} else if err != nil {
+			return nil, err
+		}
+		if rep.ActiveAt(now, res.Born()) {
+			out = append(out, &principal{Resident: res, Rep: rep})
+		}
+	}
+	slices.SortFunc(out, func(a, b *principal) int { return strings.Compare(a.Resident.Name, b.Resident.Name) })
+	return out, nil
+}
