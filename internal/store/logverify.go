@@ -22,13 +22,19 @@ import (
 
 // LogProblem is the first thing VerifyLog found wrong, naming the entry.
 type LogProblem struct {
-	What string
+	What  string
+	index int64 // the leaf it is about; -1 for none
 }
 
 func (p *LogProblem) Error() string { return p.What }
 
 func problemf(format string, args ...any) error {
-	return &LogProblem{What: fmt.Sprintf(format, args...)}
+	return &LogProblem{What: fmt.Sprintf(format, args...), index: -1}
+}
+
+// leafProblemf is a problem with the leaf at index.
+func leafProblemf(index int64, format string, args ...any) error {
+	return &LogProblem{What: fmt.Sprintf("leaf %d: ", index) + fmt.Sprintf(format, args...), index: index}
 }
 
 // LogReport is what VerifyLog checked.
@@ -105,69 +111,33 @@ func VerifyLog(ctx context.Context, db *DB, o VerifyLogOptions) (*LogReport, err
 		return nil, err
 	}
 	defer leaves.Close()
-	var batch []*leafRecord
-	for leaves.Next() {
-		var idx, seq int64
-		var hash string
-		var data, kind, recordKind, recordID sql.NullString
-		if err := leaves.Scan(&idx, &seq, &hash, &data, &kind, &recordKind, &recordID); err != nil {
-			return nil, err
-		}
-		n := rep.Leaves
-		if idx != n {
-			return nil, problemf("leaf %d: missing from the tree (the next indexed leaf is %d)", n, idx)
-		}
-		if !data.Valid {
-			return nil, problemf("leaf %d: its stored leaf (sequence %d) is missing", n, seq)
-		}
-		leafHash := tlog.RecordHash([]byte(data.String))
-		if leafHash.String() != hash {
-			return nil, problemf("leaf %d: altered: its bytes hash to %s, the index says %s", n, leafHash, hash)
-		}
-		leaf, err := omadata.ParseLogLeaf([]byte(data.String))
-		if err != nil {
-			return nil, problemf("leaf %d: %v", n, err)
-		}
-		if leaf.Kind != kind.String || leaf.RecordKind != recordKind.String || leaf.Record != recordID.String {
-			return nil, problemf("leaf %d: its columns (%s %s %s) disagree with its bytes", n, kind.String, recordKind.String, recordID.String)
-		}
-		computed, err := tlog.StoredHashes(n, []byte(data.String), mem)
-		if err != nil {
-			return nil, err
-		}
-		for _, h := range computed {
-			id, b, err := nextStored()
-			if err != nil {
-				return nil, err
+	// The records are checked beside the tree, batch by batch, in order;
+	// of a tree problem and a record problem the earlier leaf's is named.
+	batches := make(chan []*leafRecord, 4)
+	recordsDone := make(chan error, 1)
+	go func() {
+		var first error
+		for b := range batches {
+			if first == nil {
+				first = verifyRecords(ctx, r, o.Keyring, b, rep)
 			}
-			want := int64(len(hashes))
-			switch {
-			case id < 0 || id > want:
-				return nil, problemf("leaf %d: stored tree hash %d is missing", n, want)
-			case id < want:
-				return nil, problemf("leaf %d: stored tree hash %d appears twice", n, id)
-			case string(b) != string(h[:]):
-				return nil, problemf("leaf %d: stored tree hash %d is altered", n, id)
-			}
-			hashes = append(hashes, h)
 		}
-		batch = append(batch, &leafRecord{index: n, leaf: leaf})
-		if len(batch) == verifyBatch {
-			if err := verifyRecords(ctx, r, o.Keyring, batch, rep); err != nil {
-				return nil, err
-			}
-			batch = batch[:0]
+		recordsDone <- first
+	}()
+	treeErr := verifyTree(ctx, leaves, nextStored, &hashes, mem, batches, rep, o.Progress)
+	close(batches)
+	recErr := <-recordsDone
+	switch {
+	case treeErr != nil && recErr != nil:
+		var tp, rp *LogProblem
+		if errors.As(treeErr, &tp) && errors.As(recErr, &rp) && rp.index < tp.index {
+			return nil, recErr
 		}
-		rep.Leaves++
-		if o.Progress != nil && rep.Leaves%100000 == 0 {
-			o.Progress(rep.Leaves)
-		}
-	}
-	if err := leaves.Err(); err != nil {
-		return nil, err
-	}
-	if err := verifyRecords(ctx, r, o.Keyring, batch, rep); err != nil {
-		return nil, err
+		return nil, treeErr
+	case treeErr != nil:
+		return nil, treeErr
+	case recErr != nil:
+		return nil, recErr
 	}
 
 	// The checkpoints: gapless, signed, and each the root of its prefix.
@@ -308,9 +278,9 @@ func verifyRecords(ctx context.Context, r reader, kr omadata.Keyring, batch []*l
 		for _, lr := range list {
 			d, ok := digests[lr.leaf.Record]
 			if !ok {
-				return problemf("leaf %d: its %s %s is missing", lr.index, kind, lr.leaf.Record)
+				return leafProblemf(lr.index, "its %s %s is missing", kind, lr.leaf.Record)
 			} else if d != lr.leaf.RecordSHA256 {
-				return problemf("leaf %d: its %s %s is altered (digest %s, the leaf committed to %s)", lr.index, kind, lr.leaf.Record, d, lr.leaf.RecordSHA256)
+				return leafProblemf(lr.index, "its %s %s is altered (digest %s, the leaf committed to %s)", kind, lr.leaf.Record, d, lr.leaf.RecordSHA256)
 			}
 			rep.Records++
 			if kr == nil || lr.leaf.Subject == "" {
@@ -329,7 +299,7 @@ func verifyRecords(ctx context.Context, r reader, kr omadata.Keyring, batch []*l
 				continue
 			}
 			if omadata.SubjectCommitment(key, lr.leaf.Record) != lr.leaf.Subject {
-				return problemf("leaf %d: its commitment does not match the resident of %s %s", lr.index, kind, lr.leaf.Record)
+				return leafProblemf(lr.index, "its commitment does not match the resident of %s %s", kind, lr.leaf.Record)
 			}
 			rep.Commitments++
 		}
@@ -468,4 +438,73 @@ func noteKeyFromJWK(origin, publicJWK string) (string, error) {
 		return "", errors.New("log key: not an Ed25519 public key")
 	}
 	return note.NewEd25519VerifierKey(origin, pub)
+}
+
+// verifyTree walks the indexed leaves in order, recomputing the stored
+// hashes, and hands their records to batches.
+func verifyTree(ctx context.Context, leaves *sql.Rows, nextStored func() (int64, []byte, error), hashesp *[]tlog.Hash, mem tlog.HashReader,
+	batches chan<- []*leafRecord, rep *LogReport, progress func(int64)) error {
+	var batch []*leafRecord
+	for leaves.Next() {
+		var idx, seq int64
+		var hash string
+		var data, kind, recordKind, recordID sql.NullString
+		if err := leaves.Scan(&idx, &seq, &hash, &data, &kind, &recordKind, &recordID); err != nil {
+			return err
+		}
+		n := rep.Leaves
+		if idx != n {
+			return leafProblemf(n, "missing from the tree (the next indexed leaf is %d)", idx)
+		}
+		if !data.Valid {
+			return leafProblemf(n, "its stored leaf (sequence %d) is missing", seq)
+		}
+		leafHash := tlog.RecordHash([]byte(data.String))
+		if leafHash.String() != hash {
+			return leafProblemf(n, "altered: its bytes hash to %s, the index says %s", leafHash, hash)
+		}
+		leaf, err := omadata.ParseLogLeaf([]byte(data.String))
+		if err != nil {
+			return leafProblemf(n, "%v", err)
+		}
+		if leaf.Kind != kind.String || leaf.RecordKind != recordKind.String || leaf.Record != recordID.String {
+			return leafProblemf(n, "its columns (%s %s %s) disagree with its bytes", kind.String, recordKind.String, recordID.String)
+		}
+		computed, err := tlog.StoredHashes(n, []byte(data.String), mem)
+		if err != nil {
+			return err
+		}
+		for _, h := range computed {
+			id, b, err := nextStored()
+			if err != nil {
+				return err
+			}
+			want := int64(len(*hashesp))
+			switch {
+			case id < 0 || id > want:
+				return leafProblemf(n, "stored tree hash %d is missing", want)
+			case id < want:
+				return leafProblemf(n, "stored tree hash %d appears twice", id)
+			case string(b) != string(h[:]):
+				return leafProblemf(n, "stored tree hash %d is altered", id)
+			}
+			*hashesp = append(*hashesp, h)
+		}
+		batch = append(batch, &leafRecord{index: n, leaf: leaf})
+		if len(batch) == verifyBatch {
+			batches <- batch
+			batch = nil
+		}
+		rep.Leaves++
+		if progress != nil && rep.Leaves%100000 == 0 {
+			progress(rep.Leaves)
+		}
+	}
+	if err := leaves.Err(); err != nil {
+		return err
+	}
+	if len(batch) > 0 {
+		batches <- batch
+	}
+	return nil
 }
