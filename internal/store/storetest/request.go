@@ -12,6 +12,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/keys"
 	"github.com/omadata/omadata/internal/store"
 )
 
@@ -283,6 +284,14 @@ func verifyWholeLog(t *testing.T, s *store.Store) *omadata.Checkpoint {
 	cp := must[*omadata.Checkpoint](t)(s.LatestCheckpoint(ctx))
 	for i := int64(0); i < cp.Size; i++ {
 		checkProof(t, must[*omadata.InclusionProof](t)(s.ProveInclusion(ctx, i, cp.Size)), cp)
+	}
+	// And what omadata log verify checks: every leaf, record and commitment.
+	kr, err := keys.NewKeyring(SecretKey)
+	ok(t, err)
+	rep, err := store.VerifyLog(ctx, s.DB(), store.VerifyLogOptions{VerifierKeys: []string{LogVerifierKey(t, s)}, Keyring: kr})
+	ok(t, err)
+	if rep.Leaves != cp.Size || rep.Records != rep.Leaves {
+		t.Fatalf("verify: %+v, want %d leaves with their records", rep, cp.Size)
 	}
 	return cp
 }
