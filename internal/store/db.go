@@ -62,7 +62,10 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		// disk. Group commit (groupcommit.go) shares one fsync between the
 		// calls that arrive together.
 		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
-		w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas)
+		// The one writer keeps a larger page cache (64 MiB): the indexes it
+		// inserts into at random places (blind indexes, leaf hashes) then
+		// stay in memory, where the 2 MiB default spills and re-reads pages.
+		w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=cache_size(-65536)")
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}

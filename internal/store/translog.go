@@ -190,8 +190,13 @@ func (s *Store) IntegrateLog(ctx context.Context) (*omadata.Checkpoint, error) {
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
-	rows, err := tx.query(ctx, `SELECT seq, txid, data FROM log_leaves WHERE (txid > ? OR (txid = ? AND seq > ?)) AND txid < ? ORDER BY txid, seq LIMIT ?`,
-		lastTxid, lastTxid, lastSeq, horizon, integrateBatch)
+	var rows *sql.Rows
+	if s.db.d.name() == "postgres" {
+		rows, err = tx.query(ctx, `SELECT seq, txid, data FROM log_leaves WHERE (txid > ? OR (txid = ? AND seq > ?)) AND txid < ? ORDER BY txid, seq LIMIT ?`,
+			lastTxid, lastTxid, lastSeq, horizon, integrateBatch)
+	} else { // one writer: sequence order is commit order, and seq is the table's key
+		rows, err = tx.query(ctx, `SELECT seq, txid, data FROM log_leaves WHERE seq > ? ORDER BY seq LIMIT ?`, lastSeq, integrateBatch)
+	}
 	if err != nil {
 		return nil, err
 	}
