@@ -200,9 +200,9 @@ func insertConsent(ctx context.Context, tx *Tx, c *consentRow) error {
 		msg = omadata.Text{}
 	}
 	_, err := tx.exec(ctx, `INSERT INTO consents (id, resident_id, processing_id, version_id, sink_id, source_ids, status, valid_from, valid_until,
-		last_hash, message, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?)`,
+		last_hash, message, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.residentID, c.ProcessingID, c.VersionID, c.SinkID, jsonValue{c.SourceIDs}, c.Status, c.ValidFrom, c.ValidUntil,
-		jsonValue{msg}, c.CreatedAt, c.UpdatedAt)
+		c.lastHash, jsonValue{msg}, c.CreatedAt, c.UpdatedAt)
 	if omadata.ErrorCode(err) == omadata.ECONFLICT {
 		// consents_one_live: another call made a live consent meanwhile.
 		return omadata.Conflictf("processing_id", "The resident already has a live consent on this processing.")
