@@ -101,11 +101,11 @@ func loadConsentParts(ctx context.Context, tx querier, versionID string) (*conse
 // partsCache loads consent parts once per version within a transaction.
 type partsCache map[string]*consentParts
 
-func (pc partsCache) get(ctx context.Context, tx *Tx, versionID string) (*consentParts, error) {
+func (pc partsCache) get(ctx context.Context, q querier, versionID string) (*consentParts, error) {
 	if p := pc[versionID]; p != nil {
 		return p, nil
 	}
-	p, err := loadConsentParts(ctx, tx, versionID)
+	p, err := loadConsentParts(ctx, q, versionID)
 	if err != nil {
 		return nil, err
 	}

@@ -136,7 +136,13 @@ type conn interface {
 
 // begin starts a write transaction.
 func (db *DB) begin(ctx context.Context) (*Tx, error) {
-	now := db.Now().UTC().Truncate(time.Microsecond)
+	return db.beginAt(ctx, db.Now().UTC().Truncate(time.Microsecond))
+}
+
+// beginAt starts a write transaction whose rows carry the time now: a
+// call that computes its rows (hashes, signed receipts) before taking the
+// writer picks their time first.
+func (db *DB) beginAt(ctx context.Context, now time.Time) (*Tx, error) {
 	if db.group != nil {
 		if _, err := db.group.begin(ctx); err != nil {
 			return nil, err
