@@ -60,8 +60,11 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		// makes every commit durable before it returns, also across a power
 		// loss: a consent or a withdrawal is acknowledged only once it is on
 		// disk. Group commit (groupcommit.go) shares one fsync between the
-		// calls that arrive together.
-		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+		// calls that arrive together. Each call of a batch runs in its own
+		// savepoint, whose undo journal is a temporary file unless
+		// temp_store is MEMORY: a write system call for every page a call
+		// first touches.
+		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)"
 		w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas)
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
@@ -75,7 +78,11 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 			w.Close()
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
+		// Keep every read connection open: database/sql keeps two idle by
+		// default, and a new SQLite connection parses the schema and loses
+		// its prepared statements.
 		r.SetMaxOpenConns(4)
+		r.SetMaxIdleConns(4)
 		db.read, db.write, db.d = r, w, sqliteDialect{}
 	}
 	if err := db.write.PingContext(ctx); err != nil {
