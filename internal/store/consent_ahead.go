@@ -31,9 +31,17 @@ func (s *Store) decideAhead(ctx context.Context, in *omadata.ConsentInput, statu
 		return nil, errStale
 	}
 	r := s.db.reader()
-	t, err := loadGiveTarget(ctx, r, partsCache{}, in)
+	// Answers that rest on the catalogue (not found, retired, another
+	// version, no such notice) come from the plain way, never from an
+	// entry of the cache.
+	t, err := s.consentCatalogue.target(ctx, r, in.ProcessingID)
 	if err != nil {
-		return nil, err
+		return nil, errStale
+	}
+	notice, err := t.check(in)
+	if err != nil {
+		s.consentCatalogue.dropTarget(in.ProcessingID)
+		return nil, errStale
 	}
 	if live, err := liveConsent(ctx, r, subject, t.p.ID); err != nil {
 		return nil, err
@@ -60,7 +68,7 @@ func (s *Store) decideAhead(ctx context.Context, in *omadata.ConsentInput, statu
 		return nil, err
 	}
 	w, err := s.prepareRecord(c, t.parts, change{status: status, event: statusEvent("", status), actor: a,
-		method: in.CollectionMethod, notice: t.notice, reason: reason}, 1, omadata.Notice{}, names, now)
+		method: in.CollectionMethod, notice: notice, reason: reason}, 1, omadata.Notice{}, names, now)
 	if err != nil {
 		return nil, err
 	}
@@ -77,6 +85,7 @@ func (s *Store) decideAhead(ctx context.Context, in *omadata.ConsentInput, statu
 		JOIN services s ON s.id = p.service_id WHERE v.id = ? AND v.status = 'published' AND s.status = 'approved'`, t.cur.ID); err != nil {
 		return nil, err
 	} else if n != 1 {
+		s.consentCatalogue.dropTarget(in.ProcessingID)
 		return nil, errStale
 	}
 	if err := insertPseudonyms(ctx, tx, c.residentID, created, names); err != nil {
@@ -113,7 +122,7 @@ func (s *Store) changeAhead(ctx context.Context, id, status, reason string) (*om
 	case windowPassed(c, at):
 		return nil, omadata.Conflictf("status", "The consent's validity window has ended.")
 	}
-	parts, err := loadConsentParts(ctx, r, c.VersionID)
+	parts, err := s.consentCatalogue.versionParts(ctx, r, c.VersionID)
 	if err != nil {
 		return nil, err
 	}

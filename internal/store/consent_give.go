@@ -211,38 +211,42 @@ func insertConsent(ctx context.Context, tx *Tx, c *consentRow) error {
 }
 
 // giveTarget is what a give or refusal rests on: the processing, its
-// current version, the notice shown and the version's parts.
+// current version and the version's parts.
 type giveTarget struct {
-	p      *omadata.Processing
-	cur    *omadata.ProcessingVersion
-	notice *omadata.Notice
-	parts  *consentParts
+	p     *omadata.Processing
+	cur   *omadata.ProcessingVersion
+	parts *consentParts
 }
 
-// loadGiveTarget checks the processing, version, notice and sources of a
-// give or refusal against the catalogue as q sees it.
-func loadGiveTarget(ctx context.Context, q querier, pc partsCache, in *omadata.ConsentInput) (*giveTarget, error) {
-	p, cur, err := consentProcessing(ctx, q, in.ProcessingID)
+// loadGiveTarget reads the processing a resident gives consent to, with
+// its current version and that version's parts.
+func loadGiveTarget(ctx context.Context, q querier, pc partsCache, processingID string) (*giveTarget, error) {
+	p, cur, err := consentProcessing(ctx, q, processingID)
 	if err != nil {
 		return nil, err
-	} else if in.Version != cur.Version {
-		return nil, omadata.Conflictf("version", "Version %d is not the processing's current version; show the notice of version %d.", in.Version, cur.Version)
-	}
-	i := slices.IndexFunc(cur.Notices, func(n *omadata.Notice) bool { return n.Language == in.Language })
-	if i < 0 {
-		return nil, omadata.Invalidf("language", "The processing has no notice in %s.", omadata.LanguageName(in.Language))
-	}
-	notice := cur.Notices[i]
-	if in.NoticeSHA256 != "" && in.NoticeSHA256 != notice.SHA256 {
-		return nil, omadata.Conflictf("notice_sha256", "The notice has changed since it was shown; show it again.")
 	}
 	parts, err := pc.get(ctx, q, cur.ID)
 	if err != nil {
 		return nil, err
-	} else if err := checkSources(parts, in.SourceIDs); err != nil {
-		return nil, err
 	}
-	return &giveTarget{p: p, cur: cur, notice: notice, parts: parts}, nil
+	return &giveTarget{p: p, cur: cur, parts: parts}, nil
+}
+
+// check checks the version, notice and sources of a give or refusal and
+// returns the notice shown.
+func (t *giveTarget) check(in *omadata.ConsentInput) (*omadata.Notice, error) {
+	if in.Version != t.cur.Version {
+		return nil, omadata.Conflictf("version", "Version %d is not the processing's current version; show the notice of version %d.", in.Version, t.cur.Version)
+	}
+	i := slices.IndexFunc(t.cur.Notices, func(n *omadata.Notice) bool { return n.Language == in.Language })
+	if i < 0 {
+		return nil, omadata.Invalidf("language", "The processing has no notice in %s.", omadata.LanguageName(in.Language))
+	}
+	notice := t.cur.Notices[i]
+	if in.NoticeSHA256 != "" && in.NoticeSHA256 != notice.SHA256 {
+		return nil, omadata.Conflictf("notice_sha256", "The notice has changed since it was shown; show it again.")
+	}
+	return notice, checkSources(t.parts, in.SourceIDs)
 }
 
 // consentWindow returns the validity window of a give at the time now
@@ -293,11 +297,15 @@ func (s *Store) decide(ctx context.Context, in *omadata.ConsentInput, status str
 		subject = r.ID
 	}
 	pc := partsCache{}
-	t, err := loadGiveTarget(ctx, tx, pc, in)
+	t, err := loadGiveTarget(ctx, tx, pc, in.ProcessingID)
 	if err != nil {
 		return nil, err
 	}
-	p, cur, notice, parts := t.p, t.cur, t.notice, t.parts
+	notice, err := t.check(in)
+	if err != nil {
+		return nil, err
+	}
+	p, cur, parts := t.p, t.cur, t.parts
 	from, until, err := consentWindow(in, status, now)
 	if err != nil {
 		return nil, err

@@ -140,5 +140,5 @@ func (s *Store) UpdateDataGroup(ctx context.Context, id string, u omadata.DataGr
 		jsonValue{g.Name}, jsonValue{g.Description}, g.SpecialCategory, jsonValue{g.PersonalDataCategories}, g.Retention, g.UpdatedAt, g.ID); err != nil {
 		return nil, err
 	}
-	return g, tx.Commit()
+	return g, s.commitCatalogue(tx)
 }

@@ -127,7 +127,7 @@ func (s *Store) UpdateOrganisation(ctx context.Context, id string, u omadata.Org
 		jsonValue{o.Name}, o.Email, o.Phone, jsonValue{o.Address}, o.Website, o.PrivacyPolicyURL, jsonValue{o.DPO}, o.UpdatedAt, o.ID); err != nil {
 		return nil, err
 	}
-	return o, tx.Commit()
+	return o, s.commitCatalogue(tx)
 }
 
 func nullString(s string) any {

@@ -110,5 +110,5 @@ func (s *Store) UpdatePurpose(ctx context.Context, id string, u omadata.PurposeU
 		jsonValue{p.Name}, jsonValue{p.Description}, jsonValue{p.DPVPurposes}, p.KantaraCategory, jsonValue{p.LegalBases}, p.UpdatedAt, p.ID); err != nil {
 		return nil, err
 	}
-	return p, tx.Commit()
+	return p, s.commitCatalogue(tx)
 }

@@ -146,7 +146,7 @@ func (s *Store) UpdateService(ctx context.Context, id string, u omadata.ServiceU
 		jsonValue{sv.Name}, jsonValue{sv.Description}, jsonValue{sv.Roles}, jsonValue{sv.Endpoints}, sv.UpdatedAt, sv.ID); err != nil {
 		return nil, err
 	}
-	return sv, tx.Commit()
+	return sv, s.commitCatalogue(tx)
 }
 
 // SetServiceStatus admits or suspends a service (admins only).
@@ -171,7 +171,7 @@ func (s *Store) SetServiceStatus(ctx context.Context, id, status string) (*omada
 	if _, err := tx.exec(ctx, `UPDATE services SET status = ?, updated_at = ? WHERE id = ?`, sv.Status, sv.UpdatedAt, sv.ID); err != nil {
 		return nil, err
 	}
-	return sv, tx.Commit()
+	return sv, s.commitCatalogue(tx)
 }
 
 func textOrEmpty(t omadata.Text) omadata.Text {

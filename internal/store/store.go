@@ -18,6 +18,8 @@ type Store struct {
 	signer  omadata.Signer  // receipts and grants
 	issuer  string          // "iss" of what the operator signs
 	prefix  string          // reverse-DNS prefix of event types
+
+	consentCatalogue consentCatalogue // what gives and changes rest on
 }
 
 // Option configures a Store.
