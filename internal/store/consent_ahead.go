@@ -30,6 +30,8 @@ func (s *Store) decideAhead(ctx context.Context, in *omadata.ConsentInput, statu
 	if s.signer == nil {
 		return nil, errStale
 	}
+	intent := s.db.expectWrite()
+	defer intent.cancel()
 	r := s.db.reader()
 	// Answers that rest on the catalogue (not found, retired, another
 	// version, no such notice) come from the plain way, never from an
@@ -78,6 +80,7 @@ func (s *Store) decideAhead(ctx context.Context, in *omadata.ConsentInput, statu
 		return nil, err
 	}
 	defer tx.Rollback()
+	intent.began()
 	// The version must still be the current one of a processing whose sink
 	// is approved; the unique index consents_one_live refuses a live
 	// consent made meanwhile.
@@ -104,6 +107,8 @@ func (s *Store) changeAhead(ctx context.Context, id, status, reason string) (*om
 	if s.signer == nil || status == omadata.ConsentGiven {
 		return nil, errStale
 	}
+	intent := s.db.expectWrite()
+	defer intent.cancel()
 	r := s.db.reader()
 	at := s.db.Now()
 	c, err := findConsent(ctx, r, id, at)
@@ -159,6 +164,7 @@ func (s *Store) changeAhead(ctx context.Context, id, status, reason string) (*om
 		return nil, err
 	}
 	defer tx.Rollback()
+	intent.began()
 	if err := insertPseudonyms(ctx, tx, c.residentID, created, names); err != nil {
 		return nil, err
 	} else if err := w.write(ctx, tx, false); err != nil { // guarded by the consent's last hash

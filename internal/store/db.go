@@ -163,6 +163,39 @@ func (db *DB) beginAt(ctx context.Context, now time.Time) (*Tx, error) {
 	return &Tx{q: tx, tx: tx, d: db.d, now: now}, nil
 }
 
+// writeIntent is a call that will soon begin a write transaction, after
+// reading and computing what it writes (SQLite: see groupCommitter.expect).
+type writeIntent struct {
+	g    *groupCommitter
+	over bool
+}
+
+// expectWrite announces a write transaction that the caller will begin
+// soon. It must call began once it has begun, or cancel (which may always
+// be deferred).
+func (db *DB) expectWrite() *writeIntent {
+	if db.group != nil {
+		db.group.expect()
+	}
+	return &writeIntent{g: db.group}
+}
+
+// began ends the announcement: the call holds the writer.
+func (w *writeIntent) began() {
+	if w.g != nil && !w.over {
+		w.over = true
+		w.g.arrive()
+	}
+}
+
+// cancel ends the announcement of a call that will not begin.
+func (w *writeIntent) cancel() {
+	if w.g != nil && !w.over {
+		w.over = true
+		w.g.cancel()
+	}
+}
+
 // Commit makes the changes durable, or returns why they were not.
 func (tx *Tx) Commit() error {
 	if tx.over {
