@@ -75,29 +75,24 @@ func (s *Store) decideAhead(ctx context.Context, in *omadata.ConsentInput, statu
 		return nil, err
 	}
 
-	tx, err := s.db.beginAt(ctx, now)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	intent.began()
-	// The version must still be the current one of a processing whose sink
-	// is approved; the unique index consents_one_live refuses a live
-	// consent made meanwhile.
-	if n, err := count(ctx, tx, `SELECT COUNT(*) FROM processing_versions v JOIN processings p ON p.id = v.processing_id
-		JOIN services s ON s.id = p.service_id WHERE v.id = ? AND v.status = 'published' AND s.status = 'approved'`, t.cur.ID); err != nil {
-		return nil, err
-	} else if n != 1 {
-		s.consentCatalogue.dropTarget(in.ProcessingID)
-		return nil, errStale
-	}
-	if err := insertPseudonyms(ctx, tx, c.residentID, created, names); err != nil {
-		return nil, err
-	} else if err := w.write(ctx, tx, true); err != nil {
+	// The consent is inserted only if the version is still the current
+	// one of a processing whose sink is approved; the unique index
+	// consents_one_live refuses a live consent made meanwhile.
+	stmts := pseudonymStmts(c.residentID, created, names, now)
+	stmts = append(stmts, writeStmt{query: `INSERT INTO consents (id, resident_id, processing_id, version_id, sink_id, source_ids, status,
+		valid_from, valid_until, last_hash, message, created_at, updated_at)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ? WHERE EXISTS (SELECT 1 FROM processing_versions v JOIN processings p ON p.id = v.processing_id
+		JOIN services s ON s.id = p.service_id WHERE v.id = ? AND v.status = 'published' AND s.status = 'approved')`,
+		args: []any{c.ID, c.residentID, c.ProcessingID, c.VersionID, c.SinkID, jsonValue{c.SourceIDs}, w.rec.Status, c.ValidFrom, c.ValidUntil,
+			w.rec.Hash, now, now, c.VersionID},
+		rows: 1, conflict: errStale})
+	if err := s.db.writeAhead(ctx, now, intent, append(stmts, w.statements(true)...)); err != nil {
+		if errors.Is(err, errStale) {
+			s.consentCatalogue.dropTarget(in.ProcessingID)
+		}
 		return nil, staleOnConflict(err)
-	} else if err := tx.Commit(); err != nil {
-		return nil, err
 	}
+	w.written()
 	return present(ctx, c), nil
 }
 
@@ -159,19 +154,11 @@ func (s *Store) changeAhead(ctx context.Context, id, status, reason string) (*om
 		return nil, err
 	}
 
-	tx, err := s.db.beginAt(ctx, now)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	intent.began()
-	if err := insertPseudonyms(ctx, tx, c.residentID, created, names); err != nil {
-		return nil, err
-	} else if err := w.write(ctx, tx, false); err != nil { // guarded by the consent's last hash
+	stmts := pseudonymStmts(c.residentID, created, names, now)
+	if err := s.db.writeAhead(ctx, now, intent, append(stmts, w.statements(false)...)); err != nil {
 		return nil, staleOnConflict(err)
-	} else if err := tx.Commit(); err != nil {
-		return nil, err
 	}
+	w.written()
 	if err := setRenewal(ctx, r, []*consentRow{c}); err != nil {
 		return nil, err
 	}
@@ -195,21 +182,15 @@ func (s *Store) namesAhead(ctx context.Context, q querier, c *consentRow, parts 
 	return names, created, nil
 }
 
-// insertPseudonyms makes the pseudonyms drawn by namesAhead; if another
+// pseudonymStmts makes the pseudonyms drawn by namesAhead; if another
 // call made one meanwhile, the drawn one is not the resident's: errStale.
-func insertPseudonyms(ctx context.Context, tx *Tx, residentID string, created []string, names map[string]string) error {
+func pseudonymStmts(residentID string, created []string, names map[string]string, now time.Time) []writeStmt {
+	var out []writeStmt
 	for _, id := range created {
-		res, err := tx.exec(ctx, `INSERT INTO pseudonyms (service_id, resident_id, pseudonym, created_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (service_id, resident_id) DO NOTHING`, id, residentID, names[id], tx.now)
-		if err != nil {
-			return err
-		} else if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n != 1 {
-			return errStale
-		}
+		out = append(out, writeStmt{query: `INSERT INTO pseudonyms (service_id, resident_id, pseudonym, created_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (service_id, resident_id) DO NOTHING`, args: []any{id, residentID, names[id], now}, rows: 1, conflict: errStale})
 	}
-	return nil
+	return out
 }
 
 // staleOnConflict turns a conflict met while writing work done ahead into

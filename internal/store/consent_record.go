@@ -151,7 +151,11 @@ func (s *Store) record(ctx context.Context, tx *Tx, c *consentRow, parts *consen
 	if err != nil {
 		return nil, err
 	}
-	return w.rec, w.write(ctx, tx, false)
+	if err := tx.run(ctx, w.statements(false)); err != nil {
+		return nil, err
+	}
+	w.written()
+	return w.rec, nil
 }
 
 // pendingRecord is one status change computed in memory: the record with
@@ -196,47 +200,37 @@ func (s *Store) prepareRecord(c *consentRow, parts *consentParts, ch change, seq
 	return &pendingRecord{c: c, rec: rec, events: events}, nil
 }
 
-// write stores the record in tx, moves the consent's head to it and
-// enqueues the events. With insert the consent is new and is inserted at
-// its head; otherwise its last hash guards against a concurrent change:
-// whoever commits second finds it moved and changes nothing (ECONFLICT).
-func (w *pendingRecord) write(ctx context.Context, tx *Tx, insert bool) error {
+// statements returns the writes of the record: the record itself, the
+// consent's head moved to it, guarded by its last hash (whoever commits
+// second finds it moved and changes nothing: ECONFLICT), and the events.
+// With inserted the consent is new and the caller inserts it at its head.
+func (w *pendingRecord) statements(inserted bool) []writeStmt {
 	c, rec := w.c, w.rec
-	if insert {
-		head := *c
-		head.Status, head.lastHash, head.UpdatedAt = rec.Status, rec.Hash, rec.CreatedAt
-		if err := insertConsent(ctx, tx, &head); err != nil {
-			return err
-		}
-	}
-	if _, err := tx.exec(ctx, `INSERT INTO consent_records (id, consent_id, seq, status, prev_hash, hash, actor_kind, actor_id, actor_role, subject_id,
+	moved := omadata.Conflictf("status", "The consent changed meanwhile; read it again.")
+	out := []writeStmt{{query: `INSERT INTO consent_records (id, consent_id, seq, status, prev_hash, hash, actor_kind, actor_id, actor_role, subject_id,
 		notice_sha256, notice_language, collection_method, valid_from, valid_until, reason, receipt, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		rec.ID, rec.ConsentID, rec.Seq, rec.Status, rec.PrevHash, rec.Hash, rec.ActorKind, rec.ActorID, rec.ActorRole, c.residentID,
-		rec.NoticeSHA256, rec.NoticeLanguage, rec.CollectionMethod, rec.ValidFrom, rec.ValidUntil, rec.Reason, rec.Receipt, rec.CreatedAt); err != nil {
-		if omadata.ErrorCode(err) == omadata.ECONFLICT { // (consent_id, seq): a concurrent change took this seq
-			return omadata.Conflictf("status", "The consent changed meanwhile; read it again.")
-		}
-		return err
-	}
-	if !insert {
-		res, err := tx.exec(ctx, `UPDATE consents SET status = ?, last_hash = ?, version_id = ?, source_ids = ?, valid_from = ?, valid_until = ?, updated_at = ?
+		args: []any{rec.ID, rec.ConsentID, rec.Seq, rec.Status, rec.PrevHash, rec.Hash, rec.ActorKind, rec.ActorID, rec.ActorRole, c.residentID,
+			rec.NoticeSHA256, rec.NoticeLanguage, rec.CollectionMethod, rec.ValidFrom, rec.ValidUntil, rec.Reason, rec.Receipt, rec.CreatedAt},
+		rows: 1, conflict: moved, // (consent_id, seq): a concurrent change took this seq
+	}}
+	if !inserted {
+		out = append(out, writeStmt{query: `UPDATE consents SET status = ?, last_hash = ?, version_id = ?, source_ids = ?, valid_from = ?, valid_until = ?, updated_at = ?
 		WHERE id = ? AND last_hash = ?`,
-			rec.Status, rec.Hash, c.VersionID, jsonValue{c.SourceIDs}, c.ValidFrom, c.ValidUntil, rec.CreatedAt, c.ID, c.lastHash)
-		if err != nil {
-			return err
-		} else if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n != 1 {
-			return omadata.Conflictf("status", "The consent changed meanwhile; read it again.")
-		}
+			args: []any{rec.Status, rec.Hash, c.VersionID, jsonValue{c.SourceIDs}, c.ValidFrom, c.ValidUntil, rec.CreatedAt, c.ID, c.lastHash},
+			rows: 1, conflict: moved})
 	}
-	if err := insertOutbox(ctx, tx, w.events); err != nil {
-		return err
+	for _, e := range w.events {
+		out = append(out, writeStmt{query: outboxInsert, args: []any{e.id, e.serviceID, e.eventType, e.payload, rec.CreatedAt, rec.CreatedAt}, rows: 1})
 	}
+	return out
+}
+
+// written moves c to the record in memory, once it is committed.
+func (w *pendingRecord) written() {
+	c, rec := w.c, w.rec
 	c.Status, c.lastHash, c.UpdatedAt = rec.Status, rec.Hash, rec.CreatedAt
 	c.Records = append(c.Records, rec)
-	return nil
 }
 
 // recipientsOf returns the services told about a change of c: the sink

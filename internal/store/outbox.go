@@ -59,11 +59,15 @@ func (s *Store) outboxRows(eventType, subject string, to []recipient, now time.T
 	return rows, nil
 }
 
+// outboxInsert writes one built event, due at once: ID, service, type,
+// payload, due time and creation time.
+const outboxInsert = `INSERT INTO outbox (id, service_id, type, payload, status, attempts, next_attempt_at, last_status, last_error, created_at)
+	VALUES (?, ?, ?, ?, 'pending', 0, ?, 0, '', ?)`
+
 // insertOutbox writes built events in tx, due at once.
 func insertOutbox(ctx context.Context, tx *Tx, rows []outboxRow) error {
 	for _, r := range rows {
-		if _, err := tx.exec(ctx, `INSERT INTO outbox (id, service_id, type, payload, status, attempts, next_attempt_at, last_status, last_error, created_at)
-			VALUES (?, ?, ?, ?, 'pending', 0, ?, 0, '', ?)`, r.id, r.serviceID, r.eventType, r.payload, tx.now, tx.now); err != nil {
+		if _, err := tx.exec(ctx, outboxInsert, r.id, r.serviceID, r.eventType, r.payload, tx.now, tx.now); err != nil {
 			return err
 		}
 	}
