@@ -149,6 +149,9 @@ func (g *groupCommitter) finish(failed error) {
 		return
 	}
 	g.batch = nil
+	if b.linger != nil {
+		b.linger.Stop()
+	}
 	if failed == nil {
 		if _, err := g.conn.ExecContext(context.Background(), "COMMIT"); err != nil {
 			failed = fmt.Errorf("commit: %w", err)

@@ -4,7 +4,6 @@ package store
 
 import (
 	"context"
-	"database/sql/driver"
 	"fmt"
 	"time"
 
@@ -86,9 +85,9 @@ func (db *DB) writeAhead(ctx context.Context, now time.Time, intent *writeIntent
 		}
 		failed := runBatch(ctx, pc.SendBatch(ctx, b), db.d, stmts)
 		if failed != nil {
-			if _, err := pc.Exec(ctx, "ROLLBACK"); err != nil {
-				return driver.ErrBadConn // database/sql drops the connection
-			}
+			// If the rollback fails too, the connection is closed or still
+			// in the transaction, and database/sql drops it (ResetSession).
+			pc.Exec(context.WithoutCancel(ctx), "ROLLBACK")
 			return failed
 		}
 		if _, err := pc.Exec(ctx, "COMMIT"); err != nil {
