@@ -6,7 +6,7 @@ require (
 	github.com/chromedp/chromedp v0.23.0 // test-only: drives real headless Chromium through the portal (login, consents, axe-core checks)
 	github.com/coreos/go-oidc/v3 v3.21.0 // portal login: OpenID Connect discovery and ID token verification against any provider
 	github.com/go-jose/go-jose/v4 v4.1.8 // JWKs and JWS for operator signing keys; no hand-rolled JOSE
-	github.com/jackc/pgx/v5 v5.12.0 // PostgreSQL, used only through its database/sql driver
+	github.com/jackc/pgx/v5 v5.12.0 // PostgreSQL, through its database/sql driver; consent writes and the bench load use its raw connection (batch, COPY)
 	github.com/lestrrat-go/jwx/v3 v3.3.0 // test-only: verifies receipts independently of go-jose, which signs them
 	github.com/prometheus/client_golang v1.25.0 // /metrics in the Prometheus exposition format
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3 // test-only: validates API responses against the OpenAPI document

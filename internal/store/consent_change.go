@@ -4,7 +4,9 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"time"
 
 	"github.com/omadata/omadata"
 )
@@ -20,6 +22,9 @@ func (s *Store) ChangeConsent(ctx context.Context, id, status, reason string) (*
 	if err := checkText("reason", reason, 500); err != nil {
 		return nil, err
 	}
+	if c, err := s.changeAhead(ctx, id, status, reason); !errors.Is(err, errStale) {
+		return c, err
+	}
 	tx, err := s.db.begin(ctx)
 	if err != nil {
 		return nil, err
@@ -29,7 +34,7 @@ func (s *Store) ChangeConsent(ctx context.Context, id, status, reason string) (*
 	if err != nil {
 		return nil, err
 	}
-	a, method, err := changer(ctx, tx, c, status, reason)
+	a, method, err := changer(ctx, tx, c, status, reason, tx.now)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +84,7 @@ func (s *Store) ChangeConsent(ctx context.Context, id, status, reason string) (*
 // suspend and resume; an admin may do all four (a withdrawal as an official
 // recording a paper form, with its archive reference as the reason); the
 // consent's sink may revoke.
-func changer(ctx context.Context, tx *Tx, c *consentRow, status, reason string) (actor, string, error) {
+func changer(ctx context.Context, q querier, c *consentRow, status, reason string, at time.Time) (actor, string, error) {
 	caller := omadata.CallerFromContext(ctx)
 	switch caller.Kind {
 	case omadata.CallerResident:
@@ -88,7 +93,7 @@ func changer(ctx context.Context, tx *Tx, c *consentRow, status, reason string) 
 		}
 		a := actor{kind: string(omadata.CallerResident), id: caller.ResidentID, role: omadata.ActorSelf}
 		if c.residentID != caller.ResidentID {
-			rep, err := activeRepresentation(ctx, tx, caller.ResidentID, c.residentID, c.purposeCode, tx.now)
+			rep, err := activeRepresentation(ctx, q, caller.ResidentID, c.residentID, c.purposeCode, at)
 			if err != nil {
 				return actor{}, "", omadata.NotFound("Consent")
 			}

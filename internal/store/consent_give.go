@@ -152,13 +152,13 @@ func checkText(field, s string, max int) error {
 // its sink and published version. Drafts and processings of sinks that are
 // not approved are ENOTFOUND, as in the public catalogue; a retired
 // processing is ECONFLICT.
-func consentProcessing(ctx context.Context, tx *Tx, id string) (*omadata.Processing, *omadata.ProcessingVersion, error) {
+func consentProcessing(ctx context.Context, q querier, id string) (*omadata.Processing, *omadata.ProcessingVersion, error) {
 	admin := omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerAdmin})
-	p, err := findProcessingByID(admin, tx, id)
+	p, err := findProcessingByID(admin, q, id)
 	if err != nil {
 		return nil, nil, err
 	}
-	sink, err := findServiceByID(admin, tx, p.ServiceID)
+	sink, err := findServiceByID(admin, q, p.ServiceID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -174,8 +174,8 @@ func consentProcessing(ctx context.Context, tx *Tx, id string) (*omadata.Process
 }
 
 // liveConsent returns the resident's live consent on a processing, or nil.
-func liveConsent(ctx context.Context, tx *Tx, residentID, processingID string) (*consentRow, error) {
-	c, err := scanConsent(tx.queryRow(ctx, consentSelect+`WHERE c.resident_id = ? AND c.processing_id = ? AND c.status IN `+liveIn,
+func liveConsent(ctx context.Context, q querier, residentID, processingID string) (*consentRow, error) {
+	c, err := scanConsent(q.queryRow(ctx, consentSelect+`WHERE c.resident_id = ? AND c.processing_id = ? AND c.status IN `+liveIn,
 		"", residentID, processingID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -200,14 +200,69 @@ func insertConsent(ctx context.Context, tx *Tx, c *consentRow) error {
 		msg = omadata.Text{}
 	}
 	_, err := tx.exec(ctx, `INSERT INTO consents (id, resident_id, processing_id, version_id, sink_id, source_ids, status, valid_from, valid_until,
-		last_hash, message, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?)`,
+		last_hash, message, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.residentID, c.ProcessingID, c.VersionID, c.SinkID, jsonValue{c.SourceIDs}, c.Status, c.ValidFrom, c.ValidUntil,
-		jsonValue{msg}, c.CreatedAt, c.UpdatedAt)
+		c.lastHash, jsonValue{msg}, c.CreatedAt, c.UpdatedAt)
 	if omadata.ErrorCode(err) == omadata.ECONFLICT {
 		// consents_one_live: another call made a live consent meanwhile.
 		return omadata.Conflictf("processing_id", "The resident already has a live consent on this processing.")
 	}
 	return err
+}
+
+// giveTarget is what a give or refusal rests on: the processing, its
+// current version and the version's parts.
+type giveTarget struct {
+	p     *omadata.Processing
+	cur   *omadata.ProcessingVersion
+	parts *consentParts
+}
+
+// loadGiveTarget reads the processing a resident gives consent to, with
+// its current version and that version's parts.
+func loadGiveTarget(ctx context.Context, q querier, pc partsCache, processingID string) (*giveTarget, error) {
+	p, cur, err := consentProcessing(ctx, q, processingID)
+	if err != nil {
+		return nil, err
+	}
+	parts, err := pc.get(ctx, q, cur.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &giveTarget{p: p, cur: cur, parts: parts}, nil
+}
+
+// check checks the version, notice and sources of a give or refusal and
+// returns the notice shown.
+func (t *giveTarget) check(in *omadata.ConsentInput) (*omadata.Notice, error) {
+	if in.Version != t.cur.Version {
+		return nil, omadata.Conflictf("version", "Version %d is not the processing's current version; show the notice of version %d.", in.Version, t.cur.Version)
+	}
+	i := slices.IndexFunc(t.cur.Notices, func(n *omadata.Notice) bool { return n.Language == in.Language })
+	if i < 0 {
+		return nil, omadata.Invalidf("language", "The processing has no notice in %s.", omadata.LanguageName(in.Language))
+	}
+	notice := t.cur.Notices[i]
+	if in.NoticeSHA256 != "" && in.NoticeSHA256 != notice.SHA256 {
+		return nil, omadata.Conflictf("notice_sha256", "The notice has changed since it was shown; show it again.")
+	}
+	return notice, checkSources(t.parts, in.SourceIDs)
+}
+
+// consentWindow returns the validity window of a give at the time now
+// (none for a refusal).
+func consentWindow(in *omadata.ConsentInput, status string, now time.Time) (from, until *time.Time, err error) {
+	if status != omadata.ConsentGiven {
+		return nil, nil, nil
+	}
+	end := now.AddDate(omadata.ConsentDefaultYears, 0, 0)
+	if in.ValidUntil != nil {
+		end = in.ValidUntil.UTC().Truncate(time.Microsecond)
+		if !end.After(now) || end.After(now.AddDate(omadata.ConsentMaxYears, 0, 0)) {
+			return nil, nil, omadata.Invalidf("valid_until", "Must be in the future and at most %d years away.", omadata.ConsentMaxYears)
+		}
+	}
+	return &now, &end, nil
 }
 
 // decide gives or refuses consent in one transaction.
@@ -217,6 +272,11 @@ func (s *Store) decide(ctx context.Context, in *omadata.ConsentInput, status str
 		return nil, err
 	} else if err := checkConsentInput(in, status); err != nil {
 		return nil, err
+	}
+	if a.kind == string(omadata.CallerResident) && subject == a.id {
+		if c, err := s.decideAhead(ctx, in, status, a, subject, reason); !errors.Is(err, errStale) {
+			return c, err
+		}
 	}
 	tx, err := s.db.begin(ctx)
 	if err != nil {
@@ -236,37 +296,19 @@ func (s *Store) decide(ctx context.Context, in *omadata.ConsentInput, status str
 		}
 		subject = r.ID
 	}
-	p, cur, err := consentProcessing(ctx, tx, in.ProcessingID)
-	if err != nil {
-		return nil, err
-	} else if in.Version != cur.Version {
-		return nil, omadata.Conflictf("version", "Version %d is not the processing's current version; show the notice of version %d.", in.Version, cur.Version)
-	}
-	i := slices.IndexFunc(cur.Notices, func(n *omadata.Notice) bool { return n.Language == in.Language })
-	if i < 0 {
-		return nil, omadata.Invalidf("language", "The processing has no notice in %s.", omadata.LanguageName(in.Language))
-	}
-	notice := cur.Notices[i]
-	if in.NoticeSHA256 != "" && in.NoticeSHA256 != notice.SHA256 {
-		return nil, omadata.Conflictf("notice_sha256", "The notice has changed since it was shown; show it again.")
-	}
 	pc := partsCache{}
-	parts, err := pc.get(ctx, tx, cur.ID)
+	t, err := loadGiveTarget(ctx, tx, pc, in.ProcessingID)
 	if err != nil {
 		return nil, err
-	} else if err := checkSources(parts, in.SourceIDs); err != nil {
+	}
+	notice, err := t.check(in)
+	if err != nil {
 		return nil, err
 	}
-	var from, until *time.Time
-	if status == omadata.ConsentGiven {
-		end := now.AddDate(omadata.ConsentDefaultYears, 0, 0)
-		if in.ValidUntil != nil {
-			end = in.ValidUntil.UTC().Truncate(time.Microsecond)
-			if !end.After(now) || end.After(now.AddDate(omadata.ConsentMaxYears, 0, 0)) {
-				return nil, omadata.Invalidf("valid_until", "Must be in the future and at most %d years away.", omadata.ConsentMaxYears)
-			}
-		}
-		from, until = &now, &end
+	p, cur, parts := t.p, t.cur, t.parts
+	from, until, err := consentWindow(in, status, now)
+	if err != nil {
+		return nil, err
 	}
 
 	switch a.kind {

@@ -101,11 +101,11 @@ func loadConsentParts(ctx context.Context, tx querier, versionID string) (*conse
 // partsCache loads consent parts once per version within a transaction.
 type partsCache map[string]*consentParts
 
-func (pc partsCache) get(ctx context.Context, tx *Tx, versionID string) (*consentParts, error) {
+func (pc partsCache) get(ctx context.Context, q querier, versionID string) (*consentParts, error) {
 	if p := pc[versionID]; p != nil {
 		return p, nil
 	}
-	p, err := loadConsentParts(ctx, tx, versionID)
+	p, err := loadConsentParts(ctx, q, versionID)
 	if err != nil {
 		return nil, err
 	}
@@ -126,85 +126,161 @@ func (s *Store) record(ctx context.Context, tx *Tx, c *consentRow, parts *consen
 	if err := tx.queryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM consent_records WHERE consent_id = ?`, c.ID).Scan(&last); err != nil {
 		return nil, err
 	}
-	rec := &omadata.ConsentRecord{
-		ID: omadata.NewID(omadata.PrefixConsentRecord), ConsentID: c.ID, Seq: last + 1, Status: ch.status, PrevHash: c.lastHash,
-		ActorKind: ch.actor.kind, ActorID: ch.actor.id, ActorRole: ch.actor.role, CollectionMethod: ch.method,
-		ValidFrom: c.ValidFrom, ValidUntil: c.ValidUntil, Reason: ch.reason, CreatedAt: tx.now,
-	}
-	if ch.notice != nil {
-		rec.NoticeSHA256, rec.NoticeLanguage = ch.notice.SHA256, ch.notice.Language
-	}
-	rec.Hash = omadata.ConsentRecordHash(c.residentID, rec)
-
 	// The receipt names the notice the consent rests on, also on records
 	// (withdrawal, expiry) that show none themselves.
-	notice := omadata.Notice{SHA256: rec.NoticeSHA256, Language: rec.NoticeLanguage}
-	if notice.SHA256 == "" {
+	var rests omadata.Notice
+	if ch.notice == nil {
 		err := tx.queryRow(ctx, `SELECT notice_sha256, notice_language FROM consent_records WHERE consent_id = ? AND notice_sha256 <> '' ORDER BY seq DESC LIMIT 1`, c.ID).
-			Scan(&notice.SHA256, &notice.Language)
+			Scan(&rests.SHA256, &rests.Language)
 		if err != nil {
 			return nil, err
 		}
 	}
-	sinkPseudonym, err := pseudonym(ctx, tx, c.SinkID, c.residentID)
+	names, err := pseudonymsOf(ctx, tx, c.residentID, recipientsOf(c, parts))
 	if err != nil {
 		return nil, err
 	}
-	if rec.Receipt, err = s.sign(dpvRecord(s.issuer, c, parts, rec, sinkPseudonym, notice)); err != nil {
-		return nil, err
-	}
-	if _, err := tx.exec(ctx, `INSERT INTO consent_records (id, consent_id, seq, status, prev_hash, hash, actor_kind, actor_id, actor_role, subject_id,
-		notice_sha256, notice_language, collection_method, valid_from, valid_until, reason, receipt, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		rec.ID, rec.ConsentID, rec.Seq, rec.Status, rec.PrevHash, rec.Hash, rec.ActorKind, rec.ActorID, rec.ActorRole, c.residentID,
-		rec.NoticeSHA256, rec.NoticeLanguage, rec.CollectionMethod, rec.ValidFrom, rec.ValidUntil, rec.Reason, rec.Receipt, rec.CreatedAt); err != nil {
-		if omadata.ErrorCode(err) == omadata.ECONFLICT { // (consent_id, seq): a concurrent change took this seq
-			return nil, omadata.Conflictf("status", "The consent changed meanwhile; read it again.")
+	for _, id := range recipientsOf(c, parts) {
+		if names[id] == "" {
+			if names[id], err = pseudonym(ctx, tx, id, c.residentID); err != nil {
+				return nil, err
+			}
 		}
-		return nil, err
 	}
-	// The last hash guards against a concurrent change: whoever commits
-	// second finds it moved and changes nothing.
-	res, err := tx.exec(ctx, `UPDATE consents SET status = ?, last_hash = ?, version_id = ?, source_ids = ?, valid_from = ?, valid_until = ?, updated_at = ?
-		WHERE id = ? AND last_hash = ?`,
-		rec.Status, rec.Hash, c.VersionID, jsonValue{c.SourceIDs}, c.ValidFrom, c.ValidUntil, tx.now, c.ID, c.lastHash)
+	w, err := s.prepareRecord(c, parts, ch, last+1, rests, names, tx.now)
 	if err != nil {
 		return nil, err
-	} else if n, err := res.RowsAffected(); err != nil {
-		return nil, err
-	} else if n != 1 {
-		return nil, omadata.Conflictf("status", "The consent changed meanwhile; read it again.")
 	}
-	if err := s.appendLog(ctx, tx, logAppend{
-		kind: "consent." + rec.Status, recordKind: omadata.RecordConsent, recordID: rec.ID, recordSHA256: rec.Hash,
-		processingID: c.ProcessingID, sinkID: c.SinkID, sourceIDs: parts.sources(c.SourceIDs), residentID: c.residentID,
-	}); err != nil {
+	if w.log, err = s.consentLog(ctx, tx, c, parts, w.rec); err != nil {
 		return nil, err
 	}
-	c.Status, c.lastHash, c.UpdatedAt = rec.Status, rec.Hash, tx.now
-	c.Records = append(c.Records, rec)
-	return rec, s.enqueueConsent(ctx, tx, c, parts, ch.event, rec)
+	if err := tx.run(ctx, w.statements(false)); err != nil {
+		return nil, err
+	}
+	w.written()
+	return w.rec, nil
 }
 
-// enqueueConsent tells the sink and every source covered by the consent
-// about a change, each with its own pseudonym of the resident.
-func (s *Store) enqueueConsent(ctx context.Context, tx *Tx, c *consentRow, parts *consentParts, event string, rec *omadata.ConsentRecord) error {
-	services := append([]string{c.SinkID}, parts.sources(c.SourceIDs)...)
+// pendingRecord is one status change computed in memory: the record with
+// its hash and signed receipt, and its events. Writing it is a few inserts
+// and one guarded update.
+type pendingRecord struct {
+	c      *consentRow
+	rec    *omadata.ConsentRecord
+	events []outboxRow
+	log    []writeStmt // the record's transparency log leaf (consentLog)
+}
+
+// prepareRecord computes the record of ch on c as its seq-th, at the time
+// now, without the database. rests is the notice the consent rests on, for
+// a change that shows none; names are the pseudonyms of the resident of
+// every service in recipientsOf(c, parts).
+func (s *Store) prepareRecord(c *consentRow, parts *consentParts, ch change, seq int, rests omadata.Notice, names map[string]string, now time.Time) (*pendingRecord, error) {
+	rec := &omadata.ConsentRecord{
+		ID: omadata.NewID(omadata.PrefixConsentRecord), ConsentID: c.ID, Seq: seq, Status: ch.status, PrevHash: c.lastHash,
+		ActorKind: ch.actor.kind, ActorID: ch.actor.id, ActorRole: ch.actor.role, CollectionMethod: ch.method,
+		ValidFrom: c.ValidFrom, ValidUntil: c.ValidUntil, Reason: ch.reason, CreatedAt: now,
+	}
+	if ch.notice != nil {
+		rec.NoticeSHA256, rec.NoticeLanguage = ch.notice.SHA256, ch.notice.Language
+		rests = omadata.Notice{SHA256: rec.NoticeSHA256, Language: rec.NoticeLanguage}
+	}
+	rec.Hash = omadata.ConsentRecordHash(c.residentID, rec)
+	var err error
+	if rec.Receipt, err = s.sign(dpvRecord(s.issuer, c, parts, rec, names[c.SinkID], rests)); err != nil {
+		return nil, err
+	}
 	var to []recipient
-	for i, id := range services {
-		if slices.Contains(services[:i], id) {
-			continue // a service that is both sink and source hears once
-		}
-		p, err := pseudonym(ctx, tx, id, c.residentID)
-		if err != nil {
-			return err
-		}
+	for _, id := range recipientsOf(c, parts) {
 		to = append(to, recipient{serviceID: id, data: map[string]any{
-			"consent_id": c.ID, "pseudonym": p, "processing_id": c.ProcessingID, "version": c.Version,
+			"consent_id": c.ID, "pseudonym": names[id], "processing_id": c.ProcessingID, "version": c.Version,
 			"status": rec.Status, "record_hash": rec.Hash,
 		}})
 	}
-	return s.enqueue(ctx, tx, event, c.ID, to)
+	events, err := s.outboxRows(ch.event, c.ID, to, now)
+	if err != nil {
+		return nil, err
+	}
+	return &pendingRecord{c: c, rec: rec, events: events}, nil
+}
+
+// statements returns the writes of the record: the record itself, the
+// consent's head moved to it, guarded by its last hash (whoever commits
+// second finds it moved and changes nothing: ECONFLICT), and the events.
+// With inserted the consent is new and the caller inserts it at its head.
+func (w *pendingRecord) statements(inserted bool) []writeStmt {
+	c, rec := w.c, w.rec
+	moved := omadata.Conflictf("status", "The consent changed meanwhile; read it again.")
+	out := []writeStmt{{query: `INSERT INTO consent_records (id, consent_id, seq, status, prev_hash, hash, actor_kind, actor_id, actor_role, subject_id,
+		notice_sha256, notice_language, collection_method, valid_from, valid_until, reason, receipt, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		args: []any{rec.ID, rec.ConsentID, rec.Seq, rec.Status, rec.PrevHash, rec.Hash, rec.ActorKind, rec.ActorID, rec.ActorRole, c.residentID,
+			rec.NoticeSHA256, rec.NoticeLanguage, rec.CollectionMethod, rec.ValidFrom, rec.ValidUntil, rec.Reason, rec.Receipt, rec.CreatedAt},
+		rows: 1, conflict: moved, // (consent_id, seq): a concurrent change took this seq
+	}}
+	if !inserted {
+		out = append(out, writeStmt{query: `UPDATE consents SET status = ?, last_hash = ?, version_id = ?, source_ids = ?, valid_from = ?, valid_until = ?, updated_at = ?
+		WHERE id = ? AND last_hash = ?`,
+			args: []any{rec.Status, rec.Hash, c.VersionID, jsonValue{c.SourceIDs}, c.ValidFrom, c.ValidUntil, rec.CreatedAt, c.ID, c.lastHash},
+			rows: 1, conflict: moved})
+	}
+	for _, e := range w.events {
+		out = append(out, writeStmt{query: outboxInsert, args: []any{e.id, e.serviceID, e.eventType, e.payload, rec.CreatedAt, rec.CreatedAt}, rows: 1})
+	}
+	return append(out, w.log...)
+}
+
+// consentLog returns the writes of the log leaf of a consent record, its
+// resident's log key read on q.
+func (s *Store) consentLog(ctx context.Context, q querier, c *consentRow, parts *consentParts, rec *omadata.ConsentRecord) ([]writeStmt, error) {
+	return s.logStatements(ctx, q, logAppend{
+		kind: "consent." + rec.Status, recordKind: omadata.RecordConsent, recordID: rec.ID, recordSHA256: rec.Hash,
+		processingID: c.ProcessingID, sinkID: c.SinkID, sourceIDs: parts.sources(c.SourceIDs), residentID: c.residentID,
+	}, rec.CreatedAt)
+}
+
+// written moves c to the record in memory, once it is committed.
+func (w *pendingRecord) written() {
+	c, rec := w.c, w.rec
+	c.Status, c.lastHash, c.UpdatedAt = rec.Status, rec.Hash, rec.CreatedAt
+	c.Records = append(c.Records, rec)
+}
+
+// recipientsOf returns the services told about a change of c: the sink
+// and every source covered by the consent, each once (a service that is
+// both sink and source hears once).
+func recipientsOf(c *consentRow, parts *consentParts) []string {
+	out := []string{c.SinkID}
+	for _, id := range parts.sources(c.SourceIDs) {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// pseudonymsOf returns the existing pseudonyms of a resident for the
+// given services, by service ID, with one query; missing ones are absent.
+func pseudonymsOf(ctx context.Context, q querier, residentID string, services []string) (map[string]string, error) {
+	args := make([]any, 0, len(services)+1)
+	for _, id := range services {
+		args = append(args, id)
+	}
+	args = append(args, residentID)
+	rows, err := q.query(ctx, `SELECT service_id, pseudonym FROM pseudonyms WHERE service_id IN (`+placeholders(len(services))+`) AND resident_id = ?`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[string]string, len(services))
+	for rows.Next() {
+		var id, p string
+		if err := rows.Scan(&id, &p); err != nil {
+			return nil, err
+		}
+		out[id] = p
+	}
+	return out, rows.Err()
 }
 
 // statusEvent returns the event type of a move to status.

@@ -146,5 +146,5 @@ func (s *Store) UpdateDataGroup(ctx context.Context, id string, u omadata.DataGr
 	if err := s.audit(ctx, tx, "data_group.updated", "data_group", g.ID, map[string]any{"update": u}); err != nil {
 		return nil, err
 	}
-	return g, tx.Commit()
+	return g, s.commitCatalogue(tx)
 }

@@ -60,8 +60,11 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		// makes every commit durable before it returns, also across a power
 		// loss: a consent or a withdrawal is acknowledged only once it is on
 		// disk. Group commit (groupcommit.go) shares one fsync between the
-		// calls that arrive together.
-		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+		// calls that arrive together. Each call of a batch runs in its own
+		// savepoint, whose undo journal is a temporary file unless
+		// temp_store is MEMORY: a write system call for every page a call
+		// first touches.
+		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)"
 		// The one writer keeps a larger page cache (64 MiB): the indexes it
 		// inserts into at random places (blind indexes, leaf hashes) then
 		// stay in memory, where the 2 MiB default spills and re-reads pages.
@@ -78,7 +81,11 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 			w.Close()
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
+		// Keep every read connection open: database/sql keeps two idle by
+		// default, and a new SQLite connection parses the schema and loses
+		// its prepared statements.
 		r.SetMaxOpenConns(4)
+		r.SetMaxIdleConns(4)
 		db.read, db.write, db.d = r, w, sqliteDialect{}
 	}
 	if err := db.write.PingContext(ctx); err != nil {
@@ -139,7 +146,13 @@ type conn interface {
 
 // begin starts a write transaction.
 func (db *DB) begin(ctx context.Context) (*Tx, error) {
-	now := db.Now().UTC().Truncate(time.Microsecond)
+	return db.beginAt(ctx, db.Now().UTC().Truncate(time.Microsecond))
+}
+
+// beginAt starts a write transaction whose rows carry the time now: a
+// call that computes its rows (hashes, signed receipts) before taking the
+// writer picks their time first.
+func (db *DB) beginAt(ctx context.Context, now time.Time) (*Tx, error) {
 	if db.group != nil {
 		if _, err := db.group.begin(ctx); err != nil {
 			return nil, err
@@ -151,6 +164,39 @@ func (db *DB) begin(ctx context.Context) (*Tx, error) {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
 	return &Tx{q: tx, tx: tx, d: db.d, now: now}, nil
+}
+
+// writeIntent is a call that will soon begin a write transaction, after
+// reading and computing what it writes (SQLite: see groupCommitter.expect).
+type writeIntent struct {
+	g    *groupCommitter
+	over bool
+}
+
+// expectWrite announces a write transaction that the caller will begin
+// soon. It must call began once it has begun, or cancel (which may always
+// be deferred).
+func (db *DB) expectWrite() *writeIntent {
+	if db.group != nil {
+		db.group.expect()
+	}
+	return &writeIntent{g: db.group}
+}
+
+// began ends the announcement: the call holds the writer.
+func (w *writeIntent) began() {
+	if w.g != nil && !w.over {
+		w.over = true
+		w.g.arrive()
+	}
+}
+
+// cancel ends the announcement of a call that will not begin.
+func (w *writeIntent) cancel() {
+	if w.g != nil && !w.over {
+		w.over = true
+		w.g.cancel()
+	}
 }
 
 // Commit makes the changes durable, or returns why they were not.

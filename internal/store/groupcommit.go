@@ -26,6 +26,7 @@ type groupCommitter struct {
 	stmts   *stmtCache   // statements prepared on conn
 	mu      sync.Mutex   // held by the call using conn
 	waiting atomic.Int32 // calls queued for mu
+	coming  atomic.Int32 // calls preparing a write they will soon queue with (expect)
 
 	batch *batch // the open batch transaction, or nil; guarded by mu
 }
@@ -36,11 +37,13 @@ type batch struct {
 	err     error // set before done is closed
 	members int
 	started time.Time
+	linger  *time.Timer // commits the batch if the calls it waits for are slow
 }
 
 const (
 	maxBatch      = 256                   // calls per commit at most
 	maxBatchDelay = 10 * time.Millisecond // age of a batch after which the next release commits it
+	maxLinger     = time.Millisecond      // how long a batch waits for calls that are coming (expect)
 )
 
 func newGroupCommitter(ctx context.Context, db *sql.DB) (*groupCommitter, error) {
@@ -97,14 +100,45 @@ func (g *groupCommitter) release(ok bool) *batch {
 		g.mu.Unlock()
 		return nil
 	}
-	if g.waiting.Load() == 0 || b.members >= maxBatch || time.Since(b.started) >= maxBatchDelay {
+	if g.waiting.Load() == 0 && g.coming.Load() == 0 || b.members >= maxBatch || time.Since(b.started) >= maxBatchDelay {
 		g.finish(nil)
+	} else if g.waiting.Load() == 0 && b.linger == nil {
+		b.linger = time.AfterFunc(maxLinger, func() {
+			g.mu.Lock()
+			if g.batch == b {
+				g.finish(nil)
+			}
+			g.mu.Unlock()
+		})
 	}
 	g.mu.Unlock()
 	if !ok {
 		return nil
 	}
 	return b
+}
+
+// expect announces a call that reads and computes before it queues for
+// the connection: while such calls are coming, a release leaves the batch
+// open for them (up to maxBatch calls, or maxLinger after the release), so
+// that they share its fsync instead of each paying one. The call must then call arrive
+// just before it begins, or cancel if it does not write after all.
+func (g *groupCommitter) expect() { g.coming.Add(1) }
+
+// arrive ends an expect before begin.
+func (g *groupCommitter) arrive() { g.coming.Add(-1) }
+
+// cancel ends an expect of a call that will not begin: if it was the one
+// the open batch waited for, it commits the batch.
+func (g *groupCommitter) cancel() {
+	if g.coming.Add(-1) != 0 || g.waiting.Load() != 0 {
+		return
+	}
+	g.mu.Lock()
+	if g.waiting.Load() == 0 && g.coming.Load() == 0 {
+		g.finish(nil)
+	}
+	g.mu.Unlock()
 }
 
 // finish commits the open batch (or rolls it back after a failure) and
@@ -115,6 +149,9 @@ func (g *groupCommitter) finish(failed error) {
 		return
 	}
 	g.batch = nil
+	if b.linger != nil {
+		b.linger.Stop()
+	}
 	if failed == nil {
 		if _, err := g.conn.ExecContext(context.Background(), "COMMIT"); err != nil {
 			failed = fmt.Errorf("commit: %w", err)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 )
@@ -105,6 +106,50 @@ func TestGroupCommitCancelled(t *testing.T) {
 	}
 	if err := tx.Rollback(); err != nil {
 		t.Fatalf("a deferred rollback after commit failed: %v", err)
+	}
+}
+
+// TestGroupCommitExpected: a batch left open for a call that announced a
+// write is committed when that call begins and commits, when it cancels, or
+// after maxLinger if it is slow; no call waits for ever.
+func TestGroupCommitExpected(t *testing.T) {
+	db := openSQLite(t)
+	ctx := context.Background()
+	count := func() int {
+		rows, err := db.QueryStrings(ctx, `SELECT COUNT(*) FROM t`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := strconv.Atoi(rows[0][0])
+		return n
+	}
+	slow := db.expectWrite()
+	if err := db.Exec(ctx, `INSERT INTO t (v) VALUES ('a')`); err != nil { // waits at most maxLinger for slow
+		t.Fatal(err)
+	}
+	if got := count(); got != 1 {
+		t.Fatalf("got %d rows after the first commit, want 1", got)
+	}
+	tx, err := db.beginAt(ctx, db.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow.began()
+	slow.cancel() // after began: nothing
+	if _, err := tx.exec(ctx, `INSERT INTO t (v) VALUES ('b')`); err != nil {
+		t.Fatal(err)
+	} else if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	gone := db.expectWrite()
+	done := make(chan error)
+	go func() { done <- db.Exec(ctx, `INSERT INTO t (v) VALUES ('c')`) }()
+	gone.cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := count(); got != 3 {
+		t.Fatalf("got %d rows, want 3", got)
 	}
 }
 

@@ -133,7 +133,7 @@ func (s *Store) UpdateOrganisation(ctx context.Context, id string, u omadata.Org
 	if err := s.audit(ctx, tx, "organisation.updated", "organisation", o.ID, map[string]any{"update": u}); err != nil {
 		return nil, err
 	}
-	return o, tx.Commit()
+	return o, s.commitCatalogue(tx)
 }
 
 func nullString(s string) any {

@@ -116,5 +116,5 @@ func (s *Store) UpdatePurpose(ctx context.Context, id string, u omadata.PurposeU
 	if err := s.audit(ctx, tx, "purpose.updated", "purpose", p.ID, map[string]any{"update": u}); err != nil {
 		return nil, err
 	}
-	return p, tx.Commit()
+	return p, s.commitCatalogue(tx)
 }

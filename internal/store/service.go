@@ -152,7 +152,7 @@ func (s *Store) UpdateService(ctx context.Context, id string, u omadata.ServiceU
 	if err := s.audit(ctx, tx, "service.updated", "service", sv.ID, map[string]any{"update": u}); err != nil {
 		return nil, err
 	}
-	return sv, tx.Commit()
+	return sv, s.commitCatalogue(tx)
 }
 
 // SetServiceStatus admits or suspends a service (admins only).
@@ -180,7 +180,7 @@ func (s *Store) SetServiceStatus(ctx context.Context, id, status string) (*omada
 	if err := s.audit(ctx, tx, "service.status", "service", sv.ID, map[string]any{"status": status}); err != nil {
 		return nil, err
 	}
-	return sv, tx.Commit()
+	return sv, s.commitCatalogue(tx)
 }
 
 func textOrEmpty(t omadata.Text) omadata.Text {

@@ -21,7 +21,8 @@ type Store struct {
 	issuer  string          // "iss" of what the operator signs
 	prefix  string          // reverse-DNS prefix of event types
 
-	logSigner note.Signer // signs the transparency log's checkpoints
+	logSigner        note.Signer      // signs the transparency log's checkpoints
+	consentCatalogue consentCatalogue // what gives and changes rest on
 }
 
 // Option configures a Store.

@@ -46,23 +46,38 @@ type logAppend struct {
 // the leaf, the services it concerns, and (on the erasable side) which
 // resident it is about. The integrator gives it its place in the tree.
 func (s *Store) appendLog(ctx context.Context, tx *Tx, a logAppend) error {
+	stmts, err := s.logStatements(ctx, tx, a, tx.now)
+	if err != nil {
+		return err
+	}
+	return tx.run(ctx, stmts)
+}
+
+// logStatements returns the writes that append a's leaf at now, with the
+// resident's log key read on q: on a transaction, or on the read pool by
+// a write prepared before it takes the writer. A key made here is
+// inserted with the leaf; if another write made one meanwhile, the
+// insert conflicts and the write is done again.
+func (s *Store) logStatements(ctx context.Context, q querier, a logAppend, now time.Time) ([]writeStmt, error) {
 	leaf := &omadata.LogLeaf{
-		Version: 1, Kind: a.kind, Time: omadata.LogTime(tx.now),
+		Version: 1, Kind: a.kind, Time: omadata.LogTime(now),
 		ProcessingID: a.processingID, SinkID: a.sinkID, SourceIDs: a.sourceIDs,
 		Record: a.recordID, RecordKind: a.recordKind, RecordSHA256: a.recordSHA256,
 	}
+	var out []writeStmt
 	if a.residentID != "" {
-		key, err := s.residentLogKey(ctx, tx, a.residentID)
+		key, insert, err := s.residentLogKey(ctx, q, a.residentID, now)
 		if err != nil {
-			return err
+			return nil, err
+		} else if insert != nil {
+			out = append(out, *insert)
 		}
 		leaf.Subject = omadata.SubjectCommitment(key, a.recordID)
 	}
-	var seq int64
-	if err := tx.queryRow(ctx, `INSERT INTO log_leaves (kind, record_kind, record_id, data, created_at) VALUES (?, ?, ?, ?, ?) RETURNING seq`,
-		a.kind, a.recordKind, a.recordID, string(leaf.Bytes()), tx.now).Scan(&seq); err != nil {
-		return fmt.Errorf("append log leaf: %w", err)
-	}
+	out = append(out, writeStmt{query: `INSERT INTO log_leaves (kind, record_kind, record_id, data, created_at) VALUES (?, ?, ?, ?, ?)`,
+		args: []any{a.kind, a.recordKind, a.recordID, string(leaf.Bytes()), now}, rows: 1})
+	// The leaf's sequence number is not known before the insert: the
+	// rows below find it by its record, which is unique to it.
 	parties := append([]string{}, a.sourceIDs...)
 	if a.sinkID != "" {
 		parties = append(parties, a.sinkID)
@@ -71,16 +86,14 @@ func (s *Store) appendLog(ctx context.Context, tx *Tx, a logAppend) error {
 		if id == "" || contains(parties[:i], id) {
 			continue
 		}
-		if _, err := tx.exec(ctx, `INSERT INTO log_parties (service_id, leaf_seq) VALUES (?, ?)`, id, seq); err != nil {
-			return err
-		}
+		out = append(out, writeStmt{query: `INSERT INTO log_parties (service_id, leaf_seq) SELECT ?, seq FROM log_leaves WHERE record_id = ?`,
+			args: []any{id, a.recordID}, rows: 1})
 	}
 	if a.residentID != "" {
-		if _, err := tx.exec(ctx, `INSERT INTO log_subjects (resident_id, leaf_seq) VALUES (?, ?)`, a.residentID, seq); err != nil {
-			return err
-		}
+		out = append(out, writeStmt{query: `INSERT INTO log_subjects (resident_id, leaf_seq) SELECT ?, seq FROM log_leaves WHERE record_id = ?`,
+			args: []any{a.residentID, a.recordID}, rows: 1})
 	}
-	return nil
+	return out, nil
 }
 
 func contains(list []string, v string) bool {
@@ -92,41 +105,38 @@ func contains(list []string, v string) bool {
 	return false
 }
 
-// residentLogKey returns the resident's commitment key, creating it on
-// first use. It is sealed like the resident's other personal data; erasing
-// the resident deletes it.
-func (s *Store) residentLogKey(ctx context.Context, tx *Tx, residentID string) ([]byte, error) {
+// residentLogKey returns the resident's commitment key, read on q, and
+// when they have none yet a new one with the write that stores it. It is
+// sealed like the resident's other personal data; erasing the resident
+// deletes it.
+func (s *Store) residentLogKey(ctx context.Context, q querier, residentID string, now time.Time) ([]byte, *writeStmt, error) {
 	if s.keyring == nil {
-		return nil, errors.New("store: no keyring configured")
+		return nil, nil, errors.New("store: no keyring configured")
 	}
 	ad := []byte("log:" + residentID)
 	var sealed string
-	err := tx.queryRow(ctx, `SELECT key_sealed FROM resident_log_keys WHERE resident_id = ?`, residentID).Scan(&sealed)
+	err := q.queryRow(ctx, `SELECT key_sealed FROM resident_log_keys WHERE resident_id = ?`, residentID).Scan(&sealed)
 	if err == nil {
 		b, err := base64.StdEncoding.DecodeString(sealed)
 		if err != nil {
-			return nil, fmt.Errorf("resident log key: %w", err)
+			return nil, nil, fmt.Errorf("resident log key: %w", err)
 		}
-		return s.keyring.Open(b, ad)
+		key, err := s.keyring.Open(b, ad)
+		return key, nil, err
 	} else if !errors.Is(err, sql.ErrNoRows) {
-		return nil, err
+		return nil, nil, err
 	}
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	b, err := s.keyring.Seal(key, ad)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if _, err := tx.exec(ctx, `INSERT INTO resident_log_keys (resident_id, key_sealed, created_at) VALUES (?, ?, ?)`,
-		residentID, base64.StdEncoding.EncodeToString(b), tx.now); err != nil {
-		if omadata.ErrorCode(err) == omadata.ECONFLICT {
-			return nil, omadata.Conflictf("resident", "The resident changed meanwhile; try again.")
-		}
-		return nil, err
-	}
-	return key, nil
+	return key, &writeStmt{query: `INSERT INTO resident_log_keys (resident_id, key_sealed, created_at) VALUES (?, ?, ?)`,
+		args: []any{residentID, base64.StdEncoding.EncodeToString(b), now}, rows: 1,
+		conflict: omadata.Conflictf("resident", "The resident changed meanwhile; try again.")}, nil
 }
 
 // recordDigest is the SHA-256 (hex) of a record's immutable content: its

@@ -184,6 +184,30 @@ func wantJSON(t *testing.T, what string, got, want any) {
 // testConsentReceipt: every record carries a receipt that verifies with
 // go-jose against the published key and holds the DPV record; the Kantara
 // export too.
+// testConsentReceiptAfterCatalogueChange: receipts describe the controller
+// as it is when the change is recorded, also right after an update, and a
+// sink that is no longer approved takes no new consents.
+func testConsentReceiptAfterCatalogueChange(t *testing.T, s *store.Store) {
+	e := newConsentEnv(t, s)
+	p := e.n.Processing
+	r := e.adult(t)
+	c := e.give(t, r, p)
+	name := omadata.Text{"fi": "Uusi nimi Oy", "sv": "Nytt namn Ab", "en": "New Name Ltd"}
+	must[*omadata.Organisation](t)(s.UpdateOrganisation(Admin(), e.n.Company.ID, omadata.OrganisationUpdate{Name: &name}))
+	controller := func(receipt string) any {
+		_, pl := receiptPayload(t, s, receipt)
+		return field(pl, "dpv:hasProcess", "dpv:hasDataController", "dct:title")
+	}
+	again := e.give(t, e.adult(t), p)
+	wantJSON(t, "controller of a new consent", controller(again.Records[0].Receipt), name["fi"])
+	w := e.change(t, AsResident(r.ID), c.ID, omadata.ConsentWithdrawn, "")
+	wantJSON(t, "controller of a withdrawal", controller(w.Records[1].Receipt), name["fi"])
+
+	must[*omadata.Service](t)(s.SetServiceStatus(Admin(), e.n.Sink.ID, omadata.ServiceSuspended))
+	_, err := s.GiveConsent(AsResident(e.adult(t).ID), input(p))
+	wantCode(t, err, omadata.ENOTFOUND)
+}
+
 func testConsentReceipt(t *testing.T, s *store.Store) {
 	e := newConsentEnv(t, s)
 	r := e.adult(t)

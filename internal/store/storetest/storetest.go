@@ -61,6 +61,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Consent/Events", testConsentEvents},
 		{"Consent/Chain", testConsentChain},
 		{"Consent/Receipt", testConsentReceipt},
+		{"Consent/ReceiptAfterCatalogueChange", testConsentReceiptAfterCatalogueChange},
 		{"Consent/Expire", testConsentExpire},
 		{"Consent/NoIdentityCode", testConsentNoIdentityCode},
 		{"Consent/Concurrent", testConsentConcurrent},

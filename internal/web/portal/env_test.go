@@ -79,6 +79,7 @@ func newEnv(t *testing.T, now time.Time) *env {
 		Organisations: st, Services: st, Credentials: st, DataGroups: st, Purposes: st,
 		Processings: st, AISystems: st, Catalogue: st, SigningKeys: st,
 		Residents: st, Representations: st, Consents: st, Decisions: st, Grants: st, Webhooks: st,
+		Log: st, Usage: st, Requests: st,
 		Operator: web.OperatorInfo{ID: base, Name: "Test City", PublicURL: base},
 		Pages:    pages,
 	})
