@@ -41,16 +41,38 @@ func (s *Store) Decide(ctx context.Context, in *omadata.DecisionInput) (*omadata
 	} else if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	tx, err := s.db.begin(ctx)
+	if !s.db.readsBeside() {
+		tx, err := s.db.begin(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer tx.Rollback()
+		d, _, err := s.decideTx(ctx, tx, c, in)
+		if err != nil {
+			return nil, err
+		}
+		return d, tx.Commit()
+	}
+	p, err := parties(c, in)
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	d, _, err := s.decideTx(ctx, tx, c, in)
+	// The facts are read as committed when the question arrives, then the
+	// evidence is written as a transaction of one statement, synced before
+	// the answer: a withdrawal acknowledged before this call began is in
+	// what it reads. On PostgreSQL that makes a decision three round trips
+	// (credential, facts, evidence) instead of nine.
+	now := s.db.now()
+	q := &question{callerID: c.ServiceID, sinkID: p.SinkID, sourceID: p.SourceID, purposeID: p.PurposeID, groups: p.DataGroupIDs}
+	f, err := readFacts(ctx, s.db.reader(), q, p.Pseudonym)
 	if err != nil {
 		return nil, err
 	}
-	return d, tx.Commit()
+	d, args := evidence(q, verdictOn(f, q, now), now)
+	if err := s.db.execOne(ctx, insertEvidence, args...); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 // DecideBatch answers up to omadata.MaxBatch questions in one transaction.
@@ -126,22 +148,31 @@ func (s *Store) decideTx(ctx context.Context, tx *Tx, c omadata.Caller, in *omad
 	return d, q, err
 }
 
-// insertDecision stores the evidence of a verdict and returns the answer.
+// insertDecision stores the evidence of a verdict in tx and returns the
+// answer.
 func insertDecision(ctx context.Context, tx *Tx, q *question, v *verdict) (*omadata.Decision, error) {
+	d, args := evidence(q, v, tx.now)
+	if _, err := tx.exec(ctx, insertEvidence, args...); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+const insertEvidence = `INSERT INTO decisions (id, decided_at, caller_id, sink_id, source_id, resident_id, purpose_id, data_group_ids,
+	processing_id, version_id, permit, consent_id, legal_basis, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// evidence returns the answer to a verdict and the arguments of its
+// evidence row.
+func evidence(q *question, v *verdict, now time.Time) (*omadata.Decision, []any) {
 	d := &omadata.Decision{
 		EvidenceID: omadata.NewID(omadata.PrefixDecision), Decision: "deny", Reason: v.reason,
-		ProcessingID: v.processingID, Version: v.version, DecidedAt: tx.now,
+		ProcessingID: v.processingID, Version: v.version, DecidedAt: now,
 	}
 	if v.permit {
 		d.Decision, d.Reason, d.Ground = "permit", "", v.ground
 	}
-	if _, err := tx.exec(ctx, `INSERT INTO decisions (id, decided_at, caller_id, sink_id, source_id, resident_id, purpose_id, data_group_ids,
-		processing_id, version_id, permit, consent_id, legal_basis, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		d.EvidenceID, tx.now, q.callerID, q.sinkID, q.sourceID, q.residentID, q.purposeID, jsonValue{q.groups},
-		v.processingID, v.versionID, v.permit, v.consentID, v.legalBasis, d.Reason); err != nil {
-		return nil, err
-	}
-	return d, nil
+	return d, []any{d.EvidenceID, now, q.callerID, q.sinkID, q.sourceID, q.residentID, q.purposeID, jsonValue{q.groups},
+		v.processingID, v.versionID, v.permit, v.consentID, v.legalBasis, d.Reason}
 }
 
 // evaluate answers a question about a known resident at now, deny by

@@ -7,14 +7,20 @@ import (
 	"testing"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/store"
 	"github.com/omadata/omadata/internal/store/storetest"
 )
 
 // BenchmarkDecide measures one permitting decision through the store, its
 // evidence committed (synced) before it returns: one caller at a time, and
 // many at once.
+// On PostgreSQL it runs when OMADATA_TEST_POSTGRES_DSN is set.
 func BenchmarkDecide(b *testing.B) {
-	s := storetest.OpenSQLite(b)
+	b.Run("sqlite", func(b *testing.B) { benchmarkDecide(b, storetest.OpenSQLite(b)) })
+	b.Run("postgres", func(b *testing.B) { benchmarkDecide(b, storetest.OpenPostgres(b)) })
+}
+
+func benchmarkDecide(b *testing.B, s *store.Store) {
 	n := storetest.CreateNetwork(b, s)
 	r := storetest.CreateResident(b, s, storetest.AdultCode)
 	if _, err := s.GiveConsent(storetest.AsResident(r.ID), &omadata.ConsentInput{ProcessingID: n.Processing.ID, Version: 1, Language: "fi"}); err != nil {
