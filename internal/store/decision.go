@@ -64,7 +64,7 @@ func (s *Store) Decide(ctx context.Context, in *omadata.DecisionInput) (*omadata
 	// (credential, facts, evidence) instead of nine.
 	now := s.db.now()
 	q := &question{callerID: c.ServiceID, sinkID: p.SinkID, sourceID: p.SourceID, purposeID: p.PurposeID, groups: p.DataGroupIDs}
-	f, err := readFacts(ctx, s.db.reader(), q, p.Pseudonym)
+	f, err := s.readFactsCached(ctx, s.db.reader(), q, p.Pseudonym)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +139,7 @@ func (s *Store) decideTx(ctx context.Context, tx *Tx, c omadata.Caller, in *omad
 		return nil, nil, err
 	}
 	q := &question{callerID: c.ServiceID, sinkID: p.SinkID, sourceID: p.SourceID, purposeID: p.PurposeID, groups: p.DataGroupIDs}
-	f, err := readFacts(ctx, tx, q, p.Pseudonym)
+	f, err := s.readFactsCached(ctx, tx, q, p.Pseudonym)
 	if err != nil {
 		return nil, nil, err
 	}

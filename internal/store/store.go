@@ -18,6 +18,8 @@ type Store struct {
 	signer  omadata.Signer  // receipts and grants
 	issuer  string          // "iss" of what the operator signs
 	prefix  string          // reverse-DNS prefix of event types
+
+	cat catalogueCache // what decisions read of the catalogue
 }
 
 // Option configures a Store.
