@@ -165,17 +165,22 @@ func countIn(list []string, ok func(string) bool) int {
 // everything from the database. Candidates with a basis other than consent
 // are read from the database too.
 func (s *Store) readFactsCached(ctx context.Context, q querier, qu *question, pseudonym string) (*facts, error) {
+	// Loading takes a connection of the read pool. Inside a PostgreSQL
+	// transaction, which holds one of the same pool, it could wait for
+	// ever once every connection is held so; read from the database then.
+	tx, inTx := q.(*Tx)
+	mayLoad := !inTx || tx.group != nil
 	cat := s.cat.cur.Load()
-	if cat == nil {
-		var err error
-		if cat, err = s.cat.load(ctx, s.db); err != nil {
-			return nil, err
-		}
-	}
 	for attempt := 0; ; attempt++ {
 		qu.residentID = ""
-		if attempt > 1 {
-			return readFacts(ctx, q, qu, pseudonym)
+		if attempt > 0 || cat == nil {
+			if !mayLoad || attempt > 1 {
+				return readFacts(ctx, q, qu, pseudonym)
+			}
+			var err error
+			if cat, err = s.cat.load(ctx, s.db); err != nil {
+				return nil, err
+			}
 		}
 		f := cat.facts(qu)
 		if slices.ContainsFunc(f.cands, func(cf *candidateFacts) bool { return cf.legalBasis != omadata.BasisConsent }) {
@@ -189,9 +194,6 @@ func (s *Store) readFactsCached(ctx context.Context, q querier, qu *question, ps
 				return nil, nil // the pseudonym names nobody
 			}
 			return f, nil
-		}
-		if cat, err = s.cat.load(ctx, s.db); err != nil {
-			return nil, err
 		}
 	}
 }
