@@ -144,9 +144,12 @@ type conn interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// now is the time a transaction starting now writes.
+func (db *DB) now() time.Time { return db.Now().UTC().Truncate(time.Microsecond) }
+
 // begin starts a write transaction.
 func (db *DB) begin(ctx context.Context) (*Tx, error) {
-	return db.beginAt(ctx, db.Now().UTC().Truncate(time.Microsecond))
+	return db.beginAt(ctx, db.now())
 }
 
 // beginAt starts a write transaction whose rows carry the time now: a
@@ -330,6 +333,35 @@ func SafeURL(rawURL string) string {
 // Exec runs one statement in its own write transaction. Operations tooling
 // and tests use it; services go through their own methods.
 func (db *DB) Exec(ctx context.Context, query string, args ...any) error {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.exec(ctx, query, args...); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// readsBeside reports whether the reads a short write depends on are
+// better made on the read pool before the write transaction than inside
+// it. On PostgreSQL they are: each statement of a transaction is a round
+// trip. On SQLite they are not: the one writer keeps its page cache across
+// commits while a reader loses it to every commit, and calls that read
+// while holding the writer queue behind each other, so that group commit
+// shares more fsyncs.
+func (db *DB) readsBeside() bool { return db.group == nil }
+
+// execOne runs one statement as a transaction of its own and returns once
+// it is durable: on SQLite in a group-committed batch, on PostgreSQL as one
+// round trip in autocommit (synchronous_commit on), instead of three with
+// BEGIN and COMMIT.
+func (db *DB) execOne(ctx context.Context, query string, args ...any) error {
+	if db.group == nil {
+		_, err := db.write.ExecContext(ctx, db.d.rebind(query), db.d.args(args)...)
+		return db.d.mapError(err)
+	}
 	tx, err := db.begin(ctx)
 	if err != nil {
 		return err

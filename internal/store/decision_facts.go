@@ -34,16 +34,8 @@ func (s *Store) LoadDecisionFacts(ctx context.Context, in *omadata.DecisionInput
 	if err != nil {
 		return nil, err
 	}
-	r := s.db.reader()
 	q := &question{callerID: c.ServiceID, sinkID: p.SinkID, sourceID: p.SourceID, purposeID: p.PurposeID, groups: p.DataGroupIDs}
-	q.residentID, err = residentByPseudonym(ctx, r, c.ServiceID, p.Pseudonym)
-	switch {
-	case omadata.ErrorCode(err) == omadata.ENOTFOUND:
-		return &DecisionFacts{q: q}, nil
-	case err != nil:
-		return nil, err
-	}
-	f, err := loadFacts(ctx, r, q)
+	f, err := readFacts(ctx, s.db.reader(), q, p.Pseudonym)
 	if err != nil {
 		return nil, err
 	}
@@ -53,9 +45,6 @@ func (s *Store) LoadDecisionFacts(ctx context.Context, in *omadata.DecisionInput
 // Evaluate decides on the facts at now, as Decide would have with the same
 // rows, and returns whether it permits and, on deny, the reason.
 func (d *DecisionFacts) Evaluate(now time.Time) (permit bool, reason string) {
-	if d.f == nil {
-		return false, omadata.DenyUnknownResident
-	}
-	v := judge(d.f, d.q, now)
+	v := verdictOn(d.f, d.q, now)
 	return v.permit, v.reason
 }

@@ -3,6 +3,7 @@
 package store
 
 import (
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"strconv"
@@ -23,6 +24,7 @@ type dialect interface {
 	mapError(err error) error   // constraint violations to ECONFLICT
 	lockMigrations() string     // statement serialising concurrent migrators, or ""
 	skipLocked() string         // suffix of a SELECT that claims rows, or "" where writers are serial anyway
+	snapshot() *sql.TxOptions   // a read-only transaction whose statements all see one snapshot
 }
 
 // timeFormat is fixed width so that SQLite text times sort as times.
@@ -37,6 +39,9 @@ func (sqliteDialect) lockMigrations() string { return "" }
 // SQLite has one writer at a time (BEGIN IMMEDIATE), so a claim in a
 // write transaction cannot race another.
 func (sqliteDialect) skipLocked() string { return "" }
+
+// A SQLite read transaction sees one snapshot from its first read on.
+func (sqliteDialect) snapshot() *sql.TxOptions { return &sql.TxOptions{ReadOnly: true} }
 
 func (sqliteDialect) args(args []any) []any {
 	for i, a := range args {
@@ -75,6 +80,10 @@ func (postgresDialect) lockMigrations() string { return "SELECT pg_advisory_xact
 // Concurrent claimers lock disjoint rows instead of waiting on each other
 // and then taking the same ones.
 func (postgresDialect) skipLocked() string { return " FOR UPDATE SKIP LOCKED" }
+
+func (postgresDialect) snapshot() *sql.TxOptions {
+	return &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+}
 
 func (postgresDialect) rebind(q string) string {
 	if !strings.Contains(q, "?") {

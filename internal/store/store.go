@@ -23,6 +23,7 @@ type Store struct {
 
 	logSigner        note.Signer      // signs the transparency log's checkpoints
 	consentCatalogue consentCatalogue // what gives and changes rest on
+	cat              catalogueCache   // what decisions read of the catalogue
 }
 
 // Option configures a Store.

@@ -72,6 +72,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Decision/LegalBasis", testDecisionLegalBasis},
 		{"Decision/Batch", testDecisionBatch},
 		{"Decision/Callers", testDecisionCallers},
+		{"Decision/CatalogueChange", testDecisionCatalogueChange},
 		{"Grant/Issue", testGrantIssue},
 		{"Grant/StatusAndTransfer", testGrantStatusAndTransfer},
 		{"Request/Objection", testRequestObjection},

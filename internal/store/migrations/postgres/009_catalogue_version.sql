@@ -1,0 +1,37 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- A counter of catalogue changes. Every change to a table a decision reads
+-- besides the resident's own rows (services, data groups, processings,
+-- their versions and data groups) bumps it in the same transaction, by
+-- trigger, so that no write path can forget to. A decision reads it in the
+-- statement that reads the consent, and uses its in-memory copy of the
+-- catalogue only when that copy is of the same count: a suspended service
+-- or a retired processing takes effect on the next decision of every
+-- process sharing the database.
+
+CREATE TABLE catalogue_version (
+	id INTEGER PRIMARY KEY CHECK (id = 1),
+	n  BIGINT NOT NULL
+);
+INSERT INTO catalogue_version (id, n) VALUES (1, 1);
+
+CREATE FUNCTION catalogue_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE catalogue_version SET n = n + 1;
+	RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER services_catalogue AFTER INSERT OR UPDATE OR DELETE ON services
+	FOR EACH STATEMENT EXECUTE FUNCTION catalogue_changed();
+
+CREATE TRIGGER data_groups_catalogue AFTER INSERT OR UPDATE OR DELETE ON data_groups
+	FOR EACH STATEMENT EXECUTE FUNCTION catalogue_changed();
+
+CREATE TRIGGER processings_catalogue AFTER INSERT OR UPDATE OR DELETE ON processings
+	FOR EACH STATEMENT EXECUTE FUNCTION catalogue_changed();
+
+CREATE TRIGGER processing_versions_catalogue AFTER INSERT OR UPDATE OR DELETE ON processing_versions
+	FOR EACH STATEMENT EXECUTE FUNCTION catalogue_changed();
+
+CREATE TRIGGER processing_version_data_groups_catalogue AFTER INSERT OR UPDATE OR DELETE ON processing_version_data_groups
+	FOR EACH STATEMENT EXECUTE FUNCTION catalogue_changed();
