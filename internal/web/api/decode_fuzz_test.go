@@ -26,6 +26,7 @@ func FuzzDecode(f *testing.F) {
 		`{"valid_until":"tomorrow"}`, `{"valid_from":5}`, `{"identity_code":"131052-308T","status":"withdrawn","consent_id":"cns_1"}`,
 		`{"kind":"guardian","representative_identity_code":"131052-308T","principal_identity_code":"150705A2334","basis":"x"}`,
 		`{"pseudonym":"psn_x","message":{"fi":5}}`, `{"reason":"\u0000"}`,
+		`{"kind":"objection","processing_id":"proc_00000000000000000000000000","details":"x"}`, `{"status":"upheld","note":"x"}`,
 	}
 	for _, s := range seeds {
 		f.Add(s)
@@ -65,6 +66,11 @@ func FuzzDecode(f *testing.F) {
 			return v, func() error { _, err := v.check(); return err }
 		},
 		func() (any, func() error) { v := &reasonInput{}; return v, func() error { return v.check(true) } },
+		// Data-subject requests: the store validates them; decoding alone
+		// must name a bad field and never panic.
+		func() (any, func() error) { return &omadata.RequestInput{}, func() error { return nil } },
+		func() (any, func() error) { return &omadata.RequestResolution{}, func() error { return nil } },
+		func() (any, func() error) { return &omadata.TaskAnswer{}, func() error { return nil } },
 	}
 	f.Fuzz(func(t *testing.T, body string) {
 		for _, target := range targets {
