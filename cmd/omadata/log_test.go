@@ -7,10 +7,13 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/omadata/omadata/internal/store/storetest"
 )
@@ -140,4 +143,33 @@ func TestLogVerifyTamper(t *testing.T) {
 			t.Fatalf("exit %d\n%s%s", code, out, stderr)
 		}
 	})
+}
+
+// TestLogOriginStable: the demo's operator ID follows its listen address,
+// but a log keeps the origin of its first checkpoint across restarts.
+func TestLogOriginStable(t *testing.T) {
+	dir := t.TempDir()
+	origin := func() string {
+		s := startServe(t, dir)
+		defer s.stop(t)
+		for range 100 {
+			resp, err := http.Get(s.URL + "/api/v1/public/log/checkpoint")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				first, _, _ := strings.Cut(string(b), "\n")
+				return first
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatal("no checkpoint")
+		return ""
+	}
+	first, second := origin(), origin()
+	if first == "" || first != second {
+		t.Fatalf("origins %q then %q, want the first kept", first, second)
+	}
 }

@@ -160,7 +160,13 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	if operatorID == "" {
 		operatorID = publicURL
 	}
-	logSigner, logKey, err := keys.LogSigner(admin, s, sealer, omadata.LogOrigin(operatorID))
+	origin, err := s.LogOriginInUse(admin)
+	if err != nil {
+		return fmt.Errorf("log origin: %w", err)
+	} else if origin == "" {
+		origin = omadata.LogOrigin(operatorID)
+	}
+	logSigner, logKey, err := keys.LogSigner(admin, s, sealer, origin)
 	if err != nil {
 		return fmt.Errorf("log key: %w", err)
 	}

@@ -486,3 +486,18 @@ func hashStrings(hs []tlog.Hash) []string {
 	}
 	return out
 }
+
+// LogOriginInUse returns the origin of the log's first checkpoint, or ""
+// before there is one. A log keeps its origin for life: an operator whose
+// address changes keeps signing under the origin it started with.
+func (s *Store) LogOriginInUse(ctx context.Context) (string, error) {
+	var text string
+	err := s.db.reader().queryRow(ctx, `SELECT note FROM log_checkpoints WHERE seq = 0`).Scan(&text)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	origin, _, _ := strings.Cut(text, "\n")
+	return origin, nil
+}
