@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -146,30 +147,41 @@ func TestLogVerifyTamper(t *testing.T) {
 }
 
 // TestLogOriginStable: the demo's operator ID follows its listen address,
-// but a log keeps the origin of its first checkpoint across restarts.
+// but a log keeps the origin of its first checkpoint across restarts: a
+// checkpoint signed after a restart on another port has the same origin.
 func TestLogOriginStable(t *testing.T) {
 	dir := t.TempDir()
-	origin := func() string {
-		s := startServe(t, dir)
-		defer s.stop(t)
-		for range 100 {
+	checkpoint := func(s *server, after int) (string, int) {
+		t.Helper()
+		for range 200 {
 			resp, err := http.Get(s.URL + "/api/v1/public/log/checkpoint")
 			if err != nil {
 				t.Fatal(err)
 			}
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				first, _, _ := strings.Cut(string(b), "\n")
-				return first
+			if lines := strings.SplitN(string(b), "\n", 3); resp.StatusCode == 200 && len(lines) == 3 {
+				if n, _ := strconv.Atoi(lines[1]); n > after {
+					return lines[0], n
+				}
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
-		t.Fatal("no checkpoint")
-		return ""
+		t.Fatalf("no checkpoint of more than %d leaves", after)
+		return "", 0
 	}
-	first, second := origin(), origin()
+	s := startServe(t, dir)
+	first, size := checkpoint(s, -1)
+	s.stop(t)
+
+	s = startServe(t, dir)
+	defer s.stop(t)
+	// An admin change appends a leaf, so a new checkpoint is signed.
+	if code := call(t, "POST", s.URL+"/api/v1/admin-tokens", readToken(t, filepath.Join(dir, "omadata.demo-token")), `{"name":"restart"}`, nil); code != 201 {
+		t.Fatalf("create admin token: %d", code)
+	}
+	second, _ := checkpoint(s, size)
 	if first == "" || first != second {
-		t.Fatalf("origins %q then %q, want the first kept", first, second)
+		t.Fatalf("origins %q, then after a restart %q: want the first kept", first, second)
 	}
 }
