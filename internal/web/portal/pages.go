@@ -37,6 +37,7 @@ var navPages = []navPage{
 	{"mydata", "/my-data", true},
 	{"consents", "/consents", true},
 	{"usage", "/usage", true},
+	{"requests", "/requests", true},
 	{"acting", "/acting-for", true},
 	{"catalogue", "/catalogue", false},
 	{"aisystems", "/ai-systems", false},
@@ -44,7 +45,7 @@ var navPages = []navPage{
 
 // views lists every template besides the navigation pages; parseViews
 // fails on a template file that is in neither list.
-var views = []string{"notice", "consent", "proof", "error"}
+var views = []string{"notice", "consent", "proof", "erasure", "error"}
 
 type navItem struct {
 	Href, Label string
@@ -89,6 +90,12 @@ func (p *Portal) Routes() []Route {
 		{"POST", "/processings/{id}/refuse", resident, p.refuse},
 		{"GET", "/usage", resident, p.usage},
 		{"GET", "/usage/proof", resident, p.proof},
+		{"GET", "/requests", resident, p.requests},
+		{"POST", "/requests", resident, p.createRequest},
+		{"GET", "/requests/erasure", resident, p.erasure},
+		{"POST", "/requests/erasure", resident, p.erase},
+		{"POST", "/requests/{id}/export", resident, p.export},
+		{"POST", "/requests/{id}/lift", resident, p.lift},
 		{"GET", "/acting-for", resident, p.acting},
 		{"POST", "/acting-for", resident, p.actFor},
 	}
