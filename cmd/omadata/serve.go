@@ -179,7 +179,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		}
 		log.Info("demo residents loaded", "created", n)
 	}
-	pages, portalOn, err := portalPages(cfg, s, publicURL, log)
+	pages, portalOn, err := portalPages(cfg, s, publicURL, logKey, log)
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ const demoClientID = "omadata-portal"
 // portalPages builds the resident portal, and in demo mode without a
 // configured provider the built-in demo OpenID provider, and returns their
 // routes. Without a provider the portal is off (false).
-func portalPages(cfg Config, s *store.Store, publicURL string, log *slog.Logger) ([]web.Page, bool, error) {
+func portalPages(cfg Config, s *store.Store, publicURL, logKey string, log *slog.Logger) ([]web.Page, bool, error) {
 	oc := portal.OIDC{
 		Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
 		IdentityClaim: cfg.OIDCIdentityClaim, NameClaim: cfg.OIDCNameClaim, Scopes: cfg.OIDCScopes,
@@ -52,6 +52,7 @@ func portalPages(cfg Config, s *store.Store, publicURL string, log *slog.Logger)
 	}
 	pt, err := portal.New(portal.Options{
 		Residents: s, Representations: s, Consents: s, Catalogue: s, AISystems: s, Credentials: s,
+		Usage: s, Log: s, Requests: s, LogVerifierKey: logKey,
 		OIDC: oc, PublicURL: publicURL, SecretKey: cfg.SecretKey, Demo: builtIn, Logger: log,
 	})
 	if err != nil {

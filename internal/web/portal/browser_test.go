@@ -197,6 +197,26 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("decision after give: %s", d)
 	}
 	consentPath := strings.SplitN(location(t, ctx), "?", 2)[0]
+
+	// Who used my data: the permit waits for its checkpoint, then its
+	// proof checks out.
+	run(t, ctx, chromedp.Navigate(e.url+"/en/usage"))
+	if s := text(t, ctx, "#usage .card"); !strings.Contains(s, "waiting for the next signed checkpoint") {
+		t.Fatalf("usage before the checkpoint: %q", s)
+	}
+	e.integrate(t)
+	run(t, ctx, chromedp.Navigate(e.url+"/en/usage"))
+	t.Run("keyboard on usage", func(t *testing.T) { checkKeyboard(t, ctx, e.url+"/en/usage") })
+	run(t, ctx, chromedp.Navigate(e.url+"/en/usage"), chromedp.Click(chromedp.CSS(`#usage a[href*="/usage/proof"]`)))
+	waitLocation(t, ctx, "/en/usage/proof?index=")
+	proofPath := strings.TrimPrefix(location(t, ctx), "/en")
+	if s := text(t, ctx, "#proof-result"); !strings.HasPrefix(s, "The proof checks out") {
+		t.Fatalf("proof page says %q", s)
+	}
+	if s := text(t, ctx, "#leaf"); !strings.Contains(s, `"kind":"decision.permit"`) {
+		t.Fatalf("proof page shows the leaf %q", s)
+	}
+	run(t, ctx, chromedp.Navigate(e.url+consentPath))
 	if n := countRows(t, ctx); n != 1 {
 		t.Fatalf("history has %d rows, want 1", n)
 	}
@@ -207,7 +227,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	run(t, ctx, chromedp.Click(chromedp.CSS(`#history a[download]`)))
-	jws := waitFile(t, dir)
+	jws := waitFile(t, dir, ".jws")
 	if strings.Count(jws, ".") != 2 {
 		t.Fatalf("the receipt is not a compact JWS: %.60q", jws)
 	}
@@ -225,6 +245,31 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("decision after withdrawal: %s", d)
 	}
 
+	// Ask for a copy by keyboard, and download it.
+	run(t, ctx, chromedp.Navigate(e.url+"/en/requests"), chromedp.Focus(chromedp.CSS(`#request-access`)), chromedp.KeyEvent("\r"))
+	waitLocation(t, ctx, "done=request-access")
+	exports := t.TempDir()
+	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: exports}); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, chromedp.Focus(chromedp.CSS(`#requests button.export`)), chromedp.KeyEvent("\r"))
+	var doc struct {
+		Resident struct{ ID, Name string }
+		Consents []struct {
+			ID      string
+			Status  string
+			Records []struct{ Receipt string }
+		}
+	}
+	if err := json.Unmarshal([]byte(waitFile(t, exports, ".json")), &doc); err != nil {
+		t.Fatalf("the export is not JSON: %v", err)
+	}
+	if doc.Resident.ID != matti.ID || doc.Resident.Name != "Matti Korhonen" || len(doc.Consents) != 1 || doc.Consents[0].Status != "withdrawn" ||
+		len(doc.Consents[0].Records) != 2 || doc.Consents[0].Records[0].Receipt == "" {
+		t.Fatalf("the export holds %+v", doc)
+	}
+	t.Run("keyboard on erasure", func(t *testing.T) { checkKeyboard(t, ctx, e.url+"/en/requests/erasure") })
+
 	// A bad date shows its error by the field, in each language.
 	for _, lang := range []string{"fi", "sv", "en"} {
 		// A date typed by hand, as where the browser has no date picker.
@@ -235,10 +280,16 @@ func TestBrowser(t *testing.T) {
 		run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`#valid_until-error`)))
 		checkLang(t, ctx, lang)
 		checkAxe(t, ctx, axe, lang+" form error")
+		// And a correction without words, by its field.
+		run(t, ctx, chromedp.Navigate(e.url+"/"+lang+"/requests"), chromedp.Click(chromedp.CSS(`#request-rectification`)),
+			chromedp.WaitVisible(chromedp.CSS(`#rect-details-error`)))
+		checkLang(t, ctx, lang)
+		checkAxe(t, ctx, axe, lang+" request form error")
 	}
 
 	// Every signed-in page in every language, as himself and acting for a child.
-	signedIn := []string{"/", "/my-data", "/consents", "/acting-for", "/processings/" + proc, strings.TrimPrefix(consentPath, "/en")}
+	signedIn := []string{"/", "/my-data", "/consents", "/acting-for", "/processings/" + proc, strings.TrimPrefix(consentPath, "/en"),
+		"/usage", proofPath, "/requests", "/requests/erasure"}
 	for _, lang := range []string{"fi", "sv", "en"} {
 		for _, path := range signedIn {
 			run(t, ctx, chromedp.Navigate(e.url+"/"+lang+path))
@@ -255,7 +306,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("banner: %q", s)
 	}
 	for _, lang := range []string{"fi", "sv", "en"} {
-		for _, path := range []string{"/consents", "/my-data"} {
+		for _, path := range []string{"/consents", "/my-data", "/usage", "/requests", "/requests/erasure"} {
 			run(t, ctx, chromedp.Navigate(e.url+"/"+lang+path), chromedp.WaitVisible(chromedp.CSS(`.acting`)))
 			checkAxe(t, ctx, axe, lang+path+" acting")
 		}
@@ -279,10 +330,11 @@ func countRows(t *testing.T, ctx context.Context) int {
 	return eval[int](t, ctx, `document.querySelectorAll("#history tbody tr").length`)
 }
 
-func waitFile(t *testing.T, dir string) string {
+// waitFile waits for the one file with ext that a download writes to dir.
+func waitFile(t *testing.T, dir, ext string) string {
 	t.Helper()
 	for range 100 {
-		files, _ := filepath.Glob(filepath.Join(dir, "*.jws"))
+		files, _ := filepath.Glob(filepath.Join(dir, "*"+ext))
 		if len(files) == 1 {
 			b, err := os.ReadFile(files[0])
 			if err == nil && len(b) > 0 {
@@ -291,7 +343,7 @@ func waitFile(t *testing.T, dir string) string {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatal("the receipt was not downloaded")
+	t.Fatalf("no %s file was downloaded", ext)
 	return ""
 }
 

@@ -63,6 +63,7 @@ func newEnv(t *testing.T, now time.Time) *env {
 	}
 	p, err := portal.New(portal.Options{
 		Residents: st, Representations: st, Consents: st, Catalogue: st, AISystems: st, Credentials: st,
+		Usage: st, Log: st, Requests: st, LogVerifierKey: storetest.LogVerifierKey(t, st),
 		OIDC: oc, PublicURL: base, SecretKey: storetest.SecretKey, Demo: true, Now: clock,
 	})
 	if err != nil {
@@ -79,7 +80,7 @@ func newEnv(t *testing.T, now time.Time) *env {
 		Organisations: st, Services: st, Credentials: st, DataGroups: st, Purposes: st,
 		Processings: st, AISystems: st, Catalogue: st, SigningKeys: st,
 		Residents: st, Representations: st, Consents: st, Decisions: st, Grants: st, Webhooks: st,
-		Log: st, Usage: st, Requests: st,
+		Log: st, Usage: st, Requests: st, LogVerifierKey: storetest.LogVerifierKey(t, st),
 		Operator: web.OperatorInfo{ID: base, Name: "Test City", PublicURL: base},
 		Pages:    pages,
 	})

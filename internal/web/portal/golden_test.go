@@ -50,6 +50,11 @@ func TestGolden(t *testing.T) {
 		t.Fatalf("give: %d", given.status)
 	}
 	consent := between(given.url, "/fi", "?")
+	e.decide(t, e.resident(t, mattiCode).ID) // a permit for "who used my data"
+	e.integrate(t)
+	if p := c.post("/fi/requests", url.Values{"csrf": {n.csrf(t)}, "form": {"access"}}); p.status != 200 {
+		t.Fatalf("access request: %d", p.status)
+	}
 	for _, lang := range []string{"fi", "sv", "en"} {
 		pages := []struct {
 			name, path string
@@ -64,6 +69,9 @@ func TestGolden(t *testing.T) {
 			{"notice", "/processings/" + proc, c},
 			{"consent", consent, c},
 			{"acting-for", "/acting-for", c},
+			{"usage", "/usage", c},
+			{"requests", "/requests", c},
+			{"erasure", "/requests/erasure", c},
 		}
 		for _, pg := range pages {
 			t.Run(lang+"/"+pg.name, func(t *testing.T) {

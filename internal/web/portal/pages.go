@@ -36,6 +36,8 @@ var navPages = []navPage{
 	{"home", "/", false},
 	{"mydata", "/my-data", true},
 	{"consents", "/consents", true},
+	{"usage", "/usage", true},
+	{"requests", "/requests", true},
 	{"acting", "/acting-for", true},
 	{"catalogue", "/catalogue", false},
 	{"aisystems", "/ai-systems", false},
@@ -43,7 +45,7 @@ var navPages = []navPage{
 
 // views lists every template besides the navigation pages; parseViews
 // fails on a template file that is in neither list.
-var views = []string{"notice", "consent", "error"}
+var views = []string{"notice", "consent", "proof", "erasure", "error"}
 
 type navItem struct {
 	Href, Label string
@@ -86,6 +88,14 @@ func (p *Portal) Routes() []Route {
 		{"GET", "/processings/{id}", resident, p.notice},
 		{"POST", "/processings/{id}/give", resident, p.give},
 		{"POST", "/processings/{id}/refuse", resident, p.refuse},
+		{"GET", "/usage", resident, p.usage},
+		{"GET", "/usage/proof", resident, p.proof},
+		{"GET", "/requests", resident, p.requests},
+		{"POST", "/requests", resident, p.createRequest},
+		{"GET", "/requests/erasure", resident, p.erasure},
+		{"POST", "/requests/erasure", resident, p.erase},
+		{"POST", "/requests/{id}/export", resident, p.export},
+		{"POST", "/requests/{id}/lift", resident, p.lift},
 		{"GET", "/acting-for", resident, p.acting},
 		{"POST", "/acting-for", resident, p.actFor},
 	}
@@ -155,6 +165,7 @@ func funcs(lang string) template.FuncMap {
 		"date":       func(t time.Time) string { return formatDate(lang, t) },
 		"datetime":   func(t time.Time) string { return formatDateTime(lang, t) },
 		"num":        func(n int) string { return formatNumber(lang, n) },
+		"num64":      func(n int64) string { return formatNumber(lang, int(n)) },
 		"basis":      func(code string) string { return msg(lang, legalBasisKey(code)) },
 		"status":     func(s string) string { return msg(lang, "status."+s) },
 		"period":     func(s string) string { return formatPeriod(lang, s) },

@@ -34,6 +34,14 @@ type Options struct {
 	Catalogue       omadata.CatalogueReader
 	AISystems       omadata.AISystemService
 	Credentials     omadata.CredentialService // turns a session cookie into a caller
+	Usage           omadata.UsageService      // who used my data
+	Log             omadata.LogService        // proofs of the usage
+	Requests        omadata.RequestService    // data-subject requests
+
+	// LogVerifierKey is the note verifier key of the log's checkpoints
+	// (as /.well-known/mydata/log-key serves it); the proof page checks
+	// checkpoints with it.
+	LogVerifierKey string
 
 	OIDC OIDC
 	// PublicURL is where residents reach the operator, without a trailing
@@ -82,7 +90,8 @@ type Route struct {
 // stops start-up, never a request.
 func New(o Options) (*Portal, error) {
 	switch {
-	case o.Residents == nil || o.Representations == nil || o.Consents == nil || o.Catalogue == nil || o.AISystems == nil || o.Credentials == nil:
+	case o.Residents == nil || o.Representations == nil || o.Consents == nil || o.Catalogue == nil || o.AISystems == nil || o.Credentials == nil ||
+		o.Usage == nil || o.Log == nil || o.Requests == nil:
 		return nil, errors.New("portal: a service is missing")
 	case len(o.SecretKey) < 32:
 		return nil, errors.New("portal: the secret key is too short")

@@ -55,10 +55,18 @@ func TestScreenshots(t *testing.T) {
 	run(t, ctx, chromedp.Navigate(e.url+"/en/processings/"+proc), chromedp.Click(chromedp.CSS(`#give`)))
 	waitLocation(t, ctx, "done=given")
 	consent := strings.TrimPrefix(strings.SplitN(location(t, ctx), "?", 2)[0], "/en")
+	e.decide(t, e.resident(t, mattiCode).ID) // a permit for "who used my data", with its proof
+	e.integrate(t)
+	run(t, ctx, chromedp.Navigate(e.url+"/en/usage"), chromedp.Click(chromedp.CSS(`#usage a[href*="/usage/proof"]`)))
+	waitLocation(t, ctx, "/usage/proof?index=")
+	proof := strings.TrimPrefix(location(t, ctx), "/en")
+	run(t, ctx, chromedp.Navigate(e.url+"/en/requests"), chromedp.Click(chromedp.CSS(`#request-access`)))
+	waitLocation(t, ctx, "done=request-access")
 	for _, lang := range []string{"fi", "sv", "en"} {
 		for _, p := range []struct{ name, path string }{
 			{"home-signed-in", "/"}, {"my-data", "/my-data"}, {"consents", "/consents"},
 			{"notice", "/processings/" + proc}, {"consent", consent}, {"acting-for", "/acting-for"},
+			{"usage", "/usage"}, {"proof", proof}, {"requests", "/requests"}, {"erasure", "/requests/erasure"},
 		} {
 			run(t, ctx, chromedp.Navigate(e.url+"/"+lang+p.path))
 			shot(lang + "-" + p.name)
@@ -73,5 +81,8 @@ func TestScreenshots(t *testing.T) {
 	run(t, ctx, chromedp.Click(chromedp.CSS(`#give`)))
 	waitLocation(t, ctx, "/give")
 	shot("en-form-error")
+	run(t, ctx, chromedp.Navigate(e.url+"/en/requests"), chromedp.Click(chromedp.CSS(`#request-rectification`)),
+		chromedp.WaitVisible(chromedp.CSS(`#rect-details-error`)))
+	shot("en-request-error")
 	t.Logf("screenshots in %s", *screenshots)
 }

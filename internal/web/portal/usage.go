@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package portal
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/omadata/omadata"
+)
+
+// usagePage is how many uses one page of "who used my data" shows.
+const usagePage = 20
+
+// names maps the IDs a log entry carries to what the catalogue calls them,
+// in the reader's language.
+type names struct {
+	services, groups, purposes map[string]omadata.Text
+	entries                    map[string]*omadata.CatalogueEntry
+}
+
+func (p *Portal) names(ctx context.Context, lang string) (*names, error) {
+	entries, err := p.fullCatalogue(ctx, lang)
+	if err != nil {
+		return nil, err
+	}
+	n := &names{services: map[string]omadata.Text{}, groups: map[string]omadata.Text{}, purposes: map[string]omadata.Text{},
+		entries: map[string]*omadata.CatalogueEntry{}}
+	for _, e := range entries {
+		n.entries[e.ProcessingID] = e
+		n.services[e.Sink.ID] = e.Sink.Name
+		n.purposes[e.Purpose.ID] = e.Purpose.Name
+		for _, g := range e.DataGroups {
+			n.groups[g.ID] = g.Name
+			n.services[g.Source.ID] = g.Source.Name
+		}
+	}
+	return n, nil
+}
+
+// usageRow is one use of the subject's data in plain words.
+type usageRow struct {
+	U        *omadata.Usage
+	Kind     string // message key
+	Sink     string
+	Source   string
+	Groups   []string
+	Purpose  string
+	Title    string // the processing's title, when still published
+	Index    *int64
+	N        int64 // *Index
+	Waiting  bool  // not yet in a checkpoint
+	Consent  string
+	Basis    string // a legal basis code, when the ground is not a consent
+	LogIndex string // the index as the language writes numbers
+}
+
+type usageData struct {
+	Rows  []*usageRow
+	Older string // the query of the next page, "" at the end
+	Paged bool   // not the first page
+}
+
+// usage shows who used the subject's data: the permitting decisions,
+// grants and transfers the log records about them, newest first, each with
+// the way to check its proof.
+func (p *Portal) usage(w http.ResponseWriter, r *http.Request, q *req) error {
+	f := omadata.UsageFilter{ResidentID: q.V.Subject().ID, Limit: usagePage}
+	if s := r.URL.Query().Get("before"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 1 {
+			return omadata.NotFound("Page")
+		}
+		f.Before = n
+	}
+	list, next, err := p.o.Usage.FindUsage(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	nm, err := p.names(r.Context(), q.Lang)
+	if err != nil {
+		return err
+	}
+	unknown := msg(q.Lang, "usage.unknown")
+	name := func(m map[string]omadata.Text, id string) string {
+		if t, ok := m[id]; ok {
+			return t.In(q.Lang)
+		}
+		return unknown
+	}
+	d := &usageData{Paged: f.Before > 0}
+	if next != "" {
+		d.Older = "?" + url.Values{"before": {next}}.Encode()
+	}
+	for _, u := range list {
+		row := &usageRow{U: u, Kind: "usage.kind." + u.Kind, Sink: name(nm.services, u.SinkID), Source: name(nm.services, u.SourceID),
+			Purpose: name(nm.purposes, u.PurposeID), Index: u.Log.Index, Waiting: u.Log.Index == nil,
+			Consent: u.ConsentID, Basis: u.LegalBasis}
+		if e := nm.entries[u.ProcessingID]; e != nil {
+			row.Title = e.Title.In(q.Lang)
+		}
+		for _, g := range u.DataGroupIDs {
+			row.Groups = append(row.Groups, name(nm.groups, g))
+		}
+		if u.Time.IsZero() {
+			u.Time = u.Log.AppendedAt
+		}
+		if u.Log.Index != nil {
+			row.N = *u.Log.Index
+			row.LogIndex = formatNumber(q.Lang, int(*u.Log.Index))
+		}
+		d.Rows = append(d.Rows, row)
+	}
+	p.render(w, r, q, http.StatusOK, "usage", msg(q.Lang, "page.usage"), d)
+	return nil
+}
+
+// proofData is the check of one inclusion proof, step by step.
+type proofData struct {
+	Index       int64
+	Entry       *omadata.LogEntry
+	LeafJSON    string
+	LeafHash    string
+	Checkpoint  *omadata.Checkpoint
+	Size        int64
+	Root        string
+	Hashes      []string
+	VerifierKey string
+	Waiting     bool   // the leaf is not yet in a signed checkpoint
+	OK          bool   // the proof checks out
+	Failure     string // message key of what did not
+	Links       []proofLink
+}
+
+type proofLink struct{ Label, Href string }
+
+// proof checks, on the server and with golang.org/x/mod/sumdb only, that
+// the log leaf at ?index= is in the tree of the latest signed checkpoint,
+// and shows every input so that anyone can redo it from the public API.
+func (p *Portal) proof(w http.ResponseWriter, r *http.Request, q *req) error {
+	index, err := strconv.ParseInt(r.URL.Query().Get("index"), 10, 64)
+	if err != nil || index < 0 {
+		return omadata.NotFound("Log entry")
+	}
+	ctx := r.Context()
+	e, err := p.o.Log.LogEntryAt(ctx, index)
+	if err != nil {
+		return err
+	}
+	d := &proofData{Index: index, Entry: e, VerifierKey: p.o.LogVerifierKey}
+	leaf, err := base64.StdEncoding.DecodeString(e.LeafData)
+	if err != nil {
+		return fmt.Errorf("leaf %d: %w", index, err)
+	}
+	d.LeafJSON = string(leaf)
+	d.LeafHash = tlog.RecordHash(leaf).String()
+	istr := strconv.FormatInt(index, 10)
+	d.Links = []proofLink{
+		{msg(q.Lang, "proof.link-key"), "/.well-known/mydata/log-key"},
+		{msg(q.Lang, "proof.link-checkpoint"), "/api/v1/public/log/checkpoint"},
+		{msg(q.Lang, "proof.link-leaf"), "/api/v1/public/log/leaves/" + istr},
+	}
+	d.Checkpoint, err = p.o.Log.LatestCheckpoint(ctx)
+	if omadata.ErrorCode(err) == omadata.ENOTFOUND {
+		d.Waiting = true
+	} else if err != nil {
+		return err
+	} else {
+		d.check(ctx, p.o.Log, leaf)
+		if d.Size > 0 {
+			d.Links = append(d.Links, proofLink{msg(q.Lang, "proof.link-proof"),
+				"/api/v1/public/log/proofs/inclusion?" + url.Values{"index": {istr}, "size": {strconv.FormatInt(d.Size, 10)}}.Encode()})
+		}
+	}
+	p.render(w, r, q, http.StatusOK, "proof", msgf(q.Lang, "proof.title", formatNumber(q.Lang, int(index))), d)
+	return nil
+}
+
+// check opens the checkpoint with the operator's log key, fetches the
+// inclusion proof for its size and checks it with tlog.CheckRecord.
+func (d *proofData) check(ctx context.Context, log omadata.LogService, leaf []byte) {
+	size, root, err := openCheckpoint([]byte(d.Checkpoint.Note), d.VerifierKey)
+	if err != nil {
+		d.Failure = "proof.bad-checkpoint"
+		return
+	}
+	d.Size, d.Root = size, root.String()
+	if d.Index >= size {
+		d.Waiting = true
+		return
+	}
+	ip, err := log.ProveInclusion(ctx, d.Index, size)
+	if err != nil {
+		d.Failure = "proof.no-proof"
+		return
+	}
+	var proof tlog.RecordProof
+	for _, s := range ip.Hashes {
+		h, err := tlog.ParseHash(s)
+		if err != nil {
+			d.Failure = "proof.bad-proof"
+			return
+		}
+		proof = append(proof, h)
+		d.Hashes = append(d.Hashes, s)
+	}
+	if err := tlog.CheckRecord(proof, size, root, d.Index, tlog.RecordHash(leaf)); err != nil {
+		d.Failure = "proof.bad-proof"
+		return
+	}
+	d.OK = true
+}
+
+// openCheckpoint verifies a checkpoint's signature with the log's verifier
+// key (whose name is the log's origin) and returns its size and root hash,
+// as a third party does (see docs/transparency-log.md).
+func openCheckpoint(signed []byte, vkey string) (int64, tlog.Hash, error) {
+	if vkey == "" {
+		return 0, tlog.Hash{}, errors.New("no log verifier key")
+	}
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return 0, tlog.Hash{}, err
+	}
+	n, err := note.Open(signed, note.VerifierList(v))
+	if err != nil {
+		return 0, tlog.Hash{}, err
+	}
+	lines := strings.SplitN(n.Text, "\n", 4)
+	if len(lines) != 4 || lines[0] != v.Name() || lines[3] != "" {
+		return 0, tlog.Hash{}, fmt.Errorf("checkpoint text %q: want origin %q, size, root", n.Text, v.Name())
+	}
+	size, err := strconv.ParseInt(lines[1], 10, 64)
+	if err != nil || size < 0 || strconv.FormatInt(size, 10) != lines[1] {
+		return 0, tlog.Hash{}, fmt.Errorf("checkpoint size %q", lines[1])
+	}
+	root, err := tlog.ParseHash(lines[2])
+	return size, root, err
+}
