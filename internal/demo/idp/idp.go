@@ -38,15 +38,15 @@ const codeTTL = time.Minute
 
 // Options configures the provider.
 type Options struct {
-	Issuer        string // public URL + Prefix
-	ClientID      string
-	ClientSecret  string
-	RedirectURL   string // the redirect URI of the resident portal
+	Issuer       string // public URL + Prefix
+	ClientID     string
+	ClientSecret string
+	RedirectURL  string // the redirect URI of the resident portal
 	// StaffRedirectURL is the admin console's redirect URI, if it is on:
 	// a login that returns there is offered the demo staff instead.
 	StaffRedirectURL string
-	IdentityClaim string // the claim that carries the identity code
-	NameClaim     string
+	IdentityClaim    string // the claim that carries the identity code
+	NameClaim        string
 }
 
 // Provider is the demo OpenID provider. It implements http.Handler for the

@@ -108,7 +108,9 @@ func (a *Admin) services(w http.ResponseWriter, r *http.Request, q *req) error {
 	for _, s := range svcs {
 		rows = append(rows, serviceRow{s, byID[s.OrganisationID]})
 	}
-	slices.SortStableFunc(rows, func(x, y serviceRow) int { return strings.Compare(x.Service.Name.In(q.Lang), y.Service.Name.In(q.Lang)) })
+	slices.SortStableFunc(rows, func(x, y serviceRow) int {
+		return strings.Compare(x.Service.Name.In(q.Lang), y.Service.Name.In(q.Lang))
+	})
 	a.render(w, r, q, http.StatusOK, "services", msg(q.Lang, "page.services"), rows, nil)
 	return nil
 }
@@ -449,4 +451,3 @@ func (a *Admin) logPage(w http.ResponseWriter, r *http.Request, q *req) error {
 	a.render(w, r, q, http.StatusOK, "log", msg(q.Lang, "page.log"), cp, nil)
 	return nil
 }
-
