@@ -178,6 +178,9 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 			return err
 		}
 		log.Info("demo residents loaded", "created", n)
+		if err := demo.LoadStaff(ctx, demo.StaffServices{Staff: s, Organisations: s}); err != nil {
+			return err
+		}
 	}
 	pages, portalOn, err := portalPages(cfg, s, publicURL, logKey, log)
 	if err != nil {
@@ -288,6 +291,7 @@ func printNextSteps(w io.Writer, base string, portalOn bool, t *demo.Tokens) {
 	fmt.Fprintf(w, "omadata %s is serving %s\n\n", Version(), base)
 	if portalOn {
 		fmt.Fprintf(w, "  Resident portal    %s/\n", base)
+		fmt.Fprintf(w, "  Admin console      %s/admin/\n", base)
 	}
 	fmt.Fprintf(w, `  Public catalogue   %s/api/v1/public/catalogue
   Purposes           %s/api/v1/public/purposes

@@ -11,6 +11,7 @@ import (
 	"github.com/omadata/omadata/internal/demo/idp"
 	"github.com/omadata/omadata/internal/store"
 	"github.com/omadata/omadata/internal/web"
+	"github.com/omadata/omadata/internal/web/admin"
 	"github.com/omadata/omadata/internal/web/portal"
 )
 
@@ -37,7 +38,7 @@ func portalPages(cfg Config, s *store.Store, publicURL, logKey string, log *slog
 		oc.Issuer, oc.ClientID, oc.ClientSecret = publicURL+idp.Prefix, demoClientID, base64.RawURLEncoding.EncodeToString(sec)
 		p, err := idp.New(idp.Options{
 			Issuer: oc.Issuer, ClientID: oc.ClientID, ClientSecret: oc.ClientSecret,
-			RedirectURL: publicURL + portal.CallbackPath, IdentityClaim: oc.IdentityClaim, NameClaim: oc.NameClaim,
+			RedirectURL: publicURL + portal.CallbackPath, StaffRedirectURL: publicURL + admin.CallbackPath, IdentityClaim: oc.IdentityClaim, NameClaim: oc.NameClaim,
 		})
 		if err != nil {
 			return nil, false, err
@@ -59,6 +60,19 @@ func portalPages(cfg Config, s *store.Store, publicURL, logKey string, log *slog
 		return nil, false, err
 	}
 	for _, r := range pt.Routes() {
+		pages = append(pages, web.Page{Pattern: r.Pattern, Handler: r.Handler})
+	}
+	// The admin console: staff sign in with the same provider.
+	ad, err := admin.New(admin.Options{
+		Staff: s, Organisations: s, Services: s, Credentials: s, DataGroups: s, Processings: s,
+		Webhooks: s, Requests: s, Log: s,
+		OIDC:      admin.OIDC{Issuer: oc.Issuer, ClientID: oc.ClientID, ClientSecret: oc.ClientSecret, IdentityClaim: oc.IdentityClaim, Scopes: oc.Scopes},
+		PublicURL: publicURL, SecretKey: cfg.SecretKey, Logger: log,
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	for _, r := range ad.Routes() {
 		pages = append(pages, web.Page{Pattern: r.Pattern, Handler: r.Handler})
 	}
 	log.Info("resident portal on", "issuer", oc.Issuer, "built_in_demo_provider", builtIn)

@@ -38,12 +38,15 @@ const codeTTL = time.Minute
 
 // Options configures the provider.
 type Options struct {
-	Issuer        string // public URL + Prefix
-	ClientID      string
-	ClientSecret  string
-	RedirectURL   string // the one redirect URI the client may use
-	IdentityClaim string // the claim that carries the identity code
-	NameClaim     string
+	Issuer       string // public URL + Prefix
+	ClientID     string
+	ClientSecret string
+	RedirectURL  string // the redirect URI of the resident portal
+	// StaffRedirectURL is the admin console's redirect URI, if it is on:
+	// a login that returns there is offered the demo staff instead.
+	StaffRedirectURL string
+	IdentityClaim    string // the claim that carries the identity code
+	NameClaim        string
 }
 
 // Provider is the demo OpenID provider. It implements http.Handler for the
@@ -61,6 +64,7 @@ type grant struct {
 	person    demo.Person
 	nonce     string
 	challenge string
+	redirect  string
 	expires   time.Time
 }
 
@@ -125,8 +129,26 @@ func (p *Provider) jwks(w http.ResponseWriter, r *http.Request) {
 // redirect URI, in the provider's own page: redirecting to an unchecked
 // URI would make the provider an open redirector.
 func (p *Provider) checkClient(q url.Values) bool {
-	return q.Get("client_id") == p.o.ClientID && q.Get("redirect_uri") == p.o.RedirectURL &&
+	return q.Get("client_id") == p.o.ClientID && (q.Get("redirect_uri") == p.o.RedirectURL || p.staff(q)) &&
 		q.Get("response_type") == "code" && q.Get("code_challenge_method") == "S256" && q.Get("code_challenge") != ""
+}
+
+// staff reports whether a login is the admin console's.
+func (p *Provider) staff(q url.Values) bool {
+	return p.o.StaffRedirectURL != "" && q.Get("redirect_uri") == p.o.StaffRedirectURL
+}
+
+// people returns whom a login may sign in as: the demo residents, or for
+// the admin console the demo staff.
+func (p *Provider) people(q url.Values) []demo.Person {
+	if !p.staff(q) {
+		return demo.People()
+	}
+	var out []demo.Person
+	for _, s := range demo.Staff() {
+		out = append(out, s.Person)
+	}
+	return out
 }
 
 func (p *Provider) chooser(w http.ResponseWriter, r *http.Request) {
@@ -141,7 +163,7 @@ func (p *Provider) chooser(w http.ResponseWriter, r *http.Request) {
 	}
 	type person struct{ Key, Name, About string }
 	var people []person
-	for _, pp := range demo.People() {
+	for _, pp := range p.people(q) {
 		people = append(people, person{pp.Key, pp.Name, pp.About.In(lang)})
 	}
 	fields := []struct{ Name, Value string }{}
@@ -175,7 +197,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var who *demo.Person
-	for _, pp := range demo.People() {
+	for _, pp := range p.people(q) {
 		if pp.Key == q.Get("person") {
 			who = &pp
 		}
@@ -192,10 +214,10 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 			delete(p.codes, c)
 		}
 	}
-	p.codes[code] = &grant{person: *who, nonce: q.Get("nonce"), challenge: q.Get("code_challenge"), expires: now.Add(codeTTL)}
+	p.codes[code] = &grant{person: *who, nonce: q.Get("nonce"), challenge: q.Get("code_challenge"), redirect: q.Get("redirect_uri"), expires: now.Add(codeTTL)}
 	p.mu.Unlock()
 	v := url.Values{"code": {code}, "state": {q.Get("state")}, "iss": {p.o.Issuer}}
-	http.Redirect(w, r, p.o.RedirectURL+"?"+v.Encode(), http.StatusSeeOther)
+	http.Redirect(w, r, q.Get("redirect_uri")+"?"+v.Encode(), http.StatusSeeOther)
 }
 
 func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
@@ -224,7 +246,7 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	case f.Get("grant_type") != "authorization_code":
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type"})
 		return
-	case g == nil || time.Now().After(g.expires) || f.Get("redirect_uri") != p.o.RedirectURL ||
+	case g == nil || time.Now().After(g.expires) || f.Get("redirect_uri") != g.redirect ||
 		base64.RawURLEncoding.EncodeToString(sum[:]) != g.challenge:
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant"})
 		return

@@ -50,6 +50,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Resident/Link", testResidentLink},
 		{"Resident/Rekey", testResidentRekey},
 		{"Resident/Session", testSession},
+		{"Staff/RolesAndSessions", testStaff},
 		{"Representation/Guardianship", testGuardianship},
 		{"Decision/Facts", testDecisionFacts},
 		{"Consent/Transitions", testConsentTransitions},

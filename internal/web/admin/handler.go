@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package admin
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/portal"
+)
+
+// req is what a page action gets: the language, the path after it, and
+// the signed-in staff member, if any.
+type req struct {
+	Lang string
+	Path string
+	V    *viewer
+}
+
+type pageFunc func(w http.ResponseWriter, r *http.Request, q *req) error
+
+// Access levels of a route.
+const (
+	public = iota // anyone: the front page and login
+	staff         // any signed-in staff member: reading
+	writer        // an operator admin: changes (never an auditor)
+)
+
+var crossOrigin = http.NewCrossOriginProtection()
+
+// handle wraps a page action: security headers, the viewer, the access
+// level, and for POSTs the cross-origin check and the CSRF form token.
+func (a *Admin) handle(lang string, access int, f pageFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		v, ctx, err := a.loadViewer(w, r)
+		if err != nil {
+			a.fail(w, r, lang, err)
+			return
+		}
+		r = r.WithContext(ctx)
+		q := &req{Lang: lang, Path: strings.TrimPrefix(r.URL.Path, Prefix+"/"+lang), V: v}
+		if access != public && v == nil {
+			if r.Method != http.MethodGet {
+				a.renderError(w, r, lang, http.StatusUnauthorized, "error.login-needed")
+				return
+			}
+			http.Redirect(w, r, Prefix+"/"+lang+"/login?"+url.Values{"next": {r.URL.RequestURI()}}.Encode(), http.StatusSeeOther)
+			return
+		}
+		if r.Method == http.MethodPost {
+			if err := crossOrigin.Check(r); err != nil {
+				a.renderError(w, r, lang, http.StatusForbidden, "error.csrf")
+				return
+			}
+			if v == nil || subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(v.CSRF)) != 1 {
+				a.renderError(w, r, lang, http.StatusForbidden, "error.csrf")
+				return
+			}
+			if access == writer && !v.CanWrite() {
+				a.renderError(w, r, lang, http.StatusForbidden, "error.read-only")
+				return
+			}
+		}
+		if err := f(w, r, q); err != nil {
+			a.fail(w, r, lang, err)
+		}
+	})
+}
+
+// fail renders an error as a page; the cause of a 500 goes to the log only.
+func (a *Admin) fail(w http.ResponseWriter, r *http.Request, lang string, err error) {
+	switch omadata.ErrorCode(err) {
+	case omadata.ENOTFOUND:
+		a.renderError(w, r, lang, http.StatusNotFound, "error.not-found")
+	case omadata.EFORBIDDEN:
+		a.renderError(w, r, lang, http.StatusForbidden, "error.forbidden")
+	case omadata.EUNAUTHORIZED:
+		a.renderError(w, r, lang, http.StatusUnauthorized, "error.login-needed")
+	case omadata.ECONFLICT, omadata.EINVALID:
+		a.renderError(w, r, lang, http.StatusConflict, "error.conflict")
+	default:
+		a.log.ErrorContext(r.Context(), "admin page failed", "path", r.URL.Path, "request_id", omadata.RequestIDFromContext(r.Context()), "error", err.Error())
+		a.renderError(w, r, lang, http.StatusInternalServerError, "error.internal")
+	}
+}
+
+func (a *Admin) renderError(w http.ResponseWriter, r *http.Request, lang string, status int, key string) {
+	a.render(w, r, &req{Lang: lang, Path: "/"}, status, "error", msg(lang, "error.title"), map[string]string{"Message": msg(lang, key)}, nil)
+}
+
+// page is what the layout gets.
+type page struct {
+	Lang       string
+	Path       string
+	Title      string
+	Nav        []navItem
+	Languages  []langLink
+	V          *viewer
+	Done       string
+	Data       any
+	Errors     map[string]string // per form field, in the page's language
+	Stylesheet string
+}
+
+type langLink struct{ Lang, Name, Href string }
+
+var languageNames = map[string]string{"fi": "Suomeksi", "sv": "På svenska", "en": "In English"}
+
+// render executes a page into a buffer first: a template error is a clean
+// 500.
+func (a *Admin) render(w http.ResponseWriter, r *http.Request, q *req, status int, name, title string, data any, errs map[string]string) {
+	pg := &page{Lang: q.Lang, Path: q.Path, Title: title, Nav: nav(q), V: q.V, Data: data, Errors: errs, Stylesheet: portal.StylesheetURL()}
+	for _, l := range omadata.Languages {
+		pg.Languages = append(pg.Languages, langLink{l, languageNames[l], Prefix + "/" + l + q.Path})
+	}
+	if d := r.URL.Query().Get("done"); d != "" {
+		if _, ok := messages["done."+d]; ok {
+			pg.Done = msg(q.Lang, "done."+d)
+		}
+	}
+	var b bytes.Buffer
+	if err := a.views[q.Lang+"/"+name].ExecuteTemplate(&b, "layout", pg); err != nil {
+		a.log.ErrorContext(r.Context(), "admin template failed", "page", name, "error", err.Error())
+		http.Error(w, "Internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(b.Bytes())
+}

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package admin
+
+import (
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/omadata/omadata"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// navPage is an entry of the console's page registry and navigation.
+type navPage struct {
+	Name string // template; the title is the message "page.<Name>"
+	Path string // after the language
+}
+
+var navPages = []navPage{
+	{"home", "/"},
+	{"services", "/services"},
+	{"processings", "/processings"},
+	{"deliveries", "/deliveries"},
+	{"requests", "/requests"},
+	{"log", "/log"},
+}
+
+// views are the templates besides the navigation pages.
+var views = []string{"processing", "preview", "error"}
+
+type navItem struct {
+	Href, Label string
+	Current     bool
+}
+
+func nav(q *req) []navItem {
+	if q.V == nil {
+		return nil
+	}
+	var out []navItem
+	for _, np := range navPages {
+		cur := q.Path == np.Path || np.Path != "/" && strings.HasPrefix(q.Path, np.Path+"/")
+		out = append(out, navItem{Prefix + "/" + q.Lang + np.Path, msg(q.Lang, "page."+np.Name), cur})
+	}
+	return out
+}
+
+// Routes returns the console's routes under /admin/{lang}.
+func (a *Admin) Routes() []Route {
+	type rt struct {
+		method, path string
+		access       int
+		f            pageFunc
+	}
+	pages := []rt{
+		{"GET", "/{$}", public, a.home},
+		{"GET", "/login", public, a.login},
+		{"POST", "/logout", staff, a.logout},
+		{"GET", "/services", staff, a.services},
+		{"POST", "/services/{id}/status", writer, a.setServiceStatus},
+		{"GET", "/processings", staff, a.processings},
+		{"GET", "/processings/{id}", staff, a.processing},
+		{"POST", "/processings/{id}/versions", writer, a.createVersion},
+		{"POST", "/processings/{id}/versions/{v}/notices/{nl}", writer, a.putNotice},
+		{"GET", "/processings/{id}/versions/{v}/preview/{nl}", staff, a.preview},
+		{"POST", "/processings/{id}/versions/{v}/publish", writer, a.publish},
+		{"GET", "/deliveries", staff, a.deliveries},
+		{"POST", "/deliveries/{id}/redeliver", writer, a.redeliver},
+		{"GET", "/requests", staff, a.requests},
+		{"GET", "/log", staff, a.logPage},
+	}
+	var out []Route
+	for _, lang := range omadata.Languages {
+		for _, pg := range pages {
+			out = append(out, Route{pg.method + " " + Prefix + "/" + lang + pg.path, a.handle(lang, pg.access, pg.f)})
+		}
+	}
+	return append(out,
+		Route{"GET " + Prefix + "/{$}", http.RedirectHandler(Prefix+"/fi/", http.StatusSeeOther)},
+		Route{"GET " + CallbackPath, http.HandlerFunc(a.callback)},
+		Route{"GET " + Prefix + "/static/{file}", http.HandlerFunc(serveStatic)},
+	)
+}
+
+// stylesheet is the console's own additions to the portal's stylesheet.
+var stylesheet = func() string {
+	b, err := staticFS.ReadFile("static/admin.css")
+	if err != nil {
+		panic(err)
+	}
+	sum := sha256.Sum256(b)
+	return Prefix + "/static/admin." + hex.EncodeToString(sum[:6]) + ".css"
+}()
+
+func serveStatic(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != stylesheet {
+		http.NotFound(w, r)
+		return
+	}
+	b, _ := staticFS.ReadFile("static/admin.css")
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Write(b)
+}
+
+func funcs(lang string) template.FuncMap {
+	return template.FuncMap{
+		"t":          func(key string) string { return msg(lang, key) },
+		"tf":         func(key string, args ...any) string { return msgf(lang, key, args...) },
+		"text":       func(t omadata.Text) string { return t.In(lang) },
+		"date":       func(t time.Time) string { return formatDate(lang, t) },
+		"datetime":   func(t time.Time) string { return formatDateTime(lang, t) },
+		"status":     func(s string) string { return msg(lang, "status."+s) },
+		"role":       func(s string) string { return msg(lang, "role."+s) },
+		"langname":   func(l string) string { return languageNames[l] },
+		"adminstyle": func() string { return stylesheet },
+		"deref":      func(t *time.Time) time.Time { return *t },
+		"join":       func(s []string) string { return strings.Join(s, ", ") },
+	}
+}
+
+// parseViews parses, per language, the layout with each page; a template
+// file that no page names is an error.
+func parseViews() (map[string]*template.Template, error) {
+	names := append([]string(nil), views...)
+	for _, np := range navPages {
+		names = append(names, np.Name)
+	}
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]bool{"layout": true}
+	for _, n := range names {
+		known[n] = true
+	}
+	for _, f := range files {
+		if n := strings.TrimSuffix(strings.TrimPrefix(f, "templates/"), ".html"); !known[n] {
+			return nil, fmt.Errorf("admin: template %s belongs to no page", f)
+		}
+	}
+	out := map[string]*template.Template{}
+	for _, lang := range omadata.Languages {
+		base, err := template.New("layout").Funcs(funcs(lang)).ParseFS(templateFS, "templates/layout.html")
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			t, err := template.Must(base.Clone()).ParseFS(templateFS, "templates/"+n+".html")
+			if err != nil {
+				return nil, fmt.Errorf("admin: template %s: %w", n, err)
+			}
+			out[lang+"/"+n] = t
+		}
+	}
+	return out, nil
+}

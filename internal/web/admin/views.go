@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package admin
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/omadata/omadata"
+)
+
+// all reads every page of a paginated list.
+func all[T any](find func(after string) ([]T, string, error)) ([]T, error) {
+	var out []T
+	after := ""
+	for {
+		list, next, err := find(after)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, list...)
+		if next == "" || len(list) == 0 {
+			return out, nil
+		}
+		after = next
+	}
+}
+
+type homeData struct {
+	PendingServices int
+	DeadDeliveries  int
+	OpenRequests    int
+	Overdue         int
+	Checkpoint      *omadata.Checkpoint
+}
+
+// home is the sign-in page for strangers and the overview for staff.
+func (a *Admin) home(w http.ResponseWriter, r *http.Request, q *req) error {
+	if q.V == nil {
+		a.render(w, r, q, http.StatusOK, "home", msg(q.Lang, "page.home"), nil, nil)
+		return nil
+	}
+	ctx := r.Context()
+	d := &homeData{}
+	pending := omadata.ServicePending
+	svcs, err := all(func(after string) ([]*omadata.Service, string, error) {
+		return a.o.Services.FindServices(ctx, omadata.ServiceFilter{Status: &pending, After: after})
+	})
+	if err != nil {
+		return err
+	}
+	d.PendingServices = len(svcs)
+	dead := omadata.DeliveryDead
+	dl, err := all(func(after string) ([]*omadata.Delivery, string, error) {
+		return a.o.Webhooks.FindDeliveries(ctx, omadata.DeliveryFilter{Status: &dead, After: after})
+	})
+	if err != nil {
+		return err
+	}
+	d.DeadDeliveries = len(dl)
+	reqs, err := a.openRequests(ctx)
+	if err != nil {
+		return err
+	}
+	d.OpenRequests = len(reqs)
+	for _, x := range reqs {
+		if x.Overdue {
+			d.Overdue++
+		}
+	}
+	if d.Checkpoint, err = a.o.Log.LatestCheckpoint(ctx); err != nil && omadata.ErrorCode(err) != omadata.ENOTFOUND {
+		return err
+	}
+	a.render(w, r, q, http.StatusOK, "home", msg(q.Lang, "page.home"), d, nil)
+	return nil
+}
+
+type serviceRow struct {
+	Service      *omadata.Service
+	Organisation *omadata.Organisation
+}
+
+// services lists every service by organisation with its status, and the
+// buttons to admit or suspend it.
+func (a *Admin) services(w http.ResponseWriter, r *http.Request, q *req) error {
+	ctx := r.Context()
+	orgs, err := all(func(after string) ([]*omadata.Organisation, string, error) {
+		return a.o.Organisations.FindOrganisations(ctx, omadata.OrganisationFilter{After: after})
+	})
+	if err != nil {
+		return err
+	}
+	byID := map[string]*omadata.Organisation{}
+	for _, o := range orgs {
+		byID[o.ID] = o
+	}
+	svcs, err := all(func(after string) ([]*omadata.Service, string, error) {
+		return a.o.Services.FindServices(ctx, omadata.ServiceFilter{After: after})
+	})
+	if err != nil {
+		return err
+	}
+	rows := make([]serviceRow, 0, len(svcs))
+	for _, s := range svcs {
+		rows = append(rows, serviceRow{s, byID[s.OrganisationID]})
+	}
+	slices.SortStableFunc(rows, func(x, y serviceRow) int {
+		return strings.Compare(x.Service.Name.In(q.Lang), y.Service.Name.In(q.Lang))
+	})
+	a.render(w, r, q, http.StatusOK, "services", msg(q.Lang, "page.services"), rows, nil)
+	return nil
+}
+
+// setServiceStatus admits (approved) or suspends a service.
+func (a *Admin) setServiceStatus(w http.ResponseWriter, r *http.Request, q *req) error {
+	status := r.PostFormValue("status")
+	if status != omadata.ServiceApproved && status != omadata.ServiceSuspended {
+		a.renderError(w, r, q.Lang, http.StatusBadRequest, "error.bad-form")
+		return nil
+	}
+	if _, err := a.o.Services.SetServiceStatus(r.Context(), r.PathValue("id"), status); err != nil {
+		return err
+	}
+	http.Redirect(w, r, Prefix+"/"+q.Lang+"/services?done=service-"+status, http.StatusSeeOther)
+	return nil
+}
+
+type processingRow struct {
+	Processing *omadata.Processing
+	Service    *omadata.Service
+	Latest     *omadata.ProcessingVersion
+}
+
+func (a *Admin) processings(w http.ResponseWriter, r *http.Request, q *req) error {
+	ctx := r.Context()
+	list, err := all(func(after string) ([]*omadata.Processing, string, error) {
+		return a.o.Processings.FindProcessings(ctx, omadata.ProcessingFilter{After: after})
+	})
+	if err != nil {
+		return err
+	}
+	svcs := map[string]*omadata.Service{}
+	var rows []processingRow
+	for _, p := range list {
+		if svcs[p.ServiceID] == nil {
+			if svcs[p.ServiceID], err = a.o.Services.FindServiceByID(ctx, p.ServiceID); err != nil {
+				return err
+			}
+		}
+		rows = append(rows, processingRow{p, svcs[p.ServiceID], p.Latest()})
+	}
+	slices.SortStableFunc(rows, func(x, y processingRow) int {
+		return strings.Compare(x.Latest.Title.In(q.Lang), y.Latest.Title.In(q.Lang))
+	})
+	a.render(w, r, q, http.StatusOK, "processings", msg(q.Lang, "page.processings"), rows, nil)
+	return nil
+}
+
+// noticeForm is one language's notice of a draft, as the form shows it.
+type noticeForm struct {
+	Lang, Title, Body string
+	Saved             bool
+}
+
+type processingData struct {
+	Processing *omadata.Processing
+	Service    *omadata.Service
+	Latest     *omadata.ProcessingVersion
+	Published  *omadata.ProcessingVersion
+	Draft      *omadata.ProcessingVersion
+	Notices    []noticeForm // of the draft, in fi, sv, en
+	Compatible string       // the new-version form's value after an error
+}
+
+func (a *Admin) processingData(r *http.Request, q *req) (*processingData, error) {
+	ctx := r.Context()
+	p, err := a.o.Processings.FindProcessingByID(ctx, r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	s, err := a.o.Services.FindServiceByID(ctx, p.ServiceID)
+	if err != nil {
+		return nil, err
+	}
+	d := &processingData{Processing: p, Service: s, Latest: p.Latest()}
+	for _, v := range p.Versions {
+		switch v.Status {
+		case omadata.VersionPublished:
+			d.Published = v
+		case omadata.VersionDraft:
+			d.Draft = v
+		}
+	}
+	if d.Draft != nil {
+		for _, l := range omadata.Languages {
+			f := noticeForm{Lang: l}
+			for _, n := range d.Draft.Notices {
+				if n.Language == l {
+					f.Title, f.Body, f.Saved = n.Title, n.Body, true
+				}
+			}
+			d.Notices = append(d.Notices, f)
+		}
+	}
+	return d, nil
+}
+
+func (a *Admin) processing(w http.ResponseWriter, r *http.Request, q *req) error {
+	d, err := a.processingData(r, q)
+	if err != nil {
+		return err
+	}
+	a.render(w, r, q, http.StatusOK, "processing", d.Latest.Title.In(q.Lang), d, nil)
+	return nil
+}
+
+// processingError re-renders the processing page with errors by their
+// fields; nothing has changed.
+func (a *Admin) processingError(w http.ResponseWriter, r *http.Request, q *req, status int, errs map[string]string, edit func(*processingData)) error {
+	d, err := a.processingData(r, q)
+	if err != nil {
+		return err
+	}
+	if edit != nil {
+		edit(d)
+	}
+	a.render(w, r, q, status, "processing", d.Latest.Title.In(q.Lang), d, errs)
+	return nil
+}
+
+// createVersion starts a draft of the next version. Whether consents on
+// the published version stay valid must be chosen: there is no default.
+func (a *Admin) createVersion(w http.ResponseWriter, r *http.Request, q *req) error {
+	c := r.PostFormValue("compatible")
+	if c != "yes" && c != "no" {
+		return a.processingError(w, r, q, http.StatusBadRequest, map[string]string{"compatible": msg(q.Lang, "err.choose-compatible")}, nil)
+	}
+	id := r.PathValue("id")
+	if _, err := a.o.Processings.CreateVersion(r.Context(), id, c == "yes"); omadata.ErrorCode(err) == omadata.ECONFLICT {
+		return a.processingError(w, r, q, http.StatusConflict, map[string]string{"compatible": msg(q.Lang, "err.draft-exists")}, nil)
+	} else if err != nil {
+		return err
+	}
+	http.Redirect(w, r, Prefix+"/"+q.Lang+"/processings/"+id+"?done=version-created#draft", http.StatusSeeOther)
+	return nil
+}
+
+// draftVersion reads the version of a path and checks it is the draft.
+func (a *Admin) draftVersion(r *http.Request) (int, error) {
+	v, err := strconv.Atoi(r.PathValue("v"))
+	if err != nil || v < 1 {
+		return 0, omadata.NotFound("Version")
+	}
+	return v, nil
+}
+
+// putNotice saves one language's notice of a draft.
+func (a *Admin) putNotice(w http.ResponseWriter, r *http.Request, q *req) error {
+	nl := r.PathValue("nl")
+	v, err := a.draftVersion(r)
+	if err != nil || !omadata.ValidLanguage(nl) {
+		return omadata.NotFound("Notice")
+	}
+	title, body := strings.TrimSpace(r.PostFormValue("title")), strings.TrimSpace(r.PostFormValue("body"))
+	errs := map[string]string{}
+	check := func(field, value string, max int) {
+		switch {
+		case value == "":
+			errs[field+"-"+nl] = msg(q.Lang, "err.required")
+		case len(value) > max || !utf8.ValidString(value):
+			errs[field+"-"+nl] = msgf(q.Lang, "err.too-long", max)
+		}
+	}
+	check("title", title, 200)
+	check("body", body, 20000)
+	keep := func(d *processingData) {
+		for i := range d.Notices {
+			if d.Notices[i].Lang == nl {
+				d.Notices[i].Title, d.Notices[i].Body = r.PostFormValue("title"), r.PostFormValue("body")
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return a.processingError(w, r, q, http.StatusBadRequest, errs, keep)
+	}
+	id := r.PathValue("id")
+	_, err = a.o.Processings.PutNotice(r.Context(), id, v, &omadata.Notice{Language: nl, Title: title, Body: body})
+	switch f := omadata.ErrorField(err); {
+	case err == nil:
+	case omadata.ErrorCode(err) == omadata.EINVALID && (f == "title" || f == "body"):
+		return a.processingError(w, r, q, http.StatusBadRequest, map[string]string{f + "-" + nl: msg(q.Lang, "err.invalid")}, keep)
+	case omadata.ErrorCode(err) == omadata.ECONFLICT:
+		return a.processingError(w, r, q, http.StatusConflict, map[string]string{"publish": msg(q.Lang, "err.not-draft")}, nil)
+	default:
+		return err
+	}
+	http.Redirect(w, r, Prefix+"/"+q.Lang+"/processings/"+id+"?done=notice-saved#notice-"+nl, http.StatusSeeOther)
+	return nil
+}
+
+// preview shows a draft's (or any version's) notice in one language as a
+// resident will read it.
+func (a *Admin) preview(w http.ResponseWriter, r *http.Request, q *req) error {
+	nl := r.PathValue("nl")
+	n, err := a.draftVersion(r)
+	if err != nil || !omadata.ValidLanguage(nl) {
+		return omadata.NotFound("Notice")
+	}
+	p, err := a.o.Processings.FindProcessingByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	var ver *omadata.ProcessingVersion
+	for _, v := range p.Versions {
+		if v.Version == n {
+			ver = v
+		}
+	}
+	if ver == nil {
+		return omadata.NotFound("Version")
+	}
+	var notice *omadata.Notice
+	for _, x := range ver.Notices {
+		if x.Language == nl {
+			notice = x
+		}
+	}
+	data := map[string]any{"Processing": p, "Version": ver, "Notice": notice, "NoticeLang": nl}
+	a.render(w, r, q, http.StatusOK, "preview", msgf(q.Lang, "preview.title", ver.Title.In(q.Lang), ver.Version, languageNames[nl]), data, nil)
+	return nil
+}
+
+// publish publishes the draft; the version before it retires, and when
+// the draft is not compatible, consents on it need renewal.
+func (a *Admin) publish(w http.ResponseWriter, r *http.Request, q *req) error {
+	v, err := a.draftVersion(r)
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	if _, err := a.o.Processings.PublishVersion(r.Context(), id, v); omadata.ErrorCode(err) == omadata.EINVALID || omadata.ErrorCode(err) == omadata.ECONFLICT {
+		key := "err.cannot-publish"
+		if f := omadata.ErrorField(err); f == "notices" || strings.HasPrefix(f, "notice") {
+			key = "err.notices-missing"
+		}
+		return a.processingError(w, r, q, http.StatusConflict, map[string]string{"publish": msg(q.Lang, key)}, nil)
+	} else if err != nil {
+		return err
+	}
+	http.Redirect(w, r, Prefix+"/"+q.Lang+"/processings/"+id+"?done=published", http.StatusSeeOther)
+	return nil
+}
+
+type deliveryRow struct {
+	Delivery *omadata.Delivery
+	Service  *omadata.Service
+}
+
+// deliveries lists the dead letters, with a button to deliver each again.
+func (a *Admin) deliveries(w http.ResponseWriter, r *http.Request, q *req) error {
+	ctx := r.Context()
+	dead := omadata.DeliveryDead
+	list, err := all(func(after string) ([]*omadata.Delivery, string, error) {
+		return a.o.Webhooks.FindDeliveries(ctx, omadata.DeliveryFilter{Status: &dead, After: after})
+	})
+	if err != nil {
+		return err
+	}
+	svcs := map[string]*omadata.Service{}
+	var rows []deliveryRow
+	for _, d := range list {
+		if svcs[d.ServiceID] == nil {
+			if svcs[d.ServiceID], err = a.o.Services.FindServiceByID(ctx, d.ServiceID); err != nil {
+				return err
+			}
+		}
+		rows = append(rows, deliveryRow{d, svcs[d.ServiceID]})
+	}
+	a.render(w, r, q, http.StatusOK, "deliveries", msg(q.Lang, "page.deliveries"), rows, nil)
+	return nil
+}
+
+func (a *Admin) redeliver(w http.ResponseWriter, r *http.Request, q *req) error {
+	if _, err := a.o.Webhooks.Redeliver(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	http.Redirect(w, r, Prefix+"/"+q.Lang+"/deliveries?done=redelivered", http.StatusSeeOther)
+	return nil
+}
+
+type requestRow struct {
+	Request *omadata.Request
+	Overdue bool
+	Open    bool
+}
+
+// openRequests lists every request, open ones first by due date.
+func (a *Admin) allRequests(ctx context.Context) ([]requestRow, error) {
+	list, err := all(func(after string) ([]*omadata.Request, string, error) {
+		return a.o.Requests.FindRequests(ctx, omadata.RequestFilter{After: after})
+	})
+	if err != nil {
+		return nil, err
+	}
+	now := a.now()
+	var rows []requestRow
+	for _, x := range list {
+		open := x.Status == omadata.RequestReceived || x.Status == omadata.RequestInProgress || x.Status == omadata.RequestPending
+		rows = append(rows, requestRow{x, open && x.DueAt.Before(now), open})
+	}
+	slices.SortStableFunc(rows, func(x, y requestRow) int {
+		if x.Open != y.Open {
+			if x.Open {
+				return -1
+			}
+			return 1
+		}
+		return x.Request.DueAt.Compare(y.Request.DueAt)
+	})
+	return rows, nil
+}
+
+func (a *Admin) openRequests(ctx context.Context) ([]requestRow, error) {
+	rows, err := a.allRequests(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(rows, func(x requestRow) bool { return !x.Open }), nil
+}
+
+// requests lists data-subject requests with their due dates.
+func (a *Admin) requests(w http.ResponseWriter, r *http.Request, q *req) error {
+	rows, err := a.allRequests(r.Context())
+	if err != nil {
+		return err
+	}
+	a.render(w, r, q, http.StatusOK, "requests", msg(q.Lang, "page.requests"), rows, nil)
+	return nil
+}
+
+// logPage shows the transparency log's latest signed checkpoint.
+func (a *Admin) logPage(w http.ResponseWriter, r *http.Request, q *req) error {
+	cp, err := a.o.Log.LatestCheckpoint(r.Context())
+	if err != nil && omadata.ErrorCode(err) != omadata.ENOTFOUND {
+		return err
+	}
+	a.render(w, r, q, http.StatusOK, "log", msg(q.Lang, "page.log"), cp, nil)
+	return nil
+}
