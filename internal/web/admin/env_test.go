@@ -67,6 +67,7 @@ func newEnv(t *testing.T, now time.Time) *env {
 	}
 	p, err := portal.New(portal.Options{
 		Residents: st, Representations: st, Consents: st, Catalogue: st, AISystems: st, Credentials: st,
+		Usage: st, Log: st, Requests: st, LogVerifierKey: storetest.LogVerifierKey(t, st),
 		OIDC: oc, PublicURL: base, SecretKey: storetest.SecretKey, Demo: true, Now: clock,
 	})
 	if err != nil {
