@@ -73,6 +73,9 @@ func ParseLogLeaf(data []byte) (*LogLeaf, error) {
 	if err := dec.Decode(&l); err != nil {
 		return nil, Invalidf("leaf", "The leaf is not a log leaf: %v", err)
 	}
+	if len(l.SourceIDs) == 0 {
+		l.SourceIDs = nil // [] and no member encode alike: omitted
+	}
 	return &l, nil
 }
 
