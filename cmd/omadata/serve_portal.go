@@ -66,7 +66,7 @@ func portalPages(cfg Config, s *store.Store, publicURL, logKey string, log *slog
 	ad, err := admin.New(admin.Options{
 		Staff: s, Organisations: s, Services: s, Credentials: s, DataGroups: s, Processings: s,
 		Webhooks: s, Requests: s, Log: s,
-		OIDC:      admin.OIDC{Issuer: oc.Issuer, ClientID: oc.ClientID, ClientSecret: oc.ClientSecret, IdentityClaim: oc.IdentityClaim, Scopes: oc.Scopes},
+		OIDC:      oc,
 		PublicURL: publicURL, SecretKey: cfg.SecretKey, Logger: log,
 	})
 	if err != nil {

@@ -10,8 +10,6 @@
 package admin
 
 import (
-	"crypto/hkdf"
-	"crypto/sha256"
 	"errors"
 	"html/template"
 	"log/slog"
@@ -20,6 +18,7 @@ import (
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/webui"
 )
 
 // Prefix is where the console lives.
@@ -56,22 +55,15 @@ type Options struct {
 }
 
 // OIDC names the OpenID provider staff sign in with: the residents' one.
-type OIDC struct {
-	Issuer        string
-	ClientID      string
-	ClientSecret  string
-	IdentityClaim string
-	Scopes        []string
-	HTTPClient    *http.Client
-}
+type OIDC = webui.OIDC
 
 // Admin serves the console.
 type Admin struct {
 	o     Options
 	log   *slog.Logger
-	key   []byte
+	ck    *webui.Cookies // signed cookies and CSRF tokens
 	views map[string]*template.Template
-	rp    *relyingParty
+	rp    *webui.RelyingParty
 	now   func() time.Time
 }
 
@@ -87,8 +79,6 @@ func New(o Options) (*Admin, error) {
 	case o.Staff == nil || o.Organisations == nil || o.Services == nil || o.Credentials == nil || o.DataGroups == nil ||
 		o.Processings == nil || o.Webhooks == nil || o.Requests == nil || o.Log == nil:
 		return nil, errors.New("admin: a service is missing")
-	case len(o.SecretKey) < 32:
-		return nil, errors.New("admin: the secret key is too short")
 	case o.OIDC.Issuer == "" || o.OIDC.ClientID == "" || o.OIDC.IdentityClaim == "":
 		return nil, errors.New("admin: the OpenID provider's issuer, client ID and identity claim are required")
 	}
@@ -99,7 +89,7 @@ func New(o Options) (*Admin, error) {
 		o.Now = time.Now
 	}
 	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
-	key, err := hkdf.Key(sha256.New, o.SecretKey, nil, "omadata admin cookies and CSRF tokens v1", 32)
+	ck, err := webui.NewCookies(o.SecretKey, "omadata admin cookies and CSRF tokens v1", Prefix, o.PublicURL)
 	if err != nil {
 		return nil, err
 	}
@@ -107,9 +97,7 @@ func New(o Options) (*Admin, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Admin{o: o, log: o.Logger, key: key, views: views, now: o.Now}
-	a.rp = newRelyingParty(o.OIDC, o.PublicURL+CallbackPath)
+	a := &Admin{o: o, log: o.Logger, ck: ck, views: views, now: o.Now}
+	a.rp = webui.NewRelyingParty(o.OIDC, o.PublicURL+CallbackPath, ck, loginCookie)
 	return a, nil
 }
-
-func (a *Admin) secure() bool { return strings.HasPrefix(a.o.PublicURL, "https://") }

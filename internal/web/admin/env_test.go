@@ -75,7 +75,7 @@ func newEnv(t *testing.T, now time.Time) *env {
 	}
 	ad, err := admin.New(admin.Options{
 		Staff: st, Organisations: st, Services: st, Credentials: st, DataGroups: st, Processings: st, Webhooks: st, Requests: st, Log: st,
-		OIDC:      admin.OIDC{Issuer: oc.Issuer, ClientID: oc.ClientID, ClientSecret: oc.ClientSecret, IdentityClaim: oc.IdentityClaim},
+		OIDC:      oc,
 		PublicURL: base, SecretKey: storetest.SecretKey, Now: clock,
 	})
 	if err != nil {

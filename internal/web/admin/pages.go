@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/webui"
 )
 
 //go:embed templates/*.html
@@ -121,8 +122,8 @@ func funcs(lang string) template.FuncMap {
 		"t":          func(key string) string { return msg(lang, key) },
 		"tf":         func(key string, args ...any) string { return msgf(lang, key, args...) },
 		"text":       func(t omadata.Text) string { return t.In(lang) },
-		"date":       func(t time.Time) string { return formatDate(lang, t) },
-		"datetime":   func(t time.Time) string { return formatDateTime(lang, t) },
+		"date":       func(t time.Time) string { return webui.FormatDate(lang, t) },
+		"datetime":   func(t time.Time) string { return webui.FormatDateTime(lang, t) },
 		"status":     func(s string) string { return msg(lang, "status."+s) },
 		"role":       func(s string) string { return msg(lang, "role."+s) },
 		"langname":   func(l string) string { return languageNames[l] },

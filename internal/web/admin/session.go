@@ -4,12 +4,7 @@ package admin
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"net/http"
-	"strings"
-	"time"
 
 	"github.com/omadata/omadata"
 )
@@ -36,35 +31,6 @@ func (v *viewer) CanWrite() bool { return v.Staff.Role == omadata.StaffOperatorA
 // Auditor reports whether the viewer reads only.
 func (v *viewer) Auditor() bool { return v.Staff.Role == omadata.StaffAuditor }
 
-func (a *Admin) mac(parts ...string) string {
-	m := hmac.New(sha256.New, a.key)
-	m.Write([]byte(strings.Join(parts, "\x00")))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-func (a *Admin) sign(name, value string) string { return value + "." + a.mac("cookie", name, value) }
-
-func (a *Admin) verify(name, signed string) (string, bool) {
-	i := strings.LastIndexByte(signed, '.')
-	if i < 0 {
-		return "", false
-	}
-	v := signed[:i]
-	return v, hmac.Equal([]byte(signed[i+1:]), []byte(a.mac("cookie", name, v)))
-}
-
-// setCookie sets an HttpOnly, SameSite=Lax cookie under /admin, Secure
-// behind https.
-func (a *Admin) setCookie(w http.ResponseWriter, name, value string, maxAge time.Duration) {
-	c := &http.Cookie{Name: name, Value: value, Path: Prefix, HttpOnly: true, Secure: a.secure(), SameSite: http.SameSiteLaxMode}
-	if maxAge < 0 {
-		c.MaxAge = -1
-	} else if maxAge > 0 {
-		c.MaxAge = int(maxAge / time.Second)
-	}
-	http.SetCookie(w, c)
-}
-
 // operator is the context of the console's own calls (login).
 func operator(ctx context.Context) context.Context {
 	return omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerAdmin, TokenID: "admin-console"})
@@ -86,14 +52,14 @@ func (a *Admin) loadViewer(w http.ResponseWriter, r *http.Request) (*viewer, con
 		if code := omadata.ErrorCode(err); code != omadata.EUNAUTHORIZED && code != omadata.ENOTFOUND {
 			return nil, ctx, err
 		}
-		a.setCookie(w, sessionCookie, "", -1)
+		a.ck.Set(w, sessionCookie, "", -1)
 		return nil, ctx, nil
 	}
 	if st.Role != omadata.StaffOperatorAdmin && st.Role != omadata.StaffAuditor {
 		return nil, ctx, errRole
 	}
 	ctx = omadata.NewContextWithCaller(r.Context(), omadata.Caller{Kind: omadata.CallerAdmin, TokenID: "staff:" + st.ID})
-	return &viewer{Staff: st, SessionID: se.ID, CSRF: a.mac("csrf", se.ID)}, ctx, nil
+	return &viewer{Staff: st, SessionID: se.ID, CSRF: a.ck.CSRF(se.ID)}, ctx, nil
 }
 
 // errRole is a staff role the console does not serve yet.

@@ -22,14 +22,14 @@ func (p *Portal) acting(w http.ResponseWriter, r *http.Request, q *req) error {
 func (p *Portal) actFor(w http.ResponseWriter, r *http.Request, q *req) error {
 	id := r.PostFormValue("principal")
 	if id == "" {
-		p.setCookie(w, actingCookie, "", -1)
+		p.ck.Set(w, actingCookie, "", -1)
 		http.Redirect(w, r, "/"+q.Lang+"/acting-for?done=self", http.StatusSeeOther)
 		return nil
 	}
 	if !slices.ContainsFunc(q.V.Principals, func(x *principal) bool { return x.Resident.ID == id }) {
 		return omadata.NotFound("Representation")
 	}
-	p.setCookie(w, actingCookie, p.sign(actingCookie, q.V.Caller.TokenID+":"+id), SessionTTL)
+	p.ck.Set(w, actingCookie, p.ck.Sign(actingCookie, q.V.Caller.TokenID+":"+id), SessionTTL)
 	http.Redirect(w, r, "/"+q.Lang+"/consents?done=acting", http.StatusSeeOther)
 	return nil
 }

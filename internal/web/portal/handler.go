@@ -82,7 +82,7 @@ func (p *Portal) handle(lang string, access int, f pageFunc) http.Handler {
 // the next visit to "/".
 func (p *Portal) rememberLanguage(w http.ResponseWriter, r *http.Request, lang string) {
 	if c, err := r.Cookie(langCookie); err != nil || c.Value != lang {
-		p.setCookie(w, langCookie, lang, 365*24*time.Hour)
+		p.ck.Set(w, langCookie, lang, 365*24*time.Hour)
 	}
 }
 

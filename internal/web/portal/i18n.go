@@ -7,19 +7,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // Europe/Helsinki on hosts without a zone database
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/webui"
 )
-
-// zone is where residents read times: the portal shows Finnish time.
-var zone = func() *time.Location {
-	l, err := time.LoadLocation("Europe/Helsinki")
-	if err != nil {
-		panic(err) // embedded by time/tzdata
-	}
-	return l
-}()
 
 // msg returns the text of key in lang. A missing key is a bug that
 // TestMessages catches; the key itself shows rather than nothing.
@@ -39,31 +30,6 @@ func msg(lang, key string) string {
 
 // msgf formats the text of key with args.
 func msgf(lang, key string, args ...any) string { return fmt.Sprintf(msg(lang, key), args...) }
-
-var monthsEN = [...]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
-
-// formatDate writes a date as each language writes it: 22.11.2026 in
-// Finnish, 22.11.2026 in Finland-Swedish, 22 November 2026 in English.
-func formatDate(lang string, t time.Time) string {
-	t = t.In(zone)
-	if lang == "en" {
-		return fmt.Sprintf("%d %s %d", t.Day(), monthsEN[t.Month()-1], t.Year())
-	}
-	return fmt.Sprintf("%d.%d.%d", t.Day(), int(t.Month()), t.Year())
-}
-
-// formatDateTime adds the time of day: "klo 14.05" in Finnish, "kl. 14.05"
-// in Swedish, "at 14:05" in English.
-func formatDateTime(lang string, t time.Time) string {
-	t = t.In(zone)
-	switch lang {
-	case "sv":
-		return fmt.Sprintf("%s kl. %02d.%02d", formatDate(lang, t), t.Hour(), t.Minute())
-	case "en":
-		return fmt.Sprintf("%s at %02d:%02d", formatDate(lang, t), t.Hour(), t.Minute())
-	}
-	return fmt.Sprintf("%s klo %02d.%02d", formatDate(lang, t), t.Hour(), t.Minute())
-}
 
 // formatNumber groups thousands as each language does: a (no-break) space
 // in Finnish and Swedish, a comma in English.
@@ -92,10 +58,10 @@ func formatNumber(lang string, n int) string {
 // the language's own form typed by hand.
 func parseDate(s string) (time.Time, bool) {
 	s = strings.TrimSpace(s)
-	if t, err := time.ParseInLocation(time.DateOnly, s, zone); err == nil {
+	if t, err := time.ParseInLocation(time.DateOnly, s, webui.Zone); err == nil {
 		return t, true
 	}
-	if t, err := time.ParseInLocation("2.1.2006", s, zone); err == nil {
+	if t, err := time.ParseInLocation("2.1.2006", s, webui.Zone); err == nil {
 		return t, true
 	}
 	return time.Time{}, false

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/webui"
 )
 
 // TestMessages checks that every text exists in all three languages and
@@ -68,10 +69,10 @@ func TestFormats(t *testing.T) {
 		{"sv", "5.3.2026", "5.3.2026 kl. 14.07", "1\u00a0234\u00a0567", "1 år 6 månader"},
 		{"en", "5 March 2026", "5 March 2026 at 14:07", "1,234,567", "1 year 6 months"},
 	} {
-		if got := formatDate(c.lang, at); got != c.date {
+		if got := webui.FormatDate(c.lang, at); got != c.date {
 			t.Errorf("%s date: got %q, want %q", c.lang, got, c.date)
 		}
-		if got := formatDateTime(c.lang, at); got != c.datetime {
+		if got := webui.FormatDateTime(c.lang, at); got != c.datetime {
 			t.Errorf("%s datetime: got %q, want %q", c.lang, got, c.datetime)
 		}
 		if got := formatNumber(c.lang, 1234567); got != c.number {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/webui"
 )
 
 // noticeData is what the notice page shows: the processing, its notice in
@@ -34,12 +35,12 @@ func (p *Portal) noticeData(r *http.Request, q *req) (*noticeData, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := p.now().In(zone)
+	now := p.now().In(webui.Zone)
 	return &noticeData{
 		Entry: e, Notice: noticeIn(e, q.Lang), Current: latest[e.ProcessingID], Asks: asksConsent(e),
 		MinDate: now.AddDate(0, 0, 1).Format(time.DateOnly),
 		MaxDate: now.AddDate(omadata.ConsentMaxYears, 0, -1).Format(time.DateOnly),
-		MaxText: formatDate(q.Lang, now.AddDate(omadata.ConsentMaxYears, 0, -1)),
+		MaxText: webui.FormatDate(q.Lang, now.AddDate(omadata.ConsentMaxYears, 0, -1)),
 	}, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/webui"
 )
 
 //go:embed templates/*.html
@@ -162,8 +163,8 @@ func funcs(lang string) template.FuncMap {
 		"t":          func(key string) string { return msg(lang, key) },
 		"tf":         func(key string, args ...any) string { return msgf(lang, key, args...) },
 		"text":       func(t omadata.Text) string { return text(lang, t) },
-		"date":       func(t time.Time) string { return formatDate(lang, t) },
-		"datetime":   func(t time.Time) string { return formatDateTime(lang, t) },
+		"date":       func(t time.Time) string { return webui.FormatDate(lang, t) },
+		"datetime":   func(t time.Time) string { return webui.FormatDateTime(lang, t) },
 		"num":        func(n int) string { return formatNumber(lang, n) },
 		"num64":      func(n int64) string { return formatNumber(lang, int(n)) },
 		"basis":      func(code string) string { return msg(lang, legalBasisKey(code)) },

@@ -11,8 +11,6 @@
 package portal
 
 import (
-	"crypto/hkdf"
-	"crypto/sha256"
 	"errors"
 	"html/template"
 	"log/slog"
@@ -21,6 +19,7 @@ import (
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/webui"
 )
 
 // SessionTTL is how long a portal session lasts after login.
@@ -58,24 +57,15 @@ type Options struct {
 }
 
 // OIDC names the OpenID provider residents log in with.
-type OIDC struct {
-	Issuer        string
-	ClientID      string
-	ClientSecret  string
-	IdentityClaim string // the ID token claim with the personal identity code
-	NameClaim     string // the claim with the display name
-	Scopes        []string
-	// HTTPClient reaches the provider; nil means http.DefaultClient.
-	HTTPClient *http.Client
-}
+type OIDC = webui.OIDC
 
 // Portal serves the resident portal.
 type Portal struct {
 	o     Options
 	log   *slog.Logger
-	key   []byte // HMAC key of cookies and CSRF tokens
+	ck    *webui.Cookies // signed cookies and CSRF tokens
 	views map[string]*template.Template
-	rp    *relyingParty
+	rp    *webui.RelyingParty
 	now   func() time.Time
 }
 
@@ -93,8 +83,6 @@ func New(o Options) (*Portal, error) {
 	case o.Residents == nil || o.Representations == nil || o.Consents == nil || o.Catalogue == nil || o.AISystems == nil || o.Credentials == nil ||
 		o.Usage == nil || o.Log == nil || o.Requests == nil:
 		return nil, errors.New("portal: a service is missing")
-	case len(o.SecretKey) < 32:
-		return nil, errors.New("portal: the secret key is too short")
 	case o.OIDC.Issuer == "" || o.OIDC.ClientID == "" || o.OIDC.IdentityClaim == "":
 		return nil, errors.New("portal: the OpenID provider's issuer, client ID and identity claim are required")
 	}
@@ -105,7 +93,7 @@ func New(o Options) (*Portal, error) {
 		o.Now = time.Now
 	}
 	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
-	key, err := hkdf.Key(sha256.New, o.SecretKey, nil, "omadata portal cookies and CSRF tokens v1", 32)
+	ck, err := webui.NewCookies(o.SecretKey, "omadata portal cookies and CSRF tokens v1", "/", o.PublicURL)
 	if err != nil {
 		return nil, err
 	}
@@ -113,11 +101,7 @@ func New(o Options) (*Portal, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Portal{o: o, log: o.Logger, key: key, views: views, now: o.Now}
-	p.rp = newRelyingParty(o.OIDC, o.PublicURL+CallbackPath)
+	p := &Portal{o: o, log: o.Logger, ck: ck, views: views, now: o.Now}
+	p.rp = webui.NewRelyingParty(o.OIDC, o.PublicURL+CallbackPath, ck, loginCookie)
 	return p, nil
 }
-
-// secure reports whether cookies must be Secure: whenever residents reach
-// the operator over https.
-func (p *Portal) secure() bool { return strings.HasPrefix(p.o.PublicURL, "https://") }

@@ -194,9 +194,9 @@ func (p *Portal) erase(w http.ResponseWriter, r *http.Request, q *req) error {
 		return err
 	}
 	if q.V.Acting == nil {
-		p.setCookie(w, sessionCookie, "", -1)
+		p.ck.Set(w, sessionCookie, "", -1)
 	}
-	p.setCookie(w, actingCookie, "", -1)
+	p.ck.Set(w, actingCookie, "", -1)
 	http.Redirect(w, r, "/"+q.Lang+"/?done=erased", http.StatusSeeOther)
 	return nil
 }

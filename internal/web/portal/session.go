@@ -4,13 +4,9 @@ package portal
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/omadata/omadata"
 )
@@ -57,43 +53,6 @@ func (v *viewer) OnBehalfOf() string {
 	return ""
 }
 
-// mac returns the portal's HMAC of parts.
-func (p *Portal) mac(parts ...string) string {
-	m := hmac.New(sha256.New, p.key)
-	m.Write([]byte(strings.Join(parts, "\x00")))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-// sign returns value with a MAC bound to the cookie's name.
-func (p *Portal) sign(name, value string) string { return value + "." + p.mac("cookie", name, value) }
-
-// verify returns the value of a signed cookie value, or false.
-func (p *Portal) verify(name, signed string) (string, bool) {
-	i := strings.LastIndexByte(signed, '.')
-	if i < 0 {
-		return "", false
-	}
-	v := signed[:i]
-	return v, hmac.Equal([]byte(signed[i+1:]), []byte(p.mac("cookie", name, v)))
-}
-
-// setCookie sets a cookie the way every portal cookie is set: HttpOnly,
-// SameSite=Lax (the login callback is a top-level navigation from the
-// provider), Secure behind https.
-func (p *Portal) setCookie(w http.ResponseWriter, name, value string, maxAge time.Duration) {
-	c := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, Secure: p.secure(), SameSite: http.SameSiteLaxMode}
-	if maxAge < 0 {
-		c.MaxAge = -1
-	} else if maxAge > 0 {
-		c.MaxAge = int(maxAge / time.Second)
-	}
-	http.SetCookie(w, c)
-}
-
-// csrfToken is the form token of a session: a MAC of the session's ID, so
-// it needs no storage and dies with the session.
-func (p *Portal) csrfToken(sessionID string) string { return p.mac("csrf", sessionID) }
-
 // loadViewer authenticates the session cookie; nil when there is none or
 // it no longer works (then the cookie is cleared).
 func (p *Portal) loadViewer(w http.ResponseWriter, r *http.Request) (*viewer, context.Context, error) {
@@ -107,7 +66,7 @@ func (p *Portal) loadViewer(w http.ResponseWriter, r *http.Request) (*viewer, co
 		if code := omadata.ErrorCode(err); err != nil && code != omadata.EUNAUTHORIZED && code != omadata.ENOTFOUND {
 			return nil, ctx, err
 		}
-		p.setCookie(w, sessionCookie, "", -1)
+		p.ck.Set(w, sessionCookie, "", -1)
 		return nil, ctx, nil
 	}
 	ctx = omadata.NewContextWithCaller(r.Context(), caller)
@@ -115,12 +74,12 @@ func (p *Portal) loadViewer(w http.ResponseWriter, r *http.Request) (*viewer, co
 	if err != nil {
 		return nil, ctx, err
 	}
-	v := &viewer{Caller: caller, Self: self, CSRF: p.csrfToken(caller.TokenID)}
+	v := &viewer{Caller: caller, Self: self, CSRF: p.ck.CSRF(caller.TokenID)}
 	if v.Principals, err = p.principals(ctx, self.ID); err != nil {
 		return nil, ctx, err
 	}
 	if ac, err := r.Cookie(actingCookie); err == nil {
-		if id, ok := p.verify(actingCookie, ac.Value); ok && strings.HasPrefix(id, caller.TokenID+":") {
+		if id, ok := p.ck.Verify(actingCookie, ac.Value); ok && strings.HasPrefix(id, caller.TokenID+":") {
 			id = strings.TrimPrefix(id, caller.TokenID+":")
 			if i := slices.IndexFunc(v.Principals, func(x *principal) bool { return x.Resident.ID == id }); i >= 0 {
 				v.Acting = v.Principals[i]
