@@ -4,20 +4,18 @@ package store
 
 import (
 	"context"
-	"crypto/ed25519"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/keys"
 )
 
 // LogProblem is the first thing VerifyLog found wrong, naming the entry.
@@ -71,7 +69,7 @@ type VerifyLogOptions struct {
 func VerifyLog(ctx context.Context, db *DB, o VerifyLogOptions) (*LogReport, error) {
 	r := db.reader()
 	rep := &LogReport{}
-	verifiers, err := logVerifiers(ctx, r, o.VerifierKeys)
+	verifiers, err := logVerifiers(ctx, db, o.VerifierKeys)
 	if err != nil {
 		return nil, err
 	}
@@ -206,34 +204,20 @@ func VerifyLog(ctx context.Context, db *DB, o VerifyLogOptions) (*LogReport, err
 }
 
 // logVerifiers are the note verifiers of the given keys, or of the log
-// keys stored in the database.
-func logVerifiers(ctx context.Context, r reader, vkeys []string) (note.Verifiers, error) {
+// keys stored in the database under the log's origin.
+func logVerifiers(ctx context.Context, db *DB, vkeys []string) (note.Verifiers, error) {
 	if len(vkeys) == 0 {
-		var origin string
-		err := r.queryRow(ctx, `SELECT note FROM log_checkpoints ORDER BY seq LIMIT 1`).Scan(&origin)
-		if errors.Is(err, sql.ErrNoRows) {
-			return note.VerifierList(), nil
-		} else if err != nil {
-			return nil, err
+		origin, err := firstOrigin(ctx, db.reader())
+		if err != nil || origin == "" {
+			return note.VerifierList(), err
 		}
-		origin, _, _ = strings.Cut(origin, "\n")
-		rows, err := r.query(ctx, `SELECT public_jwk FROM signing_keys WHERE purpose = ?`, omadata.KeyPurposeLog)
+		admin := omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerAdmin})
+		ks, err := New(db).FindSigningKeys(admin)
 		if err != nil {
 			return nil, err
 		}
-		jwks, err := collect(rows, func(row interface{ Scan(...any) error }) (string, error) {
-			var s string
-			return s, row.Scan(&s)
-		})
-		if err != nil {
+		if vkeys, err = keys.LogVerifierKeys(ks, origin); err != nil {
 			return nil, err
-		}
-		for _, j := range jwks {
-			v, err := noteKeyFromJWK(origin, j)
-			if err != nil {
-				return nil, err
-			}
-			vkeys = append(vkeys, v)
 		}
 	}
 	var vs []note.Verifier
@@ -289,7 +273,7 @@ func verifyRecords(ctx context.Context, r reader, kr omadata.Keyring, batch []*l
 			rid := residents[lr.leaf.Record]
 			key, seen := keys[rid]
 			if !seen {
-				if key, err = residentKey(ctx, r, kr, rid); err != nil {
+				if key, err = findResidentLogKey(ctx, r, kr, rid); err != nil {
 					return err
 				}
 				keys[rid] = key
@@ -307,25 +291,10 @@ func verifyRecords(ctx context.Context, r reader, kr omadata.Keyring, batch []*l
 	return nil
 }
 
-func residentKey(ctx context.Context, r reader, kr omadata.Keyring, residentID string) ([]byte, error) {
-	var sealed string
-	err := r.queryRow(ctx, `SELECT key_sealed FROM resident_log_keys WHERE resident_id = ?`, residentID).Scan(&sealed)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	} else if err != nil {
-		return nil, err
-	}
-	b, err := base64.StdEncoding.DecodeString(sealed)
-	if err != nil {
-		return nil, err
-	}
-	return kr.Open(b, []byte("log:"+residentID))
-}
-
 // recordDigests recomputes the digests of records of one kind, and names
 // the resident of each.
 func recordDigests(ctx context.Context, r reader, kind string, ids []any) (map[string]string, map[string]string, error) {
-	in := "(?" + strings.Repeat(", ?", len(ids)-1) + ")"
+	in := "(" + placeholders(len(ids)) + ")"
 	digests, residents := map[string]string{}, map[string]string{}
 	var query string
 	var scan func(row interface{ Scan(...any) error }) error
@@ -433,19 +402,6 @@ func recordDigests(ctx context.Context, r reader, kind string, ids []any) (map[s
 		}
 	}
 	return digests, residents, rows.Err()
-}
-
-// noteKeyFromJWK turns a stored Ed25519 public JWK into a note verifier key.
-func noteKeyFromJWK(origin, publicJWK string) (string, error) {
-	var jwk jose.JSONWebKey
-	if err := jwk.UnmarshalJSON([]byte(publicJWK)); err != nil {
-		return "", fmt.Errorf("log key: %w", err)
-	}
-	pub, ok := jwk.Key.(ed25519.PublicKey)
-	if !ok {
-		return "", errors.New("log key: not an Ed25519 public key")
-	}
-	return note.NewEd25519VerifierKey(origin, pub)
 }
 
 // verifyTree walks the indexed leaves in order, recomputing the stored

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -83,7 +84,7 @@ func (s *Store) logStatements(ctx context.Context, q querier, a logAppend, now t
 		parties = append(parties, a.sinkID)
 	}
 	for i, id := range parties {
-		if id == "" || contains(parties[:i], id) {
+		if id == "" || slices.Contains(parties[:i], id) {
 			continue
 		}
 		out = append(out, writeStmt{query: `INSERT INTO log_parties (service_id, leaf_seq) SELECT ?, seq FROM log_leaves WHERE record_id = ?`,
@@ -96,15 +97,6 @@ func (s *Store) logStatements(ctx context.Context, q querier, a logAppend, now t
 	return out, nil
 }
 
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
 // residentLogKey returns the resident's commitment key, read on q, and
 // when they have none yet a new one with the write that stores it. It is
 // sealed like the resident's other personal data; erasing the resident
@@ -113,24 +105,14 @@ func (s *Store) residentLogKey(ctx context.Context, q querier, residentID string
 	if s.keyring == nil {
 		return nil, nil, errors.New("store: no keyring configured")
 	}
-	ad := []byte("log:" + residentID)
-	var sealed string
-	err := q.queryRow(ctx, `SELECT key_sealed FROM resident_log_keys WHERE resident_id = ?`, residentID).Scan(&sealed)
-	if err == nil {
-		b, err := base64.StdEncoding.DecodeString(sealed)
-		if err != nil {
-			return nil, nil, fmt.Errorf("resident log key: %w", err)
-		}
-		key, err := s.keyring.Open(b, ad)
+	if key, err := findResidentLogKey(ctx, q, s.keyring, residentID); err != nil || key != nil {
 		return key, nil, err
-	} else if !errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, err
 	}
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
 		return nil, nil, err
 	}
-	b, err := s.keyring.Seal(key, ad)
+	b, err := s.keyring.Seal(key, residentLogKeyAD(residentID))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -138,6 +120,26 @@ func (s *Store) residentLogKey(ctx context.Context, q querier, residentID string
 		args: []any{residentID, base64.StdEncoding.EncodeToString(b), now}, rows: 1,
 		conflict: omadata.Conflictf("resident", "The resident changed meanwhile; try again.")}, nil
 }
+
+// findResidentLogKey opens the resident's stored log key; nil when they
+// have none (never had, or erased).
+func findResidentLogKey(ctx context.Context, q querier, kr omadata.Keyring, residentID string) ([]byte, error) {
+	var sealed string
+	err := q.queryRow(ctx, `SELECT key_sealed FROM resident_log_keys WHERE resident_id = ?`, residentID).Scan(&sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	b, err := base64.StdEncoding.DecodeString(sealed)
+	if err != nil {
+		return nil, fmt.Errorf("resident log key: %w", err)
+	}
+	return kr.Open(b, residentLogKeyAD(residentID))
+}
+
+// residentLogKeyAD binds a sealed log key to its resident.
+func residentLogKeyAD(residentID string) []byte { return []byte("log:" + residentID) }
 
 // recordDigest is the SHA-256 (hex) of a record's immutable content: its
 // columns as a JSON object with sorted keys, times in RFC 3339 UTC. The
@@ -330,7 +332,7 @@ func (h *hashStore) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	if len(missing) == 0 {
 		return out, nil
 	}
-	rows, err := h.q.query(h.ctx, `SELECT id, hash FROM log_hashes WHERE id IN (?`+strings.Repeat(", ?", len(missing)-1)+`)`, missing...)
+	rows, err := h.q.query(h.ctx, `SELECT id, hash FROM log_hashes WHERE id IN (`+placeholders(len(missing))+`)`, missing...)
 	if err != nil {
 		return nil, err
 	}
@@ -491,8 +493,12 @@ func hashStrings(hs []tlog.Hash) []string {
 // before there is one. A log keeps its origin for life: an operator whose
 // address changes keeps signing under the origin it started with.
 func (s *Store) LogOriginInUse(ctx context.Context) (string, error) {
+	return firstOrigin(ctx, s.db.reader())
+}
+
+func firstOrigin(ctx context.Context, q querier) (string, error) {
 	var text string
-	err := s.db.reader().queryRow(ctx, `SELECT note FROM log_checkpoints WHERE seq = 0`).Scan(&text)
+	err := q.queryRow(ctx, `SELECT note FROM log_checkpoints WHERE seq = 0`).Scan(&text)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	} else if err != nil {

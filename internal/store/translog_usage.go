@@ -5,7 +5,6 @@ package store
 import (
 	"context"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/omadata/omadata"
@@ -70,7 +69,7 @@ func (s *Store) FindUsage(ctx context.Context, f omadata.UsageFilter) ([]*omadat
 // usageDetails reads who, what, why and on what ground from the records
 // the leaves commit to.
 func usageDetails(ctx context.Context, q querier, kind string, ids []any, into map[string]*omadata.Usage) error {
-	in := "(?" + strings.Repeat(", ?", len(ids)-1) + ")"
+	in := "(" + placeholders(len(ids)) + ")"
 	var query string
 	switch kind {
 	case omadata.LeafDecisionPermit:
