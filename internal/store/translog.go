@@ -438,15 +438,21 @@ func (s *Store) ProveInclusion(ctx context.Context, index, size int64) (*omadata
 		return nil, omadata.Invalidf("index", "The index must be from 0 to %d for a tree of %d leaves.", size-1, size)
 	}
 	r := &hashStore{ctx: ctx, q: s.db.reader()}
-	proof, err := tlog.ProveRecord(size, index, r)
-	if err != nil {
-		return nil, err
-	}
 	leaf, err := r.ReadHashes([]int64{tlog.StoredHashIndex(0, index)})
 	if err != nil {
 		return nil, err
 	}
-	return &omadata.InclusionProof{Index: index, Size: size, LeafHash: leaf[0].String(), Hashes: hashStrings(proof)}, nil
+	return proveInclusion(r, index, size, leaf[0].String())
+}
+
+// proveInclusion proves the leaf at index, whose hash is leafHash, in the
+// tree of size, which the caller has checked.
+func proveInclusion(r *hashStore, index, size int64, leafHash string) (*omadata.InclusionProof, error) {
+	proof, err := tlog.ProveRecord(size, index, r)
+	if err != nil {
+		return nil, err
+	}
+	return &omadata.InclusionProof{Index: index, Size: size, LeafHash: leafHash, Hashes: hashStrings(proof)}, nil
 }
 
 // ProveInclusionByHash implements omadata.LogService.

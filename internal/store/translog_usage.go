@@ -171,7 +171,8 @@ func (s *Store) logEvents(ctx context.Context, from string, w *where, limit int)
 		}
 		ev := &omadata.LogEvent{LogEntry: *e}
 		if x.idx != nil && *x.idx < size {
-			if ev.Proof, err = s.ProveInclusion(ctx, *x.idx, size); err != nil {
+			// The page's leaves share the checkpoint and know their hashes.
+			if ev.Proof, err = proveInclusion(&hashStore{ctx: ctx, q: r}, *x.idx, size, hash); err != nil {
 				return nil, nil, err
 			}
 		}

@@ -20,8 +20,8 @@ type LogIntegrator interface {
 	IntegrateLog(ctx context.Context) (*omadata.Checkpoint, error)
 }
 
-// Checkpointer calls IntegrateLog at once and then every Interval; while
-// a call integrates a full batch it calls again at once.
+// Checkpointer calls IntegrateLog at once and then every Interval; each
+// call integrates up to the store's batch of leaves (20,000).
 type Checkpointer struct {
 	Log      LogIntegrator
 	Interval time.Duration // 0 means DefaultCheckpointInterval
