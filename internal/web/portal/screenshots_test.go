@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/omadata/omadata/internal/web/webui/browsertest"
 )
 
 var screenshots = flag.String("screenshots", "", "write screenshots of the main pages in every language to this directory")
@@ -28,7 +30,7 @@ func TestScreenshots(t *testing.T) {
 	if err := os.MkdirAll(*screenshots, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	ctx, _ := newBrowser(t)
+	ctx, _ := browsertest.New(t)
 	e := newEnv(t, time.Time{})
 	proc := e.recommendations(t)
 	shot := func(name string) {
@@ -43,45 +45,45 @@ func TestScreenshots(t *testing.T) {
 	}
 	for _, lang := range []string{"fi", "sv", "en"} {
 		for _, p := range []struct{ name, path string }{{"home", "/"}, {"catalogue", "/catalogue"}, {"ai-systems", "/ai-systems"}} {
-			run(t, ctx, chromedp.Navigate(e.url+"/"+lang+p.path))
+			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/"+lang+p.path))
 			shot(lang + "-" + p.name)
 		}
 	}
-	run(t, ctx, chromedp.Navigate(e.url+"/en/login?next=/en/consents"))
-	waitLocation(t, ctx, "/demo-idp/authorize")
+	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/en/login?next=/en/consents"))
+	browsertest.WaitLocation(t, ctx, "/demo-idp/authorize")
 	shot("en-demo-provider")
-	run(t, ctx, chromedp.Click(chromedp.CSS(`button[data-person=matti]`)))
-	waitLocation(t, ctx, "/en/consents")
-	run(t, ctx, chromedp.Navigate(e.url+"/en/processings/"+proc), chromedp.Click(chromedp.CSS(`#give`)))
-	waitLocation(t, ctx, "done=given")
-	consent := strings.TrimPrefix(strings.SplitN(location(t, ctx), "?", 2)[0], "/en")
+	browsertest.Run(t, ctx, chromedp.Click(chromedp.CSS(`button[data-person=matti]`)))
+	browsertest.WaitLocation(t, ctx, "/en/consents")
+	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/en/processings/"+proc), chromedp.Click(chromedp.CSS(`#give`)))
+	browsertest.WaitLocation(t, ctx, "done=given")
+	consent := strings.TrimPrefix(strings.SplitN(browsertest.Location(t, ctx), "?", 2)[0], "/en")
 	e.decide(t, e.resident(t, mattiCode).ID) // a permit for "who used my data", with its proof
 	e.integrate(t)
-	run(t, ctx, chromedp.Navigate(e.url+"/en/usage"), chromedp.Click(chromedp.CSS(`#usage a[href*="/usage/proof"]`)))
-	waitLocation(t, ctx, "/usage/proof?index=")
-	proof := strings.TrimPrefix(location(t, ctx), "/en")
-	run(t, ctx, chromedp.Navigate(e.url+"/en/requests"), chromedp.Click(chromedp.CSS(`#request-access`)))
-	waitLocation(t, ctx, "done=request-access")
+	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/en/usage"), chromedp.Click(chromedp.CSS(`#usage a[href*="/usage/proof"]`)))
+	browsertest.WaitLocation(t, ctx, "/usage/proof?index=")
+	proof := strings.TrimPrefix(browsertest.Location(t, ctx), "/en")
+	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/en/requests"), chromedp.Click(chromedp.CSS(`#request-access`)))
+	browsertest.WaitLocation(t, ctx, "done=request-access")
 	for _, lang := range []string{"fi", "sv", "en"} {
 		for _, p := range []struct{ name, path string }{
 			{"home-signed-in", "/"}, {"my-data", "/my-data"}, {"consents", "/consents"},
 			{"notice", "/processings/" + proc}, {"consent", consent}, {"acting-for", "/acting-for"},
 			{"usage", "/usage"}, {"proof", proof}, {"requests", "/requests"}, {"erasure", "/requests/erasure"},
 		} {
-			run(t, ctx, chromedp.Navigate(e.url+"/"+lang+p.path))
+			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/"+lang+p.path))
 			shot(lang + "-" + p.name)
 		}
 	}
 	// Acting for a child, and a form error.
-	run(t, ctx, chromedp.Navigate(e.url+"/en/acting-for"), chromedp.Click(chromedp.Search(`//button[contains(., "Act for Emma Korhonen")]`)))
-	waitLocation(t, ctx, "done=acting")
+	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/en/acting-for"), chromedp.Click(chromedp.Search(`//button[contains(., "Act for Emma Korhonen")]`)))
+	browsertest.WaitLocation(t, ctx, "done=acting")
 	shot("en-acting-consents")
-	run(t, ctx, chromedp.Navigate(e.url+"/en/processings/"+proc))
-	eval[bool](t, ctx, `(() => { const i = document.querySelector("#valid_until"); i.type = "text"; i.value = "31.2.2027"; return true; })()`)
-	run(t, ctx, chromedp.Click(chromedp.CSS(`#give`)))
-	waitLocation(t, ctx, "/give")
+	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/en/processings/"+proc))
+	browsertest.Eval[bool](t, ctx, `(() => { const i = document.querySelector("#valid_until"); i.type = "text"; i.value = "31.2.2027"; return true; })()`)
+	browsertest.Run(t, ctx, chromedp.Click(chromedp.CSS(`#give`)))
+	browsertest.WaitLocation(t, ctx, "/give")
 	shot("en-form-error")
-	run(t, ctx, chromedp.Navigate(e.url+"/en/requests"), chromedp.Click(chromedp.CSS(`#request-rectification`)),
+	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/en/requests"), chromedp.Click(chromedp.CSS(`#request-rectification`)),
 		chromedp.WaitVisible(chromedp.CSS(`#rect-details-error`)))
 	shot("en-request-error")
 	t.Logf("screenshots in %s", *screenshots)
