@@ -13,6 +13,10 @@ const (
 	CallerAdmin     CallerKind = "admin"    // an operator admin token
 	CallerService   CallerKind = "service"  // a service credential
 	CallerResident  CallerKind = "resident" // a resident's session
+	// CallerOrganisation is an organisation admin signed in to the admin
+	// console: the catalogue of their own organisation's services, nothing
+	// of any other. The HTTP API never makes one.
+	CallerOrganisation CallerKind = "organisation"
 )
 
 // Caller is who is making a call, as established from verified credentials.
@@ -21,7 +25,7 @@ type Caller struct {
 	Kind         CallerKind
 	TokenID      string   // the admin token or credential ID
 	ServiceID    string   // for CallerService: the service the credential belongs to
-	Organisation string   // for CallerService: the service's organisation
+	Organisation string   // for CallerService: the service's organisation; for CallerOrganisation: theirs
 	Scopes       []string // for CallerService: what the credential may do
 	ResidentID   string   // for CallerResident: who signed in
 }

@@ -134,6 +134,13 @@ type Checkpoint struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
+// CheckpointFilter pages through the checkpoints, newest first: After is
+// the cursor a previous page returned.
+type CheckpointFilter struct {
+	After string
+	Limit int
+}
+
 // InclusionProof proves that the leaf at Index is in the tree of Size.
 type InclusionProof struct {
 	Index    int64    `json:"index"`
@@ -153,6 +160,8 @@ type ConsistencyProof struct {
 type LogService interface {
 	// LatestCheckpoint returns the newest signed checkpoint.
 	LatestCheckpoint(ctx context.Context) (*Checkpoint, error)
+	// FindCheckpoints lists the signed checkpoints, newest first.
+	FindCheckpoints(ctx context.Context, f CheckpointFilter) ([]*Checkpoint, string, error)
 	// LogEntryAt returns the leaf at index.
 	LogEntryAt(ctx context.Context, index int64) (*LogEntry, error)
 	// ProveInclusion proves the leaf at index in the tree of size; size 0

@@ -47,7 +47,8 @@ func scanCredential(row interface{ Scan(...any) error }) (*omadata.Credential, e
 }
 
 // CreateCredential issues a credential for a service visible to the caller.
-// A service may issue itself credentials, but none with scopes it lacks.
+// A service may issue itself credentials, but none with scopes it lacks; an
+// organisation admin may issue any scope to their organisation's services.
 func (s *Store) CreateCredential(ctx context.Context, c *omadata.Credential) error {
 	if err := requireWrite(ctx); err != nil {
 		return err
@@ -55,7 +56,7 @@ func (s *Store) CreateCredential(ctx context.Context, c *omadata.Credential) err
 		return err
 	}
 	caller := omadata.CallerFromContext(ctx)
-	if !caller.IsAdmin() {
+	if caller.Kind == omadata.CallerService {
 		for _, sc := range c.Scopes {
 			if !caller.HasScope(sc) {
 				return omadata.Invalidf("scopes", "This credential cannot grant scope %q.", sc)
@@ -95,7 +96,7 @@ func (s *Store) FindCredentials(ctx context.Context, serviceID string) ([]*omada
 	r := s.db.reader()
 	if _, err := findServiceByID(ctx, r, serviceID); err != nil {
 		return nil, err
-	} else if !omadata.CallerFromContext(ctx).IsAdmin() && !omadata.CallerFromContext(ctx).HasScope(omadata.ScopeCatalogueRead) {
+	} else if c := omadata.CallerFromContext(ctx); c.Kind == omadata.CallerService && !c.HasScope(omadata.ScopeCatalogueRead) {
 		return nil, omadata.Errorf(omadata.EFORBIDDEN, "This credential may not read the catalogue.")
 	}
 	rows, err := r.query(ctx, `SELECT `+credentialColumns+` FROM credentials WHERE service_id = ? ORDER BY id DESC`, serviceID)

@@ -19,14 +19,16 @@ func scanDataGroup(row interface{ Scan(...any) error }) (*omadata.DataGroup, err
 	return &g, err
 }
 
-// dataGroupVisibility: admins see all, a service its own, the public the
-// data groups of approved sources.
+// dataGroupVisibility: admins see all, a service its own, an organisation
+// admin their services', the public the data groups of approved sources.
 func dataGroupVisibility(ctx context.Context, w *where) {
 	c := omadata.CallerFromContext(ctx)
 	switch c.Kind {
 	case omadata.CallerAdmin:
 	case omadata.CallerService:
 		w.add("g.service_id = ?", c.ServiceID)
+	case omadata.CallerOrganisation:
+		w.add("g.service_id IN (SELECT id FROM services WHERE organisation_id = ?)", c.Organisation)
 	default:
 		w.add("g.service_id IN (SELECT id FROM services WHERE status = 'approved')")
 	}

@@ -11,14 +11,17 @@ import (
 	"github.com/omadata/omadata"
 )
 
-// processingVisibility: admins see all, a sink its own, the public the
-// processings of approved sinks that have been published.
+// processingVisibility: admins see all, a sink its own, an organisation
+// admin their services', the public the processings of approved sinks that
+// have been published.
 func processingVisibility(ctx context.Context, w *where) {
 	c := omadata.CallerFromContext(ctx)
 	switch c.Kind {
 	case omadata.CallerAdmin:
 	case omadata.CallerService:
 		w.add("p.service_id = ?", c.ServiceID)
+	case omadata.CallerOrganisation:
+		w.add("p.service_id IN (SELECT id FROM services WHERE organisation_id = ?)", c.Organisation)
 	default:
 		w.add("p.service_id IN (SELECT id FROM services WHERE status = 'approved')")
 		w.add("EXISTS (SELECT 1 FROM processing_versions pv WHERE pv.processing_id = p.id AND pv.status <> 'draft')")

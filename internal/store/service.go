@@ -21,13 +21,16 @@ func scanService(row interface{ Scan(...any) error }) (*omadata.Service, error) 
 }
 
 // serviceVisibility limits a query on services (aliased col) to what the
-// caller may see: admins all, a service itself, the public approved ones.
+// caller may see: admins all, a service itself, an organisation admin their
+// organisation's, the public approved ones.
 func serviceVisibility(ctx context.Context, w *where, col string) {
 	c := omadata.CallerFromContext(ctx)
 	switch c.Kind {
 	case omadata.CallerAdmin:
 	case omadata.CallerService:
 		w.add(col+".id = ?", c.ServiceID)
+	case omadata.CallerOrganisation:
+		w.add(col+".organisation_id = ?", c.Organisation)
 	default:
 		w.add(col + ".status = 'approved'")
 	}

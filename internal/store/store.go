@@ -108,10 +108,12 @@ func requireAdmin(ctx context.Context) error {
 }
 
 // requireWrite returns EFORBIDDEN unless the caller may write the catalogue:
-// an admin, or a service whose credential has catalogue:write.
+// an admin, an organisation admin, or a service whose credential has
+// catalogue:write. Each write then finds its target through the caller's
+// visibility, so a service or an organisation admin reaches only its own.
 func requireWrite(ctx context.Context) error {
 	c := omadata.CallerFromContext(ctx)
-	if c.IsAdmin() || c.Kind == omadata.CallerService && c.HasScope(omadata.ScopeCatalogueWrite) {
+	if c.IsAdmin() || c.Kind == omadata.CallerOrganisation || c.Kind == omadata.CallerService && c.HasScope(omadata.ScopeCatalogueWrite) {
 		return nil
 	}
 	return omadata.Errorf(omadata.EFORBIDDEN, "This credential may not change the catalogue.")

@@ -45,8 +45,10 @@ func (s *Store) FindDeliveries(ctx context.Context, f omadata.DeliveryFilter) ([
 	case c.IsAdmin():
 	case c.Kind == omadata.CallerService && c.HasScope(omadata.ScopeWebhooks):
 		w.add("service_id = ?", c.ServiceID)
+	case c.Kind == omadata.CallerOrganisation:
+		w.add("service_id IN (SELECT id FROM services WHERE organisation_id = ?)", c.Organisation)
 	default:
-		return nil, "", omadata.Errorf(omadata.EFORBIDDEN, "Only an operator admin or a service with the webhooks scope may list deliveries.")
+		return nil, "", omadata.Errorf(omadata.EFORBIDDEN, "Only an operator admin, an organisation admin or a service with the webhooks scope may list deliveries.")
 	}
 	if f.ServiceID != nil {
 		w.add("service_id = ?", *f.ServiceID)
@@ -73,17 +75,24 @@ func (s *Store) FindDeliveries(ctx context.Context, f omadata.DeliveryFilter) ([
 	return out, next, nil
 }
 
-// Redeliver puts a dead or delivered row back in the queue, due now.
+// Redeliver puts a dead or delivered row back in the queue, due now: an
+// operator admin any, an organisation admin their services'.
 func (s *Store) Redeliver(ctx context.Context, id string) (*omadata.Delivery, error) {
-	if err := requireAdmin(ctx); err != nil {
-		return nil, err
+	var w where
+	w.add("id = ?", id)
+	switch c := omadata.CallerFromContext(ctx); {
+	case c.IsAdmin():
+	case c.Kind == omadata.CallerOrganisation:
+		w.add("service_id IN (SELECT id FROM services WHERE organisation_id = ?)", c.Organisation)
+	default:
+		return nil, omadata.Errorf(omadata.EFORBIDDEN, "Only an operator admin or an organisation admin may redeliver.")
 	}
 	tx, err := s.db.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	d, err := scanDelivery(tx.queryRow(ctx, `SELECT `+deliveryColumns+` FROM outbox WHERE id = ?`, id))
+	d, err := scanDelivery(tx.queryRow(ctx, `SELECT `+deliveryColumns+` FROM outbox `+w.String(), w.args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, omadata.NotFound("Delivery")
 	} else if err != nil {

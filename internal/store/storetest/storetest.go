@@ -51,6 +51,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Resident/Rekey", testResidentRekey},
 		{"Resident/Session", testSession},
 		{"Staff/RolesAndSessions", testStaff},
+		{"Staff/OrganisationAdmin", testOrganisationAdmin},
 		{"Representation/Guardianship", testGuardianship},
 		{"Decision/Facts", testDecisionFacts},
 		{"Consent/Transitions", testConsentTransitions},
@@ -90,6 +91,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Log/AppendOnly", testLogAppendOnly},
 		{"Log/Concurrent", testLogConcurrent},
 		{"Log/Verify", testLogVerify},
+		{"Log/Checkpoints", testLogCheckpoints},
 	}
 	passed := 0
 	for _, c := range cases {

@@ -388,3 +388,48 @@ func testLogVerify(t *testing.T, s *store.Store) {
 		t.Fatalf("got %+v, want every leaf, record and the 6 resident commitments checked against %d %s", rep, cp.size, cp.root)
 	}
 }
+
+// testLogCheckpoints: the checkpoints are listed newest first, page by
+// page, each a signed note of its size.
+func testLogCheckpoints(t *testing.T, s *store.Store) {
+	for range 3 {
+		CreateOrganisation(t, s, omadata.OrgCity) // an admin change: a leaf
+		integrate(t, s)
+	}
+	var all []*omadata.Checkpoint
+	after := ""
+	for {
+		list, next, err := s.FindCheckpoints(Public(), omadata.CheckpointFilter{After: after, Limit: 1})
+		ok(t, err)
+		all = append(all, list...)
+		if next == "" {
+			break
+		}
+		if len(list) != 1 {
+			t.Fatalf("a page of %d checkpoints, want 1", len(list))
+		}
+		after = next
+	}
+	if len(all) < 3 {
+		t.Fatalf("%d checkpoints, want at least 3", len(all))
+	}
+	latest, err := s.LatestCheckpoint(Public())
+	ok(t, err)
+	if all[0].Note != latest.Note {
+		t.Fatal("the first listed checkpoint is not the latest")
+	}
+	vkey, origin := LogVerifierKey(t, s), LogOrigin
+	for i, cp := range all {
+		size, _, err := OpenCheckpoint([]byte(cp.Note), vkey, origin)
+		ok(t, err)
+		if size != cp.Size || cp.Origin != origin {
+			t.Fatalf("checkpoint %d: listed size %d origin %q, signed %d %q", i, cp.Size, cp.Origin, size, origin)
+		}
+		if i > 0 && cp.Size > all[i-1].Size {
+			t.Fatalf("checkpoint %d (size %d) after one of size %d: not newest first", i, cp.Size, all[i-1].Size)
+		}
+	}
+	if _, _, err := s.FindCheckpoints(Public(), omadata.CheckpointFilter{After: "x"}); omadata.ErrorCode(err) != omadata.EINVALID || omadata.ErrorField(err) != "after" {
+		t.Fatalf("bad cursor: %v, want invalid after", err)
+	}
+}
