@@ -61,8 +61,10 @@ func LoadStaff(ctx context.Context, s StaffServices) error {
 	for _, p := range Staff() {
 		org := ""
 		if p.BusinessID != "" {
+			// The city itself, not one of its divisions (which share its
+			// business ID): a city's admin looks after its divisions too.
 			for _, o := range orgs {
-				if o.BusinessID == p.BusinessID {
+				if o.BusinessID == p.BusinessID && o.Kind != omadata.OrgDivision {
 					org = o.ID
 				}
 			}

@@ -28,7 +28,7 @@ func dataGroupVisibility(ctx context.Context, w *where) {
 	case omadata.CallerService:
 		w.add("g.service_id = ?", c.ServiceID)
 	case omadata.CallerOrganisation:
-		w.add("g.service_id IN (SELECT id FROM services WHERE organisation_id = ?)", c.Organisation)
+		w.add("g.service_id IN ("+organisationServices+")", c.Organisation, c.Organisation)
 	default:
 		w.add("g.service_id IN (SELECT id FROM services WHERE status = 'approved')")
 	}

@@ -21,7 +21,7 @@ func processingVisibility(ctx context.Context, w *where) {
 	case omadata.CallerService:
 		w.add("p.service_id = ?", c.ServiceID)
 	case omadata.CallerOrganisation:
-		w.add("p.service_id IN (SELECT id FROM services WHERE organisation_id = ?)", c.Organisation)
+		w.add("p.service_id IN ("+organisationServices+")", c.Organisation, c.Organisation)
 	default:
 		w.add("p.service_id IN (SELECT id FROM services WHERE status = 'approved')")
 		w.add("EXISTS (SELECT 1 FROM processing_versions pv WHERE pv.processing_id = p.id AND pv.status <> 'draft')")

@@ -22,7 +22,7 @@ func scanService(row interface{ Scan(...any) error }) (*omadata.Service, error) 
 
 // serviceVisibility limits a query on services (aliased col) to what the
 // caller may see: admins all, a service itself, an organisation admin their
-// organisation's, the public approved ones.
+// organisation's and its divisions', the public approved ones.
 func serviceVisibility(ctx context.Context, w *where, col string) {
 	c := omadata.CallerFromContext(ctx)
 	switch c.Kind {
@@ -30,7 +30,7 @@ func serviceVisibility(ctx context.Context, w *where, col string) {
 	case omadata.CallerService:
 		w.add(col+".id = ?", c.ServiceID)
 	case omadata.CallerOrganisation:
-		w.add(col+".organisation_id = ?", c.Organisation)
+		w.add(col+".id IN ("+organisationServices+")", c.Organisation, c.Organisation)
 	default:
 		w.add(col + ".status = 'approved'")
 	}

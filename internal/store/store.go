@@ -119,6 +119,11 @@ func requireWrite(ctx context.Context) error {
 	return omadata.Errorf(omadata.EFORBIDDEN, "This credential may not change the catalogue.")
 }
 
+// organisationServices is a subquery of the IDs of the services an
+// organisation admin of org looks after: their organisation's and its
+// divisions' (a city's admin looks after its divisions' services too).
+const organisationServices = `SELECT id FROM services WHERE organisation_id IN (SELECT id FROM organisations WHERE id = ? OR parent_id = ?)`
+
 // page trims rows fetched with limit+1 and returns the next cursor.
 func page[T any](rows []T, limit int, id func(T) string) ([]T, string) {
 	if len(rows) > limit {

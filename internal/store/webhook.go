@@ -46,7 +46,7 @@ func (s *Store) FindDeliveries(ctx context.Context, f omadata.DeliveryFilter) ([
 	case c.Kind == omadata.CallerService && c.HasScope(omadata.ScopeWebhooks):
 		w.add("service_id = ?", c.ServiceID)
 	case c.Kind == omadata.CallerOrganisation:
-		w.add("service_id IN (SELECT id FROM services WHERE organisation_id = ?)", c.Organisation)
+		w.add("service_id IN ("+organisationServices+")", c.Organisation, c.Organisation)
 	default:
 		return nil, "", omadata.Errorf(omadata.EFORBIDDEN, "Only an operator admin, an organisation admin or a service with the webhooks scope may list deliveries.")
 	}
@@ -83,7 +83,7 @@ func (s *Store) Redeliver(ctx context.Context, id string) (*omadata.Delivery, er
 	switch c := omadata.CallerFromContext(ctx); {
 	case c.IsAdmin():
 	case c.Kind == omadata.CallerOrganisation:
-		w.add("service_id IN (SELECT id FROM services WHERE organisation_id = ?)", c.Organisation)
+		w.add("service_id IN ("+organisationServices+")", c.Organisation, c.Organisation)
 	default:
 		return nil, omadata.Errorf(omadata.EFORBIDDEN, "Only an operator admin or an organisation admin may redeliver.")
 	}

@@ -26,11 +26,18 @@ func testOrganisationAdmin(t *testing.T, s *store.Store) {
 	city, company := AsOrganisation(n.City.ID), AsOrganisation(n.Company.ID)
 	code := omadata.ErrorCode
 
-	// Services: their own only.
+	// Services: their own and their divisions' only.
+	div := NewOrganisation(omadata.OrgDivision)
+	div.BusinessID, div.ParentID = "", n.City.ID
+	ok(t, s.CreateOrganisation(Admin(), div))
+	divSvc := CreateService(t, s, div.ID, true, omadata.RoleSource)
 	svcs, _, err := s.FindServices(city, omadata.ServiceFilter{})
 	ok(t, err)
-	if len(svcs) != 1 || svcs[0].ID != n.Source.ID {
-		t.Fatalf("city admin sees %d services, want only its source", len(svcs))
+	if len(svcs) != 2 || svcs[0].ID != n.Source.ID && svcs[1].ID != n.Source.ID || svcs[0].ID != divSvc.ID && svcs[1].ID != divSvc.ID {
+		t.Fatalf("city admin sees %d services, want its source and its division's", len(svcs))
+	}
+	if svcs, _, err := s.FindServices(AsOrganisation(div.ID), omadata.ServiceFilter{}); err != nil || len(svcs) != 1 || svcs[0].ID != divSvc.ID {
+		t.Fatalf("division admin sees %d services (%v), want only its own", len(svcs), err)
 	}
 	if _, err := s.FindServiceByID(city, n.Sink.ID); code(err) != omadata.ENOTFOUND {
 		t.Fatalf("city admin finding the company's sink: %v, want not found", err)

@@ -24,6 +24,8 @@ func TestBrowser(t *testing.T) {
 	e := newEnv(t, time.Time{})
 	proc := e.recommendations(t)
 	e.giveConsent(t, proc)
+	objection := e.objection(t)
+	svc := e.demo.TokenServiceID
 
 	// Signed out: the console's front page.
 	for _, lang := range []string{"fi", "sv", "en"} {
@@ -42,7 +44,33 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("header says %q", s)
 	}
 
-	t.Run("keyboard", func(t *testing.T) { browsertest.CheckKeyboard(t, ctx, e.url+"/admin/en/processings/"+proc) })
+	t.Run("keyboard", func(t *testing.T) {
+		for _, path := range []string{"/processings/" + proc, "/organisations", "/services/" + svc, "/data-groups", "/requests/" + objection} {
+			browsertest.CheckKeyboard(t, ctx, e.url+"/admin/en"+path)
+		}
+	})
+
+	// Forms sent empty: the errors by their fields, in every language.
+	for _, lang := range []string{"fi", "sv", "en"} {
+		for _, f := range []struct{ path, button, err string }{
+			{"/organisations", "#create-organisation", "#kind-error"},
+			{"/services/" + svc, "#create-credential", "#scopes-error"},
+			{"/data-groups", "#create-data-group", "#service_id-error"},
+			{"/requests/" + objection, "#resolve", "#status-error"},
+		} {
+			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+f.path), chromedp.Click(chromedp.CSS(f.button)),
+				chromedp.WaitVisible(chromedp.CSS(f.err)))
+			browsertest.CheckLang(t, ctx, lang)
+			browsertest.CheckAxe(t, ctx, axe, lang+f.path+" form error")
+		}
+	}
+	// A credential made: its token shown once.
+	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/en/services/"+svc), chromedp.SetValue(chromedp.CSS(`#name`), "staging"),
+		chromedp.Click(chromedp.CSS(`#scope-4`)), chromedp.Click(chromedp.CSS(`#create-credential`)), chromedp.WaitVisible(chromedp.CSS(`#token`)))
+	if tok := browsertest.Eval[string](t, ctx, `document.querySelector("#token").value`); !strings.HasPrefix(tok, "oma_svc_") {
+		t.Fatalf("token shown: %q", tok)
+	}
+	browsertest.CheckAxe(t, ctx, axe, "credential created")
 
 	// A new version without a choice: the error by the field.
 	for _, lang := range []string{"fi", "sv", "en"} {
@@ -81,7 +109,8 @@ func TestBrowser(t *testing.T) {
 	}
 
 	// Every console page in every language, as the operator admin.
-	pages := []string{"/", "/services", "/processings", "/processings/" + proc, "/deliveries", "/requests", "/log"}
+	pages := []string{"/", "/organisations", "/services", "/services/" + svc, "/data-groups", "/processings", "/processings/" + proc,
+		"/deliveries", "/deliveries?status=delivered", "/requests", "/requests/" + objection, "/log"}
 	for _, lang := range []string{"fi", "sv", "en"} {
 		for _, path := range pages {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+path))
@@ -114,6 +143,22 @@ func TestBrowser(t *testing.T) {
 				t.Errorf("auditor sees %d forms on %s%s", n, lang, path)
 			}
 			browsertest.CheckAxe(t, ctx, axe, lang+path+" auditor")
+		}
+	}
+
+	// The organisation admin: their pages, with forms, in every language.
+	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/en/"), chromedp.Click(chromedp.CSS(`header form button`)))
+	browsertest.WaitLocation(t, ctx, "done=logged-out")
+	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/en/login"))
+	browsertest.WaitLocation(t, ctx, "/demo-idp/authorize")
+	browsertest.Run(t, ctx, chromedp.Click(chromedp.CSS(`button[data-person=helmi]`)))
+	browsertest.WaitLocation(t, ctx, "/admin/en/")
+	helmet := e.demo.IDs["service/helmet"]
+	for _, lang := range []string{"fi", "sv", "en"} {
+		for _, path := range []string{"/", "/services", "/services/" + helmet, "/data-groups", "/processings", "/deliveries", "/log"} {
+			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+path))
+			browsertest.CheckLang(t, ctx, lang)
+			browsertest.CheckAxe(t, ctx, axe, lang+path+" organisation admin")
 		}
 	}
 }

@@ -108,6 +108,22 @@ func adminCtx() context.Context {
 	return omadata.NewContextWithCaller(context.Background(), omadata.Caller{Kind: omadata.CallerAdmin})
 }
 
+// objection has Matti object to the demo's public-task processing, and
+// returns the request's ID.
+func (e *env) objection(t *testing.T) string {
+	t.Helper()
+	matti, err := e.store.FindResidentByIdentityCode(adminCtx(), mattiCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := e.store.CreateRequest(storetest.AsResident(matti.ID), &omadata.RequestInput{
+		Kind: omadata.RequestObjection, ProcessingID: e.demo.IDs["processing/ece-placement-on-move"], Details: "En halua, että tietoni siirtyvät."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x.ID
+}
+
 // recommendations is the demo processing that asks residents' consent.
 func (e *env) recommendations(t *testing.T) string {
 	t.Helper()

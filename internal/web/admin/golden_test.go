@@ -42,6 +42,7 @@ func normalise(s string) string {
 func TestGolden(t *testing.T) {
 	e := newEnv(t, time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC))
 	proc := e.recommendations(t)
+	objection := e.objection(t)
 	anon := e.client(t)
 	c := e.client(t)
 	c.login("/admin/fi/login", "olli")
@@ -52,11 +53,15 @@ func TestGolden(t *testing.T) {
 		}{
 			{"signed-out", "/", anon},
 			{"home", "/", c},
+			{"organisations", "/organisations", c},
 			{"services", "/services", c},
+			{"service", "/services/" + e.demo.TokenServiceID, c},
+			{"data-groups", "/data-groups", c},
 			{"processings", "/processings", c},
 			{"processing", "/processings/" + proc, c},
 			{"deliveries", "/deliveries", c},
 			{"requests", "/requests", c},
+			{"request", "/requests/" + objection, c},
 		}
 		for _, pg := range pages {
 			p := pg.c.get("/admin/" + lang + pg.path)

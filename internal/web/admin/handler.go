@@ -25,9 +25,11 @@ type pageFunc func(w http.ResponseWriter, r *http.Request, q *req) error
 
 // Access levels of a route.
 const (
-	public = iota // anyone: the front page and login
-	staff         // any signed-in staff member: reading
-	writer        // an operator admin: changes (never an auditor)
+	public       = iota // anyone: the front page and login
+	staff               // any signed-in staff member: reading
+	oversight           // operator admins and auditors: reading the whole operator
+	writer              // operator and organisation admins: changes (never an auditor)
+	operatorOnly        // an operator admin: the operator's own changes
 )
 
 var crossOrigin = http.NewCrossOriginProtection()
@@ -56,6 +58,12 @@ func (a *Admin) handle(lang string, access int, f pageFunc) http.Handler {
 			http.Redirect(w, r, Prefix+"/"+lang+"/login?"+url.Values{"next": {r.URL.RequestURI()}}.Encode(), http.StatusSeeOther)
 			return
 		}
+		// An organisation admin does not see the whole operator: to them
+		// those pages are not there.
+		if v != nil && access == oversight && !v.Oversees() {
+			a.renderError(w, r, lang, http.StatusNotFound, "error.not-found")
+			return
+		}
 		if r.Method == http.MethodPost {
 			if err := crossOrigin.Check(r); err != nil {
 				a.renderError(w, r, lang, http.StatusForbidden, "error.csrf")
@@ -65,8 +73,12 @@ func (a *Admin) handle(lang string, access int, f pageFunc) http.Handler {
 				a.renderError(w, r, lang, http.StatusForbidden, "error.csrf")
 				return
 			}
-			if access == writer && !v.CanWrite() {
+			if (access == writer || access == operatorOnly) && !v.CanWrite() {
 				a.renderError(w, r, lang, http.StatusForbidden, "error.read-only")
+				return
+			}
+			if access == operatorOnly && !v.Operator() {
+				a.renderError(w, r, lang, http.StatusForbidden, "error.forbidden")
 				return
 			}
 		}

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"regexp"
 	"testing"
+
+	"github.com/omadata/omadata"
 )
 
 // TestMessages fails on a text missing in a language and on a key that a
@@ -33,8 +35,36 @@ func TestMessages(t *testing.T) {
 			t.Errorf("no title page.%s", np.Name)
 		}
 	}
-	// Keys built at run time: statuses, roles, kinds.
-	for _, k := range []string{"svcrole.source", "svcrole.sink", "role.operator_admin", "role.auditor", "kind.access", "kind.objection", "status.approved", "status.suspended", "status.pending"} {
+	// Keys built at run time: statuses, roles, kinds, scopes.
+	keys := []string{"svcrole.source", "svcrole.sink", "status.approved", "status.suspended", "status.pending", "status.dead", "status.delivered"}
+	for _, r := range omadata.StaffRoles {
+		keys = append(keys, "role."+r)
+	}
+	for _, sc := range omadata.CredentialScopes {
+		keys = append(keys, "scope."+sc)
+	}
+	for _, k := range omadata.OrganisationKinds {
+		keys = append(keys, "orgkind."+k)
+	}
+	for _, k := range []string{omadata.RequestAccess, omadata.RequestErasure, omadata.RequestRectification, omadata.RequestRestriction, omadata.RequestObjection} {
+		keys = append(keys, "kind."+k, "request.resolve-"+k)
+	}
+	for _, st := range []string{omadata.RequestReceived, omadata.RequestInProgress, omadata.RequestCompleted, omadata.RequestRejected, omadata.RequestPending, omadata.RequestUpheld, omadata.RequestLifted} {
+		keys = append(keys, "status."+st)
+	}
+	for _, x := range requestNext(&omadata.Request{Status: omadata.RequestPending, Kind: omadata.RequestObjection}) {
+		keys = append(keys, "resolve."+x, "done.request-"+x)
+	}
+	for _, x := range requestNext(&omadata.Request{Status: omadata.RequestReceived, Kind: omadata.RequestRectification}) {
+		keys = append(keys, "resolve."+x, "done.request-"+x)
+	}
+	for _, st := range []string{omadata.DeliveryDead, omadata.DeliveryPending, omadata.DeliveryDelivered} {
+		keys = append(keys, "deliveries.status-"+st, "deliveries.none-"+st)
+	}
+	for _, k := range []string{"resident", "service", "admin", "system"} {
+		keys = append(keys, "actor."+k)
+	}
+	for _, k := range keys {
 		if _, ok := messages[k]; !ok {
 			t.Errorf("no %s", k)
 		}

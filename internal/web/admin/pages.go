@@ -25,21 +25,24 @@ var staticFS embed.FS
 
 // navPage is an entry of the console's page registry and navigation.
 type navPage struct {
-	Name string // template; the title is the message "page.<Name>"
-	Path string // after the language
+	Name      string // template; the title is the message "page.<Name>"
+	Path      string // after the language
+	Oversight bool   // only for those who see the whole operator
 }
 
 var navPages = []navPage{
-	{"home", "/"},
-	{"services", "/services"},
-	{"processings", "/processings"},
-	{"deliveries", "/deliveries"},
-	{"requests", "/requests"},
-	{"log", "/log"},
+	{"home", "/", false},
+	{"organisations", "/organisations", true},
+	{"services", "/services", false},
+	{"datagroups", "/data-groups", false},
+	{"processings", "/processings", false},
+	{"deliveries", "/deliveries", false},
+	{"requests", "/requests", true},
+	{"log", "/log", false},
 }
 
 // views are the templates besides the navigation pages.
-var views = []string{"processing", "preview", "error"}
+var views = []string{"service", "processing", "preview", "request", "error"}
 
 type navItem struct {
 	Href, Label string
@@ -52,6 +55,9 @@ func nav(q *req) []navItem {
 	}
 	var out []navItem
 	for _, np := range navPages {
+		if np.Oversight && !q.V.Oversees() {
+			continue
+		}
 		cur := q.Path == np.Path || np.Path != "/" && strings.HasPrefix(q.Path, np.Path+"/")
 		out = append(out, navItem{Prefix + "/" + q.Lang + np.Path, msg(q.Lang, "page."+np.Name), cur})
 	}
@@ -69,8 +75,15 @@ func (a *Admin) Routes() []Route {
 		{"GET", "/{$}", public, a.home},
 		{"GET", "/login", public, a.login},
 		{"POST", "/logout", staff, a.logout},
+		{"GET", "/organisations", oversight, a.organisations},
+		{"POST", "/organisations", operatorOnly, a.createOrganisation},
 		{"GET", "/services", staff, a.services},
-		{"POST", "/services/{id}/status", writer, a.setServiceStatus},
+		{"GET", "/services/{id}", staff, a.service},
+		{"POST", "/services/{id}/status", operatorOnly, a.setServiceStatus},
+		{"POST", "/services/{id}/credentials", writer, a.createCredential},
+		{"POST", "/services/{id}/credentials/{cid}/revoke", writer, a.revokeCredential},
+		{"GET", "/data-groups", staff, a.dataGroups},
+		{"POST", "/data-groups", writer, a.createDataGroup},
 		{"GET", "/processings", staff, a.processings},
 		{"GET", "/processings/{id}", staff, a.processing},
 		{"POST", "/processings/{id}/versions", writer, a.createVersion},
@@ -79,7 +92,9 @@ func (a *Admin) Routes() []Route {
 		{"POST", "/processings/{id}/versions/{v}/publish", writer, a.publish},
 		{"GET", "/deliveries", staff, a.deliveries},
 		{"POST", "/deliveries/{id}/redeliver", writer, a.redeliver},
-		{"GET", "/requests", staff, a.requests},
+		{"GET", "/requests", oversight, a.requests},
+		{"GET", "/requests/{id}", oversight, a.request},
+		{"POST", "/requests/{id}/resolve", operatorOnly, a.resolveRequest},
 		{"GET", "/log", staff, a.logPage},
 	}
 	var out []Route
@@ -130,7 +145,39 @@ func funcs(lang string) template.FuncMap {
 		"adminstyle": func() string { return stylesheet },
 		"deref":      func(t *time.Time) time.Time { return *t },
 		"join":       func(s []string) string { return strings.Join(s, ", ") },
+		"field":      func(f *form, name, label, hint string) fieldView { return newField(f, name, label, hint, "text") },
+		"area":       func(f *form, name, label, hint string) fieldView { return newField(f, name, label, hint, "textarea") },
+		"email":      func(f *form, name, label, hint string) fieldView { return newField(f, name, label, hint, "email") },
+		"datefield":  func(f *form, name, label, hint string) fieldView { return newField(f, name, label, hint, "date") },
 	}
+}
+
+// fieldView is one labelled input of a form, with its hint and error; the
+// "field" template renders it.
+type fieldView struct {
+	Name, Label, Hint, Err, Value, Type, Lang string
+}
+
+// Described is the input's aria-describedby: its error and hint.
+func (f fieldView) Described() string {
+	var ids []string
+	if f.Err != "" {
+		ids = append(ids, f.Name+"-error")
+	}
+	if f.Hint != "" {
+		ids = append(ids, f.Name+"-hint")
+	}
+	return strings.Join(ids, " ")
+}
+
+func newField(f *form, name, label, hint, typ string) fieldView {
+	v := fieldView{Name: name, Label: label, Hint: hint, Err: f.Err(name), Value: f.Get(name), Type: typ}
+	for _, l := range omadata.Languages {
+		if strings.HasSuffix(name, "-"+l) {
+			v.Lang = l
+		}
+	}
+	return v
 }
 
 // parseViews parses, per language, the layout with each page; a template

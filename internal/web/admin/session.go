@@ -25,11 +25,25 @@ type viewer struct {
 }
 
 // CanWrite reports whether the viewer may change anything: forms are
-// shown, and POSTs accepted, only then.
-func (v *viewer) CanWrite() bool { return v.Staff.Role == omadata.StaffOperatorAdmin }
+// shown, and POSTs accepted, only then. An organisation admin changes
+// their own organisation's catalogue; the store finds nothing else for them.
+func (v *viewer) CanWrite() bool { return v.Staff.CanWrite() }
+
+// Operator reports whether the viewer runs the operator: admits and
+// suspends services, adds organisations, resolves requests.
+func (v *viewer) Operator() bool { return v.Staff.Role == omadata.StaffOperatorAdmin }
+
+// Oversees reports whether the viewer sees the whole operator: the
+// organisations and the residents' requests (operator admins and auditors,
+// not organisation admins).
+func (v *viewer) Oversees() bool { return v.Staff.Role != omadata.StaffOrganisationAdmin }
 
 // Auditor reports whether the viewer reads only.
 func (v *viewer) Auditor() bool { return v.Staff.Role == omadata.StaffAuditor }
+
+// OrganisationAdmin reports whether the viewer is limited to one
+// organisation.
+func (v *viewer) OrganisationAdmin() bool { return v.Staff.Role == omadata.StaffOrganisationAdmin }
 
 // operator is the context of the console's own calls (login).
 func operator(ctx context.Context) context.Context {
@@ -37,10 +51,11 @@ func operator(ctx context.Context) context.Context {
 }
 
 // loadViewer authenticates the session cookie. Its context carries the
-// caller the store calls run with: an operator admin for operator admins
-// and auditors (the console refuses every change by an auditor before the
-// store is asked), named by the staff ID so that the audit records say
-// who acted.
+// caller the store calls run with, named by the staff ID so that the audit
+// records say who acted: an operator admin for operator admins and
+// auditors (the console refuses every change by an auditor before the
+// store is asked), an organisation caller for organisation admins, whom
+// the store shows their own organisation's catalogue only.
 func (a *Admin) loadViewer(w http.ResponseWriter, r *http.Request) (*viewer, context.Context, error) {
 	ctx := omadata.NewContextWithCaller(r.Context(), omadata.Caller{})
 	c, err := r.Cookie(sessionCookie)
@@ -55,12 +70,14 @@ func (a *Admin) loadViewer(w http.ResponseWriter, r *http.Request) (*viewer, con
 		a.ck.Set(w, sessionCookie, "", -1)
 		return nil, ctx, nil
 	}
-	if st.Role != omadata.StaffOperatorAdmin && st.Role != omadata.StaffAuditor {
-		return nil, ctx, errRole
-	}
-	ctx = omadata.NewContextWithCaller(r.Context(), omadata.Caller{Kind: omadata.CallerAdmin, TokenID: "staff:" + st.ID})
+	ctx = omadata.NewContextWithCaller(r.Context(), staffCaller(st))
 	return &viewer{Staff: st, SessionID: se.ID, CSRF: a.ck.CSRF(se.ID)}, ctx, nil
 }
 
-// errRole is a staff role the console does not serve yet.
-var errRole = omadata.Errorf(omadata.EFORBIDDEN, "The console does not serve this role yet.")
+// staffCaller is the caller a staff member's store calls run as.
+func staffCaller(st *omadata.Staff) omadata.Caller {
+	if st.Role == omadata.StaffOrganisationAdmin {
+		return omadata.Caller{Kind: omadata.CallerOrganisation, TokenID: "staff:" + st.ID, Organisation: st.OrganisationID}
+	}
+	return omadata.Caller{Kind: omadata.CallerAdmin, TokenID: "staff:" + st.ID}
+}

@@ -62,14 +62,16 @@ func (a *Admin) home(w http.ResponseWriter, r *http.Request, q *req) error {
 		return err
 	}
 	d.DeadDeliveries = len(dl)
-	reqs, err := a.openRequests(ctx)
-	if err != nil {
-		return err
-	}
-	d.OpenRequests = len(reqs)
-	for _, x := range reqs {
-		if x.Overdue {
-			d.Overdue++
+	if q.V.Oversees() {
+		reqs, err := a.openRequests(ctx)
+		if err != nil {
+			return err
+		}
+		d.OpenRequests = len(reqs)
+		for _, x := range reqs {
+			if x.Overdue {
+				d.Overdue++
+			}
 		}
 	}
 	if d.Checkpoint, err = a.o.Log.LatestCheckpoint(ctx); err != nil && omadata.ErrorCode(err) != omadata.ENOTFOUND {
@@ -360,27 +362,38 @@ type deliveryRow struct {
 	Service  *omadata.Service
 }
 
-// deliveries lists the dead letters, with a button to deliver each again.
+type deliveriesData struct {
+	Status   string // shown: dead (the default), pending or delivered
+	Statuses []string
+	Rows     []deliveryRow
+	Next     string // the cursor of the next page
+}
+
+// deliveries lists webhook deliveries of one status, dead letters first
+// by default, a page at a time, with a button to deliver one again.
 func (a *Admin) deliveries(w http.ResponseWriter, r *http.Request, q *req) error {
 	ctx := r.Context()
-	dead := omadata.DeliveryDead
-	list, err := all(func(after string) ([]*omadata.Delivery, string, error) {
-		return a.o.Webhooks.FindDeliveries(ctx, omadata.DeliveryFilter{Status: &dead, After: after})
-	})
+	d := &deliveriesData{Status: r.URL.Query().Get("status"), Statuses: []string{omadata.DeliveryDead, omadata.DeliveryPending, omadata.DeliveryDelivered}}
+	if d.Status == "" {
+		d.Status = omadata.DeliveryDead
+	} else if !slices.Contains(d.Statuses, d.Status) {
+		return omadata.NotFound("Page")
+	}
+	list, next, err := a.o.Webhooks.FindDeliveries(ctx, omadata.DeliveryFilter{Status: &d.Status, After: r.URL.Query().Get("after"), Limit: 50})
 	if err != nil {
 		return err
 	}
+	d.Next = next
 	svcs := map[string]*omadata.Service{}
-	var rows []deliveryRow
-	for _, d := range list {
-		if svcs[d.ServiceID] == nil {
-			if svcs[d.ServiceID], err = a.o.Services.FindServiceByID(ctx, d.ServiceID); err != nil {
+	for _, x := range list {
+		if svcs[x.ServiceID] == nil {
+			if svcs[x.ServiceID], err = a.o.Services.FindServiceByID(ctx, x.ServiceID); err != nil {
 				return err
 			}
 		}
-		rows = append(rows, deliveryRow{d, svcs[d.ServiceID]})
+		d.Rows = append(d.Rows, deliveryRow{x, svcs[x.ServiceID]})
 	}
-	a.render(w, r, q, http.StatusOK, "deliveries", msg(q.Lang, "page.deliveries"), rows, nil)
+	a.render(w, r, q, http.StatusOK, "deliveries", msg(q.Lang, "page.deliveries"), d, nil)
 	return nil
 }
 
@@ -388,7 +401,7 @@ func (a *Admin) redeliver(w http.ResponseWriter, r *http.Request, q *req) error 
 	if _, err := a.o.Webhooks.Redeliver(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
-	http.Redirect(w, r, Prefix+"/"+q.Lang+"/deliveries?done=redelivered", http.StatusSeeOther)
+	http.Redirect(w, r, Prefix+"/"+q.Lang+"/deliveries?status=pending&done=redelivered", http.StatusSeeOther)
 	return nil
 }
 
@@ -439,15 +452,5 @@ func (a *Admin) requests(w http.ResponseWriter, r *http.Request, q *req) error {
 		return err
 	}
 	a.render(w, r, q, http.StatusOK, "requests", msg(q.Lang, "page.requests"), rows, nil)
-	return nil
-}
-
-// logPage shows the transparency log's latest signed checkpoint.
-func (a *Admin) logPage(w http.ResponseWriter, r *http.Request, q *req) error {
-	cp, err := a.o.Log.LatestCheckpoint(r.Context())
-	if err != nil && omadata.ErrorCode(err) != omadata.ENOTFOUND {
-		return err
-	}
-	a.render(w, r, q, http.StatusOK, "log", msg(q.Lang, "page.log"), cp, nil)
 	return nil
 }
