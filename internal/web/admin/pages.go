@@ -139,6 +139,7 @@ func funcs(lang string) template.FuncMap {
 		"text":       func(t omadata.Text) string { return t.In(lang) },
 		"date":       func(t time.Time) string { return webui.FormatDate(lang, t) },
 		"datetime":   func(t time.Time) string { return webui.FormatDateTime(lang, t) },
+		"number":     func(n int64) string { return webui.FormatNumber(lang, n) },
 		"status":     func(s string) string { return msg(lang, "status."+s) },
 		"role":       func(s string) string { return msg(lang, "role."+s) },
 		"langname":   func(l string) string { return languageNames[l] },

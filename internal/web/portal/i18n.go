@@ -4,7 +4,6 @@ package portal
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -30,29 +29,6 @@ func msg(lang, key string) string {
 
 // msgf formats the text of key with args.
 func msgf(lang, key string, args ...any) string { return fmt.Sprintf(msg(lang, key), args...) }
-
-// formatNumber groups thousands as each language does: a (no-break) space
-// in Finnish and Swedish, a comma in English.
-func formatNumber(lang string, n int) string {
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	sep := "\u00a0"
-	if lang == "en" {
-		sep = ","
-	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteString(sep)
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "−" + b.String()
-	}
-	return b.String()
-}
 
 // parseDate reads a date from a form: the ISO form a date input sends, or
 // the language's own form typed by hand.

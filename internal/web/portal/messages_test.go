@@ -75,7 +75,7 @@ func TestFormats(t *testing.T) {
 		if got := webui.FormatDateTime(c.lang, at); got != c.datetime {
 			t.Errorf("%s datetime: got %q, want %q", c.lang, got, c.datetime)
 		}
-		if got := formatNumber(c.lang, 1234567); got != c.number {
+		if got := webui.FormatNumber(c.lang, 1234567); got != c.number {
 			t.Errorf("%s number: got %q, want %q", c.lang, got, c.number)
 		}
 		if got := formatPeriod(c.lang, "P1Y6M"); got != c.period {

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/webui"
 )
 
 // usagePage is how many uses one page of "who used my data" shows.
@@ -116,7 +117,7 @@ func (p *Portal) usage(w http.ResponseWriter, r *http.Request, q *req) error {
 		}
 		if u.Log.Index != nil {
 			row.N = *u.Log.Index
-			row.LogIndex = formatNumber(q.Lang, int(*u.Log.Index))
+			row.LogIndex = webui.FormatNumber(q.Lang, *u.Log.Index)
 		}
 		d.Rows = append(d.Rows, row)
 	}
@@ -181,7 +182,7 @@ func (p *Portal) proof(w http.ResponseWriter, r *http.Request, q *req) error {
 				"/api/v1/public/log/proofs/inclusion?" + url.Values{"index": {istr}, "size": {strconv.FormatInt(d.Size, 10)}}.Encode()})
 		}
 	}
-	p.render(w, r, q, http.StatusOK, "proof", msgf(q.Lang, "proof.title", formatNumber(q.Lang, int(index))), d)
+	p.render(w, r, q, http.StatusOK, "proof", msgf(q.Lang, "proof.title", webui.FormatNumber(q.Lang, index)), d)
 	return nil
 }
 

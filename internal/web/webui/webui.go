@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // Europe/Helsinki on hosts without a zone database
@@ -109,4 +110,28 @@ func FormatDateTime(lang string, t time.Time) string {
 		return fmt.Sprintf("%s at %02d:%02d", FormatDate(lang, t), t.Hour(), t.Minute())
 	}
 	return fmt.Sprintf("%s klo %02d.%02d", FormatDate(lang, t), t.Hour(), t.Minute())
+}
+
+// FormatNumber writes a whole number as each language groups its digits:
+// 1 234 567 (with no-break spaces, and a real minus sign) in Finnish and
+// Swedish, 1,234,567 in English.
+func FormatNumber(lang string, n int64) string {
+	sep, minus := "\u00a0", "\u2212"
+	if lang == "en" {
+		sep = ","
+	}
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	if neg {
+		b.WriteString(minus)
+	}
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteString(sep)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

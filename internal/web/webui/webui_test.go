@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package webui
+
+import "testing"
+
+func TestFormatNumber(t *testing.T) {
+	for _, c := range []struct {
+		lang string
+		n    int64
+		want string
+	}{
+		{"en", 0, "0"},
+		{"en", 999, "999"},
+		{"en", 1000, "1,000"},
+		{"en", 10000000, "10,000,000"},
+		{"fi", 1234567, "1\u00a0234\u00a0567"},
+		{"sv", 123456, "123\u00a0456"},
+		{"en", -1234, "\u22121,234"},
+	} {
+		if got := FormatNumber(c.lang, c.n); got != c.want {
+			t.Errorf("FormatNumber(%s, %d) = %q, want %q", c.lang, c.n, got, c.want)
+		}
+	}
+}
