@@ -16,8 +16,8 @@ import (
 )
 
 // BenchmarkLog measures the transparency log on a SQLite log of
-// OMADATA_BENCH_LOG_LEAVES leaves (default 100,000): inclusion and
-// consistency proofs at random places, and a full `omadata log verify`,
+// OMADATA_BENCH_LOG_LEAVES leaves (default 100,000): inclusion proofs (by
+// index and by leaf hash) and consistency proofs at random places, and a full `omadata log verify`,
 // beside a baseline measured in the same run: a point read of one leaf by
 // its primary key, the cheapest read there is. Integration speed (leaves
 // integrated and checkpointed per second while building the log) is
@@ -82,6 +82,25 @@ func BenchmarkLog(b *testing.B) {
 			if _, err := s.ProveInclusion(ctx, rand.Int64N(size), 0); err != nil {
 				b.Fatal(err)
 			}
+		}
+	})
+	// By leaf hash, as ?leaf_hash= asks: one seek per part of 2^20 leaves
+	// in log_leaf_keys, then the proof.
+	b.Run("inclusion-by-hash", func(b *testing.B) {
+		hashes := make([]string, 1000)
+		for i := range hashes {
+			e, err := s.LogEntryAt(ctx, rand.Int64N(size))
+			if err != nil {
+				b.Fatal(err)
+			}
+			hashes[i] = e.LeafHash
+		}
+		i := 0
+		for b.Loop() {
+			if _, err := s.ProveInclusionByHash(ctx, hashes[i%len(hashes)], 0); err != nil {
+				b.Fatal(err)
+			}
+			i++
 		}
 	})
 	b.Run("consistency", func(b *testing.B) {
