@@ -286,7 +286,7 @@ func (s *Store) IntegrateLog(ctx context.Context) (*omadata.Checkpoint, error) {
 }
 
 // leafKeyPartBits splits log_leaf_keys into parts of 2^20 leaves
-// (migration 011): a part's index, some 30 MB, stays in the writer's
+// (migration 011): a part's index, some 22 MB, stays in the writer's
 // 64 MiB page cache while integration inserts into it, and a lookup by
 // hash seeks once per part, ten times at 1e7 leaves.
 const leafKeyPartBits = 20
