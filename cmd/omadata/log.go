@@ -129,8 +129,8 @@ func (c *LogVerifyCommand) Usage() {
 	fmt.Fprint(c.m.Stdout, `Usage: omadata log verify [flags]
 
 Recomputes the transparency log's tree from the stored leaves and checks,
-offline and without writing: every leaf against its hash in the index, the
-stored tree hashes, every checkpoint's signature, size and root, that no
+offline and without writing: every leaf against its hash in the index and
+its key for lookups by hash, the stored tree hashes, every checkpoint's signature, size and root, that no
 checkpoint is missing, and that the record each leaf commits to (consent
 record, decision, grant, transfer, request, admin change) is still there,
 unchanged. With the secret key (OMADATA_SECRET_KEY or

@@ -116,6 +116,10 @@ func TestLogVerifyTamper(t *testing.T) {
 		{"two leaves swapped with their hashes", []string{
 			`UPDATE log_index SET idx = -1 WHERE idx = 1`, `UPDATE log_index SET idx = 1 WHERE idx = 2`, `UPDATE log_index SET idx = 2 WHERE idx = -1`,
 		}, "leaf 1: stored tree hash"},
+		{"a leaf's hash key altered", []string{`UPDATE log_leaf_keys SET hash_key = hash_key + 1 WHERE idx = 2`}, "leaf 2: its hash key ("},
+		{"a leaf's hash key deleted", []string{`DELETE FROM log_leaf_keys WHERE idx = 2`}, "leaf 2: its hash key is missing"},
+		{"a leaf's hash key added twice", []string{`INSERT INTO log_leaf_keys SELECT part + 1, hash_key, idx FROM log_leaf_keys WHERE idx = 2`}, "leaf 2: its hash key appears twice"},
+		{"a hash key of no leaf added", []string{`INSERT INTO log_leaf_keys VALUES (0, 1, 1000000)`}, "hash key 1 names leaf 1000000"},
 		{"a consent record altered", []string{`UPDATE consent_records SET reason = 'changed' WHERE id = '` + rec.ConsentRecord + `'`}, "consent_record " + rec.ConsentRecord + " is altered"},
 		{"a consent record deleted", []string{`DELETE FROM consent_records WHERE id = '` + rec.ConsentRecord + `'`}, "consent_record " + rec.ConsentRecord + " is missing"},
 		{"a decision altered", []string{`UPDATE decisions SET purpose_id = 'pur_x' WHERE id = '` + rec.Decision + `'`}, "decision " + rec.Decision + " is altered"},

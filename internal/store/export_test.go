@@ -5,6 +5,11 @@ package store
 import (
 	"context"
 	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/omadata/omadata"
 )
@@ -42,4 +47,38 @@ func AppendTestLeaves(ctx context.Context, s *Store, n int) error {
 		}
 	}
 	return nil
+}
+
+// MigrateThrough applies the migrations up to and including name, as a
+// database last migrated by an older version would have them.
+func MigrateThrough(ctx context.Context, db *DB, name string) error {
+	if err := db.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+		return err
+	}
+	paths, err := fs.Glob(migrations, "migrations/"+db.d.name()+"/*.sql")
+	if err != nil {
+		return err
+	}
+	slices.Sort(paths)
+	for _, p := range paths {
+		if path.Base(p) > name {
+			break
+		}
+		if _, err := db.migrateFile(ctx, p); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// FindLeafIndex finds the index of the leaf whose hash is leafHash.
+func FindLeafIndex(ctx context.Context, db *DB, leafHash tlog.Hash) (int64, error) {
+	return findLeafIndex(ctx, db.reader(), leafHash)
+}
+
+// LeafKey is the part and key by which log_leaf_keys finds the leaf at
+// idx whose hash is leafHash.
+func LeafKey(idx int64, leafHash tlog.Hash) (part, hashKey int64) {
+	k := newLeafKey(idx, leafHash)
+	return k.part, k.hashKey
 }

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -63,9 +64,9 @@ type VerifyLogOptions struct {
 }
 
 // VerifyLog recomputes the tree from the stored leaves and checks every
-// stored hash, every checkpoint (signature, size, root) and the link
-// between each leaf and the record it commits to. It reads only. It
-// returns a *LogProblem naming the first bad entry.
+// stored hash, every checkpoint (signature, size, root), the link between
+// each leaf and the record it commits to, and the keys that find leaves by
+// hash. It reads only. It returns a *LogProblem naming the first bad entry.
 func VerifyLog(ctx context.Context, db *DB, o VerifyLogOptions) (*LogReport, error) {
 	r := db.reader()
 	rep := &LogReport{}
@@ -196,6 +197,9 @@ func VerifyLog(ctx context.Context, db *DB, o VerifyLogOptions) (*LogReport, err
 		return nil, err
 	} else if id >= 0 {
 		return nil, problemf("stored tree hash %d belongs to no leaf", id)
+	}
+	if err := verifyLeafKeys(ctx, r, hashes, rep.Leaves); err != nil {
+		return nil, err
 	}
 	if err := r.queryRow(ctx, `SELECT COUNT(*) FROM log_leaves l WHERE NOT EXISTS (SELECT 1 FROM log_index i WHERE i.leaf_seq = l.seq)`).Scan(&rep.Pending); err != nil {
 		return nil, err
@@ -402,6 +406,53 @@ func recordDigests(ctx context.Context, r reader, kind string, ids []any) (map[s
 		}
 	}
 	return digests, residents, rows.Err()
+}
+
+// verifyLeafKeys checks that log_leaf_keys, which finds leaves by hash,
+// has exactly one row per leaf in the tree, with its leaf hash's key. It
+// reads the table in key order, so it names the lowest leaf it finds wrong.
+func verifyLeafKeys(ctx context.Context, r reader, hashes []tlog.Hash, leaves int64) error {
+	rows, err := r.query(ctx, `SELECT part, hash_key, idx FROM log_leaf_keys`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	seen := make([]bool, leaves)
+	var first *LogProblem // about the lowest leaf
+	var stray error       // a row of no leaf in the tree
+	keep := func(p error) {
+		if lp := p.(*LogProblem); first == nil || lp.index < first.index {
+			first = lp
+		}
+	}
+	for rows.Next() {
+		var k leafKey
+		if err := rows.Scan(&k.part, &k.hashKey, &k.idx); err != nil {
+			return err
+		}
+		switch {
+		case k.idx < 0 || k.idx >= leaves:
+			if stray == nil {
+				stray = problemf("hash key %d names leaf %d; the tree has %d leaves", k.hashKey, k.idx, leaves)
+			}
+		case seen[k.idx]:
+			keep(leafProblemf(k.idx, "its hash key appears twice"))
+		case k != newLeafKey(k.idx, hashes[tlog.StoredHashIndex(0, k.idx)]):
+			keep(leafProblemf(k.idx, "its hash key (%d in part %d) is not its leaf hash's", k.hashKey, k.part))
+		default:
+			seen[k.idx] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if i := slices.Index(seen, false); i >= 0 {
+		keep(leafProblemf(int64(i), "its hash key is missing"))
+	}
+	if first != nil {
+		return first
+	}
+	return stray
 }
 
 // verifyTree walks the indexed leaves in order, recomputing the stored

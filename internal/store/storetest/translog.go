@@ -260,6 +260,8 @@ func testLogAppendOnly(t *testing.T, s *store.Store) {
 		`DELETE FROM log_leaves`,
 		`UPDATE log_index SET leaf_hash = 'x'`,
 		`DELETE FROM log_index`,
+		`UPDATE log_leaf_keys SET hash_key = 0`,
+		`DELETE FROM log_leaf_keys`,
 		`UPDATE log_hashes SET id = id + 1000000`,
 		`DELETE FROM log_hashes`,
 		`UPDATE log_checkpoints SET size = 0`,
