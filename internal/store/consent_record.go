@@ -192,9 +192,8 @@ func (s *Store) prepareRecord(c *consentRow, parts *consentParts, ch change, seq
 	}
 	var to []recipient
 	for _, id := range recipientsOf(c, parts) {
-		to = append(to, recipient{serviceID: id, data: map[string]any{
-			"consent_id": c.ID, "pseudonym": names[id], "processing_id": c.ProcessingID, "version": c.Version,
-			"status": rec.Status, "record_hash": rec.Hash,
+		to = append(to, recipient{serviceID: id, data: &consentEvent{
+			ConsentID: c.ID, ProcessingID: c.ProcessingID, Pseudonym: names[id], RecordHash: rec.Hash, Status: rec.Status, Version: c.Version,
 		}})
 	}
 	events, err := s.outboxRows(ch.event, c.ID, to, now)
@@ -202,6 +201,17 @@ func (s *Store) prepareRecord(c *consentRow, parts *consentParts, ch change, seq
 		return nil, err
 	}
 	return &pendingRecord{c: c, rec: rec, events: events}, nil
+}
+
+// consentEvent is the data of a consent event to one service, with its
+// members in the order of their names (as when it was a map).
+type consentEvent struct {
+	ConsentID    string `json:"consent_id"`
+	ProcessingID string `json:"processing_id"`
+	Pseudonym    string `json:"pseudonym"`
+	RecordHash   string `json:"record_hash"`
+	Status       string `json:"status"`
+	Version      int    `json:"version"`
 }
 
 // statements returns the writes of the record: the record itself, the
@@ -224,8 +234,8 @@ func (w *pendingRecord) statements(inserted bool) []writeStmt {
 			args: []any{rec.Status, rec.Hash, c.VersionID, jsonValue{c.SourceIDs}, c.ValidFrom, c.ValidUntil, rec.CreatedAt, c.ID, c.lastHash},
 			rows: 1, conflict: moved})
 	}
-	for _, e := range w.events {
-		out = append(out, writeStmt{query: outboxInsert, args: []any{e.id, e.serviceID, e.eventType, e.payload, rec.CreatedAt, rec.CreatedAt}, rows: 1})
+	if len(w.events) > 0 {
+		out = append(out, outboxInsert(w.events, rec.CreatedAt))
 	}
 	return append(out, w.log...)
 }
