@@ -89,7 +89,7 @@ func (s *Store) decideAhead(ctx context.Context, in *omadata.ConsentInput, statu
 		args: []any{c.ID, c.residentID, c.ProcessingID, c.VersionID, c.SinkID, jsonValue{c.SourceIDs}, w.rec.Status, c.ValidFrom, c.ValidUntil,
 			w.rec.Hash, now, now, c.VersionID},
 		rows: 1, conflict: errStale})
-	if err := s.db.writeAhead(ctx, now, intent, append(stmts, w.statements(true)...)); err != nil {
+	if err := s.db.writeAhead(ctx, now, intent, append(stmts, w.statements(headInserted)...)); err != nil {
 		if errors.Is(err, errStale) {
 			s.consentCatalogue.dropTarget(in.ProcessingID)
 		}
@@ -160,8 +160,9 @@ func (s *Store) changeAhead(ctx context.Context, id, status, reason string) (*om
 		return nil, err
 	}
 
+	// A withdrawal, suspension or revocation moves the status alone.
 	stmts := pseudonymStmts(c.residentID, created, names, now)
-	if err := s.db.writeAhead(ctx, now, intent, append(stmts, w.statements(false)...)); err != nil {
+	if err := s.db.writeAhead(ctx, now, intent, append(stmts, w.statements(headStatus)...)); err != nil {
 		return nil, staleOnConflict(err)
 	}
 	w.written()

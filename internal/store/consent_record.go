@@ -154,7 +154,7 @@ func (s *Store) record(ctx context.Context, tx *Tx, c *consentRow, parts *consen
 	if w.log, err = s.consentLog(ctx, tx, c, parts, w.rec); err != nil {
 		return nil, err
 	}
-	if err := tx.run(ctx, w.statements(false)); err != nil {
+	if err := tx.run(ctx, w.statements(headAll)); err != nil {
 		return nil, err
 	}
 	w.written()
@@ -203,6 +203,15 @@ func (s *Store) prepareRecord(c *consentRow, parts *consentParts, ch change, seq
 	return &pendingRecord{c: c, rec: rec, events: events}, nil
 }
 
+// headWrite is how a record's statements change its consent's row.
+type headWrite int
+
+const (
+	headInserted headWrite = iota // a new consent: the caller inserts it at its head
+	headStatus                    // the status moves; version, sources and window stay
+	headAll                       // the status, version, sources and window are c's
+)
+
 // consentEvent is the data of a consent event to one service, with its
 // members in the order of their names (as when it was a map).
 type consentEvent struct {
@@ -217,8 +226,8 @@ type consentEvent struct {
 // statements returns the writes of the record: the record itself, the
 // consent's head moved to it, guarded by its last hash (whoever commits
 // second finds it moved and changes nothing: ECONFLICT), and the events.
-// With inserted the consent is new and the caller inserts it at its head.
-func (w *pendingRecord) statements(inserted bool) []writeStmt {
+// head says how the consent's row changes.
+func (w *pendingRecord) statements(head headWrite) []writeStmt {
 	c, rec := w.c, w.rec
 	moved := omadata.Conflictf("status", "The consent changed meanwhile; read it again.")
 	out := []writeStmt{{query: `INSERT INTO consent_records (id, consent_id, seq, status, prev_hash, hash, actor_kind, actor_id, actor_role, subject_id,
@@ -228,11 +237,15 @@ func (w *pendingRecord) statements(inserted bool) []writeStmt {
 			rec.NoticeSHA256, rec.NoticeLanguage, rec.CollectionMethod, rec.ValidFrom, rec.ValidUntil, rec.Reason, rec.Receipt, rec.CreatedAt},
 		rows: 1, conflict: moved, // (consent_id, seq): a concurrent change took this seq
 	}}
-	if !inserted {
+	switch head {
+	case headAll:
 		out = append(out, writeStmt{query: `UPDATE consents SET status = ?, last_hash = ?, version_id = ?, source_ids = ?, valid_from = ?, valid_until = ?, updated_at = ?
 		WHERE id = ? AND last_hash = ?`,
 			args: []any{rec.Status, rec.Hash, c.VersionID, jsonValue{c.SourceIDs}, c.ValidFrom, c.ValidUntil, rec.CreatedAt, c.ID, c.lastHash},
 			rows: 1, conflict: moved})
+	case headStatus:
+		out = append(out, writeStmt{query: `UPDATE consents SET status = ?, last_hash = ?, updated_at = ? WHERE id = ? AND last_hash = ?`,
+			args: []any{rec.Status, rec.Hash, rec.CreatedAt, c.ID, c.lastHash}, rows: 1, conflict: moved})
 	}
 	if len(w.events) > 0 {
 		out = append(out, outboxInsert(w.events, rec.CreatedAt))
