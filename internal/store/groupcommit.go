@@ -66,7 +66,7 @@ func (g *groupCommitter) begin(ctx context.Context) (*batch, error) {
 	g.mu.Lock()
 	g.waiting.Add(-1)
 	if g.batch == nil {
-		if _, err := g.conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		if _, err := g.exec("BEGIN IMMEDIATE"); err != nil {
 			g.mu.Unlock()
 			return nil, fmt.Errorf("begin: %w", err)
 		}
@@ -80,7 +80,8 @@ func (g *groupCommitter) begin(ctx context.Context) (*batch, error) {
 	return g.batch, nil
 }
 
-// exec runs a statement of every call on the connection, prepared once.
+// exec runs a statement that every call or batch runs on the connection,
+// prepared once.
 func (g *groupCommitter) exec(query string) (sql.Result, error) {
 	if st := g.stmts.get(context.Background(), query); st != nil {
 		return st.Exec()
@@ -161,7 +162,7 @@ func (g *groupCommitter) finish(failed error) {
 		b.linger.Stop()
 	}
 	if failed == nil {
-		if _, err := g.conn.ExecContext(context.Background(), "COMMIT"); err != nil {
+		if _, err := g.exec("COMMIT"); err != nil {
 			failed = fmt.Errorf("commit: %w", err)
 		}
 	}
