@@ -5,6 +5,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/omadata/omadata"
@@ -45,11 +46,6 @@ func (s *Store) decideAhead(ctx context.Context, in *omadata.ConsentInput, statu
 		s.consentCatalogue.dropTarget(in.ProcessingID)
 		return nil, errStale
 	}
-	if live, err := liveConsent(ctx, r, subject, t.p.ID); err != nil {
-		return nil, err
-	} else if live != nil {
-		return nil, errStale
-	}
 	c := &consentRow{
 		Consent: omadata.Consent{ID: omadata.NewID(omadata.PrefixConsent), ResidentID: subject, ProcessingID: t.p.ID, VersionID: t.cur.ID,
 			Version: t.cur.Version, SinkID: t.p.ServiceID, SourceIDs: in.SourceIDs, Status: status},
@@ -58,9 +54,11 @@ func (s *Store) decideAhead(ctx context.Context, in *omadata.ConsentInput, statu
 	if c.SourceIDs == nil {
 		c.SourceIDs = []string{}
 	}
-	names, created, err := s.namesAhead(ctx, r, c, t.parts)
+	names, created, live, err := s.namesAhead(ctx, r, c, t.parts, t.p.ID)
 	if err != nil {
 		return nil, err
+	} else if live {
+		return nil, errStale
 	}
 	// The time is picked after the reads, so that it is later than any
 	// change they saw.
@@ -89,7 +87,7 @@ func (s *Store) decideAhead(ctx context.Context, in *omadata.ConsentInput, statu
 		args: []any{c.ID, c.residentID, c.ProcessingID, c.VersionID, c.SinkID, jsonValue{c.SourceIDs}, w.rec.Status, c.ValidFrom, c.ValidUntil,
 			w.rec.Hash, now, now, c.VersionID},
 		rows: 1, conflict: errStale})
-	if err := s.db.writeAhead(ctx, now, intent, append(stmts, w.statements(true)...)); err != nil {
+	if err := s.db.writeAhead(ctx, now, intent, append(stmts, w.statements(headInserted)...)); err != nil {
 		if errors.Is(err, errStale) {
 			s.consentCatalogue.dropTarget(in.ProcessingID)
 		}
@@ -143,7 +141,7 @@ func (s *Store) changeAhead(ctx context.Context, id, status, reason string) (*om
 	if rests.SHA256 == "" {
 		return nil, errStale
 	}
-	names, created, err := s.namesAhead(ctx, r, c, parts)
+	names, created, _, err := s.namesAhead(ctx, r, c, parts, "")
 	if err != nil {
 		return nil, err
 	}
@@ -160,8 +158,9 @@ func (s *Store) changeAhead(ctx context.Context, id, status, reason string) (*om
 		return nil, err
 	}
 
+	// A withdrawal, suspension or revocation moves the status alone.
 	stmts := pseudonymStmts(c.residentID, created, names, now)
-	if err := s.db.writeAhead(ctx, now, intent, append(stmts, w.statements(false)...)); err != nil {
+	if err := s.db.writeAhead(ctx, now, intent, append(stmts, w.statements(headStatus)...)); err != nil {
 		return nil, staleOnConflict(err)
 	}
 	w.written()
@@ -173,11 +172,52 @@ func (s *Store) changeAhead(ctx context.Context, id, status, reason string) (*om
 
 // namesAhead returns the pseudonyms of c's resident for every recipient of
 // a change of c, read with one query; those not made yet are drawn here
-// and returned in created, for insertPseudonyms.
-func (s *Store) namesAhead(ctx context.Context, q querier, c *consentRow, parts *consentParts) (names map[string]string, created []string, err error) {
+// and returned in created, for insertPseudonyms. With liveOn, a
+// processing's ID, the same query also tells whether the resident has a
+// live consent on it.
+func (s *Store) namesAhead(ctx context.Context, q querier, c *consentRow, parts *consentParts, liveOn string) (names map[string]string, created []string, live bool, err error) {
 	services := recipientsOf(c, parts)
-	if names, err = pseudonymsOf(ctx, q, c.residentID, services); err != nil {
-		return nil, nil, err
+	// One lookup per service rather than an IN list, for which SQLite
+	// would build a temporary table.
+	arms := make([]string, len(services))
+	args := make([]any, 0, 2*len(services)+2)
+	for i, id := range services {
+		arms[i] = `SELECT service_id, pseudonym FROM pseudonyms WHERE service_id = ? AND resident_id = ?`
+		args = append(args, id, c.residentID)
+	}
+	query := strings.Join(arms, " UNION ALL ")
+	if liveOn != "" {
+		// A row without a service (no service ID is empty) is a live
+		// consent. On SQLite the partial index of live consents holds at
+		// most the one, and its condition spares SQLite the temporary
+		// table it builds for a list of statuses.
+		live := `SELECT 1 FROM consents WHERE resident_id = ? AND processing_id = ? AND status IN ` + liveIn
+		if s.db.d.name() == "sqlite" {
+			live = `SELECT 1 FROM consents INDEXED BY consents_one_live WHERE resident_id = ? AND processing_id = ?
+				AND (status = 'requested' OR status = 'given' OR status = 'suspended')`
+		}
+		query += ` UNION ALL SELECT '', '' WHERE EXISTS (` + live + `)`
+		args = append(args, c.residentID, liveOn)
+	}
+	rows, err := q.query(ctx, query, args...)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	defer rows.Close()
+	names = make(map[string]string, len(services))
+	for rows.Next() {
+		var id, p string
+		if err := rows.Scan(&id, &p); err != nil {
+			return nil, nil, false, err
+		}
+		if id == "" {
+			live = true
+		} else {
+			names[id] = p
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, false, err
 	}
 	for _, id := range services {
 		if names[id] == "" {
@@ -185,7 +225,7 @@ func (s *Store) namesAhead(ctx context.Context, q querier, c *consentRow, parts 
 			created = append(created, id)
 		}
 	}
-	return names, created, nil
+	return names, created, live, nil
 }
 
 // pseudonymStmts makes the pseudonyms drawn by namesAhead; if another

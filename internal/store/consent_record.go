@@ -154,7 +154,7 @@ func (s *Store) record(ctx context.Context, tx *Tx, c *consentRow, parts *consen
 	if w.log, err = s.consentLog(ctx, tx, c, parts, w.rec); err != nil {
 		return nil, err
 	}
-	if err := tx.run(ctx, w.statements(false)); err != nil {
+	if err := tx.run(ctx, w.statements(headAll)); err != nil {
 		return nil, err
 	}
 	w.written()
@@ -192,9 +192,8 @@ func (s *Store) prepareRecord(c *consentRow, parts *consentParts, ch change, seq
 	}
 	var to []recipient
 	for _, id := range recipientsOf(c, parts) {
-		to = append(to, recipient{serviceID: id, data: map[string]any{
-			"consent_id": c.ID, "pseudonym": names[id], "processing_id": c.ProcessingID, "version": c.Version,
-			"status": rec.Status, "record_hash": rec.Hash,
+		to = append(to, recipient{serviceID: id, data: &consentEvent{
+			ConsentID: c.ID, ProcessingID: c.ProcessingID, Pseudonym: names[id], RecordHash: rec.Hash, Status: rec.Status, Version: c.Version,
 		}})
 	}
 	events, err := s.outboxRows(ch.event, c.ID, to, now)
@@ -204,11 +203,31 @@ func (s *Store) prepareRecord(c *consentRow, parts *consentParts, ch change, seq
 	return &pendingRecord{c: c, rec: rec, events: events}, nil
 }
 
+// headWrite is how a record's statements change its consent's row.
+type headWrite int
+
+const (
+	headInserted headWrite = iota // a new consent: the caller inserts it at its head
+	headStatus                    // the status moves; version, sources and window stay
+	headAll                       // the status, version, sources and window are c's
+)
+
+// consentEvent is the data of a consent event to one service, with its
+// members in the order of their names (as when it was a map).
+type consentEvent struct {
+	ConsentID    string `json:"consent_id"`
+	ProcessingID string `json:"processing_id"`
+	Pseudonym    string `json:"pseudonym"`
+	RecordHash   string `json:"record_hash"`
+	Status       string `json:"status"`
+	Version      int    `json:"version"`
+}
+
 // statements returns the writes of the record: the record itself, the
 // consent's head moved to it, guarded by its last hash (whoever commits
 // second finds it moved and changes nothing: ECONFLICT), and the events.
-// With inserted the consent is new and the caller inserts it at its head.
-func (w *pendingRecord) statements(inserted bool) []writeStmt {
+// head says how the consent's row changes.
+func (w *pendingRecord) statements(head headWrite) []writeStmt {
 	c, rec := w.c, w.rec
 	moved := omadata.Conflictf("status", "The consent changed meanwhile; read it again.")
 	out := []writeStmt{{query: `INSERT INTO consent_records (id, consent_id, seq, status, prev_hash, hash, actor_kind, actor_id, actor_role, subject_id,
@@ -218,14 +237,18 @@ func (w *pendingRecord) statements(inserted bool) []writeStmt {
 			rec.NoticeSHA256, rec.NoticeLanguage, rec.CollectionMethod, rec.ValidFrom, rec.ValidUntil, rec.Reason, rec.Receipt, rec.CreatedAt},
 		rows: 1, conflict: moved, // (consent_id, seq): a concurrent change took this seq
 	}}
-	if !inserted {
+	switch head {
+	case headAll:
 		out = append(out, writeStmt{query: `UPDATE consents SET status = ?, last_hash = ?, version_id = ?, source_ids = ?, valid_from = ?, valid_until = ?, updated_at = ?
 		WHERE id = ? AND last_hash = ?`,
 			args: []any{rec.Status, rec.Hash, c.VersionID, jsonValue{c.SourceIDs}, c.ValidFrom, c.ValidUntil, rec.CreatedAt, c.ID, c.lastHash},
 			rows: 1, conflict: moved})
+	case headStatus:
+		out = append(out, writeStmt{query: `UPDATE consents SET status = ?, last_hash = ?, updated_at = ? WHERE id = ? AND last_hash = ?`,
+			args: []any{rec.Status, rec.Hash, rec.CreatedAt, c.ID, c.lastHash}, rows: 1, conflict: moved})
 	}
-	for _, e := range w.events {
-		out = append(out, writeStmt{query: outboxInsert, args: []any{e.id, e.serviceID, e.eventType, e.payload, rec.CreatedAt, rec.CreatedAt}, rows: 1})
+	if len(w.events) > 0 {
+		out = append(out, outboxInsert(w.events, rec.CreatedAt))
 	}
 	return append(out, w.log...)
 }

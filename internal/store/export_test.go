@@ -82,3 +82,13 @@ func LeafKey(idx int64, leafHash tlog.Hash) (part, hashKey int64) {
 	k := newLeafKey(idx, leafHash)
 	return k.part, k.hashKey
 }
+
+// LiveAhead reports what a resident's give done ahead reads about a live
+// consent of theirs on the processing (in the statement that reads their
+// pseudonyms). A wrong answer would not change any call's result, only
+// send it the slow way, or into the unique index.
+func LiveAhead(ctx context.Context, s *Store, residentID, sinkID, processingID string) (bool, error) {
+	c := &consentRow{Consent: omadata.Consent{SinkID: sinkID, SourceIDs: []string{}}, residentID: residentID}
+	_, _, live, err := s.namesAhead(ctx, s.db.reader(), c, &consentParts{}, processingID)
+	return live, err
+}

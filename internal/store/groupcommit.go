@@ -66,18 +66,27 @@ func (g *groupCommitter) begin(ctx context.Context) (*batch, error) {
 	g.mu.Lock()
 	g.waiting.Add(-1)
 	if g.batch == nil {
-		if _, err := g.conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		if _, err := g.exec("BEGIN IMMEDIATE"); err != nil {
 			g.mu.Unlock()
 			return nil, fmt.Errorf("begin: %w", err)
 		}
 		g.batch = &batch{done: make(chan struct{}), started: time.Now()}
 	}
-	if _, err := g.conn.ExecContext(context.Background(), "SAVEPOINT call"); err != nil {
+	if _, err := g.exec("SAVEPOINT call"); err != nil {
 		g.finish(errors.New("the batch could not open a savepoint"))
 		g.mu.Unlock()
 		return nil, fmt.Errorf("savepoint: %w", err)
 	}
 	return g.batch, nil
+}
+
+// exec runs a statement that every call or batch runs on the connection,
+// prepared once.
+func (g *groupCommitter) exec(query string) (sql.Result, error) {
+	if st := g.stmts.get(context.Background(), query); st != nil {
+		return st.Exec()
+	}
+	return g.conn.ExecContext(context.Background(), query)
 }
 
 // release ends a call's savepoint: RELEASE on success, ROLLBACK TO on
@@ -87,7 +96,7 @@ func (g *groupCommitter) begin(ctx context.Context) (*batch, error) {
 func (g *groupCommitter) release(ok bool) *batch {
 	b := g.batch
 	if ok {
-		if _, err := g.conn.ExecContext(context.Background(), "RELEASE call"); err != nil {
+		if _, err := g.exec("RELEASE call"); err != nil {
 			// SQLite may have rolled the whole transaction back (I/O
 			// error, disk full): nothing of this batch is committed.
 			g.finish(fmt.Errorf("release: %w", err))
@@ -153,7 +162,7 @@ func (g *groupCommitter) finish(failed error) {
 		b.linger.Stop()
 	}
 	if failed == nil {
-		if _, err := g.conn.ExecContext(context.Background(), "COMMIT"); err != nil {
+		if _, err := g.exec("COMMIT"); err != nil {
 			failed = fmt.Errorf("commit: %w", err)
 		}
 	}

@@ -5,16 +5,18 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/omadata/omadata"
 )
 
 // recipient is one service an event goes to, with the data it may see
-// (its own pseudonym of the resident, never another party's).
+// (its own pseudonym of the resident, never another party's): a map, or
+// a struct whose fields are in the order of their JSON names.
 type recipient struct {
 	serviceID string
-	data      map[string]any
+	data      any
 }
 
 // outboxRow is one event to one service, its payload already built.
@@ -38,38 +40,47 @@ func (s *Store) enqueue(ctx context.Context, tx *Tx, eventType, subject string, 
 // takes the writer.
 func (s *Store) outboxRows(eventType, subject string, to []recipient, now time.Time) ([]outboxRow, error) {
 	rows := make([]outboxRow, 0, len(to))
+	ce := cloudEvent{DataContentType: "application/json", Source: s.issuer, SpecVersion: "1.0", Subject: subject,
+		Time: now.Format(time.RFC3339Nano), Type: s.prefix + "." + eventType}
 	for _, r := range to {
-		id := omadata.NewID("evt")
-		ce := map[string]any{
-			"specversion":     "1.0",
-			"id":              id,
-			"source":          s.issuer,
-			"type":            s.prefix + "." + eventType,
-			"subject":         subject,
-			"time":            now.Format(time.RFC3339Nano),
-			"datacontenttype": "application/json",
-			"data":            r.data,
-		}
-		payload, err := json.Marshal(ce)
+		ce.ID, ce.Data = omadata.NewID("evt"), r.data
+		payload, err := json.Marshal(&ce)
 		if err != nil {
 			return nil, err
 		}
-		rows = append(rows, outboxRow{id: id, serviceID: r.serviceID, eventType: eventType, payload: string(payload)})
+		rows = append(rows, outboxRow{id: ce.ID, serviceID: r.serviceID, eventType: eventType, payload: string(payload)})
 	}
 	return rows, nil
 }
 
-// outboxInsert writes one built event, due at once: ID, service, type,
-// payload, due time and creation time.
-const outboxInsert = `INSERT INTO outbox (id, service_id, type, payload, status, attempts, next_attempt_at, last_status, last_error, created_at)
-	VALUES (?, ?, ?, ?, 'pending', 0, ?, 0, '', ?)`
+// cloudEvent is an outbox payload, a structured CloudEvent, with its
+// members in the order of their names (as when it was a map).
+type cloudEvent struct {
+	Data            any    `json:"data"`
+	DataContentType string `json:"datacontenttype"`
+	ID              string `json:"id"`
+	Source          string `json:"source"`
+	SpecVersion     string `json:"specversion"`
+	Subject         string `json:"subject"`
+	Time            string `json:"time"`
+	Type            string `json:"type"`
+}
 
 // insertOutbox writes built events in tx, due at once.
 func insertOutbox(ctx context.Context, tx *Tx, rows []outboxRow) error {
-	for _, r := range rows {
-		if _, err := tx.exec(ctx, outboxInsert, r.id, r.serviceID, r.eventType, r.payload, tx.now, tx.now); err != nil {
-			return err
-		}
+	if len(rows) == 0 {
+		return nil
 	}
-	return nil
+	return tx.run(ctx, []writeStmt{outboxInsert(rows, tx.now)})
+}
+
+// outboxInsert is the one statement that writes built events, due at now.
+func outboxInsert(rows []outboxRow, now time.Time) writeStmt {
+	const row = "(?, ?, ?, ?, 'pending', 0, ?, 0, '', ?)"
+	args := make([]any, 0, 6*len(rows))
+	for _, r := range rows {
+		args = append(args, r.id, r.serviceID, r.eventType, r.payload, now, now)
+	}
+	return writeStmt{query: `INSERT INTO outbox (id, service_id, type, payload, status, attempts, next_attempt_at, last_status, last_error, created_at)
+	VALUES ` + strings.Repeat(row+", ", len(rows)-1) + row, args: args, rows: int64(len(rows))}
 }

@@ -4,16 +4,16 @@ package store
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/go-jose/go-jose/v4"
 
 	"github.com/omadata/omadata"
 )
@@ -73,7 +73,11 @@ func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // dpvRecord is the payload of a record's receipt: an ISO/IEC TS 27560
 // consent record in the W3C DPV profile. The data subject is the sink's
 // pseudonym of the resident, never an identity code or internal ID.
-func dpvRecord(issuer string, c *consentRow, p *consentParts, rec *omadata.ConsentRecord, subject string, notice omadata.Notice) map[string]any {
+//
+// The payload is built from the structs below, whose fields are in the
+// order of their JSON names, so that it encodes as it did when it was a
+// map (encoding/json sorts a map's keys); receipt_test.go checks that.
+func dpvRecord(issuer string, c *consentRow, p *consentParts, rec *omadata.ConsentRecord, subject string, notice omadata.Notice) *dpvReceipt {
 	v := p.version
 	lang := notice.Language
 	if lang == "" {
@@ -85,76 +89,187 @@ func dpvRecord(issuer string, c *consentRow, p *consentParts, rec *omadata.Conse
 		bases = append(bases, "eu-gdpr:"+v.Art9Condition)
 		consentType = "dpv:ExplicitlyExpressedConsent"
 	}
-	recipients := []any{}
+	recipients := make([]dpvTitled, 0, len(v.Recipients))
 	for _, r := range v.Recipients {
-		recipients = append(recipients, map[string]any{"@type": dpvRecipient[r.Role], "dct:title": r.Name})
+		recipients = append(recipients, dpvTitled{Type: dpvRecipient[r.Role], Title: r.Name})
 	}
-	controller := map[string]any{
-		"@type":           "dpv:DataController",
-		"dct:title":       p.org.Name.In(lang),
-		"dpv:hasAddress":  postalAddress(p.org.Address),
-		"dpv:hasContact":  map[string]any{"schema:email": p.org.Email, "schema:telephone": p.org.Phone},
-		"dpv:hasPolicy":   p.org.PrivacyPolicyURL,
-		"omadata:service": p.sink.ID,
-		"dpv:hasDataProtectionOfficer": map[string]any{
-			"@type": "dpv:DataProtectionOfficer", "dct:title": p.org.DPO.Name, "schema:email": p.org.DPO.Email,
-		},
-	}
-	if p.org.BusinessID != "" {
-		controller["dct:identifier"] = p.org.BusinessID
-	}
-	status := map[string]any{
-		"@type":                   dpvStatus[rec.Status],
-		"dpv:isIndicatedBy":       map[string]any{"@type": dpvActor[rec.ActorRole], "omadata:role": rec.ActorRole},
-		"dpv:isIndicatedAtTime":   rfc3339(rec.CreatedAt),
-		"dpv:hasIndicationMethod": rec.CollectionMethod,
+	status := dpvConsentStatus{
+		Type:             dpvStatus[rec.Status],
+		Description:      rec.Reason,
+		IndicationMethod: rec.CollectionMethod,
+		IndicatedAtTime:  rfc3339(rec.CreatedAt),
+		IndicatedBy:      dpvIndicator{Type: dpvActor[rec.ActorRole], Role: rec.ActorRole},
 	}
 	if rec.ValidUntil != nil {
-		d := map[string]any{"@type": "dpv:UntilTimeDuration", "time:hasEnd": rfc3339(*rec.ValidUntil)}
+		status.Duration = &dpvDuration{Type: "dpv:UntilTimeDuration", End: rfc3339(*rec.ValidUntil)}
 		if rec.ValidFrom != nil {
-			d["time:hasBeginning"] = rfc3339(*rec.ValidFrom)
+			status.Duration.Beginning = rfc3339(*rec.ValidFrom)
 		}
-		status["dpv:hasDuration"] = d
 	}
-	if rec.Reason != "" {
-		status["dct:description"] = rec.Reason
-	}
-	return map[string]any{
-		"@context":           dpvContext,
-		"@type":              "dpv:ConsentRecord",
-		"dct:conformsTo":     DPVRecordProfile,
-		"dct:identifier":     rec.ID,
-		"dct:created":        rfc3339(rec.CreatedAt),
-		"omadata:consent":    c.ID,
-		"omadata:seq":        rec.Seq,
-		"dpv:hasDataSubject": map[string]any{"@type": "dpv:DataSubject", "dct:identifier": subject},
-		"dpv:hasNotice": map[string]any{
-			"@type": "dpv:ConsentNotice", "omadata:sha256": notice.SHA256, "dct:language": notice.Language,
+	return &dpvReceipt{
+		Context:        dpvContextJSON,
+		Type:           "dpv:ConsentRecord",
+		ConformsTo:     DPVRecordProfile,
+		Created:        rfc3339(rec.CreatedAt),
+		Identifier:     rec.ID,
+		ConsentControl: []dpvControl{{Type: "dpv:WithdrawConsent", ExercisedAt: issuer}},
+		ConsentStatus:  status,
+		ConsentType:    consentType,
+		DataSubject:    dpvSubject{Type: "dpv:DataSubject", Identifier: subject},
+		Notice:         dpvNotice{Type: "dpv:ConsentNotice", Language: notice.Language, SHA256: notice.SHA256},
+		Process: dpvProcess{
+			Type:       "dpv:Process",
+			Version:    v.Version,
+			Identifier: c.ProcessingID,
+			Title:      v.Title.In(lang),
+			Controller: dpvController{
+				Type:       "dpv:DataController",
+				Identifier: p.org.BusinessID,
+				Title:      p.org.Name.In(lang),
+				Address:    postalAddress(p.org.Address),
+				Contact:    dpvContact{Email: p.org.Email, Telephone: p.org.Phone},
+				DPO:        dpvDPO{Type: "dpv:DataProtectionOfficer", Title: p.org.DPO.Name, Email: p.org.DPO.Email},
+				Policy:     p.org.PrivacyPolicyURL,
+				Service:    p.sink.ID,
+			},
+			Jurisdiction: "loc:FI",
+			LegalBasis:   bases,
+			PersonalData: personalData(p.groups),
+			Processing:   []string{"dpv:Transfer"},
+			Purpose:      p.purpose.DPVPurposes,
+			Recipients:   recipients,
+			Storage:      dpvStorage{Type: "dpv:StorageDuration", Duration: dpvRetention{Type: "dpv:TemporalDuration", Value: v.Retention}},
+			Sources:      p.sources(c.SourceIDs),
 		},
-		"dpv:hasProcess": map[string]any{
-			"@type":                   "dpv:Process",
-			"dct:identifier":          c.ProcessingID,
-			"dct:hasVersion":          v.Version,
-			"dct:title":               v.Title.In(lang),
-			"dpv:hasPurpose":          p.purpose.DPVPurposes,
-			"dpv:hasPersonalData":     personalData(p.groups),
-			"dpv:hasProcessing":       []string{"dpv:Transfer"},
-			"dpv:hasLegalBasis":       bases,
-			"dpv:hasDataController":   controller,
-			"dpv:hasRecipient":        recipients,
-			"dpv:hasStorageCondition": map[string]any{"@type": "dpv:StorageDuration", "dpv:hasDuration": map[string]any{"@type": "dpv:TemporalDuration", "rdf:value": v.Retention}},
-			"dpv:hasJurisdiction":     "loc:FI",
-			"omadata:sources":         p.sources(c.SourceIDs),
-		},
-		"dpv:hasConsentType":    consentType,
-		"dpv:hasConsentStatus":  status,
-		"dpv:hasConsentControl": []any{map[string]any{"@type": "dpv:WithdrawConsent", "dpv:isExercisedAt": issuer}},
-		"dpv:hasRight":          "eu-gdpr:A7-3",
-		"iss":                   issuer,
-		"iat":                   rec.CreatedAt.Unix(),
-		"record_hash":           rec.Hash,
-		"prev_hash":             rec.PrevHash,
+		Right:      "eu-gdpr:A7-3",
+		IssuedAt:   rec.CreatedAt.Unix(),
+		Issuer:     issuer,
+		Consent:    c.ID,
+		Seq:        rec.Seq,
+		PrevHash:   rec.PrevHash,
+		RecordHash: rec.Hash,
 	}
+}
+
+// dpvContextJSON is dpvContext encoded once.
+var dpvContextJSON = func() json.RawMessage {
+	b, err := json.Marshal(dpvContext)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}()
+
+// dpvReceipt and the types below are the receipt's JSON objects, each
+// with its members in the order of their names.
+type dpvReceipt struct {
+	Context        json.RawMessage  `json:"@context"`
+	Type           string           `json:"@type"`
+	ConformsTo     string           `json:"dct:conformsTo"`
+	Created        string           `json:"dct:created"`
+	Identifier     string           `json:"dct:identifier"`
+	ConsentControl []dpvControl     `json:"dpv:hasConsentControl"`
+	ConsentStatus  dpvConsentStatus `json:"dpv:hasConsentStatus"`
+	ConsentType    string           `json:"dpv:hasConsentType"`
+	DataSubject    dpvSubject       `json:"dpv:hasDataSubject"`
+	Notice         dpvNotice        `json:"dpv:hasNotice"`
+	Process        dpvProcess       `json:"dpv:hasProcess"`
+	Right          string           `json:"dpv:hasRight"`
+	IssuedAt       int64            `json:"iat"`
+	Issuer         string           `json:"iss"`
+	Consent        string           `json:"omadata:consent"`
+	Seq            int              `json:"omadata:seq"`
+	PrevHash       string           `json:"prev_hash"`
+	RecordHash     string           `json:"record_hash"`
+}
+
+type dpvControl struct {
+	Type        string `json:"@type"`
+	ExercisedAt string `json:"dpv:isExercisedAt"`
+}
+
+type dpvConsentStatus struct {
+	Type             string       `json:"@type"`
+	Description      string       `json:"dct:description,omitempty"`
+	Duration         *dpvDuration `json:"dpv:hasDuration,omitempty"`
+	IndicationMethod string       `json:"dpv:hasIndicationMethod"`
+	IndicatedAtTime  string       `json:"dpv:isIndicatedAtTime"`
+	IndicatedBy      dpvIndicator `json:"dpv:isIndicatedBy"`
+}
+
+type dpvDuration struct {
+	Type      string `json:"@type"`
+	Beginning string `json:"time:hasBeginning,omitempty"`
+	End       string `json:"time:hasEnd"`
+}
+
+type dpvIndicator struct {
+	Type string `json:"@type"`
+	Role string `json:"omadata:role"`
+}
+
+type dpvSubject struct {
+	Type       string `json:"@type"`
+	Identifier string `json:"dct:identifier"`
+}
+
+type dpvNotice struct {
+	Type     string `json:"@type"`
+	Language string `json:"dct:language"`
+	SHA256   string `json:"omadata:sha256"`
+}
+
+type dpvProcess struct {
+	Type         string        `json:"@type"`
+	Version      int           `json:"dct:hasVersion"`
+	Identifier   string        `json:"dct:identifier"`
+	Title        string        `json:"dct:title"`
+	Controller   dpvController `json:"dpv:hasDataController"`
+	Jurisdiction string        `json:"dpv:hasJurisdiction"`
+	LegalBasis   []string      `json:"dpv:hasLegalBasis"`
+	PersonalData []string      `json:"dpv:hasPersonalData"`
+	Processing   []string      `json:"dpv:hasProcessing"`
+	Purpose      []string      `json:"dpv:hasPurpose"`
+	Recipients   []dpvTitled   `json:"dpv:hasRecipient"`
+	Storage      dpvStorage    `json:"dpv:hasStorageCondition"`
+	Sources      []string      `json:"omadata:sources"`
+}
+
+type dpvController struct {
+	Type       string     `json:"@type"`
+	Identifier string     `json:"dct:identifier,omitempty"`
+	Title      string     `json:"dct:title"`
+	Address    string     `json:"dpv:hasAddress"`
+	Contact    dpvContact `json:"dpv:hasContact"`
+	DPO        dpvDPO     `json:"dpv:hasDataProtectionOfficer"`
+	Policy     string     `json:"dpv:hasPolicy"`
+	Service    string     `json:"omadata:service"`
+}
+
+type dpvContact struct {
+	Email     string `json:"schema:email"`
+	Telephone string `json:"schema:telephone"`
+}
+
+type dpvDPO struct {
+	Type  string `json:"@type"`
+	Title string `json:"dct:title"`
+	Email string `json:"schema:email"`
+}
+
+type dpvTitled struct {
+	Type  string `json:"@type"`
+	Title string `json:"dct:title"`
+}
+
+type dpvStorage struct {
+	Type     string       `json:"@type"`
+	Duration dpvRetention `json:"dpv:hasDuration"`
+}
+
+type dpvRetention struct {
+	Type  string `json:"@type"`
+	Value string `json:"rdf:value"`
 }
 
 func postalAddress(a omadata.Address) string {
@@ -180,27 +295,46 @@ func personalData(groups []*omadata.DataGroup) []string {
 	return out
 }
 
-// sign returns payload as a compact JWS signed with the operator's record
-// key: EdDSA, "kid" the key's ID, "typ" ReceiptType.
+// sign returns payload, encoded as JSON, as a compact JWS signed with the
+// operator's record key: EdDSA, "kid" the key's ID, "typ" ReceiptType.
 func (s *Store) sign(payload any) (string, error) {
-	if s.signer == nil {
-		return "", errors.New("store: no signer configured for consent receipts")
-	}
-	kid, key := s.signer.SigningKey()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.EdDSA, Key: key},
-		(&jose.SignerOptions{}).WithType(ReceiptType).WithHeader("kid", kid))
-	if err != nil {
-		return "", fmt.Errorf("receipt signer: %w", err)
-	}
 	b, err := json.Marshal(payload)
 	if err != nil {
 		return "", err
 	}
-	jws, err := signer.Sign(b)
-	if err != nil {
-		return "", fmt.Errorf("sign receipt: %w", err)
+	return s.signJSON(b)
+}
+
+// signJSON signs a JSON payload as sign does. The JWS is built here rather
+// than by go-jose, which encodes its header anew for every signature; the
+// bytes are the same (Ed25519 signatures are deterministic), which
+// receipt_test.go checks against go-jose.
+func (s *Store) signJSON(payload []byte) (string, error) {
+	if s.signer == nil {
+		return "", errors.New("store: no signer configured for consent receipts")
 	}
-	return jws.CompactSerialize()
+	kid, key := s.signer.SigningKey()
+	if len(key) != ed25519.PrivateKeySize {
+		return "", errors.New("store: the receipt key is no Ed25519 private key")
+	}
+	header, err := json.Marshal(struct {
+		Alg string `json:"alg"`
+		Kid string `json:"kid"`
+		Typ string `json:"typ"`
+	}{"EdDSA", kid, ReceiptType})
+	if err != nil {
+		return "", err
+	}
+	enc := base64.RawURLEncoding
+	h, p := enc.EncodedLen(len(header)), enc.EncodedLen(len(payload))
+	out := make([]byte, h+1+p, h+1+p+1+enc.EncodedLen(ed25519.SignatureSize))
+	enc.Encode(out, header)
+	out[h] = '.'
+	enc.Encode(out[h+1:], payload)
+	sig := ed25519.Sign(key, out)
+	out = append(out, '.')
+	out = enc.AppendEncode(out, sig)
+	return string(out), nil
 }
 
 // ExportReceipt returns the receipt of one record of a consent.

@@ -56,3 +56,40 @@ func TestOpenAcceptsPathsWithEquals(t *testing.T) {
 	}
 	db.Close()
 }
+
+// TestSQLiteStatusConditions: on SQLite a consent's insert and status
+// update, and an outbox insert, build no temporary table for a status
+// condition (an IN list does: migration 012), and the CHECK constraints
+// still refuse an unknown status.
+func TestSQLiteStatusConditions(t *testing.T) {
+	s := storetest.OpenSQLite(t)
+	ctx := context.Background()
+	for _, q := range []string{
+		`INSERT INTO consents (id, resident_id, processing_id, version_id, sink_id, source_ids, status, valid_from, valid_until, last_hash, message, created_at, updated_at)
+			VALUES ('c', 'r', 'p', 'v', 's', '[]', 'given', NULL, NULL, 'h', '{}', 't', 't')`,
+		`UPDATE consents SET status = 'withdrawn', last_hash = 'h2', updated_at = 't' WHERE id = 'c' AND last_hash = 'h'`,
+		`INSERT INTO outbox (id, service_id, type, payload, status, attempts, next_attempt_at, last_status, last_error, created_at)
+			VALUES ('e', 's', 't', '{}', 'pending', 0, 't', 0, '', 't')`,
+	} {
+		ops, err := s.DB().QueryStrings(ctx, `EXPLAIN `+q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, op := range ops {
+			if op[1] == "OpenEphemeral" {
+				t.Errorf("%.40s… builds a temporary table", strings.Join(strings.Fields(q), " "))
+				break
+			}
+		}
+	}
+	for table, q := range map[string]string{
+		"consents": `INSERT INTO consents (id, resident_id, processing_id, version_id, sink_id, source_ids, status, last_hash, created_at, updated_at)
+			VALUES ('c', 'r', 'p', 'v', 's', '[]', 'bogus', 'h', 't', 't')`,
+		"outbox": `INSERT INTO outbox (id, service_id, type, payload, status, attempts, next_attempt_at, last_status, last_error, created_at)
+			VALUES ('e', 's', 't', '{}', 'bogus', 0, 't', 0, '', 't')`,
+	} {
+		if err := s.DB().Exec(ctx, q); err == nil || !strings.Contains(err.Error(), "CHECK") {
+			t.Errorf("%s took an unknown status: %v", table, err)
+		}
+	}
+}

@@ -60,6 +60,18 @@ func (st writeStmt) conflictOr(err error) error {
 // groups the WAL flushes of concurrent commits.
 func (db *DB) writeAhead(ctx context.Context, now time.Time, intent *writeIntent, stmts []writeStmt) error {
 	if db.d.name() != "postgres" {
+		// Times become text, and JSON values theirs, before the writer
+		// is taken, not while every other call waits for it.
+		for _, st := range stmts {
+			for j, a := range db.d.args(st.args) {
+				if v, ok := a.(jsonValue); ok {
+					var err error
+					if st.args[j], err = v.Value(); err != nil {
+						return err
+					}
+				}
+			}
+		}
 		tx, err := db.beginAt(ctx, now)
 		if err != nil {
 			return err
