@@ -11,6 +11,7 @@ import (
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/web/portal"
+	"github.com/omadata/omadata/internal/web/webui"
 )
 
 // req is what a page action gets: the language, the path after it, and
@@ -38,11 +39,7 @@ var crossOrigin = http.NewCrossOriginProtection()
 // level, and for POSTs the cross-origin check and the CSRF form token.
 func (a *Admin) handle(lang string, access int, f pageFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Cache-Control", "no-store")
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "same-origin")
+		webui.SetPageHeaders(w)
 		v, ctx, err := a.loadViewer(w, r)
 		if err != nil {
 			a.fail(w, r, lang, err)

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"net/http"
 	"strings"
 	"time"
@@ -181,39 +180,15 @@ func newField(f *form, name, label, hint, typ string) fieldView {
 	return v
 }
 
-// parseViews parses, per language, the layout with each page; a template
-// file that no page names is an error.
+// parseViews parses, per language, the layout with each page and view.
 func parseViews() (map[string]*template.Template, error) {
 	names := append([]string(nil), views...)
 	for _, np := range navPages {
 		names = append(names, np.Name)
 	}
-	files, err := fs.Glob(templateFS, "templates/*.html")
+	v, err := webui.ParseViews(templateFS, names, funcs)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("admin: %w", err)
 	}
-	known := map[string]bool{"layout": true}
-	for _, n := range names {
-		known[n] = true
-	}
-	for _, f := range files {
-		if n := strings.TrimSuffix(strings.TrimPrefix(f, "templates/"), ".html"); !known[n] {
-			return nil, fmt.Errorf("admin: template %s belongs to no page", f)
-		}
-	}
-	out := map[string]*template.Template{}
-	for _, lang := range omadata.Languages {
-		base, err := template.New("layout").Funcs(funcs(lang)).ParseFS(templateFS, "templates/layout.html")
-		if err != nil {
-			return nil, err
-		}
-		for _, n := range names {
-			t, err := template.Must(base.Clone()).ParseFS(templateFS, "templates/"+n+".html")
-			if err != nil {
-				return nil, fmt.Errorf("admin: template %s: %w", n, err)
-			}
-			out[lang+"/"+n] = t
-		}
-	}
-	return out, nil
+	return v, nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/webui"
 )
 
 // req is what a page handler gets besides the request: its language and
@@ -40,11 +41,7 @@ var crossOrigin = http.NewCrossOriginProtection()
 // form token.
 func (p *Portal) handle(lang string, access int, f pageFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Cache-Control", "no-store")
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "same-origin")
+		webui.SetPageHeaders(w)
 		v, ctx, err := p.loadViewer(w, r)
 		if err != nil {
 			p.fail(w, r, lang, err)
