@@ -329,32 +329,11 @@ func (s *Store) RekeyResident(ctx context.Context, oldCode, newCode string) (*om
 
 // CreateSession signs a resident in (the operator's login flow only).
 func (s *Store) CreateSession(ctx context.Context, residentID string, ttl time.Duration) (*omadata.Session, error) {
-	if err := requireAdmin(ctx); err != nil {
-		return nil, err
-	} else if ttl <= 0 || ttl > 24*time.Hour {
-		return nil, omadata.Invalidf("ttl", "A session lasts between a second and a day.")
-	}
-	tx, err := s.db.begin(ctx)
+	id, token, expires, err := s.createSession(ctx, residentSessions, residentID, ttl)
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	if n, err := count(ctx, tx, `SELECT COUNT(*) FROM residents WHERE id = ?`, residentID); err != nil {
-		return nil, err
-	} else if n == 0 {
-		return nil, omadata.NotFound("Resident")
-	}
-	token, hash := newToken(residentTokenPrefix)
-	se := &omadata.Session{ID: omadata.NewID("ses"), ResidentID: residentID, ExpiresAt: tx.now.Add(ttl)}
-	if _, err := tx.exec(ctx, `INSERT INTO sessions (id, resident_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-		se.ID, residentID, hash, tx.now, se.ExpiresAt); err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
-	}
-	se.Token = token
-	return se, nil
+	return &omadata.Session{ID: id, ResidentID: residentID, ExpiresAt: expires, Token: token}, nil
 }
 
 // EndSession signs a session out; its token stops working at once.
@@ -380,14 +359,8 @@ func (s *Store) EndSession(ctx context.Context, id string) error {
 
 // authenticateSession turns a resident session token into a caller.
 func (s *Store) authenticateSession(ctx context.Context, token string) (omadata.Caller, error) {
-	var id, resident string
-	var expires time.Time
-	var ended *time.Time
-	err := s.db.reader().queryRow(ctx, `SELECT id, resident_id, expires_at, ended_at FROM sessions WHERE token_hash = ?`, tokenHash(token)).
-		Scan(&id, &resident, Time{&expires}, NullTime{&ended})
-	if errors.Is(err, sql.ErrNoRows) || err == nil && (ended != nil || !expires.After(s.db.Now())) {
-		return omadata.Caller{}, errBadToken
-	} else if err != nil {
+	id, resident, _, err := s.liveSession(ctx, residentSessions, token)
+	if err != nil {
 		return omadata.Caller{}, err
 	}
 	return omadata.Caller{Kind: omadata.CallerResident, TokenID: id, ResidentID: resident}, nil

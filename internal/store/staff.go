@@ -109,65 +109,30 @@ func (s *Store) FindStaff(ctx context.Context) ([]*omadata.Staff, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []*omadata.Staff
-	for rows.Next() {
-		st, err := scanStaff(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, st)
-	}
-	return out, rows.Err()
+	return collect(rows, scanStaff)
 }
 
 // CreateStaffSession signs a staff member in (the console's login only).
 func (s *Store) CreateStaffSession(ctx context.Context, staffID string, ttl time.Duration) (*omadata.StaffSession, error) {
-	if err := requireAdmin(ctx); err != nil {
-		return nil, err
-	} else if ttl <= 0 || ttl > 24*time.Hour {
-		return nil, omadata.Invalidf("ttl", "A session lasts between a second and a day.")
-	}
-	tx, err := s.db.begin(ctx)
+	id, token, expires, err := s.createSession(ctx, staffSessions, staffID, ttl)
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	if n, err := count(ctx, tx, `SELECT COUNT(*) FROM staff WHERE id = ?`, staffID); err != nil {
-		return nil, err
-	} else if n == 0 {
-		return nil, omadata.NotFound("Staff")
-	}
-	token, hash := newToken(staffTokenPrefix)
-	se := &omadata.StaffSession{ID: omadata.NewID("sss"), StaffID: staffID, ExpiresAt: tx.now.Add(ttl)}
-	if _, err := tx.exec(ctx, `INSERT INTO staff_sessions (id, staff_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-		se.ID, staffID, hash, tx.now, se.ExpiresAt); err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
-	}
-	se.Token = token
-	return se, nil
+	return &omadata.StaffSession{ID: id, StaffID: staffID, ExpiresAt: expires, Token: token}, nil
 }
 
 // AuthenticateStaff turns a staff session token into the staff member,
 // with their role as it is now.
 func (s *Store) AuthenticateStaff(ctx context.Context, token string) (*omadata.Staff, *omadata.StaffSession, error) {
-	var se omadata.StaffSession
-	var ended *time.Time
-	err := s.db.reader().queryRow(ctx, `SELECT id, staff_id, expires_at, ended_at FROM staff_sessions WHERE token_hash = ?`, tokenHash(token)).
-		Scan(&se.ID, &se.StaffID, Time{&se.ExpiresAt}, NullTime{&ended})
-	if errors.Is(err, sql.ErrNoRows) || err == nil && (ended != nil || !se.ExpiresAt.After(s.db.Now())) {
-		return nil, nil, errBadToken
-	} else if err != nil {
-		return nil, nil, err
-	}
-	st, err := scanStaff(s.db.reader().queryRow(ctx, `SELECT `+staffColumns+` FROM staff WHERE id = ?`, se.StaffID))
+	id, staffID, expires, err := s.liveSession(ctx, staffSessions, token)
 	if err != nil {
 		return nil, nil, err
 	}
-	return st, &se, nil
+	st, err := scanStaff(s.db.reader().queryRow(ctx, `SELECT `+staffColumns+` FROM staff WHERE id = ?`, staffID))
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, &omadata.StaffSession{ID: id, StaffID: staffID, ExpiresAt: expires}, nil
 }
 
 // EndStaffSession signs a staff session out; its token stops working at

@@ -4,6 +4,7 @@ package admin
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -30,14 +31,7 @@ func newForm(v url.Values) *form {
 func (f *form) Get(name string) string { return f.Values.Get(name) }
 
 // Has reports whether a checkbox or option was chosen.
-func (f *form) Has(name, value string) bool {
-	for _, v := range f.Values[name] {
-		if v == value {
-			return true
-		}
-	}
-	return false
-}
+func (f *form) Has(name, value string) bool { return slices.Contains(f.Values[name], value) }
 
 // Err returns the field's error, or "".
 func (f *form) Err(name string) string { return f.Errors[name] }
@@ -61,20 +55,11 @@ func (f *form) Texts(lang, name string, max int, required ...string) omadata.Tex
 	t := omadata.Text{}
 	for _, l := range omadata.Languages {
 		field := name + "-" + l
-		if s := f.Text(lang, field, max, contains(required, l)); s != "" {
+		if s := f.Text(lang, field, max, slices.Contains(required, l)); s != "" {
 			t[l] = s
 		}
 	}
 	return t
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Valid reports whether no field has an error.
@@ -90,7 +75,7 @@ func (f *form) storeError(lang string, err error, fields []string, messages map[
 		return false
 	}
 	field := strings.ReplaceAll(omadata.ErrorField(err), ".", "-")
-	if !contains(fields, field) {
+	if !slices.Contains(fields, field) {
 		return false
 	}
 	switch key, ok := messages[field]; {
