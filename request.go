@@ -71,6 +71,23 @@ func RequestTransitionAllowed(from, to string) bool {
 	return false
 }
 
+// RequestMoveByHand returns nil when an admin may move a request of kind
+// from one status to another, else ECONFLICT on status saying why: the
+// transition is not allowed at all, an erasure completes when its tasks
+// are answered (by hand it may only be rejected, before work starts), an
+// access request completes when its export is produced.
+func RequestMoveByHand(kind, from, to string) error {
+	switch {
+	case !RequestTransitionAllowed(from, to):
+		return Conflictf("status", "A request %s cannot move to %s.", from, to)
+	case kind == RequestErasure && (to != RequestRejected || from != RequestReceived):
+		return Conflictf("status", "An erasure completes when every service has answered its task.")
+	case kind == RequestAccess && to == RequestCompleted:
+		return Conflictf("status", "An access request completes when its export is produced.")
+	}
+	return nil
+}
+
 // RequestBlocks reports whether a request kind writes an objection row that
 // blocks non-consent decisions.
 func RequestBlocks(kind string) bool { return kind == RequestObjection || kind == RequestRestriction }

@@ -400,13 +400,9 @@ func (s *Store) ResolveRequest(ctx context.Context, id string, in *omadata.Reque
 	switch {
 	case !c.IsAdmin() && !(blocks && in.Status == omadata.RequestLifted):
 		return nil, omadata.Errorf(omadata.EFORBIDDEN, "Only an operator admin resolves requests; a resident may lift their own objection or restriction.")
-	case !omadata.RequestTransitionAllowed(q.Status, in.Status):
-		return nil, omadata.Conflictf("status", "A request %s cannot move to %s.", q.Status, in.Status)
-	case q.Kind == omadata.RequestErasure && in.Status != omadata.RequestRejected,
-		q.Kind == omadata.RequestErasure && q.Status != omadata.RequestReceived:
-		return nil, omadata.Conflictf("status", "An erasure completes when every service has answered its task.")
-	case q.Kind == omadata.RequestAccess && in.Status == omadata.RequestCompleted:
-		return nil, omadata.Conflictf("status", "An access request completes when its export is produced.")
+	}
+	if err := omadata.RequestMoveByHand(q.Kind, q.Status, in.Status); err != nil {
+		return nil, err
 	}
 	q.Status, q.Resolution, q.UpdatedAt = in.Status, in.Note, tx.now
 	if _, err := tx.exec(ctx, `UPDATE requests SET status = ?, resolution = ?, updated_at = ? WHERE id = ?`, q.Status, q.Resolution, q.UpdatedAt, q.ID); err != nil {

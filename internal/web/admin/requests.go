@@ -18,20 +18,15 @@ type requestData struct {
 	Form       *form
 }
 
-// requestStatuses are the statuses an operator admin may choose in the
-// console, in the order they are offered. An erasure completes when its
-// tasks are answered and an access request when its export is produced;
-// the store refuses those moves by hand, so they are not offered.
+// requestNext lists, in the order they are offered, the statuses an
+// operator admin may move a request to by hand: those the store's rule
+// (omadata.RequestMoveByHand) allows.
 func requestNext(x *omadata.Request) []string {
 	var out []string
 	for _, s := range []string{omadata.RequestInProgress, omadata.RequestUpheld, omadata.RequestCompleted, omadata.RequestRejected, omadata.RequestLifted} {
-		if !omadata.RequestTransitionAllowed(x.Status, s) {
-			continue
+		if omadata.RequestMoveByHand(x.Kind, x.Status, s) == nil {
+			out = append(out, s)
 		}
-		if s == omadata.RequestCompleted && (x.Kind == omadata.RequestErasure || x.Kind == omadata.RequestAccess) {
-			continue
-		}
-		out = append(out, s)
 	}
 	return out
 }
