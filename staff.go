@@ -51,6 +51,9 @@ type StaffService interface {
 	// FindStaffByIdentityCode is ENOTFOUND for a code of nobody on the staff.
 	FindStaffByIdentityCode(ctx context.Context, identityCode string) (*Staff, error)
 	FindStaff(ctx context.Context) ([]*Staff, error)
+	// RemoveStaff takes a member off the staff and ends their sessions;
+	// ECONFLICT for the last operator admin.
+	RemoveStaff(ctx context.Context, id string) (*Staff, error)
 	CreateStaffSession(ctx context.Context, staffID string, ttl time.Duration) (*StaffSession, error)
 	// AuthenticateStaff returns the staff member and the session of a
 	// token; EUNAUTHORIZED for an unknown, ended or expired one.

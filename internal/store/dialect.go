@@ -24,6 +24,7 @@ type dialect interface {
 	mapError(err error) error   // constraint violations to ECONFLICT
 	lockMigrations() string     // statement serialising concurrent migrators, or ""
 	skipLocked() string         // suffix of a SELECT that claims rows, or "" where writers are serial anyway
+	forUpdate() string          // suffix of a SELECT that locks the rows it reads, or "" where writers are serial anyway
 	snapshot() *sql.TxOptions   // a read-only transaction whose statements all see one snapshot
 }
 
@@ -39,6 +40,7 @@ func (sqliteDialect) lockMigrations() string { return "" }
 // SQLite has one writer at a time (BEGIN IMMEDIATE), so a claim in a
 // write transaction cannot race another.
 func (sqliteDialect) skipLocked() string { return "" }
+func (sqliteDialect) forUpdate() string  { return "" }
 
 // A SQLite read transaction sees one snapshot from its first read on.
 func (sqliteDialect) snapshot() *sql.TxOptions { return &sql.TxOptions{ReadOnly: true} }
@@ -80,6 +82,10 @@ func (postgresDialect) lockMigrations() string { return "SELECT pg_advisory_xact
 // Concurrent claimers lock disjoint rows instead of waiting on each other
 // and then taking the same ones.
 func (postgresDialect) skipLocked() string { return " FOR UPDATE SKIP LOCKED" }
+
+// A check across rows (the last operator admin) waits for a concurrent
+// transaction that changes them, then reads them as it left them.
+func (postgresDialect) forUpdate() string { return " FOR UPDATE" }
 
 func (postgresDialect) snapshot() *sql.TxOptions {
 	return &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}

@@ -68,6 +68,11 @@ func (s *Store) EnsureStaff(ctx context.Context, identityCode, name, role, organ
 	case st.Name == name && st.Role == role && st.OrganisationID == organisationID:
 		return st, nil // nothing changes: no audit record
 	default:
+		if st.Role == omadata.StaffOperatorAdmin && role != omadata.StaffOperatorAdmin {
+			if err := keepOperatorAdmin(ctx, tx, st.ID, "role"); err != nil {
+				return nil, err
+			}
+		}
 		st.Name, st.Role, st.OrganisationID, st.UpdatedAt = name, role, organisationID, tx.now
 		if _, err := tx.exec(ctx, `UPDATE staff SET name = ?, role = ?, organisation_id = ?, updated_at = ? WHERE id = ?`,
 			name, role, nullString(organisationID), tx.now, st.ID); err != nil {
@@ -81,6 +86,65 @@ func (s *Store) EnsureStaff(ctx context.Context, identityCode, name, role, organ
 		return nil, err
 	}
 	return st, nil
+}
+
+// RemoveStaff takes a member off the staff: their console sessions end at
+// once and they can no longer sign in. The last operator admin cannot be
+// removed (ECONFLICT): add another one first.
+func (s *Store) RemoveStaff(ctx context.Context, id string) (*omadata.Staff, error) {
+	if err := requireAdmin(ctx); err != nil {
+		return nil, err
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	st, err := scanStaff(tx.queryRow(ctx, `SELECT `+staffColumns+` FROM staff WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, omadata.NotFound("Staff")
+	} else if err != nil {
+		return nil, err
+	}
+	if st.Role == omadata.StaffOperatorAdmin {
+		if err := keepOperatorAdmin(ctx, tx, st.ID, "id"); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := tx.exec(ctx, `DELETE FROM staff_sessions WHERE staff_id = ?`, id); err != nil {
+		return nil, err
+	}
+	if _, err := tx.exec(ctx, `DELETE FROM staff WHERE id = ?`, id); err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, tx, "staff.removed", "staff", st.ID, map[string]any{"role": st.Role, "organisation_id": st.OrganisationID}); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// keepOperatorAdmin is ECONFLICT on field unless an operator admin other
+// than id remains. On PostgreSQL it locks the operator admins' rows, so
+// that two concurrent removals cannot each count the other.
+func keepOperatorAdmin(ctx context.Context, tx *Tx, id, field string) error {
+	rows, err := tx.query(ctx, `SELECT id FROM staff WHERE role = 'operator_admin'`+tx.d.forUpdate())
+	if err != nil {
+		return err
+	}
+	ids, err := collect(rows, func(row interface{ Scan(...any) error }) (string, error) {
+		var s string
+		return s, row.Scan(&s)
+	})
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(ids, func(s string) bool { return s != id }) {
+		return omadata.Conflictf(field, "The operator must keep at least one operator admin: make another one first.")
+	}
+	return nil
 }
 
 // FindStaffByIdentityCode finds a staff member by the blind index of the

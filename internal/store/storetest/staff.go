@@ -4,6 +4,8 @@ package storetest
 
 import (
 	"context"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +16,13 @@ import (
 func testStaff(t *testing.T, s *store.Store) {
 	org := CreateOrganisation(t, s, "city")
 	a, err := s.EnsureStaff(Admin(), AdultCode, "Olli Operaattori", omadata.StaffOperatorAdmin, "")
+	ok(t, err)
+	// The only operator admin keeps the role: without one, nobody could
+	// manage the staff from the console.
+	if _, err := s.EnsureStaff(Admin(), AdultCode, "Olli Operaattori", omadata.StaffAuditor, ""); omadata.ErrorCode(err) != omadata.ECONFLICT || omadata.ErrorField(err) != "role" {
+		t.Fatalf("demote the last operator admin: %v", err)
+	}
+	_, err = s.EnsureStaff(Admin(), StaffCode, "Outi Operaattori", omadata.StaffOperatorAdmin, "")
 	ok(t, err)
 	again, err := s.EnsureStaff(Admin(), AdultCode, "Olli Operaattori", omadata.StaffAuditor, "")
 	ok(t, err)
@@ -43,15 +52,15 @@ func testStaff(t *testing.T, s *store.Store) {
 	}
 	list, err := s.FindStaff(Admin())
 	ok(t, err)
-	if len(list) != 2 {
-		t.Fatalf("%d staff, want 2", len(list))
+	if len(list) != 3 {
+		t.Fatalf("%d staff, want 3", len(list))
 	}
 	// The identity code is stored only as its blind index.
 	rows, err := s.DB().QueryStrings(context.Background(), `SELECT * FROM staff`)
 	ok(t, err)
 	for _, row := range rows {
 		for _, v := range row {
-			if v == AdultCode || v == AdultCode2 {
+			if v == AdultCode || v == AdultCode2 || v == StaffCode {
 				t.Fatal("an identity code is stored in the clear")
 			}
 		}
@@ -90,5 +99,92 @@ func testStaff(t *testing.T, s *store.Store) {
 	}
 	if err := s.EndStaffSession(Admin(), se.ID); omadata.ErrorCode(err) != omadata.ENOTFOUND {
 		t.Fatalf("end twice: %v", err)
+	}
+}
+
+// StaffCode is a synthetic identity code for a second member of staff.
+const StaffCode = "120475-931B"
+
+// testStaffRemoval: a member taken off the staff cannot sign in any more,
+// their sessions end at once, the change is audited and logged, and the
+// last operator admin stays.
+func testStaffRemoval(t *testing.T, s *store.Store) {
+	org := CreateOrganisation(t, s, "city")
+	olli, err := s.EnsureStaff(Admin(), AdultCode, "Olli Operaattori", omadata.StaffOperatorAdmin, "")
+	ok(t, err)
+	helmi, err := s.EnsureStaff(Admin(), AdultCode2, "Helmi Helsinki", omadata.StaffOrganisationAdmin, org.ID)
+	ok(t, err)
+	se, err := s.CreateStaffSession(Admin(), helmi.ID, time.Hour)
+	ok(t, err)
+	if _, err := s.RemoveStaff(context.Background(), helmi.ID); omadata.ErrorCode(err) != omadata.EFORBIDDEN {
+		t.Fatalf("remove without admin: %v", err)
+	}
+	if _, err := s.RemoveStaff(Admin(), "stf_nope"); omadata.ErrorCode(err) != omadata.ENOTFOUND {
+		t.Fatalf("remove nobody: %v", err)
+	}
+	if _, err := s.RemoveStaff(Admin(), olli.ID); omadata.ErrorCode(err) != omadata.ECONFLICT || omadata.ErrorField(err) != "id" {
+		t.Fatalf("remove the last operator admin: %v", err)
+	}
+	before := countRows(t, s, "log_leaves")
+	gone, err := s.RemoveStaff(Admin(), helmi.ID)
+	ok(t, err)
+	if gone.ID != helmi.ID || gone.Name != "Helmi Helsinki" {
+		t.Fatalf("removed %+v", gone)
+	}
+	if _, _, err := s.AuthenticateStaff(context.Background(), se.Token); omadata.ErrorCode(err) != omadata.EUNAUTHORIZED {
+		t.Fatalf("session of a removed member: %v", err)
+	}
+	if _, err := s.FindStaffByIdentityCode(Admin(), AdultCode2); omadata.ErrorCode(err) != omadata.ENOTFOUND {
+		t.Fatalf("removed member found: %v", err)
+	}
+	if _, err := s.RemoveStaff(Admin(), helmi.ID); omadata.ErrorCode(err) != omadata.ENOTFOUND {
+		t.Fatalf("remove twice: %v", err)
+	}
+	if n, _ := strconv.Atoi(countRows(t, s, "log_leaves")); n != must[int](t)(strconv.Atoi(before))+1 {
+		t.Fatalf("%d log leaves after a removal, want one more than %s", n, before)
+	}
+	rows, err := s.DB().QueryStrings(context.Background(), `SELECT action, target_id FROM admin_changes WHERE action = 'staff.removed'`)
+	ok(t, err)
+	if len(rows) != 1 || rows[0][1] != helmi.ID {
+		t.Fatalf("audit of the removal: %v", rows)
+	}
+
+	// With a second operator admin, either may go, and the other stays.
+	outi, err := s.EnsureStaff(Admin(), StaffCode, "Outi Operaattori", omadata.StaffOperatorAdmin, "")
+	ok(t, err)
+	_, err = s.RemoveStaff(Admin(), olli.ID)
+	ok(t, err)
+	if _, err := s.RemoveStaff(Admin(), outi.ID); omadata.ErrorCode(err) != omadata.ECONFLICT {
+		t.Fatalf("remove the last one after all: %v", err)
+	}
+	// Added again, a removed member is a new member.
+	back, err := s.EnsureStaff(Admin(), AdultCode2, "Helmi Helsinki", omadata.StaffAuditor, "")
+	ok(t, err)
+	if back.ID == helmi.ID {
+		t.Fatal("a member added again kept the removed ID")
+	}
+
+	// Two operator admins removed at once: one of them stays.
+	keep, keepCode := outi, StaffCode
+	for round := range 5 {
+		code := AdultCode
+		if keepCode == AdultCode {
+			code = AdultCode2
+		}
+		a, err := s.EnsureStaff(Admin(), code, "Toinen", omadata.StaffOperatorAdmin, "")
+		ok(t, err)
+		pair := []string{keep.ID, a.ID}
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for i, id := range pair {
+			wg.Go(func() { _, errs[i] = s.RemoveStaff(Admin(), id) })
+		}
+		wg.Wait()
+		if (errs[0] == nil) == (errs[1] == nil) {
+			t.Fatalf("round %d: concurrent removals of the two operator admins: %v, %v", round, errs[0], errs[1])
+		}
+		if errs[0] == nil {
+			keep, keepCode = a, code
+		}
 	}
 }

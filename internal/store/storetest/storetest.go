@@ -51,6 +51,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Resident/Rekey", testResidentRekey},
 		{"Resident/Session", testSession},
 		{"Staff/RolesAndSessions", testStaff},
+		{"Staff/Removal", testStaffRemoval},
 		{"Staff/OrganisationAdmin", testOrganisationAdmin},
 		{"Representation/Guardianship", testGuardianship},
 		{"Decision/Facts", testDecisionFacts},
