@@ -31,6 +31,9 @@ func main() {
 // a hook that tells where serve listens.
 type Main struct {
 	Stdout, Stderr io.Writer
+	// Stdin is where secrets typed by the operator come from (omadata
+	// staff add reads an identity code); os.Stdin when nil.
+	Stdin io.Reader
 	// LookupEnv reads the OMADATA_* settings; os.LookupEnv by default.
 	LookupEnv func(key string) (string, bool)
 	// Ready, if set, is called once serve listens, with the bound address,
@@ -40,7 +43,7 @@ type Main struct {
 
 // NewMain returns a Main on the process's standard streams and environment.
 func NewMain() *Main {
-	return &Main{Stdout: os.Stdout, Stderr: os.Stderr, LookupEnv: os.LookupEnv}
+	return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin, LookupEnv: os.LookupEnv}
 }
 
 // Run runs the subcommand named by args[0].
@@ -58,6 +61,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return newTokenCommand(m).Run(ctx, args)
 	case "keys":
 		return newKeysCommand(m).Run(ctx, args)
+	case "staff":
+		return newStaffCommand(m).Run(ctx, args)
 	case "log":
 		return newLogCommand(m).Run(ctx, args)
 	case "bench":
@@ -90,6 +95,7 @@ The commands are:
 	migrate    apply the database migrations
 	token      create, list and revoke operator admin tokens
 	keys       list and rotate the signing keys of receipts and grants
+	staff      add, list and remove the staff of the admin console
 	log        verify the transparency log
 	bench      measure the consent workloads on freshly loaded databases
 	version    print the version

@@ -278,6 +278,15 @@ func TestGolden(t *testing.T) {
 		{dir: "token/revoke-bad-id", args: []string{"token", "revoke", "nope"}, code: 2},
 		{dir: "token/revoke-unknown", args: []string{"token", "revoke", "--database", "sqlite:$TMP/omadata.db", "adm_00000000000000000000000000"}, setup: migrated, code: 1},
 
+		{dir: "staff/help", args: []string{"staff", "-h"}},
+		{dir: "staff/no-subcommand", args: []string{"staff"}, code: 2},
+		{dir: "staff/add-help", args: []string{"staff", "add", "-h"}},
+		{dir: "staff/add-without-role", args: []string{"staff", "add", "--name", "X"}, code: 2},
+		{dir: "staff/add-no-demo-key", args: []string{"staff", "add", "--name", "X", "--role", "auditor", "--demo", "--database", "sqlite:$TMP/omadata.db"},
+			setup: migrated, code: 1},
+		{dir: "staff/remove-bad-id", args: []string{"staff", "remove", "olli"}, code: 2},
+		{dir: "staff/list-empty", args: []string{"staff", "list", "--database", "sqlite:$TMP/omadata.db"}, setup: migrated},
+
 		{dir: "serve/help", args: []string{"serve", "-h"}},
 		{dir: "serve/no-secret-key", args: []string{"serve", "--database", "sqlite:$TMP/omadata.db"}, code: 1,
 			env: map[string]string{"OMADATA_OPERATOR_BUSINESS_ID": "0201256-6", "OMADATA_OPERATOR_EMAIL": "mydata@example.fi"}},
@@ -305,7 +314,7 @@ func TestGolden(t *testing.T) {
 				args[i] = strings.ReplaceAll(a, "$TMP", tmp)
 			}
 			var stdout, stderr bytes.Buffer
-			m := &Main{Stdout: &stdout, Stderr: &stderr, LookupEnv: envOf(env)}
+			m := &Main{Stdout: &stdout, Stderr: &stderr, Stdin: strings.NewReader("120475-931B\n"), LookupEnv: envOf(env)}
 			if code := m.Exit(m.Run(context.Background(), args)); code != tc.code {
 				t.Errorf("exit code: got %d, want %d; stderr:\n%s", code, tc.code, stderr.String())
 			}

@@ -45,7 +45,7 @@ func TestBrowser(t *testing.T) {
 	}
 
 	t.Run("keyboard", func(t *testing.T) {
-		for _, path := range []string{"/processings/" + proc, "/organisations", "/services/" + svc, "/data-groups", "/requests/" + objection} {
+		for _, path := range []string{"/processings/" + proc, "/organisations", "/services/" + svc, "/data-groups", "/requests/" + objection, "/staff"} {
 			browsertest.CheckKeyboard(t, ctx, e.url+"/admin/en"+path)
 		}
 	})
@@ -57,6 +57,7 @@ func TestBrowser(t *testing.T) {
 			{"/services/" + svc, "#create-credential", "#scopes-error"},
 			{"/data-groups", "#create-data-group", "#service_id-error"},
 			{"/requests/" + objection, "#resolve", "#status-error"},
+			{"/staff", "#add-staff", "#identity_code-error"},
 		} {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+f.path), chromedp.Click(chromedp.CSS(f.button)),
 				chromedp.WaitVisible(chromedp.CSS(f.err)))
@@ -110,7 +111,7 @@ func TestBrowser(t *testing.T) {
 
 	// Every console page in every language, as the operator admin.
 	pages := []string{"/", "/organisations", "/services", "/services/" + svc, "/data-groups", "/processings", "/processings/" + proc,
-		"/deliveries", "/deliveries?status=delivered", "/requests", "/requests/" + objection, "/log"}
+		"/deliveries", "/deliveries?status=delivered", "/requests", "/requests/" + objection, "/log", "/staff"}
 	for _, lang := range []string{"fi", "sv", "en"} {
 		for _, path := range pages {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+path))

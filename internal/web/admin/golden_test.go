@@ -62,6 +62,7 @@ func TestGolden(t *testing.T) {
 			{"deliveries", "/deliveries", c},
 			{"requests", "/requests", c},
 			{"request", "/requests/" + objection, c},
+			{"staff", "/staff", c},
 		}
 		for _, pg := range pages {
 			p := pg.c.get("/admin/" + lang + pg.path)

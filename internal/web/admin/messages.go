@@ -308,4 +308,27 @@ var messages = map[string][3]string{
 	"done.request-completed":    {"Pyyntö merkittiin valmiiksi.", "Begäran markerades klar.", "The request was completed."},
 	"done.request-rejected":     {"Pyyntö hylättiin.", "Begäran avslogs.", "The request was rejected."},
 	"done.request-lifted":       {"Pyyntö päättyi.", "Begäran hävdes.", "The request was lifted."},
+
+	"page.staff":      {"Henkilökunta", "Personal", "Staff"},
+	"staff.intro":     {"Kuka saa kirjautua hallintaan ja missä roolissa. Henkilö tunnistetaan henkilötunnuksesta, jota ei tallenneta: vain sen avainnettu tiiviste.", "Vem som får logga in i administrationen och i vilken roll. Personen känns igen på personbeteckningen, som inte lagras: bara dess nycklade hash.", "Who may sign in to the console, and in which role. A member is recognised by their personal identity code, which is not stored: only its keyed hash is."},
+	"staff.caption":   {"Henkilökunta", "Personalen", "The staff"},
+	"staff.you":       {"sinä", "du", "you"},
+	"staff.remove":    {"Poista", "Ta bort", "Remove"},
+	"staff.new":       {"Lisää henkilö tai muuta roolia", "Lägg till en person eller ändra en roll", "Add a member or change a role"},
+	"staff.new-intro": {"Jos henkilö on jo henkilökuntaa, hänen nimensä ja roolinsa muuttuvat. Muutos tulee voimaan heti, myös avoimissa istunnoissa.", "Om personen redan hör till personalen ändras namnet och rollen. Ändringen gäller genast, även i öppna sessioner.", "If the person is already on the staff, their name and role change. The change takes effect at once, in open sessions too."},
+	"staff.add":       {"Tallenna", "Spara", "Save"},
+	"f.role":          {"Rooli", "Roll", "Role"},
+	"f.since":         {"Lisätty", "Tillagd", "Added"},
+	"f.identity-code": {"Henkilötunnus", "Personbeteckning", "Personal identity code"},
+
+	"hint.identity-code":      {"Muodossa PPKKVV-NNNT. Tunnusta ei näytetä enää tallennuksen jälkeen.", "I formen DDMMÅÅ-NNNK. Beteckningen visas inte efter att den sparats.", "In the form DDMMYY-NNNC. It is not shown again once saved."},
+	"hint.staff-organisation": {"Vain organisaation pääkäyttäjälle.", "Endast för en organisations huvudanvändare.", "Only for an organisation admin."},
+
+	"err.identity-code":       {"Tarkista henkilötunnus: muoto PPKKVV-NNNT ja tarkistusmerkki.", "Kontrollera personbeteckningen: formen DDMMÅÅ-NNNK och kontrolltecknet.", "Check the identity code: the form DDMMYY-NNNC and its check character."},
+	"err.choose-organisation": {"Valitse organisaatio, jota pääkäyttäjä hallinnoi.", "Välj organisationen som huvudanvändaren förvaltar.", "Choose the organisation this admin manages."},
+	"err.last-operator-admin": {"Operaattorilla on oltava ainakin yksi pääkäyttäjä: lisää ensin toinen.", "Operatören måste ha minst en huvudanvändare: lägg först till en annan.", "The operator must keep at least one operator admin: add another one first."},
+	"err.remove-self":         {"Et voi poistaa itseäsi. Pyydä toista pääkäyttäjää.", "Du kan inte ta bort dig själv. Be en annan huvudanvändare.", "You cannot remove yourself. Ask another operator admin."},
+
+	"done.staff-saved":   {"Henkilökunta päivitettiin.", "Personalen uppdaterades.", "The staff was updated."},
+	"done.staff-removed": {"Henkilö poistettiin henkilökunnasta; hänen istuntonsa päättyivät.", "Personen togs bort ur personalen; personens sessioner avslutades.", "The member was removed from the staff; their sessions have ended."},
 }

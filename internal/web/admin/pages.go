@@ -38,6 +38,7 @@ var navPages = []navPage{
 	{"deliveries", "/deliveries", false},
 	{"requests", "/requests", true},
 	{"log", "/log", false},
+	{"staff", "/staff", true},
 }
 
 // views are the templates besides the navigation pages.
@@ -95,6 +96,9 @@ func (a *Admin) Routes() []Route {
 		{"GET", "/requests/{id}", oversight, a.request},
 		{"POST", "/requests/{id}/resolve", operatorOnly, a.resolveRequest},
 		{"GET", "/log", staff, a.logPage},
+		{"GET", "/staff", oversight, a.staff},
+		{"POST", "/staff", operatorOnly, a.addStaff},
+		{"POST", "/staff/{id}/remove", operatorOnly, a.removeStaff},
 	}
 	var out []Route
 	for _, lang := range omadata.Languages {

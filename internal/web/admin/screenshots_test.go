@@ -59,7 +59,7 @@ func TestScreenshots(t *testing.T) {
 		for _, p := range []struct{ name, path string }{
 			{"home", "/"}, {"organisations", "/organisations"}, {"services", "/services"}, {"service", "/services/" + svc},
 			{"data-groups", "/data-groups"}, {"processings", "/processings"}, {"processing", "/processings/" + proc},
-			{"deliveries", "/deliveries"}, {"requests", "/requests"}, {"request", "/requests/" + objection}, {"log", "/log"},
+			{"deliveries", "/deliveries"}, {"requests", "/requests"}, {"request", "/requests/" + objection}, {"log", "/log"}, {"staff", "/staff"},
 		} {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+p.path))
 			shot(lang + "-" + p.name)
