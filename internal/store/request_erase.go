@@ -12,6 +12,9 @@ import (
 
 // erase carries out an erasure request in its transaction (docs/requests.md):
 //
+//  0. their live consents end: given and suspended ones are revoked,
+//     requested ones expire, each with its record and log leaf, so that no
+//     sink's list shows a consent of nobody as given;
 //  1. every service holding a pseudonym of the resident gets a task and a
 //     webhook naming that pseudonym, the only place it survives until the
 //     service answers;
@@ -27,6 +30,9 @@ import (
 // What stays holds only the internal random resident ID, which after this
 // links to nobody.
 func (s *Store) erase(ctx context.Context, tx *Tx, q *omadata.Request, actor requestActor) error {
+	if err := s.endConsentsOfErased(ctx, tx, q); err != nil {
+		return err
+	}
 	known, err := servicesKnowing(ctx, tx, q.ResidentID)
 	if err != nil {
 		return err
@@ -75,5 +81,38 @@ func (s *Store) erase(ctx context.Context, tx *Tx, q *omadata.Request, actor req
 		}
 	}
 	q.Details = ""
+	return nil
+}
+
+// endConsentsOfErased ends the resident's live consents before their
+// identity goes. The records are the system's, citing the request; their
+// receipts are redacted and their events deleted with the rest below (the
+// erasure task tells each service), and their log leaves commit under the
+// key that is deleted next, like every other leaf of the resident.
+func (s *Store) endConsentsOfErased(ctx context.Context, tx *Tx, q *omadata.Request) error {
+	rows, err := tx.query(ctx, ownConsentSelect+`WHERE c.resident_id = ? AND c.status IN `+liveIn+` ORDER BY c.id`, q.ResidentID)
+	if err != nil {
+		return err
+	}
+	live, err := collect(rows, scanConsent)
+	if err != nil {
+		return err
+	}
+	pc := partsCache{}
+	for _, c := range live {
+		parts, err := pc.get(ctx, tx, c.VersionID)
+		if err != nil {
+			return err
+		}
+		ch := change{status: omadata.ConsentRevoked, event: omadata.EventConsentRevoked, actor: systemActor,
+			method: omadata.CollectedSystem, reason: "the resident's data was erased (request " + q.ID + ")"}
+		if c.Status == omadata.ConsentRequested {
+			// A request nobody can answer any more: it lapses.
+			ch.status, ch.event = omadata.ConsentExpired, omadata.EventConsentExpired
+		}
+		if _, err := s.record(ctx, tx, c, parts, ch); err != nil {
+			return err
+		}
+	}
 	return nil
 }

@@ -322,6 +322,16 @@ func testRequestErasure(t *testing.T, s *store.Store) {
 	// The consent chain still verifies: receipts are outside its hashes.
 	full := must[*omadata.Consent](t)(s.FindConsentByID(Admin(), c.ID))
 	ok(t, omadata.VerifyConsentChain(r.ID, full.Records))
+	// Its live consents ended with the erasure: revoked by the system,
+	// citing the request, the receipt redacted like the others.
+	last := full.Records[len(full.Records)-1]
+	if full.Status != omadata.ConsentRevoked || last.Status != omadata.ConsentRevoked || last.ActorKind != omadata.ActorSystem ||
+		!strings.Contains(last.Reason, q.ID) || last.Receipt != omadata.ReceiptRedacted {
+		t.Fatalf("the erased resident's consent: %s, last record %+v", full.Status, last)
+	}
+	if n := scalar(t, s, `SELECT COUNT(*) FROM consents WHERE resident_id = ? AND status IN ('requested', 'given', 'suspended')`, r.ID); n != "0" {
+		t.Fatalf("%s live consents after erasure", n)
+	}
 	if full.Records[0].Receipt != omadata.ReceiptRedacted {
 		t.Fatalf("got receipt %q, want the redaction marker", full.Records[0].Receipt)
 	}
@@ -451,4 +461,20 @@ func testRequestExport(t *testing.T, s *store.Store) {
 		t.Fatalf("got %s, want completed", got.Status)
 	}
 	wantKinds(t, leafKinds(t, s, q.ID), "request.access.received", "request.access.completed")
+}
+
+// testRequestErasureEndsConsents: a consent a sink requested and the
+// resident never answered lapses when the resident is erased; one given on
+// another processing is revoked (testRequestErasure).
+func testRequestErasureEndsConsents(t *testing.T, s *store.Store) {
+	e := newConsentEnv(t, s)
+	r := e.adult(t)
+	req := e.request(t, r, e.n.Processing)
+	q := must[*omadata.Request](t)(s.CreateRequest(AsResident(r.ID), &omadata.RequestInput{Kind: omadata.RequestErasure}))
+	got := must[*omadata.Consent](t)(s.FindConsentByID(Admin(), req.ID))
+	last := got.Records[len(got.Records)-1]
+	if got.Status != omadata.ConsentExpired || last.ActorKind != omadata.ActorSystem || !strings.Contains(last.Reason, q.ID) {
+		t.Fatalf("a requested consent after erasure: %s, %+v", got.Status, last)
+	}
+	ok(t, omadata.VerifyConsentChain(r.ID, got.Records))
 }

@@ -82,6 +82,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Request/Visibility", testRequestVisibility},
 		{"Request/Rectification", testRequestRectification},
 		{"Request/Erasure", testRequestErasure},
+		{"Request/ErasureEndsConsents", testRequestErasureEndsConsents},
 		{"Request/Export", testRequestExport},
 		{"Webhook/Claim", testDeliveryClaim},
 		{"Webhook/Complete", testDeliveryComplete},
