@@ -95,20 +95,3 @@ func (l *loader) id(kind, key string) (string, error) {
 	}
 	return id, nil
 }
-
-// all pages through a Find method.
-func all[T any](find func(after string) ([]T, string, error)) ([]T, error) {
-	var out []T
-	after := ""
-	for {
-		page, next, err := find(after)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, page...)
-		if next == "" {
-			return out, nil
-		}
-		after = next
-	}
-}

@@ -19,7 +19,7 @@ func (l *loader) organisation(ctx context.Context, o orgSpec) error {
 		}
 		o.org.ParentID = parentID
 	}
-	orgs, err := all(func(after string) ([]*omadata.Organisation, string, error) {
+	orgs, err := omadata.All(func(after string) ([]*omadata.Organisation, string, error) {
 		return l.s.Organisations.FindOrganisations(ctx, omadata.OrganisationFilter{Kind: &o.org.Kind, After: after, Limit: 200})
 	})
 	if err != nil {
@@ -48,7 +48,7 @@ func (l *loader) service(ctx context.Context, s serviceSpec) error {
 		return err
 	}
 	s.svc.OrganisationID = orgID
-	svcs, err := all(func(after string) ([]*omadata.Service, string, error) {
+	svcs, err := omadata.All(func(after string) ([]*omadata.Service, string, error) {
 		return l.s.Services.FindServices(ctx, omadata.ServiceFilter{OrganisationID: &orgID, After: after, Limit: 200})
 	})
 	if err != nil {
@@ -84,7 +84,7 @@ func (l *loader) dataGroup(ctx context.Context, g groupSpec) error {
 		return err
 	}
 	g.g.ServiceID = svcID
-	groups, err := all(func(after string) ([]*omadata.DataGroup, string, error) {
+	groups, err := omadata.All(func(after string) ([]*omadata.DataGroup, string, error) {
 		return l.s.DataGroups.FindDataGroups(ctx, omadata.DataGroupFilter{ServiceID: &svcID, After: after, Limit: 200})
 	})
 	if err != nil {
@@ -122,7 +122,7 @@ func (l *loader) processing(ctx context.Context, p processingSpec) error {
 		}
 		p.d.DataGroupIDs = append(p.d.DataGroupIDs, id)
 	}
-	procs, err := all(func(after string) ([]*omadata.Processing, string, error) {
+	procs, err := omadata.All(func(after string) ([]*omadata.Processing, string, error) {
 		return l.s.Processings.FindProcessings(ctx, omadata.ProcessingFilter{ServiceID: &svcID, After: after, Limit: 200})
 	})
 	if err != nil {
@@ -183,7 +183,7 @@ func (l *loader) aiSystem(ctx context.Context, a aiSpec) error {
 		}
 		a.a.DataGroupIDs = append(a.a.DataGroupIDs, id)
 	}
-	entries, err := all(func(after string) ([]*omadata.AISystem, string, error) {
+	entries, err := omadata.All(func(after string) ([]*omadata.AISystem, string, error) {
 		return l.s.AISystems.FindAISystems(ctx, omadata.AISystemFilter{OrganisationID: &orgID, After: after, Limit: 200})
 	})
 	if err != nil {

@@ -52,7 +52,7 @@ type StaffServices struct {
 // the demo City of Helsinki.
 func LoadStaff(ctx context.Context, s StaffServices) error {
 	ctx = omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerAdmin, TokenID: "demo"})
-	orgs, err := all(func(after string) ([]*omadata.Organisation, string, error) {
+	orgs, err := omadata.All(func(after string) ([]*omadata.Organisation, string, error) {
 		return s.Organisations.FindOrganisations(ctx, omadata.OrganisationFilter{After: after})
 	})
 	if err != nil {

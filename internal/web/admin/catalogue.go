@@ -21,7 +21,7 @@ type organisationsData struct {
 }
 
 func (a *Admin) organisationsPage(w http.ResponseWriter, r *http.Request, q *req, status int, f *form) error {
-	orgs, err := all(func(after string) ([]*omadata.Organisation, string, error) {
+	orgs, err := omadata.All(func(after string) ([]*omadata.Organisation, string, error) {
 		return a.o.Organisations.FindOrganisations(r.Context(), omadata.OrganisationFilter{After: after})
 	})
 	if err != nil {
@@ -161,14 +161,14 @@ type dataGroupsData struct {
 
 func (a *Admin) dataGroupsPage(w http.ResponseWriter, r *http.Request, q *req, status int, f *form) error {
 	ctx := r.Context()
-	groups, err := all(func(after string) ([]*omadata.DataGroup, string, error) {
+	groups, err := omadata.All(func(after string) ([]*omadata.DataGroup, string, error) {
 		return a.o.DataGroups.FindDataGroups(ctx, omadata.DataGroupFilter{After: after})
 	})
 	if err != nil {
 		return err
 	}
 	source := omadata.RoleSource
-	sources, err := all(func(after string) ([]*omadata.Service, string, error) {
+	sources, err := omadata.All(func(after string) ([]*omadata.Service, string, error) {
 		return a.o.Services.FindServices(ctx, omadata.ServiceFilter{Role: &source, After: after})
 	})
 	if err != nil {

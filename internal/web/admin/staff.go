@@ -29,7 +29,7 @@ func (a *Admin) staffPage(w http.ResponseWriter, r *http.Request, q *req, status
 	if err != nil {
 		return err
 	}
-	orgs, err := all(func(after string) ([]*omadata.Organisation, string, error) {
+	orgs, err := omadata.All(func(after string) ([]*omadata.Organisation, string, error) {
 		return a.o.Organisations.FindOrganisations(ctx, omadata.OrganisationFilter{After: after})
 	})
 	if err != nil {

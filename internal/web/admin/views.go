@@ -13,23 +13,6 @@ import (
 	"github.com/omadata/omadata"
 )
 
-// all reads every page of a paginated list.
-func all[T any](find func(after string) ([]T, string, error)) ([]T, error) {
-	var out []T
-	after := ""
-	for {
-		list, next, err := find(after)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, list...)
-		if next == "" || len(list) == 0 {
-			return out, nil
-		}
-		after = next
-	}
-}
-
 type homeData struct {
 	PendingServices int
 	DeadDeliveries  int
@@ -47,7 +30,7 @@ func (a *Admin) home(w http.ResponseWriter, r *http.Request, q *req) error {
 	ctx := r.Context()
 	d := &homeData{}
 	pending := omadata.ServicePending
-	svcs, err := all(func(after string) ([]*omadata.Service, string, error) {
+	svcs, err := omadata.All(func(after string) ([]*omadata.Service, string, error) {
 		return a.o.Services.FindServices(ctx, omadata.ServiceFilter{Status: &pending, After: after})
 	})
 	if err != nil {
@@ -55,7 +38,7 @@ func (a *Admin) home(w http.ResponseWriter, r *http.Request, q *req) error {
 	}
 	d.PendingServices = len(svcs)
 	dead := omadata.DeliveryDead
-	dl, err := all(func(after string) ([]*omadata.Delivery, string, error) {
+	dl, err := omadata.All(func(after string) ([]*omadata.Delivery, string, error) {
 		return a.o.Webhooks.FindDeliveries(ctx, omadata.DeliveryFilter{Status: &dead, After: after})
 	})
 	if err != nil {
@@ -90,7 +73,7 @@ type serviceRow struct {
 // buttons to admit or suspend it.
 func (a *Admin) services(w http.ResponseWriter, r *http.Request, q *req) error {
 	ctx := r.Context()
-	orgs, err := all(func(after string) ([]*omadata.Organisation, string, error) {
+	orgs, err := omadata.All(func(after string) ([]*omadata.Organisation, string, error) {
 		return a.o.Organisations.FindOrganisations(ctx, omadata.OrganisationFilter{After: after})
 	})
 	if err != nil {
@@ -100,7 +83,7 @@ func (a *Admin) services(w http.ResponseWriter, r *http.Request, q *req) error {
 	for _, o := range orgs {
 		byID[o.ID] = o
 	}
-	svcs, err := all(func(after string) ([]*omadata.Service, string, error) {
+	svcs, err := omadata.All(func(after string) ([]*omadata.Service, string, error) {
 		return a.o.Services.FindServices(ctx, omadata.ServiceFilter{After: after})
 	})
 	if err != nil {
@@ -139,7 +122,7 @@ type processingRow struct {
 
 func (a *Admin) processings(w http.ResponseWriter, r *http.Request, q *req) error {
 	ctx := r.Context()
-	list, err := all(func(after string) ([]*omadata.Processing, string, error) {
+	list, err := omadata.All(func(after string) ([]*omadata.Processing, string, error) {
 		return a.o.Processings.FindProcessings(ctx, omadata.ProcessingFilter{After: after})
 	})
 	if err != nil {
@@ -413,7 +396,7 @@ type requestRow struct {
 
 // openRequests lists every request, open ones first by due date.
 func (a *Admin) allRequests(ctx context.Context) ([]requestRow, error) {
-	list, err := all(func(after string) ([]*omadata.Request, string, error) {
+	list, err := omadata.All(func(after string) ([]*omadata.Request, string, error) {
 		return a.o.Requests.FindRequests(ctx, omadata.RequestFilter{After: after})
 	})
 	if err != nil {
