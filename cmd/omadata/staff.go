@@ -81,8 +81,13 @@ func openStaffStore(ctx context.Context, cfg Config) (*store.DB, *store.Store, c
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	ctx = omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerAdmin, TokenID: "cli"})
-	return db, store.New(db, store.WithKeyring(keyring)), ctx, nil
+	return db, store.New(db, store.WithKeyring(keyring)), cliAdmin(ctx), nil
+}
+
+// cliAdmin is the caller of the staff commands' changes: the audit records
+// and log leaves name the command line as the actor.
+func cliAdmin(ctx context.Context) context.Context {
+	return omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerAdmin, TokenID: "cli"})
 }
 
 // StaffAddCommand adds a member of staff or changes their role.
@@ -284,7 +289,7 @@ func (c *StaffRemoveCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	st, err := s.RemoveStaff(omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerAdmin, TokenID: "cli"}), id)
+	st, err := s.RemoveStaff(cliAdmin(ctx), id)
 	if err != nil {
 		return err
 	}
