@@ -87,19 +87,11 @@ func (a *Admin) handle(lang string, access int, f pageFunc) http.Handler {
 
 // fail renders an error as a page; the cause of a 500 goes to the log only.
 func (a *Admin) fail(w http.ResponseWriter, r *http.Request, lang string, err error) {
-	switch omadata.ErrorCode(err) {
-	case omadata.ENOTFOUND:
-		a.renderError(w, r, lang, http.StatusNotFound, "error.not-found")
-	case omadata.EFORBIDDEN:
-		a.renderError(w, r, lang, http.StatusForbidden, "error.forbidden")
-	case omadata.EUNAUTHORIZED:
-		a.renderError(w, r, lang, http.StatusUnauthorized, "error.login-needed")
-	case omadata.ECONFLICT, omadata.EINVALID:
-		a.renderError(w, r, lang, http.StatusConflict, "error.conflict")
-	default:
+	status, key := webui.ErrorPage(err)
+	if status == http.StatusInternalServerError {
 		a.log.ErrorContext(r.Context(), "admin page failed", "path", r.URL.Path, "request_id", omadata.RequestIDFromContext(r.Context()), "error", err.Error())
-		a.renderError(w, r, lang, http.StatusInternalServerError, "error.internal")
 	}
+	a.renderError(w, r, lang, status, key)
 }
 
 func (a *Admin) renderError(w http.ResponseWriter, r *http.Request, lang string, status int, key string) {

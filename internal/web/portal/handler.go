@@ -87,19 +87,11 @@ func (p *Portal) rememberLanguage(w http.ResponseWriter, r *http.Request, lang s
 // record the resident may not see), forbidden, conflict, else a 500 whose
 // cause goes to the log only.
 func (p *Portal) fail(w http.ResponseWriter, r *http.Request, lang string, err error) {
-	switch omadata.ErrorCode(err) {
-	case omadata.ENOTFOUND:
-		p.renderError(w, r, lang, http.StatusNotFound, "error.not-found")
-	case omadata.EFORBIDDEN:
-		p.renderError(w, r, lang, http.StatusForbidden, "error.forbidden")
-	case omadata.EUNAUTHORIZED:
-		p.renderError(w, r, lang, http.StatusUnauthorized, "error.login-needed")
-	case omadata.ECONFLICT, omadata.EINVALID:
-		p.renderError(w, r, lang, http.StatusConflict, "error.conflict")
-	default:
+	status, key := webui.ErrorPage(err)
+	if status == http.StatusInternalServerError {
 		p.log.ErrorContext(r.Context(), "portal page failed", "path", r.URL.Path, "request_id", omadata.RequestIDFromContext(r.Context()), "error", err.Error())
-		p.renderError(w, r, lang, http.StatusInternalServerError, "error.internal")
 	}
+	p.renderError(w, r, lang, status, key)
 }
 
 func (p *Portal) renderError(w http.ResponseWriter, r *http.Request, lang string, status int, key string) {

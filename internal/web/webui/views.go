@@ -56,3 +56,21 @@ func SetPageHeaders(w http.ResponseWriter) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 }
+
+// ErrorPage is the status and the message key ("error.…") of the page that
+// shows err: not found for ENOTFOUND (also for what the viewer may not
+// see), forbidden, login needed, conflict for ECONFLICT and EINVALID that
+// no form field took, else 500, whose cause the caller logs.
+func ErrorPage(err error) (status int, key string) {
+	switch omadata.ErrorCode(err) {
+	case omadata.ENOTFOUND:
+		return http.StatusNotFound, "error.not-found"
+	case omadata.EFORBIDDEN:
+		return http.StatusForbidden, "error.forbidden"
+	case omadata.EUNAUTHORIZED:
+		return http.StatusUnauthorized, "error.login-needed"
+	case omadata.ECONFLICT, omadata.EINVALID:
+		return http.StatusConflict, "error.conflict"
+	}
+	return http.StatusInternalServerError, "error.internal"
+}

@@ -2,7 +2,12 @@
 
 package webui
 
-import "testing"
+import (
+	"errors"
+	"testing"
+
+	"github.com/omadata/omadata"
+)
 
 func TestFormatNumber(t *testing.T) {
 	for _, c := range []struct {
@@ -20,6 +25,25 @@ func TestFormatNumber(t *testing.T) {
 	} {
 		if got := FormatNumber(c.lang, c.n); got != c.want {
 			t.Errorf("FormatNumber(%s, %d) = %q, want %q", c.lang, c.n, got, c.want)
+		}
+	}
+}
+
+func TestErrorPage(t *testing.T) {
+	for _, c := range []struct {
+		err    error
+		status int
+		key    string
+	}{
+		{omadata.NotFound("Consent"), 404, "error.not-found"},
+		{&omadata.Error{Code: omadata.EFORBIDDEN}, 403, "error.forbidden"},
+		{&omadata.Error{Code: omadata.EUNAUTHORIZED}, 401, "error.login-needed"},
+		{omadata.Conflictf("status", "moved"), 409, "error.conflict"},
+		{omadata.Invalidf("name", "bad"), 409, "error.conflict"},
+		{errors.New("disk full"), 500, "error.internal"},
+	} {
+		if status, key := ErrorPage(c.err); status != c.status || key != c.key {
+			t.Errorf("%v: got %d %s, want %d %s", c.err, status, key, c.status, c.key)
 		}
 	}
 }
