@@ -50,6 +50,12 @@ func Conflictf(field, format string, args ...any) *Error {
 	return &Error{Code: ECONFLICT, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
+// Forbiddenf returns an EFORBIDDEN error naming field: the caller may not
+// set it.
+func Forbiddenf(field, format string, args ...any) *Error {
+	return &Error{Code: EFORBIDDEN, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
 // NotFound returns the ENOTFOUND error for a kind of record, e.g. "service".
 // Callers that may not see a record get exactly the same error.
 func NotFound(kind string) *Error {

@@ -91,6 +91,50 @@ type ServiceUpdate struct {
 	Endpoints   *ServiceEndpoints `json:"endpoints"`
 }
 
+// Fields returns the JSON names of the fields u sets.
+func (u ServiceUpdate) Fields() []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"name", u.Name != nil}, {"description", u.Description != nil}, {"roles", u.Roles != nil}, {"endpoints", u.Endpoints != nil}} {
+		if f.set {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+// serviceFieldsByKind are the fields of a service each kind of caller may
+// change. What the operator reviewed when it admitted the service (its
+// name, which residents see on every consent, and its roles, which decide
+// what it may publish and release) only an operator admin changes; the
+// organisation admin and the service itself keep its description and
+// endpoints current. The organisation and the status are not in a
+// ServiceUpdate at all: they change only by a new registration and by
+// SetServiceStatus.
+var serviceFieldsByKind = map[CallerKind][]string{
+	CallerAdmin:        {"name", "description", "roles", "endpoints"},
+	CallerOrganisation: {"description", "endpoints"},
+	CallerService:      {"description", "endpoints"},
+}
+
+// ServiceFieldsFor returns the fields of a service that c may change.
+func ServiceFieldsFor(c Caller) []string { return serviceFieldsByKind[c.Kind] }
+
+// Permitted returns EFORBIDDEN, naming the field, if u sets a field that c
+// may not change. It is the one rule for every surface that updates a
+// service: the API's PATCH and the console.
+func (u ServiceUpdate) Permitted(c Caller) error {
+	allowed := ServiceFieldsFor(c)
+	for _, f := range u.Fields() {
+		if !slices.Contains(allowed, f) {
+			return Forbiddenf(f, "Only an operator admin may change a service's %s; ask the operator.", f)
+		}
+	}
+	return nil
+}
+
 // Apply copies the set fields of u onto s.
 func (u ServiceUpdate) Apply(s *Service) {
 	setIf(&s.Name, u.Name)

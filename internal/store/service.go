@@ -114,7 +114,10 @@ func (s *Store) CreateService(ctx context.Context, sv *omadata.Service) error {
 	return tx.Commit()
 }
 
-// UpdateService changes a service's description, roles and endpoints.
+// UpdateService changes the fields of a service that the caller's kind may
+// change (omadata.ServiceUpdate.Permitted): EFORBIDDEN naming the first
+// other field, after the service is found, so a service that is not the
+// caller's stays ENOTFOUND.
 func (s *Store) UpdateService(ctx context.Context, id string, u omadata.ServiceUpdate) (*omadata.Service, error) {
 	if err := requireWrite(ctx); err != nil {
 		return nil, err
@@ -127,7 +130,10 @@ func (s *Store) UpdateService(ctx context.Context, id string, u omadata.ServiceU
 	sv, err := findServiceByID(ctx, tx, id)
 	if err != nil {
 		return nil, err
+	} else if err := u.Permitted(omadata.CallerFromContext(ctx)); err != nil {
+		return nil, err
 	}
+	before := sv.Roles
 	u.Apply(sv)
 	sv.Description = textOrEmpty(sv.Description)
 	if err := sv.Validate(); err != nil {
@@ -152,7 +158,13 @@ func (s *Store) UpdateService(ctx context.Context, id string, u omadata.ServiceU
 		jsonValue{sv.Name}, jsonValue{sv.Description}, jsonValue{sv.Roles}, jsonValue{sv.Endpoints}, sv.UpdatedAt, sv.ID); err != nil {
 		return nil, err
 	}
-	if err := s.audit(ctx, tx, "service.updated", "service", sv.ID, map[string]any{"update": u}); err != nil {
+	details := map[string]any{"update": u}
+	if u.Roles != nil {
+		// An operator admin's change of roles is itself the admission of
+		// the service in its new roles: the record says what it was.
+		details["roles_before"] = before
+	}
+	if err := s.audit(ctx, tx, "service.updated", "service", sv.ID, details); err != nil {
 		return nil, err
 	}
 	return sv, s.commitCatalogue(tx)

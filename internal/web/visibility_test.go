@@ -170,3 +170,25 @@ func TestPublicSeesOnlyPublic(t *testing.T) {
 	r := e.do(t, "GET", "/api/v1/public/catalogue/"+e.procDraft, e.admin, nil)
 	wantStatus(t, r, 404)
 }
+
+// TestServiceCannotPromoteItself: a service's own token may not change the
+// roles or the name the operator admitted it with; the answer names the
+// field and nothing changes.
+func TestServiceCannotPromoteItself(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, tt := range []struct{ body, field string }{
+		{`{"roles":["sink","source"]}`, "roles"},
+		{`{"name":{"fi":"Helsingin kaupunki","sv":"Helsingfors stad","en":"City of Helsinki"}}`, "name"},
+	} {
+		before := e.dump(t)
+		r := e.do(t, "PATCH", "/api/v1/services/"+e.svcA, e.tokA, tt.body)
+		wantStatus(t, r, 403)
+		if got := r.err(t); got.Field != tt.field {
+			t.Errorf("got field %q, want %q", got.Field, tt.field)
+		}
+		if after := e.dump(t); after != before {
+			t.Errorf("a refused PATCH changed the database: %s", firstDiff(before, after))
+		}
+	}
+	wantStatus(t, e.do(t, "PATCH", "/api/v1/services/"+e.svcA, e.admin, `{"name":{"fi":"Kirjasto","sv":"Bibliotek","en":"Library"}}`), 200)
+}

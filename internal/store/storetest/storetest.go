@@ -31,6 +31,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Service/Lifecycle", testServiceLifecycle},
 		{"Service/Visibility", testServiceVisibility},
 		{"Service/RoleInUse", testServiceRoleInUse},
+		{"Service/UpdateRules", testServiceUpdateRules},
 		{"Credential/Authenticate", testCredentialAuthenticate},
 		{"Credential/RevokeExpireSuspend", testCredentialRevokeExpireSuspend},
 		{"Credential/ScopeEscalation", testCredentialScopeEscalation},
