@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"slices"
 	"time"
 )
@@ -78,6 +79,75 @@ type ProcessingVersion struct {
 	UpdatedAt   time.Time  `json:"updated_at"`
 	PublishedAt *time.Time `json:"published_at,omitempty"`
 	RetiredAt   *time.Time `json:"retired_at,omitempty"`
+	// Approval is the latest approval of a version on a basis other than
+	// consent, if any; it holds only while its digest matches the content.
+	Approval *VersionApproval `json:"approval,omitempty"`
+}
+
+// VersionApproval records that the source controller's organisation admin
+// or an operator admin approved a processing version on a basis other than
+// consent: who, when, and the digest of the content they approved.
+type VersionApproval struct {
+	ID            string    `json:"id"`
+	ApprovedBy    string    `json:"approved_by,omitempty"` // the actor, as in admin changes: "admin:adm_…", "organisation:staff:stf_…"
+	ApprovedAt    time.Time `json:"approved_at"`
+	ContentSHA256 string    `json:"content_sha256"`
+}
+
+// NeedsApproval reports whether the version rests on a basis other than
+// consent. Such a version lets its sink receive data without asking the
+// resident, so it is published, and decisions permit under it, only once
+// the controller of the data or the operator has approved it.
+func (v *ProcessingVersion) NeedsApproval() bool { return v.LegalBasis != BasisConsent }
+
+// Approved reports whether the version needs no approval, or has one for
+// exactly its present content.
+func (v *ProcessingVersion) Approved() bool {
+	return !v.NeedsApproval() || v.Approval != nil && v.Approval.ContentSHA256 == v.ContentSHA256()
+}
+
+// AwaitingApproval reports whether the version needs an approval it does
+// not have (yet, or any more: its draft changed since).
+func (v *ProcessingVersion) AwaitingApproval() bool {
+	return v.Status != VersionRetired && !v.Approved()
+}
+
+// ContentSHA256 is the hex SHA-256 of what an approval approves: every
+// field a resident or a controller reads, the data groups and each
+// notice's hash; not the status or the times.
+func (v *ProcessingVersion) ContentSHA256() string {
+	notices, groups, recipients := map[string]string{}, v.DataGroupIDs, v.Recipients
+	if groups == nil {
+		groups = []string{}
+	}
+	if recipients == nil {
+		recipients = []Recipient{}
+	}
+	for _, n := range v.Notices {
+		notices[n.Language] = n.SHA256
+	}
+	b, err := json.Marshal(struct {
+		ProcessingID       string            `json:"processing_id"`
+		Version            int               `json:"version"`
+		Title              Text              `json:"title"`
+		Description        Text              `json:"description"`
+		PurposeID          string            `json:"purpose_id"`
+		DataGroupIDs       []string          `json:"data_group_ids"`
+		LegalBasis         string            `json:"legal_basis"`
+		Art9Condition      string            `json:"art9_condition"`
+		LegalBasisNote     string            `json:"legal_basis_note"`
+		Retention          string            `json:"retention"`
+		Recipients         []Recipient       `json:"recipients"`
+		AutomatedDecisions bool              `json:"automated_decisions"`
+		Compatible         bool              `json:"compatible_with_previous"`
+		Notices            map[string]string `json:"notices"`
+	}{v.ProcessingID, v.Version, v.Title, v.Description, v.PurposeID, groups, v.LegalBasis, v.Art9Condition,
+		v.LegalBasisNote, v.Retention, recipients, v.AutomatedDecisions, v.Compatible, notices})
+	if err != nil {
+		panic("omadata: encoding a processing version: " + err.Error()) // strings, bools, ints and maps of them: cannot fail
+	}
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
 }
 
 // Recipient is an organisation that receives the data under a processing.
@@ -271,8 +341,18 @@ type ProcessingService interface {
 	// PutNotice sets a draft version's notice in one language.
 	PutNotice(ctx context.Context, processingID string, version int, n *Notice) (*ProcessingVersion, error)
 	// PublishVersion publishes a draft and retires the version before it.
-	// Needs an approved sink and notices in every language.
+	// Needs an approved sink and notices in every language; a version on a
+	// basis other than consent also an approval of its content (ECONFLICT
+	// on field "approval" without one).
 	PublishVersion(ctx context.Context, processingID string, version int) (*ProcessingVersion, error)
+	// ApproveVersion records the approval of a version on a basis other
+	// than consent, a draft ready to publish or a published one, by an
+	// operator admin or an organisation admin whose organisation (or its
+	// divisions) holds every data group of the version: EFORBIDDEN for
+	// anyone else who sees the processing, ECONFLICT (field "legal_basis")
+	// for a consent-based version and (field "approval") for one already
+	// approved as it is.
+	ApproveVersion(ctx context.Context, processingID string, version int) (*ProcessingVersion, error)
 	// RetireProcessing retires the published version: no new consents.
 	RetireProcessing(ctx context.Context, processingID string) (*Processing, error)
 }

@@ -16,22 +16,38 @@ const prefixAdminChange = "chg"
 // or a service, in the change's transaction, and appends its leaf to the
 // transparency log. details says what changed; it must hold no secret.
 func (s *Store) audit(ctx context.Context, tx *Tx, action, targetKind, targetID string, details map[string]any) error {
+	_, err := s.auditID(ctx, tx, action, targetKind, targetID, details)
+	return err
+}
+
+// prefixApproval is the ID prefix of processing version approvals.
+const prefixApproval = "apv"
+
+// actorOf names the caller in admin changes: its kind and token ID.
+func changeActor(ctx context.Context) string {
 	c := omadata.CallerFromContext(ctx)
 	actor := string(c.Kind)
 	if c.TokenID != "" {
 		actor += ":" + c.TokenID
 	}
+	return actor
+}
+
+// auditID is audit, returning the ID of the admin change it recorded.
+func (s *Store) auditID(ctx context.Context, tx *Tx, action, targetKind, targetID string, details map[string]any) (string, error) {
+	c := omadata.CallerFromContext(ctx)
+	actor := changeActor(ctx)
 	if details == nil {
 		details = map[string]any{}
 	}
 	b, err := json.Marshal(details)
 	if err != nil {
-		return err
+		return "", err
 	}
 	id := omadata.NewID(prefixAdminChange)
 	if _, err := tx.exec(ctx, `INSERT INTO admin_changes (id, actor_id, action, target_kind, target_id, details, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		id, actor, action, targetKind, targetID, string(b), tx.now); err != nil {
-		return err
+		return "", err
 	}
 	a := logAppend{
 		kind: "admin." + action, recordKind: omadata.RecordAdminChange, recordID: id,
@@ -40,5 +56,5 @@ func (s *Store) audit(ctx context.Context, tx *Tx, action, targetKind, targetID 
 	if c.Kind == omadata.CallerService {
 		a.sinkID = c.ServiceID // the service's own view shows its own changes
 	}
-	return s.appendLog(ctx, tx, a)
+	return id, s.appendLog(ctx, tx, a)
 }

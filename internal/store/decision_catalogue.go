@@ -89,7 +89,9 @@ func (c *catalogueCache) load(ctx context.Context, db *DB) (*catalogue, error) {
 	if rows, err = tx.QueryContext(ctx, `SELECT v.id, v.processing_id, v.version, v.legal_basis, v.legal_basis_note, p.service_id, v.purpose_id, g.data_group_id
 		FROM processing_versions v JOIN processings p ON p.id = v.processing_id
 		LEFT JOIN processing_version_data_groups g ON g.version_id = v.id
-		WHERE v.status = 'published' ORDER BY v.processing_id, v.id`); err != nil {
+		WHERE v.status = 'published'
+			AND (v.legal_basis = '`+omadata.BasisConsent+`' OR EXISTS (SELECT 1 FROM processing_version_approvals a WHERE a.version_id = v.id))
+		ORDER BY v.processing_id, v.id`); err != nil {
 		return nil, err
 	}
 	for rows.Next() {

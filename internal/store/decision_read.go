@@ -47,6 +47,7 @@ func factsQuery(resident string, groups int) string {
 	LEFT JOIN (SELECT v.id, v.processing_id, v.version, v.legal_basis, v.legal_basis_note
 		FROM processing_versions v JOIN processings p ON p.id = v.processing_id
 		WHERE p.service_id = ? AND v.status = 'published' AND v.purpose_id = ?
+		AND (v.legal_basis = '` + omadata.BasisConsent + `' OR EXISTS (SELECT 1 FROM processing_version_approvals a WHERE a.version_id = v.id))
 		AND (SELECT COUNT(*) FROM processing_version_data_groups g WHERE g.version_id = v.id AND g.data_group_id IN (` + in + `)) = ?
 	) v ON r.resident_id IS NOT NULL
 	LEFT JOIN consents c ON v.legal_basis = '` + omadata.BasisConsent + `' AND c.resident_id = r.resident_id AND c.processing_id = v.processing_id

@@ -12,7 +12,8 @@ import (
 )
 
 // processingVisibility: admins see all, a sink its own, an organisation
-// admin their services', the public the processings of approved sinks that
+// admin their services' and those over their services' data groups (only
+// their own they change: processingForWrite), the public the processings of approved sinks that
 // have been published.
 func processingVisibility(ctx context.Context, w *where) {
 	c := omadata.CallerFromContext(ctx)
@@ -21,7 +22,11 @@ func processingVisibility(ctx context.Context, w *where) {
 	case omadata.CallerService:
 		w.add("p.service_id = ?", c.ServiceID)
 	case omadata.CallerOrganisation:
-		w.add("p.service_id IN ("+organisationServices+")", c.Organisation, c.Organisation)
+		// Their sinks' processings, and as the controller of data, those
+		// over their sources' data groups, which they approve.
+		w.add("(p.service_id IN ("+organisationServices+`) OR EXISTS (SELECT 1 FROM processing_versions ov
+			JOIN processing_version_data_groups og ON og.version_id = ov.id JOIN data_groups od ON od.id = og.data_group_id
+			WHERE ov.processing_id = p.id AND od.service_id IN (`+organisationServices+")))", c.Organisation, c.Organisation, c.Organisation, c.Organisation)
 	default:
 		w.add("p.service_id IN (SELECT id FROM services WHERE status = 'approved')")
 		w.add("EXISTS (SELECT 1 FROM processing_versions pv WHERE pv.processing_id = p.id AND pv.status <> 'draft')")
@@ -164,7 +169,31 @@ func loadVersionParts(ctx context.Context, q querier, vByID map[string]*omadata.
 	for vid, ns := range notices {
 		vByID[vid].Notices = ns
 	}
-	return nil
+	return loadApprovals(ctx, q, vByID, ids)
+}
+
+// loadApprovals sets the latest approval of each version that has one.
+// The public learns that and when a version was approved, not by whom.
+func loadApprovals(ctx context.Context, q querier, vByID map[string]*omadata.ProcessingVersion, ids []any) error {
+	rows, err := q.query(ctx, `SELECT id, version_id, actor_id, created_at, content_sha256 FROM processing_version_approvals
+		WHERE version_id IN (`+placeholders(len(ids))+`) ORDER BY version_id, created_at, id`, ids...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	public := omadata.CallerFromContext(ctx).Kind == omadata.CallerAnonymous
+	for rows.Next() {
+		var vid string
+		var a omadata.VersionApproval
+		if err := rows.Scan(&a.ID, &vid, &a.ApprovedBy, Time{&a.ApprovedAt}, &a.ContentSHA256); err != nil {
+			return err
+		}
+		if public {
+			a.ApprovedBy = ""
+		}
+		vByID[vid].Approval = &a // the latest wins
+	}
+	return rows.Err()
 }
 
 // loadNotices returns the notices of the given versions by version ID, in

@@ -10,7 +10,7 @@ import (
 )
 
 // processingForWrite finds a processing visible to the caller and its sink
-// service, inside tx.
+// service, inside tx; an organisation admin must look after the sink.
 func processingForWrite(ctx context.Context, tx *Tx, processingID string) (*omadata.Processing, *omadata.Service, error) {
 	p, err := findProcessingByID(ctx, tx, processingID)
 	if err != nil {
@@ -19,6 +19,15 @@ func processingForWrite(ctx context.Context, tx *Tx, processingID string) (*omad
 	sink, err := findServiceByID(omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerAdmin}), tx, p.ServiceID)
 	if err != nil {
 		return nil, nil, err
+	}
+	if c := omadata.CallerFromContext(ctx); c.Kind == omadata.CallerOrganisation {
+		// They see processings over their data groups too, to approve
+		// them; they change only their own sinks'.
+		if _, err := findServiceByID(ctx, tx, sink.ID); omadata.ErrorCode(err) == omadata.ENOTFOUND {
+			return nil, nil, omadata.Errorf(omadata.EFORBIDDEN, "The processing is another organisation's; only its own staff change it.")
+		} else if err != nil {
+			return nil, nil, err
+		}
 	}
 	return p, sink, nil
 }
@@ -154,23 +163,35 @@ func (s *Store) PutNotice(ctx context.Context, processingID string, version int,
 	})
 }
 
-// PublishVersion publishes a draft and retires the version before it.
+// readyToPublish checks what publishing a version needs: an approved sink,
+// a notice in every language, valid fields and references.
+func readyToPublish(ctx context.Context, tx *Tx, v *omadata.ProcessingVersion, sink *omadata.Service) error {
+	if sink.Status != omadata.ServiceApproved {
+		return omadata.Conflictf("service_id", "The sink service is %s; an operator admin must approve it before it publishes.", sink.Status)
+	} else if !sink.HasRole(omadata.RoleSink) {
+		return omadata.Invalidf("service_id", "The service is not a sink.")
+	}
+	for _, lang := range omadata.Languages {
+		if !slices.ContainsFunc(v.Notices, func(n *omadata.Notice) bool { return n.Language == lang }) {
+			return omadata.Invalidf("notices."+lang, "The notice in %s is missing.", omadata.LanguageName(lang))
+		}
+	}
+	if err := v.Validate(); err != nil {
+		return err
+	}
+	return checkReferences(ctx, tx, v, sink, true)
+}
+
+// PublishVersion publishes a draft and retires the version before it. A
+// version on a basis other than consent needs an approval of exactly its
+// content first (ApproveVersion).
 func (s *Store) PublishVersion(ctx context.Context, processingID string, version int) (*omadata.ProcessingVersion, error) {
 	return s.editDraft(ctx, "processing.version_published", processingID, version, func(tx *Tx, p *omadata.Processing, sink *omadata.Service, v *omadata.ProcessingVersion) error {
-		if sink.Status != omadata.ServiceApproved {
-			return omadata.Conflictf("service_id", "The sink service is %s; an operator admin must approve it before it publishes.", sink.Status)
-		} else if !sink.HasRole(omadata.RoleSink) {
-			return omadata.Invalidf("service_id", "The service is not a sink.")
-		}
-		for _, lang := range omadata.Languages {
-			if !slices.ContainsFunc(v.Notices, func(n *omadata.Notice) bool { return n.Language == lang }) {
-				return omadata.Invalidf("notices."+lang, "The notice in %s is missing.", omadata.LanguageName(lang))
-			}
-		}
-		if err := v.Validate(); err != nil {
+		if err := readyToPublish(ctx, tx, v, sink); err != nil {
 			return err
-		} else if err := checkReferences(ctx, tx, v, sink, true); err != nil {
-			return err
+		} else if !v.Approved() {
+			return omadata.Conflictf("approval", "Version %d rests on %s, not consent: it is published only after the controller of its data groups (their organisation admin) or an operator admin approves it%s.",
+				v.Version, v.LegalBasis, map[bool]string{true: " again, as it changed since it was approved", false: ""}[v.Approval != nil])
 		}
 		if _, err := tx.exec(ctx, `UPDATE processing_versions SET status = 'retired', retired_at = ?, updated_at = ? WHERE processing_id = ? AND status = 'published'`,
 			tx.now, tx.now, p.ID); err != nil {
@@ -181,6 +202,82 @@ func (s *Store) PublishVersion(ctx context.Context, processingID string, version
 		_, err := tx.exec(ctx, `UPDATE processing_versions SET status = 'published', published_at = ?, updated_at = ? WHERE id = ?`, now, now, v.ID)
 		return err
 	})
+}
+
+// mayApprove says whether the caller may approve a version over groups:
+// an operator admin always; an organisation admin when their organisation
+// or its divisions hold every one of the groups (the controller of the
+// data); nobody else.
+func mayApprove(ctx context.Context, tx *Tx, v *omadata.ProcessingVersion) error {
+	c := omadata.CallerFromContext(ctx)
+	switch c.Kind {
+	case omadata.CallerAdmin:
+		return nil
+	case omadata.CallerOrganisation:
+		args := []any{c.Organisation, c.Organisation}
+		for _, id := range v.DataGroupIDs {
+			args = append(args, id)
+		}
+		n, err := count(ctx, tx, `SELECT COUNT(*) FROM data_groups WHERE service_id NOT IN (`+organisationServices+`) AND id IN (`+placeholders(len(v.DataGroupIDs))+`)`, args...)
+		if err != nil {
+			return err
+		} else if n == 0 {
+			return nil
+		}
+		return omadata.Errorf(omadata.EFORBIDDEN, "Some data groups of this version are held by another organisation; an operator admin approves it.")
+	}
+	return omadata.Errorf(omadata.EFORBIDDEN, "Only the controller of the data groups (their organisation admin) or an operator admin approves a processing.")
+}
+
+// ApproveVersion records the approval of a version on a basis other than
+// consent: a draft ready to publish, or a published version without one
+// (published before approvals were required). The approval is an audited
+// admin change, so it is in the transparency log.
+func (s *Store) ApproveVersion(ctx context.Context, processingID string, version int) (*omadata.ProcessingVersion, error) {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	p, err := findProcessingByID(ctx, tx, processingID)
+	if err != nil {
+		return nil, err
+	}
+	v, err := versionOf(p, version)
+	if err != nil {
+		return nil, err
+	} else if err := mayApprove(ctx, tx, v); err != nil {
+		return nil, err
+	}
+	switch {
+	case !v.NeedsApproval():
+		return nil, omadata.Conflictf("legal_basis", "Version %d rests on consent: residents decide, and it needs no approval.", v.Version)
+	case v.Status == omadata.VersionRetired:
+		return nil, omadata.Conflictf("status", "Version %d is retired.", v.Version)
+	case v.Approved():
+		return nil, omadata.Conflictf("approval", "Version %d is already approved as it is.", v.Version)
+	}
+	if v.Status == omadata.VersionDraft {
+		sink, err := findServiceByID(omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerAdmin}), tx, p.ServiceID)
+		if err != nil {
+			return nil, err
+		} else if err := readyToPublish(ctx, tx, v, sink); err != nil {
+			return nil, err
+		}
+	}
+	a := &omadata.VersionApproval{ID: omadata.NewID(prefixApproval), ApprovedBy: changeActor(ctx), ApprovedAt: tx.now, ContentSHA256: v.ContentSHA256()}
+	changeID, err := s.auditID(ctx, tx, "processing.version_approved", "processing", p.ID, map[string]any{
+		"version": v.Version, "version_id": v.ID, "legal_basis": v.LegalBasis, "approval_id": a.ID, "content_sha256": a.ContentSHA256,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.exec(ctx, `INSERT INTO processing_version_approvals (id, version_id, content_sha256, actor_id, change_id, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		a.ID, v.ID, a.ContentSHA256, a.ApprovedBy, changeID, a.ApprovedAt); err != nil {
+		return nil, err
+	}
+	v.Approval = a
+	return v, s.commitCatalogue(tx)
 }
 
 // RetireProcessing retires the published version; no new consents.

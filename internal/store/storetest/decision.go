@@ -68,6 +68,9 @@ func (f *decisionFixture) processing(t *testing.T, code, purposeCode, basis stri
 	}
 	p := must[*omadata.Processing](t)(f.s.CreateProcessing(Admin(), d))
 	PutNotices(t, f.s, p.ID, 1)
+	if basis != omadata.BasisConsent {
+		must[*omadata.ProcessingVersion](t)(f.s.ApproveVersion(Admin(), p.ID, 1))
+	}
 	must[*omadata.ProcessingVersion](t)(f.s.PublishVersion(Admin(), p.ID, 1))
 	return must[*omadata.Processing](t)(f.s.FindProcessingByID(Admin(), p.ID))
 }

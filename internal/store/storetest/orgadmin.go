@@ -96,11 +96,18 @@ func testOrganisationAdmin(t *testing.T, s *store.Store) {
 	if err := s.CreateDataGroup(company, NewDataGroup(n.Source.ID, "x-group", false)); code(err) != omadata.EINVALID || omadata.ErrorField(err) != "service_id" {
 		t.Fatalf("company admin adding a data group to the city's source: %v, want invalid service_id", err)
 	}
-	if _, err := s.FindProcessingByID(city, n.Processing.ID); code(err) != omadata.ENOTFOUND {
-		t.Fatalf("city admin finding the company's processing: %v, want not found", err)
+	// The city controls the loans the company's processing uses: its admin
+	// sees the processing (to approve it where approval is needed) but
+	// does not change it.
+	if _, err := s.FindProcessingByID(city, n.Processing.ID); err != nil {
+		t.Fatalf("city admin finding the company's processing over the city's data: %v", err)
 	}
-	if _, err := s.CreateVersion(city, n.Processing.ID, true); code(err) != omadata.ENOTFOUND {
-		t.Fatalf("city admin versioning the company's processing: %v, want not found", err)
+	if _, err := s.CreateVersion(city, n.Processing.ID, true); code(err) != omadata.EFORBIDDEN {
+		t.Fatalf("city admin versioning the company's processing: %v, want forbidden", err)
+	}
+	other := CreateOrganisation(t, s, omadata.OrgCompany)
+	if _, err := s.FindProcessingByID(AsOrganisation(other.ID), n.Processing.ID); code(err) != omadata.ENOTFOUND {
+		t.Fatalf("an unrelated organisation's admin finding the processing: %v, want not found", err)
 	}
 	v, err := s.CreateVersion(company, n.Processing.ID, true)
 	ok(t, err)
