@@ -47,6 +47,7 @@ const (
 	PrefixPurpose      = "pur"
 	PrefixProcessing   = "proc"
 	PrefixVersion      = "pver"
+	PrefixApproval     = "apv" // an approval of a processing version
 	PrefixAISystem     = "ai"
 	PrefixSigningKey   = "key"
 )

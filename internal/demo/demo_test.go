@@ -138,6 +138,9 @@ func testLoad(t *testing.T, s *store.Store) {
 				t.Errorf("processing %s: nothing published", p.Code)
 				continue
 			}
+			if !cur.Approved() {
+				t.Errorf("processing %s: version %d on %s is not approved, so no decision permits under it", p.Code, cur.Version, cur.LegalBasis)
+			}
 			for _, lang := range omadata.Languages {
 				found := false
 				for _, n := range cur.Notices {

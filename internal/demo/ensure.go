@@ -105,7 +105,8 @@ func (l *loader) dataGroup(ctx context.Context, g groupSpec) error {
 }
 
 // processing finds a processing by sink and code, or creates it, and
-// publishes its draft with the notices when nothing is published yet.
+// publishes its draft with the notices when nothing is published yet; one
+// on a basis other than consent it approves first, as the operator.
 func (l *loader) processing(ctx context.Context, p processingSpec) error {
 	svcID, err := l.id("service", p.service)
 	if err != nil {
@@ -142,7 +143,12 @@ func (l *loader) processing(ctx context.Context, p processingSpec) error {
 		l.res.Created++
 	}
 	l.res.IDs["processing/"+p.d.Code] = proc.ID
-	if proc.Current() != nil {
+	if cur := proc.Current(); cur != nil {
+		if cur.AwaitingApproval() { // published before approvals were required
+			if _, err := l.s.Processings.ApproveVersion(ctx, proc.ID, cur.Version); err != nil {
+				return fmt.Errorf("approve: %w", err)
+			}
+		}
 		return nil
 	}
 	draft := proc.Latest()
@@ -152,6 +158,13 @@ func (l *loader) processing(ctx context.Context, p processingSpec) error {
 	for _, n := range p.notices {
 		if _, err := l.s.Processings.PutNotice(ctx, proc.ID, draft.Version, &n); err != nil {
 			return fmt.Errorf("notice %s: %w", n.Language, err)
+		}
+	}
+	if draft.NeedsApproval() {
+		// The operator approves the demo's statutory processings, as its
+		// admin would after reading them.
+		if _, err := l.s.Processings.ApproveVersion(ctx, proc.ID, draft.Version); err != nil {
+			return fmt.Errorf("approve: %w", err)
 		}
 	}
 	if _, err := l.s.Processings.PublishVersion(ctx, proc.ID, draft.Version); err != nil {

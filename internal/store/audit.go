@@ -20,9 +20,6 @@ func (s *Store) audit(ctx context.Context, tx *Tx, action, targetKind, targetID 
 	return err
 }
 
-// prefixApproval is the ID prefix of processing version approvals.
-const prefixApproval = "apv"
-
 // actorOf names the caller in admin changes: its kind and token ID.
 func changeActor(ctx context.Context) string {
 	c := omadata.CallerFromContext(ctx)

@@ -265,7 +265,7 @@ func (s *Store) ApproveVersion(ctx context.Context, processingID string, version
 			return nil, err
 		}
 	}
-	a := &omadata.VersionApproval{ID: omadata.NewID(prefixApproval), ApprovedBy: changeActor(ctx), ApprovedAt: tx.now, ContentSHA256: v.ContentSHA256()}
+	a := &omadata.VersionApproval{ID: omadata.NewID(omadata.PrefixApproval), ApprovedBy: changeActor(ctx), ApprovedAt: tx.now, ContentSHA256: v.ContentSHA256()}
 	changeID, err := s.auditID(ctx, tx, "processing.version_approved", "processing", p.ID, map[string]any{
 		"version": v.Version, "version_id": v.ID, "legal_basis": v.LegalBasis, "approval_id": a.ID, "content_sha256": a.ContentSHA256,
 	})

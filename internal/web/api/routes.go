@@ -47,6 +47,7 @@ func (h *Handler) Routes() []Route {
 		{"PATCH", "/api/v1/processings/{id}/versions/{version}", all, h.fn(h.updateVersion)},
 		{"PUT", "/api/v1/processings/{id}/versions/{version}/notices/{language}", all, h.fn(h.putNotice)},
 		{"POST", "/api/v1/processings/{id}/versions/{version}/publish", all, h.fn(h.publishVersion)},
+		{"POST", "/api/v1/processings/{id}/versions/{version}/approve", adm, h.fn(h.approveVersion)},
 		{"POST", "/api/v1/processings/{id}/retire", all, h.fn(h.retireProcessing)},
 
 		{"GET", "/api/v1/ai-systems", all, h.fn(h.listAISystems)},

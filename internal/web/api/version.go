@@ -83,3 +83,18 @@ func (h *Handler) publishVersion(w http.ResponseWriter, r *http.Request) error {
 	respond.OK(w, r, v)
 	return nil
 }
+
+// approveVersion records an operator admin's approval of a version on a
+// basis other than consent (organisation admins approve in the console).
+func (h *Handler) approveVersion(w http.ResponseWriter, r *http.Request) error {
+	n, err := versionParam(r)
+	if err != nil {
+		return err
+	}
+	v, err := h.Processings.ApproveVersion(r.Context(), r.PathValue("id"), n)
+	if err != nil {
+		return err
+	}
+	respond.OK(w, r, v)
+	return nil
+}
