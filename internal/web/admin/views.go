@@ -132,7 +132,7 @@ func (a *Admin) processings(w http.ResponseWriter, r *http.Request, q *req) erro
 	var rows []processingRow
 	for _, p := range list {
 		if svcs[p.ServiceID] == nil {
-			if svcs[p.ServiceID], err = a.o.Services.FindServiceByID(ctx, p.ServiceID); err != nil {
+			if svcs[p.ServiceID], err = a.sinkOf(ctx, p.ServiceID); err != nil {
 				return err
 			}
 		}
@@ -143,6 +143,22 @@ func (a *Admin) processings(w http.ResponseWriter, r *http.Request, q *req) erro
 	})
 	a.render(w, r, q, http.StatusOK, "processings", msg(q.Lang, "page.processings"), rows, nil)
 	return nil
+}
+
+// sinkOf returns the sink of a processing the viewer sees. An organisation
+// admin sees the processings over their data groups, whose sinks may be
+// another organisation's: those they see as the public does, or by ID.
+func (a *Admin) sinkOf(ctx context.Context, id string) (*omadata.Service, error) {
+	s, err := a.o.Services.FindServiceByID(ctx, id)
+	if omadata.ErrorCode(err) != omadata.ENOTFOUND {
+		return s, err
+	}
+	if s, err = a.o.Services.FindServiceByID(omadata.NewContextWithCaller(ctx, omadata.Caller{}), id); err == nil {
+		return s, nil
+	} else if omadata.ErrorCode(err) != omadata.ENOTFOUND {
+		return nil, err
+	}
+	return &omadata.Service{ID: id, Name: omadata.Text{"fi": id, "sv": id, "en": id}}, nil
 }
 
 // noticeForm is one language's notice of a draft, as the form shows it.
@@ -167,7 +183,7 @@ func (a *Admin) processingData(r *http.Request, q *req) (*processingData, error)
 	if err != nil {
 		return nil, err
 	}
-	s, err := a.o.Services.FindServiceByID(ctx, p.ServiceID)
+	s, err := a.sinkOf(ctx, p.ServiceID)
 	if err != nil {
 		return nil, err
 	}
@@ -331,12 +347,41 @@ func (a *Admin) publish(w http.ResponseWriter, r *http.Request, q *req) error {
 		key := "err.cannot-publish"
 		if f := omadata.ErrorField(err); f == "notices" || strings.HasPrefix(f, "notice") {
 			key = "err.notices-missing"
+		} else if f == "approval" {
+			key = "err.awaiting-approval"
 		}
 		return a.processingError(w, r, q, http.StatusConflict, map[string]string{"publish": msg(q.Lang, key)}, nil)
 	} else if err != nil {
 		return err
 	}
 	http.Redirect(w, r, Prefix+"/"+q.Lang+"/processings/"+id+"?done=published", http.StatusSeeOther)
+	return nil
+}
+
+// approve records the viewer's approval of a version on a basis other
+// than consent; the store says whether they may (the controller of its
+// data groups or an operator admin).
+func (a *Admin) approve(w http.ResponseWriter, r *http.Request, q *req) error {
+	v, err := a.draftVersion(r)
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	_, err = a.o.Processings.ApproveVersion(r.Context(), id, v)
+	switch omadata.ErrorCode(err) {
+	case "":
+	case omadata.EFORBIDDEN:
+		return a.processingError(w, r, q, http.StatusForbidden, map[string]string{"approve": msg(q.Lang, "err.approve-forbidden")}, nil)
+	case omadata.EINVALID, omadata.ECONFLICT:
+		key := "err.cannot-approve"
+		if f := omadata.ErrorField(err); f == "notices" || strings.HasPrefix(f, "notice") {
+			key = "err.notices-missing"
+		}
+		return a.processingError(w, r, q, http.StatusConflict, map[string]string{"approve": msg(q.Lang, key)}, nil)
+	default:
+		return err
+	}
+	http.Redirect(w, r, Prefix+"/"+q.Lang+"/processings/"+id+"?done=approved#versions", http.StatusSeeOther)
 	return nil
 }
 
