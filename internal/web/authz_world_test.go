@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package web_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/store/storetest"
+)
+
+// world is the seeded env with the cast of the authorization matrix:
+// residents in each relation to each other, their consents and requests,
+// and a credential with every scope for the sink (service A) and the
+// source (service B).
+//
+//   - alice: an adult; her own consents on A's processings, one of them
+//     (procOther) under a purpose her mandate does not cover.
+//   - greta: kid's guardian; kid has a consent on A's processing.
+//   - mona: holds alice's mandate, limited to the purpose test-research.
+//   - sam: related to nobody.
+type world struct {
+	*env
+	tokens map[string]string // caller kind → bearer token ("" for anonymous)
+
+	alice, greta, kid, mona, sam string // resident IDs
+	aliceCode, samCode           string
+
+	purpose2                    string
+	procOther                   string // A's, published, consent on purpose2
+	procFree                    string // A's, published, consent; nobody has consented
+	procTask                    string // A's, published and approved, public task on purpose2
+	procTaskDraft, procTaskB    string // public-task drafts awaiting approval: A's and B's
+	procDraftB                  string // B's draft
+	consA, consAOut, consKid    string // consents on A's processings
+	consB                       string // alice's consent on B's processing
+	reqAlice, reqKid            string // objections to procTask
+	repGuardian, repMandate     string
+	pseudonymSam                string // A's pseudonym of sam
+	credAOnly, credBOnly        string // credential IDs the matrix may revoke
+	matrixSink, matrixSourceTok string
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	e := newEnv(t, nil)
+	w := &world{env: e}
+	ctx := adminCtx()
+
+	// Residents and representations.
+	w.aliceCode, w.samCode = storetest.AdultCode, codeBornOn(1970, 1, 1)
+	var aliceTok, gretaTok, monaTok, samTok string
+	w.alice, aliceTok = e.residentSession(t, w.aliceCode)
+	w.greta, gretaTok = e.residentSession(t, storetest.AdultCode2)
+	w.mona, monaTok = e.residentSession(t, codeBornOn(1966, 6, 6))
+	w.sam, samTok = e.residentSession(t, w.samCode)
+	guardian, err := e.store.CreateRepresentation(ctx, &omadata.RepresentationInput{Kind: omadata.RepGuardian,
+		RepresentativeIdentityCode: storetest.AdultCode2, PrincipalIdentityCode: kidCode(6), Basis: "population register"})
+	must(t, "guardianship", err)
+	w.kid, w.repGuardian = guardian.PrincipalID, guardian.ID
+	until := time.Now().AddDate(1, 0, 0).UTC()
+	mandate, err := e.store.CreateRepresentation(ctx, &omadata.RepresentationInput{Kind: omadata.RepMandate,
+		RepresentativeIdentityCode: codeBornOn(1966, 6, 6), PrincipalIdentityCode: w.aliceCode,
+		Scope: []string{"test-research"}, Basis: "mandate code 123", ValidUntil: &until})
+	must(t, "mandate", err)
+	w.repMandate = mandate.ID
+
+	// More catalogue: a second purpose and processings on it.
+	p2 := &omadata.Purpose{Code: "test-statistics", Name: text("Statistics"), Description: text("Statistics"),
+		DPVPurposes: []string{"dpv:ResearchAndDevelopment"}, LegalBases: []string{omadata.BasisConsent, omadata.BasisPublicTask}}
+	must(t, "purpose 2", e.store.CreatePurpose(ctx, p2))
+	w.purpose2 = p2.ID
+	w.procOther = w.processingOn(t, e.svcA, "other-research", p2.ID, e.dgA, omadata.BasisConsent, "publish")
+	w.procFree = w.processingOn(t, e.svcA, "free-research", e.purpose, e.dgA, omadata.BasisConsent, "publish")
+	w.procTask = w.processingOn(t, e.svcA, "loan-statistics", p2.ID, e.dgA, omadata.BasisPublicTask, "publish")
+	w.procTaskDraft = w.processingOn(t, e.svcA, "loan-statistics-2", p2.ID, e.dgA, omadata.BasisPublicTask, "notices")
+	w.procTaskB = w.processingOn(t, e.svcB, "meal-statistics", p2.ID, e.dgB, omadata.BasisPublicTask, "notices")
+	w.procDraftB = w.processingOn(t, e.svcB, "meal-draft", e.purpose, e.dgB, omadata.BasisConsent, "")
+
+	// Consents and requests.
+	give := func(resident, proc, onBehalfOf string) string {
+		c, err := e.store.GiveConsent(storetest.AsResident(resident), &omadata.ConsentInput{ProcessingID: proc, Version: 1, Language: "fi",
+			OnBehalfOf: onBehalfOf, CollectionMethod: omadata.CollectedPortal})
+		must(t, "consent", err)
+		return c.ID
+	}
+	w.consA, w.consAOut, w.consB = give(w.alice, e.procA, ""), give(w.alice, w.procOther, ""), give(w.alice, e.procB, "")
+	w.consKid = give(w.greta, e.procA, w.kid)
+	object := func(resident, onBehalfOf string) string {
+		q, err := e.store.CreateRequest(storetest.AsResident(resident), &omadata.RequestInput{Kind: omadata.RequestObjection,
+			ProcessingID: w.procTask, Details: "I object.", OnBehalfOf: onBehalfOf})
+		must(t, "request", err)
+		return q.ID
+	}
+	w.reqAlice, w.reqKid = object(w.alice, ""), object(w.greta, w.kid)
+	w.pseudonymSam, err = e.store.Pseudonym(ctx, e.svcA, w.sam)
+	must(t, "pseudonym", err)
+
+	every := func(svc string) (string, string) {
+		c := &omadata.Credential{ServiceID: svc, Name: "matrix: every scope", Scopes: omadata.CredentialScopes}
+		must(t, "credential", e.store.CreateCredential(ctx, c))
+		return c.ID, c.Token
+	}
+	var sinkTok, sourceTok string
+	w.credAOnly, sinkTok = every(e.svcA)
+	w.credBOnly, sourceTok = every(e.svcB)
+	w.tokens = map[string]string{
+		"anonymous": "", "resident": aliceTok, "guardian": gretaTok, "mandate": monaTok, "stranger": samTok,
+		"sink": sinkTok, "source": sourceTok, "admin": e.admin,
+	}
+	if _, err := e.store.IntegrateLog(storetest.Admin()); err != nil {
+		t.Fatalf("integrate log: %v", err)
+	}
+	return w
+}
+
+// processingOn creates a processing of svc; upTo is "" (a bare draft),
+// "notices" (a draft with its notices) or "publish" (approved where its
+// basis needs it, and published).
+func (w *world) processingOn(t *testing.T, svc, code, purpose, dg, basis, upTo string) string {
+	t.Helper()
+	ctx := adminCtx()
+	d := &omadata.ProcessingDraft{ServiceID: svc, Code: code, Title: text(code), Description: text(code + " description"),
+		PurposeID: purpose, DataGroupIDs: []string{dg}, LegalBasis: basis, Retention: "P1Y",
+		Recipients: []omadata.Recipient{{Name: "Test City", Role: omadata.RecipientController}}}
+	if basis != omadata.BasisConsent {
+		d.LegalBasisNote = "Statistics Act 280/2004"
+	}
+	p, err := w.store.CreateProcessing(ctx, d)
+	must(t, "processing "+code, err)
+	if upTo == "" {
+		return p.ID
+	}
+	for _, lang := range omadata.Languages {
+		_, err := w.store.PutNotice(ctx, p.ID, 1, &omadata.Notice{Language: lang, Title: code + " " + lang, Body: "Notice " + lang})
+		must(t, "notice "+lang, err)
+	}
+	if upTo == "publish" {
+		if basis != omadata.BasisConsent {
+			_, err := w.store.ApproveVersion(ctx, p.ID, 1)
+			must(t, "approve "+code, err)
+		}
+		_, err := w.store.PublishVersion(ctx, p.ID, 1)
+		must(t, "publish "+code, err)
+	}
+	return p.ID
+}
