@@ -214,6 +214,8 @@ func ownersOf(op string) []string {
 	switch {
 	case strings.HasPrefix(path, "/api/v1/public/"), !strings.HasPrefix(path, "/api/v1/"):
 		return []string{"-"}
+	case op == "GET /api/v1/me", op == "GET /api/v1/me/representations":
+		return []string{"self"} // the caller's own, whoever they represent
 	case strings.HasPrefix(path, "/api/v1/me/consents/{id}"):
 		return []string{"alice", "alice-out", "kid"}
 	case strings.HasPrefix(path, "/api/v1/me"), op == "POST /api/v1/requests", op == "GET /api/v1/requests":
@@ -248,6 +250,8 @@ func (w *world) matrixRequest(t *testing.T, op, owner string) (method, path stri
 		proc = pick(w.procA, w.procB) // published
 	case strings.HasSuffix(pattern, "/approve") && strings.Contains(pattern, "/versions/"):
 		proc = pick(w.procTaskDraft, w.procTaskB)
+	case strings.HasSuffix(pattern, "/publish"):
+		proc = pick(w.procReadyA, w.procReadyB) // drafts with their notices
 	case method == "GET":
 		proc = pick(w.procA, w.procB)
 	}
@@ -278,7 +282,7 @@ func (w *world) matrixRequest(t *testing.T, op, owner string) (method, path stri
 			}
 			segs[i] = id
 		case "{credential_id}":
-			segs[i] = pick(w.credAOnly, w.credBOnly)
+			segs[i] = pick(w.credA, w.credB) // not the callers' own
 		case "{version}", "{seq}":
 			segs[i] = "1"
 		case "{language}":
@@ -301,9 +305,11 @@ func (w *world) matrixRequest(t *testing.T, op, owner string) (method, path stri
 	case "/api/v1/public/log/proofs/consistency":
 		q.Set("old", "1")
 	}
-	if method == "GET" && resident != "" && strings.HasPrefix(pattern, "/api/v1/me") && !strings.HasPrefix(pattern, "/api/v1/me/consents/{id}") ||
-		op == "GET /api/v1/requests" && resident != "" {
+	if method == "GET" && resident != "" && strings.HasPrefix(pattern, "/api/v1/me") && !strings.HasPrefix(pattern, "/api/v1/me/consents/{id}") {
 		q.Set("on_behalf_of", resident)
+	}
+	if op == "GET /api/v1/requests" && resident != "" {
+		q.Set("resident_id", resident)
 	}
 	if strings.HasPrefix(pattern, "/api/v1/me/consents/{id}") && owner == "kid" {
 		q.Set("on_behalf_of", w.kid)
@@ -376,6 +382,8 @@ func (w *world) matrixBody(op, owner, resident, svc string) any {
 		// An objection to a processing under a purpose alice's mandate
 		// does not cover.
 		return map[string]any{"kind": "objection", "processing_id": w.procTask, "details": "I object.", "on_behalf_of": resident}
+	case "POST /api/v1/consents/{id}/revoke":
+		return map[string]any{"reason": "The resident asked by phone."}
 	case "POST /api/v1/requests/{id}/resolve":
 		return map[string]any{"status": "lifted", "note": "Lifted."}
 	case "POST /api/v1/request-tasks/{id}/answer":

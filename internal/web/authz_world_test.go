@@ -27,19 +27,18 @@ type world struct {
 	alice, greta, kid, mona, sam string // resident IDs
 	aliceCode, samCode           string
 
-	purpose2                    string
-	procOther                   string // A's, published, consent on purpose2
-	procFree                    string // A's, published, consent; nobody has consented
-	procTask                    string // A's, published and approved, public task on purpose2
-	procTaskDraft, procTaskB    string // public-task drafts awaiting approval: A's and B's
-	procDraftB                  string // B's draft
-	consA, consAOut, consKid    string // consents on A's processings
-	consB                       string // alice's consent on B's processing
-	reqAlice, reqKid            string // objections to procTask
-	repGuardian, repMandate     string
-	pseudonymSam                string // A's pseudonym of sam
-	credAOnly, credBOnly        string // credential IDs the matrix may revoke
-	matrixSink, matrixSourceTok string
+	purpose2                 string
+	procOther                string // A's, published, consent on purpose2
+	procFree                 string // A's, published, consent; nobody has consented
+	procTask                 string // A's, published and approved, public task on purpose2
+	procTaskDraft, procTaskB string // public-task drafts awaiting approval: A's and B's
+	procDraftB               string // B's draft
+	procReadyA, procReadyB   string // consent-based drafts with their notices, ready to publish
+	consA, consAOut, consKid string // consents on A's processings
+	consB                    string // alice's consent on B's processing
+	reqAlice, reqKid         string // objections to procTask
+	repGuardian, repMandate  string
+	pseudonymSam             string // A's pseudonym of sam
 }
 
 func newWorld(t *testing.T) *world {
@@ -77,6 +76,8 @@ func newWorld(t *testing.T) *world {
 	w.procTaskDraft = w.processingOn(t, e.svcA, "loan-statistics-2", p2.ID, e.dgA, omadata.BasisPublicTask, "notices")
 	w.procTaskB = w.processingOn(t, e.svcB, "meal-statistics", p2.ID, e.dgB, omadata.BasisPublicTask, "notices")
 	w.procDraftB = w.processingOn(t, e.svcB, "meal-draft", e.purpose, e.dgB, omadata.BasisConsent, "")
+	w.procReadyA = w.processingOn(t, e.svcA, "loan-ready", e.purpose, e.dgA, omadata.BasisConsent, "notices")
+	w.procReadyB = w.processingOn(t, e.svcB, "meal-ready", e.purpose, e.dgB, omadata.BasisConsent, "notices")
 
 	// Consents and requests.
 	give := func(resident, proc, onBehalfOf string) string {
@@ -97,14 +98,12 @@ func newWorld(t *testing.T) *world {
 	w.pseudonymSam, err = e.store.Pseudonym(ctx, e.svcA, w.sam)
 	must(t, "pseudonym", err)
 
-	every := func(svc string) (string, string) {
+	every := func(svc string) string {
 		c := &omadata.Credential{ServiceID: svc, Name: "matrix: every scope", Scopes: omadata.CredentialScopes}
 		must(t, "credential", e.store.CreateCredential(ctx, c))
-		return c.ID, c.Token
+		return c.Token
 	}
-	var sinkTok, sourceTok string
-	w.credAOnly, sinkTok = every(e.svcA)
-	w.credBOnly, sourceTok = every(e.svcB)
+	sinkTok, sourceTok := every(e.svcA), every(e.svcB)
 	w.tokens = map[string]string{
 		"anonymous": "", "resident": aliceTok, "guardian": gretaTok, "mandate": monaTok, "stranger": samTok,
 		"sink": sinkTok, "source": sourceTok, "admin": e.admin,
