@@ -137,7 +137,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 
 	var tokens *demo.Tokens
 	if cfg.Demo {
-		svcs := demo.Services{Organisations: s, Services: s, Credentials: s, DataGroups: s, Purposes: s, Processings: s, AISystems: s}
+		svcs := demo.Services{Organisations: s, Services: s, Credentials: s, DataGroups: s, Purposes: s, Processings: s, AISystems: s, Representations: s}
 		res, err := demo.Load(ctx, svcs)
 		if err != nil {
 			return err

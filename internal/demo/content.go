@@ -16,6 +16,9 @@ type orgSpec struct {
 type serviceSpec struct {
 	key, org string
 	svc      omadata.Service
+	// records are the kinds of representation the operator designated the
+	// service to record (a population register: guardian).
+	records []string
 }
 
 type groupSpec struct {
@@ -151,7 +154,8 @@ func services() []serviceSpec {
 			Name: text("Helsingin asukastiedot", "Helsingfors invånaruppgifter", "Helsinki resident records"),
 			Description: text("Kaupungin asiakasrekisterin perustiedot, jotka päivittyvät väestötietojärjestelmästä.",
 				"Grunduppgifter i stadens kundregister, som uppdateras från befolkningsdatasystemet.",
-				"Basic data in the city's customer register, updated from the Population Information System.")}},
+				"Basic data in the city's customer register, updated from the Population Information System.")},
+			records: []string{omadata.RepGuardian}},
 		{key: "espoo-ece", org: "espoo-growth-learning", svc: omadata.Service{Roles: sink,
 			Name: text("Espoon varhaiskasvatus", "Småbarnspedagogiken i Esbo", "Espoo early childhood education"),
 			Description: text("Varhaiskasvatuspaikkojen järjestäminen Espoossa.",

@@ -25,6 +25,9 @@ type Services struct {
 	Purposes      omadata.PurposeService
 	Processings   omadata.ProcessingService
 	AISystems     omadata.AISystemService
+	// Representations designates the demo's population-register source to
+	// record guardianships.
+	Representations omadata.RepresentationService
 }
 
 // Result tells what a load did.

@@ -4,6 +4,7 @@ package demo_test
 
 import (
 	"context"
+	"slices"
 	"os"
 	"testing"
 
@@ -14,7 +15,7 @@ import (
 )
 
 func services(s *store.Store) demo.Services {
-	return demo.Services{Organisations: s, Services: s, Credentials: s, DataGroups: s, Purposes: s, Processings: s, AISystems: s}
+	return demo.Services{Organisations: s, Services: s, Credentials: s, DataGroups: s, Purposes: s, Processings: s, AISystems: s, Representations: s}
 }
 
 func adminContext() context.Context {
@@ -89,8 +90,8 @@ func testLoad(t *testing.T, s *store.Store) {
 			t.Errorf("%s after first load: got %d, want %d", k, got[k], n)
 		}
 	}
-	if first.Created != 25 {
-		t.Errorf("first load: got %d records created, want 25", first.Created)
+	if first.Created != 26 { // 25 records and the population register's designation
+		t.Errorf("first load: got %d records created, want 26", first.Created)
 	}
 
 	second, err := demo.Load(ctx, services(s))
@@ -115,6 +116,17 @@ func testLoad(t *testing.T, s *store.Store) {
 		t.Errorf("token service: got %q then %q, want one service ID", first.TokenServiceID, second.TokenServiceID)
 	}
 
+	t.Run("PopulationRegisterRecordsGuardians", func(t *testing.T) {
+		for key, want := range map[string][]string{"service/helsinki-residents": {omadata.RepGuardian}, "service/helmet": {}} {
+			rec, err := s.FindRepresentationRecorder(adminContext(), first.IDs[key])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(rec.Kinds, want) {
+				t.Errorf("%s records %v, want %v", key, rec.Kinds, want)
+			}
+		}
+	})
 	t.Run("Approved", func(t *testing.T) {
 		svcs, _, err := s.FindServices(adminContext(), omadata.ServiceFilter{Limit: 200})
 		if err != nil {

@@ -5,6 +5,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/omadata/omadata"
 )
@@ -72,6 +73,18 @@ func (l *loader) service(ctx context.Context, s serviceSpec) error {
 	if found.Status != omadata.ServiceApproved {
 		if _, err := l.s.Services.SetServiceStatus(ctx, found.ID, omadata.ServiceApproved); err != nil {
 			return fmt.Errorf("approve: %w", err)
+		}
+	}
+	if len(s.records) > 0 {
+		rec, err := l.s.Representations.FindRepresentationRecorder(ctx, found.ID)
+		if err != nil {
+			return fmt.Errorf("representation kinds: %w", err)
+		}
+		if !slices.Equal(rec.Kinds, s.records) {
+			if _, err := l.s.Representations.SetRepresentationRecorder(ctx, found.ID, s.records); err != nil {
+				return fmt.Errorf("designate to record %v: %w", s.records, err)
+			}
+			l.res.Created++
 		}
 	}
 	return nil

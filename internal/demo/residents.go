@@ -102,7 +102,7 @@ func LoadResidents(ctx context.Context, s ResidentServices) (int, error) {
 		}
 		if _, err := s.Representations.CreateRepresentation(ctx, &omadata.RepresentationInput{
 			Kind: rp.kind, RepresentativeIdentityCode: code(rp.holder), PrincipalIdentityCode: code(rp.principal),
-			Scope: rp.scope, Basis: rp.basis,
+			RepresentationScope: omadata.RepresentationScope{Purposes: rp.scope}, Basis: rp.basis,
 		}); err != nil {
 			return created, fmt.Errorf("demo %s of %s for %s: %w", rp.kind, rp.holder, rp.principal, err)
 		}

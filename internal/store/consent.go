@@ -72,21 +72,15 @@ func consentVisibility(ctx context.Context, q querier, w *where, at time.Time) e
 	switch {
 	case c.IsAdmin():
 	case c.Kind == omadata.CallerResident:
-		reps, err := representedAt(ctx, q, c.ResidentID, at)
+		auths, err := authorities(ctx, q, c.ResidentID, at)
 		if err != nil {
 			return err
 		}
 		conds, args := []string{"c.resident_id = ?"}, []any{c.ResidentID}
-		for _, r := range reps {
-			if r.Kind == omadata.RepGuardian || len(r.Scope) == 0 {
-				conds, args = append(conds, "c.resident_id = ?"), append(args, r.PrincipalID)
-				continue
-			}
-			conds = append(conds, "(c.resident_id = ? AND pu.code IN ("+placeholders(len(r.Scope))+"))")
-			args = append(args, r.PrincipalID)
-			for _, code := range r.Scope {
-				args = append(args, code)
-			}
+		for _, a := range auths {
+			cond, codes := scopeCondition(allowedScope(a, omadata.RepConsent), "pu.code")
+			conds = append(conds, "(c.resident_id = ? AND "+cond+")")
+			args = append(append(args, a.PrincipalID), codes...)
 		}
 		w.add("("+strings.Join(conds, " OR ")+")", args...)
 	case c.Kind == omadata.CallerService && c.HasScope(omadata.ScopeConsents):
@@ -99,32 +93,6 @@ func consentVisibility(ctx context.Context, q querier, w *where, at time.Time) e
 		w.add("1 = 0")
 	}
 	return nil
-}
-
-// representedAt returns the representations by which resident may act at
-// the time at: not ended, inside their window and, for guardians, while
-// the principal is under 18.
-func representedAt(ctx context.Context, q querier, resident string, at time.Time) ([]*omadata.Representation, error) {
-	rows, err := q.query(ctx, `SELECT `+representationColumns+`, p.birth_date FROM representations r JOIN residents p ON p.id = r.principal_id
-		WHERE r.representative_id = ? AND r.ended_at IS NULL ORDER BY r.id`, resident)
-	if err != nil {
-		return nil, err
-	}
-	reps, err := collect(rows, func(row interface{ Scan(...any) error }) (*omadata.Representation, error) {
-		var r omadata.Representation
-		var born string
-		err := row.Scan(&r.ID, &r.Kind, &r.RepresentativeID, &r.PrincipalID, jsonScan{&r.Scope}, &r.Basis, Time{&r.ValidFrom},
-			NullTime{&r.ValidUntil}, NullTime{&r.EndedAt}, Time{&r.CreatedAt}, &born)
-		if err != nil {
-			return nil, err
-		}
-		b, _ := time.Parse(time.DateOnly, born)
-		if !r.ActiveAt(at, b) {
-			return nil, nil
-		}
-		return &r, nil
-	})
-	return slices.DeleteFunc(reps, func(r *omadata.Representation) bool { return r == nil }), err
 }
 
 // findConsent returns a consent visible to the caller at the time at.

@@ -93,9 +93,13 @@ func changer(ctx context.Context, q querier, c *consentRow, status, reason strin
 		}
 		a := actor{kind: string(omadata.CallerResident), id: caller.ResidentID, role: omadata.ActorSelf}
 		if c.residentID != caller.ResidentID {
-			rep, err := activeRepresentation(ctx, q, caller.ResidentID, c.residentID, c.purposeCode, at)
+			auth, err := authorityOver(ctx, q, caller.ResidentID, c.residentID, at)
 			if err != nil {
 				return actor{}, "", omadata.NotFound("Consent")
+			}
+			rep := auth.Allowing(omadata.RepConsent, c.purposeCode)
+			if rep == nil {
+				return actor{}, "", omadata.NotFound("Consent") // not visible to this mandate either
 			}
 			a.role = rep.Kind
 		}

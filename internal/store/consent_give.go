@@ -314,9 +314,13 @@ func (s *Store) decide(ctx context.Context, in *omadata.ConsentInput, status str
 	switch a.kind {
 	case string(omadata.CallerResident):
 		if subject != a.id {
-			rep, err := activeRepresentation(ctx, tx, a.id, subject, parts.purpose.Code, now)
+			auth, err := authorityOver(ctx, tx, a.id, subject, now)
 			if err != nil {
 				return nil, omadata.NotFound("Resident")
+			}
+			rep := auth.Allowing(omadata.RepConsent, parts.purpose.Code)
+			if rep == nil {
+				return nil, omadata.ErrNotCovered("processing_id", omadata.RepConsent)
 			}
 			a.role = rep.Kind // guardian or mandate
 		}

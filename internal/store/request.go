@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/omadata/omadata"
@@ -51,36 +52,41 @@ func actorOf(c omadata.Caller) requestActor {
 // requestResident settles whose request the caller makes: a resident's
 // own, or a ward's or mandator's by an active representation; an admin's
 // for the resident named. Anyone else, or an erased resident, is ENOTFOUND
-// on on_behalf_of.
-func requestResident(ctx context.Context, q querier, onBehalfOf string, at time.Time) (string, error) {
+// on on_behalf_of. For a representative it returns their authority over
+// the resident, which the request's kind must then be allowed by.
+func requestResident(ctx context.Context, q querier, onBehalfOf string, at time.Time) (string, *omadata.Authority, error) {
 	c := omadata.CallerFromContext(ctx)
 	id := onBehalfOf
+	var auth *omadata.Authority
 	switch c.Kind {
 	case omadata.CallerResident:
 		if id == "" {
 			id = c.ResidentID
 		} else if !omadata.ValidID("res", id) {
-			return "", omadata.Invalidf("on_behalf_of", "Not a resident ID.")
+			return "", nil, omadata.Invalidf("on_behalf_of", "Not a resident ID.")
 		} else if id != c.ResidentID {
-			if _, err := activeRepresentation(ctx, q, c.ResidentID, id, "", at); err != nil {
-				return "", &omadata.Error{Code: omadata.ENOTFOUND, Field: "on_behalf_of", Message: "Resident not found."}
+			var err error
+			if auth, err = authorityOver(ctx, q, c.ResidentID, id, at); omadata.ErrorCode(err) == omadata.ENOTFOUND {
+				return "", nil, &omadata.Error{Code: omadata.ENOTFOUND, Field: "on_behalf_of", Message: "Resident not found."}
+			} else if err != nil {
+				return "", nil, err
 			}
 		}
 	case omadata.CallerAdmin:
 		if id == "" {
-			return "", omadata.Invalidf("on_behalf_of", "Name the resident the request is for.")
+			return "", nil, omadata.Invalidf("on_behalf_of", "Name the resident the request is for.")
 		} else if !omadata.ValidID("res", id) {
-			return "", omadata.Invalidf("on_behalf_of", "Not a resident ID.")
+			return "", nil, omadata.Invalidf("on_behalf_of", "Not a resident ID.")
 		}
 	default:
-		return "", omadata.Errorf(omadata.EFORBIDDEN, "Only a resident, their representative or an operator admin may make a data-subject request.")
+		return "", nil, omadata.Errorf(omadata.EFORBIDDEN, "Only a resident, their representative or an operator admin may make a data-subject request.")
 	}
 	if n, err := count(ctx, q, `SELECT COUNT(*) FROM residents WHERE id = ? AND erased_at IS NULL`, id); err != nil {
-		return "", err
+		return "", nil, err
 	} else if n == 0 {
-		return "", &omadata.Error{Code: omadata.ENOTFOUND, Field: "on_behalf_of", Message: "Resident not found."}
+		return "", nil, &omadata.Error{Code: omadata.ENOTFOUND, Field: "on_behalf_of", Message: "Resident not found."}
 	}
-	return id, nil
+	return id, auth, nil
 }
 
 // validateRequest checks the input alone, before anything is read.
@@ -125,9 +131,11 @@ func (s *Store) CreateRequest(ctx context.Context, in *omadata.RequestInput) (*o
 		return nil, err
 	}
 	defer tx.Rollback()
-	residentID, err := requestResident(ctx, tx, in.OnBehalfOf, tx.now)
+	residentID, auth, err := requestResident(ctx, tx, in.OnBehalfOf, tx.now)
 	if err != nil {
 		return nil, err
+	} else if auth != nil && !omadata.RequestBlocks(in.Kind) && !auth.Allows(omadata.RequestAct(in.Kind), "") {
+		return nil, omadata.ErrNotCovered("on_behalf_of", omadata.RequestAct(in.Kind))
 	}
 	q := &requestRow{Request: omadata.Request{
 		ID: omadata.NewID(omadata.PrefixRequest), ResidentID: residentID, Kind: in.Kind, ProcessingID: in.ProcessingID,
@@ -136,7 +144,7 @@ func (s *Store) CreateRequest(ctx context.Context, in *omadata.RequestInput) (*o
 	}}
 	var sinkID string
 	if omadata.RequestBlocks(in.Kind) {
-		if sinkID, err = s.openObjection(ctx, tx, q); err != nil {
+		if sinkID, err = s.openObjection(ctx, tx, q, auth); err != nil {
 			return nil, err
 		}
 	}
@@ -166,25 +174,35 @@ func (s *Store) CreateRequest(ctx context.Context, in *omadata.RequestInput) (*o
 			return nil, err
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	// The answer is the committed request, read in its own transaction: an
+	// erasure on behalf of a principal ends the representation that let
+	// the caller see it, and a write that committed never answers failed.
+	out := &q.Request
+	if err := requestDetails(ctx, tx, []*omadata.Request{out}); err != nil {
+		return nil, err
+	} else if err := tx.Commit(); err != nil {
 		return nil, err
 	}
-	return s.FindRequestByID(ctx, q.ID)
+	return out, nil
 }
 
 // openObjection checks the processing of an objection or restriction and
 // writes the objections row that makes its decisions deny, in the
-// request's transaction. It returns the processing's sink.
-func (s *Store) openObjection(ctx context.Context, tx *Tx, q *requestRow) (string, error) {
-	var sinkID, basis string
-	err := tx.queryRow(ctx, `SELECT p.service_id, v.legal_basis FROM processings p JOIN processing_versions v ON v.processing_id = p.id
-		WHERE p.id = ? AND v.status = 'published'`, q.ProcessingID).Scan(&sinkID, &basis)
+// request's transaction. A representative's authority (nil for the
+// resident and admins) must cover the processing's purpose. It returns the
+// processing's sink.
+func (s *Store) openObjection(ctx context.Context, tx *Tx, q *requestRow, auth *omadata.Authority) (string, error) {
+	var sinkID, basis, purpose string
+	err := tx.queryRow(ctx, `SELECT p.service_id, v.legal_basis, pu.code FROM processings p JOIN processing_versions v ON v.processing_id = p.id
+		JOIN purposes pu ON pu.id = v.purpose_id WHERE p.id = ? AND v.status = 'published'`, q.ProcessingID).Scan(&sinkID, &basis, &purpose)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", &omadata.Error{Code: omadata.ENOTFOUND, Field: "processing_id", Message: "Processing not found."}
 	} else if err != nil {
 		return "", err
 	}
 	switch {
+	case auth != nil && !auth.Allows(omadata.RequestAct(q.Kind), purpose):
+		return "", omadata.ErrNotCovered("processing_id", omadata.RequestAct(q.Kind))
 	case basis == omadata.BasisConsent:
 		return "", omadata.Invalidf("processing_id", "This processing rests on consent: withdraw the consent instead.")
 	case q.Kind == omadata.RequestObjection && basis != omadata.BasisPublicTask && basis != omadata.BasisLegitimateInterest:
@@ -255,14 +273,70 @@ func requestRecordDigest(id, requestID string, seq int, kind, status, actorKind,
 	})
 }
 
-// findRequest returns a request visible to the caller: a resident's own
-// and those of people they represent now, any to admins; else ENOTFOUND.
+// requestKinds are the kinds of data-subject requests.
+var requestKinds = []string{omadata.RequestAccess, omadata.RequestErasure, omadata.RequestRectification, omadata.RequestRestriction, omadata.RequestObjection}
+
+// processingPurpose is a query of the purpose code of the processing in
+// column col: that of its newest version that is not a draft (the
+// published one, if any).
+func processingPurpose(col string) string {
+	return `SELECT pu.code FROM processing_versions v JOIN purposes pu ON pu.id = v.purpose_id
+	WHERE v.processing_id = ` + col + ` AND v.status <> 'draft' ORDER BY v.version DESC LIMIT 1`
+}
+
+// requestVisibility limits a query on requests q to what the caller may
+// see at the time at: admins all; residents their own and, for each person
+// they represent, the requests their authority would let them make (any
+// for a guardian or a general mandate; for a scoped mandate the access
+// requests and the objections and restrictions of the processings whose
+// purpose it covers). Nobody else sees any.
+func requestVisibility(ctx context.Context, q querier, w *where, at time.Time) error {
+	c := omadata.CallerFromContext(ctx)
+	switch {
+	case c.IsAdmin():
+	case c.Kind == omadata.CallerResident:
+		auths, err := authorities(ctx, q, c.ResidentID, at)
+		if err != nil {
+			return err
+		}
+		conds, args := []string{"q.resident_id = ?"}, []any{c.ResidentID}
+		for _, a := range auths {
+			var kinds []string
+			kargs := []any{a.PrincipalID}
+			for _, kind := range requestKinds {
+				scope := allowedScope(a, omadata.RequestAct(kind))
+				if !scope.AllPurposes && len(scope.Purposes) == 0 {
+					continue
+				}
+				cond, cargs := scopeCondition(scope, "("+processingPurpose("q.processing_id")+")")
+				kinds = append(kinds, "(q.kind = ? AND "+cond+")")
+				kargs = append(append(kargs, kind), cargs...)
+			}
+			if len(kinds) > 0 {
+				conds = append(conds, "(q.resident_id = ? AND ("+strings.Join(kinds, " OR ")+"))")
+				args = append(args, kargs...)
+			}
+		}
+		w.add("("+strings.Join(conds, " OR ")+")", args...)
+	default:
+		w.add("1 = 0")
+	}
+	return nil
+}
+
+// findRequest returns a request visible to the caller at the time at, else
+// ENOTFOUND.
 func findRequest(ctx context.Context, q querier, id string, at time.Time) (*requestRow, error) {
 	if !omadata.ValidID(omadata.PrefixRequest, id) {
 		return nil, omadata.NotFound("Request")
 	}
+	w := where{}
+	w.add("q.id = ?", id)
+	if err := requestVisibility(ctx, q, &w, at); err != nil {
+		return nil, err
+	}
 	var obj sql.NullString
-	row := q.queryRow(ctx, `SELECT `+requestColumns+`, q.objection_id FROM requests q WHERE q.id = ?`, id)
+	row := q.queryRow(ctx, `SELECT `+requestColumns+`, q.objection_id FROM requests q `+w.String(), w.args...)
 	var r omadata.Request
 	var proc sql.NullString
 	err := row.Scan(&r.ID, &r.ResidentID, &r.Kind, &proc, &r.Status, &r.Details, &r.Resolution, Time{&r.DueAt}, Time{&r.CreatedAt}, Time{&r.UpdatedAt}, &obj)
@@ -272,17 +346,6 @@ func findRequest(ctx context.Context, q querier, id string, at time.Time) (*requ
 		return nil, err
 	}
 	r.ProcessingID = proc.String
-	c := omadata.CallerFromContext(ctx)
-	switch {
-	case c.IsAdmin():
-	case c.Kind == omadata.CallerResident && c.ResidentID == r.ResidentID:
-	case c.Kind == omadata.CallerResident:
-		if _, err := activeRepresentation(ctx, q, c.ResidentID, r.ResidentID, "", at); err != nil {
-			return nil, omadata.NotFound("Request")
-		}
-	default:
-		return nil, omadata.NotFound("Request")
-	}
 	return &requestRow{Request: r, objectionID: obj.String}, nil
 }
 
@@ -330,17 +393,22 @@ func (s *Store) FindRequests(ctx context.Context, f omadata.RequestFilter) ([]*o
 	case omadata.CallerResident:
 		id := c.ResidentID
 		if f.ResidentID != nil && *f.ResidentID != c.ResidentID {
-			if _, err := activeRepresentation(ctx, r, c.ResidentID, *f.ResidentID, "", s.db.Now()); err != nil {
+			if _, err := authorityOver(ctx, r, c.ResidentID, *f.ResidentID, s.db.Now()); omadata.ErrorCode(err) == omadata.ENOTFOUND {
 				return nil, "", &omadata.Error{Code: omadata.ENOTFOUND, Field: "resident_id", Message: "Resident not found."}
+			} else if err != nil {
+				return nil, "", err
 			}
 			id = *f.ResidentID
 		}
 		w.add("q.resident_id = ?", id)
+		if err := requestVisibility(ctx, r, &w, s.db.Now()); err != nil {
+			return nil, "", err
+		}
 	default:
 		return nil, "", omadata.Errorf(omadata.EFORBIDDEN, "Services see the tasks addressed to them, not requests.")
 	}
 	if f.Kind != nil {
-		if !slices.Contains([]string{omadata.RequestAccess, omadata.RequestErasure, omadata.RequestRectification, omadata.RequestRestriction, omadata.RequestObjection}, *f.Kind) {
+		if !slices.Contains(requestKinds, *f.Kind) {
 			return nil, "", omadata.Invalidf("kind", "Unknown request kind %q.", truncateString(*f.Kind, 20))
 		}
 		w.add("q.kind = ?", *f.Kind)
@@ -424,8 +492,11 @@ func (s *Store) ResolveRequest(ctx context.Context, id string, in *omadata.Reque
 			return nil, err
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	out := &q.Request
+	if err := requestDetails(ctx, tx, []*omadata.Request{out}); err != nil {
+		return nil, err
+	} else if err := tx.Commit(); err != nil {
 		return nil, err
 	}
-	return s.FindRequestByID(ctx, id)
+	return out, nil
 }

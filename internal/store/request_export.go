@@ -4,6 +4,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"strconv"
 
 	"github.com/omadata/omadata"
@@ -48,6 +50,14 @@ func (s *Store) exportResident(ctx context.Context, requestID, residentID string
 	if e.Resident, err = s.FindResidentByID(ctx, residentID); err != nil {
 		return nil, err
 	}
+	// A representative's export holds what their authority covers; the
+	// consents, requests and usage below are read through the same rule.
+	var auth *omadata.Authority
+	if c := omadata.CallerFromContext(ctx); c.Kind == omadata.CallerResident && c.ResidentID != residentID {
+		if auth, err = authorityOver(ctx, r, c.ResidentID, residentID, s.db.Now()); err != nil {
+			return nil, err
+		}
+	}
 	for after := ""; ; {
 		page, next, err := s.FindConsents(ctx, omadata.ConsentFilter{ResidentID: &residentID, After: after, Limit: MaxLimit})
 		if err != nil {
@@ -64,14 +74,24 @@ func (s *Store) exportResident(ctx context.Context, requestID, residentID string
 			break
 		}
 	}
-	rows, err := r.query(ctx, `SELECT `+representationColumns+` FROM representations r WHERE r.representative_id = ? OR r.principal_id = ? ORDER BY r.id`, residentID, residentID)
+	reps := &where{}
+	reps.add("(r.representative_id = ? OR r.principal_id = ?)", residentID, residentID)
+	if auth != nil && !auth.Allows(omadata.RepWhole, "") {
+		reps.add("r.representative_id = ?", omadata.CallerFromContext(ctx).ResidentID) // only the caller's own
+	}
+	rows, err := r.query(ctx, `SELECT `+representationColumns+` FROM representations r `+reps.String()+` ORDER BY r.id`, reps.args...)
 	if err != nil {
 		return nil, err
 	}
 	if e.Representations, err = collect(rows, scanRepresentation); err != nil {
 		return nil, err
 	}
-	rows, err = r.query(ctx, `SELECT `+requestColumns+` FROM requests q WHERE q.resident_id = ? ORDER BY q.id`, residentID)
+	reqs := &where{}
+	reqs.add("q.resident_id = ?", residentID)
+	if err := requestVisibility(ctx, r, reqs, s.db.Now()); err != nil {
+		return nil, err
+	}
+	rows, err = r.query(ctx, `SELECT `+requestColumns+` FROM requests q `+reqs.String()+` ORDER BY q.id`, reqs.args...)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +123,13 @@ func (s *Store) exportResident(ctx context.Context, requestID, residentID string
 		if err != nil {
 			return nil, err
 		}
-		e.LogEntries = append(e.LogEntries, page...)
+		for _, ev := range page {
+			if ok, err := leafAllowed(ctx, r, auth, ev.Leaf); err != nil {
+				return nil, err
+			} else if ok {
+				e.LogEntries = append(e.LogEntries, ev)
+			}
+		}
 		next := nextSeq(seqs, MaxLimit)
 		if next == "" {
 			break
@@ -124,4 +150,21 @@ func (s *Store) exportResident(ctx context.Context, requestID, residentID string
 		e.Requests = []*omadata.Request{}
 	}
 	return e, nil
+}
+
+// leafAllowed reports whether a representative's authority (nil: the
+// resident or an admin) lets them see a log leaf about the principal: the
+// act the leaf is about, for the purpose of its processing.
+func leafAllowed(ctx context.Context, q querier, auth *omadata.Authority, l *omadata.LogLeaf) (bool, error) {
+	if auth == nil {
+		return true, nil
+	}
+	purpose := ""
+	if l.ProcessingID != "" {
+		err := q.queryRow(ctx, processingPurpose("?"), l.ProcessingID).Scan(&purpose)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return false, err
+		}
+	}
+	return auth.Allows(omadata.LeafAct(l), purpose), nil
 }

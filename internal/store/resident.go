@@ -251,8 +251,10 @@ func (s *Store) FindResidentByID(ctx context.Context, id string) (*omadata.Resid
 	case omadata.CallerAdmin:
 	case omadata.CallerResident:
 		if c.ResidentID != id {
-			if _, err := activeRepresentation(ctx, r, c.ResidentID, id, "", s.db.Now()); err != nil {
+			if a, err := authorityOver(ctx, r, c.ResidentID, id, s.db.Now()); omadata.ErrorCode(err) == omadata.ENOTFOUND || err == nil && !a.Allows(omadata.RepKnow, "") {
 				return nil, omadata.NotFound("Resident")
+			} else if err != nil {
+				return nil, err
 			}
 		}
 	default:

@@ -4,6 +4,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"time"
 
@@ -20,13 +21,18 @@ var usageKinds = []any{omadata.LeafDecisionPermit, omadata.LeafGrantIssued, omad
 func (s *Store) FindUsage(ctx context.Context, f omadata.UsageFilter) ([]*omadata.Usage, string, error) {
 	c := omadata.CallerFromContext(ctx)
 	r := s.db.reader()
+	scope := omadata.RepresentationScope{AllPurposes: true}
 	switch c.Kind {
 	case omadata.CallerAdmin:
 	case omadata.CallerResident:
 		if c.ResidentID != f.ResidentID {
-			if _, err := activeRepresentation(ctx, r, c.ResidentID, f.ResidentID, "", s.db.Now()); err != nil {
+			a, err := authorityOver(ctx, r, c.ResidentID, f.ResidentID, s.db.Now())
+			if omadata.ErrorCode(err) == omadata.ENOTFOUND {
 				return nil, "", omadata.NotFound("Resident")
+			} else if err != nil {
+				return nil, "", err
 			}
+			scope = allowedScope(a, omadata.RepUsage)
 		}
 	default:
 		return nil, "", omadata.NotFound("Resident")
@@ -35,6 +41,15 @@ func (s *Store) FindUsage(ctx context.Context, f omadata.UsageFilter) ([]*omadat
 	w := &where{}
 	w.add("s.resident_id = ?", f.ResidentID)
 	w.add("l.kind IN (?, ?, ?)", usageKinds...)
+	if !scope.AllPurposes {
+		// The uses under the purposes a representative's scope covers: each
+		// kind's record names its purpose.
+		cond, codes := scopeCondition(scope, "pu.code")
+		w.add(`(l.record_id IN (SELECT d.id FROM decisions d JOIN purposes pu ON pu.id = d.purpose_id WHERE `+cond+`)
+			OR l.record_id IN (SELECT g.id FROM grants g JOIN purposes pu ON pu.id = g.purpose_id WHERE `+cond+`)
+			OR l.record_id IN (SELECT t.id FROM transfers t JOIN decisions d ON d.id = t.decision_id JOIN purposes pu ON pu.id = d.purpose_id WHERE `+cond+`))`,
+			slices.Concat(codes, codes, codes)...)
+	}
 	if f.Before > 0 {
 		w.add("l.seq < ?", f.Before)
 	}

@@ -61,7 +61,7 @@ func newWorld(t *testing.T) *world {
 	until := time.Now().AddDate(1, 0, 0).UTC()
 	mandate, err := e.store.CreateRepresentation(ctx, &omadata.RepresentationInput{Kind: omadata.RepMandate,
 		RepresentativeIdentityCode: codeBornOn(1966, 6, 6), PrincipalIdentityCode: w.aliceCode,
-		Scope: []string{"test-research"}, Basis: "mandate code 123", ValidUntil: &until})
+		RepresentationScope: omadata.RepresentationScope{Purposes: []string{"test-research"}}, Basis: "mandate code 123", ValidUntil: &until})
 	must(t, "mandate", err)
 	w.repMandate = mandate.ID
 

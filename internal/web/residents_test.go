@@ -193,16 +193,35 @@ func TestRepresentationAPI(t *testing.T) {
 		t.Errorf("another resident sees %+v, want nothing", list.Items)
 	}
 
-	// A source with residents:link records a mandate between adults.
+	// A source with residents:link records a mandate between adults only
+	// once the operator designated it for mandates.
 	_, link := e.credential(t, e.svcA, omadata.ScopeResidentsLink)
-	r = e.do(t, "POST", "/api/v1/representations", link, map[string]any{
+	body := map[string]any{
 		"kind": "mandate", "representative_identity_code": storetest.AdultCode2, "principal_identity_code": storetest.AdultCode,
 		"scope": []string{"test-research"}, "basis": "mandate code 123", "valid_until": time.Now().AddDate(1, 0, 0).UTC().Format(time.RFC3339),
-	})
+	}
+	before := e.dump(t)
+	r = e.do(t, "POST", "/api/v1/representations", link, body)
+	wantStatus(t, r, 403)
+	if f := r.err(t).Field; f != "kind" {
+		t.Errorf("got field %q, want kind", f)
+	}
+	if after := e.dump(t); after != before {
+		t.Error("a refused representation changed the database")
+	}
+	wantStatus(t, e.do(t, "PUT", "/api/v1/services/"+e.svcA+"/representation-kinds", link, map[string]any{"kinds": []string{"mandate"}}), 403)
+	wantStatus(t, e.do(t, "PUT", "/api/v1/services/"+e.svcA+"/representation-kinds", e.admin, map[string]any{"kinds": []string{"mandate"}}), 200)
+	r = e.do(t, "GET", "/api/v1/services/"+e.svcA+"/representation-kinds", e.admin, nil)
+	wantStatus(t, r, 200)
+	var rec omadata.RepresentationRecorder
+	if r.decode(t, &rec); !slices.Equal(rec.Kinds, []string{"mandate"}) {
+		t.Errorf("got designation %+v, want mandate", rec)
+	}
+	r = e.do(t, "POST", "/api/v1/representations", link, body)
 	wantStatus(t, r, 201)
 	var mandate omadata.Representation
 	r.decode(t, &mandate)
-	if mandate.Kind != omadata.RepMandate || mandate.ValidUntil == nil || !slices.Equal(mandate.Scope, []string{"test-research"}) {
+	if mandate.Kind != omadata.RepMandate || mandate.ValidUntil == nil || mandate.AllPurposes || !slices.Equal(mandate.Purposes, []string{"test-research"}) {
 		t.Errorf("got %+v, want a scoped mandate with an end", mandate)
 	}
 
@@ -221,12 +240,65 @@ func TestRepresentationAPI(t *testing.T) {
 	wantStatus(t, e.do(t, "POST", "/api/v1/representations/"+mandate.ID+"/end", e.admin, nil), 200)
 }
 
+// TestScopedMandateAPI: a resident grants a mandate for one purpose; its
+// holder may not erase the principal (403, naming on_behalf_of, and the
+// principal stays), a stranger is told the principal does not exist, and
+// under a general mandate the erasure answers what it committed.
+func TestScopedMandateAPI(t *testing.T) {
+	e := newEnv(t, nil)
+	principalID, principalTok := e.residentSession(t, storetest.AdultCode)
+	_, holderTok := e.residentSession(t, storetest.AdultCode2)
+	_, strangerTok := e.residentSession(t, codeBornOn(1970, 1, 1))
+
+	r := e.do(t, "POST", "/api/v1/me/representations", principalTok, map[string]any{
+		"representative_identity_code": storetest.AdultCode2, "scope": []string{"test-research"},
+	})
+	wantStatus(t, r, 201)
+	var scoped omadata.Representation
+	if r.decode(t, &scoped); scoped.PrincipalID != principalID || scoped.AllPurposes || !slices.Equal(scoped.Purposes, []string{"test-research"}) {
+		t.Fatalf("got %+v, want the principal's test-research mandate", scoped)
+	}
+	wantStatus(t, e.do(t, "POST", "/api/v1/me/representations", principalTok, map[string]any{"representative_identity_code": storetest.AdultCode2}), 400)
+	wantStatus(t, e.do(t, "POST", "/api/v1/me/representations", e.admin, map[string]any{"representative_identity_code": storetest.AdultCode2, "all_purposes": true}), 403)
+
+	erase := map[string]any{"kind": "erasure", "on_behalf_of": principalID}
+	before := e.dump(t)
+	r = e.do(t, "POST", "/api/v1/requests", holderTok, erase)
+	wantStatus(t, r, 403)
+	if f := r.err(t).Field; f != "on_behalf_of" {
+		t.Errorf("got field %q, want on_behalf_of", f)
+	}
+	r = e.do(t, "POST", "/api/v1/requests", holderTok, map[string]any{"kind": "rectification", "on_behalf_of": principalID, "details": "Wrong name."})
+	wantStatus(t, r, 403)
+	if after := e.dump(t); after != before {
+		t.Error("a refused request changed the database")
+	}
+	wantStatus(t, e.do(t, "GET", "/api/v1/me", principalTok, nil), 200)
+	r = e.do(t, "POST", "/api/v1/requests", strangerTok, erase)
+	wantStatus(t, r, 404)
+	wantStatus(t, e.do(t, "GET", "/api/v1/me/usage?on_behalf_of="+principalID, strangerTok, nil), 404)
+	wantStatus(t, e.do(t, "GET", "/api/v1/me/usage?on_behalf_of="+principalID, holderTok, nil), 200)
+
+	// The principal ends the scoped mandate and grants a general one.
+	wantStatus(t, e.do(t, "POST", "/api/v1/representations/"+scoped.ID+"/end", principalTok, nil), 200)
+	r = e.do(t, "POST", "/api/v1/me/representations", principalTok, map[string]any{"representative_identity_code": storetest.AdultCode2, "all_purposes": true})
+	wantStatus(t, r, 201)
+	r = e.do(t, "POST", "/api/v1/requests", holderTok, erase)
+	wantStatus(t, r, 201)
+	var q omadata.Request
+	if r.decode(t, &q); q.Kind != omadata.RequestErasure || q.ResidentID != principalID {
+		t.Fatalf("got %+v, want the principal's erasure", q)
+	}
+	wantStatus(t, e.do(t, "GET", "/api/v1/me", principalTok, nil), 401)
+}
+
 // TestResidentBadInput sends bad bodies to the resident and
 // representation routes: each is refused naming its field, and not one row
 // changes.
 func TestResidentBadInput(t *testing.T) {
 	e := newEnv(t, nil)
 	_, link := e.credential(t, e.svcA, omadata.ScopeResidentsLink)
+	wantStatus(t, e.do(t, "PUT", "/api/v1/services/"+e.svcA+"/representation-kinds", e.admin, map[string]any{"kinds": []string{"guardian"}}), 200)
 	e.residentSession(t, storetest.AdultCode)
 	rep := func(set map[string]any) map[string]any {
 		b := map[string]any{"kind": "guardian", "representative_identity_code": storetest.AdultCode2, "principal_identity_code": kidCode(4),
@@ -263,6 +335,11 @@ func TestResidentBadInput(t *testing.T) {
 		{"representation: time as number", "POST", "/api/v1/representations", e.admin, rep(map[string]any{"valid_until": 5}), 400, "valid_until"},
 		{"representation: ends before it starts", "POST", "/api/v1/representations", e.admin, rep(map[string]any{"valid_from": "2030-01-02T00:00:00Z", "valid_until": "2030-01-01T00:00:00Z"}), 400, "valid_until"},
 		{"representation: unknown field", "POST", "/api/v1/representations", e.admin, rep(map[string]any{"representative_id": "res_0000000000000000000000000a"}), 400, "representative_id"},
+		{"representation: mandate without scope", "POST", "/api/v1/representations", e.admin, rep(map[string]any{"kind": "mandate", "principal_identity_code": storetest.AdultCode}), 400, "scope"},
+		{"representation: kind not designated", "POST", "/api/v1/representations", link, rep(map[string]any{"kind": "mandate", "principal_identity_code": storetest.AdultCode, "all_purposes": true}), 403, "kind"},
+		{"mandate: no representative", "POST", "/api/v1/me/representations", e.admin, map[string]any{"all_purposes": true}, 403, ""},
+		{"kinds: unknown", "PUT", "/api/v1/services/" + e.svcA + "/representation-kinds", e.admin, map[string]any{"kinds": []string{"parent"}}, 400, "kinds"},
+		{"kinds: missing", "PUT", "/api/v1/services/" + e.svcA + "/representation-kinds", e.admin, map[string]any{}, 400, "kinds"},
 	}
 	before := e.dump(t)
 	for _, tt := range tests {

@@ -430,13 +430,13 @@ func testConsentGuardian(t *testing.T, s *store.Store) {
 	// A mandate acts for its purposes only.
 	holder, principal := e.adult(t), e.adult(t)
 	must[*omadata.Representation](t)(s.CreateRepresentation(Admin(), &omadata.RepresentationInput{Kind: omadata.RepMandate,
-		RepresentativeIdentityCode: e.codes[len(e.codes)-2], PrincipalIdentityCode: e.codes[len(e.codes)-1], Basis: "mandate code 1", Scope: []string{"research"}}))
+		RepresentativeIdentityCode: e.codes[len(e.codes)-2], PrincipalIdentityCode: e.codes[len(e.codes)-1], Basis: "mandate code 1", RepresentationScope: omadata.RepresentationScope{Purposes: []string{"research"}}}))
 	in = input(p)
 	in.OnBehalfOf = principal.ID
 	_, err = s.GiveConsent(AsResident(holder.ID), in)
-	wantCode(t, err, omadata.ENOTFOUND)
+	wantField(t, err, omadata.EFORBIDDEN, "processing_id") // represented, but not for this purpose
 	must[*omadata.Representation](t)(s.CreateRepresentation(Admin(), &omadata.RepresentationInput{Kind: omadata.RepMandate,
-		RepresentativeIdentityCode: e.codes[len(e.codes)-2], PrincipalIdentityCode: e.codes[len(e.codes)-1], Basis: "mandate code 2", Scope: []string{"recommendations"}}))
+		RepresentativeIdentityCode: e.codes[len(e.codes)-2], PrincipalIdentityCode: e.codes[len(e.codes)-1], Basis: "mandate code 2", RepresentationScope: omadata.RepresentationScope{Purposes: []string{"recommendations"}}}))
 	m := must[*omadata.Consent](t)(s.GiveConsent(AsResident(holder.ID), in))
 	if m.Records[0].ActorRole != omadata.ActorMandate {
 		t.Fatalf("got actor role %s, want mandate", m.Records[0].ActorRole)

@@ -173,7 +173,7 @@ func testGuardianship(t *testing.T, s *store.Store) {
 		{"mandate for a child", omadata.RepresentationInput{Kind: omadata.RepMandate, RepresentativeIdentityCode: AdultCode, PrincipalIdentityCode: childCode, Basis: "x"}, "principal_identity_code"},
 		{"child as representative", omadata.RepresentationInput{Kind: omadata.RepMandate, RepresentativeIdentityCode: ChildBornOn(time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)), PrincipalIdentityCode: AdultCode2, Basis: "x"}, "representative_identity_code"},
 		{"self", omadata.RepresentationInput{Kind: omadata.RepMandate, RepresentativeIdentityCode: AdultCode, PrincipalIdentityCode: AdultCode, Basis: "x"}, "principal_identity_code"},
-		{"unknown purpose", omadata.RepresentationInput{Kind: omadata.RepMandate, RepresentativeIdentityCode: AdultCode, PrincipalIdentityCode: AdultCode2, Basis: "x", Scope: []string{"astrology"}}, "scope"},
+		{"unknown purpose", omadata.RepresentationInput{Kind: omadata.RepMandate, RepresentativeIdentityCode: AdultCode, PrincipalIdentityCode: AdultCode2, Basis: "x", RepresentationScope: omadata.RepresentationScope{Purposes: []string{"astrology"}}}, "scope"},
 		{"bad kind", omadata.RepresentationInput{Kind: "friend", RepresentativeIdentityCode: AdultCode, PrincipalIdentityCode: AdultCode2, Basis: "x"}, "kind"},
 		{"bad code", omadata.RepresentationInput{Kind: omadata.RepMandate, RepresentativeIdentityCode: "131052-308U", PrincipalIdentityCode: AdultCode2, Basis: "x"}, "representative_identity_code"},
 		{"no basis", omadata.RepresentationInput{Kind: omadata.RepMandate, RepresentativeIdentityCode: AdultCode, PrincipalIdentityCode: AdultCode2}, "basis"},
@@ -185,7 +185,7 @@ func testGuardianship(t *testing.T, s *store.Store) {
 		})
 	}
 	m := must[*omadata.Representation](t)(s.CreateRepresentation(Admin(), &omadata.RepresentationInput{
-		Kind: omadata.RepMandate, RepresentativeIdentityCode: AdultCode, PrincipalIdentityCode: AdultCode2, Basis: "mandate code 123", Scope: []string{"research"},
+		Kind: omadata.RepMandate, RepresentativeIdentityCode: AdultCode, PrincipalIdentityCode: AdultCode2, Basis: "mandate code 123", RepresentationScope: omadata.RepresentationScope{Purposes: []string{"research"}},
 	}))
 	list := must[[]*omadata.Representation](t)(s.FindRepresentations(AsResident(guardian.ID), guardian.ID))
 	if len(list) != 2 {

@@ -47,7 +47,7 @@ func newEnv(t *testing.T, now time.Time) *env {
 		st.DB().Now = clock
 	}
 	ctx := context.Background()
-	res, err := demo.Load(ctx, demo.Services{Organisations: st, Services: st, Credentials: st, DataGroups: st, Purposes: st, Processings: st, AISystems: st})
+	res, err := demo.Load(ctx, demo.Services{Organisations: st, Services: st, Credentials: st, DataGroups: st, Purposes: st, Processings: st, AISystems: st, Representations: st})
 	if err != nil {
 		t.Fatal(err)
 	}

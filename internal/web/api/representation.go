@@ -16,6 +16,7 @@ type representationBody struct {
 	Kind                       string   `json:"kind"`
 	RepresentativeIdentityCode string   `json:"representative_identity_code"`
 	PrincipalIdentityCode      string   `json:"principal_identity_code"`
+	AllPurposes                bool     `json:"all_purposes"`
 	Scope                      []string `json:"scope"`
 	Basis                      string   `json:"basis"`
 	ValidFrom                  *string  `json:"valid_from"`
@@ -33,28 +34,114 @@ func (b *representationBody) input() (*omadata.RepresentationInput, error) {
 		return nil, err
 	} else if b.RepresentativeIdentityCode == b.PrincipalIdentityCode {
 		return nil, omadata.Invalidf("principal_identity_code", "A person does not represent themselves.")
-	} else if len(b.Scope) > 50 {
-		return nil, omadata.Invalidf("scope", "At most 50 purposes.")
 	}
-	for _, code := range b.Scope {
-		if !omadata.ValidCode(code) {
-			return nil, omadata.Invalidf("scope", "Name purposes by their codes, such as research.")
-		}
-	}
-	if err := checkText("basis", b.Basis, 200, true); err != nil {
+	scope, err := scopeField(b.AllPurposes, b.Scope)
+	if err != nil {
+		return nil, err
+	} else if err := checkText("basis", b.Basis, 200, true); err != nil {
 		return nil, err
 	}
 	in := &omadata.RepresentationInput{Kind: b.Kind, RepresentativeIdentityCode: b.RepresentativeIdentityCode,
-		PrincipalIdentityCode: b.PrincipalIdentityCode, Scope: b.Scope, Basis: b.Basis}
-	var err error
-	if in.ValidFrom, err = timeField("valid_from", b.ValidFrom); err != nil {
+		PrincipalIdentityCode: b.PrincipalIdentityCode, RepresentationScope: scope, Basis: b.Basis}
+	if in.ValidFrom, in.ValidUntil, err = windowFields(b.ValidFrom, b.ValidUntil); err != nil {
 		return nil, err
-	} else if in.ValidUntil, err = timeField("valid_until", b.ValidUntil); err != nil {
-		return nil, err
-	} else if in.ValidFrom != nil && in.ValidUntil != nil && !in.ValidUntil.After(*in.ValidFrom) {
-		return nil, omadata.Invalidf("valid_until", "Must be after valid_from.")
 	}
 	return in, nil
+}
+
+// scopeField checks the purposes of a scope by their form; the store
+// checks that they exist and that the scope suits the kind.
+func scopeField(all bool, codes []string) (omadata.RepresentationScope, error) {
+	if len(codes) > 50 {
+		return omadata.RepresentationScope{}, omadata.Invalidf("scope", "At most 50 purposes.")
+	}
+	for _, code := range codes {
+		if !omadata.ValidCode(code) {
+			return omadata.RepresentationScope{}, omadata.Invalidf("scope", "Name purposes by their codes, such as research.")
+		}
+	}
+	return omadata.RepresentationScope{AllPurposes: all, Purposes: codes}, nil
+}
+
+// windowFields parses a representation's optional validity window.
+func windowFields(from, until *string) (*time.Time, *time.Time, error) {
+	f, err := timeField("valid_from", from)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := timeField("valid_until", until)
+	if err != nil {
+		return nil, nil, err
+	} else if f != nil && u != nil && !u.After(*f) {
+		return nil, nil, omadata.Invalidf("valid_until", "Must be after valid_from.")
+	}
+	return f, u, nil
+}
+
+// mandateBody is the wire form of omadata.MandateInput.
+type mandateBody struct {
+	RepresentativeIdentityCode string   `json:"representative_identity_code"`
+	AllPurposes                bool     `json:"all_purposes"`
+	Scope                      []string `json:"scope"`
+	ValidFrom                  *string  `json:"valid_from"`
+	ValidUntil                 *string  `json:"valid_until"`
+}
+
+// grantMandate records a mandate the signed-in resident gives someone,
+// named by identity code in the body, to act for them.
+func (h *Handler) grantMandate(w http.ResponseWriter, r *http.Request) error {
+	var b mandateBody
+	if err := decode(r, &b); err != nil {
+		return err
+	} else if err := checkIdentityCode("representative_identity_code", b.RepresentativeIdentityCode); err != nil {
+		return err
+	}
+	scope, err := scopeField(b.AllPurposes, b.Scope)
+	if err != nil {
+		return err
+	}
+	in := &omadata.MandateInput{RepresentativeIdentityCode: b.RepresentativeIdentityCode, RepresentationScope: scope}
+	if in.ValidFrom, in.ValidUntil, err = windowFields(b.ValidFrom, b.ValidUntil); err != nil {
+		return err
+	}
+	rep, err := h.Representations.GrantMandate(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	respond.Created(w, r, rep)
+	return nil
+}
+
+// recorderBody sets which kinds of representation a service may record.
+type recorderBody struct {
+	Kinds []string `json:"kinds"`
+}
+
+// setRepresentationRecorder designates a service to record representations
+// of the kinds given (admins).
+func (h *Handler) setRepresentationRecorder(w http.ResponseWriter, r *http.Request) error {
+	var b recorderBody
+	if err := decode(r, &b); err != nil {
+		return err
+	} else if b.Kinds == nil {
+		return omadata.Invalidf("kinds", "Required: the kinds the service may record, [] for none.")
+	}
+	rec, err := h.Representations.SetRepresentationRecorder(r.Context(), r.PathValue("id"), b.Kinds)
+	if err != nil {
+		return err
+	}
+	respond.OK(w, r, rec)
+	return nil
+}
+
+// getRepresentationRecorder shows a service's designation (admins).
+func (h *Handler) getRepresentationRecorder(w http.ResponseWriter, r *http.Request) error {
+	rec, err := h.Representations.FindRepresentationRecorder(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	respond.OK(w, r, rec)
+	return nil
 }
 
 // createRepresentation records a guardianship or a mandate between

@@ -11,9 +11,12 @@ func (h *Handler) residentsRoutes() []Route {
 	return []Route{
 		{"GET", "/api/v1/me", AuthResident, h.fn(h.me)},
 		{"GET", "/api/v1/me/representations", AuthResident, h.fn(h.myRepresentations)},
+		{"POST", "/api/v1/me/representations", AuthResident, h.fn(h.grantMandate)},
 		{"POST", "/api/v1/residents/link", "service:" + omadata.ScopeResidentsLink, h.fn(h.linkResident)},
 		{"POST", "/api/v1/residents/rekey", AuthAdmin, h.fn(h.rekeyResident)},
 		{"POST", "/api/v1/representations", "admin,service:" + omadata.ScopeResidentsLink, h.fn(h.createRepresentation)},
 		{"POST", "/api/v1/representations/{id}/end", "admin,resident", h.fn(h.endRepresentation)},
+		{"GET", "/api/v1/services/{id}/representation-kinds", AuthAdmin, h.fn(h.getRepresentationRecorder)},
+		{"PUT", "/api/v1/services/{id}/representation-kinds", AuthAdmin, h.fn(h.setRepresentationRecorder)},
 	}
 }

@@ -125,14 +125,23 @@ func TestRootTypes(t *testing.T) {
 		}},
 		{"RepresentationInput", true, "POST", "/api/v1/representations", &omadata.RepresentationInput{
 			Kind: omadata.RepMandate, RepresentativeIdentityCode: "131052-308T", PrincipalIdentityCode: "280251X899U",
-			Scope: []string{"research"}, Basis: "mandate code", ValidFrom: &now, ValidUntil: &later,
+			RepresentationScope: omadata.RepresentationScope{Purposes: []string{"research"}}, Basis: "mandate code", ValidFrom: &now, ValidUntil: &later,
+		}},
+		{"MandateInput", true, "POST", "/api/v1/me/representations", &omadata.MandateInput{
+			RepresentativeIdentityCode: "131052-308T", RepresentationScope: omadata.RepresentationScope{AllPurposes: true}, ValidFrom: &now, ValidUntil: &later,
+		}},
+		{"RepresentationRecorder", false, "GET", "/api/v1/services/{id}/representation-kinds", &omadata.RepresentationRecorder{
+			ServiceID: svcID, Kinds: []string{omadata.RepGuardian}, UpdatedAt: now,
+		}},
+		{"RepresentationRecorder never set", false, "GET", "/api/v1/services/{id}/representation-kinds", &omadata.RepresentationRecorder{
+			ServiceID: svcID, Kinds: []string{},
 		}},
 		{"ConsentRequestInput", true, "POST", "/api/v1/consent-requests", &omadata.ConsentRequestInput{
 			ProcessingID: procID, Pseudonym: "psn_01jq8m2k3n4p5q6r7s8t9v0w1x", SourceIDs: []string{svcID}, Message: text,
 		}},
 		{"Representation", false, "POST", "/api/v1/representations", &omadata.Representation{
 			ID: "rep_01jq8m2k3n4p5q6r7s8t9v0w1x", Kind: omadata.RepMandate, RepresentativeID: "res_01jq8m2k3n4p5q6r7s8t9v0w1x",
-			PrincipalID: "res_01jq8m2k3n4p5q6r7s8t9v0w1y", Scope: []string{"research"}, Basis: "mandate code", ValidFrom: now,
+			PrincipalID: "res_01jq8m2k3n4p5q6r7s8t9v0w1y", RepresentationScope: omadata.RepresentationScope{Purposes: []string{"research"}}, Basis: "mandate code", ValidFrom: now,
 			ValidUntil: &later, EndedAt: &later, CreatedAt: now,
 		}},
 		{"Consent", false, "GET", "/api/v1/consents/{id}", &omadata.Consent{
