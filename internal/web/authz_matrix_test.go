@@ -214,7 +214,7 @@ func ownersOf(op string) []string {
 	switch {
 	case strings.HasPrefix(path, "/api/v1/public/"), !strings.HasPrefix(path, "/api/v1/"):
 		return []string{"-"}
-	case op == "GET /api/v1/me", op == "GET /api/v1/me/representations":
+	case op == "GET /api/v1/me", op == "GET /api/v1/me/representations", op == "POST /api/v1/me/representations":
 		return []string{"self"} // the caller's own, whoever they represent
 	case strings.HasPrefix(path, "/api/v1/me/consents/{id}"):
 		return []string{"alice", "alice-out", "kid"}
@@ -395,6 +395,10 @@ func (w *world) matrixBody(op, owner, resident, svc string) any {
 	case "POST /api/v1/representations":
 		return map[string]any{"kind": "mandate", "representative_identity_code": w.samCode, "principal_identity_code": storetest.AdultCode,
 			"scope": []string{"test-research"}, "basis": "mandate code 456", "valid_until": until}
+	case "POST /api/v1/me/representations":
+		return map[string]any{"representative_identity_code": w.samCode, "scope": []string{"test-research"}, "valid_until": until}
+	case "PUT /api/v1/services/{id}/representation-kinds":
+		return map[string]any{"kinds": []string{"guardian"}}
 	case "POST /api/v1/grants", "POST /api/v1/transfers":
 		return map[string]any{} // needs a DPoP proof or a grant: refused as bad input even when allowed
 	}
