@@ -33,9 +33,10 @@ const mattiCode = "010780-9021"
 // env is a demo operator on a test server: the demo catalogue, residents
 // and staff, the built-in provider, the portal and the console.
 type env struct {
-	url   string
-	store *store.Store
-	demo  *demo.Result
+	url    string
+	store  *store.Store
+	demo   *demo.Result
+	routes []admin.Route // the console's
 }
 
 func newEnv(t *testing.T, now time.Time) *env {
@@ -101,7 +102,7 @@ func newEnv(t *testing.T, now time.Time) *env {
 	})
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &env{url: base, store: st, demo: res}
+	return &env{url: base, store: st, demo: res, routes: ad.Routes()}
 }
 
 func adminCtx() context.Context {
