@@ -3,6 +3,8 @@
 package web_test
 
 import (
+	"context"
+	"database/sql"
 	"testing"
 	"time"
 
@@ -22,6 +24,7 @@ import (
 //   - sam: related to nobody.
 type world struct {
 	*env
+	conn   *sql.Conn // pinned: data_version is per connection
 	tokens map[string]string // caller kind → bearer token ("" for anonymous)
 
 	alice, greta, kid, mona, sam string // resident IDs
@@ -46,6 +49,12 @@ func newWorld(t *testing.T) *world {
 	e := newEnv(t, nil)
 	w := &world{env: e}
 	ctx := adminCtx()
+	conn, err := e.raw.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	w.conn = conn
 
 	// Residents and representations.
 	w.aliceCode, w.samCode = storetest.AdultCode, codeBornOn(1970, 1, 1)
