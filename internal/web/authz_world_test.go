@@ -24,7 +24,7 @@ import (
 //   - sam: related to nobody.
 type world struct {
 	*env
-	conn   *sql.Conn // pinned: data_version is per connection
+	conn   *sql.Conn         // pinned: data_version is per connection
 	tokens map[string]string // caller kind → bearer token ("" for anonymous)
 
 	alice, greta, kid, mona, sam string // resident IDs
