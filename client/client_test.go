@@ -80,6 +80,9 @@ func newOperator(t *testing.T) *operator {
 		t.Fatal(err)
 	}
 	storetest.PutNotices(t, st, p.ID, 1)
+	if _, err := st.ApproveVersion(admin, p.ID, 1); err != nil { // a public task: the operator approves it first
+		t.Fatal(err)
+	}
 	if _, err := st.PublishVersion(admin, p.ID, 1); err != nil {
 		t.Fatal(err)
 	}
