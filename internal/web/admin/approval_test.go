@@ -41,7 +41,7 @@ func TestApproveVersion(t *testing.T) {
 
 	helmi := e.client(t)
 	helmi.login("/admin/en/login", "helmi")
-	if list := helmi.get("/admin/en/processings"); !strings.Contains(list.body, path) {
+	if list := helmi.get("/admin/en/processings"); !strings.Contains(list.body, path) || !strings.Contains(list.body, "<strong>awaiting approval</strong>") {
 		t.Fatalf("Helsinki's admin does not see the processing over Helsinki's data: %.2000s", list.body)
 	}
 	pg = helmi.get(path)
