@@ -111,6 +111,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 	lines, table := readMatrix(t, matrixFile)
 	shared := newWorld(t) // for the reads, which change nothing
 	ops := servedOperations(t, shared.env)
+	// The check that a refused call changed nothing must see a change.
+	v := shared.dataVersion(t)
+	wantStatus(t, shared.do(t, "PATCH", "/api/v1/purposes/"+shared.purpose, shared.admin, map[string]any{"name": text("Research")}), 200)
+	if shared.dataVersion(t) == v {
+		t.Fatal("data_version did not change after a write: the matrix could not tell a refused call that changed something")
+	}
 	got := map[matrixKey]string{}
 	var missing []string
 	for _, op := range ops {
