@@ -92,6 +92,13 @@ func testProcessingApproval(t *testing.T, s *store.Store) {
 		t.Fatalf("got %s approved=%v, want published and approved", v.Status, v.Approved())
 	}
 
+	t.Run("append-only", func(t *testing.T) {
+		for _, q := range []string{`UPDATE processing_version_approvals SET actor_id = 'admin:someone'`, `DELETE FROM processing_version_approvals`} {
+			if err := s.DB().Exec(context.Background(), q); err == nil {
+				t.Errorf("%s: the database allowed it", q)
+			}
+		}
+	})
 	t.Run("consent needs none", func(t *testing.T) {
 		_, err := s.ApproveVersion(Admin(), n.Processing.ID, 1)
 		wantField(t, err, omadata.ECONFLICT, "legal_basis")
