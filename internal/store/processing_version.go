@@ -71,6 +71,7 @@ func (s *Store) CreateVersion(ctx context.Context, processingID string, compatib
 	v.Compatible = compatible
 	v.DataGroupIDs = slices.Clone(latest.DataGroupIDs)
 	v.PublishedAt, v.RetiredAt = nil, nil
+	v.Approval = nil // an approval is of one version's content
 	v.Notices = nil
 	for _, n := range latest.Notices {
 		c := *n

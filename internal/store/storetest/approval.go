@@ -92,6 +92,14 @@ func testProcessingApproval(t *testing.T, s *store.Store) {
 		t.Fatalf("got %s approved=%v, want published and approved", v.Status, v.Approved())
 	}
 
+	t.Run("a new version needs its own", func(t *testing.T) {
+		v2 := must[*omadata.ProcessingVersion](t)(s.CreateVersion(sink, p.ID, true))
+		if v2.Approval != nil || !v2.AwaitingApproval() {
+			t.Fatalf("version 2 got approval %+v, want none: it awaits its own", v2.Approval)
+		}
+		_, err := s.PublishVersion(sink, p.ID, 2)
+		wantField(t, err, omadata.ECONFLICT, "approval")
+	})
 	t.Run("append-only", func(t *testing.T) {
 		for _, q := range []string{`UPDATE processing_version_approvals SET actor_id = 'admin:someone'`, `DELETE FROM processing_version_approvals`} {
 			if err := s.DB().Exec(context.Background(), q); err == nil {
