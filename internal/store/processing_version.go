@@ -12,6 +12,9 @@ import (
 // processingForWrite finds a processing visible to the caller and its sink
 // service, inside tx; an organisation admin must look after the sink.
 func processingForWrite(ctx context.Context, tx *Tx, processingID string) (*omadata.Processing, *omadata.Service, error) {
+	if err := lockProcessing(ctx, tx, processingID); err != nil {
+		return nil, nil, err
+	}
 	p, err := findProcessingByID(ctx, tx, processingID)
 	if err != nil {
 		return nil, nil, err
@@ -30,6 +33,21 @@ func processingForWrite(ctx context.Context, tx *Tx, processingID string) (*omad
 		}
 	}
 	return p, sink, nil
+}
+
+// lockProcessing takes the processing's row lock on PostgreSQL (SQLite's
+// writers are serial anyway), so that edits, approvals and publication of
+// one processing happen one after another: a draft cannot change between
+// an approval's or a publication's read of it and its commit.
+func lockProcessing(ctx context.Context, tx *Tx, processingID string) error {
+	if tx.d.forUpdate() == "" {
+		return nil
+	}
+	rows, err := tx.query(ctx, `SELECT id FROM processings WHERE id = ?`+tx.d.forUpdate(), processingID)
+	if err != nil {
+		return err
+	}
+	return closeRows(rows)
 }
 
 func versionOf(p *omadata.Processing, version int) (*omadata.ProcessingVersion, error) {
@@ -240,6 +258,9 @@ func (s *Store) ApproveVersion(ctx context.Context, processingID string, version
 		return nil, err
 	}
 	defer tx.Rollback()
+	if err := lockProcessing(ctx, tx, processingID); err != nil {
+		return nil, err
+	}
 	p, err := findProcessingByID(ctx, tx, processingID)
 	if err != nil {
 		return nil, err

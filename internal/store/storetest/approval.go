@@ -4,7 +4,9 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 
 	"github.com/omadata/omadata"
@@ -134,4 +136,31 @@ func testDecisionNeedsApproval(t *testing.T, s *store.Store) {
 	wantDecision(t, s, must[*omadata.Decision](t)(s.Decide(As(f.n.Sink.ID), q)), "deny", omadata.DenyNoProcessing)
 	must[*omadata.ProcessingVersion](t)(s.ApproveVersion(Admin(), p.ID, 1))
 	wantDecision(t, s, must[*omadata.Decision](t)(s.Decide(As(f.n.Sink.ID), q)), "permit", "")
+}
+
+// testProcessingApprovalRace: a draft edited while it is being published
+// is either published as approved or not published; never published with
+// content its approval did not see.
+func testProcessingApprovalRace(t *testing.T, s *store.Store) {
+	n := CreateNetwork(t, s)
+	sink := As(n.Sink.ID)
+	for round := range 12 {
+		p := publicTaskDraft(t, s, n.Sink.ID, fmt.Sprintf("race-%d", round), n.Loans.ID)
+		must[*omadata.ProcessingVersion](t)(s.ApproveVersion(Admin(), p.ID, 1))
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			retention := "P2Y"
+			s.UpdateVersion(sink, p.ID, 1, omadata.ProcessingVersionUpdate{Retention: &retention})
+		}()
+		go func() {
+			defer wg.Done()
+			s.PublishVersion(sink, p.ID, 1)
+		}()
+		wg.Wait()
+		if cur := must[*omadata.Processing](t)(s.FindProcessingByID(Admin(), p.ID)).Current(); cur != nil && !cur.Approved() {
+			t.Fatalf("round %d: version 1 was published with content its approval did not see (retention %s)", round, cur.Retention)
+		}
+	}
 }

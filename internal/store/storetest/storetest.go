@@ -43,6 +43,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Processing/PublishLifecycle", testProcessingPublishLifecycle},
 		{"Processing/Visibility", testProcessingVisibility},
 		{"Processing/Approval", testProcessingApproval},
+		{"Processing/ApprovalRace", testProcessingApprovalRace},
 		{"Processing/SpecialCategoryChange", testDataGroupSpecialChange},
 		{"Catalogue/Public", testCatalogue},
 		{"AISystem/Register", testAISystemRegister},
