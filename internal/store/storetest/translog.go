@@ -371,6 +371,7 @@ func PopulateLog(t *testing.T, s *store.Store) LogRecords {
 	tr := must[*omadata.Transfer](t)(s.RecordTransfer(source, &omadata.TransferInput{GrantID: g.ID, DataGroupIDs: []string{f.n.Loans.ID},
 		XRoadID: "FI/GOV/0201256-6/loans/1", XRoadRequestHash: "c2hhMjU2"}))
 	must[*omadata.Consent](t)(s.ChangeConsent(AsResident(r.ID), c.ID, omadata.ConsentWithdrawn, ""))
+	f.processing(t, "loan-statistics", "research", omadata.BasisPublicTask, f.n.Loans.ID) // approved, then published
 	integrate(t, s)
 	admin := must[[][]string](t)(s.DB().QueryStrings(context.Background(), `SELECT id FROM admin_changes ORDER BY id LIMIT 1`))
 	return LogRecords{ResidentID: r.ID, SinkID: f.n.Sink.ID, ConsentRecord: c.Records[0].ID, Decision: d.EvidenceID, Grant: g.ID, Transfer: tr.ID, AdminChange: admin[0][0]}
@@ -384,6 +385,9 @@ func testLogVerify(t *testing.T, s *store.Store) {
 	ok(t, err)
 	rep, err := store.VerifyLog(context.Background(), s.DB(), store.VerifyLogOptions{VerifierKeys: []string{LogVerifierKey(t, s)}, Keyring: kr})
 	ok(t, err)
+	if got := queryStrings(t, s, `SELECT COUNT(*) FROM log_leaves WHERE kind = 'admin.processing.version_approved'`); got[0] != "1" {
+		t.Fatalf("got %s approval leaves, want the one the verifier checked", got[0])
+	}
 	cp := openCheckpoint(t, s)
 	if rep.Leaves != cp.size || rep.Size != cp.size || rep.RootHash != cp.root.String() || rep.Records != rep.Leaves ||
 		rep.Commitments != 6 || rep.Pending != 0 || rep.Checkpoints < 2 || rep.Origin != LogOrigin {
