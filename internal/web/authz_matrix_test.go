@@ -24,11 +24,12 @@ var updateMatrix = flag.Bool("update-matrix", false, "rewrite testdata/authz-mat
 // expected answer, note. The console's rows are checked by package admin.
 const matrixFile = "testdata/authz-matrix.tsv"
 
-// apiCallers are the kinds of caller the API knows, in the order the
-// matrix runs them (admin last: some of its calls change what others see).
-// Organisation admins and auditors have no API credential: they are the
-// console's rows.
-var apiCallers = []string{"anonymous", "resident", "guardian", "mandate", "stranger", "sink", "source", "admin"}
+// apiCallers are the kinds of caller, in the order the matrix runs them
+// (admin last: some of its calls change what others see). Organisation
+// admins and auditors have no API credential: they call with their
+// console session's token, which the API does not take (their rows of
+// substance are the console's).
+var apiCallers = []string{"anonymous", "orgadmin-same", "orgadmin-other", "auditor", "resident", "guardian", "mandate", "stranger", "sink", "source", "admin"}
 
 type matrixKey struct{ op, caller, owner string }
 

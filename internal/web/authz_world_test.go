@@ -113,9 +113,20 @@ func newWorld(t *testing.T) *world {
 		return c.Token
 	}
 	sinkTok, sourceTok := every(e.svcA), every(e.svcB)
+	// Console sessions of the console's callers: the API must not take them.
+	staff := func(code, role, org string) string {
+		st, err := e.store.EnsureStaff(ctx, code, "Matrix Staff", role, org)
+		must(t, "staff", err)
+		se, err := e.store.CreateStaffSession(ctx, st.ID, time.Hour)
+		must(t, "staff session", err)
+		return se.Token
+	}
 	w.tokens = map[string]string{
 		"anonymous": "", "resident": aliceTok, "guardian": gretaTok, "mandate": monaTok, "stranger": samTok,
 		"sink": sinkTok, "source": sourceTok, "admin": e.admin,
+		"orgadmin-same":  staff(codeBornOn(1975, 3, 3), omadata.StaffOrganisationAdmin, e.org),
+		"orgadmin-other": staff(codeBornOn(1976, 4, 4), omadata.StaffOrganisationAdmin, e.org2),
+		"auditor":        staff(codeBornOn(1977, 5, 5), omadata.StaffAuditor, ""),
 	}
 	if _, err := e.store.IntegrateLog(storetest.Admin()); err != nil {
 		t.Fatalf("integrate log: %v", err)
