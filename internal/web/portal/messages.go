@@ -130,6 +130,7 @@ var messages = map[string][3]string{
 	"acting.now":          {"Asioit nyt henkilön %s puolesta.", "Du företräder nu %s.", "You are now acting for %s."},
 	"acting.guardian":     {"Huoltajuus; syntynyt %s", "Vårdnad; född %s", "Guardianship; born %s"},
 	"acting.mandate":      {"Valtuutus: %s", "Fullmakt: %s", "Mandate: %s"},
+	"acting.mandate-all":  {"Valtuutus kaikkiin käyttötarkoituksiin", "Fullmakt för alla ändamål", "Mandate for all purposes"},
 	"acting.current":      {"Asioit nyt tämän henkilön puolesta.", "Du företräder nu denna person.", "You are acting for this person now."},
 	"acting.switch":       {"Asioi henkilön %s puolesta", "Företräd %s", "Act for %s"},
 	"acting.none":         {"Sinulla ei ole ketään, jonka puolesta voisit asioida.", "Det finns ingen du kan företräda.", "There is nobody you can act for."},

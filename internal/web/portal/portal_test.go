@@ -165,6 +165,40 @@ func TestActingFor(t *testing.T) {
 	}
 }
 
+// TestActingForScopedMandate: Aino holds Sanna's mandate for statutory
+// services only. Acting for Sanna she may not erase her (403, and Sanna
+// stays) nor consent for recommendations; the page says the mandate does
+// not cover it.
+func TestActingForScopedMandate(t *testing.T) {
+	e := newEnv(t, time.Time{})
+	c := e.client(t)
+	c.login("en", "aino")
+	sanna := e.resident(t, "021290-905C")
+	p := c.get("/en/acting-for")
+	if !strings.Contains(p.body, "Mandate: statutory-services") {
+		t.Fatalf("the acting-for page (%d) does not show the mandate's scope", p.status)
+	}
+	p = c.post("/en/acting-for", url.Values{"csrf": {p.csrf(t)}, "principal": {sanna.ID}})
+	if p.status != 200 {
+		t.Fatalf("acting for Sanna: got %d", p.status)
+	}
+	er := c.get("/en/requests/erasure")
+	p = c.post("/en/requests/erasure", url.Values{"csrf": {er.csrf(t)}, "confirm": {"yes"}})
+	if p.status != 403 {
+		t.Fatalf("erasure under a statutory-services mandate: got %d, want 403", p.status)
+	}
+	e.resident(t, "021290-905C") // still there
+	proc := e.recommendations(t)
+	n := c.get("/en/processings/" + proc)
+	p = c.post("/en/processings/"+proc+"/give", url.Values{"csrf": {n.csrf(t)}, "version": {hiddenValue(t, n, "version")}, "notice_sha256": {hiddenValue(t, n, "notice_sha256")}})
+	if p.status != 403 || !strings.Contains(p.body, "Your mandate does not cover this purpose.") {
+		t.Fatalf("consent outside the mandate: got %d, want 403 saying the mandate does not cover it", p.status)
+	}
+	if got := e.consents(t, sanna.ID); len(got) != 0 {
+		t.Fatalf("Sanna got %d consents, want 0", len(got))
+	}
+}
+
 // TestPublicPages are readable without login, in every language.
 func TestPublicPages(t *testing.T) {
 	e := newEnv(t, time.Time{})

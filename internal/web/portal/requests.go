@@ -157,6 +157,10 @@ func requestStoreErrors(lang, kind string, err error) (map[string]string, int, b
 	}
 	code, field := omadata.ErrorCode(err), omadata.ErrorField(err)
 	switch {
+	case field == "processing_id" && code == omadata.EFORBIDDEN:
+		return map[string]string{"restrict-processing": msg(lang, "err.not-covered")}, http.StatusForbidden, true
+	case code == omadata.EFORBIDDEN:
+		return map[string]string{"form": msg(lang, "err.not-covered")}, http.StatusForbidden, true
 	case field == "processing_id" && code == omadata.ECONFLICT:
 		return map[string]string{"restrict-processing": msg(lang, "err.already-open")}, http.StatusConflict, true
 	case field == "processing_id" && code == omadata.ENOTFOUND:
