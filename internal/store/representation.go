@@ -183,7 +183,9 @@ func mayRecord(ctx context.Context, q querier, kind string) error {
 	case c.IsAdmin():
 		return nil
 	case c.Kind == omadata.CallerService && c.HasScope(omadata.ScopeResidentsLink):
-		n, err := count(ctx, q, `SELECT COUNT(*) FROM representation_recorders WHERE service_id = ? AND kind = ?`, c.ServiceID, kind)
+		// The designation holds while the service is an approved source.
+		n, err := count(ctx, q, `SELECT COUNT(*) FROM representation_recorders r JOIN services s ON s.id = r.service_id
+			WHERE r.service_id = ? AND r.kind = ? AND s.status = ? AND s.roles LIKE ?`, c.ServiceID, kind, omadata.ServiceApproved, `%"`+omadata.RoleSource+`"%`)
 		if err != nil {
 			return err
 		} else if n > 0 {

@@ -29,8 +29,10 @@ func (s *Store) SetRepresentationRecorder(ctx context.Context, serviceID string,
 		return nil, err
 	}
 	defer tx.Rollback()
-	if _, err := findServiceByID(ctx, tx, serviceID); err != nil {
+	if sv, err := findServiceByID(ctx, tx, serviceID); err != nil {
 		return nil, err
+	} else if len(set) > 0 && !slices.Contains(sv.Roles, omadata.RoleSource) {
+		return nil, omadata.Invalidf("kinds", "Only a source records representations; this service is not one.")
 	}
 	if _, err := tx.exec(ctx, `DELETE FROM representation_recorders WHERE service_id = ?`, serviceID); err != nil {
 		return nil, err

@@ -228,6 +228,8 @@ func testRepresentationRecorders(t *testing.T, s *store.Store) {
 	wantField(t, err, omadata.EINVALID, "kinds")
 	_, err = s.SetRepresentationRecorder(Admin(), "svc_01jq8m2k3n4p5q6r7s8t9v0w1y", []string{omadata.RepGuardian})
 	wantCode(t, err, omadata.ENOTFOUND)
+	_, err = s.SetRepresentationRecorder(Admin(), n.Sink.ID, []string{omadata.RepGuardian})
+	wantField(t, err, omadata.EINVALID, "kinds") // a sink records no representations
 
 	rec := must[*omadata.RepresentationRecorder](t)(s.SetRepresentationRecorder(Admin(), n.Source.ID, []string{omadata.RepGuardian, omadata.RepGuardian}))
 	if !slices.Equal(rec.Kinds, []string{omadata.RepGuardian}) {
@@ -242,6 +244,11 @@ func testRepresentationRecorders(t *testing.T, s *store.Store) {
 		t.Fatalf("read back kinds %v, want [guardian]", got.Kinds)
 	}
 	must[*omadata.Representation](t)(s.CreateRepresentation(As(n.Source.ID), guardianship))
+	// The designation holds while the service is an approved source.
+	must[*omadata.Service](t)(s.SetServiceStatus(Admin(), n.Source.ID, omadata.ServiceSuspended))
+	_, err = s.CreateRepresentation(As(n.Source.ID), guardianship)
+	wantField(t, err, omadata.EFORBIDDEN, "kind")
+	must[*omadata.Service](t)(s.SetServiceStatus(Admin(), n.Source.ID, omadata.ServiceApproved))
 	_, err = s.CreateRepresentation(As(n.Source.ID), mandate)
 	wantField(t, err, omadata.EFORBIDDEN, "kind")
 	_, err = s.CreateRepresentation(As(n.Sink.ID), guardianship)
