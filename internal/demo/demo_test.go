@@ -4,8 +4,8 @@ package demo_test
 
 import (
 	"context"
-	"slices"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/omadata/omadata"
