@@ -301,6 +301,7 @@ var messages = map[string][3]string{
 	"req.rect-button":            {"Pyydä korjausta", "Begär rättelse", "Ask for a correction"},
 	"req.erasure-about":          {"Tunnistetietosi poistetaan pysyvästi ja palveluita pyydetään poistamaan tietosi.", "Dina identifieringsuppgifter raderas permanent och tjänsterna ombeds radera dina uppgifter.", "Your identity is removed for good and services are asked to erase your data."},
 	"req.erasure-link":           {"Pyydä tietojen poistamista…", "Begär radering…", "Ask for erasure…"},
+	"req.needs-full":             {"Tätä voi pyytää toisen puolesta vain huoltaja tai kaikkiin käyttötarkoituksiin valtuutettu.", "Detta kan begäras för någon annan bara av en vårdnadshavare eller av den som har fullmakt för alla ändamål.", "Only a guardian or the holder of a mandate for all purposes may ask for this on someone's behalf."},
 	"erasure.title":              {"Tietojen poistaminen", "Radering av uppgifter", "Erasing your data"},
 	"erasure.lead":               {"Lue tämä ennen kuin vahvistat. Poistoa ei voi perua.", "Läs detta innan du bekräftar. Raderingen kan inte ångras.", "Read this before you confirm. Erasure cannot be undone."},
 	"erasure.lead-for":           {"Olet poistamassa henkilön %s tiedot. Lue tämä ennen kuin vahvistat. Poistoa ei voi perua.", "Du håller på att radera uppgifterna om %s. Läs detta innan du bekräftar. Raderingen kan inte ångras.", "You are about to erase the data of %s. Read this before you confirm. Erasure cannot be undone."},
