@@ -17,7 +17,9 @@ import (
 // with no purposes cover every purpose; a mandate with purposes covers
 // those only.
 func TestRepresentationScopeMigration(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) { testRepresentationScopeMigration(t, "sqlite:"+filepath.Join(t.TempDir(), "old.db")) })
+	t.Run("sqlite", func(t *testing.T) {
+		testRepresentationScopeMigration(t, "sqlite:"+filepath.Join(t.TempDir(), "old.db"))
+	})
 	t.Run("postgres", func(t *testing.T) {
 		testRepresentationScopeMigration(t, storetest.PostgresSchema(t, storetest.PostgresDSN(t)))
 	})
