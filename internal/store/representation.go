@@ -276,6 +276,8 @@ func (s *Store) GrantMandate(ctx context.Context, in *omadata.MandateInput) (*om
 	from, err := representationWindow(tx.now, in.ValidFrom, in.ValidUntil)
 	if err != nil {
 		return nil, err
+	} else if omadata.AgeOn(prinBorn, from) < 18 {
+		return nil, omadata.Errorf(omadata.EFORBIDDEN, "A child is represented by a guardian; only an adult grants a mandate.")
 	}
 	r := &omadata.Representation{Kind: omadata.RepMandate, PrincipalID: c.ResidentID, Basis: basisGranted, ValidFrom: from, ValidUntil: in.ValidUntil,
 		RepresentationScope: omadata.RepresentationScope{AllPurposes: in.AllPurposes, Purposes: append([]string(nil), in.Purposes...)}}

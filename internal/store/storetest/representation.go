@@ -262,6 +262,7 @@ func testRepresentationRecorders(t *testing.T, s *store.Store) {
 	must[*omadata.Representation](t)(s.CreateRepresentation(Admin(), mandate))
 	_, err = s.CreateRepresentation(AsResident(CreateResident(t, s, AdultCode2).ID), mandate)
 	wantCode(t, err, omadata.EFORBIDDEN)
+	verifyWholeLog(t, s) // the designations' admin leaves verify like any other
 }
 
 // testRepresentationGrantMandate: a resident grants a mandate as its
@@ -296,6 +297,10 @@ func testRepresentationGrantMandate(t *testing.T, s *store.Store) {
 	}
 	_, err := s.GrantMandate(Admin(), &omadata.MandateInput{RepresentativeIdentityCode: AdultCode,
 		RepresentationScope: omadata.RepresentationScope{Purposes: []string{"research"}}})
+	wantCode(t, err, omadata.EFORBIDDEN)
+	child := CreateResident(t, s, ChildBornOn(time.Date(2015, 3, 4, 0, 0, 0, 0, time.UTC)))
+	_, err = s.GrantMandate(AsResident(child.ID), &omadata.MandateInput{RepresentativeIdentityCode: AdultCode,
+		RepresentationScope: omadata.RepresentationScope{AllPurposes: true}})
 	wantCode(t, err, omadata.EFORBIDDEN)
 
 	m := must[*omadata.Representation](t)(s.GrantMandate(asPrincipal, &omadata.MandateInput{RepresentativeIdentityCode: AdultCode,
