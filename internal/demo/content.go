@@ -43,6 +43,7 @@ type catalogue struct {
 	processings   []processingSpec
 	aiSystems     []aiSpec
 	tokenService  string // the sink that gets the demo service credential
+	tokenSource   string // the source that gets the demo source credential
 }
 
 // Business IDs of the demo's company and research institute. They are
@@ -63,6 +64,7 @@ func content() catalogue {
 		processings:   processings(),
 		aiSystems:     aiSystems(),
 		tokenService:  "kirjasuositus",
+		tokenSource:   "helmet",
 	}
 }
 
