@@ -9,9 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -65,12 +63,7 @@ Run "omadata staff <subcommand> -h" for a subcommand's flags.
 // the demo key of --demo). Unlike serve, it never creates a demo key: a
 // member added under a new key could never sign in.
 func openStaffStore(ctx context.Context, cfg Config) (*store.DB, *store.Store, context.Context, error) {
-	if len(cfg.SecretKey) == 0 && cfg.Demo {
-		if _, err := os.Stat(filepath.Join(cfg.DataDir(), DemoKeyFile)); errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, nil, fmt.Errorf("no demo secret key in %s: run omadata serve --demo first", cfg.DataDir())
-		}
-	}
-	if _, err := cfg.ensureSecretKey(); err != nil {
+	if err := cfg.existingSecretKey(); err != nil {
 		return nil, nil, nil, err
 	}
 	keyring, err := keys.NewKeyring(cfg.SecretKey)
