@@ -152,21 +152,6 @@ func readIdentityCode(m *Main) (string, error) {
 	return code, nil
 }
 
-// isTerminal reports whether r is a character device other than
-// /dev/null, that is, somebody typing.
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
-		return false
-	}
-	null, err := os.Stat(os.DevNull)
-	return err != nil || !os.SameFile(fi, null)
-}
-
 func roleName(st *omadata.Staff) string {
 	if st.OrganisationID != "" {
 		return st.Role + " of " + st.OrganisationID
