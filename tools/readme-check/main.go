@@ -39,6 +39,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -54,7 +55,12 @@ const readmeAddr = "127.0.0.1:8080"
 const demoCommand = "go run ./cmd/omadata serve --demo"
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+	// Ctrl-C stops the blocks and still stops the servers, which run in
+	// process groups of their own.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		stop()
 		fmt.Fprintln(os.Stderr, "readme-check:", err)
 		os.Exit(1)
 	}
@@ -377,6 +383,9 @@ func startServer(ctx context.Context, dir, script string, env []string, addr, lo
 		case <-s.exited:
 			return fail(fmt.Sprintf("the server stopped (%s)", cmd.ProcessState))
 		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return fail("interrupted")
+			}
 			return fail("the server did not answer /healthz in time")
 		case <-time.After(200 * time.Millisecond):
 		}
