@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
+//go:build unix
+
 // Command readme-check runs the shell examples of the README as a new user
 // would, and fails on the first one that fails. It copies the working tree
 // (tracked and unignored files, as a fresh clone has them) to a temporary

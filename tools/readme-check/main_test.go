@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
+//go:build unix
+
 package main
 
 import (
@@ -11,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParse(t *testing.T) {
@@ -119,7 +122,10 @@ func TestShell(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			sh, err := startShell(context.Background(), dir, os.Environ())
+			// A block that read the session's script would hang it.
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			sh, err := startShell(ctx, dir, os.Environ())
 			if err != nil {
 				t.Fatal(err)
 			}
