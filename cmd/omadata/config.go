@@ -480,6 +480,20 @@ func (c *Config) ensureSecretKey() (created bool, err error) {
 	return true, nil
 }
 
+// existingSecretKey loads the secret key of a command that works on an
+// existing database: the configured one, or with --demo the one serve
+// --demo made. Unlike serve, it never creates a demo key: what it sealed
+// under a new key could never be opened by the server.
+func (c *Config) existingSecretKey() error {
+	if len(c.SecretKey) == 0 && c.Demo {
+		if _, err := os.Stat(filepath.Join(c.DataDir(), DemoKeyFile)); errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("no demo secret key in %s: run omadata serve --demo first", c.DataDir())
+		}
+	}
+	_, err := c.ensureSecretKey()
+	return err
+}
+
 // decodeSecretKey accepts 32 bytes in standard or URL-safe base64, padded
 // or not, with surrounding whitespace.
 func decodeSecretKey(s string) ([]byte, error) {

@@ -106,12 +106,13 @@ type KeysRotateCommand struct {
 
 func newKeysRotateCommand(m *Main) *KeysRotateCommand {
 	c := &KeysRotateCommand{m: m, fs: flag.NewFlagSet("keys rotate", flag.ContinueOnError)}
-	c.cf = newConfigFlags(c.fs, "OMADATA_DATABASE_URL")
+	c.cf = newConfigFlags(c.fs, "OMADATA_DATABASE_URL", "OMADATA_DEMO")
 	return c
 }
 
 // Run rotates the records signing key. It needs the secret key, which
-// seals the new private key, from OMADATA_SECRET_KEY(_FILE).
+// seals the new private key, from OMADATA_SECRET_KEY(_FILE), or with --demo
+// the demo's key file beside the database.
 func (c *KeysRotateCommand) Run(ctx context.Context, args []string) error {
 	if err := parseFlags(c.fs, args, c.Usage, 0); err != nil {
 		return err
@@ -119,7 +120,7 @@ func (c *KeysRotateCommand) Run(ctx context.Context, args []string) error {
 	cfg, err := c.cf.load(c.m.LookupEnv)
 	if err != nil {
 		return err
-	} else if _, err := cfg.ensureSecretKey(); err != nil {
+	} else if err := cfg.existingSecretKey(); err != nil {
 		return err
 	}
 	sealer, err := keys.NewSealer(cfg.SecretKey)
@@ -144,8 +145,9 @@ func (c *KeysRotateCommand) Usage() {
 	fmt.Fprint(c.m.Stdout, `Usage: omadata keys rotate [flags]
 
 Makes a new active signing key, sealed with the secret key
-(OMADATA_SECRET_KEY or OMADATA_SECRET_KEY_FILE), and retires the current
-one. Retired keys stay in /.well-known/jwks.json.
+(OMADATA_SECRET_KEY or OMADATA_SECRET_KEY_FILE, or --demo for the demo
+key), and retires the current one. Retired keys stay in
+/.well-known/jwks.json.
 `)
 	printFlags(c.m.Stdout, c.fs)
 }

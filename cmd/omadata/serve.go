@@ -142,10 +142,11 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		if err != nil {
 			return err
 		}
-		if tokens, err = demo.EnsureTokens(ctx, svcs, cfg.DataDir(), res.TokenServiceID); err != nil {
+		if tokens, err = demo.EnsureTokens(ctx, svcs, cfg.DataDir(), res); err != nil {
 			return err
 		}
-		log.Info("demo catalogue loaded", "created", res.Created, "admin_token_file", tokens.AdminFile, "service_token_file", tokens.ServiceFile)
+		log.Info("demo catalogue loaded", "created", res.Created, "admin_token_file", tokens.AdminFile,
+			"service_token_file", tokens.ServiceFile, "source_token_file", tokens.SourceFile)
 	}
 
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -305,10 +306,12 @@ Demo admin token (in %s):
   %s
 Demo service token of the Kirjasuositus sink (in %s):
   %s
+Demo source token of the Helmet library loans source (in %s):
+  %s
 
 Try:
   curl -H "Authorization: Bearer $(cat %s)" %s/api/v1/whoami
-`, t.AdminFile, t.Admin, t.ServiceFile, t.Service, t.AdminFile, base)
+`, t.AdminFile, t.Admin, t.ServiceFile, t.Service, t.SourceFile, t.Source, t.AdminFile, base)
 	}
 	fmt.Fprintln(w, "\nStop with Ctrl-C.")
 }
