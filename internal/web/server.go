@@ -55,7 +55,12 @@ type Options struct {
 	LogVerifierKey string
 
 	// Health reports whether the server can serve; nil means always.
+	// /healthz asks it.
 	Health func(context.Context) error
+	// Ready lists what /readyz checks before it says the instance may take
+	// traffic (the database answers, its migrations are current, a signing
+	// key is loaded); none means ready whenever the process runs.
+	Ready []ReadyCheck
 	// Logger receives access logs and internal errors; nil discards them.
 	Logger *slog.Logger
 	// Metrics is where the HTTP metrics are registered and what /metrics
@@ -72,6 +77,13 @@ type Options struct {
 	// authentication (session cookies, CSRF tokens) and are not in Routes,
 	// which lists the API.
 	Pages []Page
+}
+
+// ReadyCheck is one condition of readiness: Check returns nil when it holds.
+// Name is the key of its result in /readyz's body, such as "database".
+type ReadyCheck struct {
+	Name  string
+	Check func(context.Context) error
 }
 
 // Page is one route of an HTML surface: a ServeMux pattern with its
@@ -155,6 +167,8 @@ func New(o Options) *Server {
 		s.handle(rt.Method, rt.Pattern, rt.Auth, rt.Handler)
 	}
 	s.handle("GET", "/healthz", AuthPublic, http.HandlerFunc(s.healthz))
+	s.handle("GET", "/livez", AuthPublic, http.HandlerFunc(s.livez))
+	s.handle("GET", "/readyz", AuthPublic, http.HandlerFunc(s.readyz))
 	s.handle("GET", "/metrics", AuthPublic, s.metricsHandler())
 	s.handle("GET", "/openapi.json", AuthPublic, http.HandlerFunc(s.openAPI))
 	s.handle("GET", "/.well-known/mydata/operatordescription", AuthPublic, s.fn(s.operatorDescription))
