@@ -39,6 +39,11 @@ const (
 	shutdownTimeout   = 20 * time.Second
 )
 
+// keyRefreshInterval is how often serve reads which signing key is active,
+// so that a rotation by "omadata keys rotate" or another instance reaches
+// it without a restart.
+const keyRefreshInterval = 3 * time.Second
+
 // ServeCommand runs the operator.
 type ServeCommand struct {
 	m  *Main
@@ -117,11 +122,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	s := store.New(db)
 
 	admin := omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerAdmin})
-	key, err := keys.Ensure(admin, s, sealer, omadata.KeyPurposeRecords)
-	if err != nil {
-		return fmt.Errorf("signing key: %w", err)
-	}
-	signer, err := keys.NewRecordSigner(key, sealer)
+	signer, key, err := keys.NewActiveSigner(admin, s, sealer, omadata.KeyPurposeRecords)
 	if err != nil {
 		return fmt.Errorf("open the active signing key (was the secret key changed?): %w", err)
 	}
@@ -195,6 +196,11 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		Residents: s, Representations: s, Consents: s, Decisions: s, Grants: s, Webhooks: s, Requests: s,
 		Log: s, Usage: s, LogVerifierKey: logKey,
 		Health:       db.Ping,
+		Ready: []web.ReadyCheck{
+			{Name: "database", Check: db.Ping},
+			{Name: "migrations", Check: migrationsCurrent(db)},
+			{Name: "signing_key", Check: func(context.Context) error { return signer.Err() }},
+		},
 		Logger:       log,
 		Metrics:      metrics,
 		MaxBodyBytes: cfg.MaxBodyBytes,
@@ -217,7 +223,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "version", Version())
 	printNextSteps(c.m.Stdout, publicURL, portalOn, tokens)
-	stopWorkers := startWorkers(ctx, cfg, s, log, metrics)
+	stopWorkers := startWorkers(ctx, cfg, s, signer, log, metrics)
 	defer stopWorkers()
 	if c.m.Ready != nil {
 		c.m.Ready(ln.Addr())
@@ -251,7 +257,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 // run as the operator's admin caller, on a context that ctx's signal does
 // not cancel, so that the server can shut down first; the returned
 // function stops them and waits for them to drain.
-func startWorkers(ctx context.Context, cfg Config, s *store.Store, log *slog.Logger, metrics *prometheus.Registry) func() {
+func startWorkers(ctx context.Context, cfg Config, s *store.Store, signer *keys.ActiveSigner, log *slog.Logger, metrics *prometheus.Registry) func() {
 	operator := omadata.NewContextWithCaller(context.WithoutCancel(ctx), omadata.Caller{Kind: omadata.CallerAdmin, TokenID: "operator"})
 	bg, cancel := context.WithCancel(operator)
 	var wg sync.WaitGroup
@@ -264,9 +270,25 @@ func startWorkers(ctx context.Context, cfg Config, s *store.Store, log *slog.Log
 	wg.Go(func() { expiry.Run(bg) })
 	checkpointer := &worker.Checkpointer{Log: s, Logger: log}
 	wg.Go(func() { checkpointer.Run(bg) })
+	wg.Go(func() { signer.Run(bg, keyRefreshInterval, log) })
 	return func() {
 		cancel()
 		wg.Wait()
+	}
+}
+
+// migrationsCurrent is the readiness check that no migration is pending:
+// an instance of a newer version started with OMADATA_MIGRATE=false waits
+// for "omadata migrate".
+func migrationsCurrent(db *store.DB) func(context.Context) error {
+	return func(ctx context.Context) error {
+		pending, err := db.PendingMigrations(ctx)
+		if err != nil {
+			return err
+		} else if len(pending) > 0 {
+			return fmt.Errorf("%d migrations pending, from %s", len(pending), pending[0])
+		}
+		return nil
 	}
 }
 
