@@ -195,7 +195,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		Processings: s, AISystems: s, Catalogue: s, SigningKeys: s,
 		Residents: s, Representations: s, Consents: s, Decisions: s, Grants: s, Webhooks: s, Requests: s,
 		Log: s, Usage: s, LogVerifierKey: logKey,
-		Health:       db.Ping,
+		Health: db.Ping,
 		Ready: []web.ReadyCheck{
 			{Name: "database", Check: db.Ping},
 			{Name: "migrations", Check: migrationsCurrent(db)},
