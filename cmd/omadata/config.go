@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/omadata/omadata"
@@ -37,6 +38,7 @@ type Config struct {
 	SecretKey          []byte // 32 bytes; from OMADATA_SECRET_KEY or _FILE
 	SecretKeyFile      string
 	MaxBodyBytes       int64
+	ReadTimeout        time.Duration // to read a whole request, headers and body
 	Migrate            bool
 	OperatorID         string // "" means the public URL
 	OperatorName       string
@@ -63,6 +65,7 @@ func DefaultConfig() Config {
 		DatabaseURL:    "sqlite:./omadata.db",
 		Listen:         "127.0.0.1:8080",
 		MaxBodyBytes:   1 << 20,
+		ReadTimeout:    30 * time.Second,
 		Migrate:        true,
 		OperatorName:   "omadata",
 		LogLevel:       slog.LevelInfo,
@@ -147,6 +150,14 @@ func settings() []setting {
 				return fmt.Errorf("%q is not a number of bytes from 1024 to 1073741824", v)
 			}
 			c.MaxBodyBytes = n
+			return nil
+		}},
+		{"OMADATA_READ_TIMEOUT", "", "", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 100*time.Millisecond || d > 10*time.Minute {
+				return fmt.Errorf("%q is not a duration from 100ms to 10m, such as 30s", v)
+			}
+			c.ReadTimeout = d
 			return nil
 		}},
 		{"OMADATA_MIGRATE", "", "", func(c *Config, v string) error { return parseBool(&c.Migrate, v) }},
@@ -338,6 +349,8 @@ func (c *Config) Validate() error {
 		return errors.New("OMADATA_LISTEN: must not be empty")
 	case c.MaxBodyBytes <= 0:
 		return errors.New("OMADATA_MAX_BODY_BYTES: must be positive")
+	case c.ReadTimeout <= 0:
+		return errors.New("OMADATA_READ_TIMEOUT: must be positive")
 	case c.WebhookWorkers < 0 || c.WebhookWorkers > 64:
 		return errors.New("OMADATA_WEBHOOK_WORKERS: must be from 0 to 64")
 	case c.OIDCIssuer != "" && c.OIDCClientID == "":

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // loadConfig parses args with serve's flags and loads the configuration.
@@ -33,7 +34,7 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	if c.DatabaseURL != "sqlite:./omadata.db" || c.Listen != "127.0.0.1:8080" || c.PublicURL != "" ||
 		!c.Migrate || c.Demo || c.MaxBodyBytes != 1<<20 || c.LogLevel != slog.LevelInfo || c.SecretKey != nil ||
-		c.WebhookWorkers != 4 {
+		c.WebhookWorkers != 4 || c.ReadTimeout != 30*time.Second {
 		t.Fatalf("got %+v, want the defaults", c)
 	}
 	if got := c.DataDir(); got != "." {
@@ -58,6 +59,7 @@ func TestConfigPrecedence(t *testing.T) {
 		"OMADATA_MIGRATE":              "false",
 		"OMADATA_TEST_POSTGRES_DSN":    "ignored: not a setting",
 		"OMADATA_OPERATOR_BUSINESS_ID": "0201256-6",
+		"OMADATA_READ_TIMEOUT":         "2.5s",
 	}
 	c, err := loadConfig(t, env, "--config", file, "--log-level", "error", "--public-url", "https://omadata.example.fi/")
 	if err != nil {
@@ -71,6 +73,7 @@ func TestConfigPrecedence(t *testing.T) {
 		{"operator name (file)", c.OperatorName, "Operator from file"},
 		{"business ID (env)", c.OperatorBusinessID, "0201256-6"},
 		{"data dir", c.DataDir(), "/from"},
+		{"read timeout (env)", c.ReadTimeout.String(), "2.5s"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%s: got %q, want %q", tc.name, tc.got, tc.want)
@@ -107,6 +110,8 @@ func TestConfigInvalid(t *testing.T) {
 		{"NameControl", "OMADATA_OPERATOR_NAME", "a\x01b", "control characters"},
 		{"LogLevel", "OMADATA_LOG_LEVEL", "verbose", "not one of"},
 		{"Demo", "OMADATA_DEMO", "maybe", "not true or false"},
+		{"ReadTimeoutNoUnit", "OMADATA_READ_TIMEOUT", "30", "not a duration"},
+		{"ReadTimeoutTiny", "OMADATA_READ_TIMEOUT", "1ms", "not a duration"},
 		{"WebhookWorkersNegative", "OMADATA_WEBHOOK_WORKERS", "-1", "not a number from 0 to 64"},
 		{"WebhookWorkersMany", "OMADATA_WEBHOOK_WORKERS", "65", "not a number from 0 to 64"},
 	} {

@@ -30,10 +30,11 @@ import (
 )
 
 // Timeouts of the HTTP server. Bodies are small JSON documents, so a slow
-// client that takes longer is more likely an attack than a user.
+// client that takes longer is more likely an attack than a user; the
+// timeout to read a whole request is OMADATA_READ_TIMEOUT (30 s), and its
+// header must come within readHeaderTimeout or that, whichever is shorter.
 const (
 	readHeaderTimeout = 10 * time.Second
-	readTimeout       = 30 * time.Second
 	writeTimeout      = 60 * time.Second
 	idleTimeout       = 120 * time.Second
 	shutdownTimeout   = 20 * time.Second
@@ -213,8 +214,8 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	})
 	srv := &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
+		ReadHeaderTimeout: min(readHeaderTimeout, cfg.ReadTimeout),
+		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

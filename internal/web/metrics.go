@@ -14,8 +14,10 @@ import (
 
 // metrics are the HTTP metrics, registered on the registry in Options.
 type metrics struct {
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	requests     *prometheus.CounterVec
+	duration     *prometheus.HistogramVec
+	readTimeouts prometheus.Counter
+	rateLimited  *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry, version string) *metrics {
@@ -34,6 +36,14 @@ func newMetrics(reg *prometheus.Registry, version string) *metrics {
 			Help:    "Time to serve HTTP requests, by method and route pattern.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"method", "route"})),
+		readTimeouts: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "omadata_http_read_timeouts_total",
+			Help: "Requests whose body did not arrive within the server's read timeout (answered 408).",
+		})),
+		rateLimited: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "omadata_http_rate_limited_total",
+			Help: "Requests refused with 429 by a rate limit, by limit (login, token, credential) and key (address, account).",
+		}, []string{"limit", "key"})),
 	}
 }
 
