@@ -52,7 +52,9 @@ func TestSlowBody(t *testing.T) {
 	if res.StatusCode != http.StatusRequestTimeout {
 		t.Fatalf("got %d %s, want 408", res.StatusCode, buf)
 	}
-	var got struct{ Error struct{ Code, Field, Message string } }
+	var got struct {
+		Error struct{ Code, Field, Message string }
+	}
 	if err := json.Unmarshal(buf, &got); err != nil || got.Error.Code != "timeout" || got.Error.Field != "body" {
 		t.Fatalf("got %s, want the error shape with code timeout on body", buf)
 	}

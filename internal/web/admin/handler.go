@@ -66,6 +66,10 @@ func (a *Admin) handle(lang string, access int, f pageFunc) http.Handler {
 				a.renderError(w, r, lang, http.StatusForbidden, "error.csrf")
 				return
 			}
+			if status, key := webui.ParseForm(r); status != 0 {
+				a.renderError(w, r, lang, status, key)
+				return
+			}
 			if v == nil || subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(v.CSRF)) != 1 {
 				a.renderError(w, r, lang, http.StatusForbidden, "error.csrf")
 				return

@@ -62,6 +62,10 @@ func (p *Portal) handle(lang string, access int, f pageFunc) http.Handler {
 				p.renderError(w, r, lang, http.StatusForbidden, "error.csrf")
 				return
 			}
+			if status, key := webui.ParseForm(r); status != 0 {
+				p.renderError(w, r, lang, status, key)
+				return
+			}
 			if v == nil || subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(v.CSRF)) != 1 {
 				p.renderError(w, r, lang, http.StatusForbidden, "error.csrf")
 				return

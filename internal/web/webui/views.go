@@ -3,6 +3,7 @@
 package webui
 
 import (
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/respond"
 )
 
 // ParseViews parses, per language, templates/layout.html of fsys with each
@@ -73,4 +75,25 @@ func ErrorPage(err error) (status int, key string) {
 		return http.StatusConflict, "error.conflict"
 	}
 	return http.StatusInternalServerError, "error.internal"
+}
+
+// ParseForm reads a POST's form, within the server's body limit, before its
+// CSRF token is checked: a form the server could not read has no token, and
+// must not be mistaken for an expired or forged one. It returns 0 when the
+// form was read, else the status and message key of the page to show:
+// 413 "error.too-large" for a body over the limit, 408 "error.timeout" for
+// one that did not arrive in time, 400 "error.bad-form" for one that does
+// not parse.
+func ParseForm(r *http.Request) (status int, key string) {
+	err := r.ParseForm()
+	var tooLarge *http.MaxBytesError
+	switch {
+	case err == nil:
+		return 0, ""
+	case errors.As(err, &tooLarge):
+		return http.StatusRequestEntityTooLarge, "error.too-large"
+	case respond.ReadTimeout(err):
+		return http.StatusRequestTimeout, "error.timeout"
+	}
+	return http.StatusBadRequest, "error.bad-form"
 }
