@@ -25,6 +25,7 @@ import (
 	"github.com/omadata/omadata/internal/keys"
 	"github.com/omadata/omadata/internal/store"
 	"github.com/omadata/omadata/internal/web"
+	"github.com/omadata/omadata/internal/web/ratelimit"
 	"github.com/omadata/omadata/internal/webhook"
 	"github.com/omadata/omadata/internal/worker"
 )
@@ -184,13 +185,17 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 			return err
 		}
 	}
-	pages, portalOn, err := portalPages(cfg, s, publicURL, logKey, log)
+	metrics := prometheus.NewRegistry()
+	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	limiter := ratelimit.New(ratelimit.Options{
+		Rates:          map[string]ratelimit.Rate{ratelimit.Login: cfg.RateLimitLogin, ratelimit.Token: cfg.RateLimitToken, ratelimit.Credential: cfg.RateLimitCredential},
+		TrustedProxies: cfg.TrustedProxies,
+		Metrics:        metrics,
+	})
+	pages, portalOn, err := portalPages(cfg, s, publicURL, logKey, limiter, log)
 	if err != nil {
 		return err
 	}
-
-	metrics := prometheus.NewRegistry()
-	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	handler := web.New(web.Options{
 		Organisations: s, Services: s, Credentials: s, DataGroups: s, Purposes: s,
 		Processings: s, AISystems: s, Catalogue: s, SigningKeys: s,
@@ -205,6 +210,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		Logger:       log,
 		Metrics:      metrics,
 		MaxBodyBytes: cfg.MaxBodyBytes,
+		Limiter:      limiter,
 		Version:      Version(),
 		Operator: web.OperatorInfo{
 			ID: operatorID, Name: cfg.OperatorName, BusinessID: cfg.OperatorBusinessID,

@@ -17,7 +17,6 @@ type metrics struct {
 	requests     *prometheus.CounterVec
 	duration     *prometheus.HistogramVec
 	readTimeouts prometheus.Counter
-	rateLimited  *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry, version string) *metrics {
@@ -40,10 +39,6 @@ func newMetrics(reg *prometheus.Registry, version string) *metrics {
 			Name: "omadata_http_read_timeouts_total",
 			Help: "Requests whose body did not arrive within the server's read timeout (answered 408).",
 		})),
-		rateLimited: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "omadata_http_rate_limited_total",
-			Help: "Requests refused with 429 by a rate limit, by limit (login, token, credential) and key (address, account).",
-		}, []string{"limit", "key"})),
 	}
 }
 

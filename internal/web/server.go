@@ -16,6 +16,7 @@ import (
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/web/api"
+	"github.com/omadata/omadata/internal/web/ratelimit"
 )
 
 // DefaultMaxBodyBytes is the request body limit when Options sets none.
@@ -66,6 +67,9 @@ type Options struct {
 	// Metrics is where the HTTP metrics are registered and what /metrics
 	// exposes; nil gives the server a registry of its own.
 	Metrics *prometheus.Registry
+	// Limiter limits the grant token and credential creation routes per
+	// client address and per account; nil means no limits.
+	Limiter *ratelimit.Limiter
 	// MaxBodyBytes limits request bodies; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// Version is the software version, exposed as omadata_build_info.
@@ -197,10 +201,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // walk them all.
 func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
 
+// rateLimited are the routes attackers would guess at or mint tokens on,
+// by the kind of limit they count against.
+var rateLimited = map[string]string{
+	"POST /api/v1/grants":                    ratelimit.Token,
+	"POST /api/v1/services/{id}/credentials": ratelimit.Credential,
+	"POST /api/v1/admin-tokens":              ratelimit.Credential,
+}
+
 // handle registers a route behind the authentication its auth level asks for.
 func (s *Server) handle(method, pattern, auth string, h http.Handler) {
 	s.routes = append(s.routes, Route{Method: method, Pattern: pattern, Auth: auth})
-	s.mux.Handle(method+" "+pattern, s.authenticate(auth, h))
+	s.mux.Handle(method+" "+pattern, s.authenticate(auth, rateLimited[method+" "+pattern], h))
 }
 
 func chain(h http.Handler, middleware ...func(http.Handler) http.Handler) http.Handler {

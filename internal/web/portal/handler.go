@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/ratelimit"
 	"github.com/omadata/omadata/internal/web/webui"
 )
 
@@ -92,6 +93,9 @@ func (p *Portal) rememberLanguage(w http.ResponseWriter, r *http.Request, lang s
 // cause goes to the log only.
 func (p *Portal) fail(w http.ResponseWriter, r *http.Request, lang string, err error) {
 	status, key := webui.ErrorPage(err)
+	if ra := ratelimit.RetryAfterSeconds(err); ra != "" {
+		w.Header().Set("Retry-After", ra)
+	}
 	if status == http.StatusInternalServerError {
 		p.log.ErrorContext(r.Context(), "portal page failed", "path", r.URL.Path, "request_id", omadata.RequestIDFromContext(r.Context()), "error", err.Error())
 	}

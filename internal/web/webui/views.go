@@ -3,6 +3,8 @@
 package webui
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
@@ -62,7 +64,8 @@ func SetPageHeaders(w http.ResponseWriter) {
 // ErrorPage is the status and the message key ("error.…") of the page that
 // shows err: not found for ENOTFOUND (also for what the viewer may not
 // see), forbidden, login needed, conflict for ECONFLICT and EINVALID that
-// no form field took, else 500, whose cause the caller logs.
+// no form field took, too many requests, too slow, else 500, whose cause
+// the caller logs.
 func ErrorPage(err error) (status int, key string) {
 	switch omadata.ErrorCode(err) {
 	case omadata.ENOTFOUND:
@@ -73,6 +76,10 @@ func ErrorPage(err error) (status int, key string) {
 		return http.StatusUnauthorized, "error.login-needed"
 	case omadata.ECONFLICT, omadata.EINVALID:
 		return http.StatusConflict, "error.conflict"
+	case omadata.ERATELIMITED:
+		return http.StatusTooManyRequests, "error.rate-limited"
+	case omadata.ETIMEOUT:
+		return http.StatusRequestTimeout, "error.timeout"
 	}
 	return http.StatusInternalServerError, "error.internal"
 }
@@ -96,4 +103,11 @@ func ParseForm(r *http.Request) (status int, key string) {
 		return http.StatusRequestTimeout, "error.timeout"
 	}
 	return http.StatusBadRequest, "error.bad-form"
+}
+
+// IdentityKey is the rate limiter's account key of a signed-in identity: a
+// hash, so that the limiter's memory holds no identity codes.
+func IdentityKey(identityCode string) string {
+	h := sha256.Sum256([]byte("omadata login rate limit\x00" + identityCode))
+	return hex.EncodeToString(h[:16])
 }
