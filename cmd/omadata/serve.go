@@ -126,7 +126,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	admin := omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerAdmin})
 	signer, key, err := keys.NewActiveSigner(admin, s, sealer, omadata.KeyPurposeRecords)
 	if err != nil {
-		return fmt.Errorf("open the active signing key (was the secret key changed?): %w", err)
+		return fmt.Errorf("signing key: %w", err)
 	}
 	keyring, err := keys.NewKeyring(cfg.SecretKey)
 	if err != nil {

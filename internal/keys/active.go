@@ -39,7 +39,7 @@ func NewActiveSigner(ctx context.Context, svc omadata.SigningKeyService, s *Seal
 	}
 	rs, err := NewRecordSigner(k, s)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("open the active signing key (was the secret key changed?): %w", err)
 	}
 	return &ActiveSigner{svc: svc, sealer: s, purpose: purpose, current: rs}, k, nil
 }

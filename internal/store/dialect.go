@@ -79,8 +79,8 @@ type postgresDialect struct{}
 func (postgresDialect) name() string { return "postgres" }
 func (postgresDialect) lockMigrations() (string, string) {
 	// One lock per schema, so that databases in other schemas (tests) do not wait.
-	return "SELECT pg_advisory_lock(7283491, hashtext(current_schema()))",
-		"SELECT pg_advisory_unlock(7283491, hashtext(current_schema()))"
+	return "SELECT pg_advisory_lock(7283491, hashtext(coalesce(current_schema(), '')))",
+		"SELECT pg_advisory_unlock(7283491, hashtext(coalesce(current_schema(), '')))"
 }
 
 // Concurrent claimers lock disjoint rows instead of waiting on each other
