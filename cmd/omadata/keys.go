@@ -42,7 +42,8 @@ The subcommands are:
 	list      list the keys, retired ones too
 	rotate    make a new active key and retire the current one; the retired
 	          key stays published, so what it signed still verifies.
-	          Restart the operator processes to sign with the new key.
+	          Running operator processes sign with the new key within
+	          a few seconds, without a restart.
 
 Run "omadata keys <subcommand> -h" for a subcommand's flags.
 `)
@@ -136,7 +137,7 @@ func (c *KeysRotateCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.m.Stdout, "New active signing key %s; the previous one is retired and stays published.\nRestart the operator processes to sign with the new key.\n", k.ID)
+	fmt.Fprintf(c.m.Stdout, "New active signing key %s; the previous one is retired and stays published.\nRunning operator processes sign with the new key within a few seconds.\n", k.ID)
 	return nil
 }
 

@@ -29,6 +29,9 @@ var messages = map[string][3]string{
 	"error.internal":     {"Tapahtui virhe. Yritä myöhemmin uudelleen.", "Ett fel inträffade. Försök igen senare.", "Something went wrong. Please try again later."},
 	"error.login":        {"Kirjautuminen epäonnistui. Yritä uudelleen.", "Inloggningen misslyckades. Försök igen.", "Signing in failed. Please try again."},
 	"error.not-staff":    {"Et ole operaattorin henkilökuntaa, joten et voi kirjautua hallintaan.", "Du hör inte till operatörens personal och kan inte logga in i administrationen.", "You are not on the operator's staff, so you cannot sign in to the admin console."},
+	"error.rate-limited": {"Liian monta yritystä lyhyessä ajassa. Odota hetki ja yritä uudelleen.", "För många försök på kort tid. Vänta en stund och försök igen.", "Too many attempts in a short time. Wait a moment and try again."},
+	"error.too-large":    {"Lomake oli liian suuri, joten sitä ei käsitelty. Mitään ei muutettu. Lyhennä tekstiä ja yritä uudelleen.", "Formuläret var för stort och behandlades inte. Ingenting ändrades. Korta texten och försök igen.", "The form was too large, so it was not processed. Nothing was changed. Shorten the text and try again."},
+	"error.timeout":      {"Lomakkeen lähetys kesti liian kauan, joten sitä ei käsitelty. Mitään ei muutettu. Yritä uudelleen.", "Det tog för lång tid att skicka formuläret och det behandlades inte. Ingenting ändrades. Försök igen.", "Sending the form took too long, so it was not processed. Nothing was changed. Try again."},
 	"error.bad-form":     {"Lomakkeen tiedot olivat virheelliset. Mitään ei muutettu.", "Formulärets uppgifter var felaktiga. Ingenting ändrades.", "The form's data was not valid. Nothing was changed."},
 
 	"page.home":        {"Hallinta", "Administration", "Admin console"},
