@@ -7,10 +7,10 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"io/fs"
-	"os"
 	"io"
+	"io/fs"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -87,6 +87,7 @@ func TestKeysRotateDemo(t *testing.T) {
 		t.Errorf("got %v, want no demo key made", err)
 	}
 }
+
 // TestKeysRotateReachesServe: a running serve signs with the key that
 // "omadata keys rotate" makes against its database within a few seconds,
 // without a restart, and what it signed before still verifies against the
