@@ -34,6 +34,7 @@ func (s *Server) authenticate(auth string, next http.Handler) http.Handler {
 			respond.Error(w, r, err)
 			return
 		}
+		c.Channel = omadata.ChannelAPI
 		info(r.Context()).caller = c
 		if err := authorize(auth, r.Method, c); err != nil {
 			respond.Error(w, r, err)
