@@ -14,6 +14,21 @@ import (
 	"github.com/omadata/omadata"
 )
 
+// AppendTestLeaf appends one leaf of kind and record kind through the
+// store's own append, as another version of omadata might write it.
+func AppendTestLeaf(ctx context.Context, s *Store, kind, recordKind, recordID string) error {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	digest := fmt.Sprintf("%064d", 0)
+	if err := s.appendLog(ctx, tx, logAppend{kind: kind, recordKind: recordKind, recordID: recordID, recordSHA256: digest}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
 // AppendTestLeaves appends n synthetic leaves (admin changes with no record
 // behind them) in large transactions, for benchmarks of the tree.
 func AppendTestLeaves(ctx context.Context, s *Store, n int) error {
