@@ -80,10 +80,11 @@ func (s *Store) ChangeConsent(ctx context.Context, id, status, reason string) (*
 }
 
 // changer returns who makes a change and how it was collected (for a
-// resident, the channel they signed in through), or EFORBIDDEN: the resident or an active representative may withdraw,
-// suspend and resume; an admin may do all four (a withdrawal as an official
-// recording a paper form, with its archive reference as the reason); the
-// consent's sink may revoke.
+// resident, the channel they signed in through), or EFORBIDDEN: the
+// resident or an active representative may withdraw, suspend and resume;
+// an admin may do all four (a withdrawal as an official recording a paper
+// form, with its archive reference as the reason); the consent's sink may
+// revoke.
 func changer(ctx context.Context, q querier, c *consentRow, status, reason string, at time.Time) (actor, string, error) {
 	caller := omadata.CallerFromContext(ctx)
 	switch caller.Kind {
