@@ -69,6 +69,7 @@ func TestEveryExample(t *testing.T) {
 		}
 	}
 	visit("", doc)
+	t.Logf("checked %d examples holding %d identity codes", n, codes)
 	if n < 60 || codes < 5 {
 		t.Errorf("checked %d examples with %d identity codes, want at least 60 and 5", n, codes)
 	}
