@@ -43,6 +43,7 @@ func (s *Server) authenticate(auth, limit string, next http.Handler) http.Handle
 			respond.Error(w, r, err)
 			return
 		}
+		c.Channel = omadata.ChannelAPI
 		info(r.Context()).caller = c
 		if err := authorize(auth, r.Method, c); err != nil {
 			respond.Error(w, r, err)

@@ -75,6 +75,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Consent/Expire", testConsentExpire},
 		{"Consent/NoIdentityCode", testConsentNoIdentityCode},
 		{"Consent/Concurrent", testConsentConcurrent},
+		{"Consent/CollectionMethod", testConsentCollectionMethod},
 		{"Decision/Permit", testDecisionPermit},
 		{"Decision/DenyReasons", testDecisionDenyReasons},
 		{"Decision/Expiry", testDecisionExpiry},

@@ -391,7 +391,7 @@ func TestValidateResponse(t *testing.T) {
 		{"operator description", "GET", "/.well-known/mydata/operatordescription", 200, "application/json", []byte(`{
 			"operatorId": "op", "serviceProvider": {"businessId": "0201256-6", "name": "Helsinki", "email": "a@hel.fi", "country": "FI"},
 			"operatorservicedescriptionVersion": "1", "supportedProfiles": ["consenting"], "cert": {"x5u": "https://op.example/.well-known/jwks.json"},
-			"operatorUrls": {"domain": "https://op.example", "linkingRedirectUri": "https://op.example/link"},
+			"operatorUrls": {"domain": "https://op.example"},
 			"createdOnDate": 1767225600, "createdByUserId": "op"}`), true},
 	}
 	for _, tt := range tests {

@@ -86,6 +86,7 @@ func (p *Portal) loadViewer(w http.ResponseWriter, r *http.Request) (*viewer, co
 		p.ck.Set(w, sessionCookie, "", -1)
 		return nil, ctx, nil
 	}
+	caller.Channel = omadata.ChannelPortal
 	ctx = omadata.NewContextWithCaller(r.Context(), caller)
 	self, err := p.o.Residents.FindResidentByID(ctx, caller.ResidentID)
 	if err != nil {
