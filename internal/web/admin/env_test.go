@@ -75,8 +75,9 @@ func newEnv(t *testing.T, now time.Time) *env {
 	}
 	ad, err := admin.New(admin.Options{
 		Staff: st, Organisations: st, Services: st, Credentials: st, DataGroups: st, Processings: st, Webhooks: st, Requests: st, Log: st,
-		OIDC:      oc,
-		PublicURL: base, SecretKey: storetest.SecretKey, Now: clock,
+		Representations: st,
+		OIDC:            oc,
+		PublicURL:       base, SecretKey: storetest.SecretKey, Now: clock,
 	})
 	if err != nil {
 		t.Fatal(err)
