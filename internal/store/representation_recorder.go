@@ -51,10 +51,13 @@ func (s *Store) SetRepresentationRecorder(ctx context.Context, serviceID string,
 	return &omadata.RepresentationRecorder{ServiceID: serviceID, Kinds: set, UpdatedAt: tx.now}, nil
 }
 
-// FindRepresentationRecorder implements omadata.RepresentationService.
+// FindRepresentationRecorder implements omadata.RepresentationService:
+// admins read any service's designation, an organisation admin that of a
+// service they look after; the service is found through the caller's
+// visibility, so another organisation's is not found.
 func (s *Store) FindRepresentationRecorder(ctx context.Context, serviceID string) (*omadata.RepresentationRecorder, error) {
-	if err := requireAdmin(ctx); err != nil {
-		return nil, err
+	if c := omadata.CallerFromContext(ctx); !c.IsAdmin() && c.Kind != omadata.CallerOrganisation {
+		return nil, omadata.Errorf(omadata.EFORBIDDEN, "Only the operator's or the service's organisation's admins may see this.")
 	}
 	r := s.db.reader()
 	if _, err := findServiceByID(ctx, r, serviceID); err != nil {

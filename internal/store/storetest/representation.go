@@ -243,6 +243,19 @@ func testRepresentationRecorders(t *testing.T, s *store.Store) {
 	if !slices.Equal(got.Kinds, []string{omadata.RepGuardian}) {
 		t.Fatalf("read back kinds %v, want [guardian]", got.Kinds)
 	}
+	// An organisation admin reads the designation of a service they look
+	// after (the console shows it) but may not change it; another
+	// organisation's service is not there for them.
+	got = must[*omadata.RepresentationRecorder](t)(s.FindRepresentationRecorder(AsOrganisation(n.City.ID), n.Source.ID))
+	if !slices.Equal(got.Kinds, []string{omadata.RepGuardian}) {
+		t.Fatalf("the city's admin reads kinds %v, want [guardian]", got.Kinds)
+	}
+	_, err = s.FindRepresentationRecorder(AsOrganisation(n.Company.ID), n.Source.ID)
+	wantCode(t, err, omadata.ENOTFOUND)
+	_, err = s.SetRepresentationRecorder(AsOrganisation(n.City.ID), n.Source.ID, []string{omadata.RepGuardian, omadata.RepMandate})
+	wantCode(t, err, omadata.EFORBIDDEN)
+	_, err = s.FindRepresentationRecorder(As(n.Source.ID), n.Source.ID)
+	wantCode(t, err, omadata.EFORBIDDEN)
 	must[*omadata.Representation](t)(s.CreateRepresentation(As(n.Source.ID), guardianship))
 	// The designation holds while the service is an approved source.
 	must[*omadata.Service](t)(s.SetServiceStatus(Admin(), n.Source.ID, omadata.ServiceSuspended))

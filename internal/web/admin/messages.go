@@ -332,6 +332,22 @@ var messages = map[string][3]string{
 	"err.last-operator-admin": {"Operaattorilla on oltava ainakin yksi pääkäyttäjä: lisää ensin toinen.", "Operatören måste ha minst en huvudanvändare: lägg först till en annan.", "The operator must keep at least one operator admin: add another one first."},
 	"err.remove-self":         {"Et voi poistaa itseäsi. Pyydä toista pääkäyttäjää.", "Du kan inte ta bort dig själv. Be en annan huvudanvändare.", "You cannot remove yourself. Ask another operator admin."},
 
+	"recorders.title": {"Huoltajuuksien ja valtuutusten kirjaaminen", "Registrering av vårdnad och fullmakter", "Recording guardianships and mandates"},
+	"recorders.intro": {"Lähde saa kirjata asukkaiden välisiä huoltajuuksia tai valtuutuksia vain, jos operaattori on nimennyt sen kirjaamaan niitä, ja vain kun palvelu on hyväksytty. Jokainen muutos kirjataan läpinäkyvyyslokiin.",
+		"En källa får registrera vårdnad eller fullmakter mellan invånare bara om operatören har utsett den att registrera dem, och bara när tjänsten är godkänd. Varje ändring förs in i transparensloggen.",
+		"A source may record guardianships or mandates between residents only of the kinds the operator designated it to record, and only while the service is admitted. Each change is entered in the transparency log."},
+	"recorders.designated":            {"Saa kirjata: %s.", "Får registrera: %s.", "May record: %s."},
+	"recorders.none":                  {"Ei saa kirjata huoltajuuksia eikä valtuutuksia.", "Får inte registrera vårdnad eller fullmakter.", "May record neither guardianships nor mandates."},
+	"recorders.save":                  {"Tallenna kirjausoikeus", "Spara registreringsrätten", "Save what it may record"},
+	"repkind.guardian":                {"huoltajuudet", "vårdnad", "guardianships"},
+	"repkind.mandate":                 {"valtuutukset", "fullmakter", "mandates"},
+	"repkind.guardian-long":           {"Huoltajuudet: huoltaja ja alle 18-vuotias lapsi, esimerkiksi väestötietojärjestelmästä", "Vårdnad: vårdnadshavare och barn under 18 år, till exempel från befolkningsdatasystemet", "Guardianships: a guardian and a child under 18, such as from the Population Information System"},
+	"repkind.mandate-long":            {"Valtuutukset: täysi-ikäinen valtuuttaa toisen toimimaan puolestaan", "Fullmakter: en vuxen ger en annan fullmakt att handla för sig", "Mandates: an adult authorises another to act for them"},
+	"f.recorder-kinds":                {"Saa kirjata", "Får registrera", "May record"},
+	"hint.recorder-kinds":             {"Jätä molemmat valitsematta, jos palvelu ei saa kirjata kumpaakaan.", "Lämna båda omarkerade om tjänsten inte får registrera någotdera.", "Leave both unticked if the service may record neither."},
+	"err.recorder-kinds":              {"Vain lähteen voi nimetä, ja vain kirjaamaan huoltajuuksia tai valtuutuksia.", "Bara en källa kan utses, och bara att registrera vårdnad eller fullmakter.", "Only a source can be designated, and only to record guardianships or mandates."},
+	"done.representation-kinds-saved": {"Kirjausoikeus tallennettiin.", "Registreringsrätten sparades.", "What the service may record was saved."},
+
 	"done.staff-saved":   {"Henkilökunta päivitettiin.", "Personalen uppdaterades.", "The staff was updated."},
 	"done.staff-removed": {"Henkilö poistettiin henkilökunnasta; hänen istuntonsa päättyivät.", "Personen togs bort ur personalen; personens sessioner avslutades.", "The member was removed from the staff; their sessions have ended."},
 }
