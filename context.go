@@ -28,7 +28,18 @@ type Caller struct {
 	Organisation string   // for CallerService: the service's organisation; for CallerOrganisation: theirs
 	Scopes       []string // for CallerService: what the credential may do
 	ResidentID   string   // for CallerResident: who signed in
+	// Channel is the surface the caller authenticated through, set by
+	// that surface and never from a request: ChannelAPI for a bearer
+	// token on the HTTP API, ChannelPortal for the portal's session
+	// cookie. The store records it as a resident's collection method.
+	Channel string
 }
+
+// Channels a caller authenticates through.
+const (
+	ChannelAPI    = "api"
+	ChannelPortal = "portal"
+)
 
 // IsAdmin reports whether the caller is an operator admin.
 func (c Caller) IsAdmin() bool { return c.Kind == CallerAdmin }

@@ -18,6 +18,8 @@ const (
 	EINTERNAL     = "internal"     // a bug or an outage; details only in the log
 	EUNAVAILABLE  = "unavailable"  // a dependency is down or the server is shutting down
 	EUNSUPPORTED  = "unsupported"  // the media type or method is not supported
+	ETIMEOUT      = "timeout"      // the request body did not arrive in time
+	ERATELIMITED  = "rate_limited" // too many requests; retry after the Retry-After header's seconds
 )
 
 // Error is an application error. Message and Field are safe to show the caller.

@@ -8,6 +8,7 @@ require (
 	github.com/go-jose/go-jose/v4 v4.1.8 // JWKs and JWS for operator signing keys; no hand-rolled JOSE
 	github.com/jackc/pgx/v5 v5.12.0 // PostgreSQL, through its database/sql driver; consent writes and the bench load use its raw connection (batch, COPY)
 	github.com/lestrrat-go/jwx/v3 v3.3.0 // test-only: verifies receipts independently of go-jose, which signs them
+	github.com/piprate/json-gold v0.9.1 // test-only: a JSON-LD 1.1 processor we did not write expands every consent receipt and shows nothing is dropped
 	github.com/prometheus/client_golang v1.25.0 // /metrics in the Prometheus exposition format
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3 // test-only: validates API responses against the OpenAPI document
 	github.com/standard-webhooks/standard-webhooks/libraries v0.0.1 // test-only: the official Standard Webhooks verifier checks our signatures
@@ -18,6 +19,7 @@ require (
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
+	github.com/cayleygraph/quad v1.3.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/chromedp/cdproto v0.159.0 // indirect
 	github.com/decred/dcrd/dcrec/secp256k1/v4 v4.4.1 // indirect
@@ -37,6 +39,7 @@ require (
 	github.com/mattn/go-isatty v0.0.24 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/ncruces/go-strftime v1.1.0 // indirect
+	github.com/pquerna/cachecontrol v0.2.0 // indirect
 	github.com/prometheus/client_model v0.6.3 // indirect
 	github.com/prometheus/common v0.72.0 // indirect
 	github.com/prometheus/procfs v0.22.0 // indirect

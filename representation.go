@@ -254,6 +254,7 @@ type RepresentationService interface {
 	// (admins; audited and logged). ENOTFOUND for an unknown service.
 	SetRepresentationRecorder(ctx context.Context, serviceID string, kinds []string) (*RepresentationRecorder, error)
 	// FindRepresentationRecorder returns a service's designation, with no
-	// kinds when it has none (admins).
+	// kinds when it has none (admins, and organisation admins for the
+	// services they look after; ENOTFOUND for a service not visible).
 	FindRepresentationRecorder(ctx context.Context, serviceID string) (*RepresentationRecorder, error)
 }

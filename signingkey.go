@@ -33,4 +33,9 @@ type SigningKeyService interface {
 	// RotateSigningKey stores k as the active key of its purpose and retires
 	// the one before it, in one transaction.
 	RotateSigningKey(ctx context.Context, k *SigningKey) error
+	// CreateSigningKey stores k as the active key of its purpose when that
+	// purpose has none, and returns the active key: k, or the one another
+	// process made first. ECONFLICT when another process makes one at the
+	// same instant (read it then), EINVALID when k is incomplete.
+	CreateSigningKey(ctx context.Context, k *SigningKey) (*SigningKey, error)
 }

@@ -45,7 +45,8 @@ func newBenchCommand(m *Main) *BenchCommand {
 }
 
 // Run loads a database for each size, runs the workloads on it, and prints
-// a Markdown report on Stdout; progress goes to Stderr.
+// a Markdown report on Stdout; progress shows on Stderr when it is a
+// terminal.
 func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	if err := parseFlags(c.fs, args, c.Usage, 0); err != nil {
 		return err
@@ -58,14 +59,17 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	out := c.m.Stdout
+	p := newProgress(c.m.Stderr)
+	defer p.Done()
 	fmt.Fprintf(out, "## omadata bench\n\n- Command: `omadata bench %s`\n- Machine: %s\n- omadata %s\n\n", strings.Join(c.shownArgs(args), " "), bench.Machine(), version)
 	for _, n := range sizes {
 		d, err := bench.Load(ctx, bench.LoadOptions{Engine: c.engine, PostgresURL: c.database, Dir: c.dir, Records: n,
-			Pool: bench.PoolFor(c.probe), Log: c.m.Stderr})
+			Pool: bench.PoolFor(c.probe), Log: p})
 		if err != nil {
 			return err
 		}
-		r, err := bench.Run(ctx, d, bench.RunOptions{Probe: c.probe, Workloads: workloads, Log: c.m.Stderr, CPUProfile: c.profile})
+		r, err := bench.Run(ctx, d, bench.RunOptions{Probe: c.probe, Workloads: workloads, Log: p, CPUProfile: c.profile})
+		p.Done()
 		if r != nil {
 			r.Markdown(out)
 		}

@@ -56,6 +56,9 @@ func TestBenchSmoke(t *testing.T) {
 	if err := m.Run(context.Background(), []string{"bench", "--records", "1000", "--probe", "200ms", "--dir", t.TempDir()}); err != nil {
 		t.Fatalf("bench: %v\n%s", err, stderr.String())
 	}
+	if stderr.Len() != 0 {
+		t.Errorf("stderr, not a terminal: got %q, want no progress", stderr.String())
+	}
 	out := stdout.String()
 	for _, want := range []string{
 		"### sqlite, 1e3 consent records",

@@ -14,16 +14,19 @@ import (
 	"log/slog"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/keys"
+	"github.com/omadata/omadata/internal/web/ratelimit"
 )
 
 // Config is the operator's configuration. It is built from DefaultConfig,
@@ -31,20 +34,26 @@ import (
 // variables, then command-line flags, each overriding the one before; one
 // parser reads them all, and a bad value is an error, never a default.
 type Config struct {
-	DatabaseURL        string
-	Listen             string
-	PublicURL          string // "" means http://<the bound listen address>
-	SecretKey          []byte // 32 bytes; from OMADATA_SECRET_KEY or _FILE
-	SecretKeyFile      string
-	MaxBodyBytes       int64
-	Migrate            bool
-	OperatorID         string // "" means the public URL
-	OperatorName       string
-	OperatorBusinessID string
-	OperatorEmail      string
-	LogLevel           slog.Level
-	Demo               bool
-	WebhookWorkers     int // concurrent webhook deliveries; 0: this instance delivers none
+	DatabaseURL   string
+	Listen        string
+	PublicURL     string // "" means http://<the bound listen address>
+	SecretKey     []byte // 32 bytes; from OMADATA_SECRET_KEY or _FILE
+	SecretKeyFile string
+	MaxBodyBytes  int64
+	ReadTimeout   time.Duration // to read a whole request, headers and body
+	// Rate limits per client address and per account; the zero Rate is none.
+	RateLimitLogin      ratelimit.Rate // portal and console login starts and callbacks
+	RateLimitToken      ratelimit.Rate // the grant token endpoint
+	RateLimitCredential ratelimit.Rate // credential and admin-token creation
+	TrustedProxies      []netip.Prefix // whose X-Forwarded-For names the client
+	Migrate             bool
+	OperatorID          string // "" means the public URL
+	OperatorName        string
+	OperatorBusinessID  string
+	OperatorEmail       string
+	LogLevel            slog.Level
+	Demo                bool
+	WebhookWorkers      int // concurrent webhook deliveries; 0: this instance delivers none
 
 	// The OpenID provider residents log in to the portal with. Without an
 	// issuer the portal is off, except in demo mode, which starts the
@@ -60,13 +69,18 @@ type Config struct {
 // DefaultConfig returns the configuration used where nothing else is set.
 func DefaultConfig() Config {
 	return Config{
-		DatabaseURL:    "sqlite:./omadata.db",
-		Listen:         "127.0.0.1:8080",
-		MaxBodyBytes:   1 << 20,
-		Migrate:        true,
-		OperatorName:   "omadata",
-		LogLevel:       slog.LevelInfo,
-		WebhookWorkers: 4,
+		DatabaseURL:  "sqlite:./omadata.db",
+		Listen:       "127.0.0.1:8080",
+		MaxBodyBytes: 1 << 20,
+		ReadTimeout:  30 * time.Second,
+
+		RateLimitLogin:      ratelimit.Rate{N: 30, Per: time.Minute},
+		RateLimitToken:      ratelimit.Rate{N: 600, Per: time.Minute},
+		RateLimitCredential: ratelimit.Rate{N: 20, Per: time.Minute},
+		Migrate:             true,
+		OperatorName:        "omadata",
+		LogLevel:            slog.LevelInfo,
+		WebhookWorkers:      4,
 
 		OIDCIdentityClaim: "national_id_num",
 		OIDCNameClaim:     "name",
@@ -147,6 +161,33 @@ func settings() []setting {
 				return fmt.Errorf("%q is not a number of bytes from 1024 to 1073741824", v)
 			}
 			c.MaxBodyBytes = n
+			return nil
+		}},
+		{"OMADATA_READ_TIMEOUT", "", "", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 100*time.Millisecond || d > 10*time.Minute {
+				return fmt.Errorf("%q is not a duration from 100ms to 10m, such as 30s", v)
+			}
+			c.ReadTimeout = d
+			return nil
+		}},
+		{"OMADATA_RATE_LIMIT_LOGIN", "", "", func(c *Config, v string) error { return parseRate(&c.RateLimitLogin, v) }},
+		{"OMADATA_RATE_LIMIT_TOKEN", "", "", func(c *Config, v string) error { return parseRate(&c.RateLimitToken, v) }},
+		{"OMADATA_RATE_LIMIT_CREDENTIAL", "", "", func(c *Config, v string) error { return parseRate(&c.RateLimitCredential, v) }},
+		{"OMADATA_TRUSTED_PROXIES", "", "", func(c *Config, v string) error {
+			var ps []netip.Prefix
+			for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
+				p, err := netip.ParsePrefix(f)
+				if err != nil {
+					a, aerr := netip.ParseAddr(f)
+					if aerr != nil {
+						return fmt.Errorf("%q is not an IP address or CIDR prefix, such as 10.0.0.0/8", f)
+					}
+					p = netip.PrefixFrom(a, a.BitLen())
+				}
+				ps = append(ps, p.Masked())
+			}
+			c.TrustedProxies = ps
 			return nil
 		}},
 		{"OMADATA_MIGRATE", "", "", func(c *Config, v string) error { return parseBool(&c.Migrate, v) }},
@@ -260,6 +301,16 @@ func settings() []setting {
 	}
 }
 
+// parseRate parses a rate limit setting: N/duration, or off.
+func parseRate(r *ratelimit.Rate, v string) error {
+	rate, err := ratelimit.ParseRate(v)
+	if err != nil {
+		return err
+	}
+	*r = rate
+	return nil
+}
+
 // Set parses one setting. The error names the key and never echoes a secret.
 func (c *Config) Set(key, value string) error {
 	for _, s := range settings() {
@@ -338,6 +389,8 @@ func (c *Config) Validate() error {
 		return errors.New("OMADATA_LISTEN: must not be empty")
 	case c.MaxBodyBytes <= 0:
 		return errors.New("OMADATA_MAX_BODY_BYTES: must be positive")
+	case c.ReadTimeout <= 0:
+		return errors.New("OMADATA_READ_TIMEOUT: must be positive")
 	case c.WebhookWorkers < 0 || c.WebhookWorkers > 64:
 		return errors.New("OMADATA_WEBHOOK_WORKERS: must be from 0 to 64")
 	case c.OIDCIssuer != "" && c.OIDCClientID == "":
@@ -478,6 +531,20 @@ func (c *Config) ensureSecretKey() (created bool, err error) {
 	}
 	c.SecretKey, c.SecretKeyFile = key, path
 	return true, nil
+}
+
+// existingSecretKey loads the secret key of a command that works on an
+// existing database: the configured one, or with --demo the one serve
+// --demo made. Unlike serve, it never creates a demo key: what it sealed
+// under a new key could never be opened by the server.
+func (c *Config) existingSecretKey() error {
+	if len(c.SecretKey) == 0 && c.Demo {
+		if _, err := os.Stat(filepath.Join(c.DataDir(), DemoKeyFile)); errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("no demo secret key in %s: run omadata serve --demo first", c.DataDir())
+		}
+	}
+	_, err := c.ensureSecretKey()
+	return err
 }
 
 // decodeSecretKey accepts 32 bytes in standard or URL-safe base64, padded

@@ -6,12 +6,14 @@ import (
 	"bytes"
 	"encoding/base64"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // loadConfig parses args with serve's flags and loads the configuration.
@@ -33,7 +35,8 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	if c.DatabaseURL != "sqlite:./omadata.db" || c.Listen != "127.0.0.1:8080" || c.PublicURL != "" ||
 		!c.Migrate || c.Demo || c.MaxBodyBytes != 1<<20 || c.LogLevel != slog.LevelInfo || c.SecretKey != nil ||
-		c.WebhookWorkers != 4 {
+		c.WebhookWorkers != 4 || c.ReadTimeout != 30*time.Second || c.RateLimitLogin.String() != "30/1m0s" ||
+		c.RateLimitToken.String() != "600/1m0s" || c.RateLimitCredential.String() != "20/1m0s" || c.TrustedProxies != nil {
 		t.Fatalf("got %+v, want the defaults", c)
 	}
 	if got := c.DataDir(); got != "." {
@@ -58,6 +61,10 @@ func TestConfigPrecedence(t *testing.T) {
 		"OMADATA_MIGRATE":              "false",
 		"OMADATA_TEST_POSTGRES_DSN":    "ignored: not a setting",
 		"OMADATA_OPERATOR_BUSINESS_ID": "0201256-6",
+		"OMADATA_READ_TIMEOUT":         "2.5s",
+		"OMADATA_RATE_LIMIT_LOGIN":     "off",
+		"OMADATA_RATE_LIMIT_TOKEN":     "5/10s",
+		"OMADATA_TRUSTED_PROXIES":      "10.0.0.0/8, 192.0.2.7,2001:db8::/32",
 	}
 	c, err := loadConfig(t, env, "--config", file, "--log-level", "error", "--public-url", "https://omadata.example.fi/")
 	if err != nil {
@@ -71,6 +78,11 @@ func TestConfigPrecedence(t *testing.T) {
 		{"operator name (file)", c.OperatorName, "Operator from file"},
 		{"business ID (env)", c.OperatorBusinessID, "0201256-6"},
 		{"data dir", c.DataDir(), "/from"},
+		{"read timeout (env)", c.ReadTimeout.String(), "2.5s"},
+		{"login rate (env)", c.RateLimitLogin.String(), "off"},
+		{"token rate (env)", c.RateLimitToken.String(), "5/10s"},
+		{"credential rate (default)", c.RateLimitCredential.String(), "20/1m0s"},
+		{"trusted proxies (env)", fmt.Sprint(c.TrustedProxies), "[10.0.0.0/8 192.0.2.7/32 2001:db8::/32]"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%s: got %q, want %q", tc.name, tc.got, tc.want)
@@ -107,6 +119,12 @@ func TestConfigInvalid(t *testing.T) {
 		{"NameControl", "OMADATA_OPERATOR_NAME", "a\x01b", "control characters"},
 		{"LogLevel", "OMADATA_LOG_LEVEL", "verbose", "not one of"},
 		{"Demo", "OMADATA_DEMO", "maybe", "not true or false"},
+		{"ReadTimeoutNoUnit", "OMADATA_READ_TIMEOUT", "30", "not a duration"},
+		{"ReadTimeoutTiny", "OMADATA_READ_TIMEOUT", "1ms", "not a duration"},
+		{"RateLimitNoPeriod", "OMADATA_RATE_LIMIT_LOGIN", "30", "N/duration"},
+		{"RateLimitZero", "OMADATA_RATE_LIMIT_TOKEN", "0/1m", "N/duration"},
+		{"RateLimitShortPeriod", "OMADATA_RATE_LIMIT_CREDENTIAL", "5/1ms", "N/duration"},
+		{"TrustedProxiesWord", "OMADATA_TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal", "not an IP address or CIDR prefix"},
 		{"WebhookWorkersNegative", "OMADATA_WEBHOOK_WORKERS", "-1", "not a number from 0 to 64"},
 		{"WebhookWorkersMany", "OMADATA_WEBHOOK_WORKERS", "65", "not a number from 0 to 64"},
 	} {

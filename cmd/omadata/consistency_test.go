@@ -85,12 +85,27 @@ func TestTwoProcessesWithdrawal(t *testing.T) {
 // base URL once it listens; the process is killed when the test ends.
 func startProcess(t *testing.T, bin, dsn, keyFile string) string {
 	t.Helper()
+	return spawnProcess(t, bin, dsn, keyFile).wait(t)
+}
+
+// process is an "omadata serve" started by spawnProcess.
+type process struct {
+	url    chan string // its base URL, once it listens
+	exited chan error  // closed when it exits, after err is set
+	err    error
+	stderr *bytes.Buffer
+}
+
+// spawnProcess starts "omadata serve" as its own process without waiting
+// for it to listen; the process is killed when the test ends.
+func spawnProcess(t *testing.T, bin, dsn, keyFile string) *process {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "serve", "--listen", "127.0.0.1:0", "--database", dsn, "--log-level", "warn")
 	cmd.Env = append(os.Environ(), "OMADATA_SECRET_KEY_FILE="+keyFile, "OMADATA_OPERATOR_BUSINESS_ID=0201256-6",
 		"OMADATA_OPERATOR_EMAIL=mydata@example.fi", "OMADATA_WEBHOOK_WORKERS=0")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	p := &process{url: make(chan string, 1), exited: make(chan error), stderr: &bytes.Buffer{}}
+	cmd.Stderr = p.stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -98,22 +113,32 @@ func startProcess(t *testing.T, bin, dsn, keyFile string) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cancel(); cmd.Wait() })
-	urls := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			if _, after, ok := strings.Cut(sc.Text(), " is serving "); ok {
-				urls <- strings.TrimSpace(after)
+				p.url <- strings.TrimSpace(after)
 			}
 		}
 		io.Copy(io.Discard, out)
+		p.err = cmd.Wait()
+		close(p.exited)
 	}()
+	t.Cleanup(func() { cancel(); <-p.exited })
+	return p
+}
+
+// wait returns the process's base URL once it listens, and fails the test
+// when it exits first or does not listen within a minute.
+func (p *process) wait(t *testing.T) string {
+	t.Helper()
 	select {
-	case u := <-urls:
+	case u := <-p.url:
 		return u
+	case <-p.exited:
+		t.Fatalf("omadata serve exited before listening: %v\n%s", p.err, p.stderr.String())
 	case <-time.After(60 * time.Second):
-		t.Fatalf("omadata serve did not start:\n%s", stderr.String())
+		t.Fatalf("omadata serve did not start:\n%s", p.stderr.String())
 	}
 	return ""
 }

@@ -42,7 +42,8 @@ The subcommands are:
 	list      list the keys, retired ones too
 	rotate    make a new active key and retire the current one; the retired
 	          key stays published, so what it signed still verifies.
-	          Restart the operator processes to sign with the new key.
+	          Running operator processes sign with the new key within
+	          a few seconds, without a restart.
 
 Run "omadata keys <subcommand> -h" for a subcommand's flags.
 `)
@@ -106,12 +107,13 @@ type KeysRotateCommand struct {
 
 func newKeysRotateCommand(m *Main) *KeysRotateCommand {
 	c := &KeysRotateCommand{m: m, fs: flag.NewFlagSet("keys rotate", flag.ContinueOnError)}
-	c.cf = newConfigFlags(c.fs, "OMADATA_DATABASE_URL")
+	c.cf = newConfigFlags(c.fs, "OMADATA_DATABASE_URL", "OMADATA_DEMO")
 	return c
 }
 
 // Run rotates the records signing key. It needs the secret key, which
-// seals the new private key, from OMADATA_SECRET_KEY(_FILE).
+// seals the new private key, from OMADATA_SECRET_KEY(_FILE), or with --demo
+// the demo's key file beside the database.
 func (c *KeysRotateCommand) Run(ctx context.Context, args []string) error {
 	if err := parseFlags(c.fs, args, c.Usage, 0); err != nil {
 		return err
@@ -119,7 +121,7 @@ func (c *KeysRotateCommand) Run(ctx context.Context, args []string) error {
 	cfg, err := c.cf.load(c.m.LookupEnv)
 	if err != nil {
 		return err
-	} else if _, err := cfg.ensureSecretKey(); err != nil {
+	} else if err := cfg.existingSecretKey(); err != nil {
 		return err
 	}
 	sealer, err := keys.NewSealer(cfg.SecretKey)
@@ -135,7 +137,7 @@ func (c *KeysRotateCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.m.Stdout, "New active signing key %s; the previous one is retired and stays published.\nRestart the operator processes to sign with the new key.\n", k.ID)
+	fmt.Fprintf(c.m.Stdout, "New active signing key %s; the previous one is retired and stays published.\nRunning operator processes sign with the new key within a few seconds.\n", k.ID)
 	return nil
 }
 
@@ -144,8 +146,9 @@ func (c *KeysRotateCommand) Usage() {
 	fmt.Fprint(c.m.Stdout, `Usage: omadata keys rotate [flags]
 
 Makes a new active signing key, sealed with the secret key
-(OMADATA_SECRET_KEY or OMADATA_SECRET_KEY_FILE), and retires the current
-one. Retired keys stay in /.well-known/jwks.json.
+(OMADATA_SECRET_KEY or OMADATA_SECRET_KEY_FILE, or --demo for the demo
+key), and retires the current one. Retired keys stay in
+/.well-known/jwks.json.
 `)
 	printFlags(c.m.Stdout, c.fs)
 }

@@ -96,8 +96,11 @@ func (c *LogVerifyCommand) Run(ctx context.Context, args []string) error {
 	}
 	defer db.Close()
 	start := time.Now()
-	o.Progress = func(n int64) { fmt.Fprintf(c.m.Stderr, "%d leaves checked\n", n) }
+	shown := newProgress(c.m.Stderr)
+	shown.Printf("Verifying the log…")
+	o.Progress = func(n int64) { shown.Printf("Verifying the log: %d leaves checked…", n) }
 	rep, err := store.VerifyLog(ctx, db, o)
+	shown.Done()
 	var p *store.LogProblem
 	if errors.As(err, &p) {
 		return fmt.Errorf("the log does not verify: %s", p.What)

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/store/storetest"
 )
 
@@ -148,6 +149,38 @@ func TestLogVerifyTamper(t *testing.T) {
 			t.Fatalf("exit %d\n%s%s", code, out, stderr)
 		}
 	})
+}
+
+// TestLogVerifyUnknownLeafKind: a leaf of a kind this version does not
+// write, appended and signed into a checkpoint as a later version would,
+// makes omadata log verify exit non-zero naming the leaf and its kind.
+func TestLogVerifyUnknownLeafKind(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "omadata.db")
+	s := storetest.OpenURL(t, "sqlite:"+path)
+	storetest.PopulateLog(t, s)
+	vkey := storetest.LogVerifierKey(t, s)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	leaf := &omadata.LogLeaf{Version: 1, Kind: "contract.signed", Record: "ctr_1", RecordKind: "contract",
+		RecordSHA256: strings.Repeat("0", 64), Time: omadata.LogTime(now)}
+	if err := s.DB().Exec(ctx, `INSERT INTO log_leaves (kind, record_kind, record_id, data, created_at) VALUES (?, ?, ?, ?, ?)`,
+		leaf.Kind, leaf.RecordKind, leaf.Record, string(leaf.Bytes()), now.Format("2006-01-02T15:04:05.000000Z")); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := s.IntegrateLog(storetest.Admin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DB().Close(); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	m := &Main{Stdout: &stdout, Stderr: &stderr, LookupEnv: envOf(map[string]string{"OMADATA_DATABASE_URL": "sqlite:" + path})}
+	code := m.Exit(m.Run(ctx, []string{"log", "verify", "--key", vkey}))
+	want := "leaf " + strconv.FormatInt(cp.Size-1, 10) + `: its kind "contract.signed"`
+	if code == 0 || !strings.Contains(stderr.String(), want) {
+		t.Fatalf("exit %d, want non-zero naming %q\nstdout: %s\nstderr: %s", code, want, &stdout, &stderr)
+	}
 }
 
 // TestLogOriginStable: the demo's operator ID follows its listen address,

@@ -169,6 +169,45 @@ func TestServe(t *testing.T) {
 		}
 	})
 
+	t.Run("OperatorDescriptionLinks", func(t *testing.T) {
+		// Every URL the operator description advertises answers.
+		var d map[string]any
+		if code := call(t, "GET", s.URL+"/.well-known/mydata/operatordescription", "", "", &d); code != 200 {
+			t.Fatalf("got %d, want 200", code)
+		}
+		var urls []string
+		var walk func(v any)
+		walk = func(v any) {
+			switch x := v.(type) {
+			case map[string]any:
+				for _, c := range x {
+					walk(c)
+				}
+			case []any:
+				for _, c := range x {
+					walk(c)
+				}
+			case string:
+				if strings.HasPrefix(x, "http://") || strings.HasPrefix(x, "https://") {
+					urls = append(urls, x)
+				}
+			}
+		}
+		walk(d)
+		if len(urls) < 2 {
+			t.Fatalf("got URLs %v, want at least the domain and the JWKS", urls)
+		}
+		for _, u := range urls {
+			if !strings.HasPrefix(u, s.URL) {
+				t.Errorf("%s is not under the server's URL %s", u, s.URL)
+				continue
+			}
+			if code := call(t, "GET", u, "", "", nil); code == 404 || code >= 500 {
+				t.Errorf("GET %s: got %d", u, code)
+			}
+		}
+	})
+
 	s.stop(t)
 	out := s.stdout.String()
 	for _, want := range []string{s.URL + "/api/v1/public/catalogue", s.URL + "/openapi.json", s.URL + "/healthz", admin, "curl -H"} {

@@ -37,7 +37,10 @@ func (c *MigrateCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
+	p := newProgress(c.m.Stderr)
+	p.Printf("Migrating the %s database…", db.Engine())
 	applied, err := db.Migrate(ctx)
+	p.Done()
 	for _, name := range applied {
 		fmt.Fprintf(c.m.Stdout, "Applied %s\n", name)
 	}

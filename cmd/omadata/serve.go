@@ -25,19 +25,26 @@ import (
 	"github.com/omadata/omadata/internal/keys"
 	"github.com/omadata/omadata/internal/store"
 	"github.com/omadata/omadata/internal/web"
+	"github.com/omadata/omadata/internal/web/ratelimit"
 	"github.com/omadata/omadata/internal/webhook"
 	"github.com/omadata/omadata/internal/worker"
 )
 
 // Timeouts of the HTTP server. Bodies are small JSON documents, so a slow
-// client that takes longer is more likely an attack than a user.
+// client that takes longer is more likely an attack than a user; the
+// timeout to read a whole request is OMADATA_READ_TIMEOUT (30 s), and its
+// header must come within readHeaderTimeout or that, whichever is shorter.
 const (
 	readHeaderTimeout = 10 * time.Second
-	readTimeout       = 30 * time.Second
 	writeTimeout      = 60 * time.Second
 	idleTimeout       = 120 * time.Second
 	shutdownTimeout   = 20 * time.Second
 )
+
+// keyRefreshInterval is how often serve reads which signing key is active,
+// so that a rotation by "omadata keys rotate" or another instance reaches
+// it without a restart.
+const keyRefreshInterval = 3 * time.Second
 
 // ServeCommand runs the operator.
 type ServeCommand struct {
@@ -117,13 +124,9 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	s := store.New(db)
 
 	admin := omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerAdmin})
-	key, err := keys.Ensure(admin, s, sealer, omadata.KeyPurposeRecords)
+	signer, key, err := keys.NewActiveSigner(admin, s, sealer, omadata.KeyPurposeRecords)
 	if err != nil {
 		return fmt.Errorf("signing key: %w", err)
-	}
-	signer, err := keys.NewRecordSigner(key, sealer)
-	if err != nil {
-		return fmt.Errorf("open the active signing key (was the secret key changed?): %w", err)
 	}
 	keyring, err := keys.NewKeyring(cfg.SecretKey)
 	if err != nil {
@@ -142,10 +145,11 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		if err != nil {
 			return err
 		}
-		if tokens, err = demo.EnsureTokens(ctx, svcs, cfg.DataDir(), res.TokenServiceID); err != nil {
+		if tokens, err = demo.EnsureTokens(ctx, svcs, cfg.DataDir(), res); err != nil {
 			return err
 		}
-		log.Info("demo catalogue loaded", "created", res.Created, "admin_token_file", tokens.AdminFile, "service_token_file", tokens.ServiceFile)
+		log.Info("demo catalogue loaded", "created", res.Created, "admin_token_file", tokens.AdminFile,
+			"service_token_file", tokens.ServiceFile, "source_token_file", tokens.SourceFile)
 	}
 
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -182,22 +186,32 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 			return err
 		}
 	}
-	pages, portalOn, err := portalPages(cfg, s, publicURL, logKey, log)
+	metrics := prometheus.NewRegistry()
+	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	limiter := ratelimit.New(ratelimit.Options{
+		Rates:          map[string]ratelimit.Rate{ratelimit.Login: cfg.RateLimitLogin, ratelimit.Token: cfg.RateLimitToken, ratelimit.Credential: cfg.RateLimitCredential},
+		TrustedProxies: cfg.TrustedProxies,
+		Metrics:        metrics,
+	})
+	pages, portalOn, err := portalPages(cfg, s, publicURL, logKey, limiter, log)
 	if err != nil {
 		return err
 	}
-
-	metrics := prometheus.NewRegistry()
-	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	handler := web.New(web.Options{
 		Organisations: s, Services: s, Credentials: s, DataGroups: s, Purposes: s,
 		Processings: s, AISystems: s, Catalogue: s, SigningKeys: s,
 		Residents: s, Representations: s, Consents: s, Decisions: s, Grants: s, Webhooks: s, Requests: s,
 		Log: s, Usage: s, LogVerifierKey: logKey,
-		Health:       db.Ping,
+		Health: db.Ping,
+		Ready: []web.ReadyCheck{
+			{Name: "database", Check: db.Ping},
+			{Name: "migrations", Check: migrationsCurrent(db)},
+			{Name: "signing_key", Check: func(context.Context) error { return signer.Err() }},
+		},
 		Logger:       log,
 		Metrics:      metrics,
 		MaxBodyBytes: cfg.MaxBodyBytes,
+		Limiter:      limiter,
 		Version:      Version(),
 		Operator: web.OperatorInfo{
 			ID: operatorID, Name: cfg.OperatorName, BusinessID: cfg.OperatorBusinessID,
@@ -207,8 +221,8 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	})
 	srv := &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
+		ReadHeaderTimeout: min(readHeaderTimeout, cfg.ReadTimeout),
+		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -217,7 +231,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "version", Version())
 	printNextSteps(c.m.Stdout, publicURL, portalOn, tokens)
-	stopWorkers := startWorkers(ctx, cfg, s, log, metrics)
+	stopWorkers := startWorkers(ctx, cfg, s, signer, log, metrics)
 	defer stopWorkers()
 	if c.m.Ready != nil {
 		c.m.Ready(ln.Addr())
@@ -251,7 +265,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 // run as the operator's admin caller, on a context that ctx's signal does
 // not cancel, so that the server can shut down first; the returned
 // function stops them and waits for them to drain.
-func startWorkers(ctx context.Context, cfg Config, s *store.Store, log *slog.Logger, metrics *prometheus.Registry) func() {
+func startWorkers(ctx context.Context, cfg Config, s *store.Store, signer *keys.ActiveSigner, log *slog.Logger, metrics *prometheus.Registry) func() {
 	operator := omadata.NewContextWithCaller(context.WithoutCancel(ctx), omadata.Caller{Kind: omadata.CallerAdmin, TokenID: "operator"})
 	bg, cancel := context.WithCancel(operator)
 	var wg sync.WaitGroup
@@ -264,9 +278,25 @@ func startWorkers(ctx context.Context, cfg Config, s *store.Store, log *slog.Log
 	wg.Go(func() { expiry.Run(bg) })
 	checkpointer := &worker.Checkpointer{Log: s, Logger: log}
 	wg.Go(func() { checkpointer.Run(bg) })
+	wg.Go(func() { signer.Run(bg, keyRefreshInterval, log) })
 	return func() {
 		cancel()
 		wg.Wait()
+	}
+}
+
+// migrationsCurrent is the readiness check that no migration is pending:
+// an instance of a newer version started with OMADATA_MIGRATE=false waits
+// for "omadata migrate".
+func migrationsCurrent(db *store.DB) func(context.Context) error {
+	return func(ctx context.Context) error {
+		pending, err := db.PendingMigrations(ctx)
+		if err != nil {
+			return err
+		} else if len(pending) > 0 {
+			return fmt.Errorf("%d migrations pending, from %s", len(pending), pending[0])
+		}
+		return nil
 	}
 }
 
@@ -305,10 +335,12 @@ Demo admin token (in %s):
   %s
 Demo service token of the Kirjasuositus sink (in %s):
   %s
+Demo source token of the Helmet library loans source (in %s):
+  %s
 
 Try:
   curl -H "Authorization: Bearer $(cat %s)" %s/api/v1/whoami
-`, t.AdminFile, t.Admin, t.ServiceFile, t.Service, t.AdminFile, base)
+`, t.AdminFile, t.Admin, t.ServiceFile, t.Service, t.SourceFile, t.Source, t.AdminFile, base)
 	}
 	fmt.Fprintln(w, "\nStop with Ctrl-C.")
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/omadata/omadata/internal/web"
 	"github.com/omadata/omadata/internal/web/admin"
 	"github.com/omadata/omadata/internal/web/portal"
+	"github.com/omadata/omadata/internal/web/ratelimit"
 )
 
 // demoClientID is the portal's client ID at the built-in demo provider.
@@ -21,7 +22,7 @@ const demoClientID = "omadata-portal"
 // portalPages builds the resident portal, and in demo mode without a
 // configured provider the built-in demo OpenID provider, and returns their
 // routes. Without a provider the portal is off (false).
-func portalPages(cfg Config, s *store.Store, publicURL, logKey string, log *slog.Logger) ([]web.Page, bool, error) {
+func portalPages(cfg Config, s *store.Store, publicURL, logKey string, limiter *ratelimit.Limiter, log *slog.Logger) ([]web.Page, bool, error) {
 	oc := portal.OIDC{
 		Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
 		IdentityClaim: cfg.OIDCIdentityClaim, NameClaim: cfg.OIDCNameClaim, Scopes: cfg.OIDCScopes,
@@ -54,7 +55,7 @@ func portalPages(cfg Config, s *store.Store, publicURL, logKey string, log *slog
 	pt, err := portal.New(portal.Options{
 		Residents: s, Representations: s, Consents: s, Catalogue: s, AISystems: s, Credentials: s,
 		Usage: s, Log: s, Requests: s, LogVerifierKey: logKey,
-		OIDC: oc, PublicURL: publicURL, SecretKey: cfg.SecretKey, Demo: builtIn, Logger: log,
+		OIDC: oc, PublicURL: publicURL, SecretKey: cfg.SecretKey, Demo: builtIn, Logger: log, Limiter: limiter,
 	})
 	if err != nil {
 		return nil, false, err
@@ -65,9 +66,9 @@ func portalPages(cfg Config, s *store.Store, publicURL, logKey string, log *slog
 	// The admin console: staff sign in with the same provider.
 	ad, err := admin.New(admin.Options{
 		Staff: s, Organisations: s, Services: s, Credentials: s, DataGroups: s, Processings: s,
-		Webhooks: s, Requests: s, Log: s,
+		Webhooks: s, Requests: s, Log: s, Representations: s,
 		OIDC:      oc,
-		PublicURL: publicURL, SecretKey: cfg.SecretKey, Logger: log,
+		PublicURL: publicURL, SecretKey: cfg.SecretKey, Logger: log, Limiter: limiter,
 	})
 	if err != nil {
 		return nil, false, err

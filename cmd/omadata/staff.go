@@ -9,9 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -65,12 +63,7 @@ Run "omadata staff <subcommand> -h" for a subcommand's flags.
 // the demo key of --demo). Unlike serve, it never creates a demo key: a
 // member added under a new key could never sign in.
 func openStaffStore(ctx context.Context, cfg Config) (*store.DB, *store.Store, context.Context, error) {
-	if len(cfg.SecretKey) == 0 && cfg.Demo {
-		if _, err := os.Stat(filepath.Join(cfg.DataDir(), DemoKeyFile)); errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, nil, fmt.Errorf("no demo secret key in %s: run omadata serve --demo first", cfg.DataDir())
-		}
-	}
-	if _, err := cfg.ensureSecretKey(); err != nil {
+	if err := cfg.existingSecretKey(); err != nil {
 		return nil, nil, nil, err
 	}
 	keyring, err := keys.NewKeyring(cfg.SecretKey)
@@ -157,21 +150,6 @@ func readIdentityCode(m *Main) (string, error) {
 	}
 	// The store validates it; the error never echoes it.
 	return code, nil
-}
-
-// isTerminal reports whether r is a character device other than
-// /dev/null, that is, somebody typing.
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
-		return false
-	}
-	null, err := os.Stat(os.DevNull)
-	return err != nil || !os.SameFile(fi, null)
 }
 
 func roleName(st *omadata.Staff) string {

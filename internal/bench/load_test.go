@@ -4,12 +4,12 @@ package bench
 
 import (
 	"context"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/store/storetest"
 )
 
 // TestLoad loads a small dataset on each engine and checks that the bulk
@@ -19,9 +19,9 @@ import (
 func TestLoad(t *testing.T) {
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
-			dsn := os.Getenv("OMADATA_TEST_POSTGRES_DSN")
-			if engine == "postgres" && dsn == "" {
-				t.Skip("set OMADATA_TEST_POSTGRES_DSN to load on PostgreSQL")
+			dsn := ""
+			if engine == "postgres" {
+				dsn = storetest.PostgresDSN(t)
 			}
 			ctx := context.Background()
 			d, err := Load(ctx, LoadOptions{Engine: engine, PostgresURL: dsn, Dir: t.TempDir(), Records: 700, Pool: 40})

@@ -37,7 +37,7 @@ func asService(ctx context.Context, serviceID string, scopes ...string) context.
 
 // asResident returns ctx with a signed-in resident as the caller.
 func asResident(ctx context.Context, residentID string) context.Context {
-	return omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerResident, TokenID: "ses_bench", ResidentID: residentID})
+	return omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerResident, TokenID: "ses_bench", ResidentID: residentID, Channel: omadata.ChannelAPI})
 }
 
 // pick returns a resident of the decision mix for operation n, spread

@@ -46,6 +46,7 @@ type catalogue struct {
 	processings   []processingSpec
 	aiSystems     []aiSpec
 	tokenService  string // the sink that gets the demo service credential
+	tokenSource   string // the source that gets the demo source credential
 }
 
 // Business IDs of the demo's company and research institute. They are
@@ -66,6 +67,7 @@ func content() catalogue {
 		processings:   processings(),
 		aiSystems:     aiSystems(),
 		tokenService:  "kirjasuositus",
+		tokenSource:   "helmet",
 	}
 }
 

@@ -36,6 +36,9 @@ type Result struct {
 	// TokenServiceID is the demo sink service that the demo service token
 	// belongs to.
 	TokenServiceID string
+	// TokenSourceID is the demo source service (Helmet library loans)
+	// that the demo source token belongs to.
+	TokenSourceID string
 	// IDs maps the demo's own names for its records (such as
 	// "processing/reading-recommendations") to their IDs.
 	IDs map[string]string
@@ -82,6 +85,7 @@ func Load(ctx context.Context, s Services) (*Result, error) {
 		}
 	}
 	l.res.TokenServiceID = l.res.IDs["service/"+c.tokenService]
+	l.res.TokenSourceID = l.res.IDs["service/"+c.tokenSource]
 	return l.res, nil
 }
 

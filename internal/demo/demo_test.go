@@ -200,14 +200,14 @@ func TestEnsureTokens(t *testing.T) {
 	}
 	dir := t.TempDir()
 
-	first, err := demo.EnsureTokens(ctx, services(s), dir, res.TokenServiceID)
+	first, err := demo.EnsureTokens(ctx, services(s), dir, res)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !first.AdminCreated || !first.ServiceCreated {
-		t.Fatalf("first run: got created %t/%t, want true/true", first.AdminCreated, first.ServiceCreated)
+	if !first.AdminCreated || !first.ServiceCreated || !first.SourceCreated {
+		t.Fatalf("first run: got created %t/%t/%t, want true/true/true", first.AdminCreated, first.ServiceCreated, first.SourceCreated)
 	}
-	for _, path := range []string{first.AdminFile, first.ServiceFile} {
+	for _, path := range []string{first.AdminFile, first.ServiceFile, first.SourceFile} {
 		fi, err := os.Stat(path)
 		if err != nil {
 			t.Fatal(err)
@@ -221,12 +221,34 @@ func TestEnsureTokens(t *testing.T) {
 	if c, err := s.Authenticate(ctx, first.Service); err != nil || c.Kind != omadata.CallerService || c.ServiceID != res.TokenServiceID {
 		t.Errorf("service token: got caller %+v, error %v; want service %s", c, err, res.TokenServiceID)
 	}
+	// The sink and the source can walk a full cycle: consent request,
+	// decision, grant; grant status, transfer.
+	for _, tc := range []struct {
+		name, token, service string
+		scopes               []string
+	}{
+		{"sink", first.Service, res.TokenServiceID, []string{omadata.ScopeCatalogueWrite, omadata.ScopeConsents, omadata.ScopeDecisions, omadata.ScopeGrants}},
+		{"source", first.Source, res.TokenSourceID, []string{omadata.ScopeDecisions, omadata.ScopeTransfers}},
+	} {
+		c, err := s.Authenticate(ctx, tc.token)
+		if err != nil || c.Kind != omadata.CallerService || c.ServiceID != tc.service {
+			t.Errorf("%s token: got caller %+v, error %v; want service %s", tc.name, c, err, tc.service)
+		}
+		for _, sc := range tc.scopes {
+			if !c.HasScope(sc) {
+				t.Errorf("%s token: got scopes %v, want %s among them", tc.name, c.Scopes, sc)
+			}
+		}
+	}
+	if sv, err := s.FindServiceByID(ctx, res.TokenSourceID); err != nil || sv.Name["en"] != "Helmet libraries" {
+		t.Errorf("source token service: got %+v, %v; want Helmet libraries", sv, err)
+	}
 
-	second, err := demo.EnsureTokens(ctx, services(s), dir, res.TokenServiceID)
+	second, err := demo.EnsureTokens(ctx, services(s), dir, res)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if second.AdminCreated || second.ServiceCreated || second.Admin != first.Admin || second.Service != first.Service {
+	if second.AdminCreated || second.ServiceCreated || second.SourceCreated || second.Admin != first.Admin || second.Service != first.Service || second.Source != first.Source {
 		t.Fatal("second run: got new tokens, want the ones in the files")
 	}
 
@@ -234,7 +256,7 @@ func TestEnsureTokens(t *testing.T) {
 		if err := os.Remove(first.AdminFile); err != nil {
 			t.Fatal(err)
 		}
-		third, err := demo.EnsureTokens(ctx, services(s), dir, res.TokenServiceID)
+		third, err := demo.EnsureTokens(ctx, services(s), dir, res)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -251,7 +273,7 @@ func TestEnsureTokens(t *testing.T) {
 		if err := os.WriteFile(first.ServiceFile, []byte("oma_svc_stale\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		fourth, err := demo.EnsureTokens(ctx, services(s), dir, res.TokenServiceID)
+		fourth, err := demo.EnsureTokens(ctx, services(s), dir, res)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -260,6 +282,28 @@ func TestEnsureTokens(t *testing.T) {
 		}
 		if _, err := s.Authenticate(ctx, first.Service); omadata.ErrorCode(err) != omadata.EUNAUTHORIZED {
 			t.Errorf("replaced service token: got %v, want it revoked", err)
+		}
+	})
+
+	t.Run("FewerScopes", func(t *testing.T) {
+		// A credential from an older demo, without the scopes a full cycle
+		// needs, is replaced.
+		admin := omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerAdmin})
+		old := &omadata.Credential{ServiceID: res.TokenSourceID, Name: demo.TokenName, Scopes: []string{omadata.ScopeCatalogueRead}}
+		if err := s.CreateCredential(admin, old); err != nil {
+			t.Fatal(err)
+		} else if err := os.WriteFile(first.SourceFile, []byte(old.Token+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fifth, err := demo.EnsureTokens(ctx, services(s), dir, res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !fifth.SourceCreated || fifth.Source == old.Token || fifth.ServiceCreated {
+			t.Fatalf("got source created %t, service created %t; want a new source token only", fifth.SourceCreated, fifth.ServiceCreated)
+		}
+		if _, err := s.Authenticate(ctx, old.Token); omadata.ErrorCode(err) != omadata.EUNAUTHORIZED {
+			t.Errorf("replaced source token: got %v, want it revoked", err)
 		}
 	})
 }

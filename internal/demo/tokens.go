@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/omadata/omadata"
@@ -19,33 +20,50 @@ import (
 // the first time and reads it back on later runs.
 const (
 	AdminTokenFile   = "omadata.demo-token"
-	ServiceTokenFile = "omadata.demo-service-token"
+	ServiceTokenFile = "omadata.demo-service-token" // the Kirjasuositus sink
+	SourceTokenFile  = "omadata.demo-source-token"  // the Helmet library-loans source
 )
 
-// TokenName is the name of the demo's admin token and service credential.
+// TokenName is the name of the demo's admin token and service credentials.
 const TokenName = "demo"
+
+// Scopes of the demo's service credentials: what a full cycle needs, from
+// declaring a processing to a transfer (see the README).
+var (
+	SinkScopes = []string{omadata.ScopeCatalogueRead, omadata.ScopeCatalogueWrite,
+		omadata.ScopeConsents, omadata.ScopeDecisions, omadata.ScopeGrants}
+	SourceScopes = []string{omadata.ScopeCatalogueRead, omadata.ScopeDecisions, omadata.ScopeTransfers}
+)
 
 // Tokens are the demo's secrets and the files that hold them.
 type Tokens struct {
 	Admin          string
 	AdminFile      string
-	Service        string
+	Service        string // the sink's credential
 	ServiceFile    string
-	ServiceID      string // the service the service token belongs to
+	ServiceID      string // the sink the service token belongs to
+	Source         string // the source's credential
+	SourceFile     string
+	SourceID       string // the source the source token belongs to
 	AdminCreated   bool   // whether this run created the admin token
 	ServiceCreated bool   // whether this run created the service token
+	SourceCreated  bool   // whether this run created the source token
 }
 
-// EnsureTokens returns the demo admin token and a catalogue credential of
-// the sink serviceID, reusing the ones in dir's token files while they still
-// authenticate. Otherwise it revokes older tokens named "demo", creates new
-// ones and writes them to the files with mode 0600.
-func EnsureTokens(ctx context.Context, s Services, dir, serviceID string) (*Tokens, error) {
+// EnsureTokens returns the demo admin token and the credentials of the
+// demo sink (res.TokenServiceID, with SinkScopes) and the demo source
+// (res.TokenSourceID, with SourceScopes), reusing the ones in dir's token
+// files while they still authenticate with those scopes. Otherwise it
+// revokes older tokens named "demo" of the same owner, creates new ones and
+// writes them to the files with mode 0600.
+func EnsureTokens(ctx context.Context, s Services, dir string, res *Result) (*Tokens, error) {
 	ctx = omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerAdmin})
 	t := &Tokens{
 		AdminFile:   filepath.Join(dir, AdminTokenFile),
 		ServiceFile: filepath.Join(dir, ServiceTokenFile),
-		ServiceID:   serviceID,
+		ServiceID:   res.TokenServiceID,
+		SourceFile:  filepath.Join(dir, SourceTokenFile),
+		SourceID:    res.TokenSourceID,
 	}
 	var err error
 	t.Admin, err = reuse(ctx, s.Credentials, t.AdminFile, func(c omadata.Caller) bool { return c.IsAdmin() })
@@ -64,27 +82,34 @@ func EnsureTokens(ctx context.Context, s Services, dir, serviceID string) (*Toke
 		}
 		t.Admin, t.AdminCreated = a.Token, true
 	}
-
-	t.Service, err = reuse(ctx, s.Credentials, t.ServiceFile, func(c omadata.Caller) bool {
-		return c.Kind == omadata.CallerService && c.ServiceID == serviceID
-	})
-	if err != nil {
+	if t.Service, t.ServiceCreated, err = ensureCredential(ctx, s.Credentials, t.ServiceFile, t.ServiceID, SinkScopes); err != nil {
 		return nil, err
 	}
-	if t.Service == "" {
-		if err := revokeCredentials(ctx, s.Credentials, serviceID); err != nil {
-			return nil, err
-		}
-		c := &omadata.Credential{ServiceID: serviceID, Name: TokenName,
-			Scopes: []string{omadata.ScopeCatalogueRead, omadata.ScopeCatalogueWrite}}
-		if err := s.Credentials.CreateCredential(ctx, c); err != nil {
-			return nil, fmt.Errorf("create demo service credential: %w", err)
-		} else if err := writeSecret(t.ServiceFile, c.Token); err != nil {
-			return nil, err
-		}
-		t.Service, t.ServiceCreated = c.Token, true
+	if t.Source, t.SourceCreated, err = ensureCredential(ctx, s.Credentials, t.SourceFile, t.SourceID, SourceScopes); err != nil {
+		return nil, err
 	}
 	return t, nil
+}
+
+// ensureCredential returns the credential of serviceID in path while it
+// authenticates with every scope, or replaces it with a new one.
+func ensureCredential(ctx context.Context, creds omadata.CredentialService, path, serviceID string, scopes []string) (token string, created bool, err error) {
+	token, err = reuse(ctx, creds, path, func(c omadata.Caller) bool {
+		return c.Kind == omadata.CallerService && c.ServiceID == serviceID && !slices.ContainsFunc(scopes, func(s string) bool { return !c.HasScope(s) })
+	})
+	if err != nil || token != "" {
+		return token, false, err
+	}
+	if err := revokeCredentials(ctx, creds, serviceID); err != nil {
+		return "", false, err
+	}
+	c := &omadata.Credential{ServiceID: serviceID, Name: TokenName, Scopes: scopes}
+	if err := creds.CreateCredential(ctx, c); err != nil {
+		return "", false, fmt.Errorf("create demo credential: %w", err)
+	} else if err := writeSecret(path, c.Token); err != nil {
+		return "", false, err
+	}
+	return c.Token, true, nil
 }
 
 // reuse reads a token file and returns its token when it still

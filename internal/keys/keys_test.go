@@ -109,6 +109,15 @@ func (m *signingKeys) RotateSigningKey(ctx context.Context, k *omadata.SigningKe
 	return nil
 }
 
+func (m *signingKeys) CreateSigningKey(ctx context.Context, k *omadata.SigningKey) (*omadata.SigningKey, error) {
+	for _, old := range m.keys {
+		if old.Purpose == k.Purpose && old.Status == "active" {
+			return old, nil
+		}
+	}
+	return k, m.RotateSigningKey(ctx, k)
+}
+
 var _ omadata.SigningKeyService = (*signingKeys)(nil)
 
 func TestEnsure(t *testing.T) {

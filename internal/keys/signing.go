@@ -22,8 +22,31 @@ const Algorithm = "EdDSA"
 const StatusActive = "active"
 
 // Ensure returns the active signing key of purpose, creating one when there
-// is none. The caller in ctx must be allowed to rotate keys.
+// is none. Processes that start together on a new database agree on one
+// key: only the first creation succeeds, and the others read it. The
+// caller in ctx must be allowed to rotate keys.
 func Ensure(ctx context.Context, svc omadata.SigningKeyService, s *Sealer, purpose string) (*omadata.SigningKey, error) {
+	if k, err := Active(ctx, svc, purpose); err != nil || k != nil {
+		return k, err
+	}
+	k, err := New(s, purpose)
+	if err != nil {
+		return nil, err
+	}
+	active, err := svc.CreateSigningKey(ctx, k)
+	if omadata.ErrorCode(err) == omadata.ECONFLICT {
+		if k, err := Active(ctx, svc, purpose); err != nil || k != nil {
+			return k, err
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create signing key: %w", err)
+	}
+	return active, nil
+}
+
+// Active returns the active signing key of purpose, or nil when it has none.
+func Active(ctx context.Context, svc omadata.SigningKeyService, purpose string) (*omadata.SigningKey, error) {
 	ks, err := svc.FindSigningKeys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("find signing keys: %w", err)
@@ -33,7 +56,7 @@ func Ensure(ctx context.Context, svc omadata.SigningKeyService, s *Sealer, purpo
 			return k, nil
 		}
 	}
-	return Rotate(ctx, svc, s, purpose)
+	return nil, nil
 }
 
 // Rotate creates a new Ed25519 signing key for purpose and makes it the

@@ -79,11 +79,12 @@ func (s *Store) ChangeConsent(ctx context.Context, id, status, reason string) (*
 	return present(ctx, c), nil
 }
 
-// changer returns who makes a change and how it was collected, or
-// EFORBIDDEN: the resident or an active representative may withdraw,
-// suspend and resume; an admin may do all four (a withdrawal as an official
-// recording a paper form, with its archive reference as the reason); the
-// consent's sink may revoke.
+// changer returns who makes a change and how it was collected (for a
+// resident, the channel they signed in through), or EFORBIDDEN: the
+// resident or an active representative may withdraw, suspend and resume;
+// an admin may do all four (a withdrawal as an official recording a paper
+// form, with its archive reference as the reason); the consent's sink may
+// revoke.
 func changer(ctx context.Context, q querier, c *consentRow, status, reason string, at time.Time) (actor, string, error) {
 	caller := omadata.CallerFromContext(ctx)
 	switch caller.Kind {
@@ -103,7 +104,8 @@ func changer(ctx context.Context, q querier, c *consentRow, status, reason strin
 			}
 			a.role = rep.Kind
 		}
-		return a, omadata.CollectedPortal, nil
+		method, err := collectedVia(caller)
+		return a, method, err
 	case omadata.CallerAdmin:
 		a := actor{kind: string(omadata.CallerAdmin), id: caller.TokenID, role: omadata.ActorOperator}
 		switch {

@@ -33,14 +33,19 @@ func giver(ctx context.Context, in *omadata.ConsentInput) (a actor, subject, rea
 	c := omadata.CallerFromContext(ctx)
 	switch c.Kind {
 	case omadata.CallerResident:
+		method, err := collectedVia(c)
+		if err != nil {
+			return a, "", "", err
+		}
 		switch in.CollectionMethod {
-		case "":
-			in.CollectionMethod = omadata.CollectedPortal
-		case omadata.CollectedPortal, omadata.CollectedAPI:
+		case "", method:
+			in.CollectionMethod = method
 		case omadata.CollectedPaper:
 			return a, "", "", omadata.Invalidf("collection_method", "Only an official records a paper consent.")
+		case omadata.CollectedPortal, omadata.CollectedAPI:
+			return a, "", "", omadata.Invalidf("collection_method", "Through the %s the collection method is %s; leave it out.", c.Channel, method)
 		default:
-			return a, "", "", omadata.Invalidf("collection_method", "Use portal or api.")
+			return a, "", "", omadata.Invalidf("collection_method", "Leave it out: the collection method is how you signed in (%s).", method)
 		}
 		if in.Evidence != "" {
 			return a, "", "", omadata.Invalidf("evidence", "Only a paper consent has an archive reference.")
@@ -66,6 +71,19 @@ func giver(ctx context.Context, in *omadata.ConsentInput) (a actor, subject, rea
 		return actor{kind: string(omadata.CallerAdmin), id: c.TokenID, role: omadata.ActorOfficial}, in.OnBehalfOf, "archive reference: " + in.Evidence, nil
 	}
 	return a, "", "", omadata.Errorf(omadata.EFORBIDDEN, "Only the resident, their representative or an official recording a paper form may decide on consent.")
+}
+
+// collectedVia returns the collection method of a resident's act: the
+// channel they authenticated through, which the surface that called the
+// store set, never what a request body claims.
+func collectedVia(c omadata.Caller) (string, error) {
+	switch c.Channel {
+	case omadata.ChannelAPI:
+		return omadata.CollectedAPI, nil
+	case omadata.ChannelPortal:
+		return omadata.CollectedPortal, nil
+	}
+	return "", omadata.Errorf(omadata.EFORBIDDEN, "A resident acts through the portal or the API.")
 }
 
 // checkConsentInput checks the fields of a give or refuse that need no

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -200,26 +201,38 @@ func (s *Store) readFactsCached(ctx context.Context, q querier, qu *question, ps
 	}
 }
 
+// consentsQuery reads the catalogue count, the resident of a pseudonym
+// (two arguments) and, for each of n candidate processings (n arguments),
+// the resident's latest consent on it. Each latest consent is found by a
+// seek to the end of its pair in consents_latest, then joined by its key,
+// so the cost does not grow with the history. The IDs are computed in a
+// materialised x: in the join condition PostgreSQL would evaluate the
+// subquery for every consent (a hash join) instead of using the key.
+func consentsQuery(n int) string {
+	latest, candidates := `NULL`, ``
+	if n > 0 {
+		latest = latestConsent("r.resident_id", "p.column1")
+		candidates = `LEFT JOIN (VALUES ` + strings.Repeat(`(CAST(? AS TEXT)), `, n-1) + `(CAST(? AS TEXT))) p ON r.resident_id IS NOT NULL`
+	}
+	return `WITH x AS MATERIALIZED (SELECT (SELECT n FROM catalogue_version) AS version, r.resident_id AS resident_id, ` + latest + ` AS latest
+		FROM (SELECT 1 AS one) one
+		LEFT JOIN pseudonyms r ON r.service_id = ? AND r.pseudonym = ?
+		` + candidates + `)
+	SELECT x.version, x.resident_id, c.processing_id, c.id, c.status, c.valid_from, c.valid_until, c.source_ids, cv.version
+	FROM x
+	LEFT JOIN consents c ON c.id = x.latest
+	LEFT JOIN processing_versions cv ON cv.id = c.version_id`
+}
+
 // readConsents reads the catalogue count, resolves the pseudonym into
 // qu.residentID and puts the resident's latest consent on each candidate
 // of f into it. ok is false when the pseudonym names nobody.
 func readConsents(ctx context.Context, q querier, qu *question, pseudonym string, f *facts) (version int64, ok bool, err error) {
 	args := []any{qu.callerID, pseudonym}
-	cols, consents := `NULL, NULL, NULL, NULL, NULL, NULL, NULL`, ``
-	if len(f.cands) > 0 {
-		for _, cf := range f.cands {
-			args = append(args, cf.processingID)
-		}
-		cols = `c.processing_id, c.id, c.status, c.valid_from, c.valid_until, c.source_ids, cv.version`
-		consents = `LEFT JOIN consents c ON c.resident_id = r.resident_id AND c.processing_id IN (` + placeholders(len(f.cands)) + `)
-		AND NOT EXISTS (SELECT 1 FROM consents n WHERE n.resident_id = c.resident_id AND n.processing_id = c.processing_id
-			AND (n.created_at > c.created_at OR n.created_at = c.created_at AND n.id > c.id))
-	LEFT JOIN processing_versions cv ON cv.id = c.version_id`
+	for _, cf := range f.cands {
+		args = append(args, cf.processingID)
 	}
-	rows, err := q.query(ctx, `SELECT (SELECT n FROM catalogue_version), r.resident_id, `+cols+`
-	FROM (SELECT 1 AS one) one
-	LEFT JOIN pseudonyms r ON r.service_id = ? AND r.pseudonym = ?
-	`+consents, args...)
+	rows, err := q.query(ctx, consentsQuery(len(f.cands)), args...)
 	if err != nil {
 		return 0, false, err
 	}

@@ -27,19 +27,21 @@ type candidate struct {
 // it, or whether an objection or a restriction is open for a non-consent
 // basis. A question with no candidate still gives one row, with NULL
 // candidate columns. One statement is one round trip on PostgreSQL and one
-// read snapshot on both engines.
+// read snapshot on both engines. The latest consent's ID is found in the
+// materialised x and the consent joined by its key outside it, as in
+// consentsQuery.
 //
 // resident is the first join: by pseudonym (two arguments) or by ID (one).
 func factsQuery(resident string, groups int) string {
 	in := placeholders(groups)
-	return `SELECT r.resident_id, sk.roles, so.roles,
-		(SELECT COUNT(*) FROM data_groups WHERE service_id = ? AND id IN (` + in + `)),
-		v.id, v.processing_id, v.version, v.legal_basis, v.legal_basis_note,
+	return `WITH x AS MATERIALIZED (SELECT r.resident_id AS resident_id, sk.roles AS sink_roles, so.roles AS source_roles,
+		(SELECT COUNT(*) FROM data_groups WHERE service_id = ? AND id IN (` + in + `)) AS held,
+		v.id AS v_id, v.processing_id AS v_processing, v.version AS v_version, v.legal_basis AS v_basis, v.legal_basis_note AS v_note,
 		CASE WHEN v.legal_basis <> '` + omadata.BasisConsent + `' THEN EXISTS (SELECT 1 FROM objections o WHERE o.resident_id = r.resident_id
-			AND o.processing_id = v.processing_id AND o.kind = 'objection' AND o.status IN ('pending', 'upheld')) END,
+			AND o.processing_id = v.processing_id AND o.kind = 'objection' AND o.status IN ('pending', 'upheld')) END AS objection,
 		CASE WHEN v.legal_basis <> '` + omadata.BasisConsent + `' THEN EXISTS (SELECT 1 FROM objections o WHERE o.resident_id = r.resident_id
-			AND o.processing_id = v.processing_id AND o.kind = 'restriction' AND o.status IN ('pending', 'upheld')) END,
-		c.id, c.status, c.valid_from, c.valid_until, c.source_ids, cv.version
+			AND o.processing_id = v.processing_id AND o.kind = 'restriction' AND o.status IN ('pending', 'upheld')) END AS restriction,
+		CASE WHEN v.legal_basis = '` + omadata.BasisConsent + `' THEN ` + latestConsent("r.resident_id", "v.processing_id") + ` END AS latest
 	FROM (SELECT 1 AS one) one
 	LEFT JOIN ` + resident + `
 	LEFT JOIN services sk ON sk.id = ? AND sk.status = 'approved'
@@ -50,11 +52,24 @@ func factsQuery(resident string, groups int) string {
 		AND (v.legal_basis = '` + omadata.BasisConsent + `' OR EXISTS (SELECT 1 FROM processing_version_approvals a WHERE a.version_id = v.id))
 		AND (SELECT COUNT(*) FROM processing_version_data_groups g WHERE g.version_id = v.id AND g.data_group_id IN (` + in + `)) = ?
 	) v ON r.resident_id IS NOT NULL
-	LEFT JOIN consents c ON v.legal_basis = '` + omadata.BasisConsent + `' AND c.resident_id = r.resident_id AND c.processing_id = v.processing_id
-		AND NOT EXISTS (SELECT 1 FROM consents n WHERE n.resident_id = c.resident_id AND n.processing_id = c.processing_id
-			AND (n.created_at > c.created_at OR n.created_at = c.created_at AND n.id > c.id))
+	)
+	SELECT x.resident_id, x.sink_roles, x.source_roles, x.held, x.v_id, x.v_processing, x.v_version, x.v_basis, x.v_note,
+		x.objection, x.restriction, c.id, c.status, c.valid_from, c.valid_until, c.source_ids, cv.version
+	FROM x
+	LEFT JOIN consents c ON c.id = x.latest
 	LEFT JOIN processing_versions cv ON cv.id = c.version_id
-	ORDER BY v.processing_id`
+	ORDER BY x.v_processing`
+}
+
+// latestConsent is a scalar subquery: the ID of the resident's most recent
+// consent on the processing, the one decisions rest on. It reads one entry
+// of the index consents_latest (resident_id, processing_id, created_at,
+// id) from its end, so its cost does not grow with the history; a
+// NOT EXISTS over newer consents compared each consent with every newer
+// one.
+func latestConsent(resident, processing string) string {
+	return `(SELECT n.id FROM consents n WHERE n.resident_id = ` + resident + ` AND n.processing_id = ` + processing + `
+		ORDER BY n.created_at DESC, n.id DESC LIMIT 1)`
 }
 
 const (

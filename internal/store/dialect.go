@@ -19,13 +19,13 @@ import (
 // dialect holds every difference between the engines.
 type dialect interface {
 	name() string
-	rebind(query string) string // "?" placeholders to the engine's form
-	args(args []any) []any      // Go values to the engine's column types
-	mapError(err error) error   // constraint violations to ECONFLICT
-	lockMigrations() string     // statement serialising concurrent migrators, or ""
-	skipLocked() string         // suffix of a SELECT that claims rows, or "" where writers are serial anyway
-	forUpdate() string          // suffix of a SELECT that locks the rows it reads, or "" where writers are serial anyway
-	snapshot() *sql.TxOptions   // a read-only transaction whose statements all see one snapshot
+	rebind(query string) string            // "?" placeholders to the engine's form
+	args(args []any) []any                 // Go values to the engine's column types
+	mapError(err error) error              // constraint violations to ECONFLICT
+	lockMigrations() (lock, unlock string) // session lock serialising migrators across processes, or ""
+	skipLocked() string                    // suffix of a SELECT that claims rows, or "" where writers are serial anyway
+	forUpdate() string                     // suffix of a SELECT that locks the rows it reads, or "" where writers are serial anyway
+	snapshot() *sql.TxOptions              // a read-only transaction whose statements all see one snapshot
 }
 
 // timeFormat is fixed width so that SQLite text times sort as times.
@@ -33,9 +33,9 @@ const timeFormat = "2006-01-02T15:04:05.000000Z"
 
 type sqliteDialect struct{}
 
-func (sqliteDialect) name() string           { return "sqlite" }
-func (sqliteDialect) rebind(q string) string { return q }
-func (sqliteDialect) lockMigrations() string { return "" }
+func (sqliteDialect) name() string                     { return "sqlite" }
+func (sqliteDialect) rebind(q string) string           { return q }
+func (sqliteDialect) lockMigrations() (string, string) { return "", "" }
 
 // SQLite has one writer at a time (BEGIN IMMEDIATE), so a claim in a
 // write transaction cannot race another.
@@ -76,8 +76,12 @@ func (sqliteDialect) mapError(err error) error {
 
 type postgresDialect struct{}
 
-func (postgresDialect) name() string           { return "postgres" }
-func (postgresDialect) lockMigrations() string { return "SELECT pg_advisory_xact_lock(7283491)" }
+func (postgresDialect) name() string { return "postgres" }
+func (postgresDialect) lockMigrations() (string, string) {
+	// One lock per schema, so that databases in other schemas (tests) do not wait.
+	return "SELECT pg_advisory_lock(7283491, hashtext(coalesce(current_schema(), '')))",
+		"SELECT pg_advisory_unlock(7283491, hashtext(coalesce(current_schema(), '')))"
+}
 
 // Concurrent claimers lock disjoint rows instead of waiting on each other
 // and then taking the same ones.

@@ -8,11 +8,54 @@ import (
 	"io/fs"
 	"path"
 	"slices"
+	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/omadata/omadata"
 )
+
+// AddConsentHistory gives a resident n earlier give-and-withdraw cycles on
+// the processing of consent tmpl: n withdrawn consents like tmpl, each a
+// second older than the one after it and all older than tmpl, as n cycles
+// through the API leave them (the decision reads no consent records).
+func AddConsentHistory(ctx context.Context, s *Store, tmpl string, n int) error {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var resident, processing, version, sink, sources, hash string
+	var created time.Time
+	if err := tx.queryRow(ctx, `SELECT resident_id, processing_id, version_id, sink_id, source_ids, last_hash, created_at FROM consents WHERE id = ?`, tmpl).
+		Scan(&resident, &processing, &version, &sink, &sources, &hash, Time{&created}); err != nil {
+		return err
+	}
+	rows := make([]any, 0, 10*n)
+	for i := range n {
+		at := created.Add(-time.Duration(n-i) * time.Second)
+		rows = append(rows, omadata.NewID(omadata.PrefixConsent), resident, processing, version, sink, sources, omadata.ConsentWithdrawn, hash, at, at)
+	}
+	if err := insertRows(ctx, tx, `INSERT INTO consents (id, resident_id, processing_id, version_id, sink_id, source_ids, status, last_hash, created_at, updated_at) VALUES `, 10, rows); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// AppendTestLeaf appends one leaf of kind and record kind through the
+// store's own append, as another version of omadata might write it.
+func AppendTestLeaf(ctx context.Context, s *Store, kind, recordKind, recordID string) error {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	digest := fmt.Sprintf("%064d", 0)
+	if err := s.appendLog(ctx, tx, logAppend{kind: kind, recordKind: recordKind, recordID: recordID, recordSHA256: digest}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
 
 // AppendTestLeaves appends n synthetic leaves (admin changes with no record
 // behind them) in large transactions, for benchmarks of the tree.

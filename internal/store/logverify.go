@@ -260,9 +260,6 @@ func verifyRecords(ctx context.Context, r reader, kr omadata.Keyring, batch []*l
 		if err != nil {
 			return err
 		}
-		if digests == nil {
-			continue // a kind this version does not know how to check
-		}
 		for _, lr := range list {
 			d, ok := digests[lr.leaf.Record]
 			if !ok {
@@ -393,7 +390,7 @@ func recordDigests(ctx context.Context, r reader, kind string, ids []any) (map[s
 			return nil
 		}
 	default:
-		return nil, nil, nil // a kind this version does not know how to check
+		return nil, nil, fmt.Errorf("no digest for record kind %q", kind) // leafKindKnown refused it first
 	}
 	rows, err := r.query(ctx, query, ids...)
 	if err != nil {
@@ -485,6 +482,9 @@ func verifyTree(ctx context.Context, leaves *sql.Rows, nextStored func() (int64,
 		if leaf.Kind != kind.String || leaf.RecordKind != recordKind.String || leaf.Record != recordID.String {
 			return leafProblemf(n, "its columns (%s %s %s) disagree with its bytes", kind.String, recordKind.String, recordID.String)
 		}
+		if !leafKindKnown(leaf) {
+			return leafProblemf(n, "its kind %q (record kind %q) is unknown to this version of omadata, which cannot check it; verify with the version that wrote it", leaf.Kind, leaf.RecordKind)
+		}
 		computed, err := tlog.StoredHashes(n, []byte(data.String), mem)
 		if err != nil {
 			return err
@@ -522,4 +522,49 @@ func verifyTree(ctx context.Context, leaves *sql.Rows, nextStored func() (int64,
 		batches <- batch
 	}
 	return nil
+}
+
+// Leaf kinds by family: consent leaves are "consent." and the record's
+// status, request leaves "request." and the request's kind and status,
+// admin leaves "admin." and the change's action.
+var (
+	leafConsentStatuses = []string{omadata.ConsentRequested, omadata.ConsentGiven, omadata.ConsentRefused, omadata.ConsentSuspended,
+		omadata.ConsentWithdrawn, omadata.ConsentRevoked, omadata.ConsentExpired}
+	leafRequestKinds    = []string{omadata.RequestAccess, omadata.RequestErasure, omadata.RequestRectification, omadata.RequestRestriction, omadata.RequestObjection}
+	leafRequestStatuses = []string{omadata.RequestReceived, omadata.RequestInProgress, omadata.RequestCompleted, omadata.RequestRejected,
+		omadata.RequestPending, omadata.RequestUpheld, omadata.RequestLifted}
+)
+
+// leafKindKnown reports whether this version writes leaves of l's kind
+// and record kind, and so knows how to check the record behind it. A leaf
+// it does not know fails verification rather than passing unchecked.
+func leafKindKnown(l *omadata.LogLeaf) bool {
+	family, rest, _ := strings.Cut(l.Kind, ".")
+	switch l.RecordKind {
+	case omadata.RecordConsent:
+		return family == "consent" && slices.Contains(leafConsentStatuses, rest)
+	case omadata.RecordDecision:
+		return l.Kind == omadata.LeafDecisionPermit
+	case omadata.RecordGrant:
+		return l.Kind == omadata.LeafGrantIssued
+	case omadata.RecordTransfer:
+		return l.Kind == omadata.LeafTransferRecorded
+	case omadata.RecordRequest:
+		kind, status, _ := strings.Cut(rest, ".")
+		return family == "request" && slices.Contains(leafRequestKinds, kind) && slices.Contains(leafRequestStatuses, status)
+	case omadata.RecordAdminChange:
+		// Actions are words joined by dots (service.created,
+		// signing_key.rotated); the record's digest covers the action.
+		return family == "admin" && adminAction(rest)
+	}
+	return false
+}
+
+func adminAction(s string) bool {
+	for _, w := range strings.Split(s, ".") {
+		if w == "" || strings.Trim(w, "abcdefghijklmnopqrstuvwxyz_") != "" {
+			return false
+		}
+	}
+	return true
 }

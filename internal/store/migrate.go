@@ -7,6 +7,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"path"
 	"sort"
 )
 
@@ -15,16 +16,25 @@ var migrations embed.FS
 
 // Migrate applies every embedded migration of the engine's dialect that has
 // not run yet, each in its own transaction, and returns the names applied.
+// Processes that migrate one database at once take turns: on PostgreSQL
+// each waits for a session advisory lock, held from before schema_migrations
+// is created until the last migration; on SQLite each migration's
+// transaction holds the write lock (BEGIN IMMEDIATE) from its check of
+// schema_migrations to its commit.
 func (db *DB) Migrate(ctx context.Context) ([]string, error) {
+	unlock, err := db.lockMigrations(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("wait for other migrators: %w", err)
+	}
+	defer unlock()
 	if err := db.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
 		return nil, fmt.Errorf("create schema_migrations: %w", err)
 	}
 	dir := "migrations/" + db.d.name()
-	names, err := fs.Glob(migrations, dir+"/*.sql")
+	names, err := db.migrationFiles()
 	if err != nil {
 		return nil, err
 	}
-	sort.Strings(names)
 	var applied []string
 	for _, name := range names {
 		ok, err := db.migrateFile(ctx, name)
@@ -43,11 +53,6 @@ func (db *DB) migrateFile(ctx context.Context, path string) (bool, error) {
 		return false, err
 	}
 	defer tx.Rollback()
-	if lock := db.d.lockMigrations(); lock != "" {
-		if _, err := tx.exec(ctx, lock); err != nil {
-			return false, err
-		}
-	}
 	name := path[len("migrations/")+len(db.d.name())+1:]
 	var n int
 	if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE name = ?`, name).Scan(&n); err != nil {
@@ -66,4 +71,73 @@ func (db *DB) migrateFile(ctx context.Context, path string) (bool, error) {
 		return false, err
 	}
 	return true, tx.Commit()
+}
+
+// lockMigrations takes the dialect's lock that serialises migrators across
+// processes, on a connection of its own kept until unlock. The lock is a
+// session lock, not a transaction's: CREATE TABLE IF NOT EXISTS of
+// schema_migrations races in PostgreSQL's catalogue (a duplicate key in
+// pg_type) unless it too runs under the lock.
+func (db *DB) lockMigrations(ctx context.Context) (unlock func(), err error) {
+	lock, release := db.d.lockMigrations()
+	if lock == "" {
+		return func() {}, nil
+	}
+	c, err := db.write.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.ExecContext(ctx, lock); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return func() {
+		// Unlock even when ctx has ended; closing the connection would
+		// release the lock too, but the pool may keep it open.
+		c.ExecContext(context.WithoutCancel(ctx), release)
+		c.Close()
+	}, nil
+}
+
+// migrationFiles returns the paths of the dialect's embedded migrations, in order.
+func (db *DB) migrationFiles() ([]string, error) {
+	names, err := fs.Glob(migrations, "migrations/"+db.d.name()+"/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// PendingMigrations returns the names of the embedded migrations that have
+// not been applied, in order: none when the schema is current. /readyz
+// asks it, so that an instance of a newer version waits for its migration.
+func (db *DB) PendingMigrations(ctx context.Context) ([]string, error) {
+	paths, err := db.migrationFiles()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT name FROM schema_migrations`)
+	if err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	defer rows.Close()
+	applied := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		applied[name] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var pending []string
+	for _, p := range paths {
+		if name := path.Base(p); !applied[name] {
+			pending = append(pending, name)
+		}
+	}
+	return pending, nil
 }

@@ -18,26 +18,34 @@ import (
 	"github.com/omadata/omadata"
 )
 
-// Receipt vocabulary. The record profile IRI is pinned (standards.md §4.2);
-// omadata's own terms (a suspended status, actor roles) live under
-// OmadataNS.
+// Receipt vocabulary. Receipts follow the DPV guide to ISO/IEC TS 27560
+// of DPVGuideVersion in its record-eu-gdpr profile (DPVRecordProfile,
+// standards.md §4.2); omadata's own terms (a suspended status, actor
+// roles, the record chain) live under OmadataNS.
 const (
+	DPVGuideVersion  = "https://www.w3.org/community/reports/dpvcg/CG-FINAL-guide-27560-20240801/"
 	DPVRecordProfile = "https://w3id.org/dpv/schema/dpv-27560#record-eu-gdpr"
 	OmadataNS        = "https://w3id.org/omadata#"
 	ReceiptType      = "consent-receipt+jwt" // JWS "typ" of every receipt
 	kantaraVersion   = "KI-CR-v1.1.0"
 )
 
-var dpvContext = map[string]string{
-	"dpv":     omadata.DPVBase,
-	"pd":      omadata.PDBase,
-	"eu-gdpr": omadata.GDPRBase,
-	"loc":     "https://w3id.org/dpv/loc#",
-	"dct":     "http://purl.org/dc/terms/",
-	"time":    "http://www.w3.org/2006/time#",
-	"rdf":     "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-	"schema":  "https://schema.org/",
-	"omadata": OmadataNS,
+// dpvContext is every receipt's inline JSON-LD context: the guide's
+// prefixes, and terms for the members a JWT and the record chain name
+// without one, so that a JSON-LD processor drops nothing.
+var dpvContext = map[string]any{
+	"dpv":         omadata.DPVBase,
+	"pd":          omadata.PDBase,
+	"eu-gdpr":     omadata.GDPRBase,
+	"loc":         "https://w3id.org/dpv/loc#",
+	"dct":         "http://purl.org/dc/terms/",
+	"rdf":         "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+	"schema":      "https://schema.org/",
+	"omadata":     OmadataNS,
+	"iss":         map[string]string{"@id": "dct:publisher", "@type": "@id"},
+	"iat":         "omadata:issuedAt",
+	"prev_hash":   "omadata:prevHash",
+	"record_hash": "omadata:recordHash",
 }
 
 // dpvStatus maps consent statuses to DPV consent statuses (standards.md §2).
@@ -71,12 +79,15 @@ var dpvRecipient = map[string]string{
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // dpvRecord is the payload of a record's receipt: an ISO/IEC TS 27560
-// consent record in the W3C DPV profile. The data subject is the sink's
-// pseudonym of the resident, never an identity code or internal ID.
+// consent record shaped as the DPV guide "Consent Records and Receipts as
+// per ISO/IEC TS 27560:2023 using DPV" of 2024-08-01 (DPVGuideVersion)
+// says, in its profile record-eu-gdpr. The data subject is the sink's
+// pseudonym of the resident, never an identity code or internal ID. No
+// member is empty: what a record does not have is left out.
 //
 // The payload is built from the structs below, whose fields are in the
-// order of their JSON names, so that it encodes as it did when it was a
-// map (encoding/json sorts a map's keys); receipt_test.go checks that.
+// order of their JSON names, so that it encodes as a map would (sorted
+// keys); receipt_test.go checks that.
 func dpvRecord(issuer string, c *consentRow, p *consentParts, rec *omadata.ConsentRecord, subject string, notice omadata.Notice) *dpvReceipt {
 	v := p.version
 	lang := notice.Language
@@ -89,59 +100,61 @@ func dpvRecord(issuer string, c *consentRow, p *consentParts, rec *omadata.Conse
 		bases = append(bases, "eu-gdpr:"+v.Art9Condition)
 		consentType = "dpv:ExplicitlyExpressedConsent"
 	}
-	recipients := make([]dpvTitled, 0, len(v.Recipients))
+	var recipients []dpvEntity
 	for _, r := range v.Recipients {
-		recipients = append(recipients, dpvTitled{Type: dpvRecipient[r.Role], Title: r.Name})
+		recipients = append(recipients, dpvEntity{Type: dpvRecipient[r.Role], Name: r.Name})
+	}
+	var sources []dpvSource
+	for _, id := range p.sources(c.SourceIDs) {
+		sources = append(sources, dpvSource{Type: "dpv:ThirdPartyDataSource", Identifier: id})
+	}
+	// The consent type qualifies the status that gives consent (the
+	// guide's example 39); other statuses carry their own type only.
+	types := []string{dpvStatus[rec.Status]}
+	if rec.Status == omadata.ConsentGiven {
+		types = append(types, consentType)
 	}
 	status := dpvConsentStatus{
-		Type:             dpvStatus[rec.Status],
+		Type:             types,
 		Description:      rec.Reason,
 		IndicationMethod: rec.CollectionMethod,
 		IndicatedAtTime:  rfc3339(rec.CreatedAt),
 		IndicatedBy:      dpvIndicator{Type: dpvActor[rec.ActorRole], Role: rec.ActorRole},
 	}
 	if rec.ValidUntil != nil {
-		status.Duration = &dpvDuration{Type: "dpv:UntilTimeDuration", End: rfc3339(*rec.ValidUntil)}
-		if rec.ValidFrom != nil {
-			status.Duration.Beginning = rfc3339(*rec.ValidFrom)
-		}
+		status.Duration = &dpvDuration{Type: "dpv:UntilTimeDuration", Value: rfc3339(*rec.ValidUntil)}
 	}
+	// Where the resident sees this consent and withdraws it.
+	manage := strings.TrimRight(issuer, "/") + "/" + lang + "/consents/" + c.ID
 	return &dpvReceipt{
-		Context:        dpvContextJSON,
-		Type:           "dpv:ConsentRecord",
-		ConformsTo:     DPVRecordProfile,
-		Created:        rfc3339(rec.CreatedAt),
-		Identifier:     rec.ID,
-		ConsentControl: []dpvControl{{Type: "dpv:WithdrawConsent", ExercisedAt: issuer}},
-		ConsentStatus:  status,
-		ConsentType:    consentType,
-		DataSubject:    dpvSubject{Type: "dpv:DataSubject", Identifier: subject},
-		Notice:         dpvNotice{Type: "dpv:ConsentNotice", Language: notice.Language, SHA256: notice.SHA256},
+		Context:       dpvContextJSON,
+		Type:          "dpv:ConsentRecord",
+		ConformsTo:    DPVRecordProfile,
+		Created:       rfc3339(rec.CreatedAt),
+		Identifier:    rec.ID,
+		ConsentStatus: status,
+		DataSubject:   dpvSubject{Type: "dpv:DataSubject", Identifier: subject},
+		Notice:        dpvNotice{Type: "dpv:ConsentNotice", Language: notice.Language, SHA256: notice.SHA256},
 		Process: dpvProcess{
-			Type:       "dpv:Process",
-			Version:    v.Version,
-			Identifier: c.ProcessingID,
-			Title:      v.Title.In(lang),
-			Controller: dpvController{
-				Type:       "dpv:DataController",
-				Identifier: p.org.BusinessID,
-				Title:      p.org.Name.In(lang),
-				Address:    postalAddress(p.org.Address),
-				Contact:    dpvContact{Email: p.org.Email, Telephone: p.org.Phone},
-				DPO:        dpvDPO{Type: "dpv:DataProtectionOfficer", Title: p.org.DPO.Name, Email: p.org.DPO.Email},
-				Policy:     p.org.PrivacyPolicyURL,
-				Service:    p.sink.ID,
-			},
-			Jurisdiction: "loc:FI",
-			LegalBasis:   bases,
-			PersonalData: personalData(p.groups),
-			Processing:   []string{"dpv:Transfer"},
-			Purpose:      p.purpose.DPVPurposes,
-			Recipients:   recipients,
-			Storage:      dpvStorage{Type: "dpv:StorageDuration", Duration: dpvRetention{Type: "dpv:TemporalDuration", Value: v.Retention}},
-			Sources:      p.sources(c.SourceIDs),
+			Type:           "dpv:Process",
+			Version:        v.Version,
+			Identifier:     c.ProcessingID,
+			Title:          v.Title.In(lang),
+			ApplicableLaw:  "eu-gdpr:GDPR",
+			ConsentControl: dpvControl{Type: "dpv:WithdrawConsent", ExercisedAt: manage},
+			Controller:     controller(p.org, lang),
+			Sources:        sources,
+			Jurisdiction:   "loc:FI",
+			LegalBasis:     bases,
+			PersonalData:   personalData(p.groups),
+			Processing:     []string{"dpv:Transfer"},
+			Purpose:        p.purpose.DPVPurposes,
+			Recipients:     recipients,
+			Right:          []dpvRight{{Type: []string{"dpv:DataSubjectRight", "eu-gdpr:A7-3"}, Title: "Right to withdraw consent", ExercisedAt: manage}},
+			Service:        dpvService{Type: "dpv:Service", Identifier: p.sink.ID, Name: p.sink.Name.In(lang)},
+			Storage: []dpvStorage{{Type: "dpv:StorageDuration",
+				Duration: dpvDuration{Type: "dpv:TemporalDuration", Value: v.Retention}}},
 		},
-		Right:      "eu-gdpr:A7-3",
 		IssuedAt:   rec.CreatedAt.Unix(),
 		Issuer:     issuer,
 		Consent:    c.ID,
@@ -149,6 +162,31 @@ func dpvRecord(issuer string, c *consentRow, p *consentParts, rec *omadata.Conse
 		PrevHash:   rec.PrevHash,
 		RecordHash: rec.Hash,
 	}
+}
+
+// controller is the sink's organisation as the guide's entity fields
+// shape it: name, identifier, postal address, contact point, the privacy
+// notice's URL and the data protection officer; what it lacks is left out.
+func controller(o *omadata.Organisation, lang string) dpvController {
+	ctl := dpvController{
+		Type:       "dpv:DataController",
+		Identifier: o.BusinessID,
+		Name:       o.Name.In(lang),
+		Contact:    dpvContact{Type: "schema:ContactPoint", Email: o.Email, Telephone: o.Phone},
+	}
+	if a := o.Address; a != (omadata.Address{}) {
+		ctl.Address = &dpvAddress{Type: "schema:PostalAddress", Country: a.Country, Locality: a.City, PostalCode: a.PostalCode, Street: a.Street}
+	}
+	if o.PrivacyPolicyURL != "" {
+		ctl.URL = &dpvPropertyValue{Type: "schema:PropertyValue", Name: "dpv:PrivacyNotice", Value: o.PrivacyPolicyURL}
+	}
+	if o.DPO.Name != "" || o.DPO.Email != "" {
+		ctl.DPO = &dpvDPO{Type: "dpv:DataProtectionOfficer", Name: o.DPO.Name}
+		if o.DPO.Email != "" {
+			ctl.DPO.Contact = &dpvContact{Type: "schema:ContactPoint", Email: o.DPO.Email}
+		}
+	}
+	return ctl
 }
 
 // dpvContextJSON is dpvContext encoded once.
@@ -163,33 +201,25 @@ var dpvContextJSON = func() json.RawMessage {
 // dpvReceipt and the types below are the receipt's JSON objects, each
 // with its members in the order of their names.
 type dpvReceipt struct {
-	Context        json.RawMessage  `json:"@context"`
-	Type           string           `json:"@type"`
-	ConformsTo     string           `json:"dct:conformsTo"`
-	Created        string           `json:"dct:created"`
-	Identifier     string           `json:"dct:identifier"`
-	ConsentControl []dpvControl     `json:"dpv:hasConsentControl"`
-	ConsentStatus  dpvConsentStatus `json:"dpv:hasConsentStatus"`
-	ConsentType    string           `json:"dpv:hasConsentType"`
-	DataSubject    dpvSubject       `json:"dpv:hasDataSubject"`
-	Notice         dpvNotice        `json:"dpv:hasNotice"`
-	Process        dpvProcess       `json:"dpv:hasProcess"`
-	Right          string           `json:"dpv:hasRight"`
-	IssuedAt       int64            `json:"iat"`
-	Issuer         string           `json:"iss"`
-	Consent        string           `json:"omadata:consent"`
-	Seq            int              `json:"omadata:seq"`
-	PrevHash       string           `json:"prev_hash"`
-	RecordHash     string           `json:"record_hash"`
-}
-
-type dpvControl struct {
-	Type        string `json:"@type"`
-	ExercisedAt string `json:"dpv:isExercisedAt"`
+	Context       json.RawMessage  `json:"@context"`
+	Type          string           `json:"@type"`
+	ConformsTo    string           `json:"dct:conformsTo"`
+	Created       string           `json:"dct:created"`
+	Identifier    string           `json:"dct:identifier"`
+	ConsentStatus dpvConsentStatus `json:"dpv:hasConsentStatus"`
+	DataSubject   dpvSubject       `json:"dpv:hasDataSubject"`
+	Notice        dpvNotice        `json:"dpv:hasNotice"`
+	Process       dpvProcess       `json:"dpv:hasProcess"`
+	IssuedAt      int64            `json:"iat"`
+	Issuer        string           `json:"iss"`
+	Consent       string           `json:"omadata:consent"`
+	Seq           int              `json:"omadata:seq"`
+	PrevHash      string           `json:"prev_hash,omitempty"` // none for the first record
+	RecordHash    string           `json:"record_hash"`
 }
 
 type dpvConsentStatus struct {
-	Type             string       `json:"@type"`
+	Type             []string     `json:"@type"`
 	Description      string       `json:"dct:description,omitempty"`
 	Duration         *dpvDuration `json:"dpv:hasDuration,omitempty"`
 	IndicationMethod string       `json:"dpv:hasIndicationMethod"`
@@ -197,10 +227,11 @@ type dpvConsentStatus struct {
 	IndicatedBy      dpvIndicator `json:"dpv:isIndicatedBy"`
 }
 
+// dpvDuration is a duration as the guide shapes it: a DPV duration type
+// and its rdf:value (an end time, or an ISO 8601 period).
 type dpvDuration struct {
-	Type      string `json:"@type"`
-	Beginning string `json:"time:hasBeginning,omitempty"`
-	End       string `json:"time:hasEnd"`
+	Type  string `json:"@type"`
+	Value string `json:"rdf:value"`
 }
 
 type dpvIndicator struct {
@@ -215,71 +246,96 @@ type dpvSubject struct {
 
 type dpvNotice struct {
 	Type     string `json:"@type"`
-	Language string `json:"dct:language"`
-	SHA256   string `json:"omadata:sha256"`
+	Language string `json:"dct:language,omitempty"`
+	SHA256   string `json:"omadata:sha256,omitempty"`
 }
 
 type dpvProcess struct {
-	Type         string        `json:"@type"`
-	Version      int           `json:"dct:hasVersion"`
-	Identifier   string        `json:"dct:identifier"`
-	Title        string        `json:"dct:title"`
-	Controller   dpvController `json:"dpv:hasDataController"`
-	Jurisdiction string        `json:"dpv:hasJurisdiction"`
-	LegalBasis   []string      `json:"dpv:hasLegalBasis"`
-	PersonalData []string      `json:"dpv:hasPersonalData"`
-	Processing   []string      `json:"dpv:hasProcessing"`
-	Purpose      []string      `json:"dpv:hasPurpose"`
-	Recipients   []dpvTitled   `json:"dpv:hasRecipient"`
-	Storage      dpvStorage    `json:"dpv:hasStorageCondition"`
-	Sources      []string      `json:"omadata:sources"`
+	Type           string        `json:"@type"`
+	Version        int           `json:"dct:hasVersion"`
+	Identifier     string        `json:"dct:identifier"`
+	Title          string        `json:"dct:title,omitempty"`
+	ApplicableLaw  string        `json:"dpv:hasApplicableLaw"`
+	ConsentControl dpvControl    `json:"dpv:hasConsentControl"`
+	Controller     dpvController `json:"dpv:hasDataController"`
+	Sources        []dpvSource   `json:"dpv:hasDataSource,omitempty"`
+	Jurisdiction   string        `json:"dpv:hasJurisdiction"`
+	LegalBasis     []string      `json:"dpv:hasLegalBasis"`
+	PersonalData   []string      `json:"dpv:hasPersonalData,omitempty"`
+	Processing     []string      `json:"dpv:hasProcessing"`
+	Purpose        []string      `json:"dpv:hasPurpose,omitempty"`
+	Recipients     []dpvEntity   `json:"dpv:hasRecipient,omitempty"`
+	Right          []dpvRight    `json:"dpv:hasRight"`
+	Service        dpvService    `json:"dpv:hasService"`
+	Storage        []dpvStorage  `json:"dpv:hasStorageCondition"`
+}
+
+type dpvControl struct {
+	Type        string `json:"@type"`
+	ExercisedAt string `json:"dpv:isExercisedAt"`
+}
+
+type dpvRight struct {
+	Type        []string `json:"@type"`
+	Title       string   `json:"dct:title"`
+	ExercisedAt string   `json:"dpv:isExercisedAt"`
 }
 
 type dpvController struct {
-	Type       string     `json:"@type"`
-	Identifier string     `json:"dct:identifier,omitempty"`
-	Title      string     `json:"dct:title"`
-	Address    string     `json:"dpv:hasAddress"`
-	Contact    dpvContact `json:"dpv:hasContact"`
-	DPO        dpvDPO     `json:"dpv:hasDataProtectionOfficer"`
-	Policy     string     `json:"dpv:hasPolicy"`
-	Service    string     `json:"omadata:service"`
+	Type       string            `json:"@type"`
+	DPO        *dpvDPO           `json:"dpv:hasDataProtectionOfficer,omitempty"`
+	Identifier string            `json:"dpv:hasIdentifier,omitempty"`
+	Name       string            `json:"dpv:hasName"`
+	Address    *dpvAddress       `json:"schema:address,omitempty"`
+	Contact    dpvContact        `json:"schema:contactPoint"`
+	URL        *dpvPropertyValue `json:"schema:url,omitempty"`
+}
+
+type dpvAddress struct {
+	Type       string `json:"@type"`
+	Country    string `json:"schema:addressCountry,omitempty"`
+	Locality   string `json:"schema:addressLocality,omitempty"`
+	PostalCode string `json:"schema:postalCode,omitempty"`
+	Street     string `json:"schema:streetAddress,omitempty"`
 }
 
 type dpvContact struct {
-	Email     string `json:"schema:email"`
-	Telephone string `json:"schema:telephone"`
+	Type      string `json:"@type"`
+	Email     string `json:"schema:email,omitempty"`
+	Telephone string `json:"schema:telephone,omitempty"`
+}
+
+type dpvPropertyValue struct {
+	Type  string `json:"@type"`
+	Name  string `json:"schema:name"`
+	Value string `json:"schema:value"`
 }
 
 type dpvDPO struct {
-	Type  string `json:"@type"`
-	Title string `json:"dct:title"`
-	Email string `json:"schema:email"`
+	Type    string      `json:"@type"`
+	Name    string      `json:"dpv:hasName,omitempty"`
+	Contact *dpvContact `json:"schema:contactPoint,omitempty"`
 }
 
-type dpvTitled struct {
-	Type  string `json:"@type"`
-	Title string `json:"dct:title"`
+type dpvEntity struct {
+	Type string `json:"@type"`
+	Name string `json:"dpv:hasName"`
+}
+
+type dpvSource struct {
+	Type       string `json:"@type"`
+	Identifier string `json:"dct:identifier"`
+}
+
+type dpvService struct {
+	Type       string `json:"@type"`
+	Identifier string `json:"dct:identifier"`
+	Name       string `json:"dpv:hasName,omitempty"`
 }
 
 type dpvStorage struct {
-	Type     string       `json:"@type"`
-	Duration dpvRetention `json:"dpv:hasDuration"`
-}
-
-type dpvRetention struct {
-	Type  string `json:"@type"`
-	Value string `json:"rdf:value"`
-}
-
-func postalAddress(a omadata.Address) string {
-	var parts []string
-	for _, s := range []string{a.Street, strings.TrimSpace(a.PostalCode + " " + a.City), a.Country} {
-		if s != "" {
-			parts = append(parts, s)
-		}
-	}
-	return strings.Join(parts, ", ")
+	Type     string      `json:"@type"`
+	Duration dpvDuration `json:"dpv:hasDuration"`
 }
 
 // personalData returns the pd: categories of the groups, each once.

@@ -183,7 +183,9 @@ func mayRecord(ctx context.Context, q querier, kind string) error {
 	case c.IsAdmin():
 		return nil
 	case c.Kind == omadata.CallerService && c.HasScope(omadata.ScopeResidentsLink):
-		n, err := count(ctx, q, `SELECT COUNT(*) FROM representation_recorders WHERE service_id = ? AND kind = ?`, c.ServiceID, kind)
+		// The designation holds while the service is an approved source.
+		n, err := count(ctx, q, `SELECT COUNT(*) FROM representation_recorders r JOIN services s ON s.id = r.service_id
+			WHERE r.service_id = ? AND r.kind = ? AND s.status = ? AND s.roles LIKE ?`, c.ServiceID, kind, omadata.ServiceApproved, `%"`+omadata.RoleSource+`"%`)
 		if err != nil {
 			return err
 		} else if n > 0 {
@@ -274,6 +276,8 @@ func (s *Store) GrantMandate(ctx context.Context, in *omadata.MandateInput) (*om
 	from, err := representationWindow(tx.now, in.ValidFrom, in.ValidUntil)
 	if err != nil {
 		return nil, err
+	} else if omadata.AgeOn(prinBorn, from) < 18 {
+		return nil, omadata.Errorf(omadata.EFORBIDDEN, "A child is represented by a guardian; only an adult grants a mandate.")
 	}
 	r := &omadata.Representation{Kind: omadata.RepMandate, PrincipalID: c.ResidentID, Basis: basisGranted, ValidFrom: from, ValidUntil: in.ValidUntil,
 		RepresentationScope: omadata.RepresentationScope{AllPurposes: in.AllPurposes, Purposes: append([]string(nil), in.Purposes...)}}

@@ -29,8 +29,10 @@ func (s *Store) SetRepresentationRecorder(ctx context.Context, serviceID string,
 		return nil, err
 	}
 	defer tx.Rollback()
-	if _, err := findServiceByID(ctx, tx, serviceID); err != nil {
+	if sv, err := findServiceByID(ctx, tx, serviceID); err != nil {
 		return nil, err
+	} else if len(set) > 0 && !slices.Contains(sv.Roles, omadata.RoleSource) {
+		return nil, omadata.Invalidf("kinds", "Only a source records representations; this service is not one.")
 	}
 	if _, err := tx.exec(ctx, `DELETE FROM representation_recorders WHERE service_id = ?`, serviceID); err != nil {
 		return nil, err
@@ -49,10 +51,13 @@ func (s *Store) SetRepresentationRecorder(ctx context.Context, serviceID string,
 	return &omadata.RepresentationRecorder{ServiceID: serviceID, Kinds: set, UpdatedAt: tx.now}, nil
 }
 
-// FindRepresentationRecorder implements omadata.RepresentationService.
+// FindRepresentationRecorder implements omadata.RepresentationService:
+// admins read any service's designation, an organisation admin that of a
+// service they look after; the service is found through the caller's
+// visibility, so another organisation's is not found.
 func (s *Store) FindRepresentationRecorder(ctx context.Context, serviceID string) (*omadata.RepresentationRecorder, error) {
-	if err := requireAdmin(ctx); err != nil {
-		return nil, err
+	if c := omadata.CallerFromContext(ctx); !c.IsAdmin() && c.Kind != omadata.CallerOrganisation {
+		return nil, omadata.Errorf(omadata.EFORBIDDEN, "Only the operator's or the service's organisation's admins may see this.")
 	}
 	r := s.db.reader()
 	if _, err := findServiceByID(ctx, r, serviceID); err != nil {

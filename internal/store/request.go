@@ -174,7 +174,8 @@ func (s *Store) CreateRequest(ctx context.Context, in *omadata.RequestInput) (*o
 			return nil, err
 		}
 	}
-	// The answer is the committed request, read in its own transaction: an
+	// The answer is the request as committed, read inside the transaction
+	// that writes it, not again after under the caller's visibility: an
 	// erasure on behalf of a principal ends the representation that let
 	// the caller see it, and a write that committed never answers failed.
 	out := &q.Request

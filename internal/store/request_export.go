@@ -113,6 +113,7 @@ func (s *Store) exportResident(ctx context.Context, requestID, residentID string
 			return nil, err
 		}
 	}
+	purposes := map[string]string{} // processing ID to purpose code, for leafAllowed
 	for before := int64(0); ; {
 		w := &where{}
 		w.add("s.resident_id = ?", residentID)
@@ -124,7 +125,7 @@ func (s *Store) exportResident(ctx context.Context, requestID, residentID string
 			return nil, err
 		}
 		for _, ev := range page {
-			if ok, err := leafAllowed(ctx, r, auth, ev.Leaf); err != nil {
+			if ok, err := leafAllowed(ctx, r, auth, ev.Leaf, purposes); err != nil {
 				return nil, err
 			} else if ok {
 				e.LogEntries = append(e.LogEntries, ev)
@@ -154,17 +155,19 @@ func (s *Store) exportResident(ctx context.Context, requestID, residentID string
 
 // leafAllowed reports whether a representative's authority (nil: the
 // resident or an admin) lets them see a log leaf about the principal: the
-// act the leaf is about, for the purpose of its processing.
-func leafAllowed(ctx context.Context, q querier, auth *omadata.Authority, l *omadata.LogLeaf) (bool, error) {
+// act the leaf is about, for the purpose of its processing. purposes
+// caches the purposes of processings across calls.
+func leafAllowed(ctx context.Context, q querier, auth *omadata.Authority, l *omadata.LogLeaf, purposes map[string]string) (bool, error) {
 	if auth == nil {
 		return true, nil
 	}
-	purpose := ""
-	if l.ProcessingID != "" {
+	purpose, known := purposes[l.ProcessingID]
+	if !known && l.ProcessingID != "" {
 		err := q.queryRow(ctx, processingPurpose("?"), l.ProcessingID).Scan(&purpose)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return false, err
 		}
+		purposes[l.ProcessingID] = purpose
 	}
 	return auth.Allows(omadata.LeafAct(l), purpose), nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/ratelimit"
 	"github.com/omadata/omadata/internal/web/respond"
 )
 
@@ -16,14 +17,22 @@ import (
 // need an "Authorization: Bearer" token, looked up on every request so that
 // a revocation takes effect on the next call; an admin-only route refuses
 // service credentials, and a service needs catalogue:read to read and
-// catalogue:write to change anything.
-func (s *Server) authenticate(auth string, next http.Handler) http.Handler {
+// catalogue:write to change anything. A route with a rate limit (limit is
+// its kind) counts the request against the client's address before the
+// token is looked up, and against the caller's token after.
+func (s *Server) authenticate(auth, limit string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if auth == AuthPublic {
 			next.ServeHTTP(w, r.WithContext(omadata.NewContextWithCaller(r.Context(), omadata.Caller{})))
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
+		if limit != "" {
+			if err := s.opts.Limiter.Address(limit, r); err != nil {
+				rateLimitedError(w, r, err)
+				return
+			}
+		}
 		token, ok := bearerToken(r)
 		if !ok {
 			respond.Error(w, r, omadata.Errorf(omadata.EUNAUTHORIZED, "Send a token in the Authorization header: Bearer <token>."))
@@ -34,10 +43,17 @@ func (s *Server) authenticate(auth string, next http.Handler) http.Handler {
 			respond.Error(w, r, err)
 			return
 		}
+		c.Channel = omadata.ChannelAPI
 		info(r.Context()).caller = c
 		if err := authorize(auth, r.Method, c); err != nil {
 			respond.Error(w, r, err)
 			return
+		}
+		if limit != "" {
+			if err := s.opts.Limiter.Account(limit, c.TokenID); err != nil {
+				rateLimitedError(w, r, err)
+				return
+			}
 		}
 		next.ServeHTTP(w, r.WithContext(omadata.NewContextWithCaller(r.Context(), c)))
 	})
@@ -84,4 +100,10 @@ func bearerToken(r *http.Request) (string, bool) {
 		return "", false
 	}
 	return token, true
+}
+
+// rateLimitedError answers a request over its rate: 429 with Retry-After.
+func rateLimitedError(w http.ResponseWriter, r *http.Request, err error) {
+	w.Header().Set("Retry-After", ratelimit.RetryAfterSeconds(err))
+	respond.Error(w, r, err)
 }

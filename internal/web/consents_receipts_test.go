@@ -53,7 +53,16 @@ func TestConsentReceiptsVerify(t *testing.T) {
 		}
 		return r.body, decodeJSON(t, verified)
 	}
-	status := func(p map[string]any) any { s, _ := p["dpv:hasConsentStatus"].(map[string]any); return s["@type"] }
+	// The status is the first type of dpv:hasConsentStatus (a given
+	// status also names the consent type).
+	status := func(p map[string]any) any {
+		s, _ := p["dpv:hasConsentStatus"].(map[string]any)
+		types, _ := s["@type"].([]any)
+		if len(types) == 0 {
+			return nil
+		}
+		return types[0]
+	}
 	subject := func(p map[string]any) any {
 		s, _ := p["dpv:hasDataSubject"].(map[string]any)
 		return s["dct:identifier"]
@@ -89,7 +98,7 @@ func TestConsentReceiptsVerify(t *testing.T) {
 	t.Run("tampered", func(t *testing.T) {
 		compact, _ := receipt(t, "1", "")
 		parts := strings.Split(string(compact), ".")
-		forged := map[string]any{"dpv:hasConsentStatus": map[string]any{"@type": "dpv:ConsentGiven"}, "omadata:consent": c.ID}
+		forged := map[string]any{"dpv:hasConsentStatus": map[string]any{"@type": []string{"dpv:ConsentGiven"}}, "omadata:consent": c.ID}
 		b, _ := json.Marshal(forged)
 		parts[1] = strings.TrimRight(b64url(b), "=")
 		if _, err := jws.Verify([]byte(strings.Join(parts, ".")), jws.WithKeySet(set)); err == nil {

@@ -119,6 +119,12 @@ func TestConsentLifecycle(t *testing.T) {
 	checkChain(t, got, omadata.ConsentGiven, omadata.ConsentSuspended, omadata.ConsentGiven, omadata.ConsentWithdrawn)
 	got = consentOf(t, e.do(t, "GET", "/api/v1/me/consents/"+c.ID, tok, nil), 200, omadata.ConsentWithdrawn)
 	checkChain(t, got, omadata.ConsentGiven, omadata.ConsentSuspended, omadata.ConsentGiven, omadata.ConsentWithdrawn)
+	// Every act came through the API, and each record says so.
+	for _, rec := range got.Records {
+		if rec.CollectionMethod != omadata.CollectedAPI {
+			t.Errorf("record %d (%s): got collection method %q, want api", rec.Seq, rec.Status, rec.CollectionMethod)
+		}
+	}
 
 	// Final is final, and a refusal cannot be withdrawn either.
 	for _, path := range []string{"/withdraw", "/resume", "/suspend"} {

@@ -14,8 +14,9 @@ import (
 
 // metrics are the HTTP metrics, registered on the registry in Options.
 type metrics struct {
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	requests     *prometheus.CounterVec
+	duration     *prometheus.HistogramVec
+	readTimeouts prometheus.Counter
 }
 
 func newMetrics(reg *prometheus.Registry, version string) *metrics {
@@ -34,6 +35,10 @@ func newMetrics(reg *prometheus.Registry, version string) *metrics {
 			Help:    "Time to serve HTTP requests, by method and route pattern.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"method", "route"})),
+		readTimeouts: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "omadata_http_read_timeouts_total",
+			Help: "Requests whose body did not arrive within the server's read timeout (answered 408).",
+		})),
 	}
 }
 

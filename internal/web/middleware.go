@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -100,6 +101,8 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		level := slog.LevelInfo
 		if i.status >= 500 {
 			level = slog.LevelError
+		} else if i.status == http.StatusRequestTimeout {
+			level = slog.LevelWarn // a client too slow to send its body: one line, no error
 		}
 		s.log.LogAttrs(r.Context(), level, "http request",
 			slog.String("method", r.Method),
@@ -147,12 +150,30 @@ func (s *Server) recover(next http.Handler) http.Handler {
 }
 
 // limitBody caps every request body; reading past the cap fails with
-// *http.MaxBytesError, which the JSON decoder answers with 413.
+// *http.MaxBytesError, which the JSON decoder answers with 413. It also
+// counts bodies that did not arrive within the server's read timeout,
+// which the surfaces answer with 408.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, &slowBody{ReadCloser: r.Body, metrics: s.metrics}, s.opts.MaxBodyBytes)
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// slowBody counts, once per request, a body whose read deadline passed.
+type slowBody struct {
+	io.ReadCloser
+	metrics *metrics
+	counted bool
+}
+
+func (b *slowBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && !b.counted && respond.ReadTimeout(err) {
+		b.counted = true
+		b.metrics.readTimeouts.Inc()
+	}
+	return n, err
 }

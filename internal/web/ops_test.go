@@ -89,6 +89,40 @@ func TestHealthz(t *testing.T) {
 	}
 }
 
+// TestLivezReadyz: /livez answers 200 whatever the checks say; /readyz
+// answers 200 only while every check passes, names each result and keeps
+// the causes out of the body.
+func TestLivezReadyz(t *testing.T) {
+	var dbErr, migrationsErr error
+	e := newEnv(t, func(o *web.Options) {
+		o.Ready = []web.ReadyCheck{
+			{Name: "database", Check: func(context.Context) error { return dbErr }},
+			{Name: "migrations", Check: func(context.Context) error { return migrationsErr }},
+		}
+	})
+	ready := func(status int, want string) {
+		t.Helper()
+		r := e.do(t, "GET", "/readyz", "", nil)
+		wantStatus(t, r, status)
+		if got := string(r.body); got != want+"\n" {
+			t.Errorf("got %s, want %s", got, want)
+		}
+		if cc := r.header.Get("Cache-Control"); cc != "no-store" {
+			t.Errorf("got Cache-Control %q, want no-store", cc)
+		}
+		r = e.do(t, "GET", "/livez", "", nil)
+		wantStatus(t, r, 200)
+		if got := string(r.body); got != `{"status":"ok"}`+"\n" {
+			t.Errorf("livez: got %s, want status ok", got)
+		}
+	}
+	ready(200, `{"checks":{"database":"ok","migrations":"ok"},"status":"ok"}`)
+	migrationsErr = errors.New("2 pending: 016_x.sql")
+	ready(503, `{"checks":{"database":"ok","migrations":"unavailable"},"status":"unavailable"}`)
+	dbErr = errors.New("connection refused")
+	ready(503, `{"checks":{"database":"unavailable","migrations":"unavailable"},"status":"unavailable"}`)
+}
+
 func TestMetrics(t *testing.T) {
 	e := newEnv(t, nil)
 	wantStatus(t, e.do(t, "GET", "/api/v1/public/organisations/"+e.org, "", nil), 200)
@@ -212,7 +246,7 @@ func TestWellKnown(t *testing.T) {
 		{"serviceProvider.email", sub(d, "serviceProvider", "email"), "mydata@example.fi"},
 		{"cert.x5u", sub(d, "cert", "x5u"), base + "/.well-known/jwks.json"},
 		{"operatorUrls.domain", sub(d, "operatorUrls", "domain"), base},
-		{"operatorUrls.linkingRedirectUri", sub(d, "operatorUrls", "linkingRedirectUri"), base + "/link"},
+		{"operatorUrls.linkingRedirectUri", sub(d, "operatorUrls", "linkingRedirectUri"), nil}, // no such route
 	}
 	for _, c := range checks {
 		if c.got != c.want {

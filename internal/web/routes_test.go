@@ -189,7 +189,7 @@ func TestRouteTable(t *testing.T) {
 			if public {
 				t.Errorf("%s: got a public route outside /api/v1/public", key)
 			}
-		case rt.Pattern == "/healthz", rt.Pattern == "/metrics", rt.Pattern == "/openapi.json",
+		case rt.Pattern == "/healthz", rt.Pattern == "/livez", rt.Pattern == "/readyz", rt.Pattern == "/metrics", rt.Pattern == "/openapi.json",
 			strings.HasPrefix(rt.Pattern, "/.well-known/"):
 			if !public || rt.Method != "GET" {
 				t.Errorf("%s: got auth %q, want a public GET", key, rt.Auth)

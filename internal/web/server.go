@@ -16,6 +16,7 @@ import (
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/web/api"
+	"github.com/omadata/omadata/internal/web/ratelimit"
 )
 
 // DefaultMaxBodyBytes is the request body limit when Options sets none.
@@ -55,12 +56,20 @@ type Options struct {
 	LogVerifierKey string
 
 	// Health reports whether the server can serve; nil means always.
+	// /healthz asks it.
 	Health func(context.Context) error
+	// Ready lists what /readyz checks before it says the instance may take
+	// traffic (the database answers, its migrations are current, a signing
+	// key is loaded); none means ready whenever the process runs.
+	Ready []ReadyCheck
 	// Logger receives access logs and internal errors; nil discards them.
 	Logger *slog.Logger
 	// Metrics is where the HTTP metrics are registered and what /metrics
 	// exposes; nil gives the server a registry of its own.
 	Metrics *prometheus.Registry
+	// Limiter limits the grant token and credential creation routes per
+	// client address and per account; nil means no limits.
+	Limiter *ratelimit.Limiter
 	// MaxBodyBytes limits request bodies; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// Version is the software version, exposed as omadata_build_info.
@@ -72,6 +81,13 @@ type Options struct {
 	// authentication (session cookies, CSRF tokens) and are not in Routes,
 	// which lists the API.
 	Pages []Page
+}
+
+// ReadyCheck is one condition of readiness: Check returns nil when it holds.
+// Name is the key of its result in /readyz's body, such as "database".
+type ReadyCheck struct {
+	Name  string
+	Check func(context.Context) error
 }
 
 // Page is one route of an HTML surface: a ServeMux pattern with its
@@ -155,6 +171,8 @@ func New(o Options) *Server {
 		s.handle(rt.Method, rt.Pattern, rt.Auth, rt.Handler)
 	}
 	s.handle("GET", "/healthz", AuthPublic, http.HandlerFunc(s.healthz))
+	s.handle("GET", "/livez", AuthPublic, http.HandlerFunc(s.livez))
+	s.handle("GET", "/readyz", AuthPublic, http.HandlerFunc(s.readyz))
 	s.handle("GET", "/metrics", AuthPublic, s.metricsHandler())
 	s.handle("GET", "/openapi.json", AuthPublic, http.HandlerFunc(s.openAPI))
 	s.handle("GET", "/.well-known/mydata/operatordescription", AuthPublic, s.fn(s.operatorDescription))
@@ -183,10 +201,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // walk them all.
 func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
 
+// rateLimited are the routes attackers would guess at or mint tokens on,
+// by the kind of limit they count against.
+var rateLimited = map[string]string{
+	"POST /api/v1/grants":                    ratelimit.Token,
+	"POST /api/v1/services/{id}/credentials": ratelimit.Credential,
+	"POST /api/v1/admin-tokens":              ratelimit.Credential,
+}
+
 // handle registers a route behind the authentication its auth level asks for.
 func (s *Server) handle(method, pattern, auth string, h http.Handler) {
 	s.routes = append(s.routes, Route{Method: method, Pattern: pattern, Auth: auth})
-	s.mux.Handle(method+" "+pattern, s.authenticate(auth, h))
+	s.mux.Handle(method+" "+pattern, s.authenticate(auth, rateLimited[method+" "+pattern], h))
 }
 
 func chain(h http.Handler, middleware ...func(http.Handler) http.Handler) http.Handler {

@@ -21,9 +21,11 @@ type operatorDescription struct {
 	Cert              struct {
 		X5U string `json:"x5u"`
 	} `json:"cert"`
+	// OperatorURLs has no linkingRedirectUri: omadata has no browser
+	// flow that links a service account (sources link residents through
+	// the API), and the document advertises only routes that exist.
 	OperatorURLs struct {
-		Domain             string `json:"domain"`
-		LinkingRedirectURI string `json:"linkingRedirectUri"`
+		Domain string `json:"domain"`
 	} `json:"operatorUrls"`
 	CreatedOnDate   int64  `json:"createdOnDate"` // Unix seconds
 	CreatedByUserID string `json:"createdByUserId"`
@@ -51,7 +53,6 @@ func (s *Server) operatorDescription(w http.ResponseWriter, r *http.Request) err
 	}
 	d.Cert.X5U = base + "/.well-known/jwks.json"
 	d.OperatorURLs.Domain = base
-	d.OperatorURLs.LinkingRedirectURI = base + "/link"
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	respond.OK(w, r, d)
 	return nil

@@ -196,7 +196,7 @@ func testConsentReceiptAfterCatalogueChange(t *testing.T, s *store.Store) {
 	must[*omadata.Organisation](t)(s.UpdateOrganisation(Admin(), e.n.Company.ID, omadata.OrganisationUpdate{Name: &name}))
 	controller := func(receipt string) any {
 		_, pl := receiptPayload(t, s, receipt)
-		return field(pl, "dpv:hasProcess", "dpv:hasDataController", "dct:title")
+		return field(pl, "dpv:hasProcess", "dpv:hasDataController", "dpv:hasName")
 	}
 	again := e.give(t, e.adult(t), p)
 	wantJSON(t, "controller of a new consent", controller(again.Records[0].Receipt), name["fi"])
@@ -222,7 +222,12 @@ func testConsentReceipt(t *testing.T, s *store.Store) {
 		if h.Algorithm != "EdDSA" {
 			t.Fatalf("got alg %s, want EdDSA", h.Algorithm)
 		}
-		status := []string{"dpv:ConsentGiven", "omadata:ConsentSuspended"}[i]
+		status := [][]string{{"dpv:ConsentGiven", "dpv:ExpressedConsent"}, {"omadata:ConsentSuspended"}}[i]
+		var prev any // the first record has none, and no empty member for it
+		if rec.PrevHash != "" {
+			prev = rec.PrevHash
+		}
+		manage := "https://omadata.test/fi/consents/" + c.ID
 		for _, w := range []struct {
 			what string
 			got  any
@@ -237,20 +242,29 @@ func testConsentReceipt(t *testing.T, s *store.Store) {
 			{"purposes", field(pl, "dpv:hasProcess", "dpv:hasPurpose"), []string{"dpv:ProvidePersonalisedRecommendations"}},
 			{"personal data", field(pl, "dpv:hasProcess", "dpv:hasPersonalData"), []string{"pd:ServiceConsumptionBehavior"}},
 			{"legal basis", field(pl, "dpv:hasProcess", "dpv:hasLegalBasis"), []string{"eu-gdpr:A6-1-a"}},
-			{"controller", field(pl, "dpv:hasProcess", "dpv:hasDataController", "dct:title"), e.n.Company.Name["fi"]},
-			{"controller ID", field(pl, "dpv:hasProcess", "dpv:hasDataController", "dct:identifier"), e.n.Company.BusinessID},
-			{"recipients", field(pl, "dpv:hasProcess", "dpv:hasRecipient"), []any{map[string]any{"@type": "dpv:DataController", "dct:title": "Kirjasuositus Oy"}}},
-			{"retention", field(pl, "dpv:hasProcess", "dpv:hasStorageCondition", "dpv:hasDuration", "rdf:value"), "P1Y"},
+			{"applicable law", field(pl, "dpv:hasProcess", "dpv:hasApplicableLaw"), "eu-gdpr:GDPR"},
+			{"jurisdiction", field(pl, "dpv:hasProcess", "dpv:hasJurisdiction"), "loc:FI"},
+			{"controller", field(pl, "dpv:hasProcess", "dpv:hasDataController", "dpv:hasName"), e.n.Company.Name["fi"]},
+			{"controller ID", field(pl, "dpv:hasProcess", "dpv:hasDataController", "dpv:hasIdentifier"), e.n.Company.BusinessID},
+			{"controller email", field(pl, "dpv:hasProcess", "dpv:hasDataController", "schema:contactPoint", "schema:email"), e.n.Company.Email},
+			{"controller telephone", field(pl, "dpv:hasProcess", "dpv:hasDataController", "schema:contactPoint", "schema:telephone"), nil},
+			{"recipients", field(pl, "dpv:hasProcess", "dpv:hasRecipient"), []any{map[string]any{"@type": "dpv:DataController", "dpv:hasName": "Kirjasuositus Oy"}}},
+			{"service", field(pl, "dpv:hasProcess", "dpv:hasService", "dct:identifier"), e.n.Sink.ID},
+			{"storage", field(pl, "dpv:hasProcess", "dpv:hasStorageCondition"), []any{map[string]any{"@type": "dpv:StorageDuration",
+				"dpv:hasDuration": map[string]any{"@type": "dpv:TemporalDuration", "rdf:value": "P1Y"}}}},
+			{"withdraw at", field(pl, "dpv:hasProcess", "dpv:hasConsentControl"), map[string]any{"@type": "dpv:WithdrawConsent", "dpv:isExercisedAt": manage}},
+			{"right", field(pl, "dpv:hasProcess", "dpv:hasRight"), []any{map[string]any{"@type": []string{"dpv:DataSubjectRight", "eu-gdpr:A7-3"},
+				"dct:title": "Right to withdraw consent", "dpv:isExercisedAt": manage}}},
 			{"status", field(pl, "dpv:hasConsentStatus", "@type"), status},
 			{"indicated by", field(pl, "dpv:hasConsentStatus", "dpv:isIndicatedBy", "omadata:role"), omadata.ActorSelf},
 			{"indicated at", field(pl, "dpv:hasConsentStatus", "dpv:isIndicatedAtTime"), consentNow.Format(time.RFC3339)},
 			{"method", field(pl, "dpv:hasConsentStatus", "dpv:hasIndicationMethod"), omadata.CollectedPortal},
-			{"valid until", field(pl, "dpv:hasConsentStatus", "dpv:hasDuration", "time:hasEnd"), consentNow.AddDate(2, 0, 0).Format(time.RFC3339)},
-			{"right", pl["dpv:hasRight"], "eu-gdpr:A7-3"},
+			{"valid until", field(pl, "dpv:hasConsentStatus", "dpv:hasDuration"), map[string]any{"@type": "dpv:UntilTimeDuration",
+				"rdf:value": consentNow.AddDate(2, 0, 0).Format(time.RFC3339)}},
 			{"iss", pl["iss"], "https://omadata.test"},
 			{"iat", pl["iat"], consentNow.Unix()},
 			{"record hash", pl["record_hash"], rec.Hash},
-			{"prev hash", pl["prev_hash"], rec.PrevHash},
+			{"prev hash", pl["prev_hash"], prev},
 		} {
 			wantJSON(t, w.what, w.got, w.want)
 		}

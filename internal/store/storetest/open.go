@@ -15,6 +15,7 @@ import (
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/keys"
+	"github.com/omadata/omadata/internal/skips"
 	"github.com/omadata/omadata/internal/store"
 )
 
@@ -72,7 +73,7 @@ func PostgresDSN(t testing.TB) string {
 		if strings.Contains(os.Getenv("OMADATA_TEST_REQUIRE"), "postgres") {
 			t.Fatal("OMADATA_TEST_REQUIRE=postgres but OMADATA_TEST_POSTGRES_DSN is not set")
 		}
-		t.Skip("set OMADATA_TEST_POSTGRES_DSN=postgres://user:pass@127.0.0.1:5432/db?sslmode=disable to run on PostgreSQL")
+		skips.Skip(t, skips.Postgres, "set OMADATA_TEST_POSTGRES_DSN=postgres://user:pass@127.0.0.1:5432/db?sslmode=disable to run on PostgreSQL")
 	}
 	return dsn
 }

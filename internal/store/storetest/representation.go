@@ -228,6 +228,8 @@ func testRepresentationRecorders(t *testing.T, s *store.Store) {
 	wantField(t, err, omadata.EINVALID, "kinds")
 	_, err = s.SetRepresentationRecorder(Admin(), "svc_01jq8m2k3n4p5q6r7s8t9v0w1y", []string{omadata.RepGuardian})
 	wantCode(t, err, omadata.ENOTFOUND)
+	_, err = s.SetRepresentationRecorder(Admin(), n.Sink.ID, []string{omadata.RepGuardian})
+	wantField(t, err, omadata.EINVALID, "kinds") // a sink records no representations
 
 	rec := must[*omadata.RepresentationRecorder](t)(s.SetRepresentationRecorder(Admin(), n.Source.ID, []string{omadata.RepGuardian, omadata.RepGuardian}))
 	if !slices.Equal(rec.Kinds, []string{omadata.RepGuardian}) {
@@ -241,7 +243,25 @@ func testRepresentationRecorders(t *testing.T, s *store.Store) {
 	if !slices.Equal(got.Kinds, []string{omadata.RepGuardian}) {
 		t.Fatalf("read back kinds %v, want [guardian]", got.Kinds)
 	}
+	// An organisation admin reads the designation of a service they look
+	// after (the console shows it) but may not change it; another
+	// organisation's service is not there for them.
+	got = must[*omadata.RepresentationRecorder](t)(s.FindRepresentationRecorder(AsOrganisation(n.City.ID), n.Source.ID))
+	if !slices.Equal(got.Kinds, []string{omadata.RepGuardian}) {
+		t.Fatalf("the city's admin reads kinds %v, want [guardian]", got.Kinds)
+	}
+	_, err = s.FindRepresentationRecorder(AsOrganisation(n.Company.ID), n.Source.ID)
+	wantCode(t, err, omadata.ENOTFOUND)
+	_, err = s.SetRepresentationRecorder(AsOrganisation(n.City.ID), n.Source.ID, []string{omadata.RepGuardian, omadata.RepMandate})
+	wantCode(t, err, omadata.EFORBIDDEN)
+	_, err = s.FindRepresentationRecorder(As(n.Source.ID), n.Source.ID)
+	wantCode(t, err, omadata.EFORBIDDEN)
 	must[*omadata.Representation](t)(s.CreateRepresentation(As(n.Source.ID), guardianship))
+	// The designation holds while the service is an approved source.
+	must[*omadata.Service](t)(s.SetServiceStatus(Admin(), n.Source.ID, omadata.ServiceSuspended))
+	_, err = s.CreateRepresentation(As(n.Source.ID), guardianship)
+	wantField(t, err, omadata.EFORBIDDEN, "kind")
+	must[*omadata.Service](t)(s.SetServiceStatus(Admin(), n.Source.ID, omadata.ServiceApproved))
 	_, err = s.CreateRepresentation(As(n.Source.ID), mandate)
 	wantField(t, err, omadata.EFORBIDDEN, "kind")
 	_, err = s.CreateRepresentation(As(n.Sink.ID), guardianship)
@@ -255,6 +275,7 @@ func testRepresentationRecorders(t *testing.T, s *store.Store) {
 	must[*omadata.Representation](t)(s.CreateRepresentation(Admin(), mandate))
 	_, err = s.CreateRepresentation(AsResident(CreateResident(t, s, AdultCode2).ID), mandate)
 	wantCode(t, err, omadata.EFORBIDDEN)
+	verifyWholeLog(t, s) // the designations' admin leaves verify like any other
 }
 
 // testRepresentationGrantMandate: a resident grants a mandate as its
@@ -289,6 +310,10 @@ func testRepresentationGrantMandate(t *testing.T, s *store.Store) {
 	}
 	_, err := s.GrantMandate(Admin(), &omadata.MandateInput{RepresentativeIdentityCode: AdultCode,
 		RepresentationScope: omadata.RepresentationScope{Purposes: []string{"research"}}})
+	wantCode(t, err, omadata.EFORBIDDEN)
+	child := CreateResident(t, s, ChildBornOn(time.Date(2015, 3, 4, 0, 0, 0, 0, time.UTC)))
+	_, err = s.GrantMandate(AsResident(child.ID), &omadata.MandateInput{RepresentativeIdentityCode: AdultCode,
+		RepresentationScope: omadata.RepresentationScope{AllPurposes: true}})
 	wantCode(t, err, omadata.EFORBIDDEN)
 
 	m := must[*omadata.Representation](t)(s.GrantMandate(asPrincipal, &omadata.MandateInput{RepresentativeIdentityCode: AdultCode,

@@ -20,9 +20,15 @@ const (
 	ChildCode  = "150705A2334" // born 2005-07-15
 )
 
-// AsResident returns a context carrying a signed-in resident.
+// AsResident returns a context carrying a resident signed in to the portal.
 func AsResident(residentID string) context.Context {
-	return omadata.NewContextWithCaller(context.Background(), omadata.Caller{Kind: omadata.CallerResident, TokenID: "ses_test", ResidentID: residentID})
+	return AsResidentVia(residentID, omadata.ChannelPortal)
+}
+
+// AsResidentVia returns a context carrying a resident signed in through
+// channel (omadata.ChannelAPI or omadata.ChannelPortal).
+func AsResidentVia(residentID, channel string) context.Context {
+	return omadata.NewContextWithCaller(context.Background(), omadata.Caller{Kind: omadata.CallerResident, TokenID: "ses_test", ResidentID: residentID, Channel: channel})
 }
 
 // CreateResident ensures the resident with code.

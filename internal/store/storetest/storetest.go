@@ -24,6 +24,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		fn   func(t *testing.T, s *store.Store)
 	}{
 		{"Migrate/Idempotent", testMigrateIdempotent},
+		{"Migrate/Pending", testMigratePending},
 		{"Organisation/CreateFindList", testOrganisationCreateFindList},
 		{"Organisation/Invalid", testOrganisationInvalid},
 		{"Organisation/DivisionAndConflict", testOrganisationDivisionAndConflict},
@@ -48,6 +49,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Catalogue/Public", testCatalogue},
 		{"AISystem/Register", testAISystemRegister},
 		{"SigningKey/Rotate", testSigningKeyRotate},
+		{"SigningKey/EnsureTogether", testSigningKeyEnsureTogether},
 		{"Pagination", testPagination},
 		{"Resident/Sealed", testResidentSealed},
 		{"Resident/Link", testResidentLink},
@@ -76,6 +78,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Consent/Expire", testConsentExpire},
 		{"Consent/NoIdentityCode", testConsentNoIdentityCode},
 		{"Consent/Concurrent", testConsentConcurrent},
+		{"Consent/CollectionMethod", testConsentCollectionMethod},
 		{"Decision/Permit", testDecisionPermit},
 		{"Decision/DenyReasons", testDecisionDenyReasons},
 		{"Decision/Expiry", testDecisionExpiry},
@@ -165,6 +168,22 @@ func testMigrateIdempotent(t *testing.T, s *store.Store) {
 	ok(t, err)
 	if len(applied) != 0 {
 		t.Fatalf("second migrate applied %v, want nothing", applied)
+	}
+}
+
+// testMigratePending: a migrated database has no pending migration; one
+// whose record is missing is pending.
+func testMigratePending(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	if p, err := s.DB().PendingMigrations(ctx); err != nil || len(p) != 0 {
+		t.Fatalf("pending after migrate: got %v, %v, want none", p, err)
+	}
+	names, err := s.DB().QueryStrings(ctx, `SELECT name FROM schema_migrations ORDER BY name DESC`)
+	ok(t, err)
+	last := names[0][0]
+	ok(t, s.DB().Exec(ctx, `DELETE FROM schema_migrations WHERE name = ?`, last))
+	if p, err := s.DB().PendingMigrations(ctx); err != nil || len(p) != 1 || p[0] != last {
+		t.Fatalf("pending: got %v, %v, want [%s]", p, err, last)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/ratelimit"
 	"github.com/omadata/omadata/internal/web/webui"
 )
 
@@ -42,6 +43,9 @@ type Options struct {
 	Webhooks      omadata.WebhookService
 	Requests      omadata.RequestService
 	Log           omadata.LogService
+	// Representations answers which kinds of representation a source is
+	// designated to record.
+	Representations omadata.RepresentationService
 
 	OIDC OIDC
 	// PublicURL is where staff reach the operator, without a trailing slash.
@@ -52,6 +56,9 @@ type Options struct {
 	Logger    *slog.Logger
 	// Now returns the current time; tests fix it. nil means time.Now.
 	Now func() time.Time
+	// Limiter limits login starts and callbacks per client address and
+	// signed-in identity; nil means no limit.
+	Limiter *ratelimit.Limiter
 }
 
 // OIDC names the OpenID provider staff sign in with: the residents' one.
@@ -77,7 +84,7 @@ type Route struct {
 func New(o Options) (*Admin, error) {
 	switch {
 	case o.Staff == nil || o.Organisations == nil || o.Services == nil || o.Credentials == nil || o.DataGroups == nil ||
-		o.Processings == nil || o.Webhooks == nil || o.Requests == nil || o.Log == nil:
+		o.Processings == nil || o.Webhooks == nil || o.Requests == nil || o.Log == nil || o.Representations == nil:
 		return nil, errors.New("admin: a service is missing")
 	case o.OIDC.Issuer == "" || o.OIDC.ClientID == "" || o.OIDC.IdentityClaim == "":
 		return nil, errors.New("admin: the OpenID provider's issuer, client ID and identity claim are required")

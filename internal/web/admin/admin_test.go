@@ -117,7 +117,7 @@ func TestAuditor(t *testing.T) {
 	if p := c.login("/admin/fi/login", "tiina"); p.status != 200 || !strings.Contains(p.body, "tarkastaja") {
 		t.Fatalf("auditor login: %d", p.status)
 	}
-	for _, path := range []string{"/services", "/processings/" + proc, "/deliveries"} {
+	for _, path := range []string{"/services", "/services/" + e.demo.IDs["service/helsinki-residents"], "/processings/" + proc, "/deliveries"} {
 		p := c.get("/admin/fi" + path)
 		if p.status != 200 || strings.Count(p.body, `method="post"`) != 1 { // only logout
 			t.Fatalf("%s: %d with %d forms", path, p.status, strings.Count(p.body, `method="post"`))

@@ -18,7 +18,10 @@ import (
 // keyboard, previews and publishes it; a resident with a consent on it then
 // signs in to the portal and finds it under consents needing renewal.
 // axe-core runs on every console page in every language, signed out, as
-// the admin, with a form error, and as the auditor.
+// the admin, with a form error, and as the auditor. A source's designation
+// to record representations is also checked at a phone's width: shown,
+// refused by the field, saved by keyboard, and read by an organisation
+// admin.
 func TestBrowser(t *testing.T) {
 	ctx, axe := browsertest.New(t)
 	e := newEnv(t, time.Time{})
@@ -26,6 +29,19 @@ func TestBrowser(t *testing.T) {
 	e.giveConsent(t, proc)
 	objection := e.objection(t)
 	svc := e.demo.TokenServiceID
+	registry := e.demo.IDs["service/helsinki-residents"] // a source designated to record guardianships
+
+	// phone checks the current page at a phone's width: axe-core, and
+	// nothing wider than the screen, so the page never scrolls sideways.
+	phone := func(what string) {
+		t.Helper()
+		browsertest.Run(t, ctx, chromedp.EmulateViewport(360, 740, chromedp.EmulatePortrait, chromedp.EmulateMobile))
+		if over := browsertest.Eval[int](t, ctx, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); over > 0 {
+			t.Errorf("%s: %d pixels wider than a 360-pixel screen", what, over)
+		}
+		browsertest.CheckAxe(t, ctx, axe, what+" at phone width")
+		browsertest.Run(t, ctx, chromedp.EmulateViewport(1280, 900)) // the window's size, as browsertest.New opens it
+	}
 
 	// Signed out: the console's front page.
 	for _, lang := range []string{"fi", "sv", "en"} {
@@ -45,7 +61,7 @@ func TestBrowser(t *testing.T) {
 	}
 
 	t.Run("keyboard", func(t *testing.T) {
-		for _, path := range []string{"/processings/" + proc, "/organisations", "/services/" + svc, "/data-groups", "/requests/" + objection, "/staff"} {
+		for _, path := range []string{"/processings/" + proc, "/organisations", "/services/" + svc, "/services/" + registry, "/data-groups", "/requests/" + objection, "/staff"} {
 			browsertest.CheckKeyboard(t, ctx, e.url+"/admin/en"+path)
 		}
 	})
@@ -65,6 +81,27 @@ func TestBrowser(t *testing.T) {
 			browsertest.CheckAxe(t, ctx, axe, lang+f.path+" form error")
 		}
 	}
+	// A source's designation: the store's refusal of a kind it does not
+	// know (as a forged form would send) by the field, in every language,
+	// also at a phone's width; then mandates ticked and saved by keyboard.
+	for _, lang := range []string{"fi", "sv", "en"} {
+		browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+"/services/"+registry))
+		phone(lang + " designation")
+		browsertest.Run(t, ctx, chromedp.SetAttributeValue(chromedp.CSS(`#kind-mandate`), "value", "friend"), chromedp.Click(chromedp.CSS(`#kind-mandate`)),
+			chromedp.Click(chromedp.CSS(`#save-kinds`)), chromedp.WaitVisible(chromedp.CSS(`#kinds-error`)))
+		browsertest.CheckLang(t, ctx, lang)
+		browsertest.CheckAxe(t, ctx, axe, lang+" designation error")
+		phone(lang + " designation error")
+	}
+	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/en/services/"+registry),
+		chromedp.Focus(chromedp.CSS(`#kind-mandate`)), chromedp.KeyEvent(" "),
+		chromedp.Focus(chromedp.CSS(`#save-kinds`)), chromedp.KeyEvent("\r"))
+	browsertest.WaitLocation(t, ctx, "done=representation-kinds-saved")
+	if rec, err := e.store.FindRepresentationRecorder(adminCtx(), registry); err != nil || strings.Join(rec.Kinds, ",") != "guardian,mandate" {
+		t.Fatalf("designation after saving by keyboard: %v %v", rec, err)
+	}
+	phone("en designation saved")
+
 	// A credential made: its token shown once.
 	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/en/services/"+svc), chromedp.SetValue(chromedp.CSS(`#name`), "staging"),
 		chromedp.Click(chromedp.CSS(`#scope-4`)), chromedp.Click(chromedp.CSS(`#create-credential`)), chromedp.WaitVisible(chromedp.CSS(`#token`)))
@@ -110,7 +147,7 @@ func TestBrowser(t *testing.T) {
 	}
 
 	// Every console page in every language, as the operator admin.
-	pages := []string{"/", "/organisations", "/services", "/services/" + svc, "/data-groups", "/processings", "/processings/" + proc,
+	pages := []string{"/", "/organisations", "/services", "/services/" + svc, "/services/" + registry, "/data-groups", "/processings", "/processings/" + proc,
 		"/deliveries", "/deliveries?status=delivered", "/requests", "/requests/" + objection, "/log", "/staff"}
 	for _, lang := range []string{"fi", "sv", "en"} {
 		for _, path := range pages {
@@ -156,10 +193,16 @@ func TestBrowser(t *testing.T) {
 	browsertest.WaitLocation(t, ctx, "/admin/en/")
 	helmet := e.demo.IDs["service/helmet"]
 	for _, lang := range []string{"fi", "sv", "en"} {
-		for _, path := range []string{"/", "/services", "/services/" + helmet, "/data-groups", "/processings", "/deliveries", "/log"} {
+		for _, path := range []string{"/", "/services", "/services/" + helmet, "/services/" + registry, "/data-groups", "/processings", "/deliveries", "/log"} {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+path))
 			browsertest.CheckLang(t, ctx, lang)
 			browsertest.CheckAxe(t, ctx, axe, lang+path+" organisation admin")
 		}
 	}
+	// The designation she may read, not change, at a phone's width.
+	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/fi/services/"+registry))
+	if n := browsertest.Eval[int](t, ctx, `document.querySelectorAll("main form").length`); n != 1 { // the credential form only
+		t.Errorf("organisation admin sees %d forms on the registry's page, want the credential form only", n)
+	}
+	phone("fi designation, organisation admin")
 }

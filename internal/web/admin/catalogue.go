@@ -81,9 +81,13 @@ type serviceData struct {
 	Form         *form
 	Created      *omadata.Credential // with its token, shown this once
 	Now          time.Time
+	Recorder     *recorderView // nil: not a source, nothing to show
 }
 
-func (a *Admin) servicePage(w http.ResponseWriter, r *http.Request, q *req, status int, f *form, created *omadata.Credential) error {
+// servicePage renders a service's page: f is the credential form, created
+// a credential just made, kinds the designation form after a refusal (else
+// nil).
+func (a *Admin) servicePage(w http.ResponseWriter, r *http.Request, q *req, status int, f *form, created *omadata.Credential, kinds *form) error {
 	ctx := r.Context()
 	sv, err := a.o.Services.FindServiceByID(ctx, r.PathValue("id"))
 	if err != nil {
@@ -98,12 +102,15 @@ func (a *Admin) servicePage(w http.ResponseWriter, r *http.Request, q *req, stat
 		return err
 	}
 	d := &serviceData{Service: sv, Organisation: org, Credentials: creds, Scopes: omadata.CredentialScopes, Form: f, Created: created, Now: a.now()}
+	if d.Recorder, err = a.recorderView(ctx, sv, kinds); err != nil {
+		return err
+	}
 	a.render(w, r, q, status, "service", sv.Name.In(q.Lang), d, f.Errors)
 	return nil
 }
 
 func (a *Admin) service(w http.ResponseWriter, r *http.Request, q *req) error {
-	return a.servicePage(w, r, q, http.StatusOK, newForm(nil), nil)
+	return a.servicePage(w, r, q, http.StatusOK, newForm(nil), nil, nil)
 }
 
 // createCredential issues a credential and shows its token on the page it
@@ -129,12 +136,12 @@ func (a *Admin) createCredential(w http.ResponseWriter, r *http.Request, q *req)
 	if f.Valid() {
 		err := a.o.Credentials.CreateCredential(r.Context(), c)
 		if err == nil {
-			return a.servicePage(w, r, q, http.StatusCreated, newForm(nil), c)
+			return a.servicePage(w, r, q, http.StatusCreated, newForm(nil), c, nil)
 		} else if !f.storeError(q.Lang, err, []string{"name", "scopes", "expires_at"}, nil) {
 			return err
 		}
 	}
-	return a.servicePage(w, r, q, http.StatusBadRequest, f, nil)
+	return a.servicePage(w, r, q, http.StatusBadRequest, f, nil, nil)
 }
 
 func (a *Admin) revokeCredential(w http.ResponseWriter, r *http.Request, q *req) error {

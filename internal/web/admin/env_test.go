@@ -24,6 +24,7 @@ import (
 	"github.com/omadata/omadata/internal/web"
 	"github.com/omadata/omadata/internal/web/admin"
 	"github.com/omadata/omadata/internal/web/portal"
+	"github.com/omadata/omadata/internal/web/ratelimit"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -40,6 +41,12 @@ type env struct {
 }
 
 func newEnv(t *testing.T, now time.Time) *env {
+	t.Helper()
+	return newLimitedEnv(t, now, nil)
+}
+
+// newLimitedEnv is newEnv with a rate limiter for logins.
+func newLimitedEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter) *env {
 	t.Helper()
 	st := storetest.OpenURL(t, "sqlite:"+filepath.Join(t.TempDir(), "omadata.db"))
 	clock := time.Now
@@ -76,8 +83,9 @@ func newEnv(t *testing.T, now time.Time) *env {
 	}
 	ad, err := admin.New(admin.Options{
 		Staff: st, Organisations: st, Services: st, Credentials: st, DataGroups: st, Processings: st, Webhooks: st, Requests: st, Log: st,
-		OIDC:      oc,
-		PublicURL: base, SecretKey: storetest.SecretKey, Now: clock,
+		Representations: st,
+		OIDC:            oc,
+		PublicURL:       base, SecretKey: storetest.SecretKey, Now: clock, Limiter: limiter,
 	})
 	if err != nil {
 		t.Fatal(err)

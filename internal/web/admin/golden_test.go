@@ -56,6 +56,7 @@ func TestGolden(t *testing.T) {
 			{"organisations", "/organisations", c},
 			{"services", "/services", c},
 			{"service", "/services/" + e.demo.TokenServiceID, c},
+			{"service-source", "/services/" + e.demo.IDs["service/helsinki-residents"], c},
 			{"data-groups", "/data-groups", c},
 			{"processings", "/processings", c},
 			{"processing", "/processings/" + proc, c},

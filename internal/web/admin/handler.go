@@ -11,6 +11,7 @@ import (
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/web/portal"
+	"github.com/omadata/omadata/internal/web/ratelimit"
 	"github.com/omadata/omadata/internal/web/webui"
 )
 
@@ -66,6 +67,10 @@ func (a *Admin) handle(lang string, access int, f pageFunc) http.Handler {
 				a.renderError(w, r, lang, http.StatusForbidden, "error.csrf")
 				return
 			}
+			if status, key := webui.ParseForm(r); status != 0 {
+				a.renderError(w, r, lang, status, key)
+				return
+			}
 			if v == nil || subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(v.CSRF)) != 1 {
 				a.renderError(w, r, lang, http.StatusForbidden, "error.csrf")
 				return
@@ -88,6 +93,9 @@ func (a *Admin) handle(lang string, access int, f pageFunc) http.Handler {
 // fail renders an error as a page; the cause of a 500 goes to the log only.
 func (a *Admin) fail(w http.ResponseWriter, r *http.Request, lang string, err error) {
 	status, key := webui.ErrorPage(err)
+	if ra := ratelimit.RetryAfterSeconds(err); ra != "" {
+		w.Header().Set("Retry-After", ra)
+	}
 	if status == http.StatusInternalServerError {
 		a.log.ErrorContext(r.Context(), "admin page failed", "path", r.URL.Path, "request_id", omadata.RequestIDFromContext(r.Context()), "error", err.Error())
 	}

@@ -8,12 +8,16 @@ import (
 	"strings"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/ratelimit"
 	"github.com/omadata/omadata/internal/web/webui"
 )
 
 // login sends the staff member to the provider, to come back to the
 // console page they asked for.
 func (a *Admin) login(w http.ResponseWriter, r *http.Request, q *req) error {
+	if err := a.o.Limiter.Address(ratelimit.Login, r); err != nil {
+		return err
+	}
 	return a.rp.Begin(w, r, q.Lang, localPath(r.URL.Query().Get("next"), q.Lang))
 }
 
@@ -32,6 +36,12 @@ func localPath(next, lang string) string {
 func (a *Admin) callback(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
+	// Before the code goes to the provider, in the default language: the
+	// login cookie that names the page's language is not read yet.
+	if err := a.o.Limiter.Address(ratelimit.Login, r); err != nil {
+		a.fail(w, r, omadata.Languages[0], err)
+		return
+	}
 	l, status, err := a.rp.Finish(w, r)
 	fail := func(status int, key string, err error) {
 		a.log.WarnContext(r.Context(), "admin login failed", "error", err.Error())
@@ -39,6 +49,10 @@ func (a *Admin) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		fail(status, "error.login", err)
+		return
+	}
+	if err := a.o.Limiter.Account(ratelimit.Login, webui.IdentityKey(l.IdentityCode)); err != nil {
+		a.fail(w, r, l.Lang, err)
 		return
 	}
 	op := operator(r.Context())

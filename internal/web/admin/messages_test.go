@@ -61,6 +61,9 @@ func TestMessages(t *testing.T) {
 	for _, st := range []string{omadata.DeliveryDead, omadata.DeliveryPending, omadata.DeliveryDelivered} {
 		keys = append(keys, "deliveries.status-"+st, "deliveries.none-"+st)
 	}
+	for _, k := range recorderKinds {
+		keys = append(keys, "repkind."+k, "repkind."+k+"-long")
+	}
 	for _, k := range []string{"resident", "service", "admin", "system"} {
 		keys = append(keys, "actor."+k)
 	}

@@ -82,6 +82,7 @@ func (a *Admin) Routes() []Route {
 		{"POST", "/services/{id}/status", operatorOnly, a.setServiceStatus},
 		{"POST", "/services/{id}/credentials", writer, a.createCredential},
 		{"POST", "/services/{id}/credentials/{cid}/revoke", writer, a.revokeCredential},
+		{"POST", "/services/{id}/representation-kinds", operatorOnly, a.setRecorderKinds},
 		{"GET", "/data-groups", staff, a.dataGroups},
 		{"POST", "/data-groups", writer, a.createDataGroup},
 		{"GET", "/processings", staff, a.processings},
@@ -150,10 +151,17 @@ func funcs(lang string) template.FuncMap {
 		"adminstyle": func() string { return stylesheet },
 		"deref":      func(t *time.Time) time.Time { return *t },
 		"join":       func(s []string) string { return strings.Join(s, ", ") },
-		"field":      func(f *form, name, label, hint string) fieldView { return newField(f, name, label, hint, "text") },
-		"area":       func(f *form, name, label, hint string) fieldView { return newField(f, name, label, hint, "textarea") },
-		"email":      func(f *form, name, label, hint string) fieldView { return newField(f, name, label, hint, "email") },
-		"datefield":  func(f *form, name, label, hint string) fieldView { return newField(f, name, label, hint, "date") },
+		"repkinds": func(kinds []string) string {
+			names := make([]string, len(kinds))
+			for i, k := range kinds {
+				names[i] = msg(lang, "repkind."+k)
+			}
+			return strings.Join(names, ", ")
+		},
+		"field":     func(f *form, name, label, hint string) fieldView { return newField(f, name, label, hint, "text") },
+		"area":      func(f *form, name, label, hint string) fieldView { return newField(f, name, label, hint, "textarea") },
+		"email":     func(f *form, name, label, hint string) fieldView { return newField(f, name, label, hint, "email") },
+		"datefield": func(f *form, name, label, hint string) fieldView { return newField(f, name, label, hint, "date") },
 	}
 }
 

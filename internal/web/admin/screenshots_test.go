@@ -57,7 +57,7 @@ func TestScreenshots(t *testing.T) {
 	signIn("olli")
 	for _, lang := range []string{"fi", "sv", "en"} {
 		for _, p := range []struct{ name, path string }{
-			{"home", "/"}, {"organisations", "/organisations"}, {"services", "/services"}, {"service", "/services/" + svc},
+			{"home", "/"}, {"organisations", "/organisations"}, {"services", "/services"}, {"service", "/services/" + svc}, {"service-source", "/services/" + e.demo.IDs["service/helsinki-residents"]},
 			{"data-groups", "/data-groups"}, {"processings", "/processings"}, {"processing", "/processings/" + proc},
 			{"deliveries", "/deliveries"}, {"requests", "/requests"}, {"request", "/requests/" + objection}, {"log", "/log"}, {"staff", "/staff"},
 		} {

@@ -63,12 +63,9 @@ func (h *Handler) decideConsent(w http.ResponseWriter, r *http.Request, record f
 	if err != nil {
 		return err
 	}
-	// Through the API a resident always acts by API: the portal records
-	// its own method, and only an official records a paper consent.
-	if in.CollectionMethod != "" && in.CollectionMethod != omadata.CollectedAPI {
-		return omadata.Invalidf("collection_method", "Through the API the collection method is api.")
-	}
-	in.CollectionMethod = omadata.CollectedAPI
+	// The store records the collection method from the channel the
+	// caller signed in through (api here) and refuses a body claiming
+	// another.
 	c := omadata.CallerFromContext(r.Context())
 	if in.OnBehalfOf == c.ResidentID {
 		in.OnBehalfOf = "" // acting for oneself is acting as oneself

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/respond"
 )
 
 // decode reads the request body, one JSON value, into v. It fails, before
@@ -35,7 +36,7 @@ func decode(r *http.Request, v any) error {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
+		if errors.As(err, &tooLarge) || respond.ReadTimeout(err) {
 			return decodeError(err)
 		}
 		return omadata.Invalidf("body", "Send one JSON value, with nothing after it.")
@@ -56,6 +57,8 @@ func decodeError(err error) error {
 	switch {
 	case errors.As(err, &tooLarge):
 		return &omadata.Error{Code: omadata.ETOOLARGE, Field: "body", Message: fmt.Sprintf("The body is larger than %d bytes.", tooLarge.Limit)}
+	case respond.ReadTimeout(err):
+		return &omadata.Error{Code: omadata.ETIMEOUT, Field: "body", Message: "The body did not arrive in time. Send it at once."}
 	case errors.Is(err, io.EOF):
 		return omadata.Invalidf("body", "Send a JSON body.")
 	case errors.Is(err, io.ErrUnexpectedEOF):

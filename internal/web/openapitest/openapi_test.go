@@ -162,7 +162,7 @@ func TestOperations(t *testing.T) {
 					if d, _ := resp["description"].(string); d == "" {
 						t.Errorf("response %s: no description", code)
 					}
-					if status >= 400 && path != "/healthz" {
+					if status >= 400 && path != "/healthz" && path != "/readyz" {
 						s := lookup(resp, "/content/application~1json/schema/$ref")
 						if s != "#/components/schemas/Error" {
 							t.Errorf("response %s: schema %v, want the Error schema", code, s)
@@ -382,6 +382,8 @@ func TestValidateResponse(t *testing.T) {
 		{"metrics", "GET", "/metrics", 200, "text/plain; version=0.0.4; charset=utf-8", []byte("# HELP up\nup 1\n"), true},
 		{"health", "GET", "/healthz", 200, "application/json", []byte(`{"status": "ok"}`), true},
 		{"unhealthy", "GET", "/healthz", 503, "application/json", []byte(`{"status": "unavailable"}`), true},
+		{"not ready", "GET", "/readyz", 503, "application/json", []byte(`{"status": "unavailable", "checks": {"database": "ok", "migrations": "unavailable"}}`), true},
+		{"unknown check", "GET", "/readyz", 200, "application/json", []byte(`{"status": "ok", "checks": {"cache": "ok"}}`), false},
 		{"openapi", "GET", "/openapi.json", 200, "application/json", openapi.Document, true},
 		{"jwks", "GET", "/.well-known/jwks.json", 200, "application/json", []byte(`{"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "kid": "key_1", "alg": "EdDSA", "use": "sig"}]}`), true},
 		{"whoami admin", "GET", "/api/v1/whoami", 200, "application/json", []byte(`{"kind": "admin", "token_id": "adm_01jq8m7k8m9n0p1q2r3s4t5v6w", "scopes": ["catalogue:read", "catalogue:write"]}`), true},
@@ -389,7 +391,7 @@ func TestValidateResponse(t *testing.T) {
 		{"operator description", "GET", "/.well-known/mydata/operatordescription", 200, "application/json", []byte(`{
 			"operatorId": "op", "serviceProvider": {"businessId": "0201256-6", "name": "Helsinki", "email": "a@hel.fi", "country": "FI"},
 			"operatorservicedescriptionVersion": "1", "supportedProfiles": ["consenting"], "cert": {"x5u": "https://op.example/.well-known/jwks.json"},
-			"operatorUrls": {"domain": "https://op.example", "linkingRedirectUri": "https://op.example/link"},
+			"operatorUrls": {"domain": "https://op.example"},
 			"createdOnDate": 1767225600, "createdByUserId": "op"}`), true},
 	}
 	for _, tt := range tests {

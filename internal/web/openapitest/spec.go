@@ -32,6 +32,7 @@ var methods = []string{"get", "put", "post", "delete", "options", "head", "patch
 type Spec struct {
 	ops     map[string]*operation         // by "METHOD /path"
 	schemas map[string]*jsonschema.Schema // components/schemas by name
+	loader  *loader
 }
 
 type operation struct {
@@ -60,7 +61,7 @@ func Load() (*Spec, error) {
 		return nil, fmt.Errorf("openapi: %w", err)
 	}
 	l := &loader{doc: doc, c: c}
-	s := &Spec{ops: map[string]*operation{}, schemas: map[string]*jsonschema.Schema{}}
+	s := &Spec{ops: map[string]*operation{}, schemas: map[string]*jsonschema.Schema{}, loader: l}
 	components, _ := lookup(doc, "/components/schemas").(map[string]any)
 	for name := range components {
 		sch, err := l.compile("/components/schemas/" + escape(name))

@@ -23,6 +23,7 @@ import (
 	"github.com/omadata/omadata/internal/store/storetest"
 	"github.com/omadata/omadata/internal/web"
 	"github.com/omadata/omadata/internal/web/portal"
+	"github.com/omadata/omadata/internal/web/ratelimit"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -38,6 +39,12 @@ type env struct {
 // newEnv boots the demo operator; a non-zero now fixes the store's and the
 // portal's clock.
 func newEnv(t *testing.T, now time.Time) *env {
+	t.Helper()
+	return newLimitedEnv(t, now, nil)
+}
+
+// newLimitedEnv is newEnv with a rate limiter for logins.
+func newLimitedEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter) *env {
 	t.Helper()
 	st := storetest.OpenURL(t, "sqlite:"+filepath.Join(t.TempDir(), "omadata.db"))
 	clock := time.Now
@@ -64,7 +71,7 @@ func newEnv(t *testing.T, now time.Time) *env {
 	p, err := portal.New(portal.Options{
 		Residents: st, Representations: st, Consents: st, Catalogue: st, AISystems: st, Credentials: st,
 		Usage: st, Log: st, Requests: st, LogVerifierKey: storetest.LogVerifierKey(t, st),
-		OIDC: oc, PublicURL: base, SecretKey: storetest.SecretKey, Demo: true, Now: clock,
+		OIDC: oc, PublicURL: base, SecretKey: storetest.SecretKey, Demo: true, Now: clock, Limiter: limiter,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/ratelimit"
 	"github.com/omadata/omadata/internal/web/webui"
 )
 
@@ -62,6 +63,10 @@ func (p *Portal) handle(lang string, access int, f pageFunc) http.Handler {
 				p.renderError(w, r, lang, http.StatusForbidden, "error.csrf")
 				return
 			}
+			if status, key := webui.ParseForm(r); status != 0 {
+				p.renderError(w, r, lang, status, key)
+				return
+			}
 			if v == nil || subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(v.CSRF)) != 1 {
 				p.renderError(w, r, lang, http.StatusForbidden, "error.csrf")
 				return
@@ -88,6 +93,9 @@ func (p *Portal) rememberLanguage(w http.ResponseWriter, r *http.Request, lang s
 // cause goes to the log only.
 func (p *Portal) fail(w http.ResponseWriter, r *http.Request, lang string, err error) {
 	status, key := webui.ErrorPage(err)
+	if ra := ratelimit.RetryAfterSeconds(err); ra != "" {
+		w.Header().Set("Retry-After", ra)
+	}
 	if status == http.StatusInternalServerError {
 		p.log.ErrorContext(r.Context(), "portal page failed", "path", r.URL.Path, "request_id", omadata.RequestIDFromContext(r.Context()), "error", err.Error())
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/ratelimit"
+	"github.com/omadata/omadata/internal/web/webui"
 )
 
 // CallbackPath is the redirect URI of the portal at the provider, after the
@@ -17,6 +19,9 @@ const CallbackPath = "/auth/callback"
 // login sends the resident to the provider, to come back to the page
 // they asked for.
 func (p *Portal) login(w http.ResponseWriter, r *http.Request, q *req) error {
+	if err := p.o.Limiter.Address(ratelimit.Login, r); err != nil {
+		return err
+	}
 	return p.rp.Begin(w, r, q.Lang, localPath(r.URL.Query().Get("next"), q.Lang))
 }
 
@@ -36,6 +41,12 @@ func localPath(next, lang string) string {
 func (p *Portal) callback(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer") // the code is in this URL
+	// Before the code goes to the provider; the login cookie that names
+	// the language is not read yet, so the page is in the one "/" would use.
+	if err := p.o.Limiter.Address(ratelimit.Login, r); err != nil {
+		p.fail(w, r, p.frontLanguage(r), err)
+		return
+	}
 	l, status, err := p.rp.Finish(w, r)
 	fail := func(status int, err error) {
 		p.log.WarnContext(r.Context(), "portal login failed", "error", err.Error())
@@ -43,6 +54,10 @@ func (p *Portal) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		fail(status, err)
+		return
+	}
+	if err := p.o.Limiter.Account(ratelimit.Login, webui.IdentityKey(l.IdentityCode)); err != nil {
+		p.fail(w, r, l.Lang, err)
 		return
 	}
 	// The operator itself signs the resident in, as the API's login flow does.

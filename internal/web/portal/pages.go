@@ -113,24 +113,26 @@ func (p *Portal) Routes() []Route {
 	return out
 }
 
-// root sends "/" to the resident's language: the remembered one, else the
-// first the browser prefers, else Finnish.
+// root sends "/" to the resident's language (frontLanguage).
 func (p *Portal) root(w http.ResponseWriter, r *http.Request) {
-	lang := "fi"
+	w.Header().Set("Vary", "Accept-Language, Cookie")
+	http.Redirect(w, r, "/"+p.frontLanguage(r)+"/", http.StatusSeeOther)
+}
+
+// frontLanguage is the language of a page with none in its path: the
+// remembered one, else the first the browser prefers, else Finnish.
+func (p *Portal) frontLanguage(r *http.Request) string {
 	if c, err := r.Cookie(langCookie); err == nil && omadata.ValidLanguage(c.Value) {
-		lang = c.Value
-	} else {
-		for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
-			tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
-			base, _, _ := strings.Cut(strings.ToLower(tag), "-")
-			if omadata.ValidLanguage(base) {
-				lang = base
-				break
-			}
+		return c.Value
+	}
+	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
+		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+		base, _, _ := strings.Cut(strings.ToLower(tag), "-")
+		if omadata.ValidLanguage(base) {
+			return base
 		}
 	}
-	w.Header().Set("Vary", "Accept-Language, Cookie")
-	http.Redirect(w, r, "/"+lang+"/", http.StatusSeeOther)
+	return "fi"
 }
 
 // stylesheet is the embedded stylesheet's URL, with a checksum in it so

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/ratelimit"
 	"github.com/omadata/omadata/internal/web/webui"
 )
 
@@ -54,6 +55,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now returns the current time; tests fix it. nil means time.Now.
 	Now func() time.Time
+	// Limiter limits login starts and callbacks per client address and
+	// signed-in identity; nil means no limit.
+	Limiter *ratelimit.Limiter
 }
 
 // OIDC names the OpenID provider residents log in with.

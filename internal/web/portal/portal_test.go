@@ -140,6 +140,9 @@ func TestActingFor(t *testing.T) {
 	if !strings.Contains(p.body, "Asioit henkilön Emma Korhonen puolesta.") {
 		t.Fatalf("no acting banner on %s", p.url)
 	}
+	if rq := c.get("/fi/requests"); !strings.Contains(rq.body, `href="/fi/requests/erasure"`) || !strings.Contains(rq.body, `id="request-rectification"`) {
+		t.Fatal("the guardian is not offered erasure and rectification for the child")
+	}
 	proc := e.recommendations(t)
 	n := c.get("/fi/processings/" + proc)
 	p = c.post("/fi/processings/"+proc+"/give", url.Values{"csrf": {n.csrf(t)}, "version": {hiddenValue(t, n, "version")}, "notice_sha256": {hiddenValue(t, n, "notice_sha256")}})
@@ -181,6 +184,11 @@ func TestActingForScopedMandate(t *testing.T) {
 	p = c.post("/en/acting-for", url.Values{"csrf": {p.csrf(t)}, "principal": {sanna.ID}})
 	if p.status != 200 {
 		t.Fatalf("acting for Sanna: got %d", p.status)
+	}
+	rq := c.get("/en/requests")
+	if strings.Contains(rq.body, `href="/en/requests/erasure"`) || strings.Contains(rq.body, `id="request-rectification"`) ||
+		!strings.Contains(rq.body, "Only a guardian or the holder of a mandate for all purposes may ask for this") {
+		t.Fatalf("the requests page offers erasure or rectification under a statutory-services mandate")
 	}
 	er := c.get("/en/requests/erasure")
 	p = c.post("/en/requests/erasure", url.Values{"csrf": {er.csrf(t)}, "confirm": {"yes"}})

@@ -45,6 +45,23 @@ func (v *viewer) Subject() *omadata.Resident {
 	return v.Self
 }
 
+// May reports whether the viewer may do act for the person the pages are
+// about, by the one rule of what representations allow (the store asks it
+// again when they act); for themselves always. It lets a page leave out
+// what a mandate does not cover.
+func (v *viewer) May(act omadata.RepAct) bool {
+	if v.Acting == nil {
+		return true
+	}
+	a := omadata.Authority{PrincipalID: v.Acting.Resident.ID}
+	for _, p := range v.Principals {
+		if p.Resident.ID == a.PrincipalID {
+			a.Reps = append(a.Reps, p.Rep)
+		}
+	}
+	return a.Allows(act, "")
+}
+
 // OnBehalfOf is the ConsentInput.OnBehalfOf of the viewer's acts.
 func (v *viewer) OnBehalfOf() string {
 	if v.Acting != nil {
@@ -69,6 +86,7 @@ func (p *Portal) loadViewer(w http.ResponseWriter, r *http.Request) (*viewer, co
 		p.ck.Set(w, sessionCookie, "", -1)
 		return nil, ctx, nil
 	}
+	caller.Channel = omadata.ChannelPortal
 	ctx = omadata.NewContextWithCaller(r.Context(), caller)
 	self, err := p.o.Residents.FindResidentByID(ctx, caller.ResidentID)
 	if err != nil {

@@ -3,6 +3,8 @@
 package respond
 
 import (
+	"errors"
+	"net"
 	"net/http"
 
 	"github.com/omadata/omadata"
@@ -20,6 +22,8 @@ var codes = map[string]int{
 	omadata.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
 	omadata.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	omadata.EINTERNAL:     http.StatusInternalServerError,
+	omadata.ETIMEOUT:      http.StatusRequestTimeout,
+	omadata.ERATELIMITED:  http.StatusTooManyRequests,
 }
 
 // Status returns the HTTP status for an error code; 500 for an unknown one.
@@ -28,4 +32,12 @@ func Status(code string) int {
 		return s
 	}
 	return http.StatusInternalServerError
+}
+
+// ReadTimeout reports whether err, from reading a request body, is its read
+// deadline passing: the server's read timeout, for a client that sends too
+// slowly. Surfaces answer it with ETIMEOUT (408), not a 500.
+func ReadTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }

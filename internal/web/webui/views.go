@@ -3,6 +3,9 @@
 package webui
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -10,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/respond"
 )
 
 // ParseViews parses, per language, templates/layout.html of fsys with each
@@ -60,7 +64,8 @@ func SetPageHeaders(w http.ResponseWriter) {
 // ErrorPage is the status and the message key ("error.…") of the page that
 // shows err: not found for ENOTFOUND (also for what the viewer may not
 // see), forbidden, login needed, conflict for ECONFLICT and EINVALID that
-// no form field took, else 500, whose cause the caller logs.
+// no form field took, too many requests, too slow, else 500, whose cause
+// the caller logs.
 func ErrorPage(err error) (status int, key string) {
 	switch omadata.ErrorCode(err) {
 	case omadata.ENOTFOUND:
@@ -71,6 +76,38 @@ func ErrorPage(err error) (status int, key string) {
 		return http.StatusUnauthorized, "error.login-needed"
 	case omadata.ECONFLICT, omadata.EINVALID:
 		return http.StatusConflict, "error.conflict"
+	case omadata.ERATELIMITED:
+		return http.StatusTooManyRequests, "error.rate-limited"
+	case omadata.ETIMEOUT:
+		return http.StatusRequestTimeout, "error.timeout"
 	}
 	return http.StatusInternalServerError, "error.internal"
+}
+
+// ParseForm reads a POST's form, within the server's body limit, before its
+// CSRF token is checked: a form the server could not read has no token, and
+// must not be mistaken for an expired or forged one. It returns 0 when the
+// form was read, else the status and message key of the page to show:
+// 413 "error.too-large" for a body over the limit, 408 "error.timeout" for
+// one that did not arrive in time, 400 "error.bad-form" for one that does
+// not parse.
+func ParseForm(r *http.Request) (status int, key string) {
+	err := r.ParseForm()
+	var tooLarge *http.MaxBytesError
+	switch {
+	case err == nil:
+		return 0, ""
+	case errors.As(err, &tooLarge):
+		return http.StatusRequestEntityTooLarge, "error.too-large"
+	case respond.ReadTimeout(err):
+		return http.StatusRequestTimeout, "error.timeout"
+	}
+	return http.StatusBadRequest, "error.bad-form"
+}
+
+// IdentityKey is the rate limiter's account key of a signed-in identity: a
+// hash, so that the limiter's memory holds no identity codes.
+func IdentityKey(identityCode string) string {
+	h := sha256.Sum256([]byte("omadata login rate limit\x00" + identityCode))
+	return hex.EncodeToString(h[:16])
 }

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/omadata/omadata/internal/skips"
 )
 
 // axePath is axe-core as `npm ci --prefix tools/browser` installs it.
@@ -38,7 +40,7 @@ func Require(t testing.TB) (string, string) {
 		if strings.Contains(os.Getenv("OMADATA_TEST_REQUIRE"), "chromium") {
 			t.Fatalf("OMADATA_TEST_REQUIRE=chromium but %s", what)
 		}
-		t.Skipf("%s; install Chromium (apt-get install chromium) and run npm ci --prefix tools/browser", what)
+		skips.Skip(t, skips.Browser, what+"; install Chromium (apt-get install chromium) and run npm ci --prefix tools/browser")
 	}
 	path := os.Getenv("OMADATA_CHROMIUM")
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
