@@ -281,6 +281,8 @@ func (w *consoleWorld) try(t *testing.T, op, caller, owner string) string {
 		form.Set("dpo-email", "dpo@example.fi")
 	case "/admin/{lang}/services/{id}/status":
 		form.Set("status", "suspended")
+	case "/admin/{lang}/services/{id}/representation-kinds":
+		form.Set("kinds", "guardian")
 	case "/admin/{lang}/services/{id}/credentials":
 		form.Set("name", "matrix")
 		form.Set("scopes", "catalogue:read")
