@@ -25,11 +25,13 @@ type Purpose struct {
 func (p *Purpose) Validate() error {
 	if !ValidCode(p.Code) {
 		return Invalidf("code", "Use 1 to 64 lower-case letters, digits and hyphens.")
+	} else if err := CheckText("code", p.Code, 64); err != nil {
+		return err
 	} else if err := p.Name.Validate("name", 200, "fi", "sv", "en"); err != nil {
 		return err
 	} else if err := p.Description.Validate("description", 4000, "fi", "sv", "en"); err != nil {
 		return err
-	} else if err := validString("kantara_category", p.KantaraCategory, 100); err != nil {
+	} else if err := CheckText("kantara_category", p.KantaraCategory, 100); err != nil {
 		return err
 	}
 	if len(p.DPVPurposes) == 0 {
