@@ -27,10 +27,10 @@ type DataGroup struct {
 func (g *DataGroup) Validate() error {
 	if !ValidID(PrefixService, g.ServiceID) {
 		return Invalidf("service_id", "Not a service ID.")
-	} else if !ValidCode(g.Code) {
-		return Invalidf("code", "Use 1 to 64 lower-case letters, digits and hyphens, such as library-loans.")
 	} else if err := CheckText("code", g.Code, 64); err != nil {
 		return err
+	} else if !ValidCode(g.Code) {
+		return Invalidf("code", "Use 1 to 64 lower-case letters, digits and hyphens, such as library-loans.")
 	} else if err := g.Name.Validate("name", 200, "fi", "sv", "en"); err != nil {
 		return err
 	} else if err := g.Description.Validate("description", 4000, "fi", "sv", "en"); err != nil {

@@ -23,10 +23,10 @@ type Purpose struct {
 
 // Validate checks the purpose's own fields.
 func (p *Purpose) Validate() error {
-	if !ValidCode(p.Code) {
-		return Invalidf("code", "Use 1 to 64 lower-case letters, digits and hyphens.")
-	} else if err := CheckText("code", p.Code, 64); err != nil {
+	if err := CheckText("code", p.Code, 64); err != nil {
 		return err
+	} else if !ValidCode(p.Code) {
+		return Invalidf("code", "Use 1 to 64 lower-case letters, digits and hyphens.")
 	} else if err := p.Name.Validate("name", 200, "fi", "sv", "en"); err != nil {
 		return err
 	} else if err := p.Description.Validate("description", 4000, "fi", "sv", "en"); err != nil {

@@ -67,6 +67,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Consent/ReceiptAfterCatalogueChange", testConsentReceiptAfterCatalogueChange},
 		{"Consent/Expire", testConsentExpire},
 		{"Consent/NoIdentityCode", testConsentNoIdentityCode},
+		{"Text/IdentityCodes", testTextIdentityCodes},
 		{"Consent/Concurrent", testConsentConcurrent},
 		{"Decision/Permit", testDecisionPermit},
 		{"Decision/DenyReasons", testDecisionDenyReasons},
