@@ -3,6 +3,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,8 +20,10 @@ import (
 
 // decode reads the request body, one JSON value, into v. It fails, before
 // any service is called, on a media type other than JSON, unknown fields,
-// wrong types, bad syntax, trailing data and a body over the server's limit
-// (which package web sets with http.MaxBytesReader).
+// wrong types, bad syntax, trailing data, a body over the server's limit
+// (which package web sets with http.MaxBytesReader), and what checkJSON
+// refuses: invalid UTF-8, lone surrogates, control characters, keys given
+// twice and a null body.
 func decode(r *http.Request, v any) error {
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
@@ -28,7 +31,15 @@ func decode(r *http.Request, v any) error {
 	} else if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
 		return &omadata.Error{Code: omadata.EUNSUPPORTED, Field: "Content-Type", Message: "Send the body in UTF-8."}
 	}
-	dec := json.NewDecoder(r.Body)
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		return decodeError(err)
+	} else if len(bytes.TrimSpace(data)) == 0 {
+		return decodeError(io.EOF)
+	} else if err := checkJSON(data); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err)
