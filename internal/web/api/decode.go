@@ -33,7 +33,7 @@ func decode(r *http.Request, v any) error {
 	}
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
-		return decodeError(err)
+		return readError(err)
 	} else if len(bytes.TrimSpace(data)) == 0 {
 		return decodeError(io.EOF)
 	} else if err := checkJSON(data); err != nil {
@@ -52,6 +52,17 @@ func decode(r *http.Request, v any) error {
 		return omadata.Invalidf("body", "Send one JSON value, with nothing after it.")
 	}
 	return nil
+}
+
+// readError answers a body that could not be read in full: as decodeError
+// does where it knows the error (a body over the limit), else as the
+// client's error, since a body that stops arriving is not the server's
+// fault.
+func readError(err error) error {
+	if e := decodeError(err); omadata.ErrorCode(e) != omadata.EINTERNAL {
+		return e
+	}
+	return omadata.Invalidf("body", "The body could not be read in full; send it again, all at once.")
 }
 
 // decodeError turns an encoding/json error into an application error that
