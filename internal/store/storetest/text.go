@@ -23,9 +23,13 @@ var disguisedCodes = []string{
 	"1 5 0 3 8 5 \u2212 9 0 1 3", // digits spaced apart around a minus sign
 }
 
-// testTextIdentityCodes writes an identity code, disguised, into every
-// kind of stored text: each write is refused, naming the field, and
-// changes nothing.
+// badTexts break the rest of the text rule: control characters and
+// invalid UTF-8.
+var badTexts = []string{"a\x00b", "a\x1bb", "a\rb", "a\u0085b", "a\xffb"}
+
+// testTextIdentityCodes writes an identity code, disguised, and text with
+// control characters or invalid UTF-8 into every kind of stored text: each
+// write is refused, naming the field, and changes nothing.
 func testTextIdentityCodes(t *testing.T, s *store.Store) {
 	n := CreateNetwork(t, s)
 	resident := CreateResident(t, s, AdultCode)
@@ -112,12 +116,12 @@ func testTextIdentityCodes(t *testing.T, s *store.Store) {
 	}
 	for _, w := range writes {
 		t.Run(w.name, func(t *testing.T) {
-			for _, code := range disguisedCodes {
+			for i, code := range append(disguisedCodes, badTexts...) {
 				before := tableCounts(t, s)
 				err := w.write(code)
 				if omadata.ErrorCode(err) != omadata.EINVALID || omadata.ErrorField(err) != w.field {
 					t.Fatalf("%q: got %v, want invalid naming %s", code, err, w.field)
-				} else if omadata.ErrorMessage(err) != omadata.IdentityCodeInText {
+				} else if i < len(disguisedCodes) && omadata.ErrorMessage(err) != omadata.IdentityCodeInText {
 					t.Fatalf("%q: got message %q, want the identity-code message", code, omadata.ErrorMessage(err))
 				}
 				if after := tableCounts(t, s); after != before {
