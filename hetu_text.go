@@ -11,35 +11,83 @@ import (
 // in any of the forms a person may type or paste one: with any century
 // sign or none (DDMMYYZZZQ is caught when its check character is right and
 // its date exists in some century), in either case, with Unicode digits
-// (fullwidth, Arabic-Indic, mathematical…), with any dash for the
-// separator, and with spaces, dashes, format characters (zero-width
-// spaces and joiners, soft hyphens) and combining marks anywhere between
-// its characters. It is the rule behind CheckText.
+// (fullwidth, Arabic-Indic, mathematical…), with any dash or space for the
+// separator or around the century sign, with the date written DD MM YY,
+// with every character spaced apart, and with format characters
+// (zero-width spaces and joiners, soft hyphens) and combining marks
+// anywhere. It is the rule behind CheckText.
 //
-// Folding spaces and dashes away means a run of ten digits can read as a
-// code without a century sign: about one national phone number in a few
-// hundred does. Those are refused too; written in international form
-// (+358 …) they pass, as a code never starts with a country code.
+// A code stands alone: not inside a longer run of digits, and split only
+// where people split one, so that dates, phone numbers in groups and
+// references such as HEL 2012-123456 pass. Ten digits in a row read as a
+// code without its century sign; a national phone number written so is
+// refused when it happens to be one (1 to 3 in 100 mobile numbers),
+// and passes in groups (040 123 4567) or in international form.
 func ContainsIdentityCode(s string) bool {
 	b := foldIdentityText(s)
-	for i := 0; i+10 <= len(b); i++ {
-		if b[i] < '0' || b[i] > '3' { // a day starts with 0 to 3
-			continue
+	for i := range b {
+		if b[i] < '0' || b[i] > '3' || i > 0 && isDigit(b[i-1]) {
+			continue // a day starts with 0 to 3, and a code with its day
 		}
-		if i+11 <= len(b) && isCenturySign(b[i+6]) && codeValid(b[i:i+6], b[i+6], b[i+7:i+11]) {
-			return true
-		}
-		// No century sign: the separator was left out, or was a dash,
-		// which folding removed. The check character does not depend on
-		// the century, so a valid date in any century is enough.
-		for _, c := range []byte{'-', '+', 'A'} {
-			if codeValid(b[i:i+6], c, b[i+6:i+10]) {
-				return true
+		// Read up to eleven code characters from i, noting before which
+		// of them a gap (spaces, dashes) came and where each ended.
+		var (
+			chars [11]byte
+			end   [11]int // index in b after each character
+			gaps  uint16  // bit k: a gap before character k
+			n     int
+		)
+		for j := i; j < len(b) && n < 11; j++ {
+			switch c := b[j]; {
+			case c == ' ':
+				gaps |= 1 << n
+			case c == '.':
+				j = len(b)
+			default:
+				chars[n], end[n] = c, j+1
+				n++
 			}
+		}
+		standsAlone := func(k int) bool { return end[k-1] == len(b) || !isDigit(b[end[k-1]]) }
+		if n >= 10 && standsAlone(10) && splitLikeCode(gaps&(1<<10-1), 10) {
+			// No century sign: the separator was left out, or was a
+			// dash, which folding turned into a gap. The check character
+			// does not depend on the century, so a valid date in any
+			// century is enough.
+			for _, c := range []byte{'-', '+', 'A'} {
+				if codeValid(chars[0:6], c, chars[6:10]) {
+					return true
+				}
+			}
+		}
+		if n == 11 && standsAlone(11) && isCenturySign(chars[6]) && splitLikeCode(gaps&(1<<11-1), 11) &&
+			codeValid(chars[0:6], chars[6], chars[7:11]) {
+			return true
 		}
 	}
 	return false
 }
+
+// splitLikeCode reports whether gaps, before characters of an n-character
+// code, split it as people do: not at all, around the separator or century
+// sign (before character 6, and 7 when it has one), the date as DD MM YY
+// too, or before every character.
+func splitLikeCode(gaps uint16, n int) bool {
+	const date = 1<<2 | 1<<4
+	if gaps == 1<<n-2 { // bits 1 to n-1: every character spaced apart
+		return true
+	}
+	if d := gaps & date; d != 0 && d != date {
+		return false
+	}
+	rest := gaps &^ date
+	if n == 10 {
+		return rest&^(1<<6) == 0
+	}
+	return rest&^(1<<6|1<<7) == 0
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // codeValid checks date DDMMYY, century sign c and NNNQ the way
 // ParseIdentityCode does, without allocating.
@@ -91,30 +139,36 @@ func isCenturySign(c byte) bool {
 
 // foldIdentityText maps s to the characters an identity code is made of:
 // digits of any script to ASCII digits, letters that stand for Latin ones
-// to upper-case ASCII, plus signs to '+'. Spaces, dashes, format
-// characters and combining marks are dropped; anything else becomes '.',
-// which no code contains.
+// to upper-case ASCII, plus signs to '+'. A run of spaces and dashes
+// becomes one gap, ' '; format characters and combining marks, which
+// show nothing, are dropped; anything else becomes '.', which no code
+// contains.
 func foldIdentityText(s string) []byte {
 	b := make([]byte, 0, len(s))
 	for _, r := range s {
-		if c := foldIdentityRune(r); c != 0 {
+		switch c := foldIdentityRune(r); {
+		case c == 0:
+		case c == ' ' && len(b) > 0 && b[len(b)-1] == ' ':
+		default:
 			b = append(b, c)
 		}
 	}
 	return b
 }
 
-// foldIdentityRune returns the code character r stands for, 0 when r is
-// dropped, or '.' for any other character.
+// foldIdentityRune returns the code character r stands for, ' ' for a
+// space or dash, 0 when r is dropped, or '.' for any other character.
 func foldIdentityRune(r rune) byte {
 	switch {
 	case r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r == '+':
 		return byte(r)
 	case r >= 'a' && r <= 'z':
 		return byte(r - 'a' + 'A')
-	case r < 0x80 && r != '-' && !unicode.IsSpace(r):
+	case r == '-' || r == 0x2212 || unicode.IsSpace(r) || unicode.In(r, unicode.Pd, unicode.Zs):
+		return ' '
+	case r < 0x80:
 		return '.'
-	case r == '-' || r == 0x2212 || unicode.IsSpace(r) || unicode.In(r, unicode.Pd, unicode.Zs, unicode.Cf, unicode.Mn, unicode.Me):
+	case unicode.In(r, unicode.Cf, unicode.Mn, unicode.Me):
 		return 0
 	case r >= 0xFF01 && r <= 0xFF5E: // fullwidth ASCII
 		return foldIdentityRune(r - 0xFF01 + '!')
@@ -151,13 +205,13 @@ func foldIdentityRune(r rune) byte {
 
 // identityLookalikes are characters outside the blocks above that read as
 // a digit, a plus sign or a Latin capital of a code: super- and subscript
-// digits, other minus and plus signs (dropped like dashes), and the Greek
+// digits, other minus and plus signs (gaps, like dashes), and the Greek
 // and Cyrillic capitals and small letters that look like Latin ones.
 var identityLookalikes = map[rune]byte{
 	'⁰': '0', '¹': '1', '²': '2', '³': '3', '⁴': '4', '⁵': '5', '⁶': '6', '⁷': '7', '⁸': '8', '⁹': '9',
 	'₀': '0', '₁': '1', '₂': '2', '₃': '3', '₄': '4', '₅': '5', '₆': '6', '₇': '7', '₈': '8', '₉': '9',
 	'⁺': '+', '₊': '+', '﹢': '+', '➕': '+', '˖': '+',
-	'⁻': 0, '₋': 0, '˗': 0, '➖': 0, '⁃': 0,
+	'⁻': ' ', '₋': ' ', '˗': ' ', '➖': ' ', '⁃': ' ',
 	'Α': 'A', 'Β': 'B', 'Ε': 'E', 'Η': 'H', 'Ι': 'I', 'Κ': 'K', 'Μ': 'M', 'Ν': 'N', 'Ο': 'O', 'Ρ': 'P', 'Τ': 'T', 'Υ': 'Y', 'Χ': 'X', 'Ζ': 'Z',
 	'α': 'A', 'β': 'B', 'ε': 'E', 'κ': 'K', 'ν': 'V', 'ο': 'O', 'ρ': 'P', 'τ': 'T', 'υ': 'U', 'χ': 'X',
 	'А': 'A', 'В': 'B', 'С': 'C', 'Е': 'E', 'Н': 'H', 'К': 'K', 'М': 'M', 'О': 'O', 'Р': 'P', 'Т': 'T', 'У': 'Y', 'Х': 'X',

@@ -18,28 +18,29 @@ func TestCheckTextIdentityCodes(t *testing.T) {
 	forms := []string{
 		"150385-9013",                // the exact form
 		"150385a9013", "150385A9013", // a lower- and an upper-case century sign of the 2000s
-		"131052-308t",                     // a lower-case check character
-		"1503859013",                      // no separator
-		"131052308T",                      // no separator, a letter check character
-		"150385 9013",                     // a space
-		"150385\u00a09013",                // a no-break space
-		"150385\u20109013",                // hyphen
-		"150385\u20119013",                // non-breaking hyphen
-		"150385\u22129013",                // minus sign
-		"150385\u20139013",                // en dash
-		"150385\u20149013",                // em dash
-		"150385\ufe639013",                // small hyphen-minus
-		"150385\uff0d9013",                // fullwidth hyphen-minus
-		"１５０３８５-９０１３",                     // fullwidth digits
-		"١٥٠٣٨٥-٩٠١٣",                     // Arabic-Indic digits
-		"१५०३८५-९०१३",                     // Devanagari digits
-		"𝟏𝟓𝟎𝟑𝟖𝟓-𝟗𝟎𝟏𝟑",                     // mathematical bold digits
-		"150\u200b385-90\u200d13",         // zero-width space and joiner
-		"1503\u00ad85-9013",               // soft hyphen
-		"150385\u20609013",                // word joiner
-		"1 5 0 3 8 5 - 9 0 1 3",           // digits spaced apart
-		"15-03-85-9013",                   // dashes between the parts
-		"15 03 85 - 901 3",                // spaces between the parts
+		"131052-308t",                   // a lower-case check character
+		"1503859013",                    // no separator
+		"131052308T",                    // no separator, a letter check character
+		"150385 9013",                   // a space
+		"150385\u00a09013",              // a no-break space
+		"150385\u20109013",              // hyphen
+		"150385\u20119013",              // non-breaking hyphen
+		"150385\u22129013",              // minus sign
+		"150385\u20139013",              // en dash
+		"150385\u20149013",              // em dash
+		"150385\ufe639013",              // small hyphen-minus
+		"150385\uff0d9013",              // fullwidth hyphen-minus
+		"１５０３８５-９０１３",                   // fullwidth digits
+		"١٥٠٣٨٥-٩٠١٣",                   // Arabic-Indic digits
+		"१५०३८५-९०१३",                   // Devanagari digits
+		"𝟏𝟓𝟎𝟑𝟖𝟓-𝟗𝟎𝟏𝟑",                   // mathematical bold digits
+		"150\u200b385-90\u200d13",       // zero-width space and joiner
+		"1503\u00ad85-9013",             // soft hyphen
+		"150385\u20609013",              // word joiner
+		"1 5 0 3 8 5 - 9 0 1 3",         // digits spaced apart
+		"15-03-85-9013",                 // dashes between the parts
+		"15 03 85 - 9013",               // the date as DD MM YY
+		"150385 A 9013", "150385 a9013", // spaces around the century sign
 		"290200Ａ514Ｗ",                     // fullwidth letters
 		"290200\u0410514W",                // a Cyrillic capital A for the century sign
 		"131052-308\u0422",                // a Cyrillic capital T for the check character
@@ -79,6 +80,11 @@ func TestCheckTextOrdinary(t *testing.T) {
 		"Laki 1050/2018, 5 §; HE 96/2018 vp",
 		"Postinumero 00100, Pohjoisesplanadi 11-13",
 		"Asiakasnumero 123456",
+		"HEL 2012-123456", "HEL 2010-001234", "Dnro 2011/12345/2026",
+		"Puhelin 040 123 4567", "040-123 4567", "09 310 1691", "050 5551234",
+		"1985-03-15 1234", "Tapaaminen 15.03.1985 klo 10",
+		"550e8400-e29b-41d4-a716-446655440000",
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 		"Rivi yksi\nrivi kaksi\tsarkain",
 		"Väestötietojärjestelmä (DVV)",
 		"€ 1 234,56",
@@ -126,17 +132,20 @@ func TestCheckTextRule(t *testing.T) {
 
 // Disguises a fuzzed identity code is written in.
 var (
-	fuzzZeros   = []rune{'0', '０', '٠', '۰', '०', '০', '๐', '𝟎', '𝟘', '᠐'}
-	fuzzDashes  = []string{"-", "", " ", "\u2010", "\u2011", "\u2212", "\u2013", "\u2014", "\ufe63", "\uff0d", "\u00ad", "\u2043", "\u00a0"}
-	fuzzBetween = []string{"", "", "", " ", "\u200b", "\u200c", "\u200d", "\u00ad", "\u2060", "\ufeff", "\u00a0", "\u202f", "\u0301", "-", "\u2013"}
+	fuzzZeros     = []rune{'0', '０', '٠', '۰', '०', '০', '๐', '𝟎', '𝟘', '᠐'}
+	fuzzDashes    = []string{"-", "", " ", "\u2010", "\u2011", "\u2212", "\u2013", "\u2014", "\ufe63", "\uff0d", "\u00ad", "\u2043", "\u00a0"}
+	fuzzGaps      = []string{" ", "-", "\u2013", "\u00a0", "\u202f", " - ", "\n", "\u2212 "}
+	fuzzInvisible = []string{"", "", "", "\u200b", "\u200c", "\u200d", "\u00ad", "\u2060", "\ufeff", "\u0301"}
 )
 
-// FuzzIdentityCodeInText holds CheckText to its property: a text holding a
-// valid identity code, in any disguise ContainsIdentityCode folds, with
-// any text around it, is never accepted.
+// FuzzIdentityCodeInText holds CheckText to its property: a valid identity
+// code standing alone in a text, in any disguise ContainsIdentityCode
+// folds (other digits, case, fullwidth letters, any dash or none for the
+// separator, gaps where people put them, invisible characters anywhere),
+// with any text around it, is never accepted.
 func FuzzIdentityCodeInText(f *testing.F) {
 	f.Add(uint32(150385), uint16(901), uint64(0), "", "")
-	f.Add(uint32(290200), uint16(514), uint64(0xdeadbeef), "Asiakas ", " soitti")
+	f.Add(uint32(290200), uint16(514), uint64(0xdeadbeef), "Asiakas", "soitti")
 	f.Add(uint32(131052), uint16(308), uint64(1<<63), "x", "\xff")
 	f.Fuzz(func(t *testing.T, date uint32, individual uint16, disguise uint64, prefix, suffix string) {
 		day, month, yy := int(date/10000%100), int(date/100%100), int(date%100)
@@ -151,9 +160,26 @@ func FuzzIdentityCodeInText(f *testing.F) {
 		pick := func(k int) int { v := int(disguise % uint64(k)); disguise /= uint64(k); return v }
 		zero := fuzzZeros[pick(len(fuzzZeros))]
 		lower := pick(2) == 1
+		// Where gaps go, before which characters of the eleven: none,
+		// around the separator, the date as DD MM YY too, or everywhere.
+		var gapsBefore map[int]bool
+		switch pick(4) {
+		case 1:
+			gapsBefore = map[int]bool{6: pick(2) == 0, 7: pick(2) == 0}
+		case 2:
+			gapsBefore = map[int]bool{2: true, 4: true, 6: pick(2) == 0, 7: pick(2) == 0}
+		case 3:
+			gapsBefore = map[int]bool{1: true, 2: true, 3: true, 4: true, 5: true, 6: true, 7: true, 8: true, 9: true, 10: true}
+		}
 		var b strings.Builder
-		b.WriteString(prefix)
+		b.WriteString(prefix + " ")
 		for i, c := range code {
+			if gapsBefore[i] {
+				b.WriteString(fuzzGaps[pick(len(fuzzGaps))])
+			}
+			if i > 0 {
+				b.WriteString(fuzzInvisible[pick(len(fuzzInvisible))])
+			}
 			switch {
 			case i == 6 && c == '-':
 				b.WriteString(fuzzDashes[pick(len(fuzzDashes))])
@@ -166,11 +192,8 @@ func FuzzIdentityCodeInText(f *testing.F) {
 			default:
 				b.WriteRune(c)
 			}
-			if i < 10 && disguise != 0 {
-				b.WriteString(fuzzBetween[pick(len(fuzzBetween))])
-			}
 		}
-		b.WriteString(suffix)
+		b.WriteString(" " + suffix)
 		s := b.String()
 		if err := omadata.CheckText("details", s, 1<<20); err == nil {
 			t.Fatalf("%q (holding %s) was accepted", s, code)
@@ -182,7 +205,8 @@ func FuzzIdentityCodeInText(f *testing.F) {
 }
 
 // FuzzContainsIdentityCode checks that no text panics the check and that
-// more text around a text holding a code never hides it.
+// more text around a text holding a code, set apart by a space, never
+// hides it.
 func FuzzContainsIdentityCode(f *testing.F) {
 	f.Add("150385-9013", "a", "b")
 	f.Add("１５０３８５-９０１３", "", "\u200b")
@@ -191,8 +215,8 @@ func FuzzContainsIdentityCode(f *testing.F) {
 		if !omadata.ContainsIdentityCode(s) || !utf8.ValidString(prefix) || !utf8.ValidString(s) {
 			return
 		}
-		if !omadata.ContainsIdentityCode(prefix + s + suffix) {
-			t.Fatalf("%q holds a code, %q does not", s, prefix+s+suffix)
+		if !omadata.ContainsIdentityCode(prefix + " " + s + " " + suffix) {
+			t.Fatalf("%q holds a code, %q does not", s, prefix+" "+s+" "+suffix)
 		}
 	})
 }
