@@ -105,6 +105,11 @@ func testTextIdentityCodes(t *testing.T, s *store.Store) {
 				RepresentativeIdentityCode: AdultCode, PrincipalIdentityCode: AdultCode2, Basis: "valtakirja " + c})
 			return err
 		}},
+		{"mandate scope", "scope", func(c string) error {
+			_, err := s.CreateRepresentation(Admin(), &omadata.RepresentationInput{Kind: omadata.RepMandate,
+				RepresentativeIdentityCode: AdultCode, PrincipalIdentityCode: AdultCode2, Basis: "valtakirja", Scope: []string{"recommendations", c}})
+			return err
+		}},
 		{"withdrawal reason", "reason", func(c string) error {
 			_, err := s.ChangeConsent(AsResident(resident.ID), consent.ID, omadata.ConsentWithdrawn, "koska "+c)
 			return err
