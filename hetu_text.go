@@ -185,11 +185,7 @@ func foldIdentityRune(r rune) byte {
 		return c
 	}
 	if r >= 0x1D400 && r <= 0x1D6A3 { // mathematical alphanumeric letters, A–Z a–z repeated
-		if i := (r - 0x1D400) % 52; i < 26 {
-			return byte('A' + i)
-		} else {
-			return byte('A' + i - 26)
-		}
+		return byte('A' + (r-0x1D400)%26)
 	}
 	// Letters whose case fold is a Latin letter: the Kelvin sign, the
 	// long s.

@@ -44,6 +44,7 @@ func TestCheckTextIdentityCodes(t *testing.T) {
 		"290200Ａ514Ｗ",                     // fullwidth letters
 		"290200\u0410514W",                // a Cyrillic capital A for the century sign
 		"131052-308\u0422",                // a Cyrillic capital T for the check character
+		"131052-308𝐓", "131052-308\u0442", // a mathematical bold T, a Cyrillic small t
 		"010185+123B", "010185\uff0b123B", // the 1800s, with an ASCII and a fullwidth plus
 		"1\u20e35\u20e30385-9013", // combining keycaps
 		"150385-9013\n",
