@@ -11,9 +11,8 @@ import (
 	"github.com/omadata/omadata/internal/store"
 )
 
-// disguisedCodes are an identity code (AdultCode2's birth date and
-// number) written the ways a person may type or paste one, none of them
-// the exact form.
+// disguisedCodes are a valid identity code, 150385-9013, written the ways
+// a person may type or paste one, none of them the exact form.
 var disguisedCodes = []string{
 	"150385a9013",                // a lower-case century sign
 	"1503859013",                 // no separator
