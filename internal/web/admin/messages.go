@@ -143,15 +143,14 @@ var messages = map[string][3]string{
 	"status.upheld":      {"voimassa", "gäller", "upheld"},
 	"status.lifted":      {"päättynyt", "hävd", "lifted"},
 
-	"err.choose-compatible":     {"Valitse, pysyvätkö suostumukset voimassa.", "Välj om samtyckena förblir giltiga.", "Choose whether consents stay valid."},
-	"err.draft-exists":          {"Käsittelyllä on jo luonnos.", "Behandlingen har redan ett utkast.", "The processing already has a draft."},
-	"err.identity-code-in-text": {"Poista henkilötunnus: teksti tallennetaan ja näytetään muille, eikä siinä saa koskaan olla henkilötunnusta. Jos kyse ei ole henkilötunnuksesta (vaan esimerkiksi puhelinnumerosta), kirjoita se toisin, kuten +358 40 123 4567.", "Ta bort personbeteckningen: texten sparas och visas för andra och får aldrig innehålla en personbeteckning. Om det inte är en personbeteckning (utan till exempel ett telefonnummer), skriv det på annat sätt, som +358 40 123 4567.", "Remove the personal identity code: this text is stored and shown to others, and must never hold one. If it is not an identity code (a phone number, say), write it another way, such as +358 40 123 4567."},
-	"err.required":              {"Täytä tämä kenttä.", "Fyll i detta fält.", "Fill in this field."},
-	"err.too-long":              {"Enintään %d merkkiä.", "Högst %d tecken.", "At most %d characters."},
-	"err.invalid":               {"Tarkista tämä kenttä.", "Kontrollera detta fält.", "Check this field."},
-	"err.not-draft":             {"Versio ei ole enää luonnos.", "Versionen är inte längre ett utkast.", "The version is no longer a draft."},
-	"err.cannot-publish":        {"Versiota ei voi julkaista nyt.", "Versionen kan inte publiceras nu.", "The version cannot be published now."},
-	"err.notices-missing":       {"Julkaisu vaatii selosteen suomeksi, ruotsiksi ja englanniksi.", "Publicering kräver meddelanden på finska, svenska och engelska.", "Publishing needs a notice in Finnish, Swedish and English."},
+	"err.choose-compatible": {"Valitse, pysyvätkö suostumukset voimassa.", "Välj om samtyckena förblir giltiga.", "Choose whether consents stay valid."},
+	"err.draft-exists":      {"Käsittelyllä on jo luonnos.", "Behandlingen har redan ett utkast.", "The processing already has a draft."},
+	"err.required":          {"Täytä tämä kenttä.", "Fyll i detta fält.", "Fill in this field."},
+	"err.too-long":          {"Enintään %d merkkiä.", "Högst %d tecken.", "At most %d characters."},
+	"err.invalid":           {"Tarkista tämä kenttä.", "Kontrollera detta fält.", "Check this field."},
+	"err.not-draft":         {"Versio ei ole enää luonnos.", "Versionen är inte längre ett utkast.", "The version is no longer a draft."},
+	"err.cannot-publish":    {"Versiota ei voi julkaista nyt.", "Versionen kan inte publiceras nu.", "The version cannot be published now."},
+	"err.notices-missing":   {"Julkaisu vaatii selosteen suomeksi, ruotsiksi ja englanniksi.", "Publicering kräver meddelanden på finska, svenska och engelska.", "Publishing needs a notice in Finnish, Swedish and English."},
 
 	"done.logged-out":        {"Olet kirjautunut ulos.", "Du har loggat ut.", "You have signed out."},
 	"done.service-approved":  {"Palvelu hyväksyttiin.", "Tjänsten godkändes.", "The service was admitted."},
@@ -332,4 +331,7 @@ var messages = map[string][3]string{
 
 	"done.staff-saved":   {"Henkilökunta päivitettiin.", "Personalen uppdaterades.", "The staff was updated."},
 	"done.staff-removed": {"Henkilö poistettiin henkilökunnasta; hänen istuntonsa päättyivät.", "Personen togs bort ur personalen; personens sessioner avslutades.", "The member was removed from the staff; their sessions have ended."},
+
+	// The store's text rule (omadata.IdentityCodeInText).
+	"err.identity-code-in-text": {"Poista henkilötunnus: teksti tallennetaan ja näytetään muille, eikä siinä saa koskaan olla henkilötunnusta. Jos kyse ei ole henkilötunnuksesta (vaan esimerkiksi puhelinnumerosta), kirjoita se toisin, kuten +358 40 123 4567.", "Ta bort personbeteckningen: texten sparas och visas för andra och får aldrig innehålla en personbeteckning. Om det inte är en personbeteckning (utan till exempel ett telefonnummer), skriv det på annat sätt, som +358 40 123 4567.", "Remove the personal identity code: this text is stored and shown to others, and must never hold one. If it is not an identity code (a phone number, say), write it another way, such as +358 40 123 4567."},
 }

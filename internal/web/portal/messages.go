@@ -314,7 +314,6 @@ var messages = map[string][3]string{
 	"err.choose-processing":      {"Valitse käsittely.", "Välj en behandling.", "Choose a processing."},
 	"err.choose-source":          {"Valitse tietolähde luettelosta.", "Välj en datakälla i listan.", "Choose a data source from the list."},
 	"err.details-required":       {"Kerro, mikä on väärin.", "Berätta vad som är fel.", "Say what is wrong."},
-	"err.identity-code-in-text":  {"Poista henkilötunnus: teksti tallennetaan ja näytetään muille, eikä siinä saa koskaan olla henkilötunnusta. Jos kyse ei ole henkilötunnuksesta (vaan esimerkiksi puhelinnumerosta), kirjoita se toisin, kuten +358 40 123 4567.", "Ta bort personbeteckningen: texten sparas och visas för andra och får aldrig innehålla en personbeteckning. Om det inte är en personbeteckning (utan till exempel ett telefonnummer), skriv det på annat sätt, som +358 40 123 4567.", "Remove the personal identity code: this text is stored and shown to others, and must never hold one. If it is not an identity code (a phone number, say), write it another way, such as +358 40 123 4567."},
 	"err.details-long":           {"Enintään %d merkkiä.", "Högst %d tecken.", "At most %d characters."},
 	"err.already-open":           {"Tästä käsittelystä on jo avoin pyyntö.", "Det finns redan en öppen begäran om denna behandling.", "There is already an open request on this processing."},
 	"err.objection-basis":        {"Vastustus koskee vain yleiseen tai oikeutettuun etuun perustuvaa käsittelyä; valitse rajoittaminen.", "En invändning gäller bara behandling på grund av allmänt eller berättigat intresse; välj begränsning.", "An objection applies only to processing on a public task or legitimate interests; choose restriction."},
@@ -325,4 +324,7 @@ var messages = map[string][3]string{
 	"done.request-rectification": {"Korjauspyyntö on kirjattu ja välitetty tietolähteille.", "Begäran om rättelse är registrerad och skickad till datakällorna.", "Your correction request is recorded and sent to the sources."},
 	"done.lifted":                {"Vastustus tai rajoitus on peruttu.", "Invändningen eller begränsningen är återkallad.", "The objection or restriction is withdrawn."},
 	"done.erased":                {"Poistopyyntö on kirjattu ja tunnistetiedot poistettu.", "Begäran om radering är registrerad och identifieringsuppgifterna raderade.", "The erasure is recorded and the identity removed."},
+
+	// The store's text rule (omadata.IdentityCodeInText).
+	"err.identity-code-in-text": {"Poista henkilötunnus: teksti tallennetaan ja näytetään muille, eikä siinä saa koskaan olla henkilötunnusta. Jos kyse ei ole henkilötunnuksesta (vaan esimerkiksi puhelinnumerosta), kirjoita se toisin, kuten +358 40 123 4567.", "Ta bort personbeteckningen: texten sparas och visas för andra och får aldrig innehålla en personbeteckning. Om det inte är en personbeteckning (utan till exempel ett telefonnummer), skriv det på annat sätt, som +358 40 123 4567.", "Remove the personal identity code: this text is stored and shown to others, and must never hold one. If it is not an identity code (a phone number, say), write it another way, such as +358 40 123 4567."},
 }
