@@ -83,11 +83,6 @@ func (s *Store) CreateRepresentation(ctx context.Context, in *omadata.Representa
 	} else if len(in.Scope) > 50 {
 		return nil, omadata.Invalidf("scope", "At most 50 purposes.")
 	}
-	for _, code := range in.Scope {
-		if err := omadata.CheckText("scope", code, 64); err != nil {
-			return nil, err
-		}
-	}
 	tx, err := s.db.begin(ctx)
 	if err != nil {
 		return nil, err
