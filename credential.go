@@ -48,7 +48,7 @@ func (c *Credential) Validate() error {
 	}
 	for _, s := range c.Scopes {
 		if !slices.Contains(CredentialScopes, s) {
-			return Invalidf("scopes", "Unknown scope %q.", s)
+			return Invalidf("scopes", "Unknown scope %q.", Truncate(s, 40))
 		}
 	}
 	return nil

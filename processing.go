@@ -106,7 +106,7 @@ func NoticeHash(title, body string) string {
 // Validate checks the notice's own fields and sets its hash.
 func (n *Notice) Validate() error {
 	if !ValidLanguage(n.Language) {
-		return Invalidf("language", "Unknown language %q; use fi, sv or en.", truncate(n.Language, 10))
+		return Invalidf("language", "Unknown language %q; use fi, sv or en.", Truncate(n.Language, 10))
 	} else if err := RequiredText("title", n.Title, 200); err != nil {
 		return err
 	} else if err := RequiredText("body", n.Body, 20000); err != nil {
@@ -132,7 +132,7 @@ func (v *ProcessingVersion) Validate() error {
 	}
 	for i, id := range v.DataGroupIDs {
 		if !ValidID(PrefixDataGroup, id) {
-			return Invalidf("data_group_ids", "Not a data group ID: %q.", truncate(id, 40))
+			return Invalidf("data_group_ids", "Not a data group ID: %q.", Truncate(id, 40))
 		} else if slices.Contains(v.DataGroupIDs[:i], id) {
 			return Invalidf("data_group_ids", "Data group %s given twice.", id)
 		}

@@ -39,7 +39,7 @@ func (p *Purpose) Validate() error {
 	}
 	for _, d := range p.DPVPurposes {
 		if !ValidDPVPurpose(d) {
-			return Invalidf("dpv_purposes", "Not a DPV purpose: %q; use the form dpv:ServiceProvision.", truncate(d, 80))
+			return Invalidf("dpv_purposes", "Not a DPV purpose: %q; use the form dpv:ServiceProvision.", Truncate(d, 80))
 		}
 	}
 	if len(p.LegalBases) == 0 {
@@ -47,7 +47,7 @@ func (p *Purpose) Validate() error {
 	}
 	for _, b := range p.LegalBases {
 		if !ValidLegalBasis(b) {
-			return Invalidf("legal_bases", "Unknown legal basis %q; use one of %s.", truncate(b, 20), legalBasisCodes())
+			return Invalidf("legal_bases", "Unknown legal basis %q; use one of %s.", Truncate(b, 20), legalBasisCodes())
 		}
 	}
 	return nil

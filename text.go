@@ -42,7 +42,7 @@ func (t Text) Validate(field string, max int, required ...string) error {
 	slices.Sort(keys)
 	for _, k := range keys {
 		if !ValidLanguage(k) {
-			return Invalidf(field+"."+k, "Unknown language %q; use one of %s.", k, strings.Join(Languages, ", "))
+			return Invalidf(field+"."+Truncate(k, 10), "Unknown language %q; use one of %s.", Truncate(k, 10), strings.Join(Languages, ", "))
 		}
 		if err := CheckText(field+"."+k, t[k], max); err != nil {
 			return err

@@ -96,6 +96,9 @@ func TestBadInput(t *testing.T) {
 				} else if r.status != 404 && r.status != 405 && r.err(t).Code == "" {
 					t.Errorf("%s: status %d has no error code", name, r.status)
 				}
+				if omadata.ContainsIdentityCode(string(r.body)) {
+					t.Errorf("%s: the answer repeats an identity code: %s", name, truncate(string(r.body)))
+				}
 				if after := e.dump(t); after != before {
 					t.Errorf("%s: the database changed:\n%s", name, firstDiff(before, after))
 				}

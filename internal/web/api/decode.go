@@ -88,7 +88,7 @@ func decodeError(err error) error {
 		if typeErr.Field == "" {
 			return omadata.Invalidf("body", "Must be %s.", jsonType(typeErr.Type))
 		}
-		return omadata.Invalidf(typeErr.Field, "Must be %s.", jsonType(typeErr.Type))
+		return omadata.Invalidf(omadata.Truncate(typeErr.Field, 200), "Must be %s.", jsonType(typeErr.Type))
 	case errors.As(err, &timeErr):
 		// encoding/json does not say which field held the bad time.
 		return omadata.Invalidf("body", "A time is not in RFC 3339 form, such as 2026-11-22T10:00:00Z.")
@@ -102,7 +102,7 @@ func decodeError(err error) error {
 			if field == "" {
 				field = "body" // an empty key still needs a field to point at
 			}
-			return omadata.Invalidf(field, "Unknown field %q.", name)
+			return omadata.Invalidf(omadata.Truncate(field, 64), "Unknown field %q.", omadata.Truncate(name, 64))
 		}
 	}
 	return err

@@ -86,10 +86,11 @@ func checkJSON(data []byte) error {
 				}
 				folded := foldKey(tok)
 				if f.keys[folded] {
-					return omadata.Invalidf(or(join(f.path, tok), "body"), "The key %q is given twice; give it once.", tok)
+					key := omadata.Truncate(tok, 64)
+					return omadata.Invalidf(or(join(f.path, key), "body"), "The key %q is given twice; give it once.", key)
 				}
 				f.keys[folded] = true
-				f.key, f.valued = tok, true
+				f.key, f.valued = omadata.Truncate(tok, 64), true // a key is named in errors
 				continue
 			}
 			if bad := badString(raw, tok); bad != "" {
