@@ -40,8 +40,8 @@ type badOp struct {
 // control characters and identity codes in every string field, bad path
 // and query parameters, a null, empty, oversized or unwanted body, and a
 // body trickled slower than the server's read timeout. Each must answer a
-// client error (4xx), never a success or a 5xx, and leave every table as
-// it was.
+// client error (4xx), never a success or a 5xx, repeat no identity code in
+// its answer, and leave every table as it was.
 func TestBadInput(t *testing.T) {
 	e := newEnv(t, nil)
 	doc := e.servedDocument(t)
