@@ -40,7 +40,7 @@ type Credential struct {
 
 // Validate checks the credential's own fields.
 func (c *Credential) Validate() error {
-	if err := requiredString("name", c.Name, 100); err != nil {
+	if err := RequiredText("name", c.Name, 100); err != nil {
 		return err
 	}
 	if len(c.Scopes) == 0 {
@@ -48,7 +48,7 @@ func (c *Credential) Validate() error {
 	}
 	for _, s := range c.Scopes {
 		if !slices.Contains(CredentialScopes, s) {
-			return Invalidf("scopes", "Unknown scope %q.", s)
+			return Invalidf("scopes", "Unknown scope %q.", Truncate(s, 40))
 		}
 	}
 	return nil

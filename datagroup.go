@@ -27,6 +27,8 @@ type DataGroup struct {
 func (g *DataGroup) Validate() error {
 	if !ValidID(PrefixService, g.ServiceID) {
 		return Invalidf("service_id", "Not a service ID.")
+	} else if err := CheckText("code", g.Code, 64); err != nil {
+		return err
 	} else if !ValidCode(g.Code) {
 		return Invalidf("code", "Use 1 to 64 lower-case letters, digits and hyphens, such as library-loans.")
 	} else if err := g.Name.Validate("name", 200, "fi", "sv", "en"); err != nil {
@@ -47,7 +49,7 @@ func (g *DataGroup) normaliseCategories() error {
 	for i, c := range g.PersonalDataCategories {
 		short, special, ok := ParsePersonalDataCategory(c)
 		if !ok {
-			return Invalidf("personal_data_categories", "Unknown DPV personal-data category %q.", truncate(c, 80))
+			return Invalidf("personal_data_categories", "Unknown DPV personal-data category %q.", Truncate(c, 80))
 		} else if special && !g.SpecialCategory {
 			return Invalidf("special_category", "%s is special-category data; set special_category.", short)
 		} else if seen[short] {
@@ -73,8 +75,13 @@ func ValidCode(s string) bool {
 	return true
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
+// Truncate shortens an input value quoted in an error message to n bytes,
+// and hides it when it holds a personal identity code, which must not
+// reach a response or a log.
+func Truncate(s string, n int) string {
+	if ContainsIdentityCode(s) {
+		return "(a value holding a personal identity code)"
+	} else if len(s) <= n {
 		return s
 	}
 	return s[:n] + "…"

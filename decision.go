@@ -112,7 +112,7 @@ func validDataGroupIDs(field string, ids []string) error {
 	}
 	for i, id := range ids {
 		if !ValidID(PrefixDataGroup, id) {
-			return Invalidf(field, "Not a data group ID: %q.", truncate(id, 40))
+			return Invalidf(field, "Not a data group ID: %q.", Truncate(id, 40))
 		} else if slices.Contains(ids[:i], id) {
 			return Invalidf(field, "Data group %s given twice.", id)
 		}

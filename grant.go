@@ -108,9 +108,9 @@ func (in *TransferInput) Validate() error {
 		return Invalidf("grant_id", "Not a grant ID.")
 	} else if err := validDataGroupIDs("data_group_ids", in.DataGroupIDs); err != nil {
 		return err
-	} else if err := validString("x_road_id", in.XRoadID, 500); err != nil {
+	} else if err := CheckText("x_road_id", in.XRoadID, 500); err != nil {
 		return err
-	} else if err := validString("x_road_request_hash", in.XRoadRequestHash, 200); err != nil {
+	} else if err := CheckText("x_road_request_hash", in.XRoadRequestHash, 200); err != nil {
 		return err
 	}
 	return nil

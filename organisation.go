@@ -79,7 +79,7 @@ func (o *Organisation) Validate() error {
 	}
 	if err := validEmail("email", o.Email, true); err != nil {
 		return err
-	} else if err := validString("phone", o.Phone, 40); err != nil {
+	} else if err := CheckText("phone", o.Phone, 40); err != nil {
 		return err
 	} else if err := o.Address.validate("address"); err != nil {
 		return err
@@ -93,7 +93,7 @@ func (o *Organisation) Validate() error {
 
 func (a Address) validate(field string) error {
 	for _, f := range []struct{ name, v string }{{"street", a.Street}, {"postal_code", a.PostalCode}, {"city", a.City}} {
-		if err := validString(field+"."+f.name, f.v, 200); err != nil {
+		if err := CheckText(field+"."+f.name, f.v, 200); err != nil {
 			return err
 		}
 	}
@@ -105,16 +105,16 @@ func (a Address) validate(field string) error {
 
 func (c Contact) validate(field string, required bool) error {
 	if required {
-		if err := requiredString(field+".name", c.Name, 200); err != nil {
+		if err := RequiredText(field+".name", c.Name, 200); err != nil {
 			return err
 		}
-	} else if err := validString(field+".name", c.Name, 200); err != nil {
+	} else if err := CheckText(field+".name", c.Name, 200); err != nil {
 		return err
 	}
 	if err := validEmail(field+".email", c.Email, required); err != nil {
 		return err
 	}
-	return validString(field+".phone", c.Phone, 40)
+	return CheckText(field+".phone", c.Phone, 40)
 }
 
 func validEmail(field, s string, required bool) error {
@@ -123,6 +123,9 @@ func validEmail(field, s string, required bool) error {
 			return Invalidf(field, "Required.")
 		}
 		return nil
+	}
+	if err := CheckText(field, s, 254); err != nil {
+		return err
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || len(s) > 254 {
@@ -139,6 +142,9 @@ func validURL(field, s string, required bool) error {
 			return Invalidf(field, "Required.")
 		}
 		return nil
+	}
+	if err := CheckText(field, s, 2000); err != nil {
+		return err
 	}
 	u, err := url.Parse(s)
 	if err != nil || len(s) > 2000 || u.Host == "" || u.User != nil {

@@ -176,10 +176,10 @@ func NoticeHash(title, body string) string {
 // Validate checks the notice's own fields and sets its hash.
 func (n *Notice) Validate() error {
 	if !ValidLanguage(n.Language) {
-		return Invalidf("language", "Unknown language %q; use fi, sv or en.", truncate(n.Language, 10))
-	} else if err := requiredString("title", n.Title, 200); err != nil {
+		return Invalidf("language", "Unknown language %q; use fi, sv or en.", Truncate(n.Language, 10))
+	} else if err := RequiredText("title", n.Title, 200); err != nil {
 		return err
-	} else if err := requiredString("body", n.Body, 20000); err != nil {
+	} else if err := RequiredText("body", n.Body, 20000); err != nil {
 		return err
 	}
 	n.SHA256 = NoticeHash(n.Title, n.Body)
@@ -202,7 +202,7 @@ func (v *ProcessingVersion) Validate() error {
 	}
 	for i, id := range v.DataGroupIDs {
 		if !ValidID(PrefixDataGroup, id) {
-			return Invalidf("data_group_ids", "Not a data group ID: %q.", truncate(id, 40))
+			return Invalidf("data_group_ids", "Not a data group ID: %q.", Truncate(id, 40))
 		} else if slices.Contains(v.DataGroupIDs[:i], id) {
 			return Invalidf("data_group_ids", "Data group %s given twice.", id)
 		}
@@ -211,7 +211,7 @@ func (v *ProcessingVersion) Validate() error {
 		return Invalidf("legal_basis", "Unknown legal basis; use one of %s.", legalBasisCodes())
 	} else if v.Art9Condition != "" && !ValidArt9Condition(v.Art9Condition) {
 		return Invalidf("art9_condition", "Unknown Art 9(2) condition; use A9-2-a to A9-2-j.")
-	} else if err := validString("legal_basis_note", v.LegalBasisNote, 500); err != nil {
+	} else if err := CheckText("legal_basis_note", v.LegalBasisNote, 500); err != nil {
 		return err
 	} else if v.LegalBasis != BasisConsent && v.LegalBasis != BasisContract && v.LegalBasisNote == "" {
 		return Invalidf("legal_basis_note", "Name the statute or register entry the %s basis rests on.", v.LegalBasis)
@@ -222,7 +222,7 @@ func (v *ProcessingVersion) Validate() error {
 		return Invalidf("recipients", "At most 50 recipients.")
 	}
 	for _, r := range v.Recipients {
-		if err := requiredString("recipients.name", r.Name, 200); err != nil {
+		if err := RequiredText("recipients.name", r.Name, 200); err != nil {
 			return err
 		} else if r.Role != RecipientController && r.Role != RecipientProcessor && r.Role != RecipientThirdParty {
 			return Invalidf("recipients.role", "Use controller, processor or third_party.")

@@ -23,13 +23,15 @@ type Purpose struct {
 
 // Validate checks the purpose's own fields.
 func (p *Purpose) Validate() error {
-	if !ValidCode(p.Code) {
+	if err := CheckText("code", p.Code, 64); err != nil {
+		return err
+	} else if !ValidCode(p.Code) {
 		return Invalidf("code", "Use 1 to 64 lower-case letters, digits and hyphens.")
 	} else if err := p.Name.Validate("name", 200, "fi", "sv", "en"); err != nil {
 		return err
 	} else if err := p.Description.Validate("description", 4000, "fi", "sv", "en"); err != nil {
 		return err
-	} else if err := validString("kantara_category", p.KantaraCategory, 100); err != nil {
+	} else if err := CheckText("kantara_category", p.KantaraCategory, 100); err != nil {
 		return err
 	}
 	if len(p.DPVPurposes) == 0 {
@@ -37,7 +39,7 @@ func (p *Purpose) Validate() error {
 	}
 	for _, d := range p.DPVPurposes {
 		if !ValidDPVPurpose(d) {
-			return Invalidf("dpv_purposes", "Not a DPV purpose: %q; use the form dpv:ServiceProvision.", truncate(d, 80))
+			return Invalidf("dpv_purposes", "Not a DPV purpose: %q; use the form dpv:ServiceProvision.", Truncate(d, 80))
 		}
 	}
 	if len(p.LegalBases) == 0 {
@@ -45,7 +47,7 @@ func (p *Purpose) Validate() error {
 	}
 	for _, b := range p.LegalBases {
 		if !ValidLegalBasis(b) {
-			return Invalidf("legal_bases", "Unknown legal basis %q; use one of %s.", truncate(b, 20), legalBasisCodes())
+			return Invalidf("legal_bases", "Unknown legal basis %q; use one of %s.", Truncate(b, 20), legalBasisCodes())
 		}
 	}
 	return nil

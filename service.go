@@ -66,9 +66,9 @@ func validRoles(roles []string) error {
 	}
 	for i, r := range roles {
 		if r != RoleSource && r != RoleSink {
-			return Invalidf("roles", "Unknown role %q; use source or sink.", r)
+			return Invalidf("roles", "Unknown role %q; use source or sink.", Truncate(r, 20))
 		} else if slices.Contains(roles[:i], r) {
-			return Invalidf("roles", "Role %q given twice.", r)
+			return Invalidf("roles", "Role %q given twice.", Truncate(r, 20))
 		}
 	}
 	return nil

@@ -42,9 +42,9 @@ func (t Text) Validate(field string, max int, required ...string) error {
 	slices.Sort(keys)
 	for _, k := range keys {
 		if !ValidLanguage(k) {
-			return Invalidf(field+"."+k, "Unknown language %q; use one of %s.", k, strings.Join(Languages, ", "))
+			return Invalidf(field+"."+Truncate(k, 10), "Unknown language %q; use one of %s.", Truncate(k, 10), strings.Join(Languages, ", "))
 		}
-		if err := validString(field+"."+k, t[k], max); err != nil {
+		if err := CheckText(field+"."+k, t[k], max); err != nil {
 			return err
 		}
 	}
@@ -69,9 +69,13 @@ func LanguageName(lang string) string {
 	return lang
 }
 
-// validString rejects invalid UTF-8, control characters other than newline
-// and tab, and strings over max runes.
-func validString(field, s string, max int) error {
+// CheckText is the one rule for text that is stored: valid UTF-8, no
+// control characters but newline and tab, at most max runes, and no
+// personal identity code in any form ContainsIdentityCode finds. Free text
+// reaches records, receipts, the catalogue and other people's screens, so
+// it must never carry one. Every store write of text runs it; field names
+// the text in the error.
+func CheckText(field, s string, max int) error {
 	if !utf8.ValidString(s) {
 		return Invalidf(field, "Must be valid UTF-8.")
 	}
@@ -79,17 +83,26 @@ func validString(field, s string, max int) error {
 		return Invalidf(field, "At most %d characters, got %d.", max, n)
 	}
 	for _, r := range s {
-		if r < 0x20 && r != '\n' && r != '\t' || r == 0x7f {
-			return Invalidf(field, "Must not contain control characters.")
+		if r < 0x20 && r != '\n' && r != '\t' || r >= 0x7f && r < 0xa0 {
+			return Invalidf(field, "Must not contain control characters (other than line breaks and tabs).")
 		}
+	}
+	if ContainsIdentityCode(s) {
+		return Invalidf(field, IdentityCodeInText)
 	}
 	return nil
 }
 
-// requiredString is validString plus a non-blank check.
-func requiredString(field, s string, max int) error {
+// IdentityCodeInText is the message of CheckText's error for a text that
+// holds an identity code; the portal and the console show it in the
+// reader's language.
+const IdentityCodeInText = "Remove the personal identity code: this text is stored and shown to others, and must never hold one. " +
+	"If it is not an identity code (a phone number, say), write it another way, such as +358 40 123 4567."
+
+// RequiredText is CheckText plus a non-blank check.
+func RequiredText(field, s string, max int) error {
 	if strings.TrimSpace(s) == "" {
 		return Invalidf(field, "Required.")
 	}
-	return validString(field, s, max)
+	return CheckText(field, s, max)
 }

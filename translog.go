@@ -221,5 +221,7 @@ type UsageService interface {
 	// cursor of the next page ("" at the end).
 	FindUsage(ctx context.Context, f UsageFilter) ([]*Usage, string, error)
 	// FindLogEvents returns the log events the service is a party to.
+	// ENOTFOUND if the service does not exist or is not visible to the
+	// caller (a service sees only its own).
 	FindLogEvents(ctx context.Context, f LogEventFilter) ([]*LogEvent, string, error)
 }

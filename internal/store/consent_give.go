@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/omadata/omadata"
 )
@@ -142,29 +141,8 @@ func validHex(s string, n int) bool {
 	return true
 }
 
-// checkText checks free text that goes into consent records: valid UTF-8,
-// no control characters but newline and tab, at most max runes, and no
-// personal identity code, which must never reach a record or receipt.
-func checkText(field, s string, max int) error {
-	if !utf8.ValidString(s) {
-		return omadata.Invalidf(field, "Must be valid UTF-8.")
-	} else if n := utf8.RuneCountInString(s); n > max {
-		return omadata.Invalidf(field, "At most %d characters, got %d.", max, n)
-	}
-	for _, r := range s {
-		if r < 0x20 && r != '\n' && r != '\t' || r == 0x7f {
-			return omadata.Invalidf(field, "Must not contain control characters.")
-		}
-	}
-	for i := 0; i+11 <= len(s); i++ {
-		if s[i] >= '0' && s[i] <= '9' {
-			if _, err := omadata.ParseIdentityCode(s[i : i+11]); err == nil {
-				return omadata.Invalidf(field, "Must not contain a personal identity code.")
-			}
-		}
-	}
-	return nil
-}
+// checkText is omadata.CheckText, the one rule for stored text.
+func checkText(field, s string, max int) error { return omadata.CheckText(field, s, max) }
 
 // consentProcessing returns a processing residents may consent to, with
 // its sink and published version. Drafts and processings of sinks that are

@@ -151,8 +151,8 @@ func scanAdminToken(row interface{ Scan(...any) error }) (*omadata.AdminToken, e
 func (s *Store) CreateAdminToken(ctx context.Context, name string) (*omadata.AdminToken, error) {
 	if err := requireAdmin(ctx); err != nil {
 		return nil, err
-	} else if strings.TrimSpace(name) == "" || len(name) > 100 {
-		return nil, omadata.Invalidf("name", "Give a name of 1 to 100 characters.")
+	} else if err := omadata.RequiredText("name", name, 100); err != nil {
+		return nil, err
 	}
 	tx, err := s.db.begin(ctx)
 	if err != nil {

@@ -250,6 +250,8 @@ func (s *Store) CreateProcessing(ctx context.Context, d *omadata.ProcessingDraft
 	}
 	if !omadata.ValidID(omadata.PrefixService, d.ServiceID) {
 		return nil, omadata.Invalidf("service_id", "Not a service ID.")
+	} else if err := omadata.CheckText("code", d.Code, 64); err != nil {
+		return nil, err
 	} else if !omadata.ValidCode(d.Code) {
 		return nil, omadata.Invalidf("code", "Use 1 to 64 lower-case letters, digits and hyphens, such as library-recommendations.")
 	}

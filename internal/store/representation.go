@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/omadata/omadata"
@@ -215,8 +216,10 @@ func (s *Store) CreateRepresentation(ctx context.Context, in *omadata.Representa
 		return nil, omadata.Invalidf("principal_identity_code", "%s", omadata.ErrorMessage(err))
 	} else if in.RepresentativeIdentityCode == in.PrincipalIdentityCode {
 		return nil, omadata.Invalidf("principal_identity_code", "A person does not represent themselves.")
-	} else if len(in.Basis) == 0 || len(in.Basis) > 200 {
-		return nil, omadata.Invalidf("basis", "Say what the representation rests on (population register, mandate code, court order), in at most 200 bytes.")
+	} else if strings.TrimSpace(in.Basis) == "" {
+		return nil, omadata.Invalidf("basis", "Say what the representation rests on (population register, mandate code, court order), in at most 200 characters.")
+	} else if err := omadata.CheckText("basis", in.Basis, 200); err != nil {
+		return nil, err
 	}
 	tx, err := s.db.begin(ctx)
 	if err != nil {

@@ -35,8 +35,8 @@ func (s *Store) EnsureStaff(ctx context.Context, identityCode, name, role, organ
 		return nil, err
 	} else if _, err := omadata.ParseIdentityCode(identityCode); err != nil {
 		return nil, err
-	} else if name == "" || len(name) > 400 {
-		return nil, omadata.Invalidf("name", "Give a name of at most 400 bytes.")
+	} else if err := omadata.RequiredText("name", name, 400); err != nil {
+		return nil, err
 	} else if !slices.Contains(omadata.StaffRoles, role) {
 		return nil, omadata.Invalidf("role", "Unknown role %q.", role)
 	} else if (role == omadata.StaffOrganisationAdmin) != (organisationID != "") {

@@ -127,6 +127,11 @@ func (s *Store) FindLogEvents(ctx context.Context, f omadata.LogEventFilter) ([]
 	c := omadata.CallerFromContext(ctx)
 	switch {
 	case c.IsAdmin():
+		// An admin asking for a service that does not exist learns so,
+		// as from FindServiceByID, rather than getting an empty list.
+		if _, err := findServiceByID(ctx, s.db.reader(), f.ServiceID); err != nil {
+			return nil, "", err
+		}
 	case c.Kind == omadata.CallerService && c.ServiceID == f.ServiceID:
 	default:
 		return nil, "", omadata.NotFound("Service")

@@ -5,6 +5,8 @@ package web_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/omadata/omadata"
 )
 
 // orgBody is a valid organisation body with some fields replaced.
@@ -126,6 +128,29 @@ func TestInvalidInputChangesNothing(t *testing.T) {
 			status: 400, code: "invalid", field: "personal_data_categories"},
 		{name: "purpose with a bad legal basis", method: "PATCH", path: "/api/v1/purposes/" + e.purpose, token: e.admin,
 			body: `{"legal_bases":["A6-1-z"]}`, status: 400, code: "invalid", field: "legal_bases"},
+		{name: "invalid UTF-8 in a text", method: "POST", path: "/api/v1/admin-tokens", token: e.admin,
+			body: "{\"name\":\"ops \xff laptop\"}", status: 400, code: "invalid", field: "name"},
+		{name: "lone surrogate in a nested text", method: "PATCH", path: "/api/v1/data-groups/" + e.dgA, token: e.tokA,
+			body: `{"name":{"fi":"Lainat \ud800"}}`, status: 400, code: "invalid", field: "name.fi"},
+		{name: "NUL in an admin-token name", method: "POST", path: "/api/v1/admin-tokens", token: e.admin,
+			body: `{"name":"ops\u0000laptop"}`, status: 400, code: "invalid", field: "name"},
+		{name: "key given twice", method: "PATCH", path: "/api/v1/services/" + e.svcA, token: e.admin,
+			body: `{"name":{"fi":"a","sv":"b","en":"c"},"name":{"fi":"d","sv":"e","en":"f"}}`, status: 400, code: "invalid", field: "name",
+			message: `The key "name" is given twice; give it once.`},
+		{name: "PATCH with null", method: "PATCH", path: "/api/v1/organisations/" + e.org, token: e.admin,
+			body: `null`, status: 400, code: "invalid", field: "body"},
+		{name: "body to a route that takes none", method: "POST", path: "/api/v1/services/" + e.svcPen + "/approve", token: e.admin,
+			body: `{}`, status: 400, code: "invalid", field: "body"},
+		{name: "identity code in a credential name", method: "POST", path: "/api/v1/services/" + e.svcA + "/credentials", token: e.admin,
+			body: `{"name":"Matti 150385a9013","scopes":["catalogue:read"]}`, status: 400, code: "invalid", field: "name", message: omadata.IdentityCodeInText},
+		{name: "identity code without separator in a service name", method: "PATCH", path: "/api/v1/services/" + e.svcA, token: e.admin,
+			body: `{"name":{"fi":"Palvelu 1503859013","sv":"Tjänst","en":"Service"}}`, status: 400, code: "invalid", field: "name.fi", message: omadata.IdentityCodeInText},
+		{name: "fullwidth identity code in an AI system", method: "PATCH", path: "/api/v1/ai-systems/" + e.ai, token: e.admin,
+			body: `{"purpose":{"fi":"１５０３８５‐９０１３","sv":"x","en":"x"}}`, status: 400, code: "invalid", field: "purpose.fi", message: omadata.IdentityCodeInText},
+		{name: "log of an unknown service", method: "GET", path: "/api/v1/services/svc_0000000000000000000000000a/log", token: e.admin,
+			status: 404, code: "not_found"},
+		{name: "log of a malformed service ID", method: "GET", path: "/api/v1/services/nope/log", token: e.admin,
+			status: 404, code: "not_found"},
 		{name: "bad limit", method: "GET", path: "/api/v1/organisations?limit=500", token: e.admin,
 			status: 400, code: "invalid", field: "limit"},
 		{name: "bad cursor", method: "GET", path: "/api/v1/public/ai-systems?cursor=!!", status: 400, code: "invalid", field: "cursor"},

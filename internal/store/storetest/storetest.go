@@ -77,6 +77,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Consent/ReceiptAfterCatalogueChange", testConsentReceiptAfterCatalogueChange},
 		{"Consent/Expire", testConsentExpire},
 		{"Consent/NoIdentityCode", testConsentNoIdentityCode},
+		{"Text/IdentityCodes", testTextIdentityCodes},
 		{"Consent/Concurrent", testConsentConcurrent},
 		{"Consent/CollectionMethod", testConsentCollectionMethod},
 		{"Decision/Permit", testDecisionPermit},

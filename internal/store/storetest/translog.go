@@ -221,6 +221,14 @@ func testLogProofs(t *testing.T, s *store.Store) {
 	}
 	_, _, err = s.FindLogEvents(sink, omadata.LogEventFilter{ServiceID: f.n.Source.ID})
 	wantCode(t, err, omadata.ENOTFOUND)
+	// An admin sees any service's events; an unknown or malformed service
+	// is not found, as FindServiceByID says, not an empty list.
+	_, _, err = s.FindLogEvents(Admin(), omadata.LogEventFilter{ServiceID: f.n.Source.ID})
+	ok(t, err)
+	for _, id := range []string{omadata.NewID(omadata.PrefixService), "not-an-id"} {
+		_, _, err = s.FindLogEvents(Admin(), omadata.LogEventFilter{ServiceID: id})
+		wantCode(t, err, omadata.ENOTFOUND)
+	}
 
 	// Bad questions name their field.
 	_, err = s.ProveInclusion(Public(), cp.size, 0)

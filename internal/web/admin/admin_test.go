@@ -76,8 +76,35 @@ func TestConsole(t *testing.T) {
 	if bad.status != 400 || !strings.Contains(bad.body, `id="title-sv-error">Fill in this field.`) || !strings.Contains(bad.body, "Ny text.") {
 		t.Fatalf("empty title: %d", bad.status)
 	}
-	if p := c.post(vs+"/notices/sv", url.Values{"csrf": {tok}, "title": {"Boktips v2"}, "body": {"Ny text."}}); p.status != 200 || !strings.Contains(p.url, "done=notice-saved") {
+	// An identity code in any form is refused by the field, in the page's
+	// language, and nothing is saved.
+	svNotice := func() string {
+		for _, n := range e.processing(t, proc).Latest().Notices {
+			if n.Language == "sv" {
+				return n.Title + "\n" + n.Body
+			}
+		}
+		return ""
+	}
+	notices := svNotice()
+	for lang, want := range map[string]string{"fi": "Poista henkilötunnus", "sv": "Ta bort personbeteckningen", "en": "Remove the personal identity code"} {
+		vl := "/admin/" + lang + "/processings/" + proc + "/versions/" + itoa(v)
+		for _, code := range []string{"150385a9013", "1503859013", "１５０３８５‐９０１３", "1 5 0 3 8 5 – 9 0 1 3"} {
+			bad := c.post(vl+"/notices/sv", url.Values{"csrf": {tok}, "title": {"Boktips v2"}, "body": {"Kontakt: " + code}})
+			if bad.status != 400 || !strings.Contains(bad.body, `id="body-sv-error">`+want) {
+				t.Fatalf("%s %q: got %d", lang, code, bad.status)
+			}
+		}
+	}
+	if got := svNotice(); got != notices {
+		t.Fatalf("refused notices changed the notices: %s, want %s", got, notices)
+	}
+	// Line breaks as browsers send them are kept as "\n".
+	if p := c.post(vs+"/notices/sv", url.Values{"csrf": {tok}, "title": {"Boktips v2"}, "body": {"Ny text.\r\nAndra raden."}}); p.status != 200 || !strings.Contains(p.url, "done=notice-saved") {
 		t.Fatalf("save notice: %d at %s", p.status, p.url)
+	}
+	if got := svNotice(); got != "Boktips v2\nNy text.\nAndra raden." {
+		t.Fatalf("saved the notice %q", got)
 	}
 	if p := c.get(vs + "/preview/sv"); p.status != 200 || !strings.Contains(p.body, `lang="sv"`) || !strings.Contains(p.body, "Boktips v2") {
 		t.Fatalf("preview: %d", p.status)

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/webui"
 )
 
 // form is a submitted form as a page shows it again: the values as they
@@ -36,10 +37,11 @@ func (f *form) Has(name, value string) bool { return slices.Contains(f.Values[na
 // Err returns the field's error, or "".
 func (f *form) Err(name string) string { return f.Errors[name] }
 
-// Text returns a trimmed value and checks its length: err.required when
-// required and empty, err.too-long past max characters.
+// Text returns a trimmed value, with "\n" line breaks, and checks its
+// length: err.required when required and empty, err.too-long past max
+// characters. The store checks the rest of the text rule.
 func (f *form) Text(lang, name string, max int, required bool) string {
-	s := strings.TrimSpace(f.Get(name))
+	s := webui.FormText(f.Get(name))
 	switch {
 	case s == "" && required:
 		f.Errors[name] = msg(lang, "err.required")
@@ -79,6 +81,8 @@ func (f *form) storeError(lang string, err error, fields []string, messages map[
 		return false
 	}
 	switch key, ok := messages[field]; {
+	case omadata.ErrorMessage(err) == omadata.IdentityCodeInText:
+		f.Errors[field] = msg(lang, "err.identity-code-in-text")
 	case ok:
 		f.Errors[field] = msg(lang, key)
 	case strings.TrimSpace(f.Get(field)) == "" && len(f.Values[field]) <= 1:

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/webui"
 )
 
 type homeData struct {
@@ -266,7 +267,7 @@ func (a *Admin) putNotice(w http.ResponseWriter, r *http.Request, q *req) error 
 	if err != nil || !omadata.ValidLanguage(nl) {
 		return omadata.NotFound("Notice")
 	}
-	title, body := strings.TrimSpace(r.PostFormValue("title")), strings.TrimSpace(r.PostFormValue("body"))
+	title, body := webui.FormText(r.PostFormValue("title")), webui.FormText(r.PostFormValue("body"))
 	errs := map[string]string{}
 	check := func(field, value string, max int) {
 		switch {
@@ -293,7 +294,11 @@ func (a *Admin) putNotice(w http.ResponseWriter, r *http.Request, q *req) error 
 	switch f := omadata.ErrorField(err); {
 	case err == nil:
 	case omadata.ErrorCode(err) == omadata.EINVALID && (f == "title" || f == "body"):
-		return a.processingError(w, r, q, http.StatusBadRequest, map[string]string{f + "-" + nl: msg(q.Lang, "err.invalid")}, keep)
+		key := "err.invalid"
+		if omadata.ErrorMessage(err) == omadata.IdentityCodeInText {
+			key = "err.identity-code-in-text"
+		}
+		return a.processingError(w, r, q, http.StatusBadRequest, map[string]string{f + "-" + nl: msg(q.Lang, key)}, keep)
 	case omadata.ErrorCode(err) == omadata.ECONFLICT:
 		return a.processingError(w, r, q, http.StatusConflict, map[string]string{"publish": msg(q.Lang, "err.not-draft")}, nil)
 	default:

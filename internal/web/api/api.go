@@ -7,6 +7,7 @@
 package api
 
 import (
+	"io"
 	"net/http"
 	"time"
 
@@ -68,6 +69,22 @@ func (h *Handler) fn(f func(http.ResponseWriter, *http.Request) error) http.Hand
 			respond.Error(w, r, err)
 		}
 	})
+}
+
+// noBody adapts the handler of a route that takes no body: a body, even
+// an empty JSON object, is refused before the handler runs, rather than
+// silently ignored.
+func noBody(f func(http.ResponseWriter, *http.Request) error) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if r.ContentLength > 0 {
+			return omadata.Invalidf("body", "This operation takes no body; send none.")
+		} else if r.ContentLength < 0 { // chunked: read to see
+			if n, _ := io.ReadFull(r.Body, make([]byte, 1)); n > 0 {
+				return omadata.Invalidf("body", "This operation takes no body; send none.")
+			}
+		}
+		return f(w, r)
+	}
 }
 
 // serverAssigned refuses a create body that sets a field the server

@@ -5,7 +5,6 @@ package api
 import (
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/omadata/omadata"
 )
@@ -148,27 +147,12 @@ func isSHA256Hex(s string) bool {
 	return true
 }
 
-// checkText refuses invalid UTF-8, control characters other than newline
-// and tab, more than max runes, an identity code, which free text must
-// never carry into records and receipts, and, when required, a blank string.
+// checkText is omadata.CheckText, or omadata.RequiredText when required:
+// the one rule for stored text, checked here too so that a bad text is
+// refused before anything else is looked up.
 func checkText(field, s string, max int, required bool) error {
-	switch {
-	case required && strings.TrimSpace(s) == "":
-		return omadata.Invalidf(field, "Required.")
-	case !utf8.ValidString(s):
-		return omadata.Invalidf(field, "Must be valid UTF-8.")
-	case utf8.RuneCountInString(s) > max:
-		return omadata.Invalidf(field, "At most %d characters.", max)
+	if required {
+		return omadata.RequiredText(field, s, max)
 	}
-	for _, r := range s {
-		if r < 0x20 && r != '\n' && r != '\t' || r == 0x7f {
-			return omadata.Invalidf(field, "Must not contain control characters.")
-		}
-	}
-	for i := 0; i+11 <= len(s); i++ {
-		if _, err := omadata.ParseIdentityCode(s[i : i+11]); err == nil {
-			return omadata.Invalidf(field, "Must not contain a personal identity code.")
-		}
-	}
-	return nil
+	return omadata.CheckText(field, s, max)
 }

@@ -3,6 +3,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,8 +21,10 @@ import (
 
 // decode reads the request body, one JSON value, into v. It fails, before
 // any service is called, on a media type other than JSON, unknown fields,
-// wrong types, bad syntax, trailing data and a body over the server's limit
-// (which package web sets with http.MaxBytesReader).
+// wrong types, bad syntax, trailing data, a body over the server's limit
+// (which package web sets with http.MaxBytesReader), and what checkJSON
+// refuses: invalid UTF-8, lone surrogates, control characters, keys given
+// twice and a null body.
 func decode(r *http.Request, v any) error {
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
@@ -29,7 +32,15 @@ func decode(r *http.Request, v any) error {
 	} else if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
 		return &omadata.Error{Code: omadata.EUNSUPPORTED, Field: "Content-Type", Message: "Send the body in UTF-8."}
 	}
-	dec := json.NewDecoder(r.Body)
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		return readError(err)
+	} else if len(bytes.TrimSpace(data)) == 0 {
+		return decodeError(io.EOF)
+	} else if err := checkJSON(data); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err)
@@ -42,6 +53,17 @@ func decode(r *http.Request, v any) error {
 		return omadata.Invalidf("body", "Send one JSON value, with nothing after it.")
 	}
 	return nil
+}
+
+// readError answers a body that could not be read in full: as decodeError
+// does where it knows the error (a body over the limit), else as the
+// client's error, since a body that stops arriving is not the server's
+// fault.
+func readError(err error) error {
+	if e := decodeError(err); omadata.ErrorCode(e) != omadata.EINTERNAL {
+		return e
+	}
+	return omadata.Invalidf("body", "The body could not be read in full; send it again, all at once.")
 }
 
 // decodeError turns an encoding/json error into an application error that
@@ -69,7 +91,7 @@ func decodeError(err error) error {
 		if typeErr.Field == "" {
 			return omadata.Invalidf("body", "Must be %s.", jsonType(typeErr.Type))
 		}
-		return omadata.Invalidf(typeErr.Field, "Must be %s.", jsonType(typeErr.Type))
+		return omadata.Invalidf(omadata.Truncate(typeErr.Field, 200), "Must be %s.", jsonType(typeErr.Type))
 	case errors.As(err, &timeErr):
 		// encoding/json does not say which field held the bad time.
 		return omadata.Invalidf("body", "A time is not in RFC 3339 form, such as 2026-11-22T10:00:00Z.")
@@ -83,7 +105,7 @@ func decodeError(err error) error {
 			if field == "" {
 				field = "body" // an empty key still needs a field to point at
 			}
-			return omadata.Invalidf(field, "Unknown field %q.", name)
+			return omadata.Invalidf(omadata.Truncate(field, 64), "Unknown field %q.", omadata.Truncate(name, 64))
 		}
 	}
 	return err

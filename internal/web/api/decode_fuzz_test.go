@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/web/respond"
@@ -27,6 +28,9 @@ func FuzzDecode(f *testing.F) {
 		`{"kind":"guardian","representative_identity_code":"131052-308T","principal_identity_code":"150705A2334","basis":"x"}`,
 		`{"pseudonym":"psn_x","message":{"fi":5}}`, `{"reason":"\u0000"}`,
 		`{"kind":"objection","processing_id":"proc_00000000000000000000000000","details":"x"}`, `{"status":"upheld","note":"x"}`,
+		`{"name":"\ud800"}`, `{"name":"\udc00\ud800"}`, `{"name":"\ud83d\ude00"}`, `{"name":"\\ud800"}`, "{\"name\":\"a\xffb\"}",
+		`{"name":"a","name":"b"}`, `{"name":"a","NAME":"b"}`, `{"name":{"fi":"a","fi":"b"}}`, `{"reason":"a\rb"}`, ` null `,
+		`{"recipients":[{"name":"x","role":"controller"},{"name":"\u0007","role":"controller"}]}`,
 	}
 	for _, s := range seeds {
 		f.Add(s)
@@ -80,6 +84,11 @@ func FuzzDecode(f *testing.F) {
 			r.Body = http.MaxBytesReader(httptest.NewRecorder(), r.Body, 4096)
 			err := decode(r, v)
 			if err == nil {
+				// What encoding/json would turn into U+FFFD never
+				// gets past the decoder.
+				if !utf8.ValidString(body) || loneSurrogate([]byte(body)) {
+					t.Fatalf("%T: accepted %q", v, body)
+				}
 				err = validate()
 			}
 			if err == nil {
@@ -119,5 +128,52 @@ func TestDecodeBadTime(t *testing.T) {
 	err := decode(r, &v)
 	if omadata.ErrorCode(err) != omadata.EINVALID || omadata.ErrorField(err) != "body" {
 		t.Fatalf("got %v, want invalid naming the body", err)
+	}
+}
+
+// TestDecodeRefuses covers what checkJSON adds to encoding/json: each body
+// is refused, naming the field.
+func TestDecodeRefuses(t *testing.T) {
+	type body struct {
+		Name       string              `json:"name"`
+		Text       omadata.Text        `json:"text"`
+		Recipients []omadata.Recipient `json:"recipients"`
+	}
+	tests := []struct {
+		name, body, field string
+	}{
+		{"invalid UTF-8", "{\"name\":\"a\xffb\"}", "name"},
+		{"invalid UTF-8 in a text", "{\"text\":{\"fi\":\"\xc3\"}}", "text.fi"},
+		{"lone high surrogate", `{"name":"\ud800"}`, "name"},
+		{"lone low surrogate", `{"name":"x\udc00"}`, "name"},
+		{"reversed pair", `{"name":"\udc00\ud800"}`, "name"},
+		{"high then not low", `{"name":"\ud800\u0041"}`, "name"},
+		{"surrogate in an array", `{"recipients":[{"name":"a","role":"controller"},{"name":"\ud800","role":"controller"}]}`, "recipients[1].name"},
+		{"NUL", `{"name":"a\u0000"}`, "name"},
+		{"carriage return", `{"name":"a\rb"}`, "name"},
+		{"C1 control", `{"name":"a\u0085b"}`, "name"},
+		{"duplicate key", `{"name":"a","name":"b"}`, "name"},
+		{"duplicate key in another case", `{"name":"a","Name":"b"}`, "Name"},
+		{"duplicate language", `{"text":{"fi":"a","fi":"b"}}`, "text.fi"},
+		{"control character in a key", `{"na\u0000me":"a"}`, "body"},
+		{"null body", ` null `, "body"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("POST", "/", strings.NewReader(tt.body))
+			r.Header.Set("Content-Type", "application/json")
+			err := decode(r, &body{})
+			if omadata.ErrorCode(err) != omadata.EINVALID || omadata.ErrorField(err) != tt.field {
+				t.Fatalf("got %v, want invalid naming %s", err, tt.field)
+			}
+		})
+	}
+	for _, ok := range []string{`{"name":"\ud83d\ude00"}`, `{"name":"\\ud800"}`, `{"name":"a\nb\tc"}`, `{"name":"\u00e4\ufffd"}`,
+		`{"text":{"fi":"a","sv":"b"},"recipients":[{"name":"a"},{"name":"a"}]}`} {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(ok))
+		r.Header.Set("Content-Type", "application/json")
+		if err := decode(r, &body{}); err != nil {
+			t.Errorf("%s: %v, want it decoded", ok, err)
+		}
 	}
 }

@@ -23,12 +23,12 @@ func (h *Handler) Routes() []Route {
 		{"POST", "/api/v1/services", adm, h.fn(h.createService)},
 		{"GET", "/api/v1/services/{id}", all, h.fn(h.getService)},
 		{"PATCH", "/api/v1/services/{id}", all, h.fn(h.updateService)},
-		{"POST", "/api/v1/services/{id}/approve", adm, h.fn(h.approveService)},
-		{"POST", "/api/v1/services/{id}/suspend", adm, h.fn(h.suspendService)},
+		{"POST", "/api/v1/services/{id}/approve", adm, h.fn(noBody(h.approveService))},
+		{"POST", "/api/v1/services/{id}/suspend", adm, h.fn(noBody(h.suspendService))},
 
 		{"GET", "/api/v1/services/{id}/credentials", all, h.fn(h.listCredentials)},
 		{"POST", "/api/v1/services/{id}/credentials", all, h.fn(h.createCredential)},
-		{"POST", "/api/v1/services/{id}/credentials/{credential_id}/revoke", all, h.fn(h.revokeCredential)},
+		{"POST", "/api/v1/services/{id}/credentials/{credential_id}/revoke", all, h.fn(noBody(h.revokeCredential))},
 
 		{"GET", "/api/v1/purposes", all, h.fn(h.listPurposes)},
 		{"POST", "/api/v1/purposes", adm, h.fn(h.createPurpose)},
@@ -46,9 +46,9 @@ func (h *Handler) Routes() []Route {
 		{"POST", "/api/v1/processings/{id}/versions", all, h.fn(h.createVersion)},
 		{"PATCH", "/api/v1/processings/{id}/versions/{version}", all, h.fn(h.updateVersion)},
 		{"PUT", "/api/v1/processings/{id}/versions/{version}/notices/{language}", all, h.fn(h.putNotice)},
-		{"POST", "/api/v1/processings/{id}/versions/{version}/publish", all, h.fn(h.publishVersion)},
-		{"POST", "/api/v1/processings/{id}/versions/{version}/approve", adm, h.fn(h.approveVersion)},
-		{"POST", "/api/v1/processings/{id}/retire", all, h.fn(h.retireProcessing)},
+		{"POST", "/api/v1/processings/{id}/versions/{version}/publish", all, h.fn(noBody(h.publishVersion))},
+		{"POST", "/api/v1/processings/{id}/versions/{version}/approve", adm, h.fn(noBody(h.approveVersion))},
+		{"POST", "/api/v1/processings/{id}/retire", all, h.fn(noBody(h.retireProcessing))},
 
 		{"GET", "/api/v1/ai-systems", all, h.fn(h.listAISystems)},
 		{"POST", "/api/v1/ai-systems", adm, h.fn(h.createAISystem)},
@@ -57,7 +57,7 @@ func (h *Handler) Routes() []Route {
 
 		{"GET", "/api/v1/admin-tokens", adm, h.fn(h.listAdminTokens)},
 		{"POST", "/api/v1/admin-tokens", adm, h.fn(h.createAdminToken)},
-		{"POST", "/api/v1/admin-tokens/{id}/revoke", adm, h.fn(h.revokeAdminToken)},
+		{"POST", "/api/v1/admin-tokens/{id}/revoke", adm, h.fn(noBody(h.revokeAdminToken))},
 
 		{"GET", "/api/v1/public/organisations", pub, h.fn(h.listOrganisations)},
 		{"GET", "/api/v1/public/organisations/{id}", pub, h.fn(h.getOrganisation)},

@@ -15,7 +15,7 @@ func (h *Handler) requestsRoutes() []Route {
 		{"GET", "/api/v1/requests", both, h.fn(h.listRequests)},
 		{"GET", "/api/v1/requests/{id}", both, h.fn(h.getRequest)},
 		{"POST", "/api/v1/requests/{id}/resolve", both, h.fn(h.resolveRequest)},
-		{"POST", "/api/v1/requests/{id}/export", both, h.fn(h.exportRequest)},
+		{"POST", "/api/v1/requests/{id}/export", both, h.fn(noBody(h.exportRequest))},
 		{"GET", "/api/v1/request-tasks", tasks, h.fn(h.listRequestTasks)},
 		{"POST", "/api/v1/request-tasks/{id}/answer", tasks, h.fn(h.answerRequestTask)},
 	}

@@ -15,7 +15,7 @@ func (h *Handler) residentsRoutes() []Route {
 		{"POST", "/api/v1/residents/link", "service:" + omadata.ScopeResidentsLink, h.fn(h.linkResident)},
 		{"POST", "/api/v1/residents/rekey", AuthAdmin, h.fn(h.rekeyResident)},
 		{"POST", "/api/v1/representations", "admin,service:" + omadata.ScopeResidentsLink, h.fn(h.createRepresentation)},
-		{"POST", "/api/v1/representations/{id}/end", "admin,resident", h.fn(h.endRepresentation)},
+		{"POST", "/api/v1/representations/{id}/end", "admin,resident", h.fn(noBody(h.endRepresentation))},
 		{"GET", "/api/v1/services/{id}/representation-kinds", AuthAdmin, h.fn(h.getRepresentationRecorder)},
 		{"PUT", "/api/v1/services/{id}/representation-kinds", AuthAdmin, h.fn(h.setRepresentationRecorder)},
 	}

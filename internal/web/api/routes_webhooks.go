@@ -14,8 +14,8 @@ func (h *Handler) webhooksRoutes() []Route {
 	const own = "admin,service:" + omadata.ScopeWebhooks
 	return []Route{
 		{"GET", "/api/v1/deliveries", own, h.fn(h.listDeliveries)},
-		{"POST", "/api/v1/deliveries/{id}/redeliver", AuthAdmin, h.fn(h.redeliver)},
-		{"POST", "/api/v1/services/{id}/webhook-secret", own, h.fn(h.rotateWebhookSecret)},
+		{"POST", "/api/v1/deliveries/{id}/redeliver", AuthAdmin, h.fn(noBody(h.redeliver))},
+		{"POST", "/api/v1/services/{id}/webhook-secret", own, h.fn(noBody(h.rotateWebhookSecret))},
 	}
 }
 

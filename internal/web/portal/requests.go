@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/webui"
 )
 
 // maxDetails is the longest free text a request takes, as the store.
@@ -102,8 +103,8 @@ func (p *Portal) requestError(w http.ResponseWriter, r *http.Request, q *req, st
 // request of the subject. Erasure has its own page, with a confirmation.
 func (p *Portal) createRequest(w http.ResponseWriter, r *http.Request, q *req) error {
 	f := requestForm{Kind: r.PostFormValue("kind"), Processing: r.PostFormValue("processing_id"),
-		Details: strings.TrimSpace(r.PostFormValue("details")), Source: r.PostFormValue("source_id"),
-		RectDetails: strings.TrimSpace(r.PostFormValue("rect_details"))}
+		Details: webui.FormText(r.PostFormValue("details")), Source: r.PostFormValue("source_id"),
+		RectDetails: webui.FormText(r.PostFormValue("rect_details"))}
 	in := &omadata.RequestInput{OnBehalfOf: q.V.OnBehalfOf()}
 	errs := map[string]string{}
 	switch form := r.PostFormValue("form"); form {
@@ -169,6 +170,12 @@ func requestStoreErrors(lang, kind string, err error) (map[string]string, int, b
 		return map[string]string{"restrict-processing": msg(lang, "err.objection-basis")}, http.StatusBadRequest, true
 	case field == "source_ids":
 		return map[string]string{"rect-source": msg(lang, "err.choose-source")}, http.StatusBadRequest, true
+	case field == "details" && omadata.ErrorMessage(err) == omadata.IdentityCodeInText:
+		box := "restrict-details"
+		if kind == omadata.RequestRectification {
+			box = "rect-details"
+		}
+		return map[string]string{box: msg(lang, "err.identity-code-in-text")}, http.StatusBadRequest, true
 	case field == "details" && kind == omadata.RequestRectification:
 		return map[string]string{"rect-details": msg(lang, "err.details-required")}, http.StatusBadRequest, true
 	case field == "details":

@@ -87,6 +87,21 @@ func TestRequests(t *testing.T) {
 		if p.status != 400 || !strings.Contains(p.body, `id="confirm-error">Confirm the erasure`) {
 			t.Fatalf("erasure without confirmation: %d", p.status)
 		}
+		// An identity code in any form, in either text box, is refused
+		// by the store's text rule and shown by the box.
+		for lang, want := range map[string]string{"en": "Remove the personal identity code", "fi": "Poista henkilötunnus", "sv": "Ta bort personbeteckningen"} {
+			for _, code := range []string{"150385a9013", "1503859013", "１５０３８５‐９０１３", "150​385 - 9013"} {
+				p := c.post("/"+lang+"/requests", url.Values{"csrf": {token}, "form": {"rectification"}, "rect_details": {"Tunnukseni on " + code}})
+				if p.status != 400 || !strings.Contains(p.body, `<p class="field-error" id="rect-details-error">`+want) {
+					t.Fatalf("%s %q: got %d: %s", lang, code, p.status, between(p.body, `id="rect-h"`, "</section>"))
+				}
+			}
+		}
+		p = c.post("/en/requests", url.Values{"csrf": {token}, "form": {"block"}, "kind": {"restriction"}, "processing_id": {e.nonConsent(t)},
+			"details": {"Hetu 150385 A 9013"}})
+		if p.status != 400 || !strings.Contains(p.body, `id="restrict-details-error">Remove the personal identity code`) {
+			t.Fatalf("identity code in a restriction: %d %s", p.status, between(p.body, `id="block-h"`, "</section>"))
+		}
 		if p := c.post("/en/requests", url.Values{"form": {"access"}}); p.status != 403 {
 			t.Fatalf("no CSRF token: got %d", p.status)
 		}
@@ -170,4 +185,23 @@ func TestRequests(t *testing.T) {
 			t.Fatalf("%d requests, want 4", n)
 		}
 	})
+}
+
+// TestRequestLineBreaks files a rectification typed on several lines: the
+// browser's "\r\n" line breaks are stored as "\n", not refused as control
+// characters.
+func TestRequestLineBreaks(t *testing.T) {
+	e := newEnv(t, time.Time{})
+	c := e.client(t)
+	c.login("en", "aino")
+	aino := e.resident(t, ainoCode)
+	token := c.get("/en/requests").csrf(t)
+	p := c.post("/en/requests", url.Values{"csrf": {token}, "form": {"rectification"}, "rect_details": {"My address is wrong.\r\nIt is Mannerheimintie 1.\r\n"}})
+	if p.status != 200 || !strings.Contains(p.url, "done=request-rectification") {
+		t.Fatalf("got %d at %s: %s", p.status, p.url, between(p.body, `id="rect-h"`, "</section>"))
+	}
+	list := e.requests(t, aino.ID)
+	if len(list) != 1 || list[0].Details != "My address is wrong.\nIt is Mannerheimintie 1." {
+		t.Fatalf("got %d requests, details %q", len(list), list[0].Details)
+	}
 }
