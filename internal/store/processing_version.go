@@ -224,9 +224,10 @@ func (s *Store) PublishVersion(ctx context.Context, processingID string, version
 }
 
 // mayApprove says whether the caller may approve a version over groups:
-// an operator admin always; an organisation admin when their organisation
-// or its divisions hold every one of the groups (the controller of the
-// data); nobody else.
+// an operator admin and the operator's data protection officer (an admin
+// caller marked DataProtectionOfficer) always; an organisation admin when
+// their organisation or its divisions hold every one of the groups (the
+// controller of the data); nobody else.
 func mayApprove(ctx context.Context, tx *Tx, v *omadata.ProcessingVersion) error {
 	c := omadata.CallerFromContext(ctx)
 	switch c.Kind {
@@ -245,7 +246,7 @@ func mayApprove(ctx context.Context, tx *Tx, v *omadata.ProcessingVersion) error
 		}
 		return omadata.Errorf(omadata.EFORBIDDEN, "Some data groups of this version are held by another organisation; an operator admin approves it.")
 	}
-	return omadata.Errorf(omadata.EFORBIDDEN, "Only the controller of the data groups (their organisation admin) or an operator admin approves a processing.")
+	return omadata.Errorf(omadata.EFORBIDDEN, "Only the controller of the data groups (their organisation admin), the operator's data protection officer or an operator admin approves a processing.")
 }
 
 // ApproveVersion records the approval of a version on a basis other than
