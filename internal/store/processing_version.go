@@ -209,7 +209,7 @@ func (s *Store) PublishVersion(ctx context.Context, processingID string, version
 		if err := readyToPublish(ctx, tx, v, sink); err != nil {
 			return err
 		} else if !v.Approved() {
-			return omadata.Conflictf("approval", "Version %d rests on %s, not consent: it is published only after the controller of its data groups (their organisation admin) or an operator admin approves it%s.",
+			return omadata.Conflictf("approval", "Version %d rests on %s, not consent: it is published only after the controller of its data groups (their organisation admin), the operator's data protection officer or an operator admin approves it%s.",
 				v.Version, v.LegalBasis, map[bool]string{true: " again, as it changed since it was approved", false: ""}[v.Approval != nil])
 		}
 		if _, err := tx.exec(ctx, `UPDATE processing_versions SET status = 'retired', retired_at = ?, updated_at = ? WHERE processing_id = ? AND status = 'published'`,
