@@ -33,6 +33,13 @@ type Caller struct {
 	// token on the HTTP API, ChannelPortal for the portal's session
 	// cookie. The store records it as a resident's collection method.
 	Channel string
+	// DataProtectionOfficer marks a CallerAdmin as the operator's data
+	// protection officer (the console's auditor), set by the console from
+	// the staff role. They read what an operator admin reads; the one
+	// change the console lets them make is an approval of a processing
+	// version on a basis other than consent, which the store records as
+	// theirs ("auditor:staff:stf_…"), not an operator admin's.
+	DataProtectionOfficer bool
 }
 
 // Channels a caller authenticates through.

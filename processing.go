@@ -84,12 +84,17 @@ type ProcessingVersion struct {
 	Approval *VersionApproval `json:"approval,omitempty"`
 }
 
-// VersionApproval records that the source controller's organisation admin
-// or an operator admin approved a processing version on a basis other than
-// consent: who, when, and the digest of the content they approved.
+// VersionApproval records that the source controller's organisation admin,
+// the operator's data protection officer or an operator admin approved a
+// processing version on a basis other than consent: who, when, and the
+// digest of the content they approved.
 type VersionApproval struct {
-	ID            string    `json:"id"`
-	ApprovedBy    string    `json:"approved_by,omitempty"` // the actor, as in admin changes: "admin:adm_…", "organisation:staff:stf_…"
+	ID string `json:"id"`
+	// ApprovedBy is the actor, as in admin changes: "admin:adm_…" or
+	// "admin:staff:stf_…" (an operator admin), "organisation:staff:stf_…"
+	// (the controller's organisation admin), "auditor:staff:stf_…" (the
+	// operator's data protection officer).
+	ApprovedBy    string    `json:"approved_by,omitempty"`
 	ApprovedAt    time.Time `json:"approved_at"`
 	ContentSHA256 string    `json:"content_sha256"`
 }
@@ -347,8 +352,10 @@ type ProcessingService interface {
 	PublishVersion(ctx context.Context, processingID string, version int) (*ProcessingVersion, error)
 	// ApproveVersion records the approval of a version on a basis other
 	// than consent, a draft ready to publish or a published one, by an
-	// operator admin or an organisation admin whose organisation (or its
-	// divisions) holds every data group of the version: EFORBIDDEN for
+	// operator admin, the operator's data protection officer (an admin
+	// caller marked DataProtectionOfficer) or an organisation admin whose
+	// organisation (or its divisions) holds every data group of the
+	// version: EFORBIDDEN for
 	// anyone else who sees the processing, ECONFLICT (field "legal_basis")
 	// for a consent-based version and (field "approval") for one already
 	// approved as it is.

@@ -11,7 +11,7 @@ import (
 const (
 	StaffOperatorAdmin     = "operator_admin"     // runs the operator: everything
 	StaffOrganisationAdmin = "organisation_admin" // one organisation's services
-	StaffAuditor           = "auditor"            // a data protection officer: reads everything, changes nothing
+	StaffAuditor           = "auditor"            // the operator's data protection officer: reads everything, changes nothing but approvals
 )
 
 // StaffRoles lists every staff role.
@@ -30,7 +30,9 @@ type Staff struct {
 	UpdatedAt      time.Time `json:"updated_at"`
 }
 
-// CanWrite reports whether the staff member may change anything.
+// CanWrite reports whether the staff member may change the catalogue and
+// the operator. An auditor may not; the one change they make is an
+// approval of a processing on a basis other than consent.
 func (s *Staff) CanWrite() bool { return s.Role != StaffAuditor }
 
 // StaffSession is a signed-in staff member's session; Token only on

@@ -172,9 +172,10 @@ lists and shell history:
 	omadata staff add --name "Olli Ylläpitäjä" --role operator_admin < code.txt
 
 Roles: operator_admin runs the operator; organisation_admin manages one
-organisation's services (give --organisation); auditor, a data protection
-officer, reads everything and changes nothing. The last operator admin
-cannot be given another role. Needs the operator's secret key
+organisation's services (give --organisation); auditor, the operator's
+data protection officer, reads everything and changes nothing but
+approvals of processings on a basis other than consent. The last operator
+admin cannot be given another role. Needs the operator's secret key
 (OMADATA_SECRET_KEY or OMADATA_SECRET_KEY_FILE, or --demo for the demo key).
 `)
 	printFlags(c.m.Stdout, c.fs)

@@ -20,10 +20,15 @@ func (s *Store) audit(ctx context.Context, tx *Tx, action, targetKind, targetID 
 	return err
 }
 
-// actorOf names the caller in admin changes: its kind and token ID.
+// changeActor names the caller in admin changes: its kind and token ID,
+// and for the operator's data protection officer their role instead of
+// the kind, so that their approvals are not an operator admin's.
 func changeActor(ctx context.Context) string {
 	c := omadata.CallerFromContext(ctx)
 	actor := string(c.Kind)
+	if c.Kind == omadata.CallerAdmin && c.DataProtectionOfficer {
+		actor = omadata.StaffAuditor
+	}
 	if c.TokenID != "" {
 		actor += ":" + c.TokenID
 	}

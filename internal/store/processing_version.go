@@ -209,7 +209,7 @@ func (s *Store) PublishVersion(ctx context.Context, processingID string, version
 		if err := readyToPublish(ctx, tx, v, sink); err != nil {
 			return err
 		} else if !v.Approved() {
-			return omadata.Conflictf("approval", "Version %d rests on %s, not consent: it is published only after the controller of its data groups (their organisation admin) or an operator admin approves it%s.",
+			return omadata.Conflictf("approval", "Version %d rests on %s, not consent: it is published only after the controller of its data groups (their organisation admin), the operator's data protection officer or an operator admin approves it%s.",
 				v.Version, v.LegalBasis, map[bool]string{true: " again, as it changed since it was approved", false: ""}[v.Approval != nil])
 		}
 		if _, err := tx.exec(ctx, `UPDATE processing_versions SET status = 'retired', retired_at = ?, updated_at = ? WHERE processing_id = ? AND status = 'published'`,
@@ -224,9 +224,10 @@ func (s *Store) PublishVersion(ctx context.Context, processingID string, version
 }
 
 // mayApprove says whether the caller may approve a version over groups:
-// an operator admin always; an organisation admin when their organisation
-// or its divisions hold every one of the groups (the controller of the
-// data); nobody else.
+// an operator admin and the operator's data protection officer (an admin
+// caller marked DataProtectionOfficer) always; an organisation admin when
+// their organisation or its divisions hold every one of the groups (the
+// controller of the data); nobody else.
 func mayApprove(ctx context.Context, tx *Tx, v *omadata.ProcessingVersion) error {
 	c := omadata.CallerFromContext(ctx)
 	switch c.Kind {
@@ -245,7 +246,7 @@ func mayApprove(ctx context.Context, tx *Tx, v *omadata.ProcessingVersion) error
 		}
 		return omadata.Errorf(omadata.EFORBIDDEN, "Some data groups of this version are held by another organisation; an operator admin approves it.")
 	}
-	return omadata.Errorf(omadata.EFORBIDDEN, "Only the controller of the data groups (their organisation admin) or an operator admin approves a processing.")
+	return omadata.Errorf(omadata.EFORBIDDEN, "Only the controller of the data groups (their organisation admin), the operator's data protection officer or an operator admin approves a processing.")
 }
 
 // ApproveVersion records the approval of a version on a basis other than

@@ -113,6 +113,21 @@ func testProcessingApproval(t *testing.T, s *store.Store) {
 		_, err := s.ApproveVersion(Admin(), n.Processing.ID, 1)
 		wantField(t, err, omadata.ECONFLICT, "legal_basis")
 	})
+	t.Run("the operator's data protection officer", func(t *testing.T) {
+		q := publicTaskDraft(t, s, n.Sink.ID, "dpo-statistics", n.Loans.ID)
+		v := must[*omadata.ProcessingVersion](t)(s.ApproveVersion(AsDPO(), q.ID, 1))
+		if v.Approval == nil || v.Approval.ApprovedBy != "auditor:staff:stf_dpo" || !v.Approved() {
+			t.Fatalf("got approval %+v, want the data protection officer's", v.Approval)
+		}
+		rows := must[[][]string](t)(s.DB().QueryStrings(context.Background(), `SELECT a.actor_id, c.actor_id, c.action, l.kind FROM processing_version_approvals a
+			JOIN admin_changes c ON c.id = a.change_id JOIN log_leaves l ON l.record_id = c.id WHERE a.id = ?`, v.Approval.ID))
+		if want := []string{"auditor:staff:stf_dpo", "auditor:staff:stf_dpo", "processing.version_approved", "admin.processing.version_approved"}; len(rows) != 1 || !reflect.DeepEqual(rows[0], want) {
+			t.Fatalf("got approval, audit and leaf %v, want %v", rows, want)
+		}
+		if v := must[*omadata.ProcessingVersion](t)(s.PublishVersion(sink, q.ID, 1)); v.Status != omadata.VersionPublished {
+			t.Fatalf("got %s, want the approved version published", v.Status)
+		}
+	})
 	t.Run("data of two organisations", func(t *testing.T) {
 		partner := CreateService(t, s, n.Company.ID, true, omadata.RoleSource)
 		theirs := CreateDataGroup(t, s, partner.ID, "partner-loans", false)

@@ -122,6 +122,12 @@ func Admin() context.Context {
 	return omadata.NewContextWithCaller(context.Background(), omadata.Caller{Kind: omadata.CallerAdmin, TokenID: "adm_test"})
 }
 
+// AsDPO returns a context carrying the operator's data protection officer,
+// as the admin console makes one for a signed-in auditor.
+func AsDPO() context.Context {
+	return omadata.NewContextWithCaller(context.Background(), omadata.Caller{Kind: omadata.CallerAdmin, TokenID: "staff:stf_dpo", DataProtectionOfficer: true})
+}
+
 // As returns a context carrying a service caller with every scope.
 func As(serviceID string) context.Context {
 	return omadata.NewContextWithCaller(context.Background(), omadata.Caller{

@@ -32,6 +32,7 @@ const (
 	oversight           // operator admins and auditors: reading the whole operator
 	writer              // operator and organisation admins: changes (never an auditor)
 	operatorOnly        // an operator admin: the operator's own changes
+	approvers           // writers and the auditor (the operator's data protection officer): approvals, the auditor's one change
 )
 
 var crossOrigin = http.NewCrossOriginProtection()
@@ -75,7 +76,7 @@ func (a *Admin) handle(lang string, access int, f pageFunc) http.Handler {
 				a.renderError(w, r, lang, http.StatusForbidden, "error.csrf")
 				return
 			}
-			if (access == writer || access == operatorOnly) && !v.CanWrite() {
+			if (access == writer || access == operatorOnly) && !v.CanWrite() || access == approvers && !v.MayApprove() {
 				a.renderError(w, r, lang, http.StatusForbidden, "error.read-only")
 				return
 			}

@@ -91,7 +91,7 @@ func (a *Admin) Routes() []Route {
 		{"POST", "/processings/{id}/versions/{v}/notices/{nl}", writer, a.putNotice},
 		{"GET", "/processings/{id}/versions/{v}/preview/{nl}", staff, a.preview},
 		{"POST", "/processings/{id}/versions/{v}/publish", writer, a.publish},
-		{"POST", "/processings/{id}/versions/{v}/approve", writer, a.approve},
+		{"POST", "/processings/{id}/versions/{v}/approve", approvers, a.approve},
 		{"GET", "/deliveries", staff, a.deliveries},
 		{"POST", "/deliveries/{id}/redeliver", writer, a.redeliver},
 		{"GET", "/requests", oversight, a.requests},

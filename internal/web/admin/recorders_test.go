@@ -106,7 +106,7 @@ func TestRecorderDesignation(t *testing.T) {
 	// The auditor and the city's organisation admin: the designation, no
 	// form; their POSTs are refused before the store is asked.
 	for _, who := range []struct{ person, refusal string }{
-		{"tiina", "As an auditor you cannot change anything."},
+		{"tiina", "As an auditor you cannot change this; you only approve processings."},
 		{"helmi", "You may not do this."},
 	} {
 		r := e.client(t)

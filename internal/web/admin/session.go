@@ -38,8 +38,15 @@ func (v *viewer) Operator() bool { return v.Staff.Role == omadata.StaffOperatorA
 // not organisation admins).
 func (v *viewer) Oversees() bool { return v.Staff.Role != omadata.StaffOrganisationAdmin }
 
-// Auditor reports whether the viewer reads only.
+// Auditor reports whether the viewer is the operator's data protection
+// officer, who reads everything and changes nothing but approvals.
 func (v *viewer) Auditor() bool { return v.Staff.Role == omadata.StaffAuditor }
+
+// MayApprove reports whether the viewer may ask to approve a processing
+// version (the approvers level): those who may write, and the auditor, the
+// operator's data protection officer. The store says whose version each
+// may approve: an organisation admin only their organisation's data's.
+func (v *viewer) MayApprove() bool { return v.CanWrite() || v.Auditor() }
 
 // OrganisationAdmin reports whether the viewer is limited to one
 // organisation.
@@ -53,9 +60,11 @@ func operator(ctx context.Context) context.Context {
 // loadViewer authenticates the session cookie. Its context carries the
 // caller the store calls run with, named by the staff ID so that the audit
 // records say who acted: an operator admin for operator admins and
-// auditors (the console refuses every change by an auditor before the
-// store is asked), an organisation caller for organisation admins, whom
-// the store shows their own organisation's catalogue only.
+// auditors, an auditor's marked as the operator's data protection officer
+// (the console refuses every change by an auditor but an approval before
+// the store is asked, and the store records the approval as theirs), an
+// organisation caller for organisation admins, whom the store shows their
+// own organisation's catalogue only.
 func (a *Admin) loadViewer(w http.ResponseWriter, r *http.Request) (*viewer, context.Context, error) {
 	ctx := omadata.NewContextWithCaller(r.Context(), omadata.Caller{})
 	c, err := r.Cookie(sessionCookie)
@@ -79,5 +88,5 @@ func staffCaller(st *omadata.Staff) omadata.Caller {
 	if st.Role == omadata.StaffOrganisationAdmin {
 		return omadata.Caller{Kind: omadata.CallerOrganisation, TokenID: "staff:" + st.ID, Organisation: st.OrganisationID}
 	}
-	return omadata.Caller{Kind: omadata.CallerAdmin, TokenID: "staff:" + st.ID}
+	return omadata.Caller{Kind: omadata.CallerAdmin, TokenID: "staff:" + st.ID, DataProtectionOfficer: st.Role == omadata.StaffAuditor}
 }

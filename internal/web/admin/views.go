@@ -365,7 +365,8 @@ func (a *Admin) publish(w http.ResponseWriter, r *http.Request, q *req) error {
 
 // approve records the viewer's approval of a version on a basis other
 // than consent; the store says whether they may (the controller of its
-// data groups or an operator admin).
+// data groups, the operator's data protection officer or an operator
+// admin). It is the auditor's one change (the approvers level).
 func (a *Admin) approve(w http.ResponseWriter, r *http.Request, q *req) error {
 	v, err := a.draftVersion(r)
 	if err != nil {
