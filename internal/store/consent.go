@@ -7,7 +7,6 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/omadata/omadata"
@@ -72,17 +71,9 @@ func consentVisibility(ctx context.Context, q querier, w *where, at time.Time) e
 	switch {
 	case c.IsAdmin():
 	case c.Kind == omadata.CallerResident:
-		auths, err := authorities(ctx, q, c.ResidentID, at)
-		if err != nil {
-			return err
-		}
-		conds, args := []string{"c.resident_id = ?"}, []any{c.ResidentID}
-		for _, a := range auths {
-			cond, codes := scopeCondition(allowedScope(a, omadata.RepConsent), "pu.code")
-			conds = append(conds, "(c.resident_id = ? AND "+cond+")")
-			args = append(append(args, a.PrincipalID), codes...)
-		}
-		w.add("("+strings.Join(conds, " OR ")+")", args...)
+		return ownOrRepresented(ctx, q, w, "c.resident_id", c.ResidentID, at, func(a *omadata.Authority) (string, []any) {
+			return scopeCondition(allowedScope(a, omadata.RepConsent), "pu.code")
+		})
 	case c.Kind == omadata.CallerService && c.HasScope(omadata.ScopeConsents):
 		// Service IDs hold only [a-z0-9_], so the quoted ID cannot match
 		// anything but itself in the JSON list.

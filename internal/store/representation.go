@@ -142,6 +142,25 @@ func scopeCondition(s omadata.RepresentationScope, codeColumn string) (string, [
 	return codeColumn + " IN (" + placeholders(len(args)) + ")", args
 }
 
+// ownOrRepresented limits a query to the rows whose resident column col
+// is resident or, at the time at, a person resident represents, where the
+// condition allows gives for that authority holds ("" for none of theirs).
+func ownOrRepresented(ctx context.Context, q querier, w *where, col, resident string, at time.Time, allows func(*omadata.Authority) (string, []any)) error {
+	auths, err := authorities(ctx, q, resident, at)
+	if err != nil {
+		return err
+	}
+	conds, args := []string{col + " = ?"}, []any{resident}
+	for _, a := range auths {
+		if cond, cargs := allows(a); cond != "" {
+			conds = append(conds, "("+col+" = ? AND "+cond+")")
+			args = append(append(args, a.PrincipalID), cargs...)
+		}
+	}
+	w.add("("+strings.Join(conds, " OR ")+")", args...)
+	return nil
+}
+
 // checkScope checks a representation's scope against its kind: a
 // guardianship covers every purpose; a mandate names its purposes or
 // covers all, never neither.

@@ -296,14 +296,9 @@ func requestVisibility(ctx context.Context, q querier, w *where, at time.Time) e
 	switch {
 	case c.IsAdmin():
 	case c.Kind == omadata.CallerResident:
-		auths, err := authorities(ctx, q, c.ResidentID, at)
-		if err != nil {
-			return err
-		}
-		conds, args := []string{"q.resident_id = ?"}, []any{c.ResidentID}
-		for _, a := range auths {
+		return ownOrRepresented(ctx, q, w, "q.resident_id", c.ResidentID, at, func(a *omadata.Authority) (string, []any) {
 			var kinds []string
-			kargs := []any{a.PrincipalID}
+			var args []any
 			for _, kind := range requestKinds {
 				scope := allowedScope(a, omadata.RequestAct(kind))
 				if !scope.AllPurposes && len(scope.Purposes) == 0 {
@@ -311,14 +306,13 @@ func requestVisibility(ctx context.Context, q querier, w *where, at time.Time) e
 				}
 				cond, cargs := scopeCondition(scope, "("+processingPurpose("q.processing_id")+")")
 				kinds = append(kinds, "(q.kind = ? AND "+cond+")")
-				kargs = append(append(kargs, kind), cargs...)
+				args = append(append(args, kind), cargs...)
 			}
-			if len(kinds) > 0 {
-				conds = append(conds, "(q.resident_id = ? AND ("+strings.Join(kinds, " OR ")+"))")
-				args = append(args, kargs...)
+			if len(kinds) == 0 {
+				return "", nil
 			}
-		}
-		w.add("("+strings.Join(conds, " OR ")+")", args...)
+			return "(" + strings.Join(kinds, " OR ") + ")", args
+		})
 	default:
 		w.add("1 = 0")
 	}
