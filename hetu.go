@@ -23,13 +23,27 @@ func ParseIdentityCode(s string) (time.Time, error) {
 	if len(s) != 11 {
 		return time.Time{}, Invalidf("identity_code", "A personal identity code has 11 characters.")
 	}
+	var code [11]byte
+	copy(code[:], s)
+	birth, wrong := identityCodeBirth(&code)
+	if wrong != "" {
+		return time.Time{}, Invalidf("identity_code", "%s", wrong)
+	}
+	return birth, nil
+}
+
+// identityCodeBirth checks the characters of a personal identity code,
+// DDMMYYCZZZQ, and returns its birth date, or else the sentence that says
+// what is wrong, which never repeats the code. It allocates nothing, so
+// ContainsIdentityCode may try it at every place in a text.
+func identityCodeBirth(code *[11]byte) (time.Time, string) {
 	for _, i := range []int{0, 1, 2, 3, 4, 5, 7, 8, 9} {
-		if s[i] < '0' || s[i] > '9' {
-			return time.Time{}, Invalidf("identity_code", "Not a personal identity code: expected DDMMYYCZZZQ.")
+		if !isDigit(code[i]) {
+			return time.Time{}, "Not a personal identity code: expected DDMMYYCZZZQ."
 		}
 	}
 	var century int
-	switch s[6] {
+	switch code[6] {
 	case '+':
 		century = 1800
 	case '-', 'Y', 'X', 'W', 'V', 'U':
@@ -37,27 +51,27 @@ func ParseIdentityCode(s string) (time.Time, error) {
 	case 'A', 'B', 'C', 'D', 'E', 'F':
 		century = 2000
 	default:
-		return time.Time{}, Invalidf("identity_code", "Unknown century sign.")
+		return time.Time{}, "Unknown century sign."
 	}
 	num := func(a, b int) int {
 		n := 0
 		for i := a; i < b; i++ {
-			n = n*10 + int(s[i]-'0')
+			n = n*10 + int(code[i]-'0')
 		}
 		return n
 	}
 	day, month, year := num(0, 2), num(2, 4), century+num(4, 6)
 	birth := time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC)
 	if month < 1 || month > 12 || day < 1 || birth.Day() != day || birth.Month() != time.Month(month) {
-		return time.Time{}, Invalidf("identity_code", "The birth date in the personal identity code does not exist.")
+		return time.Time{}, "The birth date in the personal identity code does not exist."
 	}
 	if num(7, 10) < 2 {
-		return time.Time{}, Invalidf("identity_code", "Individual numbers 000 and 001 are never issued.")
+		return time.Time{}, "Individual numbers 000 and 001 are never issued."
 	}
-	if hetuCheckChars[(num(0, 6)*1000+num(7, 10))%31] != s[10] {
-		return time.Time{}, Invalidf("identity_code", "The check character of the personal identity code is wrong.")
+	if hetuCheckChars[(num(0, 6)*1000+num(7, 10))%31] != code[10] {
+		return time.Time{}, "The check character of the personal identity code is wrong."
 	}
-	return birth, nil
+	return birth, ""
 }
 
 // AgeOn returns the age in whole years on day at of someone born on birth.

@@ -3,7 +3,6 @@
 package omadata
 
 import (
-	"time"
 	"unicode"
 )
 
@@ -89,44 +88,15 @@ func splitLikeCode(gaps uint16, n int) bool {
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-// codeValid checks date DDMMYY, century sign c and NNNQ the way
-// ParseIdentityCode does, without allocating.
+// codeValid reports whether date DDMMYY, century sign c and NNNQ make a
+// personal identity code, as ParseIdentityCode checks one.
 func codeValid(date []byte, c byte, rest []byte) bool {
-	for _, d := range date {
-		if d < '0' || d > '9' {
-			return false
-		}
-	}
-	for _, d := range rest[:3] {
-		if d < '0' || d > '9' {
-			return false
-		}
-	}
-	num := func(b []byte) int {
-		n := 0
-		for _, d := range b {
-			n = n*10 + int(d-'0')
-		}
-		return n
-	}
-	var century int
-	switch c {
-	case '+':
-		century = 1800
-	case '-', 'Y', 'X', 'W', 'V', 'U':
-		century = 1900
-	case 'A', 'B', 'C', 'D', 'E', 'F':
-		century = 2000
-	default:
-		return false
-	}
-	day, month, year := num(date[0:2]), num(date[2:4]), century+num(date[4:6])
-	birth := time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC)
-	if month < 1 || month > 12 || day < 1 || birth.Day() != day {
-		return false
-	}
-	individual := num(rest[:3])
-	return individual >= 2 && hetuCheckChars[(num(date)*1000+individual)%31] == rest[3]
+	var code [11]byte
+	copy(code[:6], date)
+	code[6] = c
+	copy(code[7:], rest)
+	_, wrong := identityCodeBirth(&code)
+	return wrong == ""
 }
 
 func isCenturySign(c byte) bool {
