@@ -15,6 +15,9 @@ import (
 	"github.com/omadata/omadata"
 )
 
+// EmptyMembers is emptyMembers, for the receipt tests outside the package.
+var EmptyMembers = emptyMembers
+
 // AddConsentHistory gives a resident n earlier give-and-withdraw cycles on
 // the processing of consent tmpl: n withdrawn consents like tmpl, each a
 // second older than the one after it and all older than tmpl, as n cycles

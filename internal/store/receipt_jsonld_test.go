@@ -74,7 +74,7 @@ func TestReceiptJSONLD(t *testing.T) {
 					if types, _ := payload["dpv:hasConsentStatus"].(map[string]any)["@type"].([]any); len(types) == 0 || types[0] != status {
 						t.Fatalf("got status %v, want %s", types, status)
 					}
-					if e := emptyMembers("", payload); len(e) > 0 {
+					if e := store.EmptyMembers("", payload); len(e) > 0 {
 						t.Errorf("empty members: %v", e)
 					}
 					if !reflect.DeepEqual(payload["@context"], ctxDoc["@context"]) {
@@ -295,31 +295,4 @@ func expandedIRIs(t *testing.T, v any, out *[]string, values *int) {
 
 func absolute(s string) bool {
 	return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://")
-}
-
-// emptyMembers returns the paths of the empty strings, lists and objects
-// in a decoded JSON value.
-func emptyMembers(path string, v any) []string {
-	var out []string
-	switch x := v.(type) {
-	case string:
-		if x == "" {
-			out = append(out, path)
-		}
-	case []any:
-		if len(x) == 0 {
-			out = append(out, path)
-		}
-		for i, c := range x {
-			out = append(out, emptyMembers(fmt.Sprintf("%s[%d]", path, i), c)...)
-		}
-	case map[string]any:
-		if len(x) == 0 {
-			out = append(out, path)
-		}
-		for k, c := range x {
-			out = append(out, emptyMembers(path+"/"+k, c)...)
-		}
-	}
-	return out
 }
