@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -298,39 +297,11 @@ func (w *world) matrixRequest(t *testing.T, op, owner string) (method, path stri
 		"grants":          "grt_0000000000000000000000000a",
 		"request-tasks":   "rqt_0000000000000000000000000a",
 	}
-	segs := strings.Split(pattern, "/")
-	for i, s := range segs {
-		switch s {
-		case "{id}":
-			id, ok := ids[segs[i-1]]
-			if !ok {
-				t.Fatalf("%s: no matrix ID for {id} after %q", op, segs[i-1])
-			}
-			segs[i] = id
-		case "{credential_id}":
-			segs[i] = pick(w.credA, w.credB) // not the callers' own
-		case "{version}", "{seq}":
-			segs[i] = "1"
-		case "{language}":
-			segs[i] = "fi"
-		case "{processing_id}":
-			segs[i] = w.procA
-		case "{index}":
-			segs[i] = "0"
-		default:
-			if paramRE.MatchString(s) {
-				t.Fatalf("%s: no matrix value for %s", op, s)
-			}
-		}
-	}
-	path = strings.Join(segs, "/")
-	q := url.Values{}
-	switch pattern {
-	case "/api/v1/public/log/proofs/inclusion":
-		q.Set("index", "0")
-	case "/api/v1/public/log/proofs/consistency":
-		q.Set("old", "1")
-	}
+	path = fillPattern(t, pattern, ids, map[string]string{
+		"{credential_id}": pick(w.credA, w.credB), // not the callers' own
+		"{processing_id}": w.procA,
+	})
+	q := patternQuery(pattern)
 	if method == "GET" && resident != "" && strings.HasPrefix(pattern, "/api/v1/me") && !strings.HasPrefix(pattern, "/api/v1/me/consents/{id}") {
 		q.Set("on_behalf_of", resident)
 	}

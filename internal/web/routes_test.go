@@ -4,6 +4,7 @@ package web_test
 
 import (
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -35,41 +36,50 @@ func (e *env) path(t *testing.T, pattern string) string {
 		"requests":        "req_0000000000000000000000000a",
 		"request-tasks":   "rqt_0000000000000000000000000a",
 	}
+	path := fillPattern(t, pattern, ids, map[string]string{"{credential_id}": e.credA, "{processing_id}": e.procA})
+	if q := patternQuery(pattern); len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	return path
+}
+
+// anyRouteParams are parameter values that serve every route.
+var anyRouteParams = map[string]string{"{version}": "1", "{seq}": "1", "{language}": "fi", "{index}": "0"}
+
+// fillPattern fills a route pattern's parameters: each {id} with ids'
+// entry for the segment before it, the others from params, else from
+// anyRouteParams. A parameter it does not know fails the test, so a new
+// route cannot slip past the checks that walk Server.Routes.
+func fillPattern(t *testing.T, pattern string, ids, params map[string]string) string {
+	t.Helper()
 	segs := strings.Split(pattern, "/")
 	for i, s := range segs {
-		switch s {
-		case "{id}":
+		if s == "{id}" {
 			id, ok := ids[segs[i-1]]
 			if !ok {
 				t.Fatalf("%s: no test ID for {id} after %q", pattern, segs[i-1])
 			}
 			segs[i] = id
-		case "{credential_id}":
-			segs[i] = e.credA
-		case "{version}":
-			segs[i] = "1"
-		case "{language}":
-			segs[i] = "fi"
-		case "{processing_id}":
-			segs[i] = e.procA
-		case "{index}":
-			segs[i] = "0"
-		case "{seq}":
-			segs[i] = "1"
-		default:
-			if paramRE.MatchString(s) {
-				t.Fatalf("%s: no test value for %s", pattern, s)
-			}
+		} else if v, ok := params[s]; ok {
+			segs[i] = v
+		} else if v, ok := anyRouteParams[s]; ok {
+			segs[i] = v
+		} else if paramRE.MatchString(s) {
+			t.Fatalf("%s: no test value for %s", pattern, s)
 		}
 	}
-	path := strings.Join(segs, "/")
-	switch pattern { // routes that need query parameters to answer 200
+	return strings.Join(segs, "/")
+}
+
+// patternQuery is the query a route needs to answer 200.
+func patternQuery(pattern string) url.Values {
+	switch pattern {
 	case "/api/v1/public/log/proofs/inclusion":
-		path += "?index=0"
+		return url.Values{"index": {"0"}}
 	case "/api/v1/public/log/proofs/consistency":
-		path += "?old=1"
+		return url.Values{"old": {"1"}}
 	}
-	return path
+	return url.Values{}
 }
 
 // TestRouteAuth walks every registered route: without a token each
