@@ -47,14 +47,7 @@ func TestTwoProcessesWithdrawal(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	bin := filepath.Join(t.TempDir(), "omadata")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	keyFile := filepath.Join(t.TempDir(), "secret.key")
-	if err := os.WriteFile(keyFile, []byte(base64.StdEncoding.EncodeToString(storetest.SecretKey)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	bin, keyFile := buildServer(t)
 	a, b := startProcess(t, bin, dsn, keyFile), startProcess(t, bin, dsn, keyFile)
 
 	question := map[string]any{"source_id": n.Source.ID, "pseudonym": pseudonym, "data_group_ids": []string{n.Loans.ID}, "purpose_id": n.Recommendations.ID}
@@ -79,6 +72,21 @@ func TestTwoProcessesWithdrawal(t *testing.T) {
 			t.Fatalf("round %d: got %s (%s) right after the withdrawal, want deny consent_withdrawn", round, d.Decision, d.Reason)
 		}
 	}
+}
+
+// buildServer builds the omadata binary and writes the secret key the
+// store suite seals signing keys with to a file, for spawnProcess.
+func buildServer(t *testing.T) (bin, keyFile string) {
+	t.Helper()
+	bin = filepath.Join(t.TempDir(), "omadata")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	keyFile = filepath.Join(t.TempDir(), "secret.key")
+	if err := os.WriteFile(keyFile, []byte(base64.StdEncoding.EncodeToString(storetest.SecretKey)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return bin, keyFile
 }
 
 // startProcess starts "omadata serve" as its own process and returns its

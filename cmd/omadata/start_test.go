@@ -3,11 +3,7 @@
 package main
 
 import (
-	"encoding/base64"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/omadata/omadata/internal/store/storetest"
@@ -21,14 +17,7 @@ func TestProcessesStartTogether(t *testing.T) {
 		t.Skip("builds the binary and starts four processes")
 	}
 	dsn := storetest.PostgresSchema(t, storetest.PostgresDSN(t)) // empty: not migrated
-	bin := filepath.Join(t.TempDir(), "omadata")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	keyFile := filepath.Join(t.TempDir(), "secret.key")
-	if err := os.WriteFile(keyFile, []byte(base64.StdEncoding.EncodeToString(storetest.SecretKey)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	bin, keyFile := buildServer(t)
 	var ps []*process
 	for range 4 {
 		ps = append(ps, spawnProcess(t, bin, dsn, keyFile))
