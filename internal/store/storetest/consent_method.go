@@ -33,24 +33,18 @@ func testConsentCollectionMethod(t *testing.T, s *store.Store) {
 		}
 	}
 
-	t.Run("api", func(t *testing.T) {
-		r := e.adult(t)
-		api := AsResidentVia(r.ID, omadata.ChannelAPI)
-		c := must[*omadata.Consent](t)(s.GiveConsent(api, input(p)))
-		e.change(t, api, c.ID, omadata.ConsentSuspended, "")
-		e.change(t, api, c.ID, omadata.ConsentGiven, "")
-		c = e.change(t, api, c.ID, omadata.ConsentWithdrawn, "")
-		wantMethods(t, c, omadata.CollectedAPI, omadata.CollectedAPI, omadata.CollectedAPI, omadata.CollectedAPI)
-	})
-	t.Run("portal", func(t *testing.T) {
-		r := e.adult(t)
-		portal := AsResidentVia(r.ID, omadata.ChannelPortal)
-		c := must[*omadata.Consent](t)(s.GiveConsent(portal, input(p)))
-		e.change(t, portal, c.ID, omadata.ConsentSuspended, "")
-		e.change(t, portal, c.ID, omadata.ConsentGiven, "")
-		c = e.change(t, portal, c.ID, omadata.ConsentWithdrawn, "")
-		wantMethods(t, c, omadata.CollectedPortal, omadata.CollectedPortal, omadata.CollectedPortal, omadata.CollectedPortal)
-	})
+	for _, via := range [][2]string{{omadata.ChannelAPI, omadata.CollectedAPI}, {omadata.ChannelPortal, omadata.CollectedPortal}} {
+		channel, method := via[0], via[1]
+		t.Run(channel, func(t *testing.T) {
+			r := e.adult(t)
+			ctx := AsResidentVia(r.ID, channel)
+			c := must[*omadata.Consent](t)(s.GiveConsent(ctx, input(p)))
+			e.change(t, ctx, c.ID, omadata.ConsentSuspended, "")
+			e.change(t, ctx, c.ID, omadata.ConsentGiven, "")
+			c = e.change(t, ctx, c.ID, omadata.ConsentWithdrawn, "")
+			wantMethods(t, c, method, method, method, method)
+		})
+	}
 	t.Run("mixed", func(t *testing.T) {
 		// Given in the portal, suspended by the app, withdrawn on paper.
 		r := e.adult(t)
