@@ -14,6 +14,8 @@ import (
 	"github.com/omadata/omadata/internal/web/webui/browsertest"
 )
 
+var phone = flag.Bool("phone", false, "with -screenshots: take them at a phone's width, 360 CSS pixels, as a mobile browser")
+
 var screenshots = flag.String("screenshots", "", "write screenshots of the console's main pages in every language to this directory")
 
 // TestScreenshots writes full-page PNGs of the console's main pages in fi,
@@ -31,6 +33,11 @@ func TestScreenshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, _ := browsertest.New(t)
+	prefix := ""
+	if *phone {
+		prefix = "phone-"
+		browsertest.Run(t, ctx, chromedp.EmulateViewport(360, 740, chromedp.EmulatePortrait, chromedp.EmulateMobile))
+	}
 	e := newEnv(t, time.Time{})
 	proc := e.recommendations(t)
 	objection := e.objection(t)
@@ -41,7 +48,7 @@ func TestScreenshots(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(*screenshots, "admin-"+name+".png"), png, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(*screenshots, prefix+"admin-"+name+".png"), png, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
