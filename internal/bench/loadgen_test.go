@@ -90,7 +90,12 @@ func TestSustainedRetriesAStall(t *testing.T) {
 		return nil
 	}
 	best, probes := Sustained(context.Background(), 200, 300*time.Millisecond, 50*time.Millisecond, 64, op)
-	if best.Target < 200 || len(probes) < 2 || probes[0].P99 < 50*time.Millisecond {
+	if len(probes) < 2 || probes[0].P99 < 50*time.Millisecond || probes[1].Target != probes[0].Target {
+		t.Fatalf("got probes %v, want the stalled first probe run again at its rate", probes)
+	}
+	// The retry itself can fall short of the rate on a loaded machine (it
+	// then counts as failed, rightly); when it held, the start rate stands.
+	if retry := probes[1]; retry.P99 <= 50*time.Millisecond && retry.Achieved >= 0.95*retry.Target && best.Target < 200 {
 		t.Fatalf("got best %v after probes %v, want the start rate kept after a retried stall", best, probes)
 	}
 }
