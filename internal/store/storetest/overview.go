@@ -37,7 +37,7 @@ func testOverview(t *testing.T, s *store.Store) {
 	c1 := e.give(t, r1, p)
 	e.give(t, r2, p)
 	e.change(t, AsResident(r1.ID), c1.ID, omadata.ConsentWithdrawn, "")
-	e.request(t, e.adult(t), p) // requested, not given: not counted
+	e.request(t, e.adult(t), p)                                                                                       // requested, not given: not counted
 	must[*omadata.Request](t)(s.CreateRequest(AsResident(r2.ID), &omadata.RequestInput{Kind: omadata.RequestAccess})) // due next month
 	question := func(r *omadata.Resident) *omadata.DecisionInput {
 		psn := must[string](t)(s.Pseudonym(Admin(), e.n.Sink.ID, r.ID))
