@@ -70,9 +70,21 @@ type serviceRow struct {
 	Organisation *omadata.Organisation
 }
 
+type servicesData struct {
+	Rows          []serviceRow
+	Organisations []*omadata.Organisation // where a new service may go
+	Roles         []string
+	Form          *form
+}
+
 // services lists every service by organisation with its status, and the
 // buttons to admit or suspend it.
 func (a *Admin) services(w http.ResponseWriter, r *http.Request, q *req) error {
+	return a.servicesPage(w, r, q, http.StatusOK, newForm(nil))
+}
+
+// servicesPage renders the services with f, the new-service form.
+func (a *Admin) servicesPage(w http.ResponseWriter, r *http.Request, q *req, status int, f *form) error {
 	ctx := r.Context()
 	orgs, err := omadata.All(func(after string) ([]*omadata.Organisation, string, error) {
 		return a.o.Organisations.FindOrganisations(ctx, omadata.OrganisationFilter{After: after})
@@ -97,7 +109,9 @@ func (a *Admin) services(w http.ResponseWriter, r *http.Request, q *req) error {
 	slices.SortStableFunc(rows, func(x, y serviceRow) int {
 		return strings.Compare(x.Service.Name.In(q.Lang), y.Service.Name.In(q.Lang))
 	})
-	a.render(w, r, q, http.StatusOK, "services", msg(q.Lang, "page.services"), rows, nil)
+	slices.SortStableFunc(orgs, func(x, y *omadata.Organisation) int { return strings.Compare(x.Name.In(q.Lang), y.Name.In(q.Lang)) })
+	d := &servicesData{Rows: rows, Organisations: orgs, Roles: []string{omadata.RoleSource, omadata.RoleSink}, Form: f}
+	a.render(w, r, q, status, "services", msg(q.Lang, "page.services"), d, f.Errors)
 	return nil
 }
 
