@@ -158,6 +158,8 @@ func funcs(lang string) template.FuncMap {
 		"deref":      func(t *time.Time) time.Time { return *t },
 		"join":       func(s []string) string { return strings.Join(s, ", ") },
 		"svcroles":   func() []string { return []string{omadata.RoleSource, omadata.RoleSink} },
+		"int64":      func(n int) int64 { return int64(n) },
+		"growth":     func(now, before int64) int64 { return now - before },
 		"repkinds": func(kinds []string) string {
 			names := make([]string, len(kinds))
 			for i, k := range kinds {

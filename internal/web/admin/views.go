@@ -20,7 +20,13 @@ type homeData struct {
 	OpenRequests    int
 	Overdue         int
 	Checkpoint      *omadata.Checkpoint
+	// For those who oversee the operator: the last 30 days.
+	Overview *omadata.Overview
+	Charts   []*chart
 }
+
+// overviewDays is how many days the overview's charts show, today included.
+const overviewDays = 30
 
 // home is the sign-in page for strangers and the overview for staff.
 func (a *Admin) home(w http.ResponseWriter, r *http.Request, q *req) error {
@@ -60,6 +66,17 @@ func (a *Admin) home(w http.ResponseWriter, r *http.Request, q *req) error {
 	}
 	if d.Checkpoint, err = a.o.Log.LatestCheckpoint(ctx); err != nil && omadata.ErrorCode(err) != omadata.ENOTFOUND {
 		return err
+	}
+	if q.V.Oversees() {
+		if d.Overview, err = a.o.Overview.Overview(ctx, a.now().In(webui.Zone).AddDate(0, 0, 1-overviewDays)); err != nil {
+			return err
+		}
+		days := d.Overview.Days
+		d.Charts = []*chart{
+			newChart(q.Lang, "decisions", days, func(x omadata.OverviewDay) (int, int) { return x.Permits, x.Denies }),
+			newChart(q.Lang, "consents", days, func(x omadata.OverviewDay) (int, int) { return x.ConsentsGiven, x.ConsentsWithdrawn }),
+			newChart(q.Lang, "requests", days, func(x omadata.OverviewDay) (int, int) { return x.RequestsOpen, x.RequestsClosed }),
+		}
 	}
 	a.render(w, r, q, http.StatusOK, "home", msg(q.Lang, "page.home"), d, nil)
 	return nil
