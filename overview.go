@@ -12,6 +12,9 @@ import (
 type Overview struct {
 	Since time.Time     `json:"since"`
 	Days  []OverviewDay `json:"days"` // one per day from Since's day to today, in Since's location
+	// RequestsDue counts data-subject requests by due date, from Since's
+	// day to the last day a request received today can be due.
+	RequestsDue []OverviewDue `json:"requests_due"`
 	// LogSize is the size of the transparency log at its latest checkpoint,
 	// LogSizeBefore at the latest checkpoint before Since (0 if none).
 	LogSize        int64      `json:"log_size"`
@@ -29,16 +32,22 @@ type OverviewDay struct {
 	Denies            int       `json:"denies"`
 	ConsentsGiven     int       `json:"consents_given"`
 	ConsentsWithdrawn int       `json:"consents_withdrawn"`
-	// Data-subject requests due that day: still open, or answered.
-	RequestsOpen   int `json:"requests_open"`
-	RequestsClosed int `json:"requests_closed"`
+}
+
+// OverviewDue is the data-subject requests due on one day: still open,
+// or answered.
+type OverviewDue struct {
+	Day    time.Time `json:"day"`
+	Open   int       `json:"open"`
+	Closed int       `json:"closed"`
 }
 
 // OverviewService counts the operator's activity.
 type OverviewService interface {
-	// Overview counts decisions, consents given and withdrawn, and
-	// data-subject requests by due date, per day from since's day to today
-	// in since's location, with the log's size and the webhook backlog.
+	// Overview counts decisions and consents given and withdrawn per day
+	// from since's day to today in since's location, data-subject requests
+	// by due date from since's day on, the log's size and the webhook
+	// backlog.
 	// Only an operator admin or the auditor sees it: EFORBIDDEN for others.
 	Overview(ctx context.Context, since time.Time) (*Overview, error)
 }

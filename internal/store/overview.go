@@ -81,18 +81,36 @@ func (s *Store) Overview(ctx context.Context, since time.Time) (*omadata.Overvie
 		return nil, err
 	}
 
+	// Requests are due a month after they arrive: those due from the
+	// window's first day were made at most a month and a day before it,
+	// and the last due are today's.
+	end := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc).AddDate(0, omadata.RequestDueMonths, 1)
+	due := map[string]int{}
+	for d := first; d.Before(end); d = d.AddDate(0, 0, 1) {
+		due[d.Format(time.DateOnly)] = len(o.RequestsDue)
+		o.RequestsDue = append(o.RequestsDue, omadata.OverviewDue{Day: d})
+	}
 	rows, err = r.query(ctx, `SELECT `+hour("due_at")+`, (status = ? OR status = ? OR status = ?), COUNT(*) FROM requests
-		WHERE id >= ? AND due_at >= ? AND due_at <= ? GROUP BY 1, 2`,
+		WHERE id >= ? AND due_at >= ? AND due_at < ? GROUP BY 1, 2`,
 		omadata.RequestReceived, omadata.RequestInProgress, omadata.RequestPending,
-		omadata.FirstIDAt(omadata.PrefixRequest, first.AddDate(0, -omadata.RequestDueMonths, -1)), first, now)
+		omadata.FirstIDAt(omadata.PrefixRequest, first.AddDate(0, -omadata.RequestDueMonths, -1)), first, end)
 	if err != nil {
 		return nil, err
 	}
-	if err := scanCounts(rows, func(h string, open bool, n int) error {
-		if open {
-			return add(h, n, func(d *omadata.OverviewDay) *int { return &d.RequestsOpen })
+	if err := scanCounts(rows, func(hour string, open bool, n int) error {
+		h, err := time.Parse("2006-01-02T15", hour)
+		if err != nil {
+			return err
 		}
-		return add(h, n, func(d *omadata.OverviewDay) *int { return &d.RequestsClosed })
+		i, ok := due[h.In(loc).Format(time.DateOnly)]
+		switch {
+		case !ok:
+		case open:
+			o.RequestsDue[i].Open += n
+		default:
+			o.RequestsDue[i].Closed += n
+		}
+		return nil
 	}); err != nil {
 		return nil, err
 	}

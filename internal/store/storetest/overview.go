@@ -38,7 +38,7 @@ func testOverview(t *testing.T, s *store.Store) {
 	e.give(t, r2, p)
 	e.change(t, AsResident(r1.ID), c1.ID, omadata.ConsentWithdrawn, "")
 	e.request(t, e.adult(t), p)                                                                                       // requested, not given: not counted
-	must[*omadata.Request](t)(s.CreateRequest(AsResident(r2.ID), &omadata.RequestInput{Kind: omadata.RequestAccess})) // due next month
+	must[*omadata.Request](t)(s.CreateRequest(AsResident(r2.ID), &omadata.RequestInput{Kind: omadata.RequestAccess})) // due on 2026-12-22
 	question := func(r *omadata.Resident) *omadata.DecisionInput {
 		psn := must[string](t)(s.Pseudonym(Admin(), e.n.Sink.ID, r.ID))
 		return &omadata.DecisionInput{Pseudonym: psn, SourceID: e.n.Source.ID, DataGroupIDs: []string{e.n.Loans.ID}, PurposeID: e.n.Recommendations.ID}
@@ -53,7 +53,7 @@ func testOverview(t *testing.T, s *store.Store) {
 		t.Fatalf("got %d days from %v, want 30 from 2026-10-24 in EET to 2026-11-22", len(o.Days), o.Days[0].Day)
 	}
 	want := map[string]omadata.OverviewDay{
-		"2026-11-21": {ConsentsGiven: 1, RequestsOpen: 1, RequestsClosed: 1},
+		"2026-11-21": {ConsentsGiven: 1},
 		"2026-11-22": {ConsentsGiven: 2, ConsentsWithdrawn: 1, Permits: 2, Denies: 1},
 	}
 	for _, d := range o.Days {
@@ -61,6 +61,19 @@ func testOverview(t *testing.T, s *store.Store) {
 		w.Day = d.Day
 		if d != w {
 			t.Errorf("day %s: got %+v, want %+v", d.Day.Format(time.DateOnly), d, w)
+		}
+	}
+	// Requests by due date: from the window's first day to a month after
+	// today. The answered request was due yesterday too: closed, not open.
+	if n := len(o.RequestsDue); n != 60 || o.RequestsDue[n-1].Day.Format(time.DateOnly) != "2026-12-22" {
+		t.Fatalf("got %d due days to %v, want 60 to 2026-12-22", n, o.RequestsDue[n-1].Day)
+	}
+	wantDue := map[string]omadata.OverviewDue{"2026-11-21": {Open: 1, Closed: 1}, "2026-12-22": {Open: 1}}
+	for _, d := range o.RequestsDue {
+		w := wantDue[d.Day.Format(time.DateOnly)]
+		w.Day = d.Day
+		if d != w {
+			t.Errorf("due %s: got %+v, want %+v", d.Day.Format(time.DateOnly), d, w)
 		}
 	}
 	cp := must[*omadata.Checkpoint](t)(s.LatestCheckpoint(Public()))

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/web/webui"
 )
 
@@ -30,8 +29,10 @@ type chart struct {
 	YTicks, XTicks  []chartTick
 	Width, Height   float64
 	Left, Base      float64 // where the axes meet
+	Top             float64
 	Right           float64
 	Total           [2]int
+	Today           *chartTick // a line at today, on a chart that goes on past it
 }
 
 type chartBar struct {
@@ -63,13 +64,20 @@ func niceMax(n int) int {
 	}
 }
 
-// newChart lays out a chart of the days' two counts, picked by count.
-func newChart(lang, id string, days []omadata.OverviewDay, count func(omadata.OverviewDay) (int, int)) *chart {
+// chartDay is one day's two counts.
+type chartDay struct {
+	Day  time.Time
+	A, B int
+}
+
+// newChart lays out a chart of the days' two counts. A today after the
+// first day is marked with a line, for a chart that goes on past it.
+func newChart(lang, id string, days []chartDay, today time.Time) *chart {
 	c := &chart{ID: id, Title: msg(lang, "overview."+id), Series: [2]string{msg(lang, "overview."+id+".0"), msg(lang, "overview."+id+".1")},
-		Width: chartW, Height: chartH, Left: chartLeft, Base: chartH - chartBottom, Right: chartW - 4}
+		Width: chartW, Height: chartH, Left: chartLeft, Base: chartH - chartBottom, Top: chartTop, Right: chartW - 4}
 	most := 0
 	for _, d := range days {
-		a, b := count(d)
+		a, b := d.A, d.B
 		c.Total[0] += a
 		c.Total[1] += b
 		most = max(most, a+b)
@@ -79,8 +87,11 @@ func newChart(lang, id string, days []omadata.OverviewDay, count func(omadata.Ov
 	slot := (c.Right - c.Left) / float64(max(len(days), 1))
 	scale := func(n int) float64 { return plotH * float64(n) / float64(top) }
 	for i, d := range days {
-		a, b := count(d)
+		a, b := d.A, d.B
 		x := c.Left + float64(i)*slot
+		if i > 0 && d.Day.Equal(today) && i < len(days)-1 {
+			c.Today = &chartTick{round(x), msg(lang, "overview.today")}
+		}
 		bar := chartBar{Date: webui.FormatDate(lang, d.Day), X: round(x + slot*0.15), W: round(slot * 0.7), N0: a, N1: b}
 		bar.H0 = round(scale(a))
 		bar.Y0 = round(c.Base - scale(a))

@@ -422,6 +422,7 @@ var messages = map[string][3]string{
 	"overview.bar":             {"%s: %s %d, %s %d", "%s: %s %d, %s %d", "%s: %s %d, %s %d"},
 	"overview.as-table":        {"%s taulukkona", "%s som tabell", "%s as a table"},
 	"overview.day":             {"Päivä", "Dag", "Day"},
+	"overview.today":           {"tänään", "i dag", "today"},
 	"overview.log":             {"Läpinäkyvyysloki", "Transparensloggen", "Transparency log"},
 	"overview.log-size":        {"Koko", "Storlek", "Size"},
 	"overview.log-entries":     {"%s merkintää, 30 päivässä %s lisää", "%s poster, %s fler på 30 dagar", "%s entries, %s more in 30 days"},

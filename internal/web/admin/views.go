@@ -71,12 +71,17 @@ func (a *Admin) home(w http.ResponseWriter, r *http.Request, q *req) error {
 		if d.Overview, err = a.o.Overview.Overview(ctx, a.now().In(webui.Zone).AddDate(0, 0, 1-overviewDays)); err != nil {
 			return err
 		}
-		days := d.Overview.Days
-		d.Charts = []*chart{
-			newChart(q.Lang, "decisions", days, func(x omadata.OverviewDay) (int, int) { return x.Permits, x.Denies }),
-			newChart(q.Lang, "consents", days, func(x omadata.OverviewDay) (int, int) { return x.ConsentsGiven, x.ConsentsWithdrawn }),
-			newChart(q.Lang, "requests", days, func(x omadata.OverviewDay) (int, int) { return x.RequestsOpen, x.RequestsClosed }),
+		ov := d.Overview
+		today := ov.Days[len(ov.Days)-1].Day
+		var decisions, consents, due []chartDay
+		for _, x := range ov.Days {
+			decisions = append(decisions, chartDay{x.Day, x.Permits, x.Denies})
+			consents = append(consents, chartDay{x.Day, x.ConsentsGiven, x.ConsentsWithdrawn})
 		}
+		for _, x := range ov.RequestsDue {
+			due = append(due, chartDay{x.Day, x.Open, x.Closed})
+		}
+		d.Charts = []*chart{newChart(q.Lang, "decisions", decisions, today), newChart(q.Lang, "consents", consents, today), newChart(q.Lang, "requests", due, today)}
 	}
 	a.render(w, r, q, http.StatusOK, "home", msg(q.Lang, "page.home"), d, nil)
 	return nil
