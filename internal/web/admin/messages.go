@@ -423,6 +423,7 @@ var messages = map[string][3]string{
 	"overview.as-table":        {"%s taulukkona", "%s som tabell", "%s as a table"},
 	"overview.day":             {"Päivä", "Dag", "Day"},
 	"overview.today":           {"tänään", "i dag", "today"},
+	"overview.requests-intro":  {"Pyynnöt, joiden määräpäivä on 30 päivää sitten tai myöhemmin; ennen tätä päivää avoimiksi jääneet ovat myöhässä.", "Begäranden med förfallodag för 30 dagar sedan eller senare; de som ännu är öppna före i dag är försenade.", "Requests due from 30 days ago on; those still open before today are overdue."},
 	"overview.log":             {"Läpinäkyvyysloki", "Transparensloggen", "Transparency log"},
 	"overview.log-size":        {"Koko", "Storlek", "Size"},
 	"overview.log-entries":     {"%s merkintää, 30 päivässä %s lisää", "%s poster, %s fler på 30 dagar", "%s entries, %s more in 30 days"},
