@@ -11,6 +11,8 @@ import (
 	"github.com/omadata/omadata"
 )
 
+var _ omadata.OverviewService = (*Store)(nil)
+
 // Overview implements omadata.OverviewService.
 //
 // The counts are grouped by UTC hour in SQL and the hours put into days of
@@ -30,6 +32,8 @@ func (s *Store) Overview(ctx context.Context, since time.Time) (*omadata.Overvie
 	first := time.Date(since.Year(), since.Month(), since.Day(), 0, 0, 0, 0, loc)
 	if first.After(now) {
 		return nil, omadata.Invalidf("since", "Must not be in the future.")
+	} else if first.Before(now.AddDate(-1, 0, -1)) {
+		return nil, omadata.Invalidf("since", "At most a year back.")
 	}
 	o := &omadata.Overview{Since: first}
 	index := map[string]int{}
@@ -50,7 +54,7 @@ func (s *Store) Overview(ctx context.Context, since time.Time) (*omadata.Overvie
 	}
 	r := s.db.reader()
 	hour := s.db.d.hourOf
-	margin := time.Minute // an ID's clock is read a moment before the row's time
+	margin := time.Minute // an ID and its row's time are read from the clock a moment apart
 
 	rows, err := r.query(ctx, `SELECT `+hour("decided_at")+`, permit, COUNT(*) FROM decisions
 		WHERE id >= ? AND decided_at >= ? GROUP BY 1, 2`, omadata.FirstIDAt(omadata.PrefixDecision, first.Add(-margin)), first)

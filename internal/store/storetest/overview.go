@@ -97,6 +97,10 @@ func testOverview(t *testing.T, s *store.Store) {
 	} else if len(o.Days) != 1 {
 		t.Errorf("got %d days, want today only", len(o.Days))
 	}
+	for _, bad := range []time.Time{consentNow.AddDate(0, 0, 1), consentNow.AddDate(-2, 0, 0)} {
+		_, err := s.Overview(Admin(), bad)
+		wantField(t, err, omadata.EINVALID, "since")
+	}
 	for _, ctx := range []context.Context{As(e.n.Sink.ID), AsResident(r1.ID), Public()} {
 		_, err := s.Overview(ctx, since)
 		wantCode(t, err, omadata.EFORBIDDEN)
