@@ -203,8 +203,8 @@ func TestBrowser(t *testing.T) {
 	}
 	// The designation she may read, not change, at a phone's width.
 	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/fi/services/"+registry))
-	if n := browsertest.Eval[int](t, ctx, `document.querySelectorAll("main form").length`); n != 1 { // the credential form only
-		t.Errorf("organisation admin sees %d forms on the registry's page, want the credential form only", n)
+	if n := browsertest.Eval[int](t, ctx, `document.querySelectorAll("main form").length`); n != 2 { // the service's description and endpoints, and credentials
+		t.Errorf("organisation admin sees %d forms on the registry's page, want the service's and the credential form only", n)
 	}
 	phone("fi designation, organisation admin")
 }
