@@ -22,6 +22,14 @@ func NewID(prefix string) string {
 	return prefix + "_" + idEncoding.EncodeToString(b[:])
 }
 
+// FirstIDAt returns the least ID of a kind that NewID can make at t or
+// later, for reading the IDs made since t by range.
+func FirstIDAt(prefix string, t time.Time) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(t.UnixMilli())<<16)
+	return prefix + "_" + idEncoding.EncodeToString(b[:])
+}
+
 // ValidID reports whether s looks like an ID of the given prefix. It is a cheap
 // syntactic check that keeps junk out of queries and error messages.
 func ValidID(prefix, s string) bool {

@@ -66,7 +66,7 @@ func portalPages(cfg Config, s *store.Store, publicURL, logKey string, limiter *
 	// The admin console: staff sign in with the same provider.
 	ad, err := admin.New(admin.Options{
 		Staff: s, Organisations: s, Services: s, Credentials: s, DataGroups: s, Processings: s,
-		Webhooks: s, Requests: s, Log: s, Representations: s,
+		Webhooks: s, Requests: s, Log: s, Representations: s, Overview: s,
 		OIDC:      oc,
 		PublicURL: publicURL, SecretKey: cfg.SecretKey, Logger: log, Limiter: limiter,
 	})

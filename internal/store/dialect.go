@@ -26,6 +26,7 @@ type dialect interface {
 	skipLocked() string                    // suffix of a SELECT that claims rows, or "" where writers are serial anyway
 	forUpdate() string                     // suffix of a SELECT that locks the rows it reads, or "" where writers are serial anyway
 	snapshot() *sql.TxOptions              // a read-only transaction whose statements all see one snapshot
+	hourOf(column string) string           // a time column's UTC hour as text, "2006-01-02T15"
 }
 
 // timeFormat is fixed width so that SQLite text times sort as times.
@@ -44,6 +45,9 @@ func (sqliteDialect) forUpdate() string  { return "" }
 
 // A SQLite read transaction sees one snapshot from its first read on.
 func (sqliteDialect) snapshot() *sql.TxOptions { return &sql.TxOptions{ReadOnly: true} }
+
+// Times are stored as fixed-width UTC text (timeFormat).
+func (sqliteDialect) hourOf(column string) string { return "substr(" + column + ", 1, 13)" }
 
 func (sqliteDialect) args(args []any) []any {
 	for i, a := range args {
@@ -93,6 +97,10 @@ func (postgresDialect) forUpdate() string { return " FOR UPDATE" }
 
 func (postgresDialect) snapshot() *sql.TxOptions {
 	return &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+}
+
+func (postgresDialect) hourOf(column string) string {
+	return "to_char(" + column + ` AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24')`
 }
 
 func (postgresDialect) rebind(q string) string {

@@ -107,6 +107,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Log/Concurrent", testLogConcurrent},
 		{"Log/Verify", testLogVerify},
 		{"Log/Checkpoints", testLogCheckpoints},
+		{"Overview/Counts", testOverview},
 	}
 	passed := 0
 	for _, c := range cases {

@@ -46,6 +46,8 @@ type Options struct {
 	// Representations answers which kinds of representation a source is
 	// designated to record.
 	Representations omadata.RepresentationService
+	// Overview counts the operator's activity for the front page.
+	Overview omadata.OverviewService
 
 	OIDC OIDC
 	// PublicURL is where staff reach the operator, without a trailing slash.
@@ -84,7 +86,7 @@ type Route struct {
 func New(o Options) (*Admin, error) {
 	switch {
 	case o.Staff == nil || o.Organisations == nil || o.Services == nil || o.Credentials == nil || o.DataGroups == nil ||
-		o.Processings == nil || o.Webhooks == nil || o.Requests == nil || o.Log == nil || o.Representations == nil:
+		o.Processings == nil || o.Webhooks == nil || o.Requests == nil || o.Log == nil || o.Representations == nil || o.Overview == nil:
 		return nil, errors.New("admin: a service is missing")
 	case o.OIDC.Issuer == "" || o.OIDC.ClientID == "" || o.OIDC.IdentityClaim == "":
 		return nil, errors.New("admin: the OpenID provider's issuer, client ID and identity claim are required")

@@ -147,8 +147,10 @@ func newConsoleWorld(t *testing.T) *consoleWorld {
 // Helsinki's data), "-" no one's.
 func consoleOwners(op string) []string {
 	switch {
-	case strings.Contains(op, "/services/{id}"), op == "POST /admin/{lang}/data-groups":
+	case strings.Contains(op, "/services/{id}"), strings.Contains(op, "/organisations/{id}"), op == "POST /admin/{lang}/data-groups":
 		return []string{"A", "B"}
+	case strings.Contains(op, "/data-groups/{id}"): // the demo's data groups are all Helsinki's
+		return []string{"A"}
 	case strings.Contains(op, "/processings/{id}"):
 		return []string{"B", "E"}
 	}
@@ -248,6 +250,8 @@ func (w *consoleWorld) try(t *testing.T, op, caller, owner string) string {
 	r := strings.NewReplacer(
 		"{lang}", "en",
 		"/services/{id}", "/services/"+pick(w.helmet, w.company, ""),
+		"/organisations/{id}", "/organisations/"+pick(w.demo.IDs["organisation/helsinki"], w.demo.IDs["organisation/kirjasuositus"], ""),
+		"/data-groups/{id}", "/data-groups/"+w.demo.IDs["data-group/library-loans"],
 		"/processings/{id}", "/processings/"+pick("", w.companyProc, w.espooProc),
 		"{cid}", pick(w.credA, w.credB, ""),
 		"{v}", "2", "{nl}", "fi",
@@ -279,6 +283,29 @@ func (w *consoleWorld) try(t *testing.T, op, caller, owner string) string {
 		form.Set("privacy_policy_url", "https://example.fi/privacy")
 		form.Set("dpo-name", "DPO")
 		form.Set("dpo-email", "dpo@example.fi")
+	case "/admin/{lang}/organisations/{id}":
+		form.Set("name-fi", "Matriisi")
+		form.Set("email", "info@example.fi")
+		form.Set("privacy_policy_url", "https://example.fi/privacy")
+		form.Set("dpo-name", "DPO")
+		form.Set("dpo-email", "dpo@example.fi")
+	case "/admin/{lang}/services":
+		form.Set("organisation_id", w.demo.IDs["organisation/kirjasuositus"])
+		for _, l := range omadata.Languages {
+			form.Set("name-"+l, "Matrix "+l)
+		}
+		form["roles"] = []string{"", "sink"}
+	case "/admin/{lang}/services/{id}":
+		form.Set("description-fi", "Matriisin kuvaus.")
+		form.Set("endpoints-api", "https://matrix.example.fi/api")
+		form.Set("endpoints-webhook", "")
+	case "/admin/{lang}/data-groups/{id}":
+		for _, l := range omadata.Languages {
+			form.Set("name-"+l, "Matrix "+l)
+			form.Set("description-"+l, "Matrix group "+l)
+		}
+		form.Set("personal_data_categories", "pd:ServiceConsumptionBehavior")
+		form.Set("retention", "P5Y")
 	case "/admin/{lang}/services/{id}/status":
 		form.Set("status", "suspended")
 	case "/admin/{lang}/services/{id}/representation-kinds":

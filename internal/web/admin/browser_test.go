@@ -30,6 +30,7 @@ func TestBrowser(t *testing.T) {
 	objection := e.objection(t)
 	svc := e.demo.TokenServiceID
 	registry := e.demo.IDs["service/helsinki-residents"] // a source designated to record guardianships
+	org, loans := e.demo.IDs["organisation/kirjasuositus"], e.demo.IDs["data-group/library-loans"]
 
 	// phone checks the current page at a phone's width: axe-core, and
 	// nothing wider than the screen, so the page never scrolls sideways.
@@ -61,7 +62,7 @@ func TestBrowser(t *testing.T) {
 	}
 
 	t.Run("keyboard", func(t *testing.T) {
-		for _, path := range []string{"/processings/" + proc, "/organisations", "/services/" + svc, "/services/" + registry, "/data-groups", "/requests/" + objection, "/staff"} {
+		for _, path := range []string{"/", "/processings/" + proc, "/organisations", "/organisations/" + org, "/services/" + svc, "/services/" + registry, "/data-groups", "/data-groups/" + loans, "/requests/" + objection, "/staff"} {
 			browsertest.CheckKeyboard(t, ctx, e.url+"/admin/en"+path)
 		}
 	})
@@ -70,6 +71,7 @@ func TestBrowser(t *testing.T) {
 	for _, lang := range []string{"fi", "sv", "en"} {
 		for _, f := range []struct{ path, button, err string }{
 			{"/organisations", "#create-organisation", "#kind-error"},
+			{"/services", "#create-service", "#organisation_id-error"},
 			{"/services/" + svc, "#create-credential", "#scopes-error"},
 			{"/data-groups", "#create-data-group", "#service_id-error"},
 			{"/requests/" + objection, "#resolve", "#status-error"},
@@ -147,7 +149,7 @@ func TestBrowser(t *testing.T) {
 	}
 
 	// Every console page in every language, as the operator admin.
-	pages := []string{"/", "/organisations", "/services", "/services/" + svc, "/services/" + registry, "/data-groups", "/processings", "/processings/" + proc,
+	pages := []string{"/", "/organisations", "/organisations/" + org, "/services", "/services/" + svc, "/services/" + registry, "/data-groups", "/data-groups/" + loans, "/processings", "/processings/" + proc,
 		"/deliveries", "/deliveries?status=delivered", "/requests", "/requests/" + objection, "/log", "/staff"}
 	for _, lang := range []string{"fi", "sv", "en"} {
 		for _, path := range pages {
@@ -193,7 +195,7 @@ func TestBrowser(t *testing.T) {
 	browsertest.WaitLocation(t, ctx, "/admin/en/")
 	helmet := e.demo.IDs["service/helmet"]
 	for _, lang := range []string{"fi", "sv", "en"} {
-		for _, path := range []string{"/", "/services", "/services/" + helmet, "/services/" + registry, "/data-groups", "/processings", "/deliveries", "/log"} {
+		for _, path := range []string{"/", "/services", "/services/" + helmet, "/services/" + registry, "/data-groups", "/data-groups/" + loans, "/processings", "/deliveries", "/log"} {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+path))
 			browsertest.CheckLang(t, ctx, lang)
 			browsertest.CheckAxe(t, ctx, axe, lang+path+" organisation admin")
@@ -201,8 +203,8 @@ func TestBrowser(t *testing.T) {
 	}
 	// The designation she may read, not change, at a phone's width.
 	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/fi/services/"+registry))
-	if n := browsertest.Eval[int](t, ctx, `document.querySelectorAll("main form").length`); n != 1 { // the credential form only
-		t.Errorf("organisation admin sees %d forms on the registry's page, want the credential form only", n)
+	if n := browsertest.Eval[int](t, ctx, `document.querySelectorAll("main form").length`); n != 2 { // the service's description and endpoints, and credentials
+		t.Errorf("organisation admin sees %d forms on the registry's page, want the service's and the credential form only", n)
 	}
 	phone("fi designation, organisation admin")
 }

@@ -82,12 +82,27 @@ type serviceData struct {
 	Created      *omadata.Credential // with its token, shown this once
 	Now          time.Time
 	Recorder     *recorderView // nil: not a source, nothing to show
+	Edit         *form         // the service's own fields
+	Editable     []string      // the fields of the service the viewer may change
 }
+
+// May reports whether the viewer may change a field of the service
+// (omadata.ServiceFieldsFor): the edit form shows only those.
+func (d *serviceData) May(field string) bool { return slices.Contains(d.Editable, field) }
 
 // servicePage renders a service's page: f is the credential form, created
 // a credential just made, kinds the designation form after a refusal (else
 // nil).
 func (a *Admin) servicePage(w http.ResponseWriter, r *http.Request, q *req, status int, f *form, created *omadata.Credential, kinds *form) error {
+	return a.serviceView(w, r, q, status, f, created, kinds, nil)
+}
+
+// servicePageWith renders a service's page with its edit form as sent.
+func (a *Admin) servicePageWith(w http.ResponseWriter, r *http.Request, q *req, status int, edit *form) error {
+	return a.serviceView(w, r, q, status, newForm(nil), nil, nil, edit)
+}
+
+func (a *Admin) serviceView(w http.ResponseWriter, r *http.Request, q *req, status int, f *form, created *omadata.Credential, kinds, edit *form) error {
 	ctx := r.Context()
 	sv, err := a.o.Services.FindServiceByID(ctx, r.PathValue("id"))
 	if err != nil {
@@ -101,11 +116,18 @@ func (a *Admin) servicePage(w http.ResponseWriter, r *http.Request, q *req, stat
 	if err != nil {
 		return err
 	}
-	d := &serviceData{Service: sv, Organisation: org, Credentials: creds, Scopes: omadata.CredentialScopes, Form: f, Created: created, Now: a.now()}
+	d := &serviceData{Service: sv, Organisation: org, Credentials: creds, Scopes: omadata.CredentialScopes, Form: f, Created: created, Now: a.now(),
+		Edit: edit, Editable: omadata.ServiceFieldsFor(omadata.CallerFromContext(ctx))}
 	if d.Recorder, err = a.recorderView(ctx, sv, kinds); err != nil {
 		return err
 	}
-	a.render(w, r, q, status, "service", sv.Name.In(q.Lang), d, f.Errors)
+	errs := f.Errors
+	if edit == nil {
+		d.Edit = serviceEditForm(sv)
+	} else {
+		errs = edit.Errors
+	}
+	a.render(w, r, q, status, "service", sv.Name.In(q.Lang), d, errs)
 	return nil
 }
 

@@ -83,9 +83,9 @@ func newLimitedEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter) *env
 	}
 	ad, err := admin.New(admin.Options{
 		Staff: st, Organisations: st, Services: st, Credentials: st, DataGroups: st, Processings: st, Webhooks: st, Requests: st, Log: st,
-		Representations: st,
-		OIDC:            oc,
-		PublicURL:       base, SecretKey: storetest.SecretKey, Now: clock, Limiter: limiter,
+		Representations: st, Overview: st,
+		OIDC:      oc,
+		PublicURL: base, SecretKey: storetest.SecretKey, Now: clock, Limiter: limiter,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -42,7 +42,7 @@ var navPages = []navPage{
 }
 
 // views are the templates besides the navigation pages.
-var views = []string{"service", "processing", "preview", "request", "error"}
+var views = []string{"service", "processing", "preview", "request", "error", "organisation", "datagroup"}
 
 type navItem struct {
 	Href, Label string
@@ -77,14 +77,20 @@ func (a *Admin) Routes() []Route {
 		{"POST", "/logout", staff, a.logout},
 		{"GET", "/organisations", oversight, a.organisations},
 		{"POST", "/organisations", operatorOnly, a.createOrganisation},
+		{"GET", "/organisations/{id}", oversight, a.organisation},
+		{"POST", "/organisations/{id}", operatorOnly, a.updateOrganisation},
 		{"GET", "/services", staff, a.services},
+		{"POST", "/services", operatorOnly, a.createService},
 		{"GET", "/services/{id}", staff, a.service},
+		{"POST", "/services/{id}", writer, a.updateService},
 		{"POST", "/services/{id}/status", operatorOnly, a.setServiceStatus},
 		{"POST", "/services/{id}/credentials", writer, a.createCredential},
 		{"POST", "/services/{id}/credentials/{cid}/revoke", writer, a.revokeCredential},
 		{"POST", "/services/{id}/representation-kinds", operatorOnly, a.setRecorderKinds},
 		{"GET", "/data-groups", staff, a.dataGroups},
 		{"POST", "/data-groups", writer, a.createDataGroup},
+		{"GET", "/data-groups/{id}", staff, a.dataGroup},
+		{"POST", "/data-groups/{id}", writer, a.updateDataGroup},
 		{"GET", "/processings", staff, a.processings},
 		{"GET", "/processings/{id}", staff, a.processing},
 		{"POST", "/processings/{id}/versions", writer, a.createVersion},
@@ -151,6 +157,9 @@ func funcs(lang string) template.FuncMap {
 		"adminstyle": func() string { return stylesheet },
 		"deref":      func(t *time.Time) time.Time { return *t },
 		"join":       func(s []string) string { return strings.Join(s, ", ") },
+		"svcroles":   func() []string { return []string{omadata.RoleSource, omadata.RoleSink} },
+		"int64":      func(n int) int64 { return int64(n) },
+		"growth":     func(now, before int64) int64 { return now - before },
 		"repkinds": func(kinds []string) string {
 			names := make([]string, len(kinds))
 			for i, k := range kinds {

@@ -20,7 +20,13 @@ type homeData struct {
 	OpenRequests    int
 	Overdue         int
 	Checkpoint      *omadata.Checkpoint
+	// For those who oversee the operator: the last 30 days.
+	Overview *omadata.Overview
+	Charts   []*chart
 }
+
+// overviewDays is how many days the overview's charts show, today included.
+const overviewDays = 30
 
 // home is the sign-in page for strangers and the overview for staff.
 func (a *Admin) home(w http.ResponseWriter, r *http.Request, q *req) error {
@@ -61,6 +67,22 @@ func (a *Admin) home(w http.ResponseWriter, r *http.Request, q *req) error {
 	if d.Checkpoint, err = a.o.Log.LatestCheckpoint(ctx); err != nil && omadata.ErrorCode(err) != omadata.ENOTFOUND {
 		return err
 	}
+	if q.V.Oversees() {
+		if d.Overview, err = a.o.Overview.Overview(ctx, a.now().In(webui.Zone).AddDate(0, 0, 1-overviewDays)); err != nil {
+			return err
+		}
+		ov := d.Overview
+		today := ov.Days[len(ov.Days)-1].Day
+		var decisions, consents, due []chartDay
+		for _, x := range ov.Days {
+			decisions = append(decisions, chartDay{x.Day, x.Permits, x.Denies})
+			consents = append(consents, chartDay{x.Day, x.ConsentsGiven, x.ConsentsWithdrawn})
+		}
+		for _, x := range ov.RequestsDue {
+			due = append(due, chartDay{x.Day, x.Open, x.Closed})
+		}
+		d.Charts = []*chart{newChart(q.Lang, "decisions", decisions, today), newChart(q.Lang, "consents", consents, today), newChart(q.Lang, "requests", due, today)}
+	}
 	a.render(w, r, q, http.StatusOK, "home", msg(q.Lang, "page.home"), d, nil)
 	return nil
 }
@@ -70,9 +92,21 @@ type serviceRow struct {
 	Organisation *omadata.Organisation
 }
 
+type servicesData struct {
+	Rows          []serviceRow
+	Organisations []*omadata.Organisation // where a new service may go
+	Roles         []string
+	Form          *form
+}
+
 // services lists every service by organisation with its status, and the
 // buttons to admit or suspend it.
 func (a *Admin) services(w http.ResponseWriter, r *http.Request, q *req) error {
+	return a.servicesPage(w, r, q, http.StatusOK, newForm(nil))
+}
+
+// servicesPage renders the services with f, the new-service form.
+func (a *Admin) servicesPage(w http.ResponseWriter, r *http.Request, q *req, status int, f *form) error {
 	ctx := r.Context()
 	orgs, err := omadata.All(func(after string) ([]*omadata.Organisation, string, error) {
 		return a.o.Organisations.FindOrganisations(ctx, omadata.OrganisationFilter{After: after})
@@ -97,7 +131,9 @@ func (a *Admin) services(w http.ResponseWriter, r *http.Request, q *req) error {
 	slices.SortStableFunc(rows, func(x, y serviceRow) int {
 		return strings.Compare(x.Service.Name.In(q.Lang), y.Service.Name.In(q.Lang))
 	})
-	a.render(w, r, q, http.StatusOK, "services", msg(q.Lang, "page.services"), rows, nil)
+	slices.SortStableFunc(orgs, func(x, y *omadata.Organisation) int { return strings.Compare(x.Name.In(q.Lang), y.Name.In(q.Lang)) })
+	d := &servicesData{Rows: rows, Organisations: orgs, Roles: []string{omadata.RoleSource, omadata.RoleSink}, Form: f}
+	a.render(w, r, q, status, "services", msg(q.Lang, "page.services"), d, f.Errors)
 	return nil
 }
 

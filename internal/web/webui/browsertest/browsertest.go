@@ -195,9 +195,9 @@ func CheckKeyboard(t testing.TB, ctx context.Context, url string) {
 		t.Fatalf("%d elements have a positive tabindex", n)
 	}
 	// From the top again: Tab through everything and compare with the
-	// document order of the focusable elements.
+	// document order of the focusable elements (a details' summary is one).
 	Run(t, ctx, chromedp.Navigate(url))
-	want := Eval[[]string](t, ctx, `[...document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea")]
+	want := Eval[[]string](t, ctx, `[...document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea, details > summary")]
 		.filter(e => !e.disabled && (e.getClientRects().length > 0 || e.className === "skip"))
 		.filter(e => e.type !== "radio" || document.querySelector("input[type=radio][name='" + e.name + "']") === e).map(e => e.outerHTML.slice(0, 80))`)
 	// A date input takes several Tabs (day, month, year, picker); count
