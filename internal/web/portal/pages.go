@@ -179,6 +179,7 @@ func funcs(lang string) template.FuncMap {
 		"deref":      func(t *time.Time) time.Time { return *t },
 		"join":       func(s []string) string { return strings.Join(s, ", ") },
 		"until":      chosenEnd,
+		"list":       func(v ...any) []any { return v },
 	}
 }
 
