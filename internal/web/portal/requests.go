@@ -117,8 +117,13 @@ func (p *Portal) createRequest(w http.ResponseWriter, r *http.Request, q *req) e
 		if f.Processing == "" {
 			errs["restrict-processing"] = msg(q.Lang, "err.choose-processing")
 		}
-		if utf8.RuneCountInString(f.Details) > maxDetails {
+		// The store's text rule is asked here too, so that every field's
+		// error shows in one round.
+		switch {
+		case utf8.RuneCountInString(f.Details) > maxDetails:
 			errs["restrict-details"] = msgf(q.Lang, "err.details-long", maxDetails)
+		case omadata.ContainsIdentityCode(f.Details):
+			errs["restrict-details"] = msg(q.Lang, "err.identity-code-in-text")
 		}
 		in.ProcessingID, in.Details = f.Processing, f.Details
 	default:
@@ -130,6 +135,8 @@ func (p *Portal) createRequest(w http.ResponseWriter, r *http.Request, q *req) e
 			errs["rect-details"] = msg(q.Lang, "err.details-required")
 		case utf8.RuneCountInString(f.RectDetails) > maxDetails:
 			errs["rect-details"] = msgf(q.Lang, "err.details-long", maxDetails)
+		case omadata.ContainsIdentityCode(f.RectDetails):
+			errs["rect-details"] = msg(q.Lang, "err.identity-code-in-text")
 		}
 		in.Details = f.RectDetails
 		if f.Source != "" {
