@@ -188,6 +188,7 @@ var messages = map[string][3]string{
 	"mydata.registers-heading":    {"Mitä kaupungin rekisterit voivat sisältää", "Vad stadens register kan innehålla", "What the city's registers may hold"},
 	"mydata.handed-on":            {"Luovutettu", "Utlämnat", "Handed over on"},
 	"mydata.see-usage":            {"Katso kaikki tietojesi käytöt ja niiden todisteet", "Se all användning av dina uppgifter och bevisen", "See every use of your data and its proof"},
+	"err.not-covered-erasure":     {"Valtuutuksesi ei kata tietojen poistamista: sitä voi pyytää vain huoltaja tai kaikkiin käyttötarkoituksiin valtuutettu.", "Din fullmakt omfattar inte radering: bara en vårdnadshavare eller den som har fullmakt för alla ändamål kan begära den.", "Your mandate does not cover erasure: only a guardian or the holder of a mandate for all purposes may ask for it."},
 	"notice.not-covered":          {"Valtuutuksesi ei kata tätä käyttötarkoitusta, joten et voi päättää tästä henkilön %s puolesta.", "Din fullmakt omfattar inte detta ändamål, så du kan inte bestämma om detta för %s.", "Your mandate does not cover this purpose, so you cannot decide on this for %s."},
 
 	"status.requested": {"pyydetty", "begärt", "requested"},

@@ -196,8 +196,12 @@ func TestActingForScopedMandate(t *testing.T) {
 	}
 	er := c.get("/en/requests/erasure")
 	p = c.post("/en/requests/erasure", url.Values{"csrf": {er.csrf(t)}, "confirm": {"yes"}})
-	if p.status != 403 {
-		t.Fatalf("erasure under a statutory-services mandate: got %d, want 403", p.status)
+	if p.status != 403 || !strings.Contains(p.body, "Your mandate does not cover erasure") ||
+		!strings.Contains(p.body, "Signed in as Aino Virtanen") || !strings.Contains(p.body, "You are acting for Sanna Mäkinen.") {
+		t.Fatalf("erasure under a statutory-services mandate: got %d, want 403 saying the mandate does not cover it, signed in and acting", p.status)
+	}
+	if !strings.Contains(er.body, `id="not-covered"`) || strings.Contains(er.body, `id="erase"`) {
+		t.Fatal("the erasure page offers the form under a mandate that does not cover erasure")
 	}
 	e.resident(t, "021290-905C") // still there
 	proc := e.recommendations(t)

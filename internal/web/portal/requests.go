@@ -208,7 +208,13 @@ func (p *Portal) erase(w http.ResponseWriter, r *http.Request, q *req) error {
 			map[string]string{"confirm": msg(q.Lang, "err.confirm-erasure")})
 		return nil
 	}
-	if _, err := p.o.Requests.CreateRequest(r.Context(), &omadata.RequestInput{Kind: omadata.RequestErasure, OnBehalfOf: q.V.OnBehalfOf()}); err != nil {
+	_, err := p.o.Requests.CreateRequest(r.Context(), &omadata.RequestInput{Kind: omadata.RequestErasure, OnBehalfOf: q.V.OnBehalfOf()})
+	if omadata.ErrorCode(err) == omadata.EFORBIDDEN {
+		// A mandate that does not cover erasure: the page says so, signed in.
+		p.renderForm(w, r, q, http.StatusForbidden, "erasure", msg(q.Lang, "erasure.title"), nil,
+			map[string]string{"form": msg(q.Lang, "err.not-covered-erasure")})
+		return nil
+	} else if err != nil {
 		return err
 	}
 	if q.V.Acting == nil {
