@@ -91,8 +91,15 @@ func (p *Portal) actingData(r *http.Request, q *req) (*actingData, error) {
 		return nil, err
 	}
 	d := &actingData{Purposes: purposes, Form: mandateForm{Reach: "some"}}
+	// One card per person: what several representations over them cover
+	// is said once each.
 	for _, pr := range q.V.Principals {
-		d.Principals = append(d.Principals, &actingRow{pr, scopeWords(q.Lang, pr.Rep, purposes)})
+		words := scopeWords(q.Lang, pr.Rep, purposes)
+		if i := slices.IndexFunc(d.Principals, func(x *actingRow) bool { return x.Resident.ID == pr.Resident.ID }); i >= 0 {
+			d.Principals[i].Scope += "; " + words
+			continue
+		}
+		d.Principals = append(d.Principals, &actingRow{pr, words})
 	}
 	reps, err := p.o.Representations.FindRepresentations(r.Context(), q.V.Self.ID)
 	if err != nil {

@@ -92,8 +92,9 @@ func TestGiveMandate(t *testing.T) {
 	// The holder sees it among whom she may act for, in words.
 	a := e.client(t)
 	a.login("en", "aino")
-	if ap := a.get("/en/acting-for"); !strings.Contains(ap.body, "Mandate: Research use") {
-		t.Error("the holder's acting-for page does not show the new mandate's purpose")
+	if ap := a.get("/en/acting-for"); !strings.Contains(ap.body, "Mandate: Statutory service provision; Mandate: Research use") ||
+		strings.Count(ap.body, "Act for Sanna Mäkinen") != 1 {
+		t.Error("the holder's acting-for page does not show Sanna once with both mandates' purposes")
 	}
 
 	p = c.post("/en/acting-for/mandates/"+m.ID+"/end", url.Values{"csrf": {p.csrf(t)}})
