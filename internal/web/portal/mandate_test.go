@@ -66,6 +66,29 @@ func TestGiveMandate(t *testing.T) {
 		t.Fatalf("a refused form stored a mandate: %d, want %d", got, before)
 	}
 
+	for name, bc := range map[string]struct {
+		form  url.Values
+		field string
+		want  string
+	}{
+		"self":            {url.Values{"representative": {sannaCode}, "reach": {"all"}}, "representative", "You cannot give yourself a mandate."},
+		"child":           {url.Values{"representative": {"100514A9037"}, "reach": {"all"}}, "representative", "The person you authorise must be an adult."},
+		"no reach":        {url.Values{"representative": {ainoCode}}, "reach", "Choose whether the mandate covers every purpose"},
+		"unknown purpose": {url.Values{"representative": {ainoCode}, "reach": {"some"}, "scope": {"astrology"}}, "scope", "Choose at least one purpose."},
+		"past start":      {url.Values{"representative": {ainoCode}, "reach": {"all"}, "valid_from": {"2026-03-04"}}, "valid_from", "The first day cannot be in the past."},
+		"end before start": {url.Values{"representative": {ainoCode}, "reach": {"all"}, "valid_from": {"2026-04-10"}, "valid_until": {"2026-04-01"}},
+			"valid_until", "The last day must be today or later"},
+	} {
+		bc.form.Set("csrf", p.csrf(t))
+		r := c.post("/en/acting-for/mandates", bc.form)
+		if r.status != 400 || !strings.Contains(r.body, `<p class="field-error" id="`+bc.field+`-error">`+bc.want) {
+			t.Errorf("%s: got %d, want 400 with %q by %s: %s", name, r.status, bc.want, bc.field, between(r.body, `<div class="error-summary"`, `</div>`))
+		}
+	}
+	if got := len(e.activeMandates(t, sanna.ID)); got != before {
+		t.Fatalf("refused forms stored a mandate: %d, want %d", got, before)
+	}
+
 	good := url.Values{"csrf": {p.csrf(t)}, "representative": {ainoCode}, "reach": {"some"}, "scope": {"research"}, "valid_until": {"2026-06-30"}}
 	p = c.post("/en/acting-for/mandates", good)
 	if p.status != 200 || !strings.HasSuffix(p.url, "/en/acting-for?done=mandate-given") || !strings.Contains(p.body, `id="done" tabindex="-1" autofocus`) {
