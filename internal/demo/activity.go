@@ -31,14 +31,15 @@ type use struct {
 
 // uses are the demo residents' data as their pages show it: Sanna's move
 // from Helsinki to Espoo (her address history, and her child Ella's early
-// childhood education placement, on Espoo's statutory duty), Aino's
-// wellbeing measurements in the research study she consented to, and
-// Matti's library loans for the book recommendations he consented to.
+// childhood education placement, on Espoo's statutory duty), and Aino's
+// and Matti's wellbeing measurements in the research study they consented
+// to. No one consents to the book recommendations: the README's walk-through
+// takes the first consent the Kirjasuositus sink sees to be Aino's own.
 var uses = []use{
 	{"sanna", "espoo-ece", "helsinki-residents", "ece-placement-on-move", []string{"address-history"}, false},
 	{"ella", "espoo-ece", "helsinki-ece", "ece-placement-on-move", []string{"ece-placements"}, false},
 	{"aino", "wellbeing-study", "helsinki-wellbeing", "wellbeing-indicators", []string{"wellbeing-measurements"}, true},
-	{"matti", "kirjasuositus", "helmet", "reading-recommendations", []string{"library-loans"}, true},
+	{"matti", "wellbeing-study", "helsinki-wellbeing", "wellbeing-indicators", []string{"wellbeing-measurements"}, true},
 }
 
 // LoadActivity records, for each demo resident whose data no one has used

@@ -70,7 +70,8 @@ func testLoadResidents(t *testing.T, s *store.Store) {
 // TestLoadActivity: every demo resident who signs in has data of their own
 // that was used, and Sanna's move shows as the statutory transfers to
 // Espoo of her address history and her daughter's early childhood
-// education placement. A second load records nothing.
+// education placement. Nobody consents to the book recommendations (the
+// README's walk-through). A second load records nothing.
 func TestLoadActivity(t *testing.T) {
 	s := storetest.OpenSQLite(t)
 	ctx := adminContext()
@@ -88,11 +89,16 @@ func TestLoadActivity(t *testing.T) {
 	if n, err := demo.LoadActivity(ctx, svc, res); err != nil || n != 0 {
 		t.Fatalf("second load: got %d, %v; want 0", n, err)
 	}
+	if got := mustLen(t, s, res.IDs["processing/reading-recommendations"]); got != 0 {
+		t.Fatalf("%d consents to the book recommendations, want 0", got)
+	} else if got := mustLen(t, s, res.IDs["processing/wellbeing-indicators"]); got != 2 {
+		t.Fatalf("%d consents to the wellbeing study, want Aino's and Matti's", got)
+	}
 	for code, want := range map[string]struct{ source, group, basis string }{
 		"021290-905C": {"helsinki-residents", "address-history", omadata.BasisPublicTask},
 		"150321A905P": {"helsinki-ece", "ece-placements", omadata.BasisPublicTask},
 		"150385-9013": {"helsinki-wellbeing", "wellbeing-measurements", ""},
-		"010780-9021": {"helmet", "library-loans", ""},
+		"010780-9021": {"helsinki-wellbeing", "wellbeing-measurements", ""},
 	} {
 		r, err := s.FindResidentByIdentityCode(ctx, code)
 		if err != nil {
@@ -111,4 +117,14 @@ func TestLoadActivity(t *testing.T) {
 			t.Errorf("%s: no transfer of %s from %s on %q in %+v", code, want.group, want.source, want.basis, used)
 		}
 	}
+}
+
+// mustLen counts the consents on a processing.
+func mustLen(t *testing.T, s *store.Store, processingID string) int {
+	t.Helper()
+	list, _, err := s.FindConsents(adminContext(), omadata.ConsentFilter{ProcessingID: &processingID, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(list)
 }

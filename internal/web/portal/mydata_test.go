@@ -17,7 +17,7 @@ func TestMyData(t *testing.T) {
 	e.loadActivity(t)
 	for person, want := range map[string][]string{
 		"aino":  {"This page shows what data about Aino Virtanen", "Wellbeing measurements", "Wellbeing indicators study", "Ground</dt><dd>your consent"},
-		"matti": {"This page shows what data about Matti Korhonen", "Library loans", "Kirjasuositus", "Ground</dt><dd>your consent", "Data about your child Emma Korhonen"},
+		"matti": {"This page shows what data about Matti Korhonen", "Wellbeing measurements", "Wellbeing indicators study", "Ground</dt><dd>your consent", "Data about your child Emma Korhonen"},
 		"sanna": {"This page shows what data about Sanna Mäkinen", "Address history", "Data about your child Ella Mäkinen that was handed over",
 			"Early childhood education placements", "Espoo early childhood education",
 			"public task or official authority (law) – Varhaiskasvatuslaki (540/2018) – Act on Early Childhood Education and Care (540/2018)"},
