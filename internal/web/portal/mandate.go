@@ -4,6 +4,7 @@ package portal
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/omadata/omadata"
@@ -32,7 +33,7 @@ func (p *Portal) mandateInput(r *http.Request, q *req, purposes []purposeOption)
 		in.AllPurposes = true
 	case "some":
 		for _, code := range f.Scope {
-			if !containsPurpose(purposes, code) {
+			if !slices.ContainsFunc(purposes, func(o purposeOption) bool { return o.Code == code }) {
 				errs["scope"] = msg(q.Lang, "err.mandate-scope")
 				break
 			}
@@ -70,15 +71,6 @@ func (p *Portal) mandateInput(r *http.Request, q *req, purposes []purposeOption)
 		}
 	}
 	return in, f, errs
-}
-
-func containsPurpose(purposes []purposeOption, code string) bool {
-	for _, o := range purposes {
-		if o.Code == code {
-			return true
-		}
-	}
-	return false
 }
 
 // grantMandate records a mandate the signed-in resident gives someone to
