@@ -185,11 +185,14 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		}
 		log.Info("demo residents loaded", "created", n)
 		// Each demo resident's pages show data about them: consents and
-		// transfers, recorded as a sink and a source would.
-		if n, err = demo.LoadActivity(ctx, demo.ActivityServices{Residents: s, Consents: s, Grants: s, Usage: s, Catalogue: s}, demoRes); err != nil {
-			return err
+		// transfers, recorded as a sink and a source would. A demo whose
+		// catalogue was changed since (a processing retired) may refuse
+		// them; the operator still starts.
+		if n, err := demo.LoadActivity(ctx, demo.ActivityServices{Residents: s, Consents: s, Grants: s, Usage: s, Catalogue: s}, demoRes); err != nil {
+			log.Warn("demo residents' data uses not loaded", "error", err.Error())
+		} else {
+			log.Info("demo residents' data uses loaded", "created", n)
 		}
-		log.Info("demo residents' data uses loaded", "created", n)
 		if err := demo.LoadStaff(ctx, demo.StaffServices{Staff: s, Organisations: s}); err != nil {
 			return err
 		}
