@@ -39,7 +39,19 @@ type Representation struct {
 	ValidUntil *time.Time `json:"valid_until,omitempty"`
 	EndedAt    *time.Time `json:"ended_at,omitempty"`
 	CreatedAt  time.Time  `json:"created_at"`
+	// PrincipalName and RepresentativeName name the two residents, and
+	// Relation says which of them the reader is (RelationRepresentative or
+	// RelationPrincipal); set only by FindRepresentations.
+	PrincipalName      string `json:"principal_name,omitempty"`
+	RepresentativeName string `json:"representative_name,omitempty"`
+	Relation           string `json:"relation,omitempty"`
 }
+
+// Relations of the reader of FindRepresentations to a representation.
+const (
+	RelationRepresentative = "representative" // the reader holds it and acts for the principal
+	RelationPrincipal      = "principal"      // the reader is the one acted for
+)
 
 // ActiveAt reports whether the representation lets its holder act at t for
 // a principal born on principalBirth: not ended, inside its window, and for

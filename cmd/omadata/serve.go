@@ -139,9 +139,11 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	log.Info("signing key ready", "kid", key.ID)
 
 	var tokens *demo.Tokens
+	var demoRes *demo.Result
 	if cfg.Demo {
 		svcs := demo.Services{Organisations: s, Services: s, Credentials: s, DataGroups: s, Purposes: s, Processings: s, AISystems: s, Representations: s}
 		res, err := demo.Load(ctx, svcs)
+		demoRes = res
 		if err != nil {
 			return err
 		}
@@ -182,6 +184,15 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 			return err
 		}
 		log.Info("demo residents loaded", "created", n)
+		// Each demo resident's pages show data about them: consents and
+		// transfers, recorded as a sink and a source would. A demo whose
+		// catalogue was changed since (a processing retired) may refuse
+		// them; the operator still starts.
+		if n, err := demo.LoadActivity(ctx, demo.ActivityServices{Residents: s, Consents: s, Grants: s, Usage: s, Catalogue: s}, demoRes); err != nil {
+			log.Warn("demo residents' data uses not loaded", "error", err.Error())
+		} else {
+			log.Info("demo residents' data uses loaded", "created", n)
+		}
 		if err := demo.LoadStaff(ctx, demo.StaffServices{Staff: s, Organisations: s}); err != nil {
 			return err
 		}

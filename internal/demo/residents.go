@@ -21,8 +21,8 @@ type Person struct {
 }
 
 // People are the demo residents: an adult, a guardian with two children and
-// a resident who moved from Helsinki to Espoo and has given the adult a
-// mandate for statutory services. The children cannot sign in themselves
+// a resident who moved from Helsinki to Espoo with her child Ella and has
+// given the adult a mandate for statutory services. The children cannot sign in themselves
 // and are not offered; their guardian acts for them.
 func People() []Person {
 	return []Person{
@@ -37,9 +37,9 @@ func People() []Person {
 			"en": "A guardian of two children under 18: Emma (born 2014) and Leo (born 2018).",
 		}},
 		{Key: "sanna", Name: "Sanna Mäkinen", IdentityCode: "021290-905C", About: omadata.Text{
-			"fi": "Muutti Helsingistä Espooseen; lapsen varhaiskasvatustiedot siirtyvät uuteen kuntaan.",
-			"sv": "Flyttade från Helsingfors till Esbo; uppgifter om småbarnspedagogik flyttas till den nya kommunen.",
-			"en": "Moved from Helsinki to Espoo; early childhood education data moves to the new municipality.",
+			"fi": "Muutti Helsingistä Espooseen tyttärensä Ellan (s. 2021) kanssa; Ellan varhaiskasvatustiedot siirtyivät uuteen kuntaan.",
+			"sv": "Flyttade från Helsingfors till Esbo med dottern Ella (f. 2021); Ellas uppgifter om småbarnspedagogik flyttades till den nya kommunen.",
+			"en": "Moved from Helsinki to Espoo with her daughter Ella (born 2021); Ella's early childhood education data moved to the new municipality.",
 		}},
 	}
 }
@@ -48,6 +48,7 @@ func People() []Person {
 var children = []Person{
 	{Key: "emma", Name: "Emma Korhonen", IdentityCode: "100514A9037"},
 	{Key: "leo", Name: "Leo Korhonen", IdentityCode: "200918A904Y"},
+	{Key: "ella", Name: "Ella Mäkinen", IdentityCode: "150321A905P"},
 }
 
 // ResidentServices are what LoadResidents writes through. The store must
@@ -58,7 +59,8 @@ type ResidentServices struct {
 }
 
 // LoadResidents creates the demo residents, the guardianships of Matti
-// Korhonen's children and Sanna Mäkinen's mandate to Aino Virtanen, unless
+// Korhonen's children and of Sanna Mäkinen's daughter, and Sanna's mandate
+// to Aino Virtanen, unless
 // they exist. It acts as an operator admin and returns how many records it
 // created.
 func LoadResidents(ctx context.Context, s ResidentServices) (int, error) {
@@ -85,6 +87,7 @@ func LoadResidents(ctx context.Context, s ResidentServices) (int, error) {
 	}{
 		{omadata.RepGuardian, "matti", "emma", "population information system (demo)", nil},
 		{omadata.RepGuardian, "matti", "leo", "population information system (demo)", nil},
+		{omadata.RepGuardian, "sanna", "ella", "population information system (demo)", nil},
 		{omadata.RepMandate, "aino", "sanna", "mandate code DEMO-1 (demo)", []string{"statutory-services"}},
 	}
 	created := 0

@@ -26,8 +26,8 @@ func testLoadResidents(t *testing.T, s *store.Store) {
 	}
 	svc := demo.ResidentServices{Residents: s, Representations: s}
 	n, err := demo.LoadResidents(ctx, svc)
-	if err != nil || n != 3 {
-		t.Fatalf("first load: got %d, %v; want 3 representations", n, err)
+	if err != nil || n != 4 {
+		t.Fatalf("first load: got %d, %v; want 4 representations", n, err)
 	}
 	if n, err := demo.LoadResidents(ctx, svc); err != nil || n != 0 {
 		t.Fatalf("second load: got %d, %v; want 0", n, err)
@@ -35,7 +35,7 @@ func testLoadResidents(t *testing.T, s *store.Store) {
 	want := map[string]struct {
 		kind string
 		n    int
-	}{"matti": {omadata.RepGuardian, 2}, "aino": {omadata.RepMandate, 1}, "sanna": {"", 0}}
+	}{"matti": {omadata.RepGuardian, 2}, "aino": {omadata.RepMandate, 1}, "sanna": {omadata.RepGuardian, 1}}
 	for _, p := range demo.People() {
 		born, err := omadata.ParseIdentityCode(p.IdentityCode)
 		if err != nil {
@@ -65,4 +65,66 @@ func testLoadResidents(t *testing.T, s *store.Store) {
 			t.Errorf("%s can sign in but is a minor", p.Key)
 		}
 	}
+}
+
+// TestLoadActivity: every demo resident who signs in has data of their own
+// that was used, and Sanna's move shows as the statutory transfers to
+// Espoo of her address history and her daughter's early childhood
+// education placement. Nobody consents to the book recommendations (the
+// README's walk-through). A second load records nothing.
+func TestLoadActivity(t *testing.T) {
+	s := storetest.OpenSQLite(t)
+	ctx := adminContext()
+	res, err := demo.Load(ctx, services(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.LoadResidents(ctx, demo.ResidentServices{Residents: s, Representations: s}); err != nil {
+		t.Fatal(err)
+	}
+	svc := demo.ActivityServices{Residents: s, Consents: s, Grants: s, Usage: s, Catalogue: s}
+	if n, err := demo.LoadActivity(ctx, svc, res); err != nil || n != 4 {
+		t.Fatalf("first load: got %d, %v; want 4 uses", n, err)
+	}
+	if n, err := demo.LoadActivity(ctx, svc, res); err != nil || n != 0 {
+		t.Fatalf("second load: got %d, %v; want 0", n, err)
+	}
+	if got := mustLen(t, s, res.IDs["processing/reading-recommendations"]); got != 0 {
+		t.Fatalf("%d consents to the book recommendations, want 0", got)
+	} else if got := mustLen(t, s, res.IDs["processing/wellbeing-indicators"]); got != 2 {
+		t.Fatalf("%d consents to the wellbeing study, want Aino's and Matti's", got)
+	}
+	for code, want := range map[string]struct{ source, group, basis string }{
+		"021290-905C": {"helsinki-residents", "address-history", omadata.BasisPublicTask},
+		"150321A905P": {"helsinki-ece", "ece-placements", omadata.BasisPublicTask},
+		"150385-9013": {"helsinki-wellbeing", "wellbeing-measurements", ""},
+		"010780-9021": {"helsinki-wellbeing", "wellbeing-measurements", ""},
+	} {
+		r, err := s.FindResidentByIdentityCode(ctx, code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		used, _, err := s.FindUsage(omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerResident, ResidentID: r.ID}), omadata.UsageFilter{ResidentID: r.ID, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, u := range used {
+			found = found || u.Kind == "transfer.recorded" && u.SourceID == res.IDs["service/"+want.source] &&
+				len(u.DataGroupIDs) == 1 && u.DataGroupIDs[0] == res.IDs["data-group/"+want.group] && u.LegalBasis == want.basis
+		}
+		if !found {
+			t.Errorf("%s: no transfer of %s from %s on %q in %+v", code, want.group, want.source, want.basis, used)
+		}
+	}
+}
+
+// mustLen counts the consents on a processing.
+func mustLen(t *testing.T, s *store.Store, processingID string) int {
+	t.Helper()
+	list, _, err := s.FindConsents(adminContext(), omadata.ConsentFilter{ProcessingID: &processingID, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(list)
 }

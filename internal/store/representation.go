@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -392,18 +393,58 @@ func (s *Store) EndRepresentation(ctx context.Context, id string) (*omadata.Repr
 	return r, nil
 }
 
-// FindRepresentations lists what a resident holds or is principal of.
+// FindRepresentations lists what a resident holds or is principal of,
+// naming both residents (an erased one has no name) and the reader's
+// relation to each.
 func (s *Store) FindRepresentations(ctx context.Context, residentID string) ([]*omadata.Representation, error) {
 	c := omadata.CallerFromContext(ctx)
 	if !c.IsAdmin() && !(c.Kind == omadata.CallerResident && c.ResidentID == residentID) {
 		return nil, omadata.NotFound("Resident")
 	}
-	rows, err := s.db.reader().query(ctx, `SELECT `+representationColumns+` FROM representations r
+	rows, err := s.db.reader().query(ctx, `SELECT `+representationColumns+`, COALESCE(p.name_sealed, ''), COALESCE(h.name_sealed, '')
+		FROM representations r LEFT JOIN residents p ON p.id = r.principal_id AND p.erased_at IS NULL
+		LEFT JOIN residents h ON h.id = r.representative_id AND h.erased_at IS NULL
 		WHERE r.representative_id = ? OR r.principal_id = ? ORDER BY r.id`, residentID, residentID)
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, scanRepresentation)
+	type named struct {
+		r                      *omadata.Representation
+		principal, representer string
+	}
+	list, err := collect(rows, func(row interface{ Scan(...any) error }) (*named, error) {
+		var n named
+		n.r = &omadata.Representation{}
+		err := row.Scan(append(representationFields(n.r), &n.principal, &n.representer)...)
+		if n.r.Purposes == nil {
+			n.r.Purposes = []string{}
+		}
+		return &n, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*omadata.Representation, 0, len(list))
+	for _, n := range list {
+		r := n.r
+		// Names are sealed: without the keyring they stay unnamed.
+		if s.keyring != nil && n.principal != "" {
+			if r.PrincipalName, err = s.openString(n.principal, "name:"+r.PrincipalID); err != nil {
+				return nil, fmt.Errorf("open principal name: %w", err)
+			}
+		}
+		if s.keyring != nil && n.representer != "" {
+			if r.RepresentativeName, err = s.openString(n.representer, "name:"+r.RepresentativeID); err != nil {
+				return nil, fmt.Errorf("open representative name: %w", err)
+			}
+		}
+		r.Relation = omadata.RelationPrincipal
+		if r.RepresentativeID == residentID {
+			r.Relation = omadata.RelationRepresentative
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 func truncateString(s string, n int) string {

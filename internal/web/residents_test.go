@@ -186,6 +186,8 @@ func TestRepresentationAPI(t *testing.T) {
 	r.decode(t, &list)
 	if len(list.Items) != 1 || list.Items[0].ID != rep.ID {
 		t.Errorf("got %+v, want the guardianship", list.Items)
+	} else if list.Items[0].RepresentativeName != "Testi Asukas" || list.Items[0].Relation != omadata.RelationRepresentative {
+		t.Errorf("got %+v, want the guardianship naming its holder, relation representative", list.Items[0])
 	}
 	r = e.do(t, "GET", "/api/v1/me/representations", otherTok, nil)
 	wantStatus(t, r, 200)
@@ -257,6 +259,12 @@ func TestScopedMandateAPI(t *testing.T) {
 	var scoped omadata.Representation
 	if r.decode(t, &scoped); scoped.PrincipalID != principalID || scoped.AllPurposes || !slices.Equal(scoped.Purposes, []string{"test-research"}) {
 		t.Fatalf("got %+v, want the principal's test-research mandate", scoped)
+	}
+	r = e.do(t, "GET", "/api/v1/me/representations", holderTok, nil)
+	wantStatus(t, r, 200)
+	var mine struct{ Items []omadata.Representation }
+	if r.decode(t, &mine); len(mine.Items) != 1 || mine.Items[0].PrincipalName != "Testi Asukas" || mine.Items[0].Relation != omadata.RelationRepresentative {
+		t.Errorf("the holder's list: got %+v, want the mandate naming its principal", mine.Items)
 	}
 	wantStatus(t, e.do(t, "POST", "/api/v1/me/representations", principalTok, map[string]any{"representative_identity_code": storetest.AdultCode2}), 400)
 	wantStatus(t, e.do(t, "POST", "/api/v1/me/representations", e.admin, map[string]any{"representative_identity_code": storetest.AdultCode2, "all_purposes": true}), 403)

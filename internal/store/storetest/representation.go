@@ -282,7 +282,8 @@ func testRepresentationRecorders(t *testing.T, s *store.Store) {
 // principal and ends it; the holder acts for the purposes granted.
 func testRepresentationGrantMandate(t *testing.T, s *store.Store) {
 	f := newRequestFixture(t, s)
-	principal, holder := CreateResident(t, s, AdultCode2), CreateResident(t, s, AdultCode)
+	principal := CreateResident(t, s, AdultCode2)
+	holder := must[*omadata.Resident](t)(s.EnsureResident(Admin(), AdultCode, "Hanna Haltija"))
 	asPrincipal := AsResident(principal.ID)
 	cases := []struct {
 		name  string
@@ -321,6 +322,13 @@ func testRepresentationGrantMandate(t *testing.T, s *store.Store) {
 	if m.Kind != omadata.RepMandate || m.PrincipalID != principal.ID || m.RepresentativeID != holder.ID || m.AllPurposes ||
 		!slices.Equal(m.Purposes, []string{"research"}) || m.Basis == "" {
 		t.Fatalf("got %+v, want the principal's research mandate to the holder", m)
+	}
+	// Both residents' lists name the other one and the reader's relation.
+	for _, c := range []struct{ reader, relation string }{{principal.ID, omadata.RelationPrincipal}, {holder.ID, omadata.RelationRepresentative}} {
+		list := must[[]*omadata.Representation](t)(s.FindRepresentations(AsResident(c.reader), c.reader))
+		if len(list) != 1 || list[0].PrincipalName != "Testi Asukas" || list[0].RepresentativeName != "Hanna Haltija" || list[0].Relation != c.relation {
+			t.Fatalf("%s's list: got %+v, want the mandate naming both, relation %s", c.relation, list, c.relation)
+		}
 	}
 	obj := must[*omadata.Request](t)(s.CreateRequest(AsResident(holder.ID), &omadata.RequestInput{
 		Kind: omadata.RequestObjection, OnBehalfOf: principal.ID, ProcessingID: f.task.ID}))

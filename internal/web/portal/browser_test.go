@@ -62,6 +62,33 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("decision after give: %s", d)
 	}
 	consentPath := strings.SplitN(browsertest.Location(t, ctx), "?", 2)[0]
+	// Focus goes to the confirmation after a form is sent.
+	focused := func(want string) {
+		t.Helper()
+		if got := browsertest.Eval[string](t, ctx, `document.activeElement ? document.activeElement.id : ""`); got != want {
+			t.Fatalf("focus is on #%s, want #%s", got, want)
+		}
+	}
+	focused("done")
+
+	// Suspend and resume by keyboard; the decision follows.
+	browsertest.Run(t, ctx, chromedp.Focus(chromedp.CSS(`#suspend`)), chromedp.KeyEvent("\r"))
+	browsertest.WaitLocation(t, ctx, "done=suspended")
+	if s := browsertest.Text(t, ctx, "#consent-status"); s != "suspended" {
+		t.Fatalf("status after suspend: %q", s)
+	}
+	focused("done")
+	if d := e.decide(t, matti.ID); d != "deny" {
+		t.Fatalf("decision while suspended: %s", d)
+	}
+	browsertest.Run(t, ctx, chromedp.Focus(chromedp.CSS(`#resume`)), chromedp.KeyEvent("\r"))
+	browsertest.WaitLocation(t, ctx, "done=resumed")
+	if s := browsertest.Text(t, ctx, "#consent-status"); s != "given" {
+		t.Fatalf("status after resume: %q", s)
+	}
+	if d := e.decide(t, matti.ID); d != "permit" {
+		t.Fatalf("decision after resume: %s", d)
+	}
 
 	// Who used my data: the permit waits for its checkpoint, then its
 	// proof checks out.
@@ -82,8 +109,8 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("proof page shows the leaf %q", s)
 	}
 	browsertest.Run(t, ctx, chromedp.Navigate(e.url+consentPath))
-	if n := countRows(t, ctx); n != 1 {
-		t.Fatalf("history has %d rows, want 1", n)
+	if n := countRows(t, ctx); n != 3 {
+		t.Fatalf("history has %d rows, want 3 (given, suspended, given)", n)
 	}
 
 	// Download the receipt.
@@ -103,8 +130,8 @@ func TestBrowser(t *testing.T) {
 	if s := browsertest.Text(t, ctx, "#consent-status"); s != "withdrawn" {
 		t.Fatalf("status after withdraw: %q", s)
 	}
-	if n := countRows(t, ctx); n != 2 {
-		t.Fatalf("history has %d rows, want 2", n)
+	if n := countRows(t, ctx); n != 4 {
+		t.Fatalf("history has %d rows, want 4", n)
 	}
 	if d := e.decide(t, matti.ID); d != "deny" {
 		t.Fatalf("decision after withdrawal: %s", d)
@@ -130,7 +157,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("the export is not JSON: %v", err)
 	}
 	if doc.Resident.ID != matti.ID || doc.Resident.Name != "Matti Korhonen" || len(doc.Consents) != 1 || doc.Consents[0].Status != "withdrawn" ||
-		len(doc.Consents[0].Records) != 2 || doc.Consents[0].Records[0].Receipt == "" {
+		len(doc.Consents[0].Records) != 4 || doc.Consents[0].Records[0].Receipt == "" {
 		t.Fatalf("the export holds %+v", doc)
 	}
 	t.Run("keyboard on requests", func(t *testing.T) { browsertest.CheckKeyboard(t, ctx, e.url+"/en/requests") })
@@ -144,6 +171,7 @@ func TestBrowser(t *testing.T) {
 		browsertest.Run(t, ctx, chromedp.Click(chromedp.CSS(`#give`)))
 		browsertest.WaitLocation(t, ctx, "/give")
 		browsertest.Run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`#valid_until-error`)))
+		focused("error-summary")
 		browsertest.CheckLang(t, ctx, lang)
 		browsertest.CheckAxe(t, ctx, axe, lang+" form error")
 		// And a correction without words, by its field.
@@ -151,6 +179,24 @@ func TestBrowser(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(`#rect-details-error`)))
 		browsertest.CheckLang(t, ctx, lang)
 		browsertest.CheckAxe(t, ctx, axe, lang+" request form error")
+	}
+
+	// Give a mandate: every error at once, each linked from the summary
+	// (following a link moves focus to its field); then the mandate, listed.
+	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/en/acting-for"), chromedp.SetValue(chromedp.CSS(`#representative`), "12345"),
+		chromedp.Click(chromedp.CSS(`#give-mandate-button`)))
+	browsertest.WaitLocation(t, ctx, "/acting-for/mandates")
+	browsertest.Run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`#representative-error`)), chromedp.WaitVisible(chromedp.CSS(`#scope-error`)))
+	focused("error-summary")
+	browsertest.CheckAxe(t, ctx, axe, "en mandate form error")
+	browsertest.Run(t, ctx, chromedp.Click(chromedp.CSS(`.error-summary a[href="#representative"]`)))
+	focused("representative")
+	browsertest.Run(t, ctx, chromedp.SetValue(chromedp.CSS(`#representative`), ainoCode), chromedp.Click(chromedp.CSS(`#scope input[value=research]`)),
+		chromedp.Click(chromedp.CSS(`#give-mandate-button`)))
+	browsertest.WaitLocation(t, ctx, "done=mandate-given")
+	focused("done")
+	if s := browsertest.Text(t, ctx, "#granted + ul .card"); !strings.Contains(s, "Aino Virtanen") || !strings.Contains(s, "Mandate: Research use") {
+		t.Fatalf("the mandate given shows as %q", s)
 	}
 
 	// Every signed-in page in every language, as himself and acting for a child.

@@ -5,6 +5,7 @@ package portal
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/omadata/omadata"
 )
@@ -14,7 +15,20 @@ type consentData struct {
 	Consent *omadata.Consent
 	Entry   *omadata.CatalogueEntry // nil when no longer published
 	Notice  *omadata.Notice
-	CanEnd  bool // given or suspended: it can be withdrawn
+	CanEnd  bool       // given or suspended: it can be withdrawn
+	Until   *time.Time // the last day of its window, as chosen; nil once it no longer runs
+}
+
+// chosenEnd is the last day of a live consent's window, the date the
+// resident chose (the store keeps the start of the day after); nil for a
+// consent withdrawn, refused, revoked or expired, whose window no longer
+// runs, and for one without an end.
+func chosenEnd(c *omadata.Consent) *time.Time {
+	if c.ValidUntil == nil || !live(c) {
+		return nil
+	}
+	d := lastDay(*c.ValidUntil)
+	return &d
 }
 
 // consent shows one consent, its history and its receipts, and the button
@@ -29,7 +43,7 @@ func (p *Portal) consent(w http.ResponseWriter, r *http.Request, q *req) error {
 		// person the pages are about now: switch to that person first.
 		return omadata.NotFound("Consent")
 	}
-	d := &consentData{Consent: c, CanEnd: c.Status == omadata.ConsentGiven || c.Status == omadata.ConsentSuspended}
+	d := &consentData{Consent: c, CanEnd: c.Status == omadata.ConsentGiven || c.Status == omadata.ConsentSuspended, Until: chosenEnd(c)}
 	e, err := p.o.Catalogue.FindCatalogueEntry(r.Context(), c.ProcessingID)
 	if err == nil {
 		d.Entry, d.Notice = e, noticeIn(e, q.Lang)
@@ -46,6 +60,22 @@ func (p *Portal) consent(w http.ResponseWriter, r *http.Request, q *req) error {
 
 // withdraw withdraws a consent; every later decision on it denies.
 func (p *Portal) withdraw(w http.ResponseWriter, r *http.Request, q *req) error {
+	return p.changeConsent(w, r, q, omadata.ConsentWithdrawn, "withdrawn")
+}
+
+// suspend pauses a given consent: decisions deny until it is resumed.
+func (p *Portal) suspend(w http.ResponseWriter, r *http.Request, q *req) error {
+	return p.changeConsent(w, r, q, omadata.ConsentSuspended, "suspended")
+}
+
+// resume puts a suspended consent back in force, in its window.
+func (p *Portal) resume(w http.ResponseWriter, r *http.Request, q *req) error {
+	return p.changeConsent(w, r, q, omadata.ConsentGiven, "resumed")
+}
+
+// changeConsent moves a consent of the subject to status through the
+// same store method as the API and shows it with the confirmation done.
+func (p *Portal) changeConsent(w http.ResponseWriter, r *http.Request, q *req, status, done string) error {
 	id := r.PathValue("id")
 	c, err := p.o.Consents.FindConsentByID(r.Context(), id)
 	if err != nil {
@@ -53,10 +83,10 @@ func (p *Portal) withdraw(w http.ResponseWriter, r *http.Request, q *req) error 
 	} else if c.ResidentID != q.V.Subject().ID {
 		return omadata.NotFound("Consent")
 	}
-	if _, err := p.o.Consents.ChangeConsent(r.Context(), id, omadata.ConsentWithdrawn, ""); err != nil {
+	if _, err := p.o.Consents.ChangeConsent(r.Context(), id, status, ""); err != nil {
 		return err
 	}
-	http.Redirect(w, r, "/"+q.Lang+"/consents/"+id+"?done=withdrawn", http.StatusSeeOther)
+	http.Redirect(w, r, "/"+q.Lang+"/consents/"+id+"?done="+done, http.StatusSeeOther)
 	return nil
 }
 

@@ -100,7 +100,7 @@ func (p *Portal) consents(w http.ResponseWriter, r *http.Request, q *req) error 
 		}
 	}
 	for _, e := range entries {
-		if asksConsent(e) && !liveOn[e.ProcessingID] {
+		if asksConsent(e) && !liveOn[e.ProcessingID] && q.V.MayOn(omadata.RepConsent, e.Purpose.Code) {
 			data.Available = append(data.Available, e)
 		}
 	}

@@ -96,6 +96,16 @@ func newLimitedEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter) *env
 	return &env{url: base, store: st, demo: res}
 }
 
+// loadActivity records the demo residents' data uses, as serve --demo
+// does.
+func (e *env) loadActivity(t *testing.T) {
+	t.Helper()
+	st := e.store
+	if _, err := demo.LoadActivity(context.Background(), demo.ActivityServices{Residents: st, Consents: st, Grants: st, Usage: st, Catalogue: st}, e.demo); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // client is a browser without JavaScript: a cookie jar that follows
 // redirects.
 type client struct {

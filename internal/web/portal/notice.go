@@ -19,6 +19,7 @@ type noticeData struct {
 	Notice     *omadata.Notice
 	Current    *omadata.Consent
 	Asks       bool   // the processing rests on consent
+	Covered    bool   // the viewer may decide for the subject (a mandate covers the purpose)
 	ValidUntil string // the form's value, kept after an error
 	MaxDate    string // bounds of the date input, in its ISO form
 	MinDate    string
@@ -38,6 +39,7 @@ func (p *Portal) noticeData(r *http.Request, q *req) (*noticeData, error) {
 	now := p.now().In(webui.Zone)
 	return &noticeData{
 		Entry: e, Notice: noticeIn(e, q.Lang), Current: latest[e.ProcessingID], Asks: asksConsent(e),
+		Covered: q.V.MayOn(omadata.RepConsent, e.Purpose.Code),
 		MinDate: now.AddDate(0, 0, 1).Format(time.DateOnly),
 		MaxDate: now.AddDate(omadata.ConsentMaxYears, 0, -1).Format(time.DateOnly),
 		MaxText: webui.FormatDate(q.Lang, now.AddDate(omadata.ConsentMaxYears, 0, -1)),

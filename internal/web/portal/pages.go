@@ -98,6 +98,10 @@ func (p *Portal) Routes() []Route {
 		{"POST", "/requests/{id}/lift", resident, p.lift},
 		{"GET", "/acting-for", resident, p.acting},
 		{"POST", "/acting-for", resident, p.actFor},
+		{"POST", "/acting-for/mandates", resident, p.grantMandate},
+		{"POST", "/acting-for/mandates/{id}/end", resident, p.endMandate},
+		{"POST", "/consents/{id}/suspend", resident, p.suspend},
+		{"POST", "/consents/{id}/resume", resident, p.resume},
 	}
 	var out []Route
 	for _, lang := range omadata.Languages {
@@ -174,6 +178,8 @@ func funcs(lang string) template.FuncMap {
 		"stylesheet": func() string { return stylesheet },
 		"deref":      func(t *time.Time) time.Time { return *t },
 		"join":       func(s []string) string { return strings.Join(s, ", ") },
+		"until":      chosenEnd,
+		"list":       func(v ...any) []any { return v },
 	}
 }
 

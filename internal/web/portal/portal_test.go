@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -178,8 +179,11 @@ func TestActingForScopedMandate(t *testing.T) {
 	c.login("en", "aino")
 	sanna := e.resident(t, "021290-905C")
 	p := c.get("/en/acting-for")
-	if !strings.Contains(p.body, "Mandate: statutory-services") {
-		t.Fatalf("the acting-for page (%d) does not show the mandate's scope", p.status)
+	if !strings.Contains(p.body, "Mandate: Statutory service provision") || strings.Contains(p.body, "Mandate: statutory-services") {
+		t.Fatalf("the acting-for page (%d) does not show the mandate's scope by the purpose's name", p.status)
+	}
+	if sv := c.get("/sv/acting-for"); !strings.Contains(sv.body, "Fullmakt: Tillhandahållande av lagstadgade tjänster") {
+		t.Fatal("the Swedish acting-for page does not name the mandate's purpose in Swedish")
 	}
 	p = c.post("/en/acting-for", url.Values{"csrf": {p.csrf(t)}, "principal": {sanna.ID}})
 	if p.status != 200 {
@@ -192,13 +196,34 @@ func TestActingForScopedMandate(t *testing.T) {
 	}
 	er := c.get("/en/requests/erasure")
 	p = c.post("/en/requests/erasure", url.Values{"csrf": {er.csrf(t)}, "confirm": {"yes"}})
-	if p.status != 403 {
-		t.Fatalf("erasure under a statutory-services mandate: got %d, want 403", p.status)
+	if p.status != 403 || !strings.Contains(p.body, "Your mandate does not cover erasure") ||
+		!strings.Contains(p.body, "Signed in as Aino Virtanen") || !strings.Contains(p.body, "You are acting for Sanna Mäkinen.") {
+		t.Fatalf("erasure under a statutory-services mandate: got %d, want 403 saying the mandate does not cover it, signed in and acting", p.status)
+	}
+	if !strings.Contains(er.body, `id="not-covered"`) || strings.Contains(er.body, `id="erase"`) {
+		t.Fatal("the erasure page offers the form under a mandate that does not cover erasure")
 	}
 	e.resident(t, "021290-905C") // still there
 	proc := e.recommendations(t)
+	if cs := c.get("/en/consents"); strings.Contains(cs.body, `href="/en/processings/`+proc+`"`) {
+		t.Fatal("the consents page offers a processing the mandate does not cover")
+	}
 	n := c.get("/en/processings/" + proc)
-	p = c.post("/en/processings/"+proc+"/give", url.Values{"csrf": {n.csrf(t)}, "version": {hiddenValue(t, n, "version")}, "notice_sha256": {hiddenValue(t, n, "notice_sha256")}})
+	if !strings.Contains(n.body, "Your mandate does not cover this purpose, so you cannot decide on this for Sanna Mäkinen.") || strings.Contains(n.body, `id="give"`) {
+		t.Fatal("the notice of a processing outside the mandate offers the form or does not say why not")
+	}
+	// A form sent anyway (an old tab) is refused by the store, and the page says why.
+	entry, err := e.store.FindCatalogueEntry(context.Background(), proc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sha := ""
+	for _, nt := range entry.Notices {
+		if nt.Language == "en" {
+			sha = nt.SHA256
+		}
+	}
+	p = c.post("/en/processings/"+proc+"/give", url.Values{"csrf": {n.csrf(t)}, "version": {strconv.Itoa(entry.Version)}, "notice_sha256": {sha}})
 	if p.status != 403 || !strings.Contains(p.body, "Your mandate does not cover this purpose.") {
 		t.Fatalf("consent outside the mandate: got %d, want 403 saying the mandate does not cover it", p.status)
 	}

@@ -117,8 +117,13 @@ func (p *Portal) createRequest(w http.ResponseWriter, r *http.Request, q *req) e
 		if f.Processing == "" {
 			errs["restrict-processing"] = msg(q.Lang, "err.choose-processing")
 		}
-		if utf8.RuneCountInString(f.Details) > maxDetails {
+		// The store's text rule is asked here too, so that every field's
+		// error shows in one round.
+		switch {
+		case utf8.RuneCountInString(f.Details) > maxDetails:
 			errs["restrict-details"] = msgf(q.Lang, "err.details-long", maxDetails)
+		case omadata.ContainsIdentityCode(f.Details):
+			errs["restrict-details"] = msg(q.Lang, "err.identity-code-in-text")
 		}
 		in.ProcessingID, in.Details = f.Processing, f.Details
 	default:
@@ -130,6 +135,8 @@ func (p *Portal) createRequest(w http.ResponseWriter, r *http.Request, q *req) e
 			errs["rect-details"] = msg(q.Lang, "err.details-required")
 		case utf8.RuneCountInString(f.RectDetails) > maxDetails:
 			errs["rect-details"] = msgf(q.Lang, "err.details-long", maxDetails)
+		case omadata.ContainsIdentityCode(f.RectDetails):
+			errs["rect-details"] = msg(q.Lang, "err.identity-code-in-text")
 		}
 		in.Details = f.RectDetails
 		if f.Source != "" {
@@ -201,7 +208,13 @@ func (p *Portal) erase(w http.ResponseWriter, r *http.Request, q *req) error {
 			map[string]string{"confirm": msg(q.Lang, "err.confirm-erasure")})
 		return nil
 	}
-	if _, err := p.o.Requests.CreateRequest(r.Context(), &omadata.RequestInput{Kind: omadata.RequestErasure, OnBehalfOf: q.V.OnBehalfOf()}); err != nil {
+	_, err := p.o.Requests.CreateRequest(r.Context(), &omadata.RequestInput{Kind: omadata.RequestErasure, OnBehalfOf: q.V.OnBehalfOf()})
+	if omadata.ErrorCode(err) == omadata.EFORBIDDEN {
+		// A mandate that does not cover erasure: the page says so, signed in.
+		p.renderForm(w, r, q, http.StatusForbidden, "erasure", msg(q.Lang, "erasure.title"), nil,
+			map[string]string{"form": msg(q.Lang, "err.not-covered-erasure")})
+		return nil
+	} else if err != nil {
 		return err
 	}
 	if q.V.Acting == nil {

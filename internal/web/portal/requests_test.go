@@ -102,6 +102,21 @@ func TestRequests(t *testing.T) {
 		if p.status != 400 || !strings.Contains(p.body, `id="restrict-details-error">Remove the personal identity code`) {
 			t.Fatalf("identity code in a restriction: %d %s", p.status, between(p.body, `id="block-h"`, "</section>"))
 		}
+		// One round: every field's error at once, the identity code too,
+		// each linked from the summary at the top to its field.
+		p = c.post("/en/requests", url.Values{"csrf": {token}, "form": {"block"}, "details": {"Hetu 150385-9013"}})
+		summary := between(p.body, `<div class="error-summary"`, `</div>`)
+		for _, want := range []string{`href="#restrict-kind">Choose objection or restriction.`, `href="#restrict-processing">Choose a processing.`,
+			`href="#restrict-details">Remove the personal identity code`} {
+			if p.status != 400 || !strings.Contains(summary, want) {
+				t.Errorf("one round of errors: got %d, the summary lacks %q:\n%s", p.status, want, summary)
+			}
+		}
+		for _, id := range []string{`id="restrict-kind"`, `id="restrict-processing"`, `id="restrict-details"`} {
+			if !strings.Contains(p.body, id) {
+				t.Errorf("the summary links to %s, which is not on the page", id)
+			}
+		}
 		if p := c.post("/en/requests", url.Values{"form": {"access"}}); p.status != 403 {
 			t.Fatalf("no CSRF token: got %d", p.status)
 		}

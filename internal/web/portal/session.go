@@ -50,6 +50,13 @@ func (v *viewer) Subject() *omadata.Resident {
 // again when they act); for themselves always. It lets a page leave out
 // what a mandate does not cover.
 func (v *viewer) May(act omadata.RepAct) bool {
+	return v.MayOn(act, "")
+}
+
+// MayOn is May for an act under a purpose (by code): a scoped mandate
+// allows consent, usage and objection only under the purposes it names,
+// so a page offers only the processings the mandate covers.
+func (v *viewer) MayOn(act omadata.RepAct, purposeCode string) bool {
 	if v.Acting == nil {
 		return true
 	}
@@ -59,7 +66,7 @@ func (v *viewer) May(act omadata.RepAct) bool {
 			a.Reps = append(a.Reps, p.Rep)
 		}
 	}
-	return a.Allows(act, "")
+	return a.Allows(act, purposeCode)
 }
 
 // OnBehalfOf is the ConsentInput.OnBehalfOf of the viewer's acts.

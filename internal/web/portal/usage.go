@@ -48,6 +48,35 @@ func (p *Portal) names(ctx context.Context, lang string) (*names, error) {
 	return n, nil
 }
 
+// row writes one use in plain words in lang.
+func (nm *names) row(lang string, u *omadata.Usage) *usageRow {
+	unknown := msg(lang, "usage.unknown")
+	name := func(m map[string]omadata.Text, id string) string {
+		if t, ok := m[id]; ok {
+			return t.In(lang)
+		}
+		return unknown
+	}
+	row := &usageRow{U: u, Kind: "usage.kind." + u.Kind, Sink: name(nm.services, u.SinkID), Source: name(nm.services, u.SourceID),
+		Purpose: name(nm.purposes, u.PurposeID), Index: u.Log.Index, Waiting: u.Log.Index == nil,
+		Consent: u.ConsentID, Basis: u.LegalBasis}
+	if e := nm.entries[u.ProcessingID]; e != nil {
+		row.Title = e.Title.In(lang)
+		row.Entry = e
+	}
+	for _, g := range u.DataGroupIDs {
+		row.Groups = append(row.Groups, name(nm.groups, g))
+	}
+	if u.Time.IsZero() {
+		u.Time = u.Log.AppendedAt
+	}
+	if u.Log.Index != nil {
+		row.N = *u.Log.Index
+		row.LogIndex = webui.FormatNumber(lang, *u.Log.Index)
+	}
+	return row
+}
+
 // usageRow is one use of the subject's data in plain words.
 type usageRow struct {
 	U        *omadata.Usage
@@ -56,7 +85,8 @@ type usageRow struct {
 	Source   string
 	Groups   []string
 	Purpose  string
-	Title    string // the processing's title, when still published
+	Title    string                  // the processing's title, when still published
+	Entry    *omadata.CatalogueEntry // the processing, when still published
 	Index    *int64
 	N        int64 // *Index
 	Waiting  bool  // not yet in a checkpoint
@@ -91,35 +121,12 @@ func (p *Portal) usage(w http.ResponseWriter, r *http.Request, q *req) error {
 	if err != nil {
 		return err
 	}
-	unknown := msg(q.Lang, "usage.unknown")
-	name := func(m map[string]omadata.Text, id string) string {
-		if t, ok := m[id]; ok {
-			return t.In(q.Lang)
-		}
-		return unknown
-	}
 	d := &usageData{Paged: f.Before > 0}
 	if next != "" {
 		d.Older = "?" + url.Values{"before": {next}}.Encode()
 	}
 	for _, u := range list {
-		row := &usageRow{U: u, Kind: "usage.kind." + u.Kind, Sink: name(nm.services, u.SinkID), Source: name(nm.services, u.SourceID),
-			Purpose: name(nm.purposes, u.PurposeID), Index: u.Log.Index, Waiting: u.Log.Index == nil,
-			Consent: u.ConsentID, Basis: u.LegalBasis}
-		if e := nm.entries[u.ProcessingID]; e != nil {
-			row.Title = e.Title.In(q.Lang)
-		}
-		for _, g := range u.DataGroupIDs {
-			row.Groups = append(row.Groups, name(nm.groups, g))
-		}
-		if u.Time.IsZero() {
-			u.Time = u.Log.AppendedAt
-		}
-		if u.Log.Index != nil {
-			row.N = *u.Log.Index
-			row.LogIndex = webui.FormatNumber(q.Lang, *u.Log.Index)
-		}
-		d.Rows = append(d.Rows, row)
+		d.Rows = append(d.Rows, nm.row(q.Lang, u))
 	}
 	p.render(w, r, q, http.StatusOK, "usage", msg(q.Lang, "page.usage"), d)
 	return nil
