@@ -63,9 +63,17 @@ func TestBrowser(t *testing.T) {
 	}
 	consentPath := strings.SplitN(browsertest.Location(t, ctx), "?", 2)[0]
 	// Focus goes to the confirmation after a form is sent.
+	// focused waits a little for autofocus, which Chromium applies once
+	// the page has loaded, after the address has changed.
 	focused := func(want string) {
 		t.Helper()
-		if got := browsertest.Eval[string](t, ctx, `document.activeElement ? document.activeElement.id : ""`); got != want {
+		var got string
+		for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			if got = browsertest.Eval[string](t, ctx, `document.activeElement ? document.activeElement.id : ""`); got == want || time.Now().After(deadline) {
+				break
+			}
+		}
+		if got != want {
 			t.Fatalf("focus is on #%s, want #%s", got, want)
 		}
 	}
