@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/glossary"
 	"github.com/omadata/omadata/internal/web/webui"
 )
 
@@ -98,5 +99,34 @@ func TestFormats(t *testing.T) {
 		if got := localPath(c.next, "fi"); got != c.want {
 			t.Errorf("localPath(%q) = %q, want %q", c.next, got, c.want)
 		}
+	}
+}
+
+// TestGlossary holds the portal's texts to docs/glossary.md: no forbidden
+// variant in any language, and labels naming a concept say its term.
+func TestGlossary(t *testing.T) {
+	g, err := glossary.Load(glossary.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range g.CheckCatalogue(messages) {
+		t.Error(p)
+	}
+	for _, p := range g.CheckLabels(messages, map[string]string{
+		"f.processing":           "processing",
+		"req.processing":         "processing",
+		"f.purpose":              "purpose",
+		"basis.A6-1-e":           "Art 6(1)(e) public task",
+		"basis.A6-1-a":           "Art 6(1)(a) consent",
+		"basis.A6-1-c":           "Art 6(1)(c) legal obligation",
+		"basis.A9-2-a":           "Art 9(2)(a) explicit consent",
+		"req.kind.rectification": "rectification",
+		"req.kind.erasure":       "erasure",
+		"req.kind.restriction":   "restriction of processing",
+		"mydata.controller":      "controller",
+		"notice.heading":         "privacy notice",
+		"site.name":              "product",
+	}) {
+		t.Error(p)
 	}
 }
