@@ -86,7 +86,7 @@ func organisations() []orgSpec {
 		return orgSpec{key: key, parent: parent, org: omadata.Organisation{
 			Kind: kind, Name: name, BusinessID: businessID,
 			Email:            "kirjaamo@espoo.fi",
-			Address:          omadata.Address{Street: "PL 1", PostalCode: "02070", City: "Espoon kaupunki", Country: "FI"},
+			Address:          omadata.Address{Street: "PL 1", PostalCode: "02070", City: "Espoo", Country: "FI"},
 			Website:          "https://www.espoo.fi",
 			PrivacyPolicyURL: "https://www.espoo.fi/tietosuoja",
 			DPO:              omadata.Contact{Name: "Espoon kaupungin tietosuojavastaava", Email: "tietosuoja@espoo.fi"},

@@ -56,7 +56,8 @@ func TestViolations(t *testing.T) {
 		{"fi", "oikaisuvaatimus", false},
 		{"sv", "Dataskyddsmeddelanden på tre språk", true},
 		{"sv", "känsliga uppgifter", true},
-		{"sv", "Espoon kaupunki", false}, // names are checked elsewhere
+		{"sv", "Espoon kaupunki / City of Espoo", true},
+		{"sv", "Esbo stad", false},
 		{"en", "sensitive data", true},
 		{"en", "Omadata omadata admin", true},
 		{"en", "omadata log verify", false},
