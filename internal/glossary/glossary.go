@@ -9,6 +9,7 @@ package glossary
 import (
 	"bufio"
 	"fmt"
+	"html"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -173,4 +174,12 @@ func (g *Glossary) CheckLabels(messages map[string][3]string, concepts map[strin
 	}
 	slices.Sort(out)
 	return out
+}
+
+var tagRE = regexp.MustCompile(`(?s)<script.*?</script>|<style.*?</style>|<[^>]*>`)
+
+// PageText is the text an HTML page shows: its tags removed, its entities
+// decoded, one space between the pieces.
+func PageText(page string) string {
+	return html.UnescapeString(tagRE.ReplaceAllString(page, " "))
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/omadata/omadata/internal/glossary"
 )
 
 var (
@@ -40,6 +42,10 @@ func normalise(s string) string {
 //
 //	go test ./internal/web/admin -run TestGolden -update
 func TestGolden(t *testing.T) {
+	g, err := glossary.Load(glossary.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
 	e := newEnv(t, time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC))
 	proc := e.recommendations(t)
 	objection := e.objection(t)
@@ -69,6 +75,10 @@ func TestGolden(t *testing.T) {
 			p := pg.c.get("/admin/" + lang + pg.path)
 			if p.status != 200 {
 				t.Fatalf("%s %s: %d", lang, pg.path, p.status)
+			}
+			// What the page shows follows docs/glossary.md in its language.
+			for _, v := range g.Violations(lang, glossary.PageText(p.body)) {
+				t.Errorf("%s %s: glossary: %s", lang, pg.path, v)
 			}
 			file := filepath.Join("testdata", "golden", lang+"-"+pg.name+".html")
 			got := normalise(p.body)
