@@ -183,3 +183,25 @@ var tagRE = regexp.MustCompile(`(?s)<script.*?</script>|<style.*?</style>|<[^>]*
 func PageText(page string) string {
 	return html.UnescapeString(tagRE.ReplaceAllString(page, " "))
 }
+
+var (
+	tableEndRE = regexp.MustCompile(`</table>(?:\s|</div>)*(\{\{[^}]*\}\})?`)
+	neverEmpty = regexp.MustCompile(`\{\{/\*\s*never empty:`)
+)
+
+// EmptyTables lists the tables of a template that could be empty yet say
+// nothing then: a table ends with an {{else}} that says there is nothing,
+// or with a comment {{/* never empty: why */}}.
+func EmptyTables(template string) []int {
+	var out []int
+	for _, m := range tableEndRE.FindAllStringSubmatchIndex(template, -1) {
+		action := ""
+		if m[2] >= 0 {
+			action = template[m[2]:m[3]]
+		}
+		if action != "{{else}}" && !neverEmpty.MatchString(action) {
+			out = append(out, 1+strings.Count(template[:m[0]], "\n"))
+		}
+	}
+	return out
+}

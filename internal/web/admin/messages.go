@@ -183,6 +183,9 @@ var messages = map[string][3]string{
 	"choose":             {"Valitse", "Välj", "Choose"},
 
 	"services.credentials": {"Palvelun sivulla ovat sen rajapintatunnukset.", "På tjänstens sida finns dess API-nycklar.", "A service's page holds its API credentials."},
+	"services.none":        {"Ei palveluja.", "Inga tjänster.", "No services."},
+	"processings.none":     {"Ei käsittelyjä.", "Inga behandlingar.", "No processings."},
+	"organisations.none":   {"Ei organisaatioita.", "Inga organisationer.", "No organisations."},
 	"services.caption-own": {"Organisaatiosi palvelut", "Din organisations tjänster", "Your organisation's services"},
 
 	"organisations.intro":        {"Operaattoriin liittyneet kaupungit, toimialat, yritykset, tutkimuslaitokset ja järjestöt.", "Städer, förvaltningar, företag, forskningsinstitut och organisationer som anslutit sig till operatören.", "The cities, divisions, companies, research institutes and NGOs that have joined the operator."},

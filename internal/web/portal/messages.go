@@ -86,6 +86,7 @@ var messages = map[string][3]string{
 	"mydata.lead-for":          {"Nämä kaupungin rekisterit voivat sisältää tietoja henkilöstä %s.", "Dessa register hos staden kan innehålla uppgifter om %s.", "These city registers may hold data about %s."},
 	"mydata.controller":        {"Rekisterinpitäjä: %s", "Personuppgiftsansvarig: %s", "Controller: %s"},
 	"mydata.uses":              {"Tietoryhmän %s käyttö", "Användning av %s", "Uses of %s"},
+	"mydata.no-uses":           {"Mikään julkaistu käsittely ei käytä näitä tietoja.", "Ingen publicerad behandling använder dessa uppgifter.", "No published processing uses this data."},
 	"mydata.not-asked":         {"Ei vielä päätetty", "Inte bestämt ännu", "Not decided yet"},
 	"mydata.no-consent-needed": {"Ei vaadi suostumusta", "Kräver inget samtycke", "Needs no consent"},
 

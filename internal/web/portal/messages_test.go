@@ -130,3 +130,15 @@ func TestGlossary(t *testing.T) {
 		t.Error(p)
 	}
 }
+
+// TestEmptyTables fails on a table that shows only its headings when it
+// has no rows: each says there is nothing, or why it is never empty.
+func TestEmptyTables(t *testing.T) {
+	files, _ := fs.Glob(templateFS, "templates/*.html")
+	for _, f := range files {
+		b, _ := fs.ReadFile(templateFS, f)
+		for _, line := range glossary.EmptyTables(string(b)) {
+			t.Errorf("%s:%d: a table without {{else}} saying it is empty", f, line)
+		}
+	}
+}
