@@ -71,8 +71,9 @@ func content() catalogue {
 	}
 }
 
-// organisations: the data protection officers are made-up people, named
-// the same in every language (a contact has one name).
+// organisations: the data protection officers (and the AI systems'
+// contacts) are made-up people, named the same in every language: a contact
+// has one name, and a Swedish page must not show "Espoon kaupungin".
 func organisations() []orgSpec {
 	helsinki := func(key, parent, kind string, name omadata.Text, businessID string) orgSpec {
 		return orgSpec{key: key, parent: parent, org: omadata.Organisation{

@@ -25,7 +25,7 @@ func processings() []processingSpec {
 					"När en familj flyttar från Helsingfors till Esbo får småbarnspedagogiken i Esbo uppgifterna om barnets nuvarande plats samt familjens adressuppgifter med flyttdatum, så att en ny plats kan ordnas utan avbrott.",
 					"When a family moves from Helsinki to Espoo, Espoo early childhood education receives the child's current placement and the family's address details with the moving date, so that a new place can be arranged without a gap."),
 				LegalBasis:     omadata.BasisPublicTask,
-				LegalBasisNote: "Varhaiskasvatuslaki (540/2018) – Act on Early Childhood Education and Care (540/2018)",
+				LegalBasisNote: "Varhaiskasvatuslaki (540/2018) – lagen om småbarnspedagogik (540/2018) – Act on Early Childhood Education and Care (540/2018)",
 				Retention:      "P10Y",
 				Recipients:     []omadata.Recipient{{Name: "Espoon kaupunki", Names: text("Espoon kaupunki", "Esbo stad", "City of Espoo"), Role: omadata.RecipientController}},
 			},
@@ -139,7 +139,7 @@ func aiSystems() []aiSpec {
 				"Library staff review the assistant's answers monthly by sampling and can switch it off. Recommendations are only suggestions: customers decide what to borrow, and the assistant makes no decisions about them."),
 			RiskLevel: "limited",
 			Status:    "in_use",
-			Contact:   omadata.Contact{Name: "Helsingin kaupunginkirjasto", Email: "tietosuoja@hel.fi"},
+			Contact:   omadata.Contact{Name: "Laura Mattila", Email: "tietosuoja@hel.fi"},
 		}},
 		{key: "espoo-placement-planning", org: "espoo-growth-learning",
 			processings: []string{"ece-placement-on-move"}, groups: []string{"ece-placements", "address-history"}, a: omadata.AISystem{
@@ -160,7 +160,7 @@ func aiSystems() []aiSpec {
 					"The system only makes suggestions. An early childhood education service adviser makes every placement decision and may depart from the suggestion, and the family may ask for the decision to be reviewed. The fairness of the suggestions is monitored quarterly."),
 				RiskLevel: "high",
 				Status:    "planned",
-				Contact:   omadata.Contact{Name: "Espoon varhaiskasvatus", Email: "tietosuoja@espoo.fi"},
+				Contact:   omadata.Contact{Name: "Mikael Nyström", Email: "tietosuoja@espoo.fi"},
 			}},
 	}
 }

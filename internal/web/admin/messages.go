@@ -39,7 +39,7 @@ var messages = map[string][3]string{
 	"page.services":    {"Palvelut", "Tjänster", "Services"},
 	"page.processings": {"Käsittelyt", "Behandlingar", "Processings"},
 	"page.deliveries":  {"Webhook-viestit", "Webhook-meddelanden", "Webhook deliveries"},
-	"page.requests":    {"Rekisteröityjen pyynnöt", "Registrerades begäranden", "Data-subject requests"},
+	"page.requests":    {"Rekisteröityjen pyynnöt", "De registrerades begäranden", "Data-subject requests"},
 	"page.log":         {"Läpinäkyvyysloki", "Transparenslogg", "Transparency log"},
 
 	"home.intro":            {"Operaattorin ja organisaatioiden henkilökunnan hallinta. Kirjaudu samalla tunnistuksella kuin asukkaat; roolisi tulee henkilökuntarekisteristä.", "Administration för operatörens och organisationernas personal. Logga in med samma identifiering som invånarna; din roll kommer från personalregistret.", "The administration for the operator's and the organisations' staff. Sign in the way residents do; your role comes from the staff register."},
@@ -152,7 +152,7 @@ var messages = map[string][3]string{
 	"status.in_progress": {"käsittelyssä", "behandlas", "in progress"},
 	"status.completed":   {"valmis", "klar", "completed"},
 	"status.rejected":    {"hylätty", "avslagen", "rejected"},
-	"status.upheld":      {"voimassa", "gäller", "upheld"},
+	"status.upheld":      {"hyväksytty", "godtagen", "upheld"},
 	"status.open":        {"avoin", "öppen", "open"},
 	"status.lifted":      {"päättynyt", "hävd", "lifted"},
 
@@ -188,7 +188,7 @@ var messages = map[string][3]string{
 	"organisations.none":   {"Ei organisaatioita.", "Inga organisationer.", "No organisations."},
 	"services.caption-own": {"Organisaatiosi palvelut", "Din organisations tjänster", "Your organisation's services"},
 
-	"organisations.intro":        {"Operaattoriin liittyneet kaupungit, toimialat, yritykset, tutkimuslaitokset ja järjestöt.", "Städer, förvaltningar, företag, forskningsinstitut och organisationer som anslutit sig till operatören.", "The cities, divisions, companies, research institutes and NGOs that have joined the operator."},
+	"organisations.intro":        {"Operaattoriin liittyneet kaupungit, toimialat, yritykset, tutkimuslaitokset ja järjestöt.", "Städer, sektorer, företag, forskningsinstitut och organisationer som anslutit sig till operatören.", "The cities, divisions, companies, research institutes and NGOs that have joined the operator."},
 	"organisations.caption":      {"Kaikki organisaatiot", "Alla organisationer", "All organisations"},
 	"organisations.new":          {"Uusi organisaatio", "Ny organisation", "New organisation"},
 	"organisations.create":       {"Lisää organisaatio", "Lägg till organisationen", "Add the organisation"},
@@ -196,7 +196,7 @@ var messages = map[string][3]string{
 	"orgkind.division":           {"kaupungin toimiala", "stadens sektor", "city division"},
 	"orgkind.company":            {"yritys", "företag", "company"},
 	"orgkind.research_institute": {"tutkimuslaitos", "forskningsinstitut", "research institute"},
-	"orgkind.ngo":                {"järjestö", "organisation", "NGO"},
+	"orgkind.ngo":                {"järjestö", "ideell organisation", "NGO"},
 
 	"credentials.title":     {"Rajapintatunnukset", "API-nycklar", "API credentials"},
 	"credentials.intro":     {"Palvelu kutsuu rajapintaa tunnuksella. Tunnus näytetään vain kerran, ja vain sen tiiviste tallennetaan. Mitätöity tunnus lakkaa toimimasta heti.", "Tjänsten anropar gränssnittet med en nyckel. Nyckeln visas bara en gång och bara dess hash sparas. En återkallad nyckel slutar fungera genast.", "The service calls the API with a credential. Its token is shown once, and only its hash is stored. A revoked credential stops working at once."},
