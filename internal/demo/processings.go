@@ -33,21 +33,21 @@ func processings() []processingSpec {
 				"Varhaiskasvatustiedot Espooseen muuton yhteydessä",
 				"Espoon kaupunki (kasvun ja oppimisen toimiala) saa Helsingin kaupungilta lapsesi varhaiskasvatuspaikan tiedot – päiväkodin, aloituspäivän, hoitoajan ja varhaiskasvatuksen kielen – sekä osoitetietonne muuttopäivineen, kun perheenne muuttaa Helsingistä Espooseen. "+
 					"Tietoja käytetään, jotta lapsellesi voidaan järjestää varhaiskasvatuspaikka Espoossa ilman katkosta. "+
-					"Käsittely perustuu kunnan lakisääteiseen tehtävään järjestää varhaiskasvatusta (varhaiskasvatuslaki 540/2018; EU:n tietosuoja-asetuksen 6 artiklan 1 kohdan e alakohta), joten siihen ei pyydetä suostumustasi. "+
+					"Käsittely on tarpeen yleistä etua koskevan tehtävän suorittamiseksi: kunnan lakisääteinen tehtävä on järjestää varhaiskasvatusta (varhaiskasvatuslaki 540/2018; EU:n tietosuoja-asetuksen 6 artiklan 1 kohdan e alakohta). Siksi siihen ei pyydetä suostumustasi. "+
 					"Espoo säilyttää tiedot kymmenen vuotta niiden vastaanottamisesta. "+
-					"Koska käsittely ei perustu suostumukseen, sitä ei voi peruuttaa, mutta voit vastustaa käsittelyä tai pyytää sen rajoittamista ottamalla yhteyttä Espoon kaupungin tietosuojavastaavaan (tietosuoja@espoo.fi).",
+					"Koska käsittely ei perustu suostumukseen, peruutettavaa suostumusta ei ole, mutta voit vastustaa käsittelyä tai pyytää sen rajoittamista ottamalla yhteyttä Espoon kaupungin tietosuojavastaavaan (tietosuoja@espoo.fi).",
 				"Uppgifter om småbarnspedagogik till Esbo vid flytt",
 				"Esbo stad (sektorn för tillväxt och lärande) får av Helsingfors stad uppgifterna om ditt barns plats inom småbarnspedagogiken – daghem, startdatum, vårdtid och språk – samt era adressuppgifter med flyttdatum när familjen flyttar från Helsingfors till Esbo. "+
 					"Uppgifterna används för att ordna en plats inom småbarnspedagogiken i Esbo utan avbrott. "+
-					"Behandlingen grundar sig på kommunens lagstadgade uppgift att ordna småbarnspedagogik (lagen om småbarnspedagogik 540/2018; artikel 6.1 e i EU:s dataskyddsförordning), och därför begärs inte ditt samtycke. "+
+					"Behandlingen är nödvändig för att utföra en uppgift av allmänt intresse: kommunen har en lagstadgad uppgift att ordna småbarnspedagogik (lagen om småbarnspedagogik 540/2018; artikel 6.1 e i EU:s dataskyddsförordning). Därför begärs inte ditt samtycke. "+
 					"Esbo sparar uppgifterna i tio år från att de tagits emot. "+
-					"Eftersom behandlingen inte grundar sig på samtycke kan den inte återkallas, men du kan invända mot behandlingen eller begära att den begränsas genom att kontakta Esbo stads dataskyddsombud (tietosuoja@espoo.fi).",
+					"Eftersom behandlingen inte grundar sig på samtycke finns det inget samtycke att återkalla, men du kan invända mot behandlingen eller begära att den begränsas genom att kontakta Esbo stads dataskyddsombud (tietosuoja@espoo.fi).",
 				"Early childhood education data to Espoo when you move",
 				"The City of Espoo (Growth and Learning Sector) receives from the City of Helsinki your child's early childhood education placement – day-care centre, start date, hours of care and language – and your address details with the moving date when your family moves from Helsinki to Espoo. "+
 					"The data is used to arrange a place in early childhood education in Espoo without a gap. "+
-					"The processing rests on the municipality's statutory duty to provide early childhood education (Act on Early Childhood Education and Care 540/2018; GDPR Article 6(1)(e)), so your consent is not asked. "+
+					"The processing is necessary for a task carried out in the public interest: the municipality's statutory duty to provide early childhood education (Act on Early Childhood Education and Care 540/2018; GDPR Article 6(1)(e)). So your consent is not asked. "+
 					"Espoo keeps the data for ten years from receiving it. "+
-					"As the processing is not based on consent, it cannot be withdrawn, but you may object to it or ask for it to be restricted by contacting the City of Espoo's data protection officer (tietosuoja@espoo.fi).",
+					"As the processing is not based on consent, there is no consent to withdraw, but you may object to it or ask for it to be restricted by contacting the City of Espoo's data protection officer (tietosuoja@espoo.fi).",
 			)},
 		{service: "kirjasuositus", purpose: "recommendations", groups: []string{"library-loans"},
 			d: omadata.ProcessingDraft{
