@@ -129,7 +129,7 @@ var messages = map[string][3]string{
 	"kind.access":        {"pääsy tietoihin", "tillgång", "access"},
 	"kind.erasure":       {"tietojen poistaminen", "radering", "erasure"},
 	"kind.rectification": {"tietojen oikaiseminen", "rättelse", "rectification"},
-	"kind.restriction":   {"käsittelyn rajoittaminen", "begränsning", "restriction"},
+	"kind.restriction":   {"käsittelyn rajoittaminen", "begränsning av behandling", "restriction of processing"},
 	"kind.objection":     {"vastustaminen", "invändning", "objection"},
 
 	"log.intro": {"Jokainen muutos kirjataan lisäys-vain-lokiin; operaattori allekirjoittaa tarkistuspisteet.", "Varje ändring förs in i en logg där poster bara läggs till; operatören signerar kontrollpunkterna.", "Every change goes into an append-only log; the operator signs its checkpoints."},
@@ -217,7 +217,7 @@ var messages = map[string][3]string{
 	"scope.grants":          {"hakee luovutuslupia (vastaanottajat)", "hämtar utlämningstillstånd (mottagare)", "obtains grants (sinks)"},
 	"scope.transfers":       {"tarkistaa luovutusluvat ja kirjaa luovutukset (lähteet)", "kontrollerar utlämningstillstånd och registrerar utlämningar (källor)", "checks grants and records transfers (sources)"},
 	"scope.webhooks":        {"hallitsee webhook-salaisuutta ja lukee toimituksia", "hanterar webhook-hemligheten och läser leveranser", "manages the webhook secret and reads deliveries"},
-	"scope.requests":        {"vastaa rekisteröityjen pyyntöjen tehtäviin", "besvarar uppgifter från registrerades begäranden", "answers data-subject request tasks"},
+	"scope.requests":        {"vastaa rekisteröityjen pyyntöjen tehtäviin", "besvarar uppgifter från de registrerades begäranden", "answers data-subject request tasks"},
 
 	"datagroups.intro":        {"Tietoryhmä on joukko henkilötietoja, joita lähde pitää ja joista asukas päättää yhtenä kokonaisuutena.", "En datagrupp är personuppgifter som en källa har och som invånaren beslutar om som en helhet.", "A data group is personal data a source holds and that residents decide on as one."},
 	"datagroups.caption":      {"Tietoryhmät lähteittäin", "Datagrupper per källa", "Data groups by source"},
@@ -235,7 +235,7 @@ var messages = map[string][3]string{
 	"request.back":                  {"Takaisin pyyntöihin", "Tillbaka till begärandena", "Back to the requests"},
 	"request.resolve-objection":     {"Vastustus estää käsittelyn luovutukset, kunnes se ratkaistaan. Hyväksytty vastustus estää ne edelleen; hylätty tai päättynyt sallii ne taas.", "Invändningen stoppar behandlingens utlämningar tills den avgörs. En godtagen invändning fortsätter att stoppa dem; en avslagen eller hävd tillåter dem igen.", "The objection blocks the processing's releases until it is resolved. Upheld, it keeps blocking them; rejected or lifted, it allows them again."},
 	"request.resolve-restriction":   {"Rajoitus estää käsittelyn luovutukset, kunnes se ratkaistaan tai päättyy.", "Begränsningen stoppar behandlingens utlämningar tills den avgörs eller upphör.", "The restriction blocks the processing's releases until it is resolved or lifted."},
-	"request.resolve-rectification": {"Oikaisupyyntö välitetään lähteille; merkitse se valmiiksi, kun tiedot on oikaistu.", "Rättelsen skickas till källorna; markera den klar när uppgifterna har rättats.", "The rectification goes to the sources; mark it completed once the data is corrected."},
+	"request.resolve-rectification": {"Oikaisupyyntö välitetään lähteille; merkitse se valmiiksi, kun tiedot on oikaistu.", "Begäran om rättelse skickas till källorna; markera den klar när uppgifterna har rättats.", "The rectification goes to the sources; mark it completed once the data is corrected."},
 	"request.resolve-erasure":       {"Poisto valmistuu, kun jokainen palvelu on vastannut tehtäväänsä.", "Raderingen blir klar när varje tjänst har besvarat sin uppgift.", "The erasure completes when every service has answered its task."},
 	"request.resolve-access":        {"Pääsy tietoihin toteutuu, kun asukkaan tiedot on koottu ladattaviksi.", "Tillgången blir klar när invånarens uppgifter har sammanställts för nedladdning.", "The access request completes when the resident's export is produced."},
 	"resolve.in_progress":           {"Käsittelyssä", "Behandlas", "In progress"},

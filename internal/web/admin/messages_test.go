@@ -90,6 +90,7 @@ func TestGlossary(t *testing.T) {
 		"kind.rectification": "rectification",
 		"kind.erasure":       "erasure",
 		"kind.objection":     "objection",
+		"kind.restriction":   "restriction of processing",
 		"f.categories":       "categories of personal data (of a data group)",
 		"f.datagroup":        "data group",
 		"f.privacy-policy":   "privacy notice",
