@@ -144,7 +144,7 @@ var messages = map[string][3]string{
 	"status.refused":   {"kieltäydytty", "vägrat", "refused"},
 	"status.suspended": {"keskeytetty", "pausat", "suspended"},
 	"status.withdrawn": {"peruutettu", "återkallat", "withdrawn"},
-	"status.revoked":   {"lakkautettu", "upphävt", "revoked"},
+	"status.revoked":   {"kumottu", "upphävt", "revoked"},
 	"status.expired":   {"vanhentunut", "utgånget", "expired"},
 
 	"actor.self":     {"Sinä", "Du", "You"},
