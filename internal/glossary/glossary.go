@@ -205,3 +205,25 @@ func EmptyTables(template string) []int {
 	}
 	return out
 }
+
+var keyLikeRE = regexp.MustCompile(`[a-z][a-z0-9]*(?:\.[a-z0-9_:-]+)+`)
+
+// RawKeys lists what looks like a message key in a page's text, such as
+// "status.open": a word whose part before the first dot starts a key of the
+// catalogue. A page shows one when a template asks for a text that is
+// missing.
+func RawKeys(text string, messages map[string][3]string) []string {
+	prefixes := map[string]bool{}
+	for k := range messages {
+		if p, _, ok := strings.Cut(k, "."); ok {
+			prefixes[p] = true
+		}
+	}
+	var out []string
+	for _, w := range keyLikeRE.FindAllString(text, -1) {
+		if p, _, _ := strings.Cut(w, "."); prefixes[p] {
+			out = append(out, w)
+		}
+	}
+	return out
+}

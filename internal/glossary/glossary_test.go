@@ -68,3 +68,11 @@ func TestViolations(t *testing.T) {
 		}
 	}
 }
+
+func TestRawKeys(t *testing.T) {
+	messages := map[string][3]string{"status.open": {"avoin", "öppen", "open"}, "f.when": {"Aika", "Tid", "When"}}
+	got := RawKeys("Tila: status.open. Kirjoita tietosuoja@hel.fi tai f.when", messages)
+	if len(got) != 2 || got[0] != "status.open" || got[1] != "f.when" {
+		t.Fatalf("got %q", got)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/omadata/omadata/internal/glossary"
+	"github.com/omadata/omadata/internal/web/admin"
 )
 
 var (
@@ -79,6 +80,9 @@ func TestGolden(t *testing.T) {
 			// What the page shows follows docs/glossary.md in its language.
 			for _, v := range g.Violations(lang, glossary.PageText(p.body)) {
 				t.Errorf("%s %s: glossary: %s", lang, pg.path, v)
+			}
+			if keys := glossary.RawKeys(glossary.PageText(p.body), admin.Messages()); len(keys) > 0 {
+				t.Errorf("%s %s: the page shows message keys: %q", lang, pg.path, keys)
 			}
 			file := filepath.Join("testdata", "golden", lang+"-"+pg.name+".html")
 			got := normalise(p.body)

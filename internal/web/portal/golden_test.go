@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/omadata/omadata/internal/glossary"
+	"github.com/omadata/omadata/internal/web/portal"
 )
 
 var (
@@ -89,6 +90,9 @@ func TestGolden(t *testing.T) {
 				// no Finnish name on a Swedish page, no forbidden variant.
 				for _, v := range g.Violations(lang, glossary.PageText(p.body)) {
 					t.Errorf("glossary: %s", v)
+				}
+				if keys := glossary.RawKeys(glossary.PageText(p.body), portal.Messages()); len(keys) > 0 {
+					t.Errorf("the page shows message keys: %q", keys)
 				}
 				got := normalise(p.body)
 				file := filepath.Join("testdata", "golden", lang+"-"+pg.name+".html")
