@@ -158,7 +158,18 @@ func (v *ProcessingVersion) ContentSHA256() string {
 // Recipient is an organisation that receives the data under a processing.
 type Recipient struct {
 	Name string `json:"name"`
-	Role string `json:"role"` // controller, processor, third_party
+	// Names is the name in each language; a page shows the one in its
+	// language and falls back to Name (receipts use Name).
+	Names Text   `json:"names,omitempty"`
+	Role  string `json:"role"` // controller, processor, third_party
+}
+
+// NameIn returns the recipient's name in lang, else Name.
+func (r Recipient) NameIn(lang string) string {
+	if s := r.Names.In(lang); s != "" {
+		return s
+	}
+	return r.Name
 }
 
 // Notice is the text a resident reads for a processing version in one
@@ -228,6 +239,8 @@ func (v *ProcessingVersion) Validate() error {
 	}
 	for _, r := range v.Recipients {
 		if err := RequiredText("recipients.name", r.Name, 200); err != nil {
+			return err
+		} else if err := r.Names.Validate("recipients.names", 200); err != nil {
 			return err
 		} else if r.Role != RecipientController && r.Role != RecipientProcessor && r.Role != RecipientThirdParty {
 			return Invalidf("recipients.role", "Use controller, processor or third_party.")

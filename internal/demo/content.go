@@ -71,6 +71,9 @@ func content() catalogue {
 	}
 }
 
+// organisations: the data protection officers (and the AI systems'
+// contacts) are made-up people, named the same in every language: a contact
+// has one name, and a Swedish page must not show "Espoon kaupungin".
 func organisations() []orgSpec {
 	helsinki := func(key, parent, kind string, name omadata.Text, businessID string) orgSpec {
 		return orgSpec{key: key, parent: parent, org: omadata.Organisation{
@@ -79,17 +82,17 @@ func organisations() []orgSpec {
 			Address:          omadata.Address{Street: "Pohjoisesplanadi 11–13", PostalCode: "00170", City: "Helsinki", Country: "FI"},
 			Website:          "https://www.hel.fi",
 			PrivacyPolicyURL: "https://www.hel.fi/tietosuoja",
-			DPO:              omadata.Contact{Name: "Helsingin kaupungin tietosuojavastaava", Email: "tietosuoja@hel.fi"},
+			DPO:              omadata.Contact{Name: "Anna Lindqvist", Email: "tietosuoja@hel.fi"},
 		}}
 	}
 	espoo := func(key, parent, kind string, name omadata.Text, businessID string) orgSpec {
 		return orgSpec{key: key, parent: parent, org: omadata.Organisation{
 			Kind: kind, Name: name, BusinessID: businessID,
 			Email:            "kirjaamo@espoo.fi",
-			Address:          omadata.Address{Street: "PL 1", PostalCode: "02070", City: "Espoon kaupunki", Country: "FI"},
+			Address:          omadata.Address{Street: "PL 1", PostalCode: "02070", City: "Espoo", Country: "FI"},
 			Website:          "https://www.espoo.fi",
 			PrivacyPolicyURL: "https://www.espoo.fi/tietosuoja",
-			DPO:              omadata.Contact{Name: "Espoon kaupungin tietosuojavastaava", Email: "tietosuoja@espoo.fi"},
+			DPO:              omadata.Contact{Name: "Mikael Nyström", Email: "tietosuoja@espoo.fi"},
 		}}
 	}
 	return []orgSpec{
@@ -110,7 +113,7 @@ func organisations() []orgSpec {
 			Address:          omadata.Address{Street: "PL 355", PostalCode: "20101", City: "Turku", Country: "FI"},
 			Website:          "https://www.turku.fi",
 			PrivacyPolicyURL: "https://www.turku.fi/tietosuoja",
-			DPO:              omadata.Contact{Name: "Turun kaupungin tietosuojavastaava", Email: "tietosuoja@turku.fi"},
+			DPO:              omadata.Contact{Name: "Sari Lehtonen", Email: "tietosuoja@turku.fi"},
 		}},
 		{key: "kirjasuositus", org: omadata.Organisation{
 			Kind: omadata.OrgCompany, Name: text("Kirjasuositus Oy", "Kirjasuositus Oy", "Kirjasuositus Oy"), BusinessID: CompanyBusinessID,
@@ -118,7 +121,7 @@ func organisations() []orgSpec {
 			Address:          omadata.Address{Street: "Esimerkkikatu 1", PostalCode: "00100", City: "Helsinki", Country: "FI"},
 			Website:          "https://kirjasuositus.example",
 			PrivacyPolicyURL: "https://kirjasuositus.example/tietosuoja",
-			DPO:              omadata.Contact{Name: "Kirjasuositus Oy:n tietosuojavastaava", Email: "tietosuoja@kirjasuositus.example"},
+			DPO:              omadata.Contact{Name: "Jussi Heikkinen", Email: "tietosuoja@kirjasuositus.example"},
 		}},
 		{key: "institute", org: omadata.Organisation{
 			Kind: omadata.OrgResearchInstitute, BusinessID: InstituteBusinessID,
@@ -128,7 +131,7 @@ func organisations() []orgSpec {
 			Address:          omadata.Address{Street: "Tutkijankatu 3", PostalCode: "20520", City: "Turku", Country: "FI"},
 			Website:          "https://kaupunkihyvinvointi.example",
 			PrivacyPolicyURL: "https://kaupunkihyvinvointi.example/tietosuoja",
-			DPO:              omadata.Contact{Name: "Tutkimuslaitoksen tietosuojavastaava", Email: "tietosuoja@kaupunkihyvinvointi.example"},
+			DPO:              omadata.Contact{Name: "Eeva Koskinen", Email: "tietosuoja@kaupunkihyvinvointi.example"},
 		}},
 	}
 }

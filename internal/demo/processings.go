@@ -25,29 +25,29 @@ func processings() []processingSpec {
 					"När en familj flyttar från Helsingfors till Esbo får småbarnspedagogiken i Esbo uppgifterna om barnets nuvarande plats samt familjens adressuppgifter med flyttdatum, så att en ny plats kan ordnas utan avbrott.",
 					"When a family moves from Helsinki to Espoo, Espoo early childhood education receives the child's current placement and the family's address details with the moving date, so that a new place can be arranged without a gap."),
 				LegalBasis:     omadata.BasisPublicTask,
-				LegalBasisNote: "Varhaiskasvatuslaki (540/2018) – Act on Early Childhood Education and Care (540/2018)",
+				LegalBasisNote: "Varhaiskasvatuslaki (540/2018) – lagen om småbarnspedagogik (540/2018) – Act on Early Childhood Education and Care (540/2018)",
 				Retention:      "P10Y",
-				Recipients:     []omadata.Recipient{{Name: "Espoon kaupunki / City of Espoo", Role: omadata.RecipientController}},
+				Recipients:     []omadata.Recipient{{Name: "Espoon kaupunki", Names: text("Espoon kaupunki", "Esbo stad", "City of Espoo"), Role: omadata.RecipientController}},
 			},
 			notices: notices(
 				"Varhaiskasvatustiedot Espooseen muuton yhteydessä",
 				"Espoon kaupunki (kasvun ja oppimisen toimiala) saa Helsingin kaupungilta lapsesi varhaiskasvatuspaikan tiedot – päiväkodin, aloituspäivän, hoitoajan ja varhaiskasvatuksen kielen – sekä osoitetietonne muuttopäivineen, kun perheenne muuttaa Helsingistä Espooseen. "+
 					"Tietoja käytetään, jotta lapsellesi voidaan järjestää varhaiskasvatuspaikka Espoossa ilman katkosta. "+
-					"Käsittely perustuu kunnan lakisääteiseen tehtävään järjestää varhaiskasvatusta (varhaiskasvatuslaki 540/2018; EU:n tietosuoja-asetuksen 6 artiklan 1 kohdan e alakohta), joten siihen ei pyydetä suostumustasi. "+
+					"Käsittely on tarpeen yleistä etua koskevan tehtävän suorittamiseksi: kunnan lakisääteinen tehtävä on järjestää varhaiskasvatusta (varhaiskasvatuslaki 540/2018; EU:n tietosuoja-asetuksen 6 artiklan 1 kohdan e alakohta). Siksi siihen ei pyydetä suostumustasi. "+
 					"Espoo säilyttää tiedot kymmenen vuotta niiden vastaanottamisesta. "+
-					"Koska käsittely ei perustu suostumukseen, sitä ei voi peruuttaa, mutta voit vastustaa käsittelyä tai pyytää sen rajoittamista ottamalla yhteyttä Espoon kaupungin tietosuojavastaavaan (tietosuoja@espoo.fi).",
+					"Koska käsittely ei perustu suostumukseen, peruutettavaa suostumusta ei ole, mutta voit vastustaa käsittelyä tai pyytää sen rajoittamista ottamalla yhteyttä Espoon kaupungin tietosuojavastaavaan (tietosuoja@espoo.fi).",
 				"Uppgifter om småbarnspedagogik till Esbo vid flytt",
 				"Esbo stad (sektorn för tillväxt och lärande) får av Helsingfors stad uppgifterna om ditt barns plats inom småbarnspedagogiken – daghem, startdatum, vårdtid och språk – samt era adressuppgifter med flyttdatum när familjen flyttar från Helsingfors till Esbo. "+
 					"Uppgifterna används för att ordna en plats inom småbarnspedagogiken i Esbo utan avbrott. "+
-					"Behandlingen grundar sig på kommunens lagstadgade uppgift att ordna småbarnspedagogik (lagen om småbarnspedagogik 540/2018; artikel 6.1 e i EU:s dataskyddsförordning), och därför begärs inte ditt samtycke. "+
+					"Behandlingen är nödvändig för att utföra en uppgift av allmänt intresse: kommunen har en lagstadgad uppgift att ordna småbarnspedagogik (lagen om småbarnspedagogik 540/2018; artikel 6.1 e i EU:s dataskyddsförordning). Därför begärs inte ditt samtycke. "+
 					"Esbo sparar uppgifterna i tio år från att de tagits emot. "+
-					"Eftersom behandlingen inte grundar sig på samtycke kan den inte återkallas, men du kan invända mot behandlingen eller begära att den begränsas genom att kontakta Esbo stads dataskyddsombud (tietosuoja@espoo.fi).",
+					"Eftersom behandlingen inte grundar sig på samtycke finns det inget samtycke att återkalla, men du kan invända mot behandlingen eller begära att den begränsas genom att kontakta Esbo stads dataskyddsombud (tietosuoja@espoo.fi).",
 				"Early childhood education data to Espoo when you move",
 				"The City of Espoo (Growth and Learning Sector) receives from the City of Helsinki your child's early childhood education placement – day-care centre, start date, hours of care and language – and your address details with the moving date when your family moves from Helsinki to Espoo. "+
 					"The data is used to arrange a place in early childhood education in Espoo without a gap. "+
-					"The processing rests on the municipality's statutory duty to provide early childhood education (Act on Early Childhood Education and Care 540/2018; GDPR Article 6(1)(e)), so your consent is not asked. "+
+					"The processing is necessary for a task carried out in the public interest: the municipality's statutory duty to provide early childhood education (Act on Early Childhood Education and Care 540/2018; GDPR Article 6(1)(e)). So your consent is not asked. "+
 					"Espoo keeps the data for ten years from receiving it. "+
-					"As the processing is not based on consent, it cannot be withdrawn, but you may object to it or ask for it to be restricted by contacting the City of Espoo's data protection officer (tietosuoja@espoo.fi).",
+					"As the processing is not based on consent, there is no consent to withdraw, but you may object to it or ask for it to be restricted by contacting the City of Espoo's data protection officer (tietosuoja@espoo.fi).",
 			)},
 		{service: "kirjasuositus", purpose: "recommendations", groups: []string{"library-loans"},
 			d: omadata.ProcessingDraft{
@@ -59,7 +59,7 @@ func processings() []processingSpec {
 					"Kirjasuositus Oy receives your Helmet library loans and suggests new books based on them."),
 				LegalBasis: omadata.BasisConsent,
 				Retention:  "P1Y",
-				Recipients: []omadata.Recipient{{Name: "Kirjasuositus Oy", Role: omadata.RecipientController}},
+				Recipients: []omadata.Recipient{{Name: "Kirjasuositus Oy", Names: text("Kirjasuositus Oy", "Kirjasuositus Oy", "Kirjasuositus Oy"), Role: omadata.RecipientController}},
 			},
 			notices: notices(
 				"Kirjasuositukset Helmet-lainojesi perusteella",
@@ -73,13 +73,13 @@ func processings() []processingSpec {
 					"Företaget använder uppgifterna för att föreslå nya böcker och annat biblioteksmaterial som kan intressera dig. "+
 					"Behandlingen grundar sig på ditt samtycke (artikel 6.1 a i EU:s dataskyddsförordning). Uppgifterna lämnas inte vidare och används inte för marknadsföring. "+
 					"Kirjasuositus Oy sparar uppgifterna högst ett år från den senaste uppdateringen och raderar dem när du återkallar ditt samtycke. "+
-					"Du kan när som helst återkalla ditt samtycke i OmaData-tjänsten; återkallandet påverkar inte lagligheten i behandlingen innan dess.",
+					"Du kan när som helst återkalla ditt samtycke i MinData-tjänsten; återkallandet påverkar inte lagligheten i behandlingen innan dess.",
 				"Book recommendations from your Helmet loans",
 				"With your consent, Kirjasuositus Oy receives the books you have borrowed and reserved at Helmet libraries, and your loan history. "+
 					"The company uses the data to suggest new books and other library material that may interest you. "+
 					"The processing rests on your consent (GDPR Article 6(1)(a)). The data is not passed on and is not used for marketing. "+
 					"Kirjasuositus Oy keeps the data for at most one year from the last update and deletes it when you withdraw your consent. "+
-					"You can withdraw your consent at any time in the OmaData service; withdrawal does not affect processing done before it.",
+					"You can withdraw your consent at any time in the MyData service; withdrawal does not affect processing done before it.",
 			)},
 		{service: "wellbeing-study", purpose: "research", groups: []string{"wellbeing-measurements"},
 			d: omadata.ProcessingDraft{
@@ -94,7 +94,8 @@ func processings() []processingSpec {
 				LegalBasis:    omadata.BasisConsent,
 				Art9Condition: "A9-2-a",
 				Retention:     "P5Y",
-				Recipients:    []omadata.Recipient{{Name: "Kaupunkihyvinvoinnin tutkimuslaitos / Institute for Urban Wellbeing Research", Role: omadata.RecipientController}},
+				Recipients: []omadata.Recipient{{Name: "Kaupunkihyvinvoinnin tutkimuslaitos", Role: omadata.RecipientController,
+					Names: text("Kaupunkihyvinvoinnin tutkimuslaitos", "Forskningsinstitutet för urbant välbefinnande", "Institute for Urban Wellbeing Research")}},
 			},
 			notices: notices(
 				"Hyvinvointimittauksesi tutkimuskäyttöön",
@@ -108,13 +109,13 @@ func processings() []processingSpec {
 					"Institutet beräknar regionala välbefinnandeindikatorer av dem tillsammans med andra deltagares uppgifter; resultaten publiceras endast som statistik där ingen kan identifieras. "+
 					"Behandlingen grundar sig på ditt uttryckliga samtycke (artikel 6.1 a och artikel 9.2 a i EU:s dataskyddsförordning). "+
 					"Uppgifterna sparas pseudonymiserade i fem år och förstörs därefter. "+
-					"Du kan när som helst återkalla ditt samtycke i OmaData-tjänsten. Då lämnas dina uppgifter inte längre ut, och uppgifter som redan lämnats ut tas bort ur forskningsmaterialet om de inte redan ingår i sammanställd statistik.",
+					"Du kan när som helst återkalla ditt samtycke i MinData-tjänsten. Då lämnas dina uppgifter inte längre ut, och uppgifter som redan lämnats ut tas bort ur forskningsmaterialet om de inte redan ingår i sammanställd statistik.",
 				"Your wellbeing measurements for research",
 				"With your explicit consent, the Institute for Urban Wellbeing Research receives the wellbeing measurements the City of Helsinki holds about you: blood pressure, weight, height, resting heart rate and daily steps, with the dates measured. This is health data, a special category of personal data. "+
 					"Together with other participants' data, the institute computes regional wellbeing indicators; results are published only as statistics from which no one can be identified. "+
 					"The processing rests on your explicit consent (GDPR Articles 6(1)(a) and 9(2)(a)). "+
 					"The data is kept pseudonymised for five years and then destroyed. "+
-					"You can withdraw your consent at any time in the OmaData service. Your data is then no longer disclosed, and data already disclosed is removed from the research material unless it is already part of compiled statistics.",
+					"You can withdraw your consent at any time in the MyData service. Your data is then no longer disclosed, and data already disclosed is removed from the research material unless it is already part of compiled statistics.",
 			)},
 	}
 }
@@ -138,7 +139,7 @@ func aiSystems() []aiSpec {
 				"Library staff review the assistant's answers monthly by sampling and can switch it off. Recommendations are only suggestions: customers decide what to borrow, and the assistant makes no decisions about them."),
 			RiskLevel: "limited",
 			Status:    "in_use",
-			Contact:   omadata.Contact{Name: "Helsingin kaupunginkirjasto", Email: "tietosuoja@hel.fi"},
+			Contact:   omadata.Contact{Name: "Laura Mattila", Email: "tietosuoja@hel.fi"},
 		}},
 		{key: "espoo-placement-planning", org: "espoo-growth-learning",
 			processings: []string{"ece-placement-on-move"}, groups: []string{"ece-placements", "address-history"}, a: omadata.AISystem{
@@ -154,12 +155,12 @@ func aiSystems() []aiSpec {
 					"Speeds up arranging placements and balances the load between day-care centres."),
 				LegalBasis: omadata.BasisPublicTask,
 				HumanOversight: text(
-					"Järjestelmä antaa vain ehdotuksia. Varhaiskasvatuksen palveluohjaaja tekee jokaisen sijoituspäätöksen ja voi poiketa ehdotuksesta, ja perhe voi hakea päätökseen oikaisua. Ehdotusten tasapuolisuutta seurataan neljännesvuosittain.",
+					"Järjestelmä antaa vain ehdotuksia. Varhaiskasvatuksen palveluohjaaja tekee jokaisen sijoituspäätöksen ja voi poiketa ehdotuksesta, ja perhe voi tehdä päätöksestä oikaisuvaatimuksen. Ehdotusten tasapuolisuutta seurataan neljännesvuosittain.",
 					"Systemet ger endast förslag. En servicehandledare inom småbarnspedagogiken fattar varje placeringsbeslut och kan avvika från förslaget, och familjen kan begära omprövning av beslutet. Förslagens jämlikhet följs upp varje kvartal.",
 					"The system only makes suggestions. An early childhood education service adviser makes every placement decision and may depart from the suggestion, and the family may ask for the decision to be reviewed. The fairness of the suggestions is monitored quarterly."),
 				RiskLevel: "high",
 				Status:    "planned",
-				Contact:   omadata.Contact{Name: "Espoon varhaiskasvatus", Email: "tietosuoja@espoo.fi"},
+				Contact:   omadata.Contact{Name: "Mikael Nyström", Email: "tietosuoja@espoo.fi"},
 			}},
 	}
 }

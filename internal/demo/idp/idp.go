@@ -273,9 +273,9 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 }
 
 var chooserText = map[string]map[string]string{
-	"fi": {"title": "Demotunnistautuminen", "intro": "Tämä on omadatan demotilan sisäänrakennettu tunnistuspalvelu. Valitse, kenenä kirjaudut. Henkilöt ja henkilötunnukset ovat keksittyjä.", "choose": "Kirjaudu"},
-	"sv": {"title": "Demoidentifiering", "intro": "Det här är den inbyggda identifieringstjänsten i omadatas demoläge. Välj vem du loggar in som. Personerna och personbeteckningarna är påhittade.", "choose": "Logga in"},
-	"en": {"title": "Demo sign-in", "intro": "This is the built-in identity provider of omadata's demo mode. Choose who to sign in as. The people and their identity codes are made up.", "choose": "Sign in"},
+	"fi": {"title": "Demotunnistautuminen", "intro": "Tämä on OmaDatan demotilan sisäänrakennettu tunnistuspalvelu. Valitse, kenenä kirjaudut. Henkilöt ja henkilötunnukset ovat keksittyjä.", "choose": "Kirjaudu"},
+	"sv": {"title": "Demoidentifiering", "intro": "Det här är den inbyggda identifieringstjänsten i MinDatas demoläge. Välj vem du loggar in som. Personerna och personbeteckningarna är påhittade.", "choose": "Logga in"},
+	"en": {"title": "Demo sign-in", "intro": "This is the built-in identity provider of MyData's demo mode. Choose who to sign in as. The people and their identity codes are made up.", "choose": "Sign in"},
 }
 
 var chooserPage = template.Must(template.New("chooser").Parse(`<!DOCTYPE html>

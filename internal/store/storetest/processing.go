@@ -75,6 +75,11 @@ func testProcessingLegalRules(t *testing.T, s *store.Store) {
 			d.Recipients = []omadata.Recipient{{Name: "X", Role: "friend"}}
 			return d
 		}, omadata.EINVALID, "recipients.role"},
+		{"recipient name in an unknown language", func() *omadata.ProcessingDraft {
+			d := NewDraft(n.Sink.ID, "x", research.ID, n.Loans.ID)
+			d.Recipients = []omadata.Recipient{{Name: "Espoon kaupunki", Names: omadata.Text{"fi": "Espoon kaupunki", "de": "Stadt Espoo"}, Role: omadata.RecipientController}}
+			return d
+		}, omadata.EINVALID, "recipients.names.de"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -210,5 +215,24 @@ func testProcessingVisibility(t *testing.T, s *store.Store) {
 	ok(t, err)
 	if len(list) != 2 {
 		t.Fatalf("got %d processings with drafts, want 2", len(list))
+	}
+}
+
+// testProcessingRecipientNames: a recipient keeps its name in each
+// language, and a page in Swedish gets Esbo stad.
+func testProcessingRecipientNames(t *testing.T, s *store.Store) {
+	n := CreateNetwork(t, s)
+	d := NewDraft("", "espoo", n.Recommendations.ID, n.Loans.ID)
+	d.Recipients = []omadata.Recipient{{Name: "Espoon kaupunki", Role: omadata.RecipientController,
+		Names: omadata.Text{"fi": "Espoon kaupunki", "sv": "Esbo stad", "en": "City of Espoo"}}}
+	p := must[*omadata.Processing](t)(s.CreateProcessing(As(n.Sink.ID), d))
+	got := must[*omadata.Processing](t)(s.FindProcessingByID(Admin(), p.ID))
+	r := got.Versions[0].Recipients
+	if len(r) != 1 || r[0].NameIn("sv") != "Esbo stad" || r[0].NameIn("en") != "City of Espoo" || r[0].Name != "Espoon kaupunki" {
+		t.Fatalf("got recipients %+v, want the names per language", r)
+	}
+	// Without names, every language gets the one name.
+	if (omadata.Recipient{Name: "Kirjasuositus Oy"}).NameIn("sv") != "Kirjasuositus Oy" {
+		t.Fatal("a recipient without names has no name in sv")
 	}
 }

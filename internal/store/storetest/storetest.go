@@ -43,6 +43,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Processing/LegalRules", testProcessingLegalRules},
 		{"Processing/PublishLifecycle", testProcessingPublishLifecycle},
 		{"Processing/Visibility", testProcessingVisibility},
+		{"Processing/RecipientNames", testProcessingRecipientNames},
 		{"Processing/Approval", testProcessingApproval},
 		{"Processing/ApprovalRace", testProcessingApprovalRace},
 		{"Processing/SpecialCategoryChange", testDataGroupSpecialChange},

@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/omadata/omadata/internal/glossary"
+	"github.com/omadata/omadata/internal/web/admin"
 )
 
 var (
@@ -40,6 +43,10 @@ func normalise(s string) string {
 //
 //	go test ./internal/web/admin -run TestGolden -update
 func TestGolden(t *testing.T) {
+	g, err := glossary.Load(glossary.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
 	e := newEnv(t, time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC))
 	proc := e.recommendations(t)
 	objection := e.objection(t)
@@ -71,6 +78,13 @@ func TestGolden(t *testing.T) {
 			p := pg.c.get("/admin/" + lang + pg.path)
 			if p.status != 200 {
 				t.Fatalf("%s %s: %d", lang, pg.path, p.status)
+			}
+			// What the page shows follows docs/glossary.md in its language.
+			for _, v := range g.Violations(lang, glossary.PageText(p.body)) {
+				t.Errorf("%s %s: glossary: %s", lang, pg.path, v)
+			}
+			if keys := glossary.RawKeys(glossary.PageText(p.body), admin.Messages()); len(keys) > 0 {
+				t.Errorf("%s %s: the page shows message keys: %q", lang, pg.path, keys)
 			}
 			file := filepath.Join("testdata", "golden", lang+"-"+pg.name+".html")
 			got := normalise(p.body)

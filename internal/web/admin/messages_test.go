@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/glossary"
 )
 
 // TestMessages fails on a text missing in a language and on a key that a
@@ -70,6 +71,60 @@ func TestMessages(t *testing.T) {
 	for _, k := range keys {
 		if _, ok := messages[k]; !ok {
 			t.Errorf("no %s", k)
+		}
+	}
+}
+
+// TestGlossary holds the console's texts to docs/glossary.md: no forbidden
+// variant in any language, and labels naming a concept say its term.
+func TestGlossary(t *testing.T) {
+	g, err := glossary.Load(glossary.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range g.CheckCatalogue(messages) {
+		t.Error(p)
+	}
+	for _, p := range g.CheckLabels(messages, map[string]string{
+		"f.processing":       "processing",
+		"kind.rectification": "rectification",
+		"kind.erasure":       "erasure",
+		"kind.objection":     "objection",
+		"kind.restriction":   "restriction of processing",
+		"f.categories":       "categories of personal data (of a data group)",
+		"f.datagroup":        "data group",
+		"f.privacy-policy":   "privacy notice",
+		"f.notices":          "privacy notice",
+		"site.brand":         "product",
+		"page.log":           "transparency log",
+		"f.dpo":              "data protection officer",
+	}) {
+		t.Error(p)
+	}
+}
+
+// TestStatusesTranslated fails on a status the console shows through
+// "status" that has no text: the page would show the raw key.
+func TestStatusesTranslated(t *testing.T) {
+	for _, s := range []string{
+		omadata.TaskOpen, omadata.TaskCompleted, omadata.TaskRejected,
+		omadata.RequestReceived, omadata.RequestInProgress, omadata.RequestCompleted, omadata.RequestRejected,
+		omadata.RequestPending, omadata.RequestUpheld, omadata.RequestLifted,
+	} {
+		if _, ok := messages["status."+s]; !ok {
+			t.Errorf("no text for status.%s", s)
+		}
+	}
+}
+
+// TestEmptyTables fails on a table that shows only its headings when it
+// has no rows: each says there is nothing, or why it is never empty.
+func TestEmptyTables(t *testing.T) {
+	files, _ := fs.Glob(templateFS, "templates/*.html")
+	for _, f := range files {
+		b, _ := fs.ReadFile(templateFS, f)
+		for _, line := range glossary.EmptyTables(string(b)) {
+			t.Errorf("%s:%d: a table without {{else}} saying it is empty", f, line)
 		}
 	}
 }

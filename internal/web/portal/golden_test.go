@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/omadata/omadata/internal/glossary"
+	"github.com/omadata/omadata/internal/web/portal"
 )
 
 var (
@@ -39,6 +42,10 @@ func normalise(s string) string {
 //	go test ./internal/web/portal -run TestGolden -update
 //	git diff internal/web/portal/testdata
 func TestGolden(t *testing.T) {
+	g, err := glossary.Load(glossary.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
 	e := newEnv(t, time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC))
 	anon := e.client(t)
 	c := e.client(t)
@@ -78,6 +85,14 @@ func TestGolden(t *testing.T) {
 				p := pg.c.get("/" + lang + pg.path)
 				if p.status != 200 {
 					t.Fatalf("got %d", p.status)
+				}
+				// What the page shows follows docs/glossary.md in its language:
+				// no Finnish name on a Swedish page, no forbidden variant.
+				for _, v := range g.Violations(lang, glossary.PageText(p.body)) {
+					t.Errorf("glossary: %s", v)
+				}
+				if keys := glossary.RawKeys(glossary.PageText(p.body), portal.Messages()); len(keys) > 0 {
+					t.Errorf("the page shows message keys: %q", keys)
 				}
 				got := normalise(p.body)
 				file := filepath.Join("testdata", "golden", lang+"-"+pg.name+".html")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/glossary"
 	"github.com/omadata/omadata/internal/web/webui"
 )
 
@@ -97,6 +98,55 @@ func TestFormats(t *testing.T) {
 	} {
 		if got := localPath(c.next, "fi"); got != c.want {
 			t.Errorf("localPath(%q) = %q, want %q", c.next, got, c.want)
+		}
+	}
+}
+
+// TestGlossary holds the portal's texts to docs/glossary.md: no forbidden
+// variant in any language, and labels naming a concept say its term.
+func TestGlossary(t *testing.T) {
+	g, err := glossary.Load(glossary.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range g.CheckCatalogue(messages) {
+		t.Error(p)
+	}
+	for _, p := range g.CheckLabels(messages, map[string]string{
+		"f.processing":                 "processing",
+		"req.processing":               "processing",
+		"f.purpose":                    "purpose",
+		"basis.A6-1-e":                 "Art 6(1)(e) public task",
+		"basis.A6-1-a":                 "Art 6(1)(a) consent",
+		"basis.A6-1-c":                 "Art 6(1)(c) legal obligation",
+		"basis.A9-2-a":                 "Art 9(2)(a) explicit consent",
+		"req.kind.rectification":       "rectification",
+		"req.kind.erasure":             "erasure",
+		"req.kind.restriction":         "restriction of processing",
+		"mydata.controller":            "controller",
+		"notice.heading":               "privacy notice",
+		"site.name":                    "product",
+		"basis.A6-1-f":                 "Art 6(1)(f) legitimate interests",
+		"basis.A9-2-g":                 "Art 9(2)(g) substantial public interest",
+		"basis.A9-2-h":                 "Art 9(2)(h) health and social care",
+		"basis.A9-2-j":                 "Art 9(2)(j) research and statistics",
+		"usage.kind.decision.permit":   "decision",
+		"usage.kind.grant.issued":      "grant (the operator's permission to a sink to fetch data once)",
+		"usage.kind.transfer.recorded": "transfer (a disclosure recorded by a source)",
+		"req.kind.objection":           "objection",
+	}) {
+		t.Error(p)
+	}
+}
+
+// TestEmptyTables fails on a table that shows only its headings when it
+// has no rows: each says there is nothing, or why it is never empty.
+func TestEmptyTables(t *testing.T) {
+	files, _ := fs.Glob(templateFS, "templates/*.html")
+	for _, f := range files {
+		b, _ := fs.ReadFile(templateFS, f)
+		for _, line := range glossary.EmptyTables(string(b)) {
+			t.Errorf("%s:%d: a table without {{else}} saying it is empty", f, line)
 		}
 	}
 }

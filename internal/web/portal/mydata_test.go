@@ -20,7 +20,7 @@ func TestMyData(t *testing.T) {
 		"matti": {"This page shows what data about Matti Korhonen", "Wellbeing measurements", "Wellbeing indicators study", "Ground</dt><dd>your consent", "Data about your child Emma Korhonen"},
 		"sanna": {"This page shows what data about Sanna Mäkinen", "Address history", "Data about your child Ella Mäkinen that was handed over",
 			"Early childhood education placements", "Espoo early childhood education",
-			"public task or official authority (law) – Varhaiskasvatuslaki (540/2018) – Act on Early Childhood Education and Care (540/2018)"},
+			"task in the public interest or exercise of official authority – Varhaiskasvatuslaki (540/2018) – lagen om småbarnspedagogik (540/2018) – Act on Early Childhood Education and Care (540/2018)"},
 	} {
 		c := e.client(t)
 		c.login("en", person)

@@ -49,7 +49,7 @@ func TestUsage(t *testing.T) {
 		t.Fatalf("decision: %s", d)
 	}
 	p := c.get("/en/usage")
-	if !strings.Contains(p.body, "<h2>Permission to use: ") {
+	if !strings.Contains(p.body, "<h2>Decision (permitted): ") {
 		t.Fatalf("no permit on the page: %s", between(p.body, "<main", "</main>"))
 	}
 	if !strings.Contains(p.body, "waiting for the next signed checkpoint") || proofLinkRE.MatchString(p.body) {

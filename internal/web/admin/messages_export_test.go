@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package admin
+
+// Messages gives the external tests the catalogue, to find raw keys on
+// rendered pages.
+func Messages() map[string][3]string { return messages }
