@@ -147,7 +147,7 @@ func gdprItems(lang string, e *omadata.CatalogueEntry) []gdprItem {
 		{"13-2-c 14-2-d", m("gdpr.withdraw"), withdrawal},
 		{"13-2-d 14-2-e", m("gdpr.complaint"), authorityLines(lang)},
 		{"13-2-e", m("gdpr.provision"), provisionLines},
-		{"13-2-f 14-2-g", m("f.automated"), automated},
+		{"13-2-f 14-2-g", m("gdpr.automated-label"), automated},
 	}
 }
 
@@ -246,7 +246,7 @@ func (p *Portal) operatorItems(lang string) []gdprItem {
 		{"13-2-c 14-2-d", m("gdpr.withdraw"), []gdprLine{line(m("gdpr.no-withdrawal"))}},
 		{"13-2-d 14-2-e", m("gdpr.complaint"), authorityLines(lang)},
 		{"13-2-e", m("gdpr.provision"), []gdprLine{line(m("op.provision"))}},
-		{"13-2-f 14-2-g", m("f.automated"), []gdprLine{line(m("gdpr.no-automated"))}},
+		{"13-2-f 14-2-g", m("gdpr.automated-label"), []gdprLine{line(m("gdpr.no-automated"))}},
 	}
 }
 

@@ -131,3 +131,20 @@ func TestGDPRItems(t *testing.T) {
 		t.Error("the catalogue links neither each processing's page nor the operator's notice")
 	}
 }
+
+// processingByCode returns the ID of the published demo processing with
+// code.
+func (e *env) processingByCode(t *testing.T, code string) string {
+	t.Helper()
+	list, _, err := e.store.FindProcessings(omadata.NewContextWithCaller(context.Background(), omadata.Caller{Kind: omadata.CallerAdmin}), omadata.ProcessingFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range list {
+		if p.Code == code {
+			return p.ID
+		}
+	}
+	t.Fatalf("no processing %s", code)
+	return ""
+}

@@ -190,6 +190,7 @@ var messages = map[string][3]string{
 	"gdpr.rights":                     {"Oikeutesi", "Dina rättigheter", "Your rights"},
 	"gdpr.withdraw":                   {"Suostumuksen peruuttaminen", "Återkallande av samtycke", "Withdrawing consent"},
 	"gdpr.complaint":                  {"Oikeus tehdä valitus valvontaviranomaiselle", "Rätt att lämna in klagomål till tillsynsmyndigheten", "Right to lodge a complaint with the supervisory authority"},
+	"gdpr.automated-label":            {"Automaattiset päätökset", "Automatiserade beslut", "Automated decisions"},
 	"gdpr.provision":                  {"Onko tietojen antaminen pakollista", "Är det obligatoriskt att lämna uppgifterna", "Whether you must provide the data"},
 	"gdpr.division-of":                {"%s, %s", "%s, %s", "%s, %s"},
 	"gdpr.business-id":                {"Y-tunnus %s", "FO-nummer %s", "Business ID %s"},
