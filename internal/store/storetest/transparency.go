@@ -3,6 +3,7 @@
 package storetest
 
 import (
+	"context"
 	"slices"
 	"testing"
 
@@ -109,6 +110,12 @@ func testProcessingTransparency(t *testing.T, s *store.Store) {
 	ok(t, err)
 	_, err = s.UpdateVersion(Admin(), p.ID, 1, omadata.ProcessingVersionUpdate{ProvisionRequirement: ptr(omadata.ProvisionVoluntary)})
 	wantField(t, err, omadata.ECONFLICT, "status")
+	// The database itself refuses to change them, even in the one update
+	// it allows a published version, retiring it (migration 016).
+	if err := s.DB().Exec(context.Background(), `UPDATE processing_versions SET status = 'retired', retired_at = updated_at, transparency = '{}'
+		WHERE processing_id = ? AND status = 'published'`, p.ID); err == nil {
+		t.Fatal("changed the transparency of a published version while retiring it")
+	}
 	e := must[*omadata.CatalogueEntry](t)(s.FindCatalogueEntry(Public(), p.ID))
 	switch {
 	case e.AutomatedDecisionLogic.In("fi") == "" || e.ProvisionRequirement != omadata.ProvisionContractual || e.ProvisionConsequence.In("en") != "No recommendations.":
