@@ -25,8 +25,47 @@ type CatalogueEntry struct {
 	Retention          string               `json:"retention"`
 	Recipients         []Recipient          `json:"recipients"`
 	AutomatedDecisions bool                 `json:"automated_decisions"`
-	Notices            []*Notice            `json:"notices"`
-	PublishedAt        time.Time            `json:"published_at"`
+	Transparency
+	// Controller is the organisation that decides on the processing: the
+	// sink's organisation, with its contact and its data protection
+	// officer (Art 13(1)(a) and (b)).
+	Controller CatalogueController `json:"controller"`
+	// Rights lists the resident's rights under the version's basis
+	// (RightsFor).
+	Rights []string `json:"rights"`
+	// SupervisoryAuthority is where a resident may lodge a complaint.
+	SupervisoryAuthority SupervisoryAuthorityInfo `json:"supervisory_authority"`
+	// AISystems lists the entries of the AI system register linked to the
+	// processing.
+	AISystems   []CatalogueAISystem `json:"ai_systems"`
+	Notices     []*Notice           `json:"notices"`
+	PublishedAt time.Time           `json:"published_at"`
+}
+
+// CatalogueController names the controller of a processing and how to
+// reach it and its data protection officer. Parent names the city a
+// division belongs to.
+type CatalogueController struct {
+	ID               string  `json:"id"`
+	Kind             string  `json:"kind"`
+	Name             Text    `json:"name"`
+	BusinessID       string  `json:"business_id"`
+	Parent           *Text   `json:"parent_name,omitempty"`
+	Email            string  `json:"email"`
+	Phone            string  `json:"phone,omitempty"`
+	Address          Address `json:"address"`
+	Website          string  `json:"website,omitempty"`
+	PrivacyPolicyURL string  `json:"privacy_policy_url"`
+	DPO              Contact `json:"dpo"`
+}
+
+// CatalogueAISystem names an AI system register entry linked to a
+// processing.
+type CatalogueAISystem struct {
+	ID        string `json:"id"`
+	Name      Text   `json:"name"`
+	RiskLevel string `json:"risk_level"`
+	Status    string `json:"status"`
 }
 
 // CatalogueService names a service and its organisation.
@@ -49,11 +88,14 @@ type CataloguePurpose struct {
 
 // CatalogueDataGroup names a data group and the source that holds it.
 type CatalogueDataGroup struct {
-	ID              string           `json:"id"`
-	Code            string           `json:"code"`
-	Name            Text             `json:"name"`
-	SpecialCategory bool             `json:"special_category"`
-	Source          CatalogueService `json:"source"`
+	ID              string `json:"id"`
+	Code            string `json:"code"`
+	Name            Text   `json:"name"`
+	SpecialCategory bool   `json:"special_category"`
+	// PersonalDataCategories are the group's DPV "pd:" categories (Art
+	// 14(1)(d)).
+	PersonalDataCategories []string         `json:"personal_data_categories"`
+	Source                 CatalogueService `json:"source"`
 }
 
 // CatalogueFilter selects catalogue entries.

@@ -71,6 +71,7 @@ type ProcessingVersion struct {
 	Retention          string      `json:"retention"`
 	Recipients         []Recipient `json:"recipients"`
 	AutomatedDecisions bool        `json:"automated_decisions"`
+	Transparency
 	// Compatible says, from version 2 on, whether consents given on the
 	// previous version stay valid (true) or residents must renew (false).
 	Compatible  bool       `json:"compatible_with_previous"`
@@ -146,8 +147,11 @@ func (v *ProcessingVersion) ContentSHA256() string {
 		AutomatedDecisions bool              `json:"automated_decisions"`
 		Compatible         bool              `json:"compatible_with_previous"`
 		Notices            map[string]string `json:"notices"`
+		// Omitted when empty, so that approvals of versions made before
+		// these fields existed keep their digest.
+		Transparency
 	}{v.ProcessingID, v.Version, v.Title, v.Description, v.PurposeID, groups, v.LegalBasis, v.Art9Condition,
-		v.LegalBasisNote, v.Retention, recipients, v.AutomatedDecisions, v.Compatible, notices})
+		v.LegalBasisNote, v.Retention, recipients, v.AutomatedDecisions, v.Compatible, notices, v.Transparency})
 	if err != nil {
 		panic("omadata: encoding a processing version: " + err.Error()) // strings, bools, ints and maps of them: cannot fail
 	}
@@ -246,7 +250,7 @@ func (v *ProcessingVersion) Validate() error {
 			return Invalidf("recipients.role", "Use controller, processor or third_party.")
 		}
 	}
-	return nil
+	return v.Transparency.validate(v.LegalBasis, v.AutomatedDecisions)
 }
 
 // CheckProcessingRules checks a version against what it refers to: the
@@ -259,6 +263,11 @@ func CheckProcessingRules(v *ProcessingVersion, p *Purpose, groups []*DataGroup,
 	}
 	if v.LegalBasis == BasisLegitimateInterest && IsPublicAuthority(orgKind) {
 		return Invalidf("legal_basis", "A public authority cannot rely on legitimate interests (A6-1-f) for its tasks.")
+	}
+	if v.LegalBasis == BasisLegitimateInterest {
+		if err := v.LegitimateInterest.Validate("legitimate_interest", 1000, "fi", "sv", "en"); err != nil {
+			return err
+		}
 	}
 	special := ""
 	for _, g := range groups {
@@ -290,6 +299,7 @@ type ProcessingDraft struct {
 	Retention          string      `json:"retention"`
 	Recipients         []Recipient `json:"recipients"`
 	AutomatedDecisions bool        `json:"automated_decisions"`
+	Transparency
 }
 
 // Version returns the first version the draft describes.
@@ -299,7 +309,7 @@ func (d *ProcessingDraft) Version() *ProcessingVersion {
 		Title: d.Title, Description: d.Description, PurposeID: d.PurposeID,
 		DataGroupIDs: d.DataGroupIDs, LegalBasis: d.LegalBasis, Art9Condition: d.Art9Condition,
 		LegalBasisNote: d.LegalBasisNote, Retention: d.Retention, Recipients: d.Recipients,
-		AutomatedDecisions: d.AutomatedDecisions,
+		AutomatedDecisions: d.AutomatedDecisions, Transparency: d.Transparency,
 	}
 }
 
@@ -316,6 +326,12 @@ type ProcessingVersionUpdate struct {
 	Recipients         *[]Recipient `json:"recipients"`
 	AutomatedDecisions *bool        `json:"automated_decisions"`
 	Compatible         *bool        `json:"compatible_with_previous"`
+	// The Transparency fields, each replaced whole when given.
+	LegitimateInterest     *Text              `json:"legitimate_interest"`
+	Transfers              *[]CountryTransfer `json:"third_country_transfers"`
+	ProvisionRequirement   *string            `json:"provision_requirement"`
+	ProvisionConsequence   *Text              `json:"provision_consequence"`
+	AutomatedDecisionLogic *Text              `json:"automated_decision_logic"`
 }
 
 // Apply copies the set fields of u onto v.
@@ -331,6 +347,11 @@ func (u ProcessingVersionUpdate) Apply(v *ProcessingVersion) {
 	setIf(&v.Recipients, u.Recipients)
 	setIf(&v.AutomatedDecisions, u.AutomatedDecisions)
 	setIf(&v.Compatible, u.Compatible)
+	setIf(&v.LegitimateInterest, u.LegitimateInterest)
+	setIf(&v.Transfers, u.Transfers)
+	setIf(&v.ProvisionRequirement, u.ProvisionRequirement)
+	setIf(&v.ProvisionConsequence, u.ProvisionConsequence)
+	setIf(&v.AutomatedDecisionLogic, u.AutomatedDecisionLogic)
 }
 
 // ProcessingFilter selects processings.

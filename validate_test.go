@@ -89,7 +89,7 @@ func TestCheckProcessingRules(t *testing.T) {
 		{"condition without special", "A6-1-a", "A9-2-j", []*omadata.DataGroup{plain}, omadata.OrgCompany, "art9_condition"},
 		{"basis not allowed", "A6-1-c", "", []*omadata.DataGroup{plain}, omadata.OrgCity, "legal_basis"},
 		{"city on legitimate interests", "A6-1-f", "", []*omadata.DataGroup{plain}, omadata.OrgCity, "legal_basis"},
-		{"company on legitimate interests", "A6-1-f", "", []*omadata.DataGroup{plain}, omadata.OrgCompany, ""},
+		{"company on legitimate interests without stating it", "A6-1-f", "", []*omadata.DataGroup{plain}, omadata.OrgCompany, "legitimate_interest.fi"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -100,6 +100,13 @@ func TestCheckProcessingRules(t *testing.T) {
 			}
 		})
 	}
+	t.Run("company on legitimate interests, stated", func(t *testing.T) {
+		v := &omadata.ProcessingVersion{LegalBasis: "A6-1-f"}
+		v.LegitimateInterest = omadata.Text{"fi": "Kokoelman kehittäminen", "sv": "Utveckling av samlingen", "en": "Improving the collection"}
+		if err := omadata.CheckProcessingRules(v, purpose, []*omadata.DataGroup{plain}, omadata.OrgCompany); err != nil {
+			t.Fatalf("got %v, want nil", err)
+		}
+	})
 }
 
 func TestNoticeHash(t *testing.T) {

@@ -51,6 +51,7 @@ type Config struct {
 	OperatorName        string
 	OperatorBusinessID  string
 	OperatorEmail       string
+	OperatorDPOEmail    string // the operator's data protection officer, in its own privacy notice
 	LogLevel            slog.Level
 	Demo                bool
 	WebhookWorkers      int // concurrent webhook deliveries; 0: this instance delivers none
@@ -221,6 +222,15 @@ func settings() []setting {
 				}
 			}
 			c.OperatorEmail = v
+			return nil
+		}},
+		{"OMADATA_OPERATOR_DPO_EMAIL", "", "", func(c *Config, v string) error {
+			if v != "" {
+				if a, err := mail.ParseAddress(v); err != nil || a.Address != v {
+					return fmt.Errorf("%q is not an email address", v)
+				}
+			}
+			c.OperatorDPOEmail = v
 			return nil
 		}},
 		{"OMADATA_WEBHOOK_WORKERS", "", "", func(c *Config, v string) error {
@@ -479,6 +489,9 @@ func (c *Config) ensureOperator() error {
 		}
 		if c.OperatorEmail == "" {
 			c.OperatorEmail = "omadata-demo@example.fi"
+		}
+		if c.OperatorDPOEmail == "" {
+			c.OperatorDPOEmail = "tietosuoja-demo@example.fi"
 		}
 		return nil
 	}

@@ -115,6 +115,7 @@ func TestConfigInvalid(t *testing.T) {
 		{"BusinessIDCheckDigit", "OMADATA_OPERATOR_BUSINESS_ID", "0201256-5", "not a valid Finnish business ID"},
 		{"EmailBad", "OMADATA_OPERATOR_EMAIL", "not an email", "not an email address"},
 		{"EmailWithName", "OMADATA_OPERATOR_EMAIL", "Ops <ops@example.fi>", "not an email address"},
+		{"DPOEmailBad", "OMADATA_OPERATOR_DPO_EMAIL", "not an email", "not an email address"},
 		{"NameBlank", "OMADATA_OPERATOR_NAME", "  ", "must not be empty"},
 		{"NameControl", "OMADATA_OPERATOR_NAME", "a\x01b", "control characters"},
 		{"LogLevel", "OMADATA_LOG_LEVEL", "verbose", "not one of"},

@@ -56,6 +56,7 @@ func portalPages(cfg Config, s *store.Store, publicURL, logKey string, limiter *
 		Residents: s, Representations: s, Consents: s, Catalogue: s, AISystems: s, Credentials: s,
 		Usage: s, Log: s, Requests: s, LogVerifierKey: logKey,
 		OIDC: oc, PublicURL: publicURL, SecretKey: cfg.SecretKey, Demo: builtIn, Logger: log, Limiter: limiter,
+		Operator: portal.Operator{Name: cfg.OperatorName, BusinessID: cfg.OperatorBusinessID, Email: cfg.OperatorEmail, DPOEmail: cfg.OperatorDPOEmail},
 	})
 	if err != nil {
 		return nil, false, err

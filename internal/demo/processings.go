@@ -27,7 +27,14 @@ func processings() []processingSpec {
 				LegalBasis:     omadata.BasisPublicTask,
 				LegalBasisNote: "Varhaiskasvatuslaki (540/2018) – lagen om småbarnspedagogik (540/2018) – Act on Early Childhood Education and Care (540/2018)",
 				Retention:      "P10Y",
-				Recipients:     []omadata.Recipient{{Name: "Espoon kaupunki", Names: text("Espoon kaupunki", "Esbo stad", "City of Espoo"), Role: omadata.RecipientController}},
+				Transparency: omadata.Transparency{
+					ProvisionRequirement: omadata.ProvisionStatutory,
+					ProvisionConsequence: text(
+						"Tiedot siirtyvät lain nojalla; sinun ei tarvitse antaa niitä. Ilman niitä Espoo ei voisi järjestää lapsellesi varhaiskasvatuspaikkaa ilman uutta hakemusta, ja paikan saaminen voisi viivästyä.",
+						"Uppgifterna överförs med stöd av lag; du behöver inte lämna dem. Utan dem kunde Esbo inte ordna en plats inom småbarnspedagogiken för ditt barn utan en ny ansökan, och platsen kunde dröja.",
+						"The data moves under the law; you need not provide it. Without it Espoo could not arrange your child's early childhood education place without a new application, and the place could be delayed."),
+				},
+				Recipients: []omadata.Recipient{{Name: "Espoon kaupunki", Names: text("Espoon kaupunki", "Esbo stad", "City of Espoo"), Role: omadata.RecipientController}},
 			},
 			notices: notices(
 				"Varhaiskasvatustiedot Espooseen muuton yhteydessä",
@@ -59,6 +66,13 @@ func processings() []processingSpec {
 					"Kirjasuositus Oy receives your Helmet library loans and suggests new books based on them."),
 				LegalBasis: omadata.BasisConsent,
 				Retention:  "P1Y",
+				Transparency: omadata.Transparency{
+					ProvisionRequirement: omadata.ProvisionVoluntary,
+					ProvisionConsequence: text(
+						"Jos et anna suostumusta, et saa kirjasuosituksia. Kirjaston palvelut toimivat kuten ennenkin.",
+						"Om du inte ger ditt samtycke får du inga boktips. Bibliotekets tjänster fungerar som förut.",
+						"If you do not consent, you get no book recommendations. The library's services work as before."),
+				},
 				Recipients: []omadata.Recipient{{Name: "Kirjasuositus Oy", Names: text("Kirjasuositus Oy", "Kirjasuositus Oy", "Kirjasuositus Oy"), Role: omadata.RecipientController}},
 			},
 			notices: notices(
@@ -94,6 +108,13 @@ func processings() []processingSpec {
 				LegalBasis:    omadata.BasisConsent,
 				Art9Condition: "A9-2-a",
 				Retention:     "P5Y",
+				Transparency: omadata.Transparency{
+					ProvisionRequirement: omadata.ProvisionVoluntary,
+					ProvisionConsequence: text(
+						"Jos et anna suostumusta, mittauksiasi ei käytetä tutkimukseen. Se ei vaikuta terveyspalveluihisi.",
+						"Om du inte ger ditt samtycke används dina mätningar inte för forskning. Det påverkar inte dina hälsotjänster.",
+						"If you do not consent, your measurements are not used for research. It does not affect your health services."),
+				},
 				Recipients: []omadata.Recipient{{Name: "Kaupunkihyvinvoinnin tutkimuslaitos", Role: omadata.RecipientController,
 					Names: text("Kaupunkihyvinvoinnin tutkimuslaitos", "Forskningsinstitutet för urbant välbefinnande", "Institute for Urban Wellbeing Research")}},
 			},

@@ -91,13 +91,13 @@ func (s *Store) FindProcessings(ctx context.Context, f omadata.ProcessingFilter)
 }
 
 const versionColumns = `v.id, v.processing_id, v.version, v.status, v.title, v.description, v.purpose_id, v.legal_basis, v.art9_condition,
-	v.legal_basis_note, v.retention, v.recipients, v.automated_decisions, v.compatible, v.created_at, v.updated_at, v.published_at, v.retired_at`
+	v.legal_basis_note, v.retention, v.recipients, v.automated_decisions, v.transparency, v.compatible, v.created_at, v.updated_at, v.published_at, v.retired_at`
 
 func scanVersion(row interface{ Scan(...any) error }) (*omadata.ProcessingVersion, error) {
 	var v omadata.ProcessingVersion
 	err := row.Scan(&v.ID, &v.ProcessingID, &v.Version, &v.Status, jsonScan{&v.Title}, jsonScan{&v.Description}, &v.PurposeID,
 		&v.LegalBasis, &v.Art9Condition, &v.LegalBasisNote, &v.Retention, jsonScan{&v.Recipients}, &v.AutomatedDecisions,
-		&v.Compatible, Time{&v.CreatedAt}, Time{&v.UpdatedAt}, NullTime{&v.PublishedAt}, NullTime{&v.RetiredAt})
+		jsonScan{&v.Transparency}, &v.Compatible, Time{&v.CreatedAt}, Time{&v.UpdatedAt}, NullTime{&v.PublishedAt}, NullTime{&v.RetiredAt})
 	return &v, err
 }
 
@@ -363,10 +363,11 @@ func insertVersion(ctx context.Context, tx *Tx, v *omadata.ProcessingVersion) er
 		v.Recipients = []omadata.Recipient{}
 	}
 	if _, err := tx.exec(ctx, `INSERT INTO processing_versions (id, processing_id, version, status, title, description, purpose_id, legal_basis,
-		art9_condition, legal_basis_note, retention, recipients, automated_decisions, compatible, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		art9_condition, legal_basis_note, retention, recipients, automated_decisions, transparency, compatible, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		v.ID, v.ProcessingID, v.Version, v.Status, jsonValue{v.Title}, jsonValue{v.Description}, v.PurposeID, v.LegalBasis,
-		v.Art9Condition, v.LegalBasisNote, v.Retention, jsonValue{v.Recipients}, v.AutomatedDecisions, v.Compatible, v.CreatedAt, v.UpdatedAt); err != nil {
+		v.Art9Condition, v.LegalBasisNote, v.Retention, jsonValue{v.Recipients}, v.AutomatedDecisions, jsonValue{v.Transparency},
+		v.Compatible, v.CreatedAt, v.UpdatedAt); err != nil {
 		return err
 	}
 	if err := writeVersionGroups(ctx, tx, v); err != nil {

@@ -149,9 +149,9 @@ func (s *Store) UpdateVersion(ctx context.Context, processingID string, version 
 		}
 		v.UpdatedAt = tx.now
 		if _, err := tx.exec(ctx, `UPDATE processing_versions SET title = ?, description = ?, purpose_id = ?, legal_basis = ?, art9_condition = ?,
-			legal_basis_note = ?, retention = ?, recipients = ?, automated_decisions = ?, compatible = ?, updated_at = ? WHERE id = ?`,
+			legal_basis_note = ?, retention = ?, recipients = ?, automated_decisions = ?, transparency = ?, compatible = ?, updated_at = ? WHERE id = ?`,
 			jsonValue{v.Title}, jsonValue{v.Description}, v.PurposeID, v.LegalBasis, v.Art9Condition, v.LegalBasisNote, v.Retention,
-			jsonValue{v.Recipients}, v.AutomatedDecisions, v.Compatible, v.UpdatedAt, v.ID); err != nil {
+			jsonValue{v.Recipients}, v.AutomatedDecisions, jsonValue{v.Transparency}, v.Compatible, v.UpdatedAt, v.ID); err != nil {
 			return err
 		}
 		return writeVersionGroups(ctx, tx, v)

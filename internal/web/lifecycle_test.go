@@ -3,6 +3,7 @@
 package web_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/omadata/omadata"
@@ -75,12 +76,28 @@ func TestLifecycle(t *testing.T) {
 	}
 	base := "/api/v1/processings/" + proc.ID
 	wantStatus(t, e.do(t, "PATCH", base+"/versions/1", tok, `{"retention":"P6M"}`), 200)
+	// What GDPR Articles 13 and 14 require: a refused edit names its field;
+	// an accepted one shows in the public catalogue's JSON.
+	r = e.do(t, "PATCH", base+"/versions/1", tok, map[string]any{"third_country_transfers": []map[string]string{{"country": "SE", "safeguard": "adequacy"}}})
+	wantStatus(t, r, 400)
+	if !strings.Contains(string(r.body), `"field":"third_country_transfers.country"`) {
+		t.Errorf("got %s, want the field named", r.body)
+	}
+	wantStatus(t, e.do(t, "PATCH", base+"/versions/1", tok, map[string]any{"provision_requirement": "voluntary", "provision_consequence": text("No statistics"),
+		"third_country_transfers": []map[string]string{{"country": "US", "safeguard": "standard_clauses"}}}), 200)
 	for _, lang := range omadata.Languages {
 		wantStatus(t, e.do(t, "PUT", base+"/versions/1/notices/"+lang, tok, map[string]string{"title": "Visits " + lang, "body": "We count visits."}), 200)
 	}
 	r = e.do(t, "POST", base+"/versions/1/publish", tok, nil)
 	wantStatus(t, r, 200)
-	wantStatus(t, e.do(t, "GET", "/api/v1/public/catalogue/"+proc.ID, "", nil), 200)
+	r = e.do(t, "GET", "/api/v1/public/catalogue/"+proc.ID, "", nil)
+	wantStatus(t, r, 200)
+	var entry omadata.CatalogueEntry
+	r.decode(t, &entry)
+	if entry.ProvisionRequirement != "voluntary" || len(entry.Transfers) != 1 || entry.Controller.DPO.Email == "" || len(entry.Rights) == 0 ||
+		entry.SupervisoryAuthority.URL == "" || len(entry.DataGroups[0].PersonalDataCategories) != 1 {
+		t.Errorf("got %s, want every item of GDPR Art 13 and 14", r.body)
+	}
 
 	r = e.do(t, "POST", base+"/versions", tok, `{"compatible_with_previous":true}`)
 	wantStatus(t, r, 201)

@@ -47,6 +47,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Processing/Approval", testProcessingApproval},
 		{"Processing/ApprovalRace", testProcessingApprovalRace},
 		{"Processing/SpecialCategoryChange", testDataGroupSpecialChange},
+		{"Processing/Transparency", testProcessingTransparency},
 		{"Catalogue/Public", testCatalogue},
 		{"AISystem/Register", testAISystemRegister},
 		{"SigningKey/Rotate", testSigningKeyRotate},

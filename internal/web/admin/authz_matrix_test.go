@@ -327,6 +327,8 @@ func (w *consoleWorld) try(t *testing.T, op, caller, owner string) string {
 	case "/admin/{lang}/processings/{id}/versions/{v}/notices/{nl}":
 		form.Set("title", "Otsikko")
 		form.Set("body", "Selosteen teksti.")
+	case "/admin/{lang}/processings/{id}/versions/{v}/transparency":
+		form.Set("legal_basis_note", "Kuntalaki (410/2015)")
 	case "/admin/{lang}/requests/{id}/resolve":
 		form.Set("status", "upheld")
 		form.Set("note", "Upheld.")

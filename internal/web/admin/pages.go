@@ -95,6 +95,7 @@ func (a *Admin) Routes() []Route {
 		{"GET", "/processings/{id}", staff, a.processing},
 		{"POST", "/processings/{id}/versions", writer, a.createVersion},
 		{"POST", "/processings/{id}/versions/{v}/notices/{nl}", writer, a.putNotice},
+		{"POST", "/processings/{id}/versions/{v}/transparency", writer, a.saveTransparency},
 		{"GET", "/processings/{id}/versions/{v}/preview/{nl}", staff, a.preview},
 		{"POST", "/processings/{id}/versions/{v}/publish", writer, a.publish},
 		{"POST", "/processings/{id}/versions/{v}/approve", approvers, a.approve},
@@ -171,6 +172,10 @@ func funcs(lang string) template.FuncMap {
 		"area":      func(f *form, name, label, hint string) fieldView { return newField(f, name, label, hint, "textarea") },
 		"email":     func(f *form, name, label, hint string) fieldView { return newField(f, name, label, hint, "email") },
 		"datefield": func(f *form, name, label, hint string) fieldView { return newField(f, name, label, hint, "date") },
+		// The GDPR Art 13 and 14 form of a draft (transparency.go).
+		"list":       func(s ...string) []string { return s },
+		"langs":      func() []string { return omadata.Languages },
+		"provisions": func() []string { return omadata.ProvisionRequirements },
 	}
 }
 

@@ -211,7 +211,9 @@ type processingData struct {
 	Published  *omadata.ProcessingVersion
 	Draft      *omadata.ProcessingVersion
 	Notices    []noticeForm // of the draft, in fi, sv, en
-	Compatible string       // the new-version form's value after an error
+	// Transparency is the draft's GDPR Art 13 and 14 form.
+	Transparency *form
+	Compatible   string // the new-version form's value after an error
 }
 
 func (a *Admin) processingData(r *http.Request, q *req) (*processingData, error) {
@@ -234,6 +236,7 @@ func (a *Admin) processingData(r *http.Request, q *req) (*processingData, error)
 		}
 	}
 	if d.Draft != nil {
+		d.Transparency = transparencyForm(d.Draft)
 		for _, l := range omadata.Languages {
 			f := noticeForm{Lang: l}
 			for _, n := range d.Draft.Notices {

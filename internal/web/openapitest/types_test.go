@@ -28,12 +28,16 @@ func TestRootTypes(t *testing.T) {
 	contact := omadata.Contact{Name: "Tietosuojavastaava", Email: "tietosuoja@hel.fi", Phone: "+358 9 310 1691"}
 	notice := &omadata.Notice{Language: "fi", Title: "Otsikko", Body: "Teksti", SHA256: omadata.NoticeHash("Otsikko", "Teksti"), UpdatedAt: now}
 	recipients := []omadata.Recipient{{Name: "Kirjasto Oy", Role: omadata.RecipientProcessor}}
+	transparency := omadata.Transparency{
+		LegitimateInterest: text, Transfers: []omadata.CountryTransfer{{Country: "US", Safeguard: omadata.SafeguardStandardClauses}},
+		ProvisionRequirement: omadata.ProvisionStatutory, ProvisionConsequence: text, AutomatedDecisionLogic: text,
+	}
 	version := &omadata.ProcessingVersion{
 		ID: "pver_01jq8m5z6y7x8w9v0t1s2r3q4q", ProcessingID: procID, Version: 2, Status: omadata.VersionRetired,
 		Title: text, Description: text, PurposeID: purID, DataGroupIDs: []string{dgID},
 		LegalBasis: omadata.BasisPublicTask, Art9Condition: "A9-2-h", LegalBasisNote: "Kirjastolaki 1492/2016", Retention: "P1Y6M",
 		Recipients: recipients, AutomatedDecisions: true, Compatible: true, Notices: []*omadata.Notice{notice},
-		CreatedAt: now, UpdatedAt: now, PublishedAt: &now, RetiredAt: &later,
+		CreatedAt: now, UpdatedAt: now, PublishedAt: &now, RetiredAt: &later, Transparency: transparency,
 	}
 	catService := omadata.CatalogueService{ID: svcID, Name: text}
 	catService.Organisation.ID, catService.Organisation.Name = orgID, text
@@ -97,19 +101,28 @@ func TestRootTypes(t *testing.T) {
 		}},
 		{"ProcessingDraft", true, "POST", "/api/v1/processings", &omadata.ProcessingDraft{
 			ServiceID: svcID, Code: "reading-recommendations", Title: text, Description: text, PurposeID: purID, DataGroupIDs: ids,
-			LegalBasis: omadata.BasisConsent, Retention: "P1Y", Recipients: recipients, AutomatedDecisions: false,
+			LegalBasis: omadata.BasisConsent, Retention: "P1Y", Recipients: recipients, AutomatedDecisions: true,
+			Transparency: omadata.Transparency{AutomatedDecisionLogic: text, ProvisionRequirement: omadata.ProvisionVoluntary, ProvisionConsequence: text},
 		}},
 		{"ProcessingVersionUpdate", true, "PATCH", "/api/v1/processings/{id}/versions/{version}", &omadata.ProcessingVersionUpdate{
 			Title: &text, Description: &text, PurposeID: strp(purID), DataGroupIDs: &ids, LegalBasis: strp(omadata.BasisPublicTask),
 			Art9Condition: strp(""), LegalBasisNote: strp("Kirjastolaki"), Retention: strp("P2W"), Recipients: &recipients,
-			AutomatedDecisions: boolp(true), Compatible: boolp(false),
+			AutomatedDecisions: boolp(true), Compatible: boolp(false), LegitimateInterest: &omadata.Text{},
+			Transfers: &[]omadata.CountryTransfer{}, ProvisionRequirement: strp(""), ProvisionConsequence: &omadata.Text{}, AutomatedDecisionLogic: &text,
 		}},
 		{"CatalogueEntry", false, "GET", "/api/v1/public/catalogue/{processing_id}", &omadata.CatalogueEntry{
 			ProcessingID: procID, Version: 1, Title: text, Description: text, Sink: catService,
 			Purpose:    omadata.CataloguePurpose{ID: purID, Code: "research", Name: text, DPVPurposes: []string{"dpv:ScientificResearch"}},
 			LegalBasis: omadata.BasisConsent, LegalBasisIRI: omadata.LegalBasisIRI(omadata.BasisConsent), Art9Condition: "A9-2-a",
-			LegalBasisNote: "note", DataGroups: []omadata.CatalogueDataGroup{{ID: dgID, Code: "library-loans", Name: text, SpecialCategory: true, Source: catService}},
+			LegalBasisNote: "note", DataGroups: []omadata.CatalogueDataGroup{{ID: dgID, Code: "library-loans", Name: text, SpecialCategory: true,
+				PersonalDataCategories: []string{"pd:Health"}, Source: catService}},
 			Retention: "P30D", Recipients: recipients, AutomatedDecisions: true, Notices: []*omadata.Notice{notice}, PublishedAt: now,
+			Transparency: transparency,
+			Controller: omadata.CatalogueController{ID: orgID, Kind: omadata.OrgDivision, Name: text, BusinessID: "0201256-6", Parent: &text,
+				Email: "kirjaamo@hel.fi", Address: omadata.Address{City: "Helsinki"}, PrivacyPolicyURL: "https://www.hel.fi/tietosuoja", DPO: contact},
+			Rights:               omadata.RightsFor(omadata.BasisConsent, "A9-2-a"),
+			SupervisoryAuthority: omadata.SupervisoryAuthority,
+			AISystems:            []omadata.CatalogueAISystem{{ID: "ai_01jq8m8x9y0z1a2b3c4d5e6f7g", Name: text, RiskLevel: "high", Status: "in_use"}},
 		}},
 		{"AISystem", false, "GET", "/api/v1/ai-systems/{id}", &omadata.AISystem{
 			ID: "ai_01jq8m8x9y0z1a2b3c4d5e6f7g", OrganisationID: orgID, Name: text, Description: text, Purpose: text,

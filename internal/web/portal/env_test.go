@@ -72,6 +72,7 @@ func newLimitedEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter) *env
 		Residents: st, Representations: st, Consents: st, Catalogue: st, AISystems: st, Credentials: st,
 		Usage: st, Log: st, Requests: st, LogVerifierKey: storetest.LogVerifierKey(t, st),
 		OIDC: oc, PublicURL: base, SecretKey: storetest.SecretKey, Demo: true, Now: clock, Limiter: limiter,
+		Operator: portal.Operator{Name: "Test City", BusinessID: "0201256-6", Email: "mydata@example.fi", DPOEmail: "dpo@example.fi"},
 	})
 	if err != nil {
 		t.Fatal(err)

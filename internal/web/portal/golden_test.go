@@ -51,6 +51,7 @@ func TestGolden(t *testing.T) {
 	c := e.client(t)
 	c.login("fi", "matti")
 	proc := e.recommendations(t)
+	statutory := e.processingByCode(t, "ece-placement-on-move")
 	n := c.get("/fi/processings/" + proc)
 	given := c.post("/fi/processings/"+proc+"/give", url.Values{"csrf": {n.csrf(t)}, "version": {hiddenValue(t, n, "version")}, "notice_sha256": {hiddenValue(t, n, "notice_sha256")}})
 	if given.status != 200 {
@@ -70,6 +71,8 @@ func TestGolden(t *testing.T) {
 			{"home", "/", anon},
 			{"catalogue", "/catalogue", anon},
 			{"ai-systems", "/ai-systems", anon},
+			{"entry", "/catalogue/" + statutory, anon},
+			{"privacy", "/privacy", anon},
 			{"home-signed-in", "/", c},
 			{"my-data", "/my-data", c},
 			{"consents", "/consents", c},

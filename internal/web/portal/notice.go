@@ -16,6 +16,7 @@ import (
 // the page's language, and the subject's current consent on it.
 type noticeData struct {
 	Entry      *omadata.CatalogueEntry
+	GDPR       []gdprItem // what Articles 13 and 14 require
 	Notice     *omadata.Notice
 	Current    *omadata.Consent
 	Asks       bool   // the processing rests on consent
@@ -38,7 +39,7 @@ func (p *Portal) noticeData(r *http.Request, q *req) (*noticeData, error) {
 	}
 	now := p.now().In(webui.Zone)
 	return &noticeData{
-		Entry: e, Notice: noticeIn(e, q.Lang), Current: latest[e.ProcessingID], Asks: asksConsent(e),
+		Entry: e, GDPR: gdprItems(q.Lang, e), Notice: noticeIn(e, q.Lang), Current: latest[e.ProcessingID], Asks: asksConsent(e),
 		Covered: q.V.MayOn(omadata.RepConsent, e.Purpose.Code),
 		MinDate: now.AddDate(0, 0, 1).Format(time.DateOnly),
 		MaxDate: now.AddDate(omadata.ConsentMaxYears, 0, -1).Format(time.DateOnly),

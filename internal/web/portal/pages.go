@@ -45,7 +45,7 @@ var navPages = []navPage{
 
 // views lists every template besides the navigation pages; parseViews
 // fails on a template file that is in neither list.
-var views = []string{"notice", "consent", "proof", "erasure", "error"}
+var views = []string{"notice", "consent", "proof", "erasure", "error", "entry", "privacy"}
 
 type navItem struct {
 	Href, Label string
@@ -77,6 +77,8 @@ func (p *Portal) Routes() []Route {
 	pages := []rt{
 		{"GET", "/{$}", public, p.home},
 		{"GET", "/catalogue", public, p.catalogue},
+		{"GET", "/catalogue/{id}", public, p.entry},
+		{"GET", "/privacy", public, p.privacy},
 		{"GET", "/ai-systems", public, p.aiSystems},
 		{"GET", "/login", public, p.login},
 		{"POST", "/logout", resident, p.logout},

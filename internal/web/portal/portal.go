@@ -50,6 +50,8 @@ type Options struct {
 	// SecretKey is the operator's secret key; the portal derives its own
 	// key for cookies and CSRF tokens from it with HKDF.
 	SecretKey []byte
+	// Operator names who runs the operator, for its own privacy notice.
+	Operator Operator
 	// Demo says the built-in demo provider is the identity provider.
 	Demo   bool
 	Logger *slog.Logger

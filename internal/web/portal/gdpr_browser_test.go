@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package portal_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/omadata/omadata/internal/web/webui/browsertest"
+)
+
+// TestBrowserGDPR runs axe-core and the keyboard check on every
+// processing's public page and the operator's own notice, in every
+// language.
+func TestBrowserGDPR(t *testing.T) {
+	ctx, axe := browsertest.New(t)
+	e := newEnv(t, time.Time{})
+	paths := []string{"/privacy"}
+	for _, code := range []string{"ece-placement-on-move", "reading-recommendations", "wellbeing-indicators"} {
+		paths = append(paths, "/catalogue/"+e.processingByCode(t, code))
+	}
+	for _, lang := range []string{"fi", "sv", "en"} {
+		for _, path := range paths {
+			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/"+lang+path))
+			browsertest.CheckLang(t, ctx, lang)
+			browsertest.CheckAxe(t, ctx, axe, lang+path)
+		}
+	}
+	t.Run("keyboard", func(t *testing.T) { browsertest.CheckKeyboard(t, ctx, e.url+"/en"+paths[1]) })
+}
