@@ -31,7 +31,7 @@ func TestBrowser(t *testing.T) {
 		for _, path := range []string{"/", "/catalogue", "/ai-systems"} {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/"+lang+path))
 			browsertest.CheckLang(t, ctx, lang)
-			browsertest.CheckAxe(t, ctx, axe, lang+path)
+			browsertest.CheckReflow(t, ctx, axe, e.url+"/"+lang+path, lang+path)
 		}
 	}
 	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/en/no-such-page/x/y"))
@@ -50,6 +50,11 @@ func TestBrowser(t *testing.T) {
 	}
 
 	t.Run("keyboard", func(t *testing.T) { browsertest.CheckKeyboard(t, ctx, e.url+"/en/processings/"+proc) })
+	t.Run("menu", func(t *testing.T) {
+		for _, lang := range []string{"fi", "sv", "en"} {
+			browsertest.CheckMenu(t, ctx, e.url+"/"+lang+"/consents")
+		}
+	})
 
 	// Give by keyboard: focus the button and press Enter.
 	matti := e.resident(t, mattiCode)
@@ -146,11 +151,13 @@ func TestBrowser(t *testing.T) {
 		browsertest.Run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`#valid_until-error`)))
 		browsertest.CheckLang(t, ctx, lang)
 		browsertest.CheckAxe(t, ctx, axe, lang+" form error")
+		browsertest.CheckReflowHere(t, ctx, axe, lang+" form error")
 		// And a correction without words, by its field.
 		browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/"+lang+"/requests"), chromedp.Click(chromedp.CSS(`#request-rectification`)),
 			chromedp.WaitVisible(chromedp.CSS(`#rect-details-error`)))
 		browsertest.CheckLang(t, ctx, lang)
 		browsertest.CheckAxe(t, ctx, axe, lang+" request form error")
+		browsertest.CheckReflowHere(t, ctx, axe, lang+" request form error")
 	}
 
 	// Every signed-in page in every language, as himself and acting for a child.
@@ -160,7 +167,7 @@ func TestBrowser(t *testing.T) {
 		for _, path := range signedIn {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/"+lang+path))
 			browsertest.CheckLang(t, ctx, lang)
-			browsertest.CheckAxe(t, ctx, axe, lang+path)
+			browsertest.CheckReflow(t, ctx, axe, e.url+"/"+lang+path, lang+path)
 		}
 	}
 
@@ -174,7 +181,7 @@ func TestBrowser(t *testing.T) {
 	for _, lang := range []string{"fi", "sv", "en"} {
 		for _, path := range []string{"/consents", "/my-data", "/usage", "/requests", "/requests/erasure"} {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/"+lang+path), chromedp.WaitVisible(chromedp.CSS(`.acting`)))
-			browsertest.CheckAxe(t, ctx, axe, lang+path+" acting")
+			browsertest.CheckReflow(t, ctx, axe, e.url+"/"+lang+path, lang+path+" acting")
 		}
 	}
 	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/en/consents"), chromedp.Click(chromedp.CSS(`.acting button`)))

@@ -82,7 +82,7 @@ func New(t testing.TB) (context.Context, string) {
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelB := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancelT := context.WithTimeout(ctx, 15*time.Minute) // every page at two widths in three languages
 	t.Cleanup(func() { cancelT(); cancelB(); cancelA() })
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start Chromium: %v", err)
@@ -197,8 +197,8 @@ func CheckKeyboard(t testing.TB, ctx context.Context, url string) {
 	// From the top again: Tab through everything and compare with the
 	// document order of the focusable elements.
 	Run(t, ctx, chromedp.Navigate(url))
-	want := Eval[[]string](t, ctx, `[...document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea")]
-		.filter(e => !e.disabled && (e.getClientRects().length > 0 || e.className === "skip"))
+	want := Eval[[]string](t, ctx, `[...document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex='0']")]
+		.filter(e => !e.disabled && (e.checkVisibility() || e.className === "skip"))
 		.filter(e => e.type !== "radio" || document.querySelector("input[type=radio][name='" + e.name + "']") === e).map(e => e.outerHTML.slice(0, 80))`)
 	// A date input takes several Tabs (day, month, year, picker); count
 	// each element once.
