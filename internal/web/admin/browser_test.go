@@ -47,7 +47,7 @@ func TestBrowser(t *testing.T) {
 	for _, lang := range []string{"fi", "sv", "en"} {
 		browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+"/"))
 		browsertest.CheckLang(t, ctx, lang)
-		browsertest.CheckAxe(t, ctx, axe, lang+" signed out")
+		browsertest.CheckReflow(t, ctx, axe, e.url+"/admin/"+lang+"/", lang+" signed out")
 	}
 
 	// Sign in through the provider's page, which offers the demo staff.
@@ -65,6 +65,11 @@ func TestBrowser(t *testing.T) {
 			browsertest.CheckKeyboard(t, ctx, e.url+"/admin/en"+path)
 		}
 	})
+	t.Run("menu", func(t *testing.T) {
+		for _, lang := range []string{"fi", "sv", "en"} {
+			browsertest.CheckMenu(t, ctx, e.url+"/admin/"+lang+"/services")
+		}
+	})
 
 	// Forms sent empty: the errors by their fields, in every language.
 	for _, lang := range []string{"fi", "sv", "en"} {
@@ -79,6 +84,7 @@ func TestBrowser(t *testing.T) {
 				chromedp.WaitVisible(chromedp.CSS(f.err)))
 			browsertest.CheckLang(t, ctx, lang)
 			browsertest.CheckAxe(t, ctx, axe, lang+f.path+" form error")
+			browsertest.CheckReflowHere(t, ctx, axe, lang+f.path+" form error")
 		}
 	}
 	// A source's designation: the store's refusal of a kind it does not
@@ -117,6 +123,7 @@ func TestBrowser(t *testing.T) {
 		browsertest.Run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`#compatible-error`)))
 		browsertest.CheckLang(t, ctx, lang)
 		browsertest.CheckAxe(t, ctx, axe, lang+" form error")
+		browsertest.CheckReflowHere(t, ctx, axe, lang+" new version error")
 	}
 
 	// By keyboard: choose "not compatible" and start the version.
@@ -135,10 +142,10 @@ func TestBrowser(t *testing.T) {
 			if got := browsertest.Eval[string](t, ctx, `document.querySelector(".notice-text").lang`); got != nl {
 				t.Fatalf("preview in %s has lang %q", nl, got)
 			}
-			browsertest.CheckAxe(t, ctx, axe, lang+" preview "+nl)
+			browsertest.CheckReflow(t, ctx, axe, e.url+"/admin/"+lang+"/processings/"+proc+"/versions/"+strconv.Itoa(draft.Version)+"/preview/"+nl, lang+" preview "+nl)
 		}
 		browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+"/processings/"+proc))
-		browsertest.CheckAxe(t, ctx, axe, lang+" draft")
+		browsertest.CheckReflow(t, ctx, axe, e.url+"/admin/"+lang+"/processings/"+proc, lang+" draft")
 	}
 	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/en/processings/"+proc), chromedp.Click(chromedp.CSS(`#publish`)))
 	browsertest.WaitLocation(t, ctx, "done=published")
@@ -153,7 +160,7 @@ func TestBrowser(t *testing.T) {
 		for _, path := range pages {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+path))
 			browsertest.CheckLang(t, ctx, lang)
-			browsertest.CheckAxe(t, ctx, axe, lang+path)
+			browsertest.CheckReflow(t, ctx, axe, e.url+"/admin/"+lang+path, lang+path)
 		}
 	}
 
@@ -180,7 +187,7 @@ func TestBrowser(t *testing.T) {
 			if n := browsertest.Eval[int](t, ctx, `document.querySelectorAll("main form").length`); n != 0 {
 				t.Errorf("auditor sees %d forms on %s%s", n, lang, path)
 			}
-			browsertest.CheckAxe(t, ctx, axe, lang+path+" auditor")
+			browsertest.CheckReflow(t, ctx, axe, e.url+"/admin/"+lang+path, lang+path+" auditor")
 		}
 	}
 
@@ -196,7 +203,7 @@ func TestBrowser(t *testing.T) {
 		for _, path := range []string{"/", "/services", "/services/" + helmet, "/services/" + registry, "/data-groups", "/processings", "/deliveries", "/log"} {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+path))
 			browsertest.CheckLang(t, ctx, lang)
-			browsertest.CheckAxe(t, ctx, axe, lang+path+" organisation admin")
+			browsertest.CheckReflow(t, ctx, axe, e.url+"/admin/"+lang+path, lang+path+" organisation admin")
 		}
 	}
 	// The designation she may read, not change, at a phone's width.

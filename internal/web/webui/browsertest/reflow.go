@@ -37,7 +37,11 @@ const overflowJS = `(() => {
 			out.push(name(t) + " is wider than its place and does not scroll in a labelled, focusable region");
 		}
 	}
-	if (root.scrollWidth - root.clientWidth > 0 && out.length === 0) out.push("the document, by " + (root.scrollWidth - root.clientWidth) + "px");
+	if (root.scrollWidth - root.clientWidth > 0 && out.length === 0) {
+		// Positioned boxes escape a scrolling region whose box does not contain them.
+		const far = [...document.body.querySelectorAll("*")].filter(e => e.getBoundingClientRect().right > width + 0.5 && getComputedStyle(e).position !== "static");
+		out.push("the document, by " + (root.scrollWidth - root.clientWidth) + "px" + (far.length ? ", through " + far.slice(0, 3).map(name).join(", ") : ""));
+	}
 	return out;
 })()`
 
