@@ -35,10 +35,23 @@ var axePath = func() string {
 // "chromium", as in CI.
 func Require(t testing.TB) (string, string) {
 	t.Helper()
+	return require(t, strings.Contains(os.Getenv("OMADATA_TEST_REQUIRE"), "chromium"))
+}
+
+// MustRequire is Require for what was asked for by name, such as the
+// screenshots a -screenshots flag asks for: without Chromium or axe-core
+// it fails, never skips.
+func MustRequire(t testing.TB) (string, string) {
+	t.Helper()
+	return require(t, true)
+}
+
+func require(t testing.TB, strict bool) (string, string) {
+	t.Helper()
 	missing := func(what string) {
 		t.Helper()
-		if strings.Contains(os.Getenv("OMADATA_TEST_REQUIRE"), "chromium") {
-			t.Fatalf("OMADATA_TEST_REQUIRE=chromium but %s", what)
+		if strict {
+			t.Fatalf("Chromium and axe-core are required but %s", what)
 		}
 		skips.Skip(t, skips.Browser, what+"; install Chromium (apt-get install chromium) and run npm ci --prefix tools/browser")
 	}
@@ -51,6 +64,8 @@ func Require(t testing.TB) (string, string) {
 	}
 	if path == "" {
 		missing("no Chromium found (set OMADATA_CHROMIUM to its path)")
+	} else if _, err := os.Stat(path); err != nil {
+		missing("no Chromium at " + path)
 	}
 	axe, err := os.ReadFile(axePath)
 	if err != nil {
@@ -64,6 +79,19 @@ func Require(t testing.TB) (string, string) {
 func New(t testing.TB) (context.Context, string) {
 	t.Helper()
 	path, axe := Require(t)
+	return start(t, path, axe)
+}
+
+// MustNew is New for what was asked for by name: without Chromium or
+// axe-core it fails, never skips (MustRequire).
+func MustNew(t testing.TB) (context.Context, string) {
+	t.Helper()
+	path, axe := MustRequire(t)
+	return start(t, path, axe)
+}
+
+func start(t testing.TB, path, axe string) (context.Context, string) {
+	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Headless,

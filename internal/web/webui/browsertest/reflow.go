@@ -5,6 +5,8 @@ package browsertest
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -141,4 +143,26 @@ func CheckMenu(t testing.TB, ctx context.Context, url string) {
 		t.Fatalf("%s at %d px: Tab after opening the menu went to %.80s, want %.80s", url, Widths[0], got, want)
 	}
 	CheckKeyboard(t, ctx, url)
+}
+
+// Screenshot writes full-page PNGs of the open page to dir, one for each
+// of Widths: name-320.png as a phone (mobile emulation) and
+// name-1280.png as a desktop. It leaves the tab at 1280 pixels.
+func Screenshot(t testing.TB, ctx context.Context, dir, name string) {
+	t.Helper()
+	defer desktop(t, ctx)
+	for _, w := range Widths {
+		if w < 1000 {
+			phoneView(t, ctx, w)
+		} else {
+			desktop(t, ctx)
+		}
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot of %s at %d px: %v", name, w, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%d.png", name, w)), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
