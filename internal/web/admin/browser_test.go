@@ -45,9 +45,11 @@ func TestBrowser(t *testing.T) {
 
 	// Signed out: the console's front page.
 	for _, lang := range []string{"fi", "sv", "en"} {
-		browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+"/"))
-		browsertest.CheckLang(t, ctx, lang)
-		browsertest.CheckReflow(t, ctx, axe, e.url+"/admin/"+lang+"/", lang+" signed out")
+		for _, path := range []string{"/", "/no-such-page"} {
+			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+path))
+			browsertest.CheckLang(t, ctx, lang)
+			browsertest.CheckReflow(t, ctx, axe, e.url+"/admin/"+lang+path, lang+path+" signed out")
+		}
 	}
 
 	// Sign in through the provider's page, which offers the demo staff.
@@ -155,7 +157,7 @@ func TestBrowser(t *testing.T) {
 
 	// Every console page in every language, as the operator admin.
 	pages := []string{"/", "/organisations", "/services", "/services/" + svc, "/services/" + registry, "/data-groups", "/processings", "/processings/" + proc,
-		"/deliveries", "/deliveries?status=delivered", "/requests", "/requests/" + objection, "/log", "/staff"}
+		"/deliveries", "/deliveries?status=delivered", "/requests", "/requests/" + objection, "/log", "/staff", "/no-such-page"}
 	for _, lang := range []string{"fi", "sv", "en"} {
 		for _, path := range pages {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+path))
@@ -200,7 +202,7 @@ func TestBrowser(t *testing.T) {
 	browsertest.WaitLocation(t, ctx, "/admin/en/")
 	helmet := e.demo.IDs["service/helmet"]
 	for _, lang := range []string{"fi", "sv", "en"} {
-		for _, path := range []string{"/", "/services", "/services/" + helmet, "/services/" + registry, "/data-groups", "/processings", "/deliveries", "/log"} {
+		for _, path := range []string{"/", "/services", "/services/" + helmet, "/services/" + registry, "/data-groups", "/processings", "/deliveries", "/log", "/staff"} {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+path))
 			browsertest.CheckLang(t, ctx, lang)
 			browsertest.CheckReflow(t, ctx, axe, e.url+"/admin/"+lang+path, lang+path+" organisation admin")

@@ -28,13 +28,12 @@ func TestBrowser(t *testing.T) {
 
 	// Public pages, before login.
 	for _, lang := range []string{"fi", "sv", "en"} {
-		for _, path := range []string{"/", "/catalogue", "/ai-systems"} {
+		for _, path := range []string{"/", "/catalogue", "/ai-systems", "/no-such-page/x"} {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/"+lang+path))
 			browsertest.CheckLang(t, ctx, lang)
 			browsertest.CheckReflow(t, ctx, axe, e.url+"/"+lang+path, lang+path)
 		}
 	}
-	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/en/no-such-page/x/y"))
 
 	// Login: the header's button, the provider's page, a person.
 	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/en/"), chromedp.Click(chromedp.CSS(`header a.button`)))
@@ -162,7 +161,7 @@ func TestBrowser(t *testing.T) {
 
 	// Every signed-in page in every language, as himself and acting for a child.
 	signedIn := []string{"/", "/my-data", "/consents", "/acting-for", "/processings/" + proc, strings.TrimPrefix(consentPath, "/en"),
-		"/usage", proofPath, "/requests", "/requests/erasure"}
+		"/usage", proofPath, "/requests", "/requests/erasure", "/no-such-page", "/consents/cns_00000000000000000000000000"}
 	for _, lang := range []string{"fi", "sv", "en"} {
 		for _, path := range signedIn {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/"+lang+path))
@@ -179,7 +178,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("banner: %q", s)
 	}
 	for _, lang := range []string{"fi", "sv", "en"} {
-		for _, path := range []string{"/consents", "/my-data", "/usage", "/requests", "/requests/erasure"} {
+		for _, path := range []string{"/consents", "/my-data", "/usage", "/requests", "/requests/erasure", "/no-such-page"} {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/"+lang+path), chromedp.WaitVisible(chromedp.CSS(`.acting`)))
 			browsertest.CheckReflow(t, ctx, axe, e.url+"/"+lang+path, lang+path+" acting")
 		}
