@@ -165,6 +165,11 @@ func TestBrowser(t *testing.T) {
 			browsertest.CheckReflow(t, ctx, axe, e.url+"/admin/"+lang+path, lang+path)
 		}
 	}
+	t.Run("keyboard on every page", func(t *testing.T) {
+		for _, path := range pages {
+			browsertest.CheckKeyboardWidths(t, ctx, e.url+"/admin/en"+path)
+		}
+	})
 
 	// The resident is asked to renew.
 	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/en/login?next=/en/consents"))

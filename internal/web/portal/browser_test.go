@@ -169,6 +169,11 @@ func TestBrowser(t *testing.T) {
 			browsertest.CheckReflow(t, ctx, axe, e.url+"/"+lang+path, lang+path)
 		}
 	}
+	t.Run("keyboard on every page", func(t *testing.T) {
+		for _, path := range signedIn {
+			browsertest.CheckKeyboardWidths(t, ctx, e.url+"/en"+path)
+		}
+	})
 
 	// Act for a child, and back.
 	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/en/acting-for"),

@@ -166,3 +166,20 @@ func Screenshot(t testing.TB, ctx context.Context, dir, name string) {
 		}
 	}
 }
+
+// CheckKeyboardWidths runs CheckKeyboard's walk on the page at url at
+// each of Widths, the narrow one as a phone with JavaScript off (the
+// menu closed, its button a Tab stop), and leaves the tab at 1280 pixels.
+func CheckKeyboardWidths(t testing.TB, ctx context.Context, url string) {
+	t.Helper()
+	defer desktop(t, ctx)
+	for _, w := range Widths {
+		if w < 1000 {
+			phoneView(t, ctx, w)
+			script(t, ctx, false)
+		} else {
+			desktop(t, ctx)
+		}
+		CheckKeyboard(t, ctx, url)
+	}
+}
