@@ -108,6 +108,11 @@ func checkWidth(t testing.TB, ctx context.Context, what string, w int64) {
 	if got := Eval[int64](t, ctx, `document.documentElement.clientWidth`); got != w {
 		t.Fatalf("%s: the viewport is %d pixels wide, want %d", what, got, w)
 	}
+	// No script of its own (the CSP allows none): with JavaScript on or
+	// off, it is the same page.
+	if n := Eval[int](t, ctx, `document.scripts.length`); n != 0 {
+		t.Errorf("%s: %d script elements; the pages work without JavaScript and carry none", what, n)
+	}
 	if over := Eval[[]string](t, ctx, overflowJS); len(over) > 0 {
 		t.Errorf("%s at %d px scrolls sideways: %s", what, w, strings.Join(over, "; "))
 	}
