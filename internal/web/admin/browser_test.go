@@ -46,9 +46,11 @@ func TestBrowser(t *testing.T) {
 
 	// Signed out: the console's front page.
 	for _, lang := range []string{"fi", "sv", "en"} {
-		browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+"/"))
-		browsertest.CheckLang(t, ctx, lang)
-		browsertest.CheckAxe(t, ctx, axe, lang+" signed out")
+		for _, path := range []string{"/", "/no-such-page"} {
+			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+path))
+			browsertest.CheckLang(t, ctx, lang)
+			browsertest.CheckReflow(t, ctx, axe, e.url+"/admin/"+lang+path, lang+path+" signed out")
+		}
 	}
 
 	// Sign in through the provider's page, which offers the demo staff.
@@ -66,6 +68,11 @@ func TestBrowser(t *testing.T) {
 			browsertest.CheckKeyboard(t, ctx, e.url+"/admin/en"+path)
 		}
 	})
+	t.Run("menu", func(t *testing.T) {
+		for _, lang := range []string{"fi", "sv", "en"} {
+			browsertest.CheckMenu(t, ctx, e.url+"/admin/"+lang+"/services")
+		}
+	})
 
 	// Forms sent empty: the errors by their fields, in every language.
 	for _, lang := range []string{"fi", "sv", "en"} {
@@ -81,6 +88,7 @@ func TestBrowser(t *testing.T) {
 				chromedp.WaitVisible(chromedp.CSS(f.err)))
 			browsertest.CheckLang(t, ctx, lang)
 			browsertest.CheckAxe(t, ctx, axe, lang+f.path+" form error")
+			browsertest.CheckReflowHere(t, ctx, axe, lang+f.path+" form error")
 		}
 	}
 	// A source's designation: the store's refusal of a kind it does not
@@ -119,6 +127,7 @@ func TestBrowser(t *testing.T) {
 		browsertest.Run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`#compatible-error`)))
 		browsertest.CheckLang(t, ctx, lang)
 		browsertest.CheckAxe(t, ctx, axe, lang+" form error")
+		browsertest.CheckReflowHere(t, ctx, axe, lang+" new version error")
 	}
 
 	// By keyboard: choose "not compatible" and start the version.
@@ -137,10 +146,10 @@ func TestBrowser(t *testing.T) {
 			if got := browsertest.Eval[string](t, ctx, `document.querySelector(".notice-text").lang`); got != nl {
 				t.Fatalf("preview in %s has lang %q", nl, got)
 			}
-			browsertest.CheckAxe(t, ctx, axe, lang+" preview "+nl)
+			browsertest.CheckReflow(t, ctx, axe, e.url+"/admin/"+lang+"/processings/"+proc+"/versions/"+strconv.Itoa(draft.Version)+"/preview/"+nl, lang+" preview "+nl)
 		}
 		browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+"/processings/"+proc))
-		browsertest.CheckAxe(t, ctx, axe, lang+" draft")
+		browsertest.CheckReflow(t, ctx, axe, e.url+"/admin/"+lang+"/processings/"+proc, lang+" draft")
 	}
 	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/en/processings/"+proc), chromedp.Click(chromedp.CSS(`#publish`)))
 	browsertest.WaitLocation(t, ctx, "done=published")
@@ -150,14 +159,19 @@ func TestBrowser(t *testing.T) {
 
 	// Every console page in every language, as the operator admin.
 	pages := []string{"/", "/organisations", "/organisations/" + org, "/services", "/services/" + svc, "/services/" + registry, "/data-groups", "/data-groups/" + loans, "/processings", "/processings/" + proc,
-		"/deliveries", "/deliveries?status=delivered", "/requests", "/requests/" + objection, "/log", "/staff"}
+		"/deliveries", "/deliveries?status=delivered", "/requests", "/requests/" + objection, "/log", "/staff", "/no-such-page"}
 	for _, lang := range []string{"fi", "sv", "en"} {
 		for _, path := range pages {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+path))
 			browsertest.CheckLang(t, ctx, lang)
-			browsertest.CheckAxe(t, ctx, axe, lang+path)
+			browsertest.CheckReflow(t, ctx, axe, e.url+"/admin/"+lang+path, lang+path)
 		}
 	}
+	t.Run("keyboard on every page", func(t *testing.T) {
+		for _, path := range pages {
+			browsertest.CheckKeyboardWidths(t, ctx, e.url+"/admin/en"+path)
+		}
+	})
 
 	// The resident is asked to renew.
 	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/en/login?next=/en/consents"))
@@ -182,7 +196,7 @@ func TestBrowser(t *testing.T) {
 			if n := browsertest.Eval[int](t, ctx, `document.querySelectorAll("main form").length`); n != 0 {
 				t.Errorf("auditor sees %d forms on %s%s", n, lang, path)
 			}
-			browsertest.CheckAxe(t, ctx, axe, lang+path+" auditor")
+			browsertest.CheckReflow(t, ctx, axe, e.url+"/admin/"+lang+path, lang+path+" auditor")
 		}
 	}
 
@@ -195,10 +209,10 @@ func TestBrowser(t *testing.T) {
 	browsertest.WaitLocation(t, ctx, "/admin/en/")
 	helmet := e.demo.IDs["service/helmet"]
 	for _, lang := range []string{"fi", "sv", "en"} {
-		for _, path := range []string{"/", "/services", "/services/" + helmet, "/services/" + registry, "/data-groups", "/data-groups/" + loans, "/processings", "/deliveries", "/log"} {
+		for _, path := range []string{"/", "/services", "/services/" + helmet, "/services/" + registry, "/data-groups", "/data-groups/" + loans, "/processings", "/deliveries", "/log", "/staff"} {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+path))
 			browsertest.CheckLang(t, ctx, lang)
-			browsertest.CheckAxe(t, ctx, axe, lang+path+" organisation admin")
+			browsertest.CheckReflow(t, ctx, axe, e.url+"/admin/"+lang+path, lang+path+" organisation admin")
 		}
 	}
 	// The designation she may read, not change, at a phone's width.

@@ -4,6 +4,7 @@ package admin
 
 import (
 	"bytes"
+	"context"
 	"crypto/subtle"
 	"net/http"
 	"net/url"
@@ -47,7 +48,7 @@ func (a *Admin) handle(lang string, access int, f pageFunc) http.Handler {
 			a.fail(w, r, lang, err)
 			return
 		}
-		r = r.WithContext(ctx)
+		r = r.WithContext(context.WithValue(ctx, viewerKey{}, v)) // error pages show who is signed in
 		q := &req{Lang: lang, Path: strings.TrimPrefix(r.URL.Path, Prefix+"/"+lang), V: v}
 		if access != public && v == nil {
 			if r.Method != http.MethodGet {
@@ -104,7 +105,27 @@ func (a *Admin) fail(w http.ResponseWriter, r *http.Request, lang string, err er
 }
 
 func (a *Admin) renderError(w http.ResponseWriter, r *http.Request, lang string, status int, key string) {
-	a.render(w, r, &req{Lang: lang, Path: "/"}, status, "error", msg(lang, "error.title"), map[string]string{"Message": msg(lang, key)}, nil)
+	v, _ := r.Context().Value(viewerKey{}).(*viewer)
+	a.render(w, r, &req{Lang: lang, Path: "/", V: v}, status, "error", msg(lang, "error.title"), map[string]string{"Message": msg(lang, key)}, nil)
+}
+
+// viewerKey carries the signed-in viewer in a page request's context,
+// for its error page's header and acting-for banner.
+type viewerKey struct{}
+
+// notFound answers, for any method, a path that no page has, as a page in
+// lang with the signed-in header, not the API's JSON. It changes nothing,
+// so it needs no form token.
+func (a *Admin) notFound(lang string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		webui.SetPageHeaders(w)
+		v, ctx, err := a.loadViewer(w, r)
+		if err != nil {
+			a.fail(w, r, lang, err)
+			return
+		}
+		a.renderError(w, r.WithContext(context.WithValue(ctx, viewerKey{}, v)), lang, http.StatusNotFound, "error.not-found")
+	})
 }
 
 // page is what the layout gets.

@@ -466,4 +466,7 @@ var messages = map[string][3]string{
 	"overview.backlog":         {"Webhook-jono", "Webhook-kö", "Webhook backlog"},
 	"overview.pending":         {"Odottaa toimitusta", "Väntar på leverans", "Waiting to be delivered"},
 	"overview.dead":            {"Toimittamatta jääneet", "Olevererade", "Dead letters"},
+	// Every page at a phone's width (issue 14, reflow): the main menu's
+	// button on a small screen.
+	"menu": {"Valikko", "Meny", "Menu"},
 }

@@ -114,9 +114,11 @@ func (a *Admin) Routes() []Route {
 		for _, pg := range pages {
 			out = append(out, Route{pg.method + " " + Prefix + "/" + lang + pg.path, a.handle(lang, pg.access, pg.f)})
 		}
+		out = append(out, Route{Prefix + "/" + lang + "/", a.notFound(lang)}) // any other path under the language
 	}
 	return append(out,
 		Route{"GET " + Prefix + "/{$}", http.RedirectHandler(Prefix+"/fi/", http.StatusSeeOther)},
+		Route{Prefix + "/", a.notFound(omadata.Languages[0])}, // a path without a language, in the one /admin/ goes to
 		Route{"GET " + CallbackPath, http.HandlerFunc(a.callback)},
 		Route{"GET " + Prefix + "/static/{file}", http.HandlerFunc(serveStatic)},
 	)

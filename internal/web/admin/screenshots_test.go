@@ -5,7 +5,6 @@ package admin_test
 import (
 	"flag"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,29 +13,24 @@ import (
 	"github.com/omadata/omadata/internal/web/webui/browsertest"
 )
 
-var phone = flag.Bool("phone", false, "with -screenshots: take them at a phone's width, 360 CSS pixels, as a mobile browser")
+var screenshots = flag.String("screenshots", "", "write screenshots of every console page in every language, at 320 and 1280 CSS pixels, to this directory")
 
-var screenshots = flag.String("screenshots", "", "write screenshots of the console's main pages in every language to this directory")
-
-// TestScreenshots writes full-page PNGs of the console's main pages in fi,
-// sv and en, as the operator admin, plus an organisation admin's services
-// and a form error:
+// TestScreenshots writes full-page PNGs of every console page in fi, sv
+// and en, at a phone's 320 CSS pixels and a desktop's 1280
+// (admin-LANG-PAGE-320.png, admin-LANG-PAGE-1280.png), as the operator
+// admin, plus an organisation admin's services and a form error:
 //
 //	go test ./internal/web/admin -run TestScreenshots -screenshots=DIR
 //
-// Without -screenshots it does nothing.
+// Without -screenshots it does nothing; with it, it fails (never skips)
+// without Chromium or axe-core.
 func TestScreenshots(t *testing.T) {
 	if *screenshots == "" {
 		t.Skip("give -screenshots=DIR to write screenshots")
 	}
+	ctx, _ := browsertest.MustNew(t)
 	if err := os.MkdirAll(*screenshots, 0o755); err != nil {
 		t.Fatal(err)
-	}
-	ctx, _ := browsertest.New(t)
-	prefix := ""
-	if *phone {
-		prefix = "phone-"
-		browsertest.Run(t, ctx, chromedp.EmulateViewport(360, 740, chromedp.EmulatePortrait, chromedp.EmulateMobile))
 	}
 	e := newEnv(t, time.Time{})
 	proc := e.recommendations(t)
@@ -44,13 +38,7 @@ func TestScreenshots(t *testing.T) {
 	svc := e.demo.TokenServiceID
 	shot := func(name string) {
 		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(*screenshots, prefix+"admin-"+name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		browsertest.Screenshot(t, ctx, *screenshots, "admin-"+name)
 	}
 	signIn := func(person string) {
 		t.Helper()
@@ -59,14 +47,17 @@ func TestScreenshots(t *testing.T) {
 		browsertest.Run(t, ctx, chromedp.Click(chromedp.CSS(`button[data-person=`+person+`]`)))
 		browsertest.WaitLocation(t, ctx, "/admin/en/")
 	}
-	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/en/"))
-	shot("en-signed-out")
+	for _, lang := range []string{"fi", "sv", "en"} {
+		browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+"/"))
+		shot(lang + "-signed-out")
+	}
 	signIn("olli")
 	for _, lang := range []string{"fi", "sv", "en"} {
 		for _, p := range []struct{ name, path string }{
 			{"home", "/"}, {"organisations", "/organisations"}, {"services", "/services"}, {"service", "/services/" + svc}, {"service-source", "/services/" + e.demo.IDs["service/helsinki-residents"]},
 			{"data-groups", "/data-groups"}, {"processings", "/processings"}, {"processing", "/processings/" + proc},
-			{"deliveries", "/deliveries"}, {"requests", "/requests"}, {"request", "/requests/" + objection}, {"log", "/log"}, {"staff", "/staff"},
+			{"deliveries", "/deliveries"}, {"deliveries-delivered", "/deliveries?status=delivered"}, {"requests", "/requests"}, {"request", "/requests/" + objection},
+			{"log", "/log"}, {"staff", "/staff"}, {"preview", "/processings/" + proc + "/versions/1/preview/" + lang}, {"not-found", "/no-such-page"},
 		} {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+p.path))
 			shot(lang + "-" + p.name)

@@ -28,13 +28,12 @@ func TestBrowser(t *testing.T) {
 
 	// Public pages, before login.
 	for _, lang := range []string{"fi", "sv", "en"} {
-		for _, path := range []string{"/", "/catalogue", "/ai-systems"} {
+		for _, path := range []string{"/", "/catalogue", "/ai-systems", "/no-such-page/x"} {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/"+lang+path))
 			browsertest.CheckLang(t, ctx, lang)
-			browsertest.CheckAxe(t, ctx, axe, lang+path)
+			browsertest.CheckReflow(t, ctx, axe, e.url+"/"+lang+path, lang+path)
 		}
 	}
-	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/en/no-such-page/x/y"))
 
 	// Login: the header's button, the provider's page, a person.
 	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/en/"), chromedp.Click(chromedp.CSS(`header a.button`)))
@@ -50,6 +49,11 @@ func TestBrowser(t *testing.T) {
 	}
 
 	t.Run("keyboard", func(t *testing.T) { browsertest.CheckKeyboard(t, ctx, e.url+"/en/processings/"+proc) })
+	t.Run("menu", func(t *testing.T) {
+		for _, lang := range []string{"fi", "sv", "en"} {
+			browsertest.CheckMenu(t, ctx, e.url+"/"+lang+"/consents")
+		}
+	})
 
 	// Give by keyboard: focus the button and press Enter.
 	matti := e.resident(t, mattiCode)
@@ -182,11 +186,13 @@ func TestBrowser(t *testing.T) {
 		focused("error-summary")
 		browsertest.CheckLang(t, ctx, lang)
 		browsertest.CheckAxe(t, ctx, axe, lang+" form error")
+		browsertest.CheckReflowHere(t, ctx, axe, lang+" form error")
 		// And a correction without words, by its field.
 		browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/"+lang+"/requests"), chromedp.Click(chromedp.CSS(`#request-rectification`)),
 			chromedp.WaitVisible(chromedp.CSS(`#rect-details-error`)))
 		browsertest.CheckLang(t, ctx, lang)
 		browsertest.CheckAxe(t, ctx, axe, lang+" request form error")
+		browsertest.CheckReflowHere(t, ctx, axe, lang+" request form error")
 	}
 
 	// Give a mandate: every error at once, each linked from the summary
@@ -209,14 +215,19 @@ func TestBrowser(t *testing.T) {
 
 	// Every signed-in page in every language, as himself and acting for a child.
 	signedIn := []string{"/", "/my-data", "/consents", "/acting-for", "/processings/" + proc, strings.TrimPrefix(consentPath, "/en"),
-		"/usage", proofPath, "/requests", "/requests/erasure"}
+		"/usage", proofPath, "/requests", "/requests/erasure", "/no-such-page", "/consents/cns_00000000000000000000000000"}
 	for _, lang := range []string{"fi", "sv", "en"} {
 		for _, path := range signedIn {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/"+lang+path))
 			browsertest.CheckLang(t, ctx, lang)
-			browsertest.CheckAxe(t, ctx, axe, lang+path)
+			browsertest.CheckReflow(t, ctx, axe, e.url+"/"+lang+path, lang+path)
 		}
 	}
+	t.Run("keyboard on every page", func(t *testing.T) {
+		for _, path := range signedIn {
+			browsertest.CheckKeyboardWidths(t, ctx, e.url+"/en"+path)
+		}
+	})
 
 	// Act for a child, and back.
 	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/en/acting-for"),
@@ -226,9 +237,9 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("banner: %q", s)
 	}
 	for _, lang := range []string{"fi", "sv", "en"} {
-		for _, path := range []string{"/consents", "/my-data", "/usage", "/requests", "/requests/erasure"} {
+		for _, path := range []string{"/consents", "/my-data", "/usage", "/requests", "/requests/erasure", "/no-such-page"} {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/"+lang+path), chromedp.WaitVisible(chromedp.CSS(`.acting`)))
-			browsertest.CheckAxe(t, ctx, axe, lang+path+" acting")
+			browsertest.CheckReflow(t, ctx, axe, e.url+"/"+lang+path, lang+path+" acting")
 		}
 	}
 	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/en/consents"), chromedp.Click(chromedp.CSS(`.acting button`)))

@@ -11,9 +11,9 @@ import (
 	"github.com/omadata/omadata/internal/web/webui/browsertest"
 )
 
-// TestBrowserGDPR runs axe-core and the keyboard check on every
-// processing's public page and the operator's own notice, in every
-// language.
+// TestBrowserGDPR checks every processing's public page and the
+// operator's own notice in every language at 320 and 1280 CSS pixels (no
+// sideways scrolling, axe-core at both widths) and by keyboard.
 func TestBrowserGDPR(t *testing.T) {
 	ctx, axe := browsertest.New(t)
 	e := newEnv(t, time.Time{})
@@ -25,7 +25,7 @@ func TestBrowserGDPR(t *testing.T) {
 		for _, path := range paths {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/"+lang+path))
 			browsertest.CheckLang(t, ctx, lang)
-			browsertest.CheckAxe(t, ctx, axe, lang+path)
+			browsertest.CheckReflow(t, ctx, axe, e.url+"/"+lang+path, lang+path)
 		}
 	}
 	t.Run("keyboard", func(t *testing.T) { browsertest.CheckKeyboard(t, ctx, e.url+"/en"+paths[1]) })

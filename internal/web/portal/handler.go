@@ -4,6 +4,7 @@ package portal
 
 import (
 	"bytes"
+	"context"
 	"crypto/subtle"
 	"net/http"
 	"net/url"
@@ -48,7 +49,7 @@ func (p *Portal) handle(lang string, access int, f pageFunc) http.Handler {
 			p.fail(w, r, lang, err)
 			return
 		}
-		r = r.WithContext(ctx)
+		r = r.WithContext(context.WithValue(ctx, viewerKey{}, v)) // error pages show who is signed in
 		q := &req{Lang: lang, Path: strings.TrimPrefix(r.URL.Path, "/"+lang), V: v}
 		if access == resident && v == nil {
 			if r.Method != http.MethodGet {
@@ -103,7 +104,27 @@ func (p *Portal) fail(w http.ResponseWriter, r *http.Request, lang string, err e
 }
 
 func (p *Portal) renderError(w http.ResponseWriter, r *http.Request, lang string, status int, key string) {
-	p.render(w, r, &req{Lang: lang, Path: "/"}, status, "error", msg(lang, "error.title"), map[string]string{"Message": msg(lang, key)})
+	v, _ := r.Context().Value(viewerKey{}).(*viewer)
+	p.render(w, r, &req{Lang: lang, Path: "/", V: v}, status, "error", msg(lang, "error.title"), map[string]string{"Message": msg(lang, key)})
+}
+
+// viewerKey carries the signed-in viewer in a page request's context,
+// for its error page's header and acting-for banner.
+type viewerKey struct{}
+
+// notFound answers, for any method, a path that no page has, as a page in
+// lang with the signed-in header, not the API's JSON. It changes nothing,
+// so it needs no form token.
+func (p *Portal) notFound(lang string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		webui.SetPageHeaders(w)
+		v, ctx, err := p.loadViewer(w, r)
+		if err != nil {
+			p.fail(w, r, lang, err)
+			return
+		}
+		p.renderError(w, r.WithContext(context.WithValue(ctx, viewerKey{}, v)), lang, http.StatusNotFound, "error.not-found")
+	})
 }
 
 // page is what the layout gets.

@@ -507,4 +507,8 @@ var messages = map[string][3]string{
 
 	// The store's text rule (omadata.IdentityCodeInText).
 	"err.identity-code-in-text": {"Poista henkilötunnus: teksti tallennetaan ja näytetään muille, eikä siinä saa koskaan olla henkilötunnusta. Jos kyse ei ole henkilötunnuksesta (vaan esimerkiksi puhelinnumerosta), kirjoita se toisin, kuten +358 40 123 4567.", "Ta bort personbeteckningen: texten sparas och visas för andra och får aldrig innehålla en personbeteckning. Om det inte är en personbeteckning (utan till exempel ett telefonnummer), skriv det på annat sätt, som +358 40 123 4567.", "Remove the personal identity code: this text is stored and shown to others, and must never hold one. If it is not an identity code (a phone number, say), write it another way, such as +358 40 123 4567."},
+
+	// Every page at a phone's width (issue 14, reflow): the main menu's
+	// button on a small screen.
+	"menu": {"Valikko", "Meny", "Menu"},
 }

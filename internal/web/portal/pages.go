@@ -110,6 +110,7 @@ func (p *Portal) Routes() []Route {
 		for _, pg := range pages {
 			out = append(out, Route{pg.method + " /" + lang + pg.path, p.handle(lang, pg.access, pg.f)})
 		}
+		out = append(out, Route{"/" + lang + "/", p.notFound(lang)}) // any other path under the language
 	}
 	out = append(out,
 		Route{"GET /{$}", http.HandlerFunc(p.root)},

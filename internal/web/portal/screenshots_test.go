@@ -5,7 +5,6 @@ package portal_test
 import (
 	"flag"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,43 +14,33 @@ import (
 	"github.com/omadata/omadata/internal/web/webui/browsertest"
 )
 
-var phone = flag.Bool("phone", false, "with -screenshots: take them at a phone's width, 360 CSS pixels, as a mobile browser")
+var screenshots = flag.String("screenshots", "", "write screenshots of every page in every language, at 320 and 1280 CSS pixels, to this directory")
 
-var screenshots = flag.String("screenshots", "", "write screenshots of the main pages in every language to this directory")
-
-// TestScreenshots writes full-page PNGs of the main pages in fi, sv and en,
-// signed in as the demo guardian with one consent given:
+// TestScreenshots writes full-page PNGs of every page in fi, sv and en, at
+// a phone's 320 CSS pixels and a desktop's 1280 (LANG-PAGE-320.png,
+// LANG-PAGE-1280.png), signed out, signed in as the demo guardian with one
+// consent given, acting for his child, and with form errors:
 //
 //	go test ./internal/web/portal -run TestScreenshots -screenshots=DIR
 //
-// Without -screenshots it does nothing.
+// Without -screenshots it does nothing; with it, it fails (never skips)
+// without Chromium or axe-core.
 func TestScreenshots(t *testing.T) {
 	if *screenshots == "" {
 		t.Skip("give -screenshots=DIR to write screenshots")
 	}
+	ctx, _ := browsertest.MustNew(t)
 	if err := os.MkdirAll(*screenshots, 0o755); err != nil {
 		t.Fatal(err)
-	}
-	ctx, _ := browsertest.New(t)
-	prefix := ""
-	if *phone {
-		prefix = "phone-"
-		browsertest.Run(t, ctx, chromedp.EmulateViewport(360, 740, chromedp.EmulatePortrait, chromedp.EmulateMobile))
 	}
 	e := newEnv(t, time.Time{})
 	proc := e.recommendations(t)
 	shot := func(name string) {
 		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(*screenshots, prefix+name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		browsertest.Screenshot(t, ctx, *screenshots, name)
 	}
 	for _, lang := range []string{"fi", "sv", "en"} {
-		for _, p := range []struct{ name, path string }{{"home", "/"}, {"catalogue", "/catalogue"}, {"ai-systems", "/ai-systems"}} {
+		for _, p := range []struct{ name, path string }{{"home", "/"}, {"catalogue", "/catalogue"}, {"ai-systems", "/ai-systems"}, {"not-found", "/no-such-page"}} {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/"+lang+p.path))
 			shot(lang + "-" + p.name)
 		}
@@ -75,7 +64,7 @@ func TestScreenshots(t *testing.T) {
 		for _, p := range []struct{ name, path string }{
 			{"home-signed-in", "/"}, {"my-data", "/my-data"}, {"consents", "/consents"},
 			{"notice", "/processings/" + proc}, {"consent", consent}, {"acting-for", "/acting-for"},
-			{"usage", "/usage"}, {"proof", proof}, {"requests", "/requests"}, {"erasure", "/requests/erasure"},
+			{"usage", "/usage"}, {"proof", proof}, {"requests", "/requests"}, {"erasure", "/requests/erasure"}, {"not-found-signed-in", "/no-such-page"},
 		} {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/"+lang+p.path))
 			shot(lang + "-" + p.name)
@@ -84,7 +73,12 @@ func TestScreenshots(t *testing.T) {
 	// Acting for a child, and a form error.
 	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/en/acting-for"), chromedp.Click(chromedp.Search(`//button[contains(., "Act for Emma Korhonen")]`)))
 	browsertest.WaitLocation(t, ctx, "done=acting")
-	shot("en-acting-consents")
+	for _, lang := range []string{"fi", "sv", "en"} {
+		for _, p := range []string{"consents", "my-data", "usage", "requests"} {
+			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/"+lang+"/"+p))
+			shot(lang + "-acting-" + p)
+		}
+	}
 	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/en/processings/"+proc))
 	browsertest.Eval[bool](t, ctx, `(() => { const i = document.querySelector("#valid_until"); i.type = "text"; i.value = "31.2.2027"; return true; })()`)
 	browsertest.Run(t, ctx, chromedp.Click(chromedp.CSS(`#give`)))

@@ -35,10 +35,23 @@ var axePath = func() string {
 // "chromium", as in CI.
 func Require(t testing.TB) (string, string) {
 	t.Helper()
+	return require(t, strings.Contains(os.Getenv("OMADATA_TEST_REQUIRE"), "chromium"))
+}
+
+// MustRequire is Require for what was asked for by name, such as the
+// screenshots a -screenshots flag asks for: without Chromium or axe-core
+// it fails, never skips.
+func MustRequire(t testing.TB) (string, string) {
+	t.Helper()
+	return require(t, true)
+}
+
+func require(t testing.TB, strict bool) (string, string) {
+	t.Helper()
 	missing := func(what string) {
 		t.Helper()
-		if strings.Contains(os.Getenv("OMADATA_TEST_REQUIRE"), "chromium") {
-			t.Fatalf("OMADATA_TEST_REQUIRE=chromium but %s", what)
+		if strict {
+			t.Fatalf("Chromium and axe-core are required but %s", what)
 		}
 		skips.Skip(t, skips.Browser, what+"; install Chromium (apt-get install chromium) and run npm ci --prefix tools/browser")
 	}
@@ -51,6 +64,8 @@ func Require(t testing.TB) (string, string) {
 	}
 	if path == "" {
 		missing("no Chromium found (set OMADATA_CHROMIUM to its path)")
+	} else if _, err := os.Stat(path); err != nil {
+		missing("no Chromium at " + path)
 	}
 	axe, err := os.ReadFile(axePath)
 	if err != nil {
@@ -64,6 +79,19 @@ func Require(t testing.TB) (string, string) {
 func New(t testing.TB) (context.Context, string) {
 	t.Helper()
 	path, axe := Require(t)
+	return start(t, path, axe)
+}
+
+// MustNew is New for what was asked for by name: without Chromium or
+// axe-core it fails, never skips (MustRequire).
+func MustNew(t testing.TB) (context.Context, string) {
+	t.Helper()
+	path, axe := MustRequire(t)
+	return start(t, path, axe)
+}
+
+func start(t testing.TB, path, axe string) (context.Context, string) {
+	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Headless,
@@ -82,7 +110,7 @@ func New(t testing.TB) (context.Context, string) {
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelB := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancelT := context.WithTimeout(ctx, 15*time.Minute) // every page at two widths in three languages
 	t.Cleanup(func() { cancelT(); cancelB(); cancelA() })
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start Chromium: %v", err)
@@ -197,8 +225,8 @@ func CheckKeyboard(t testing.TB, ctx context.Context, url string) {
 	// From the top again: Tab through everything and compare with the
 	// document order of the focusable elements (a details' summary is one).
 	Run(t, ctx, chromedp.Navigate(url))
-	want := Eval[[]string](t, ctx, `[...document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea, details > summary")]
-		.filter(e => !e.disabled && (e.getClientRects().length > 0 || e.className === "skip"))
+	want := Eval[[]string](t, ctx, `[...document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex='0']")]
+		.filter(e => !e.disabled && (e.checkVisibility() || e.className === "skip"))
 		.filter(e => e.type !== "radio" || document.querySelector("input[type=radio][name='" + e.name + "']") === e).map(e => e.outerHTML.slice(0, 80))`)
 	// A date input takes several Tabs (day, month, year, picker); count
 	// each element once.
