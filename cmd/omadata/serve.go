@@ -204,7 +204,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		TrustedProxies: cfg.TrustedProxies,
 		Metrics:        metrics,
 	})
-	pages, portalOn, err := portalPages(cfg, s, publicURL, logKey, limiter, log)
+	pages, notFound, err := portalPages(cfg, s, publicURL, logKey, limiter, log)
 	if err != nil {
 		return err
 	}
@@ -228,7 +228,8 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 			ID: operatorID, Name: cfg.OperatorName, BusinessID: cfg.OperatorBusinessID,
 			Email: cfg.OperatorEmail, PublicURL: publicURL, CreatedAt: createdAt,
 		},
-		Pages: pages,
+		Pages:    pages,
+		NotFound: notFound,
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -241,7 +242,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "version", Version())
-	printNextSteps(c.m.Stdout, publicURL, portalOn, tokens)
+	printNextSteps(c.m.Stdout, publicURL, notFound != nil, tokens)
 	stopWorkers := startWorkers(ctx, cfg, s, signer, log, metrics)
 	defer stopWorkers()
 	if c.m.Ready != nil {

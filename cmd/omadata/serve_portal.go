@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"log/slog"
+	"net/http"
 
 	"github.com/omadata/omadata/internal/demo/idp"
 	"github.com/omadata/omadata/internal/store"
@@ -21,8 +22,9 @@ const demoClientID = "omadata-portal"
 
 // portalPages builds the resident portal, and in demo mode without a
 // configured provider the built-in demo OpenID provider, and returns their
-// routes. Without a provider the portal is off (false).
-func portalPages(cfg Config, s *store.Store, publicURL, logKey string, limiter *ratelimit.Limiter, log *slog.Logger) ([]web.Page, bool, error) {
+// routes and the portal's page for unknown paths (web.Options.NotFound).
+// Without a provider the portal is off (no routes, a nil page).
+func portalPages(cfg Config, s *store.Store, publicURL, logKey string, limiter *ratelimit.Limiter, log *slog.Logger) ([]web.Page, http.Handler, error) {
 	oc := portal.OIDC{
 		Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
 		IdentityClaim: cfg.OIDCIdentityClaim, NameClaim: cfg.OIDCNameClaim, Scopes: cfg.OIDCScopes,
@@ -34,7 +36,7 @@ func portalPages(cfg Config, s *store.Store, publicURL, logKey string, limiter *
 		// process; derive it so that restarts agree.
 		sec, err := hkdf.Key(sha256.New, cfg.SecretKey, nil, "omadata demo OpenID client secret v1", 32)
 		if err != nil {
-			return nil, false, err
+			return nil, nil, err
 		}
 		oc.Issuer, oc.ClientID, oc.ClientSecret = publicURL+idp.Prefix, demoClientID, base64.RawURLEncoding.EncodeToString(sec)
 		p, err := idp.New(idp.Options{
@@ -42,7 +44,7 @@ func portalPages(cfg Config, s *store.Store, publicURL, logKey string, limiter *
 			RedirectURL: publicURL + portal.CallbackPath, StaffRedirectURL: publicURL + admin.CallbackPath, IdentityClaim: oc.IdentityClaim, NameClaim: oc.NameClaim,
 		})
 		if err != nil {
-			return nil, false, err
+			return nil, nil, err
 		}
 		for _, pat := range p.Patterns() {
 			pages = append(pages, web.Page{Pattern: pat, Handler: p})
@@ -50,7 +52,7 @@ func portalPages(cfg Config, s *store.Store, publicURL, logKey string, limiter *
 	}
 	if oc.Issuer == "" {
 		log.Info("resident portal off: set OMADATA_OIDC_ISSUER and OMADATA_OIDC_CLIENT_ID to turn it on")
-		return nil, false, nil
+		return nil, nil, nil
 	}
 	pt, err := portal.New(portal.Options{
 		Residents: s, Representations: s, Consents: s, Catalogue: s, AISystems: s, Credentials: s,
@@ -59,7 +61,7 @@ func portalPages(cfg Config, s *store.Store, publicURL, logKey string, limiter *
 		Operator: portal.Operator{Name: cfg.OperatorName, BusinessID: cfg.OperatorBusinessID, Email: cfg.OperatorEmail, DPOEmail: cfg.OperatorDPOEmail},
 	})
 	if err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	for _, r := range pt.Routes() {
 		pages = append(pages, web.Page{Pattern: r.Pattern, Handler: r.Handler})
@@ -72,11 +74,11 @@ func portalPages(cfg Config, s *store.Store, publicURL, logKey string, limiter *
 		PublicURL: publicURL, SecretKey: cfg.SecretKey, Logger: log, Limiter: limiter,
 	})
 	if err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	for _, r := range ad.Routes() {
 		pages = append(pages, web.Page{Pattern: r.Pattern, Handler: r.Handler})
 	}
 	log.Info("resident portal on", "issuer", oc.Issuer, "built_in_demo_provider", builtIn)
-	return pages, true, nil
+	return pages, pt.NotFound(), nil
 }

@@ -3,7 +3,9 @@
 package web
 
 import (
+	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/omadata/omadata"
@@ -11,7 +13,8 @@ import (
 )
 
 // dispatch routes the request. ServeMux answers unknown paths and wrong
-// methods in plain text; dispatch answers them in the error shape instead.
+// methods in plain text; dispatch answers them in the error shape instead,
+// or an unknown path a browser asks for with Options.NotFound's page.
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	h, pattern := s.mux.Handler(r)
 	if pattern != "" {
@@ -30,6 +33,13 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	case http.StatusMethodNotAllowed:
 		respond.MethodNotAllowed(w, r, c.header.Get("Allow"))
 	case http.StatusNotFound:
+		if s.opts.NotFound != nil && !machinePath(r.URL.Path) {
+			w.Header().Add("Vary", "Accept")
+			if prefersHTML(r) {
+				s.opts.NotFound.ServeHTTP(w, r)
+				return
+			}
+		}
 		respond.Error(w, r, omadata.Errorf(omadata.ENOTFOUND, "Not found."))
 	default: // a redirect to the cleaned path
 		for k, v := range c.header {
@@ -37,6 +47,65 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 		}
 		w.WriteHeader(c.code)
 	}
+}
+
+// machinePaths are where only programs call: an unknown path under them
+// is always the API's JSON error, whatever the Accept header says.
+var machinePaths = []string{"/api", "/.well-known", "/openapi.json", "/healthz", "/livez", "/readyz", "/metrics"}
+
+func machinePath(path string) bool {
+	for _, m := range machinePaths {
+		if path == m || strings.HasPrefix(path, m+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// prefersHTML reports whether the Accept header ranks text/html above
+// application/json, as a browser's does. No header, */* or a tie is JSON.
+func prefersHTML(r *http.Request) bool {
+	accept := r.Header.Values("Accept")
+	return quality(accept, "text/html") > quality(accept, "application/json")
+}
+
+// quality is the weight the Accept header gives media type typ (RFC 9110,
+// section 12.5.1): that of its most specific matching range, 1 without a
+// header, 0 when no range matches. Ranges that do not parse are ignored.
+func quality(accept []string, typ string) float64 {
+	if len(accept) == 0 {
+		return 1
+	}
+	major, _, _ := strings.Cut(typ, "/")
+	q, best := 0.0, -1
+	for _, h := range accept {
+		for _, part := range strings.Split(h, ",") {
+			rng, params, err := mime.ParseMediaType(part)
+			if err != nil {
+				continue
+			}
+			spec := -1
+			switch rng {
+			case typ:
+				spec = 2
+			case major + "/*":
+				spec = 1
+			case "*/*":
+				spec = 0
+			}
+			if spec <= best {
+				continue
+			}
+			w := 1.0
+			if v, ok := params["q"]; ok {
+				if w, err = strconv.ParseFloat(v, 64); err != nil || w < 0 || w > 1 {
+					continue
+				}
+			}
+			q, best = w, spec
+		}
+	}
+	return q
 }
 
 // scratchWriter records a status and headers and discards the body.

@@ -81,6 +81,12 @@ type Options struct {
 	// authentication (session cookies, CSRF tokens) and are not in Routes,
 	// which lists the API.
 	Pages []Page
+	// NotFound answers an unknown path that a browser asks for (its Accept
+	// header prefers text/html to application/json) outside the API and
+	// the machine paths (/api/, /.well-known/, /openapi.json, /healthz,
+	// /livez, /readyz, /metrics): the portal's not-found page. nil, or any
+	// other request, gets the API's JSON error.
+	NotFound http.Handler
 }
 
 // ReadyCheck is one condition of readiness: Check returns nil when it holds.

@@ -127,6 +127,17 @@ func (p *Portal) notFound(lang string) http.Handler {
 	})
 }
 
+// NotFound answers a path outside the portal's languages, such as
+// /consents, that a browser asks for: the not-found page of notFound in
+// the language "/" would send the resident to (frontLanguage), with the
+// signed-in header. The server mounts it for unknown paths (web.Options).
+func (p *Portal) NotFound() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Vary", "Accept-Language, Cookie")
+		p.notFound(p.frontLanguage(r)).ServeHTTP(w, r)
+	})
+}
+
 // page is what the layout gets.
 type page struct {
 	Lang      string
