@@ -107,6 +107,7 @@ func newLimitedEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter) *env
 		Log: st, Usage: st, Requests: st,
 		Operator: web.OperatorInfo{ID: base, Name: "Test City", PublicURL: base},
 		Pages:    pages,
+		NotFound: p.NotFound(),
 	})
 	ts.Start()
 	t.Cleanup(ts.Close)

@@ -37,6 +37,11 @@ func TestNotFoundPage(t *testing.T) {
 		}
 	}
 
+	// A bare /admin goes to the console's front page, like /admin/.
+	if p := c.get("/admin"); p.status != http.StatusOK || !strings.HasSuffix(p.url, "/admin/fi/") || !strings.Contains(p.body, `<html lang="fi">`) {
+		t.Errorf("GET /admin: got %d at %s, want 200 at /admin/fi/", p.status, p.url)
+	}
+
 	c.login("/admin/en/login", "helmi") // an organisation admin
 	for _, tc := range []struct {
 		name   string
