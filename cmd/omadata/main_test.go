@@ -169,6 +169,27 @@ func TestServe(t *testing.T) {
 		}
 	})
 
+	t.Run("UnknownPath", func(t *testing.T) {
+		// A browser gets the portal's page in its language, an API client JSON.
+		for _, tc := range []struct{ accept, wantType, want string }{
+			{"text/html", "text/html", `<html lang="sv">`},
+			{"application/json", "application/json", `"not_found"`},
+		} {
+			req, _ := http.NewRequest("GET", s.URL+"/no-such-page", nil)
+			req.Header.Set("Accept", tc.accept)
+			req.Header.Set("Accept-Language", "sv")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 404 || !strings.HasPrefix(resp.Header.Get("Content-Type"), tc.wantType) || !strings.Contains(string(b), tc.want) {
+				t.Errorf("Accept %s: got %d %s, want 404 %s with %q", tc.accept, resp.StatusCode, resp.Header.Get("Content-Type"), tc.wantType, tc.want)
+			}
+		}
+	})
+
 	t.Run("OperatorDescriptionLinks", func(t *testing.T) {
 		// Every URL the operator description advertises answers.
 		var d map[string]any
