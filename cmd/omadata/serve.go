@@ -33,7 +33,8 @@ import (
 // Timeouts of the HTTP server. Bodies are small JSON documents, so a slow
 // client that takes longer is more likely an attack than a user; the
 // timeout to read a whole request is OMADATA_READ_TIMEOUT (30 s), and its
-// header must come within readHeaderTimeout or that, whichever is shorter.
+// header must come within readHeaderTimeout or that, whichever is shorter
+// (the read timeout covers the whole request, headers included).
 const (
 	readHeaderTimeout = 10 * time.Second
 	writeTimeout      = 60 * time.Second
@@ -237,10 +238,11 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
+		ConnState:         handler.ConnState,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() { serveErr <- srv.Serve(handler.Listener(ln)) }()
 	log.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "version", Version())
 	printNextSteps(c.m.Stdout, publicURL, notFound != nil, tokens)
 	stopWorkers := startWorkers(ctx, cfg, s, signer, log, metrics)

@@ -37,7 +37,7 @@ func newMetrics(reg *prometheus.Registry, version string) *metrics {
 		}, []string{"method", "route"})),
 		readTimeouts: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "omadata_http_read_timeouts_total",
-			Help: "Requests whose body did not arrive within the server's read timeout (answered 408).",
+			Help: "Requests whose headers or body did not arrive within the server's timeouts (a body: answered 408).",
 		})),
 	}
 }

@@ -3,6 +3,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -76,4 +77,60 @@ func TestRateLimits(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+}
+
+// TestRateLimitsForwarded: behind a trusted proxy the client's address
+// comes from X-Forwarded-For in the forms proxies write (ip, ip:port,
+// [v6], [v6]:port); IPv6 clients in one /64 share a bucket, and clients
+// the proxy writes with a port, or as something that is no address, do
+// not fall into the proxy's own bucket. Requests carry no token, so only
+// the address is counted: 401 while allowed, 429 when refused.
+func TestRateLimitsForwarded(t *testing.T) {
+	var e *env
+	e = newEnv(t, func(o *web.Options) {
+		o.Limiter = ratelimit.New(ratelimit.Options{
+			Rates:          map[string]ratelimit.Rate{ratelimit.Credential: {N: 2, Per: time.Minute}},
+			TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+			Metrics:        o.Metrics,
+		})
+	})
+	create := func(xff ...string) response {
+		t.Helper()
+		var header []string
+		for _, v := range xff {
+			header = append(header, "X-Forwarded-For", v)
+		}
+		return e.call(t, "POST", "/api/v1/services/"+e.svcA+"/credentials", "", "application/json",
+			strings.NewReader(`{"name":"limited","scopes":["catalogue:read"]}`), header...)
+	}
+
+	// One /64: its addresses, in every form, share one bucket.
+	wantStatus(t, create("2001:db8:1:2::1"), 401)
+	wantStatus(t, create("[2001:db8:1:2::2]:443"), 401)
+	wantStatus(t, create("[2001:db8:1:2:ffff::3]"), 429)
+	// The next /64 is another client.
+	wantStatus(t, create("2001:db8:1:3::1"), 401)
+
+	// ip:port entries are read as their addresses: each its own bucket,
+	// and the port does not make another.
+	for i := range 3 {
+		wantStatus(t, create(fmt.Sprintf("198.51.100.%d:2001", i+1)), 401)
+	}
+	wantStatus(t, create("198.51.100.1:2002"), 401)
+	wantStatus(t, create("198.51.100.1"), 429)
+
+	// Unreadable entries are their own keys, not the proxy's bucket,
+	// which stays open for the proxy's own address.
+	for range 2 {
+		wantStatus(t, create("garbage"), 401)
+	}
+	wantStatus(t, create("garbage"), 429)
+	wantStatus(t, create("other-garbage"), 401)
+	wantStatus(t, create(), 401) // from the proxy itself
+
+	// Two header lines are one list; the client's forged hop on the left
+	// is not read.
+	wantStatus(t, create("203.0.113.1", "203.0.113.50, 127.0.0.2"), 401)
+	wantStatus(t, create("203.0.113.2", "203.0.113.50"), 401)
+	wantStatus(t, create("203.0.113.3", "203.0.113.50:9"), 429)
 }

@@ -124,7 +124,7 @@ func (l *Limiter) Address(kind string, r *http.Request) error {
 	if l == nil {
 		return nil
 	}
-	return l.take(kind, "address", l.ClientAddr(r))
+	return l.take(kind, "address", l.ClientKey(r))
 }
 
 // Account takes one request of kind from an account: a token or credential
@@ -215,33 +215,87 @@ func (l *Limiter) Len() int {
 	return len(l.buckets)
 }
 
-// ClientAddr returns the address of the client of r: the connection's
-// peer, or, when the peer is a trusted proxy, the nearest address in
-// X-Forwarded-For that is not a trusted proxy.
-func (l *Limiter) ClientAddr(r *http.Request) string {
+// IPv6Prefix is the length of the prefix an IPv6 client is bucketed by:
+// a site or a home gets a /64 (RFC 6177), and anyone holding one can pick
+// any of its 2^64 addresses, so counting each address apart would give
+// them unlimited attempts. An IPv4-mapped IPv6 address counts as IPv4.
+const IPv6Prefix = 64
+
+// maxEntryKey bounds the key made from an X-Forwarded-For entry that is no
+// address, so an odd header cannot make a bucket key of any length.
+const maxEntryKey = 64
+
+// ClientKey returns the key the client of r is bucketed by: its address,
+// an IPv4 address as itself and an IPv6 one as its /64 (IPv6Prefix).
+//
+// The client is the connection's peer, or, when the peer is a trusted
+// proxy, the rightmost entry of X-Forwarded-For (all its header lines
+// together) that is not a trusted proxy: entries further left are
+// written by the client and never read. An entry is an address with or
+// without a port: 192.0.2.1, 192.0.2.1:5000, 2001:db8::1, [2001:db8::1]
+// or [2001:db8::1]:5000. An entry that is none of these ends the walk
+// too and is the key itself, cut to 64 bytes and marked as such: the
+// trusted proxy wrote it for this one client (an obfuscated identifier
+// like RFC 7239's "_hidden", or a format we do not know), so falling back
+// to the proxy's own address would put every client behind that proxy in
+// one bucket, and one of them could lock all the others out.
+func (l *Limiter) ClientKey(r *http.Request) string {
 	peer, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
-	addr := peer.Addr().Unmap()
+	addr := peer.Addr()
 	if !l.trusted(addr) {
-		return addr.String()
+		return addrKey(addr)
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			break // a hop we cannot read: the last trusted one is the client
+		hop := strings.TrimSpace(hops[i])
+		if hop == "" {
+			continue // an empty list element, as in "a, , b"
 		}
-		addr = a.Unmap()
+		a, ok := parseEntry(hop)
+		if !ok {
+			return "entry:" + hop[:min(len(hop), maxEntryKey)]
+		}
+		addr = a
 		if !l.trusted(addr) {
 			break
 		}
 	}
-	return addr.String()
+	return addrKey(addr)
+}
+
+// parseEntry reads one X-Forwarded-For entry: ip, ip:port, [v6] or
+// [v6]:port.
+func parseEntry(s string) (netip.Addr, bool) {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a, true
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr(), true
+	}
+	if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
+		if a, err := netip.ParseAddr(s[1 : len(s)-1]); err == nil && a.Is6() {
+			return a, true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+// addrKey is the bucket key of an address: IPv4 (also IPv4-mapped IPv6)
+// as is, IPv6 as its IPv6Prefix prefix.
+func addrKey(a netip.Addr) string {
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.Prefix(IPv6Prefix)
+	return p.String()
 }
 
 func (l *Limiter) trusted(a netip.Addr) bool {
+	a = a.Unmap().WithZone("")
 	for _, p := range l.o.TrustedProxies {
 		if p.Contains(a) {
 			return true

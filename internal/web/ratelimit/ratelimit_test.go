@@ -97,35 +97,78 @@ func TestBoundedMemory(t *testing.T) {
 	}
 }
 
-func TestClientAddr(t *testing.T) {
-	proxy := netip.MustParsePrefix("10.0.0.0/8")
-	trusting := ratelimit.New(ratelimit.Options{TrustedProxies: []netip.Prefix{proxy}})
+// TestClientKey: the bucket key of a request's client, from its peer or,
+// behind a trusted proxy, from the rightmost untrusted X-Forwarded-For
+// entry in any of the forms proxies write; IPv6 by its /64.
+func TestClientKey(t *testing.T) {
+	proxies := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}
+	trusting := ratelimit.New(ratelimit.Options{TrustedProxies: proxies})
 	plain := ratelimit.New(ratelimit.Options{})
 	for _, tc := range []struct {
-		name, remote, xff string
-		trusting, plain   string
+		name, remote string
+		xff          []string // header lines
+		trusting     string
+		plain        string
 	}{
-		{"direct", "192.0.2.7:5000", "", "192.0.2.7", "192.0.2.7"},
-		{"forged header from a client", "192.0.2.7:5000", "198.51.100.1", "192.0.2.7", "192.0.2.7"},
-		{"through the proxy", "10.1.2.3:5000", "198.51.100.1", "198.51.100.1", "10.1.2.3"},
-		{"client prepends a forged hop", "10.1.2.3:5000", "203.0.113.9, 198.51.100.1", "198.51.100.1", "10.1.2.3"},
-		{"two trusted proxies", "10.1.2.3:5000", "198.51.100.1, 10.9.9.9", "198.51.100.1", "10.1.2.3"},
-		{"garbage hop", "10.1.2.3:5000", "nonsense", "10.1.2.3", "10.1.2.3"},
-		{"IPv6", "[2001:db8::1]:443", "", "2001:db8::1", "2001:db8::1"},
+		{"direct", "192.0.2.7:5000", nil, "192.0.2.7", "192.0.2.7"},
+		{"forged header from a client", "192.0.2.7:5000", []string{"198.51.100.1"}, "192.0.2.7", "192.0.2.7"},
+		{"through the proxy", "10.1.2.3:5000", []string{"198.51.100.1"}, "198.51.100.1", "10.1.2.3"},
+		{"client prepends a forged hop", "10.1.2.3:5000", []string{"203.0.113.9, 198.51.100.1"}, "198.51.100.1", "10.1.2.3"},
+		{"two trusted proxies", "10.1.2.3:5000", []string{"198.51.100.1, 10.9.9.9"}, "198.51.100.1", "10.1.2.3"},
+		{"two header lines", "10.1.2.3:5000", []string{"203.0.113.9, 198.51.100.1", "10.9.9.9"}, "198.51.100.1", "10.1.2.3"},
+		{"forged hop in the first of two lines", "10.1.2.3:5000", []string{"203.0.113.9", "198.51.100.1, 10.9.9.9"}, "198.51.100.1", "10.1.2.3"},
+		{"empty elements", "10.1.2.3:5000", []string{"198.51.100.1, , 10.9.9.9,"}, "198.51.100.1", "10.1.2.3"},
+		{"proxy without a header", "10.1.2.3:5000", nil, "10.1.2.3", "10.1.2.3"},
+		{"ip:port", "10.1.2.3:5000", []string{"4.4.4.4:2001"}, "4.4.4.4", "10.1.2.3"},
+		{"ip:port of a trusted proxy", "10.1.2.3:5000", []string{"4.4.4.4:2001, 10.9.9.9:443"}, "4.4.4.4", "10.1.2.3"},
+		{"[v6]", "10.1.2.3:5000", []string{"[2001:db8:1:2::5]"}, "2001:db8:1:2::/64", "10.1.2.3"},
+		{"[v6]:port", "10.1.2.3:5000", []string{"[2001:db8:1:2::5]:2001"}, "2001:db8:1:2::/64", "10.1.2.3"},
+		{"bare v6", "10.1.2.3:5000", []string{"2001:db8:1:2:aaaa::9"}, "2001:db8:1:2::/64", "10.1.2.3"},
+		{"v6 behind a v6 proxy", "[fd00::1]:443", []string{"2001:db8:1:2::9, fd00::2"}, "2001:db8:1:2::/64", "fd00::/64"},
+		{"IPv4-mapped", "10.1.2.3:5000", []string{"::ffff:198.51.100.1"}, "198.51.100.1", "10.1.2.3"},
+		{"IPv4-mapped proxy", "[::ffff:10.1.2.3]:5000", []string{"198.51.100.1"}, "198.51.100.1", "10.1.2.3"},
+		{"garbage entry is its own key", "10.1.2.3:5000", []string{"198.51.100.1, nonsense"}, "entry:nonsense", "10.1.2.3"},
+		{"garbage entry is cut", "10.1.2.3:5000", []string{strings.Repeat("x", 500)}, "entry:" + strings.Repeat("x", 64), "10.1.2.3"},
+		{"[v4] is not an entry", "10.1.2.3:5000", []string{"[198.51.100.1]"}, "entry:[198.51.100.1]", "10.1.2.3"},
+		{"IPv6 peer", "[2001:db8::1]:443", nil, "2001:db8::/64", "2001:db8::/64"},
+		{"IPv6 peer in the same /64", "[2001:db8::ffff:1]:443", nil, "2001:db8::/64", "2001:db8::/64"},
+		{"IPv4-mapped peer", "[::ffff:192.0.2.7]:443", nil, "192.0.2.7", "192.0.2.7"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := httptest.NewRequest("GET", "/", nil)
 			r.RemoteAddr = tc.remote
-			if tc.xff != "" {
-				r.Header.Set("X-Forwarded-For", tc.xff)
+			for _, v := range tc.xff {
+				r.Header.Add("X-Forwarded-For", v)
 			}
-			if got := trusting.ClientAddr(r); got != tc.trusting {
-				t.Errorf("trusting 10/8: got %s, want %s", got, tc.trusting)
+			if got := trusting.ClientKey(r); got != tc.trusting {
+				t.Errorf("trusting 10/8 and fd00::/8: got %s, want %s", got, tc.trusting)
 			}
-			if got := plain.ClientAddr(r); got != tc.plain {
+			if got := plain.ClientKey(r); got != tc.plain {
 				t.Errorf("trusting none: got %s, want %s", got, tc.plain)
 			}
 		})
+	}
+}
+
+// TestIPv6Bucket: addresses in one /64 share a bucket; another /64 has
+// its own.
+func TestIPv6Bucket(t *testing.T) {
+	l := ratelimit.New(ratelimit.Options{Rates: map[string]ratelimit.Rate{ratelimit.Login: {N: 2, Per: time.Minute}}, Now: newClock().now})
+	from := func(remote string) error {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = remote
+		return l.Address(ratelimit.Login, r)
+	}
+	for i := range 2 {
+		if err := from(fmt.Sprintf("[2001:db8:1:2::%d]:443", i+1)); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	if err := from("[2001:db8:1:2:ffff::1]:443"); omadata.ErrorCode(err) != omadata.ERATELIMITED {
+		t.Fatalf("third address in the /64: got %v, want rate_limited", err)
+	}
+	if err := from("[2001:db8:1:3::1]:443"); err != nil {
+		t.Fatalf("the next /64: %v, want allowed", err)
 	}
 }
 
