@@ -4,6 +4,7 @@ package storetest
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -176,6 +177,31 @@ func testRepresentationScopedReads(t *testing.T, s *store.Store) {
 		all := must[*omadata.ResidentExport](t)(s.ExportResident(AsResident(f.principal.ID), own.ID))
 		if len(all.Consents) != 1 || len(all.Usage) <= len(e.Usage) {
 			t.Fatalf("the principal's export has %d consents and %d uses, want 1 and more than %d", len(all.Consents), len(all.Usage), len(e.Usage))
+		}
+		// Of the entries about no processing, the holder's export holds
+		// only those about the access requests it lists.
+		for _, l := range e.LogEntries {
+			if l.Leaf.ProcessingID == "" && (l.Leaf.RecordKind != omadata.RecordRequest || !strings.HasPrefix(l.Leaf.Kind, "request.access.")) {
+				t.Fatalf("the holder's export holds the leaf %s about no processing", l.Leaf.Kind)
+			}
+		}
+	})
+	t.Run("holder does not complete the principal's request", func(t *testing.T) {
+		own := must[*omadata.Request](t)(s.CreateRequest(AsResident(f.principal.ID), &omadata.RequestInput{Kind: omadata.RequestAccess}))
+		e := must[*omadata.ResidentExport](t)(s.ExportResident(asHolder, own.ID))
+		if len(e.Consents) != 0 {
+			t.Fatalf("the holder's export holds %d consents outside the mandate", len(e.Consents))
+		}
+		q := must[*omadata.Request](t)(s.FindRequestByID(Admin(), own.ID))
+		if q.Status != omadata.RequestReceived {
+			t.Fatalf("the holder's export moved the principal's request to %s", q.Status)
+		}
+		if n := scalar(t, s, `SELECT COUNT(*) FROM request_records WHERE request_id = ?`, own.ID); n != "1" {
+			t.Fatalf("got %s records of the principal's request, want 1", n)
+		}
+		must[*omadata.ResidentExport](t)(s.ExportResident(AsResident(f.principal.ID), own.ID))
+		if q := must[*omadata.Request](t)(s.FindRequestByID(Admin(), own.ID)); q.Status != omadata.RequestCompleted {
+			t.Fatalf("the principal's own export left the request %s", q.Status)
 		}
 	})
 }
