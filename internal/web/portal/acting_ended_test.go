@@ -238,3 +238,29 @@ func TestActingForMandateExpired(t *testing.T) {
 		t.Fatalf("Matti got %d consents, want 0", len(got))
 	}
 }
+
+// TestActingForWardTurns18: Emma, born 10 May 2014, turns 18 at midnight
+// in Helsinki, 21:00 UTC on 9 May 2032 (summer time). A minute before,
+// Matti acts for her; at 21:00 UTC his next form is refused and she is no
+// longer among whom he may act for.
+func TestActingForWardTurns18(t *testing.T) {
+	e := newEnv(t, time.Date(2032, 5, 9, 20, 59, 0, 0, time.UTC))
+	c := e.client(t)
+	c.login("en", "matti")
+	emma := e.resident(t, "100514A9037")
+	p := c.get("/en/acting-for")
+	p = c.post("/en/acting-for", url.Values{"csrf": {p.csrf(t)}, "principal": {emma.ID}})
+	if !strings.Contains(p.body, "You are acting for Emma Korhonen.") {
+		t.Fatalf("no acting banner at 20:59 UTC on %s", p.url)
+	}
+	token := p.csrf(t)
+	e.setNow(time.Date(2032, 5, 9, 21, 0, 0, 0, time.UTC))
+	before := e.dump(t)
+	refusedForLapsed(t, c, c.post("/en/requests", url.Values{"csrf": {token}, "form": {"access"}}), "en", "access request")
+	if after := e.dump(t); after != before {
+		t.Fatal("a refused form changed the database")
+	}
+	if p := c.get("/en/acting-for"); strings.Contains(p.body, "Act for Emma Korhonen") || !strings.Contains(p.body, "Act for Leo Korhonen") {
+		t.Fatal("Emma, 18 in Finland, is still offered to act for (or Leo is not)")
+	}
+}
