@@ -4,6 +4,7 @@ package omadata
 
 import (
 	"time"
+	_ "time/tzdata" // Europe/Helsinki on hosts without a zone database
 )
 
 // hetuCheckChars maps the remainder of DDMMYYZZZ modulo 31 to the check
@@ -74,9 +75,22 @@ func identityCodeBirth(code *[11]byte) (time.Time, string) {
 	return birth, ""
 }
 
-// AgeOn returns the age in whole years on day at of someone born on birth.
+// Zone is Finnish time (Europe/Helsinki), by which a person's age and
+// every guardianship's end are counted: a child turns 18 at midnight in
+// Finland, 22:00 or 21:00 UTC the day before. The zone database is
+// embedded (time/tzdata), so a host without one counts the same.
+var Zone = func() *time.Location {
+	l, err := time.LoadLocation("Europe/Helsinki")
+	if err != nil {
+		panic(err) // cannot happen: embedded by time/tzdata
+	}
+	return l
+}()
+
+// AgeOn returns the age in whole years at the instant at, by the day in
+// Finnish time, of someone born on the date birth.
 func AgeOn(birth, at time.Time) int {
-	at = at.UTC()
+	at = at.In(Zone)
 	age := at.Year() - birth.Year()
 	if at.Month() < birth.Month() || at.Month() == birth.Month() && at.Day() < birth.Day() {
 		age--
@@ -84,8 +98,9 @@ func AgeOn(birth, at time.Time) int {
 	return age
 }
 
-// AdultOn returns the first instant at which someone born on birth is 18.
+// AdultOn returns the first instant at which someone born on the date
+// birth is 18: midnight in Finnish time at the start of the 18th birthday.
 // A leap-day birthday turns 18 on 1 March in a common year.
 func AdultOn(birth time.Time) time.Time {
-	return time.Date(birth.Year()+18, birth.Month(), birth.Day(), 0, 0, 0, 0, time.UTC)
+	return time.Date(birth.Year()+18, birth.Month(), birth.Day(), 0, 0, 0, 0, Zone)
 }

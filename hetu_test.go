@@ -95,17 +95,29 @@ func FuzzParseIdentityCode(f *testing.F) {
 	})
 }
 
+// TestAge counts age by the day in Finnish time: a child born on 22
+// November turns 18 at midnight in Helsinki, 22:00 UTC on the 21st in
+// winter (21:00 in summer), not at midnight UTC.
 func TestAge(t *testing.T) {
 	born := time.Date(2008, 2, 29, 0, 0, 0, 0, time.UTC)
-	if got := omadata.AdultOn(born); !got.Equal(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)) {
-		t.Errorf("leap-day child turns 18 on %v, want 2026-03-01", got)
+	if got := omadata.AdultOn(born); !got.Equal(time.Date(2026, 2, 28, 22, 0, 0, 0, time.UTC)) {
+		t.Errorf("leap-day child turns 18 at %v, want 2026-03-01 00:00 in Helsinki (22:00 UTC on 28 Feb)", got)
 	}
 	b := time.Date(2008, 11, 22, 0, 0, 0, 0, time.UTC)
+	if got := omadata.AdultOn(b); !got.Equal(time.Date(2026, 11, 21, 22, 0, 0, 0, time.UTC)) {
+		t.Errorf("turns 18 at %v, want 22:00 UTC on 21 November", got.UTC())
+	}
+	summer := time.Date(2008, 7, 1, 0, 0, 0, 0, time.UTC)
+	if got := omadata.AdultOn(summer); !got.Equal(time.Date(2026, 6, 30, 21, 0, 0, 0, time.UTC)) {
+		t.Errorf("a summer birthday turns 18 at %v, want 21:00 UTC the day before", got.UTC())
+	}
 	for _, c := range []struct {
 		at   time.Time
 		want int
 	}{
-		{time.Date(2026, 11, 21, 23, 59, 0, 0, time.UTC), 17},
+		{time.Date(2026, 11, 21, 21, 59, 0, 0, time.UTC), 17},
+		{time.Date(2026, 11, 21, 22, 0, 0, 0, time.UTC), 18},
+		{time.Date(2026, 11, 21, 23, 59, 0, 0, time.UTC), 18},
 		{time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC), 18},
 	} {
 		if got := omadata.AgeOn(b, c.at); got != c.want {

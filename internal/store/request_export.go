@@ -30,6 +30,18 @@ func (s *Store) ExportResident(ctx context.Context, requestID string) (*omadata.
 	case q.Status == omadata.RequestRejected:
 		return nil, omadata.Conflictf("status", "The request was rejected.")
 	case q.Status != omadata.RequestCompleted:
+		// A representative records completion only of a request they made:
+		// their export holds what their authority covers, which is not the
+		// answer to the principal's own request (or another holder's).
+		if c := omadata.CallerFromContext(ctx); c.Kind == omadata.CallerResident && c.ResidentID != q.ResidentID {
+			var kind, actor string
+			if err := tx.queryRow(ctx, `SELECT actor_kind, actor_id FROM request_records WHERE request_id = ? ORDER BY seq LIMIT 1`, q.ID).Scan(&kind, &actor); err != nil {
+				return nil, err
+			}
+			if kind != "resident" || actor != c.ResidentID {
+				break
+			}
+		}
 		if err := s.moveRequest(ctx, tx, &q.Request, omadata.RequestCompleted, actorOf(omadata.CallerFromContext(ctx)), "", nil); err != nil {
 			return nil, err
 		}

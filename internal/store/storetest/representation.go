@@ -4,6 +4,7 @@ package storetest
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -176,6 +177,31 @@ func testRepresentationScopedReads(t *testing.T, s *store.Store) {
 		all := must[*omadata.ResidentExport](t)(s.ExportResident(AsResident(f.principal.ID), own.ID))
 		if len(all.Consents) != 1 || len(all.Usage) <= len(e.Usage) {
 			t.Fatalf("the principal's export has %d consents and %d uses, want 1 and more than %d", len(all.Consents), len(all.Usage), len(e.Usage))
+		}
+		// Of the entries about no processing, the holder's export holds
+		// only those about the access requests it lists.
+		for _, l := range e.LogEntries {
+			if l.Leaf.ProcessingID == "" && (l.Leaf.RecordKind != omadata.RecordRequest || !strings.HasPrefix(l.Leaf.Kind, "request.access.")) {
+				t.Fatalf("the holder's export holds the leaf %s about no processing", l.Leaf.Kind)
+			}
+		}
+	})
+	t.Run("holder does not complete the principal's request", func(t *testing.T) {
+		own := must[*omadata.Request](t)(s.CreateRequest(AsResident(f.principal.ID), &omadata.RequestInput{Kind: omadata.RequestAccess}))
+		e := must[*omadata.ResidentExport](t)(s.ExportResident(asHolder, own.ID))
+		if len(e.Consents) != 0 {
+			t.Fatalf("the holder's export holds %d consents outside the mandate", len(e.Consents))
+		}
+		q := must[*omadata.Request](t)(s.FindRequestByID(Admin(), own.ID))
+		if q.Status != omadata.RequestReceived {
+			t.Fatalf("the holder's export moved the principal's request to %s", q.Status)
+		}
+		if n := scalar(t, s, `SELECT COUNT(*) FROM request_records WHERE request_id = ?`, own.ID); n != "1" {
+			t.Fatalf("got %s records of the principal's request, want 1", n)
+		}
+		must[*omadata.ResidentExport](t)(s.ExportResident(AsResident(f.principal.ID), own.ID))
+		if q := must[*omadata.Request](t)(s.FindRequestByID(Admin(), own.ID)); q.Status != omadata.RequestCompleted {
+			t.Fatalf("the principal's own export left the request %s", q.Status)
 		}
 	})
 }
@@ -352,4 +378,43 @@ func mustList[T any](t *testing.T) func([]T, string, error) ([]T, string) {
 		}
 		return l, next
 	}
+}
+
+// testRepresentationAdultFinnishTime: a ward born on 7 December turns 18
+// at midnight in Helsinki, 22:00 UTC on the 6th. From then, and until
+// midnight UTC too, the guardian no longer acts for them, a new
+// guardianship over them is refused, and they may give a mandate
+// themselves; a minute before, the guardian still acts.
+func testRepresentationAdultFinnishTime(t *testing.T, s *store.Store) {
+	t.Cleanup(func() { s.DB().Now = time.Now })
+	fixedClock(s, time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC))
+	wardCode := ChildBornOn(time.Date(2008, 12, 7, 0, 0, 0, 0, time.UTC))
+	must[*omadata.Representation](t)(s.CreateRepresentation(Admin(), &omadata.RepresentationInput{
+		Kind: omadata.RepGuardian, RepresentativeIdentityCode: AdultCode, PrincipalIdentityCode: wardCode, Basis: "population register"}))
+	guardian, ward := CreateResident(t, s, AdultCode), CreateResident(t, s, wardCode)
+	access := &omadata.RequestInput{Kind: omadata.RequestAccess, OnBehalfOf: ward.ID}
+
+	fixedClock(s, time.Date(2026, 12, 6, 21, 59, 0, 0, time.UTC))
+	must[*omadata.Request](t)(s.CreateRequest(AsResident(guardian.ID), access))
+	for _, at := range []time.Time{time.Date(2026, 12, 6, 22, 0, 0, 0, time.UTC), time.Date(2026, 12, 6, 23, 59, 0, 0, time.UTC)} {
+		fixedClock(s, at)
+		requests := scalar(t, s, `SELECT COUNT(*) FROM requests`)
+		_, err := s.CreateRequest(AsResident(guardian.ID), access)
+		wantCode(t, err, omadata.ENOTFOUND)
+		_, err = s.FindResidentByID(AsResident(guardian.ID), ward.ID)
+		wantCode(t, err, omadata.ENOTFOUND)
+		reps := scalar(t, s, `SELECT COUNT(*) FROM representations`)
+		_, err = s.CreateRepresentation(Admin(), &omadata.RepresentationInput{
+			Kind: omadata.RepGuardian, RepresentativeIdentityCode: AdultCode2, PrincipalIdentityCode: wardCode, Basis: "population register"})
+		wantCode(t, err, omadata.EINVALID)
+		if n := scalar(t, s, `SELECT COUNT(*) FROM requests`); n != requests {
+			t.Fatalf("at %v: got %s requests, want %s", at, n, requests)
+		}
+		if n := scalar(t, s, `SELECT COUNT(*) FROM representations`); n != reps {
+			t.Fatalf("at %v: got %s representations, want %s", at, n, reps)
+		}
+	}
+	// Adult in Finland: the former ward gives a mandate herself.
+	must[*omadata.Representation](t)(s.GrantMandate(AsResident(ward.ID), &omadata.MandateInput{
+		RepresentativeIdentityCode: AdultCode2, RepresentationScope: omadata.RepresentationScope{AllPurposes: true}}))
 }

@@ -66,6 +66,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Representation/GeneralErasure", testRepresentationGeneralErasure},
 		{"Representation/Recorders", testRepresentationRecorders},
 		{"Representation/GrantMandate", testRepresentationGrantMandate},
+		{"Representation/AdultFinnishTime", testRepresentationAdultFinnishTime},
 		{"Decision/Facts", testDecisionFacts},
 		{"Consent/Transitions", testConsentTransitions},
 		{"Consent/Guardian", testConsentGuardian},

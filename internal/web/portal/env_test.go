@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,7 +35,12 @@ type env struct {
 	url   string
 	store *store.Store
 	demo  *demo.Result
+	path  string                    // the SQLite database file
+	at    atomic.Pointer[time.Time] // the fixed clock, if any
 }
+
+// setNow moves the fixed clock of an env made with a non-zero now.
+func (e *env) setNow(now time.Time) { e.at.Store(&now) }
 
 // newEnv boots the demo operator; a non-zero now fixes the store's and the
 // portal's clock.
@@ -46,10 +52,13 @@ func newEnv(t *testing.T, now time.Time) *env {
 // newLimitedEnv is newEnv with a rate limiter for logins.
 func newLimitedEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter) *env {
 	t.Helper()
-	st := storetest.OpenURL(t, "sqlite:"+filepath.Join(t.TempDir(), "omadata.db"))
+	path := filepath.Join(t.TempDir(), "omadata.db")
+	st := storetest.OpenURL(t, "sqlite:"+path)
+	e := &env{store: st, path: path}
 	clock := time.Now
 	if !now.IsZero() {
-		clock = func() time.Time { return now }
+		e.setNow(now)
+		clock = func() time.Time { return *e.at.Load() }
 		st.DB().Now = clock
 	}
 	ctx := context.Background()
@@ -95,7 +104,8 @@ func newLimitedEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter) *env
 	})
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &env{url: base, store: st, demo: res}
+	e.url, e.demo = base, res
+	return e
 }
 
 // loadActivity records the demo residents' data uses, as serve --demo

@@ -75,6 +75,17 @@ func (p *Portal) handle(lang string, access int, f pageFunc) http.Handler {
 		} else {
 			p.rememberLanguage(w, r, lang)
 		}
+		if v != nil && v.Lapsed != "" {
+			// The person chosen is no longer represented: the choice is
+			// cleared, and the request is refused rather than run for the
+			// viewer. Signing out and choosing anew still work.
+			p.ck.Set(w, actingCookie, "", -1)
+			if !(r.Method == http.MethodPost && (q.Path == "/logout" || q.Path == "/acting-for")) {
+				p.renderError(w, r, lang, http.StatusForbidden, "error.acting-ended")
+				return
+			}
+			v.Lapsed = ""
+		}
 		if err := f(w, r, q); err != nil {
 			p.fail(w, r, lang, err)
 		}

@@ -379,6 +379,7 @@ var messages = map[string][3]string{
 	"error.timeout":      {"Lomakkeen lähetys kesti liian kauan, joten sitä ei käsitelty. Mitään ei muutettu. Yritä uudelleen.", "Det tog för lång tid att skicka formuläret och det behandlades inte. Ingenting ändrades. Försök igen.", "Sending the form took too long, so it was not processed. Nothing was changed. Try again."},
 	"error.bad-form":     {"Lomakkeen tiedot olivat virheelliset. Mitään ei muutettu.", "Formulärets uppgifter var felaktiga. Ingenting ändrades.", "The form's data was not valid. Nothing was changed."},
 	"error.not-found":    {"Sivua ei löytynyt.", "Sidan hittades inte.", "Page not found."},
+	"error.acting-ended": {"Et enää asioi tämän henkilön puolesta, koska huoltajuus tai valtuutus on päättynyt. Mitään ei muutettu. Sivut koskevat nyt sinua itseäsi.", "Du företräder inte längre denna person, eftersom vårdnaden eller fullmakten har upphört. Ingenting ändrades. Sidorna gäller nu dig själv.", "You no longer act for this person, because the guardianship or mandate has ended. Nothing was changed. The pages are now about you."},
 	"error.forbidden":    {"Sinulla ei ole oikeutta tähän.", "Du har inte rätt till detta.", "You may not do this."},
 	"error.conflict":     {"Tätä ei voi tehdä nyt. Lataa sivu uudelleen.", "Det går inte att göra nu. Ladda om sidan.", "This cannot be done now. Reload the page."},
 	"error.internal":     {"Jotain meni vikaan. Yritä myöhemmin uudelleen.", "Något gick fel. Försök igen senare.", "Something went wrong. Please try again later."},

@@ -23,9 +23,14 @@ const (
 
 // viewer is the signed-in resident of a request and whom they act for.
 type viewer struct {
-	Caller     omadata.Caller
-	Self       *omadata.Resident
-	Acting     *principal // nil: acting as themselves
+	Caller omadata.Caller
+	Self   *omadata.Resident
+	Acting *principal // nil: acting as themselves
+	// Lapsed is the resident ID the acting-for cookie of this session
+	// names when the viewer no longer represents them (the guardianship
+	// or mandate ended or expired): the request is refused, never run
+	// for the viewer instead.
+	Lapsed     string
 	Principals []*principal
 	CSRF       string
 }
@@ -69,12 +74,14 @@ func (v *viewer) MayOn(act omadata.RepAct, purposeCode string) bool {
 	return a.Allows(act, purposeCode)
 }
 
-// OnBehalfOf is the ConsentInput.OnBehalfOf of the viewer's acts.
+// OnBehalfOf is the ConsentInput.OnBehalfOf of the viewer's acts. It
+// never falls back to the viewer while the acting-for cookie names someone
+// else: for a lapsed principal it is their ID, which the store refuses.
 func (v *viewer) OnBehalfOf() string {
 	if v.Acting != nil {
 		return v.Acting.Resident.ID
 	}
-	return ""
+	return v.Lapsed
 }
 
 // loadViewer authenticates the session cookie; nil when there is none or
@@ -108,6 +115,8 @@ func (p *Portal) loadViewer(w http.ResponseWriter, r *http.Request) (*viewer, co
 			id = strings.TrimPrefix(id, caller.TokenID+":")
 			if i := slices.IndexFunc(v.Principals, func(x *principal) bool { return x.Resident.ID == id }); i >= 0 {
 				v.Acting = v.Principals[i]
+			} else {
+				v.Lapsed = id
 			}
 		}
 	}
