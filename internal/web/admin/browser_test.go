@@ -168,8 +168,10 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 	t.Run("keyboard on every page", func(t *testing.T) {
-		for _, path := range pages {
-			browsertest.CheckKeyboardWidths(t, ctx, e.url+"/admin/en"+path)
+		for _, lang := range []string{"fi", "sv", "en"} {
+			for _, path := range pages {
+				browsertest.CheckKeyboardWidths(t, ctx, e.url+"/admin/"+lang+path)
+			}
 		}
 	})
 

@@ -224,8 +224,10 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 	t.Run("keyboard on every page", func(t *testing.T) {
-		for _, path := range signedIn {
-			browsertest.CheckKeyboardWidths(t, ctx, e.url+"/en"+path)
+		for _, lang := range []string{"fi", "sv", "en"} {
+			for _, path := range signedIn {
+				browsertest.CheckKeyboardWidths(t, ctx, e.url+"/"+lang+path)
+			}
 		}
 	})
 
