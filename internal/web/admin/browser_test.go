@@ -50,6 +50,7 @@ func TestBrowser(t *testing.T) {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+path))
 			browsertest.CheckLang(t, ctx, lang)
 			browsertest.CheckReflow(t, ctx, axe, e.url+"/admin/"+lang+path, lang+path+" signed out")
+			browsertest.CheckKeyboardWidths(t, ctx, e.url+"/admin/"+lang+path)
 		}
 	}
 
