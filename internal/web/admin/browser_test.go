@@ -50,6 +50,7 @@ func TestBrowser(t *testing.T) {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+path))
 			browsertest.CheckLang(t, ctx, lang)
 			browsertest.CheckReflow(t, ctx, axe, e.url+"/admin/"+lang+path, lang+path+" signed out")
+			browsertest.CheckKeyboardWidths(t, ctx, e.url+"/admin/"+lang+path)
 		}
 	}
 
@@ -168,8 +169,10 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 	t.Run("keyboard on every page", func(t *testing.T) {
-		for _, path := range pages {
-			browsertest.CheckKeyboardWidths(t, ctx, e.url+"/admin/en"+path)
+		for _, lang := range []string{"fi", "sv", "en"} {
+			for _, path := range pages {
+				browsertest.CheckKeyboardWidths(t, ctx, e.url+"/admin/"+lang+path)
+			}
 		}
 	})
 

@@ -27,13 +27,21 @@ func TestBrowser(t *testing.T) {
 	proc := e.recommendations(t)
 
 	// Public pages, before login.
+	public := []string{"/", "/catalogue", "/ai-systems", "/no-such-page/x"}
 	for _, lang := range []string{"fi", "sv", "en"} {
-		for _, path := range []string{"/", "/catalogue", "/ai-systems", "/no-such-page/x"} {
+		for _, path := range public {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/"+lang+path))
 			browsertest.CheckLang(t, ctx, lang)
 			browsertest.CheckReflow(t, ctx, axe, e.url+"/"+lang+path, lang+path)
 		}
 	}
+	t.Run("keyboard on public pages", func(t *testing.T) {
+		for _, lang := range []string{"fi", "sv", "en"} {
+			for _, path := range public {
+				browsertest.CheckKeyboardWidths(t, ctx, e.url+"/"+lang+path)
+			}
+		}
+	})
 
 	// Login: the header's button, the provider's page, a person.
 	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/en/"), chromedp.Click(chromedp.CSS(`header a.button`)))
@@ -224,8 +232,10 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 	t.Run("keyboard on every page", func(t *testing.T) {
-		for _, path := range signedIn {
-			browsertest.CheckKeyboardWidths(t, ctx, e.url+"/en"+path)
+		for _, lang := range []string{"fi", "sv", "en"} {
+			for _, path := range signedIn {
+				browsertest.CheckKeyboardWidths(t, ctx, e.url+"/"+lang+path)
+			}
 		}
 	})
 

@@ -123,7 +123,13 @@ func gdprItems(lang string, e *omadata.CatalogueEntry) []gdprItem {
 			s += " (" + m("special") + ")"
 		}
 		if len(g.PersonalDataCategories) > 0 {
-			s += " – " + strings.Join(g.PersonalDataCategories, ", ")
+			// Residents read the categories' names; the codes are in
+			// the public catalogue's JSON.
+			names := make([]string, len(g.PersonalDataCategories))
+			for i, code := range g.PersonalDataCategories {
+				names[i] = omadata.PersonalDataCategoryName(code, lang)
+			}
+			s += " – " + strings.Join(names, ", ")
 		}
 		categories = append(categories, line(s))
 		src := msgf(lang, "gdpr.source", g.Source.Name.In(lang), g.Source.Organisation.Name.In(lang))

@@ -28,5 +28,11 @@ func TestBrowserGDPR(t *testing.T) {
 			browsertest.CheckReflow(t, ctx, axe, e.url+"/"+lang+path, lang+path)
 		}
 	}
-	t.Run("keyboard", func(t *testing.T) { browsertest.CheckKeyboard(t, ctx, e.url+"/en"+paths[1]) })
+	t.Run("keyboard", func(t *testing.T) {
+		for _, lang := range []string{"fi", "sv", "en"} {
+			for _, path := range paths {
+				browsertest.CheckKeyboardWidths(t, ctx, e.url+"/"+lang+path)
+			}
+		}
+	})
 }

@@ -78,7 +78,8 @@ func TestGDPRItems(t *testing.T) {
 	signedIn := e.client(t)
 	signedIn.login("en", "aino")
 	authority := map[string]string{"fi": "Tietosuojavaltuutetun toimisto", "sv": "Dataombudsmannens byrå", "en": "Office of the Data Protection Ombudsman"}
-	sawAI, sawStatute := false, false
+	addressIn := map[string]string{"fi": "osoite", "sv": "adress", "en": "address"}
+	sawAI, sawStatute, sawAddress := false, false, false
 	for _, en := range entries {
 		for _, lang := range omadata.Languages {
 			want := map[string][]string{
@@ -86,7 +87,7 @@ func TestGDPRItems(t *testing.T) {
 				"13-1-b": {en.Controller.DPO.Email},
 				"13-1-c": {en.Purpose.Name.In(lang)},
 				"13-2-d": {authority[lang], "https://tietosuoja.fi"},
-				"14-1-d": {en.DataGroups[0].Name.In(lang)},
+				"14-1-d": {en.DataGroups[0].Name.In(lang), omadata.PersonalDataCategoryName(en.DataGroups[0].PersonalDataCategories[0], lang)},
 				"14-2-f": {en.DataGroups[0].Source.Organisation.Name.In(lang)},
 			}
 			if en.LegalBasisNote != "" {
@@ -112,12 +113,28 @@ func TestGDPRItems(t *testing.T) {
 			for _, tr := range en.Transfers {
 				want["13-1-f"] = append(want["13-1-f"], tr.Country)
 			}
-			checkGDPRItems(t, lang+" public page of "+en.ProcessingID, public.get("/"+lang+"/catalogue/"+en.ProcessingID), want)
-			checkGDPRItems(t, lang+" notice of "+en.ProcessingID, signedIn.get("/"+lang+"/processings/"+en.ProcessingID), want)
+			// Residents read the categories' names, not DPV codes.
+			for _, g := range en.DataGroups {
+				for _, code := range g.PersonalDataCategories {
+					if code == "pd:Address" {
+						want["14-1-d"] = append(want["14-1-d"], addressIn[lang])
+						sawAddress = true
+					}
+				}
+			}
+			for where, p := range map[string]page{
+				lang + " public page of " + en.ProcessingID: public.get("/" + lang + "/catalogue/" + en.ProcessingID),
+				lang + " notice of " + en.ProcessingID:      signedIn.get("/" + lang + "/processings/" + en.ProcessingID),
+			} {
+				checkGDPRItems(t, where, p, want)
+				if items := gdprItemsOn(p.body); strings.Contains(items["14-1-d"], "pd:") {
+					t.Errorf("%s: categories shown as codes: %q", where, items["14-1-d"])
+				}
+			}
 		}
 	}
-	if !sawAI || !sawStatute {
-		t.Errorf("the demo shows no linked AI system (%v) or statute (%v)", sawAI, sawStatute)
+	if !sawAI || !sawStatute || !sawAddress {
+		t.Errorf("the demo shows no linked AI system (%v), statute (%v) or pd:Address (%v)", sawAI, sawStatute, sawAddress)
 	}
 	for _, lang := range omadata.Languages {
 		checkGDPRItems(t, lang+" operator notice", public.get("/"+lang+"/privacy"), map[string][]string{

@@ -137,6 +137,14 @@ func TestGlossary(t *testing.T) {
 	}) {
 		t.Error(p)
 	}
+	// The names of the personal-data categories the pages show.
+	for _, code := range omadata.PersonalDataCategories() {
+		for _, lang := range omadata.Languages {
+			for _, p := range g.Violations(lang, omadata.PersonalDataCategoryName(code, lang)) {
+				t.Errorf("%s in %s: %s", code, lang, p)
+			}
+		}
+	}
 }
 
 // TestEmptyTables fails on a table that shows only its headings when it
