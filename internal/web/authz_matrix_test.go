@@ -308,9 +308,8 @@ func (w *world) matrixRequest(t *testing.T, op, owner string) (method, path stri
 	if op == "GET /api/v1/requests" && resident != "" {
 		q.Set("resident_id", resident)
 	}
-	if strings.HasPrefix(pattern, "/api/v1/me/consents/{id}") && owner == "kid" {
-		q.Set("on_behalf_of", w.kid)
-	}
+	// /me/consents/{id} takes no on_behalf_of: the store finds the consent
+	// among those the caller may see, its own or a principal's.
 	if len(q) > 0 {
 		path += "?" + q.Encode()
 	}
