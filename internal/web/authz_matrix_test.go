@@ -113,7 +113,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	ops := servedOperations(t, shared.env)
 	// The check that a refused call changed nothing must see a change.
 	v := shared.dataVersion(t)
-	wantStatus(t, shared.do(t, "PATCH", "/api/v1/purposes/"+shared.purpose, shared.admin, map[string]any{"name": text("Research")}), 200)
+	wantStatus(t, shared.do(t, "PATCH", "/api/v1/purposes/"+shared.purpose, shared.admin, map[string]any{"name": text("Research, renamed")}), 200)
 	if shared.dataVersion(t) == v {
 		t.Fatal("data_version did not change after a write: the matrix could not tell a refused call that changed something")
 	}
