@@ -174,6 +174,10 @@ func badBodies(t *testing.T, doc map[string]any, media map[string]any, base any)
 		v := mustMarshal(t, obj[k])
 		out["key "+k+" twice"] = append(b[:len(b)-1:len(b)-1], fmt.Sprintf(`,%q:%s}`, k, v)...)
 		out["key "+k+" twice, upper case"] = append(b[:len(b)-1:len(b)-1], fmt.Sprintf(`,%q:%s}`, strings.ToUpper(k), v)...)
+		// Keys match exactly: the first key only in another case is an
+		// unknown field (TestBadInput checks it is named).
+		recased := with(k, nil)
+		out[anotherCase+strings.ToUpper(k)] = append(recased[:len(recased)-1:len(recased)-1], fmt.Sprintf(`%s%q:%s}`, map[bool]string{true: ",", false: ""}[len(obj) > 1], strings.ToUpper(k), v)...)
 	}
 	// Every string of the example, and every string property the example
 	// leaves out, holding bad text. The bad text goes in as a placeholder
@@ -207,6 +211,10 @@ func badBodies(t *testing.T, doc map[string]any, media map[string]any, base any)
 	}
 	return out
 }
+
+// anotherCase begins the name of a bad body whose key, named after it, is
+// a field's name in another case.
+const anotherCase = "a key in another case: "
 
 // leaf is a string in a JSON value, and a way to replace it.
 type leaf struct {
