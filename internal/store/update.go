@@ -15,14 +15,14 @@ import (
 // caller answers with the record and writes nothing.
 var errUnchanged = errors.New("unchanged")
 
-// requireField refuses an update that sets no field. u is an XxxUpdate:
+// requireField refuses an update that sets no field. u is an XxxUpdate,
 // a struct of pointers, nil where a field is not given (a JSON null
-// included), so a PATCH of {} or of nulls only is refused here rather than
-// answered as if it changed something.
+// included), so a PATCH of {} or of nulls only is refused here rather
+// than answered as if it changed something.
 func requireField(u any) error {
 	v := reflect.ValueOf(u)
 	for i := range v.NumField() {
-		if !v.Field(i).IsNil() {
+		if !v.Field(i).IsZero() {
 			return nil
 		}
 	}
