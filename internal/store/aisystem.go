@@ -139,10 +139,15 @@ func (s *Store) UpdateAISystem(ctx context.Context, id string, u omadata.AISyste
 	a, err := findAISystemByID(ctx, tx, id)
 	if err != nil {
 		return nil, err
+	} else if err := requireField(u); err != nil {
+		return nil, err
 	}
+	was := snapshot(a)
 	u.Apply(a)
 	if err := a.Validate(); err != nil {
 		return nil, err
+	} else if unchanged(was, a) {
+		return a, nil
 	} else if err := checkAIReferences(ctx, tx, a); err != nil {
 		return nil, err
 	}

@@ -125,11 +125,16 @@ func (s *Store) UpdateDataGroup(ctx context.Context, id string, u omadata.DataGr
 	g, err := findDataGroupByID(ctx, tx, id)
 	if err != nil {
 		return nil, err
+	} else if err := requireField(u); err != nil {
+		return nil, err
 	}
 	wasSpecial := g.SpecialCategory
+	was := snapshot(g)
 	u.Apply(g)
 	if err := g.Validate(); err != nil {
 		return nil, err
+	} else if unchanged(was, g) {
+		return g, nil
 	}
 	if wasSpecial != g.SpecialCategory {
 		// Published versions were checked against the old flag (Art 9).

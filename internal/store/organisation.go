@@ -120,10 +120,15 @@ func (s *Store) UpdateOrganisation(ctx context.Context, id string, u omadata.Org
 	o, err := findOrganisationByID(ctx, tx, id)
 	if err != nil {
 		return nil, err
+	} else if err := requireField(u); err != nil {
+		return nil, err
 	}
+	was := snapshot(o)
 	u.Apply(o)
 	if err := o.Validate(); err != nil {
 		return nil, err
+	} else if unchanged(was, o) {
+		return o, nil
 	}
 	o.UpdatedAt = tx.now
 	if _, err := tx.exec(ctx, `UPDATE organisations SET name = ?, email = ?, phone = ?, address = ?, website = ?, privacy_policy_url = ?, dpo = ?, updated_at = ? WHERE id = ?`,

@@ -4,6 +4,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"slices"
 
 	"github.com/omadata/omadata"
@@ -126,7 +127,9 @@ func (s *Store) editDraft(ctx context.Context, action string, processingID strin
 		return nil, err
 	} else if err := requireDraft(v); err != nil {
 		return nil, err
-	} else if err := edit(tx, p, sink, v); err != nil {
+	} else if err := edit(tx, p, sink, v); errors.Is(err, errUnchanged) {
+		return v, nil // nothing to write
+	} else if err != nil {
 		return nil, err
 	}
 	if err := s.audit(ctx, tx, action, "processing", processingID, map[string]any{"version": v.Version}); err != nil {
@@ -138,6 +141,10 @@ func (s *Store) editDraft(ctx context.Context, action string, processingID strin
 // UpdateVersion edits a draft version.
 func (s *Store) UpdateVersion(ctx context.Context, processingID string, version int, u omadata.ProcessingVersionUpdate) (*omadata.ProcessingVersion, error) {
 	return s.editDraft(ctx, "processing.version_updated", processingID, version, func(tx *Tx, _ *omadata.Processing, sink *omadata.Service, v *omadata.ProcessingVersion) error {
+		if err := requireField(u); err != nil {
+			return err
+		}
+		was := snapshot(v)
 		u.Apply(v)
 		v.Recipients = recipientsOrEmpty(v.Recipients)
 		if v.Version == 1 && v.Compatible {
@@ -146,6 +153,8 @@ func (s *Store) UpdateVersion(ctx context.Context, processingID string, version 
 			return err
 		} else if err := checkReferences(ctx, tx, v, sink, false); err != nil {
 			return err
+		} else if unchanged(was, v) {
+			return errUnchanged
 		}
 		v.UpdatedAt = tx.now
 		if _, err := tx.exec(ctx, `UPDATE processing_versions SET title = ?, description = ?, purpose_id = ?, legal_basis = ?, art9_condition = ?,

@@ -87,10 +87,15 @@ func (s *Store) UpdatePurpose(ctx context.Context, id string, u omadata.PurposeU
 	p, err := findPurposeByID(ctx, tx, id)
 	if err != nil {
 		return nil, err
+	} else if err := requireField(u); err != nil {
+		return nil, err
 	}
+	was := snapshot(p)
 	u.Apply(p)
 	if err := p.Validate(); err != nil {
 		return nil, err
+	} else if unchanged(was, p) {
+		return p, nil
 	}
 	rows, err := tx.query(ctx, `SELECT DISTINCT legal_basis FROM processing_versions WHERE purpose_id = ? AND status = 'published'`, p.ID)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -169,6 +170,11 @@ func checkScope(ctx context.Context, q querier, kind string, s *omadata.Represen
 	if len(s.Purposes) > 50 {
 		return omadata.Invalidf("scope", "At most 50 purposes.")
 	}
+	for i, code := range s.Purposes {
+		if slices.Contains(s.Purposes[:i], code) {
+			return omadata.Invalidf("scope", "The purpose %q is given twice; name it once.", truncateString(code, 64))
+		}
+	}
 	switch kind {
 	case omadata.RepGuardian:
 		if len(s.Purposes) > 0 {
@@ -299,6 +305,10 @@ func (s *Store) GrantMandate(ctx context.Context, in *omadata.MandateInput) (*om
 	from, err := representationWindow(tx.now, in.ValidFrom, in.ValidUntil)
 	if err != nil {
 		return nil, err
+	} else if from.Before(tx.now.Add(-grantSkew)) {
+		// A resident's own mandate starts now or later: backdated, it
+		// would cover acts its holder did before it was given.
+		return nil, omadata.Invalidf("valid_from", "Must not be in the past; leave it out to start now.")
 	} else if omadata.AgeOn(prinBorn, from) < 18 {
 		return nil, omadata.Errorf(omadata.EFORBIDDEN, "A child is represented by a guardian; only an adult grants a mandate.")
 	}
@@ -312,6 +322,10 @@ func (s *Store) GrantMandate(ctx context.Context, in *omadata.MandateInput) (*om
 	}
 	return r, nil
 }
+
+// grantSkew is how far in the past a resident-granted mandate's
+// valid_from may be, for clocks that differ a little.
+const grantSkew = 5 * time.Minute
 
 // representationWindow returns when a representation starts (now unless
 // given) after checking that it ends after it starts.

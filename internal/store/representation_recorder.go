@@ -19,9 +19,10 @@ func (s *Store) SetRepresentationRecorder(ctx context.Context, serviceID string,
 	for _, k := range kinds {
 		if k != omadata.RepGuardian && k != omadata.RepMandate {
 			return nil, omadata.Invalidf("kinds", "Use guardian or mandate.")
-		} else if !slices.Contains(set, k) {
-			set = append(set, k)
+		} else if slices.Contains(set, k) {
+			return nil, omadata.Invalidf("kinds", "%s is given twice; give each kind once.", k)
 		}
+		set = append(set, k)
 	}
 	slices.Sort(set)
 	tx, err := s.db.begin(ctx)

@@ -132,12 +132,16 @@ func (s *Store) UpdateService(ctx context.Context, id string, u omadata.ServiceU
 		return nil, err
 	} else if err := u.Permitted(omadata.CallerFromContext(ctx)); err != nil {
 		return nil, err
+	} else if err := requireField(u); err != nil {
+		return nil, err
 	}
-	before := sv.Roles
+	before, was := sv.Roles, snapshot(sv)
 	u.Apply(sv)
 	sv.Description = textOrEmpty(sv.Description)
 	if err := sv.Validate(); err != nil {
 		return nil, err
+	} else if unchanged(was, sv) {
+		return sv, nil
 	}
 	if !slices.Contains(sv.Roles, omadata.RoleSource) {
 		if n, err := count(ctx, tx, `SELECT COUNT(*) FROM data_groups WHERE service_id = ?`, sv.ID); err != nil {

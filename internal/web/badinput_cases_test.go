@@ -19,7 +19,7 @@ import (
 	"github.com/omadata/omadata"
 )
 
-// badOps lists the document's operations that take a body or parameters.
+// badOps lists the document's operations.
 func badOps(t *testing.T, doc map[string]any, auths map[string]string) []badOp {
 	t.Helper()
 	var ops []badOp
@@ -50,9 +50,7 @@ func badOps(t *testing.T, doc map[string]any, auths map[string]string) []badOp {
 					t.Fatalf("%s %s: a request body that is not JSON", o.method, pattern)
 				}
 			}
-			if len(o.params) > 0 || o.body != nil {
-				ops = append(ops, o)
-			}
+			ops = append(ops, o) // every operation: each refuses a query parameter it does not take
 		}
 	}
 	slices.SortFunc(ops, func(a, b badOp) int { return strings.Compare(a.pattern+a.method, b.pattern+b.method) })
@@ -176,6 +174,10 @@ func badBodies(t *testing.T, doc map[string]any, media map[string]any, base any)
 		v := mustMarshal(t, obj[k])
 		out["key "+k+" twice"] = append(b[:len(b)-1:len(b)-1], fmt.Sprintf(`,%q:%s}`, k, v)...)
 		out["key "+k+" twice, upper case"] = append(b[:len(b)-1:len(b)-1], fmt.Sprintf(`,%q:%s}`, strings.ToUpper(k), v)...)
+		// Keys match exactly: the first key only in another case is an
+		// unknown field (TestBadInput checks it is named).
+		recased := with(k, nil)
+		out[anotherCase+strings.ToUpper(k)] = append(recased[:len(recased)-1:len(recased)-1], fmt.Sprintf(`%s%q:%s}`, map[bool]string{true: ",", false: ""}[len(obj) > 1], strings.ToUpper(k), v)...)
 	}
 	// Every string of the example, and every string property the example
 	// leaves out, holding bad text. The bad text goes in as a placeholder
@@ -209,6 +211,10 @@ func badBodies(t *testing.T, doc map[string]any, media map[string]any, base any)
 	}
 	return out
 }
+
+// anotherCase begins the name of a bad body whose key, named after it, is
+// a field's name in another case.
+const anotherCase = "a key in another case: "
 
 // leaf is a string in a JSON value, and a way to replace it.
 type leaf struct {

@@ -3,12 +3,18 @@
 package web
 
 import (
+	"encoding/json"
+	"fmt"
+	"maps"
 	"mime"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/openapi"
 	"github.com/omadata/omadata/internal/web/respond"
 )
 
@@ -125,4 +131,78 @@ func (c *scratchWriter) WriteHeader(code int) {
 func (c *scratchWriter) Write(b []byte) (int, error) {
 	c.WriteHeader(http.StatusOK)
 	return len(b), nil
+}
+
+// queryParams are the query parameters of each operation, keyed
+// "METHOD pattern", as the OpenAPI document lists them: the one place a
+// route's query parameters are declared.
+var queryParams = mustQueryParams(openapi.Document)
+
+func mustQueryParams(doc []byte) map[string][]string {
+	var d struct {
+		Paths      map[string]map[string]json.RawMessage `json:"paths"`
+		Components struct {
+			Parameters map[string]openAPIParam `json:"parameters"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		panic(fmt.Sprintf("openapi: %v", err)) // caught by every test
+	}
+	names := func(raw json.RawMessage) []string {
+		var ps []openAPIParam
+		json.Unmarshal(raw, &ps)
+		var out []string
+		for _, p := range ps {
+			if p.Ref != "" {
+				p = d.Components.Parameters[strings.TrimPrefix(p.Ref, "#/components/parameters/")]
+			}
+			if p.In == "query" {
+				out = append(out, p.Name)
+			}
+		}
+		return out
+	}
+	m := map[string][]string{}
+	for pattern, item := range d.Paths {
+		common := names(item["parameters"])
+		for method, op := range item {
+			if method == "parameters" {
+				continue
+			}
+			var o struct {
+				Parameters json.RawMessage `json:"parameters"`
+			}
+			json.Unmarshal(op, &o)
+			m[strings.ToUpper(method)+" "+pattern] = append(slices.Clip(common), names(o.Parameters)...)
+		}
+	}
+	return m
+}
+
+type openAPIParam struct {
+	Ref  string `json:"$ref"`
+	Name string `json:"name"`
+	In   string `json:"in"`
+}
+
+// checkQuery refuses a query parameter the route does not take, naming
+// it, rather than silently ignoring it: on_behalf_of in the query of a
+// route that does not act on behalf would otherwise act on the caller.
+func checkQuery(allowed []string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			respond.Error(w, r, omadata.Invalidf("query", "The query string is malformed; escape its values."))
+			return
+		}
+		keys := slices.Sorted(maps.Keys(q))
+		for _, k := range keys {
+			if !slices.Contains(allowed, k) {
+				name := omadata.Truncate(k, 40)
+				respond.Error(w, r, omadata.Invalidf(name, "This operation takes no query parameter %q; leave it out.", name))
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -307,7 +307,10 @@ func TestResidentBadInput(t *testing.T) {
 	e := newEnv(t, nil)
 	_, link := e.credential(t, e.svcA, omadata.ScopeResidentsLink)
 	wantStatus(t, e.do(t, "PUT", "/api/v1/services/"+e.svcA+"/representation-kinds", e.admin, map[string]any{"kinds": []string{"guardian"}}), 200)
-	e.residentSession(t, storetest.AdultCode)
+	_, resTok := e.residentSession(t, storetest.AdultCode)
+	grant := func(from string) map[string]any {
+		return map[string]any{"representative_identity_code": storetest.AdultCode2, "all_purposes": true, "valid_from": from}
+	}
 	rep := func(set map[string]any) map[string]any {
 		b := map[string]any{"kind": "guardian", "representative_identity_code": storetest.AdultCode2, "principal_identity_code": kidCode(4),
 			"basis": "population register"}
@@ -347,6 +350,14 @@ func TestResidentBadInput(t *testing.T) {
 		{"representation: kind not designated", "POST", "/api/v1/representations", link, rep(map[string]any{"kind": "mandate", "principal_identity_code": storetest.AdultCode, "all_purposes": true}), 403, "kind"},
 		{"mandate: no representative", "POST", "/api/v1/me/representations", e.admin, map[string]any{"all_purposes": true}, 403, ""},
 		{"kinds: unknown", "PUT", "/api/v1/services/" + e.svcA + "/representation-kinds", e.admin, map[string]any{"kinds": []string{"parent"}}, 400, "kinds"},
+		{"representation: guardian with all_purposes false", "POST", "/api/v1/representations", e.admin, rep(map[string]any{"all_purposes": false}), 400, "all_purposes"},
+		{"representation: guardian with all_purposes true", "POST", "/api/v1/representations", e.admin, rep(map[string]any{"all_purposes": true}), 400, "all_purposes"},
+		{"representation: guardian with an empty scope", "POST", "/api/v1/representations", e.admin, rep(map[string]any{"scope": []string{}}), 400, "scope"},
+		{"representation: a purpose twice", "POST", "/api/v1/representations", e.admin, rep(map[string]any{"kind": "mandate", "principal_identity_code": storetest.AdultCode, "scope": []string{"research", "research"}}), 400, "scope"},
+		{"mandate: backdated", "POST", "/api/v1/me/representations", resTok, grant("2021-01-01T00:00:00Z"), 400, "valid_from"},
+		{"mandate: backdated to before the principal was 18", "POST", "/api/v1/me/representations", resTok, grant("1965-01-01T00:00:00Z"), 400, "valid_from"},
+		{"kinds: three", "PUT", "/api/v1/services/" + e.svcA + "/representation-kinds", e.admin, map[string]any{"kinds": []string{"guardian", "mandate", "guardian"}}, 400, "kinds"},
+		{"kinds: twice", "PUT", "/api/v1/services/" + e.svcA + "/representation-kinds", e.admin, map[string]any{"kinds": []string{"mandate", "mandate"}}, 400, "kinds"},
 		{"kinds: missing", "PUT", "/api/v1/services/" + e.svcA + "/representation-kinds", e.admin, map[string]any{}, 400, "kinds"},
 	}
 	before := e.dump(t)

@@ -218,7 +218,8 @@ var rateLimited = map[string]string{
 // handle registers a route behind the authentication its auth level asks for.
 func (s *Server) handle(method, pattern, auth string, h http.Handler) {
 	s.routes = append(s.routes, Route{Method: method, Pattern: pattern, Auth: auth})
-	s.mux.Handle(method+" "+pattern, s.authenticate(auth, rateLimited[method+" "+pattern], h))
+	key := method + " " + pattern
+	s.mux.Handle(key, s.authenticate(auth, rateLimited[key], checkQuery(queryParams[key], h)))
 }
 
 func chain(h http.Handler, middleware ...func(http.Handler) http.Handler) http.Handler {

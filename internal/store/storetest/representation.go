@@ -257,7 +257,12 @@ func testRepresentationRecorders(t *testing.T, s *store.Store) {
 	_, err = s.SetRepresentationRecorder(Admin(), n.Sink.ID, []string{omadata.RepGuardian})
 	wantField(t, err, omadata.EINVALID, "kinds") // a sink records no representations
 
-	rec := must[*omadata.RepresentationRecorder](t)(s.SetRepresentationRecorder(Admin(), n.Source.ID, []string{omadata.RepGuardian, omadata.RepGuardian}))
+	// A kind given twice is refused, so there are at most two.
+	for _, kinds := range [][]string{{omadata.RepGuardian, omadata.RepGuardian}, {omadata.RepGuardian, omadata.RepMandate, omadata.RepGuardian}} {
+		_, err = s.SetRepresentationRecorder(Admin(), n.Source.ID, kinds)
+		wantField(t, err, omadata.EINVALID, "kinds")
+	}
+	rec := must[*omadata.RepresentationRecorder](t)(s.SetRepresentationRecorder(Admin(), n.Source.ID, []string{omadata.RepGuardian}))
 	if !slices.Equal(rec.Kinds, []string{omadata.RepGuardian}) {
 		t.Fatalf("got kinds %v, want [guardian]", rec.Kinds)
 	}
@@ -325,6 +330,14 @@ func testRepresentationGrantMandate(t *testing.T, s *store.Store) {
 			RepresentationScope: omadata.RepresentationScope{Purposes: []string{"research"}}}, "representative_identity_code"},
 		{"child", omadata.MandateInput{RepresentativeIdentityCode: ChildBornOn(time.Date(2015, 3, 4, 0, 0, 0, 0, time.UTC)),
 			RepresentationScope: omadata.RepresentationScope{Purposes: []string{"research"}}}, "representative_identity_code"},
+		{"a purpose twice", omadata.MandateInput{RepresentativeIdentityCode: AdultCode,
+			RepresentationScope: omadata.RepresentationScope{Purposes: []string{"research", "research"}}}, "scope"},
+		// Not backdated (beyond a clock skew), and that is said before
+		// whether the principal was an adult then.
+		{"backdated", omadata.MandateInput{RepresentativeIdentityCode: AdultCode, ValidFrom: ptr(time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)),
+			RepresentationScope: omadata.RepresentationScope{AllPurposes: true}}, "valid_from"},
+		{"backdated to childhood", omadata.MandateInput{RepresentativeIdentityCode: AdultCode, ValidFrom: ptr(time.Date(1965, 1, 1, 0, 0, 0, 0, time.UTC)),
+			RepresentationScope: omadata.RepresentationScope{AllPurposes: true}}, "valid_from"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -33,6 +33,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Service/Visibility", testServiceVisibility},
 		{"Service/RoleInUse", testServiceRoleInUse},
 		{"Service/UpdateRules", testServiceUpdateRules},
+		{"Update/EmptyAndNoOp", testUpdateEmptyAndNoOp},
 		{"Credential/Authenticate", testCredentialAuthenticate},
 		{"Credential/RevokeExpireSuspend", testCredentialRevokeExpireSuspend},
 		{"Credential/ScopeEscalation", testCredentialScopeEscalation},

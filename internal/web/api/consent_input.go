@@ -32,7 +32,9 @@ type consentBody struct {
 	ValidUntil       *string  `json:"valid_until"`
 	OnBehalfOf       string   `json:"on_behalf_of"`
 	CollectionMethod string   `json:"collection_method"`
-	Evidence         string   `json:"evidence"`
+	// Evidence is set by the paper route from its own body; a resident's
+	// body has none (ConsentInput lists none), so it is an unknown field.
+	Evidence string `json:"-"`
 }
 
 // input checks the body's syntax and returns the service's input. Whether
@@ -58,7 +60,9 @@ func (b *consentBody) input() (*omadata.ConsentInput, error) {
 			return nil, omadata.Invalidf("evidence", "Only a paper consent has an archive reference.")
 		}
 	case omadata.CollectedPaper:
-		if err := checkText("evidence", b.Evidence, maxEvidence, true); err != nil {
+		if b.Evidence == "" { // only the paper route sets it
+			return nil, omadata.Invalidf("collection_method", "An official records a paper consent, with its archive reference, through POST /api/v1/consents/paper.")
+		} else if err := checkText("evidence", b.Evidence, maxEvidence, true); err != nil {
 			return nil, err
 		}
 	default:

@@ -38,6 +38,9 @@ func (b *paperConsentBody) check() (*omadata.ConsentInput, error) {
 		} else if b.Reason != "" {
 			return nil, omadata.Invalidf("reason", "Only a withdrawal has a reason.")
 		}
+		if err := checkText("evidence", b.Evidence, maxEvidence, true); err != nil {
+			return nil, err
+		}
 		cb := consentBody{ProcessingID: b.ProcessingID, Version: b.Version, Language: b.Language, NoticeSHA256: b.NoticeSHA256,
 			SourceIDs: b.SourceIDs, ValidUntil: b.ValidUntil, CollectionMethod: omadata.CollectedPaper, Evidence: b.Evidence}
 		return cb.input()

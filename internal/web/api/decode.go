@@ -37,7 +37,7 @@ func decode(r *http.Request, v any) error {
 		return readError(err)
 	} else if len(bytes.TrimSpace(data)) == 0 {
 		return decodeError(io.EOF)
-	} else if err := checkJSON(data); err != nil {
+	} else if err := checkJSON(data, reflect.TypeOf(v)); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))

@@ -157,6 +157,8 @@ func TestDecodeRefuses(t *testing.T) {
 		{"duplicate language", `{"text":{"fi":"a","fi":"b"}}`, "text.fi"},
 		{"control character in a key", `{"na\u0000me":"a"}`, "body"},
 		{"null body", ` null `, "body"},
+		{"key in upper case", `{"NAME":"a"}`, "NAME"},
+		{"key in another case in an array", `{"recipients":[{"name":"a","Role":"controller"}]}`, "recipients[0].Role"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -175,5 +177,50 @@ func TestDecodeRefuses(t *testing.T) {
 		if err := decode(r, &body{}); err != nil {
 			t.Errorf("%s: %v, want it decoded", ok, err)
 		}
+	}
+}
+
+// TestDecodeExactKeys: keys match the JSON names of the struct decoded
+// into exactly, at every depth; encoding/json alone would match them
+// ignoring case.
+func TestDecodeExactKeys(t *testing.T) {
+	type Inner struct {
+		Kind string `json:"kind"`
+	}
+	type body struct {
+		Inner                                // promoted: "kind"
+		OnBehalfOf string                    `json:"on_behalf_of"`
+		Endpoints  *omadata.ServiceEndpoints `json:"endpoints"`
+		Any        any                       `json:"any"`
+		Map        map[string]Inner          `json:"map"`
+		Skipped    string                    `json:"-"`
+		Untagged   string
+	}
+	for _, tt := range []struct{ body, field string }{
+		{`{"KIND":"erasure"}`, "KIND"},
+		{`{"On_Behalf_Of":"res_1"}`, "On_Behalf_Of"},
+		{`{"endpoints":{"Webhook":"https://example.fi"}}`, "endpoints.Webhook"},
+		{`{"map":{"a":{"Kind":"x"}}}`, "map.a.Kind"},
+		{`{"Skipped":"x"}`, "Skipped"},
+		{`{"untagged":"x"}`, "untagged"},
+	} {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(tt.body))
+		r.Header.Set("Content-Type", "application/json")
+		err := decode(r, &body{})
+		if omadata.ErrorCode(err) != omadata.EINVALID || omadata.ErrorField(err) != tt.field {
+			t.Errorf("%s: got %v, want invalid naming %s", tt.body, err, tt.field)
+		}
+	}
+	ok := `{"kind":"erasure","on_behalf_of":"res_1","endpoints":{"webhook":"https://example.fi"},"any":{"ANY":1},"map":{"A":{"kind":"x"}},"Untagged":"x"}`
+	r := httptest.NewRequest("POST", "/", strings.NewReader(ok))
+	r.Header.Set("Content-Type", "application/json")
+	if err := decode(r, &body{}); err != nil {
+		t.Errorf("%s: %v, want it decoded", ok, err)
+	}
+	// A resident's consent has no evidence: only the paper route sets one.
+	r = httptest.NewRequest("POST", "/", strings.NewReader(`{"processing_id":"prc_1","version":1,"language":"fi","evidence":"HEL 1"}`))
+	r.Header.Set("Content-Type", "application/json")
+	if err := decode(r, &consentBody{}); omadata.ErrorField(err) != "evidence" {
+		t.Errorf("evidence in a resident's consent: got %v, want invalid naming evidence", err)
 	}
 }

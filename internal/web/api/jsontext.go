@@ -5,8 +5,11 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -19,12 +22,16 @@ import (
 // control character other than newline and tab (the text rule of
 // omadata.CheckText, for every field); a key given twice in one object
 // (compared as encoding/json matches names, ignoring case), of which it
-// keeps the last; and a top-level null. A syntax error is left to the
-// decoder, which reports it.
-func checkJSON(data []byte) error {
+// keeps the last; a key that is not exactly the JSON name of a field of
+// the struct it decodes into, in t (the type decoded into), which
+// encoding/json would match ignoring case ("KIND" for "kind"), so that the
+// body means what a strict reader of the OpenAPI document reads; and a
+// top-level null. A syntax error is left to the decoder, which reports it.
+func checkJSON(data []byte, t reflect.Type) error {
 	type frame struct {
 		path   string
 		object bool
+		typ    reflect.Type // what the object or array decodes into; nil if not known
 		keys   map[string]bool
 		key    string // the object's current key
 		valued bool   // whether key was read and its value is next
@@ -41,6 +48,22 @@ func checkJSON(data []byte) error {
 			return join(f.path, f.key)
 		}
 		return f.path + "[" + strconv.Itoa(f.index) + "]"
+	}
+	// next returns the type the value being read decodes into.
+	next := func() reflect.Type {
+		if len(stack) == 0 {
+			return jsonTarget(t)
+		}
+		f := stack[len(stack)-1]
+		switch {
+		case f.typ == nil:
+			return nil
+		case f.object && f.typ.Kind() == reflect.Struct:
+			return jsonTarget(jsonFields(f.typ)[f.key])
+		case f.typ.Kind() == reflect.Map, f.typ.Kind() == reflect.Slice, f.typ.Kind() == reflect.Array:
+			return jsonTarget(f.typ.Elem())
+		}
+		return nil
 	}
 	// done moves past a value of the innermost object or array.
 	done := func() {
@@ -68,7 +91,7 @@ func checkJSON(data []byte) error {
 		case json.Delim:
 			switch tok {
 			case '{', '[':
-				stack = append(stack, &frame{path: where(), object: tok == '{', keys: map[string]bool{}})
+				stack = append(stack, &frame{path: where(), object: tok == '{', keys: map[string]bool{}, typ: next()})
 			default:
 				stack = stack[:len(stack)-1]
 				done()
@@ -90,6 +113,12 @@ func checkJSON(data []byte) error {
 					return omadata.Invalidf(or(join(f.path, key), "body"), "The key %q is given twice; give it once.", key)
 				}
 				f.keys[folded] = true
+				if f.typ != nil && f.typ.Kind() == reflect.Struct {
+					if _, ok := jsonFields(f.typ)[tok]; !ok {
+						key := omadata.Truncate(tok, 64)
+						return omadata.Invalidf(or(join(f.path, key), "body"), "Unknown field %q.%s", key, caseHint(f.typ, tok))
+					}
+				}
 				f.key, f.valued = omadata.Truncate(tok, 64), true // a key is named in errors
 				continue
 			}
@@ -180,4 +209,78 @@ func or(s, alt string) string {
 		return alt
 	}
 	return s
+}
+
+// jsonTarget returns the type a JSON value decoding into t is checked
+// against: t without pointers, or nil where its keys cannot be known (an
+// interface, or a type that decodes itself).
+func jsonTarget(t reflect.Type) reflect.Type {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() == reflect.Interface || reflect.PointerTo(t).Implements(unmarshaler) {
+		return nil
+	}
+	return t
+}
+
+var unmarshaler = reflect.TypeFor[json.Unmarshaler]()
+
+// fieldCache holds jsonFields by struct type.
+var fieldCache sync.Map // reflect.Type → map[string]reflect.Type
+
+// jsonFields returns the JSON names of a struct's fields as encoding/json
+// decodes them (exported fields, the tag's name or the field's, those of
+// untagged embedded structs promoted, "-" left out), each with its type.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	if m, ok := fieldCache.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
+	m := map[string]reflect.Type{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		var embedded []reflect.Type // after the struct's own fields: the shallower wins
+		for f := range t.Fields() {
+			tag := f.Tag.Get("json")
+			name, _, _ := strings.Cut(tag, ",")
+			if tag == "-" {
+				continue
+			}
+			if ft := f.Type; f.Anonymous && name == "" {
+				for ft.Kind() == reflect.Pointer {
+					ft = ft.Elem()
+				}
+				if ft.Kind() == reflect.Struct {
+					embedded = append(embedded, ft)
+					continue
+				}
+			}
+			if !f.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			if _, ok := m[name]; !ok {
+				m[name] = f.Type
+			}
+		}
+		for _, e := range embedded {
+			walk(e)
+		}
+	}
+	walk(t)
+	fieldCache.Store(t, m)
+	return m
+}
+
+// caseHint names the field a key matches but for case, completing
+// "Unknown field …": encoding/json would have taken it.
+func caseHint(t reflect.Type, key string) string {
+	for name := range jsonFields(t) {
+		if foldKey(name) == foldKey(key) {
+			return fmt.Sprintf(" Names match exactly: use %q.", name)
+		}
+	}
+	return ""
 }

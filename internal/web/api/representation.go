@@ -16,7 +16,7 @@ type representationBody struct {
 	Kind                       string   `json:"kind"`
 	RepresentativeIdentityCode string   `json:"representative_identity_code"`
 	PrincipalIdentityCode      string   `json:"principal_identity_code"`
-	AllPurposes                bool     `json:"all_purposes"`
+	AllPurposes                *bool    `json:"all_purposes"` // nil: not given, which a guardianship needs
 	Scope                      []string `json:"scope"`
 	Basis                      string   `json:"basis"`
 	ValidFrom                  *string  `json:"valid_from"`
@@ -35,7 +35,12 @@ func (b *representationBody) input() (*omadata.RepresentationInput, error) {
 	} else if b.RepresentativeIdentityCode == b.PrincipalIdentityCode {
 		return nil, omadata.Invalidf("principal_identity_code", "A person does not represent themselves.")
 	}
-	scope, err := scopeField(b.AllPurposes, b.Scope)
+	if b.Kind == omadata.RepGuardian && b.AllPurposes != nil {
+		return nil, omadata.Invalidf("all_purposes", "A guardianship covers every purpose; give neither all_purposes nor scope.")
+	} else if b.Kind == omadata.RepGuardian && b.Scope != nil {
+		return nil, omadata.Invalidf("scope", "A guardianship covers every purpose; give neither all_purposes nor scope.")
+	}
+	scope, err := scopeField(b.AllPurposes != nil && *b.AllPurposes, b.Scope)
 	if err != nil {
 		return nil, err
 	} else if err := checkText("basis", b.Basis, 200, true); err != nil {
