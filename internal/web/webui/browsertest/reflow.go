@@ -116,6 +116,11 @@ func checkWidth(t testing.TB, ctx context.Context, what string, w int64) {
 	if over := Eval[[]string](t, ctx, overflowJS); len(over) > 0 {
 		t.Errorf("%s at %d px scrolls sideways: %s", what, w, strings.Join(over, "; "))
 	}
+	// Nor is text squeezed into a column a few letters wide, which a
+	// grid that keeps two columns on a phone does (one letter a line).
+	if narrow := Eval[[]string](t, ctx, squeezedJS); len(narrow) > 0 {
+		t.Errorf("%s at %d px squeezes text into a narrow column: %s", what, w, strings.Join(narrow, "; "))
+	}
 }
 
 // CheckMenu checks the main menu of the page at url. At 1280 pixels its
@@ -188,3 +193,12 @@ func CheckKeyboardWidths(t testing.TB, ctx context.Context, url string) {
 		CheckKeyboard(t, ctx, url)
 	}
 }
+
+// squeezedJS lists text blocks (paragraphs, list items, cells, dl
+// values) with more than 12 characters of text that are laid out under
+// 4em wide: one word a line at best, one letter a line at worst.
+const squeezedJS = `[...document.querySelectorAll("p, li, dd, td, th, h1, h2, h3, h4, label, legend, caption")]
+	.filter(e => e.checkVisibility() && e.textContent.trim().length > 12 && e.closest(".visually-hidden, .table-wrap") === null)
+	.filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.width < 4 * parseFloat(getComputedStyle(e).fontSize); })
+	.slice(0, 5)
+	.map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + " " + Math.round(e.getBoundingClientRect().width) + "px: " + e.textContent.trim().slice(0, 30))`
