@@ -40,7 +40,7 @@ func TestScreenshots(t *testing.T) {
 		browsertest.Screenshot(t, ctx, *screenshots, name)
 	}
 	for _, lang := range []string{"fi", "sv", "en"} {
-		for _, p := range []struct{ name, path string }{{"home", "/"}, {"catalogue", "/catalogue"}, {"ai-systems", "/ai-systems"}, {"not-found", "/no-such-page"}} {
+		for _, p := range []struct{ name, path string }{{"home", "/"}, {"catalogue", "/catalogue"}, {"ai-systems", "/ai-systems"}, {"entry", "/catalogue/" + proc}, {"privacy", "/privacy"}, {"not-found", "/no-such-page"}} {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/"+lang+p.path))
 			shot(lang + "-" + p.name)
 		}
