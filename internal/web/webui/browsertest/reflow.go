@@ -59,12 +59,7 @@ func CheckReflow(t testing.TB, ctx context.Context, axe, url, what string) {
 	t.Helper()
 	defer desktop(t, ctx)
 	for _, w := range Widths {
-		if w < 1000 {
-			phoneView(t, ctx, w)
-			script(t, ctx, false)
-		} else {
-			desktop(t, ctx)
-		}
+		view(t, ctx, w)
 		Run(t, ctx, chromedp.Navigate(url))
 		checkWidth(t, ctx, what, w)
 		script(t, ctx, true)
@@ -81,6 +76,18 @@ func CheckReflowHere(t testing.TB, ctx context.Context, axe, what string) {
 	phoneView(t, ctx, Widths[0])
 	checkWidth(t, ctx, what, Widths[0])
 	CheckAxe(t, ctx, axe, fmt.Sprintf("%s at %d px", what, Widths[0]))
+}
+
+// view sets the tab to w CSS pixels: under 1000 a phone with JavaScript
+// off (from the next page on), else the desktop with JavaScript on.
+func view(t testing.TB, ctx context.Context, w int64) {
+	t.Helper()
+	if w < 1000 {
+		phoneView(t, ctx, w)
+		script(t, ctx, false)
+	} else {
+		desktop(t, ctx)
+	}
 }
 
 // phoneView sets the tab to a mobile browser w CSS pixels wide.
@@ -184,12 +191,7 @@ func CheckKeyboardWidths(t testing.TB, ctx context.Context, url string) {
 	t.Helper()
 	defer desktop(t, ctx)
 	for _, w := range Widths {
-		if w < 1000 {
-			phoneView(t, ctx, w)
-			script(t, ctx, false)
-		} else {
-			desktop(t, ctx)
-		}
+		view(t, ctx, w)
 		CheckKeyboard(t, ctx, url)
 	}
 }
