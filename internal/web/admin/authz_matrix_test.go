@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/store/storetest"
 	"github.com/omadata/omadata/internal/web/admin"
 )
 
@@ -349,25 +350,7 @@ func (w *consoleWorld) try(t *testing.T, op, caller, owner string) string {
 // refused call can be shown to have changed nothing.
 func (w *consoleWorld) digest(t *testing.T) string {
 	t.Helper()
-	db := w.store.DB()
-	var b strings.Builder
-	rows, err := db.QueryStrings(t.Context(), `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('staff_sessions') ORDER BY name`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range rows {
-		all, err := db.QueryStrings(t.Context(), `SELECT * FROM "`+r[0]+`"`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines := make([]string, len(all))
-		for i, row := range all {
-			lines[i] = strings.Join(row, "\t")
-		}
-		slices.Sort(lines)
-		fmt.Fprintf(&b, "== %s\n%s\n", r[0], strings.Join(lines, "\n"))
-	}
-	return b.String()
+	return storetest.Dump(t, w.store, "staff_sessions")
 }
 
 // rewriteConsoleRows replaces the console's rows of the matrix file,

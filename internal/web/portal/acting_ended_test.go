@@ -4,16 +4,14 @@ package portal_test
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/store/storetest"
 )
 
 // dump returns every row of every table in a stable order, read on a
@@ -21,60 +19,7 @@ import (
 // nothing for anyone.
 func (e *env) dump(t *testing.T) string {
 	t.Helper()
-	raw, err := sql.Open("sqlite", "file:"+e.path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	rows, err := raw.Query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			t.Fatal(err)
-		}
-		tables = append(tables, name)
-	}
-	rows.Close()
-	if len(tables) == 0 {
-		t.Fatal("dump: no tables")
-	}
-	var b strings.Builder
-	for _, table := range tables {
-		fmt.Fprintf(&b, "== %s\n", table)
-		rows, err := raw.Query(`SELECT * FROM "` + table + `"`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		var lines []string
-		for rows.Next() {
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			var l strings.Builder
-			for i, v := range vals {
-				if bs, ok := v.([]byte); ok {
-					v = string(bs)
-				}
-				fmt.Fprintf(&l, "%s=%v ", cols[i], v)
-			}
-			lines = append(lines, l.String())
-		}
-		rows.Close()
-		slices.Sort(lines)
-		b.WriteString(strings.Join(lines, "\n"))
-		b.WriteString("\n")
-	}
-	return b.String()
+	return storetest.Dump(t, e.store)
 }
 
 // actingCookie returns the client's acting-for cookie, or nil.
