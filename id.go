@@ -58,4 +58,6 @@ const (
 	PrefixApproval     = "apv" // an approval of a processing version
 	PrefixAISystem     = "ai"
 	PrefixSigningKey   = "key"
+	PrefixApp          = "app" // a resident's own app (an OAuth client)
+	PrefixConnection   = "apc" // a resident's connection of an app
 )
