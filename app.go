@@ -4,6 +4,9 @@ package omadata
 
 import (
 	"context"
+	"net"
+	"net/url"
+	"slices"
 	"time"
 )
 
@@ -69,4 +72,44 @@ type AppService interface {
 	// EndAppConnection ends the caller's connection and revokes its tokens;
 	// ENOTFOUND for someone else's.
 	EndAppConnection(ctx context.Context, id string) error
+	// CreateAuthorizationCode records that the caller (a signed-in
+	// resident, acting for themselves) agreed on the consent screen to
+	// connect the app with the request's scopes, and returns a one-time
+	// authorization code (RFC 6749 §4.1.2) for the token endpoint.
+	CreateAuthorizationCode(ctx context.Context, r *AuthorizationRequest) (code string, err error)
+}
+
+// AuthorizationRequest is what an app asked for at the authorization
+// endpoint, after the portal has checked it against the App and the
+// resident has agreed.
+type AuthorizationRequest struct {
+	AppID         string
+	RedirectURI   string   // as the app sent it; the token request must repeat it
+	Scopes        []string // a subset of the App's
+	CodeChallenge string   // PKCE S256 (RFC 7636 §4.2); the only method
+	DPoPJKT       string   // dpop_jkt (RFC 9449 §10), if the app sent one
+}
+
+// RedirectURIAllowed reports whether uri is one of the app's redirect URIs:
+// an exact match (RFC 6749 §3.1.2, RFC 9700 §4.1.3), except that a
+// registered loopback URI ("http://127.0.0.1/cb", "http://[::1]/cb")
+// matches the same URI on any port, as native apps pick their port when
+// they start (RFC 8252 §7.3).
+func (a *App) RedirectURIAllowed(uri string) bool {
+	if slices.Contains(a.RedirectURIs, uri) {
+		return true
+	}
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme != "http" || u.Port() == "" || u.User != nil || u.Fragment != "" {
+		return false
+	}
+	if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
+		return false
+	}
+	bare := *u
+	bare.Host = u.Hostname()
+	if ip := net.ParseIP(bare.Host); ip.To4() == nil {
+		bare.Host = "[" + bare.Host + "]"
+	}
+	return slices.Contains(a.RedirectURIs, bare.String())
 }
