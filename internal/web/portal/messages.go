@@ -512,4 +512,76 @@ var messages = map[string][3]string{
 	// Every page at a phone's width (issue 14, reflow): the main menu's
 	// button on a small screen.
 	"menu": {"Valikko", "Meny", "Menu"},
+
+	// Residents' own apps (issue 15): the consent screen of the
+	// authorization endpoint and the connected apps page.
+	"page.apps":       {"Yhdistetyt sovellukset", "Anslutna appar", "Connected apps"},
+	"app.name":        {"Sovellus", "App", "App"},
+	"app.publisher":   {"Julkaisija", "Utgivare", "Publisher"},
+	"app.description": {"Kuvaus", "Beskrivning", "Description"},
+	"app.scope.me:read": {
+		"Nähdä samat tiedot kuin sinä OmaData-palvelussa: suostumuksesi, kuka käytti tietojasi, pyyntösi ja valtuutuksesi.",
+		"Se samma uppgifter som du ser i MinData-tjänsten: dina samtycken, vem som använde dina uppgifter, dina begäranden och fullmakter.",
+		"See what you see in the MyData service: your consents, who used your data, your requests and mandates.",
+	},
+	"app.scope.me:write": {
+		"Tehdä muutoksia puolestasi: antaa, keskeyttää ja peruuttaa suostumuksia sekä tehdä pyyntöjä.",
+		"Göra ändringar för din räkning: ge, pausa och återkalla samtycken och göra begäranden.",
+		"Make changes for you: give, suspend and withdraw consents, and make requests.",
+	},
+	"authorize.title": {"Yhdistetäänkö sovellus %s?", "Ansluta appen %s?", "Connect the app %s?"},
+	"authorize.lead": {
+		"Sovellus %s pyytää lupaa käyttää OmaData-palvelua puolestasi.",
+		"Appen %s ber om lov att använda MinData-tjänsten för din räkning.",
+		"The app %s asks to use the MyData service on your behalf.",
+	},
+	"authorize.acting": {
+		"Asioit nyt henkilön %s puolesta. Sovellus yhdistetään vain sinulle itsellesi, ei hänelle.",
+		"Du företräder nu %s. Appen ansluts bara för dig själv, inte för den personen.",
+		"You are acting for %s. The app is connected for you yourself only, not for them.",
+	},
+	"authorize.may": {"Jos sallit sen, sovellus saa", "Om du tillåter det får appen", "If you allow it, the app may"},
+	"authorize.later": {
+		"Voit katkaista yhteyden milloin tahansa sivulla Yhdistetyt sovellukset.",
+		"Du kan koppla från appen när som helst på sidan Anslutna appar.",
+		"You can disconnect the app at any time on the Connected apps page.",
+	},
+	"authorize.allow": {"Salli", "Tillåt", "Allow"},
+	"authorize.deny":  {"Älä salli", "Tillåt inte", "Deny"},
+	"apps.lead": {
+		"Nämä sovellukset saavat käyttää OmaData-palvelua puolestasi. Voit katkaista yhteyden milloin tahansa, jolloin sovellus ei enää pääse tietoihisi.",
+		"De här apparna får använda MinData-tjänsten för din räkning. Du kan koppla från en app när som helst, och då kommer den inte längre åt dina uppgifter.",
+		"These apps may use the MyData service on your behalf. You can disconnect an app at any time; it then no longer reaches your data.",
+	},
+	"apps.own": {
+		"Asioit henkilön %s puolesta, mutta sovellukset ovat aina omiasi: tällä sivulla ovat sovellukset, jotka olet itse yhdistänyt.",
+		"Du företräder %s, men apparna är alltid dina egna: på den här sidan finns de appar som du själv har anslutit.",
+		"You are acting for %s, but apps are always your own: this page shows the apps you connected yourself.",
+	},
+	"apps.none": {"Et ole yhdistänyt yhtään sovellusta.", "Du har inte anslutit några appar.", "You have not connected any apps."},
+	"apps.how": {
+		"Sovellus yhdistetään, kun aloitat kirjautumisen sovelluksessa ja sallit sen pyynnön OmaData-palvelussa.",
+		"En app ansluts när du börjar logga in i appen och tillåter dess begäran i MinData-tjänsten.",
+		"An app is connected when you start signing in from the app and allow its request in the MyData service.",
+	},
+	"apps.may":        {"Sovellus saa", "Appen får", "The app may"},
+	"apps.connected":  {"Yhdistetty", "Ansluten", "Connected"},
+	"apps.last-used":  {"Käytetty viimeksi", "Senast använd", "Last used"},
+	"apps.not-used":   {"Ei vielä käytetty", "Inte använd ännu", "Not used yet"},
+	"apps.disconnect": {"Katkaise yhteys", "Koppla från", "Disconnect"},
+	"done.app-disconnected": {
+		"Yhteys on katkaistu. Sovellus ei voi enää käyttää OmaData-palvelua puolestasi.",
+		"Appen är frånkopplad. Den kan inte längre använda MinData-tjänsten för din räkning.",
+		"The app is disconnected. It can no longer use the MyData service on your behalf.",
+	},
+	"error.app-unknown": {
+		"Sovellusta ei tunneta, tai sitä ei voi nyt yhdistää. Sovellukselle ei lähetetty mitään.",
+		"Appen är okänd eller kan inte anslutas nu. Ingenting skickades till appen.",
+		"The app is not known, or it cannot be connected now. Nothing was sent to the app.",
+	},
+	"error.app-redirect": {
+		"Sovelluksen pyyntö ei kelpaa: sen paluuosoitetta ei ole rekisteröity. Sovellukselle ei lähetetty mitään.",
+		"Appens begäran är ogiltig: dess returadress är inte registrerad. Ingenting skickades till appen.",
+		"The app's request is not valid: its return address is not registered. Nothing was sent to the app.",
+	},
 }

@@ -38,6 +38,7 @@ var navPages = []navPage{
 	{"consents", "/consents", true},
 	{"usage", "/usage", true},
 	{"requests", "/requests", true},
+	{"apps", "/apps", true},
 	{"acting", "/acting-for", true},
 	{"catalogue", "/catalogue", false},
 	{"aisystems", "/ai-systems", false},
@@ -45,7 +46,7 @@ var navPages = []navPage{
 
 // views lists every template besides the navigation pages; parseViews
 // fails on a template file that is in neither list.
-var views = []string{"notice", "consent", "proof", "erasure", "error", "entry", "privacy"}
+var views = []string{"notice", "consent", "proof", "erasure", "error", "entry", "privacy", "authorize"}
 
 type navItem struct {
 	Href, Label string
@@ -55,7 +56,7 @@ type navItem struct {
 func (p *Portal) nav(q *req) []navItem {
 	var out []navItem
 	for _, np := range navPages {
-		if np.Login && q.V == nil {
+		if np.Login && q.V == nil || np.Name == "apps" && p.o.Apps == nil {
 			continue
 		}
 		cur := q.Path == np.Path || np.Path != "/" && strings.HasPrefix(q.Path, np.Path+"/")
@@ -105,6 +106,14 @@ func (p *Portal) Routes() []Route {
 		{"POST", "/consents/{id}/suspend", resident, p.suspend},
 		{"POST", "/consents/{id}/resume", resident, p.resume},
 	}
+	if p.o.Apps != nil {
+		pages = append(pages,
+			rt{"GET", "/apps", resident, p.apps},
+			rt{"POST", "/apps/{id}/disconnect", resident, p.disconnectApp},
+			rt{"GET", AuthorizePath, public, p.authorize},
+			rt{"POST", AuthorizePath, resident, p.decideAuthorization},
+		)
+	}
 	var out []Route
 	for _, lang := range omadata.Languages {
 		for _, pg := range pages {
@@ -117,6 +126,9 @@ func (p *Portal) Routes() []Route {
 		Route{"GET " + CallbackPath, http.HandlerFunc(p.callback)},
 		Route{"GET /static/{file}", http.HandlerFunc(serveStatic)},
 	)
+	if p.o.Apps != nil {
+		out = append(out, Route{"GET " + AuthorizePath, http.HandlerFunc(p.authorizeLanguage)})
+	}
 	return out
 }
 

@@ -37,6 +37,9 @@ type Options struct {
 	Usage           omadata.UsageService      // who used my data
 	Log             omadata.LogService        // proofs of the usage
 	Requests        omadata.RequestService    // data-subject requests
+	// Apps are the residents' own apps: the authorization endpoint with
+	// its consent screen and the connected apps page. nil leaves both out.
+	Apps omadata.AppService
 
 	// LogVerifierKey is the note verifier key of the log's checkpoints
 	// (as /.well-known/mydata/log-key serves it); the proof page checks
