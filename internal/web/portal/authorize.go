@@ -69,17 +69,12 @@ func (p *Portal) authorizeLanguage(w http.ResponseWriter, r *http.Request) {
 }
 
 // authorize checks an app's authorization request and shows the consent
-// screen. A resident not signed in signs in first and comes back here.
+// screen. A resident not signed in signs in first, once the request is
+// good, and comes back here.
 // Until the client ID and the redirect URI are known good, an error is a
 // page, never a redirect (RFC 6749 §4.1.2.1); after, it goes back to the
 // app at its redirect URI.
 func (p *Portal) authorize(w http.ResponseWriter, r *http.Request, q *req) error {
-	if q.V == nil {
-		next := "/" + q.Lang + AuthorizePath + "?" + r.URL.RawQuery
-		http.Redirect(w, r, "/"+q.Lang+"/login?"+url.Values{"next": {next}}.Encode(), http.StatusSeeOther)
-		return nil
-	}
-	q.Path = AuthorizePath + "?" + r.URL.RawQuery // the language links keep the request
 	ar, pageKey, aerr := p.authRequest(r, r.URL.Query())
 	switch {
 	case pageKey != "":
@@ -88,7 +83,12 @@ func (p *Portal) authorize(w http.ResponseWriter, r *http.Request, q *req) error
 	case aerr != nil:
 		p.authRedirect(w, r, q.Lang, ar, url.Values{"error": {aerr.code}, "error_description": {aerr.description}})
 		return nil
+	case q.V == nil:
+		next := "/" + q.Lang + AuthorizePath + "?" + r.URL.RawQuery
+		http.Redirect(w, r, "/"+q.Lang+"/login?"+url.Values{"next": {next}}.Encode(), http.StatusSeeOther)
+		return nil
 	}
+	q.Path = AuthorizePath + "?" + r.URL.RawQuery // the language links keep the request
 	d := &authorizeData{App: ar.App, Scopes: ar.Scopes, Fields: []hiddenField{
 		{"client_id", ar.AppID}, {"redirect_uri", ar.RedirectURI}, {"response_type", "code"},
 		{"scope", strings.Join(ar.Scopes, " ")}, {"state", ar.State},

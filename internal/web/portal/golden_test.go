@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/glossary"
 	"github.com/omadata/omadata/internal/web/portal"
 )
@@ -63,6 +64,16 @@ func TestGolden(t *testing.T) {
 	if p := c.post("/fi/requests", url.Values{"csrf": {n.csrf(t)}, "form": {"access"}}); p.status != 200 {
 		t.Fatalf("access request: %d", p.status)
 	}
+	app := e.app(t, omadata.AppScopeRead, omadata.AppScopeWrite)
+	authorize := authorizePath(app, func(v url.Values) { v.Set("scope", "me:read me:write") })
+	screen := c.get("/fi" + authorize)
+	allow := url.Values{"decision": {"allow"}}
+	for _, m := range hiddenRE.FindAllStringSubmatch(screen.body, -1) {
+		allow.Set(m[1], htmlUnescape(m[2]))
+	}
+	if q := atRedirectURI(t, e, c.noRedirects().post("/fi/oauth/authorize", allow), "http://127.0.0.1:49152/callback"); q.Get("code") == "" {
+		t.Fatalf("connect an app: %v", q)
+	}
 	for _, lang := range []string{"fi", "sv", "en"} {
 		pages := []struct {
 			name, path string
@@ -82,6 +93,8 @@ func TestGolden(t *testing.T) {
 			{"usage", "/usage", c},
 			{"requests", "/requests", c},
 			{"erasure", "/requests/erasure", c},
+			{"apps", "/apps", c},
+			{"authorize", authorize, c},
 		}
 		for _, pg := range pages {
 			t.Run(lang+"/"+pg.name, func(t *testing.T) {

@@ -529,11 +529,11 @@ var messages = map[string][3]string{
 		"Göra ändringar för din räkning: ge, pausa och återkalla samtycken och göra begäranden.",
 		"Make changes for you: give, suspend and withdraw consents, and make requests.",
 	},
-	"authorize.title": {"Yhdistetäänkö sovellus %s?", "Ansluta appen %s?", "Connect the app %s?"},
+	"authorize.title": {"Sovelluksen yhdistäminen: %s", "Ansluta en app: %s", "Connect an app: %s"},
 	"authorize.lead": {
-		"Sovellus %s pyytää lupaa käyttää OmaData-palvelua puolestasi.",
-		"Appen %s ber om lov att använda MinData-tjänsten för din räkning.",
-		"The app %s asks to use the MyData service on your behalf.",
+		"%s pyytää lupaa käyttää OmaData-palvelua puolestasi.",
+		"%s ber om lov att använda MinData-tjänsten för din räkning.",
+		"%s asks to use the MyData service on your behalf.",
 	},
 	"authorize.acting": {
 		"Asioit nyt henkilön %s puolesta. Sovellus yhdistetään vain sinulle itsellesi, ei hänelle.",

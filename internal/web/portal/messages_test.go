@@ -134,6 +134,7 @@ func TestGlossary(t *testing.T) {
 		"usage.kind.grant.issued":      "grant (the operator's permission to a sink to fetch data once)",
 		"usage.kind.transfer.recorded": "transfer (a disclosure recorded by a source)",
 		"req.kind.objection":           "objection",
+		"app.name":                     "resident's own app (a program the resident lets use the service for them, an OAuth client)",
 	}) {
 		t.Error(p)
 	}
