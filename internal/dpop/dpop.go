@@ -35,11 +35,12 @@ const (
 	// MaxProofSize bounds the DPoP header value: a proof with an RSA-4096
 	// key is about 1.3 kB.
 	MaxProofSize = 4096
-	// MaxAge is how old a proof's iat may be (RFC 9449 §4.3 item 11, §11.1).
-	MaxAge = 2 * time.Minute
-	// MaxSkew is how far in the future a proof's iat may be, for clients
-	// whose clocks run ahead.
-	MaxSkew = 30 * time.Second
+	// DefaultMaxAge is how old a proof's iat may be (RFC 9449 §4.3 item
+	// 11, §11.1) unless a Verifier says otherwise.
+	DefaultMaxAge = 2 * time.Minute
+	// DefaultMaxSkew is how far in the future a proof's iat may be, for
+	// clients whose clocks run ahead, unless a Verifier says otherwise.
+	DefaultMaxSkew = 30 * time.Second
 	// minRSABits is the smallest RSA key accepted.
 	minRSABits = 2048
 )
@@ -70,15 +71,18 @@ func errorf(format string, args ...any) error {
 // Replay remembers the proofs seen, so that each is used once (RFC 9449
 // §11.1). Several instances of a server share one, in their database.
 type Replay interface {
-	// UseOnce records key until the given time; false if it was recorded
-	// before.
-	UseOnce(ctx context.Context, key string, until time.Time) (bool, error)
+	// UseOnce records the proof with key thumbprint jkt and jti until the
+	// given time; false if it was recorded before.
+	UseOnce(ctx context.Context, jkt, jti string, until time.Time) (bool, error)
 }
 
-// Verifier checks proofs.
+// Verifier checks proofs. The zero Verifier is ready to use.
 type Verifier struct {
-	Replay Replay           // nil: a cache in this process, right for one instance only
-	Now    func() time.Time // nil: time.Now
+	Replay     Replay                    // nil: a cache in this process, right for one instance only
+	Now        func() time.Time          // nil: time.Now
+	MaxAge     time.Duration             // how old iat may be; 0: DefaultMaxAge
+	MaxSkew    time.Duration             // how far ahead iat may be; 0: DefaultMaxSkew
+	Algorithms []jose.SignatureAlgorithm // nil: Algorithms
 
 	once  sync.Once
 	local *memoryReplay
@@ -95,11 +99,51 @@ type claims struct {
 }
 
 // Verify checks the request's DPoP header values (r.Header.Values("DPoP"))
-// as a proof for method and uri, the URL the client called (the server's
-// public URL and path; query and fragment are ignored), and, when
-// accessToken is not "", that the proof is for that token (ath). The
-// caller compares the returned JKT with the key a token is bound to.
+// as a proof for method and uri (see Check), and that it was not used
+// before. The caller compares the returned JKT with the key a token is
+// bound to.
 func (v *Verifier) Verify(ctx context.Context, header []string, method, uri, accessToken string) (*Proof, error) {
+	p, err := v.Check(header, method, uri, accessToken)
+	if err != nil {
+		return nil, err
+	}
+	// §11.1: each proof once; it is refused by the window of Check once
+	// its record may have expired.
+	replay := v.Replay
+	if replay == nil {
+		v.once.Do(func() { v.local = &memoryReplay{seen: map[string]time.Time{}, now: v.Now} })
+		replay = v.local
+	}
+	fresh, err := replay.UseOnce(ctx, p.JKT, p.ID, p.IssuedAt.Add(v.maxAge()+v.maxSkew()))
+	if err != nil {
+		return nil, fmt.Errorf("dpop: record the proof: %w", err)
+	} else if !fresh {
+		return nil, errorf("this proof was used before: make a new one for each request")
+	}
+	return p, nil
+}
+
+func (v *Verifier) maxAge() time.Duration {
+	if v.MaxAge > 0 {
+		return v.MaxAge
+	}
+	return DefaultMaxAge
+}
+
+func (v *Verifier) maxSkew() time.Duration {
+	if v.MaxSkew > 0 {
+		return v.MaxSkew
+	}
+	return DefaultMaxSkew
+}
+
+// Check checks the request's DPoP header values as a proof for method and
+// uri, the URL the client called (the server's public URL and path; query
+// and fragment are ignored), and, when accessToken is not "", that the
+// proof is for that token (ath): every rule of RFC 9449 §4.3 but the
+// replay check, which the caller makes (Verify, or in its own
+// transaction).
+func (v *Verifier) Check(header []string, method, uri, accessToken string) (*Proof, error) {
 	// §4.3 item 1: exactly one DPoP header.
 	if len(header) != 1 {
 		return nil, errorf("send exactly one DPoP header, not %d", len(header))
@@ -110,7 +154,11 @@ func (v *Verifier) Verify(ctx context.Context, header []string, method, uri, acc
 	}
 	// §4.3 item 2: a well-formed JWT (a compact JWS), item 5: an
 	// asymmetric algorithm we support.
-	jws, err := jose.ParseSigned(raw, Algorithms)
+	algs := v.Algorithms
+	if algs == nil {
+		algs = Algorithms
+	}
+	jws, err := jose.ParseSigned(raw, algs)
 	if err != nil {
 		return nil, errorf("not a JWS signed with one of the supported algorithms")
 	} else if len(jws.Signatures) != 1 {
@@ -180,9 +228,9 @@ func (v *Verifier) Verify(ctx context.Context, header []string, method, uri, acc
 	if v.Now != nil {
 		now = v.Now()
 	}
-	if issued.Before(now.Add(-MaxAge)) {
-		return nil, errorf("the proof was made over %s ago: make a new one for each request", MaxAge)
-	} else if issued.After(now.Add(MaxSkew)) {
+	if issued.Before(now.Add(-v.maxAge())) {
+		return nil, errorf("the proof was made over %s ago: make a new one for each request", v.maxAge())
+	} else if issued.After(now.Add(v.maxSkew())) {
 		return nil, errorf("iat is in the future: check the client's clock")
 	}
 	// §4.3 item 12: ath, when the proof goes with an access token.
@@ -195,21 +243,6 @@ func (v *Verifier) Verify(ctx context.Context, header []string, method, uri, acc
 	jkt, err := Thumbprint(jwk)
 	if err != nil {
 		return nil, errorf("cannot take the thumbprint of the jwk header")
-	}
-	// §11.1: each proof once. The key names the key and the jti; a proof
-	// is refused by the window above once its record would have expired.
-	sum := sha256.Sum256([]byte(jkt + "\x00" + c.JTI))
-	key := base64.RawURLEncoding.EncodeToString(sum[:])
-	replay := v.Replay
-	if replay == nil {
-		v.once.Do(func() { v.local = &memoryReplay{seen: map[string]time.Time{}, now: v.Now} })
-		replay = v.local
-	}
-	fresh, err := replay.UseOnce(ctx, key, issued.Add(MaxAge+MaxSkew))
-	if err != nil {
-		return nil, fmt.Errorf("dpop: record the proof: %w", err)
-	} else if !fresh {
-		return nil, errorf("this proof was used before: make a new one for each request")
 	}
 	return &Proof{JKT: jkt, ID: c.JTI, IssuedAt: issued}, nil
 }
@@ -288,7 +321,8 @@ type memoryReplay struct {
 	now  func() time.Time // the verifier's clock; nil: time.Now
 }
 
-func (m *memoryReplay) UseOnce(_ context.Context, key string, until time.Time) (bool, error) {
+func (m *memoryReplay) UseOnce(_ context.Context, jkt, jti string, until time.Time) (bool, error) {
+	key := jkt + " " + jti
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := time.Now()
@@ -356,12 +390,17 @@ func (s *Signer) JKT() string { return s.jkt }
 // Proof returns a new proof for a request with method to uri, for
 // accessToken when it is not "".
 func (s *Signer) Proof(method, uri, accessToken string) (string, error) {
+	return s.ProofAt(method, uri, accessToken, time.Now())
+}
+
+// ProofAt is Proof made at the given time.
+func (s *Signer) ProofAt(method, uri, accessToken string, iat time.Time) (string, error) {
 	u, err := url.Parse(uri)
 	if err != nil {
 		return "", err
 	}
 	u.RawQuery, u.Fragment = "", ""
-	c := map[string]any{"jti": rand.Text(), "htm": method, "htu": u.String(), "iat": time.Now().Unix()}
+	c := map[string]any{"jti": rand.Text(), "htm": method, "htu": u.String(), "iat": iat.Unix()}
 	if accessToken != "" {
 		c["ath"] = TokenHash(accessToken)
 	}

@@ -315,8 +315,8 @@ func TestSignerVerifiedByJWX(t *testing.T) {
 
 type replayFunc func(context.Context, string, time.Time) (bool, error)
 
-func (f replayFunc) UseOnce(ctx context.Context, key string, until time.Time) (bool, error) {
-	return f(ctx, key, until)
+func (f replayFunc) UseOnce(ctx context.Context, jkt, jti string, until time.Time) (bool, error) {
+	return f(ctx, jkt+" "+jti, until)
 }
 
 func TestReplayStore(t *testing.T) {
@@ -338,7 +338,7 @@ func TestReplayStore(t *testing.T) {
 		}
 	}
 	for _, until := range seen {
-		if d := time.Until(until); d < dpop.MaxAge || d > dpop.MaxAge+dpop.MaxSkew+time.Minute {
+		if d := time.Until(until); d < dpop.DefaultMaxAge || d > dpop.DefaultMaxAge+dpop.DefaultMaxSkew+time.Minute {
 			t.Errorf("kept until %s from now", d)
 		}
 	}
