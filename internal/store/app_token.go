@@ -11,10 +11,12 @@ import (
 	"encoding/base64"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/dpop"
 )
 
 // appRefreshTokenPrefix starts every app refresh token.
@@ -277,11 +279,12 @@ func (s *Store) AuthenticateApp(ctx context.Context, token string) (omadata.Call
 	}, jkt, nil
 }
 
-// UseOnce records key until the given time and reports whether it was new:
-// the replay check of internal/dpop (dpop.Replay), shared by every
-// instance of the operator. Keys are stored hashed, so their length does
-// not matter; expired ones are swept as new ones come.
-func (s *Store) UseOnce(ctx context.Context, key string, until time.Time) (bool, error) {
+// UseOnce records the DPoP proof with key thumbprint jkt and jti until
+// the given time and reports whether it was new: the replay check of
+// internal/dpop (dpop.Replay), shared by every instance of the operator.
+// The pair is stored hashed, so its length does not matter; expired
+// records are swept as new ones come.
+func (s *Store) UseOnce(ctx context.Context, jkt, jti string, until time.Time) (bool, error) {
 	tx, err := s.db.begin(ctx)
 	if err != nil {
 		return false, err
@@ -290,7 +293,8 @@ func (s *Store) UseOnce(ctx context.Context, key string, until time.Time) (bool,
 	if _, err := tx.exec(ctx, `DELETE FROM dpop_seen WHERE expires_at < ?`, tx.now); err != nil {
 		return false, err
 	}
-	res, err := tx.exec(ctx, `INSERT INTO dpop_seen (proof_key, expires_at) VALUES (?, ?) ON CONFLICT (proof_key) DO NOTHING`, tokenHash(key), until)
+	key := tokenHash(strconv.Itoa(len(jkt)) + ":" + jkt + jti)
+	res, err := tx.exec(ctx, `INSERT INTO dpop_seen (proof_key, expires_at) VALUES (?, ?) ON CONFLICT (proof_key) DO NOTHING`, key, until)
 	if err != nil {
 		return false, err
 	}
@@ -300,3 +304,5 @@ func (s *Store) UseOnce(ctx context.Context, key string, until time.Time) (bool,
 	}
 	return n == 1, tx.Commit()
 }
+
+var _ dpop.Replay = (*Store)(nil)

@@ -352,20 +352,20 @@ func testAppUseOnce(t *testing.T, s *store.Store) {
 	ctx := context.Background()
 	until := time.Now().Add(time.Minute)
 	for i, want := range []bool{true, false} {
-		if got := must[bool](t)(s.UseOnce(ctx, "jkt|jti-1", until)); got != want {
+		if got := must[bool](t)(s.UseOnce(ctx, testJKT, "jti-1", until)); got != want {
 			t.Fatalf("use %d: got %v, want %v", i, got, want)
 		}
 	}
-	if !must[bool](t)(s.UseOnce(ctx, "jkt|jti-2", until)) {
-		t.Fatal("another key refused")
+	if !must[bool](t)(s.UseOnce(ctx, testJKT, "jti-2", until)) || !must[bool](t)(s.UseOnce(ctx, otherJKT, "jti-1", until)) {
+		t.Fatal("another jti, or the same jti of another key, refused")
 	}
 	long := strings.Repeat("k", 5000)
-	if !must[bool](t)(s.UseOnce(ctx, long, until)) || must[bool](t)(s.UseOnce(ctx, long, until)) {
-		t.Fatal("a long key: want new, then seen")
+	if !must[bool](t)(s.UseOnce(ctx, testJKT, long, until)) || must[bool](t)(s.UseOnce(ctx, testJKT, long, until)) {
+		t.Fatal("a long jti: want new, then seen")
 	}
 	s.DB().Now = func() time.Time { return until.Add(time.Second) }
 	defer func() { s.DB().Now = time.Now }()
-	if !must[bool](t)(s.UseOnce(ctx, "jkt|jti-1", until.Add(time.Hour))) {
-		t.Fatal("an expired key is refused")
+	if !must[bool](t)(s.UseOnce(ctx, testJKT, "jti-1", until.Add(time.Hour))) {
+		t.Fatal("an expired record still refuses")
 	}
 }
