@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -77,7 +79,164 @@ type AppService interface {
 	// connect the app with the request's scopes, and returns a one-time
 	// authorization code (RFC 6749 §4.1.2) for the token endpoint.
 	CreateAuthorizationCode(ctx context.Context, r *AuthorizationRequest) (code string, err error)
+	// UpdateApp changes an app (operator admins only); suspending it stops
+	// its tokens at once. ENOTFOUND, EINVALID naming the field.
+	UpdateApp(ctx context.Context, id string, u AppUpdate) (*App, error)
 }
+
+// AppTokenService is the token endpoint's work (RFC 6749 §4.1.3, §6;
+// RFC 7009) and the API's check of an app's access token. Its callers are
+// the apps themselves, public clients with no credential of their own: the
+// caller in the context is not consulted. Refusals are EINVALID naming the
+// parameter at fault ("code", "refresh_token", "client_id", "scope",
+// "DPoP"); the token endpoint answers them as OAuth errors.
+type AppTokenService interface {
+	// ExchangeToken redeems an authorization code or a refresh token for
+	// a new access token and refresh token bound to r.JKT.
+	ExchangeToken(ctx context.Context, r *TokenRequest) (*AppToken, error)
+	// RevokeAppToken revokes an access token, or ends the connection of a
+	// refresh token; an unknown token or another app's is no error.
+	RevokeAppToken(ctx context.Context, clientID, token string) error
+	// AuthenticateApp turns an access token into its resident caller
+	// (Channel ChannelApp, the connection's scopes) and the thumbprint of
+	// the key it is bound to; EUNAUTHORIZED for an unknown, expired or
+	// revoked token, an ended connection or a suspended app.
+	AuthenticateApp(ctx context.Context, token string) (Caller, string, error)
+}
+
+// Token lifetimes and sizes (docs/apps.md).
+const (
+	AppCodeTTL         = 60 * time.Second    // an authorization code
+	AppAccessTokenTTL  = 10 * time.Minute    // an access token
+	AppRefreshTokenTTL = 30 * 24 * time.Hour // a refresh token, since it was issued (each use rotates it)
+	// AppAccessTokenPrefix starts every app access token, so that the API
+	// can tell one sent as a Bearer token and ask for DPoP instead.
+	AppAccessTokenPrefix = "oma_app_"
+)
+
+// Grant types of the token endpoint.
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+)
+
+// TokenRequest is a token endpoint request (RFC 6749 §4.1.3, §6) whose
+// DPoP proof the server has verified.
+type TokenRequest struct {
+	GrantType    string
+	ClientID     string
+	Code         string // authorization_code
+	RedirectURI  string // authorization_code: as in the authorization request
+	CodeVerifier string // authorization_code: PKCE (RFC 7636 §4.5)
+	RefreshToken string // refresh_token
+	Scopes       []string
+	JKT          string // the thumbprint of the proof's key (RFC 7638)
+}
+
+// AppToken is the token endpoint's answer (RFC 6749 §5.1, RFC 9449 §5).
+type AppToken struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"` // "DPoP"
+	ExpiresIn    int    `json:"expires_in"` // seconds
+	Scope        string `json:"scope"`      // space-separated
+	RefreshToken string `json:"refresh_token"`
+}
+
+// AppUpdate is a change to an app; nil fields stay as they are.
+type AppUpdate struct {
+	Name         *Text     `json:"name"`
+	Description  *Text     `json:"description"`
+	Publisher    *string   `json:"publisher"`
+	RedirectURIs *[]string `json:"redirect_uris"`
+	Scopes       *[]string `json:"scopes"`
+	Status       *string   `json:"status"`
+}
+
+// Apply copies the set fields of u onto a.
+func (u AppUpdate) Apply(a *App) {
+	setIf(&a.Name, u.Name)
+	setIf(&a.Description, u.Description)
+	setIf(&a.Publisher, u.Publisher)
+	setIf(&a.RedirectURIs, u.RedirectURIs)
+	setIf(&a.Scopes, u.Scopes)
+	setIf(&a.Status, u.Status)
+}
+
+// Validate checks an app as the operator admin registers or changes it.
+func (a *App) Validate() error {
+	if err := a.Name.Validate("name", 100, "fi", "sv", "en"); err != nil {
+		return err
+	} else if err := a.Description.Validate("description", 1000); err != nil {
+		return err
+	} else if err := RequiredText("publisher", a.Publisher, 200); err != nil {
+		return err
+	}
+	if len(a.RedirectURIs) == 0 || len(a.RedirectURIs) > 10 {
+		return Invalidf("redirect_uris", "Give 1 to 10 redirect URIs.")
+	}
+	for i, u := range a.RedirectURIs {
+		if err := checkRedirectURI(u); err != nil {
+			return Invalidf("redirect_uris["+strconv.Itoa(i)+"]", "%s", err.Error())
+		}
+		if slices.Contains(a.RedirectURIs[:i], u) {
+			return Invalidf("redirect_uris["+strconv.Itoa(i)+"]", "Listed twice.")
+		}
+	}
+	if len(a.Scopes) == 0 {
+		return Invalidf("scopes", "Give the scopes the app may ask for: %s.", strings.Join(AppScopes, ", "))
+	}
+	for i, sc := range a.Scopes {
+		if !slices.Contains(AppScopes, sc) {
+			return Invalidf("scopes["+strconv.Itoa(i)+"]", "Unknown scope; use %s.", strings.Join(AppScopes, " or "))
+		} else if slices.Contains(a.Scopes[:i], sc) {
+			return Invalidf("scopes["+strconv.Itoa(i)+"]", "Listed twice.")
+		}
+	}
+	if a.Status != AppActive && a.Status != AppSuspended {
+		return Invalidf("status", "Use %s or %s.", AppActive, AppSuspended)
+	}
+	return nil
+}
+
+// checkRedirectURI is the rule for a registered redirect URI: https; or
+// http on a loopback IP literal, not "localhost" (RFC 8252 §7.3, §8.3); or
+// a private-use scheme with a dot, such as a reverse domain name (RFC 8252
+// §7.1). Never a fragment (RFC 6749 §3.1.2), user info or a query that
+// would not match exactly.
+func checkRedirectURI(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case len(s) > 500:
+		return Errorf(EINVALID, "At most 500 characters.")
+	case err != nil || !u.IsAbs():
+		return Errorf(EINVALID, "Not an absolute URI.")
+	case u.Fragment != "" || strings.Contains(s, "#"):
+		return Errorf(EINVALID, "A redirect URI has no fragment.")
+	case u.User != nil:
+		return Errorf(EINVALID, "A redirect URI has no user information.")
+	case strings.ContainsAny(s, " \t\n\r"):
+		return Errorf(EINVALID, "A redirect URI has no spaces.")
+	}
+	switch u.Scheme {
+	case "https":
+		if u.Host == "" {
+			return Errorf(EINVALID, "An https redirect URI needs a host.")
+		}
+		return nil
+	case "http":
+		if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
+			return Errorf(EINVALID, "Plain http only on a loopback IP literal (127.0.0.1 or [::1]), not localhost; use https otherwise.")
+		}
+		return nil
+	}
+	if !strings.Contains(u.Scheme, ".") {
+		return Errorf(EINVALID, "Use https, http on a loopback IP literal, or a private-use scheme with a dot (com.example.app:/callback).")
+	}
+	return nil
+}
+
+// ParseScope splits an OAuth scope parameter (RFC 6749 §3.3).
+func ParseScope(s string) []string { return strings.Fields(s) }
 
 // AuthorizationRequest is what an app asked for at the authorization
 // endpoint, after the portal has checked it against the App and the

@@ -28,10 +28,15 @@ type Caller struct {
 	Organisation string   // for CallerService: the service's organisation; for CallerOrganisation: theirs
 	Scopes       []string // for CallerService: what the credential may do
 	ResidentID   string   // for CallerResident: who signed in
+	// AppID and ConnectionID are set for a resident's own app (Channel
+	// ChannelApp): the app and the resident's connection of it, whose
+	// scopes (me:read, me:write) are in Scopes.
+	AppID, ConnectionID string
 	// Channel is the surface the caller authenticated through, set by
 	// that surface and never from a request: ChannelAPI for a bearer
 	// token on the HTTP API, ChannelPortal for the portal's session
-	// cookie. The store records it as a resident's collection method.
+	// cookie, ChannelApp for a resident's own app. The store records it
+	// as a resident's collection method (an app's act is an API one).
 	Channel string
 	// DataProtectionOfficer marks a CallerAdmin as the operator's data
 	// protection officer (the console's auditor), set by the console from
@@ -46,6 +51,7 @@ type Caller struct {
 const (
 	ChannelAPI    = "api"
 	ChannelPortal = "portal"
+	ChannelApp    = "app" // a resident's own app with a DPoP-bound access token (docs/apps.md)
 )
 
 // IsAdmin reports whether the caller is an operator admin.

@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 
-// Package client is the Go SDK of the omadata API for sinks and sources.
+// Package client is the Go SDK of the omadata API for sinks and sources,
+// and for residents' own apps.
 //
 // A sink asks release decisions (Decide, DecideBatch), obtains a grant bound
 // to its own DPoP key (RequestGrant) and calls a source with it
 // (DPoPRequest). A source protects its endpoints with a Verifier, which
 // checks the grant, the DPoP proof and the grant's live status at the
 // operator, and reports what it released (ReportTransfer).
+//
+// A resident's own app calls /api/v1/me with tokens from the operator's
+// OAuth 2.0 authorization server, bound to its key: DPoPTransport under a
+// golang.org/x/oauth2 client adds the DPoP proofs (see docs/apps.md).
 //
 // Errors from the API and refusals by a Verifier are *Error values.
 package client

@@ -8,10 +8,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -21,6 +17,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/dpop"
 )
 
 // DPoPProof returns a DPoP proof (RFC 9449) signed with key, an
@@ -32,69 +29,36 @@ func DPoPProof(key crypto.Signer, method, targetURL, accessToken string) (string
 }
 
 func newProof(key crypto.Signer, method, targetURL, accessToken string, now time.Time) (string, error) {
-	alg, err := algorithm(key)
-	if err != nil {
-		return "", err
+	if !grantKey(key) {
+		return "", errors.New("omadata: a DPoP key must be an ed25519.PrivateKey or a P-256 *ecdsa.PrivateKey")
 	}
 	u, err := url.Parse(targetURL)
 	if err != nil || u.Host == "" {
 		return "", errors.New("omadata: DPoP proof: want an absolute URL")
 	}
-	u.RawQuery, u.Fragment, u.RawFragment = "", "", ""
-	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, (&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt"))
+	s, err := dpop.NewSigner(key)
 	if err != nil {
 		return "", err
 	}
-	var jti [16]byte
-	rand.Read(jti[:])
-	claims := map[string]any{
-		"jti": base64.RawURLEncoding.EncodeToString(jti[:]),
-		"htm": method,
-		"htu": u.String(),
-		"iat": now.Unix(),
-	}
-	if accessToken != "" {
-		claims["ath"] = tokenHash(accessToken)
-	}
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		return "", err
-	}
-	jws, err := sig.Sign(payload)
-	if err != nil {
-		return "", err
-	}
-	return jws.CompactSerialize()
+	return s.ProofAt(method, targetURL, accessToken, now)
 }
 
-// algorithm picks the JWS algorithm of a DPoP key.
-func algorithm(key crypto.Signer) (jose.SignatureAlgorithm, error) {
+// grantKey reports whether key is of a kind grants are bound to: Ed25519
+// or P-256, the algorithms sources accept (EdDSA, ES256).
+func grantKey(key crypto.Signer) bool {
 	switch k := key.(type) {
 	case ed25519.PrivateKey:
-		return jose.EdDSA, nil
+		return true
 	case *ecdsa.PrivateKey:
-		if k.Curve == elliptic.P256() {
-			return jose.ES256, nil
-		}
+		return k.Curve == elliptic.P256()
 	}
-	return "", errors.New("omadata: a DPoP key must be an ed25519.PrivateKey or a P-256 *ecdsa.PrivateKey")
-}
-
-// tokenHash is the ath of a proof: the base64url SHA-256 of the token.
-func tokenHash(token string) string {
-	h := sha256.Sum256([]byte(token))
-	return base64.RawURLEncoding.EncodeToString(h[:])
+	return false
 }
 
 // Thumbprint returns the RFC 7638 SHA-256 thumbprint of a DPoP key's
 // public key, base64url: the cnf.jkt of grants bound to it.
 func Thumbprint(key crypto.Signer) (string, error) {
-	jwk := jose.JSONWebKey{Key: key.Public()}
-	tp, err := jwk.Thumbprint(crypto.SHA256)
-	if err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(tp), nil
+	return dpop.Thumbprint(&jose.JSONWebKey{Key: key.Public()})
 }
 
 // SignRequest makes r a call under a grant: "Authorization: DPoP <token>"

@@ -4,14 +4,11 @@ package client
 
 import (
 	"context"
-	"crypto"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +17,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/dpop"
 )
 
 // Verifier checks requests that sinks make to a source under a grant. It
@@ -40,8 +38,7 @@ type Verifier struct {
 	iss      string
 	fetched  time.Time // when keys were fetched
 	refetch  time.Time // when an unknown kid last made it fetch
-	seen     map[string]time.Time
-	pruned   time.Time
+	proofs   *dpop.Verifier
 	fetching chan struct{} // held while a fetch runs
 }
 
@@ -75,11 +72,15 @@ func NewVerifier(operatorBaseURL, sourceServiceID string, c *Client, opts ...Ver
 	v := &Verifier{
 		operator: strings.TrimRight(operatorBaseURL, "/"), sourceID: sourceServiceID, c: c,
 		skew: 30 * time.Second, proofAge: 60 * time.Second, jwksTTL: 5 * time.Minute, now: time.Now,
-		seen: map[string]time.Time{}, fetching: make(chan struct{}, 1),
+		fetching: make(chan struct{}, 1),
 	}
 	for _, o := range opts {
 		o(v)
 	}
+	// Grants are bound to EdDSA and ES256 keys (Client.RequestGrant); a
+	// proof's jti is remembered in this process.
+	v.proofs = &dpop.Verifier{Now: v.now, MaxAge: v.proofAge, MaxSkew: v.proofAge,
+		Algorithms: []jose.SignatureAlgorithm{jose.EdDSA, jose.ES256}}
 	return v
 }
 
@@ -168,7 +169,7 @@ func (v *Verifier) VerifyRequest(ctx context.Context, r *http.Request) (*Verifie
 	if std.ID == "" || std.Expiry == nil || claims.Confirmation.JKT == "" {
 		return nil, unauthorized("Authorization", "The grant lacks jti, exp or cnf.jkt.")
 	}
-	if err := v.checkProof(r, token, claims.Confirmation.JKT, now); err != nil {
+	if err := v.checkProof(r, token, claims.Confirmation.JKT); err != nil {
 		return nil, err
 	}
 	st, err := v.c.GrantStatus(ctx, std.ID)
@@ -199,76 +200,17 @@ func dpopToken(r *http.Request) (string, error) {
 	return token, nil
 }
 
-// checkProof verifies the request's DPoP proof against the grant.
-func (v *Verifier) checkProof(r *http.Request, token, jkt string, now time.Time) error {
-	vals := r.Header.Values("DPoP")
-	if len(vals) != 1 {
-		return unauthorized("DPoP", "Send one DPoP proof in the DPoP header.")
-	}
-	jws, err := jose.ParseSignedCompact(vals[0], []jose.SignatureAlgorithm{jose.EdDSA, jose.ES256})
-	if err != nil || len(jws.Signatures) != 1 {
-		return unauthorized("DPoP", "The DPoP proof is not a compact JWS signed with EdDSA or ES256.")
-	}
-	hdr := jws.Signatures[0].Protected
-	if typ, _ := hdr.ExtraHeaders[jose.HeaderType].(string); typ != "dpop+jwt" {
-		return unauthorized("DPoP", "The DPoP proof's typ must be dpop+jwt.")
-	}
-	jwk := hdr.JSONWebKey
-	if jwk == nil || !jwk.Valid() || !jwk.IsPublic() {
-		return unauthorized("DPoP", "The DPoP proof needs the public key in its jwk header.")
-	}
-	tp, err := jwk.Thumbprint(crypto.SHA256)
-	if err != nil || base64.RawURLEncoding.EncodeToString(tp) != jkt {
+// checkProof verifies the request's DPoP proof (RFC 9449 §4.3, by
+// internal/dpop) and that it is signed with the key the grant is bound to.
+func (v *Verifier) checkProof(r *http.Request, token, jkt string) error {
+	p, err := v.proofs.Verify(r.Context(), r.Header.Values("DPoP"), r.Method, v.requestURL(r), token)
+	if de := (*dpop.Error)(nil); errors.As(err, &de) {
+		return unauthorized("DPoP", "Invalid DPoP proof: %s.", de.Description)
+	} else if err != nil {
+		return unauthorized("DPoP", "The DPoP proof could not be checked.")
+	} else if p.JKT != jkt {
 		return unauthorized("DPoP", "The DPoP proof is signed with another key than the grant is bound to.")
 	}
-	payload, err := jws.Verify(jwk)
-	if err != nil {
-		return unauthorized("DPoP", "The DPoP proof's signature does not verify.")
-	}
-	var c struct {
-		JTI string   `json:"jti"`
-		HTM string   `json:"htm"`
-		HTU string   `json:"htu"`
-		IAT *float64 `json:"iat"`
-		ATH string   `json:"ath"`
-	}
-	if err := json.Unmarshal(payload, &c); err != nil {
-		return unauthorized("DPoP", "The DPoP proof's claims are not a JSON object.")
-	}
-	switch {
-	case c.JTI == "" || len(c.JTI) > 200:
-		return unauthorized("DPoP", "The DPoP proof needs a jti.")
-	case c.HTM != r.Method:
-		return unauthorized("DPoP", "The DPoP proof is for another method.")
-	case !sameURL(c.HTU, v.requestURL(r)):
-		return unauthorized("DPoP", "The DPoP proof is for another URL.")
-	case c.IAT == nil:
-		return unauthorized("DPoP", "The DPoP proof needs an iat.")
-	case c.ATH != tokenHash(token):
-		return unauthorized("DPoP", "The DPoP proof's ath is not the hash of this grant.")
-	}
-	if iat := time.Unix(int64(*c.IAT), 0); iat.Before(now.Add(-v.proofAge)) || iat.After(now.Add(v.proofAge)) {
-		return unauthorized("DPoP", "The DPoP proof is too old or from the future.")
-	}
-	return v.remember(jkt+" "+c.JTI, now)
-}
-
-// remember records a proof's jti, or refuses one seen before.
-func (v *Verifier) remember(id string, now time.Time) error {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if now.Sub(v.pruned) > v.proofAge {
-		for k, until := range v.seen {
-			if now.After(until) {
-				delete(v.seen, k)
-			}
-		}
-		v.pruned = now
-	}
-	if until, ok := v.seen[id]; ok && !now.After(until) {
-		return unauthorized("DPoP", "This DPoP proof was used before; sign a new proof for every request.")
-	}
-	v.seen[id] = now.Add(2 * v.proofAge)
 	return nil
 }
 
@@ -282,32 +224,6 @@ func (v *Verifier) requestURL(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host + r.URL.EscapedPath()
-}
-
-// sameURL compares URLs as RFC 9449 section 4.3 asks: scheme and host
-// without case, default ports dropped, query and fragment ignored.
-func sameURL(a, b string) bool {
-	norm := func(s string) (string, bool) {
-		u, err := url.Parse(s)
-		if err != nil || u.Host == "" || u.User != nil {
-			return "", false
-		}
-		scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Host)
-		switch {
-		case scheme == "https":
-			host = strings.TrimSuffix(host, ":443")
-		case scheme == "http":
-			host = strings.TrimSuffix(host, ":80")
-		}
-		path := u.EscapedPath()
-		if path == "" {
-			path = "/"
-		}
-		return scheme + "://" + host + path, true
-	}
-	na, ok1 := norm(a)
-	nb, ok2 := norm(b)
-	return ok1 && ok2 && na == nb
 }
 
 // key returns the operator's public key kid and the grants' issuer,

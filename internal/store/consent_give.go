@@ -77,7 +77,7 @@ func giver(ctx context.Context, in *omadata.ConsentInput) (a actor, subject, rea
 // store set, never what a request body claims.
 func collectedVia(c omadata.Caller) (string, error) {
 	switch c.Channel {
-	case omadata.ChannelAPI:
+	case omadata.ChannelAPI, omadata.ChannelApp:
 		return omadata.CollectedAPI, nil
 	case omadata.ChannelPortal:
 		return omadata.CollectedPortal, nil

@@ -112,6 +112,11 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Log/Verify", testLogVerify},
 		{"Log/Checkpoints", testLogCheckpoints},
 		{"Overview/Counts", testOverview},
+		{"App/Register", testAppRegister},
+		{"App/Code", testAppCode},
+		{"App/Refresh", testAppRefresh},
+		{"App/End", testAppEnd},
+		{"App/UseOnce", testAppUseOnce},
 	}
 	passed := 0
 	for _, c := range cases {

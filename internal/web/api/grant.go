@@ -4,7 +4,6 @@ package api
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/web/respond"
@@ -14,7 +13,7 @@ import (
 // proof: 201 with the token on permit, 200 with the deny decision and no
 // token otherwise.
 func (h *Handler) issueGrant(w http.ResponseWriter, r *http.Request) error {
-	proof, err := h.verifyDPoP(r, time.Now())
+	proof, err := h.verifyDPoP(r)
 	if err != nil {
 		return err
 	}
@@ -22,7 +21,7 @@ func (h *Handler) issueGrant(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	in.JKT, in.ProofJTI = proof.jkt, proof.jti
+	in.JKT, in.ProofJTI = proof.JKT, proof.ID
 	if err := in.Validate(); err != nil {
 		return err
 	}
