@@ -51,6 +51,7 @@ func newOperator(t *testing.T) *operator {
 	h = web.New(web.Options{
 		Organisations: st, Services: st, Credentials: st, DataGroups: st, Purposes: st, Processings: st, AISystems: st,
 		Catalogue: st, SigningKeys: st, Residents: st, Representations: st, Consents: st, Decisions: st, Grants: st, Webhooks: st, Log: st, Usage: st, Requests: st,
+		Apps: st, AppTokens: st,
 		Operator: web.OperatorInfo{ID: "https://omadata.test", Name: "Test City", BusinessID: "0201256-6", Email: "mydata@example.fi", PublicURL: hs.URL},
 	})
 

@@ -213,7 +213,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		Organisations: s, Services: s, Credentials: s, DataGroups: s, Purposes: s,
 		Processings: s, AISystems: s, Catalogue: s, SigningKeys: s,
 		Residents: s, Representations: s, Consents: s, Decisions: s, Grants: s, Webhooks: s, Requests: s,
-		Log: s, Usage: s, LogVerifierKey: logKey,
+		Log: s, Usage: s, LogVerifierKey: logKey, Apps: s, AppTokens: s,
 		Health: db.Ping,
 		Ready: []web.ReadyCheck{
 			{Name: "database", Check: db.Ping},

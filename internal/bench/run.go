@@ -148,7 +148,7 @@ func serve(ctx context.Context, d *Dataset) (*store.Store, string, func(), error
 	h := web.New(web.Options{
 		Organisations: s, Services: s, Credentials: s, DataGroups: s, Purposes: s, Processings: s, AISystems: s, Catalogue: s,
 		SigningKeys: s, Residents: s, Representations: s, Consents: s, Decisions: s, Grants: s, Webhooks: s, Log: s, Usage: s, Requests: s,
-		Health: s.DB().Ping, Version: "bench",
+		Apps: s, AppTokens: s, Health: s.DB().Ping, Version: "bench",
 		Operator: web.OperatorInfo{ID: "https://omadata.bench", Name: "omadata bench", BusinessID: "0201256-6", Email: "mydata@example.fi",
 			PublicURL: "http://127.0.0.1"},
 	})

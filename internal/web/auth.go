@@ -3,19 +3,23 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/dpop"
 	"github.com/omadata/omadata/internal/web/ratelimit"
 	"github.com/omadata/omadata/internal/web/respond"
 )
 
 // authenticate puts the caller of a route in the request context. Public
 // routes ignore credentials and run as the anonymous caller. Other routes
-// need an "Authorization: Bearer" token, looked up on every request so that
-// a revocation takes effect on the next call; an admin-only route refuses
+// need an "Authorization: Bearer" token, or a resident's own app's
+// "Authorization: DPoP" token with its proof (docs/apps.md), looked up on
+// every request so that a revocation takes effect on the next call; an
+// admin-only route refuses
 // service credentials, and a service needs catalogue:read to read and
 // catalogue:write to change anything. A route with a rate limit (limit is
 // its kind) counts the request against the client's address before the
@@ -33,19 +37,34 @@ func (s *Server) authenticate(auth, limit string, next http.Handler) http.Handle
 				return
 			}
 		}
-		token, ok := bearerToken(r)
+		scheme, token, ok := authorization(r)
 		if !ok {
 			respond.Error(w, r, omadata.Errorf(omadata.EUNAUTHORIZED, "Send a token in the Authorization header: Bearer <token>."))
 			return
 		}
-		c, err := s.opts.Credentials.Authenticate(r.Context(), token)
-		if err != nil {
-			respond.Error(w, r, err)
+		var c omadata.Caller
+		switch {
+		case scheme == "dpop":
+			if c, ok = s.authenticateApp(w, r, token); !ok {
+				return
+			}
+		case strings.HasPrefix(token, omadata.AppAccessTokenPrefix):
+			// RFC 9449 §7.2: a DPoP-bound token is no bearer token.
+			dpopChallenge(w, r, "invalid_token", "This access token is DPoP-bound: send it as Authorization: DPoP <token>, with a DPoP proof.")
 			return
+		default:
+			var err error
+			if c, err = s.opts.Credentials.Authenticate(r.Context(), token); err != nil {
+				respond.Error(w, r, err)
+				return
+			}
+			c.Channel = omadata.ChannelAPI
 		}
-		c.Channel = omadata.ChannelAPI
 		info(r.Context()).caller = c
 		if err := authorize(auth, r.Method, c); err != nil {
+			if c.Channel == omadata.ChannelApp && omadata.ErrorField(err) == "scope" {
+				w.Header().Set("WWW-Authenticate", `DPoP error="insufficient_scope", algs="`+dpopAlgs()+`"`) // RFC 6750 §3.1
+			}
 			respond.Error(w, r, err)
 			return
 		}
@@ -71,6 +90,17 @@ func authorize(auth, method string, c omadata.Caller) error {
 		return omadata.Errorf(omadata.EFORBIDDEN, "Only an operator admin may do this.")
 	case !slices.Contains(allowed, string(c.Kind)):
 		return omadata.Errorf(omadata.EFORBIDDEN, "This call is not for %s credentials.", c.Kind)
+	case c.Channel == omadata.ChannelApp:
+		// A resident's own app acts for the resident within the scopes the
+		// resident allowed it: me:read to read, me:write to change.
+		need := omadata.AppScopeWrite
+		if method == http.MethodGet || method == http.MethodHead {
+			need = omadata.AppScopeRead
+		}
+		if !c.HasScope(need) {
+			return omadata.Forbiddenf("scope", "The app's token lacks the %s scope.", need)
+		}
+		return nil
 	case c.Kind != omadata.CallerService:
 		return nil
 	}
@@ -86,20 +116,48 @@ func authorize(auth, method string, c omadata.Caller) error {
 	return nil
 }
 
-// bearerToken returns the token of the request's one Authorization header.
-// Tokens are never taken from the query string or the body, which end up
-// in logs and browser histories.
-func bearerToken(r *http.Request) (string, bool) {
+// authorization returns the scheme (lower-case: "bearer" or "dpop") and
+// the token of the request's one Authorization header. Tokens are never
+// taken from the query string or the body, which end up in logs and
+// browser histories.
+func authorization(r *http.Request) (scheme, token string, ok bool) {
 	h := r.Header.Values("Authorization")
 	if len(h) != 1 {
-		return "", false
+		return "", "", false
 	}
-	scheme, token, ok := strings.Cut(h[0], " ")
+	scheme, token, ok = strings.Cut(h[0], " ")
 	token = strings.TrimSpace(token)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsAny(token, " \t") {
-		return "", false
+	scheme = strings.ToLower(scheme)
+	if !ok || scheme != "bearer" && scheme != "dpop" || token == "" || strings.ContainsAny(token, " \t") {
+		return "", "", false
 	}
-	return token, true
+	return scheme, token, true
+}
+
+// authenticateApp authenticates a resident's own app: a DPoP-bound access
+// token (RFC 9449 §7) with a proof of its key for this request. A refusal
+// is answered 401 with a DPoP challenge, and ok is false.
+func (s *Server) authenticateApp(w http.ResponseWriter, r *http.Request, token string) (c omadata.Caller, ok bool) {
+	c, jkt, err := s.opts.AppTokens.AuthenticateApp(r.Context(), token)
+	if omadata.ErrorCode(err) == omadata.EUNAUTHORIZED {
+		dpopChallenge(w, r, "invalid_token", omadata.ErrorMessage(err))
+		return c, false
+	} else if err != nil {
+		respond.Error(w, r, err)
+		return c, false
+	}
+	proof, err := s.appProofs.Verify(r.Context(), r.Header.Values("DPoP"), r.Method, s.publicURL(r)+r.URL.EscapedPath(), token)
+	if de := (*dpop.Error)(nil); errors.As(err, &de) {
+		dpopChallenge(w, r, "invalid_dpop_proof", "Invalid DPoP proof: "+de.Description+".")
+		return c, false
+	} else if err != nil {
+		respond.Error(w, r, err)
+		return c, false
+	} else if proof.JKT != jkt {
+		dpopChallenge(w, r, "invalid_dpop_proof", "The DPoP proof is signed with another key than the one the token is bound to.")
+		return c, false
+	}
+	return c, true
 }
 
 // rateLimitedError answers a request over its rate: 429 with Retry-After.

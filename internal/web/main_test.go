@@ -50,6 +50,7 @@ type env struct {
 	procDraft          string // A's processing, version 1 a draft
 	procB              string // B's processing, version 1 published
 	ai                 string
+	app                string // a registered app (storetest.CreateApp)
 
 	credA, credB                    string // credential IDs
 	tokA, tokARead, tokAWrite, tokB string // A: read+write, read only, write only; B: read+write
@@ -81,6 +82,8 @@ func newEnv(t *testing.T, edit func(*web.Options)) *env {
 		Log:            st,
 		Usage:          st,
 		Requests:       st,
+		Apps:           st,
+		AppTokens:      st,
 		LogVerifierKey: storetest.LogVerifierKey(t, st),
 		Health:         db.Ping,
 		Logger:         slog.New(slog.NewJSONHandler(e.logs, nil)),
@@ -226,6 +229,7 @@ func (e *env) seed(t *testing.T) {
 		ProcessingIDs: []string{}, DataGroupIDs: []string{}}
 	must(t, "AI system", e.store.CreateAISystem(ctx, ai))
 	e.ai = ai.ID
+	e.app = storetest.CreateApp(t, e.store).ID
 
 	e.credA, e.tokA = e.credential(t, e.svcA, omadata.ScopeCatalogueRead, omadata.ScopeCatalogueWrite)
 	_, e.tokARead = e.credential(t, e.svcA, omadata.ScopeCatalogueRead)

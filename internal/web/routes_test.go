@@ -35,6 +35,10 @@ func (e *env) path(t *testing.T, pattern string) string {
 		"grants":          "grt_0000000000000000000000000a",
 		"requests":        "req_0000000000000000000000000a",
 		"request-tasks":   "rqt_0000000000000000000000000a",
+		"apps":            e.app,
+	}
+	if strings.HasPrefix(pattern, "/api/v1/me/apps/") {
+		ids["apps"] = "apc_0000000000000000000000000a" // a resident's connection
 	}
 	path := fillPattern(t, pattern, ids, map[string]string{"{credential_id}": e.credA, "{processing_id}": e.procA})
 	if q := patternQuery(pattern); len(q) > 0 {

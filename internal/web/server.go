@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/dpop"
 	"github.com/omadata/omadata/internal/web/api"
 	"github.com/omadata/omadata/internal/web/ratelimit"
 )
@@ -51,6 +52,8 @@ type Options struct {
 	Log             omadata.LogService
 	Usage           omadata.UsageService
 	Requests        omadata.RequestService
+	Apps            omadata.AppService
+	AppTokens       AppTokenStore
 	// LogVerifierKey is the note verifier key of the log's checkpoints,
 	// published at /.well-known/mydata/log-key.
 	LogVerifierKey string
@@ -125,6 +128,9 @@ type Server struct {
 	routes  []Route
 	metrics *metrics
 	handler http.Handler
+	// appProofs checks the DPoP proofs of residents' own apps, at the
+	// token endpoint and on the API, each proof once across instances.
+	appProofs *dpop.Verifier
 }
 
 // New returns a Server with every route registered. It panics when a
@@ -136,6 +142,7 @@ func New(o Options) *Server {
 		"Purposes": o.Purposes, "Processings": o.Processings, "AISystems": o.AISystems, "Catalogue": o.Catalogue,
 		"SigningKeys": o.SigningKeys, "Residents": o.Residents, "Representations": o.Representations, "Consents": o.Consents,
 		"Decisions": o.Decisions, "Grants": o.Grants, "Webhooks": o.Webhooks, "Log": o.Log, "Usage": o.Usage,
+		"Apps": o.Apps, "AppTokens": o.AppTokens,
 	} {
 		if v := reflect.ValueOf(svc); svc == nil || v.Kind() == reflect.Pointer && v.IsNil() {
 			panic("web: Options." + name + " is nil")
@@ -151,6 +158,7 @@ func New(o Options) *Server {
 		o.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	s := &Server{opts: o, log: o.Logger, mux: http.NewServeMux(), metrics: newMetrics(o.Metrics, o.Version)}
+	s.appProofs = &dpop.Verifier{Replay: o.AppTokens}
 
 	h := &api.Handler{
 		Organisations: o.Organisations,
@@ -171,6 +179,7 @@ func New(o Options) *Server {
 		Log:             o.Log,
 		Usage:           o.Usage,
 		Requests:        o.Requests,
+		Apps:            o.Apps,
 		PublicURL:       o.Operator.PublicURL,
 	}
 	for _, rt := range h.Routes() {
@@ -184,6 +193,12 @@ func New(o Options) *Server {
 	s.handle("GET", "/.well-known/mydata/operatordescription", AuthPublic, s.fn(s.operatorDescription))
 	s.handle("GET", "/.well-known/jwks.json", AuthPublic, s.fn(s.jwks))
 	s.handle("GET", "/.well-known/mydata/log-key", AuthPublic, s.fn(s.logKey))
+	s.handle("GET", "/.well-known/oauth-authorization-server", AuthPublic, s.fn(s.oauthMetadata))
+	// The OAuth endpoints take forms, not JSON, and answer in RFC 6749's
+	// error shape: they are the protocol of docs/apps.md, not operations
+	// of the API's OpenAPI document.
+	s.mux.Handle("POST /oauth/token", http.HandlerFunc(s.oauthToken))
+	s.mux.Handle("POST /oauth/revoke", http.HandlerFunc(s.oauthRevoke))
 	for _, pg := range o.Pages {
 		s.mux.Handle(pg.Pattern, pg.Handler)
 	}

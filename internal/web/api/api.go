@@ -56,6 +56,7 @@ type Handler struct {
 	Log             omadata.LogService
 	Usage           omadata.UsageService
 	Requests        omadata.RequestService
+	Apps            omadata.AppService
 	// PublicURL is the operator's public base URL, which DPoP proofs of
 	// calls to it must name.
 	PublicURL string

@@ -77,5 +77,6 @@ func (h *Handler) Routes() []Route {
 	routes = append(routes, h.consentsRoutes()...)
 	routes = append(routes, h.logRoutes()...)
 	routes = append(routes, h.requestsRoutes()...)
+	routes = append(routes, h.appsRoutes()...)
 	return routes
 }

@@ -86,8 +86,8 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 			slog.String("route", r.Pattern),
 			slog.String("error", err.Error()))
 	}
-	if code == omadata.EUNAUTHORIZED {
-		w.Header().Set("WWW-Authenticate", "Bearer")
+	if code == omadata.EUNAUTHORIZED && w.Header().Get("WWW-Authenticate") == "" {
+		w.Header().Set("WWW-Authenticate", "Bearer") // a DPoP challenge, set by the caller, stays
 	}
 	writeError(w, r, Status(code), code, omadata.ErrorMessage(err), omadata.ErrorField(err))
 }
