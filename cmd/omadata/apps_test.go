@@ -276,10 +276,11 @@ func TestAppEndToEnd(t *testing.T) {
 		t.Fatalf("GET /api/v1/me after the refresh: %d %.300s", st, body)
 	}
 
-	// The resident disconnects the app on the connected apps page.
+	// The resident disconnects the app on the connected apps page, which
+	// shows that the app has used the connection.
 	res, page := b.do("GET", s.URL+"/en/apps", nil)
 	id := regexp.MustCompile(`action="/en/apps/(apc_[0-9a-z]+)/disconnect"`).FindStringSubmatch(page)
-	if res.StatusCode != 200 || id == nil || !strings.Contains(page, "Test app") {
+	if res.StatusCode != 200 || id == nil || !strings.Contains(page, "Test app") || strings.Contains(page, "Not used yet") {
 		t.Fatalf("connected apps page: %d: %.400s", res.StatusCode, page)
 	}
 	res, page = b.do("POST", s.URL+"/en/apps/"+id[1]+"/disconnect", url.Values{"csrf": {hiddenFields(page).Get("csrf")}})
