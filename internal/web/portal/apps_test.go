@@ -14,11 +14,15 @@ import (
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/demo/idp"
+	"github.com/omadata/omadata/internal/web/webui"
 )
 
-// codeChallenge is the PKCE S256 challenge of the tests' code verifier.
+// codeVerifier is the tests' PKCE code verifier (RFC 7636 §4.1), and
+// codeChallenge its S256 challenge.
+const codeVerifier = "a-code-verifier-of-the-tests-that-is-long-enough-0123"
+
 var codeChallenge = func() string {
-	sum := sha256.Sum256([]byte("a-code-verifier-of-the-tests-that-is-long-enough-0123"))
+	sum := sha256.Sum256([]byte(codeVerifier))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }()
 
@@ -308,15 +312,25 @@ func TestAuthorizeActingFor(t *testing.T) {
 	}
 }
 
-// TestDisconnectApp: Disconnect ends the connection and says so; another
-// resident's connection is not found for anyone else, and stays.
+// TestDisconnectApp: the connected apps page shows when the app connected
+// and last used the connection; Disconnect ends the connection and says
+// so; another resident's connection is not found for anyone else, and
+// stays.
 func TestDisconnectApp(t *testing.T) {
-	e := newEnv(t, time.Time{})
+	connected := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	e := newEnv(t, connected)
 	a := e.app(t, omadata.AppScopeRead)
 	matti := e.resident(t, mattiCode)
 	ctx := omadata.NewContextWithCaller(context.Background(), omadata.Caller{Kind: omadata.CallerResident, ResidentID: matti.ID, Channel: omadata.ChannelPortal})
-	if _, err := e.store.CreateAuthorizationCode(ctx, &omadata.AuthorizationRequest{AppID: a.ID, RedirectURI: "http://127.0.0.1/callback",
-		Scopes: []string{omadata.AppScopeRead}, CodeChallenge: codeChallenge}); err != nil {
+	code, err := e.store.CreateAuthorizationCode(ctx, &omadata.AuthorizationRequest{AppID: a.ID, RedirectURI: "http://127.0.0.1/callback",
+		Scopes: []string{omadata.AppScopeRead}, CodeChallenge: codeChallenge})
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := connected.Add(50 * time.Second)
+	e.setNow(used)
+	if _, err := e.store.ExchangeToken(context.Background(), &omadata.TokenRequest{GrantType: omadata.GrantAuthorizationCode, ClientID: a.ID, Code: code,
+		RedirectURI: "http://127.0.0.1/callback", CodeVerifier: codeVerifier, JKT: codeChallenge}); err != nil {
 		t.Fatal(err)
 	}
 	conn := e.connections(t, matti.ID)[0]
@@ -338,8 +352,11 @@ func TestDisconnectApp(t *testing.T) {
 	c := e.client(t)
 	c.login("fi", "matti")
 	p = c.get("/fi/apps")
-	if !strings.Contains(p.body, "Kirjastosovellus") || !strings.Contains(p.body, "Ei vielä käytetty") {
-		t.Fatalf("Matti's page: %s", between(p.body, "<main", "</main>"))
+	for _, want := range []string{"Kirjastosovellus", "<dt>Yhdistetty</dt><dd>" + webui.FormatDateTime("fi", connected) + "</dd>",
+		"<dt>Käytetty viimeksi</dt><dd>" + webui.FormatDateTime("fi", used) + "</dd>"} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("Matti's page does not say %q: %s", want, between(p.body, "<main", "</main>"))
+		}
 	}
 	if p := c.post("/fi/apps/"+conn.ID+"/disconnect", url.Values{}); p.status != http.StatusForbidden {
 		t.Errorf("without the CSRF token: got %d", p.status)
