@@ -69,11 +69,10 @@ func (p *Portal) authorizeLanguage(w http.ResponseWriter, r *http.Request) {
 }
 
 // authorize checks an app's authorization request and shows the consent
-// screen. A resident not signed in signs in first, once the request is
-// good, and comes back here.
-// Until the client ID and the redirect URI are known good, an error is a
-// page, never a redirect (RFC 6749 §4.1.2.1); after, it goes back to the
-// app at its redirect URI.
+// screen. Until the client ID and the redirect URI are known good, an
+// error is a page, never a redirect (RFC 6749 §4.1.2.1); after, it goes
+// back to the app at its redirect URI. A resident not signed in signs in
+// once the request is good, and comes back here.
 func (p *Portal) authorize(w http.ResponseWriter, r *http.Request, q *req) error {
 	ar, pageKey, aerr := p.authRequest(r, r.URL.Query())
 	switch {
