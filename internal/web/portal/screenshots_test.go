@@ -3,7 +3,9 @@
 package portal_test
 
 import (
+	"context"
 	"flag"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/web/webui/browsertest"
 )
 
@@ -60,11 +63,19 @@ func TestScreenshots(t *testing.T) {
 	proof := strings.TrimPrefix(browsertest.Location(t, ctx), "/en")
 	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/en/requests"), chromedp.Click(chromedp.CSS(`#request-access`)))
 	browsertest.WaitLocation(t, ctx, "done=request-access")
+	app := e.app(t, omadata.AppScopeRead, omadata.AppScopeWrite) // a connected app, and the consent screen of another request
+	authorize := authorizePath(app, func(v url.Values) { v.Set("scope", "me:read me:write") })
+	self := omadata.NewContextWithCaller(context.Background(), omadata.Caller{Kind: omadata.CallerResident, ResidentID: e.resident(t, mattiCode).ID, Channel: omadata.ChannelPortal})
+	if _, err := e.store.CreateAuthorizationCode(self, &omadata.AuthorizationRequest{AppID: app.ID, RedirectURI: "http://127.0.0.1/callback",
+		Scopes: []string{omadata.AppScopeRead}, CodeChallenge: codeChallenge}); err != nil {
+		t.Fatal(err)
+	}
 	for _, lang := range []string{"fi", "sv", "en"} {
 		for _, p := range []struct{ name, path string }{
 			{"home-signed-in", "/"}, {"my-data", "/my-data"}, {"consents", "/consents"},
 			{"notice", "/processings/" + proc}, {"consent", consent}, {"acting-for", "/acting-for"},
 			{"usage", "/usage"}, {"proof", proof}, {"requests", "/requests"}, {"erasure", "/requests/erasure"}, {"not-found-signed-in", "/no-such-page"},
+			{"apps", "/apps"}, {"authorize", authorize},
 		} {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/"+lang+p.path))
 			shot(lang + "-" + p.name)
