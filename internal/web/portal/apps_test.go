@@ -116,6 +116,7 @@ func TestAuthorizeBadClient(t *testing.T) {
 	}{
 		{"no client_id", authorizePath(a, func(v url.Values) { v.Del("client_id") }), "The app is not known"},
 		{"unknown client_id", authorizePath(a, func(v url.Values) { v.Set("client_id", "app_00000000000000000000000000") }), "The app is not known"},
+		{"malformed client_id", authorizePath(a, func(v url.Values) { v.Set("client_id", "x'<script>\x00") }), "The app is not known"},
 		{"client_id twice", authorizePath(a, func(v url.Values) { v.Add("client_id", a.ID) }), "The app is not known"},
 		{"suspended app", authorizePath(suspended, nil), "The app is not known"},
 		{"no redirect_uri", authorizePath(a, func(v url.Values) { v.Del("redirect_uri") }), "its return address is not registered"},
