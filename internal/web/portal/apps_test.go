@@ -165,12 +165,17 @@ func TestAuthorizeErrorRedirect(t *testing.T) {
 		{"bad dpop_jkt", func(v url.Values) { v.Set("dpop_jkt", "not a thumbprint") }, "invalid_request", true},
 		{"scope the app may not ask for", func(v url.Values) { v.Set("scope", "me:read me:write") }, "invalid_scope", true},
 		{"unknown scope", func(v url.Values) { v.Set("scope", "openid") }, "invalid_scope", true},
+		{"an identity code as a scope", func(v url.Values) { v.Set("scope", "me:read "+mattiCode) }, "invalid_scope", true},
+		{"an identity code as a parameter given twice", func(v url.Values) { v.Add(mattiCode, "1"); v.Add(mattiCode, "2") }, "invalid_request", false},
 		{"state twice", func(v url.Values) { v.Add("state", "state-2") }, "invalid_request", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			q := atRedirectURI(t, e, c.get(authorizePath(a, tc.mod)), "http://127.0.0.1:49152/callback")
 			if q.Get("error") != tc.err || q.Get("error_description") == "" || q.Get("code") != "" {
 				t.Errorf("got %v, want error %s with a description", q, tc.err)
+			}
+			if strings.Contains(q.Get("error_description"), mattiCode) {
+				t.Errorf("the answer repeats an identity code: %q", q.Get("error_description"))
 			}
 			if got := q.Get("state"); tc.withState && got != "state-1" || !tc.withState && got != "" {
 				t.Errorf("state %q", got)

@@ -3,6 +3,7 @@
 package portal
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -156,7 +157,7 @@ func (p *Portal) authRequest(r *http.Request, v url.Values) (*authRequest, strin
 	ar := &authRequest{App: app, AuthorizationRequest: omadata.AuthorizationRequest{AppID: app.ID, RedirectURI: v.Get("redirect_uri")}}
 	for name, vals := range v {
 		if len(vals) > 1 {
-			return ar, "", &authError{"invalid_request", "The parameter " + name + " is given more than once."}
+			return ar, "", &authError{"invalid_request", fmt.Sprintf("The parameter %q is given more than once.", omadata.Truncate(name, 40))}
 		}
 	}
 	ar.State = v.Get("state")
@@ -186,7 +187,7 @@ func (p *Portal) authRequest(r *http.Request, v url.Values) (*authRequest, strin
 	}
 	for _, s := range scopes {
 		if !slices.Contains(app.Scopes, s) {
-			return ar, "", &authError{"invalid_scope", "The app may not ask for the scope " + s + "."}
+			return ar, "", &authError{"invalid_scope", fmt.Sprintf("The app may not ask for the scope %q.", omadata.Truncate(s, 40))}
 		}
 		if !slices.Contains(ar.Scopes, s) {
 			ar.Scopes = append(ar.Scopes, s)
