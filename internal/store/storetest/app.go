@@ -314,6 +314,30 @@ func testAppEnd(t *testing.T, s *store.Store) {
 	wantField(t, err, omadata.EINVALID, "grant")
 	wantCode(t, s.EndAppConnection(AsResident(r.ID), conns[0].ID), omadata.ENOTFOUND)
 
+	// An app sees and ends only its own connection.
+	tok = connect()
+	b := CreateApp(t, s)
+	code := must[string](t)(s.CreateAuthorizationCode(AsResident(r.ID), &omadata.AuthorizationRequest{AppID: b.ID, RedirectURI: "http://127.0.0.1:5000/callback", Scopes: []string{"me:read"}, CodeChallenge: testChallenge}))
+	must[*omadata.AppToken](t)(s.ExchangeToken(ctx, codeRequest(b, code)))
+	asApp, _, err := s.AuthenticateApp(ctx, tok.AccessToken)
+	ok(t, err)
+	appCtx := omadata.NewContextWithCaller(ctx, asApp)
+	all := must[[]*omadata.AppConnection](t)(s.FindAppConnections(AsResident(r.ID)))
+	own := must[[]*omadata.AppConnection](t)(s.FindAppConnections(appCtx))
+	if len(all) != 2 || len(own) != 1 || own[0].ID != asApp.ConnectionID {
+		t.Fatalf("the resident sees %d connections, the app %+v", len(all), own)
+	}
+	for _, c := range all {
+		if c.AppID == b.ID {
+			wantCode(t, s.EndAppConnection(appCtx, c.ID), omadata.ENOTFOUND)
+		}
+	}
+	ok(t, s.EndAppConnection(appCtx, asApp.ConnectionID))
+	wantAppAuth(t, s, tok.AccessToken, false)
+	if l := must[[]*omadata.AppConnection](t)(s.FindAppConnections(AsResident(r.ID))); len(l) != 1 || l[0].AppID != b.ID {
+		t.Fatalf("after the app disconnected itself: %+v", l)
+	}
+
 	// Revocation: unknown and other apps' tokens are no error and change nothing.
 	tok = connect()
 	ok(t, s.RevokeAppToken(ctx, a.ID, "oma_app_unknown"))
@@ -325,7 +349,7 @@ func testAppEnd(t *testing.T, s *store.Store) {
 	wantAppAuth(t, s, next.AccessToken, true)
 	ok(t, s.RevokeAppToken(ctx, a.ID, next.RefreshToken))
 	wantAppAuth(t, s, next.AccessToken, false)
-	if l := must[[]*omadata.AppConnection](t)(s.FindAppConnections(AsResident(r.ID))); len(l) != 0 {
+	if l := must[[]*omadata.AppConnection](t)(s.FindAppConnections(AsResident(r.ID))); len(l) != 1 || l[0].AppID != b.ID {
 		t.Fatalf("connections after revoking the refresh token: %+v", l)
 	}
 
