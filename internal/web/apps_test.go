@@ -21,6 +21,8 @@ import (
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/store/storetest"
+	"github.com/omadata/omadata/internal/web"
+	"github.com/omadata/omadata/internal/web/ratelimit"
 )
 
 // publicURL is the test server's Operator.PublicURL: what proofs name.
@@ -447,4 +449,25 @@ func TestOAuthForm(t *testing.T) {
 	}
 	r, _ := e.token(t, key, e.codeForm(code))
 	wantStatus(t, r, 200)
+}
+
+// TestOAuthRateLimit: the token and revocation endpoints count against the
+// token limit of the client's address; over it, 429 with Retry-After in
+// RFC 6749's error shape, before the proof or the grant is looked at.
+func TestOAuthRateLimit(t *testing.T) {
+	e := newEnv(t, func(o *web.Options) {
+		o.Limiter = ratelimit.New(ratelimit.Options{Rates: map[string]ratelimit.Rate{ratelimit.Token: {N: 2, Per: time.Minute}}})
+	})
+	key := newAppKey(t)
+	for range 2 {
+		r, a := e.token(t, key, e.refreshForm("unknown"))
+		wantOAuthError(t, r, a, 400, "invalid_grant")
+	}
+	r, a := e.token(t, key, e.refreshForm("unknown"))
+	wantOAuthError(t, r, a, 429, "rate_limited")
+	if r.header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+	r, a = e.postForm(t, "/oauth/revoke", url.Values{"token": {"x"}, "client_id": {e.app}}, "")
+	wantOAuthError(t, r, a, 429, "rate_limited")
 }

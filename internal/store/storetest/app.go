@@ -364,6 +364,19 @@ func testAppEnd(t *testing.T, s *store.Store) {
 	must[*omadata.App](t)(s.UpdateApp(Admin(), a.ID, omadata.AppUpdate{Status: new(omadata.AppActive)}))
 	wantAppAuth(t, s, tok.AccessToken, true)
 
+	// Connecting and disconnecting are audited, without a token or a code.
+	rows := must[[][]string](t)(s.DB().QueryStrings(ctx, `SELECT action, actor_id, details FROM admin_changes WHERE action LIKE 'app.%' ORDER BY created_at, id`))
+	var actions []string
+	for _, r := range rows {
+		actions = append(actions, r[0]+" "+strings.SplitN(r[1], ":", 2)[0])
+		if strings.Contains(r[2], "oma_") || strings.Contains(r[2], tok.RefreshToken) {
+			t.Fatalf("an audit row holds a token: %v", r)
+		}
+	}
+	if !slices.Contains(actions, "app.connected resident") || !slices.Contains(actions, "app.disconnected resident") || !slices.Contains(actions, "app.created admin") {
+		t.Fatalf("audited: %v", actions)
+	}
+
 	// An access token lasts ten minutes.
 	s.DB().Now = func() time.Time { return time.Now().Add(omadata.AppAccessTokenTTL + time.Second) }
 	defer func() { s.DB().Now = time.Now }()
