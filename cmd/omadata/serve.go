@@ -153,6 +153,9 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		}
 		log.Info("demo catalogue loaded", "created", res.Created, "admin_token_file", tokens.AdminFile,
 			"service_token_file", tokens.ServiceFile, "source_token_file", tokens.SourceFile)
+		if _, err := demo.LoadApp(ctx, s); err != nil {
+			return fmt.Errorf("demo app: %w", err)
+		}
 	}
 
 	ln, err := net.Listen("tcp", cfg.Listen)
