@@ -97,7 +97,7 @@ func newLimitedEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter) *env
 		Organisations: st, Services: st, Credentials: st, DataGroups: st, Purposes: st,
 		Processings: st, AISystems: st, Catalogue: st, SigningKeys: st,
 		Residents: st, Representations: st, Consents: st, Decisions: st, Grants: st, Webhooks: st,
-		Log: st, Usage: st, Requests: st, LogVerifierKey: storetest.LogVerifierKey(t, st),
+		Log: st, Usage: st, Requests: st, Apps: st, AppTokens: st, LogVerifierKey: storetest.LogVerifierKey(t, st),
 		Operator: web.OperatorInfo{ID: base, Name: "Test City", PublicURL: base},
 		Pages:    pages,
 		NotFound: p.NotFound(),
