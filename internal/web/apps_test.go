@@ -314,9 +314,12 @@ func TestAppFlow(t *testing.T) {
 	})
 	t.Run("wider scope on refresh", func(t *testing.T) {
 		f := e.refreshForm(tok.RefreshToken)
-		f.Set("scope", "me:read me:admin")
+		f.Set("scope", "me:read 150385-9013")
 		r, a := e.token(t, key, f)
 		wantOAuthError(t, r, a, 400, "invalid_scope")
+		if omadata.ContainsIdentityCode(string(r.body)) {
+			t.Errorf("the answer repeats an identity code: %s", r.body)
+		}
 	})
 	f := e.refreshForm(tok.RefreshToken)
 	f.Set("scope", "me:read")
@@ -437,12 +440,19 @@ func TestOAuthForm(t *testing.T) {
 		{"control character", "/oauth/token", "application/x-www-form-urlencoded", body + "&x=%01"},
 		{"latin-1", "/oauth/token", "application/x-www-form-urlencoded; charset=iso-8859-1", body},
 		{"too long", "/oauth/token", "application/x-www-form-urlencoded", body + "&x=" + strings.Repeat("a", 3000)},
+		{"an identity code twice", "/oauth/token", "application/x-www-form-urlencoded", body + "&150385-9013=a&150385-9013=b"},
+		{"an identity code too long", "/oauth/token", "application/x-www-form-urlencoded", body + "&150385-9013=" + strings.Repeat("a", 3000)},
 	} {
 		p := key.proof(t, "POST", publicURL+"/oauth/token", "")
 		r := e.call(t, "POST", tc.path, "", tc.contentType, strings.NewReader(tc.body), "DPoP", p)
 		var a oauthAnswer
 		r.decode(t, &a)
-		t.Run(tc.name, func(t *testing.T) { wantOAuthError(t, r, a, 400, "invalid_request") })
+		t.Run(tc.name, func(t *testing.T) {
+			wantOAuthError(t, r, a, 400, "invalid_request")
+			if omadata.ContainsIdentityCode(string(r.body)) {
+				t.Errorf("the answer repeats an identity code: %s", r.body)
+			}
+		})
 	}
 	if after := e.dump(t); after != before {
 		t.Fatalf("refused token requests changed the database:\n%s", firstDiff(before, after))
