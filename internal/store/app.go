@@ -7,7 +7,6 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
-	"strings"
 
 	"github.com/omadata/omadata"
 )
@@ -253,7 +252,7 @@ func (s *Store) CreateAuthorizationCode(ctx context.Context, r *omadata.Authoriz
 	}
 	for _, sc := range r.Scopes {
 		if !slices.Contains(a.Scopes, sc) {
-			return "", omadata.Invalidf("scope", "Ask for scopes the app may have: %s.", strings.Join(a.Scopes, " "))
+			return "", omadata.Invalidf("scope", "The app may not ask for %q.", omadata.Truncate(sc, 40))
 		}
 	}
 	scopes := sortedScopes(r.Scopes)

@@ -166,7 +166,7 @@ func (s *Store) redeemRefresh(ctx context.Context, tx *Tx, r *omadata.TokenReque
 	if r.Scopes != nil {
 		for _, sc := range r.Scopes {
 			if !slices.Contains(scopes, sc) {
-				return nil, omadata.Invalidf("scope", "Ask for scopes the refresh token holds: %s.", strings.Join(scopes, " ")), nil
+				return nil, omadata.Invalidf("scope", "The refresh token does not hold scope %q.", omadata.Truncate(sc, 40)), nil
 			}
 		}
 		access = sortedScopes(r.Scopes)

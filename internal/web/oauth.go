@@ -11,7 +11,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -130,9 +129,6 @@ func (s *Server) writeOAuthError(w http.ResponseWriter, r *http.Request, err err
 	w.Write(append(b, '\n'))
 }
 
-// oauthParams are the parameters of the token and revocation endpoints.
-var oauthParams = []string{"grant_type", "code", "redirect_uri", "client_id", "code_verifier", "refresh_token", "scope", "token", "token_type_hint"}
-
 // oauthForm reads the form body of a token or revocation request (RFC
 // 6749 §3.2): application/x-www-form-urlencoded, no query, each parameter
 // at most once. Unknown parameters are ignored, as §3.2 asks.
@@ -156,17 +152,14 @@ func oauthForm(r *http.Request) (url.Values, error) {
 		return nil, invalidRequest("The form is malformed; escape its values.")
 	}
 	for k, v := range form {
-		name := "A parameter" // named only if it is one of ours: never repeat what could be personal data
-		if slices.Contains(oauthParams, k) {
-			name = "The parameter " + k
-		}
+		name := omadata.Truncate(k, 40)
 		switch {
 		case len(v) > 1:
-			return nil, invalidRequest("%s is given more than once.", name)
+			return nil, invalidRequest("The parameter %s is given more than once.", name)
 		case len(v[0]) > maxOAuthParam:
-			return nil, invalidRequest("%s is longer than %d bytes.", name, maxOAuthParam)
+			return nil, invalidRequest("The parameter %s is longer than %d bytes.", name, maxOAuthParam)
 		case !validUTF8Param(v[0]):
-			return nil, invalidRequest("%s holds control characters or invalid UTF-8.", name)
+			return nil, invalidRequest("The parameter %s holds control characters or invalid UTF-8.", name)
 		}
 	}
 	return form, nil
