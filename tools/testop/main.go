@@ -31,44 +31,9 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/omadata/omadata/tools/testop/config"
 )
-
-// Config is the JSON file testop reads.
-type Config struct {
-	// Issuer is used exactly as given, a trailing "/" included.
-	Issuer  string   `json:"issuer"`
-	Listen  string   `json:"listen"` // 127.0.0.1:0 when empty
-	Clients []Client `json:"clients"`
-	Users   []User   `json:"users"`
-	// Misbehave makes the provider issue ID tokens a relying party must
-	// refuse.
-	Misbehave Misbehave `json:"misbehave"`
-}
-
-// Client is a confidential web client.
-type Client struct {
-	ID                     string   `json:"id"`
-	Secret                 string   `json:"secret"`
-	RedirectURIs           []string `json:"redirect_uris"`
-	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
-}
-
-// User is someone who can log in.
-type User struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
-	// Claims go into the ID token as top-level claims
-	// (national_id_num, name, ...).
-	Claims map[string]any `json:"claims"`
-	ACR    string         `json:"acr"` // the acr their login gets
-}
-
-// Misbehave are the test knobs.
-type Misbehave struct {
-	ExtraAudiences []string `json:"extra_audiences"` // added to the ID token's aud
-	AZP            string   `json:"azp"`             // replaces the ID token's azp
-	DropAZP        bool     `json:"drop_azp"`        // removes azp
-}
 
 func main() {
 	path := flag.String("config", "", "the JSON configuration file")
@@ -84,7 +49,7 @@ func run(path string) error {
 	if err != nil {
 		return err
 	}
-	var cfg Config
+	var cfg config.Config
 	dec := json.NewDecoder(strings.NewReader(string(buf)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&cfg); err != nil {
@@ -121,7 +86,7 @@ func run(path string) error {
 }
 
 // expand replaces "{addr}" with the listening address.
-func expand(cfg *Config, addr string) {
+func expand(cfg *config.Config, addr string) {
 	r := strings.NewReplacer("{addr}", addr)
 	cfg.Issuer = r.Replace(cfg.Issuer)
 	for i := range cfg.Clients {
@@ -137,7 +102,7 @@ func expand(cfg *Config, addr string) {
 
 // handler is the provider, its login page and its session cookie.
 type handler struct {
-	cfg      Config
+	cfg      config.Config
 	st       *storage
 	op       http.Handler
 	callback func(context.Context, string) string
@@ -146,7 +111,7 @@ type handler struct {
 	ends     string // the end session endpoint's path
 }
 
-func newHandler(cfg Config) (*handler, error) {
+func newHandler(cfg config.Config) (*handler, error) {
 	st := newStorage(cfg)
 	pr, err := newProvider(cfg.Issuer, sha256.Sum256([]byte(cfg.Issuer)), st)
 	if err != nil {

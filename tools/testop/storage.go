@@ -10,6 +10,8 @@ import (
 	exstorage "github.com/zitadel/oidc/v3/example/server/storage"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/omadata/omadata/tools/testop/config"
 )
 
 // storage is the example server's in-memory storage with this
@@ -24,8 +26,8 @@ type storage struct {
 	sessions map[string]string // session ID → username
 }
 
-func newStorage(cfg Config) *storage {
-	us := users{byName: map[string]User{}}
+func newStorage(cfg config.Config) *storage {
+	us := users{byName: map[string]config.User{}}
 	for _, u := range cfg.Users {
 		us.byName[u.Username] = u
 	}
@@ -42,7 +44,7 @@ func newStorage(cfg Config) *storage {
 }
 
 // users is an exstorage.UserStore whose user IDs are usernames.
-type users struct{ byName map[string]User }
+type users struct{ byName map[string]config.User }
 
 func (us users) GetUserByID(id string) *exstorage.User { return us.GetUserByUsername(id) }
 
@@ -64,12 +66,12 @@ func (s *storage) startSession(username string) string {
 	return id
 }
 
-func (s *storage) sessionUser(id string) (User, bool) {
+func (s *storage) sessionUser(id string) (config.User, bool) {
 	s.mu.Lock()
 	name, ok := s.sessions[id]
 	s.mu.Unlock()
 	if !ok {
-		return User{}, false
+		return config.User{}, false
 	}
 	u, ok := s.users.byName[name]
 	return u, ok

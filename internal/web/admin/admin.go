@@ -107,6 +107,6 @@ func New(o Options) (*Admin, error) {
 		return nil, err
 	}
 	a := &Admin{o: o, log: o.Logger, ck: ck, views: views, now: o.Now}
-	a.rp = webui.NewRelyingParty(o.OIDC, o.PublicURL+CallbackPath, ck, loginCookie)
+	a.rp = webui.NewRelyingParty(o.OIDC, o.PublicURL+CallbackPath, ck, loginCookie, o.Now)
 	return a, nil
 }
