@@ -27,6 +27,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -107,6 +108,7 @@ type handler struct {
 	op       http.Handler
 	callback func(context.Context, string) string
 	issuer   func(http.Handler) http.Handler
+	prefix   string // the issuer's path, without a trailing "/"
 	tokens   string // the token endpoint's path
 	ends     string // the end session endpoint's path
 }
@@ -117,8 +119,12 @@ func newHandler(cfg config.Config) (*handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	u, err := url.Parse(cfg.Issuer)
+	if err != nil {
+		return nil, err
+	}
 	return &handler{
-		cfg: cfg, st: st, op: pr,
+		cfg: cfg, st: st, op: pr, prefix: strings.TrimSuffix(u.Path, "/"),
 		callback: opCallback(pr), issuer: issuerInterceptor(pr),
 		tokens: pr.TokenEndpoint().Relative(), ends: pr.EndSessionEndpoint().Relative(),
 	}, nil
@@ -128,6 +134,13 @@ const sessionCookie = "testop_session"
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	slog.Debug("testop", "method", r.Method, "path", r.URL.Path)
+	// The provider's endpoints are under the issuer's path; the login
+	// page is at the root, where the example's clients send people.
+	if h.prefix != "" && strings.HasPrefix(r.URL.Path, h.prefix+"/") {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path, r2.URL.RawPath = strings.TrimPrefix(r.URL.Path, h.prefix), ""
+		r = r2
+	}
 	switch {
 	case r.URL.Path == loginPath && r.Method == http.MethodGet:
 		h.issuer(http.HandlerFunc(h.loginPage)).ServeHTTP(w, r)
