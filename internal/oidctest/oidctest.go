@@ -65,6 +65,19 @@ func build() (string, error) {
 	return binary, buildErr
 }
 
+// require skips t when the provider did not build (err), or fails it
+// where OMADATA_TEST_REQUIRE contains "oidc".
+func require(t testing.TB, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if strings.Contains(os.Getenv("OMADATA_TEST_REQUIRE"), "oidc") {
+		t.Fatalf("OMADATA_TEST_REQUIRE=oidc but the OpenID provider does not build: %v", err)
+	}
+	skips.Skip(t, skips.OIDC, fmt.Sprintf("no OpenID provider: %v", err))
+}
+
 // OP is a running provider.
 type OP struct {
 	Addr   string // host:port
@@ -77,12 +90,7 @@ type OP struct {
 func Start(t testing.TB, cfg Config) *OP {
 	t.Helper()
 	bin, err := build()
-	if err != nil {
-		if strings.Contains(os.Getenv("OMADATA_TEST_REQUIRE"), "oidc") {
-			t.Fatalf("OMADATA_TEST_REQUIRE=oidc but the OpenID provider does not build: %v", err)
-		}
-		skips.Skip(t, skips.OIDC, fmt.Sprintf("no OpenID provider: %v", err))
-	}
+	require(t, err)
 	buf, err := json.Marshal(cfg)
 	if err != nil {
 		t.Fatal(err)
