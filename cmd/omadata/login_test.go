@@ -29,7 +29,9 @@ import (
 // (OMADATA_ADMIN_OIDC_*). A login at the staff provider of someone not on
 // the staff does not reach the console; a staff member's login at the
 // residents' provider reaches the portal, not the console. Logging out of
-// the console ends the session at the staff provider.
+// the console ends the session at the staff provider. The staff
+// provider's own identity claim and required acr apply, and its refusals
+// say why in the page's language.
 func TestLoginProviders(t *testing.T) {
 	tmp := t.TempDir()
 	migrated(t, tmp)
@@ -68,8 +70,10 @@ func TestLoginProviders(t *testing.T) {
 		Issuer:  "http://{addr}/workforce",
 		Clients: []oidctest.Client{{ID: "omadata-console", Secret: "console-secret", RedirectURIs: []string{public + admin.CallbackPath}, PostLogoutRedirectURIs: consoleBack}},
 		Users: []oidctest.User{
-			{Username: "olli", Password: "olli-at-work", Claims: map[string]any{"hetu": olli, "displayName": "Olli Ylläpitäjä"}},
-			{Username: "aino", Password: "aino-at-work", Claims: map[string]any{"hetu": aino, "displayName": "Aino Virtanen"}},
+			{Username: "olli", Password: "olli-at-work", ACR: "urn:example:staff:mfa", Claims: map[string]any{"hetu": olli, "displayName": "Olli Ylläpitäjä"}},
+			{Username: "aino", Password: "aino-at-work", ACR: "urn:example:staff:mfa", Claims: map[string]any{"hetu": aino, "displayName": "Aino Virtanen"}},
+			{Username: "olli-pw", Password: "olli-pw-only", ACR: "urn:example:staff:password", Claims: map[string]any{"hetu": olli, "displayName": "Olli Ylläpitäjä"}},
+			{Username: "trainee", Password: "trainee-pw", ACR: "urn:example:staff:mfa", Claims: map[string]any{"displayName": "Harjoittelija"}},
 		},
 	})
 	for k, v := range map[string]string{
@@ -82,6 +86,7 @@ func TestLoginProviders(t *testing.T) {
 		"OMADATA_ADMIN_OIDC_CLIENT_SECRET":  "console-secret",
 		"OMADATA_ADMIN_OIDC_IDENTITY_CLAIM": "hetu",
 		"OMADATA_ADMIN_OIDC_NAME_CLAIM":     "displayName",
+		"OMADATA_ADMIN_OIDC_ACR_VALUES":     "urn:example:staff:mfa",
 		"OMADATA_LOG_LEVEL":                 "error",
 		"OMADATA_RATE_LIMIT_LOGIN":          "off",
 	} {
@@ -107,6 +112,21 @@ func TestLoginProviders(t *testing.T) {
 		p := oidctest.Login(t, jarClient(), public+"/admin/en/login", "aino", "aino-at-work")
 		if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "You are not on the operator") {
 			t.Fatalf("got %d at %s: %.300s", p.Status, p.URL, p.Body)
+		}
+	})
+	t.Run("staff provider: no identity code, or a level not accepted", func(t *testing.T) {
+		for _, tc := range []struct{ lang, user, password, want string }{
+			{"fi", "trainee", "trainee-pw", "tunnistuspalvelu ei välittänyt henkilötunnustasi"},
+			{"sv", "trainee", "trainee-pw", "identifieringstjänsten inte förmedlade din personbeteckning"},
+			{"en", "trainee", "trainee-pw", "did not pass on your personal identity code"},
+			{"fi", "olli-pw", "olli-pw-only", "ei täytä hallinnan edellyttämää varmuustasoa"},
+			{"sv", "olli-pw", "olli-pw-only", "den tillitsnivå som administrationen kräver"},
+			{"en", "olli-pw", "olli-pw-only", "does not meet the assurance level the admin console requires"},
+		} {
+			p := oidctest.Login(t, jarClient(), public+"/admin/"+tc.lang+"/login", tc.user, tc.password)
+			if p.Status != http.StatusForbidden || !strings.Contains(p.Body, tc.want) {
+				t.Errorf("%s, %s: got %d at %s: %.300s", tc.lang, tc.user, p.Status, p.URL, p.Body)
+			}
 		}
 	})
 	t.Run("staff member at the residents' provider", func(t *testing.T) {
