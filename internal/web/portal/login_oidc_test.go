@@ -5,6 +5,7 @@ package portal_test
 import (
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -198,8 +199,26 @@ func TestLogoutEndsProviderSession(t *testing.T) {
 	if p = oidctest.Login(t, b, e.url+"/sv/login?next=/sv/consents", "aino", "aino-pw"); p.AskedPassword || !loggedIn(e, p, "sv") {
 		t.Fatalf("a second login: got %d at %s (asked for the password: %t)", p.Status, p.URL, p.AskedPassword)
 	}
-	c := &client{t: t, e: e, http: b}
-	out := c.post("/sv/logout", map[string][]string{"csrf": {csrfRE.FindStringSubmatch(p.Body)[1]}})
+	// The logout request names the client, where to come back to, a
+	// state and the language (RP-Initiated Logout 1.0 §2).
+	noFollow := &http.Client{Jar: b.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	c := &client{t: t, e: e, http: noFollow}
+	first := c.post("/sv/logout", url.Values{"csrf": {csrfRE.FindStringSubmatch(p.Body)[1]}})
+	loc, err := url.Parse(first.header.Get("Location"))
+	if err != nil || first.status != http.StatusSeeOther {
+		t.Fatalf("logout: got %d to %q", first.status, first.header.Get("Location"))
+	}
+	q := loc.Query()
+	if q.Get("client_id") != "omadata-portal" || q.Get("post_logout_redirect_uri") != e.url+"/sv/?done=logged-out" ||
+		q.Get("ui_locales") != "sv" || len(q.Get("state")) < 16 || q.Has("id_token_hint") {
+		t.Errorf("the logout request: %s", loc)
+	}
+	// The store session ended before the browser left.
+	if p := (&client{t: t, e: e, http: noFollow}).get("/sv/consents"); p.status == 200 {
+		t.Errorf("the portal session outlived the logout: %d", p.status)
+	}
+	c.http = b
+	out := c.get(loc.String())
 	if out.status != 200 || !strings.HasPrefix(out.url, e.url+"/sv/?done=logged-out") || !strings.Contains(out.body, "Du har loggat ut.") {
 		t.Fatalf("logout: got %d at %s: %.300s", out.status, out.url, out.body)
 	}
