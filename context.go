@@ -26,7 +26,7 @@ type Caller struct {
 	TokenID      string   // the admin token or credential ID
 	ServiceID    string   // for CallerService: the service the credential belongs to
 	Organisation string   // for CallerService: the service's organisation; for CallerOrganisation: theirs
-	Scopes       []string // for CallerService: what the credential may do
+	Scopes       []string // for CallerService: what the credential may do; for an app (ChannelApp): its token's me:read, me:write
 	ResidentID   string   // for CallerResident: who signed in
 	// AppID and ConnectionID are set for a resident's own app (Channel
 	// ChannelApp): the app and the resident's connection of it, whose
@@ -57,8 +57,8 @@ const (
 // IsAdmin reports whether the caller is an operator admin.
 func (c Caller) IsAdmin() bool { return c.Kind == CallerAdmin }
 
-// HasScope reports whether a service caller's credential carries scope.
-// Admins hold every scope.
+// HasScope reports whether a service caller's credential, or an app's
+// token, carries scope. Admins hold every scope.
 func (c Caller) HasScope(scope string) bool {
 	if c.IsAdmin() {
 		return true

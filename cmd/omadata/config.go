@@ -65,6 +65,19 @@ type Config struct {
 	OIDCIdentityClaim string // the ID token claim that carries the identity code
 	OIDCNameClaim     string
 	OIDCScopes        []string
+	OIDCACRValues     []string // acceptable acr values; none: any
+
+	// The OpenID provider staff log in to the console with, such as a
+	// city's workforce directory. Each empty one falls back to the
+	// residents' setting (staffOIDC); without an issuer the console uses
+	// the residents' provider, client ID and secret.
+	AdminOIDCIssuer        string
+	AdminOIDCClientID      string
+	AdminOIDCClientSecret  string
+	AdminOIDCIdentityClaim string
+	AdminOIDCNameClaim     string
+	AdminOIDCScopes        []string
+	AdminOIDCACRValues     []string
 }
 
 // DefaultConfig returns the configuration used where nothing else is set.
@@ -242,11 +255,12 @@ func settings() []setting {
 			return nil
 		}},
 		{"OMADATA_OIDC_ISSUER", "", "", func(c *Config, v string) error {
-			u, err := url.Parse(v)
-			if v != "" && (err != nil || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) || u.Host == "" || u.RawQuery != "" || u.Fragment != "") {
-				return fmt.Errorf("%q is not an https URL (http only on localhost)", v)
+			if err := checkIssuer(v); err != nil {
+				return err
 			}
-			c.OIDCIssuer = strings.TrimRight(v, "/")
+			// Used exactly as given: a trailing "/" is part of an issuer
+			// (OpenID Connect Discovery 1.0 §4.3).
+			c.OIDCIssuer = v
 			return nil
 		}},
 		{"OMADATA_OIDC_CLIENT_ID", "", "", func(c *Config, v string) error {
@@ -289,6 +303,64 @@ func settings() []setting {
 			}
 			c.OIDCScopes = scopes
 			return nil
+		}},
+		{"OMADATA_OIDC_ACR_VALUES", "", "", func(c *Config, v string) error {
+			acr, err := parseACRValues(v)
+			c.OIDCACRValues = acr
+			return err
+		}},
+		{"OMADATA_ADMIN_OIDC_ISSUER", "", "", func(c *Config, v string) error {
+			if err := checkIssuer(v); err != nil {
+				return err
+			}
+			c.AdminOIDCIssuer = v
+			return nil
+		}},
+		{"OMADATA_ADMIN_OIDC_CLIENT_ID", "", "", func(c *Config, v string) error {
+			if err := plainText(v, 200); err != nil {
+				return err
+			}
+			c.AdminOIDCClientID = v
+			return nil
+		}},
+		{"OMADATA_ADMIN_OIDC_CLIENT_SECRET", "", "", func(c *Config, v string) error {
+			c.AdminOIDCClientSecret = v
+			return nil
+		}},
+		{"OMADATA_ADMIN_OIDC_CLIENT_SECRET_FILE", "", "", func(c *Config, v string) error {
+			buf, err := os.ReadFile(v)
+			if err != nil {
+				return fmt.Errorf("cannot read the client secret file: %w", err)
+			}
+			c.AdminOIDCClientSecret = strings.TrimSpace(string(buf))
+			return nil
+		}},
+		{"OMADATA_ADMIN_OIDC_IDENTITY_CLAIM", "", "", func(c *Config, v string) error {
+			if v != "" && (strings.TrimSpace(v) == "" || strings.ContainsAny(v, " \t")) {
+				return errors.New("must be a claim name")
+			}
+			c.AdminOIDCIdentityClaim = v
+			return nil
+		}},
+		{"OMADATA_ADMIN_OIDC_NAME_CLAIM", "", "", func(c *Config, v string) error {
+			if v != "" && (strings.TrimSpace(v) == "" || strings.ContainsAny(v, " \t")) {
+				return errors.New("must be a claim name")
+			}
+			c.AdminOIDCNameClaim = v
+			return nil
+		}},
+		{"OMADATA_ADMIN_OIDC_SCOPES", "", "", func(c *Config, v string) error {
+			scopes := strings.Fields(v)
+			if len(scopes) > 0 && !slices.Contains(scopes, "openid") {
+				return errors.New("must include openid")
+			}
+			c.AdminOIDCScopes = scopes
+			return nil
+		}},
+		{"OMADATA_ADMIN_OIDC_ACR_VALUES", "", "", func(c *Config, v string) error {
+			acr, err := parseACRValues(v)
+			c.AdminOIDCACRValues = acr
+			return err
 		}},
 		{"OMADATA_LOG_LEVEL", "log-level", "debug, info, warn or error", func(c *Config, v string) error {
 			switch strings.ToLower(v) {
@@ -405,6 +477,12 @@ func (c *Config) Validate() error {
 		return errors.New("OMADATA_WEBHOOK_WORKERS: must be from 0 to 64")
 	case c.OIDCIssuer != "" && c.OIDCClientID == "":
 		return errors.New("OMADATA_OIDC_CLIENT_ID: required with OMADATA_OIDC_ISSUER")
+	case c.AdminOIDCIssuer != "" && c.AdminOIDCClientID == "" && c.OIDCClientID == "":
+		return errors.New("OMADATA_ADMIN_OIDC_CLIENT_ID: required with OMADATA_ADMIN_OIDC_ISSUER when OMADATA_OIDC_CLIENT_ID is not set")
+	case c.AdminOIDCIssuer == "" && c.AdminOIDCClientID != "":
+		return errors.New("OMADATA_ADMIN_OIDC_CLIENT_ID: needs OMADATA_ADMIN_OIDC_ISSUER; without it staff use the residents' provider and client")
+	case c.AdminOIDCIssuer == "" && c.AdminOIDCClientSecret != "":
+		return errors.New("OMADATA_ADMIN_OIDC_CLIENT_SECRET: needs OMADATA_ADMIN_OIDC_ISSUER; without it staff use the residents' provider and client")
 	case len(c.SecretKey) != 0 && len(c.SecretKey) != keys.SecretKeySize:
 		return fmt.Errorf("secret key: got %d bytes, want %d", len(c.SecretKey), keys.SecretKeySize)
 	}
@@ -594,6 +672,31 @@ func plainText(v string, max int) error {
 		}
 	}
 	return nil
+}
+
+// checkIssuer accepts an https issuer URL (http only on localhost)
+// without query or fragment, or "".
+func checkIssuer(v string) error {
+	u, err := url.Parse(v)
+	if v != "" && (err != nil || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) || u.Host == "" || u.RawQuery != "" || u.Fragment != "") {
+		return fmt.Errorf("%q is not an https URL (http only on localhost)", v)
+	}
+	return nil
+}
+
+// parseACRValues reads space-separated acr values, such as Suomi.fi's
+// http://ftn.ficora.fi/2017/loa3.
+func parseACRValues(v string) ([]string, error) {
+	if err := plainText(v, 1000); err != nil {
+		return nil, err
+	}
+	acr := strings.Fields(v)
+	for _, a := range acr {
+		if strings.ContainsAny(a, "\"\\") {
+			return nil, fmt.Errorf("%.80q is not an acr value", a)
+		}
+	}
+	return acr, nil
 }
 
 // isLoopback reports whether host names this machine, where plain http

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/omadata/omadata/internal/web/portal"
 )
 
 // loadConfig parses args with serve's flags and loads the configuration.
@@ -128,6 +130,16 @@ func TestConfigInvalid(t *testing.T) {
 		{"TrustedProxiesWord", "OMADATA_TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal", "not an IP address or CIDR prefix"},
 		{"WebhookWorkersNegative", "OMADATA_WEBHOOK_WORKERS", "-1", "not a number from 0 to 64"},
 		{"WebhookWorkersMany", "OMADATA_WEBHOOK_WORKERS", "65", "not a number from 0 to 64"},
+		{"OIDCIssuerQuery", "OMADATA_OIDC_ISSUER", "https://id.example.fi/?tenant=1", "not an https URL"},
+		{"OIDCACRQuote", "OMADATA_OIDC_ACR_VALUES", `loa3 "high"`, "not an acr value"},
+		{"AdminIssuerHTTP", "OMADATA_ADMIN_OIDC_ISSUER", "http://id.example.fi/", "not an https URL"},
+		{"AdminClientIDAlone", "OMADATA_ADMIN_OIDC_CLIENT_ID", "console", "needs OMADATA_ADMIN_OIDC_ISSUER"},
+		{"AdminClientSecretAlone", "OMADATA_ADMIN_OIDC_CLIENT_SECRET", "hunter2", "needs OMADATA_ADMIN_OIDC_ISSUER"},
+		{"AdminClientSecretFileMissing", "OMADATA_ADMIN_OIDC_CLIENT_SECRET_FILE", "/nonexistent/secret", "cannot read"},
+		{"AdminIdentityClaimSpace", "OMADATA_ADMIN_OIDC_IDENTITY_CLAIM", "national id", "must be a claim name"},
+		{"AdminNameClaimSpace", "OMADATA_ADMIN_OIDC_NAME_CLAIM", " ", "must be a claim name"},
+		{"AdminScopesNoOpenID", "OMADATA_ADMIN_OIDC_SCOPES", "profile email", "must include openid"},
+		{"AdminACRControl", "OMADATA_ADMIN_OIDC_ACR_VALUES", "loa3\x01", "control characters"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := loadConfig(t, map[string]string{tc.key: tc.value})
@@ -229,4 +241,58 @@ func TestConfigFile(t *testing.T) {
 			t.Fatal("got nil error, want one")
 		}
 	})
+}
+
+// TestConfigOIDC: the issuer is kept exactly as given, a trailing "/"
+// included; acr values are a list; each staff setting falls back to the
+// residents' one, and without an issuer of its own the console uses the
+// residents' provider and client.
+func TestConfigOIDC(t *testing.T) {
+	c, err := loadConfig(t, map[string]string{
+		"OMADATA_OIDC_ISSUER":               "https://id.example.fi/realms/city/",
+		"OMADATA_OIDC_CLIENT_ID":            "portal",
+		"OMADATA_OIDC_CLIENT_SECRET":        "portal-secret",
+		"OMADATA_OIDC_ACR_VALUES":           " http://ftn.ficora.fi/2017/loa3  http://eidas.europa.eu/LoA/high ",
+		"OMADATA_ADMIN_OIDC_ISSUER":         "https://workforce.example.fi",
+		"OMADATA_ADMIN_OIDC_IDENTITY_CLAIM": "hetu",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.OIDCIssuer != "https://id.example.fi/realms/city/" {
+		t.Errorf("issuer: got %q, want it as given", c.OIDCIssuer)
+	}
+	if got := fmt.Sprint(c.OIDCACRValues); got != "[http://ftn.ficora.fi/2017/loa3 http://eidas.europa.eu/LoA/high]" {
+		t.Errorf("acr values: got %s", got)
+	}
+	residents := portal.OIDC{Issuer: c.OIDCIssuer, ClientID: c.OIDCClientID, ClientSecret: c.OIDCClientSecret,
+		IdentityClaim: c.OIDCIdentityClaim, NameClaim: c.OIDCNameClaim, Scopes: c.OIDCScopes, ACRValues: c.OIDCACRValues}
+	got := fmt.Sprintf("%+v", staffOIDC(c, residents))
+	want := "{Issuer:https://workforce.example.fi ClientID:portal ClientSecret:portal-secret IdentityClaim:hetu NameClaim:name Scopes:[openid profile] ACRValues:[http://ftn.ficora.fi/2017/loa3 http://eidas.europa.eu/LoA/high] HTTPClient:<nil>}"
+	if got != want {
+		t.Errorf("staff provider with an issuer of its own:\n got %s\nwant %s", got, want)
+	}
+
+	c, err = loadConfig(t, map[string]string{
+		"OMADATA_OIDC_ISSUER":           "https://id.example.fi",
+		"OMADATA_OIDC_CLIENT_ID":        "portal",
+		"OMADATA_ADMIN_OIDC_SCOPES":     "openid staff",
+		"OMADATA_ADMIN_OIDC_ACR_VALUES": "http://ftn.ficora.fi/2017/loa3",
+		"OMADATA_ADMIN_OIDC_NAME_CLAIM": "displayName",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	residents = portal.OIDC{Issuer: c.OIDCIssuer, ClientID: c.OIDCClientID, IdentityClaim: c.OIDCIdentityClaim, NameClaim: c.OIDCNameClaim, Scopes: c.OIDCScopes}
+	got = fmt.Sprintf("%+v", staffOIDC(c, residents))
+	want = "{Issuer:https://id.example.fi ClientID:portal ClientSecret: IdentityClaim:national_id_num NameClaim:displayName Scopes:[openid staff] ACRValues:[http://ftn.ficora.fi/2017/loa3] HTTPClient:<nil>}"
+	if got != want {
+		t.Errorf("staff at the residents' provider:\n got %s\nwant %s", got, want)
+	}
+
+	// A staff provider needs a client ID, its own or the residents'.
+	_, err = loadConfig(t, map[string]string{"OMADATA_ADMIN_OIDC_ISSUER": "https://workforce.example.fi/"})
+	if err == nil || !strings.HasPrefix(err.Error(), "OMADATA_ADMIN_OIDC_CLIENT_ID: required with OMADATA_ADMIN_OIDC_ISSUER") {
+		t.Errorf("a staff issuer without a client ID: got %v", err)
+	}
 }

@@ -82,8 +82,10 @@ func (c *ServeCommand) Usage() {
 Runs the operator: the JSON API under /api/v1, the public catalogue, the
 OpenAPI document at /openapi.json, health at /healthz and metrics at
 /metrics, and the resident portal at / when an OpenID provider is set
-(OMADATA_OIDC_ISSUER, OMADATA_OIDC_CLIENT_ID). It migrates the database
-first unless OMADATA_MIGRATE=false.
+(OMADATA_OIDC_ISSUER, OMADATA_OIDC_CLIENT_ID). The admin console at /admin
+signs staff in with the residents' provider, or with one of their own
+(OMADATA_ADMIN_OIDC_ISSUER, OMADATA_ADMIN_OIDC_CLIENT_ID). It migrates the
+database first unless OMADATA_MIGRATE=false.
 
 It needs a secret key (OMADATA_SECRET_KEY or OMADATA_SECRET_KEY_FILE) to
 seal its signing keys. With --demo it makes one in omadata.key beside the
@@ -153,6 +155,9 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		}
 		log.Info("demo catalogue loaded", "created", res.Created, "admin_token_file", tokens.AdminFile,
 			"service_token_file", tokens.ServiceFile, "source_token_file", tokens.SourceFile)
+		if _, err := demo.LoadApp(ctx, s); err != nil {
+			return fmt.Errorf("demo app: %w", err)
+		}
 	}
 
 	ln, err := net.Listen("tcp", cfg.Listen)

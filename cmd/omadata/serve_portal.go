@@ -3,6 +3,7 @@
 package main
 
 import (
+	"cmp"
 	"crypto/hkdf"
 	"crypto/sha256"
 	"encoding/base64"
@@ -27,7 +28,7 @@ const demoClientID = "omadata-portal"
 func portalPages(cfg Config, s *store.Store, publicURL, logKey string, limiter *ratelimit.Limiter, log *slog.Logger) ([]web.Page, http.Handler, error) {
 	oc := portal.OIDC{
 		Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
-		IdentityClaim: cfg.OIDCIdentityClaim, NameClaim: cfg.OIDCNameClaim, Scopes: cfg.OIDCScopes,
+		IdentityClaim: cfg.OIDCIdentityClaim, NameClaim: cfg.OIDCNameClaim, Scopes: cfg.OIDCScopes, ACRValues: cfg.OIDCACRValues,
 	}
 	var pages []web.Page
 	builtIn := cfg.Demo && oc.Issuer == ""
@@ -50,27 +51,35 @@ func portalPages(cfg Config, s *store.Store, publicURL, logKey string, limiter *
 			pages = append(pages, web.Page{Pattern: pat, Handler: p})
 		}
 	}
+	var notFound http.Handler
 	if oc.Issuer == "" {
 		log.Info("resident portal off: set OMADATA_OIDC_ISSUER and OMADATA_OIDC_CLIENT_ID to turn it on")
-		return nil, nil, nil
+	} else {
+		pt, err := portal.New(portal.Options{
+			Residents: s, Representations: s, Consents: s, Catalogue: s, AISystems: s, Credentials: s,
+			Usage: s, Log: s, Requests: s, Apps: s, LogVerifierKey: logKey,
+			OIDC: oc, PublicURL: publicURL, SecretKey: cfg.SecretKey, Demo: builtIn, Logger: log, Limiter: limiter,
+			Operator: portal.Operator{Name: cfg.OperatorName, BusinessID: cfg.OperatorBusinessID, Email: cfg.OperatorEmail, DPOEmail: cfg.OperatorDPOEmail},
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, r := range pt.Routes() {
+			pages = append(pages, web.Page{Pattern: r.Pattern, Handler: r.Handler})
+		}
+		notFound = pt.NotFound()
+		log.Info("resident portal on", "issuer", oc.Issuer, "built_in_demo_provider", builtIn)
 	}
-	pt, err := portal.New(portal.Options{
-		Residents: s, Representations: s, Consents: s, Catalogue: s, AISystems: s, Credentials: s,
-		Usage: s, Log: s, Requests: s, Apps: s, LogVerifierKey: logKey,
-		OIDC: oc, PublicURL: publicURL, SecretKey: cfg.SecretKey, Demo: builtIn, Logger: log, Limiter: limiter,
-		Operator: portal.Operator{Name: cfg.OperatorName, BusinessID: cfg.OperatorBusinessID, Email: cfg.OperatorEmail, DPOEmail: cfg.OperatorDPOEmail},
-	})
-	if err != nil {
-		return nil, nil, err
+	// The admin console: staff sign in with their own provider, or the
+	// residents'.
+	so := staffOIDC(cfg, oc)
+	if so.Issuer == "" {
+		return pages, notFound, nil
 	}
-	for _, r := range pt.Routes() {
-		pages = append(pages, web.Page{Pattern: r.Pattern, Handler: r.Handler})
-	}
-	// The admin console: staff sign in with the same provider.
 	ad, err := admin.New(admin.Options{
 		Staff: s, Organisations: s, Services: s, Credentials: s, DataGroups: s, Processings: s,
 		Webhooks: s, Requests: s, Log: s, Representations: s, Overview: s,
-		OIDC:      oc,
+		OIDC:      so,
 		PublicURL: publicURL, SecretKey: cfg.SecretKey, Logger: log, Limiter: limiter,
 	})
 	if err != nil {
@@ -79,6 +88,28 @@ func portalPages(cfg Config, s *store.Store, publicURL, logKey string, limiter *
 	for _, r := range ad.Routes() {
 		pages = append(pages, web.Page{Pattern: r.Pattern, Handler: r.Handler})
 	}
-	log.Info("resident portal on", "issuer", oc.Issuer, "built_in_demo_provider", builtIn)
-	return pages, pt.NotFound(), nil
+	log.Info("admin console on", "issuer", so.Issuer, "own_provider", cfg.AdminOIDCIssuer != "")
+	return pages, notFound, nil
+}
+
+// staffOIDC is the provider staff log in with: each OMADATA_ADMIN_OIDC_*
+// setting, or else the residents' (residents, after the demo's built-in
+// provider is filled in). Without an issuer of its own the console uses
+// the residents' provider and client.
+func staffOIDC(cfg Config, residents portal.OIDC) admin.OIDC {
+	so := residents
+	if cfg.AdminOIDCIssuer != "" {
+		so.Issuer = cfg.AdminOIDCIssuer
+		so.ClientID = cmp.Or(cfg.AdminOIDCClientID, so.ClientID)
+		so.ClientSecret = cmp.Or(cfg.AdminOIDCClientSecret, so.ClientSecret)
+	}
+	so.IdentityClaim = cmp.Or(cfg.AdminOIDCIdentityClaim, so.IdentityClaim)
+	so.NameClaim = cmp.Or(cfg.AdminOIDCNameClaim, so.NameClaim)
+	if len(cfg.AdminOIDCScopes) > 0 {
+		so.Scopes = cfg.AdminOIDCScopes
+	}
+	if len(cfg.AdminOIDCACRValues) > 0 {
+		so.ACRValues = cfg.AdminOIDCACRValues
+	}
+	return so
 }

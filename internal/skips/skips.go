@@ -37,6 +37,7 @@ type Kind struct {
 var (
 	Postgres = Kind{"PostgreSQL", "set OMADATA_TEST_POSTGRES_DSN (see docs/development.md)"}
 	Browser  = Kind{"browser", "install Chromium and run npm ci --prefix tools/browser (see docs/development.md)"}
+	OIDC     = Kind{"OpenID provider", "make go build ./tools/testop work (see docs/development.md)"}
 )
 
 var (

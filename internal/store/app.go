@@ -145,24 +145,30 @@ func scanConnection(row interface{ Scan(...any) error }) (*omadata.AppConnection
 const connectionSelect = `SELECT ` + connectionColumns + `, a.id, a.name, a.description, a.publisher, a.redirect_uris, a.scopes, a.status, a.created_at, a.updated_at
 	FROM app_connections c JOIN apps a ON a.id = c.app_id`
 
-// requireSelf returns the caller's resident ID, or EFORBIDDEN for anyone
-// but a resident.
-func requireSelf(ctx context.Context) (string, error) {
+// ownConnections returns the condition and arguments that limit
+// app_connections (alias c) to the calling resident's, or EFORBIDDEN for
+// anyone but a resident. An app acting for the resident sees only its own
+// connection: which other apps the resident uses is not its business.
+func ownConnections(ctx context.Context) (string, []any, error) {
 	c := omadata.CallerFromContext(ctx)
-	if c.Kind != omadata.CallerResident || c.ResidentID == "" {
-		return "", omadata.Errorf(omadata.EFORBIDDEN, "Only the resident manages their connected apps.")
+	switch {
+	case c.Kind != omadata.CallerResident || c.ResidentID == "":
+		return "", nil, omadata.Errorf(omadata.EFORBIDDEN, "Only the resident manages their connected apps.")
+	case c.Channel == omadata.ChannelApp:
+		return `c.resident_id = ? AND c.id = ?`, []any{c.ResidentID, c.ConnectionID}, nil
 	}
-	return c.ResidentID, nil
+	return `c.resident_id = ?`, []any{c.ResidentID}, nil
 }
 
 // FindAppConnections lists the calling resident's connections that have
-// not ended, newest first, each with its App.
+// not ended, newest first, each with its App; an app's own token sees its
+// own connection only.
 func (s *Store) FindAppConnections(ctx context.Context) ([]*omadata.AppConnection, error) {
-	resident, err := requireSelf(ctx)
+	own, args, err := ownConnections(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.reader().query(ctx, connectionSelect+` WHERE c.resident_id = ? AND c.ended_at IS NULL ORDER BY c.id DESC`, resident)
+	rows, err := s.db.reader().query(ctx, connectionSelect+` WHERE `+own+` AND c.ended_at IS NULL ORDER BY c.id DESC`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -170,9 +176,10 @@ func (s *Store) FindAppConnections(ctx context.Context) ([]*omadata.AppConnectio
 }
 
 // EndAppConnection ends the calling resident's connection and with it
-// every token issued on it; ENOTFOUND for someone else's or an ended one.
+// every token issued on it; ENOTFOUND for someone else's, an ended one,
+// and, for an app, another app's.
 func (s *Store) EndAppConnection(ctx context.Context, id string) error {
-	resident, err := requireSelf(ctx)
+	own, args, err := ownConnections(ctx)
 	if err != nil {
 		return err
 	} else if !omadata.ValidID(omadata.PrefixConnection, id) {
@@ -183,13 +190,17 @@ func (s *Store) EndAppConnection(ctx context.Context, id string) error {
 		return err
 	}
 	defer tx.Rollback()
-	c, err := scanConnection(tx.queryRow(ctx, connectionSelect+` WHERE c.id = ? AND c.resident_id = ? AND c.ended_at IS NULL`, id, resident))
+	c, err := scanConnection(tx.queryRow(ctx, connectionSelect+` WHERE c.id = ? AND `+own+` AND c.ended_at IS NULL`, append([]any{id}, args...)...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return omadata.NotFound("Connection")
 	} else if err != nil {
 		return err
 	}
-	if err := s.endConnection(ctx, tx, c.ID, c.AppID, "resident"); err != nil {
+	why := "resident"
+	if omadata.CallerFromContext(ctx).Channel == omadata.ChannelApp {
+		why = "app"
+	}
+	if err := s.endConnection(ctx, tx, c.ID, c.AppID, why); err != nil {
 		return err
 	}
 	return tx.Commit()

@@ -4,7 +4,10 @@ package web_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/base64"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,6 +45,51 @@ type world struct {
 	reqAlice, reqKid         string // objections to procTask
 	repGuardian, repMandate  string
 	pseudonymSam             string // A's pseudonym of sam
+	appKey                   *appKey
+	appConn                  string // alice's connection of the app-read app (env.app)
+}
+
+// callAs calls as a caller of the matrix: with its bearer token, or for
+// an app its DPoP-bound token and a proof.
+func (w *world) callAs(t *testing.T, caller, method, path string, body any) response {
+	t.Helper()
+	if strings.HasPrefix(caller, "app-") {
+		return w.appCall(t, w.appKey, method, path, w.tokens[caller], body)
+	}
+	return w.do(t, method, path, w.tokens[caller], body)
+}
+
+// dumpWithoutProofs is the database but the DPoP proofs seen, which every
+// call of an app records before it is authorized.
+func (w *world) dumpWithoutProofs(t *testing.T) string {
+	t.Helper()
+	d := w.dump(t)
+	start := strings.Index(d, "== dpop_seen\n")
+	if start < 0 {
+		t.Fatal("dump: no table dpop_seen")
+	}
+	end := strings.Index(d[start+1:], "\n== ")
+	if end < 0 {
+		return d[:start]
+	}
+	return d[:start] + d[start+1+end+1:]
+}
+
+// appToken connects app for alice with scopes and returns an access token
+// bound to w.appKey, and the connection's ID.
+func (w *world) appToken(t *testing.T, app string, scopes ...string) (token, conn string) {
+	t.Helper()
+	sum := sha256.Sum256([]byte(testVerifier))
+	code, err := w.store.CreateAuthorizationCode(storetest.AsResident(w.alice), &omadata.AuthorizationRequest{
+		AppID: app, RedirectURI: testRedirect, Scopes: scopes, CodeChallenge: base64.RawURLEncoding.EncodeToString(sum[:]),
+	})
+	must(t, "authorization code", err)
+	tok, err := w.store.ExchangeToken(context.Background(), &omadata.TokenRequest{GrantType: omadata.GrantAuthorizationCode, ClientID: app,
+		Code: code, RedirectURI: testRedirect, CodeVerifier: testVerifier, JKT: w.appKey.jkt})
+	must(t, "app token", err)
+	c, _, err := w.store.AuthenticateApp(context.Background(), tok.AccessToken)
+	must(t, "app caller", err)
+	return tok.AccessToken, c.ConnectionID
 }
 
 func newWorld(t *testing.T) *world {
@@ -128,6 +176,9 @@ func newWorld(t *testing.T) *world {
 		"orgadmin-other": staff(codeBornOn(1976, 4, 4), omadata.StaffOrganisationAdmin, e.org2),
 		"auditor":        staff(codeBornOn(1977, 5, 5), omadata.StaffAuditor, ""),
 	}
+	w.appKey = newAppKey(t)
+	w.tokens["app-read"], w.appConn = w.appToken(t, e.app, omadata.AppScopeRead)
+	w.tokens["app-write"], _ = w.appToken(t, storetest.CreateApp(t, e.store).ID, omadata.AppScopeRead, omadata.AppScopeWrite)
 	if _, err := e.store.IntegrateLog(storetest.Admin()); err != nil {
 		t.Fatalf("integrate log: %v", err)
 	}

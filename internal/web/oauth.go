@@ -5,6 +5,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -88,11 +89,7 @@ type oauthError struct {
 func (e *oauthError) Error() string { return e.code + ": " + e.description }
 
 func invalidRequest(format string, args ...any) *oauthError {
-	return &oauthError{http.StatusBadRequest, "invalid_request", fmtMessage(format, args...)}
-}
-
-func fmtMessage(format string, args ...any) string {
-	return omadata.Errorf(omadata.EINVALID, format, args...).Message
+	return &oauthError{http.StatusBadRequest, "invalid_request", fmt.Sprintf(format, args...)}
 }
 
 // writeOAuthError answers err in RFC 6749 §5.2's shape: an oauthError as

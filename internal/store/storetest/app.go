@@ -314,6 +314,30 @@ func testAppEnd(t *testing.T, s *store.Store) {
 	wantField(t, err, omadata.EINVALID, "grant")
 	wantCode(t, s.EndAppConnection(AsResident(r.ID), conns[0].ID), omadata.ENOTFOUND)
 
+	// An app sees and ends only its own connection.
+	tok = connect()
+	b := CreateApp(t, s)
+	code := must[string](t)(s.CreateAuthorizationCode(AsResident(r.ID), &omadata.AuthorizationRequest{AppID: b.ID, RedirectURI: "http://127.0.0.1:5000/callback", Scopes: []string{"me:read"}, CodeChallenge: testChallenge}))
+	must[*omadata.AppToken](t)(s.ExchangeToken(ctx, codeRequest(b, code)))
+	asApp, _, err := s.AuthenticateApp(ctx, tok.AccessToken)
+	ok(t, err)
+	appCtx := omadata.NewContextWithCaller(ctx, asApp)
+	all := must[[]*omadata.AppConnection](t)(s.FindAppConnections(AsResident(r.ID)))
+	own := must[[]*omadata.AppConnection](t)(s.FindAppConnections(appCtx))
+	if len(all) != 2 || len(own) != 1 || own[0].ID != asApp.ConnectionID {
+		t.Fatalf("the resident sees %d connections, the app %+v", len(all), own)
+	}
+	for _, c := range all {
+		if c.AppID == b.ID {
+			wantCode(t, s.EndAppConnection(appCtx, c.ID), omadata.ENOTFOUND)
+		}
+	}
+	ok(t, s.EndAppConnection(appCtx, asApp.ConnectionID))
+	wantAppAuth(t, s, tok.AccessToken, false)
+	if l := must[[]*omadata.AppConnection](t)(s.FindAppConnections(AsResident(r.ID))); len(l) != 1 || l[0].AppID != b.ID {
+		t.Fatalf("after the app disconnected itself: %+v", l)
+	}
+
 	// Revocation: unknown and other apps' tokens are no error and change nothing.
 	tok = connect()
 	ok(t, s.RevokeAppToken(ctx, a.ID, "oma_app_unknown"))
@@ -325,7 +349,7 @@ func testAppEnd(t *testing.T, s *store.Store) {
 	wantAppAuth(t, s, next.AccessToken, true)
 	ok(t, s.RevokeAppToken(ctx, a.ID, next.RefreshToken))
 	wantAppAuth(t, s, next.AccessToken, false)
-	if l := must[[]*omadata.AppConnection](t)(s.FindAppConnections(AsResident(r.ID))); len(l) != 0 {
+	if l := must[[]*omadata.AppConnection](t)(s.FindAppConnections(AsResident(r.ID))); len(l) != 1 || l[0].AppID != b.ID {
 		t.Fatalf("connections after revoking the refresh token: %+v", l)
 	}
 
@@ -339,6 +363,19 @@ func testAppEnd(t *testing.T, s *store.Store) {
 	wantField(t, err, omadata.EINVALID, "client_id")
 	must[*omadata.App](t)(s.UpdateApp(Admin(), a.ID, omadata.AppUpdate{Status: new(omadata.AppActive)}))
 	wantAppAuth(t, s, tok.AccessToken, true)
+
+	// Connecting and disconnecting are audited, without a token or a code.
+	rows := must[[][]string](t)(s.DB().QueryStrings(ctx, `SELECT action, actor_id, details FROM admin_changes WHERE action LIKE 'app.%' ORDER BY created_at, id`))
+	var actions []string
+	for _, r := range rows {
+		actions = append(actions, r[0]+" "+strings.SplitN(r[1], ":", 2)[0])
+		if strings.Contains(r[2], "oma_") || strings.Contains(r[2], tok.RefreshToken) {
+			t.Fatalf("an audit row holds a token: %v", r)
+		}
+	}
+	if !slices.Contains(actions, "app.connected resident") || !slices.Contains(actions, "app.disconnected resident") || !slices.Contains(actions, "app.created admin") {
+		t.Fatalf("audited: %v", actions)
+	}
 
 	// An access token lasts ten minutes.
 	s.DB().Now = func() time.Time { return time.Now().Add(omadata.AppAccessTokenTTL + time.Second) }

@@ -281,6 +281,8 @@ func testRequestErasure(t *testing.T, s *store.Store) {
 		Kind: omadata.RepGuardian, RepresentativeIdentityCode: AdultCode, PrincipalIdentityCode: ChildBornOn(time.Date(2015, 3, 4, 0, 0, 0, 0, time.UTC)), Basis: "population register",
 	}))
 	must[*omadata.Session](t)(s.CreateSession(Admin(), r.ID, time.Hour))
+	app := CreateApp(t, s)
+	appTok := must[*omadata.AppToken](t)(s.ExchangeToken(ctx, codeRequest(app, authorize(t, s, r.ID, omadata.AuthorizationRequest{AppID: app.ID, RedirectURI: "http://127.0.0.1:5000/callback"}))))
 	integrate(t, s)
 	if n := scalar(t, s, `SELECT COUNT(*) FROM log_subjects WHERE resident_id = ?`, r.ID); n == "0" {
 		t.Fatal("no log subjects before erasure")
@@ -298,6 +300,7 @@ func testRequestErasure(t *testing.T, s *store.Store) {
 		{`SELECT COUNT(*) FROM log_subjects WHERE resident_id = ?`, "0"},
 		{`SELECT COUNT(*) FROM pseudonyms WHERE resident_id = ?`, "0"},
 		{`SELECT COUNT(*) FROM sessions WHERE resident_id = ?`, "0"},
+		{`SELECT COUNT(*) FROM app_connections WHERE resident_id = ?`, "0"},
 		{`SELECT COUNT(*) FROM resident_identity_history WHERE resident_id = ?`, "0"},
 		{`SELECT COUNT(*) FROM representations WHERE representative_id = ?`, "0"},
 		{`SELECT identity_sealed || name_sealed FROM residents WHERE id = ?`, ""},
@@ -309,6 +312,7 @@ func testRequestErasure(t *testing.T, s *store.Store) {
 			t.Fatalf("%s: got %q, want %q", tt.query, got, tt.want)
 		}
 	}
+	wantAppAuth(t, s, appTok.AccessToken, false)
 	_, err := s.FindResidentByIdentityCode(Admin(), AdultCode)
 	wantCode(t, err, omadata.ENOTFOUND)
 	_, err = s.FindResidentByID(Admin(), r.ID)

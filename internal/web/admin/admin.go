@@ -2,8 +2,9 @@
 
 // Package admin is the admin console: server-rendered pages in Finnish,
 // Swedish and English under /admin/{lang}/, for the operator's and the
-// organisations' staff. Staff sign in with the same OpenID provider as
-// residents; the staff table maps the verified identity code to a role.
+// organisations' staff. Staff sign in with an OpenID provider of their
+// own, such as the city's workforce directory, or the residents'; the
+// staff table maps the verified identity code to a role.
 // Operator admins change things; auditors (data protection officers) read
 // everything and change nothing. The pages work without JavaScript and
 // share the resident portal's look.
@@ -63,7 +64,8 @@ type Options struct {
 	Limiter *ratelimit.Limiter
 }
 
-// OIDC names the OpenID provider staff sign in with: the residents' one.
+// OIDC names the OpenID provider staff sign in with: their own, or the
+// residents'.
 type OIDC = webui.OIDC
 
 // Admin serves the console.
@@ -107,6 +109,6 @@ func New(o Options) (*Admin, error) {
 		return nil, err
 	}
 	a := &Admin{o: o, log: o.Logger, ck: ck, views: views, now: o.Now}
-	a.rp = webui.NewRelyingParty(o.OIDC, o.PublicURL+CallbackPath, ck, loginCookie)
+	a.rp = webui.NewRelyingParty(o.OIDC, o.PublicURL+CallbackPath, ck, loginCookie, o.Now)
 	return a, nil
 }

@@ -3,6 +3,7 @@
 package admin
 
 import (
+	"crypto/rand"
 	"fmt"
 	"net/http"
 	"strings"
@@ -48,7 +49,7 @@ func (a *Admin) callback(w http.ResponseWriter, r *http.Request) {
 		a.renderError(w, r, l.Lang, status, key)
 	}
 	if err != nil {
-		fail(status, "error.login", err)
+		fail(status, webui.LoginErrorKey(err), err)
 		return
 	}
 	if err := a.o.Limiter.Account(ratelimit.Login, webui.IdentityKey(l.IdentityCode)); err != nil {
@@ -74,12 +75,26 @@ func (a *Admin) callback(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, localPath(l.Next, l.Lang), http.StatusSeeOther)
 }
 
-// logout ends the session in the store.
+// logout ends the session in the store, and then the session at the
+// provider when it offers RP-initiated logout, coming back to the
+// console's front page (PostLogoutPath, registered at the provider).
 func (a *Admin) logout(w http.ResponseWriter, r *http.Request, q *req) error {
 	if err := a.o.Staff.EndStaffSession(operator(r.Context()), q.V.SessionID); err != nil && omadata.ErrorCode(err) != omadata.ENOTFOUND {
 		return err
 	}
 	a.ck.Set(w, sessionCookie, "", -1)
-	http.Redirect(w, r, Prefix+"/"+q.Lang+"/?done=logged-out", http.StatusSeeOther)
+	back := PostLogoutPath(q.Lang)
+	end, err := a.rp.LogoutURL(r.Context(), a.o.PublicURL+back, q.Lang, rand.Text())
+	if err != nil {
+		a.log.WarnContext(r.Context(), "no logout at the OpenID provider", "error", err.Error())
+	}
+	if end == "" {
+		end = back
+	}
+	http.Redirect(w, r, end, http.StatusSeeOther)
 	return nil
 }
+
+// PostLogoutPath is where the provider sends the browser back after
+// logout, after the public URL: the console's front page in lang.
+func PostLogoutPath(lang string) string { return Prefix + "/" + lang + "/?done=logged-out" }

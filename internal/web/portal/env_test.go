@@ -52,6 +52,36 @@ func newEnv(t *testing.T, now time.Time) *env {
 // newLimitedEnv is newEnv with a rate limiter for logins.
 func newLimitedEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter) *env {
 	t.Helper()
+	return newProviderEnv(t, now, limiter, nil)
+}
+
+// provider sets up the OpenID provider of a portal at base: its settings,
+// and its pages when it runs on the portal's server.
+type provider func(t *testing.T, base string) (portal.OIDC, []web.Page)
+
+// demoProvider is the built-in demo provider on the portal's server.
+func demoProvider(t *testing.T, base string) (portal.OIDC, []web.Page) {
+	t.Helper()
+	oc := portal.OIDC{Issuer: base + idp.Prefix, ClientID: "portal-test", ClientSecret: "test-secret", IdentityClaim: "national_id_num", NameClaim: "name"}
+	p, err := idp.New(idp.Options{Issuer: oc.Issuer, ClientID: oc.ClientID, ClientSecret: oc.ClientSecret,
+		RedirectURL: base + portal.CallbackPath, IdentityClaim: oc.IdentityClaim, NameClaim: oc.NameClaim})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pages []web.Page
+	for _, pat := range p.Patterns() {
+		pages = append(pages, web.Page{Pattern: pat, Handler: p})
+	}
+	return oc, pages
+}
+
+// newProviderEnv is newLimitedEnv with the provider pr (nil: the demo
+// provider).
+func newProviderEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter, pr provider) *env {
+	t.Helper()
+	if pr == nil {
+		pr = demoProvider
+	}
 	path := filepath.Join(t.TempDir(), "omadata.db")
 	st := storetest.OpenURL(t, "sqlite:"+path)
 	e := &env{store: st, path: path}
@@ -71,12 +101,7 @@ func newLimitedEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter) *env
 	}
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
-	oc := portal.OIDC{Issuer: base + idp.Prefix, ClientID: "portal-test", ClientSecret: "test-secret", IdentityClaim: "national_id_num", NameClaim: "name"}
-	provider, err := idp.New(idp.Options{Issuer: oc.Issuer, ClientID: oc.ClientID, ClientSecret: oc.ClientSecret,
-		RedirectURL: base + portal.CallbackPath, IdentityClaim: oc.IdentityClaim, NameClaim: oc.NameClaim})
-	if err != nil {
-		t.Fatal(err)
-	}
+	oc, pages := pr(t, base)
 	p, err := portal.New(portal.Options{
 		Residents: st, Representations: st, Consents: st, Catalogue: st, AISystems: st, Credentials: st,
 		Usage: st, Log: st, Requests: st, Apps: st, LogVerifierKey: storetest.LogVerifierKey(t, st),
@@ -85,10 +110,6 @@ func newLimitedEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter) *env
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	var pages []web.Page
-	for _, pat := range provider.Patterns() {
-		pages = append(pages, web.Page{Pattern: pat, Handler: provider})
 	}
 	for _, r := range p.Routes() {
 		pages = append(pages, web.Page{Pattern: r.Pattern, Handler: r.Handler})

@@ -3,6 +3,7 @@
 package portal
 
 import (
+	"crypto/rand"
 	"fmt"
 	"net/http"
 	"strings"
@@ -50,7 +51,7 @@ func (p *Portal) callback(w http.ResponseWriter, r *http.Request) {
 	l, status, err := p.rp.Finish(w, r)
 	fail := func(status int, err error) {
 		p.log.WarnContext(r.Context(), "portal login failed", "error", err.Error())
-		p.renderError(w, r, l.Lang, status, "error.login")
+		p.renderError(w, r, l.Lang, status, webui.LoginErrorKey(err))
 	}
 	if err != nil {
 		fail(status, err)
@@ -78,13 +79,30 @@ func (p *Portal) callback(w http.ResponseWriter, r *http.Request) {
 }
 
 // logout ends the session in the store, so the cookie stops working even
-// if a copy of it survives.
+// if a copy of it survives, and then the session at the provider, when it
+// offers RP-initiated logout: the browser goes there and comes back to
+// the front page in its language (PostLogoutPath, registered at the
+// provider). A provider that cannot be reached leaves only its own
+// session behind.
 func (p *Portal) logout(w http.ResponseWriter, r *http.Request, q *req) error {
 	if err := p.o.Residents.EndSession(r.Context(), q.V.Caller.TokenID); err != nil && omadata.ErrorCode(err) != omadata.ENOTFOUND {
 		return err
 	}
 	p.ck.Set(w, sessionCookie, "", -1)
 	p.ck.Set(w, actingCookie, "", -1)
-	http.Redirect(w, r, "/"+q.Lang+"/?done=logged-out", http.StatusSeeOther)
+	back := PostLogoutPath(q.Lang)
+	end, err := p.rp.LogoutURL(r.Context(), p.o.PublicURL+back, q.Lang, rand.Text())
+	if err != nil {
+		p.log.WarnContext(r.Context(), "no logout at the OpenID provider", "error", err.Error())
+	}
+	if end == "" {
+		end = back
+	}
+	http.Redirect(w, r, end, http.StatusSeeOther)
 	return nil
 }
+
+// PostLogoutPath is where the provider sends the browser back after
+// logout, after the public URL: the front page in lang, saying the
+// resident has signed out. Each language's is registered at the provider.
+func PostLogoutPath(lang string) string { return "/" + lang + "/?done=logged-out" }

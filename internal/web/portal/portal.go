@@ -111,6 +111,6 @@ func New(o Options) (*Portal, error) {
 		return nil, err
 	}
 	p := &Portal{o: o, log: o.Logger, ck: ck, views: views, now: o.Now}
-	p.rp = webui.NewRelyingParty(o.OIDC, o.PublicURL+CallbackPath, ck, loginCookie)
+	p.rp = webui.NewRelyingParty(o.OIDC, o.PublicURL+CallbackPath, ck, loginCookie, o.Now)
 	return p, nil
 }
