@@ -151,6 +151,10 @@ func TestAppEndToEnd(t *testing.T) {
 	}
 	caught := make(chan url.Values, 4)
 	callback := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/callback" {
+			http.NotFound(w, r)
+			return
+		}
 		caught <- r.URL.Query()
 		io.WriteString(w, "You may close this window.")
 	}))

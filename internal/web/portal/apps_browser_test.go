@@ -28,6 +28,10 @@ func TestBrowserApps(t *testing.T) {
 	a := e.app(t, omadata.AppScopeRead, omadata.AppScopeWrite)
 	got := make(chan url.Values, 4)
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/callback" {
+			http.NotFound(w, r) // such as the browser's /favicon.ico
+			return
+		}
 		got <- r.URL.Query()
 		io.WriteString(w, `<!DOCTYPE html><html lang="en"><title>App</title><p id="app">Back in the app.</p></html>`)
 	}))
