@@ -20,7 +20,7 @@ const AppRedirectURI = "http://127.0.0.1/callback"
 func App() *omadata.App {
 	return &omadata.App{
 		ID:   AppID,
-		Name: omadata.Text{"fi": "Omadatan esimerkkisovellus", "sv": "Omadatas exempelapp", "en": "Omadata demo app"},
+		Name: omadata.Text{"fi": "OmaData-esimerkkisovellus", "sv": "MinData-exempelapp", "en": "MyData demo app"},
 		Description: omadata.Text{
 			"fi": "Esimerkkisovellus, joka näyttää suostumuksesi ja tietojesi käytön ja voi muuttaa suostumuksiasi puolestasi.",
 			"sv": "En exempelapp som visar dina samtycken och hur dina uppgifter används och kan ändra dina samtycken åt dig.",

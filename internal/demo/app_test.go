@@ -27,7 +27,7 @@ func TestLoadApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Name["en"] != "Omadata demo app" || a.Name["fi"] == "" || a.Name["sv"] == "" || a.Status != omadata.AppActive ||
+	if a.Name["en"] != "MyData demo app" || a.Name["fi"] == "" || a.Name["sv"] == "" || a.Status != omadata.AppActive ||
 		!a.RedirectURIAllowed("http://127.0.0.1:53117/callback") || !slices.Equal(a.Scopes, omadata.AppScopes) {
 		t.Fatalf("demo app: %+v", a)
 	}

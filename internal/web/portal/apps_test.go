@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/demo"
 	"github.com/omadata/omadata/internal/demo/idp"
+	"github.com/omadata/omadata/internal/glossary"
 	"github.com/omadata/omadata/internal/web/webui"
 )
 
@@ -378,5 +380,30 @@ func TestDisconnectApp(t *testing.T) {
 	}
 	if p := c.post("/fi/apps/"+conn.ID+"/disconnect", url.Values{"csrf": {p.csrf(t)}}); p.status != http.StatusNotFound {
 		t.Errorf("disconnecting again: got %d, want 404", p.status)
+	}
+}
+
+// TestDemoAppConsentScreen: the consent screen of the demo's app, which
+// the docs' walk-through opens, follows docs/glossary.md in every
+// language, as the pages of TestGolden do (the app's name included).
+func TestDemoAppConsentScreen(t *testing.T) {
+	g, err := glossary.Load(glossary.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, time.Time{})
+	if _, err := demo.LoadApp(omadata.NewContextWithCaller(context.Background(), omadata.Caller{Kind: omadata.CallerAdmin}), e.store); err != nil {
+		t.Fatal(err)
+	}
+	c := e.client(t)
+	c.login("en", "matti")
+	for _, lang := range []string{"fi", "sv", "en"} {
+		p := c.get("/" + lang + authorizePath(demo.App(), func(v url.Values) { v.Set("scope", "me:read me:write") }))
+		if p.status != 200 {
+			t.Fatalf("%s: got %d", lang, p.status)
+		}
+		for _, v := range g.Violations(lang, glossary.PageText(p.body)) {
+			t.Errorf("%s glossary: %s", lang, v)
+		}
 	}
 }
