@@ -11,7 +11,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -281,28 +280,20 @@ func (s *Store) AuthenticateApp(ctx context.Context, token string) (omadata.Call
 
 // UseOnce records the DPoP proof with key thumbprint jkt and jti until
 // the given time and reports whether it was new: the replay check of
-// internal/dpop (dpop.Replay), shared by every instance of the operator.
-// The pair is stored hashed, so its length does not matter; expired
-// records are swept as new ones come.
+// internal/dpop (dpop.Replay), shared by every instance of the operator,
+// in the table grant requests use too; expired records are swept as new
+// ones come.
 func (s *Store) UseOnce(ctx context.Context, jkt, jti string, until time.Time) (bool, error) {
 	tx, err := s.db.begin(ctx)
 	if err != nil {
 		return false, err
 	}
 	defer tx.Rollback()
-	if _, err := tx.exec(ctx, `DELETE FROM dpop_seen WHERE expires_at < ?`, tx.now); err != nil {
+	fresh, err := useProof(ctx, tx, jkt, jti, until)
+	if err != nil || !fresh {
 		return false, err
 	}
-	key := tokenHash(strconv.Itoa(len(jkt)) + ":" + jkt + jti)
-	res, err := tx.exec(ctx, `INSERT INTO dpop_seen (proof_key, expires_at) VALUES (?, ?) ON CONFLICT (proof_key) DO NOTHING`, key, until)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, err
-	}
-	return n == 1, tx.Commit()
+	return true, tx.Commit()
 }
 
 var _ dpop.Replay = (*Store)(nil)

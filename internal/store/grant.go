@@ -91,20 +91,29 @@ func (s *Store) IssueGrant(ctx context.Context, in *omadata.GrantInput) (*omadat
 // The row commits with the grant request it came with, so a refused request
 // leaves the jti free, and a replay on another instance finds it.
 func rememberProof(ctx context.Context, tx *Tx, jkt, jti string) error {
-	if _, err := tx.exec(ctx, `DELETE FROM dpop_proofs WHERE expires_at < ?`, tx.now); err != nil {
-		return err
-	}
-	res, err := tx.exec(ctx, `INSERT INTO dpop_proofs (jkt, jti, expires_at) VALUES (?, ?, ?) ON CONFLICT (jkt, jti) DO NOTHING`,
-		jkt, jti, tx.now.Add(dpopProofRetention))
+	fresh, err := useProof(ctx, tx, jkt, jti, tx.now.Add(dpopProofRetention))
 	if err != nil {
 		return err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
+	} else if !fresh {
 		return omadata.Invalidf("DPoP", "This DPoP proof was used before; sign a new proof for every request.")
 	}
 	return nil
+}
+
+// useProof records the DPoP proof of key jkt with jti until the given
+// time in tx; false for one recorded before. The one table of proofs seen
+// serves grant requests and residents' apps alike.
+func useProof(ctx context.Context, tx *Tx, jkt, jti string, until time.Time) (bool, error) {
+	if _, err := tx.exec(ctx, `DELETE FROM dpop_proofs WHERE expires_at < ?`, tx.now); err != nil {
+		return false, err
+	}
+	res, err := tx.exec(ctx, `INSERT INTO dpop_proofs (jkt, jti, expires_at) VALUES (?, ?, ?) ON CONFLICT (jkt, jti) DO NOTHING`,
+		jkt, jti, until)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // grantRow is a grant as stored.

@@ -19,9 +19,8 @@ import (
 // need an "Authorization: Bearer" token, or a resident's own app's
 // "Authorization: DPoP" token with its proof (docs/apps.md), looked up on
 // every request so that a revocation takes effect on the next call; an
-// admin-only route refuses
-// service credentials, and a service needs catalogue:read to read and
-// catalogue:write to change anything. A route with a rate limit (limit is
+// admin-only route refuses service credentials, and a service needs
+// catalogue:read to read and catalogue:write to change anything. A route with a rate limit (limit is
 // its kind) counts the request against the client's address before the
 // token is looked up, and against the caller's token after.
 func (s *Server) authenticate(auth, limit string, next http.Handler) http.Handler {

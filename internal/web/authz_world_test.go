@@ -64,9 +64,9 @@ func (w *world) callAs(t *testing.T, caller, method, path string, body any) resp
 func (w *world) dumpWithoutProofs(t *testing.T) string {
 	t.Helper()
 	d := w.dump(t)
-	start := strings.Index(d, "== dpop_seen\n")
+	start := strings.Index(d, "== dpop_proofs\n")
 	if start < 0 {
-		t.Fatal("dump: no table dpop_seen")
+		t.Fatal("dump: no table dpop_proofs")
 	}
 	end := strings.Index(d[start+1:], "\n== ")
 	if end < 0 {

@@ -56,11 +56,3 @@ CREATE TABLE app_tokens (
 );
 CREATE INDEX app_tokens_connection ON app_tokens (connection_id);
 CREATE INDEX app_tokens_code ON app_tokens (code_hash);
-
--- DPoP proofs seen by internal/dpop's Verifier, until they are too old to
--- be accepted again.
-CREATE TABLE dpop_seen (
-	proof_key  TEXT PRIMARY KEY,
-	expires_at TEXT NOT NULL
-);
-CREATE INDEX dpop_seen_expiry ON dpop_seen (expires_at);
