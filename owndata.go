@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package omadata
+
+import (
+	"context"
+	"time"
+)
+
+// PurposeOwnAccess is the purpose under which the operator fetches a
+// resident's own data from a source, for the resident to see (GDPR Art
+// 15) or take with them (Art 20): a statutory ground, never a consent. The
+// grants the operator issues to itself name it, and "who used my data"
+// shows such a transfer as the resident's own view.
+const PurposeOwnAccess = "own-access"
+
+// OwnDataGroup is a data group a source holds about a resident: a source
+// that has linked the resident (ResidentService.LinkResident), with what
+// the resident is told of the group before any data is fetched.
+type OwnDataGroup struct {
+	DataGroup   *DataGroup `json:"data_group"`
+	Service     *Service   `json:"service"`      // the source
+	Controller  string     `json:"controller"`   // the source's organisation name, in the caller's language where known
+	LegalGround string     `json:"legal_ground"` // why the source holds it, as the catalogue states it
+}
+
+// OwnData is one source's answer for one data group about one resident,
+// fetched live and never stored by the operator beyond the response. The
+// shape is the source protocol's (docs/own-data.md).
+type OwnData struct {
+	DataGroupID string        `json:"data_group_id"`
+	ServiceID   string        `json:"service_id"`
+	Status      string        `json:"status"` // OwnDataOK, OwnDataNone, OwnDataUnavailable or OwnDataInvalid
+	Items       []OwnDataItem `json:"items,omitempty"`
+	Table       *OwnDataTable `json:"table,omitempty"` // where the data is tabular; its CSV form is made from it
+	FetchedAt   time.Time     `json:"fetched_at"`
+	TransferID  string        `json:"transfer_id,omitempty"` // the transfer it was recorded as
+}
+
+// Statuses of an OwnData.
+const (
+	OwnDataOK          = "ok"
+	OwnDataNone        = "none"        // the source knows the resident but holds nothing in this group now
+	OwnDataUnavailable = "unavailable" // the source did not answer in time, or answered an error
+	OwnDataInvalid     = "invalid"     // the source answered something that is not the protocol's shape
+)
+
+// OwnDataItem is one fact a source holds: a label per language, a value,
+// and the date it is of ("2026-11-02"), if it has one.
+type OwnDataItem struct {
+	Label Text   `json:"label"`
+	Value string `json:"value"`
+	Date  string `json:"date,omitempty"`
+}
+
+// OwnDataTable is tabular data: column keys with labels per language, and
+// rows keyed by column.
+type OwnDataTable struct {
+	Columns []OwnDataColumn     `json:"columns"`
+	Rows    []map[string]string `json:"rows"`
+}
+
+// OwnDataColumn is a column of an OwnDataTable.
+type OwnDataColumn struct {
+	Key   string `json:"key"`
+	Label Text   `json:"label"`
+}
+
+// OwnDataService answers a resident (or their representative, within the
+// representation's scope) with the data the city's sources hold about
+// them. Calls are the caller's: a resident sees their own, or those of
+// someone they represent (residentID then names the principal).
+type OwnDataService interface {
+	// FindOwnDataGroups lists the data groups sources hold about
+	// residentID, without fetching any data.
+	FindOwnDataGroups(ctx context.Context, residentID string) ([]*OwnDataGroup, error)
+	// FetchOwnData asks the sources for the data groups (all of
+	// FindOwnDataGroups when dataGroupIDs is empty) in parallel, each
+	// within the configured timeout, and returns an answer for every
+	// group in the order asked: a source that is down or answers garbage
+	// gives its status, never an error for the others.
+	FetchOwnData(ctx context.Context, residentID string, dataGroupIDs []string) ([]*OwnData, error)
+}
