@@ -27,6 +27,8 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/lestrrat-go/jwx/v3/jws"
 	"golang.org/x/oauth2"
+
+	"github.com/omadata/omadata/client"
 )
 
 // dpopTransport adds a DPoP proof (RFC 9449 §4) to every request, made
@@ -306,6 +308,55 @@ func TestAppEndToEnd(t *testing.T) {
 	if _, err := conf.Exchange(ctx, code, oauth2.VerifierOption(verifier)); !isOAuthError(err, "invalid_grant") {
 		t.Errorf("the code used twice: %v", err)
 	}
+
+	// The Go SDK's transport makes the proofs instead, for a code bound to
+	// its key with dpop_jkt (RFC 9449 §10): a code redeemed with another
+	// key is refused, the transport's own works.
+	sdk := &client.DPoPTransport{Key: key}
+	jkt, err := sdk.JKT()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdkCtx := context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Transport: sdk})
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		ok   bool
+	}{
+		{"another key", context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Transport: &client.DPoPTransport{Key: otherKey(t)}}), false},
+		{"the SDK's key", sdkCtx, true},
+	} {
+		verifier = oauth2.GenerateVerifier()
+		q = answer(authorize(conf.AuthCodeURL("state-sdk", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("ui_locales", "en"),
+			oauth2.SetAuthURLParam("dpop_jkt", jkt))), "allow")
+		tok, err := conf.Exchange(tc.ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+		if !tc.ok {
+			if !isOAuthError(err, "invalid_grant") {
+				t.Errorf("%s: exchange: %v", tc.name, err)
+			}
+			continue
+		} else if err != nil {
+			t.Fatalf("%s: exchange: %v", tc.name, err)
+		}
+		res, err := conf.Client(sdkCtx, tok).Get(s.URL + "/api/v1/me")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Errorf("%s: GET /api/v1/me: %d", tc.name, res.StatusCode)
+		}
+	}
+}
+
+// otherKey is a DPoP key of nobody's tokens.
+func otherKey(t *testing.T) *ecdsa.PrivateKey {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 // isOAuthError reports whether err is the token endpoint's OAuth error
