@@ -175,8 +175,8 @@ func (a *App) Validate() error {
 		return Invalidf("redirect_uris", "Give 1 to 10 redirect URIs.")
 	}
 	for i, u := range a.RedirectURIs {
-		if err := checkRedirectURI(u); err != nil {
-			return Invalidf("redirect_uris["+strconv.Itoa(i)+"]", "%s", err.Error())
+		if msg := checkRedirectURI(u); msg != "" {
+			return Invalidf("redirect_uris["+strconv.Itoa(i)+"]", "%s", msg)
 		}
 		if slices.Contains(a.RedirectURIs[:i], u) {
 			return Invalidf("redirect_uris["+strconv.Itoa(i)+"]", "Listed twice.")
@@ -198,45 +198,115 @@ func (a *App) Validate() error {
 	return nil
 }
 
-// checkRedirectURI is the rule for a registered redirect URI: https; or
-// http on a loopback IP literal, not "localhost" (RFC 8252 §7.3, §8.3); or
-// a private-use scheme with a dot, such as a reverse domain name (RFC 8252
-// §7.1). Never a fragment (RFC 6749 §3.1.2), user info or a query that
-// would not match exactly.
-func checkRedirectURI(s string) error {
+// checkRedirectURI is the rule for a registered redirect URI, as a
+// message ("" when it holds): printable ASCII in its canonical form (a
+// lower-case scheme and host, a port from 1 to 65535 without leading
+// zeros, no dot-segments), and then https with a DNS name or IP literal;
+// or http on the loopback IP literal 127.0.0.1 or [::1], not "localhost"
+// (RFC 8252 §7.3, §8.3); or a private-use scheme with a dot, such as a
+// reverse domain name, and a path without a host
+// ("com.example.app:/callback", RFC 8252 §7.1). Never a fragment (RFC 6749
+// §3.1.2) or user info.
+func checkRedirectURI(s string) string {
+	for _, c := range s {
+		if c <= ' ' || c > '~' {
+			return "Use printable ASCII without spaces (an international domain name in its xn-- form)."
+		}
+	}
 	u, err := url.Parse(s)
 	switch {
 	case len(s) > 500:
-		return Errorf(EINVALID, "At most 500 characters.")
+		return "At most 500 characters."
 	case err != nil || !u.IsAbs():
-		return Errorf(EINVALID, "Not an absolute URI.")
+		return "Not an absolute URI."
+	case !strings.HasPrefix(s, u.Scheme+":"):
+		return "Write the scheme in lower case."
 	case u.Fragment != "" || strings.Contains(s, "#"):
-		return Errorf(EINVALID, "A redirect URI has no fragment.")
+		return "A redirect URI has no fragment."
 	case u.User != nil:
-		return Errorf(EINVALID, "A redirect URI has no user information.")
-	case strings.ContainsAny(s, " \t\n\r"):
-		return Errorf(EINVALID, "A redirect URI has no spaces.")
+		return "A redirect URI has no user information."
+	case u.Host != "" && (u.Host != strings.ToLower(u.Host) || !validHost(u.Hostname())):
+		return "The host must be a lower-case DNS name or an IP literal."
+	case u.Port() != "" && !ValidPort(u.Port()) || strings.HasSuffix(u.Host, ":"):
+		return "A port is a number from 1 to 65535 without leading zeros."
+	case hasDotSegment(u.EscapedPath()):
+		return `A redirect URI's path has no "." or ".." segments.`
 	}
 	switch u.Scheme {
 	case "https":
 		if u.Host == "" {
-			return Errorf(EINVALID, "An https redirect URI needs a host.")
+			return "An https redirect URI needs a host."
 		}
-		return nil
+		return ""
 	case "http":
-		if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
-			return Errorf(EINVALID, "Plain http only on a loopback IP literal (127.0.0.1 or [::1]), not localhost; use https otherwise.")
+		if h := u.Hostname(); h != "127.0.0.1" && h != "::1" {
+			return "Plain http only on a loopback IP literal (127.0.0.1 or [::1]), not localhost; use https otherwise."
 		}
-		return nil
+		return ""
 	}
-	if !strings.Contains(u.Scheme, ".") {
-		return Errorf(EINVALID, "Use https, http on a loopback IP literal, or a private-use scheme with a dot (com.example.app:/callback).")
+	switch {
+	case !strings.Contains(u.Scheme, "."):
+		return "Use https, http on a loopback IP literal, or a private-use scheme with a dot (com.example.app:/callback)."
+	case u.Host != "" || strings.HasPrefix(s, u.Scheme+"://"):
+		return "A private-use redirect URI has a path and no host: com.example.app:/callback."
+	case u.Opaque != "" || !strings.HasPrefix(u.Path, "/"):
+		return "A private-use redirect URI has a path starting with /: com.example.app:/callback."
 	}
-	return nil
+	return ""
 }
 
-// ParseScope splits an OAuth scope parameter (RFC 6749 §3.3).
-func ParseScope(s string) []string { return strings.Fields(s) }
+// validHost reports whether h is a DNS name of letters, digits, hyphens
+// and dots, or an IP address (without brackets).
+func validHost(h string) bool {
+	if net.ParseIP(h) != nil {
+		return true
+	}
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// ValidPort reports whether p is a port number from 1 to 65535 written
+// without leading zeros.
+func ValidPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535 && strconv.Itoa(n) == p
+}
+
+// hasDotSegment reports whether a URI path has a "." or ".." segment
+// (RFC 3986 §3.3), which would match another path after normalisation.
+func hasDotSegment(path string) bool {
+	for _, seg := range strings.Split(path, "/") {
+		if seg == "." || seg == ".." || strings.EqualFold(seg, "%2e") || strings.EqualFold(seg, "%2e%2e") || strings.EqualFold(seg, ".%2e") || strings.EqualFold(seg, "%2e.") {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseScope splits an OAuth scope parameter (RFC 6749 §3.3): scope
+// tokens separated by spaces (U+0020 only; a tab or another space
+// character stays in the token, which is then no known scope).
+func ParseScope(s string) []string {
+	var out []string
+	for _, t := range strings.Split(s, " ") {
+		if t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
 
 // AuthorizationRequest is what an app asked for at the authorization
 // endpoint, after the portal has checked it against the App and the
@@ -259,16 +329,16 @@ func (a *App) RedirectURIAllowed(uri string) bool {
 		return true
 	}
 	u, err := url.Parse(uri)
-	if err != nil || u.Scheme != "http" || u.Port() == "" || u.User != nil || u.Fragment != "" {
+	if err != nil || !strings.HasPrefix(uri, "http://") || !ValidPort(u.Port()) || u.User != nil || strings.Contains(uri, "#") {
 		return false
 	}
-	if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
+	if h := u.Hostname(); h != "127.0.0.1" && h != "::1" {
 		return false
 	}
 	bare := *u
 	bare.Host = u.Hostname()
-	if ip := net.ParseIP(bare.Host); ip.To4() == nil {
-		bare.Host = "[" + bare.Host + "]"
+	if bare.Host == "::1" {
+		bare.Host = "[::1]"
 	}
 	return slices.Contains(a.RedirectURIs, bare.String())
 }

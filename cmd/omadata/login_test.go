@@ -116,9 +116,9 @@ func TestLoginProviders(t *testing.T) {
 	})
 	t.Run("staff provider: no identity code, or a level not accepted", func(t *testing.T) {
 		for _, tc := range []struct{ lang, user, password, want string }{
-			{"fi", "trainee", "trainee-pw", "tunnistuspalvelu ei välittänyt henkilötunnustasi"},
-			{"sv", "trainee", "trainee-pw", "identifieringstjänsten inte förmedlade din personbeteckning"},
-			{"en", "trainee", "trainee-pw", "did not pass on your personal identity code"},
+			{"fi", "trainee", "trainee-pw", "tunnistuspalvelu ei välittänyt kelvollista henkilötunnustasi"},
+			{"sv", "trainee", "trainee-pw", "identifieringstjänsten inte förmedlade en giltig personbeteckning"},
+			{"en", "trainee", "trainee-pw", "did not pass on a valid personal identity code"},
 			{"fi", "olli-pw", "olli-pw-only", "ei täytä hallinnan edellyttämää varmuustasoa"},
 			{"sv", "olli-pw", "olli-pw-only", "den tillitsnivå som administrationen kräver"},
 			{"en", "olli-pw", "olli-pw-only", "does not meet the assurance level the admin console requires"},

@@ -174,6 +174,12 @@ func wantChallenge(t *testing.T, r response, status int, code string) {
 	if !strings.HasPrefix(h, "DPoP ") || !strings.Contains(h, `error="`+code+`"`) {
 		t.Fatalf("WWW-Authenticate %q, want a DPoP challenge with error %q", h, code)
 	}
+	// docs/apps.md: every challenge carries error_description and algs;
+	// insufficient_scope names the scope (RFC 6750 §3).
+	if !strings.Contains(h, `error_description="`) || !strings.Contains(h, `algs="ES256`) ||
+		code == "insufficient_scope" && !strings.Contains(h, `scope="me:write"`) {
+		t.Fatalf("WWW-Authenticate %q lacks error_description, algs or scope", h)
+	}
 }
 
 func TestOAuthMetadata(t *testing.T) {

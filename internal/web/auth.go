@@ -62,7 +62,9 @@ func (s *Server) authenticate(auth, limit string, next http.Handler) http.Handle
 		info(r.Context()).caller = c
 		if err := authorize(auth, r.Method, c); err != nil {
 			if c.Channel == omadata.ChannelApp && omadata.ErrorField(err) == "scope" {
-				w.Header().Set("WWW-Authenticate", `DPoP error="insufficient_scope", algs="`+dpopAlgs()+`"`) // RFC 6750 §3.1
+				// RFC 6750 §3 and §3.1, RFC 9449 §7.1: the scope it lacks.
+				w.Header().Set("WWW-Authenticate", `DPoP error="insufficient_scope", error_description="`+
+					strings.ReplaceAll(omadata.ErrorMessage(err), `"`, `'`)+`", scope="`+appScope(r.Method)+`", algs="`+dpopAlgs()+`"`)
 			}
 			respond.Error(w, r, err)
 			return
@@ -92,11 +94,7 @@ func authorize(auth, method string, c omadata.Caller) error {
 	case c.Channel == omadata.ChannelApp:
 		// A resident's own app acts for the resident within the scopes the
 		// resident allowed it: me:read to read, me:write to change.
-		need := omadata.AppScopeWrite
-		if method == http.MethodGet || method == http.MethodHead {
-			need = omadata.AppScopeRead
-		}
-		if !c.HasScope(need) {
+		if need := appScope(method); !c.HasScope(need) {
 			return omadata.Forbiddenf("scope", "The app's token lacks the %s scope.", need)
 		}
 		return nil
@@ -113,6 +111,15 @@ func authorize(auth, method string, c omadata.Caller) error {
 		return omadata.Errorf(omadata.EFORBIDDEN, "This credential lacks the %s scope.", scope)
 	}
 	return nil
+}
+
+// appScope is the scope a resident's own app needs for a call with
+// method: me:read to read, me:write to change.
+func appScope(method string) string {
+	if method == http.MethodGet || method == http.MethodHead {
+		return omadata.AppScopeRead
+	}
+	return omadata.AppScopeWrite
 }
 
 // authorization returns the scheme (lower-case: "bearer" or "dpop") and

@@ -168,6 +168,14 @@ func (p *Portal) authRequest(r *http.Request, v url.Values) (*authRequest, strin
 		return ar, "", &authError{"unsupported_response_type", "Only the response_type code is supported."}
 	case ar.State == "":
 		return ar, "", &authError{"invalid_request", "state is required."}
+	case v.Get("response_mode") != "" && v.Get("response_mode") != "query":
+		return ar, "", &authError{"invalid_request", "Only the response_mode query is supported."}
+	case v.Has("request"):
+		// Request objects (RFC 9101) are not supported: refuse rather
+		// than act on the plain parameters beside one.
+		return ar, "", &authError{"request_not_supported", "Request objects are not supported."}
+	case v.Has("request_uri"):
+		return ar, "", &authError{"request_uri_not_supported", "request_uri is not supported."}
 	case len(ar.State) > maxState:
 		ar.State = ""
 		return ar, "", &authError{"invalid_request", "state is longer than 2048 bytes."}
@@ -181,7 +189,7 @@ func (p *Portal) authRequest(r *http.Request, v url.Values) (*authRequest, strin
 		return ar, "", &authError{"invalid_request", "dpop_jkt must be a base64url SHA-256 JWK thumbprint (43 characters)."}
 	}
 	ar.CodeChallenge, ar.DPoPJKT = v.Get("code_challenge"), v.Get("dpop_jkt")
-	scopes := strings.Fields(v.Get("scope"))
+	scopes := omadata.ParseScope(v.Get("scope"))
 	if len(scopes) == 0 {
 		scopes = []string{omadata.AppScopeRead}
 	}

@@ -171,9 +171,9 @@ func TestLoginAssurance(t *testing.T) {
 func TestLoginNoIdentityCode(t *testing.T) {
 	e := newProviderEnv(t, time.Time{}, nil, opProvider(oidctest.Misbehave{}))
 	for lang, want := range map[string]string{
-		"fi": "tunnistuspalvelu ei välittänyt henkilötunnustasi",
-		"sv": "identifieringstjänsten inte förmedlade din personbeteckning",
-		"en": "the identification service did not pass on your personal identity code",
+		"fi": "tunnistuspalvelu ei välittänyt kelvollista henkilötunnustasi",
+		"sv": "identifieringstjänsten inte förmedlade en giltig personbeteckning",
+		"en": "the identification service did not pass on a valid personal identity code",
 	} {
 		for _, user := range []string{"nocode", "badcode"} {
 			p := oidctest.Login(t, jarClient(), e.url+"/"+lang+"/login?next=/"+lang+"/consents", user, user+"-pw")
