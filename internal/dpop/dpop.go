@@ -169,6 +169,10 @@ func (v *Verifier) Check(header []string, method, uri, accessToken string) (*Pro
 	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); !strings.EqualFold(typ, "dpop+jwt") {
 		return nil, errorf(`the header's typ must be "dpop+jwt"`)
 	}
+	// RFC 7515 §4.1.11: an extension we would have to understand.
+	if _, ok := h.ExtraHeaders["crit"]; ok {
+		return nil, errorf("the header's crit names extensions this server does not support")
+	}
 	// §4.3 item 7: a public key in the jwk header, and never a private one.
 	jwk := h.JSONWebKey
 	if jwk == nil || !jwk.Valid() {

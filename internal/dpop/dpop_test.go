@@ -194,6 +194,7 @@ func TestVerifyRules(t *testing.T) {
 		{"iat 1 minute ahead", jwxProof(t, ec, jwa.ES256(), nil, with("iat", now.Add(time.Minute).Unix())), "GET", uri, false},
 		{"no ath", jwxProof(t, ec, jwa.ES256(), nil, with("ath", nil)), "GET", uri, false},
 		{"ath of another token", jwxProof(t, ec, jwa.ES256(), nil, with("ath", dpop.TokenHash("other"))), "GET", uri, false},
+		{"crit header", jwxProof(t, ec, jwa.ES256(), map[string]any{"crit": []string{"exp"}, "exp": 1}, good()), "GET", uri, false},
 		{"HS256", hs256Proof(t, good()), "GET", uri, false},
 		{"alg none", noneProof(t, good()), "GET", uri, false},
 	} {
