@@ -157,7 +157,7 @@ func (s *Store) IssueOwnAccessGrant(ctx context.Context, residentID, dataGroupID
 	if err := s.appendLog(ctx, tx, logAppend{
 		kind: omadata.LeafGrantIssued, recordKind: omadata.RecordGrant, recordID: g.ID,
 		recordSHA256: grantDigest(g.ID, d.EvidenceID, g.SinkID, g.SourceID, residentID, "", g.PurposeID, groups, "", jkt, g.IssuedAt, g.ExpiresAt),
-		sinkID: g.SinkID, sourceIDs: []string{g.SourceID}, residentID: residentID,
+		sinkID:       g.SinkID, sourceIDs: []string{g.SourceID}, residentID: residentID,
 	}); err != nil {
 		return nil, err
 	}
@@ -210,7 +210,7 @@ func (s *Store) RecordOwnAccess(ctx context.Context, grantID string) (*omadata.T
 	if err := s.appendLog(ctx, tx, logAppend{
 		kind: omadata.LeafTransferRecorded, recordKind: omadata.RecordTransfer, recordID: t.ID,
 		recordSHA256: transferDigest(t.ID, t.GrantID, t.DecisionID, t.SinkID, t.SourceID, g.residentID, t.DataGroupIDs, "", "", t.TransferredAt),
-		sinkID: g.sinkID, sourceIDs: []string{g.sourceID}, residentID: g.residentID,
+		sinkID:       g.sinkID, sourceIDs: []string{g.sourceID}, residentID: g.residentID,
 	}); err != nil {
 		return nil, err
 	}

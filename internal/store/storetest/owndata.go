@@ -50,7 +50,9 @@ func testOwnDataGroups(t *testing.T, s *store.Store) {
 		{"admin", func() (any, error) { return s.FindOwnDataGroups(Admin(), r.ID) }},
 		{"source", func() (any, error) { return s.FindOwnDataGroups(As(f.n.Source.ID), r.ID) }},
 		{"public", func() (any, error) { return s.FindOwnDataGroups(Public(), r.ID) }},
-		{"grant", func() (any, error) { return s.IssueOwnAccessGrant(AsResident(stranger.ID), r.ID, f.n.Loans.ID, newJKT(t)) }},
+		{"grant", func() (any, error) {
+			return s.IssueOwnAccessGrant(AsResident(stranger.ID), r.ID, f.n.Loans.ID, newJKT(t))
+		}},
 	} {
 		if _, err := ctx.ctx(); omadata.ErrorCode(err) != omadata.ENOTFOUND {
 			t.Fatalf("%s: got %v, want not found", ctx.name, err)
