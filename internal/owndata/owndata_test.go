@@ -120,9 +120,23 @@ func TestFetchOwnData(t *testing.T) {
 	}
 	me := storetest.AsResident(r.ID)
 	asked := []string{hang.ID, loans.ID, junk.ID, big.ID, down.ID, care.ID}
-	got, err := svc.FetchOwnData(me, r.ID, asked)
-	if released.Load() {
+	var got []*omadata.OwnData
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		got, err = svc.FetchOwnData(me, r.ID, asked)
+	}()
+	// The hanging source is released only after the call returned, or
+	// after a bound far above the timeout, which fails the test.
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		close(release)
+		<-done
 		t.Fatal("the call waited for the hanging source")
+	}
+	if released.Load() {
+		t.Fatal("the hanging source was released before the call returned")
 	}
 	close(release)
 	if err != nil {
