@@ -102,7 +102,8 @@ type OwnAccessGrant struct {
 // sources hold about a resident, the grants the operator issues to itself
 // to fetch them, and the transfers it records. Every method takes the
 // caller's rule of FindOwnDataGroups: a resident for themselves, a
-// representative where Authority.Allows(RepOwnData, purpose); anything
+// representative where Authority.Allows(RepOwnData, purpose), an admin for
+// a resident with an access request not rejected (its export); anything
 // else is ENOTFOUND.
 type OwnAccessService interface {
 	// FindOwnDataGroups lists the data groups of the approved sources

@@ -60,15 +60,25 @@ func (s *Store) FindOwnDataGroups(ctx context.Context, residentID string) ([]*om
 // the approved sources that know residentID by a pseudonym, as far as the
 // caller may see them: a resident their own, a representative those
 // Authority.Allows(RepOwnData, purpose) for the purpose of a published
-// processing using the group. Anyone else, or a resident the caller does
-// not represent, gets ENOTFOUND.
+// processing using the group, and staff (an operator admin) all of a
+// resident who has made an access request not rejected, which the
+// export answers (Art 15). Anyone else, or a resident the caller does not
+// represent, gets ENOTFOUND.
 func ownDataGroupIDs(ctx context.Context, q querier, residentID, dataGroupID string, now time.Time) ([]string, error) {
 	c := omadata.CallerFromContext(ctx)
-	if c.Kind != omadata.CallerResident {
-		return nil, omadata.NotFound("Resident")
-	}
 	scope := omadata.RepresentationScope{AllPurposes: true}
-	if c.ResidentID != residentID {
+	switch {
+	case c.Kind == omadata.CallerAdmin:
+		n, err := count(ctx, q, `SELECT COUNT(*) FROM requests WHERE resident_id = ? AND kind = ? AND status <> 'rejected'`,
+			residentID, omadata.RequestAccess)
+		if err != nil {
+			return nil, err
+		} else if n == 0 {
+			return nil, omadata.NotFound("Resident")
+		}
+	case c.Kind != omadata.CallerResident:
+		return nil, omadata.NotFound("Resident")
+	case c.ResidentID != residentID:
 		a, err := authorityOver(ctx, q, c.ResidentID, residentID, now)
 		if err != nil {
 			return nil, err

@@ -71,6 +71,14 @@ func testOwnDataGroups(t *testing.T, s *store.Store) {
 	if n := rowCount(t, s, "grants"); n != 0 {
 		t.Fatalf("a refused grant left %d grants", n)
 	}
+	// Staff see them once the resident has asked for access: the export
+	// answering the request holds them.
+	must[*omadata.Request](t)(s.CreateRequest(AsResident(r.ID), &omadata.RequestInput{Kind: omadata.RequestAccess}))
+	if ids := ownGroupIDs(must[[]*omadata.OwnDataGroup](t)(s.FindOwnDataGroups(Admin(), r.ID))); len(ids) != 2 {
+		t.Fatalf("got groups %v for staff answering the access request, want the library's two", ids)
+	}
+	_, err = s.FindOwnDataGroups(Admin(), stranger.ID)
+	wantCode(t, err, omadata.ENOTFOUND)
 
 	// A mandate for recommendations covers the loans, which the
 	// recommendations processing uses, and not wellbeing.
