@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package web_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/archive"
+	"github.com/omadata/omadata/internal/store/storetest"
+	"github.com/omadata/omadata/internal/web"
+)
+
+// TestArchive: a resident downloads the signed archive of all their data
+// (GET /api/v1/me/export), and an access request delivers the same
+// archive. An independent checker (checkArchive: the standard library and
+// go-jose only) verifies the manifest's signature against the operator's
+// published JWKS and every part's size and hash; every source that
+// answered has its parts, the one that is down is listed with its status
+// and no part; a changed byte in any file fails the check.
+func TestArchive(t *testing.T) {
+	sources := newTestSources(t)
+	e := newEnv(t, func(o *web.Options) {
+		o.Archives.(*archive.Builder).OwnData = sources
+	})
+	sources.register(t, e)
+	id, tok := e.residentSession(t, storetest.AdultCode)
+	jwks := e.url + "/.well-known/jwks.json"
+
+	r := e.call(t, "GET", "/api/v1/me/export", tok, "", nil)
+	wantStatus(t, r, 200)
+	if ct := r.header.Get("Content-Type"); ct != "application/zip" {
+		t.Fatalf("got %s, want application/zip", ct)
+	}
+	m, err := checkArchive(r.body, jwks)
+	if err != nil {
+		t.Fatalf("the archive does not verify: %v", err)
+	}
+	if m.Format != "omadata-archive" || m.Version != 1 || m.ResidentID != id || m.RequestID != "" || m.Operator.ID != "omadata-test" || m.Operator.URL != "https://omadata.example.fi" {
+		t.Fatalf("got manifest %+v, want the resident's archive by the test operator", m)
+	}
+	if manifestHas(t, r.body, storetest.AdultCode) {
+		t.Fatal("the manifest names the identity code")
+	}
+	paths := map[string]checkedPart{}
+	for _, p := range m.Parts {
+		paths[p.Path] = p
+	}
+	for _, want := range []string{"operator/profile.json", "operator/consents.json", "operator/representations.json", "operator/requests.json", "operator/usage.json", "operator/log.json"} {
+		if p, ok := paths[want]; !ok || p.Source.Kind != "operator" || p.MediaType != "application/json" {
+			t.Fatalf("part %s: got %+v, want the operator's JSON", want, p)
+		}
+	}
+	status := map[string]checkedSource{}
+	for _, s := range m.Sources {
+		status[s.DataGroupID] = s
+	}
+	if len(status) != 3 {
+		t.Fatalf("got sources %+v, want the three groups", m.Sources)
+	}
+	lib, school, down := status[e.dgA], status[e.dgB], status[e.dgSpecial]
+	if lib.Status != "ok" || len(lib.Parts) != 2 || school.Status != "ok" || len(school.Parts) != 1 || down.Status != "unavailable" || len(down.Parts) != 0 {
+		t.Fatalf("got %+v, %+v, %+v; want A with JSON and CSV, B with JSON, the down source with no part", lib, school, down)
+	}
+	files := unzip(t, r.body)
+	var libPart struct {
+		ServiceID string `json:"service_id"`
+		Items     []struct {
+			Label map[string]string `json:"label"`
+			Value string            `json:"value"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(files[lib.Parts[0]], &libPart); err != nil || libPart.ServiceID != e.svcA || len(libPart.Items) != 2 || libPart.Items[0].Value != "Sinuhe egyptiläinen" {
+		t.Fatalf("got %s (%v), want the library's loans", files[lib.Parts[0]], err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(files[lib.Parts[1]])).ReadAll()
+	if err != nil || len(rows) != 3 || strings.Join(rows[0], ",") != "title,due" || rows[1][0] != "Sinuhe egyptiläinen" || rows[2][1] != "'=2026-12-24" {
+		t.Fatalf("got CSV %q (%v), want the header and two loans, a formula defused", rows, err)
+	}
+	if paths[lib.Parts[1]].MediaType != "text/csv; charset=utf-8; header=present" || paths[lib.Parts[0]].Source.ServiceID != e.svcA || paths[lib.Parts[0]].Source.DataGroup != lib.DataGroup || lib.DataGroup == "" {
+		t.Fatalf("got %+v, want the CSV of A's group", paths[lib.Parts[1]])
+	}
+
+	t.Run("a changed byte fails", func(t *testing.T) {
+		for name := range files {
+			bad := rezip(t, r.body, name)
+			if _, err := checkArchive(bad, jwks); err == nil {
+				t.Fatalf("a changed byte in %s still verifies", name)
+			}
+		}
+		for _, drop := range []string{lib.Parts[0], "operator/consents.json"} {
+			if _, err := checkArchive(rezip(t, r.body, "", drop), jwks); err == nil {
+				t.Fatalf("the archive without %s still verifies", drop)
+			}
+		}
+		if _, err := checkArchive(rezip(t, r.body, "", "", "extra.json"), jwks); err == nil {
+			t.Fatal("the archive with an unlisted file still verifies")
+		}
+	})
+
+	t.Run("an access request delivers it", func(t *testing.T) {
+		r := e.do(t, "POST", "/api/v1/requests", tok, map[string]any{"kind": "access"})
+		wantStatus(t, r, 201)
+		var q omadata.Request
+		r.decode(t, &q)
+		r = e.call(t, "POST", "/api/v1/requests/"+q.ID+"/export", tok, "", nil, "Accept", "application/zip")
+		wantStatus(t, r, 200)
+		m, err := checkArchive(r.body, jwks)
+		if err != nil {
+			t.Fatalf("the request's archive does not verify: %v", err)
+		}
+		if m.RequestID != q.ID || m.ResidentID != id || len(m.Sources) != 3 {
+			t.Fatalf("got %+v, want the request's archive with every source", m)
+		}
+		var reqs []struct{ ID, Status string }
+		if err := json.Unmarshal(unzip(t, r.body)["operator/requests.json"], &reqs); err != nil || len(reqs) != 1 || reqs[0].Status != omadata.RequestCompleted {
+			t.Fatalf("got requests %+v (%v), want the completed access request", reqs, err)
+		}
+	})
+
+	t.Run("only the resident's own", func(t *testing.T) {
+		wantStatus(t, e.call(t, "GET", "/api/v1/me/export", e.tokA, "", nil), 403)
+		wantStatus(t, e.call(t, "GET", "/api/v1/me/export", e.admin, "", nil), 403)
+		_, tok2 := e.residentSession(t, storetest.AdultCode2)
+		r := e.call(t, "GET", "/api/v1/me/export", tok2, "", nil)
+		wantStatus(t, r, 200)
+		if m, err := checkArchive(r.body, jwks); err != nil || m.ResidentID == id {
+			t.Fatalf("got %+v (%v), want the other resident's own archive", m, err)
+		}
+	})
+}
+
+// manifestHas reports whether the manifest in archive b contains s.
+func manifestHas(t *testing.T, b []byte, s string) bool {
+	return bytes.Contains(unzip(t, b)["manifest.json"], []byte(s))
+}
+
+func unzip(t *testing.T, b []byte) map[string][]byte {
+	t.Helper()
+	z, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]byte{}
+	for _, f := range z.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[f.Name], err = io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// rezip copies archive b with the last byte of file flip changed, file
+// drop left out and file add added (empty names: none).
+func rezip(t *testing.T, b []byte, flip string, more ...string) []byte {
+	t.Helper()
+	var drop, add string
+	if len(more) > 0 {
+		drop = more[0]
+	}
+	if len(more) > 1 {
+		add = more[1]
+	}
+	z, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w := zip.NewWriter(&buf)
+	files := unzip(t, b)
+	for _, f := range z.File {
+		if f.Name == drop {
+			continue
+		}
+		body := bytes.Clone(files[f.Name])
+		if f.Name == flip && len(body) > 0 {
+			body[len(body)-1] ^= 0x01
+		}
+		fw, err := w.Create(f.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw.Write(body)
+	}
+	if add != "" {
+		fw, err := w.Create(add)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw.Write([]byte("{}\n"))
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// The independent checker: the archive format of docs/archive.md, read
+// with the standard library and go-jose only, nothing of omadata's.
+
+type checkedManifest struct {
+	Format   string `json:"format"`
+	Version  int    `json:"version"`
+	Operator struct {
+		ID  string `json:"id"`
+		URL string `json:"url"`
+	} `json:"operator"`
+	CreatedAt  time.Time       `json:"created_at"`
+	ResidentID string          `json:"resident_id"`
+	RequestID  string          `json:"request_id"`
+	Parts      []checkedPart   `json:"parts"`
+	Sources    []checkedSource `json:"sources"`
+}
+
+type checkedPart struct {
+	Path   string `json:"path"`
+	Source struct {
+		Kind        string `json:"kind"`
+		ServiceID   string `json:"service_id"`
+		DataGroup   string `json:"data_group"`
+		DataGroupID string `json:"data_group_id"`
+	} `json:"source"`
+	MediaType string `json:"media_type"`
+	Size      int64  `json:"size"`
+	SHA256    string `json:"sha256"`
+}
+
+type checkedSource struct {
+	ServiceID   string   `json:"service_id"`
+	DataGroup   string   `json:"data_group"`
+	DataGroupID string   `json:"data_group_id"`
+	Status      string   `json:"status"`
+	Parts       []string `json:"parts"`
+}
+
+// checkArchive verifies an archive: manifest.jws is a compact EdDSA JWS,
+// by a key of the JWKS at jwksURL, whose payload is exactly manifest.json;
+// every part the manifest lists is in the ZIP with its size and SHA-256,
+// every file of the ZIP is listed, and every source answer's parts are
+// parts of that source.
+func checkArchive(b []byte, jwksURL string) (*checkedManifest, error) {
+	z, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return nil, err
+	}
+	files := map[string][]byte{}
+	for _, f := range z.File {
+		if _, dup := files[f.Name]; dup {
+			return nil, fmt.Errorf("%s: twice in the ZIP", f.Name)
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return nil, err
+		}
+		body, err := io.ReadAll(io.LimitReader(rc, 64<<20))
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Name, err)
+		}
+		files[f.Name] = body
+	}
+	manifest, sig := files["manifest.json"], files["manifest.jws"]
+	if manifest == nil || sig == nil {
+		return nil, errors.New("no manifest.json or manifest.jws")
+	}
+	res, err := http.Get(jwksURL)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	var set jose.JSONWebKeySet
+	if err := json.NewDecoder(res.Body).Decode(&set); err != nil {
+		return nil, fmt.Errorf("JWKS: %w", err)
+	}
+	jws, err := jose.ParseSigned(string(sig), []jose.SignatureAlgorithm{jose.EdDSA})
+	if err != nil {
+		return nil, fmt.Errorf("manifest.jws: %w", err)
+	}
+	if len(jws.Signatures) != 1 {
+		return nil, errors.New("manifest.jws: want one signature")
+	}
+	keys := set.Key(jws.Signatures[0].Header.KeyID)
+	if len(keys) != 1 {
+		return nil, fmt.Errorf("manifest.jws: kid %q is not in the JWKS", jws.Signatures[0].Header.KeyID)
+	}
+	payload, err := jws.Verify(keys[0].Key)
+	if err != nil {
+		return nil, fmt.Errorf("manifest.jws: %w", err)
+	}
+	if !bytes.Equal(payload, manifest) {
+		return nil, errors.New("manifest.jws does not sign manifest.json")
+	}
+	var m checkedManifest
+	if err := json.Unmarshal(manifest, &m); err != nil {
+		return nil, fmt.Errorf("manifest.json: %w", err)
+	}
+	if m.Format != "omadata-archive" || m.Version != 1 {
+		return nil, fmt.Errorf("format %s version %d is not this checker's", m.Format, m.Version)
+	}
+	listed := map[string]checkedPart{"manifest.json": {}, "manifest.jws": {}}
+	for _, p := range m.Parts {
+		if _, dup := listed[p.Path]; dup {
+			return nil, fmt.Errorf("%s: listed twice", p.Path)
+		}
+		listed[p.Path] = p
+		body, ok := files[p.Path]
+		if !ok {
+			return nil, fmt.Errorf("%s: listed but not in the ZIP", p.Path)
+		}
+		sum := sha256.Sum256(body)
+		if int64(len(body)) != p.Size || hex.EncodeToString(sum[:]) != p.SHA256 {
+			return nil, fmt.Errorf("%s: size or SHA-256 differs from the manifest", p.Path)
+		}
+	}
+	for name := range files {
+		if _, ok := listed[name]; !ok {
+			return nil, fmt.Errorf("%s: in the ZIP but not listed", name)
+		}
+	}
+	for _, s := range m.Sources {
+		if s.Status == "ok" && len(s.Parts) == 0 {
+			return nil, fmt.Errorf("source %s %s answered but has no part", s.ServiceID, s.DataGroup)
+		}
+		for _, path := range s.Parts {
+			p, ok := listed[path]
+			if !ok || p.Source.Kind != "source" || p.Source.ServiceID != s.ServiceID || p.Source.DataGroupID != s.DataGroupID {
+				return nil, fmt.Errorf("source %s %s: part %s is not its", s.ServiceID, s.DataGroup, path)
+			}
+		}
+	}
+	return &m, nil
+}
+
+// testSources stands in for the operator's OwnDataService until i16-src's
+// lands: it asks source servers over HTTP by the source protocol
+// (docs/own-data.md's GET {api}/omadata/own-data/{code}). The library
+// (A's group) answers items and a table, the school (B's group) items,
+// and A's special group is a server that is down.
+type testSources struct {
+	mu     sync.Mutex
+	groups []*omadata.OwnDataGroup
+	urls   map[string]string // data group ID to its source's API base URL
+}
+
+func newTestSources(t *testing.T) *testSources {
+	return &testSources{urls: map[string]string{}}
+}
+
+func (s *testSources) register(t *testing.T, e *env) {
+	t.Helper()
+	library := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"data_group":"dg-a","items":[{"label":{"fi":"Laina","sv":"Lån","en":"Loan"},"value":"Sinuhe egyptiläinen","date":"2026-11-02"},{"label":{"fi":"Laina","sv":"Lån","en":"Loan"},"value":"Tuntematon sotilas","date":"2026-11-20"}],`+
+			`"table":{"columns":[{"key":"title","label":{"fi":"Nimeke","sv":"Titel","en":"Title"}},{"key":"due","label":{"fi":"Eräpäivä","sv":"Förfallodag","en":"Due"}}],"rows":[{"title":"Sinuhe egyptiläinen","due":"2026-12-02"},{"title":"Tuntematon sotilas","due":"=2026-12-24"}]}}`)
+	}))
+	t.Cleanup(library.Close)
+	school := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"data_group":"dg-b","items":[{"label":{"fi":"Luokka","sv":"Klass","en":"Class"},"value":"7B"}]}`)
+	}))
+	t.Cleanup(school.Close)
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	ctx := adminCtx()
+	for dg, url := range map[string]string{e.dgA: library.URL, e.dgB: school.URL, e.dgSpecial: down.URL} {
+		g, err := e.store.FindDataGroupByID(ctx, dg)
+		must(t, "data group", err)
+		svc, err := e.store.FindServiceByID(ctx, g.ServiceID)
+		must(t, "service", err)
+		s.groups = append(s.groups, &omadata.OwnDataGroup{DataGroup: g, Service: svc, Controller: "Helsinki", LegalGround: "A6-1-e"})
+		s.urls[dg] = url
+	}
+}
+
+func (s *testSources) FindOwnDataGroups(ctx context.Context, residentID string) ([]*omadata.OwnDataGroup, error) {
+	return s.groups, nil
+}
+
+func (s *testSources) FetchOwnData(ctx context.Context, residentID string, ids []string) ([]*omadata.OwnData, error) {
+	var out []*omadata.OwnData
+	for _, id := range ids {
+		var g *omadata.OwnDataGroup
+		for _, x := range s.groups {
+			if x.DataGroup.ID == id {
+				g = x
+			}
+		}
+		d := &omadata.OwnData{DataGroupID: id, ServiceID: g.Service.ID, Status: omadata.OwnDataUnavailable, FetchedAt: time.Now()}
+		out = append(out, d)
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		req, _ := http.NewRequestWithContext(ctx, "GET", s.urls[id]+"/omadata/own-data/"+g.DataGroup.Code, nil)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			cancel()
+			continue
+		}
+		var body struct {
+			Items []omadata.OwnDataItem `json:"items"`
+			Table *omadata.OwnDataTable `json:"table"`
+		}
+		if err := json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&body); err != nil {
+			d.Status = omadata.OwnDataInvalid
+		} else {
+			d.Status, d.Items, d.Table = omadata.OwnDataOK, body.Items, body.Table
+		}
+		res.Body.Close()
+		cancel()
+	}
+	return out, nil
+}
