@@ -24,6 +24,7 @@ import (
 	"github.com/omadata/omadata/internal/archive"
 	"github.com/omadata/omadata/internal/demo"
 	"github.com/omadata/omadata/internal/keys"
+	"github.com/omadata/omadata/internal/owndata"
 	"github.com/omadata/omadata/internal/store"
 	"github.com/omadata/omadata/internal/web"
 	"github.com/omadata/omadata/internal/web/ratelimit"
@@ -212,8 +213,12 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		Metrics:        metrics,
 	})
 	// The archive a resident takes with them (docs/archive.md), signed
-	// with the receipt key.
-	archives := &archive.Builder{Requests: s, Signer: signer, OperatorID: operatorID, PublicURL: publicURL}
+	// with the receipt key, with every source's data (docs/own-data.md).
+	own, err := owndata.New(s, nil, cfg.SourceTimeout, log)
+	if err != nil {
+		return err
+	}
+	archives := &archive.Builder{Requests: s, OwnData: own, Signer: signer, OperatorID: operatorID, PublicURL: publicURL}
 	pages, notFound, err := portalPages(cfg, s, publicURL, logKey, limiter, log, archives)
 	if err != nil {
 		return err

@@ -14,16 +14,17 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/client"
 	"github.com/omadata/omadata/internal/archive"
+	"github.com/omadata/omadata/internal/owndata"
+	"github.com/omadata/omadata/internal/owndata/owndatatest"
 	"github.com/omadata/omadata/internal/store/storetest"
 	"github.com/omadata/omadata/internal/web"
 )
@@ -36,12 +37,27 @@ import (
 // answered has its parts, the one that is down is listed with its status
 // and no part; a changed byte in any file fails the check.
 func TestArchive(t *testing.T) {
-	sources := newTestSources(t)
-	e := newEnv(t, func(o *web.Options) {
-		o.Archives.(*archive.Builder).OwnData = sources
-	})
-	sources.register(t, e)
+	var builder *archive.Builder
+	e := newEnv(t, func(o *web.Options) { builder = o.Archives.(*archive.Builder) })
 	id, tok := e.residentSession(t, storetest.AdultCode)
+	own, err := owndata.New(e.store, nil, 5*time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	builder.OwnData = own
+	loan := omadata.Text{"fi": "Laina", "sv": "Lån", "en": "Loan"}
+	library, loans := e.ownSource(t, id, "library-loans", &client.OwnDataAnswer{
+		Items: []omadata.OwnDataItem{{Label: loan, Value: "Sinuhe egyptiläinen", Date: "2026-11-02"}, {Label: loan, Value: "Tuntematon sotilas", Date: "2026-11-20"}},
+		Table: &omadata.OwnDataTable{
+			Columns: []omadata.OwnDataColumn{{Key: "title", Label: omadata.Text{"fi": "Nimeke", "sv": "Titel", "en": "Title"}}, {Key: "due", Label: omadata.Text{"fi": "Eräpäivä", "sv": "Förfallodag", "en": "Due"}}},
+			Rows:    []map[string]string{{"title": "Sinuhe egyptiläinen", "due": "2026-12-02"}, {"title": "Tuntematon sotilas", "due": "=2026-12-24"}},
+		},
+	})
+	ece, care := e.ownSource(t, id, "ece-placements", &client.OwnDataAnswer{
+		Items: []omadata.OwnDataItem{{Label: omadata.Text{"fi": "Päiväkoti", "sv": "Daghem", "en": "Day-care centre"}, Value: "Päiväkoti Satakieli", Date: "2024-08-01"}},
+	})
+	down, gone := e.ownSource(t, id, "sports-bookings", nil)
+	down.Close() // a source that is down
 	jwks := e.url + "/.well-known/jwks.json"
 
 	r := e.call(t, "GET", "/api/v1/me/export", tok, "", nil)
@@ -75,9 +91,14 @@ func TestArchive(t *testing.T) {
 	if len(status) != 3 {
 		t.Fatalf("got sources %+v, want the three groups", m.Sources)
 	}
-	lib, school, down := status[e.dgA], status[e.dgB], status[e.dgSpecial]
-	if lib.Status != "ok" || len(lib.Parts) != 2 || school.Status != "ok" || len(school.Parts) != 1 || down.Status != "unavailable" || len(down.Parts) != 0 {
-		t.Fatalf("got %+v, %+v, %+v; want A with JSON and CSV, B with JSON, the down source with no part", lib, school, down)
+	lib, school, off := status[loans.ID], status[care.ID], status[gone.ID]
+	if lib.Status != "ok" || len(lib.Parts) != 2 || school.Status != "ok" || len(school.Parts) != 1 || off.Status != "unavailable" || len(off.Parts) != 0 {
+		t.Fatalf("got %+v, %+v, %+v; want the library with JSON and CSV, early childhood education with JSON, the down source with no part", lib, school, off)
+	}
+	for name, rec := range map[string]*owndatatest.Recorder{"library": library, "early childhood education": ece} {
+		if len(rec.Requests()) == 0 || rec.Contains(storetest.AdultCode) || rec.Contains(id) {
+			t.Fatalf("%s: got %d requests, want some and none naming the resident's identity code or ID", name, len(rec.Requests()))
+		}
 	}
 	files := unzip(t, r.body)
 	var libPart struct {
@@ -87,14 +108,14 @@ func TestArchive(t *testing.T) {
 			Value string            `json:"value"`
 		} `json:"items"`
 	}
-	if err := json.Unmarshal(files[lib.Parts[0]], &libPart); err != nil || libPart.ServiceID != e.svcA || len(libPart.Items) != 2 || libPart.Items[0].Value != "Sinuhe egyptiläinen" {
+	if err := json.Unmarshal(files[lib.Parts[0]], &libPart); err != nil || libPart.ServiceID != loans.ServiceID || len(libPart.Items) != 2 || libPart.Items[0].Value != "Sinuhe egyptiläinen" {
 		t.Fatalf("got %s (%v), want the library's loans", files[lib.Parts[0]], err)
 	}
 	rows, err := csv.NewReader(bytes.NewReader(files[lib.Parts[1]])).ReadAll()
 	if err != nil || len(rows) != 3 || strings.Join(rows[0], ",") != "title,due" || rows[1][0] != "Sinuhe egyptiläinen" || rows[2][1] != "'=2026-12-24" {
 		t.Fatalf("got CSV %q (%v), want the header and two loans, a formula defused", rows, err)
 	}
-	if paths[lib.Parts[1]].MediaType != "text/csv; charset=utf-8; header=present" || paths[lib.Parts[0]].Source.ServiceID != e.svcA || paths[lib.Parts[0]].Source.DataGroup != lib.DataGroup || lib.DataGroup == "" {
+	if paths[lib.Parts[1]].MediaType != "text/csv; charset=utf-8; header=present" || paths[lib.Parts[0]].Source.ServiceID != loans.ServiceID || paths[lib.Parts[0]].Source.DataGroup != lib.DataGroup || lib.DataGroup == "" {
 		t.Fatalf("got %+v, want the CSV of A's group", paths[lib.Parts[1]])
 	}
 
@@ -354,80 +375,36 @@ func checkArchive(b []byte, jwksURL string) (*checkedManifest, error) {
 	return &m, nil
 }
 
-// testSources stands in for the operator's OwnDataService until i16-src's
-// lands: it asks source servers over HTTP by the source protocol
-// (docs/own-data.md's GET {api}/omadata/own-data/{code}). The library
-// (A's group) answers items and a table, the school (B's group) items,
-// and A's special group is a server that is down.
-type testSources struct {
-	mu     sync.Mutex
-	groups []*omadata.OwnDataGroup
-	urls   map[string]string // data group ID to its source's API base URL
-}
+// storeIssuer is the "iss" of what storetest's store signs; the env's
+// operator description names another operator ID.
+const storeIssuer = "https://omadata.test"
 
-func newTestSources(t *testing.T) *testSources {
-	return &testSources{urls: map[string]string{}}
-}
-
-func (s *testSources) register(t *testing.T, e *env) {
+// ownSource registers an approved source with one data group whose API
+// is a separate HTTP server answering with the client package's handler
+// (answer for the resident, nothing for anyone else), and links the
+// resident to it.
+func (e *env) ownSource(t *testing.T, residentID, code string, answer *client.OwnDataAnswer) (*owndatatest.Recorder, *omadata.DataGroup) {
 	t.Helper()
-	library := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"data_group":"dg-a","items":[{"label":{"fi":"Laina","sv":"Lån","en":"Loan"},"value":"Sinuhe egyptiläinen","date":"2026-11-02"},{"label":{"fi":"Laina","sv":"Lån","en":"Loan"},"value":"Tuntematon sotilas","date":"2026-11-20"}],`+
-			`"table":{"columns":[{"key":"title","label":{"fi":"Nimeke","sv":"Titel","en":"Title"}},{"key":"due","label":{"fi":"Eräpäivä","sv":"Förfallodag","en":"Due"}}],"rows":[{"title":"Sinuhe egyptiläinen","due":"2026-12-02"},{"title":"Tuntematon sotilas","due":"=2026-12-24"}]}}`)
-	}))
-	t.Cleanup(library.Close)
-	school := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"data_group":"dg-b","items":[{"label":{"fi":"Luokka","sv":"Klass","en":"Class"},"value":"7B"}]}`)
-	}))
-	t.Cleanup(school.Close)
-	down := httptest.NewServer(http.NotFoundHandler())
-	down.Close()
-	ctx := adminCtx()
-	for dg, url := range map[string]string{e.dgA: library.URL, e.dgB: school.URL, e.dgSpecial: down.URL} {
-		g, err := e.store.FindDataGroupByID(ctx, dg)
-		must(t, "data group", err)
-		svc, err := e.store.FindServiceByID(ctx, g.ServiceID)
-		must(t, "service", err)
-		s.groups = append(s.groups, &omadata.OwnDataGroup{DataGroup: g, Service: svc, Controller: "Helsinki", LegalGround: "A6-1-e"})
-		s.urls[dg] = url
-	}
-}
-
-func (s *testSources) FindOwnDataGroups(ctx context.Context, residentID string) ([]*omadata.OwnDataGroup, error) {
-	return s.groups, nil
-}
-
-func (s *testSources) FetchOwnData(ctx context.Context, residentID string, ids []string) ([]*omadata.OwnData, error) {
-	var out []*omadata.OwnData
-	for _, id := range ids {
-		var g *omadata.OwnDataGroup
-		for _, x := range s.groups {
-			if x.DataGroup.ID == id {
-				g = x
+	var h http.Handler
+	rec := owndatatest.NewRecorder(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	sv := storetest.NewService(e.org, omadata.RoleSource)
+	sv.Endpoints.API = rec.URL + "/api"
+	must(t, "source", e.store.CreateService(storetest.Admin(), sv))
+	_, err := e.store.SetServiceStatus(storetest.Admin(), sv.ID, omadata.ServiceApproved)
+	must(t, "approve source", err)
+	g := storetest.CreateDataGroup(t, e.store, sv.ID, code, false)
+	psn, err := e.store.Pseudonym(storetest.Admin(), sv.ID, residentID)
+	must(t, "pseudonym", err)
+	_, tok := e.credential(t, sv.ID, omadata.ScopeTransfers)
+	c := client.New(e.url, tok)
+	mux := http.NewServeMux()
+	mux.Handle("GET /api/omadata/own-data/{code}", client.OwnDataHandler(client.NewVerifier(e.url, sv.ID, c, client.WithIssuer(storeIssuer)), map[string]string{code: g.ID},
+		func(ctx context.Context, pseudonym, dataGroupCode string) (*client.OwnDataAnswer, error) {
+			if pseudonym != psn {
+				return nil, omadata.NotFound("Resident")
 			}
-		}
-		d := &omadata.OwnData{DataGroupID: id, ServiceID: g.Service.ID, Status: omadata.OwnDataUnavailable, FetchedAt: time.Now()}
-		out = append(out, d)
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		req, _ := http.NewRequestWithContext(ctx, "GET", s.urls[id]+"/omadata/own-data/"+g.DataGroup.Code, nil)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			cancel()
-			continue
-		}
-		var body struct {
-			Items []omadata.OwnDataItem `json:"items"`
-			Table *omadata.OwnDataTable `json:"table"`
-		}
-		if err := json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&body); err != nil {
-			d.Status = omadata.OwnDataInvalid
-		} else {
-			d.Status, d.Items, d.Table = omadata.OwnDataOK, body.Items, body.Table
-		}
-		res.Body.Close()
-		cancel()
-	}
-	return out, nil
+			return answer, nil
+		}))
+	h = mux
+	return rec, g
 }
