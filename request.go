@@ -183,7 +183,7 @@ type RequestTaskFilter struct {
 // the operator holds about a resident, in one JSON document.
 type ResidentExport struct {
 	GeneratedAt     time.Time         `json:"generated_at"`
-	RequestID       string            `json:"request_id"`
+	RequestID       string            `json:"request_id,omitempty"` // none for a download without a request
 	Resident        *Resident         `json:"resident"`
 	Consents        []*Consent        `json:"consents"`
 	Representations []*Representation `json:"representations"`
@@ -216,6 +216,11 @@ type RequestService interface {
 	// the request completed. EINVALID when the request is not an access
 	// request.
 	ExportResident(ctx context.Context, requestID string) (*ResidentExport, error)
+	// ExportResidentRecords returns the same export of residentID (the
+	// caller, or a principal they represent, within the authority) without
+	// a request: what a resident downloads whenever they like (Art 20).
+	// ENOTFOUND for a resident the caller may not see.
+	ExportResidentRecords(ctx context.Context, residentID string) (*ResidentExport, error)
 	// FindRequestTasks lists tasks: a service its own, admins any.
 	FindRequestTasks(ctx context.Context, f RequestTaskFilter) ([]*RequestTask, string, error)
 	// AnswerRequestTask records a service's answer to its open task; the

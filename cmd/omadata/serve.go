@@ -21,8 +21,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/archive"
 	"github.com/omadata/omadata/internal/demo"
 	"github.com/omadata/omadata/internal/keys"
+	"github.com/omadata/omadata/internal/owndata"
 	"github.com/omadata/omadata/internal/store"
 	"github.com/omadata/omadata/internal/web"
 	"github.com/omadata/omadata/internal/web/ratelimit"
@@ -210,7 +212,14 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		TrustedProxies: cfg.TrustedProxies,
 		Metrics:        metrics,
 	})
-	pages, notFound, err := portalPages(cfg, s, publicURL, logKey, limiter, log)
+	// The archive a resident takes with them (docs/archive.md), signed
+	// with the receipt key, with every source's data (docs/own-data.md).
+	own, err := owndata.New(s, nil, cfg.SourceTimeout, log)
+	if err != nil {
+		return err
+	}
+	archives := &archive.Builder{Requests: s, OwnData: own, Signer: signer, OperatorID: operatorID, PublicURL: publicURL}
+	pages, notFound, err := portalPages(cfg, s, publicURL, logKey, limiter, log, archives)
 	if err != nil {
 		return err
 	}
@@ -225,7 +234,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		Organisations: s, Services: s, Credentials: s, DataGroups: s, Purposes: s,
 		Processings: s, AISystems: s, Catalogue: s, SigningKeys: s,
 		Residents: s, Representations: s, Consents: s, Decisions: s, Grants: s, Webhooks: s, Requests: s,
-		Log: s, Usage: s, LogVerifierKey: logKey, Apps: s, AppTokens: s,
+		Log: s, Usage: s, LogVerifierKey: logKey, Apps: s, AppTokens: s, Archives: archives,
 		Health: db.Ping,
 		Ready: []web.ReadyCheck{
 			{Name: "database", Check: db.Ping},

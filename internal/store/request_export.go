@@ -52,6 +52,24 @@ func (s *Store) ExportResident(ctx context.Context, requestID string) (*omadata.
 	return s.exportResident(ctx, q.ID, q.ResidentID)
 }
 
+// ExportResidentRecords implements omadata.RequestService: the export of
+// a resident the caller may see (themselves, or a principal they
+// represent, within the authority), recording no request.
+func (s *Store) ExportResidentRecords(ctx context.Context, residentID string) (*omadata.ResidentExport, error) {
+	c := omadata.CallerFromContext(ctx)
+	if c.Kind != omadata.CallerResident || residentID == "" {
+		return nil, omadata.NotFound("Resident")
+	}
+	if c.ResidentID != residentID {
+		// exportResident reads the authority again; this only refuses a
+		// resident the caller does not represent before anything is read.
+		if _, err := authorityOver(ctx, s.db.reader(), c.ResidentID, residentID, s.db.Now()); err != nil {
+			return nil, err
+		}
+	}
+	return s.exportResident(ctx, "", residentID)
+}
+
 // exportResident reads the export of a resident the caller may see.
 func (s *Store) exportResident(ctx context.Context, requestID, residentID string) (*omadata.ResidentExport, error) {
 	r := s.db.reader()

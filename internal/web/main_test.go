@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/archive"
 	"github.com/omadata/omadata/internal/store"
 	"github.com/omadata/omadata/internal/store/storetest"
 	"github.com/omadata/omadata/internal/web"
@@ -95,6 +96,7 @@ func newEnv(t *testing.T, edit func(*web.Options)) *env {
 			PublicURL: "https://omadata.example.fi",
 		},
 	}
+	o.Archives = &archive.Builder{Requests: st, Signer: storetest.RecordSigner(t, st), OperatorID: o.Operator.ID, PublicURL: o.Operator.PublicURL}
 	if edit != nil {
 		edit(&o)
 	}

@@ -54,6 +54,9 @@ type Options struct {
 	Requests        omadata.RequestService
 	Apps            omadata.AppService
 	AppTokens       AppTokenStore
+	// Archives makes the signed archive of a resident's data
+	// (docs/archive.md); nil answers its routes 503.
+	Archives omadata.ArchiveService
 	// LogVerifierKey is the note verifier key of the log's checkpoints,
 	// published at /.well-known/mydata/log-key.
 	LogVerifierKey string
@@ -180,6 +183,7 @@ func New(o Options) *Server {
 		Usage:           o.Usage,
 		Requests:        o.Requests,
 		Apps:            o.Apps,
+		Archives:        o.Archives,
 		PublicURL:       o.Operator.PublicURL,
 	}
 	for _, rt := range h.Routes() {

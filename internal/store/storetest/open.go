@@ -134,3 +134,25 @@ func LogVerifierKey(t testing.TB, s *store.Store) string {
 	}
 	return vkeys[0]
 }
+
+// RecordSigner returns the signer of s's active records key (the receipt
+// key), as serve loads it: what signs anything else the operator signs
+// besides receipts, such as archive manifests.
+func RecordSigner(t testing.TB, s omadata.SigningKeyService) omadata.Signer {
+	t.Helper()
+	sealer, err := keys.NewSealer(SecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := keys.Active(context.Background(), s, omadata.KeyPurposeRecords)
+	if err != nil {
+		t.Fatal(err)
+	} else if k == nil {
+		t.Fatal("no active records key")
+	}
+	signer, err := keys.NewRecordSigner(k, sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signer
+}

@@ -467,6 +467,43 @@ func testRequestExport(t *testing.T, s *store.Store) {
 	wantKinds(t, leafKinds(t, s, q.ID), "request.access.received", "request.access.completed")
 }
 
+// testRequestExportRecords: a resident downloads the same export without
+// a request, and so does their guardian for the ward; no request is
+// recorded, and anyone else gets not found.
+func testRequestExportRecords(t *testing.T, s *store.Store) {
+	f := newRequestFixture(t, s)
+	child := ChildBornOn(time.Date(2015, 3, 4, 0, 0, 0, 0, time.UTC))
+	must[*omadata.Representation](t)(s.CreateRepresentation(Admin(), &omadata.RepresentationInput{
+		Kind: omadata.RepGuardian, RepresentativeIdentityCode: AdultCode, PrincipalIdentityCode: child, Basis: "population register",
+	}))
+	r, ward, other := CreateResident(t, s, AdultCode), CreateResident(t, s, child), CreateResident(t, s, AdultCode2)
+	c := f.give(t, r.ID, f.n.Processing)
+	integrate(t, s)
+
+	e := must[*omadata.ResidentExport](t)(s.ExportResidentRecords(AsResident(r.ID), r.ID))
+	if e.RequestID != "" || e.Resident == nil || e.Resident.ID != r.ID {
+		t.Fatalf("got request %q and profile %+v, want no request and the resident's own profile", e.RequestID, e.Resident)
+	}
+	if len(e.Consents) != 1 || e.Consents[0].ID != c.ID || len(e.Consents[0].Records) == 0 || e.Consents[0].Records[0].Receipt == "" {
+		t.Fatalf("got consents %+v, want the consent with its records and receipts", e.Consents)
+	}
+	if e.Checkpoint == nil || len(e.LogEntries) == 0 || e.LogEntries[0].Proof == nil {
+		t.Fatalf("got log entries %+v and checkpoint %v, want them proven", e.LogEntries, e.Checkpoint)
+	}
+	if list, _, _ := s.FindRequests(AsResident(r.ID), omadata.RequestFilter{}); len(list) != 0 {
+		t.Fatalf("got requests %+v, want none recorded by a download", list)
+	}
+	w := must[*omadata.ResidentExport](t)(s.ExportResidentRecords(AsResident(r.ID), ward.ID))
+	if w.Resident == nil || w.Resident.ID != ward.ID {
+		t.Fatalf("got %+v, want the ward's export", w.Resident)
+	}
+	for name, ctx := range map[string]context.Context{"other resident": AsResident(other.ID), "ward": AsResident(ward.ID), "admin": Admin(), "service": As(f.n.Source.ID)} {
+		if _, err := s.ExportResidentRecords(ctx, r.ID); omadata.ErrorCode(err) != omadata.ENOTFOUND {
+			t.Fatalf("%s: got %v, want not found", name, err)
+		}
+	}
+}
+
 // testRequestErasureEndsConsents: a consent a sink requested and the
 // resident never answered lapses when the resident is erased; one given on
 // another processing is revoked (testRequestErasure).

@@ -103,6 +103,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Request/Erasure", testRequestErasure},
 		{"Request/ErasureEndsConsents", testRequestErasureEndsConsents},
 		{"Request/Export", testRequestExport},
+		{"Request/ExportRecords", testRequestExportRecords},
 		{"Webhook/Claim", testDeliveryClaim},
 		{"Webhook/Complete", testDeliveryComplete},
 		{"Webhook/Redeliver", testDeliveryRedeliver},

@@ -57,6 +57,7 @@ type Handler struct {
 	Usage           omadata.UsageService
 	Requests        omadata.RequestService
 	Apps            omadata.AppService
+	Archives        omadata.ArchiveService // nil: no archives (503)
 	// PublicURL is the operator's public base URL, which DPoP proofs of
 	// calls to it must name.
 	PublicURL string

@@ -79,9 +79,18 @@ func (h *Handler) resolveRequest(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// exportRequest answers an access request with the export document and
+// exportRequest answers an access request with the export document (or,
+// to a caller that accepts application/zip, the signed archive) and
 // records the request completed.
 func (h *Handler) exportRequest(w http.ResponseWriter, r *http.Request) error {
+	if h.Archives != nil && acceptsArchive(r) {
+		b, err := h.Archives.RequestArchive(r.Context(), r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		writeArchive(w, "omadata-export-"+r.PathValue("id")+".zip", b)
+		return nil
+	}
 	e, err := h.Requests.ExportResident(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err

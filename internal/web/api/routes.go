@@ -78,5 +78,6 @@ func (h *Handler) Routes() []Route {
 	routes = append(routes, h.logRoutes()...)
 	routes = append(routes, h.requestsRoutes()...)
 	routes = append(routes, h.appsRoutes()...)
+	routes = append(routes, h.archiveRoutes()...)
 	return routes
 }

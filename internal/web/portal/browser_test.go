@@ -173,8 +173,11 @@ func TestBrowser(t *testing.T) {
 			Records []struct{ Receipt string }
 		}
 	}
-	if err := json.Unmarshal([]byte(waitFile(t, exports, ".json")), &doc); err != nil {
-		t.Fatalf("the export is not JSON: %v", err)
+	files := unzip(t, waitFile(t, exports, ".zip"))
+	if err := json.Unmarshal(files["operator/profile.json"], &doc.Resident); err != nil {
+		t.Fatalf("the archive's profile is not JSON: %v", err)
+	} else if err := json.Unmarshal(files["operator/consents.json"], &doc.Consents); err != nil {
+		t.Fatalf("the archive's consents are not JSON: %v", err)
 	}
 	if doc.Resident.ID != matti.ID || doc.Resident.Name != "Matti Korhonen" || len(doc.Consents) != 1 || doc.Consents[0].Status != "withdrawn" ||
 		len(doc.Consents[0].Records) != 4 || doc.Consents[0].Records[0].Receipt == "" {

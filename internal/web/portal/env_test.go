@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/archive"
 	"github.com/omadata/omadata/internal/demo"
 	"github.com/omadata/omadata/internal/demo/idp"
 	"github.com/omadata/omadata/internal/store"
@@ -102,9 +103,10 @@ func newProviderEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter, pr 
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
 	oc, pages := pr(t, base)
+	archives := &archive.Builder{Requests: st, Signer: storetest.RecordSigner(t, st), OperatorID: base, PublicURL: base, Now: clock}
 	p, err := portal.New(portal.Options{
 		Residents: st, Representations: st, Consents: st, Catalogue: st, AISystems: st, Credentials: st,
-		Usage: st, Log: st, Requests: st, Apps: st, LogVerifierKey: storetest.LogVerifierKey(t, st),
+		Usage: st, Log: st, Requests: st, Apps: st, LogVerifierKey: storetest.LogVerifierKey(t, st), Archives: archives,
 		OIDC: oc, PublicURL: base, SecretKey: storetest.SecretKey, Demo: true, Now: clock, Limiter: limiter,
 		Operator: portal.Operator{Name: "Test City", BusinessID: "0201256-6", Email: "mydata@example.fi", DPOEmail: "dpo@example.fi"},
 	})
@@ -118,7 +120,7 @@ func newProviderEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter, pr 
 		Organisations: st, Services: st, Credentials: st, DataGroups: st, Purposes: st,
 		Processings: st, AISystems: st, Catalogue: st, SigningKeys: st,
 		Residents: st, Representations: st, Consents: st, Decisions: st, Grants: st, Webhooks: st,
-		Log: st, Usage: st, Requests: st, Apps: st, AppTokens: st, LogVerifierKey: storetest.LogVerifierKey(t, st),
+		Log: st, Usage: st, Requests: st, Apps: st, AppTokens: st, LogVerifierKey: storetest.LogVerifierKey(t, st), Archives: archives,
 		Operator: web.OperatorInfo{ID: base, Name: "Test City", PublicURL: base},
 		Pages:    pages,
 		NotFound: p.NotFound(),

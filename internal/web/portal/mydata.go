@@ -34,6 +34,7 @@ type myDataPage struct {
 	Used     []*usageRow // transfers about the subject, newest first
 	Children []*childUse
 	Sources  []*sourceView
+	Archive  bool // the archive can be downloaded
 }
 
 // childUse is a guardian's child and the transfers about them.
@@ -95,7 +96,7 @@ func (p *Portal) myData(w http.ResponseWriter, r *http.Request, q *req) error {
 	slices.SortFunc(sources, func(a, b *sourceView) int {
 		return strings.Compare(a.Source.Name.In(q.Lang), b.Source.Name.In(q.Lang))
 	})
-	d := &myDataPage{Sources: sources}
+	d := &myDataPage{Sources: sources, Archive: p.o.Archives != nil}
 	nm, err := p.names(r.Context(), q.Lang)
 	if err != nil {
 		return err

@@ -106,6 +106,9 @@ func (p *Portal) Routes() []Route {
 		{"POST", "/consents/{id}/suspend", resident, p.suspend},
 		{"POST", "/consents/{id}/resume", resident, p.resume},
 	}
+	if p.o.Archives != nil {
+		pages = append(pages, rt{"GET", "/my-data/archive", resident, p.archive})
+	}
 	if p.o.Apps != nil {
 		pages = append(pages,
 			rt{"GET", "/apps", resident, p.apps},

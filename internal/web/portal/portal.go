@@ -37,6 +37,11 @@ type Options struct {
 	Usage           omadata.UsageService      // who used my data
 	Log             omadata.LogService        // proofs of the usage
 	Requests        omadata.RequestService    // data-subject requests
+	// Archives makes the signed archive of all a resident's data (Art
+	// 20): "Download all my data", and what an access request delivers.
+	// nil leaves the download out and an access request delivers the
+	// operator's records as one JSON document.
+	Archives omadata.ArchiveService
 	// Apps are the residents' own apps: the authorization endpoint with
 	// its consent screen and the connected apps page. nil leaves both out.
 	Apps omadata.AppService

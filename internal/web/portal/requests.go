@@ -239,12 +239,21 @@ func (p *Portal) subjectRequest(r *http.Request, q *req) (*omadata.Request, erro
 
 // export downloads the answer to an access request: one JSON document with
 // the profile, consents, representations, requests, usage and log entries
-// with their proofs. The first download completes the request, so it is a
+// with their proofs; with Archives, the signed archive of those and every
+// source's data. The first download completes the request, so it is a
 // form (POST), not a link.
 func (p *Portal) export(w http.ResponseWriter, r *http.Request, q *req) error {
 	x, err := p.subjectRequest(r, q)
 	if err != nil {
 		return err
+	}
+	if p.o.Archives != nil {
+		b, err := p.o.Archives.RequestArchive(r.Context(), x.ID)
+		if err != nil {
+			return err
+		}
+		sendArchive(w, "omadata-export-"+x.ID+".zip", b)
+		return nil
 	}
 	e, err := p.o.Requests.ExportResident(r.Context(), x.ID)
 	if err != nil {

@@ -135,15 +135,25 @@ func TestRequests(t *testing.T) {
 			t.Fatalf("no export form: %s", between(p.body, `id="requests"`, "</ul>"))
 		}
 		x := c.post(m[1], url.Values{"csrf": {token}})
-		if x.status != 200 || x.header.Get("Content-Type") != "application/json" || !strings.HasPrefix(x.header.Get("Content-Disposition"), "attachment;") {
+		if x.status != 200 || x.header.Get("Content-Type") != "application/zip" || !strings.HasPrefix(x.header.Get("Content-Disposition"), "attachment;") {
 			t.Fatalf("export: %d %v", x.status, x.header)
 		}
-		var doc omadata.ResidentExport
-		if err := json.Unmarshal([]byte(x.body), &doc); err != nil {
+		files := unzip(t, x.body)
+		var doc *omadata.Resident
+		var consents []*omadata.Consent
+		var man struct {
+			ResidentID string `json:"resident_id"`
+			RequestID  string `json:"request_id"`
+		}
+		if err := json.Unmarshal(files["operator/profile.json"], &doc); err != nil {
+			t.Fatal(err)
+		} else if err := json.Unmarshal(files["operator/consents.json"], &consents); err != nil {
+			t.Fatal(err)
+		} else if err := json.Unmarshal(files["manifest.json"], &man); err != nil {
 			t.Fatal(err)
 		}
-		if doc.Resident == nil || doc.Resident.ID != aino.ID || doc.Resident.Name != "Aino Virtanen" || len(doc.Consents) != 1 {
-			t.Fatalf("export holds %+v and %d consents", doc.Resident, len(doc.Consents))
+		if doc == nil || doc.ID != aino.ID || doc.Name != "Aino Virtanen" || len(consents) != 1 || man.ResidentID != aino.ID || !strings.HasPrefix(man.RequestID, "req_") {
+			t.Fatalf("export holds %+v, %d consents and manifest %+v", doc, len(consents), man)
 		}
 		if p := c.get("/en/requests"); !strings.Contains(p.body, "completed") {
 			t.Fatal("the access request is not completed after the download")
