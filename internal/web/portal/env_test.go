@@ -77,7 +77,7 @@ func demoProvider(t *testing.T, base string) (portal.OIDC, []web.Page) {
 
 // newProviderEnv is newLimitedEnv with the provider pr (nil: the demo
 // provider).
-func newProviderEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter, pr provider) *env {
+func newProviderEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter, pr provider, opts ...func(*env, *portal.Options)) *env {
 	t.Helper()
 	if pr == nil {
 		pr = demoProvider
@@ -102,12 +102,17 @@ func newProviderEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter, pr 
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
 	oc, pages := pr(t, base)
-	p, err := portal.New(portal.Options{
+	o := portal.Options{
 		Residents: st, Representations: st, Consents: st, Catalogue: st, AISystems: st, Credentials: st,
 		Usage: st, Log: st, Requests: st, Apps: st, LogVerifierKey: storetest.LogVerifierKey(t, st),
 		OIDC: oc, PublicURL: base, SecretKey: storetest.SecretKey, Demo: true, Now: clock, Limiter: limiter,
 		Operator: portal.Operator{Name: "Test City", BusinessID: "0201256-6", Email: "mydata@example.fi", DPOEmail: "dpo@example.fi"},
-	})
+	}
+	e.demo = res
+	for _, f := range opts {
+		f(e, &o)
+	}
+	p, err := portal.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -199,7 +199,7 @@ var messages = map[string][3]string{
 	"held.controller":             {"Rekisterinpitäjä", "Personuppgiftsansvarig", "Controller"},
 	"held.ground":                 {"Oikeusperuste", "Rättslig grund", "Legal basis"},
 	"held.retention":              {"Säilytysaika", "Lagringstid", "Retention period"},
-	"held.fetched":                {"Haettu tietolähteestä %s", "Hämtat från datakällan %s", "Fetched from the data source %s"},
+	"held.fetched":                {"Tiedot haettu %s", "Uppgifterna hämtades %s", "Fetched %s"},
 	"held.none":                   {"Tietolähteessä %s ei ole tällä hetkellä tietoja sinusta tässä tietoryhmässä.", "Datakällan %s har för närvarande inga uppgifter om dig i den här datagruppen.", "%s holds no data about you in this data group now."},
 	"held.unavailable":            {"Tietolähde %s ei vastannut. Yritä myöhemmin uudelleen.", "Datakällan %s svarade inte. Försök igen senare.", "%s did not answer; try again later."},
 	"held.invalid":                {"Tietolähteen %s vastausta ei voitu lukea. Yritä myöhemmin uudelleen.", "Svaret från datakällan %s kunde inte läsas. Försök igen senare.", "The answer from %s could not be read; try again later."},

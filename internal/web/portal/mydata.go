@@ -122,7 +122,7 @@ func (p *Portal) myData(w http.ResponseWriter, r *http.Request, q *req) error {
 			d.Children = append(d.Children, &childUse{Child: pr.Resident, Used: used})
 		}
 	}
-	if d.Held, d.Problems, err = p.held(r, q); err != nil {
+	if d.Held, d.Problems, err = p.held(r, q, sources); err != nil {
 		return err
 	}
 	d.Own = p.o.OwnData != nil
@@ -135,6 +135,9 @@ func (p *Portal) myData(w http.ResponseWriter, r *http.Request, q *req) error {
 type heldView struct {
 	*omadata.OwnDataGroup
 	Data *omadata.OwnData // nil until asked for
+	// ControllerName is the source's organisation in the page's language
+	// where the catalogue names it, else as the service gave it.
+	ControllerName string
 }
 
 // problem is a source that did not answer as it should: the anchor of its
@@ -159,7 +162,7 @@ func (h *heldView) Anchor() string { return "dg-" + h.DataGroup.ID }
 // fetched live. A group the subject's sources do not hold is not found.
 // Each source that did not answer, or answered what cannot be read, is
 // named in the problems returned, in the groups' order.
-func (p *Portal) held(r *http.Request, q *req) ([]*heldView, []problem, error) {
+func (p *Portal) held(r *http.Request, q *req, sources []*sourceView) ([]*heldView, []problem, error) {
 	if p.o.OwnData == nil {
 		return nil, nil, nil
 	}
@@ -170,7 +173,10 @@ func (p *Portal) held(r *http.Request, q *req) ([]*heldView, []problem, error) {
 	}
 	out := make([]*heldView, len(groups))
 	for i, g := range groups {
-		out[i] = &heldView{OwnDataGroup: g}
+		out[i] = &heldView{OwnDataGroup: g, ControllerName: g.Controller}
+		if j := slices.IndexFunc(sources, func(s *sourceView) bool { return s.Source.ID == g.Service.ID }); j >= 0 {
+			out[i].ControllerName = text(q.Lang, sources[j].Source.Organisation.Name)
+		}
 	}
 	show := r.URL.Query()["show"]
 	if len(show) == 0 {
