@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/csv"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -219,5 +220,24 @@ func TestGoldenHeld(t *testing.T) {
 			p := c.get("/" + lang + "/my-data?show=" + e.demo.IDs["data-group/ece-placements"])
 			checkGolden(t, g, lang, "my-data-none", p.body)
 		})
+	}
+}
+
+// TestMyDataHeldActing: a guardian acting for a child sees the child's
+// groups and data: the portal asks the service about the child, and the
+// service (the store) decides what the representation reaches.
+func TestMyDataHeldActing(t *testing.T) {
+	e, h := newHeldEnv(t)
+	c := e.client(t)
+	c.login("en", "matti")
+	emma := e.resident(t, "100514A9037")
+	p := c.get("/en/acting-for")
+	c.post("/en/acting-for", url.Values{"csrf": {p.csrf(t)}, "principal": {emma.ID}})
+	p = c.get("/en/my-data?show=all")
+	if !strings.Contains(p.body, "Data about Emma Korhonen at the city&#39;s data sources") || !strings.Contains(p.body, "These data sources hold data about Emma Korhonen.") {
+		t.Errorf("acting for Emma:\n%s", between(p.body, "<main", `<h2 id="used">`))
+	}
+	if len(h.asked) != 1 || h.asked[0] != emma.ID {
+		t.Errorf("asked about %q, want Emma %s", h.asked, emma.ID)
 	}
 }
