@@ -81,3 +81,42 @@ type OwnDataService interface {
 	// gives its status, never an error for the others.
 	FetchOwnData(ctx context.Context, residentID string, dataGroupIDs []string) ([]*OwnData, error)
 }
+
+// OwnAccessPurposeID is the ID of the purpose PurposeOwnAccess, which the
+// operator seeds (migration 018): the purpose_id of every grant the
+// operator issues to itself, which a source checks.
+const OwnAccessPurposeID = "pur_000000000000000000000acc15"
+
+// OwnAccessGrant is a grant the operator issues to itself to fetch one
+// data group of one resident from its source: audience the source, purpose
+// own access, on GDPR Art 6(1)(c) with Art 15, bound to the operator's own
+// DPoP key. Grant.SinkID is the source itself: no other service receives
+// the data; the resident does.
+type OwnAccessGrant struct {
+	Grant     *Grant     `json:"grant"`
+	Source    *Service   `json:"source"`
+	DataGroup *DataGroup `json:"data_group"`
+}
+
+// OwnAccessService is the store's side of OwnDataService: which groups
+// sources hold about a resident, the grants the operator issues to itself
+// to fetch them, and the transfers it records. Every method takes the
+// caller's rule of FindOwnDataGroups: a resident for themselves, a
+// representative where Authority.Allows(RepOwnData, purpose); anything
+// else is ENOTFOUND.
+type OwnAccessService interface {
+	// FindOwnDataGroups lists the data groups of the approved sources
+	// that know residentID by a pseudonym. ENOTFOUND for a resident the
+	// caller may not see.
+	FindOwnDataGroups(ctx context.Context, residentID string) ([]*OwnDataGroup, error)
+	// IssueOwnAccessGrant records a permitting decision on the statutory
+	// ground and a grant for the one data group, bound to the key of
+	// thumbprint jkt, both logged. ENOTFOUND for a group the caller may
+	// not see; EINVALID on field "jkt" for a bad thumbprint.
+	IssueOwnAccessGrant(ctx context.Context, residentID, dataGroupID, jkt string) (*OwnAccessGrant, error)
+	// RecordOwnAccess records, logged, that the source released the
+	// grant's data to the resident. ENOTFOUND for a grant that is not an
+	// own-access grant the caller may see; ECONFLICT on field "grant_id"
+	// once it has expired.
+	RecordOwnAccess(ctx context.Context, grantID string) (*Transfer, error)
+}

@@ -113,6 +113,11 @@ const (
 	// RepRectify: rectification of the person's data at sources, which is
 	// about no one purpose. All purposes only.
 	RepRectify RepAct = "rectify"
+	// RepOwnData: see the data a source holds about the principal in a
+	// data group (OwnDataService), where a published processing of a
+	// purpose the scope covers uses that group; all groups for all
+	// purposes.
+	RepOwnData RepAct = "own-data"
 )
 
 // Allows reports whether the representation, if active, lets its holder do
@@ -123,7 +128,7 @@ func (r *Representation) Allows(act RepAct, purposeCode string) bool {
 	switch act {
 	case RepKnow, RepAccess:
 		return true
-	case RepConsent, RepUsage, RepObject:
+	case RepConsent, RepUsage, RepObject, RepOwnData:
 		return r.Covers(purposeCode)
 	case RepWhole, RepErase, RepRectify:
 		return r.AllPurposes

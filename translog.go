@@ -197,7 +197,10 @@ type Usage struct {
 	ProcessingID string    `json:"processing_id"`
 	ConsentID    string    `json:"consent_id,omitempty"`  // the ground: a consent,
 	LegalBasis   string    `json:"legal_basis,omitempty"` // or a non-consent legal basis
-	Log          LogEvent  `json:"log"`
+	// OwnView marks the resident's own view of their data at a source
+	// (PurposeOwnAccess): the operator fetched it for them to see or take.
+	OwnView bool     `json:"own_view,omitempty"`
+	Log     LogEvent `json:"log"`
 }
 
 // UsageFilter selects a resident's usage, newest first.

@@ -159,6 +159,10 @@ func grantStatus(ctx context.Context, q querier, g *grantRow, now time.Time) (*o
 		return &omadata.GrantStatus{Reason: omadata.GrantRevoked}, nil
 	case !now.Before(g.expiresAt):
 		return &omadata.GrantStatus{Reason: omadata.GrantExpired}, nil
+	case g.purposeID == omadata.OwnAccessPurposeID:
+		// The operator's own-access grant rests on its legal obligation,
+		// which no withdrawal ends.
+		return &omadata.GrantStatus{Active: true}, nil
 	}
 	v, err := evaluate(ctx, q, &question{sinkID: g.sinkID, sourceID: g.sourceID, residentID: g.residentID, purposeID: g.purposeID, groups: g.groups}, now)
 	switch {

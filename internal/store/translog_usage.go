@@ -73,6 +73,7 @@ func (s *Store) FindUsage(ctx context.Context, f omadata.UsageFilter) ([]*omadat
 		if d := details[u.RecordID]; d != nil {
 			u.Time, u.SinkID, u.SourceID, u.DataGroupIDs, u.PurposeID = d.Time, d.SinkID, d.SourceID, d.DataGroupIDs, d.PurposeID
 			u.ConsentID, u.LegalBasis = d.ConsentID, d.LegalBasis
+			u.OwnView = d.PurposeID == omadata.OwnAccessPurposeID
 			if d.ProcessingID != "" {
 				u.ProcessingID = d.ProcessingID
 			}

@@ -81,7 +81,7 @@ func testAISystemRegister(t *testing.T, s *store.Store) {
 
 func testPurposeTaxonomyAndUpdate(t *testing.T, s *store.Store) {
 	ps := must[[]*omadata.Purpose](t)(s.FindPurposes(Public()))
-	want := []string{"proactive-services", "recommendations", "research", "provider-transfer", "third-party-platform", "marketing-cooperation", "co-production", "statutory-services"}
+	want := []string{"proactive-services", "recommendations", "research", "provider-transfer", "third-party-platform", "marketing-cooperation", "co-production", "statutory-services", "own-access"}
 	var codes []string
 	for _, p := range ps {
 		codes = append(codes, p.Code)

@@ -95,6 +95,8 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Decision/CatalogueChange", testDecisionCatalogueChange},
 		{"Grant/Issue", testGrantIssue},
 		{"Grant/StatusAndTransfer", testGrantStatusAndTransfer},
+		{"OwnData/Groups", testOwnDataGroups},
+		{"OwnData/Grant", testOwnDataGrant},
 		{"Request/Objection", testRequestObjection},
 		{"Request/Visibility", testRequestVisibility},
 		{"Request/Rectification", testRequestRectification},
