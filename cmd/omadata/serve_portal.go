@@ -11,6 +11,7 @@ import (
 	"net/http"
 
 	"github.com/omadata/omadata/internal/demo/idp"
+	"github.com/omadata/omadata/internal/owndata"
 	"github.com/omadata/omadata/internal/store"
 	"github.com/omadata/omadata/internal/web"
 	"github.com/omadata/omadata/internal/web/admin"
@@ -55,9 +56,15 @@ func portalPages(cfg Config, s *store.Store, publicURL, logKey string, limiter *
 	if oc.Issuer == "" {
 		log.Info("resident portal off: set OMADATA_OIDC_ISSUER and OMADATA_OIDC_CLIENT_ID to turn it on")
 	} else {
+		// "My data" asks the sources for the resident's own data
+		// (docs/own-data.md), each within the default timeout.
+		own, err := owndata.New(s, nil, 0, log)
+		if err != nil {
+			return nil, nil, err
+		}
 		pt, err := portal.New(portal.Options{
 			Residents: s, Representations: s, Consents: s, Catalogue: s, AISystems: s, Credentials: s,
-			Usage: s, Log: s, Requests: s, Apps: s, LogVerifierKey: logKey,
+			Usage: s, Log: s, Requests: s, Apps: s, OwnData: own, LogVerifierKey: logKey,
 			OIDC: oc, PublicURL: publicURL, SecretKey: cfg.SecretKey, Demo: builtIn, Logger: log, Limiter: limiter,
 			Operator: portal.Operator{Name: cfg.OperatorName, BusinessID: cfg.OperatorBusinessID, Email: cfg.OperatorEmail, DPOEmail: cfg.OperatorDPOEmail},
 		})

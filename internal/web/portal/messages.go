@@ -410,6 +410,8 @@ var messages = map[string][3]string{
 	"usage.lead":                   {"Tässä ovat kaikki kerrat, kun palvelu on saanut luvan käyttää tietojasi tai tietoja on luovutettu, uusimmat ensin.", "Här är alla gånger en tjänst har fått tillstånd att använda dina uppgifter eller uppgifter har lämnats ut, de senaste först.", "Every time a service was allowed to use your data or data was handed over, newest first."},
 	"usage.lead-for":               {"Tässä ovat kaikki kerrat, kun henkilön %s tietoja on saanut käyttää tai ne on luovutettu, uusimmat ensin.", "Här är alla gånger uppgifter om %s fick användas eller lämnades ut, de senaste först.", "Every time %s's data was allowed to be used or was handed over, newest first."},
 	"usage.proof-about":            {"Jokainen merkintä on kirjattu julkiseen, muuttumattomaan lokiin. Voit tarkistaa, että merkintä todella on lokissa.", "Varje post är införd i en offentlig logg som inte kan ändras. Du kan kontrollera att posten verkligen finns i loggen.", "Each entry is written in a public log that cannot be changed. You can check that an entry really is in the log."},
+	"usage.own-view":               {"Sinä itse (oma katselusi)", "Du själv (din egen granskning)", "You (your own view)"},
+	"usage.own-access":             {"Oikeus saada pääsy tietoihin", "Rätt till tillgång", "Right of access"},
 	"usage.kind.decision.permit":   {"Luovutuspäätös (sallittu)", "Utlämningsbeslut (tillåtet)", "Decision (permitted)"},
 	"usage.kind.grant.issued":      {"Luovutuslupa", "Utlämningstillstånd", "Grant to hand over the data"},
 	"usage.kind.transfer.recorded": {"Luovutus", "Utlämning", "Transfer"},
