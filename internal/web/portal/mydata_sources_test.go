@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -151,5 +152,76 @@ func TestMyDataSources(t *testing.T) {
 		if rec.Contains(ainoCode) || rec.Contains(e.resident(t, ainoCode).ID) {
 			t.Errorf("Aino's identity code or resident ID reached the %s", name)
 		}
+	}
+}
+
+// TestMyDataSourcesRepresented: a guardian acting for a child sees the
+// child's data at the sources; a mandate holder sees only the groups the
+// mandate covers (Aino holds Sanna's mandate for statutory services,
+// which use the early childhood education placements, not the library
+// loans). The store decides; the page shows what it is given.
+func TestMyDataSourcesRepresented(t *testing.T) {
+	e := newSourcesEnv(t)
+	const emmaCode, sannaCode = "100514A9037", "021290-905C"
+	e.demoSource(t, "helmet", "library-loans", libraryLoans, emmaCode, sannaCode)
+	e.demoSource(t, "helsinki-ece", "ece-placements", ecePlacement, emmaCode, sannaCode)
+	for _, tc := range []struct {
+		person, principal string
+		want, not         []string
+	}{
+		{"matti", emmaCode, []string{"Data about Emma Korhonen at the city&#39;s data sources", "<td>Tuntematon sotilas</td>", "Päiväkoti Satakieli"}, nil},
+		{"aino", sannaCode, []string{"Data about Sanna Mäkinen at the city&#39;s data sources", "Päiväkoti Satakieli"}, []string{"Library loans", "Tuntematon sotilas"}},
+	} {
+		c := e.client(t)
+		c.login("en", tc.person)
+		p := c.get("/en/acting-for")
+		c.post("/en/acting-for", url.Values{"csrf": {p.csrf(t)}, "principal": {e.resident(t, tc.principal).ID}})
+		p = c.get("/en/my-data?show=all")
+		held := between(p.body, "<main", `<h2 id="used">`)
+		for _, w := range tc.want {
+			if !strings.Contains(held, w) {
+				t.Errorf("%s for %s: lacks %q:\n%s", tc.person, tc.principal, w, held)
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(held, w) {
+				t.Errorf("%s for %s: shows %q, which the representation does not cover", tc.person, tc.principal, w)
+			}
+		}
+	}
+}
+
+// TestMyDataSourceHangs: a source that never answers holds "my data" no
+// longer than the timeout (2 s here), and the other source's data shows
+// with the hanging one named.
+func TestMyDataSourceHangs(t *testing.T) {
+	e := newSourcesEnv(t)
+	e.demoSource(t, "helmet", "library-loans", libraryLoans, ainoCode)
+	e.demoSource(t, "helsinki-ece", "ece-placements", ecePlacement, ainoCode)
+	release := make(chan struct{})
+	hanging := owndatatest.NewRecorder(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(release) }) // runs before the server closes
+	api := hanging.URL + "/api"
+	if _, err := e.store.UpdateService(storetest.Admin(), e.demo.IDs["service/helsinki-ece"], omadata.ServiceUpdate{Endpoints: &omadata.ServiceEndpoints{API: api}}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.client(t)
+	c.login("fi", "aino")
+	start := time.Now()
+	p := c.get("/fi/my-data?show=all")
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("the page took %v with a hanging source", d)
+	}
+	main := between(p.body, "<main", `<h2 id="used">`)
+	if !strings.Contains(main, "Tietolähde Helsingin varhaiskasvatus ei vastannut. Yritä myöhemmin uudelleen.") || !strings.Contains(main, "<td>Tuntematon sotilas</td>") {
+		t.Errorf("with a hanging source:\n%s", main)
+	}
+	if len(hanging.Requests()) == 0 {
+		t.Error("the hanging source was never asked")
 	}
 }
