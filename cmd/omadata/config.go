@@ -41,6 +41,9 @@ type Config struct {
 	SecretKeyFile string
 	MaxBodyBytes  int64
 	ReadTimeout   time.Duration // to read a whole request, headers and body
+	// SourceTimeout is how long the operator waits for one source's
+	// answer with a resident's own data (docs/own-data.md).
+	SourceTimeout time.Duration
 	// Rate limits per client address and per account; the zero Rate is none.
 	RateLimitLogin      ratelimit.Rate // portal and console login starts and callbacks
 	RateLimitToken      ratelimit.Rate // the grant token endpoint
@@ -83,10 +86,11 @@ type Config struct {
 // DefaultConfig returns the configuration used where nothing else is set.
 func DefaultConfig() Config {
 	return Config{
-		DatabaseURL:  "sqlite:./omadata.db",
-		Listen:       "127.0.0.1:8080",
-		MaxBodyBytes: 1 << 20,
-		ReadTimeout:  30 * time.Second,
+		DatabaseURL:   "sqlite:./omadata.db",
+		Listen:        "127.0.0.1:8080",
+		MaxBodyBytes:  1 << 20,
+		ReadTimeout:   30 * time.Second,
+		SourceTimeout: 5 * time.Second,
 
 		RateLimitLogin:      ratelimit.Rate{N: 30, Per: time.Minute},
 		RateLimitToken:      ratelimit.Rate{N: 600, Per: time.Minute},
@@ -183,6 +187,14 @@ func settings() []setting {
 				return fmt.Errorf("%q is not a duration from 100ms to 10m, such as 30s", v)
 			}
 			c.ReadTimeout = d
+			return nil
+		}},
+		{"OMADATA_SOURCE_TIMEOUT", "", "", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 100*time.Millisecond || d > time.Minute {
+				return fmt.Errorf("%q is not a duration from 100ms to 1m, such as 5s", v)
+			}
+			c.SourceTimeout = d
 			return nil
 		}},
 		{"OMADATA_RATE_LIMIT_LOGIN", "", "", func(c *Config, v string) error { return parseRate(&c.RateLimitLogin, v) }},

@@ -37,7 +37,7 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	if c.DatabaseURL != "sqlite:./omadata.db" || c.Listen != "127.0.0.1:8080" || c.PublicURL != "" ||
 		!c.Migrate || c.Demo || c.MaxBodyBytes != 1<<20 || c.LogLevel != slog.LevelInfo || c.SecretKey != nil ||
-		c.WebhookWorkers != 4 || c.ReadTimeout != 30*time.Second || c.RateLimitLogin.String() != "30/1m0s" ||
+		c.WebhookWorkers != 4 || c.ReadTimeout != 30*time.Second || c.SourceTimeout != 5*time.Second || c.RateLimitLogin.String() != "30/1m0s" ||
 		c.RateLimitToken.String() != "600/1m0s" || c.RateLimitCredential.String() != "20/1m0s" || c.TrustedProxies != nil {
 		t.Fatalf("got %+v, want the defaults", c)
 	}
@@ -64,6 +64,7 @@ func TestConfigPrecedence(t *testing.T) {
 		"OMADATA_TEST_POSTGRES_DSN":    "ignored: not a setting",
 		"OMADATA_OPERATOR_BUSINESS_ID": "0201256-6",
 		"OMADATA_READ_TIMEOUT":         "2.5s",
+		"OMADATA_SOURCE_TIMEOUT":       "750ms",
 		"OMADATA_RATE_LIMIT_LOGIN":     "off",
 		"OMADATA_RATE_LIMIT_TOKEN":     "5/10s",
 		"OMADATA_TRUSTED_PROXIES":      "10.0.0.0/8, 192.0.2.7,2001:db8::/32",
@@ -81,6 +82,7 @@ func TestConfigPrecedence(t *testing.T) {
 		{"business ID (env)", c.OperatorBusinessID, "0201256-6"},
 		{"data dir", c.DataDir(), "/from"},
 		{"read timeout (env)", c.ReadTimeout.String(), "2.5s"},
+		{"source timeout (env)", c.SourceTimeout.String(), "750ms"},
 		{"login rate (env)", c.RateLimitLogin.String(), "off"},
 		{"token rate (env)", c.RateLimitToken.String(), "5/10s"},
 		{"credential rate (default)", c.RateLimitCredential.String(), "20/1m0s"},
@@ -124,6 +126,8 @@ func TestConfigInvalid(t *testing.T) {
 		{"Demo", "OMADATA_DEMO", "maybe", "not true or false"},
 		{"ReadTimeoutNoUnit", "OMADATA_READ_TIMEOUT", "30", "not a duration"},
 		{"ReadTimeoutTiny", "OMADATA_READ_TIMEOUT", "1ms", "not a duration"},
+		{"SourceTimeoutNoUnit", "OMADATA_SOURCE_TIMEOUT", "5", "not a duration"},
+		{"SourceTimeoutLong", "OMADATA_SOURCE_TIMEOUT", "10m", "not a duration"},
 		{"RateLimitNoPeriod", "OMADATA_RATE_LIMIT_LOGIN", "30", "N/duration"},
 		{"RateLimitZero", "OMADATA_RATE_LIMIT_TOKEN", "0/1m", "N/duration"},
 		{"RateLimitShortPeriod", "OMADATA_RATE_LIMIT_CREDENTIAL", "5/1ms", "N/duration"},
