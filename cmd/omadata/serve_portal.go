@@ -57,8 +57,8 @@ func portalPages(cfg Config, s *store.Store, publicURL, logKey string, limiter *
 		log.Info("resident portal off: set OMADATA_OIDC_ISSUER and OMADATA_OIDC_CLIENT_ID to turn it on")
 	} else {
 		// "My data" asks the sources for the resident's own data
-		// (docs/own-data.md), each within the default timeout.
-		own, err := owndata.New(s, nil, 0, log)
+		// (docs/own-data.md), each within OMADATA_SOURCE_TIMEOUT.
+		own, err := owndata.New(s, nil, cfg.SourceTimeout, log)
 		if err != nil {
 			return nil, nil, err
 		}
