@@ -214,6 +214,13 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	if err != nil {
 		return err
 	}
+	if cfg.Demo && demoRes != nil {
+		sp, err := demoSourcePages(ctx, s, demoRes, publicURL, log)
+		if err != nil {
+			return fmt.Errorf("demo sources: %w", err)
+		}
+		pages = append(pages, sp...)
+	}
 	handler := web.New(web.Options{
 		Organisations: s, Services: s, Credentials: s, DataGroups: s, Purposes: s,
 		Processings: s, AISystems: s, Catalogue: s, SigningKeys: s,

@@ -113,3 +113,7 @@ func LoadResidents(ctx context.Context, s ResidentServices) (int, error) {
 	}
 	return created, nil
 }
+
+// AllPeople are the demo residents and the children, who cannot sign in:
+// everyone the demo's sources hold data about.
+func AllPeople() []Person { return append(People(), children...) }
