@@ -25,9 +25,9 @@ import (
 // proof of one checks out.
 func TestBrowserMyData(t *testing.T) {
 	ctx, axe := browsertest.New(t)
-	e := newSourcesEnv(t)
-	library := e.demoSource(t, "helmet", "library-loans", libraryLoans, ainoCode)
-	e.demoSource(t, "helsinki-ece", "ece-placements", ecePlacement, ainoCode).Close() // down
+	e, recs := newSourcesEnv(t)
+	library := recs["helmet"]
+	recs["helsinki-ece"].Close() // down
 	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/en/"), chromedp.Click(chromedp.CSS(`header a.button`)))
 	browsertest.WaitLocation(t, ctx, "/demo-idp/authorize")
 	browsertest.Run(t, ctx, chromedp.Click(chromedp.CSS(`button[data-person=aino]`)))

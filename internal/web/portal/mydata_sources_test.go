@@ -13,6 +13,7 @@ import (
 
 	"github.com/omadata/omadata"
 	src "github.com/omadata/omadata/client"
+	"github.com/omadata/omadata/internal/demo/sources"
 	"github.com/omadata/omadata/internal/owndata"
 	"github.com/omadata/omadata/internal/owndata/owndatatest"
 	"github.com/omadata/omadata/internal/store/storetest"
@@ -20,61 +21,45 @@ import (
 )
 
 // newSourcesEnv is the demo operator whose portal asks the sources with
-// the operator's own OwnDataService (internal/owndata), each within 2 s.
-func newSourcesEnv(t *testing.T) *env {
+// the operator's own OwnDataService (internal/owndata), each within 2 s,
+// and the demo's sources (internal/demo/sources) each as a separate HTTP
+// server that records every request it receives, by the source's key
+// ("helmet", "helsinki-ece", …). Every demo resident is linked to each,
+// as serve --demo does.
+func newSourcesEnv(t *testing.T) (*env, map[string]*owndatatest.Recorder) {
 	t.Helper()
-	return newProviderEnv(t, time.Time{}, nil, nil, func(e *env, o *portal.Options) {
+	e := newProviderEnv(t, time.Time{}, nil, nil, func(e *env, o *portal.Options) {
 		od, err := owndata.New(e.store, nil, 2*time.Second, slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)
 		}
 		o.OwnData = od
 	})
-}
-
-// demoSource runs the demo's source service (its key in the demo, such
-// as "helmet") as a separate HTTP server, with the client package's
-// handler for its data group code: its API endpoint is moved there, it
-// gets a credential to verify grants, and it knows the residents of
-// people by a pairwise pseudonym. answer gives what it holds, by the
-// resident's identity code (nil: nothing). Every request it receives is
-// recorded.
-func (e *env) demoSource(t *testing.T, service, code string, answer func(identityCode string) *src.OwnDataAnswer, people ...string) *owndatatest.Recorder {
-	t.Helper()
-	admin := storetest.Admin()
-	id := e.demo.IDs["service/"+service]
-	var h http.Handler
-	rec := owndatatest.NewRecorder(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	if _, err := e.store.UpdateService(admin, id, omadata.ServiceUpdate{Endpoints: &omadata.ServiceEndpoints{API: rec.URL + "/api"}}); err != nil {
+	st := e.store
+	srcs, err := sources.Link(context.Background(), sources.Services{Services: st, DataGroups: st, Residents: st}, e.demo.IDs)
+	if err != nil {
 		t.Fatal(err)
 	}
-	cred := &omadata.Credential{ServiceID: id, Name: "own data test", Scopes: []string{omadata.ScopeTransfers}}
-	if err := e.store.CreateCredential(admin, cred); err != nil {
-		t.Fatal(err)
-	}
-	known := map[string]string{} // pseudonym → identity code
-	for _, code := range people {
-		psn, err := e.store.Pseudonym(admin, id, e.resident(t, code).ID)
-		if err != nil {
+	recs := map[string]*owndatatest.Recorder{}
+	for _, s := range srcs {
+		cred := &omadata.Credential{ServiceID: s.ServiceID, Name: "own data test", Scopes: []string{omadata.ScopeTransfers}}
+		if err := st.CreateCredential(storetest.Admin(), cred); err != nil {
 			t.Fatal(err)
 		}
-		known[psn] = code
+		v := src.NewVerifier(e.url, s.ServiceID, src.New(e.url, cred.Token), src.WithIssuer(storeIssuer))
+		rec := owndatatest.NewRecorder(t, sources.Handler(s.Key, v, s.Groups, s.People))
+		e.moveSource(t, s.Key, rec.URL+"/api")
+		recs[s.Key] = rec
 	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /api/omadata/own-data/{code}", src.OwnDataHandler(src.NewVerifier(e.url, id, src.New(e.url, cred.Token), src.WithIssuer(storeIssuer)),
-		map[string]string{code: e.demo.IDs["data-group/"+code]},
-		func(ctx context.Context, pseudonym, _ string) (*src.OwnDataAnswer, error) {
-			who, ok := known[pseudonym]
-			if !ok {
-				return nil, omadata.NotFound("Resident")
-			}
-			if a := answer(who); a != nil {
-				return a, nil
-			}
-			return nil, omadata.NotFound("Resident")
-		}))
-	h = mux
-	return rec
+	return e, recs
+}
+
+// moveSource points the demo source key's API endpoint at api.
+func (e *env) moveSource(t *testing.T, key, api string) {
+	t.Helper()
+	if _, err := e.store.UpdateService(storetest.Admin(), e.demo.IDs["service/"+key], omadata.ServiceUpdate{Endpoints: &omadata.ServiceEndpoints{API: api}}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // storeIssuer is the iss the test store signs grants with
@@ -82,75 +67,60 @@ func (e *env) demoSource(t *testing.T, service, code string, answer func(identit
 // own URL instead.
 const storeIssuer = "https://omadata.test"
 
-// libraryLoans is the demo library's answer: Aino's loans as items and a
-// table.
-func libraryLoans(string) *src.OwnDataAnswer {
-	return &src.OwnDataAnswer{
-		Items: []omadata.OwnDataItem{{Label: omadata.Text{"fi": "Lainoja nyt", "sv": "Lån nu", "en": "Loans now"}, Value: "2", Date: "2026-11-01"}},
-		Table: &omadata.OwnDataTable{
-			Columns: []omadata.OwnDataColumn{{Key: "title", Label: omadata.Text{"fi": "Nimeke", "sv": "Titel", "en": "Title"}}, {Key: "due", Label: omadata.Text{"fi": "Eräpäivä", "sv": "Förfallodag", "en": "Due"}}},
-			Rows:    []map[string]string{{"title": "Seitsemän veljestä", "due": "2026-11-20"}, {"title": "Tuntematon sotilas", "due": "2026-11-27"}},
-		},
-	}
-}
-
-// ecePlacement is the demo early childhood education's answer.
-func ecePlacement(string) *src.OwnDataAnswer {
-	return &src.OwnDataAnswer{Items: []omadata.OwnDataItem{{Label: omadata.Text{"fi": "Päiväkoti", "sv": "Daghem", "en": "Day care centre"}, Value: "Päiväkoti Satakieli", Date: "2025-08-01"}}}
-}
-
-// TestMyDataSources: the demo's library and early childhood education run
-// as separate HTTP servers with the client package's handler. Aino sees
-// her loans and her placement fetched live in the portal; with the early
-// childhood education's server down, the page names it and still shows
-// the library's data. The views appear in "who used my data" as her own
-// view, each with a proof that checks out, and no identity code reaches
-// either source.
+// TestMyDataSources: the demo's sources run as separate HTTP servers with
+// the client package's handler. Aino sees her loans (items and a table)
+// and her sports services fetched live in the portal, and that the early
+// childhood education holds nothing about her; with the library's server
+// down, the page names it and still shows the others' data. The views
+// appear in "who used my data" as her own view, each with a proof that
+// checks out, and neither her identity code nor her resident ID reaches
+// any source.
 func TestMyDataSources(t *testing.T) {
-	e := newSourcesEnv(t)
-	library := e.demoSource(t, "helmet", "library-loans", libraryLoans, ainoCode)
-	ece := e.demoSource(t, "helsinki-ece", "ece-placements", ecePlacement, ainoCode)
+	e, recs := newSourcesEnv(t)
 	c := e.client(t)
 	c.login("en", "aino")
 	p := c.get("/en/my-data?show=all")
 	main := between(p.body, "<main", `<h2 id="used">`)
-	for _, w := range []string{"Library loans", "<th scope=\"col\">Due</th>", "<td>Tuntematon sotilas</td><td>27 November 2026</td>", "Loans now</dt><dd>2 (1 November 2026)",
-		"Early childhood education placements", "Day care centre</dt><dd>Päiväkoti Satakieli (1 August 2025)", "Download the table as a CSV file: Library loans"} {
+	for _, w := range []string{"Library loans", `<th scope="col">Due</th>`, "<td>Väinö Linna: Tuntematon sotilas</td><td>20 November 2026</td><td>11 December 2026</td>",
+		"On loan</dt><dd>Tove Jansson: Muumipappa ja meri (12 November 2026)", "Download the table as a CSV file: Library loans",
+		"Vesijumppa, Itäkeskuksen uimahalli", "Helsinki early childhood education holds no data about you in this data group now."} {
 		if !strings.Contains(main, w) {
 			t.Errorf("my data lacks %q:\n%s", w, main)
 		}
 	}
 	if strings.Contains(main, "error-summary") {
-		t.Errorf("a problem with both sources up:\n%s", main)
+		t.Errorf("a problem with every source up:\n%s", main)
 	}
 
-	ece.Close()
+	recs["helmet"].Close()
 	p = c.get("/en/my-data?show=all")
 	main = between(p.body, "<main", `<h2 id="used">`)
-	if !strings.Contains(main, "Helsinki early childhood education did not answer; try again later.") || !strings.Contains(main, "<td>Tuntematon sotilas</td>") {
-		t.Errorf("with the early childhood education down:\n%s", main)
+	if !strings.Contains(between(main, `id="error-summary"`, "</div>"), "Helmet libraries did not answer; try again later.") || !strings.Contains(main, "Vesijumppa") {
+		t.Errorf("with the library down:\n%s", main)
 	}
 
 	e.integrate(t)
 	u := c.get("/en/usage")
-	views := strings.Count(u.body, "Transfer: You (your own view)")
-	if views < 3 { // both groups, then the library again
-		t.Errorf("who used my data shows %d own views, want 3:\n%s", views, between(u.body, "<main", "</main>"))
+	if views := strings.Count(u.body, "Transfer: You (your own view)"); views < 2 {
+		t.Errorf("who used my data shows %d own views, want every answer:\n%s", views, between(u.body, "<main", "</main>"))
 	}
 	card := between(u.body, "Transfer: You (your own view)", "</li>")
 	if !strings.Contains(card, "Right of access") || !strings.Contains(card, "/en/usage/proof?index=") {
 		t.Errorf("an own view's card:\n%s", card)
 	}
 	proof := between(card, `href="`, `"`)
-	if pr := c.get(strings.ReplaceAll(proof, "&amp;", "&")); !strings.Contains(pr.body, "The proof checks out") || !strings.Contains(pr.body, "transfer.recorded") {
+	if pr := c.get(proof); !strings.Contains(pr.body, "The proof checks out") || !strings.Contains(pr.body, "transfer.recorded") {
 		t.Errorf("the own view's proof (%s):\n%s", proof, between(pr.body, "<main", "</main>"))
 	}
-	for name, rec := range map[string]*owndatatest.Recorder{"library": library, "early childhood education": ece} {
-		if len(rec.Requests()) == 0 {
-			t.Errorf("the %s was never asked", name)
+	aino := e.resident(t, ainoCode)
+	for key, rec := range recs {
+		if key == "helmet" || key == "helsinki-sports" || key == "helsinki-ece" {
+			if len(rec.Requests()) == 0 {
+				t.Errorf("%s was never asked", key)
+			}
 		}
-		if rec.Contains(ainoCode) || rec.Contains(e.resident(t, ainoCode).ID) {
-			t.Errorf("Aino's identity code or resident ID reached the %s", name)
+		if rec.Contains(ainoCode) || rec.Contains(aino.ID) {
+			t.Errorf("Aino's identity code or resident ID reached %s", key)
 		}
 	}
 }
@@ -159,18 +129,16 @@ func TestMyDataSources(t *testing.T) {
 // child's data at the sources; a mandate holder sees only the groups the
 // mandate covers (Aino holds Sanna's mandate for statutory services,
 // which use the early childhood education placements, not the library
-// loans). The store decides; the page shows what it is given.
+// loans or sports). The store decides; the page shows what it is given.
 func TestMyDataSourcesRepresented(t *testing.T) {
-	e := newSourcesEnv(t)
+	e, _ := newSourcesEnv(t)
 	const emmaCode, sannaCode = "100514A9037", "021290-905C"
-	e.demoSource(t, "helmet", "library-loans", libraryLoans, emmaCode, sannaCode)
-	e.demoSource(t, "helsinki-ece", "ece-placements", ecePlacement, emmaCode, sannaCode)
 	for _, tc := range []struct {
 		person, principal string
 		want, not         []string
 	}{
-		{"matti", emmaCode, []string{"Data about Emma Korhonen at the city&#39;s data sources", "<td>Tuntematon sotilas</td>", "Päiväkoti Satakieli"}, nil},
-		{"aino", sannaCode, []string{"Data about Sanna Mäkinen at the city&#39;s data sources", "Päiväkoti Satakieli"}, []string{"Library loans", "Tuntematon sotilas"}},
+		{"matti", emmaCode, []string{"Data about Emma Korhonen at the city&#39;s data sources", "<td>Timo Parvela: Ella ja kaverit</td>", "Kalliolan yhtenäiskoulu"}, nil},
+		{"aino", sannaCode, []string{"Data about Sanna Mäkinen at the city&#39;s data sources", "Early childhood education placements"}, []string{"Library loans", "Minna Canth", "Liikuntapalvelujen"}},
 	} {
 		c := e.client(t)
 		c.login("en", tc.person)
@@ -192,12 +160,10 @@ func TestMyDataSourcesRepresented(t *testing.T) {
 }
 
 // TestMyDataSourceHangs: a source that never answers holds "my data" no
-// longer than the timeout (2 s here), and the other source's data shows
+// longer than the timeout (2 s here), and the other sources' data shows
 // with the hanging one named.
 func TestMyDataSourceHangs(t *testing.T) {
-	e := newSourcesEnv(t)
-	e.demoSource(t, "helmet", "library-loans", libraryLoans, ainoCode)
-	e.demoSource(t, "helsinki-ece", "ece-placements", ecePlacement, ainoCode)
+	e, _ := newSourcesEnv(t)
 	release := make(chan struct{})
 	hanging := owndatatest.NewRecorder(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -206,10 +172,7 @@ func TestMyDataSourceHangs(t *testing.T) {
 		}
 	}))
 	t.Cleanup(func() { close(release) }) // runs before the server closes
-	api := hanging.URL + "/api"
-	if _, err := e.store.UpdateService(storetest.Admin(), e.demo.IDs["service/helsinki-ece"], omadata.ServiceUpdate{Endpoints: &omadata.ServiceEndpoints{API: api}}); err != nil {
-		t.Fatal(err)
-	}
+	e.moveSource(t, "helsinki-sports", hanging.URL+"/api")
 	c := e.client(t)
 	c.login("fi", "aino")
 	start := time.Now()
@@ -218,7 +181,7 @@ func TestMyDataSourceHangs(t *testing.T) {
 		t.Errorf("the page took %v with a hanging source", d)
 	}
 	main := between(p.body, "<main", `<h2 id="used">`)
-	if !strings.Contains(main, "Tietolähde Helsingin varhaiskasvatus ei vastannut. Yritä myöhemmin uudelleen.") || !strings.Contains(main, "<td>Tuntematon sotilas</td>") {
+	if !strings.Contains(main, "ei vastannut. Yritä myöhemmin uudelleen.") || !strings.Contains(main, "<td>Väinö Linna: Tuntematon sotilas</td>") {
 		t.Errorf("with a hanging source:\n%s", main)
 	}
 	if len(hanging.Requests()) == 0 {
