@@ -53,7 +53,7 @@ func demoSourcePages(ctx context.Context, s *store.Store, res *demo.Result, publ
 		}
 		c := client.New(publicURL, cred.Token, client.WithHTTPClient(hc))
 		base := sources.APIBase(publicURL, src.Key)
-		h := sources.Handler(src.Key, client.NewVerifier(publicURL, src.ServiceID, c, client.WithPublicURL(base)), src.Groups, src.People)
+		h := sources.Handler(src.Key, client.NewVerifier(publicURL, src.ServiceID, c, client.WithPublicURL(publicURL)), src.Groups, src.People)
 		pages = append(pages, web.Page{Pattern: "GET " + sources.Prefix + src.Key + client.OwnDataPath + "{code}", Handler: h})
 		sv, err := s.FindServiceByID(admin, src.ServiceID)
 		if err != nil {
