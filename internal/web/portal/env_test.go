@@ -104,7 +104,7 @@ func newProviderEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter, pr 
 	oc, pages := pr(t, base)
 	o := portal.Options{
 		Residents: st, Representations: st, Consents: st, Catalogue: st, AISystems: st, Credentials: st,
-		Usage: st, Log: st, Requests: st, Apps: st, LogVerifierKey: storetest.LogVerifierKey(t, st),
+		Usage: st, Log: st, Requests: st, Apps: st, Organisations: st, LogVerifierKey: storetest.LogVerifierKey(t, st),
 		OIDC: oc, PublicURL: base, SecretKey: storetest.SecretKey, Demo: true, Now: clock, Limiter: limiter,
 		Operator: portal.Operator{Name: "Test City", BusinessID: "0201256-6", Email: "mydata@example.fi", DPOEmail: "dpo@example.fi"},
 	}

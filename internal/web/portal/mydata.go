@@ -176,6 +176,13 @@ func (p *Portal) held(r *http.Request, q *req, sources []*sourceView) ([]*heldVi
 		out[i] = &heldView{OwnDataGroup: g, ControllerName: g.Controller}
 		if j := slices.IndexFunc(sources, func(s *sourceView) bool { return s.Source.ID == g.Service.ID }); j >= 0 {
 			out[i].ControllerName = text(q.Lang, sources[j].Source.Organisation.Name)
+		} else if p.o.Organisations != nil {
+			org, err := p.o.Organisations.FindOrganisationByID(r.Context(), g.Service.OrganisationID)
+			if err != nil && omadata.ErrorCode(err) != omadata.ENOTFOUND {
+				return nil, nil, err
+			} else if err == nil {
+				out[i].ControllerName = text(q.Lang, org.Name)
+			}
 		}
 	}
 	show := r.URL.Query()["show"]

@@ -83,10 +83,15 @@ func TestMyDataSources(t *testing.T) {
 	main := between(p.body, "<main", `<h2 id="used">`)
 	for _, w := range []string{"Library loans", `<th scope="col">Due</th>`, "<td>Väinö Linna: Tuntematon sotilas</td><td>20 November 2026</td><td>11 December 2026</td>",
 		"On loan</dt><dd>Tove Jansson: Muumipappa ja meri (12 November 2026)", "Download the table as a CSV file: Library loans",
-		"Vesijumppa, Itäkeskuksen uimahalli", "Helsinki early childhood education holds no data about you in this data group now."} {
+		"Vesijumppa, Itäkeskuksen uimahalli", "Controller</dt><dd>Culture and Leisure Division</dd>", "Helsinki early childhood education holds no data about you in this data group now."} {
 		if !strings.Contains(main, w) {
 			t.Errorf("my data lacks %q:\n%s", w, main)
 		}
+	}
+	// The controllers in English, also of sources no published processing
+	// uses (the organisations of the catalogue name them otherwise).
+	if strings.Contains(main, "toimiala") {
+		t.Errorf("a controller named in Finnish on an English page:\n%s", main)
 	}
 	if strings.Contains(main, "error-summary") {
 		t.Errorf("a problem with every source up:\n%s", main)
