@@ -97,6 +97,11 @@ func TestMyDataSources(t *testing.T) {
 		t.Errorf("a problem with every source up:\n%s", main)
 	}
 
+	if csv := c.get("/sv/my-data/" + e.demo.IDs["data-group/library-loans"] + "/csv"); csv.status != 200 ||
+		!strings.HasPrefix(csv.body, "Titel,Lånat,Förfallodag\n") || !strings.Contains(csv.body, "Väinö Linna: Tuntematon sotilas,2026-11-20,2026-12-11\n") {
+		t.Errorf("the loans as CSV: %d\n%s", csv.status, csv.body)
+	}
+
 	recs["helmet"].Close()
 	p = c.get("/en/my-data?show=all")
 	main = between(p.body, "<main", `<h2 id="used">`)
