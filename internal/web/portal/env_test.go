@@ -20,6 +20,7 @@ import (
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/demo"
 	"github.com/omadata/omadata/internal/demo/idp"
+	"github.com/omadata/omadata/internal/demo/sources"
 	"github.com/omadata/omadata/internal/store"
 	"github.com/omadata/omadata/internal/store/storetest"
 	"github.com/omadata/omadata/internal/web"
@@ -37,6 +38,7 @@ type env struct {
 	demo  *demo.Result
 	path  string                    // the SQLite database file
 	at    atomic.Pointer[time.Time] // the fixed clock, if any
+	own   []*sources.Source         // the demo's own-data sources, linked (newSourcesEnv)
 }
 
 // setNow moves the fixed clock of an env made with a non-zero now.

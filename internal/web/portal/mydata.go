@@ -58,7 +58,7 @@ func (p *Portal) transfers(r *http.Request, q *req, nm *names, residentID string
 	}
 	var out []*usageRow
 	for _, u := range list {
-		if u.Kind == omadata.LeafTransferRecorded {
+		if u.Kind == omadata.LeafTransferRecorded && !u.OwnView { // the resident's own views are no handing over
 			out = append(out, nm.row(q.Lang, u))
 		}
 	}

@@ -40,18 +40,51 @@ func newSourcesEnv(t *testing.T) (*env, map[string]*owndatatest.Recorder) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.own = srcs
 	recs := map[string]*owndatatest.Recorder{}
 	for _, s := range srcs {
-		cred := &omadata.Credential{ServiceID: s.ServiceID, Name: "own data test", Scopes: []string{omadata.ScopeTransfers}}
-		if err := st.CreateCredential(storetest.Admin(), cred); err != nil {
-			t.Fatal(err)
-		}
-		v := src.NewVerifier(e.url, s.ServiceID, src.New(e.url, cred.Token), src.WithIssuer(storeIssuer))
-		rec := owndatatest.NewRecorder(t, sources.Handler(s.Key, v, s.Groups, s.People))
-		e.moveSource(t, s.Key, rec.URL+"/api")
-		recs[s.Key] = rec
+		recs[s.Key] = e.runSource(t, s.Key, sources.Handler(s.Key, e.verifier(t, s.ServiceID), s.Groups, s.People))
 	}
 	return e, recs
+}
+
+// verifier is a source's grant verifier, with a credential of its own.
+func (e *env) verifier(t *testing.T, serviceID string) *src.Verifier {
+	t.Helper()
+	cred := &omadata.Credential{ServiceID: serviceID, Name: "own data test", Scopes: []string{omadata.ScopeTransfers}}
+	if err := e.store.CreateCredential(storetest.Admin(), cred); err != nil {
+		t.Fatal(err)
+	}
+	return src.NewVerifier(e.url, serviceID, src.New(e.url, cred.Token), src.WithIssuer(storeIssuer))
+}
+
+// runSource serves h as the demo source key, a separate HTTP server that
+// records every request, and points the source's API endpoint there.
+func (e *env) runSource(t *testing.T, key string, h http.Handler) *owndatatest.Recorder {
+	t.Helper()
+	rec := owndatatest.NewRecorder(t, h)
+	e.moveSource(t, key, rec.URL+"/api")
+	return rec
+}
+
+// customSource runs the demo source key with the client package's
+// handler answering fn for the demo person it knows by the pseudonym.
+func (e *env) customSource(t *testing.T, key string, fn func(person, code string) *src.OwnDataAnswer) *owndatatest.Recorder {
+	t.Helper()
+	for _, s := range e.own {
+		if s.Key != key {
+			continue
+		}
+		return e.runSource(t, key, src.OwnDataHandler(e.verifier(t, s.ServiceID), s.Groups,
+			func(_ context.Context, pseudonym, code string) (*src.OwnDataAnswer, error) {
+				if a := fn(s.People[pseudonym], code); a != nil {
+					return a, nil
+				}
+				return nil, omadata.NotFound("Resident")
+			}))
+	}
+	t.Fatalf("no demo source %s", key)
+	return nil
 }
 
 // moveSource points the demo source key's API endpoint at api.
