@@ -78,7 +78,7 @@ func TestBrowserMyData(t *testing.T) {
 	usage := e.url + "/en/usage"
 	browsertest.CheckReflow(t, ctx, axe, usage, "usage with own views")
 	browsertest.Run(t, ctx, chromedp.Navigate(usage))
-	if s := browsertest.Text(t, ctx, "#usage .card h2"); s != "Transfer: You (your own view)" {
+	if s := browsertest.Text(t, ctx, "#usage .card h2"); s != "Transfer: You" {
 		t.Errorf("the newest use is %q, want the resident's own view", s)
 	}
 	browsertest.Run(t, ctx, chromedp.Click(chromedp.CSS(`#usage a[href*="/usage/proof"]`)))

@@ -144,11 +144,11 @@ func TestMyDataSources(t *testing.T) {
 
 	e.integrate(t)
 	u := c.get("/en/usage")
-	if views := strings.Count(u.body, "Transfer: You (your own view)"); views < 2 {
+	if views := strings.Count(u.body, "Transfer: You"); views < 2 {
 		t.Errorf("who used my data shows %d own views, want every answer:\n%s", views, between(u.body, "<main", "</main>"))
 	}
-	card := between(u.body, "Transfer: You (your own view)", "</li>")
-	if !strings.Contains(card, "Right of access") || !strings.Contains(card, "/en/usage/proof?index=") {
+	card := between(u.body, "Transfer: You", "</li>")
+	if !strings.Contains(card, "Viewing your own data") || !strings.Contains(card, "/en/usage/proof?index=") {
 		t.Errorf("an own view's card:\n%s", card)
 	}
 	proof := between(card, `href="`, `"`)
