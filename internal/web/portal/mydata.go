@@ -65,7 +65,9 @@ func (p *Portal) transfers(r *http.Request, q *req, nm *names, residentID string
 	return out, nil
 }
 
-// myData shows, source by source, which data groups city registers hold
+// myData shows the data groups the sources hold about the resident (or
+// the person acted for) and, on request, their data fetched live (held);
+// then, source by source, which data groups city registers hold
 // about the resident (or the person acted for), for which processings, on
 // which legal basis, and the resident's consent where one is asked.
 func (p *Portal) myData(w http.ResponseWriter, r *http.Request, q *req) error {
@@ -136,7 +138,8 @@ type heldView struct {
 	*omadata.OwnDataGroup
 	Data *omadata.OwnData // nil until asked for
 	// ControllerName is the source's organisation in the page's language
-	// where the catalogue names it, else as the service gave it.
+	// (from the catalogue, else Options.Organisations), else as the
+	// own-data service gave it.
 	ControllerName string
 }
 
