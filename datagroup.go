@@ -10,16 +10,20 @@ import (
 // DataGroup is a set of personal data a source holds, described so that a
 // resident understands it ("library loans").
 type DataGroup struct {
-	ID                     string    `json:"id"`
-	ServiceID              string    `json:"service_id"`
-	Code                   string    `json:"code"`
-	Name                   Text      `json:"name"`
-	Description            Text      `json:"description"`
-	SpecialCategory        bool      `json:"special_category"`
-	PersonalDataCategories []string  `json:"personal_data_categories"`
-	Retention              string    `json:"retention"` // ISO 8601 period at the source
-	CreatedAt              time.Time `json:"created_at"`
-	UpdatedAt              time.Time `json:"updated_at"`
+	ID                     string   `json:"id"`
+	ServiceID              string   `json:"service_id"`
+	Code                   string   `json:"code"`
+	Name                   Text     `json:"name"`
+	Description            Text     `json:"description"`
+	SpecialCategory        bool     `json:"special_category"`
+	PersonalDataCategories []string `json:"personal_data_categories"`
+	Retention              string   `json:"retention"` // ISO 8601 period at the source
+	// LegalBasis is why the source holds the data, a GDPR Art 6 code
+	// (such as A6-1-e, public task), which "My data" shows the resident
+	// (docs/own-data.md); "" where the catalogue does not say.
+	LegalBasis string    `json:"legal_basis,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // Validate checks the data group's own fields and normalises its personal
@@ -37,6 +41,8 @@ func (g *DataGroup) Validate() error {
 		return err
 	} else if !ValidPeriod(g.Retention) {
 		return Invalidf("retention", "Use an ISO 8601 period such as P5Y or P6M.")
+	} else if g.LegalBasis != "" && !ValidLegalBasis(g.LegalBasis) {
+		return Invalidf("legal_basis", "Use one of %s, or leave it out.", legalBasisCodes())
 	}
 	return g.normaliseCategories()
 }
@@ -101,6 +107,7 @@ type DataGroupUpdate struct {
 	SpecialCategory        *bool     `json:"special_category"`
 	PersonalDataCategories *[]string `json:"personal_data_categories"`
 	Retention              *string   `json:"retention"`
+	LegalBasis             *string   `json:"legal_basis"`
 }
 
 // Apply copies the set fields of u onto g.
@@ -110,6 +117,7 @@ func (u DataGroupUpdate) Apply(g *DataGroup) {
 	setIf(&g.SpecialCategory, u.SpecialCategory)
 	setIf(&g.PersonalDataCategories, u.PersonalDataCategories)
 	setIf(&g.Retention, u.Retention)
+	setIf(&g.LegalBasis, u.LegalBasis)
 }
 
 // DataGroupService manages the data groups sources hold.

@@ -191,49 +191,49 @@ func services() []serviceSpec {
 
 func dataGroups() []groupSpec {
 	return []groupSpec{
-		{service: "helsinki-ece", g: omadata.DataGroup{Code: "ece-placements", Retention: "P10Y",
+		{service: "helsinki-ece", g: omadata.DataGroup{Code: "ece-placements", LegalBasis: omadata.BasisLegalObligation, Retention: "P10Y",
 			Name: text("Varhaiskasvatuspaikat", "Platser inom småbarnspedagogiken", "Early childhood education placements"),
 			Description: text(
 				"Lapsen varhaiskasvatuspaikka: päiväkoti tai perhepäivähoito, aloituspäivä, hoitoaika ja varhaiskasvatuksen kieli sekä lapsen huoltajat.",
 				"Barnets plats inom småbarnspedagogiken: daghem eller familjedagvård, startdatum, vårdtid och språk samt barnets vårdnadshavare.",
 				"The child's place in early childhood education: day-care centre or family day care, start date, hours of care and language, and the child's guardians."),
 			PersonalDataCategories: []string{"pd:Name", "pd:DateOfBirth", "pd:Education", "pd:Family", "pd:Language"}}},
-		{service: "espoo-ece", g: omadata.DataGroup{Code: "ece-places", Retention: "P10Y",
+		{service: "espoo-ece", g: omadata.DataGroup{Code: "ece-places", LegalBasis: omadata.BasisLegalObligation, Retention: "P10Y",
 			Name: text("Varhaiskasvatuspaikat", "Platser inom småbarnspedagogiken", "Early childhood education places"),
 			Description: text(
 				"Lapsen varhaiskasvatuspaikka Espoossa: päiväkoti, aloituspäivä, hoitoaika ja kieli sekä toisesta kunnasta siirtyneet tiedot.",
 				"Barnets plats inom småbarnspedagogiken i Esbo: daghem, startdatum, vårdtid och språk samt uppgifter som överförts från en annan kommun.",
 				"The child's place in early childhood education in Espoo: day-care centre, start date, hours of care and language, and data moved from another municipality."),
 			PersonalDataCategories: []string{"pd:Name", "pd:DateOfBirth", "pd:Education", "pd:Family", "pd:Language"}}},
-		{service: "helsinki-school", g: omadata.DataGroup{Code: "school-enrolment", Retention: "P10Y",
+		{service: "helsinki-school", g: omadata.DataGroup{Code: "school-enrolment", LegalBasis: omadata.BasisLegalObligation, Retention: "P10Y",
 			Name: text("Koulupaikka", "Skolplats", "School place"),
 			Description: text(
 				"Oppilaan koulu, vuosiluokka, valinnaiset kielet ja erityisruokavalio.",
 				"Elevens skola, årskurs, valfria språk och specialkost.",
 				"The pupil's school, grade, optional languages and special diet."),
 			PersonalDataCategories: []string{"pd:Name", "pd:Education", "pd:Language"}}},
-		{service: "helsinki-sports", g: omadata.DataGroup{Code: "sports-services", Retention: "P2Y",
+		{service: "helsinki-sports", g: omadata.DataGroup{Code: "sports-services", LegalBasis: omadata.BasisPublicTask, Retention: "P2Y",
 			Name: text("Liikuntapalvelujen käyttö", "Användning av idrottstjänster", "Use of sports services"),
 			Description: text(
 				"Liikuntakorttisi, kurssi-ilmoittautumisesi ja liikuntapaikkojen vakiovuorosi maksuineen.",
 				"Dina motionskort, kursanmälningar och fasta turer i idrottsanläggningar med avgifter.",
 				"Your sports cards, course enrolments and regular bookings of sports facilities, with their fees."),
 			PersonalDataCategories: []string{"pd:ServiceConsumptionBehavior", "pd:Interest"}}},
-		{service: "helmet", g: omadata.DataGroup{Code: "library-loans", Retention: "P1Y",
+		{service: "helmet", g: omadata.DataGroup{Code: "library-loans", LegalBasis: omadata.BasisPublicTask, Retention: "P1Y",
 			Name: text("Kirjastolainat", "Bibliotekslån", "Library loans"),
 			Description: text(
 				"Lainaamasi ja varaamasi aineisto sekä lainahistoriasi, jos olet ottanut sen käyttöön.",
 				"Material som du har lånat och reserverat samt din lånehistorik, om du har aktiverat den.",
 				"Items you have borrowed and reserved, and your loan history if you have switched it on."),
 			PersonalDataCategories: []string{"pd:ServiceConsumptionBehavior", "pd:Interest"}}},
-		{service: "helsinki-wellbeing", g: omadata.DataGroup{Code: "wellbeing-measurements", Retention: "P5Y", SpecialCategory: true,
+		{service: "helsinki-wellbeing", g: omadata.DataGroup{Code: "wellbeing-measurements", LegalBasis: omadata.BasisConsent, Retention: "P5Y", SpecialCategory: true,
 			Name: text("Hyvinvointimittaukset", "Välbefinnandemätningar", "Wellbeing measurements"),
 			Description: text(
 				"Verenpaine, paino, pituus, leposyke ja päivittäiset askeleet mittauspäivineen.",
 				"Blodtryck, vikt, längd, vilopuls och dagliga steg med mätdatum.",
 				"Blood pressure, weight, height, resting heart rate and daily steps, with the dates measured."),
 			PersonalDataCategories: []string{"pd:PhysicalHealth", "pd:HealthRecord"}}},
-		{service: "helsinki-residents", g: omadata.DataGroup{Code: "address-history", Retention: "P5Y",
+		{service: "helsinki-residents", g: omadata.DataGroup{Code: "address-history", LegalBasis: omadata.BasisPublicTask, Retention: "P5Y",
 			Name: text("Osoitehistoria", "Adresshistorik", "Address history"),
 			Description: text(
 				"Nykyinen ja aiemmat osoitteesi Helsingissä sekä muuttopäivät.",

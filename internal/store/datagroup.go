@@ -10,12 +10,12 @@ import (
 	"github.com/omadata/omadata"
 )
 
-const dataGroupColumns = `id, service_id, code, name, description, special_category, personal_data_categories, retention, created_at, updated_at`
+const dataGroupColumns = `id, service_id, code, name, description, special_category, personal_data_categories, retention, created_at, updated_at, legal_basis`
 
 func scanDataGroup(row interface{ Scan(...any) error }) (*omadata.DataGroup, error) {
 	var g omadata.DataGroup
 	err := row.Scan(&g.ID, &g.ServiceID, &g.Code, jsonScan{&g.Name}, jsonScan{&g.Description}, &g.SpecialCategory,
-		jsonScan{&g.PersonalDataCategories}, &g.Retention, Time{&g.CreatedAt}, Time{&g.UpdatedAt})
+		jsonScan{&g.PersonalDataCategories}, &g.Retention, Time{&g.CreatedAt}, Time{&g.UpdatedAt}, &g.LegalBasis)
 	return &g, err
 }
 
@@ -100,10 +100,10 @@ func (s *Store) CreateDataGroup(ctx context.Context, g *omadata.DataGroup) error
 	}
 	g.ID = omadata.NewID(omadata.PrefixDataGroup)
 	g.CreatedAt, g.UpdatedAt = tx.now, tx.now
-	if _, err := tx.exec(ctx, `INSERT INTO data_groups (id, service_id, code, name, description, special_category, personal_data_categories, retention, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	if _, err := tx.exec(ctx, `INSERT INTO data_groups (id, service_id, code, name, description, special_category, personal_data_categories, retention, created_at, updated_at,
+		legal_basis) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		g.ID, g.ServiceID, g.Code, jsonValue{g.Name}, jsonValue{g.Description}, g.SpecialCategory, jsonValue{g.PersonalDataCategories},
-		g.Retention, g.CreatedAt, g.UpdatedAt); err != nil {
+		g.Retention, g.CreatedAt, g.UpdatedAt, g.LegalBasis); err != nil {
 		return err
 	}
 	if err := s.audit(ctx, tx, "data_group.created", "data_group", g.ID, map[string]any{"service_id": g.ServiceID, "code": g.Code}); err != nil {
@@ -146,8 +146,9 @@ func (s *Store) UpdateDataGroup(ctx context.Context, id string, u omadata.DataGr
 		}
 	}
 	g.UpdatedAt = tx.now
-	if _, err := tx.exec(ctx, `UPDATE data_groups SET name = ?, description = ?, special_category = ?, personal_data_categories = ?, retention = ?, updated_at = ? WHERE id = ?`,
-		jsonValue{g.Name}, jsonValue{g.Description}, g.SpecialCategory, jsonValue{g.PersonalDataCategories}, g.Retention, g.UpdatedAt, g.ID); err != nil {
+	if _, err := tx.exec(ctx, `UPDATE data_groups SET name = ?, description = ?, special_category = ?, personal_data_categories = ?, retention = ?, legal_basis = ?,
+		updated_at = ? WHERE id = ?`,
+		jsonValue{g.Name}, jsonValue{g.Description}, g.SpecialCategory, jsonValue{g.PersonalDataCategories}, g.Retention, g.LegalBasis, g.UpdatedAt, g.ID); err != nil {
 		return nil, err
 	}
 	if err := s.audit(ctx, tx, "data_group.updated", "data_group", g.ID, map[string]any{"update": u}); err != nil {

@@ -37,7 +37,7 @@ func (s *Store) FindOwnDataGroups(ctx context.Context, residentID string) ([]*om
 		if err != nil {
 			return nil, err
 		}
-		og := &omadata.OwnDataGroup{DataGroup: g}
+		og := &omadata.OwnDataGroup{DataGroup: g, LegalGround: g.LegalBasis}
 		if seen := services[g.ServiceID]; seen != nil {
 			og.Service, og.Controller = seen.Service, seen.Controller
 		} else {

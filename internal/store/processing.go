@@ -318,7 +318,7 @@ func checkReferences(ctx context.Context, tx *Tx, v *omadata.ProcessingVersion, 
 	groups, err := collect(rows, func(r interface{ Scan(...any) error }) (*groupWithStatus, error) {
 		var g groupWithStatus
 		err := r.Scan(&g.ID, &g.ServiceID, &g.Code, jsonScan{&g.Name}, jsonScan{&g.Description}, &g.SpecialCategory,
-			jsonScan{&g.PersonalDataCategories}, &g.Retention, Time{&g.CreatedAt}, Time{&g.UpdatedAt}, &g.status)
+			jsonScan{&g.PersonalDataCategories}, &g.Retention, Time{&g.CreatedAt}, Time{&g.UpdatedAt}, &g.LegalBasis, &g.status)
 		return &g, err
 	})
 	if err != nil {

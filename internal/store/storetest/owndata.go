@@ -31,6 +31,13 @@ func testOwnDataGroups(t *testing.T, s *store.Store) {
 	code := ChildBornOn(time.Date(1983, 2, 3, 0, 0, 0, 0, time.UTC))
 	r := CreateResident(t, s, code)
 	f.pseudonym(t, f.n.Source.ID, r.ID) // the library has linked them; source2 has not
+	// The catalogue says why the library holds the loans.
+	bad, basis := "A6-1-x", omadata.BasisPublicTask
+	_, err := s.UpdateDataGroup(Admin(), f.n.Loans.ID, omadata.DataGroupUpdate{LegalBasis: &bad})
+	wantField(t, err, omadata.EINVALID, "legal_basis")
+	if g := must[*omadata.DataGroup](t)(s.UpdateDataGroup(Admin(), f.n.Loans.ID, omadata.DataGroupUpdate{LegalBasis: &basis})); g.LegalBasis != basis {
+		t.Fatalf("got legal basis %q, want %q", g.LegalBasis, basis)
+	}
 	got := must[[]*omadata.OwnDataGroup](t)(s.FindOwnDataGroups(AsResident(r.ID), r.ID))
 	if ids := ownGroupIDs(got); !slices.Equal(ids, []string{f.n.Loans.ID, f.n.Health.ID}) && !slices.Equal(ids, []string{f.n.Health.ID, f.n.Loans.ID}) {
 		t.Fatalf("got groups %v, want the library's loans and wellbeing only", ids)
@@ -38,6 +45,9 @@ func testOwnDataGroups(t *testing.T, s *store.Store) {
 	for _, g := range got {
 		if g.Service == nil || g.Service.ID != f.n.Source.ID || g.Controller == "" {
 			t.Fatalf("got %+v, want the library as source with its controller's name", g)
+		}
+		if want := map[string]string{f.n.Loans.ID: basis}[g.DataGroup.ID]; g.LegalGround != want || g.DataGroup.LegalBasis != want {
+			t.Fatalf("got legal ground %q of %s, want %q", g.LegalGround, g.DataGroup.Code, want)
 		}
 	}
 
@@ -73,7 +83,7 @@ func testOwnDataGroups(t *testing.T, s *store.Store) {
 	if ids := ownGroupIDs(must[[]*omadata.OwnDataGroup](t)(s.FindOwnDataGroups(AsResident(holder.ID), r.ID))); !slices.Equal(ids, []string{f.n.Loans.ID}) {
 		t.Fatalf("got groups %v for the mandate holder, want the loans only", ids)
 	}
-	_, err := s.IssueOwnAccessGrant(AsResident(holder.ID), r.ID, f.n.Health.ID, newJKT(t))
+	_, err = s.IssueOwnAccessGrant(AsResident(holder.ID), r.ID, f.n.Health.ID, newJKT(t))
 	wantCode(t, err, omadata.ENOTFOUND)
 	must[*omadata.OwnAccessGrant](t)(s.IssueOwnAccessGrant(AsResident(holder.ID), r.ID, f.n.Loans.ID, newJKT(t)))
 

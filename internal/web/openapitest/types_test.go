@@ -91,10 +91,10 @@ func TestRootTypes(t *testing.T) {
 		}},
 		{"DataGroup", false, "GET", "/api/v1/data-groups/{id}", &omadata.DataGroup{
 			ID: dgID, ServiceID: svcID, Code: "library-loans", Name: text, Description: text, SpecialCategory: true,
-			PersonalDataCategories: []string{"pd:Health"}, Retention: "P5Y", CreatedAt: now, UpdatedAt: now,
+			PersonalDataCategories: []string{"pd:Health"}, Retention: "P5Y", LegalBasis: omadata.BasisPublicTask, CreatedAt: now, UpdatedAt: now,
 		}},
 		{"DataGroupUpdate", true, "PATCH", "/api/v1/data-groups/{id}", &omadata.DataGroupUpdate{
-			Name: &text, Description: &text, SpecialCategory: boolp(false), PersonalDataCategories: &[]string{"pd:Interest"}, Retention: strp("P1Y"),
+			Name: &text, Description: &text, SpecialCategory: boolp(false), PersonalDataCategories: &[]string{"pd:Interest"}, Retention: strp("P1Y"), LegalBasis: strp(omadata.BasisPublicTask),
 		}},
 		{"Processing", false, "GET", "/api/v1/processings/{id}", &omadata.Processing{
 			ID: procID, ServiceID: svcID, Code: "reading-recommendations", CreatedAt: now, Versions: []*omadata.ProcessingVersion{version},
