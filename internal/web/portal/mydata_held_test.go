@@ -37,7 +37,7 @@ func TestMyDataHeld(t *testing.T) {
 	p := c.get("/en/my-data")
 	held := between(p.body, `<h2 id="held">`, `<h2 id="used">`)
 	for _, w := range []string{"Your data at the city&#39;s data sources", "<h3>Library loans</h3>", "Data source</dt><dd>Helmet libraries", "Controller</dt><dd>Culture and Leisure Division",
-		"Retention period</dt><dd>1 year", `href="/en/my-data?show=all"`,
+		"Legal basis</dt><dd>task in the public interest or exercise of official authority</dd>\n<dt>Retention period</dt><dd>1 year", `href="/en/my-data?show=all"`,
 		`href="/en/my-data?show=` + loansID + `#dg-` + loansID + `">Show the data: Library loans</a>`} {
 		if !strings.Contains(held, w) {
 			t.Errorf("the list lacks %q:\n%s", w, held)
