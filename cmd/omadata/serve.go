@@ -212,14 +212,16 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		TrustedProxies: cfg.TrustedProxies,
 		Metrics:        metrics,
 	})
-	// The archive a resident takes with them (docs/archive.md), signed
-	// with the receipt key, with every source's data (docs/own-data.md).
+	// A resident's own data at the sources (docs/own-data.md), each asked
+	// within OMADATA_SOURCE_TIMEOUT, for the portal's "My data" and the
+	// archive a resident takes with them (docs/archive.md), signed with
+	// the receipt key.
 	own, err := owndata.New(s, nil, cfg.SourceTimeout, log)
 	if err != nil {
 		return err
 	}
 	archives := &archive.Builder{Requests: s, OwnData: own, Signer: signer, OperatorID: operatorID, PublicURL: publicURL}
-	pages, notFound, err := portalPages(cfg, s, publicURL, logKey, limiter, log, archives)
+	pages, notFound, err := portalPages(cfg, s, publicURL, logKey, limiter, log, own, archives)
 	if err != nil {
 		return err
 	}

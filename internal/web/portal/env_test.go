@@ -21,6 +21,7 @@ import (
 	"github.com/omadata/omadata/internal/archive"
 	"github.com/omadata/omadata/internal/demo"
 	"github.com/omadata/omadata/internal/demo/idp"
+	"github.com/omadata/omadata/internal/demo/sources"
 	"github.com/omadata/omadata/internal/store"
 	"github.com/omadata/omadata/internal/store/storetest"
 	"github.com/omadata/omadata/internal/web"
@@ -38,6 +39,7 @@ type env struct {
 	demo  *demo.Result
 	path  string                    // the SQLite database file
 	at    atomic.Pointer[time.Time] // the fixed clock, if any
+	own   []*sources.Source         // the demo's own-data sources, linked (newSourcesEnv)
 }
 
 // setNow moves the fixed clock of an env made with a non-zero now.
@@ -78,7 +80,7 @@ func demoProvider(t *testing.T, base string) (portal.OIDC, []web.Page) {
 
 // newProviderEnv is newLimitedEnv with the provider pr (nil: the demo
 // provider).
-func newProviderEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter, pr provider) *env {
+func newProviderEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter, pr provider, opts ...func(*env, *portal.Options)) *env {
 	t.Helper()
 	if pr == nil {
 		pr = demoProvider
@@ -104,12 +106,18 @@ func newProviderEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter, pr 
 	base := "http://" + ts.Listener.Addr().String()
 	oc, pages := pr(t, base)
 	archives := &archive.Builder{Requests: st, Signer: storetest.RecordSigner(t, st), OperatorID: base, PublicURL: base, Now: clock}
-	p, err := portal.New(portal.Options{
+	o := portal.Options{
 		Residents: st, Representations: st, Consents: st, Catalogue: st, AISystems: st, Credentials: st,
-		Usage: st, Log: st, Requests: st, Apps: st, LogVerifierKey: storetest.LogVerifierKey(t, st), Archives: archives,
+		Usage: st, Log: st, Requests: st, Apps: st, Organisations: st, LogVerifierKey: storetest.LogVerifierKey(t, st), Archives: archives,
 		OIDC: oc, PublicURL: base, SecretKey: storetest.SecretKey, Demo: true, Now: clock, Limiter: limiter,
 		Operator: portal.Operator{Name: "Test City", BusinessID: "0201256-6", Email: "mydata@example.fi", DPOEmail: "dpo@example.fi"},
-	})
+	}
+	e.demo = res
+	for _, f := range opts {
+		f(e, &o)
+	}
+	archives.OwnData = o.OwnData
+	p, err := portal.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

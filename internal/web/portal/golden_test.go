@@ -102,34 +102,42 @@ func TestGolden(t *testing.T) {
 				if p.status != 200 {
 					t.Fatalf("got %d", p.status)
 				}
-				// What the page shows follows docs/glossary.md in its language:
-				// no Finnish name on a Swedish page, no forbidden variant.
-				for _, v := range g.Violations(lang, glossary.PageText(p.body)) {
-					t.Errorf("glossary: %s", v)
-				}
-				if keys := glossary.RawKeys(glossary.PageText(p.body), portal.Messages()); len(keys) > 0 {
-					t.Errorf("the page shows message keys: %q", keys)
-				}
-				got := normalise(p.body)
-				file := filepath.Join("testdata", "golden", lang+"-"+pg.name+".html")
-				if *update {
-					if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(file)
-				if err != nil {
-					t.Fatalf("%v (run with -update to create it)", err)
-				}
-				if got != string(want) {
-					t.Errorf("%s differs from the rendered page; run with -update and review the diff\n%s", file, firstDiff(string(want), got))
-				}
+				checkGolden(t, g, lang, pg.name, p.body)
 			})
 		}
+	}
+}
+
+// checkGolden holds a rendered page to docs/glossary.md and compares it
+// with its golden file, testdata/golden/{lang}-{name}.html (rewritten
+// with -update).
+func checkGolden(t *testing.T, g *glossary.Glossary, lang, name, body string) {
+	t.Helper()
+	// What the page shows follows docs/glossary.md in its language:
+	// no Finnish name on a Swedish page, no forbidden variant.
+	for _, v := range g.Violations(lang, glossary.PageText(body)) {
+		t.Errorf("glossary: %s", v)
+	}
+	if keys := glossary.RawKeys(glossary.PageText(body), portal.Messages()); len(keys) > 0 {
+		t.Errorf("the page shows message keys: %q", keys)
+	}
+	got := normalise(body)
+	file := filepath.Join("testdata", "golden", lang+"-"+name+".html")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the rendered page; run with -update and review the diff\n%s", file, firstDiff(string(want), got))
 	}
 }
 

@@ -52,3 +52,22 @@ func legalBasisKey(code string) string { return "basis." + code }
 
 // text returns a multilingual text in lang.
 func text(lang string, t omadata.Text) string { return t.In(lang) }
+
+// ground writes why a source holds a data group: a legal basis code in
+// words, any other text as it is.
+func ground(lang, s string) string {
+	if _, ok := messages[legalBasisKey(s)]; ok {
+		return msg(lang, legalBasisKey(s))
+	}
+	return s
+}
+
+// isoDate writes a date a source gives ("2026-11-02") as the language
+// does; anything else as it is.
+func isoDate(lang, s string) string {
+	t, err := time.ParseInLocation(time.DateOnly, s, webui.Zone)
+	if err != nil {
+		return s
+	}
+	return webui.FormatDate(lang, t)
+}

@@ -3,7 +3,11 @@
 package portal
 
 import (
+	"bytes"
+	"encoding/csv"
+	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -31,6 +35,9 @@ type useView struct {
 // (and, for a guardian acting as themselves, about their children), then
 // what the registers may hold.
 type myDataPage struct {
+	Held     []*heldView // nil without an OwnDataService
+	Own      bool        // an OwnDataService is configured
+	Problems []problem   // the sources that did not answer, for the summary
 	Used     []*usageRow // transfers about the subject, newest first
 	Children []*childUse
 	Sources  []*sourceView
@@ -52,14 +59,16 @@ func (p *Portal) transfers(r *http.Request, q *req, nm *names, residentID string
 	}
 	var out []*usageRow
 	for _, u := range list {
-		if u.Kind == omadata.LeafTransferRecorded {
+		if u.Kind == omadata.LeafTransferRecorded && !u.OwnView { // the resident's own views are no handing over
 			out = append(out, nm.row(q.Lang, u))
 		}
 	}
 	return out, nil
 }
 
-// myData shows, source by source, which data groups city registers hold
+// myData shows the data groups the sources hold about the resident (or
+// the person acted for) and, on request, their data fetched live (held);
+// then, source by source, which data groups city registers hold
 // about the resident (or the person acted for), for which processings, on
 // which legal basis, and the resident's consent where one is asked.
 func (p *Portal) myData(w http.ResponseWriter, r *http.Request, q *req) error {
@@ -116,6 +125,178 @@ func (p *Portal) myData(w http.ResponseWriter, r *http.Request, q *req) error {
 			d.Children = append(d.Children, &childUse{Child: pr.Resident, Used: used})
 		}
 	}
+	if d.Held, d.Problems, err = p.held(r, q, sources); err != nil {
+		return err
+	}
+	d.Own = p.o.OwnData != nil
 	p.render(w, r, q, http.StatusOK, "mydata", msg(q.Lang, "page.mydata"), d)
 	return nil
+}
+
+// heldView is a data group a source holds about the subject, with its
+// data when the resident asked to see it.
+type heldView struct {
+	*omadata.OwnDataGroup
+	Data *omadata.OwnData // nil until asked for
+	// ControllerName is the source's organisation in the page's language
+	// (from the catalogue, else Options.Organisations), else as the
+	// own-data service gave it.
+	ControllerName string
+}
+
+// problem is a source that did not answer as it should: the anchor of its
+// group and the sentence that says so.
+type problem struct{ Anchor, Text string }
+
+// Problem says, for a group whose source did not answer or answered what
+// cannot be read, so by the source's name; else "".
+func (h *heldView) Problem(lang string) string {
+	if h.Data == nil || h.Data.Status != omadata.OwnDataUnavailable && h.Data.Status != omadata.OwnDataInvalid {
+		return ""
+	}
+	return msgf(lang, "held."+h.Data.Status, text(lang, h.Service.Name))
+}
+
+// Anchor is the group's element ID on the page, for "Show" links and the
+// error summary.
+func (h *heldView) Anchor() string { return "dg-" + h.DataGroup.ID }
+
+// held reads the data groups the sources hold about the subject and, for
+// those named in the query (show=ID, repeated, or show=all), their data,
+// fetched live. A group the subject's sources do not hold is not found.
+// Each source that did not answer, or answered what cannot be read, is
+// named in the problems returned, in the groups' order.
+func (p *Portal) held(r *http.Request, q *req, sources []*sourceView) ([]*heldView, []problem, error) {
+	if p.o.OwnData == nil {
+		return nil, nil, nil
+	}
+	subject := q.V.Subject().ID
+	groups, err := p.o.OwnData.FindOwnDataGroups(r.Context(), subject)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]*heldView, len(groups))
+	for i, g := range groups {
+		out[i] = &heldView{OwnDataGroup: g, ControllerName: g.Controller}
+		if j := slices.IndexFunc(sources, func(s *sourceView) bool { return s.Source.ID == g.Service.ID }); j >= 0 {
+			out[i].ControllerName = text(q.Lang, sources[j].Source.Organisation.Name)
+		} else if p.o.Organisations != nil {
+			org, err := p.o.Organisations.FindOrganisationByID(r.Context(), g.Service.OrganisationID)
+			if err != nil && omadata.ErrorCode(err) != omadata.ENOTFOUND {
+				return nil, nil, err
+			} else if err == nil {
+				out[i].ControllerName = text(q.Lang, org.Name)
+			}
+		}
+	}
+	show := r.URL.Query()["show"]
+	if len(show) == 0 {
+		return out, nil, nil
+	}
+	var ids []string
+	if !slices.Contains(show, "all") {
+		for _, id := range show {
+			if !slices.ContainsFunc(groups, func(g *omadata.OwnDataGroup) bool { return g.DataGroup.ID == id }) {
+				return nil, nil, omadata.NotFound("DataGroup")
+			}
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	if len(groups) == 0 {
+		return out, nil, nil
+	}
+	answers, err := p.o.OwnData.FetchOwnData(r.Context(), subject, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, a := range answers {
+		for _, h := range out {
+			if h.DataGroup.ID == a.DataGroupID && h.Service.ID == a.ServiceID {
+				h.Data = a
+			}
+		}
+	}
+	var problems []problem
+	for _, h := range out {
+		if t := h.Problem(q.Lang); t != "" {
+			problems = append(problems, problem{h.Anchor(), t})
+		}
+	}
+	return out, problems, nil
+}
+
+// ownDataCSV downloads one data group's table as CSV, fetched live: the
+// header row is the columns' labels in the page's language. A group whose
+// source holds no table is not found; a source that does not answer gives
+// the page that says so.
+func (p *Portal) ownDataCSV(w http.ResponseWriter, r *http.Request, q *req) error {
+	if p.o.OwnData == nil {
+		return omadata.NotFound("DataGroup")
+	}
+	id := r.PathValue("id")
+	subject := q.V.Subject().ID
+	groups, err := p.o.OwnData.FindOwnDataGroups(r.Context(), subject)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(groups, func(g *omadata.OwnDataGroup) bool { return g.DataGroup.ID == id })
+	if i < 0 {
+		return omadata.NotFound("DataGroup")
+	}
+	answers, err := p.o.OwnData.FetchOwnData(r.Context(), subject, []string{id})
+	if err != nil {
+		return err
+	}
+	var a *omadata.OwnData
+	for _, x := range answers {
+		if x.DataGroupID == id && x.Status == omadata.OwnDataOK && x.Table != nil {
+			a = x
+		}
+	}
+	if a == nil {
+		// Not a table now: the page shows why (the source is down,
+		// holds nothing, or holds no table).
+		http.Redirect(w, r, "/"+q.Lang+"/my-data?"+url.Values{"show": {id}}.Encode()+"#dg-"+id, http.StatusSeeOther)
+		return nil
+	}
+	var b bytes.Buffer
+	cw := csv.NewWriter(&b)
+	row := make([]string, len(a.Table.Columns))
+	for j, c := range a.Table.Columns {
+		row[j] = csvCell(text(q.Lang, c.Label))
+	}
+	cw.Write(row)
+	for _, rw := range a.Table.Rows {
+		for j, c := range a.Table.Columns {
+			row[j] = csvCell(rw[c.Key])
+		}
+		cw.Write(row)
+	}
+	cw.Flush()
+	name := groups[i].DataGroup.Code + ".csv"
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(b.Bytes())
+	return nil
+}
+
+// csvCell keeps a spreadsheet from reading a cell as a formula (a value
+// from a source is data, never a command).
+func csvCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// tableRow is a row of an OwnDataTable in column order, for the template.
+func tableRow(t *omadata.OwnDataTable, row map[string]string) []string {
+	out := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		out[i] = row[c.Key]
+	}
+	return out
 }

@@ -84,6 +84,7 @@ func (p *Portal) Routes() []Route {
 		{"GET", "/login", public, p.login},
 		{"POST", "/logout", resident, p.logout},
 		{"GET", "/my-data", resident, p.myData},
+		{"GET", "/my-data/{id}/csv", resident, p.ownDataCSV},
 		{"GET", "/consents", resident, p.consents},
 		{"GET", "/consents/{id}", resident, p.consent},
 		{"POST", "/consents/{id}/withdraw", resident, p.withdraw},
@@ -198,6 +199,9 @@ func funcs(lang string) template.FuncMap {
 		"join":       func(s []string) string { return strings.Join(s, ", ") },
 		"until":      chosenEnd,
 		"list":       func(v ...any) []any { return v },
+		"tablerow":   tableRow,
+		"isodate":    func(s string) string { return isoDate(lang, s) },
+		"ground":     func(s string) string { return ground(lang, s) },
 	}
 }
 

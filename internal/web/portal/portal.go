@@ -45,6 +45,13 @@ type Options struct {
 	// Apps are the residents' own apps: the authorization endpoint with
 	// its consent screen and the connected apps page. nil leaves both out.
 	Apps omadata.AppService
+	// OwnData answers with the data the city's sources hold about the
+	// resident: "My data" lists the data groups and shows the data on
+	// request. nil leaves both out.
+	OwnData omadata.OwnDataService
+	// Organisations names the sources' controllers in "My data" in the
+	// page's language; nil leaves the name the own-data service gives.
+	Organisations omadata.OrganisationService
 
 	// LogVerifierKey is the note verifier key of the log's checkpoints
 	// (as /.well-known/mydata/log-key serves it); the proof page checks

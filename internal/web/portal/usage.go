@@ -60,6 +60,11 @@ func (nm *names) row(lang string, u *omadata.Usage) *usageRow {
 	row := &usageRow{U: u, Kind: "usage.kind." + u.Kind, Sink: name(nm.services, u.SinkID), Source: name(nm.services, u.SourceID),
 		Purpose: name(nm.purposes, u.PurposeID), Index: u.Log.Index, Waiting: u.Log.Index == nil,
 		Consent: u.ConsentID, Basis: u.LegalBasis}
+	if u.OwnView {
+		// The operator fetched the data for the resident to see or take
+		// (GDPR Art 15, 20): no one else received it.
+		row.Sink, row.Purpose = msg(lang, "usage.own-view"), msg(lang, "usage.own-access")
+	}
 	if e := nm.entries[u.ProcessingID]; e != nil {
 		row.Title = e.Title.In(lang)
 		row.Entry = e

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package main
+
+import (
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestMyDataServeDemo: under `serve --demo` the portal's "My data" asks
+// the demo's sources, which the same server runs, for a resident's own
+// data: Aino signs in at the demo provider and sees her library loans
+// and sports services, fetched live, with none of the demo's sources
+// reported down.
+func TestMyDataServeDemo(t *testing.T) {
+	s := startServe(t, t.TempDir())
+	defer s.stop(t)
+	jar, _ := cookiejar.New(nil)
+	b := &browser{t: t, base: s.URL, http: &http.Client{Jar: jar}}
+	res, body := b.do("GET", s.URL+"/en/login?"+url.Values{"next": {"/en/my-data?show=all"}}.Encode(), nil)
+	if !strings.Contains(res.Request.URL.Path, "/demo-idp/authorize") {
+		t.Fatalf("login went to %s", res.Request.URL)
+	}
+	form := hiddenFields(body)
+	form.Set("person", "aino")
+	res, body = b.do("POST", s.URL+"/demo-idp/authorize", form)
+	if res.StatusCode != 200 || res.Request.URL.Path != "/en/my-data" {
+		t.Fatalf("after login: %d at %s", res.StatusCode, res.Request.URL)
+	}
+	for _, w := range []string{"Your data at the city&#39;s data sources", "Helmet libraries", "<td>Väinö Linna: Tuntematon sotilas</td>", "Vesijumppa"} {
+		if !strings.Contains(body, w) {
+			t.Errorf("my data lacks %q", w)
+		}
+	}
+	// The demo's own-data sources answer (the wellbeing app, a source
+	// of the demo catalogue that serves no own data, may not).
+	summary := body[strings.Index(body, "<main"):strings.Index(body, `<h2 id="held">`)]
+	for _, name := range []string{"Helmet libraries", "Helsinki early childhood education", "Helsinki basic education", "Helsinki sports services"} {
+		if strings.Contains(summary, name) {
+			t.Errorf("%s did not answer under serve --demo:\n%s\n%s", name, summary, s.stderr)
+		}
+	}
+}
