@@ -101,6 +101,8 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Request/Erasure", testRequestErasure},
 		{"Request/ErasureEndsConsents", testRequestErasureEndsConsents},
 		{"Request/Export", testRequestExport},
+		{"Request/Deadline", testRequestDeadline},
+		{"Request/Reminders", testRequestReminders},
 		{"Webhook/Claim", testDeliveryClaim},
 		{"Webhook/Complete", testDeliveryComplete},
 		{"Webhook/Redeliver", testDeliveryRedeliver},
