@@ -131,7 +131,6 @@ func (a *Admin) timeliness(w http.ResponseWriter, r *http.Request, q *req) error
 	return nil
 }
 
-
 // requestNext lists, in the order they are offered, the statuses an
 // operator admin may move a request to by hand: those the store's rule
 // (omadata.RequestMoveByHand) allows.

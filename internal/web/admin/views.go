@@ -519,4 +519,3 @@ func (a *Admin) openRequests(ctx context.Context) ([]requestRow, error) {
 	}
 	return slices.DeleteFunc(rows, func(x requestRow) bool { return !x.Open }), nil
 }
-
