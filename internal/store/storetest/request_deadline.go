@@ -149,6 +149,9 @@ func testRequestReminders(t *testing.T, s *store.Store) {
 	// Answered: no more of either.
 	must[*omadata.RequestTask](t)(s.AnswerRequestTask(As(f.n.Source.ID), q.Tasks[0].ID, &omadata.TaskAnswer{Status: omadata.TaskCompleted}))
 	deadlines(0, 0, 0)
+	if n := scalar(t, s, `SELECT COUNT(*) FROM outbox WHERE payload LIKE ?`, "%"+q.Tasks[0].Pseudonym+"%"); n != "0" {
+		t.Fatalf("%s outbox rows (the task, its resends, its reminders) still name the pseudonym after the answer", n)
+	}
 	setClock(t, s, q.DueAt.Add(72*time.Hour))
 	if n := must[int](t)(s.RemindRequests(Admin())); n != 0 {
 		t.Fatalf("sent %d after the answer, want none", n)
