@@ -170,3 +170,25 @@ func mustTime(t *testing.T, s string) time.Time {
 	}
 	return at
 }
+
+// testRequestRestrictionAnyBasis: a restriction (Art 18) blocks the
+// processing it names whatever its basis becomes: when a later version
+// rests on consent and the resident gives it, decisions still deny until
+// the restriction is lifted (invariant 1).
+func testRequestRestrictionAnyBasis(t *testing.T, s *store.Store) {
+	f := newRequestFixture(t, s)
+	r, psn := f.resident(t)
+	q := must[*omadata.Request](t)(s.CreateRequest(AsResident(r.ID), &omadata.RequestInput{Kind: omadata.RequestRestriction, ProcessingID: f.task.ID}))
+	wantDecision(t, s, f.askTask(t, psn), "deny", omadata.DenyRestriction)
+
+	v := must[*omadata.ProcessingVersion](t)(s.CreateVersion(Admin(), f.task.ID, false))
+	consent, none := omadata.BasisConsent, ""
+	must[*omadata.ProcessingVersion](t)(s.UpdateVersion(Admin(), f.task.ID, v.Version, omadata.ProcessingVersionUpdate{LegalBasis: &consent, LegalBasisNote: &none}))
+	PutNotices(t, s, f.task.ID, v.Version)
+	must[*omadata.ProcessingVersion](t)(s.PublishVersion(Admin(), f.task.ID, v.Version))
+	f.give(t, r.ID, must[*omadata.Processing](t)(s.FindProcessingByID(Admin(), f.task.ID)))
+	wantDecision(t, s, f.askTask(t, psn), "deny", omadata.DenyRestriction)
+
+	must[*omadata.Request](t)(s.ResolveRequest(AsResident(r.ID), q.ID, &omadata.RequestResolution{Status: omadata.RequestLifted}))
+	wantDecision(t, s, f.askTask(t, psn), "permit", "")
+}

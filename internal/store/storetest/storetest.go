@@ -103,6 +103,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Request/Export", testRequestExport},
 		{"Request/Deadline", testRequestDeadline},
 		{"Request/Reminders", testRequestReminders},
+		{"Request/RestrictionAnyBasis", testRequestRestrictionAnyBasis},
 		{"Webhook/Claim", testDeliveryClaim},
 		{"Webhook/Complete", testDeliveryComplete},
 		{"Webhook/Redeliver", testDeliveryRedeliver},
