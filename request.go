@@ -153,15 +153,16 @@ type Request struct {
 // RequestRecord is one immutable step of a request's history; its log leaf
 // commits to it.
 type RequestRecord struct {
-	ID        string    `json:"id"`
-	RequestID string    `json:"request_id"`
-	Seq       int       `json:"seq"`
-	Status    string    `json:"status"`
-	Step      string    `json:"step,omitempty"` // "extended" for an extension; empty for a move of status
-	ActorKind string    `json:"actor_kind"`     // resident, service, admin, system
-	ActorID   string    `json:"actor_id,omitempty"`
-	TaskID    string    `json:"task_id,omitempty"` // set when a service's answer made the step
-	CreatedAt time.Time `json:"created_at"`
+	ID        string     `json:"id"`
+	RequestID string     `json:"request_id"`
+	Seq       int        `json:"seq"`
+	Status    string     `json:"status"`
+	Step      string     `json:"step,omitempty"`   // "extended" for an extension; empty for a move of status
+	DueAt     *time.Time `json:"due_at,omitempty"` // an extension: the new deadline
+	ActorKind string     `json:"actor_kind"`       // resident, service, admin, system
+	ActorID   string     `json:"actor_id,omitempty"`
+	TaskID    string     `json:"task_id,omitempty"` // set when a service's answer made the step
+	CreatedAt time.Time  `json:"created_at"`
 }
 
 // RequestTask is what one service must do for a request: erase, or

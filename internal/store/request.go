@@ -261,23 +261,30 @@ func (s *Store) recordRequestStep(ctx context.Context, tx *Tx, q *omadata.Reques
 		return err
 	}
 	id := omadata.NewID(omadata.PrefixRequestRecord)
-	if _, err := tx.exec(ctx, `INSERT INTO request_records (id, request_id, seq, status, step, actor_kind, actor_id, task_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		id, q.ID, seq, q.Status, step, actor.kind, actor.id, taskID, tx.now); err != nil {
-		return err
-	}
+	var due any
 	kind, digest := "request."+q.Kind+"."+q.Status, requestRecordDigest(id, q.ID, seq, q.Kind, q.Status, actor.kind, actor.id, taskID, q.ProcessingID, tx.now)
 	if step != "" {
-		kind = "request." + q.Kind + "." + step
-		digest = recordDigest(map[string]any{
-			"id": id, "request_id": q.ID, "seq": seq, "kind": q.Kind, "status": q.Status, "step": step, "actor_kind": actor.kind,
-			"actor_id": actor.id, "task_id": taskID, "processing_id": q.ProcessingID, "due_at": q.DueAt,
-			"extension_months": q.ExtensionMonths, "created_at": tx.now,
-		})
+		due = q.DueAt
+		kind, digest = "request."+q.Kind+"."+step, requestStepDigest(id, q.ID, seq, q.Kind, q.Status, step, actor.kind, actor.id, q.ProcessingID, q.DueAt, tx.now)
+	}
+	if _, err := tx.exec(ctx, `INSERT INTO request_records (id, request_id, seq, status, step, due_at, actor_kind, actor_id, task_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, q.ID, seq, q.Status, step, due, actor.kind, actor.id, taskID, tx.now); err != nil {
+		return err
 	}
 	return s.appendLog(ctx, tx, logAppend{
 		kind: kind, recordKind: omadata.RecordRequest, recordID: id,
 		recordSHA256: digest,
 		processingID: q.ProcessingID, sinkID: sinkID, sourceIDs: sourceIDs, residentID: residentID,
+	})
+}
+
+// requestStepDigest is the digest the leaf of a step that is not a move
+// commits to (an extension): the record's columns, among them the new
+// deadline, and the kind and processing of its request.
+func requestStepDigest(id, requestID string, seq int, kind, status, step, actorKind, actorID, processingID string, due, at time.Time) string {
+	return recordDigest(map[string]any{
+		"id": id, "request_id": requestID, "seq": seq, "kind": kind, "status": status, "step": step, "due_at": due,
+		"actor_kind": actorKind, "actor_id": actorID, "processing_id": processingID, "created_at": at,
 	})
 }
 
@@ -364,13 +371,13 @@ func findRequest(ctx context.Context, q querier, id string, at time.Time) (*requ
 // requestDetails loads the records and tasks of requests.
 func requestDetails(ctx context.Context, q querier, list []*omadata.Request) error {
 	for _, r := range list {
-		rows, err := q.query(ctx, `SELECT id, request_id, seq, status, step, actor_kind, actor_id, task_id, created_at FROM request_records WHERE request_id = ? ORDER BY seq`, r.ID)
+		rows, err := q.query(ctx, `SELECT id, request_id, seq, status, step, due_at, actor_kind, actor_id, task_id, created_at FROM request_records WHERE request_id = ? ORDER BY seq`, r.ID)
 		if err != nil {
 			return err
 		}
 		if r.Records, err = collect(rows, func(row interface{ Scan(...any) error }) (*omadata.RequestRecord, error) {
 			var x omadata.RequestRecord
-			return &x, row.Scan(&x.ID, &x.RequestID, &x.Seq, &x.Status, &x.Step, &x.ActorKind, &x.ActorID, &x.TaskID, Time{&x.CreatedAt})
+			return &x, row.Scan(&x.ID, &x.RequestID, &x.Seq, &x.Status, &x.Step, NullTime{&x.DueAt}, &x.ActorKind, &x.ActorID, &x.TaskID, Time{&x.CreatedAt})
 		}); err != nil {
 			return err
 		}

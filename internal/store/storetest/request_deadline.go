@@ -60,10 +60,13 @@ func testRequestDeadline(t *testing.T, s *store.Store) {
 		t.Fatalf("got due %s, extension %d %q; want %s, 2, the reason", got.DueAt, got.ExtensionMonths, got.ExtensionReason, want)
 	}
 	seen := must[*omadata.Request](t)(s.FindRequestByID(AsResident(r.ID), q.ID))
-	if seen.ExtensionReason != ext.Reason || len(seen.Records) != 2 || seen.Records[1].Step != "extended" {
+	if seen.ExtensionReason != ext.Reason || len(seen.Records) != 2 || seen.Records[1].Step != "extended" || seen.Records[1].DueAt == nil || !seen.Records[1].DueAt.Equal(got.DueAt) {
 		t.Fatalf("the resident sees %+v, want the reason and an extended step", seen)
 	}
 	wantKinds(t, leafKinds(t, s, q.ID), "request.access.received", "request.access.extended")
+	setClock(t, s, time.Now())
+	verifyWholeLog(t, s) // the extension's leaf verifies as any other
+	setClock(t, s, mustTime(t, "2027-02-20T09:00:00Z"))
 	_, err = s.ExtendRequest(Admin(), q.ID, &omadata.RequestExtension{Months: 1, Reason: "More."})
 	wantField(t, err, omadata.ECONFLICT, "months")
 
