@@ -63,7 +63,7 @@ func (s *Store) ExtendRequest(ctx context.Context, id string, in *omadata.Reques
 		return nil, err
 	} else if err := s.recordRequestStep(ctx, tx, &q.Request, "extended", actorOf(c), "", "", nil); err != nil {
 		return nil, err
-	} else if err := s.audit(ctx, tx, "request.extend", "request", q.ID, map[string]any{
+	} else if err := s.audit(ctx, tx, "request.extended", "request", q.ID, map[string]any{
 		"months": in.Months, "due_at": q.DueAt.UTC().Format(time.RFC3339),
 	}); err != nil {
 		return nil, err

@@ -64,6 +64,9 @@ func testRequestDeadline(t *testing.T, s *store.Store) {
 		t.Fatalf("the resident sees %+v, want the reason and an extended step", seen)
 	}
 	wantKinds(t, leafKinds(t, s, q.ID), "request.access.received", "request.access.extended")
+	if n := scalar(t, s, `SELECT COUNT(*) FROM admin_changes WHERE action = 'request.extended' AND target_id = ?`, q.ID); n != "1" {
+		t.Fatalf("%s admin changes record the extension, want 1", n)
+	}
 	setClock(t, s, time.Now())
 	verifyWholeLog(t, s) // the extension's leaf verifies as any other
 	setClock(t, s, mustTime(t, "2027-02-20T09:00:00Z"))
