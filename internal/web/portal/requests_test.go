@@ -221,6 +221,36 @@ func TestRequestLineBreaks(t *testing.T) {
 	}
 }
 
+// rectifyExtended files a rectification of the resident to a source that
+// knows them and extends its deadline, as the operator; it returns the
+// source.
+func (e *env) rectifyExtended(t *testing.T, residentID string) omadata.CatalogueService {
+	t.Helper()
+	admin := omadata.NewContextWithCaller(context.Background(), omadata.Caller{Kind: omadata.CallerAdmin})
+	list, _, err := e.store.FindCatalogue(context.Background(), omadata.CatalogueFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var src omadata.CatalogueService
+	for _, x := range list {
+		for _, g := range x.DataGroups {
+			src = g.Source
+		}
+	}
+	if _, err := e.store.Pseudonym(admin, src.ID, residentID); err != nil {
+		t.Fatal(err)
+	}
+	q, err := e.store.CreateRequest(omadata.NewContextWithCaller(context.Background(), omadata.Caller{Kind: omadata.CallerResident, ResidentID: residentID}),
+		&omadata.RequestInput{Kind: omadata.RequestRectification, Details: "My street is Mannerheimintie 1.", SourceIDs: []string{src.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.ExtendRequest(admin, q.ID, &omadata.RequestExtension{Months: 2, Reason: "Many sources hold data about you."}); err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
 // TestRequestProgress: the resident's request page shows where each
 // service stands with a rectification (waiting, then done), a deadline's
 // extension with its reason, and which processing a restriction blocks
