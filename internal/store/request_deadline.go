@@ -157,9 +157,10 @@ func (s *Store) remindRequests(ctx context.Context) (int, bool, error) {
 			return 0, false, err
 		}
 	}
-	// Open tasks not sent for RequestTaskResend: their event again, until
-	// the service answers.
-	tasks, err := findTasks(ctx, tx, "t.status = 'open' AND t.sent_at <= ?", remindBatch, tx.now.Add(-omadata.RequestTaskResend))
+	// Open tasks of open requests not sent for RequestTaskResend: their
+	// event again, until the service answers or the request is closed by
+	// hand.
+	tasks, err := findTasks(ctx, tx, "t.status = 'open' AND t.sent_at <= ? AND q.status IN ('received', 'in_progress', 'pending')", remindBatch, tx.now.Add(-omadata.RequestTaskResend))
 	if err != nil {
 		return 0, false, err
 	}

@@ -166,6 +166,16 @@ func testRequestReminders(t *testing.T, s *store.Store) {
 	if got.AnsweredAt == nil || !got.AnsweredAt.Equal(q.DueAt.Add(time.Hour)) {
 		t.Fatalf("answered at %v, want when the source answered", got.AnsweredAt)
 	}
+
+	// A rectification an admin completes by hand: its open task is not
+	// sent again.
+	setClock(t, s, start)
+	q2 := must[*omadata.Request](t)(s.CreateRequest(AsResident(r.ID), &omadata.RequestInput{Kind: omadata.RequestRectification, Details: "My phone number is wrong."}))
+	must[*omadata.Request](t)(s.ResolveRequest(Admin(), q2.ID, &omadata.RequestResolution{Status: omadata.RequestCompleted, Note: "Corrected by phone."}))
+	setClock(t, s, start.Add(48*time.Hour))
+	if n := must[int](t)(s.RemindRequests(Admin())); n != 0 {
+		t.Fatalf("sent %d for a closed request, want none", n)
+	}
 }
 
 func mustTime(t *testing.T, s string) time.Time {
