@@ -49,6 +49,7 @@ var messages = map[string][3]string{
 	"home.processings":      {"Uudet versiot, tietosuojaselosteet kolmella kielellä ja julkaisu.", "Nya versioner, dataskyddsbeskrivningar på tre språk och publicering.", "New versions, privacy notices in three languages and publishing."},
 	"home.dead":             {"Toimittamattomia webhook-viestejä: %d.", "Olevererade webhook-meddelanden: %d.", "Webhook deliveries that failed for good: %d."},
 	"home.requests":         {"Avoimia pyyntöjä: %d, joista myöhässä %d.", "Öppna begäranden: %d, varav försenade %d.", "Open requests: %d, overdue: %d."},
+	"home.requests-soon":    {"Määräpäivä viikon sisällä: %d.", "Förfallodag inom en vecka: %d.", "Due within a week: %d."},
 	"home.checkpoint":       {"Viimeisin tarkistuspiste: %s merkintää, allekirjoitettu %s.", "Senaste kontrollpunkt: %s poster, signerad %s.", "Latest checkpoint: %s entries, signed %s."},
 
 	"services.intro":   {"Palvelu voi käyttää rajapintaa vasta, kun operaattori on hyväksynyt sen. Keskeytetyn palvelun tunnukset lakkaavat toimimasta heti.", "En tjänst kan använda gränssnittet först när operatören har godkänt den. En avstängd tjänsts nycklar slutar fungera genast.", "A service can use the API only once the operator has admitted it. A suspended service's credentials stop working at once."},

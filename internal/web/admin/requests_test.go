@@ -27,6 +27,11 @@ func TestRequestDeadlinesConsole(t *testing.T) {
 	clock := e.store.DB().Now
 	e.store.DB().Now = func() time.Time { return time.Date(2026, 9, 1, 9, 0, 0, 0, time.UTC) }
 	old, err := e.store.CreateRequest(storetest.AsResident(matti.ID), &omadata.RequestInput{Kind: omadata.RequestAccess})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.store.DB().Now = func() time.Time { return time.Date(2026, 10, 5, 9, 0, 0, 0, time.UTC) }
+	soon, err := e.store.CreateRequest(storetest.AsResident(matti.ID), &omadata.RequestInput{Kind: omadata.RequestAccess})
 	e.store.DB().Now = clock
 	if err != nil {
 		t.Fatal(err)
@@ -37,8 +42,11 @@ func TestRequestDeadlinesConsole(t *testing.T) {
 	if p := c.get("/admin/en/requests?due=overdue"); p.status != 200 || !strings.Contains(p.body, old.ID) || strings.Contains(p.body, objection) {
 		t.Fatalf("overdue queue: %d, want the old request alone", p.status)
 	}
-	if p := c.get("/admin/en/requests?due=soon"); p.status != 200 || strings.Contains(p.body, old.ID) || strings.Contains(p.body, objection) {
-		t.Fatalf("due-soon queue: %d, want neither", p.status)
+	if p := c.get("/admin/en/requests?due=soon"); p.status != 200 || !strings.Contains(p.body, soon.ID) || strings.Contains(p.body, old.ID) || strings.Contains(p.body, objection) {
+		t.Fatalf("due-soon queue: %d, want the one due in three days alone", p.status)
+	}
+	if p := c.get("/admin/en/"); !strings.Contains(p.body, "Open requests: 3, overdue: 1.") || !strings.Contains(p.body, "Due within a week: 1.") {
+		t.Fatal("the home page does not count the open and overdue requests")
 	}
 	if p := c.get("/admin/en/requests?due=later"); p.status != 404 {
 		t.Fatalf("unknown filter: %d, want 404", p.status)

@@ -19,6 +19,7 @@ type homeData struct {
 	DeadDeliveries  int
 	OpenRequests    int
 	Overdue         int
+	DueSoon         int
 	Checkpoint      *omadata.Checkpoint
 	// For those who oversee the operator: the last 30 days.
 	Overview *omadata.Overview
@@ -61,6 +62,8 @@ func (a *Admin) home(w http.ResponseWriter, r *http.Request, q *req) error {
 		for _, x := range reqs {
 			if x.Overdue {
 				d.Overdue++
+			} else if x.Soon {
+				d.DueSoon++
 			}
 		}
 	}
