@@ -449,7 +449,7 @@ var messages = map[string][3]string{
 	"req.task.open":              {"odottaa", "väntar", "waiting"},
 	"req.task.completed":         {"tehty", "klart", "done"},
 	"req.task.rejected":          {"kieltäytyi", "avböjde", "refused"},
-	"req.service-unlisted":       {"Palvelu, joka ei ole enää luettelossa", "En tjänst som inte längre finns i katalogen", "A service no longer in the catalogue"},
+	"req.service-unlisted":       {"Palvelu, jota ei ole luettelossa", "En tjänst som inte finns i katalogen", "A service not in the catalogue"},
 	"req.details":                {"Kuvaus", "Beskrivning", "Details"},
 	"req.resolution":             {"Ratkaisu", "Avgörande", "Resolution"},
 	"req.history":                {"Pyynnön vaiheet", "Begärans steg", "Steps of the request"},
