@@ -30,13 +30,14 @@ type Expiry struct {
 // Run expires consents until ctx ends; a run in progress then finishes
 // before Run returns. ctx must carry the operator's admin caller.
 func (e *Expiry) Run(ctx context.Context) {
-	every(ctx, e.Interval, DefaultExpiryInterval, e.Logger, "consents expired", e.Consents.ExpireConsents)
+	every(ctx, e.Interval, DefaultExpiryInterval, e.Logger, "expire consents", "consents expired", e.Consents.ExpireConsents)
 }
 
 // every calls job at once and then every interval (def when interval is
-// 0) until ctx ends, logging errors and, under done, what it did; a run
-// in progress then finishes, on a context ctx's end does not cancel.
-func every(ctx context.Context, interval, def time.Duration, log *slog.Logger, done string, job func(context.Context) (int, error)) {
+// 0) until ctx ends, logging its errors under failed and what it did
+// under done; a run in progress then finishes, on a context ctx's end
+// does not cancel.
+func every(ctx context.Context, interval, def time.Duration, log *slog.Logger, failed, done string, job func(context.Context) (int, error)) {
 	if interval <= 0 {
 		interval = def
 	}
@@ -48,7 +49,7 @@ func every(ctx context.Context, interval, def time.Duration, log *slog.Logger, d
 	defer t.Stop()
 	for {
 		if n, err := job(work); err != nil {
-			log.Error(done, "err", err)
+			log.Error(failed, "err", err)
 		} else if n > 0 {
 			log.Info(done, "count", n)
 		}

@@ -30,5 +30,5 @@ type Reminders struct {
 // Run sends reminders until ctx ends; a run in progress then finishes
 // before Run returns. ctx must carry the operator's admin caller.
 func (r *Reminders) Run(ctx context.Context) {
-	every(ctx, r.Interval, DefaultRemindInterval, r.Logger, "request reminders sent", r.Requests.RemindRequests)
+	every(ctx, r.Interval, DefaultRemindInterval, r.Logger, "remind requests", "request reminders sent", r.Requests.RemindRequests)
 }
