@@ -46,6 +46,42 @@ const (
 // RequestDueMonths is how long the operator has to answer (GDPR Art 12(3)).
 const RequestDueMonths = 1
 
+// RequestMaxExtensionMonths is how much longer the answer may take, once,
+// with a reason the resident is told, when the request is complex or many
+// (GDPR Art 12(3)).
+const RequestMaxExtensionMonths = 2
+
+// Reminders of requests: RequestDueSoon before the deadline, and once when
+// it has passed; an open task is sent to its service again every
+// RequestTaskResend until the service answers it.
+const (
+	RequestDueSoon    = 7 * 24 * time.Hour
+	RequestTaskResend = 24 * time.Hour
+)
+
+// Reminder stages of a request, sent as the webhook request.reminder.
+const (
+	ReminderDueSoon = "due_soon"
+	ReminderOverdue = "overdue"
+)
+
+// RequestDue returns the deadline months months after received, counted
+// as the law counts a period in months (Regulation 1182/71 Art 3(2)(c)):
+// it ends on the same day of the month, or on the month's last day when
+// that month has no such day (31 January + 1 month = 28 or 29 February),
+// at the same time of day.
+func RequestDue(received time.Time, months int) time.Time {
+	y, m, d := received.Date()
+	first := time.Date(y, m+time.Month(months), 1, received.Hour(), received.Minute(), received.Second(), received.Nanosecond(), received.Location())
+	last := first.AddDate(0, 1, -1).Day()
+	return first.AddDate(0, 0, min(d, last)-1)
+}
+
+// RequestOpen reports whether a request still awaits its answer.
+func RequestOpen(status string) bool {
+	return status == RequestReceived || status == RequestInProgress || status == RequestPending
+}
+
 // ReceiptRedacted replaces the receipts of an erased resident's consent
 // records: they name the sink's pseudonym. Receipts are outside the
 // record's chain hash, so the chain still verifies.
@@ -95,31 +131,38 @@ func RequestBlocks(kind string) bool { return kind == RequestObjection || kind =
 // Request is a data-subject request with its history and, for erasure and
 // rectification, the tasks sent to services.
 type Request struct {
-	ID           string           `json:"id"`
-	ResidentID   string           `json:"resident_id"`
-	Kind         string           `json:"kind"`
-	ProcessingID string           `json:"processing_id,omitempty"`
-	Status       string           `json:"status"`
-	Details      string           `json:"details,omitempty"`    // the resident's words; erased with them
-	Resolution   string           `json:"resolution,omitempty"` // the last resolver's note
-	DueAt        time.Time        `json:"due_at"`
-	CreatedAt    time.Time        `json:"created_at"`
-	UpdatedAt    time.Time        `json:"updated_at"`
-	Records      []*RequestRecord `json:"records,omitempty"`
-	Tasks        []*RequestTask   `json:"tasks,omitempty"`
+	ID           string    `json:"id"`
+	ResidentID   string    `json:"resident_id"`
+	Kind         string    `json:"kind"`
+	ProcessingID string    `json:"processing_id,omitempty"`
+	Status       string    `json:"status"`
+	Details      string    `json:"details,omitempty"`    // the resident's words; erased with them
+	Resolution   string    `json:"resolution,omitempty"` // the last resolver's note
+	DueAt        time.Time `json:"due_at"`
+	// An extension (Art 12(3)): the months added to the first month, and
+	// the reason the resident is told.
+	ExtensionMonths int              `json:"extension_months,omitempty"`
+	ExtensionReason string           `json:"extension_reason,omitempty"`
+	AnsweredAt      *time.Time       `json:"answered_at,omitempty"` // when it left its open statuses
+	CreatedAt       time.Time        `json:"created_at"`
+	UpdatedAt       time.Time        `json:"updated_at"`
+	Records         []*RequestRecord `json:"records,omitempty"`
+	Tasks           []*RequestTask   `json:"tasks,omitempty"`
 }
 
 // RequestRecord is one immutable step of a request's history; its log leaf
 // commits to it.
 type RequestRecord struct {
-	ID        string    `json:"id"`
-	RequestID string    `json:"request_id"`
-	Seq       int       `json:"seq"`
-	Status    string    `json:"status"`
-	ActorKind string    `json:"actor_kind"` // resident, service, admin, system
-	ActorID   string    `json:"actor_id,omitempty"`
-	TaskID    string    `json:"task_id,omitempty"` // set when a service's answer made the step
-	CreatedAt time.Time `json:"created_at"`
+	ID        string     `json:"id"`
+	RequestID string     `json:"request_id"`
+	Seq       int        `json:"seq"`
+	Status    string     `json:"status"`
+	Step      string     `json:"step,omitempty"`   // "extended" for an extension; empty for a move of status
+	DueAt     *time.Time `json:"due_at,omitempty"` // an extension: the new deadline
+	ActorKind string     `json:"actor_kind"`       // resident, service, admin, system
+	ActorID   string     `json:"actor_id,omitempty"`
+	TaskID    string     `json:"task_id,omitempty"` // set when a service's answer made the step
+	CreatedAt time.Time  `json:"created_at"`
 }
 
 // RequestTask is what one service must do for a request: erase, or
@@ -154,6 +197,20 @@ type RequestInput struct {
 type RequestResolution struct {
 	Status string `json:"status"`
 	Note   string `json:"note"`
+}
+
+// RequestExtension extends a request's deadline (Art 12(3)): by one or two
+// months, once, within the first month, with a reason for the resident.
+type RequestExtension struct {
+	Months int    `json:"months"`
+	Reason string `json:"reason"`
+}
+
+// RequestDeadlines counts the open requests by deadline, at one moment.
+type RequestDeadlines struct {
+	Open    int `json:"open"`
+	DueSoon int `json:"due_soon"` // due within RequestDueSoon, not yet overdue
+	Overdue int `json:"overdue"`
 }
 
 // TaskAnswer is a service's answer to a task.
@@ -221,6 +278,18 @@ type RequestService interface {
 	// a request: what a resident downloads whenever they like (Art 20).
 	// ENOTFOUND for a resident the caller may not see.
 	ExportResidentRecords(ctx context.Context, residentID string) (*ResidentExport, error)
+	// ExtendRequest extends an open request's deadline (admins). EINVALID
+	// names months or reason; ECONFLICT when it was extended already, is
+	// answered, or its first month has passed.
+	ExtendRequest(ctx context.Context, id string, in *RequestExtension) (*Request, error)
+	// RequestDeadlines counts open requests due soon and overdue (admins).
+	RequestDeadlines(ctx context.Context) (*RequestDeadlines, error)
+	// RemindRequests sends the reminders that are due (the operator's
+	// worker, as admin): request.reminder to the services with open tasks
+	// on a request due within RequestDueSoon and again once it is overdue,
+	// and each open task's event again once RequestTaskResend has passed
+	// since it was last sent. It returns how many events it enqueued.
+	RemindRequests(ctx context.Context) (int, error)
 	// FindRequestTasks lists tasks: a service its own, admins any.
 	FindRequestTasks(ctx context.Context, f RequestTaskFilter) ([]*RequestTask, string, error)
 	// AnswerRequestTask records a service's answer to its open task; the

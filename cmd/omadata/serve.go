@@ -313,6 +313,8 @@ func startWorkers(ctx context.Context, cfg Config, s *store.Store, signer *keys.
 	}
 	expiry := &worker.Expiry{Consents: s, Logger: log}
 	wg.Go(func() { expiry.Run(bg) })
+	reminders := &worker.Reminders{Requests: s, Logger: log}
+	wg.Go(func() { reminders.Run(bg) })
 	checkpointer := &worker.Checkpointer{Log: s, Logger: log}
 	wg.Go(func() { checkpointer.Run(bg) })
 	wg.Go(func() { signer.Run(bg, keyRefreshInterval, log) })

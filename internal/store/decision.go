@@ -232,8 +232,8 @@ type facts struct {
 }
 
 // candidateFacts are a candidate processing with what decides on it: the
-// open objections and restrictions of a non-consent basis, or the
-// resident's most recent consent.
+// open objections of a non-consent basis, the open restrictions of any,
+// and the resident's most recent consent.
 type candidateFacts struct {
 	*candidate
 	objections []string
@@ -301,9 +301,15 @@ var specificity = map[string]int{
 
 // judgeCandidate decides on one processing: by the resident's most recent
 // consent for a consent-based version, else by its recorded legal basis
-// unless an objection or restriction blocks it.
+// unless an objection blocks it; an open restriction blocks either.
 func judgeCandidate(cf *candidateFacts, qu *question, now time.Time) *verdict {
 	v := &verdict{processingID: cf.processingID, versionID: cf.versionID, version: cf.version, legalBasis: cf.legalBasis}
+	if cf.legalBasis == omadata.BasisConsent && slices.Contains(cf.objections, "restriction") {
+		// A restriction made while the processing rested on another basis
+		// holds when a later version rests on consent.
+		v.reason = omadata.DenyRestriction
+		return v
+	}
 	if cf.legalBasis != omadata.BasisConsent {
 		switch {
 		case slices.Contains(cf.objections, "objection"):

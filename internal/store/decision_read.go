@@ -24,8 +24,9 @@ type candidate struct {
 // resident (from the caller's pseudonym, or given), both parties if they
 // are approved, how many requested data groups the source holds, and one
 // row per candidate processing with the resident's most recent consent on
-// it, or whether an objection or a restriction is open for a non-consent
-// basis. A question with no candidate still gives one row, with NULL
+// it, whether an objection is open for a non-consent basis, and whether a
+// restriction is open on it, whatever its basis (Art 18 restricts the
+// processing, not one ground of it). A question with no candidate still gives one row, with NULL
 // candidate columns. One statement is one round trip on PostgreSQL and one
 // read snapshot on both engines. The latest consent's ID is found in the
 // materialised x and the consent joined by its key outside it, as in
@@ -39,7 +40,7 @@ func factsQuery(resident string, groups int) string {
 		v.id AS v_id, v.processing_id AS v_processing, v.version AS v_version, v.legal_basis AS v_basis, v.legal_basis_note AS v_note,
 		CASE WHEN v.legal_basis <> '` + omadata.BasisConsent + `' THEN EXISTS (SELECT 1 FROM objections o WHERE o.resident_id = r.resident_id
 			AND o.processing_id = v.processing_id AND o.kind = 'objection' AND o.status IN ('pending', 'upheld')) END AS objection,
-		CASE WHEN v.legal_basis <> '` + omadata.BasisConsent + `' THEN EXISTS (SELECT 1 FROM objections o WHERE o.resident_id = r.resident_id
+		CASE WHEN v.id IS NOT NULL THEN EXISTS (SELECT 1 FROM objections o WHERE o.resident_id = r.resident_id
 			AND o.processing_id = v.processing_id AND o.kind = 'restriction' AND o.status IN ('pending', 'upheld')) END AS restriction,
 		CASE WHEN v.legal_basis = '` + omadata.BasisConsent + `' THEN ` + latestConsent("r.resident_id", "v.processing_id") + ` END AS latest
 	FROM (SELECT 1 AS one) one

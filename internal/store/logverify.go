@@ -375,17 +375,21 @@ func recordDigests(ctx context.Context, r reader, kind string, ids []any) (map[s
 			return nil
 		}
 	case omadata.RecordRequest:
-		query = `SELECT r.id, r.request_id, r.seq, q.kind, r.status, r.actor_kind, r.actor_id, r.task_id, q.processing_id, r.created_at, q.resident_id
+		query = `SELECT r.id, r.request_id, r.seq, q.kind, r.status, r.step, r.due_at, r.actor_kind, r.actor_id, r.task_id, q.processing_id, r.created_at, q.resident_id
 			FROM request_records r JOIN requests q ON q.id = r.request_id WHERE r.id IN ` + in
 		scan = func(row interface{ Scan(...any) error }) error {
-			var id, request, kind, status, actorKind, actorID, task, resident string
+			var id, request, kind, status, step, actorKind, actorID, task, resident string
 			var processing sql.NullString
 			var seq int
 			var at time.Time
-			if err := row.Scan(&id, &request, &seq, &kind, &status, &actorKind, &actorID, &task, &processing, Time{&at}, &resident); err != nil {
+			var due *time.Time
+			if err := row.Scan(&id, &request, &seq, &kind, &status, &step, NullTime{&due}, &actorKind, &actorID, &task, &processing, Time{&at}, &resident); err != nil {
 				return err
 			}
 			digests[id] = requestRecordDigest(id, request, seq, kind, status, actorKind, actorID, task, processing.String, at)
+			if step != "" && due != nil {
+				digests[id] = requestStepDigest(id, request, seq, kind, status, step, actorKind, actorID, processing.String, *due, at)
+			}
 			residents[id] = resident
 			return nil
 		}
@@ -533,6 +537,8 @@ var (
 	leafRequestKinds    = []string{omadata.RequestAccess, omadata.RequestErasure, omadata.RequestRectification, omadata.RequestRestriction, omadata.RequestObjection}
 	leafRequestStatuses = []string{omadata.RequestReceived, omadata.RequestInProgress, omadata.RequestCompleted, omadata.RequestRejected,
 		omadata.RequestPending, omadata.RequestUpheld, omadata.RequestLifted}
+	// leafRequestSteps are the steps of a request that are not moves.
+	leafRequestSteps = []string{"extended"}
 )
 
 // leafKindKnown reports whether this version writes leaves of l's kind
@@ -551,7 +557,7 @@ func leafKindKnown(l *omadata.LogLeaf) bool {
 		return l.Kind == omadata.LeafTransferRecorded
 	case omadata.RecordRequest:
 		kind, status, _ := strings.Cut(rest, ".")
-		return family == "request" && slices.Contains(leafRequestKinds, kind) && slices.Contains(leafRequestStatuses, status)
+		return family == "request" && slices.Contains(leafRequestKinds, kind) && (slices.Contains(leafRequestStatuses, status) || slices.Contains(leafRequestSteps, status))
 	case omadata.RecordAdminChange:
 		// Actions are words joined by dots (service.created,
 		// signing_key.rotated); the record's digest covers the action.

@@ -18,7 +18,7 @@ var _ omadata.RequestService = (*Store)(nil)
 // Request texts: what a resident writes and what a resolver notes.
 const maxRequestText = 2000
 
-const requestColumns = `q.id, q.resident_id, q.kind, q.processing_id, q.status, q.details, q.resolution, q.due_at, q.created_at, q.updated_at`
+const requestColumns = `q.id, q.resident_id, q.kind, q.processing_id, q.status, q.details, q.resolution, q.due_at, q.extension_months, q.extension_reason, q.answered_at, q.created_at, q.updated_at`
 
 // requestRow is a request as stored, with the objection row it drives.
 type requestRow struct {
@@ -29,7 +29,8 @@ type requestRow struct {
 func scanRequest(row interface{ Scan(...any) error }) (*omadata.Request, error) {
 	var q omadata.Request
 	var proc sql.NullString
-	err := row.Scan(&q.ID, &q.ResidentID, &q.Kind, &proc, &q.Status, &q.Details, &q.Resolution, Time{&q.DueAt}, Time{&q.CreatedAt}, Time{&q.UpdatedAt})
+	err := row.Scan(&q.ID, &q.ResidentID, &q.Kind, &proc, &q.Status, &q.Details, &q.Resolution, Time{&q.DueAt},
+		&q.ExtensionMonths, &q.ExtensionReason, NullTime{&q.AnsweredAt}, Time{&q.CreatedAt}, Time{&q.UpdatedAt})
 	q.ProcessingID = proc.String
 	return &q, err
 }
@@ -139,7 +140,7 @@ func (s *Store) CreateRequest(ctx context.Context, in *omadata.RequestInput) (*o
 	}
 	q := &requestRow{Request: omadata.Request{
 		ID: omadata.NewID(omadata.PrefixRequest), ResidentID: residentID, Kind: in.Kind, ProcessingID: in.ProcessingID,
-		Status: omadata.RequestReceived, Details: in.Details, DueAt: tx.now.AddDate(0, omadata.RequestDueMonths, 0),
+		Status: omadata.RequestReceived, Details: in.Details, DueAt: omadata.RequestDue(tx.now, omadata.RequestDueMonths),
 		CreatedAt: tx.now, UpdatedAt: tx.now,
 	}}
 	var sinkID string
@@ -243,6 +244,12 @@ func (s *Store) notifySink(ctx context.Context, tx *Tx, q *omadata.Request, sink
 // the history record's leaf to the log. Once the resident is erased the
 // leaf commits to no one: no new log key is made for them.
 func (s *Store) recordRequest(ctx context.Context, tx *Tx, q *omadata.Request, actor requestActor, taskID, sinkID string, sourceIDs []string) error {
+	return s.recordRequestStep(ctx, tx, q, "", actor, taskID, sinkID, sourceIDs)
+}
+
+// recordRequestStep records a step of a request that is not a move of its
+// status (step "extended"), or with step "" a move.
+func (s *Store) recordRequestStep(ctx context.Context, tx *Tx, q *omadata.Request, step string, actor requestActor, taskID, sinkID string, sourceIDs []string) error {
 	residentID := q.ResidentID
 	if n, err := count(ctx, tx, `SELECT COUNT(*) FROM residents WHERE id = ? AND erased_at IS NULL`, residentID); err != nil {
 		return err
@@ -254,14 +261,30 @@ func (s *Store) recordRequest(ctx context.Context, tx *Tx, q *omadata.Request, a
 		return err
 	}
 	id := omadata.NewID(omadata.PrefixRequestRecord)
-	if _, err := tx.exec(ctx, `INSERT INTO request_records (id, request_id, seq, status, actor_kind, actor_id, task_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		id, q.ID, seq, q.Status, actor.kind, actor.id, taskID, tx.now); err != nil {
+	var due any
+	kind, digest := "request."+q.Kind+"."+q.Status, requestRecordDigest(id, q.ID, seq, q.Kind, q.Status, actor.kind, actor.id, taskID, q.ProcessingID, tx.now)
+	if step != "" {
+		due = q.DueAt
+		kind, digest = "request."+q.Kind+"."+step, requestStepDigest(id, q.ID, seq, q.Kind, q.Status, step, actor.kind, actor.id, q.ProcessingID, q.DueAt, tx.now)
+	}
+	if _, err := tx.exec(ctx, `INSERT INTO request_records (id, request_id, seq, status, step, due_at, actor_kind, actor_id, task_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, q.ID, seq, q.Status, step, due, actor.kind, actor.id, taskID, tx.now); err != nil {
 		return err
 	}
 	return s.appendLog(ctx, tx, logAppend{
-		kind: "request." + q.Kind + "." + q.Status, recordKind: omadata.RecordRequest, recordID: id,
-		recordSHA256: requestRecordDigest(id, q.ID, seq, q.Kind, q.Status, actor.kind, actor.id, taskID, q.ProcessingID, tx.now),
+		kind: kind, recordKind: omadata.RecordRequest, recordID: id,
+		recordSHA256: digest,
 		processingID: q.ProcessingID, sinkID: sinkID, sourceIDs: sourceIDs, residentID: residentID,
+	})
+}
+
+// requestStepDigest is the digest the leaf of a step that is not a move
+// commits to (an extension): the record's columns, among them the new
+// deadline, and the kind and processing of its request.
+func requestStepDigest(id, requestID string, seq int, kind, status, step, actorKind, actorID, processingID string, due, at time.Time) string {
+	return recordDigest(map[string]any{
+		"id": id, "request_id": requestID, "seq": seq, "kind": kind, "status": status, "step": step, "due_at": due,
+		"actor_kind": actorKind, "actor_id": actorID, "processing_id": processingID, "created_at": at,
 	})
 }
 
@@ -334,7 +357,8 @@ func findRequest(ctx context.Context, q querier, id string, at time.Time) (*requ
 	row := q.queryRow(ctx, `SELECT `+requestColumns+`, q.objection_id FROM requests q `+w.String(), w.args...)
 	var r omadata.Request
 	var proc sql.NullString
-	err := row.Scan(&r.ID, &r.ResidentID, &r.Kind, &proc, &r.Status, &r.Details, &r.Resolution, Time{&r.DueAt}, Time{&r.CreatedAt}, Time{&r.UpdatedAt}, &obj)
+	err := row.Scan(&r.ID, &r.ResidentID, &r.Kind, &proc, &r.Status, &r.Details, &r.Resolution, Time{&r.DueAt},
+		&r.ExtensionMonths, &r.ExtensionReason, NullTime{&r.AnsweredAt}, Time{&r.CreatedAt}, Time{&r.UpdatedAt}, &obj)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, omadata.NotFound("Request")
 	} else if err != nil {
@@ -347,13 +371,13 @@ func findRequest(ctx context.Context, q querier, id string, at time.Time) (*requ
 // requestDetails loads the records and tasks of requests.
 func requestDetails(ctx context.Context, q querier, list []*omadata.Request) error {
 	for _, r := range list {
-		rows, err := q.query(ctx, `SELECT id, request_id, seq, status, actor_kind, actor_id, task_id, created_at FROM request_records WHERE request_id = ? ORDER BY seq`, r.ID)
+		rows, err := q.query(ctx, `SELECT id, request_id, seq, status, step, due_at, actor_kind, actor_id, task_id, created_at FROM request_records WHERE request_id = ? ORDER BY seq`, r.ID)
 		if err != nil {
 			return err
 		}
 		if r.Records, err = collect(rows, func(row interface{ Scan(...any) error }) (*omadata.RequestRecord, error) {
 			var x omadata.RequestRecord
-			return &x, row.Scan(&x.ID, &x.RequestID, &x.Seq, &x.Status, &x.ActorKind, &x.ActorID, &x.TaskID, Time{&x.CreatedAt})
+			return &x, row.Scan(&x.ID, &x.RequestID, &x.Seq, &x.Status, &x.Step, NullTime{&x.DueAt}, &x.ActorKind, &x.ActorID, &x.TaskID, Time{&x.CreatedAt})
 		}); err != nil {
 			return err
 		}
@@ -468,8 +492,12 @@ func (s *Store) ResolveRequest(ctx context.Context, id string, in *omadata.Reque
 		return nil, err
 	}
 	q.Status, q.Resolution, q.UpdatedAt = in.Status, in.Note, tx.now
-	if _, err := tx.exec(ctx, `UPDATE requests SET status = ?, resolution = ?, updated_at = ? WHERE id = ?`, q.Status, q.Resolution, q.UpdatedAt, q.ID); err != nil {
+	if _, err := tx.exec(ctx, `UPDATE requests SET status = ?, resolution = ?, updated_at = ?, answered_at = COALESCE(answered_at, ?) WHERE id = ?`,
+		q.Status, q.Resolution, q.UpdatedAt, answeredAt(q.Status, tx.now), q.ID); err != nil {
 		return nil, err
+	}
+	if q.AnsweredAt == nil && !omadata.RequestOpen(q.Status) {
+		q.AnsweredAt = &q.UpdatedAt
 	}
 	var sinkID string
 	if blocks {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/omadata/omadata"
 )
@@ -70,22 +71,28 @@ func (s *Store) sendTasks(ctx context.Context, tx *Tx, q *omadata.Request, to []
 	}
 	for _, k := range to {
 		id := omadata.NewID(omadata.PrefixRequestTask)
-		if _, err := tx.exec(ctx, `INSERT INTO request_tasks (id, request_id, service_id, role, pseudonym, details, status, note, due_at, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, 'open', '', ?, ?)`, id, q.ID, k.serviceID, k.role, k.pseudonym, details, q.DueAt, tx.now); err != nil {
+		if _, err := tx.exec(ctx, `INSERT INTO request_tasks (id, request_id, service_id, role, pseudonym, details, status, note, due_at, created_at, sent_at)
+			VALUES (?, ?, ?, ?, ?, ?, 'open', '', ?, ?, ?)`, id, q.ID, k.serviceID, k.role, k.pseudonym, details, q.DueAt, tx.now, tx.now); err != nil {
 			return err
 		}
-		data := map[string]any{
-			"task_id": id, "request_id": q.ID, "kind": q.Kind, "role": k.role, "pseudonym": k.pseudonym,
-			"due_at": q.DueAt.UTC().Format("2006-01-02T15:04:05Z07:00"),
-		}
-		if details != "" {
-			data["details"] = details
-		}
-		if err := s.enqueue(ctx, tx, "request."+q.Kind, id, []recipient{{k.serviceID, data}}); err != nil {
+		if err := s.enqueue(ctx, tx, "request."+q.Kind, id, []recipient{{k.serviceID, taskEvent(id, q.ID, q.Kind, k.role, k.pseudonym, details, q.DueAt)}}); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// taskEvent is the data of a task's webhook: what the service needs to
+// find the resident and act.
+func taskEvent(taskID, requestID, kind, role, pseudonym, details string, due time.Time) map[string]any {
+	data := map[string]any{
+		"task_id": taskID, "request_id": requestID, "kind": kind, "role": role, "pseudonym": pseudonym,
+		"due_at": due.UTC().Format(time.RFC3339),
+	}
+	if details != "" {
+		data["details"] = details
+	}
+	return data
 }
 
 // routeRectification sends the rectification to the sources named, or to
@@ -127,8 +134,12 @@ func taskServices(to []knownBy) []string {
 // moveRequest sets a request's status and records the step.
 func (s *Store) moveRequest(ctx context.Context, tx *Tx, q *omadata.Request, status string, actor requestActor, taskID string, services []string) error {
 	q.Status, q.UpdatedAt = status, tx.now
-	if _, err := tx.exec(ctx, `UPDATE requests SET status = ?, updated_at = ? WHERE id = ?`, status, tx.now, q.ID); err != nil {
+	if _, err := tx.exec(ctx, `UPDATE requests SET status = ?, updated_at = ?, answered_at = COALESCE(answered_at, ?) WHERE id = ?`,
+		status, tx.now, answeredAt(status, tx.now), q.ID); err != nil {
 		return err
+	}
+	if q.AnsweredAt == nil && !omadata.RequestOpen(status) {
+		q.AnsweredAt = &q.UpdatedAt
 	}
 	return s.recordRequest(ctx, tx, q, actor, taskID, "", services)
 }

@@ -403,6 +403,8 @@ func (w *world) matrixBody(op, owner, resident, svc string) any {
 		return map[string]any{"reason": "The resident asked by phone."}
 	case "POST /api/v1/requests/{id}/resolve":
 		return map[string]any{"status": "lifted", "note": "Lifted."}
+	case "POST /api/v1/requests/{id}/extend":
+		return map[string]any{"months": 2, "reason": "Many sources hold data about the resident."}
 	case "POST /api/v1/request-tasks/{id}/answer":
 		return map[string]any{"status": "completed", "note": "Done."}
 	case "POST /api/v1/residents/link":

@@ -3,11 +3,14 @@
 package web
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/omadata/omadata"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -76,4 +79,46 @@ func (m *metrics) observe(method, route string, status int, d time.Duration) {
 // metricsHandler serves the registry in the Prometheus text format.
 func (s *Server) metricsHandler() http.Handler {
 	return promhttp.HandlerFor(s.opts.Metrics, promhttp.HandlerOpts{})
+}
+
+// requestDeadlines is a collector of the open data-subject requests due
+// soon and overdue, counted from the database at each scrape, so that
+// every instance reports the same.
+type requestDeadlines struct {
+	requests omadata.RequestService
+	log      *slog.Logger
+	open     *prometheus.Desc
+	dueSoon  *prometheus.Desc
+	overdue  *prometheus.Desc
+}
+
+func newRequestDeadlines(requests omadata.RequestService, log *slog.Logger) *requestDeadlines {
+	return &requestDeadlines{
+		requests: requests, log: log,
+		open:    prometheus.NewDesc("omadata_requests_open", "Open data-subject requests.", nil, nil),
+		dueSoon: prometheus.NewDesc("omadata_requests_due_soon", "Open data-subject requests due within 7 days, not yet overdue.", nil, nil),
+		overdue: prometheus.NewDesc("omadata_requests_overdue", "Open data-subject requests past their deadline.", nil, nil),
+	}
+}
+
+func (c *requestDeadlines) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.open
+	ch <- c.dueSoon
+	ch <- c.overdue
+}
+
+// Collect counts as the operator's admin caller, within a few seconds; a
+// failed count leaves the gauges out of that scrape and is logged.
+func (c *requestDeadlines) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(omadata.NewContextWithCaller(context.Background(),
+		omadata.Caller{Kind: omadata.CallerAdmin, TokenID: "metrics"}), 5*time.Second)
+	defer cancel()
+	d, err := c.requests.RequestDeadlines(ctx)
+	if err != nil {
+		c.log.Error("count request deadlines", "err", err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(c.open, prometheus.GaugeValue, float64(d.Open))
+	ch <- prometheus.MustNewConstMetric(c.dueSoon, prometheus.GaugeValue, float64(d.DueSoon))
+	ch <- prometheus.MustNewConstMetric(c.overdue, prometheus.GaugeValue, float64(d.Overdue))
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/store/storetest"
 	"github.com/omadata/omadata/internal/web"
 )
 
@@ -137,6 +138,9 @@ func TestMetrics(t *testing.T) {
 		`omadata_http_requests_total{code="404",method="GET",route="unmatched"} 1`,
 		`omadata_http_request_duration_seconds_count{method="GET",route="/api/v1/public/organisations/{id}"} 1`,
 		`omadata_build_info{version="test"} 1`,
+		"omadata_requests_open 0",
+		"omadata_requests_due_soon 0",
+		"omadata_requests_overdue 0",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
@@ -338,5 +342,24 @@ func TestPagination(t *testing.T) {
 	}
 	if len(seen) != 2 || seen[0] == seen[1] {
 		t.Errorf("got %v, want the two organisations once each", seen)
+	}
+}
+
+// TestMetricsRequestDeadlines: the request gauges count from the database
+// what is open, due within a week and overdue.
+func TestMetricsRequestDeadlines(t *testing.T) {
+	e := newEnv(t, nil)
+	_, tok := e.residentSession(t, storetest.AdultCode)
+	e.db.Now = func() time.Time { return time.Now().AddDate(0, -2, 0) }
+	wantStatus(t, e.do(t, "POST", "/api/v1/requests", tok, map[string]any{"kind": "access"}), 201)
+	e.db.Now = func() time.Time { return time.Now().AddDate(0, -1, 3) }
+	wantStatus(t, e.do(t, "POST", "/api/v1/requests", tok, map[string]any{"kind": "access"}), 201)
+	e.db.Now = time.Now
+	wantStatus(t, e.do(t, "POST", "/api/v1/requests", tok, map[string]any{"kind": "access"}), 201)
+	body := string(e.do(t, "GET", "/metrics", "", nil).body)
+	for _, want := range []string{"omadata_requests_open 3", "omadata_requests_due_soon 1", "omadata_requests_overdue 1"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }

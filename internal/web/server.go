@@ -162,6 +162,9 @@ func New(o Options) *Server {
 	}
 	s := &Server{opts: o, log: o.Logger, mux: http.NewServeMux(), metrics: newMetrics(o.Metrics, o.Version)}
 	s.appProofs = &dpop.Verifier{Replay: o.AppTokens}
+	if o.Requests != nil {
+		register(o.Metrics, newRequestDeadlines(o.Requests, o.Logger))
+	}
 
 	h := &api.Handler{
 		Organisations: o.Organisations,

@@ -30,11 +30,17 @@ type Expiry struct {
 // Run expires consents until ctx ends; a run in progress then finishes
 // before Run returns. ctx must carry the operator's admin caller.
 func (e *Expiry) Run(ctx context.Context) {
-	interval := e.Interval
+	every(ctx, e.Interval, DefaultExpiryInterval, e.Logger, "expire consents", "consents expired", e.Consents.ExpireConsents)
+}
+
+// every calls job at once and then every interval (def when interval is
+// 0) until ctx ends, logging its errors under failed and what it did
+// under done; a run in progress then finishes, on a context ctx's end
+// does not cancel.
+func every(ctx context.Context, interval, def time.Duration, log *slog.Logger, failed, done string, job func(context.Context) (int, error)) {
 	if interval <= 0 {
-		interval = DefaultExpiryInterval
+		interval = def
 	}
-	log := e.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -42,10 +48,10 @@ func (e *Expiry) Run(ctx context.Context) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if n, err := e.Consents.ExpireConsents(work); err != nil {
-			log.Error("expire consents", "err", err)
+		if n, err := job(work); err != nil {
+			log.Error(failed, "err", err)
 		} else if n > 0 {
-			log.Info("consents expired", "count", n)
+			log.Info(done, "count", n)
 		}
 		select {
 		case <-t.C:

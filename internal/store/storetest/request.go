@@ -81,7 +81,7 @@ func testRequestObjection(t *testing.T, s *store.Store) {
 	if q.Status != omadata.RequestPending || q.ResidentID != r.ID || len(q.Records) != 1 {
 		t.Fatalf("got %+v, want a pending objection with one record", q)
 	}
-	if due := q.CreatedAt.AddDate(0, 1, 0); !q.DueAt.Equal(due) {
+	if due := omadata.RequestDue(q.CreatedAt, 1); !q.DueAt.Equal(due) {
 		t.Fatalf("got due %v, want %v", q.DueAt, due)
 	}
 	wantDecision(t, s, f.askTask(t, psn), "deny", omadata.DenyObjection)
@@ -115,6 +115,16 @@ func testRequestObjection(t *testing.T, s *store.Store) {
 		must[*omadata.Request](t)(s.ResolveRequest(Admin(), q.ID, &omadata.RequestResolution{Status: omadata.RequestRejected}))
 		wantDecision(t, s, f.askTask(t, psn), "permit", "")
 		wantKinds(t, leafKinds(t, s, q.ID), "request.restriction.pending", "request.restriction.rejected")
+	})
+
+	t.Run("restriction upheld blocks until lifted", func(t *testing.T) {
+		r, psn := f.resident(t)
+		q := must[*omadata.Request](t)(s.CreateRequest(AsResident(r.ID), &omadata.RequestInput{Kind: omadata.RequestRestriction, ProcessingID: f.task.ID}))
+		wantDecision(t, s, f.askTask(t, psn), "deny", omadata.DenyRestriction)
+		must[*omadata.Request](t)(s.ResolveRequest(Admin(), q.ID, &omadata.RequestResolution{Status: omadata.RequestUpheld, Note: "Accuracy contested."}))
+		wantDecision(t, s, f.askTask(t, psn), "deny", omadata.DenyRestriction)
+		must[*omadata.Request](t)(s.ResolveRequest(Admin(), q.ID, &omadata.RequestResolution{Status: omadata.RequestLifted, Note: "Corrected."}))
+		wantDecision(t, s, f.askTask(t, psn), "permit", "")
 	})
 
 	t.Run("bad input changes nothing", func(t *testing.T) {

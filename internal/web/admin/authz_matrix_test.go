@@ -336,6 +336,9 @@ func (w *consoleWorld) try(t *testing.T, op, caller, owner string) string {
 	case "/admin/{lang}/requests/{id}/resolve":
 		form.Set("status", "upheld")
 		form.Set("note", "Upheld.")
+	case "/admin/{lang}/requests/{id}/extend":
+		form.Set("months", "2")
+		form.Set("reason", "Many sources hold data about the resident.")
 	case "/admin/{lang}/staff":
 		form.Set("identity_code", "021290-905C")
 		form.Set("name", "Sanna Mäkinen")

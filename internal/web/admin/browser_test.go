@@ -65,7 +65,7 @@ func TestBrowser(t *testing.T) {
 	}
 
 	t.Run("keyboard", func(t *testing.T) {
-		for _, path := range []string{"/", "/processings/" + proc, "/organisations", "/organisations/" + org, "/services/" + svc, "/services/" + registry, "/data-groups", "/data-groups/" + loans, "/requests/" + objection, "/staff"} {
+		for _, path := range []string{"/", "/processings/" + proc, "/organisations", "/organisations/" + org, "/services/" + svc, "/services/" + registry, "/data-groups", "/data-groups/" + loans, "/requests", "/requests/timeliness", "/requests/" + objection, "/staff"} {
 			browsertest.CheckKeyboard(t, ctx, e.url+"/admin/en"+path)
 		}
 	})
@@ -83,6 +83,7 @@ func TestBrowser(t *testing.T) {
 			{"/services/" + svc, "#create-credential", "#scopes-error"},
 			{"/data-groups", "#create-data-group", "#service_id-error"},
 			{"/requests/" + objection, "#resolve", "#status-error"},
+			{"/requests/" + objection, "#extend", "#months-error"},
 			{"/staff", "#add-staff", "#identity_code-error"},
 		} {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+f.path), chromedp.Click(chromedp.CSS(f.button)),

@@ -72,6 +72,7 @@ func TestGolden(t *testing.T) {
 			{"deliveries", "/deliveries", c},
 			{"requests", "/requests", c},
 			{"request", "/requests/" + objection, c},
+			{"timeliness", "/requests/timeliness", c},
 			{"staff", "/staff", c},
 		}
 		for _, pg := range pages {

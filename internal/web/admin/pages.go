@@ -42,7 +42,7 @@ var navPages = []navPage{
 }
 
 // views are the templates besides the navigation pages.
-var views = []string{"service", "processing", "preview", "request", "error", "organisation", "datagroup"}
+var views = []string{"service", "processing", "preview", "request", "timeliness", "error", "organisation", "datagroup"}
 
 type navItem struct {
 	Href, Label string
@@ -102,8 +102,10 @@ func (a *Admin) Routes() []Route {
 		{"GET", "/deliveries", staff, a.deliveries},
 		{"POST", "/deliveries/{id}/redeliver", writer, a.redeliver},
 		{"GET", "/requests", oversight, a.requests},
+		{"GET", "/requests/timeliness", oversight, a.timeliness},
 		{"GET", "/requests/{id}", oversight, a.request},
 		{"POST", "/requests/{id}/resolve", operatorOnly, a.resolveRequest},
+		{"POST", "/requests/{id}/extend", operatorOnly, a.extendRequest},
 		{"GET", "/log", staff, a.logPage},
 		{"GET", "/staff", oversight, a.staff},
 		{"POST", "/staff", operatorOnly, a.addStaff},

@@ -19,6 +19,7 @@ type homeData struct {
 	DeadDeliveries  int
 	OpenRequests    int
 	Overdue         int
+	DueSoon         int
 	Checkpoint      *omadata.Checkpoint
 	// For those who oversee the operator: the last 30 days.
 	Overview *omadata.Overview
@@ -61,6 +62,8 @@ func (a *Admin) home(w http.ResponseWriter, r *http.Request, q *req) error {
 		for _, x := range reqs {
 			if x.Overdue {
 				d.Overdue++
+			} else if x.Soon {
+				d.DueSoon++
 			}
 		}
 	}
@@ -482,9 +485,10 @@ type requestRow struct {
 	Request *omadata.Request
 	Overdue bool
 	Open    bool
+	Soon    bool // open, due within omadata.RequestDueSoon, not overdue
 }
 
-// openRequests lists every request, open ones first by due date.
+// allRequests lists every request, open ones first by due date.
 func (a *Admin) allRequests(ctx context.Context) ([]requestRow, error) {
 	list, err := omadata.All(func(after string) ([]*omadata.Request, string, error) {
 		return a.o.Requests.FindRequests(ctx, omadata.RequestFilter{After: after})
@@ -495,8 +499,9 @@ func (a *Admin) allRequests(ctx context.Context) ([]requestRow, error) {
 	now := a.now()
 	var rows []requestRow
 	for _, x := range list {
-		open := x.Status == omadata.RequestReceived || x.Status == omadata.RequestInProgress || x.Status == omadata.RequestPending
-		rows = append(rows, requestRow{x, open && x.DueAt.Before(now), open})
+		open := omadata.RequestOpen(x.Status)
+		overdue := open && x.DueAt.Before(now)
+		rows = append(rows, requestRow{x, overdue, open, open && !overdue && x.DueAt.Before(now.Add(omadata.RequestDueSoon))})
 	}
 	slices.SortStableFunc(rows, func(x, y requestRow) int {
 		if x.Open != y.Open {
@@ -516,14 +521,4 @@ func (a *Admin) openRequests(ctx context.Context) ([]requestRow, error) {
 		return nil, err
 	}
 	return slices.DeleteFunc(rows, func(x requestRow) bool { return !x.Open }), nil
-}
-
-// requests lists data-subject requests with their due dates.
-func (a *Admin) requests(w http.ResponseWriter, r *http.Request, q *req) error {
-	rows, err := a.allRequests(r.Context())
-	if err != nil {
-		return err
-	}
-	a.render(w, r, q, http.StatusOK, "requests", msg(q.Lang, "page.requests"), rows, nil)
-	return nil
 }

@@ -79,6 +79,21 @@ func (h *Handler) resolveRequest(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// extendRequest extends a request's deadline once, by one or two months,
+// with the reason the resident is told (admins).
+func (h *Handler) extendRequest(w http.ResponseWriter, r *http.Request) error {
+	var in omadata.RequestExtension
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	q, err := h.Requests.ExtendRequest(r.Context(), r.PathValue("id"), &in)
+	if err != nil {
+		return err
+	}
+	respond.OK(w, r, q)
+	return nil
+}
+
 // exportRequest answers an access request with the export document (or,
 // to a caller that accepts application/zip, the signed archive) and
 // records the request completed.

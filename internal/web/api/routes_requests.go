@@ -16,6 +16,7 @@ func (h *Handler) requestsRoutes() []Route {
 		{"GET", "/api/v1/requests/{id}", both, h.fn(h.getRequest)},
 		{"POST", "/api/v1/requests/{id}/resolve", both, h.fn(h.resolveRequest)},
 		{"POST", "/api/v1/requests/{id}/export", both, h.fn(noBody(h.exportRequest))},
+		{"POST", "/api/v1/requests/{id}/extend", "admin", h.fn(h.extendRequest)},
 		{"GET", "/api/v1/request-tasks", tasks, h.fn(h.listRequestTasks)},
 		{"POST", "/api/v1/request-tasks/{id}/answer", tasks, h.fn(h.answerRequestTask)},
 	}

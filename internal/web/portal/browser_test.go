@@ -183,6 +183,11 @@ func TestBrowser(t *testing.T) {
 		len(doc.Consents[0].Records) != 4 || doc.Consents[0].Records[0].Receipt == "" {
 		t.Fatalf("the export holds %+v", doc)
 	}
+	// A rectification on its way to a source, its deadline extended: the
+	// request shows where the source stands and why it takes longer.
+	e.rectifyExtended(t, matti.ID)
+	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/en/requests"), chromedp.WaitVisible(chromedp.CSS(`#requests .task-states`)))
+	browsertest.CheckAxe(t, ctx, axe, "requests with a source's answer and an extension")
 	t.Run("keyboard on requests", func(t *testing.T) { browsertest.CheckKeyboard(t, ctx, e.url+"/en/requests") })
 	t.Run("keyboard on erasure", func(t *testing.T) { browsertest.CheckKeyboard(t, ctx, e.url+"/en/requests/erasure") })
 

@@ -22,6 +22,13 @@ type requestRow struct {
 	Title     string // the processing of an objection or restriction
 	CanExport bool   // an access request that was not rejected
 	CanLift   bool   // an objection or restriction in force
+	Tasks     []taskRow
+}
+
+// taskRow is where one service stands with its part of a request.
+type taskRow struct {
+	Service string // its name in the page's language
+	Status  string // open, completed or rejected
 }
 
 // requestForm is what a resident typed, kept after an error.
@@ -44,13 +51,15 @@ func (p *Portal) requestsData(r *http.Request, q *req) (*requestsData, error) {
 		return nil, err
 	}
 	d := &requestsData{}
-	titles := map[string]string{}
+	titles, services := map[string]string{}, map[string]string{}
 	for _, e := range entries {
 		titles[e.ProcessingID] = e.Title.In(q.Lang)
+		services[e.Sink.ID] = e.Sink.Name.In(q.Lang)
 		if !asksConsent(e) {
 			d.Processings = append(d.Processings, e)
 		}
 		for _, g := range e.DataGroups {
+			services[g.Source.ID] = g.Source.Name.In(q.Lang)
 			if !slices.ContainsFunc(d.Sources, func(s omadata.CatalogueService) bool { return s.ID == g.Source.ID }) {
 				d.Sources = append(d.Sources, g.Source)
 			}
@@ -64,9 +73,17 @@ func (p *Portal) requestsData(r *http.Request, q *req) (*requestsData, error) {
 			return nil, err
 		}
 		for _, x := range list {
-			d.Requests = append(d.Requests, &requestRow{Req: x, Title: titles[x.ProcessingID],
+			row := &requestRow{Req: x, Title: titles[x.ProcessingID],
 				CanExport: x.Kind == omadata.RequestAccess && x.Status != omadata.RequestRejected,
-				CanLift:   omadata.RequestBlocks(x.Kind) && (x.Status == omadata.RequestPending || x.Status == omadata.RequestUpheld)})
+				CanLift:   omadata.RequestBlocks(x.Kind) && (x.Status == omadata.RequestPending || x.Status == omadata.RequestUpheld)}
+			for _, t := range x.Tasks {
+				name := services[t.ServiceID]
+				if name == "" {
+					name = msg(q.Lang, "req.service-unlisted")
+				}
+				row.Tasks = append(row.Tasks, taskRow{name, t.Status})
+			}
+			d.Requests = append(d.Requests, row)
 		}
 		if after = next; next == "" {
 			break

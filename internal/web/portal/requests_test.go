@@ -230,3 +230,93 @@ func TestRequestLineBreaks(t *testing.T) {
 		t.Fatalf("got %d requests, details %q", len(list), list[0].Details)
 	}
 }
+
+// rectifyExtended files a rectification of the resident to a source that
+// knows them and extends its deadline, as the operator; it returns the
+// source.
+func (e *env) rectifyExtended(t *testing.T, residentID string) omadata.CatalogueService {
+	t.Helper()
+	admin := omadata.NewContextWithCaller(context.Background(), omadata.Caller{Kind: omadata.CallerAdmin})
+	list, _, err := e.store.FindCatalogue(context.Background(), omadata.CatalogueFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var src omadata.CatalogueService
+	for _, x := range list {
+		for _, g := range x.DataGroups {
+			src = g.Source
+		}
+	}
+	if _, err := e.store.Pseudonym(admin, src.ID, residentID); err != nil {
+		t.Fatal(err)
+	}
+	q, err := e.store.CreateRequest(omadata.NewContextWithCaller(context.Background(), omadata.Caller{Kind: omadata.CallerResident, ResidentID: residentID}),
+		&omadata.RequestInput{Kind: omadata.RequestRectification, Details: "My street is Mannerheimintie 1.", SourceIDs: []string{src.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.ExtendRequest(admin, q.ID, &omadata.RequestExtension{Months: 2, Reason: "Many sources hold data about you."}); err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+// TestRequestProgress: the resident's request page shows where each
+// service stands with a rectification (waiting, then done), a deadline's
+// extension with its reason, and which processing a restriction blocks
+// while it is in force.
+func TestRequestProgress(t *testing.T) {
+	e := newEnv(t, time.Time{})
+	c := e.client(t)
+	c.login("en", "aino")
+	aino := e.resident(t, ainoCode)
+	admin := omadata.NewContextWithCaller(context.Background(), omadata.Caller{Kind: omadata.CallerAdmin})
+	list, _, err := e.store.FindCatalogue(context.Background(), omadata.CatalogueFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var src omadata.CatalogueService
+	for _, x := range list {
+		for _, g := range x.DataGroups {
+			src = g.Source
+		}
+	}
+	if _, err := e.store.Pseudonym(admin, src.ID, aino.ID); err != nil {
+		t.Fatal(err)
+	}
+	token := c.get("/en/requests").csrf(t)
+	p := c.post("/en/requests", url.Values{"csrf": {token}, "form": {"rectification"}, "rect_details": {"My street is Mannerheimintie 1."}})
+	name := src.Name.In("en")
+	if p.status != 200 || !strings.Contains(p.body, name+": waiting") {
+		t.Fatalf("rectification: %d, want %q: %s", p.status, name+": waiting", between(p.body, `id="requests"`, "</ul>"))
+	}
+	q := e.requests(t, aino.ID)[0]
+	if _, err := e.store.ExtendRequest(admin, q.ID, &omadata.RequestExtension{Months: 2, Reason: "Many sources hold data about you."}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.AnswerRequestTask(omadata.NewContextWithCaller(context.Background(), omadata.Caller{Kind: omadata.CallerService, ServiceID: src.ID}),
+		q.Tasks[0].ID, &omadata.TaskAnswer{Status: omadata.TaskCompleted}); err != nil {
+		t.Fatal(err)
+	}
+	p = c.get("/en/requests")
+	for _, want := range []string{name + ": done", "Deadline extended", "By 2 months. Reason: Many sources hold data about you.", "deadline extended"} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if p := c.get("/fi/requests"); !strings.Contains(p.body, src.Name.In("fi")+": tehty") || !strings.Contains(p.body, "Vastausaikaa jatkettu") {
+		t.Error("the Finnish page lacks the service's answer or the extension")
+	}
+
+	p = c.post("/en/requests", url.Values{"csrf": {token}, "form": {"block"}, "kind": {"restriction"}, "processing_id": {e.nonConsent(t)}})
+	if !strings.Contains(p.body, `<dd class="blocks">The processing `) || !strings.Contains(p.body, "your data is not released for it") {
+		t.Fatalf("restriction: %d, the page does not say what it blocks", p.status)
+	}
+	m := liftRE.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatal("no lift form")
+	}
+	if p := c.post(m[1], url.Values{"csrf": {token}}); strings.Contains(p.body, `<dd class="blocks">`) {
+		t.Fatal("a lifted restriction still says it blocks")
+	}
+}
