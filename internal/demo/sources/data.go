@@ -28,7 +28,25 @@ var (
 	lCard     = text("Liikuntakortti", "Motionskort", "Sports card")
 	lCourse   = text("Liikuntakurssi", "Motionskurs", "Sports course")
 	lBooking  = text("Vakiovuoro", "Fast tur", "Regular booking")
+	lAddress  = text("Osoite", "Adress", "Address")
+	lMovedOut = text("Muutti pois", "Flyttade bort", "Moved out")
+	lSteps    = text("Askeleet, viikon keskiarvo", "Steg, veckans medeltal", "Steps, weekly average")
+	lSleep    = text("Uni, viikon keskiarvo", "Sömn, veckans medeltal", "Sleep, weekly average")
+	lDevice   = text("Mittalaite", "Mätare", "Measuring device")
 )
+
+// weeksTable is the table form of weekly wellbeing measurements.
+func weeksTable(rows ...[3]string) *omadata.OwnDataTable {
+	t := &omadata.OwnDataTable{Columns: []omadata.OwnDataColumn{
+		{Key: "week", Label: text("Viikko", "Vecka", "Week")},
+		{Key: "steps", Label: text("Askeleet päivässä", "Steg per dag", "Steps a day")},
+		{Key: "sleep", Label: text("Uni yössä", "Sömn per natt", "Sleep a night")},
+	}}
+	for _, r := range rows {
+		t.Rows = append(t.Rows, map[string]string{"week": r[0], "steps": r[1], "sleep": r[2]})
+	}
+	return t
+}
 
 // loansTable is the table form of a library's loans.
 func loansTable(rows ...[3]string) *omadata.OwnDataTable {
@@ -139,6 +157,44 @@ var data = map[string]map[string]map[string]*client.OwnDataAnswer{
 		"sanna": {Items: []omadata.OwnDataItem{item(lCard, "Liikuntapalvelujen kausikortti (päättynyt muuton yhteydessä)", "2025-07-31")}},
 		"emma":  {Items: []omadata.OwnDataItem{item(lCourse, "Tyttöjen futiskoulu, Brahenkenttä, ke 17.00", "2026-08-26")}},
 	}},
+	"helsinki-wellbeing": {"wellbeing-measurements": {
+		"aino": {
+			Items: []omadata.OwnDataItem{
+				item(lDevice, "Aktiivisuusranneke (oma laite, yhdistetty 2026-03-02)", "2026-03-02"),
+				item(lSteps, "8 420", "2026-11-29"),
+				item(lSleep, "7 h 5 min", "2026-11-29"),
+			},
+			Table: weeksTable(
+				[3]string{"2026-W46", "7 910", "6 h 50 min"},
+				[3]string{"2026-W47", "8 960", "7 h 15 min"},
+				[3]string{"2026-W48", "8 420", "7 h 5 min"},
+			),
+		},
+		"matti": {
+			Items: []omadata.OwnDataItem{
+				item(lDevice, "Älypuhelimen askelmittari (yhdistetty 2025-10-14)", "2025-10-14"),
+				item(lSteps, "6 150", "2026-11-29"),
+			},
+			Table: weeksTable(
+				[3]string{"2026-W47", "5 870", "–"},
+				[3]string{"2026-W48", "6 150", "–"},
+			),
+		},
+	}},
+	"helsinki-residents": {"address-history": {
+		"aino":  {Items: []omadata.OwnDataItem{item(lAddress, "Mäkelänkatu 54 B 21, 00510 Helsinki", "2016-06-01")}},
+		"matti": {Items: []omadata.OwnDataItem{item(lAddress, "Sturenkatu 11 A 5, 00510 Helsinki", "2012-04-15")}},
+		"emma":  {Items: []omadata.OwnDataItem{item(lAddress, "Sturenkatu 11 A 5, 00510 Helsinki", "2014-05-10")}},
+		"leo":   {Items: []omadata.OwnDataItem{item(lAddress, "Sturenkatu 11 A 5, 00510 Helsinki", "2018-09-20")}},
+		"sanna": {Items: []omadata.OwnDataItem{
+			item(lAddress, "Fleminginkatu 7 C 30, 00530 Helsinki", "2019-02-01"),
+			item(lMovedOut, "Espoo (Tapiola); uusi osoite Espoon tiedoissa", "2025-07-31"),
+		}},
+		"ella": {Items: []omadata.OwnDataItem{
+			item(lAddress, "Fleminginkatu 7 C 30, 00530 Helsinki", "2021-03-15"),
+			item(lMovedOut, "Espoo (Tapiola); uusi osoite Espoon tiedoissa", "2025-07-31"),
+		}},
+	}},
 }
 
 // Answer returns what the demo source holds in the data group about the
@@ -163,5 +219,5 @@ func Groups(source string) []string {
 
 // Keys are the demo catalogue's services that answer as sources.
 func Keys() []string {
-	return []string{"helmet", "helsinki-ece", "espoo-ece", "helsinki-school", "helsinki-sports"}
+	return []string{"helmet", "helsinki-ece", "espoo-ece", "helsinki-school", "helsinki-sports", "helsinki-wellbeing", "helsinki-residents"}
 }
