@@ -47,13 +47,19 @@ type Service struct {
 }
 
 // New returns a Service that asks sources with hc (http.DefaultClient if
-// nil), waiting at most timeout (DefaultTimeout if zero) for each. Its
-// DPoP key is made here and lives as long as the process: each grant is
-// bound to the key of the instance that uses it.
+// nil), waiting at most timeout (DefaultTimeout if zero) for each. It never
+// follows a redirect: a source answers at its registered URL, and a
+// redirect would make the operator call, with its proof, wherever a source
+// points it (an address inside the operator's network). Its DPoP key is
+// made here and lives as long as the process: each grant is bound to the
+// key of the instance that uses it.
 func New(store omadata.OwnAccessService, hc *http.Client, timeout time.Duration, log *slog.Logger) (*Service, error) {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
+	own := *hc
+	own.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	hc = &own
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}

@@ -113,13 +113,23 @@ func TestFetchOwnData(t *testing.T) {
 	downURL := "http://" + l.Addr().String()
 	l.Close() // connection refused from now on
 	_, down := source(t, o, city.ID, downURL, "adult-education", r.ID)
+	// A source that redirects the operator to an address inside its
+	// network: never followed.
+	internal := owndatatest.NewRecorder(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"data_group":"sports-bookings","items":[{"label":{"fi":"x","sv":"x","en":"x"},"value":"internal secret"}]}`))
+	}))
+	redirecting := owndatatest.NewRecorder(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, internal.URL+r.URL.Path, http.StatusFound)
+	}))
+	_, moved := source(t, o, city.ID, redirecting.URL, "sports-bookings", r.ID)
 
 	svc, err := owndata.New(o.Store, nil, 300*time.Millisecond, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	me := storetest.AsResident(r.ID)
-	asked := []string{hang.ID, loans.ID, junk.ID, big.ID, down.ID, care.ID}
+	asked := []string{hang.ID, loans.ID, junk.ID, big.ID, down.ID, care.ID, moved.ID}
 	var got []*omadata.OwnData
 	done := make(chan struct{})
 	go func() {
@@ -145,6 +155,7 @@ func TestFetchOwnData(t *testing.T) {
 	want := map[string]string{
 		hang.ID: omadata.OwnDataUnavailable, loans.ID: omadata.OwnDataOK, junk.ID: omadata.OwnDataInvalid,
 		big.ID: omadata.OwnDataInvalid, down.ID: omadata.OwnDataUnavailable, care.ID: omadata.OwnDataOK,
+		moved.ID: omadata.OwnDataUnavailable,
 	}
 	if len(got) != len(asked) {
 		t.Fatalf("got %d answers, want %d", len(got), len(asked))
@@ -179,7 +190,10 @@ func TestFetchOwnData(t *testing.T) {
 		t.Fatalf("got %d transfers in the usage, want 2", transfers)
 	}
 
-	for name, rec := range map[string]*owndatatest.Recorder{"library": library, "ece": ece, "hanging": hanging, "garbage": garbage, "huge": huge} {
+	if n := len(internal.Requests()); n != 0 {
+		t.Fatalf("the operator followed a source's redirect: %d requests to the address it pointed at", n)
+	}
+	for name, rec := range map[string]*owndatatest.Recorder{"library": library, "ece": ece, "hanging": hanging, "garbage": garbage, "huge": huge, "redirecting": redirecting} {
 		if len(rec.Requests()) == 0 {
 			t.Fatalf("%s: no request recorded", name)
 		}
