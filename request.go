@@ -69,12 +69,15 @@ const (
 // as the law counts a period in months (Regulation 1182/71 Art 3(2)(c)):
 // it ends on the same day of the month, or on the month's last day when
 // that month has no such day (31 January + 1 month = 28 or 29 February),
-// at the same time of day.
+// at the same time of day. Days are Finnish days (Zone): a request made at
+// 00:30 on 31 January in Helsinki, 22:30 UTC the day before, is due on 28
+// February. The result is in received's location.
 func RequestDue(received time.Time, months int) time.Time {
-	y, m, d := received.Date()
-	first := time.Date(y, m+time.Month(months), 1, received.Hour(), received.Minute(), received.Second(), received.Nanosecond(), received.Location())
+	at := received.In(Zone)
+	y, m, d := at.Date()
+	first := time.Date(y, m+time.Month(months), 1, at.Hour(), at.Minute(), at.Second(), at.Nanosecond(), Zone)
 	last := first.AddDate(0, 1, -1).Day()
-	return first.AddDate(0, 0, min(d, last)-1)
+	return first.AddDate(0, 0, min(d, last)-1).In(received.Location())
 }
 
 // RequestOpen reports whether a request still awaits its answer.

@@ -4,6 +4,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/omadata/omadata"
@@ -29,7 +30,7 @@ func answeredAt(status string, now time.Time) any {
 func (s *Store) ExtendRequest(ctx context.Context, id string, in *omadata.RequestExtension) (*omadata.Request, error) {
 	if in.Months < 1 || in.Months > omadata.RequestMaxExtensionMonths {
 		return nil, omadata.Invalidf("months", "Extend by 1 or %d months.", omadata.RequestMaxExtensionMonths)
-	} else if in.Reason == "" {
+	} else if strings.TrimSpace(in.Reason) == "" {
 		return nil, omadata.Invalidf("reason", "Give the reason the resident is told.")
 	} else if err := checkText("reason", in.Reason, maxRequestText); err != nil {
 		return nil, err
@@ -56,7 +57,8 @@ func (s *Store) ExtendRequest(ctx context.Context, id string, in *omadata.Reques
 	}
 	q.ExtensionMonths, q.ExtensionReason, q.UpdatedAt = in.Months, in.Reason, tx.now
 	q.DueAt = omadata.RequestDue(q.CreatedAt, omadata.RequestDueMonths+in.Months)
-	if _, err := tx.exec(ctx, `UPDATE requests SET due_at = ?, extension_months = ?, extension_reason = ?, updated_at = ? WHERE id = ?`,
+	// The reminders start again for the new deadline.
+	if _, err := tx.exec(ctx, `UPDATE requests SET due_at = ?, extension_months = ?, extension_reason = ?, reminded = '', updated_at = ? WHERE id = ?`,
 		q.DueAt, q.ExtensionMonths, q.ExtensionReason, q.UpdatedAt, q.ID); err != nil {
 		return nil, err
 	} else if _, err := tx.exec(ctx, `UPDATE request_tasks SET due_at = ? WHERE request_id = ? AND status = 'open'`, q.DueAt, q.ID); err != nil {

@@ -28,7 +28,8 @@ func testRequestDeadline(t *testing.T, s *store.Store) {
 	for _, c := range []struct{ at, due string }{
 		{"2027-01-31T10:00:00Z", "2027-02-28T10:00:00Z"},
 		{"2028-01-31T10:00:00Z", "2028-02-29T10:00:00Z"},
-		{"2027-03-15T08:30:00Z", "2027-04-15T08:30:00Z"},
+		{"2027-03-15T08:30:00Z", "2027-04-15T07:30:00Z"}, // 10:30 in Helsinki both days; summer time by April
+		{"2027-01-30T22:30:00Z", "2027-02-27T22:30:00Z"}, // 00:30 on 31 January in Helsinki: due 28 February
 	} {
 		setClock(t, s, mustTime(t, c.at))
 		q := must[*omadata.Request](t)(s.CreateRequest(AsResident(r.ID), &omadata.RequestInput{Kind: omadata.RequestAccess}))
@@ -48,15 +49,23 @@ func testRequestDeadline(t *testing.T, s *store.Store) {
 	for _, bad := range []struct {
 		in    omadata.RequestExtension
 		field string
-	}{{omadata.RequestExtension{Months: 0, Reason: "x"}, "months"}, {omadata.RequestExtension{Months: 3, Reason: "x"}, "months"}, {omadata.RequestExtension{Months: 1}, "reason"}} {
+	}{{omadata.RequestExtension{Months: 0, Reason: "x"}, "months"}, {omadata.RequestExtension{Months: 3, Reason: "x"}, "months"}, {omadata.RequestExtension{Months: 1}, "reason"}, {omadata.RequestExtension{Months: 1, Reason: " \t "}, "reason"}} {
 		_, err := s.ExtendRequest(Admin(), q.ID, &bad.in)
 		wantField(t, err, omadata.EINVALID, bad.field)
 	}
 	if got := must[*omadata.Request](t)(s.FindRequestByID(AsResident(r.ID), q.ID)); got.ExtensionMonths != 0 || !got.DueAt.Equal(q.DueAt) {
 		t.Fatalf("bad input changed the request: %+v", got)
 	}
+	// A reminder sent for the first deadline; the extension starts them
+	// again for the new one.
+	if err := s.DB().Exec(t.Context(), `UPDATE requests SET reminded = 'due_soon' WHERE id = ?`, q.ID); err != nil {
+		t.Fatal(err)
+	}
 	got := must[*omadata.Request](t)(s.ExtendRequest(Admin(), q.ID, ext))
-	if want := mustTime(t, "2027-04-30T10:00:00Z"); !got.DueAt.Equal(want) || got.ExtensionMonths != 2 || got.ExtensionReason != ext.Reason {
+	if rows, err := s.DB().QueryStrings(t.Context(), `SELECT reminded FROM requests WHERE id = ?`, q.ID); err != nil || len(rows) != 1 || rows[0][0] != "" {
+		t.Fatalf("after the extension reminded = %q (%v), want none sent for the new deadline", rows, err)
+	}
+	if want := mustTime(t, "2027-04-30T09:00:00Z"); !got.DueAt.Equal(want) || got.ExtensionMonths != 2 || got.ExtensionReason != ext.Reason {
 		t.Fatalf("got due %s, extension %d %q; want %s, 2, the reason", got.DueAt, got.ExtensionMonths, got.ExtensionReason, want)
 	}
 	seen := must[*omadata.Request](t)(s.FindRequestByID(AsResident(r.ID), q.ID))
