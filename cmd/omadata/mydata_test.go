@@ -40,4 +40,20 @@ func TestMyDataServeDemo(t *testing.T) {
 	if i := strings.Index(body, `id="error-summary"`); i >= 0 {
 		t.Errorf("a demo source did not answer under serve --demo:\n%.600s\n%s", body[i:], s.stderr)
 	}
+
+	// A rectification reaches every source that knows her; the portal
+	// names each, also those that serve no published processing.
+	var token string
+	for _, c := range jar.Cookies(res.Request.URL) {
+		if c.Name == "omadata_session" {
+			token = c.Value
+		}
+	}
+	if st := call(t, "POST", s.URL+"/api/v1/requests", token, `{"kind": "rectification", "details": "My address is wrong."}`, nil); st != 201 {
+		t.Fatalf("rectification: %d", st)
+	}
+	_, page := b.do("GET", s.URL+"/en/requests", nil)
+	if strings.Contains(page, "A service not in the catalogue") || !strings.Contains(page, "Helsinki sports services: waiting") {
+		t.Errorf("the requests page does not name every source:\n%.2000s", page[strings.Index(page, `id="requests"`):])
+	}
 }

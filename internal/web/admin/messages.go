@@ -169,6 +169,7 @@ var messages = map[string][3]string{
 	"requests.sort-received":  {"Järjestä uusin ensin", "Sortera nyaste först", "Sort newest first"},
 	"requests.soon":           {"pian", "snart", "due soon"},
 	"requests.extended":       {"jatkettu %d kk", "förlängd %d mån.", "extended by %d months"},
+	"requests.extended-one":   {"jatkettu 1 kk", "förlängd 1 mån.", "extended by 1 month"},
 	"f.sources-answers":       {"Palvelujen vastaukset", "Tjänsternas svar", "Answers of the services"},
 	"f.answered":              {"Vastattu", "Besvarad", "Answered"},
 	"f.in-time":               {"Ajallaan", "I tid", "In time"},

@@ -67,6 +67,19 @@ func (p *Portal) requestsData(r *http.Request, q *req) (*requestsData, error) {
 	}
 	slices.SortFunc(d.Sources, func(a, b omadata.CatalogueService) int { return strings.Compare(a.Name.In(q.Lang), b.Name.In(q.Lang)) })
 	id := q.V.Subject().ID
+	// A source that holds data about the resident but serves no published
+	// processing is named too, for its tasks.
+	if p.o.OwnData != nil {
+		held, err := p.o.OwnData.FindOwnDataGroups(r.Context(), id)
+		if err != nil && omadata.ErrorCode(err) != omadata.ENOTFOUND {
+			return nil, err
+		}
+		for _, g := range held {
+			if _, ok := services[g.Service.ID]; !ok {
+				services[g.Service.ID] = g.Service.Name.In(q.Lang)
+			}
+		}
+	}
 	for after := ""; ; {
 		list, next, err := p.o.Requests.FindRequests(r.Context(), omadata.RequestFilter{ResidentID: &id, After: after, Limit: 100})
 		if err != nil {
