@@ -3,7 +3,10 @@
 package omadata
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
+	"strings"
 	"time"
 )
 
@@ -120,4 +123,50 @@ type OwnAccessService interface {
 	// own-access grant the caller may see; ECONFLICT on field "grant_id"
 	// once it has expired.
 	RecordOwnAccess(ctx context.Context, grantID string) (*Transfer, error)
+}
+
+// CSV is the table as RFC 4180 CSV with CRLF line ends: a header row of
+// the columns' labels in lang (their keys when lang is ""), then a row per
+// row. A cell a spreadsheet would take for a formula (one starting, after
+// any spaces, with =, +, - or @, or starting with a tab or a carriage
+// return) gets a leading apostrophe: a value from a source is data, never
+// a command.
+func (t *OwnDataTable) CSV(lang string) ([]byte, error) {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.UseCRLF = true
+	row := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		row[i] = c.Key
+		if lang != "" {
+			row[i] = c.Label.In(lang)
+		}
+		row[i] = csvCell(row[i])
+	}
+	if err := w.Write(row); err != nil {
+		return nil, err
+	}
+	for _, r := range t.Rows {
+		for i, c := range t.Columns {
+			row[i] = csvCell(r[c.Key])
+		}
+		if err := w.Write(row); err != nil {
+			return nil, err
+		}
+	}
+	w.Flush()
+	return buf.Bytes(), w.Error()
+}
+
+func csvCell(s string) string {
+	if s == "" {
+		return s
+	}
+	if strings.ContainsRune("\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	if t := strings.TrimLeft(s, " "); t != "" && strings.ContainsRune("=+-@", rune(t[0])) {
+		return "'" + s
+	}
+	return s
 }

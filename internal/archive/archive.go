@@ -15,7 +15,6 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -255,7 +254,7 @@ func (b *Builder) sources(ctx context.Context, residentID string, m *Manifest, a
 			add(base+".json", "application/json", src, body)
 			sa.Parts = append(sa.Parts, base+".json")
 			if a.Table != nil && len(a.Table.Columns) > 0 {
-				body, err := tableCSV(a.Table)
+				body, err := a.Table.CSV("")
 				if err != nil {
 					return err
 				}
@@ -279,40 +278,6 @@ type sourcePart struct {
 	TransferID  string                `json:"transfer_id,omitempty"`
 	Items       []omadata.OwnDataItem `json:"items"`
 	Table       *omadata.OwnDataTable `json:"table,omitempty"`
-}
-
-// tableCSV is a table as RFC 4180 CSV: a header of column keys, then a
-// row per row. A cell that a spreadsheet would take for a formula gets a
-// leading apostrophe.
-func tableCSV(t *omadata.OwnDataTable) ([]byte, error) {
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.UseCRLF = true
-	head := make([]string, len(t.Columns))
-	for i, c := range t.Columns {
-		head[i] = cell(c.Key)
-	}
-	if err := w.Write(head); err != nil {
-		return nil, err
-	}
-	for _, r := range t.Rows {
-		row := make([]string, len(t.Columns))
-		for i, c := range t.Columns {
-			row[i] = cell(r[c.Key])
-		}
-		if err := w.Write(row); err != nil {
-			return nil, err
-		}
-	}
-	w.Flush()
-	return buf.Bytes(), w.Error()
-}
-
-func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 // safe keeps a path segment to letters, digits, '-', '_' and '.', never

@@ -3,8 +3,6 @@
 package portal
 
 import (
-	"bytes"
-	"encoding/csv"
 	"mime"
 	"net/http"
 	"net/url"
@@ -261,35 +259,16 @@ func (p *Portal) ownDataCSV(w http.ResponseWriter, r *http.Request, q *req) erro
 		http.Redirect(w, r, "/"+q.Lang+"/my-data?"+url.Values{"show": {id}}.Encode()+"#dg-"+id, http.StatusSeeOther)
 		return nil
 	}
-	var b bytes.Buffer
-	cw := csv.NewWriter(&b)
-	row := make([]string, len(a.Table.Columns))
-	for j, c := range a.Table.Columns {
-		row[j] = csvCell(text(q.Lang, c.Label))
+	b, err := a.Table.CSV(q.Lang)
+	if err != nil {
+		return err
 	}
-	cw.Write(row)
-	for _, rw := range a.Table.Rows {
-		for j, c := range a.Table.Columns {
-			row[j] = csvCell(rw[c.Key])
-		}
-		cw.Write(row)
-	}
-	cw.Flush()
 	name := groups[i].DataGroup.Code + ".csv"
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	w.Header().Set("Cache-Control", "no-store")
-	w.Write(b.Bytes())
+	w.Write(b)
 	return nil
-}
-
-// csvCell keeps a spreadsheet from reading a cell as a formula (a value
-// from a source is data, never a command).
-func csvCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 // tableRow is a row of an OwnDataTable in column order, for the template.

@@ -131,7 +131,7 @@ func TestMyDataSources(t *testing.T) {
 	}
 
 	if csv := c.get("/sv/my-data/" + e.demo.IDs["data-group/library-loans"] + "/csv"); csv.status != 200 ||
-		!strings.HasPrefix(csv.body, "Titel,Lånat,Förfallodag\n") || !strings.Contains(csv.body, "Väinö Linna: Tuntematon sotilas,2026-11-20,2026-12-11\n") {
+		!strings.HasPrefix(csv.body, "Titel,Lånat,Förfallodag\r\n") || !strings.Contains(csv.body, "Väinö Linna: Tuntematon sotilas,2026-11-20,2026-12-11\r\n") {
 		t.Errorf("the loans as CSV: %d\n%s", csv.status, csv.body)
 	}
 
