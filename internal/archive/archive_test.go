@@ -4,7 +4,6 @@ package archive
 
 import (
 	"testing"
-
 )
 
 // TestSafe: a path segment from a source's service ID or data group code
@@ -19,4 +18,3 @@ func TestSafe(t *testing.T) {
 		}
 	}
 }
-
