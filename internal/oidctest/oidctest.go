@@ -3,7 +3,7 @@
 // Package oidctest runs tools/testop, a real OpenID provider, as a process
 // of its own for a test, and logs people in through it as a browser
 // would. Tests that need it skip when tools/testop cannot be built, and
-// fail instead when OMADATA_TEST_REQUIRE contains "oidc" (CI).
+// fail instead when OMADATA_TEST_REQUIRE names "oidc" (CI).
 package oidctest
 
 import (
@@ -66,16 +66,13 @@ func build() (string, error) {
 }
 
 // require skips t when the provider did not build (err), or fails it
-// where OMADATA_TEST_REQUIRE contains "oidc".
+// where OMADATA_TEST_REQUIRE names "oidc".
 func require(t testing.TB, err error) {
 	t.Helper()
 	if err == nil {
 		return
 	}
-	if strings.Contains(os.Getenv("OMADATA_TEST_REQUIRE"), "oidc") {
-		t.Fatalf("OMADATA_TEST_REQUIRE=oidc but the OpenID provider does not build: %v", err)
-	}
-	skips.Skip(t, skips.OIDC, fmt.Sprintf("no OpenID provider: %v", err))
+	skips.Skip(t, skips.OIDC, fmt.Sprintf("the OpenID provider does not build: %v", err))
 }
 
 // OP is a running provider.

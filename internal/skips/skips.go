@@ -13,8 +13,9 @@
 // browsertest.Require do). The line goes to standard output with -v, and
 // otherwise to the terminal (/dev/tty) if there is one, since go test
 // keeps a passing package's output to itself; with no terminal, as in CI,
-// to standard output. Where nothing may skip (OMADATA_TEST_REQUIRE), the
-// helpers fail instead and nothing is printed.
+// to standard output. Where OMADATA_TEST_REQUIRE names a kind (CI sets
+// "postgres,chromium,oidc"), Skip fails the test instead and nothing is
+// printed.
 package skips
 
 import (
@@ -31,14 +32,26 @@ import (
 type Kind struct {
 	Name string // "PostgreSQL"
 	How  string // "set OMADATA_TEST_POSTGRES_DSN (see docs/development.md)"
+	Key  string // its name in OMADATA_TEST_REQUIRE: "postgres"
 }
 
 // The kinds of skip.
 var (
-	Postgres = Kind{"PostgreSQL", "set OMADATA_TEST_POSTGRES_DSN (see docs/development.md)"}
-	Browser  = Kind{"browser", "install Chromium and run npm ci --prefix tools/browser (see docs/development.md)"}
-	OIDC     = Kind{"OpenID provider", "make go build ./tools/testop work (see docs/development.md)"}
+	Postgres = Kind{"PostgreSQL", "set OMADATA_TEST_POSTGRES_DSN (see docs/development.md)", "postgres"}
+	Browser  = Kind{"browser", "install Chromium and run npm ci --prefix tools/browser (see docs/development.md)", "chromium"}
+	OIDC     = Kind{"OpenID provider", "make go build ./tools/testop work (see docs/development.md)", "oidc"}
 )
+
+// Required reports whether OMADATA_TEST_REQUIRE, a comma-separated list
+// of keys, names k: then its tests may not skip.
+func Required(k Kind) bool {
+	for _, key := range strings.Split(os.Getenv("OMADATA_TEST_REQUIRE"), ",") {
+		if strings.TrimSpace(key) == k.Key {
+			return true
+		}
+	}
+	return false
+}
 
 var (
 	mu     sync.Mutex
@@ -46,9 +59,13 @@ var (
 	kinds  []Kind // in the order first seen
 )
 
-// Skip notes that t skips for want of k, then skips it with why.
+// Skip notes that t skips for want of k, then skips it with why; where k
+// is Required, it fails t instead.
 func Skip(t testing.TB, k Kind, why string) {
 	t.Helper()
+	if Required(k) {
+		t.Fatalf("OMADATA_TEST_REQUIRE=%s but %s", k.Key, why)
+	}
 	mu.Lock()
 	if counts[k] == 0 {
 		kinds = append(kinds, k)

@@ -69,3 +69,19 @@ func TestLine(t *testing.T) {
 		})
 	}
 }
+
+// TestRequired: OMADATA_TEST_REQUIRE names kinds by their key, whole.
+func TestRequired(t *testing.T) {
+	for env, want := range map[string][3]bool{
+		"":                       {false, false, false},
+		"postgres,chromium,oidc": {true, true, true},
+		" oidc , postgres":       {true, false, true},
+		"postgresql,chrome":      {false, false, false},
+	} {
+		t.Setenv("OMADATA_TEST_REQUIRE", env)
+		got := [3]bool{skips.Required(skips.Postgres), skips.Required(skips.Browser), skips.Required(skips.OIDC)}
+		if got != want {
+			t.Errorf("OMADATA_TEST_REQUIRE=%q: postgres, chromium, oidc required = %v, want %v", env, got, want)
+		}
+	}
+}
