@@ -534,7 +534,6 @@ func verifyTree(ctx context.Context, leaves *sql.Rows, nextStored func() (int64,
 var (
 	leafConsentStatuses = []string{omadata.ConsentRequested, omadata.ConsentGiven, omadata.ConsentRefused, omadata.ConsentSuspended,
 		omadata.ConsentWithdrawn, omadata.ConsentRevoked, omadata.ConsentExpired}
-	leafRequestKinds    = []string{omadata.RequestAccess, omadata.RequestErasure, omadata.RequestRectification, omadata.RequestRestriction, omadata.RequestObjection}
 	leafRequestStatuses = []string{omadata.RequestReceived, omadata.RequestInProgress, omadata.RequestCompleted, omadata.RequestRejected,
 		omadata.RequestPending, omadata.RequestUpheld, omadata.RequestLifted}
 	// leafRequestSteps are the steps of a request that are not moves.
@@ -557,7 +556,7 @@ func leafKindKnown(l *omadata.LogLeaf) bool {
 		return l.Kind == omadata.LeafTransferRecorded
 	case omadata.RecordRequest:
 		kind, status, _ := strings.Cut(rest, ".")
-		return family == "request" && slices.Contains(leafRequestKinds, kind) && (slices.Contains(leafRequestStatuses, status) || slices.Contains(leafRequestSteps, status))
+		return family == "request" && slices.Contains(requestKinds, kind) && (slices.Contains(leafRequestStatuses, status) || slices.Contains(leafRequestSteps, status))
 	case omadata.RecordAdminChange:
 		// Actions are words joined by dots (service.created,
 		// signing_key.rotated); the record's digest covers the action.
