@@ -10,13 +10,6 @@ import (
 	"time"
 )
 
-// PurposeOwnAccess is the purpose under which the operator fetches a
-// resident's own data from a source, for the resident to see (GDPR Art
-// 15) or take with them (Art 20): a statutory ground, never a consent. The
-// grants the operator issues to itself name it, and "who used my data"
-// shows such a transfer as the resident's own view.
-const PurposeOwnAccess = "own-access"
-
 // OwnDataGroup is a data group a source holds about a resident: a source
 // that has linked the resident (ResidentService.LinkResident), with what
 // the resident is told of the group before any data is fetched.
@@ -85,9 +78,13 @@ type OwnDataService interface {
 	FetchOwnData(ctx context.Context, residentID string, dataGroupIDs []string) ([]*OwnData, error)
 }
 
-// OwnAccessPurposeID is the ID of the purpose PurposeOwnAccess, which the
-// operator seeds (migration 018): the purpose_id of every grant the
-// operator issues to itself, which a source checks.
+// OwnAccessPurposeID is the ID of the purpose "own-access", which the
+// operator seeds (migration 018): why the operator fetches a resident's own
+// data from a source, for the resident to see (GDPR Art 15) or take with
+// them (Art 20), on a statutory ground, never a consent. It is the
+// purpose_id of every grant the operator issues to itself, which a source
+// checks, and "who used my data" shows such a transfer as the resident's
+// own view.
 const OwnAccessPurposeID = "pur_000000000000000000000acc15"
 
 // OwnAccessGrant is a grant the operator issues to itself to fetch one

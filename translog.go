@@ -198,7 +198,7 @@ type Usage struct {
 	ConsentID    string    `json:"consent_id,omitempty"`  // the ground: a consent,
 	LegalBasis   string    `json:"legal_basis,omitempty"` // or a non-consent legal basis
 	// OwnView marks the resident's own view of their data at a source
-	// (PurposeOwnAccess): the operator fetched it for them to see or take.
+	// (OwnAccessPurposeID): the operator fetched it for them to see or take.
 	OwnView bool     `json:"own_view,omitempty"`
 	Log     LogEvent `json:"log"`
 }

@@ -26,6 +26,7 @@ import (
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/keys"
+	"github.com/omadata/omadata/internal/owndata"
 	"github.com/omadata/omadata/internal/web/ratelimit"
 )
 
@@ -90,7 +91,7 @@ func DefaultConfig() Config {
 		Listen:        "127.0.0.1:8080",
 		MaxBodyBytes:  1 << 20,
 		ReadTimeout:   30 * time.Second,
-		SourceTimeout: 5 * time.Second,
+		SourceTimeout: owndata.DefaultTimeout,
 
 		RateLimitLogin:      ratelimit.Rate{N: 30, Per: time.Minute},
 		RateLimitToken:      ratelimit.Rate{N: 600, Per: time.Minute},

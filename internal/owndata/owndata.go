@@ -148,17 +148,10 @@ func (s *Service) fetch(ctx context.Context, residentID string, g *omadata.OwnDa
 	return d
 }
 
-// answer is the protocol's response body.
-type answer struct {
-	DataGroup string                `json:"data_group"`
-	Items     []omadata.OwnDataItem `json:"items"`
-	Table     *omadata.OwnDataTable `json:"table"`
-}
-
 // ask issues the grant and calls the source. It returns a status for a
 // failure (unavailable or invalid) with its cause, none for a 404, or the
 // answer.
-func (s *Service) ask(ctx context.Context, residentID string, g *omadata.OwnDataGroup) (string, *answer, string, error) {
+func (s *Service) ask(ctx context.Context, residentID string, g *omadata.OwnDataGroup) (string, *client.OwnDataAnswer, string, error) {
 	api := g.Service.Endpoints.API
 	if api == "" {
 		return omadata.OwnDataUnavailable, nil, "", errors.New("the source has no API endpoint")
@@ -193,10 +186,10 @@ func (s *Service) ask(ctx context.Context, residentID string, g *omadata.OwnData
 	} else if len(body) > MaxBody {
 		return omadata.OwnDataInvalid, nil, "", fmt.Errorf("answer longer than %d bytes", MaxBody)
 	}
-	var a answer
+	var a client.OwnDataAnswer
 	if err := json.Unmarshal(body, &a); err != nil {
 		return omadata.OwnDataInvalid, nil, "", fmt.Errorf("answer is not JSON: %w", err)
-	} else if err := a.check(g.DataGroup.Code); err != nil {
+	} else if err := check(&a, g.DataGroup.Code); err != nil {
 		return omadata.OwnDataInvalid, nil, "", err
 	}
 	return omadata.OwnDataOK, &a, og.Grant.ID, nil
@@ -211,7 +204,7 @@ const (
 )
 
 // check holds an answer to the protocol's shape (docs/own-data.md).
-func (a *answer) check(code string) error {
+func check(a *client.OwnDataAnswer, code string) error {
 	if a.DataGroup != code {
 		return fmt.Errorf("answer is for data group %q, not %q", a.DataGroup, code)
 	} else if len(a.Items) > maxItems {
