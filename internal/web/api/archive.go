@@ -5,9 +5,11 @@ package api
 import (
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/respond"
 )
 
 // archiveRoutes are the routes of the archive a resident takes with them
@@ -29,17 +31,8 @@ func (h *Handler) myExport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeArchive(w, "omadata-archive.zip", b)
+	respond.Download(w, "omadata-archive.zip", omadata.ArchiveMediaType, b)
 	return nil
-}
-
-// writeArchive writes an archive as a download named name.
-func writeArchive(w http.ResponseWriter, name string, b []byte) {
-	w.Header().Set("Content-Type", omadata.ArchiveMediaType)
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	w.Write(b)
 }
 
 // acceptsArchive reports whether the Accept header names
@@ -49,7 +42,12 @@ func acceptsArchive(r *http.Request) bool {
 	for _, h := range r.Header.Values("Accept") {
 		for _, part := range strings.Split(h, ",") {
 			typ, params, err := mime.ParseMediaType(part)
-			if err == nil && typ == omadata.ArchiveMediaType && params["q"] != "0" && !strings.HasPrefix(params["q"], "0.0") {
+			if err != nil || typ != omadata.ArchiveMediaType {
+				continue
+			}
+			if q, ok := params["q"]; !ok {
+				return true
+			} else if w, err := strconv.ParseFloat(q, 64); err == nil && w > 0 {
 				return true
 			}
 		}

@@ -103,7 +103,7 @@ func (h *Handler) exportRequest(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		writeArchive(w, "omadata-export-"+r.PathValue("id")+".zip", b)
+		respond.Download(w, "omadata-export-"+r.PathValue("id")+".zip", omadata.ArchiveMediaType, b)
 		return nil
 	}
 	e, err := h.Requests.ExportResident(r.Context(), r.PathValue("id"))

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/respond"
 )
 
 // archive downloads the archive of everything about the person the pages
@@ -18,14 +19,6 @@ func (p *Portal) archive(w http.ResponseWriter, r *http.Request, q *req) error {
 	if err != nil {
 		return err
 	}
-	sendArchive(w, "omadata-"+q.V.Subject().ID+"-"+p.now().UTC().Format("20060102")+".zip", b)
+	respond.Download(w, "omadata-"+q.V.Subject().ID+"-"+p.now().UTC().Format("20060102")+".zip", omadata.ArchiveMediaType, b)
 	return nil
-}
-
-// sendArchive writes an archive as a download named name.
-func sendArchive(w http.ResponseWriter, name string, b []byte) {
-	w.Header().Set("Content-Type", omadata.ArchiveMediaType)
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	w.Header().Set("Cache-Control", "no-store")
-	w.Write(b)
 }

@@ -6,6 +6,7 @@ import (
 	"archive/zip"
 	"encoding/json"
 	"io"
+	"mime"
 	"net/url"
 	"strings"
 	"testing"
@@ -50,7 +51,8 @@ func TestArchiveDownload(t *testing.T) {
 		}
 	}
 	x := c.get("/en/my-data/archive")
-	if x.status != 200 || x.header.Get("Content-Type") != "application/zip" || !strings.HasPrefix(x.header.Get("Content-Disposition"), `attachment; filename="omadata-`+aino.ID) {
+	disp, params, _ := mime.ParseMediaType(x.header.Get("Content-Disposition"))
+	if x.status != 200 || x.header.Get("Content-Type") != "application/zip" || disp != "attachment" || !strings.HasPrefix(params["filename"], "omadata-"+aino.ID) {
 		t.Fatalf("download: %d %v", x.status, x.header)
 	}
 	files := unzip(t, x.body)

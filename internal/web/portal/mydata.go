@@ -3,13 +3,13 @@
 package portal
 
 import (
-	"mime"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/respond"
 )
 
 // sourceView is a source and the data groups it holds, each with the
@@ -263,11 +263,7 @@ func (p *Portal) ownDataCSV(w http.ResponseWriter, r *http.Request, q *req) erro
 	if err != nil {
 		return err
 	}
-	name := groups[i].DataGroup.Code + ".csv"
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
-	w.Header().Set("Cache-Control", "no-store")
-	w.Write(b)
+	respond.Download(w, groups[i].DataGroup.Code+".csv", "text/csv; charset=utf-8", b)
 	return nil
 }
 

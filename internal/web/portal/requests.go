@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/web/respond"
 	"github.com/omadata/omadata/internal/web/webui"
 )
 
@@ -282,7 +283,7 @@ func (p *Portal) export(w http.ResponseWriter, r *http.Request, q *req) error {
 		if err != nil {
 			return err
 		}
-		sendArchive(w, "omadata-export-"+x.ID+".zip", b)
+		respond.Download(w, "omadata-export-"+x.ID+".zip", omadata.ArchiveMediaType, b)
 		return nil
 	}
 	e, err := p.o.Requests.ExportResident(r.Context(), x.ID)
