@@ -272,7 +272,8 @@ func TestConfigOIDC(t *testing.T) {
 	residents := portal.OIDC{Issuer: c.OIDCIssuer, ClientID: c.OIDCClientID, ClientSecret: c.OIDCClientSecret,
 		IdentityClaim: c.OIDCIdentityClaim, NameClaim: c.OIDCNameClaim, Scopes: c.OIDCScopes, ACRValues: c.OIDCACRValues}
 	got := fmt.Sprintf("%+v", staffOIDC(c, residents))
-	want := "{Issuer:https://workforce.example.fi ClientID:portal ClientSecret:portal-secret IdentityClaim:hetu NameClaim:name Scopes:[openid profile] ACRValues:[http://ftn.ficora.fi/2017/loa3 http://eidas.europa.eu/LoA/high] HTTPClient:<nil>}"
+	// Another provider: never the residents' secret or assurance levels.
+	want := "{Issuer:https://workforce.example.fi ClientID:portal ClientSecret: IdentityClaim:hetu NameClaim:name Scopes:[openid profile] ACRValues:[] HTTPClient:<nil>}"
 	if got != want {
 		t.Errorf("staff provider with an issuer of its own:\n got %s\nwant %s", got, want)
 	}

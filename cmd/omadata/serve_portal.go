@@ -93,16 +93,21 @@ func portalPages(cfg Config, s *store.Store, publicURL, logKey string, limiter *
 	return pages, notFound, nil
 }
 
-// staffOIDC is the provider staff log in with: each OMADATA_ADMIN_OIDC_*
-// setting, or else the residents' (residents, after the demo's built-in
-// provider is filled in). Without an issuer of its own the console uses
-// the residents' provider and client.
+// staffOIDC is the provider staff log in with. Without an issuer of its
+// own the console uses the residents' provider and client (residents,
+// after the demo's built-in provider is filled in), each OMADATA_ADMIN_OIDC_*
+// setting given replacing the residents'. With an issuer of its own, its
+// client secret and required assurance levels are its own or none: the
+// residents' provider's secret is never sent to another provider, and the
+// residents' levels (Suomi.fi's, say) mean nothing to a workforce
+// directory; the client ID, claims and scopes still fall back.
 func staffOIDC(cfg Config, residents portal.OIDC) admin.OIDC {
 	so := residents
 	if cfg.AdminOIDCIssuer != "" {
 		so.Issuer = cfg.AdminOIDCIssuer
 		so.ClientID = cmp.Or(cfg.AdminOIDCClientID, so.ClientID)
-		so.ClientSecret = cmp.Or(cfg.AdminOIDCClientSecret, so.ClientSecret)
+		so.ClientSecret = cfg.AdminOIDCClientSecret
+		so.ACRValues = nil
 	}
 	so.IdentityClaim = cmp.Or(cfg.AdminOIDCIdentityClaim, so.IdentityClaim)
 	so.NameClaim = cmp.Or(cfg.AdminOIDCNameClaim, so.NameClaim)
