@@ -206,6 +206,9 @@ type Usage struct {
 // UsageFilter selects a resident's usage, newest first.
 type UsageFilter struct {
 	ResidentID string // the caller or someone they represent
+	// HandedOver keeps only the transfers of data to others: no
+	// decisions or grants, and none of the resident's own views.
+	HandedOver bool
 	Before     int64  // the cursor: leaves appended before this one; 0 from the newest
 	Limit      int
 }

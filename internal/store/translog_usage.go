@@ -40,7 +40,12 @@ func (s *Store) FindUsage(ctx context.Context, f omadata.UsageFilter) ([]*omadat
 	limit := pageLimit(f.Limit)
 	w := &where{}
 	w.add("s.resident_id = ?", f.ResidentID)
-	w.add("l.kind IN (?, ?, ?)", usageKinds...)
+	if f.HandedOver {
+		w.add("l.kind = ?", omadata.LeafTransferRecorded)
+		w.add(`l.record_id NOT IN (SELECT t.id FROM transfers t JOIN decisions d ON d.id = t.decision_id WHERE d.purpose_id = ?)`, omadata.OwnAccessPurposeID)
+	} else {
+		w.add("l.kind IN (?, ?, ?)", usageKinds...)
+	}
 	if !scope.AllPurposes {
 		// The uses under the purposes a representative's scope covers: each
 		// kind's record names its purpose.

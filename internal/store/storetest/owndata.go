@@ -179,6 +179,17 @@ func testOwnDataGrant(t *testing.T, s *store.Store) {
 	if !kinds[omadata.LeafDecisionPermit] || !kinds[omadata.LeafGrantIssued] || !kinds[omadata.LeafTransferRecorded] {
 		t.Fatalf("got usage kinds %v, want the permit, the grant and the transfer", kinds)
 	}
+	// Data handed over to others: transfers only, never an own view, so
+	// that views do not crowd the real transfers out of a page.
+	handed, _ := mustList[*omadata.Usage](t)(s.FindUsage(me, omadata.UsageFilter{ResidentID: r.ID, HandedOver: true}))
+	for _, u := range handed {
+		if u.Kind != omadata.LeafTransferRecorded || u.OwnView {
+			t.Fatalf("handed over: got %+v", u)
+		}
+	}
+	if len(handed) >= len(usage) {
+		t.Fatalf("handed over: %d of %d uses, want fewer (no own views, decisions or grants)", len(handed), len(usage))
+	}
 
 	// Once expired, no transfer is recorded on it.
 	fixedClock(s, time.Now().Add(omadata.GrantTTL+time.Minute))

@@ -48,18 +48,17 @@ type childUse struct {
 	Used  []*usageRow
 }
 
-// transfers reads the data handed over about a resident, newest first
-// (at most the latest 100 uses are read).
+// transfers reads the data handed over about a resident, the latest 100
+// transfers to others, newest first: the resident's own views are no
+// handing over.
 func (p *Portal) transfers(r *http.Request, q *req, nm *names, residentID string) ([]*usageRow, error) {
-	list, _, err := p.o.Usage.FindUsage(r.Context(), omadata.UsageFilter{ResidentID: residentID, Limit: 100})
+	list, _, err := p.o.Usage.FindUsage(r.Context(), omadata.UsageFilter{ResidentID: residentID, HandedOver: true, Limit: 100})
 	if err != nil {
 		return nil, err
 	}
-	var out []*usageRow
-	for _, u := range list {
-		if u.Kind == omadata.LeafTransferRecorded && !u.OwnView { // the resident's own views are no handing over
-			out = append(out, nm.row(q.Lang, u))
-		}
+	out := make([]*usageRow, len(list))
+	for i, u := range list {
+		out[i] = nm.row(q.Lang, u)
 	}
 	return out, nil
 }

@@ -231,3 +231,30 @@ func TestMyDataSourceHangs(t *testing.T) {
 		t.Error("the hanging source was never asked")
 	}
 }
+
+// TestMyDataViewsKeepTransfers: the resident's own views, each a decision,
+// a grant and a transfer in the log, never crowd the data handed over to
+// others out of "My data".
+func TestMyDataViewsKeepTransfers(t *testing.T) {
+	e, _ := newSourcesEnv(t)
+	e.loadActivity(t) // aino's measurements handed over to the study
+	c := e.client(t)
+	c.login("en", "aino")
+	used := func() string {
+		t.Helper()
+		p := c.get("/en/my-data")
+		return between(p.body, `<h2 id="used">`, "</table>")
+	}
+	before := used()
+	if !strings.Contains(before, "Wellbeing") {
+		t.Fatalf("no data handed over about the demo resident to start with:\n%s", before)
+	}
+	for range 6 { // 6 × (7 groups × 3 leaves) > the 100 uses read
+		if p := c.get("/en/my-data?show=all"); p.status != 200 {
+			t.Fatalf("show all: %d", p.status)
+		}
+	}
+	if after := used(); after != before {
+		t.Errorf("own views changed what was handed over:\nbefore\n%s\nafter\n%s", before, after)
+	}
+}
