@@ -83,12 +83,25 @@ func (s *Store) ExchangeToken(ctx context.Context, r *omadata.TokenRequest) (*om
 	}
 	if err != nil {
 		return nil, err
+	} else if err := sweepAppTokens(ctx, tx); err != nil {
+		return nil, err
 	} else if err := tx.Commit(); err != nil {
 		return nil, err
 	} else if refused != nil {
 		return nil, refused
 	}
 	return tok, nil
+}
+
+// sweepAppTokens deletes the codes and tokens that have expired, as new
+// ones come (like the DPoP proofs of useProof): an expired one is refused
+// whether it is there or not, so keeping it would only grow the tables.
+func sweepAppTokens(ctx context.Context, tx *Tx) error {
+	if _, err := tx.exec(ctx, `DELETE FROM app_codes WHERE expires_at < ?`, tx.now); err != nil {
+		return err
+	}
+	_, err := tx.exec(ctx, `DELETE FROM app_tokens WHERE expires_at < ?`, tx.now)
+	return err
 }
 
 // redeemCode is ExchangeToken for a code. It returns the error to answer

@@ -281,8 +281,15 @@ func testAppRefresh(t *testing.T, s *store.Store) {
 	s.DB().Now = func() time.Time { return time.Now().Add(omadata.AppRefreshTokenTTL + time.Minute) }
 	defer func() { s.DB().Now = time.Now }()
 	wantAppAuth(t, s, tok.AccessToken, false)
+	if rowCount(t, s, "app_tokens") == 0 || rowCount(t, s, "app_codes") == 0 {
+		t.Fatal("no tokens or codes before the sweep")
+	}
 	_, err = s.ExchangeToken(ctx, refreshRequest(a, tok.RefreshToken))
 	wantField(t, err, omadata.EINVALID, "grant")
+	// Expired codes and tokens are swept as exchanges come.
+	if n, m := rowCount(t, s, "app_tokens"), rowCount(t, s, "app_codes"); n != 0 || m != 0 {
+		t.Fatalf("after 30 days: %d tokens and %d codes kept, want none", n, m)
+	}
 }
 
 // testAppEnd: the resident ends a connection, the app revokes its tokens,
