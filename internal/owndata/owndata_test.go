@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -241,5 +242,46 @@ func TestFetchOwnDataCaller(t *testing.T) {
 	got, err = svc.FetchOwnData(storetest.AsResident(r.ID), r.ID, nil)
 	if err != nil || len(got) != 1 || got[0].Status != omadata.OwnDataOK {
 		t.Fatalf("got %+v, %v; want the loans", got, err)
+	}
+}
+
+// TestFetchOwnDataParallel: the sources are asked at once, not one after
+// another. Each of two sources answers only once both have been asked, so
+// asked one by one the first would wait out its timeout for the second.
+func TestFetchOwnDataParallel(t *testing.T) {
+	o := owndatatest.NewOperator(t)
+	city := storetest.CreateOrganisation(t, o.Store, omadata.OrgCity)
+	r := storetest.CreateResident(t, o.Store, storetest.AdultCode)
+	var arrived sync.WaitGroup
+	arrived.Add(2)
+	both := make(chan struct{})
+	go func() { arrived.Wait(); close(both) }()
+	var groups []string
+	for _, code := range []string{"library-loans", "sports-bookings"} {
+		rec := owndatatest.NewRecorder(t, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			arrived.Done()
+			select {
+			case <-both:
+			case <-req.Context().Done():
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"data_group":"` + code + `","items":[{"label":{"fi":"x","sv":"x","en":"x"},"value":"v"}]}`))
+		}))
+		_, g := source(t, o, city.ID, rec.URL, code, r.ID)
+		groups = append(groups, g.ID)
+	}
+	svc, err := owndata.New(o.Store, nil, 5*time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := svc.FetchOwnData(storetest.AsResident(r.ID), r.ID, groups)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range got {
+		if d.Status != omadata.OwnDataOK {
+			t.Errorf("%s: status %s, want ok: the sources were not asked at once", d.DataGroupID, d.Status)
+		}
 	}
 }
