@@ -209,7 +209,7 @@ type UsageFilter struct {
 	// HandedOver keeps only the transfers of data to others: no
 	// decisions or grants, and none of the resident's own views.
 	HandedOver bool
-	Before     int64  // the cursor: leaves appended before this one; 0 from the newest
+	Before     int64 // the cursor: leaves appended before this one; 0 from the newest
 	Limit      int
 }
 

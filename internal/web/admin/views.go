@@ -508,4 +508,3 @@ func (a *Admin) allRequests(ctx context.Context) ([]requestRow, error) {
 	})
 	return rows, nil
 }
-
