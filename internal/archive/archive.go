@@ -12,9 +12,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -307,19 +305,5 @@ func marshal(v any) ([]byte, error) {
 // signed with the operator's receipt key: EdDSA, "kid" the key's ID,
 // "typ" ManifestType.
 func (b *Builder) sign(payload []byte) (string, error) {
-	kid, key := b.Signer.SigningKey()
-	if len(key) != ed25519.PrivateKeySize {
-		return "", errors.New("archive: the receipt key is no Ed25519 private key")
-	}
-	header, err := json.Marshal(struct {
-		Alg string `json:"alg"`
-		Kid string `json:"kid"`
-		Typ string `json:"typ"`
-	}{"EdDSA", kid, ManifestType})
-	if err != nil {
-		return "", err
-	}
-	enc := base64.RawURLEncoding
-	signing := enc.EncodeToString(header) + "." + enc.EncodeToString(payload)
-	return signing + "." + enc.EncodeToString(ed25519.Sign(key, []byte(signing))), nil
+	return omadata.SignJWS(b.Signer, ManifestType, payload)
 }

@@ -4,10 +4,8 @@ package store
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -369,28 +367,7 @@ func (s *Store) signJSON(payload []byte) (string, error) {
 	if s.signer == nil {
 		return "", errors.New("store: no signer configured for consent receipts")
 	}
-	kid, key := s.signer.SigningKey()
-	if len(key) != ed25519.PrivateKeySize {
-		return "", errors.New("store: the receipt key is no Ed25519 private key")
-	}
-	header, err := json.Marshal(struct {
-		Alg string `json:"alg"`
-		Kid string `json:"kid"`
-		Typ string `json:"typ"`
-	}{"EdDSA", kid, ReceiptType})
-	if err != nil {
-		return "", err
-	}
-	enc := base64.RawURLEncoding
-	h, p := enc.EncodedLen(len(header)), enc.EncodedLen(len(payload))
-	out := make([]byte, h+1+p, h+1+p+1+enc.EncodedLen(ed25519.SignatureSize))
-	enc.Encode(out, header)
-	out[h] = '.'
-	enc.Encode(out[h+1:], payload)
-	sig := ed25519.Sign(key, out)
-	out = append(out, '.')
-	out = enc.AppendEncode(out, sig)
-	return string(out), nil
+	return omadata.SignJWS(s.signer, ReceiptType, payload)
 }
 
 // ExportReceipt returns the receipt of one record of a consent.
