@@ -3,6 +3,7 @@
 package portal
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -68,19 +69,7 @@ func (p *Portal) requestsData(r *http.Request, q *req) (*requestsData, error) {
 	}
 	slices.SortFunc(d.Sources, func(a, b omadata.CatalogueService) int { return strings.Compare(a.Name.In(q.Lang), b.Name.In(q.Lang)) })
 	id := q.V.Subject().ID
-	// A source that holds data about the resident but serves no published
-	// processing is named too, for its tasks.
-	if p.o.OwnData != nil {
-		held, err := p.o.OwnData.FindOwnDataGroups(r.Context(), id)
-		if err != nil && omadata.ErrorCode(err) != omadata.ENOTFOUND {
-			return nil, err
-		}
-		for _, g := range held {
-			if _, ok := services[g.Service.ID]; !ok {
-				services[g.Service.ID] = g.Service.Name.In(q.Lang)
-			}
-		}
-	}
+	var unnamed []*taskRow // tasks of services the catalogue does not name
 	for after := ""; ; {
 		list, next, err := p.o.Requests.FindRequests(r.Context(), omadata.RequestFilter{ResidentID: &id, After: after, Limit: 100})
 		if err != nil {
@@ -90,17 +79,35 @@ func (p *Portal) requestsData(r *http.Request, q *req) (*requestsData, error) {
 			row := &requestRow{Req: x, Title: titles[x.ProcessingID],
 				CanExport: x.Kind == omadata.RequestAccess && x.Status != omadata.RequestRejected,
 				CanLift:   omadata.RequestBlocks(x.Kind) && (x.Status == omadata.RequestPending || x.Status == omadata.RequestUpheld)}
-			for _, t := range x.Tasks {
-				name := services[t.ServiceID]
-				if name == "" {
-					name = msg(q.Lang, "req.service-unlisted")
+			row.Tasks = make([]taskRow, len(x.Tasks))
+			for i, t := range x.Tasks {
+				row.Tasks[i] = taskRow{services[t.ServiceID], t.Status}
+				if row.Tasks[i].Service == "" {
+					row.Tasks[i].Service = t.ServiceID
+					unnamed = append(unnamed, &row.Tasks[i])
 				}
-				row.Tasks = append(row.Tasks, taskRow{name, t.Status})
 			}
 			d.Requests = append(d.Requests, row)
 		}
 		if after = next; next == "" {
 			break
+		}
+	}
+	if len(unnamed) > 0 {
+		// A source that holds data about the resident but serves no
+		// published processing: named by the sources holding their data.
+		held := map[string]string{}
+		if p.o.OwnData != nil {
+			groups, err := p.o.OwnData.FindOwnDataGroups(r.Context(), id)
+			if err != nil && omadata.ErrorCode(err) != omadata.ENOTFOUND {
+				return nil, err
+			}
+			for _, g := range groups {
+				held[g.Service.ID] = g.Service.Name.In(q.Lang)
+			}
+		}
+		for _, t := range unnamed {
+			t.Service = cmp.Or(held[t.Service], msg(q.Lang, "req.service-unlisted"))
 		}
 	}
 	slices.Reverse(d.Requests) // the store lists oldest first
