@@ -150,20 +150,17 @@ func (a *Admin) requestPage(w http.ResponseWriter, r *http.Request, q *req, stat
 	if err != nil {
 		return err
 	}
-	d := &requestData{Request: x, Services: map[string]*omadata.Service{}, Form: f, Extend: ext}
+	services, err := a.taskServices(ctx, []requestRow{{Request: x}})
+	if err != nil {
+		return err
+	}
+	d := &requestData{Request: x, Services: services, Form: f, Extend: ext}
 	if x.ProcessingID != "" {
 		p, err := a.o.Processings.FindProcessingByID(ctx, x.ProcessingID)
 		if err != nil {
 			return err
 		}
 		d.Processing = p.Latest()
-	}
-	for _, t := range x.Tasks {
-		if d.Services[t.ServiceID] == nil {
-			if d.Services[t.ServiceID], err = a.o.Services.FindServiceByID(ctx, t.ServiceID); err != nil {
-				return err
-			}
-		}
 	}
 	open := omadata.RequestOpen(x.Status)
 	if q.V.Operator() {
