@@ -10,6 +10,10 @@ import (
 	"github.com/omadata/omadata"
 )
 
+// openStatuses is the SQL list of the statuses omadata.RequestOpen holds
+// open: a request awaiting its answer.
+const openStatuses = "('" + omadata.RequestReceived + "', '" + omadata.RequestInProgress + "', '" + omadata.RequestPending + "')"
+
 // remindBatch bounds the rows one reminder run reads per query.
 const remindBatch = 500
 
@@ -90,7 +94,7 @@ func (s *Store) RequestDeadlines(ctx context.Context) (*omadata.RequestDeadlines
 	err := s.db.reader().queryRow(ctx, `SELECT COUNT(*),
 		COALESCE(SUM(CASE WHEN due_at >= ? AND due_at < ? THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN due_at < ? THEN 1 ELSE 0 END), 0)
-		FROM requests WHERE status IN ('received', 'in_progress', 'pending')`,
+		FROM requests WHERE status IN `+openStatuses,
 		now, now.Add(omadata.RequestDueSoon), now).Scan(&d.Open, &d.DueSoon, &d.Overdue)
 	if err != nil {
 		return nil, err
@@ -125,7 +129,7 @@ func (s *Store) remindRequests(ctx context.Context) (int, bool, error) {
 	// Requests reaching a reminder stage: due soon (not yet reminded), or
 	// overdue (not yet reminded as overdue).
 	rows, err := tx.query(ctx, `SELECT id, due_at, CASE WHEN due_at < ? THEN 'overdue' ELSE 'due_soon' END FROM requests
-		WHERE status IN ('received', 'in_progress', 'pending')
+		WHERE status IN `+openStatuses+`
 		AND ((due_at < ? AND reminded = '') OR (due_at < ? AND reminded <> 'overdue'))
 		ORDER BY due_at, id LIMIT ?`, tx.now, tx.now.Add(omadata.RequestDueSoon), tx.now, remindBatch)
 	if err != nil {
@@ -162,7 +166,7 @@ func (s *Store) remindRequests(ctx context.Context) (int, bool, error) {
 	// Open tasks of open requests not sent for RequestTaskResend: their
 	// event again, until the service answers or the request is closed by
 	// hand.
-	tasks, err := findTasks(ctx, tx, "t.status = 'open' AND t.sent_at <= ? AND q.status IN ('received', 'in_progress', 'pending')", remindBatch, tx.now.Add(-omadata.RequestTaskResend))
+	tasks, err := findTasks(ctx, tx, "t.status = 'open' AND t.sent_at <= ? AND q.status IN "+openStatuses, remindBatch, tx.now.Add(-omadata.RequestTaskResend))
 	if err != nil {
 		return 0, false, err
 	}
