@@ -81,7 +81,7 @@ func (in *GrantInput) Validate() error {
 	q := DecisionInput{SourceID: in.SourceID, Pseudonym: in.Pseudonym, DataGroupIDs: in.DataGroupIDs, PurposeID: in.PurposeID}
 	if err := q.Validate(); err != nil {
 		return err
-	} else if !validThumbprint(in.JKT) {
+	} else if !ValidSHA256(in.JKT) {
 		return Invalidf("DPoP", "The DPoP key has no valid thumbprint.")
 	} else if len(in.ProofJTI) > 200 {
 		return Invalidf("DPoP", "The DPoP proof's jti is longer than 200 bytes.")
@@ -89,8 +89,10 @@ func (in *GrantInput) Validate() error {
 	return nil
 }
 
-// validThumbprint reports whether s is an unpadded base64url SHA-256.
-func validThumbprint(s string) bool {
+// ValidSHA256 reports whether s is an unpadded base64url SHA-256 (43
+// characters): a JWK thumbprint (RFC 7638) such as a DPoP key's jkt, or a
+// PKCE S256 code challenge (RFC 7636 §4.2).
+func ValidSHA256(s string) bool {
 	if len(s) != 43 {
 		return false
 	}

@@ -245,9 +245,9 @@ func (s *Store) CreateAuthorizationCode(ctx context.Context, r *omadata.Authoriz
 		return "", omadata.Invalidf("redirect_uri", "Not a redirect URI of the app.")
 	case len(r.Scopes) == 0:
 		return "", omadata.Invalidf("scope", "Ask for at least one scope.")
-	case !validChallenge(r.CodeChallenge):
+	case !omadata.ValidSHA256(r.CodeChallenge):
 		return "", omadata.Invalidf("code_challenge", "A PKCE S256 code challenge is 43 base64url characters.")
-	case r.DPoPJKT != "" && !validChallenge(r.DPoPJKT):
+	case r.DPoPJKT != "" && !omadata.ValidSHA256(r.DPoPJKT):
 		return "", omadata.Invalidf("dpop_jkt", "A JWK SHA-256 thumbprint is 43 base64url characters.")
 	}
 	for _, sc := range r.Scopes {
@@ -300,18 +300,4 @@ func sortedScopes(scopes []string) []string {
 		}
 	}
 	return out
-}
-
-// validChallenge reports whether s is 43 base64url characters: a SHA-256
-// digest as a PKCE S256 challenge or a JWK thumbprint.
-func validChallenge(s string) bool {
-	if len(s) != 43 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			return false
-		}
-	}
-	return true
 }

@@ -53,7 +53,7 @@ func appActor(ctx context.Context, residentID, connID, appID string) context.Con
 func (s *Store) ExchangeToken(ctx context.Context, r *omadata.TokenRequest) (*omadata.AppToken, error) {
 	if r == nil {
 		return nil, omadata.Invalidf("body", "Send a token request.")
-	} else if !validChallenge(r.JKT) {
+	} else if !omadata.ValidSHA256(r.JKT) {
 		return nil, omadata.Invalidf("DPoP", "Send a DPoP proof.")
 	} else if !omadata.ValidID(omadata.PrefixApp, r.ClientID) {
 		return nil, omadata.Invalidf("client_id", "Unknown client_id.")

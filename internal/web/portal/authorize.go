@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -20,10 +19,6 @@ const AuthorizePath = "/oauth/authorize"
 
 // maxState bounds the state an app may send; it comes back in the redirect.
 const maxState = 2048
-
-// b64SHA256 is a base64url SHA-256 value without padding: an S256 code
-// challenge (RFC 7636 §4.2) or a dpop_jkt thumbprint (RFC 9449 §10).
-var b64SHA256 = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
 
 // authRequest is an authorization request (RFC 6749 §4.1.1, RFC 7636
 // §4.3, RFC 9449 §10) checked against its app.
@@ -183,9 +178,9 @@ func (p *Portal) authRequest(r *http.Request, v url.Values) (*authRequest, strin
 		return ar, "", &authError{"invalid_request", "code_challenge is required (PKCE, RFC 7636)."}
 	case v.Get("code_challenge_method") != "S256":
 		return ar, "", &authError{"invalid_request", "code_challenge_method must be S256."}
-	case !b64SHA256.MatchString(v.Get("code_challenge")):
+	case !omadata.ValidSHA256(v.Get("code_challenge")):
 		return ar, "", &authError{"invalid_request", "code_challenge must be the base64url SHA-256 of the code verifier (43 characters)."}
-	case v.Get("dpop_jkt") != "" && !b64SHA256.MatchString(v.Get("dpop_jkt")):
+	case v.Get("dpop_jkt") != "" && !omadata.ValidSHA256(v.Get("dpop_jkt")):
 		return ar, "", &authError{"invalid_request", "dpop_jkt must be a base64url SHA-256 JWK thumbprint (43 characters)."}
 	}
 	ar.CodeChallenge, ar.DPoPJKT = v.Get("code_challenge"), v.Get("dpop_jkt")
