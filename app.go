@@ -295,6 +295,18 @@ func hasDotSegment(path string) bool {
 	return false
 }
 
+// SortScopes returns the app scopes among scopes, once each, in the order
+// of AppScopes; unknown ones are left out.
+func SortScopes(scopes []string) []string {
+	out := []string{}
+	for _, sc := range AppScopes {
+		if slices.Contains(scopes, sc) {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
 // ParseScope splits an OAuth scope parameter (RFC 6749 §3.3): scope
 // tokens separated by spaces (U+0020 only; a tab or another space
 // character stays in the token, which is then no known scope).

@@ -114,3 +114,13 @@ func TestParseScope(t *testing.T) {
 		}
 	}
 }
+
+func TestSortScopes(t *testing.T) {
+	got := omadata.SortScopes([]string{"me:write", "x", "me:read", "me:write"})
+	if strings.Join(got, " ") != "me:read me:write" {
+		t.Errorf("SortScopes = %q, want me:read me:write", got)
+	}
+	if got := omadata.SortScopes(nil); got == nil || len(got) != 0 {
+		t.Errorf("SortScopes(nil) = %#v, want an empty list", got)
+	}
+}

@@ -255,7 +255,7 @@ func (s *Store) CreateAuthorizationCode(ctx context.Context, r *omadata.Authoriz
 			return "", omadata.Invalidf("scope", "The app may not ask for %q.", omadata.Truncate(sc, 40))
 		}
 	}
-	scopes := sortedScopes(r.Scopes)
+	scopes := omadata.SortScopes(r.Scopes)
 	var connID string
 	var held []string
 	err = tx.queryRow(ctx, `SELECT id, scopes FROM app_connections WHERE app_id = ? AND resident_id = ? AND ended_at IS NULL`, a.ID, c.ResidentID).
@@ -273,7 +273,7 @@ func (s *Store) CreateAuthorizationCode(ctx context.Context, r *omadata.Authoriz
 	case err != nil:
 		return "", err
 	default:
-		if grown := sortedScopes(append(held, scopes...)); !slices.Equal(grown, held) {
+		if grown := omadata.SortScopes(append(held, scopes...)); !slices.Equal(grown, held) {
 			if _, err := tx.exec(ctx, `UPDATE app_connections SET scopes = ? WHERE id = ?`, jsonValue{grown}, connID); err != nil {
 				return "", err
 			}
@@ -288,16 +288,4 @@ func (s *Store) CreateAuthorizationCode(ctx context.Context, r *omadata.Authoriz
 		return "", err
 	}
 	return code, tx.Commit()
-}
-
-// sortedScopes returns the known scopes among scopes, once each, in the
-// order of omadata.AppScopes.
-func sortedScopes(scopes []string) []string {
-	out := []string{}
-	for _, sc := range omadata.AppScopes {
-		if slices.Contains(scopes, sc) {
-			out = append(out, sc)
-		}
-	}
-	return out
 }

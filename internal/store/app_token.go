@@ -181,7 +181,7 @@ func (s *Store) redeemRefresh(ctx context.Context, tx *Tx, r *omadata.TokenReque
 				return nil, omadata.Invalidf("scope", "The refresh token does not hold scope %q.", omadata.Truncate(sc, 40)), nil
 			}
 		}
-		access = sortedScopes(r.Scopes)
+		access = omadata.SortScopes(r.Scopes)
 	}
 	if _, err := tx.exec(ctx, `UPDATE app_tokens SET rotated_at = ? WHERE token_hash = ?`, tx.now, hash); err != nil {
 		return nil, nil, err

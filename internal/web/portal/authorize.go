@@ -192,11 +192,8 @@ func (p *Portal) authRequest(r *http.Request, v url.Values) (*authRequest, strin
 		if !slices.Contains(app.Scopes, s) {
 			return ar, "", &authError{"invalid_scope", fmt.Sprintf("The app may not ask for the scope %q.", omadata.Truncate(s, 40))}
 		}
-		if !slices.Contains(ar.Scopes, s) {
-			ar.Scopes = append(ar.Scopes, s)
-		}
 	}
-	slices.SortFunc(ar.Scopes, func(a, b string) int { return slices.Index(omadata.AppScopes, a) - slices.Index(omadata.AppScopes, b) })
+	ar.Scopes = omadata.SortScopes(scopes)
 	return ar, "", nil
 }
 
