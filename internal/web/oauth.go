@@ -16,6 +16,7 @@ import (
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/dpop"
+	"github.com/omadata/omadata/internal/web/api"
 	"github.com/omadata/omadata/internal/web/ratelimit"
 	"github.com/omadata/omadata/internal/web/respond"
 )
@@ -68,14 +69,7 @@ func (s *Server) oauthMetadata(w http.ResponseWriter, r *http.Request) error {
 // publicURL is the operator's public base URL, without a trailing slash:
 // the issuer, and the base of the URLs DPoP proofs name.
 func (s *Server) publicURL(r *http.Request) string {
-	if base := strings.TrimRight(s.opts.Operator.PublicURL, "/"); base != "" {
-		return base
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
+	return api.PublicBase(s.opts.Operator.PublicURL, r)
 }
 
 // oauthError is an error of the token and revocation endpoints in RFC

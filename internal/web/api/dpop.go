@@ -37,13 +37,19 @@ func (h *Handler) verifyDPoP(r *http.Request) (*dpop.Proof, error) {
 // requestURL is the URL a DPoP proof of r must name: the operator's public
 // URL and the request path, without query.
 func (h *Handler) requestURL(r *http.Request) string {
-	base := strings.TrimRight(h.PublicURL, "/")
-	if base == "" {
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		base = scheme + "://" + r.Host
+	return PublicBase(h.PublicURL, r) + r.URL.EscapedPath()
+}
+
+// PublicBase is the operator's public base URL without a trailing slash:
+// publicURL, or where none is configured (tests; serve always sets one)
+// the scheme and host r came to.
+func PublicBase(publicURL string, r *http.Request) string {
+	if base := strings.TrimRight(publicURL, "/"); base != "" {
+		return base
 	}
-	return base + r.URL.EscapedPath()
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }
