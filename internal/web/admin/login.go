@@ -3,7 +3,6 @@
 package admin
 
 import (
-	"crypto/rand"
 	"fmt"
 	"net/http"
 	"strings"
@@ -83,15 +82,7 @@ func (a *Admin) logout(w http.ResponseWriter, r *http.Request, q *req) error {
 		return err
 	}
 	a.ck.Set(w, sessionCookie, "", -1)
-	back := PostLogoutPath(q.Lang)
-	end, err := a.rp.LogoutURL(r.Context(), a.o.PublicURL+back, q.Lang, rand.Text())
-	if err != nil {
-		a.log.WarnContext(r.Context(), "no logout at the OpenID provider", "error", err.Error())
-	}
-	if end == "" {
-		end = back
-	}
-	http.Redirect(w, r, end, http.StatusSeeOther)
+	a.rp.EndSession(w, r, a.log, a.o.PublicURL, PostLogoutPath(q.Lang), q.Lang)
 	return nil
 }
 

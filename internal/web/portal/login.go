@@ -3,7 +3,6 @@
 package portal
 
 import (
-	"crypto/rand"
 	"fmt"
 	"net/http"
 	"strings"
@@ -90,15 +89,7 @@ func (p *Portal) logout(w http.ResponseWriter, r *http.Request, q *req) error {
 	}
 	p.ck.Set(w, sessionCookie, "", -1)
 	p.ck.Set(w, actingCookie, "", -1)
-	back := PostLogoutPath(q.Lang)
-	end, err := p.rp.LogoutURL(r.Context(), p.o.PublicURL+back, q.Lang, rand.Text())
-	if err != nil {
-		p.log.WarnContext(r.Context(), "no logout at the OpenID provider", "error", err.Error())
-	}
-	if end == "" {
-		end = back
-	}
-	http.Redirect(w, r, end, http.StatusSeeOther)
+	p.rp.EndSession(w, r, p.log, p.o.PublicURL, PostLogoutPath(q.Lang), q.Lang)
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -166,6 +167,21 @@ func (rp *RelyingParty) LogoutURL(ctx context.Context, postLogout, lang, state s
 	q.Set("ui_locales", lang)
 	u.RawQuery = q.Encode()
 	return u.String(), nil
+}
+
+// EndSession sends the browser, once the caller has ended its own
+// session, to end the one at the provider when it offers RP-initiated
+// logout (LogoutURL), coming back to publicURL+back; to back itself when
+// it does not, or cannot be reached (logged to log).
+func (rp *RelyingParty) EndSession(w http.ResponseWriter, r *http.Request, log *slog.Logger, publicURL, back, lang string) {
+	end, err := rp.LogoutURL(r.Context(), publicURL+back, lang, rand.Text())
+	if err != nil {
+		log.WarnContext(r.Context(), "no logout at the OpenID provider", "error", err.Error())
+	}
+	if end == "" {
+		end = back
+	}
+	http.Redirect(w, r, end, http.StatusSeeOther)
 }
 
 // LoginErrorKey is the message key of the page for a failed login: one
