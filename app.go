@@ -227,7 +227,7 @@ func checkRedirectURI(s string) string {
 		return "A redirect URI has no user information."
 	case u.Host != "" && (u.Host != strings.ToLower(u.Host) || !validHost(u.Hostname())):
 		return "The host must be a lower-case DNS name or an IP literal."
-	case u.Port() != "" && !ValidPort(u.Port()) || strings.HasSuffix(u.Host, ":"):
+	case u.Port() != "" && !validPort(u.Port()) || strings.HasSuffix(u.Host, ":"):
 		return "A port is a number from 1 to 65535 without leading zeros."
 	case hasDotSegment(u.EscapedPath()):
 		return `A redirect URI's path has no "." or ".." segments.`
@@ -277,9 +277,9 @@ func validHost(h string) bool {
 	return true
 }
 
-// ValidPort reports whether p is a port number from 1 to 65535 written
+// validPort reports whether p is a port number from 1 to 65535 written
 // without leading zeros.
-func ValidPort(p string) bool {
+func validPort(p string) bool {
 	n, err := strconv.Atoi(p)
 	return err == nil && n >= 1 && n <= 65535 && strconv.Itoa(n) == p
 }
@@ -341,7 +341,7 @@ func (a *App) RedirectURIAllowed(uri string) bool {
 		return true
 	}
 	u, err := url.Parse(uri)
-	if err != nil || !strings.HasPrefix(uri, "http://") || !ValidPort(u.Port()) || u.User != nil || strings.Contains(uri, "#") {
+	if err != nil || !strings.HasPrefix(uri, "http://") || !validPort(u.Port()) || u.User != nil || strings.Contains(uri, "#") {
 		return false
 	}
 	if h := u.Hostname(); h != "127.0.0.1" && h != "::1" {

@@ -64,7 +64,7 @@ func (s *Server) authenticate(auth, limit string, next http.Handler) http.Handle
 			if c.Channel == omadata.ChannelApp && omadata.ErrorField(err) == "scope" {
 				// RFC 6750 §3 and §3.1, RFC 9449 §7.1: the scope it lacks.
 				w.Header().Set("WWW-Authenticate", `DPoP error="insufficient_scope", error_description="`+
-					strings.ReplaceAll(omadata.ErrorMessage(err), `"`, `'`)+`", scope="`+appScope(r.Method)+`", algs="`+dpopAlgs()+`"`)
+					strings.ReplaceAll(omadata.ErrorMessage(err), `"`, `'`)+`", scope="`+appScope(r.Method)+`", algs="`+strings.Join(dpopAlgs, " ")+`"`)
 			}
 			respond.Error(w, r, err)
 			return

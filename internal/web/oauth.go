@@ -41,10 +41,6 @@ const maxOAuthParam = 2048
 // own apps.
 func (s *Server) oauthMetadata(w http.ResponseWriter, r *http.Request) error {
 	base := s.publicURL(r)
-	algs := make([]string, len(dpop.Algorithms))
-	for i, a := range dpop.Algorithms {
-		algs[i] = string(a)
-	}
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	respond.OK(w, r, map[string]any{
 		"issuer":                                         base,
@@ -58,7 +54,7 @@ func (s *Server) oauthMetadata(w http.ResponseWriter, r *http.Request) error {
 		"token_endpoint_auth_methods_supported":          []string{"none"},
 		"revocation_endpoint_auth_methods_supported":     []string{"none"},
 		"scopes_supported":                               omadata.AppScopes,
-		"dpop_signing_alg_values_supported":              algs,
+		"dpop_signing_alg_values_supported":              dpopAlgs,
 		"ui_locales_supported":                           omadata.Languages,
 		"authorization_response_iss_parameter_supported": true,
 		"service_documentation":                          serviceDocumentation,
@@ -268,17 +264,16 @@ func (s *Server) revokeRequest(w http.ResponseWriter, r *http.Request) error {
 // the challenge of RFC 9449 §7.1 (error invalid_token or
 // invalid_dpop_proof) and the API's error body.
 func dpopChallenge(w http.ResponseWriter, r *http.Request, code, description string) {
-	w.Header().Set("WWW-Authenticate", `DPoP error="`+code+`", error_description="`+strings.ReplaceAll(description, `"`, `'`)+`", algs="`+dpopAlgs()+`"`)
+	w.Header().Set("WWW-Authenticate", `DPoP error="`+code+`", error_description="`+strings.ReplaceAll(description, `"`, `'`)+`", algs="`+strings.Join(dpopAlgs, " ")+`"`)
 	respond.Error(w, r, omadata.Errorf(omadata.EUNAUTHORIZED, "%s", description))
 }
 
-func dpopAlgs() string {
-	var b strings.Builder
+// dpopAlgs are the JWS algorithms of DPoP proofs the operator accepts,
+// named in the metadata and in every DPoP challenge.
+var dpopAlgs = func() []string {
+	out := make([]string, len(dpop.Algorithms))
 	for i, a := range dpop.Algorithms {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(string(a))
+		out[i] = string(a)
 	}
-	return b.String()
-}
+	return out
+}()
