@@ -3,6 +3,7 @@
 package portal
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"slices"
@@ -172,6 +173,12 @@ func (p *Portal) held(r *http.Request, q *req, sources []*sourceView) ([]*heldVi
 	if err != nil {
 		return nil, nil, err
 	}
+	// By source, then group, as the resident reads them in their language
+	// (the store's order follows IDs, which mean nothing to them).
+	slices.SortStableFunc(groups, func(a, b *omadata.OwnDataGroup) int {
+		return cmp.Or(strings.Compare(text(q.Lang, a.Service.Name), text(q.Lang, b.Service.Name)),
+			strings.Compare(text(q.Lang, a.DataGroup.Name), text(q.Lang, b.DataGroup.Name)))
+	})
 	out := make([]*heldView, len(groups))
 	for i, g := range groups {
 		out[i] = &heldView{OwnDataGroup: g, ControllerName: g.Controller}
