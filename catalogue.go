@@ -11,11 +11,15 @@ import (
 // collects, for what, and on what ground: a published processing version,
 // expanded with its sink, purpose and data groups. Anyone may read it.
 type CatalogueEntry struct {
-	ProcessingID       string               `json:"processing_id"`
-	Version            int                  `json:"version"`
-	Title              Text                 `json:"title"`
-	Description        Text                 `json:"description"`
-	Sink               CatalogueService     `json:"sink"`
+	ProcessingID string           `json:"processing_id"`
+	Version      int              `json:"version"`
+	Title        Text             `json:"title"`
+	Description  Text             `json:"description"`
+	Sink         CatalogueService `json:"sink"`
+	// Operator names the peer operator the sink is registered at, for a
+	// processing mirrored from its catalogue (docs/network.md); nil for
+	// this operator's own. Its notices are the peer's, as published.
+	Operator           *OperatorRef         `json:"operator,omitempty"`
 	Purpose            CataloguePurpose     `json:"purpose"`
 	LegalBasis         string               `json:"legal_basis"`
 	LegalBasisIRI      string               `json:"legal_basis_iri"`

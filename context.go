@@ -28,6 +28,9 @@ type Caller struct {
 	Organisation string   // for CallerService: the service's organisation; for CallerOrganisation: theirs
 	Scopes       []string // for CallerService: what the credential may do; for an app (ChannelApp): its token's me:read, me:write
 	ResidentID   string   // for CallerResident: who signed in
+	// OperatorID is, for CallerOperator, the peer operator whose signed
+	// network call this is (its entity identifier).
+	OperatorID string
 	// AppID and ConnectionID are set for a resident's own app (Channel
 	// ChannelApp): the app and the resident's connection of it, whose
 	// scopes (me:read, me:write) are in Scopes.

@@ -31,8 +31,11 @@ type Service struct {
 	Roles          []string         `json:"roles"`
 	Endpoints      ServiceEndpoints `json:"endpoints"`
 	Status         string           `json:"status"`
-	CreatedAt      time.Time        `json:"created_at"`
-	UpdatedAt      time.Time        `json:"updated_at"`
+	// Operator names the peer operator a service is registered at when
+	// this operator mirrors it from the peer's catalogue; nil for its own.
+	Operator  *OperatorRef `json:"operator,omitempty"`
+	CreatedAt time.Time    `json:"created_at"`
+	UpdatedAt time.Time    `json:"updated_at"`
 }
 
 // ServiceEndpoints are where the operator and other services reach a service.

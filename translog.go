@@ -42,16 +42,19 @@ const (
 // RFC 8785 canonical JSON: members in code-point order, no insignificant
 // whitespace, and only strings and small integers as values.
 type LogLeaf struct {
-	Kind         string   `json:"kind"`
-	ProcessingID string   `json:"processing_id,omitempty"`
-	Record       string   `json:"record"`        // ID of the record committed to
-	RecordKind   string   `json:"record_kind"`   // its table (Record* constants)
-	RecordSHA256 string   `json:"record_sha256"` // digest of the record's immutable content
-	SinkID       string   `json:"sink_id,omitempty"`
-	SourceIDs    []string `json:"source_ids,omitempty"`
-	Subject      string   `json:"subject,omitempty"` // commitment to the resident
-	Time         string   `json:"time"`              // RFC 3339, UTC
-	Version      int      `json:"v"`
+	Kind string `json:"kind"`
+	// Peer references the leaf of the same release in a peer operator's
+	// log (docs/network.md); absent for a release within one operator.
+	Peer         *LeafPeer `json:"peer,omitempty"`
+	ProcessingID string    `json:"processing_id,omitempty"`
+	Record       string    `json:"record"`        // ID of the record committed to
+	RecordKind   string    `json:"record_kind"`   // its table (Record* constants)
+	RecordSHA256 string    `json:"record_sha256"` // digest of the record's immutable content
+	SinkID       string    `json:"sink_id,omitempty"`
+	SourceIDs    []string  `json:"source_ids,omitempty"`
+	Subject      string    `json:"subject,omitempty"` // commitment to the resident
+	Time         string    `json:"time"`              // RFC 3339, UTC
+	Version      int       `json:"v"`
 }
 
 // Bytes returns the leaf's canonical encoding, the bytes the log hashes.
@@ -199,8 +202,11 @@ type Usage struct {
 	LegalBasis   string    `json:"legal_basis,omitempty"` // or a non-consent legal basis
 	// OwnView marks the resident's own view of their data at a source
 	// (OwnAccessPurposeID): the operator fetched it for them to see or take.
-	OwnView bool     `json:"own_view,omitempty"`
-	Log     LogEvent `json:"log"`
+	OwnView bool `json:"own_view,omitempty"`
+	// SinkOperator names the peer operator the sink is registered at,
+	// for a use by another operator's sink; nil for a local sink.
+	SinkOperator *OperatorRef `json:"sink_operator,omitempty"`
+	Log          LogEvent     `json:"log"`
 }
 
 // UsageFilter selects a resident's usage, newest first.

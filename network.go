@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package omadata
+
+import (
+	"context"
+	"time"
+)
+
+// The operator network (docs/network.md): independent operators, each on
+// its own database, members of one network whose trust anchor (OpenID
+// Federation 1.0) says who they are. An operator is named by its entity
+// identifier, which is its public URL and the issuer of its grants.
+
+// NetworkTag is the RFC 9421 "tag" parameter of every signed call between
+// operators, and the protocol version of docs/network.md.
+const NetworkTag = "omadata-network/1"
+
+// CallerOperator is a peer operator calling this one over the network
+// protocol, established from an RFC 9421 signature verified with a key of
+// the peer's resolved trust chain. Caller.OperatorID names it.
+const CallerOperator CallerKind = "operator"
+
+// ID prefixes of the network's records.
+const (
+	// PrefixPeerPseudonym is a pairwise pseudonym of a resident between two
+	// operators: the resident's home operator issues it for one peer, and
+	// only the two of them know it.
+	PrefixPeerPseudonym = "ppn"
+	// PrefixRelay is a request a sink made of its own operator that the
+	// operator relayed to the operator of the resident and the source.
+	PrefixRelay = "rly"
+	// PrefixNetworkEvent is a message one operator sends another (a consent
+	// event), the idempotency key of its delivery.
+	PrefixNetworkEvent = "nev"
+)
+
+// Membership statuses at a trust anchor.
+const (
+	MemberActive    = "active"
+	MemberSuspended = "suspended"
+	MemberRemoved   = "removed"
+)
+
+// OperatorMetadata is the "omadata_operator" metadata of an operator's
+// entity configuration (docs/network.md, "Entity configuration").
+type OperatorMetadata struct {
+	OperatorID        string `json:"operator_id"` // the entity identifier: the operator's public URL
+	Name              Text   `json:"name"`        // fi, sv, en
+	BaseURL           string `json:"base_url"`
+	NetworkEndpoint   string `json:"network_endpoint"`   // base URL of /network/v1
+	CatalogueEndpoint string `json:"catalogue_endpoint"` // the members' catalogue
+	LogEndpoint       string `json:"log_endpoint"`       // base URL of the public log API (/api/v1/log)
+	LogOrigin         string `json:"log_origin"`         // the origin line of its checkpoints
+	LogVerifierKey    string `json:"log_verifier_key"`   // the C2SP signed-note verifier key of its log
+}
+
+// Peer is another operator of the network as this one last resolved it:
+// its metadata after the trust chain's metadata policy, its rulebook
+// version from its trust mark, and when the chain expires.
+type Peer struct {
+	OperatorMetadata
+	RulebookVersion int       `json:"rulebook_version"`
+	ChainExpiresAt  time.Time `json:"chain_expires_at"`
+}
+
+// OperatorRef names an operator where a record belongs to another one: a
+// sink registered at a peer, a use of data by a peer's sink.
+type OperatorRef struct {
+	ID   string `json:"id"`
+	Name Text   `json:"name"`
+}
+
+// LeafPeer is a log leaf's reference to the leaf of the same release in a
+// peer's log: the peer's log origin and the record the leaf commits to
+// (its grant or decision at the resident's operator, the relay at the
+// sink's), from which the peer's log serves the leaf and its proof.
+type LeafPeer struct {
+	Origin string `json:"origin"`
+	Record string `json:"record"`
+}
+
+// NetworkCatalogue is what an operator publishes to the network's members
+// (GET /network/v1/catalogue): its approved sources with the data groups
+// they hold, and the published processings of its approved sinks. Peers
+// mirror it; a processing may name data groups of another operator's
+// sources.
+type NetworkCatalogue struct {
+	OperatorID  string            `json:"operator_id"`
+	IssuedAt    time.Time         `json:"issued_at"`
+	Sources     []*NetworkSource  `json:"sources"`
+	Processings []*CatalogueEntry `json:"processings"`
+}
+
+// NetworkSource is an approved source in a network catalogue.
+type NetworkSource struct {
+	ID         string              `json:"id"`
+	Name       Text                `json:"name"`
+	Controller CatalogueController `json:"controller"`
+	API        string              `json:"api"` // base URL of its data API, where sinks fetch under a grant
+	DataGroups []*DataGroup        `json:"data_groups"`
+}
+
+// NetworkQuestion is a release question one operator (the sink's) asks
+// another (the resident's and the source's). Pseudonym is the pairwise
+// pseudonym the resident's operator issued to the asking one; RelayID is
+// the asking operator's record of the request, which the answering
+// operator's log leaf references.
+type NetworkQuestion struct {
+	SinkID       string   `json:"sink_id"`
+	SourceID     string   `json:"source_id"`
+	Pseudonym    string   `json:"pseudonym"`
+	DataGroupIDs []string `json:"data_group_ids"`
+	PurposeID    string   `json:"purpose_id"`
+	RelayID      string   `json:"relay_id"`
+}
+
+// NetworkGrantInput asks the resident's operator for a grant: the question,
+// and the thumbprint of the sink's DPoP key, which the sink's operator
+// checked the sink holds.
+type NetworkGrantInput struct {
+	NetworkQuestion
+	JKT string `json:"jkt"`
+}
+
+// NetworkConsentEvent tells the sink's operator that a resident of the
+// sending operator gave, changed or ended a consent to a processing of one
+// of its sinks. The notice hash binds the consent to the notice the
+// resident was shown, which must be one the sink's operator published.
+type NetworkConsentEvent struct {
+	ID           string    `json:"id"` // nev_…, the idempotency key
+	Pseudonym    string    `json:"pseudonym"`
+	ProcessingID string    `json:"processing_id"`
+	Version      int       `json:"version"`
+	ConsentID    string    `json:"consent_id"`
+	Status       string    `json:"status"`
+	NoticeSHA256 string    `json:"notice_sha256"`
+	Language     string    `json:"language"`
+	Time         time.Time `json:"time"`
+}
+
+// NetworkService is what the network protocol asks of an operator's
+// store. Every method takes its caller from the context; the peer methods
+// need a CallerOperator, and the rule of what a peer may ask is
+// AuthorizePeer's alone.
+type NetworkService interface {
+	// NetworkCatalogue returns this operator's catalogue for members and
+	// its ETag, which changes exactly when the catalogue does.
+	NetworkCatalogue(ctx context.Context) (*NetworkCatalogue, string, error)
+	// ImportPeerCatalogue mirrors a peer's catalogue in one transaction:
+	// its sources, data groups, sinks and published processings, under
+	// the peer's operator ID. An ID that is this operator's own or
+	// another peer's refuses the import, naming it.
+	ImportPeerCatalogue(ctx context.Context, peer *Peer, c *NetworkCatalogue, etag string, expires time.Time) error
+	// PeerCatalogueState returns the ETag and expiry of the peer's
+	// catalogue as last imported; ENOTFOUND if never.
+	PeerCatalogueState(ctx context.Context, operatorID string) (etag string, expires time.Time, err error)
+
+	// NetworkDecide answers a peer's questions like DecideBatch answers a
+	// local caller's, with the same evidence and log leaves.
+	NetworkDecide(ctx context.Context, in []*NetworkQuestion) ([]*Decision, error)
+	// NetworkGrant decides and, on permit, issues a grant to the peer's
+	// sink, bound to its key, for this operator's source.
+	NetworkGrant(ctx context.Context, in *NetworkGrantInput) (*Grant, error)
+	// ReceiveConsentEvent records a peer resident's consent event for a
+	// processing of this operator's sink, gives the sink its pseudonym of
+	// the resident and tells it; the same event again changes nothing.
+	ReceiveConsentEvent(ctx context.Context, ev *NetworkConsentEvent) error
+}
