@@ -35,6 +35,18 @@ const (
 	PrefixNetworkEvent = "nev"
 )
 
+// KeyPurposeFederation is the purpose of the Ed25519 keys that sign
+// entity statements, network calls and network answers.
+const KeyPurposeFederation = "federation"
+
+// Log leaves and records of the sink's operator's side of a release: the
+// request it relayed to the resident's home operator.
+const (
+	LeafDecisionRelayed = "decision.relayed"
+	LeafGrantRelayed    = "grant.relayed"
+	RecordRelay         = "network_relay"
+)
+
 // Membership statuses at a trust anchor.
 const (
 	MemberActive    = "active"
