@@ -100,9 +100,9 @@ func (s *CatalogueSync) syncOne(ctx context.Context, id string, now time.Time) (
 		return 0, err
 	}
 	if c.NotModified {
-		// The mirror is current: a nil catalogue keeps it and only moves
-		// its expiry to the answer's max-age.
-		return 0, s.Store.ImportPeerCatalogue(ctx, p, nil, etag, c.Expires)
+		// The mirror is current. Its recorded expiry stays past, so the
+		// next run asks again, conditionally: a 304 is cheap.
+		return 0, nil
 	}
 	if err := s.Store.ImportPeerCatalogue(ctx, p, c.Catalogue, c.ETag, c.Expires); err != nil {
 		return 0, fmt.Errorf("import: %w", err)
