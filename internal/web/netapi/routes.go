@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/omadata/omadata"
 )
@@ -33,7 +32,7 @@ func (h *Handler) catalogue(w http.ResponseWriter, r *http.Request, c *Call) err
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	return h.answer(w, c, map[string]any{"catalogue": cat}, h.o.Now().Add(300*time.Second))
+	return h.answer(w, r, c, map[string]any{"catalogue": cat})
 }
 
 // consentEvent answers POST consent-events (§5.2).
@@ -44,7 +43,7 @@ func (h *Handler) consentEvent(w http.ResponseWriter, r *http.Request, c *Call) 
 	} else if err := h.o.Network.ReceiveConsentEvent(r.Context(), &ev); err != nil {
 		return err
 	}
-	return h.answer(w, c, map[string]any{"event": ev.ID}, time.Time{})
+	return h.answer(w, r, c, map[string]any{"event": ev.ID})
 }
 
 // decisions answers POST decisions (§5.3).
@@ -66,7 +65,7 @@ func (h *Handler) decisions(w http.ResponseWriter, r *http.Request, c *Call) err
 	if err != nil {
 		return err
 	}
-	return h.answer(w, c, map[string]any{"decisions": ds}, time.Time{})
+	return h.answer(w, r, c, map[string]any{"decisions": ds})
 }
 
 // grants answers POST grants (§5.4): the grant, and on permit the
@@ -84,7 +83,7 @@ func (h *Handler) grants(w http.ResponseWriter, r *http.Request, c *Call) error 
 	if g.ID != "" {
 		out["leaf"] = omadata.LeafPeer{Origin: h.o.LogOrigin, Record: g.ID}
 	}
-	return h.answer(w, c, out, time.Time{})
+	return h.answer(w, r, c, out)
 }
 
 // logRecord answers GET log/records/{record} (§5.5).
@@ -96,7 +95,7 @@ func (h *Handler) logRecord(w http.ResponseWriter, r *http.Request, c *Call) err
 	if err != nil {
 		return err
 	}
-	return h.answer(w, c, map[string]any{"entry": e, "checkpoint": cp}, time.Time{})
+	return h.answer(w, r, c, map[string]any{"entry": e, "checkpoint": cp})
 }
 
 // federationEvent answers POST federation-events (§2.6), which only the
@@ -124,7 +123,7 @@ func (h *Handler) federationEvent(w http.ResponseWriter, r *http.Request, c *Cal
 
 // withEvidence puts the signed call in ctx for the store to keep.
 func withEvidence(ctx context.Context, c *Call) context.Context {
-	return omadata.NewContextWithNetworkRequest(ctx, &omadata.NetworkRequest{SignatureInput: c.SignatureInput, Signature: c.Signature, Body: c.Body})
+	return omadata.NewContextWithSignedRequest(ctx, &omadata.SignedRequest{SignatureInput: c.SignatureInput, Signature: c.Signature, Body: c.Body})
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
