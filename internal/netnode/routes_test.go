@@ -155,12 +155,26 @@ func TestNetworkRefusals(t *testing.T) {
 	// Suspended, then removed: the anchor tells hki, whose next answer to
 	// esp is a refusal naming the status.
 	ctx := context.Background()
+	notify := func(status string) {
+		t.Helper()
+		results, err := a.Notify(ctx, esp.URL, status)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range results {
+			if r.Err != nil {
+				t.Fatalf("event to %s: %v", r.EntityID, r.Err)
+			}
+		}
+	}
 	if _, err := a.Suspend(ctx, esp.URL, "unpaid fee", "test"); err != nil {
 		t.Fatal(err)
 	}
+	notify("suspended")
 	problem(t, signed(t, esp, "GET", catalogue, nil, time.Now(), nil), 403, network.ReasonSuspendedMember)
 	if _, err := a.Remove(ctx, esp.URL, "left the network", "test"); err != nil {
 		t.Fatal(err)
 	}
+	notify("removed")
 	problem(t, signed(t, esp, "GET", catalogue, nil, time.Now(), nil), 403, network.ReasonRemovedMember)
 }

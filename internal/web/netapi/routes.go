@@ -25,7 +25,10 @@ func (h *Handler) catalogue(w http.ResponseWriter, r *http.Request, c *Call) err
 	if err != nil {
 		return err
 	}
-	quoted := `"` + etag + `"`
+	quoted := etag // a strong entity tag, quoted (RFC 9110 §8.8.3)
+	if !strings.HasPrefix(quoted, `"`) {
+		quoted = `"` + etag + `"`
+	}
 	w.Header().Set("ETag", quoted)
 	w.Header().Set("Cache-Control", "max-age=300")
 	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, quoted) {
