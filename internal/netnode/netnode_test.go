@@ -17,7 +17,6 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/anchor"
 	"github.com/omadata/omadata/internal/federation"
 	"github.com/omadata/omadata/internal/keys"
@@ -175,4 +174,4 @@ func refusals(t *testing.T, op *operator, reason string) string {
 	return "0"
 }
 
-var _ = omadata.NetworkTag
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

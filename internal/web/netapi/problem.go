@@ -33,21 +33,28 @@ func writeProblem(w http.ResponseWriter, status int, reason, detail, field strin
 
 // fail answers an error of the store. A refusal of the call goes
 // through the Guard, which logs and counts it: an invalid body naming its
-// field, or a refusal of the whole call with its reason
-// (omadata.NetworkReason). Anything else is this operator's failure:
-// logged, not shown.
+// field, or a refusal of the whole call with its reason (as
+// omadata.NetworkReason names it, also for a field inside a question).
+// Anything else is this operator's failure: logged, not shown.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, g *network.Guard, c *Call, err error) {
 	code, field, msg := omadata.ErrorCode(err), omadata.ErrorField(err), omadata.ErrorMessage(err)
 	refuse := func(reason string, status int) {
 		g.Refuse(w, r, &network.Refusal{Reason: reason, Status: status, Detail: msg, Field: field})
 	}
-	switch reason := omadata.NetworkReason(err); {
-	case reason == network.ReasonInvalid:
-		refuse(reason, http.StatusBadRequest)
-	case reason == network.ReasonNotYourSink, reason == network.ReasonNotOurSource:
-		refuse(reason, http.StatusForbidden)
-	case reason == network.ReasonUnknownResident, reason == network.ReasonNotFound:
-		refuse(reason, http.StatusNotFound)
+	// The reason is the culprit's: a decisions call names the question,
+	// as in questions[3].pseudonym.
+	last := field[strings.LastIndex(field, ".")+1:]
+	switch {
+	case code == omadata.EINVALID:
+		refuse(network.ReasonInvalid, http.StatusBadRequest)
+	case code == omadata.EFORBIDDEN && last == "source_id":
+		refuse(network.ReasonNotOurSource, http.StatusForbidden)
+	case code == omadata.EFORBIDDEN && last == "sink_id":
+		refuse(network.ReasonNotYourSink, http.StatusForbidden)
+	case code == omadata.ENOTFOUND && last == "pseudonym":
+		refuse(network.ReasonUnknownResident, http.StatusNotFound)
+	case code == omadata.ENOTFOUND:
+		refuse(network.ReasonNotFound, http.StatusNotFound)
 	case code == omadata.ECONFLICT:
 		refuse(network.ReasonInvalid, http.StatusConflict)
 	case code == omadata.EUNAVAILABLE:
