@@ -200,7 +200,7 @@ func TestAnchor(t *testing.T) {
 			}
 
 			// The fetch endpoint: 400 without sub, 404 with the status.
-			for q, want := range map[string]string{"": "400 ", "?sub=" + h.srv.URL + "&sub=x": "400 ", "?sub=https://never.example": `404 {"error":"not_found","error_description":"Not a member of this network.","omadata_member_status":""}`} {
+			for q, want := range map[string]string{"": "400 ", "?sub=" + h.srv.URL + "&sub=x": "400 ", "?sub=https://never.example": `404 {"error":"not_found","error_description":"Not a member of this network."}`} {
 				resp, err := http.Get(a.ID + anchor.FetchPath + q)
 				if err != nil {
 					t.Fatal(err)
