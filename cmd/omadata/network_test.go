@@ -5,18 +5,25 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
+
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/federation"
+	"github.com/omadata/omadata/internal/network"
 )
 
 // TestNetworkAnchor runs `omadata network anchor serve` and changes its
@@ -63,17 +70,9 @@ func TestNetworkAnchor(t *testing.T) {
 	}
 	pinned := anchorCfg.JWKS
 
-	key, err := federation.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	member := &federation.Member{AnchorKeys: pinned, Keys: func(context.Context) ([]federation.Key, error) { return []federation.Key{key}, nil }}
-	srv := httptest.NewServer(member)
-	defer srv.Close()
-	member.Config = federation.Configuration{
-		Metadata: omadata.OperatorMetadata{OperatorID: srv.URL, Name: omadata.Text{"fi": "Turku"}, BaseURL: srv.URL, NetworkEndpoint: srv.URL + "/network/v1"},
-		AnchorID: anchorID, OrganizationName: "Turun kaupunki",
-	}
+	turku := newCLIMember(t, anchorID, pinned, "Turku")
+	espoo := newCLIMember(t, anchorID, pinned, "Espoo")
+	srv, key, member := turku.srv, turku.key, turku.member
 	resolver := func() *federation.Resolver {
 		return &federation.Resolver{AnchorID: anchorID, AnchorKeys: pinned, Rulebook: 2}
 	}
@@ -95,8 +94,14 @@ func TestNetworkAnchor(t *testing.T) {
 	if !strings.Contains(out, srv.URL+" is active.") || !strings.Contains(out, "  "+key.ID+"\n") {
 		t.Errorf("admit printed:\n%s\nwant the member active and its key's thumbprint %s", out, key.ID)
 	}
+	if !strings.Contains(out, "Told 1 of 1 active members.") {
+		t.Errorf("admit printed:\n%s\nwant the one member told", out)
+	}
 	if err := member.Refresh(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if out, err := run("admit", "--db", db, "--reason", "signed the constitutive agreement", "--by", "registrar", espoo.srv.URL); err != nil || !strings.Contains(out, "Told 2 of 2") {
+		t.Fatalf("admit Espoo: %v\n%s", err, out)
 	}
 	res, err := resolver().Resolve(ctx, srv.URL)
 	if err != nil {
@@ -118,6 +123,17 @@ func TestNetworkAnchor(t *testing.T) {
 	if _, err := resolver().Resolve(ctx, srv.URL); !errors.Is(err, federation.ErrSuspended) {
 		t.Errorf("suspended: %v", err)
 	}
+	// Each member was told, with the anchor's RFC 9421 signature: Turku
+	// of its own admission and Espoo's, Espoo of its own and of Turku's
+	// suspension.
+	want := []federation.MemberEvent{{Subject: srv.URL, Status: "active"}, {Subject: espoo.srv.URL, Status: "active"}}
+	if got := turku.received(); !slices.Equal(got, want) {
+		t.Errorf("Turku received %v, want %v", got, want)
+	}
+	want = []federation.MemberEvent{{Subject: espoo.srv.URL, Status: "active"}, {Subject: srv.URL, Status: "suspended"}}
+	if got := espoo.received(); !slices.Equal(got, want) {
+		t.Errorf("Espoo received %v, want %v", got, want)
+	}
 	if _, err := run("remove", "--db", db, "--reason", "left", "--by", "registrar", srv.URL); err != nil {
 		t.Fatal(err)
 	}
@@ -131,6 +147,91 @@ func TestNetworkAnchor(t *testing.T) {
 	if err != nil || !strings.Contains(out, srv.URL+"  removed") {
 		t.Errorf("list after removal: %v\n%s", err, out)
 	}
+}
+
+// cliMember is an operator for the anchor commands: its configuration
+// through federation.Member, and a federation-events endpoint that
+// verifies the anchor's RFC 9421 signature with internal/network's
+// verifier and the anchor's keys.
+type cliMember struct {
+	srv    *httptest.Server
+	key    federation.Key
+	member *federation.Member
+	mu     sync.Mutex
+	events []federation.MemberEvent
+}
+
+func newCLIMember(t *testing.T, anchorID string, pinned *jose.JSONWebKeySet, name string) *cliMember {
+	t.Helper()
+	key, err := federation.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cliMember{key: key}
+	c.member = &federation.Member{AnchorKeys: pinned, Keys: func(context.Context) ([]federation.Key, error) { return []federation.Key{key}, nil }}
+	mux := http.NewServeMux()
+	mux.Handle("GET "+federation.WellKnownPath, c.member)
+	mux.HandleFunc("POST /network/v1/federation-events", func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		v := &network.Verifier{OperatorID: c.srv.URL, Keys: anchorKeys{anchorID, pinned}, Replay: &nonces{}}
+		if _, err := v.Verify(r, body); err != nil {
+			t.Errorf("%s: event refused: %v", name, err)
+			http.Error(w, "refused", http.StatusUnauthorized)
+			return
+		}
+		var ev federation.MemberEvent
+		if err := json.Unmarshal(body, &ev); err != nil {
+			t.Error(err)
+		}
+		c.mu.Lock()
+		c.events = append(c.events, ev)
+		c.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	c.srv = httptest.NewServer(mux)
+	t.Cleanup(c.srv.Close)
+	c.member.Config = federation.Configuration{
+		Metadata: omadata.OperatorMetadata{OperatorID: c.srv.URL, Name: omadata.Text{"fi": name}, BaseURL: c.srv.URL, NetworkEndpoint: c.srv.URL + "/network/v1"},
+		AnchorID: anchorID, OrganizationName: name,
+	}
+	return c
+}
+
+func (c *cliMember) received() []federation.MemberEvent {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.events)
+}
+
+// anchorKeys gives the anchor's keys for its own calls (the events).
+type anchorKeys struct {
+	id   string
+	keys *jose.JSONWebKeySet
+}
+
+func (k anchorKeys) CallerKeys(ctx context.Context, id string) (jose.JSONWebKeySet, error) {
+	if id != k.id {
+		return jose.JSONWebKeySet{}, network.Refuse(network.ReasonNotMember, "not the anchor")
+	}
+	return *k.keys, nil
+}
+
+type nonces struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (n *nonces) UseOnce(ctx context.Context, scope, nonce string, until time.Time) (bool, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.seen == nil {
+		n.seen = map[string]bool{}
+	}
+	if n.seen[scope+" "+nonce] {
+		return false, nil
+	}
+	n.seen[scope+" "+nonce] = true
+	return true, nil
 }
 
 func httpGet(t *testing.T, url string) string {
