@@ -125,9 +125,9 @@ func newMember(t *testing.T, anchorID string, anchorPub ed25519.PublicKey) *memb
 // testSign stands in for the RFC 9421 signer of internal/network: a real
 // Ed25519 signature of the body with the anchor's key, which the member
 // verifies.
-func testSign(req *http.Request, body []byte, anchorID string, key federation.Key) error {
-	if !strings.HasPrefix(req.URL.String(), "http://127.0.0.1:") || anchorID == "" {
-		return fmt.Errorf("signing a request to %s for anchor %q", req.URL, anchorID)
+func testSign(req *http.Request, body []byte, key federation.Key, keyID string) error {
+	if !strings.HasSuffix(keyID, "#"+key.ID) {
+		return fmt.Errorf("keyid %q does not name the key", keyID)
 	}
 	req.Header.Set("Test-Signature", base64.StdEncoding.EncodeToString(ed25519.Sign(key.Private, body)))
 	return nil

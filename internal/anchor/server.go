@@ -293,7 +293,7 @@ func (a *Anchor) sendEvent(ctx context.Context, endpoint string, body []byte, ke
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if err := a.Sign(req, body, a.ID, key); err != nil {
+	if err := a.Sign(req, body, key, a.ID+"#"+key.ID); err != nil {
 		return fmt.Errorf("sign: %w", err)
 	}
 	resp, err := a.client().Do(req)
