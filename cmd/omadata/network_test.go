@@ -48,7 +48,7 @@ func TestNetworkAnchor(t *testing.T) {
 	m := &Main{Stdout: &serveOut, Stderr: &serveErr, LookupEnv: noEnv, Ready: func(a net.Addr) { ready <- a }}
 	done := make(chan error, 1)
 	go func() {
-		done <- m.Run(ctx, []string{"network", "anchor", "serve", "--listen", "127.0.0.1:0", "--db", db, "--rulebook", "2", "--name", "Test network"})
+		done <- m.Run(ctx, []string{"network", "anchor", "serve", "--listen", "127.0.0.1:0", "--db", db, "--rulebook", "2", "--name", "Test network", "--refresh", "1s"})
 	}()
 	var anchorID string
 	select {
@@ -142,6 +142,33 @@ func TestNetworkAnchor(t *testing.T) {
 	if got := espoo.received(); !slices.Equal(got, want) {
 		t.Errorf("Espoo received %v, want %v", got, want)
 	}
+	// Key rotation: `refresh` takes Espoo's new key at once, and serve's
+	// own refresh (every second here) the next one.
+	k2 := espoo.rotate(t)
+	if _, err := run("refresh", "--db", db, "--by", "registrar"); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := run("list", "--db", db); !strings.Contains(out, k2.ID) {
+		t.Errorf("after refresh, list:\n%s\nwant Espoo's new key %s", out, k2.ID)
+	}
+	k3 := espoo.rotate(t)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if out, _ := run("list", "--db", db); strings.Contains(out, k3.ID) {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("serve did not refresh Espoo's keys:\n%s", out)
+		}
+	}
+	if err := espoo.member.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if k, _, err := espoo.member.SigningKey(ctx); err != nil || k.ID != k3.ID {
+		t.Errorf("Espoo signs with %s, %v; want its newest key %s", k.ID, err, k3.ID)
+	}
+	if _, err := resolver().Resolve(ctx, espoo.srv.URL); err != nil {
+		t.Errorf("Espoo after two rotations: %v", err)
+	}
+
 	if _, err := run("remove", "--db", db, "--reason", "left", "--by", "registrar", srv.URL); err != nil {
 		t.Fatal(err)
 	}
@@ -164,6 +191,7 @@ func TestNetworkAnchor(t *testing.T) {
 type cliMember struct {
 	srv    *httptest.Server
 	key    federation.Key
+	keys   []federation.Key // newest first
 	member *federation.Member
 	mu     sync.Mutex
 	events []federation.MemberEvent
@@ -175,8 +203,12 @@ func newCLIMember(t *testing.T, anchorID string, pinned *jose.JSONWebKeySet, nam
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &cliMember{key: key}
-	c.member = &federation.Member{AnchorKeys: pinned, Keys: func(context.Context) ([]federation.Key, error) { return []federation.Key{key}, nil }}
+	c := &cliMember{key: key, keys: []federation.Key{key}}
+	c.member = &federation.Member{AnchorKeys: pinned, Keys: func(context.Context) ([]federation.Key, error) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return slices.Clone(c.keys), nil
+	}}
 	mux := http.NewServeMux()
 	mux.Handle("GET "+federation.WellKnownPath, c.member)
 	mux.HandleFunc("POST /network/v1/federation-events", func(w http.ResponseWriter, r *http.Request) {
@@ -203,6 +235,18 @@ func newCLIMember(t *testing.T, anchorID string, pinned *jose.JSONWebKeySet, nam
 		AnchorID: anchorID, OrganizationName: name,
 	}
 	return c
+}
+
+func (c *cliMember) rotate(t *testing.T) federation.Key {
+	t.Helper()
+	k, err := federation.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	c.keys = append([]federation.Key{k}, c.keys...)
+	c.mu.Unlock()
+	return k
 }
 
 func (c *cliMember) received() []federation.MemberEvent {
