@@ -182,6 +182,21 @@ func TestNetworkAnchor(t *testing.T) {
 	if err != nil || !strings.Contains(out, srv.URL+"  removed") {
 		t.Errorf("list after removal: %v\n%s", err, out)
 	}
+	out, err = run("audit", "--db", db, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
+		f := strings.Fields(l)
+		actions = append(actions, f[1]+" "+f[2])
+	}
+	if want := []string{"registrar admit", "registrar suspend", "registrar remove"}; !slices.Equal(actions, want) {
+		t.Errorf("audit of Turku:\n%s\nwant %v", out, want)
+	}
+	if out, err := run("audit", "--db", db); err != nil || !strings.Contains(out, "  anchor     keys     "+espoo.srv.URL) {
+		t.Errorf("audit of all: %v\n%s\nwant serve's key refresh", err, out)
+	}
 }
 
 // cliMember is an operator for the anchor commands: its configuration
