@@ -114,6 +114,8 @@ func testNetworkCatalogue(t *testing.T, open OpenFunc) {
 	_, err = esp.RotateWebhookSecret(Admin(), h.Sink.ID)
 	wantCode(t, err, omadata.EFORBIDDEN)
 	wantCode(t, esp.CreateDataGroup(Admin(), NewDataGroup(h.Source.ID, "more", false)), omadata.EFORBIDDEN)
+	_, err = esp.UpdateOrganisation(Admin(), h.City.ID, omadata.OrganisationUpdate{Email: ptr("x@esp.example")})
+	wantCode(t, err, omadata.EFORBIDDEN)
 
 	// Espoo's own sink processes Helsinki's loans; Espoo publishes only its own.
 	eCompany := CreateOrganisation(t, esp.Store, omadata.OrgCompany)

@@ -277,6 +277,16 @@ func testNetworkRelease(t *testing.T, open OpenFunc) {
 	if dl := leafOf(t, espR.Store, omadata.LeafDecisionRelayed); dl.Peer == nil || dl.Peer.Record != d.EvidenceID {
 		t.Fatalf("got %+v, want the relayed decision referencing Helsinki's", dl)
 	}
+	// In a batch, beside a local question, asked in one call.
+	mine := CreateResident(t, esp.Store, ChildBornOn(time.Date(1981, 4, 2, 0, 0, 0, 0, time.UTC)))
+	minePsn := must[string](t)(esp.Pseudonym(Admin(), eSink.ID, mine.ID))
+	ds := must[[]*omadata.Decision](t)(espR.DecideBatch(sink, []*omadata.DecisionInput{
+		{SourceID: h.Source.ID, Pseudonym: minePsn, DataGroupIDs: []string{h.Loans.ID}, PurposeID: h.Recommendations.ID},
+		{SourceID: h.Source.ID, Pseudonym: psn, DataGroupIDs: []string{h.Loans.ID}, PurposeID: h.Recommendations.ID},
+	}))
+	if ds[0].Permit() || ds[0].Reason != omadata.DenyNoConsent || !ds[1].Permit() || rel.calls != 3 {
+		t.Fatalf("got %+v, %+v after %d calls, want Espoo's own deny and Helsinki's relayed permit", ds[0], ds[1], rel.calls)
+	}
 
 	// What a peer may ask (omadata.AuthorizePeer), at Helsinki.
 	ctx, err := rel.signedCall("q")
