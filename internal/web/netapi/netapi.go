@@ -127,7 +127,7 @@ func (h *Handler) signed(g *network.Guard, f func(w http.ResponseWriter, r *http
 		c := &Call{OperatorID: vc.OperatorID, Nonce: vc.Nonce, Body: body,
 			SignatureInput: r.Header.Get("Signature-Input"), Signature: r.Header.Get("Signature")}
 		if err := f(w, r, c); err != nil {
-			h.fail(w, r, g, c, err)
+			h.fail(w, r, g, err)
 		}
 	}))
 }
