@@ -3,6 +3,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"slices"
@@ -26,15 +27,11 @@ const (
 // dcatContext names the prefixes the document's compact IRIs use. It is
 // inline, so that a harvester needs no remote context.
 var dcatContext = map[string]string{
-	"dcat":    "http://www.w3.org/ns/dcat#",
-	"dct":     "http://purl.org/dc/terms/",
-	"foaf":    "http://xmlns.com/foaf/0.1/",
-	"vcard":   "http://www.w3.org/2006/vcard/ns#",
-	"dpv":     omadata.DPVBase,
-	"xsd":     "http://www.w3.org/2001/XMLSchema#",
-	"dcatap":  dcatAPProfile,
-	"rdfs":    "http://www.w3.org/2000/01/rdf-schema#",
-	"eu-lang": euLanguage,
+	"dcat":  "http://www.w3.org/ns/dcat#",
+	"dct":   "http://purl.org/dc/terms/",
+	"foaf":  "http://xmlns.com/foaf/0.1/",
+	"vcard": "http://www.w3.org/2006/vcard/ns#",
+	"dpv":   omadata.DPVBase,
 }
 
 // node is one JSON-LD node object; encoding/json writes its members in
@@ -135,6 +132,14 @@ func (h *Handler) readDCATCatalogue(ctx context.Context) (*dcatCatalogue, error)
 			break
 		}
 	}
+	// IDs are random: order by what a reader sees, so that the same
+	// catalogue is the same bytes whatever IDs it was given.
+	slices.SortFunc(c.groups, func(a, b *omadata.DataGroup) int {
+		return cmp.Or(cmp.Compare(a.Code, b.Code), cmp.Compare(a.ID, b.ID))
+	})
+	slices.SortFunc(c.entries, func(a, b *omadata.CatalogueEntry) int {
+		return cmp.Or(cmp.Compare(a.Title.In("fi"), b.Title.In("fi")), cmp.Compare(a.ProcessingID, b.ProcessingID))
+	})
 	return c, nil
 }
 
