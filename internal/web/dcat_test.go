@@ -250,7 +250,9 @@ func TestDCAT(t *testing.T) {
 	golden(t, "testdata/dcat.golden", normaliseIDs(r.body), *updateDCAT)
 }
 
-func euLang(code string) string { return "http://publications.europa.eu/resource/authority/language/" + code }
+func euLang(code string) string {
+	return "http://publications.europa.eu/resource/authority/language/" + code
+}
 
 var idPattern = regexp.MustCompile(`\b(org|svc|dg|proc|pur)_[0-9a-z]{20,}\b`)
 
