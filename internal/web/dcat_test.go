@@ -10,10 +10,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/piprate/json-gold/ld"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/store"
+	"github.com/omadata/omadata/internal/store/storetest"
 )
 
 var updateDCAT = flag.Bool("update-dcat", false, "rewrite testdata/dcat.golden with the DCAT document got (review the diff!)")
@@ -297,4 +300,64 @@ func golden(t *testing.T, path string, got []byte, update bool) {
 	if string(got) != string(want) {
 		t.Errorf("%s differs from the document got (run with -update-dcat and review the diff):\n%s", path, got)
 	}
+}
+
+// TestDCATLeavesOutMirrored mirrors a peer operator's catalogue (its own
+// source with a data group, a processing of its sink over that group and
+// one over our data group) and reads the DCAT document again: it is the
+// same document, byte for byte after IDs, as without the peer (the
+// golden file). DCAT describes only our own catalogue; a mirrored one is
+// the peer's to publish.
+func TestDCATLeavesOutMirrored(t *testing.T) {
+	e := newEnv(t, nil)
+	before := e.call(t, "GET", "/api/v1/public/dcat", "", "", nil)
+	wantStatus(t, before, 200)
+
+	open := func(t *testing.T) *store.Store { return storetest.OpenSQLite(t) }
+	esp := storetest.OpenOperator(t, open, "https://espoo.test", "Espoo")
+	us := &storetest.Operator{Store: e.store, Peer: &omadata.Peer{
+		OperatorMetadata: omadata.OperatorMetadata{
+			OperatorID: "https://omadata.test", Name: storetest.Text("Test City"), BaseURL: "https://omadata.test",
+			NetworkEndpoint: "https://omadata.test/network/v1", CatalogueEndpoint: "https://omadata.test/network/v1/catalogue",
+			LogEndpoint: "https://omadata.test/api/v1/log", LogOrigin: omadata.LogOrigin("https://omadata.test"),
+		},
+		RulebookVersion: 1, ChainExpiresAt: time.Now().Add(time.Hour).UTC().Truncate(time.Second),
+	}}
+	storetest.Mirror(t, us, esp)
+	org := storetest.CreateOrganisation(t, esp.Store, omadata.OrgCity)
+	src := storetest.CreateService(t, esp.Store, org.ID, true, omadata.RoleSource)
+	visits := storetest.CreateDataGroup(t, esp.Store, src.ID, "espoo-visits", false)
+	sink := storetest.CreateService(t, esp.Store, org.ID, true, omadata.RoleSink)
+	purpose := storetest.Purpose(t, esp.Store, "recommendations")
+	var procs []string
+	for code, group := range map[string]string{"espoo-own": visits.ID, "espoo-over-ours": e.dgA} {
+		p, err := esp.CreateProcessing(storetest.Admin(), storetest.NewDraft(sink.ID, code, purpose.ID, group))
+		if err != nil {
+			t.Fatal(err)
+		}
+		storetest.PutNotices(t, esp.Store, p.ID, 1)
+		if _, err := esp.PublishVersion(storetest.Admin(), p.ID, 1); err != nil {
+			t.Fatal(err)
+		}
+		procs = append(procs, p.ID)
+	}
+	storetest.Mirror(t, esp, us)
+	for _, id := range procs {
+		if m, err := e.store.FindCatalogueEntry(storetest.Public(), id); err != nil || m.Operator == nil {
+			t.Fatalf("the peer's processing %s is not mirrored: %+v, %v", id, m, err)
+		}
+	}
+
+	r := e.call(t, "GET", "/api/v1/public/dcat", "", "", nil)
+	wantStatus(t, r, 200)
+	for what, id := range map[string]string{"processing": procs[0], "other processing": procs[1], "data group": visits.ID,
+		"source": src.ID, "organisation": org.ID, "sink": sink.ID} {
+		if strings.Contains(string(r.body), id) {
+			t.Errorf("the DCAT document names the peer's %s %s", what, id)
+		}
+	}
+	if string(normaliseIDs(r.body)) != string(normaliseIDs(before.body)) {
+		t.Errorf("the peer's catalogue changed the DCAT document:\n%s", r.body)
+	}
+	golden(t, "testdata/dcat.golden", normaliseIDs(r.body), false)
 }
