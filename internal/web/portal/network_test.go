@@ -68,8 +68,8 @@ func newPeer(t *testing.T, e *env, now time.Time) *peer {
 	loans := e.entry(t, e.recommendations(t)).DataGroups[0].ID
 	draft := &omadata.ProcessingDraft{
 		ServiceID: sink.ID, Code: "espoo-reading", PurposeID: storetest.Purpose(t, esp.Store, "recommendations").ID,
-		Title:       omadata.Text{"fi": "Kirjasuositukset Espoon kirjastosta", "sv": "Boktips från Esbo bibliotek", "en": "Book recommendations from Espoo's library"},
-		Description: omadata.Text{"fi": "Espoon kirjasto suosittelee kirjoja lainojesi perusteella.", "sv": "Esbo bibliotek tipsar om böcker utifrån dina lån.", "en": "Espoo's library recommends books from your loans."},
+		Title:        omadata.Text{"fi": "Kirjasuositukset Espoon kirjastosta", "sv": "Boktips från Esbo bibliotek", "en": "Book recommendations from Espoo's library"},
+		Description:  omadata.Text{"fi": "Espoon kirjasto suosittelee kirjoja lainojesi perusteella.", "sv": "Esbo bibliotek tipsar om böcker utifrån dina lån.", "en": "Espoo's library recommends books from your loans."},
 		DataGroupIDs: []string{loans}, LegalBasis: omadata.BasisConsent, Retention: "P1Y",
 		Recipients: []omadata.Recipient{{Name: "Espoon kaupunki", Names: espooName, Role: omadata.RecipientController}},
 	}
