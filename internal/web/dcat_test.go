@@ -348,6 +348,20 @@ func TestDCATLeavesOutMirrored(t *testing.T) {
 		}
 	}
 
+	// The public JSON catalogue lists them, naming their operator (and the
+	// conform wrapper holds the answers to the OpenAPI document).
+	var list struct{ Items []*omadata.CatalogueEntry }
+	e.call(t, "GET", "/api/v1/public/catalogue", "", "", nil).decode(t, &list)
+	mirrored := 0
+	for _, x := range list.Items {
+		if x.Operator != nil && x.Operator.ID == "https://espoo.test" && x.Operator.Name["en"] != "" {
+			mirrored++
+		}
+	}
+	if mirrored != 2 {
+		t.Errorf("the public catalogue names Espoo on %d processings, want 2", mirrored)
+	}
+	e.call(t, "GET", "/api/v1/public/services", "", "", nil)
 	r := e.call(t, "GET", "/api/v1/public/dcat", "", "", nil)
 	wantStatus(t, r, 200)
 	for what, id := range map[string]string{"processing": procs[0], "other processing": procs[1], "data group": visits.ID,
