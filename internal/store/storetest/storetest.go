@@ -130,6 +130,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		fn   func(t *testing.T, open OpenFunc)
 	}{
 		{"Network/Catalogue", testNetworkCatalogue},
+		{"Network/Release", testNetworkRelease},
 	}
 	passed := 0
 	for _, c := range cases {
