@@ -30,6 +30,8 @@ type peer struct {
 	esp        *storetest.Operator
 	us         *storetest.Operator
 	processing string // Espoo's processing, mirrored here
+	sink       string // its sink, registered at Espoo
+	loans      string // our data group it reads
 }
 
 func newPeer(t *testing.T, e *env, now time.Time) *peer {
@@ -91,7 +93,8 @@ func newPeer(t *testing.T, e *env, now time.Time) *peer {
 		t.Fatal(err)
 	}
 	storetest.Mirror(t, esp, us)
-	return &peer{esp: esp, us: us, processing: p.ID}
+	storetest.Mirror(t, us, esp) // Espoo knows our peers row once we know Espoo's
+	return &peer{esp: esp, us: us, processing: p.ID, sink: sink.ID, loans: loans}
 }
 
 // entry reads a processing's public catalogue entry.
