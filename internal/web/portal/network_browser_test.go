@@ -9,19 +9,23 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/omadata/omadata/internal/web/portal"
 	"github.com/omadata/omadata/internal/web/webui/browsertest"
 )
 
 // TestBrowserNetwork: in real headless Chromium, the pages that show a
 // processing of a sink registered at a peer operator (catalogue, its
 // public page, the processings asking for consent, its notice with the
-// peer's hash, and the consent given by keyboard) pass axe-core at 320
-// and 1280 CSS pixels without sideways scrolling, in Finnish, Swedish and
-// English, and keyboard use at both widths.
+// peer's hash, the consent given by keyboard, and "who used my data" with
+// the peer's leaf checked in its log) pass axe-core at 320 and 1280 CSS
+// pixels without sideways scrolling, in Finnish, Swedish and English, and
+// keyboard use at both widths.
 func TestBrowserNetwork(t *testing.T) {
 	ctx, axe := browsertest.New(t)
-	e := newEnv(t, time.Time{})
+	peerLog := &storeLog{}
+	e := newProviderEnv(t, time.Time{}, nil, nil, func(_ *env, o *portal.Options) { o.PeerLogs = peerLog })
 	pr := newPeer(t, e, time.Now().UTC().Truncate(time.Second))
+	*peerLog = storeLog{s: pr.esp.Store, origin: pr.esp.Peer.LogOrigin, vkey: logVerifierKey(t, pr.esp)}
 
 	public := []string{"/catalogue", "/catalogue/" + pr.processing}
 	for _, lang := range []string{"fi", "sv", "en"} {
@@ -54,13 +58,20 @@ func TestBrowserNetwork(t *testing.T) {
 		t.Fatalf("status after give: %q", s)
 	}
 	consent := strings.TrimPrefix(strings.SplitN(browsertest.Location(t, ctx), "?", 2)[0], "/en")
+	pr.release(t, e)
 	for _, lang := range []string{"fi", "sv", "en"} {
-		browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/"+lang+consent))
-		browsertest.CheckLang(t, ctx, lang)
-		browsertest.CheckReflow(t, ctx, axe, e.url+"/"+lang+consent, lang+consent)
+		for _, path := range []string{consent, "/usage"} {
+			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/"+lang+path))
+			browsertest.CheckLang(t, ctx, lang)
+			browsertest.CheckReflow(t, ctx, axe, e.url+"/"+lang+path, lang+path)
+		}
+	}
+	browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/en/usage"))
+	if s := browsertest.Text(t, ctx, "#usage .peer-check"); s != "Checked in City of Espoo's log too." {
+		t.Fatalf("usage says %q", s)
 	}
 	t.Run("keyboard", func(t *testing.T) {
-		for _, path := range append(append(public, signedIn...), consent) {
+		for _, path := range append(append(public, signedIn...), consent, "/usage") {
 			browsertest.CheckKeyboardWidths(t, ctx, e.url+"/fi"+path)
 		}
 	})
