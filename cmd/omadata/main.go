@@ -67,6 +67,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return newLogCommand(m).Run(ctx, args)
 	case "bench":
 		return newBenchCommand(m).Run(ctx, args)
+	case "network":
+		return newNetworkCommand(m).Run(ctx, args)
 	case "version":
 		return newVersionCommand(m).Run(ctx, args)
 	case "help", "-h", "-help", "--help":
@@ -98,6 +100,7 @@ The commands are:
 	staff      add, list and remove the staff of the admin console
 	log        verify the transparency log
 	bench      measure the consent workloads on freshly loaded databases
+	network    run a network's trust anchor and keep its members
 	version    print the version
 
 Run "omadata <command> -h" for a command's flags. Settings come from a
