@@ -165,8 +165,10 @@ func New(cfg Config) (*Checker, error) {
 	return c, nil
 }
 
-// newFederationKey returns a fresh Ed25519 federation JWK (docs/network.md
-// §1), private.
+// NewKey returns a fresh Ed25519 federation JWK (docs/network.md §1),
+// private, for a checker's --key.
+func NewKey() (*jose.JSONWebKey, error) { return newFederationKey() }
+
 func newFederationKey() (*jose.JSONWebKey, error) {
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
