@@ -5,6 +5,7 @@ package conformance
 import (
 	"context"
 	"net"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -13,24 +14,31 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/conformance/conformancetest"
 )
 
-// newTestChecker returns a checker admitted at anchor, its entity
+// newTestChecker returns a checker of peer admitted at anchor, its entity
 // configuration served.
-func newTestChecker(t *testing.T, anchor *testAnchor, peer string) *Checker {
+func newTestChecker(t *testing.T, anchor *conformancetest.Anchor, peer string) *Checker {
 	t.Helper()
-	srv, lh := startServer(t)
-	key := mustKey(t)
-	c, err := New(Config{Peer: peer, Entity: srv.URL, Key: key, Anchor: anchor.id, AnchorJWKS: anchor.jwks(), Rulebook: anchor.rulebook})
+	var c *Checker
+	srv := startServer(t, func() *Checker { return c })
+	key := conformancetest.NewKey(t)
+	c, err := New(Config{Peer: peer, Entity: srv, Key: key, Anchor: anchor.ID, AnchorJWKS: anchor.JWKS(), Rulebook: anchor.Rulebook})
 	if err != nil {
 		t.Fatal(err)
 	}
-	lh.h = c
-	anchor.admit(srv.URL, publicSet(key))
+	anchor.Admit(srv, conformancetest.PublicSet(key))
 	if err := c.AwaitAdmission(context.Background(), 0); err != nil {
 		t.Fatal(err)
 	}
 	return c
+}
+
+func newTestMember(t *testing.T, anchor *conformancetest.Anchor, broken string) *conformancetest.Member {
+	m := conformancetest.NewMember(t, anchor.ID, anchor.JWKS(), broken)
+	anchor.Admit(m.ID, conformancetest.PublicSet(m.Key))
+	return m
 }
 
 func failed(results []Result) []string {
@@ -54,19 +62,19 @@ func logResults(t *testing.T, results []Result) {
 // docs/network.md, through Run with the checker serving its own entity
 // configuration on a listener: each check passes, none is skipped.
 func TestCorrectPeerPasses(t *testing.T) {
-	anchor := newTestAnchor(t)
-	peer := newTestPeer(t, anchor, "")
+	anchor := conformancetest.NewAnchor(t)
+	peer := newTestMember(t, anchor, "")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	key := mustKey(t)
+	key := conformancetest.NewKey(t)
 	entity := "http://" + addr
-	anchor.admit(entity, publicSet(key))
-	results, err := Run(context.Background(), Config{Peer: peer.id, Entity: entity, Key: key,
-		Anchor: anchor.id, AnchorJWKS: anchor.jwks(), Rulebook: 1, Listen: addr, AdmissionWait: 5 * time.Second})
+	anchor.Admit(entity, conformancetest.PublicSet(key))
+	results, err := Run(context.Background(), Config{Peer: peer.ID, Entity: entity, Key: key,
+		Anchor: anchor.ID, AnchorJWKS: anchor.JWKS(), Rulebook: 1, Listen: addr, AdmissionWait: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,43 +92,24 @@ func TestCorrectPeerPasses(t *testing.T) {
 	}
 }
 
-// TestBrokenPeerFails runs the checks against peers that each get one
-// thing of docs/network.md wrong: the check of that thing fails, and no
-// other check fails but those that rest on the same thing.
+// TestBrokenPeerFails runs the checks against members that each get one
+// thing of docs/network.md wrong (conformancetest.Variants): the check of
+// that thing fails, and no other check fails but those that rest on the
+// same thing.
 func TestBrokenPeerFails(t *testing.T) {
-	anchor := newTestAnchor(t)
-	for _, tc := range []struct {
-		broken string // the test peer's variant
-		check  string // the check that must fail
-		also   []string
-	}{
-		{"media-type", "entity-configuration/media-type", nil},
-		{"header", "entity-configuration/header", []string{"trust-chain"}},
-		{"claims", "entity-configuration/claims", []string{"trust-chain"}},
-		{"keys", "entity-configuration/keys", nil},
-		{"authority-hints", "entity-configuration/authority-hints", []string{"trust-chain"}},
-		{"metadata", "entity-configuration/metadata", []string{"trust-chain"}},
-		{"trust-chain", "trust-chain", nil},
-		{"trust-mark", "trust-mark", nil},
-		{"unsigned", "call/unsigned", nil},
-		{"wrong-tag", "call/wrong-tag", nil},
-		{"wrong-audience", "call/wrong-audience", nil},
-		{"expired", "call/expired", nil},
-		{"changed-body", "call/changed-body", nil},
-		{"replayed-nonce", "call/replayed-nonce", nil},
-		{"unknown-kid", "call/unknown-kid", nil},
-		{"non-member", "call/non-member", nil},
-		{"answer-nonce", "answer/signed", nil},
-		{"answer-typ", "answer/signed", nil},
-		{"catalogue-content", "catalogue/content", nil},
-		{"etag", "catalogue/etag", nil},
-		{"unknown-resident", "decisions/unknown-resident", nil},
-		{"body-size", "limits/body-size", nil},
-	} {
-		t.Run(tc.broken, func(t *testing.T) {
-			peer := newTestPeer(t, anchor, tc.broken)
-			results := newTestChecker(t, anchor, peer.id).Check(context.Background())
-			want := append([]string{tc.check}, tc.also...)
+	// Checks that rest on the same thing as the variant's.
+	also := map[string][]string{
+		"header":          {"trust-chain"}, // §2.4 step 1: typ
+		"claims":          {"trust-chain"}, // §2.4 step 4: lifetime
+		"authority-hints": {"trust-chain"}, // §2.4 step 3
+		"metadata":        {"trust-chain"}, // §2.4 step 5: complete after policy
+	}
+	anchor := conformancetest.NewAnchor(t)
+	for broken, check := range conformancetest.Variants {
+		t.Run(broken, func(t *testing.T) {
+			peer := newTestMember(t, anchor, broken)
+			results := newTestChecker(t, anchor, peer.ID).Check(context.Background())
+			want := append([]string{check}, also[broken]...)
 			got := failed(results)
 			slices.Sort(want)
 			slices.Sort(got)
@@ -130,15 +119,26 @@ func TestBrokenPeerFails(t *testing.T) {
 			}
 		})
 	}
+	// Every check is some variant's: none of them can pass a peer that
+	// gets its thing wrong.
+	covered := map[string]bool{}
+	for _, check := range conformancetest.Variants {
+		covered[check] = true
+	}
+	for _, ch := range checks {
+		if !covered[ch.name] {
+			t.Errorf("no broken member shows that %s can fail", ch.name)
+		}
+	}
 }
 
-// TestBrokenProblemDocument: a peer that refuses with the right status but
-// a problem document whose reason is not the documented one fails every
+// TestBrokenProblemDocument: a member that refuses with the right status
+// but a problem document without the documented reason fails every
 // refusal check.
 func TestBrokenProblemDocument(t *testing.T) {
-	anchor := newTestAnchor(t)
-	peer := newTestPeer(t, anchor, "problem-type")
-	results := newTestChecker(t, anchor, peer.id).Check(context.Background())
+	anchor := conformancetest.NewAnchor(t)
+	peer := newTestMember(t, anchor, "problem-reason")
+	results := newTestChecker(t, anchor, peer.ID).Check(context.Background())
 	var want []string
 	for _, ch := range checks {
 		if strings.HasPrefix(ch.name, "call/") || ch.name == "decisions/unknown-resident" || ch.name == "limits/body-size" {
@@ -151,13 +151,13 @@ func TestBrokenProblemDocument(t *testing.T) {
 	}
 }
 
-// TestNotAdmitted: a checker the anchor never admitted cannot run, and
+// TestNotAdmitted: a checker the anchor never admitted does not run, and
 // says so.
 func TestNotAdmitted(t *testing.T) {
-	anchor := newTestAnchor(t)
-	peer := newTestPeer(t, anchor, "")
-	_, err := Run(context.Background(), Config{Peer: peer.id, Entity: "http://127.0.0.1:1", Key: mustKey(t),
-		Anchor: anchor.id, AnchorJWKS: anchor.jwks()})
+	anchor := conformancetest.NewAnchor(t)
+	peer := newTestMember(t, anchor, "")
+	_, err := Run(context.Background(), Config{Peer: peer.ID, Entity: "http://127.0.0.1:1", Key: conformancetest.NewKey(t),
+		Anchor: anchor.ID, AnchorJWKS: anchor.JWKS()})
 	if err == nil || !strings.Contains(err.Error(), "not a member") {
 		t.Fatalf("Run: %v, want not a member", err)
 	}
@@ -166,7 +166,7 @@ func TestNotAdmitted(t *testing.T) {
 // TestConfigRefused: a config without what the checker needs is refused,
 // naming the field.
 func TestConfigRefused(t *testing.T) {
-	key := mustKey(t)
+	key := conformancetest.NewKey(t)
 	pub := key.Public()
 	good := Config{Peer: "https://a.example", Entity: "https://b.example", Key: key,
 		Anchor: "https://anchor.example", AnchorJWKS: &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{pub}}}
@@ -186,4 +186,18 @@ func TestConfigRefused(t *testing.T) {
 			t.Errorf("%s: %v, want invalid naming %s", field, err, field)
 		}
 	}
+}
+
+// startServer serves the checker that get returns once it exists, and
+// returns the server's URL.
+func startServer(t *testing.T, get func() *Checker) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { get().ServeHTTP(w, r) })}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String()
 }
