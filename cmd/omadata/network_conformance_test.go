@@ -29,7 +29,9 @@ func startAnchor(t *testing.T, dir string) (id, db string) {
 	done := make(chan error, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Main{Stdout: io.Discard, Stderr: io.Discard, LookupEnv: noEnv, Ready: func(a net.Addr) { ready <- a }}
-	go func() { done <- m.Run(ctx, []string{"network", "anchor", "serve", "--db", db, "--listen", "127.0.0.1:0"}) }()
+	go func() {
+		done <- m.Run(ctx, []string{"network", "anchor", "serve", "--db", db, "--listen", "127.0.0.1:0"})
+	}()
 	select {
 	case a := <-ready:
 		t.Cleanup(func() { cancel(); <-done })
