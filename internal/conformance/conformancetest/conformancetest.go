@@ -227,6 +227,10 @@ type Member struct {
 	ID     string
 	Key    *jose.JSONWebKey // signs; the key to admit it with
 	Broken string
+	// Network, if set, serves the network endpoint (/network/v1/…) in
+	// place of the member's own: to run another implementation of
+	// section 3 behind this member's entity configuration.
+	Network http.Handler
 
 	t          testing.TB
 	anchor     string
@@ -263,6 +267,8 @@ func (m *Member) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/.well-known/openid-federation":
 		m.serveConfiguration(w, r)
+	case strings.HasPrefix(r.URL.Path, "/network/v1/") && m.Network != nil:
+		m.Network.ServeHTTP(w, r)
 	case strings.HasPrefix(r.URL.Path, "/network/v1/"):
 		caller, nonce, body, ok := m.verify(w, r)
 		if ok {
