@@ -67,23 +67,13 @@ var checks = []check{
 	{"limits/body-size", "§5, §6, §7", checkBodySize},
 }
 
-// Checks lists the names and sections of every check, in order.
-func Checks() []Result {
-	out := make([]Result, len(checks))
-	for i, ch := range checks {
-		out[i] = Result{Check: ch.name, Section: ch.section}
-	}
-	return out
-}
-
 // state is what a run has learnt of the peer so far.
 type state struct {
 	c *Checker
 
-	ecResp *http.Response // the entity configuration's answer
-	ecErr  error          // why there is none
-	ec     *compactJWS
-	ecCl   *claims
+	ecErr error // why there is no entity configuration
+	ec    *compactJWS
+	ecCl  *claims
 
 	anchorKeys *jose.JSONWebKeySet // verified anchor keys (its configuration's)
 	peerKeys   *jose.JSONWebKeySet // the subordinate statement's, after the chain verified
@@ -169,7 +159,6 @@ func checkECMediaType(ctx context.Context, s *state) (string, error) {
 		s.ecErr = fmt.Errorf("GET %s answered %d", u, resp.StatusCode)
 		return "", s.ecErr
 	}
-	s.ecResp = resp
 	if s.ec, s.ecErr = parseCompact(string(b)); s.ecErr == nil {
 		s.ecCl, s.ecErr = s.ec.claims()
 	}

@@ -11,7 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -21,35 +20,24 @@ import (
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/conformance/conformancetest"
+	"github.com/omadata/omadata/internal/federation"
 	"github.com/omadata/omadata/internal/network"
 )
 
-// anchorKeys gives a caller's keys from the anchor's subordinate
-// statement about it, as network.Keys.
-type anchorKeys struct{ anchor *conformancetest.Anchor }
+// resolverKeys gives a caller's keys from its trust chain as omadata's
+// resolver (internal/federation) validates it, as network.Keys: so the
+// checker's own entity configuration must satisfy omadata's resolver.
+type resolverKeys struct{ r *federation.Resolver }
 
-func (k anchorKeys) CallerKeys(ctx context.Context, operatorID string) (jose.JSONWebKeySet, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, k.anchor.ID+"/fetch?"+url.Values{"sub": {operatorID}}.Encode(), nil)
-	resp, err := http.DefaultClient.Do(req)
+func (k resolverKeys) CallerKeys(ctx context.Context, operatorID string) (jose.JSONWebKeySet, error) {
+	res, err := k.r.Resolve(ctx, operatorID)
 	if err != nil {
+		if reason := federation.Reason(err); reason != network.ReasonUnavailable {
+			return jose.JSONWebKeySet{}, network.Refuse(reason, "Not an active member.")
+		}
 		return jose.JSONWebKeySet{}, err
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode == http.StatusNotFound {
-		return jose.JSONWebKeySet{}, network.Refuse(network.ReasonNotMember, "not a member")
-	}
-	j, err := parseCompact(string(b))
-	if err != nil {
-		return jose.JSONWebKeySet{}, err
-	} else if err := j.verify(k.anchor.JWKS(), "the anchor"); err != nil {
-		return jose.JSONWebKeySet{}, err
-	}
-	cl, err := j.claims()
-	if err != nil || cl.JWKS == nil {
-		return jose.JSONWebKeySet{}, err
-	}
-	return *cl.JWKS, nil
+	return *res.Keys, nil
 }
 
 // memoryReplay is network.Replay in memory, for one instance.
@@ -71,13 +59,15 @@ func (m *memoryReplay) UseOnce(ctx context.Context, scope, nonce string, until t
 
 // TestOmadataGuardConforms runs the checks against a member whose network
 // endpoint is omadata's own (internal/network: Guard, Verifier, signed
-// answers, problem documents) behind a conformancetest entity
-// configuration: the checker and omadata's verifier agree on every check
-// of section 3, 4 and 6.
+// answers, problem documents; internal/federation resolving the callers)
+// behind a conformancetest entity configuration: the checker and omadata
+// agree on every check of sections 3, 4 and 6, and omadata resolves the
+// checker as a member and the non-member as none.
 func TestOmadataGuardConforms(t *testing.T) {
 	anchor := conformancetest.NewAnchor(t)
 	member := newTestMember(t, anchor, "")
-	guard := network.NewGuard(&network.Verifier{OperatorID: member.ID, Keys: anchorKeys{anchor},
+	resolver := &federation.Resolver{AnchorID: anchor.ID, AnchorKeys: anchor.JWKS(), Rulebook: anchor.Rulebook}
+	guard := network.NewGuard(&network.Verifier{OperatorID: member.ID, Keys: resolverKeys{resolver},
 		Replay: &memoryReplay{seen: map[string]bool{}}}, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /network/v1/catalogue", func(w http.ResponseWriter, r *http.Request) {
