@@ -71,9 +71,10 @@ var checks = []check{
 type state struct {
 	c *Checker
 
-	ecErr error // why there is no entity configuration
-	ec    *compactJWS
-	ecCl  *claims
+	ecErr    error // why there is no entity configuration
+	parseErr error // why it does not parse
+	ec       *compactJWS
+	ecCl     *claims
 
 	anchorKeys *jose.JSONWebKeySet // verified anchor keys (its configuration's)
 	peerKeys   *jose.JSONWebKeySet // the subordinate statement's, after the chain verified
@@ -159,8 +160,8 @@ func checkECMediaType(ctx context.Context, s *state) (string, error) {
 		s.ecErr = fmt.Errorf("GET %s answered %d", u, resp.StatusCode)
 		return "", s.ecErr
 	}
-	if s.ec, s.ecErr = parseCompact(string(b)); s.ecErr == nil {
-		s.ecCl, s.ecErr = s.ec.claims()
+	if s.ec, s.parseErr = parseCompact(string(b)); s.parseErr == nil {
+		s.ecCl, s.parseErr = s.ec.claims()
 	}
 	if mt := mediaType(resp.Header); mt != mediaEntityStatement {
 		return "", fmt.Errorf("Content-Type is %q, want %s", resp.Header.Get("Content-Type"), mediaEntityStatement)
@@ -172,14 +173,16 @@ func checkECMediaType(ctx context.Context, s *state) (string, error) {
 func (s *state) needEC() error {
 	if s.ecErr != nil {
 		return skip("no entity configuration: %v", s.ecErr)
-	} else if s.ec == nil {
-		return skip("no entity configuration")
+	} else if s.parseErr != nil {
+		return skip("the entity configuration does not parse (entity-configuration/header)")
 	}
 	return nil
 }
 
 func checkECHeader(ctx context.Context, s *state) (string, error) {
-	if err := s.needEC(); err != nil {
+	if s.parseErr != nil {
+		return "", s.parseErr
+	} else if err := s.needEC(); err != nil {
 		return "", err
 	}
 	if err := s.ec.checkHeader(typEntityStatement); err != nil {
@@ -510,17 +513,24 @@ type problem struct {
 	Field  string `json:"field"`
 }
 
+// describe says what a answered: its status and, for a problem
+// document, its reason.
+func (a *answer) describe() string {
+	var p problem
+	json.Unmarshal(a.body, &p)
+	if p.Reason != "" {
+		return fmt.Sprintf("%d %s", a.resp.StatusCode, p.Reason)
+	}
+	return strconv.Itoa(a.resp.StatusCode)
+}
+
 // refused checks that a answers status with a problem document naming
 // reason (docs/network.md §6).
 func (a *answer) refused(status int, reason string) (string, error) {
 	var p problem
 	json.Unmarshal(a.body, &p)
 	if a.resp.StatusCode != status {
-		got := fmt.Sprintf("%d", a.resp.StatusCode)
-		if p.Reason != "" {
-			got += " " + p.Reason
-		}
-		return "", fmt.Errorf("answered %s, want %d %s", got, status, reason)
+		return "", fmt.Errorf("answered %s, want %d %s", a.describe(), status, reason)
 	}
 	if mt := mediaType(a.resp.Header); mt != mediaProblem {
 		return "", fmt.Errorf("answered %d with Content-Type %q, want %s", status, mt, mediaProblem)
@@ -619,7 +629,7 @@ func checkReplayed(ctx context.Context, s *state) (string, error) {
 	if err != nil {
 		return "", err
 	} else if a.resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("the first, fresh call answered %d, want 200", a.resp.StatusCode)
+		return "", fmt.Errorf("the first, fresh call answered %s, want 200", a.describe())
 	}
 	if a, err = s.do(ctx, cl); err != nil {
 		return "", err
@@ -638,7 +648,7 @@ func checkAnswerSigned(ctx context.Context, s *state) (string, error) {
 	if err != nil {
 		return "", err
 	} else if a.resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("a correctly signed catalogue call answered %d, want 200", a.resp.StatusCode)
+		return "", fmt.Errorf("a correctly signed catalogue call answered %s, want 200", a.describe())
 	} else if mt := mediaType(a.resp.Header); mt != mediaAnswer {
 		return "", fmt.Errorf("Content-Type %q, want %s", a.resp.Header.Get("Content-Type"), mediaAnswer)
 	}
@@ -737,7 +747,7 @@ func checkCatalogueETag(ctx context.Context, s *state) (string, error) {
 	if err != nil {
 		return "", err
 	} else if a.resp.StatusCode != http.StatusNotModified {
-		return "", fmt.Errorf("If-None-Match %s answered %d, want 304", etag, a.resp.StatusCode)
+		return "", fmt.Errorf("If-None-Match %s answered %s, want 304", etag, a.describe())
 	} else if len(a.body) != 0 {
 		return "", errors.New("304 with a body")
 	}

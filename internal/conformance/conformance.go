@@ -57,9 +57,9 @@ type Config struct {
 	// AdmissionWait is how long Run waits for the anchor to issue the
 	// checker's trust mark (the time to admit it); 0 asks once.
 	AdmissionWait time.Duration
-	// Client makes the calls; http.DefaultClient when nil. It must not
-	// follow redirects silently for the probes to mean anything; Run
-	// uses its own copy that does not.
+	// Client makes the calls; http.DefaultClient when nil. The checker
+	// uses a copy that follows no redirect (a probe's answer is the
+	// peer's own) and times out after 30 s unless Client has a timeout.
 	Client *http.Client
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
@@ -141,6 +141,9 @@ func New(cfg Config) (*Checker, error) {
 		base = cfg.Client
 	}
 	cl := *base
+	if cl.Timeout == 0 {
+		cl.Timeout = 30 * time.Second
+	}
 	cl.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	c.client = &cl
 	u, _ := url.Parse(cfg.Entity)

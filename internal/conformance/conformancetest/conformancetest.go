@@ -37,6 +37,7 @@ import (
 // internal/conformance that must fail because of it.
 var Variants = map[string]string{
 	"media-type":        "entity-configuration/media-type",      // entity configuration as application/jwt
+	"not-a-jws":         "entity-configuration/header",          // entity configuration "hello"
 	"header":            "entity-configuration/header",          // typ JWT
 	"claims":            "entity-configuration/claims",          // exp 48 h after iat
 	"keys":              "entity-configuration/keys",            // a kid that is not the thumbprint
@@ -351,6 +352,10 @@ func (m *Member) serveConfiguration(w http.ResponseWriter, r *http.Request) {
 		mt = "application/jwt"
 	}
 	w.Header().Set("Content-Type", mt)
+	if m.Broken == "not-a-jws" {
+		io.WriteString(w, "hello")
+		return
+	}
 	io.WriteString(w, sign(m.t, signer, typ, claims))
 }
 
