@@ -21,6 +21,7 @@ import (
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/anchor"
 	"github.com/omadata/omadata/internal/federation"
+	"github.com/omadata/omadata/internal/network"
 )
 
 // NetworkCommand is the operator network's command family
@@ -36,10 +37,12 @@ func newNetworkCommand(m *Main) *NetworkCommand { return &NetworkCommand{m: m} }
 // anchor; other files add theirs with one line in an init function.
 var networkSubcommands []func(m *Main) subcommand
 
-// anchorEventSigner signs the anchor's membership events (network.md
-// §2.6, RFC 9421 as section 3); nil leaves the events unsent. The
-// network's request signer sets it.
-var anchorEventSigner anchor.SignFunc
+// anchorEventSigner signs the anchor's membership events as network.md
+// §2.6 says: RFC 9421, as the calls of section 3, with the anchor's newest
+// federation key.
+func anchorEventSigner(req *http.Request, body []byte, anchorID string, key federation.Key) error {
+	return network.Sign(req, body, anchorID, key.ID, key.Private, time.Now())
+}
 
 // Run runs the network subcommand named by args[0].
 func (c *NetworkCommand) Run(ctx context.Context, args []string) error {

@@ -50,9 +50,10 @@ type AuditEntry struct {
 }
 
 // SignFunc signs a membership event request with the anchor's federation
-// key as network.md §3 has it (RFC 9421); body is the request's body. The
-// server wiring sets it to internal/network's signer.
-type SignFunc func(req *http.Request, body []byte, key federation.Key, keyID string) error
+// key as network.md §3 has it (RFC 9421), keyid "{anchorID}#{key.ID}";
+// body is the request's body. cmd/omadata sets it to internal/network's
+// Sign.
+type SignFunc func(req *http.Request, body []byte, anchorID string, key federation.Key) error
 
 // Anchor is a trust anchor.
 type Anchor struct {
