@@ -20,9 +20,9 @@ import (
 	"github.com/omadata/omadata/internal/conformance/conformancetest"
 )
 
-// startAnchor runs "omadata network anchor serve" on 127.0.0.1:0 and
+// confStartAnchor runs "omadata network anchor serve" on 127.0.0.1:0 and
 // returns its ID and database flag; it stops when t ends.
-func startAnchor(t *testing.T, dir string) (id, db string) {
+func confStartAnchor(t *testing.T, dir string) (id, db string) {
 	t.Helper()
 	db = "sqlite:" + filepath.Join(dir, "anchor.db")
 	ready := make(chan net.Addr, 1)
@@ -43,9 +43,9 @@ func startAnchor(t *testing.T, dir string) (id, db string) {
 	return "", ""
 }
 
-// admit runs "omadata network anchor admit", retrying while the entity
+// confAdmit runs "omadata network anchor admit", retrying while the entity
 // does not serve its configuration yet.
-func admit(t *testing.T, db, entity string) {
+func confAdmit(t *testing.T, db, entity string) {
 	t.Helper()
 	var stderr bytes.Buffer
 	for range 100 {
@@ -59,9 +59,9 @@ func admit(t *testing.T, db, entity string) {
 	t.Fatalf("admit %s: %s", entity, stderr.String())
 }
 
-// anchorKeys fetches the anchor's keys from its entity configuration, as
+// confAnchorKeys fetches the anchor's keys from its entity configuration, as
 // an operator is given them when it joins, and writes them to a file.
-func anchorKeys(t *testing.T, anchor, path string) *jose.JSONWebKeySet {
+func confAnchorKeys(t *testing.T, anchor, path string) *jose.JSONWebKeySet {
 	t.Helper()
 	resp, err := http.Get(anchor + "/.well-known/openid-federation")
 	if err != nil {
@@ -92,14 +92,14 @@ func anchorKeys(t *testing.T, anchor, path string) *jose.JSONWebKeySet {
 // command fails and its table names call/replayed-nonce.
 func TestNetworkConformance(t *testing.T) {
 	dir := t.TempDir()
-	anchor, db := startAnchor(t, dir)
-	keys := anchorKeys(t, anchor, filepath.Join(dir, "anchor.jwks"))
+	anchor, db := confStartAnchor(t, dir)
+	keys := confAnchorKeys(t, anchor, filepath.Join(dir, "anchor.jwks"))
 	for _, tc := range []struct {
 		name, broken, fails string
 	}{{"correct", "", ""}, {"replayed-nonce", "replayed-nonce", "call/replayed-nonce"}} {
 		t.Run(tc.name, func(t *testing.T) {
 			member := conformancetest.NewMember(t, anchor, keys, tc.broken)
-			admit(t, db, member.ID)
+			confAdmit(t, db, member.ID)
 			keyFile := filepath.Join(t.TempDir(), "checker.jwk")
 			entity := "http://" + freeAddr(t)
 			var stdout, stderr bytes.Buffer
@@ -110,7 +110,7 @@ func TestNetworkConformance(t *testing.T) {
 					"--entity", entity, "--key", keyFile, "--anchor", anchor,
 					"--anchor-jwks", filepath.Join(dir, "anchor.jwks"), "--rulebook", "1", "--wait", "20s"})
 			}()
-			admit(t, db, entity)
+			confAdmit(t, db, entity)
 			err := <-done
 			out := stdout.String()
 			t.Log("\n" + out)
