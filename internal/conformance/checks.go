@@ -65,6 +65,7 @@ var checks = []check{
 	{"catalogue/etag", "§5.1 (RFC 9110 §8.8.3, §13.1.2)", checkCatalogueETag},
 	{"decisions/unknown-resident", "§5.3, §6", checkUnknownResident},
 	{"limits/body-size", "§5, §6, §7", checkBodySize},
+	{"limits/questions", "§5.3, §6, §7", checkTooManyQuestions},
 }
 
 // state is what a run has learnt of the peer so far.
@@ -805,4 +806,36 @@ func checkBodySize(ctx context.Context, s *state) (string, error) {
 		return "", err
 	}
 	return a.refused(413, "too_large")
+}
+
+// checkTooManyQuestions asks 1001 questions in one decisions call, one
+// more than section 7 allows: 400 invalid, naming the field questions.
+func checkTooManyQuestions(ctx context.Context, s *state) (string, error) {
+	if err := s.needEndpoints(); err != nil {
+		return "", err
+	}
+	q := omadata.NetworkQuestion{
+		SinkID: omadata.NewID(omadata.PrefixService), SourceID: omadata.NewID(omadata.PrefixService),
+		Pseudonym: omadata.NewID(omadata.PrefixPeerPseudonym), DataGroupIDs: []string{omadata.NewID(omadata.PrefixDataGroup)},
+		PurposeID: omadata.NewID(omadata.PrefixPurpose), RelayID: omadata.NewID(omadata.PrefixRelay),
+	}
+	qs := make([]omadata.NetworkQuestion, 1001)
+	for i := range qs {
+		qs[i] = q
+	}
+	body, _ := json.Marshal(map[string]any{"questions": qs})
+	a, err := s.do(ctx, s.newCall(http.MethodPost, s.meta.NetworkEndpoint+"/decisions", body))
+	if err != nil {
+		return "", err
+	}
+	reason, err := a.refused(400, "invalid")
+	if err != nil {
+		return "", err
+	}
+	var p problem
+	json.Unmarshal(a.body, &p)
+	if p.Field != "questions" {
+		return "", fmt.Errorf("refused as invalid naming field %q, want questions", p.Field)
+	}
+	return reason + ", field questions", nil
 }

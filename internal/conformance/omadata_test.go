@@ -94,6 +94,15 @@ func TestOmadataGuardConforms(t *testing.T) {
 		io.WriteString(w, jws)
 	})
 	mux.HandleFunc("POST /network/v1/decisions", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Questions []json.RawMessage `json:"questions"`
+		}
+		if json.NewDecoder(r.Body).Decode(&in) != nil || len(in.Questions) > 1000 {
+			rf := network.Refuse(network.ReasonInvalid, "At most 1000 questions.")
+			rf.Field = "questions"
+			guard.Refuse(w, r, rf)
+			return
+		}
 		guard.Refuse(w, r, network.Refuse(network.ReasonUnknownResident, "No such pseudonym."))
 	})
 	member.Network = guard.Handler(mux)

@@ -58,7 +58,8 @@ var Variants = map[string]string{
 	"catalogue-content": "catalogue/content",                    // another operator_id in its catalogue
 	"etag":              "catalogue/etag",                       // ignores If-None-Match
 	"unknown-resident":  "decisions/unknown-resident",           // answers a question about any pseudonym
-	"body-size":         "limits/body-size",                     // takes bodies up to 4 MiB
+	"body-size":         "limits/body-size",
+	"questions":         "limits/questions", // takes any number of questions                     // takes bodies up to 4 MiB
 }
 
 const (
@@ -359,15 +360,19 @@ func (m *Member) serveConfiguration(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, sign(m.t, signer, typ, claims))
 }
 
-func (m *Member) problem(w http.ResponseWriter, status int, reason string) {
+func (m *Member) problem(w http.ResponseWriter, status int, reason string, field ...string) {
 	shown := reason
 	if m.Broken == "problem-reason" {
 		shown = "refused"
 	}
 	w.Header().Set("Content-Type", mediaProblem)
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"type": "https://omadata.fi/problems/network/" + shown,
-		"title": reason, "status": status, "detail": reason, "reason": shown})
+	doc := map[string]any{"type": "https://omadata.fi/problems/network/" + shown,
+		"title": reason, "status": status, "detail": reason, "reason": shown}
+	if len(field) > 0 {
+		doc["field"] = field[0]
+	}
+	json.NewEncoder(w).Encode(doc)
 }
 
 var sigParam = regexp.MustCompile(`^([a-z]+)=("([^"]*)"|-?[0-9]+)$`)
@@ -584,8 +589,11 @@ func (m *Member) serveNetwork(w http.ResponseWriter, r *http.Request, caller, no
 		}
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(&in); err != nil || len(in.Questions) < 1 || len(in.Questions) > 1000 {
+		if err := dec.Decode(&in); err != nil {
 			m.problem(w, 400, "invalid")
+			return
+		} else if n := len(in.Questions); n < 1 || (n > 1000 && m.Broken != "questions") {
+			m.problem(w, 400, "invalid", "questions")
 			return
 		}
 		if m.Broken == "unknown-resident" {
