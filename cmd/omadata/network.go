@@ -60,6 +60,7 @@ Works on the operator network (docs/network.md).
 The subcommands are:
 
 	anchor    run a network's trust anchor and keep its members
+	conformance  check a member against docs/network.md, as a member
 
 Run "omadata network <subcommand> -h" for a subcommand's flags.
 `)
