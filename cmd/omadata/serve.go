@@ -28,6 +28,7 @@ import (
 	"github.com/omadata/omadata/internal/owndata"
 	"github.com/omadata/omadata/internal/store"
 	"github.com/omadata/omadata/internal/web"
+	"github.com/omadata/omadata/internal/web/portal"
 	"github.com/omadata/omadata/internal/web/ratelimit"
 	"github.com/omadata/omadata/internal/webhook"
 	"github.com/omadata/omadata/internal/worker"
@@ -230,7 +231,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		return err
 	}
 	archives := &archive.Builder{Requests: s, OwnData: own, Signer: signer, OperatorID: operatorID, PublicURL: publicURL}
-	pages, notFound, err := portalPages(cfg, s, publicURL, logKey, limiter, log, own, archives)
+	pages, notFound, err := portalPages(cfg, s, publicURL, logKey, limiter, log, own, archives, peerLogs(node))
 	if err != nil {
 		return err
 	}
@@ -403,4 +404,12 @@ func networkRoutes(node *netnode.Node) web.NetworkRoutes {
 		return nil
 	}
 	return node.Handler
+}
+
+// peerLogs checks peers' logs for the portal, or none.
+func peerLogs(node *netnode.Node) portal.PeerLog {
+	if node == nil {
+		return nil
+	}
+	return node
 }

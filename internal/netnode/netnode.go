@@ -34,6 +34,8 @@ type Store interface {
 	omadata.NetworkOutbox
 	federation.PeerStore
 	netapi.RecordProver
+	// FindPeerByLogOrigin names the peer whose log a leaf references.
+	FindPeerByLogOrigin(ctx context.Context, origin string) (string, error)
 	// UseOnce records a nonce once across the operator's instances
 	// (network.Replay, the table DPoP proofs use).
 	UseOnce(ctx context.Context, scope, nonce string, until time.Time) (bool, error)
@@ -172,4 +174,23 @@ func (p peers) Resolve(ctx context.Context, operatorID string) (*omadata.Peer, e
 		return nil, err
 	}
 	return res.Peer, nil
+}
+
+// VerifyPeerRecord checks a peer's side of a release in its log
+// (portal.PeerLog; docs/network.md §5.5): the peer named by the leaf
+// reference's log origin, asked for the record over the network, its
+// proof verified with the log key of its resolved chain. EINVALID when
+// the peer's log does not prove the record, or the peer says it has no
+// such record for this operator.
+func (n *Node) VerifyPeerRecord(ctx context.Context, ref omadata.LeafPeer) error {
+	id, err := n.o.Store.FindPeerByLogOrigin(ctx, ref.Origin)
+	if err != nil {
+		return err
+	}
+	_, err = n.Client.PeerProof(ctx, id, ref.Record)
+	var rf *network.Refusal
+	if errors.As(err, &rf) && rf.Reason == network.ReasonNotFound {
+		return fmt.Errorf("%w: %w", omadata.Invalidf("record", "The peer's log has no such record for this operator."), err)
+	}
+	return err
 }

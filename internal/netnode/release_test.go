@@ -139,6 +139,21 @@ func TestNetworkRelease(t *testing.T) {
 		t.Fatalf("got leaf %+v, want Helsinki's grant.issued referencing relay %s", rec.Entry.Leaf, relay[0])
 	}
 
+	// The portal's check of the peer's side, both ways (portal.PeerLog).
+	if _, err := esp.Store.IntegrateLog(admin); err != nil {
+		t.Fatal(err)
+	}
+	espOrigin, hkiOrigin := omadata.LogOrigin(esp.URL), omadata.LogOrigin(hki.URL)
+	if err := hki.Node.VerifyPeerRecord(admin, omadata.LeafPeer{Origin: espOrigin, Record: relay[0]}); err != nil {
+		t.Errorf("Helsinki checks Espoo's relay: %v", err)
+	}
+	if err := esp.Node.VerifyPeerRecord(admin, omadata.LeafPeer{Origin: hkiOrigin, Record: g.ID}); err != nil {
+		t.Errorf("Espoo checks Helsinki's grant: %v", err)
+	}
+	if err := hki.Node.VerifyPeerRecord(admin, omadata.LeafPeer{Origin: espOrigin, Record: g.ID}); omadata.ErrorCode(err) != omadata.EINVALID {
+		t.Errorf("a record Espoo's log does not have for Helsinki: got %v, want invalid", err)
+	}
+
 	// A pseudonym Helsinki never issued to Espoo.
 	hp, err := esp.Node.Resolver.Resolve(admin, hki.URL)
 	if err != nil {
