@@ -91,8 +91,24 @@ func TestNetworkRelease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Espoo is down: the event waits, with backoff, and is sent later.
+	esp.down.Store(true)
+	if n, err := hki.Node.Outbox.Deliver(admin); err != nil || n != 0 {
+		t.Fatalf("deliver to a peer that is down: got %d, %v", n, err)
+	}
+	if got := query(t, hki, `SELECT attempts FROM network_outbox`); got[0] != "1" {
+		t.Fatalf("got %s attempts, want 1", got[0])
+	}
+	esp.down.Store(false)
+	if n, err := hki.Node.Outbox.Deliver(admin); err != nil || n != 0 {
+		t.Fatalf("deliver within the backoff: got %d, %v; want nothing sent", n, err)
+	}
+	hki.skew.Store(int64(time.Minute))
 	if n, err := hki.Node.Outbox.Deliver(admin); err != nil || n != 1 {
 		t.Fatalf("deliver: got %d, %v; want the consent event delivered", n, err)
+	}
+	if f, d := metric(t, hki, `omadata_network_outbox_deliveries_total{outcome="failed"}`), metric(t, hki, `omadata_network_outbox_deliveries_total{outcome="delivered"}`); f != "1" || d != "1" {
+		t.Errorf("outbox metrics: got %s failed, %s delivered; want 1 and 1", f, d)
 	}
 	if n, err := hki.Node.Outbox.Deliver(admin); err != nil || n != 0 {
 		t.Fatalf("deliver again: got %d, %v; want nothing left", n, err)
@@ -112,6 +128,9 @@ func TestNetworkRelease(t *testing.T) {
 		t.Fatal(err)
 	} else if !g.Decision.Permit() || g.Token == "" || g.Decision.Ground == nil || g.Decision.Ground.ConsentID != c.ID {
 		t.Fatalf("got %+v, want Helsinki's permit on the consent", g.Decision)
+	}
+	if got := metric(t, esp, `omadata_network_relayed_calls_total{kind="grant",outcome="ok"}`); got != "1" {
+		t.Errorf("relayed grant calls: got %s, want 1", got)
 	}
 	relay := query(t, esp, `SELECT id, peer_record, answer FROM network_relays WHERE kind = 'grant'`)
 	hkiKeys, err := esp.Node.Resolver.Resolve(admin, hki.URL)
