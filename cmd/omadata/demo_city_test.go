@@ -25,7 +25,9 @@ func TestServeDemoCity(t *testing.T) {
 				"OMADATA_DEMO_CITY":    tc.city,
 			})
 			token := readToken(t, filepath.Join(dir, "omadata.demo-token"))
-			var orgs struct{ Items []struct{ Name map[string]string } }
+			var orgs struct {
+				Items []struct{ Name map[string]string }
+			}
 			callJSON(t, base, "GET", "/api/v1/organisations?limit=100", token, nil, 200, &orgs)
 			if len(orgs.Items) != tc.orgs {
 				t.Errorf("got %d organisations, want %d: %+v", len(orgs.Items), tc.orgs, orgs.Items)
