@@ -85,6 +85,10 @@ type Config struct {
 	AdminOIDCNameClaim     string
 	AdminOIDCScopes        []string
 	AdminOIDCACRValues     []string
+
+	// Network is how the operator joins a network of operators; the zero
+	// value is none.
+	Network NetworkConfig
 }
 
 // DefaultConfig returns the configuration used where nothing else is set.
@@ -107,6 +111,8 @@ func DefaultConfig() Config {
 		OIDCIdentityClaim: "national_id_num",
 		OIDCNameClaim:     "name",
 		OIDCScopes:        []string{"openid", "profile"},
+
+		Network: NetworkConfig{SyncInterval: defaultNetworkSyncInterval},
 	}
 }
 
@@ -121,7 +127,7 @@ type setting struct {
 
 // settings lists every key, in the order the documentation shows them.
 func settings() []setting {
-	return []setting{
+	return append([]setting{
 		{"OMADATA_DATABASE_URL", "database", "database URL: sqlite:<path> or postgres://…", func(c *Config, v string) error {
 			// Anything else is taken for a SQLite path, so a mistyped
 			// PostgreSQL URL would quietly become a new file. The value is
@@ -403,7 +409,7 @@ func settings() []setting {
 			c.DemoCity = v
 			return nil
 		}},
-	}
+	}, networkSettings()...)
 }
 
 // parseRate parses a rate limit setting: N/duration, or off.
@@ -511,7 +517,7 @@ func (c *Config) Validate() error {
 	case len(c.SecretKey) != 0 && len(c.SecretKey) != keys.SecretKeySize:
 		return fmt.Errorf("secret key: got %d bytes, want %d", len(c.SecretKey), keys.SecretKeySize)
 	}
-	return nil
+	return c.validateNetwork()
 }
 
 // configFlags registers the --config flag and the flags of the settings

@@ -6,6 +6,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -115,8 +116,17 @@ func newKeysRotateCommand(m *Main) *KeysRotateCommand {
 // seals the new private key, from OMADATA_SECRET_KEY(_FILE), or with --demo
 // the demo's key file beside the database.
 func (c *KeysRotateCommand) Run(ctx context.Context, args []string) error {
+	// The purpose is optional and comes first: "keys rotate" alone
+	// rotates the records key.
+	purpose := omadata.KeyPurposeRecords
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		purpose, args = args[0], args[1:]
+	}
 	if err := parseFlags(c.fs, args, c.Usage, 0); err != nil {
 		return err
+	}
+	if purpose != omadata.KeyPurposeRecords && purpose != omadata.KeyPurposeFederation {
+		return usageErrorf("keys rotate: %q is not a key purpose to rotate: records or federation (the log key is never rotated: its checkpoints name it)", purpose)
 	}
 	cfg, err := c.cf.load(c.m.LookupEnv)
 	if err != nil {
@@ -133,9 +143,17 @@ func (c *KeysRotateCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	k, err := keys.Rotate(ctx, s, sealer, omadata.KeyPurposeRecords)
+	k, err := keys.Rotate(ctx, s, sealer, purpose)
 	if err != nil {
 		return err
+	}
+	if purpose == omadata.KeyPurposeFederation {
+		jwk, err := keys.FederationJWK(k)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.m.Stdout, "New federation key %s (kid %s), listed in the entity configuration beside the previous one.\nThe operator signs with it once the trust anchor's statement about it lists it (docs/network.md §2.5).\n", k.ID, jwk.KeyID)
+		return nil
 	}
 	fmt.Fprintf(c.m.Stdout, "New active signing key %s; the previous one is retired and stays published.\nRunning operator processes sign with the new key within a few seconds.\n", k.ID)
 	return nil
@@ -143,7 +161,12 @@ func (c *KeysRotateCommand) Run(ctx context.Context, args []string) error {
 
 // Usage prints the command's help.
 func (c *KeysRotateCommand) Usage() {
-	fmt.Fprint(c.m.Stdout, `Usage: omadata keys rotate [flags]
+	fmt.Fprint(c.m.Stdout, `Usage: omadata keys rotate [records|federation] [flags]
+
+With federation, it rotates the key that signs the operator's entity
+configuration and its calls to other operators of the network
+(docs/network.md §2.5); without, the records key that signs receipts and
+grants.
 
 Makes a new active signing key, sealed with the secret key
 (OMADATA_SECRET_KEY or OMADATA_SECRET_KEY_FILE, or --demo for the demo

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net"
@@ -56,6 +57,50 @@ func TestKeysRotate(t *testing.T) {
 	delete(env, "OMADATA_SECRET_KEY")
 	if _, stderr, code := run("keys", "rotate"); code == 0 || !strings.Contains(stderr, "secret key") {
 		t.Fatalf("rotate without a secret key: exit %d, %q", code, stderr)
+	}
+}
+
+// TestKeysRotateFederation: "keys rotate federation" rotates the
+// federation key and leaves the records key alone; another purpose is
+// refused.
+func TestKeysRotateFederation(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{
+		"OMADATA_DATABASE_URL": "sqlite:" + filepath.Join(dir, "omadata.db"),
+		"OMADATA_SECRET_KEY":   base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)),
+	}
+	run := func(args ...string) (string, string, int) {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		m := &Main{Stdout: &stdout, Stderr: &stderr, LookupEnv: envOf(env)}
+		code := m.Exit(m.Run(context.Background(), args))
+		return stdout.String(), stderr.String(), code
+	}
+	if _, stderr, code := run("migrate"); code != 0 {
+		t.Fatalf("migrate: %s", stderr)
+	}
+	if out, stderr, code := run("keys", "rotate"); code != 0 || !strings.HasPrefix(out, "New active signing key") {
+		t.Fatalf("rotate: exit %d, %q %q", code, out, stderr)
+	}
+	for range 2 {
+		if out, stderr, code := run("keys", "rotate", "federation"); code != 0 || !strings.HasPrefix(out, "New federation key key_") || !strings.Contains(out, "(kid ") {
+			t.Fatalf("rotate federation: exit %d, %q %q", code, out, stderr)
+		}
+	}
+	list, stderr, code := run("keys", "list")
+	if code != 0 {
+		t.Fatalf("list: %s", stderr)
+	}
+	count := map[string]int{}
+	for _, l := range strings.Split(strings.TrimSpace(list), "\n")[1:] {
+		f := strings.Fields(l)
+		count[f[1]+" "+f[3]]++
+	}
+	if want := map[string]int{"records active": 1, "federation active": 1, "federation retired": 1}; fmt.Sprint(count) != fmt.Sprint(want) {
+		t.Errorf("got keys %v, want %v\n%s", count, want, list)
+	}
+	if _, stderr, code := run("keys", "rotate", "log"); code != 2 || !strings.Contains(stderr, "records or federation") {
+		t.Errorf("rotate log: exit %d, %q, want a usage error naming the purposes", code, stderr)
 	}
 }
 

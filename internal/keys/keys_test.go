@@ -277,3 +277,25 @@ func TestKeyring(t *testing.T) {
 		t.Fatal("the signing-key sealer opened personal data")
 	}
 }
+
+// TestFederationJWK: a federation key is published with its RFC 7638
+// thumbprint as kid, checked against RFC 8037 Appendix A.3's vector.
+func TestFederationJWK(t *testing.T) {
+	var x jose.JSONWebKey
+	if err := x.UnmarshalJSON([]byte(`{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}`)); err != nil {
+		t.Fatal(err)
+	}
+	pub := x.Key.(ed25519.PublicKey)
+	jwk, err := json.Marshal(jose.JSONWebKey{Key: pub, KeyID: "key_a", Algorithm: keys.Algorithm, Use: "sig"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := &omadata.SigningKey{ID: "key_a", Purpose: omadata.KeyPurposeFederation, PublicJWK: string(jwk)}
+	got, err := keys.FederationJWK(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.KeyID != "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k" || got.Algorithm != "EdDSA" || got.Use != "sig" || !pub.Equal(got.Key) {
+		t.Errorf("got kid %q alg %q use %q, want RFC 8037's thumbprint kPrK_…S4k, EdDSA, sig", got.KeyID, got.Algorithm, got.Use)
+	}
+}

@@ -5,8 +5,10 @@ package keys
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 
@@ -129,4 +131,21 @@ func Signer(k *omadata.SigningKey, s *Sealer) (ed25519.PrivateKey, error) {
 		return nil, fmt.Errorf("signing key %s: private key does not match the public JWK", k.ID)
 	}
 	return priv, nil
+}
+
+// FederationJWK returns the public JWK of a federation key as the network
+// publishes it (docs/network.md §1): Ed25519, alg EdDSA, use sig, and its
+// RFC 7638 SHA-256 thumbprint as kid, not the key's ID in the store.
+func FederationJWK(k *omadata.SigningKey) (jose.JSONWebKey, error) {
+	pub, err := PublicKey(k)
+	if err != nil {
+		return jose.JSONWebKey{}, err
+	}
+	jwk := jose.JSONWebKey{Key: pub, Algorithm: Algorithm, Use: "sig"}
+	tp, err := jwk.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return jose.JSONWebKey{}, fmt.Errorf("signing key %s: thumbprint: %w", k.ID, err)
+	}
+	jwk.KeyID = base64.RawURLEncoding.EncodeToString(tp)
+	return jwk, nil
 }

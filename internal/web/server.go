@@ -93,6 +93,16 @@ type Options struct {
 	// /livez, /readyz, /metrics): the portal's not-found page. nil, or any
 	// other request, gets the API's JSON error.
 	NotFound http.Handler
+	// Network serves the operator network's protocol (docs/network.md):
+	// /.well-known/openid-federation and /network/v1. nil, when the
+	// operator is in no network, leaves both answering 404. Its routes
+	// authenticate peers by signature and are not in Routes.
+	Network NetworkRoutes
+}
+
+// NetworkRoutes registers the network protocol's routes (netapi.Handler).
+type NetworkRoutes interface {
+	Routes(mux *http.ServeMux)
 }
 
 // ReadyCheck is one condition of readiness: Check returns nil when it holds.
@@ -206,6 +216,9 @@ func New(o Options) *Server {
 	// of the API's OpenAPI document.
 	s.mux.Handle("POST /oauth/token", http.HandlerFunc(s.oauthToken))
 	s.mux.Handle("POST /oauth/revoke", http.HandlerFunc(s.oauthRevoke))
+	if o.Network != nil {
+		o.Network.Routes(s.mux)
+	}
 	for _, pg := range o.Pages {
 		s.mux.Handle(pg.Pattern, pg.Handler)
 	}
