@@ -69,6 +69,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return newBenchCommand(m).Run(ctx, args)
 	case "version":
 		return newVersionCommand(m).Run(ctx, args)
+	case "demo":
+		return newDemoCommand(m).Run(ctx, args)
 	case "help", "-h", "-help", "--help":
 		m.Usage(m.Stdout)
 		return flag.ErrHelp
@@ -98,6 +100,7 @@ The commands are:
 	staff      add, list and remove the staff of the admin console
 	log        verify the transparency log
 	bench      measure the consent workloads on freshly loaded databases
+	demo       start a demo network of operators (demo network)
 	version    print the version
 
 Run "omadata <command> -h" for a command's flags. Settings come from a

@@ -273,7 +273,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	stopWorkers := startWorkers(ctx, cfg, s, signer, log, metrics)
 	defer stopWorkers()
 	if cfg.DemoCity != "" && demoRes != nil {
-		stopDemo := startDemoNetwork(ctx, s, demoRes, log)
+		stopDemo := startDemoCitySteps(ctx, s, demoRes, log)
 		defer stopDemo()
 	}
 	if c.m.Ready != nil {

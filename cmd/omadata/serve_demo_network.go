@@ -18,7 +18,7 @@ import (
 // event delivered.
 const demoNetworkInterval = 2 * time.Second
 
-// startDemoNetwork runs, in the background, the steps of one city's demo
+// startDemoCitySteps runs, in the background, the steps of one city's demo
 // operator (serve --demo --demo-city) that need its peers in the network
 // (docs/network.md "Try it"): its processings that use another city's data
 // groups, once its catalogue sync has mirrored them (demo.LoadNetwork);
@@ -28,7 +28,7 @@ const demoNetworkInterval = 2 * time.Second
 // operator relays to their home operators. Each step is retried every
 // demoNetworkInterval; a failure is logged when it changes. The returned
 // function stops them.
-func startDemoNetwork(ctx context.Context, s *store.Store, res *demo.Result, log *slog.Logger) func() {
+func startDemoCitySteps(ctx context.Context, s *store.Store, res *demo.Result, log *slog.Logger) func() {
 	bg, cancel := context.WithCancel(omadata.NewContextWithCaller(context.WithoutCancel(ctx), omadata.Caller{Kind: omadata.CallerAdmin, TokenID: "demo"}))
 	svcs := demo.Services{Organisations: s, Services: s, Credentials: s, DataGroups: s, Purposes: s, Processings: s, AISystems: s, Representations: s}
 	act := demo.ActivityServices{Residents: s, Consents: s, Grants: s, Usage: s, Catalogue: s}
