@@ -67,6 +67,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return newLogCommand(m).Run(ctx, args)
 	case "bench":
 		return newBenchCommand(m).Run(ctx, args)
+	case "network":
+		return newNetworkCommand(m).Run(ctx, args)
 	case "version":
 		return newVersionCommand(m).Run(ctx, args)
 	case "demo":
@@ -100,6 +102,7 @@ The commands are:
 	staff      add, list and remove the staff of the admin console
 	log        verify the transparency log
 	bench      measure the consent workloads on freshly loaded databases
+	network    run a network's trust anchor and keep its members
 	demo       start a demo network of operators (demo network)
 	version    print the version
 

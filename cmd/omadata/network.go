@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"os/user"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/anchor"
+	"github.com/omadata/omadata/internal/federation"
+)
+
+// NetworkCommand is the operator network's command family
+// (docs/network.md): the trust anchor and, from other files, the
+// conformance checks.
+type NetworkCommand struct {
+	m *Main
+}
+
+func newNetworkCommand(m *Main) *NetworkCommand { return &NetworkCommand{m: m} }
+
+// networkSubcommands are the subcommands of "omadata network" beyond
+// anchor; other files add theirs with one line in an init function.
+var networkSubcommands []func(m *Main) subcommand
+
+// anchorEventSigner signs the anchor's membership events (network.md
+// §2.6, RFC 9421 as section 3); nil leaves the events unsent. The
+// network's request signer sets it.
+var anchorEventSigner anchor.SignFunc
+
+// Run runs the network subcommand named by args[0].
+func (c *NetworkCommand) Run(ctx context.Context, args []string) error {
+	subs := []subcommand{{"anchor", newAnchorCommand(c.m).Run}}
+	for _, f := range networkSubcommands {
+		subs = append(subs, f(c.m))
+	}
+	return runSubcommand(ctx, "network", args, c.Usage, subs)
+}
+
+// Usage prints the command's help.
+func (c *NetworkCommand) Usage() {
+	fmt.Fprint(c.m.Stdout, `Usage: omadata network <subcommand> [flags]
+
+Works on the operator network (docs/network.md).
+
+The subcommands are:
+
+	anchor    run a network's trust anchor and keep its members
+
+Run "omadata network <subcommand> -h" for a subcommand's flags.
+`)
+}
+
+// AnchorCommand runs a trust anchor and changes its member list.
+type AnchorCommand struct {
+	m *Main
+}
+
+func newAnchorCommand(m *Main) *AnchorCommand { return &AnchorCommand{m: m} }
+
+// Run runs the anchor subcommand named by args[0].
+func (c *AnchorCommand) Run(ctx context.Context, args []string) error {
+	return runSubcommand(ctx, "network anchor", args, c.Usage, []subcommand{
+		{"serve", newAnchorServeCommand(c.m).Run},
+		{"admit", newAnchorChangeCommand(c.m, "admit").Run},
+		{"suspend", newAnchorChangeCommand(c.m, "suspend").Run},
+		{"remove", newAnchorChangeCommand(c.m, "remove").Run},
+		{"list", newAnchorListCommand(c.m).Run},
+		{"refresh", newAnchorChangeCommand(c.m, "refresh").Run},
+		{"rotate-key", newAnchorChangeCommand(c.m, "rotate-key").Run},
+	})
+}
+
+// Usage prints the command's help.
+func (c *AnchorCommand) Usage() {
+	fmt.Fprint(c.m.Stdout, `Usage: omadata network anchor <subcommand> [flags]
+
+Runs a network's trust anchor (OpenID Federation 1.0) on its own small
+database, and keeps its members. Every change is audited with who made it,
+when and why.
+
+The subcommands are:
+
+	serve       serve the anchor's entity configuration, subordinate
+	            statements, member list and trust marks; refresh the
+	            members' keys every minute
+	admit       admit an operator: fetch its entity configuration and
+	            hold its keys (print their thumbprints to compare)
+	suspend     suspend a member; its next call to any member is refused
+	remove      remove a member
+	list        list the members with their status
+	refresh     fetch every active member's keys now
+	rotate-key  add a new anchor key; the old ones stay published
+
+Run "omadata network anchor <subcommand> -h" for a subcommand's flags.
+`)
+}
+
+// anchorFlags are the flags every anchor subcommand shares.
+type anchorFlags struct {
+	db, key string
+}
+
+func (f *anchorFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.db, "db", "", "the anchor's database: sqlite:FILE (or a path) or postgres://… (required)")
+	fs.StringVar(&f.key, "key", "", "the anchor's key file, 0600, created when missing (default: the SQLite file's path + .key; required with PostgreSQL)")
+}
+
+func (f *anchorFlags) open(ctx context.Context) (*anchor.DB, string, error) {
+	if f.db == "" {
+		return nil, "", usageErrorf("network anchor: --db is required")
+	}
+	key := f.key
+	if key == "" {
+		if strings.Contains(f.db, "://") {
+			return nil, "", usageErrorf("network anchor: --key is required with a PostgreSQL database")
+		}
+		key = strings.TrimPrefix(f.db, "sqlite:") + ".key"
+	}
+	db, err := anchor.Open(ctx, f.db)
+	return db, key, err
+}
+
+// AnchorServeCommand serves a trust anchor.
+type AnchorServeCommand struct {
+	m        *Main
+	fs       *flag.FlagSet
+	f        anchorFlags
+	listen   string
+	id       string
+	name     string
+	rulebook int
+	refresh  time.Duration
+}
+
+func newAnchorServeCommand(m *Main) *AnchorServeCommand {
+	c := &AnchorServeCommand{m: m, fs: flag.NewFlagSet("network anchor serve", flag.ContinueOnError)}
+	c.f.register(c.fs)
+	c.fs.StringVar(&c.listen, "listen", "127.0.0.1:8090", "the address to listen on")
+	c.fs.StringVar(&c.id, "id", "", "the anchor's entity identifier, its public URL (default: http://the listen address)")
+	c.fs.StringVar(&c.name, "name", "omadata network", "the network's name (organization_name)")
+	c.fs.IntVar(&c.rulebook, "rulebook", 1, "the rulebook version the member trust marks name")
+	c.fs.DurationVar(&c.refresh, "refresh", time.Minute, "how often the members' keys are refreshed")
+	return c
+}
+
+// Usage prints the subcommand's help.
+func (c *AnchorServeCommand) Usage() {
+	fmt.Fprintln(c.m.Stdout, `Usage: omadata network anchor serve --db DB [--listen ADDR] [--id URL] [--rulebook N]
+
+Serves the trust anchor (docs/network.md §2): /.well-known/openid-federation,
+/fetch?sub=, /list and /trust-mark, and refreshes the members' keys.`)
+	printFlags(c.m.Stdout, c.fs)
+}
+
+// Run serves until interrupted.
+func (c *AnchorServeCommand) Run(ctx context.Context, args []string) error {
+	if err := parseFlags(c.fs, args, c.Usage, 0); err != nil {
+		return err
+	}
+	if c.rulebook < 1 {
+		return usageErrorf("network anchor serve: --rulebook must be 1 or more")
+	} else if c.refresh < time.Second {
+		return usageErrorf("network anchor serve: --refresh must be at least 1s")
+	}
+	db, keyPath, err := c.f.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	keys, err := anchor.LoadKeys(keyPath)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.listen)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	id := c.id
+	if id == "" {
+		id = "http://" + ln.Addr().String()
+	}
+	if err := federation.ValidEntityID("id", id); err != nil {
+		return err
+	}
+	if err := db.SaveSettings(ctx, anchor.Settings{ID: id, Name: c.name, Rulebook: c.rulebook}); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(c.m.Stderr, nil))
+	a := &anchor.Anchor{ID: id, Name: c.name, Rulebook: c.rulebook, DB: db, Keys: keys, Sign: anchorEventSigner, Log: log}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	go a.RunRefresh(ctx, c.refresh)
+	log.Info("trust anchor listening", "addr", ln.Addr().String(), "id", id, "rulebook", c.rulebook, "key", keys[0].ID)
+	fmt.Fprintf(c.m.Stdout, "Trust anchor %s (rulebook %d) on %s, key %s\n", id, c.rulebook, ln.Addr(), keys[0].ID)
+	if c.m.Ready != nil {
+		c.m.Ready(ln.Addr())
+	}
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// AnchorChangeCommand changes the member list or the keys: admit,
+// suspend, remove, refresh, rotate-key.
+type AnchorChangeCommand struct {
+	m      *Main
+	verb   string
+	fs     *flag.FlagSet
+	f      anchorFlags
+	reason string
+	by     string
+}
+
+func newAnchorChangeCommand(m *Main, verb string) *AnchorChangeCommand {
+	c := &AnchorChangeCommand{m: m, verb: verb, fs: flag.NewFlagSet("network anchor "+verb, flag.ContinueOnError)}
+	c.f.register(c.fs)
+	if verb != "refresh" && verb != "rotate-key" {
+		c.fs.StringVar(&c.reason, "reason", "", "why (required; audited)")
+	}
+	c.fs.StringVar(&c.by, "by", "", "who makes the change (default: the OS user; audited)")
+	return c
+}
+
+func (c *AnchorChangeCommand) nargs() int {
+	if c.verb == "refresh" || c.verb == "rotate-key" {
+		return 0
+	}
+	return 1
+}
+
+// Usage prints the subcommand's help.
+func (c *AnchorChangeCommand) Usage() {
+	if c.nargs() == 1 {
+		fmt.Fprintf(c.m.Stdout, "Usage: omadata network anchor %s --db DB --reason TEXT [--by NAME] ENTITY-ID\n", c.verb)
+	} else {
+		fmt.Fprintf(c.m.Stdout, "Usage: omadata network anchor %s --db DB [--by NAME]\n", c.verb)
+	}
+	printFlags(c.m.Stdout, c.fs)
+}
+
+// Run makes the change, prints it and tells the active members.
+func (c *AnchorChangeCommand) Run(ctx context.Context, args []string) error {
+	if err := parseFlags(c.fs, args, c.Usage, c.nargs()); err != nil {
+		return err
+	}
+	by := c.by
+	if by == "" {
+		if u, err := user.Current(); err == nil {
+			by = u.Username
+		}
+	}
+	db, keyPath, err := c.f.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var keys []federation.Key
+	if c.verb == "rotate-key" {
+		keys, err = anchor.RotateKeys(keyPath)
+	} else {
+		keys, err = anchor.LoadKeys(keyPath)
+	}
+	if err != nil {
+		return err
+	}
+	s, err := db.LoadSettings(ctx)
+	if err != nil {
+		return err
+	}
+	a := &anchor.Anchor{ID: s.ID, Name: s.Name, Rulebook: s.Rulebook, DB: db, Keys: keys, Sign: anchorEventSigner}
+	w := c.m.Stdout
+	var m *anchor.Member
+	status := ""
+	switch c.verb {
+	case "rotate-key":
+		fmt.Fprintf(w, "The anchor signs with %s from its next start; it still publishes %d older key(s).\n", keys[0].ID, len(keys)-1)
+		return nil
+	case "refresh":
+		err := a.Refresh(ctx, by)
+		fmt.Fprintln(w, "Refreshed the active members' keys.")
+		return err
+	case "admit":
+		m, err = a.Admit(ctx, c.fs.Arg(0), c.reason, by)
+		status = omadata.MemberActive
+	case "suspend":
+		m, err = a.Suspend(ctx, c.fs.Arg(0), c.reason, by)
+		status = omadata.MemberSuspended
+	case "remove":
+		m, err = a.Remove(ctx, c.fs.Arg(0), c.reason, by)
+		status = omadata.MemberRemoved
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%s is %s.\n", m.EntityID, m.Status)
+	if c.verb == "admit" {
+		fmt.Fprintln(w, "Its federation keys (RFC 7638 SHA-256 thumbprints); compare them with those the operator gave you:")
+		for _, tp := range anchor.Thumbprints(m.JWKS) {
+			fmt.Fprintf(w, "  %s\n", tp)
+		}
+	}
+	if s.ID == "" {
+		fmt.Fprintln(w, "The members were not told: the anchor has not served yet, so its ID is unknown.")
+		return nil
+	}
+	results, err := a.Notify(ctx, m.EntityID, status)
+	if err != nil {
+		return err
+	}
+	told := 0
+	for _, r := range results {
+		if r.Err == nil {
+			told++
+		} else if errors.Is(r.Err, anchor.ErrNoSigner) {
+			fmt.Fprintf(w, "Not told %s: no request signer in this build.\n", r.EntityID)
+		} else {
+			fmt.Fprintf(w, "Not told %s: %v\n", r.EntityID, r.Err)
+		}
+	}
+	fmt.Fprintf(w, "Told %d of %d active members.\n", told, len(results))
+	return nil
+}
+
+// AnchorListCommand lists the members.
+type AnchorListCommand struct {
+	m  *Main
+	fs *flag.FlagSet
+	f  anchorFlags
+}
+
+func newAnchorListCommand(m *Main) *AnchorListCommand {
+	c := &AnchorListCommand{m: m, fs: flag.NewFlagSet("network anchor list", flag.ContinueOnError)}
+	c.fs.StringVar(&c.f.db, "db", "", "the anchor's database: sqlite:FILE (or a path) or postgres://… (required)")
+	return c
+}
+
+// Usage prints the subcommand's help.
+func (c *AnchorListCommand) Usage() {
+	fmt.Fprintln(c.m.Stdout, "Usage: omadata network anchor list --db DB")
+	printFlags(c.m.Stdout, c.fs)
+}
+
+// Run prints the members with their status, keys and last change.
+func (c *AnchorListCommand) Run(ctx context.Context, args []string) error {
+	if err := parseFlags(c.fs, args, c.Usage, 0); err != nil {
+		return err
+	}
+	if c.f.db == "" {
+		return usageErrorf("network anchor list: --db is required")
+	}
+	db, err := anchor.Open(ctx, c.f.db)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	a := &anchor.Anchor{DB: db}
+	members, err := a.Members(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(c.m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ENTITY ID\tSTATUS\tKEYS\tSINCE")
+	for _, m := range members {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.EntityID, m.Status, strings.Join(anchor.Thumbprints(m.JWKS), ","), m.UpdatedAt.Format(time.RFC3339))
+	}
+	return tw.Flush()
+}

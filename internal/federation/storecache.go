@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package federation
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/omadata/omadata"
+)
+
+// PeerStore keeps resolved peers in the database that an operator's
+// instances share (table peers; internal/store/peer.go).
+type PeerStore interface {
+	// PutPeer records a resolved peer and the keys of its chain.
+	PutPeer(ctx context.Context, p *omadata.Peer, jwks []byte) error
+	// FindPeer returns the peer as last resolved, expired or not, and its
+	// keys; ENOTFOUND if never.
+	FindPeer(ctx context.Context, operatorID string) (*omadata.Peer, []byte, error)
+	// ExpirePeer ends the peer's cached chain now.
+	ExpirePeer(ctx context.Context, operatorID string) error
+}
+
+// StoreCache is the Cache of a server: the peers table, shared by every
+// instance on one database, so a chain one instance resolved or dropped
+// is so for all (network.md §2.4).
+type StoreCache struct {
+	Store PeerStore
+	Now   func() time.Time // nil: time.Now
+}
+
+// Get returns the unexpired chain of entityID, or ENOTFOUND.
+func (c StoreCache) Get(ctx context.Context, entityID string) (*Resolved, error) {
+	p, raw, err := c.Store.FindPeer(ctx, entityID)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	if !p.ChainExpiresAt.After(now()) {
+		return nil, omadata.NotFound("peer")
+	}
+	var keys jose.JSONWebKeySet
+	if err := json.Unmarshal(raw, &keys); err != nil {
+		return nil, err
+	}
+	return &Resolved{Peer: p, Keys: &keys}, nil
+}
+
+// Put records r.
+func (c StoreCache) Put(ctx context.Context, r *Resolved) error {
+	raw, err := json.Marshal(r.Keys)
+	if err != nil {
+		return err
+	}
+	return c.Store.PutPeer(ctx, r.Peer, raw)
+}
+
+// Drop expires entityID's chain; the peer's row stays, since the records
+// of its catalogue and its residents point at it.
+func (c StoreCache) Drop(ctx context.Context, entityID string) error {
+	if err := c.Store.ExpirePeer(ctx, entityID); err != nil && omadata.ErrorCode(err) != omadata.ENOTFOUND {
+		return err
+	}
+	return nil
+}
