@@ -18,6 +18,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -216,7 +217,8 @@ func (c *Client) FetchCatalogue(ctx context.Context, p *omadata.Peer, etag strin
 	}
 	out := &Catalogue{ETag: strings.Trim(strings.TrimPrefix(a.Header.Get("ETag"), "W/"), `"`)}
 	if a.Status == http.StatusNotModified {
-		out.NotModified, out.ETag = true, etag
+		// Still current: mirrored until the answer's max-age from now.
+		out.NotModified, out.ETag, out.Expires = true, etag, c.now().Add(maxAge(a.Header))
 		return out, nil
 	}
 	var body struct {
@@ -268,4 +270,25 @@ func readProblem(peer, path string, res *http.Response) error {
 	}
 	p.Status = res.StatusCode
 	return p
+}
+
+func (c *Client) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// maxAge reads Cache-Control's max-age (RFC 9111 §5.2.2.1), capped at
+// the catalogue's 300 s of docs/network.md §7; 300 s without one.
+func maxAge(h http.Header) time.Duration {
+	for _, d := range strings.Split(h.Get("Cache-Control"), ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(d), "=")
+		if strings.EqualFold(k, "max-age") {
+			if n, err := strconv.Atoi(v); err == nil && n >= 0 && n < 300 {
+				return time.Duration(n) * time.Second
+			}
+		}
+	}
+	return 300 * time.Second
 }

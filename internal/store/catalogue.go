@@ -17,13 +17,14 @@ const catalogueQuery = `SELECT p.id, v.id, v.version, v.title, v.description, s.
 	pu.id, pu.code, pu.name, pu.dpv_purposes, v.legal_basis, v.art9_condition, v.legal_basis_note, v.retention,
 	v.recipients, v.automated_decisions, v.transparency, v.published_at,
 	o.kind, COALESCE(NULLIF(o.business_id, ''), po.business_id, ''), COALESCE(po.name, ''), o.email, o.phone, o.address, o.website,
-	o.privacy_policy_url, o.dpo
+	o.privacy_policy_url, o.dpo, COALESCE(op.operator_id, ''), COALESCE(op.name, '{}')
 	FROM processing_versions v
 	JOIN processings p ON p.id = v.processing_id
 	JOIN services s ON s.id = p.service_id
 	JOIN organisations o ON o.id = s.organisation_id
 	LEFT JOIN organisations po ON po.id = o.parent_id
-	JOIN purposes pu ON pu.id = v.purpose_id`
+	JOIN purposes pu ON pu.id = v.purpose_id
+	LEFT JOIN peers op ON op.operator_id = s.operator_id`
 
 type catalogueRow struct {
 	entry     *omadata.CatalogueEntry
@@ -33,16 +34,21 @@ type catalogueRow struct {
 func scanCatalogueRow(r interface{ Scan(...any) error }) (catalogueRow, error) {
 	e := &omadata.CatalogueEntry{}
 	var row catalogueRow
-	var parent string
+	var parent, operatorID string
+	var operatorName omadata.Text
 	c := &e.Controller
 	err := r.Scan(&e.ProcessingID, &row.versionID, &e.Version, jsonScan{&e.Title}, jsonScan{&e.Description},
 		&e.Sink.ID, jsonScan{&e.Sink.Name}, &e.Sink.Organisation.ID, jsonScan{&e.Sink.Organisation.Name},
 		&e.Purpose.ID, &e.Purpose.Code, jsonScan{&e.Purpose.Name}, jsonScan{&e.Purpose.DPVPurposes},
 		&e.LegalBasis, &e.Art9Condition, &e.LegalBasisNote, &e.Retention, jsonScan{&e.Recipients}, &e.AutomatedDecisions,
 		jsonScan{&e.Transparency}, Time{&e.PublishedAt},
-		&c.Kind, &c.BusinessID, &parent, &c.Email, &c.Phone, jsonScan{&c.Address}, &c.Website, &c.PrivacyPolicyURL, jsonScan{&c.DPO})
+		&c.Kind, &c.BusinessID, &parent, &c.Email, &c.Phone, jsonScan{&c.Address}, &c.Website, &c.PrivacyPolicyURL, jsonScan{&c.DPO},
+		&operatorID, jsonScan{&operatorName})
 	if err != nil {
 		return row, err
+	}
+	if operatorID != "" {
+		e.Operator = &omadata.OperatorRef{ID: operatorID, Name: operatorName}
 	}
 	c.ID, c.Name = e.Sink.Organisation.ID, e.Sink.Organisation.Name
 	if parent != "" {

@@ -68,7 +68,9 @@ func (s *Store) CreateCredential(ctx context.Context, c *omadata.Credential) err
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := findServiceByID(ctx, tx, c.ServiceID); err != nil {
+	if sv, err := findServiceByID(ctx, tx, c.ServiceID); err != nil {
+		return err
+	} else if err := refuseMirrored(sv); err != nil {
 		return err
 	}
 	if c.ExpiresAt != nil && !c.ExpiresAt.After(tx.now) {

@@ -92,6 +92,8 @@ func (s *Store) CreateDataGroup(ctx context.Context, g *omadata.DataGroup) error
 		return err
 	} else if !sv.HasRole(omadata.RoleSource) {
 		return omadata.Invalidf("service_id", "The service is not a source.")
+	} else if err := refuseMirrored(sv); err != nil {
+		return err
 	}
 	if n, err := count(ctx, tx, `SELECT COUNT(*) FROM data_groups WHERE service_id = ? AND code = ?`, g.ServiceID, g.Code); err != nil {
 		return err

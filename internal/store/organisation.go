@@ -87,7 +87,7 @@ func (s *Store) CreateOrganisation(ctx context.Context, o *omadata.Organisation)
 	}
 	if o.Kind != omadata.OrgDivision {
 		var n int
-		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM organisations WHERE business_id = ? AND kind <> 'division'`, o.BusinessID).Scan(&n); err != nil {
+		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM organisations WHERE business_id = ? AND kind <> 'division' AND operator_id IS NULL`, o.BusinessID).Scan(&n); err != nil {
 			return err
 		} else if n > 0 {
 			return omadata.Conflictf("business_id", "An organisation with business ID %s is already registered.", o.BusinessID)

@@ -271,6 +271,8 @@ func (s *Store) CreateProcessing(ctx context.Context, d *omadata.ProcessingDraft
 		return nil, err
 	} else if !sink.HasRole(omadata.RoleSink) {
 		return nil, omadata.Invalidf("service_id", "The service is not a sink.")
+	} else if err := refuseMirrored(sink); err != nil {
+		return nil, err
 	}
 	if n, err := count(ctx, tx, `SELECT COUNT(*) FROM processings WHERE service_id = ? AND code = ?`, d.ServiceID, d.Code); err != nil {
 		return nil, err

@@ -23,6 +23,8 @@ func processingForWrite(ctx context.Context, tx *Tx, processingID string) (*omad
 	sink, err := findServiceByID(omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerAdmin}), tx, p.ServiceID)
 	if err != nil {
 		return nil, nil, err
+	} else if err := refuseMirrored(sink); err != nil {
+		return nil, nil, err
 	}
 	if c := omadata.CallerFromContext(ctx); c.Kind == omadata.CallerOrganisation {
 		// They see processings over their data groups too, to approve

@@ -11,13 +11,41 @@ import (
 	"github.com/omadata/omadata"
 )
 
-const serviceColumns = `id, organisation_id, name, description, roles, endpoints, status, created_at, updated_at`
+const serviceColumns = `id, organisation_id, name, description, roles, endpoints, status, created_at, updated_at, operator_id`
 
+// scanService reads a service; a mirrored one's Operator has its ID only
+// until serviceOperators names it.
 func scanService(row interface{ Scan(...any) error }) (*omadata.Service, error) {
 	var s omadata.Service
+	var op sql.NullString
 	err := row.Scan(&s.ID, &s.OrganisationID, jsonScan{&s.Name}, jsonScan{&s.Description}, jsonScan{&s.Roles},
-		jsonScan{&s.Endpoints}, &s.Status, Time{&s.CreatedAt}, Time{&s.UpdatedAt})
+		jsonScan{&s.Endpoints}, &s.Status, Time{&s.CreatedAt}, Time{&s.UpdatedAt}, &op)
+	if op.Valid {
+		s.Operator = &omadata.OperatorRef{ID: op.String}
+	}
 	return &s, err
+}
+
+// serviceOperators names the peer operators of mirrored services.
+func serviceOperators(ctx context.Context, q querier, svcs ...*omadata.Service) error {
+	for _, sv := range svcs {
+		if sv.Operator == nil {
+			continue
+		}
+		if err := q.queryRow(ctx, `SELECT name FROM peers WHERE operator_id = ?`, sv.Operator.ID).Scan(jsonScan{&sv.Operator.Name}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// refuseMirrored refuses a change of a service this operator mirrors from
+// a peer: the peer's catalogue is its only source (docs/network.md §5.1).
+func refuseMirrored(sv *omadata.Service) error {
+	if sv.Operator != nil {
+		return omadata.Forbiddenf("service_id", "The service is registered at operator %s; change it there.", sv.Operator.ID)
+	}
+	return nil
 }
 
 // serviceVisibility limits a query on services (aliased col) to what the
@@ -48,8 +76,10 @@ func findServiceByID(ctx context.Context, q querier, id string) (*omadata.Servic
 	sv, err := scanService(q.queryRow(ctx, `SELECT `+prefixed("s", serviceColumns)+` FROM services s `+w.String(), w.args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, omadata.NotFound("Service")
+	} else if err != nil {
+		return nil, err
 	}
-	return sv, err
+	return sv, serviceOperators(ctx, q, sv)
 }
 
 // FindServices returns a page of services visible to the caller.
@@ -78,7 +108,7 @@ func (s *Store) FindServices(ctx context.Context, f omadata.ServiceFilter) ([]*o
 		return nil, "", err
 	}
 	out, next := page(out, limit, func(s *omadata.Service) string { return s.ID })
-	return out, next, nil
+	return out, next, serviceOperators(ctx, s.db.reader(), out...)
 }
 
 // CreateService registers a pending service (admins only).
@@ -129,6 +159,8 @@ func (s *Store) UpdateService(ctx context.Context, id string, u omadata.ServiceU
 	defer tx.Rollback()
 	sv, err := findServiceByID(ctx, tx, id)
 	if err != nil {
+		return nil, err
+	} else if err := refuseMirrored(sv); err != nil {
 		return nil, err
 	} else if err := u.Permitted(omadata.CallerFromContext(ctx)); err != nil {
 		return nil, err
@@ -188,6 +220,8 @@ func (s *Store) SetServiceStatus(ctx context.Context, id, status string) (*omada
 	defer tx.Rollback()
 	sv, err := findServiceByID(ctx, tx, id)
 	if err != nil {
+		return nil, err
+	} else if err := refuseMirrored(sv); err != nil {
 		return nil, err
 	} else if sv.Status == status {
 		return nil, omadata.Conflictf("status", "The service is already %s.", status)

@@ -161,3 +161,14 @@ func count(ctx context.Context, q querier, query string, args ...any) (int, erro
 	err := q.queryRow(ctx, query, args...).Scan(&n)
 	return n, err
 }
+
+// With returns a new Store on the same database with s's keys, issuer
+// and event prefix, and then opts applied: an operator of a test network
+// is a store with its own issuer and log origin.
+func (s *Store) With(opts ...Option) *Store {
+	n := New(s.db, WithKeyring(s.keyring), WithSigner(s.signer), WithIssuer(s.issuer), WithEventPrefix(s.prefix), WithLog(s.logSigner))
+	for _, o := range opts {
+		o(n)
+	}
+	return n
+}

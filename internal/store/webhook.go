@@ -125,8 +125,10 @@ func (s *Store) RotateWebhookSecret(ctx context.Context, serviceID string) (*oma
 		return nil, err
 	}
 	defer tx.Rollback()
-	if _, err := findServiceByID(ctx, tx, serviceID); err != nil {
+	if sv, err := findServiceByID(ctx, tx, serviceID); err != nil {
 		return nil, err // a service sees only itself: others are not found
+	} else if err := refuseMirrored(sv); err != nil {
+		return nil, err
 	}
 	var b [32]byte
 	rand.Read(b[:])

@@ -124,9 +124,22 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"App/End", testAppEnd},
 		{"App/UseOnce", testAppUseOnce},
 	}
+	// Cases of several operators, each a store on its own database.
+	networkCases := []struct {
+		name string
+		fn   func(t *testing.T, open OpenFunc)
+	}{
+		{"Network/Catalogue", testNetworkCatalogue},
+		{"Network/LogRecord", testNetworkLogRecord},
+	}
 	passed := 0
 	for _, c := range cases {
 		if t.Run(c.name, func(t *testing.T) { c.fn(t, open(t)) }) {
+			passed++
+		}
+	}
+	for _, c := range networkCases {
+		if t.Run(c.name, func(t *testing.T) { c.fn(t, open) }) {
 			passed++
 		}
 	}

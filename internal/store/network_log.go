@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/omadata/omadata"
+)
+
+// NetworkLogRecord returns to a peer operator the leaf of this operator's
+// log that commits to record, with its inclusion proof in the latest
+// checkpoint and that checkpoint (docs/network.md §5.5). The caller is
+// party to a leaf when the leaf references a leaf of the caller's log
+// (its peer origin is the caller's log origin): the two sides of one
+// release. Any other record, and any other caller, is ENOTFOUND. A leaf
+// that waits for its first checkpoint has no proof yet.
+func (s *Store) NetworkLogRecord(ctx context.Context, record string) (*omadata.LogEvent, *omadata.Checkpoint, error) {
+	c := omadata.CallerFromContext(ctx)
+	if c.Kind != omadata.CallerOperator || c.OperatorID == "" {
+		return nil, nil, omadata.NotFound("record")
+	}
+	q := s.db.reader()
+	var raw string
+	err := q.queryRow(ctx, `SELECT metadata FROM peers WHERE operator_id = ?`, c.OperatorID).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, omadata.NotFound("record")
+	} else if err != nil {
+		return nil, nil, err
+	}
+	var md omadata.OperatorMetadata
+	if err := json.Unmarshal([]byte(raw), &md); err != nil {
+		return nil, nil, fmt.Errorf("peer metadata: %w", err)
+	} else if md.LogOrigin == "" {
+		return nil, nil, omadata.NotFound("record")
+	}
+	rows, err := q.query(ctx, `SELECT l.data, l.created_at, i.idx, i.leaf_hash FROM log_leaves l
+		LEFT JOIN log_index i ON i.leaf_seq = l.seq WHERE l.record_id = ? ORDER BY l.seq`, record)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var ev *omadata.LogEvent
+	for rows.Next() && ev == nil {
+		var data string
+		var at time.Time
+		var idx sql.NullInt64
+		var hash sql.NullString
+		if err := rows.Scan(&data, Time{&at}, &idx, &hash); err != nil {
+			return nil, nil, err
+		}
+		var index *int64
+		if idx.Valid {
+			index = &idx.Int64
+		}
+		e, err := logEntry(index, data, hash.String, at)
+		if err != nil {
+			return nil, nil, err
+		}
+		if e.Leaf.Peer != nil && e.Leaf.Peer.Origin == md.LogOrigin {
+			ev = &omadata.LogEvent{LogEntry: *e}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	} else if ev == nil {
+		return nil, nil, omadata.NotFound("record")
+	}
+	cp, err := latestCheckpoint(ctx, q)
+	if omadata.ErrorCode(err) == omadata.ENOTFOUND {
+		return ev, nil, nil
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if ev.Index != nil && *ev.Index < cp.Size {
+		r := &hashStore{ctx: ctx, q: q}
+		if ev.Proof, err = proveInclusion(r, *ev.Index, cp.Size, ev.LeafHash); err != nil {
+			return nil, nil, fmt.Errorf("prove inclusion: %w", err)
+		}
+	}
+	return ev, cp, nil
+}

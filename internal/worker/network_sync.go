@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/peer"
+)
+
+// DefaultCatalogueSyncInterval is how often the catalogue sync looks for
+// members' catalogues to fetch again.
+const DefaultCatalogueSyncInterval = time.Minute
+
+// PeerCatalogues is what the catalogue sync needs of the store.
+type PeerCatalogues interface {
+	PeerCatalogueState(ctx context.Context, operatorID string) (etag string, expires time.Time, err error)
+	ImportPeerCatalogue(ctx context.Context, p *omadata.Peer, c *omadata.NetworkCatalogue, etag string, expires time.Time) error
+}
+
+// CatalogueFetcher fetches a peer's catalogue (peer.Client).
+type CatalogueFetcher interface {
+	FetchCatalogue(ctx context.Context, p *omadata.Peer, etag string) (*peer.Catalogue, error)
+}
+
+// CatalogueSync mirrors the catalogues of the network's members
+// (docs/network.md §5.1): every Interval it asks the anchor for the
+// members, and fetches the catalogue of each whose mirror expired, with
+// If-None-Match. Instances on one database may all run it: an import is
+// one transaction that replaces the mirror, and a conditional fetch of
+// an unchanged catalogue costs the peer a 304.
+type CatalogueSync struct {
+	Self     string // this operator's ID, skipped in the member list
+	Members  func(ctx context.Context) ([]string, error)
+	Peers    peer.Resolver
+	Fetch    CatalogueFetcher
+	Store    PeerCatalogues
+	Interval time.Duration // 0 means DefaultCatalogueSyncInterval
+	Logger   *slog.Logger
+	Metrics  *SyncMetrics // nil counts nothing
+	Now      func() time.Time
+}
+
+// Run syncs until ctx ends. ctx must carry the operator's admin caller.
+func (s *CatalogueSync) Run(ctx context.Context) {
+	every(ctx, s.Interval, DefaultCatalogueSyncInterval, s.Logger, "sync members' catalogues", "members' catalogues imported", s.Sync)
+}
+
+// Sync fetches every member's catalogue whose mirror expired and returns
+// how many it imported. A member that fails is logged and counted, and
+// does not stop the others.
+func (s *CatalogueSync) Sync(ctx context.Context) (int, error) {
+	members, err := s.Members(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("members: %w", err)
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	imported, fresh := 0, 0
+	var errs []error
+	for _, id := range members {
+		if id == s.Self {
+			continue
+		}
+		n, err := s.syncOne(ctx, id, now())
+		if err != nil {
+			s.Metrics.failed(id)
+			errs = append(errs, fmt.Errorf("%s: %w", id, err))
+			continue
+		}
+		imported += n
+		fresh++
+	}
+	s.Metrics.set(fresh, len(errs))
+	return imported, errors.Join(errs...)
+}
+
+func (s *CatalogueSync) syncOne(ctx context.Context, id string, now time.Time) (int, error) {
+	etag, expires, err := s.Store.PeerCatalogueState(ctx, id)
+	if err != nil && omadata.ErrorCode(err) != omadata.ENOTFOUND {
+		return 0, err
+	} else if err == nil && now.Before(expires) {
+		return 0, nil
+	}
+	p, err := s.Peers.Resolve(ctx, id)
+	if err != nil {
+		return 0, fmt.Errorf("resolve: %w", err)
+	}
+	c, err := s.Fetch.FetchCatalogue(ctx, p, etag)
+	if err != nil {
+		return 0, err
+	}
+	if c.NotModified {
+		// The mirror is current. Its recorded expiry stays past, so the
+		// next run asks again, conditionally: a 304 is cheap.
+		return 0, nil
+	}
+	if err := s.Store.ImportPeerCatalogue(ctx, p, c.Catalogue, c.ETag, c.Expires); err != nil {
+		return 0, fmt.Errorf("import: %w", err)
+	}
+	return 1, nil
+}
+
+// SyncMetrics are the catalogue sync's gauges and counters.
+type SyncMetrics struct {
+	fresh    prometheus.Gauge
+	failing  prometheus.Gauge
+	failures *prometheus.CounterVec
+	lastRun  prometheus.Gauge
+}
+
+// NewSyncMetrics registers the catalogue sync's metrics on reg.
+func NewSyncMetrics(reg prometheus.Registerer) *SyncMetrics {
+	m := &SyncMetrics{
+		fresh: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "omadata_network_catalogues_synced",
+			Help: "Members whose catalogue the last sync mirrored or found current.",
+		}),
+		failing: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "omadata_network_catalogues_failing",
+			Help: "Members whose catalogue the last sync could not fetch or import.",
+		}),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "omadata_network_catalogue_sync_failures_total",
+			Help: "Failed fetches or imports of a member's catalogue, by member.",
+		}, []string{"peer"}),
+		lastRun: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "omadata_network_catalogue_sync_last_run_timestamp_seconds",
+			Help: "When the catalogue sync last ran to the end.",
+		}),
+	}
+	reg.MustRegister(m.fresh, m.failing, m.failures, m.lastRun)
+	return m
+}
+
+func (m *SyncMetrics) failed(peer string) {
+	if m != nil {
+		m.failures.WithLabelValues(peer).Inc()
+	}
+}
+
+func (m *SyncMetrics) set(fresh, failing int) {
+	if m != nil {
+		m.fresh.Set(float64(fresh))
+		m.failing.Set(float64(failing))
+		m.lastRun.SetToCurrentTime()
+	}
+}
