@@ -417,3 +417,50 @@ func TestLoadNetwork(t *testing.T) {
 		t.Errorf("got catalogue entry %+v, want Espoo sports services' consent to Helsinki's sports-services group", entry)
 	}
 }
+
+// TestNetworkConsents plays the demo network on two operators' stores:
+// Espoo publishes its processing on Helsinki's sports data once it mirrors
+// Helsinki's catalogue, and Aino consents to it at Helsinki once Helsinki
+// mirrors Espoo's.
+func TestNetworkConsents(t *testing.T) {
+	ctx := context.Background()
+	open := func(t *testing.T) *store.Store { return storetest.OpenSQLite(t) }
+	hki := storetest.OpenOperator(t, open, "http://127.0.0.1:18080", "Helsinki")
+	esp := storetest.OpenOperator(t, open, "http://127.0.0.1:18081", "Espoo")
+	if _, err := demo.LoadCity(ctx, services(hki.Store), demo.CityHelsinki); err != nil {
+		t.Fatal(err)
+	} else if _, err := demo.LoadCityResidents(ctx, demo.ResidentServices{Residents: hki, Representations: hki}, demo.CityHelsinki); err != nil {
+		t.Fatal(err)
+	}
+	res, err := demo.LoadCity(ctx, services(esp.Store), demo.CityEspoo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	act := demo.ActivityServices{Residents: hki, Consents: hki, Grants: hki, Usage: hki, Catalogue: hki}
+	if n, err := demo.LoadNetworkConsents(ctx, act, demo.CityHelsinki); err != nil || n != 1 {
+		t.Fatalf("before Espoo's catalogue: got %d pending, %v; want 1", n, err)
+	}
+
+	storetest.Mirror(t, hki, esp)
+	if n, err := demo.LoadNetwork(ctx, services(esp.Store), res); err != nil || n != 0 {
+		t.Fatalf("Espoo after mirroring Helsinki: got %d pending, %v; want 0", n, err)
+	}
+	storetest.Mirror(t, esp, hki)
+	if n, err := demo.LoadNetworkConsents(ctx, act, demo.CityHelsinki); err != nil || n != 0 {
+		t.Fatalf("after Espoo's catalogue: got %d pending, %v; want 0", n, err)
+	}
+	if n, err := demo.LoadNetworkConsents(ctx, act, demo.CityHelsinki); err != nil || n != 0 {
+		t.Fatalf("again: got %d pending, %v; want 0", n, err)
+	}
+	aino, err := hki.FindResidentByIdentityCode(adminContext(), "150385-9013")
+	if err != nil {
+		t.Fatal(err)
+	}
+	procID := res.IDs["processing/helsinki-sports-card"]
+	list, _, err := hki.FindConsents(adminContext(), omadata.ConsentFilter{ResidentID: &aino.ID, ProcessingID: &procID, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	} else if len(list) != 1 || list[0].Status != omadata.ConsentGiven {
+		t.Fatalf("Aino's consents to Espoo's %s at Helsinki: got %+v, want one given", procID, list)
+	}
+}
