@@ -31,7 +31,7 @@ const demoNetworkInterval = 2 * time.Second
 func startDemoCitySteps(ctx context.Context, s *store.Store, res *demo.Result, log *slog.Logger) func() {
 	bg, cancel := context.WithCancel(omadata.NewContextWithCaller(context.WithoutCancel(ctx), omadata.Caller{Kind: omadata.CallerAdmin, TokenID: "demo"}))
 	svcs := demo.Services{Organisations: s, Services: s, Credentials: s, DataGroups: s, Purposes: s, Processings: s, AISystems: s, Representations: s}
-	act := demo.ActivityServices{Residents: s, Consents: s, Grants: s, Usage: s, Catalogue: s}
+	act := demo.ActivityServices{Residents: s, Consents: s, Grants: s, Usage: s, Catalogue: s, Events: s}
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		var catalogued, consented bool

@@ -19,6 +19,8 @@ type ActivityServices struct {
 	Grants    omadata.GrantService
 	Usage     omadata.UsageService
 	Catalogue omadata.CatalogueReader
+	// Events are the sinks' consent events, for LoadNetworkGrants.
+	Events omadata.WebhookService
 }
 
 // use is one release of a demo resident's data: the sink asks for a grant

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -326,53 +327,64 @@ func LoadNetworkConsents(ctx context.Context, s ActivityServices, city string) (
 
 // LoadNetworkGrants asks, as the city's demo sinks, for a grant for each
 // resident of another city who consented to one of their cross-city
-// processings (res, from LoadCity and LoadNetwork) and whose data the sink
-// has not been granted yet: the city's operator relays the question to
-// the resident's home operator, which decides and issues the grant. It
-// returns how many grants it got. A resident whose consent has not reached
-// the operator yet is asked for on a later run.
+// processings (res, from LoadCity and LoadNetwork): the sink learns of the
+// consent from its consent events (the webhook deliveries the home
+// operator's consent event made, docs/network.md §5.2), under its own
+// pseudonym, and its operator relays the grant request to the resident's
+// home operator, which decides and issues the grant (§5.4). It returns how
+// many grants it got; each consent is asked for once per Result.
 func LoadNetworkGrants(ctx context.Context, s ActivityServices, res *Result) (int, error) {
 	admin := omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerAdmin})
+	if res.granted == nil {
+		res.granted = map[string]bool{}
+	}
 	got := 0
 	for _, p := range res.network.processings {
-		if p.d.LegalBasis != omadata.BasisConsent {
-			continue
-		}
 		procID, ok := res.IDs["processing/"+p.d.Code]
-		if !ok {
-			continue // not created yet
-		}
-		entry, err := s.Catalogue.FindCatalogueEntry(ctx, procID)
-		if err != nil {
-			return got, fmt.Errorf("demo processing %s: %w", p.d.Code, err)
+		if p.d.LegalBasis != omadata.BasisConsent || !ok {
+			continue // not on consent, or not created yet
 		}
 		sink := res.IDs["service/"+p.service]
-		given := omadata.ConsentGiven
-		consents, err := omadata.All(func(after string) ([]*omadata.Consent, string, error) {
-			return s.Consents.FindConsents(admin, omadata.ConsentFilter{ProcessingID: &procID, Status: &given, After: after, Limit: 200})
+		events, err := omadata.All(func(after string) ([]*omadata.Delivery, string, error) {
+			return s.Events.FindDeliveries(admin, omadata.DeliveryFilter{ServiceID: &sink, After: after, Limit: 200})
 		})
 		if err != nil {
-			return got, fmt.Errorf("demo consents to %s: %w", p.d.Code, err)
+			return got, fmt.Errorf("demo consent events of %s: %w", p.service, err)
 		}
-		for _, c := range consents {
-			used, _, err := s.Usage.FindUsage(admin, omadata.UsageFilter{ResidentID: c.ResidentID, Limit: 1})
-			if err != nil {
-				return got, fmt.Errorf("demo usage: %w", err)
-			} else if len(used) > 0 {
+		// The latest status of each consent to the processing.
+		status, pseudonyms := map[string]string{}, map[string]string{}
+		for _, d := range events {
+			var ce struct {
+				Data struct {
+					ConsentID    string `json:"consent_id"`
+					ProcessingID string `json:"processing_id"`
+					Pseudonym    string `json:"pseudonym"`
+					Status       string `json:"status"`
+				} `json:"data"`
+			}
+			if json.Unmarshal(d.Payload, &ce) != nil || ce.Data.ProcessingID != procID || ce.Data.ConsentID == "" {
 				continue
 			}
-			psn, err := s.Residents.Pseudonym(admin, sink, c.ResidentID)
-			if err != nil {
-				return got, err
+			status[ce.Data.ConsentID], pseudonyms[ce.Data.ConsentID] = ce.Data.Status, ce.Data.Pseudonym
+		}
+		var entry *omadata.CatalogueEntry
+		for consentID, st := range status {
+			if st != omadata.ConsentGiven || res.granted[consentID] {
+				continue
 			}
-			byService := map[string][]string{}
+			if entry == nil {
+				if entry, err = s.Catalogue.FindCatalogueEntry(ctx, procID); err != nil {
+					return got, fmt.Errorf("demo processing %s: %w", p.d.Code, err)
+				}
+			}
+			bySource := map[string][]string{}
 			for _, g := range entry.DataGroups {
-				byService[g.Source.ID] = append(byService[g.Source.ID], g.ID)
+				bySource[g.Source.ID] = append(bySource[g.Source.ID], g.ID)
 			}
-			sum := sha256.Sum256([]byte("omadata demo sink key " + c.ResidentID))
+			sum := sha256.Sum256([]byte("omadata demo sink key " + consentID))
 			asSink := omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerService, ServiceID: sink, Scopes: []string{omadata.ScopeGrants}})
-			for source, groups := range byService {
-				g, err := s.Grants.IssueGrant(asSink, &omadata.GrantInput{SourceID: source, Pseudonym: psn, DataGroupIDs: groups,
+			for source, groups := range bySource {
+				g, err := s.Grants.IssueGrant(asSink, &omadata.GrantInput{SourceID: source, Pseudonym: pseudonyms[consentID], DataGroupIDs: groups,
 					PurposeID: entry.Purpose.ID, JKT: base64.RawURLEncoding.EncodeToString(sum[:])})
 				if err != nil {
 					return got, fmt.Errorf("demo grant for %s: %w", p.d.Code, err)
@@ -381,6 +393,7 @@ func LoadNetworkGrants(ctx context.Context, s ActivityServices, res *Result) (in
 				}
 				got++
 			}
+			res.granted[consentID] = true
 		}
 	}
 	return got, nil

@@ -51,6 +51,8 @@ type Result struct {
 		processings []processingSpec
 		aiSystems   []aiSpec
 	}
+	// granted are the consents LoadNetworkGrants asked a grant for.
+	granted map[string]bool
 }
 
 // Load creates whatever part of the demo catalogue is missing, approves its
