@@ -145,4 +145,3 @@ func (d *DB) LoadSettings(ctx context.Context) (Settings, error) {
 	}
 	return s, rows.Err()
 }
-

@@ -34,12 +34,15 @@ func (a *Anchor) signingKey() (federation.Key, error) {
 
 // Configuration returns the anchor's signed entity configuration (OIDF §3,
 // §9; network.md §2.1): no authority_hints, its fetch and list endpoints,
-// and itself as issuer of the member trust mark.
+// and itself as issuer of the member trust mark. It lists every anchor key
+// and is signed with the oldest, the one members were given when they
+// joined, so that they learn the newer keys from it (network.md §2.5);
+// subordinate statements and trust marks are signed with the newest.
 func (a *Anchor) Configuration() (string, error) {
-	key, err := a.signingKey()
-	if err != nil {
-		return "", err
+	if len(a.Keys) == 0 {
+		return "", fmt.Errorf("anchor: no federation key")
 	}
+	key := a.Keys[len(a.Keys)-1]
 	now := a.now()
 	fe, err := json.Marshal(map[string]string{
 		"organization_name":         a.Name,

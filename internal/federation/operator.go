@@ -4,6 +4,7 @@ package federation
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -101,7 +102,7 @@ func ChooseKey(keys []Key, vouched *jose.JSONWebKeySet) (Key, error) {
 	}
 	for _, k := range keys {
 		for _, v := range vouched.Key(k.ID) {
-			if pub, ok := v.Key.(interface{ Equal(any) bool }); ok && pub.Equal(k.Private.Public()) {
+			if pub, ok := v.Key.(ed25519.PublicKey); ok && pub.Equal(k.Private.Public()) {
 				return k, nil
 			}
 		}
@@ -118,7 +119,7 @@ func ChooseKey(keys []Key, vouched *jose.JSONWebKeySet) (Key, error) {
 type Member struct {
 	Config     Configuration // Keys and TrustMarks are filled in by Member
 	AnchorKeys *jose.JSONWebKeySet
-	Client     *http.Client                            // nil: a client with a 10 s timeout
+	Client     *http.Client                             // nil: a client with a 10 s timeout
 	Keys       func(ctx context.Context) ([]Key, error) // the federation keys, newest first
 	Now        func() time.Time                         // nil: time.Now
 

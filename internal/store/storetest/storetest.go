@@ -123,6 +123,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"App/Refresh", testAppRefresh},
 		{"App/End", testAppEnd},
 		{"App/UseOnce", testAppUseOnce},
+		{"Peer/Cache", testPeerCache},
 	}
 	// Cases of several operators, each a store on its own database.
 	networkCases := []struct {

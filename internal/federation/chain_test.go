@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package federation_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/anchor"
+	"github.com/omadata/omadata/internal/federation"
+)
+
+// testNetwork is a real trust anchor (internal/anchor on SQLite) behind an
+// httptest server, with a hook to tamper with its answers.
+type testNetwork struct {
+	t      *testing.T
+	anchor *anchor.Anchor
+	srv    *httptest.Server
+	pinned *jose.JSONWebKeySet
+	// tamper, when set, rewrites the claims of the anchor's subordinate
+	// statements, which are then signed again with resign.
+	mu     sync.Mutex
+	tamper func(st *federation.Statement)
+	resign federation.Key
+}
+
+func newNetwork(t *testing.T, rulebook int) *testNetwork {
+	t.Helper()
+	db, err := anchor.Open(context.Background(), filepath.Join(t.TempDir(), "anchor.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	key, err := federation.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &testNetwork{t: t, pinned: federation.KeySet(key)}
+	n.anchor = &anchor.Anchor{Name: "Test network", Rulebook: rulebook, DB: db, Keys: []federation.Key{key}}
+	n.srv = httptest.NewServer(http.HandlerFunc(n.serve))
+	t.Cleanup(n.srv.Close)
+	n.anchor.ID = n.srv.URL
+	return n
+}
+
+func (n *testNetwork) serve(w http.ResponseWriter, r *http.Request) {
+	n.mu.Lock()
+	tamper, resign := n.tamper, n.resign
+	n.mu.Unlock()
+	if tamper == nil || r.URL.Path != anchor.FetchPath {
+		n.anchor.Handler().ServeHTTP(w, r)
+		return
+	}
+	rec := httptest.NewRecorder()
+	n.anchor.Handler().ServeHTTP(rec, r)
+	if rec.Code != http.StatusOK {
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+		return
+	}
+	var st federation.Statement
+	if err := federation.Unverified(rec.Body.String(), &st); err != nil {
+		n.t.Error(err)
+		return
+	}
+	tamper(&st)
+	jws, err := federation.Sign(&st, resign)
+	if err != nil {
+		n.t.Error(err)
+		return
+	}
+	w.Header().Set("Content-Type", federation.ContentTypeEntityStatement)
+	_, _ = w.Write([]byte(jws))
+}
+
+func (n *testNetwork) setTamper(resign federation.Key, f func(st *federation.Statement)) {
+	n.mu.Lock()
+	n.tamper, n.resign = f, resign
+	n.mu.Unlock()
+}
+
+func (n *testNetwork) resolver(rulebook int) *federation.Resolver {
+	return &federation.Resolver{AnchorID: n.anchor.ID, AnchorKeys: n.pinned, Rulebook: rulebook, Cache: &federation.MemoryCache{}}
+}
+
+// testMember is an operator serving its entity configuration through
+// federation.Member, with keys that can rotate.
+type testMember struct {
+	*federation.Member
+	srv *httptest.Server
+
+	mu   sync.Mutex
+	keys []federation.Key // newest first
+	// override, when set, replaces the served configuration.
+	override func() (string, error)
+}
+
+func (n *testNetwork) newMember(t *testing.T, name string) *testMember {
+	t.Helper()
+	k, err := federation.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &testMember{keys: []federation.Key{k}}
+	m.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m.mu.Lock()
+		override := m.override
+		m.mu.Unlock()
+		if override != nil && r.URL.Path == federation.WellKnownPath {
+			federation.Handler(func(context.Context) (string, error) { return override() }).ServeHTTP(w, r)
+			return
+		}
+		m.ServeHTTP(w, r)
+	}))
+	t.Cleanup(m.srv.Close)
+	id := m.srv.URL
+	m.Member = &federation.Member{
+		Config: federation.Configuration{
+			Metadata: omadata.OperatorMetadata{
+				OperatorID: id, Name: omadata.Text{"fi": name, "en": name}, BaseURL: id,
+				NetworkEndpoint: id + "/network/v1", CatalogueEndpoint: id + "/network/v1/catalogue",
+				LogEndpoint: id + "/api/v1/log", LogOrigin: strings.TrimPrefix(id, "http://") + "/log",
+			},
+			OrganizationName: name,
+			AnchorID:         n.anchor.ID,
+		},
+		AnchorKeys: n.pinned,
+		Keys: func(context.Context) ([]federation.Key, error) {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			return append([]federation.Key(nil), m.keys...), nil
+		},
+	}
+	return m
+}
+
+func (m *testMember) id() string { return m.srv.URL }
+
+func (m *testMember) rotate(t *testing.T) federation.Key {
+	t.Helper()
+	k, err := federation.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.mu.Lock()
+	m.keys = append([]federation.Key{k}, m.keys...)
+	m.mu.Unlock()
+	return k
+}
+
+// serveWith makes the member serve a configuration built from its own
+// with change applied, signed with key.
+func (m *testMember) serveWith(key federation.Key, change func(c *federation.Configuration)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.override = func() (string, error) {
+		c := m.Config
+		c.Keys = m.keys
+		change(&c)
+		return federation.EntityConfiguration(&c, key, time.Now())
+	}
+}
+
+// admit admits m at the anchor and lets m fetch its trust mark.
+func (n *testNetwork) admit(t *testing.T, m *testMember) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := n.anchor.Admit(ctx, m.id(), "joins the test network", "tester"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestResolve(t *testing.T) {
+	ctx := context.Background()
+	n := newNetwork(t, 3)
+	helsinki, espoo := n.newMember(t, "Helsinki"), n.newMember(t, "Espoo")
+	n.admit(t, helsinki)
+	n.admit(t, espoo)
+	r := n.resolver(3)
+	before := time.Now()
+	res, err := r.Resolve(ctx, helsinki.id())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := res.Peer
+	if p.OperatorID != helsinki.id() || p.BaseURL != helsinki.id() || p.Name["fi"] != "Helsinki" || p.NetworkEndpoint != helsinki.id()+"/network/v1" {
+		t.Errorf("peer = %+v", p)
+	}
+	if p.RulebookVersion != 3 {
+		t.Errorf("rulebook version = %d, want 3", p.RulebookVersion)
+	}
+	if exp := p.ChainExpiresAt; exp.Before(before.Add(federation.DefaultLifetime-2*time.Second)) || exp.After(time.Now().Add(federation.DefaultLifetime)) {
+		t.Errorf("chain expires at %s, want about an hour from now", exp)
+	}
+	if len(res.Keys.Keys) != 1 || res.Keys.Keys[0].KeyID != helsinki.keys[0].ID {
+		t.Errorf("keys = %+v, want Helsinki's one key", res.Keys.Keys)
+	}
+	// The anchor lists its active members.
+	resp, err := http.Get(n.anchor.ID + anchor.ListPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	_ = json.NewDecoder(resp.Body).Decode(&ids)
+	resp.Body.Close()
+	if len(ids) != 2 {
+		t.Errorf("list = %v, want both members", ids)
+	}
+}
+
+// TestResolveRefusals: each broken link of the chain fails it, closed.
+func TestResolveRefusals(t *testing.T) {
+	ctx := context.Background()
+	rogue, err := federation.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name  string
+		setup func(t *testing.T, n *testNetwork, m *testMember)
+		rule  int
+	}{
+		{"ExpiredLeafConfiguration", func(t *testing.T, n *testNetwork, m *testMember) {
+			m.serveWith(m.keys[0], func(c *federation.Configuration) { c.Lifetime = -time.Minute })
+		}, 1},
+		{"ExpiredSubordinateStatement", func(t *testing.T, n *testNetwork, m *testMember) {
+			n.setTamper(n.anchor.Keys[0], func(st *federation.Statement) { st.IssuedAt -= 7200; st.ExpiresAt = st.IssuedAt + 3600 })
+		}, 1},
+		{"WronglySignedSubordinateStatement", func(t *testing.T, n *testNetwork, m *testMember) {
+			// A rogue key under the anchor's kid: the signature is bad.
+			n.setTamper(federation.Key{ID: n.anchor.Keys[0].ID, Private: rogue.Private}, func(*federation.Statement) {})
+		}, 1},
+		{"SubordinateStatementAboutAnother", func(t *testing.T, n *testNetwork, m *testMember) {
+			n.setTamper(n.anchor.Keys[0], func(st *federation.Statement) { st.Subject = "https://other.example" })
+		}, 1},
+		{"LeafSignedWithUnvouchedKey", func(t *testing.T, n *testNetwork, m *testMember) {
+			// The leaf lists a new key in its own jwks and signs with it,
+			// but the anchor vouches only for the old one.
+			k := m.rotate(t)
+			m.serveWith(k, func(*federation.Configuration) {})
+		}, 1},
+		{"LeafWithoutAuthorityHint", func(t *testing.T, n *testNetwork, m *testMember) {
+			m.serveWith(m.keys[0], func(c *federation.Configuration) { c.AnchorID = "https://other-anchor.example" })
+		}, 1},
+		{"TrustMarkMissing", func(t *testing.T, n *testNetwork, m *testMember) {
+			m.serveWith(m.keys[0], func(c *federation.Configuration) { c.TrustMarks = nil })
+		}, 1},
+		{"TrustMarkExpired", func(t *testing.T, n *testNetwork, m *testMember) {
+			now := time.Now()
+			tm, err := federation.IssueTrustMark(&federation.TrustMark{Issuer: n.anchor.ID, Subject: m.id(), Type: federation.MemberTrustMarkType(n.anchor.ID),
+				IssuedAt: now.Add(-2 * time.Hour).Unix(), ExpiresAt: now.Add(-time.Hour).Unix(), RulebookVersion: 1}, n.anchor.Keys[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.serveWith(m.keys[0], func(c *federation.Configuration) {
+				c.TrustMarks = []federation.TrustMarkRef{{Type: federation.MemberTrustMarkType(n.anchor.ID), TrustMark: tm}}
+			})
+		}, 1},
+		{"TrustMarkSignedByMember", func(t *testing.T, n *testNetwork, m *testMember) {
+			now := time.Now()
+			tm, err := federation.IssueTrustMark(&federation.TrustMark{Issuer: n.anchor.ID, Subject: m.id(), Type: federation.MemberTrustMarkType(n.anchor.ID),
+				IssuedAt: now.Unix(), ExpiresAt: now.Add(time.Hour).Unix(), RulebookVersion: 1}, m.keys[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.serveWith(m.keys[0], func(c *federation.Configuration) {
+				c.TrustMarks = []federation.TrustMarkRef{{Type: federation.MemberTrustMarkType(n.anchor.ID), TrustMark: tm}}
+			})
+		}, 1},
+		{"TrustMarkWrongRulebook", func(t *testing.T, n *testNetwork, m *testMember) {}, 2},
+		{"PolicyViolation", func(t *testing.T, n *testNetwork, m *testMember) {
+			n.setTamper(n.anchor.Keys[0], func(st *federation.Statement) {
+				st.MetadataPolicy[federation.MetadataOperator]["log_origin"] = map[string]any{"one_of": []any{"other.example/log"}}
+			})
+		}, 1},
+		{"PolicyNamesAnotherOperator", func(t *testing.T, n *testNetwork, m *testMember) {
+			n.setTamper(n.anchor.Keys[0], func(st *federation.Statement) {
+				st.MetadataPolicy[federation.MetadataOperator]["operator_id"] = map[string]any{"value": "https://other.example"}
+			})
+		}, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			n := newNetwork(t, 1)
+			m := n.newMember(t, "Helsinki")
+			n.admit(t, m)
+			c.setup(t, n, m)
+			_, err := n.resolver(c.rule).Resolve(ctx, m.id())
+			var ce *federation.ChainError
+			var pe *federation.PolicyError
+			if !errors.As(err, &ce) && !errors.As(err, &pe) {
+				t.Fatalf("Resolve = %v, want a chain or policy error", err)
+			}
+			if got := federation.Reason(err); got != "not_member" {
+				t.Errorf("Reason = %q, want not_member", got)
+			}
+			t.Log(err)
+		})
+	}
+}
+
+// TestResolveMembership: the anchor's 404 gives typed errors, and a
+// cached chain is believed until it is dropped (network.md §2.4, §2.6).
+func TestResolveMembership(t *testing.T) {
+	ctx := context.Background()
+	n := newNetwork(t, 1)
+	m, stranger := n.newMember(t, "Helsinki"), n.newMember(t, "Stranger")
+	n.admit(t, m)
+	r := n.resolver(1)
+	if _, err := r.Resolve(ctx, stranger.id()); !errors.Is(err, federation.ErrNotMember) || federation.Reason(err) != "not_member" {
+		t.Errorf("never admitted: %v, want ErrNotMember", err)
+	}
+	if _, err := r.Resolve(ctx, m.id()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.anchor.Suspend(ctx, m.id(), "unpaid fee", "tester"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Resolve(ctx, m.id()); err != nil {
+		t.Errorf("cached chain before the event: %v, want it still believed", err)
+	}
+	if err := r.Drop(ctx, m.id()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Resolve(ctx, m.id()); !errors.Is(err, federation.ErrSuspended) || federation.Reason(err) != "suspended_member" {
+		t.Errorf("suspended: %v, want ErrSuspended", err)
+	}
+	if _, err := n.anchor.Remove(ctx, m.id(), "left the network", "tester"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Resolve(ctx, m.id()); !errors.Is(err, federation.ErrRemoved) || federation.Reason(err) != "removed_member" {
+		t.Errorf("removed: %v, want ErrRemoved", err)
+	}
+	// No trust mark for a member that is not active.
+	if _, err := federation.FetchTrustMark(ctx, http.DefaultClient, n.anchor.ID, m.id()); err == nil {
+		t.Error("trust mark of a removed member issued")
+	}
+	// Admitted again, it resolves again.
+	n.admit(t, m)
+	if _, err := r.Resolve(ctx, m.id()); err != nil {
+		t.Errorf("admitted again: %v", err)
+	}
+	// An anchor that cannot be reached is unavailable, not a verdict.
+	down := &federation.Resolver{AnchorID: "http://127.0.0.1:1", AnchorKeys: n.pinned, Rulebook: 1}
+	if _, err := down.Resolve(ctx, m.id()); federation.Reason(err) != "unavailable" {
+		t.Errorf("anchor down: %v, want unavailable", err)
+	}
+}
+
+// TestRotation: a member's new key signs only once the anchor vouches for
+// it, and the chain resolves at every step (network.md §2.5); the anchor
+// rotates its own key without members changing their pinned key.
+func TestRotation(t *testing.T) {
+	ctx := context.Background()
+	n := newNetwork(t, 1)
+	m := n.newMember(t, "Helsinki")
+	n.admit(t, m)
+	resolve := func(step string) *federation.Resolved {
+		t.Helper()
+		res, err := n.resolver(1).Resolve(ctx, m.id())
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		return res
+	}
+	old := m.keys[0]
+	resolve("before rotation")
+	k := m.rotate(t)
+	if err := m.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := m.SigningKey(ctx); got.ID != old.ID {
+		t.Errorf("signs with %s before the anchor vouches for the new key, want the old %s", got.ID, old.ID)
+	}
+	resolve("rotated, anchor not refreshed")
+	if err := n.anchor.Refresh(ctx, "anchor"); err != nil {
+		t.Fatal(err)
+	}
+	res := resolve("anchor refreshed, member not yet")
+	if len(res.Keys.Keys) != 2 {
+		t.Errorf("the anchor vouches for %d keys, want 2", len(res.Keys.Keys))
+	}
+	if err := m.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := m.SigningKey(ctx); got.ID != k.ID {
+		t.Errorf("signs with %s after the anchor vouches for the new key, want %s", got.ID, k.ID)
+	}
+	resolve("member signs with the new key")
+	// The member drops its old key: the anchor follows on its next refresh.
+	m.mu.Lock()
+	m.keys = m.keys[:1]
+	m.mu.Unlock()
+	if err := n.anchor.Refresh(ctx, "anchor"); err != nil {
+		t.Fatal(err)
+	}
+	if res := resolve("old key dropped"); len(res.Keys.Keys) != 1 || res.Keys.Keys[0].KeyID != k.ID {
+		t.Errorf("keys after the old one was dropped: %+v", res.Keys.Keys)
+	}
+	entries, err := n.anchor.Audit(ctx, m.id())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 3 || entries[0].Action != "admit" || entries[1].Action != "keys" || entries[2].Action != "keys" {
+		t.Errorf("audit = %+v, want admit and two key changes", entries)
+	}
+
+	// The anchor rotates: its new key signs statements and trust marks,
+	// its configuration is still signed with the pinned key.
+	nk, err := federation.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.anchor.Keys = append([]federation.Key{nk}, n.anchor.Keys...)
+	if err := m.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	resolve("anchor rotated")
+	resp, err := http.Get(n.anchor.ID + anchor.FetchPath + "?sub=" + m.id())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	obj, err := jose.ParseSigned(string(b), []jose.SignatureAlgorithm{jose.EdDSA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kid := obj.Signatures[0].Protected.KeyID; kid != nk.ID {
+		t.Errorf("subordinate statement signed with %s, want the anchor's new key %s", kid, nk.ID)
+	}
+}
