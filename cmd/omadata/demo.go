@@ -111,8 +111,8 @@ type networkOptions struct {
 // demoRulebook is the rulebook version of the demo network.
 const demoRulebook = 1
 
-// network is a running demo network.
-type network struct {
+// demoNet is a running demo network.
+type demoNet struct {
 	Dir       string
 	Anchor    *child
 	Operators []*child // in demo.Cities order
@@ -133,7 +133,7 @@ type child struct {
 // startNetwork starts the anchor, then the three operators joined to it,
 // waits for each to be ready, and admits the operators at the anchor. On
 // an error it stops whatever it started.
-func startNetwork(ctx context.Context, o networkOptions) (n *network, err error) {
+func startNetwork(ctx context.Context, o networkOptions) (n *demoNet, err error) {
 	dir, err := filepath.Abs(o.Dir)
 	if err != nil {
 		return nil, err
@@ -141,7 +141,7 @@ func startNetwork(ctx context.Context, o networkOptions) (n *network, err error)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	n = &network{Dir: dir, exited: make(chan *child, 4)}
+	n = &demoNet{Dir: dir, exited: make(chan *child, 4)}
 	defer func() {
 		if err != nil {
 			n.Stop()
@@ -225,7 +225,7 @@ func startNetwork(ctx context.Context, o networkOptions) (n *network, err error)
 
 // start starts one process of the network, its output appended to its
 // log file.
-func (n *network) start(ctx context.Context, bin string, c *child, env []string, args ...string) error {
+func (n *demoNet) start(ctx context.Context, bin string, c *child, env []string, args ...string) error {
 	log, err := os.OpenFile(c.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
@@ -256,7 +256,7 @@ func (n *network) start(ctx context.Context, bin string, c *child, env []string,
 
 // waitGet waits until the process answers GET path with 200, within a
 // minute, and returns the body.
-func (n *network) waitGet(ctx context.Context, c *child, path string) ([]byte, error) {
+func (n *demoNet) waitGet(ctx context.Context, c *child, path string) ([]byte, error) {
 	hc := &http.Client{Timeout: 2 * time.Second}
 	deadline := time.Now().Add(time.Minute)
 	for {
@@ -283,7 +283,7 @@ func (n *network) waitGet(ctx context.Context, c *child, path string) ([]byte, e
 
 // Stop interrupts every process, operators first, and waits for each to
 // stop, killing one that takes longer than serve's shutdown timeout.
-func (n *network) Stop() {
+func (n *demoNet) Stop() {
 	all := append(append([]*child{}, n.Operators...), n.Anchor)
 	for _, c := range all {
 		if c != nil && c.cmd != nil && c.cmd.Process != nil {
@@ -313,7 +313,7 @@ func (c *child) tail() string {
 }
 
 // PrintWelcome tells the person who started the network where to go.
-func (n *network) PrintWelcome(w io.Writer) {
+func (n *demoNet) PrintWelcome(w io.Writer) {
 	fmt.Fprintf(w, "omadata %s demo network: a trust anchor and three operators, each with its own database in %s\n\n", Version(), n.Dir)
 	for _, op := range n.Operators {
 		fmt.Fprintf(w, "  %-18s %s/\n", demo.CityName(op.Name)["en"], op.URL)

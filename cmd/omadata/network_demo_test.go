@@ -54,6 +54,13 @@ func TestDemoNetwork(t *testing.T) {
 		dbs[demo.CityHelsinki] = storetest.PostgresSchema(t, storetest.PostgresDSN(t))
 	}
 	n := startTestNetwork(t, bin, dbs)
+	t.Run("Release", func(t *testing.T) { testRelease(t, bin, n) })
+	// Refusals last: they suspend and remove Turku.
+	t.Run("Refusals", func(t *testing.T) { testRefusals(t, bin, n) })
+}
+
+// testRelease is the story of the release across operators.
+func testRelease(t *testing.T, bin string, n *demoNet) {
 	hki, esp := n.Operators[0], n.Operators[1]
 	ctx := context.Background()
 
@@ -181,9 +188,9 @@ func TestDemoNetwork(t *testing.T) {
 
 // startTestNetwork starts the demo network on four free consecutive ports
 // and stops it when the test ends.
-func startTestNetwork(t *testing.T, bin string, dbs map[string]string) *network {
+func startTestNetwork(t *testing.T, bin string, dbs map[string]string) *demoNet {
 	t.Helper()
-	var n *network
+	var n *demoNet
 	for attempt := 0; ; attempt++ {
 		var err error
 		n, err = startNetwork(context.Background(), networkOptions{Bin: bin, Dir: t.TempDir(), BasePort: freePorts(t, 4), Databases: dbs})
@@ -226,7 +233,7 @@ func freePorts(t *testing.T, count int) int {
 
 // file is a demo file of an operator: beside its SQLite database, or in
 // the network's directory for one on PostgreSQL.
-func (n *network) file(op *child, name string) string {
+func (n *demoNet) file(op *child, name string) string {
 	if strings.HasPrefix(op.DB, "postgres") {
 		return filepath.Join(n.Dir, name)
 	}
