@@ -55,6 +55,9 @@ func TestDemoNetwork(t *testing.T) {
 	}
 	n := startTestNetwork(t, bin, dbs)
 	t.Run("Release", func(t *testing.T) { testRelease(t, bin, n) })
+	t.Run("Browser", func(t *testing.T) {
+		testBrowser(t, n, waitEntry(t, n.Operators[0], sportsCardTitle, n.Operators[1].URL).ProcessingID)
+	})
 	// Refusals last: they suspend and remove Turku.
 	t.Run("Refusals", func(t *testing.T) { testRefusals(t, bin, n) })
 }
