@@ -47,6 +47,10 @@ const (
 	RecordRelay         = "network_relay"
 )
 
+// NetworkKindConsentEvent is the kind of a network outbox message that
+// carries a NetworkConsentEvent (docs/network.md §5.2).
+const NetworkKindConsentEvent = "consent_event"
+
 // Membership statuses at a trust anchor.
 const (
 	MemberActive    = "active"
@@ -178,4 +182,126 @@ type NetworkService interface {
 	// processing of this operator's sink, gives the sink its pseudonym of
 	// the resident and tells it; the same event again changes nothing.
 	ReceiveConsentEvent(ctx context.Context, ev *NetworkConsentEvent) error
+}
+
+// Why the home operator refuses a peer's release question as a whole
+// (docs/network.md §5.3, §6), and why a relayed question denies.
+const (
+	ReasonNotYourSink     = "not_your_sink"
+	ReasonNotOurSource    = "not_our_source"
+	ReasonUnknownResident = DenyUnknownResident
+	// DenyPeerUnavailable: the sink's operator could not ask the
+	// resident's home operator (no relayer configured, or the call
+	// failed); it denies rather than decide for the home operator.
+	DenyPeerUnavailable = "peer_unavailable"
+)
+
+// PeerQuestion is what AuthorizePeer rules on: about the question's sink,
+// the operator it is mirrored from ("" for this operator's own or an
+// unknown sink); whether the source is an approved source of this
+// operator's own; and the peer the pseudonym was issued to ("" for none).
+type PeerQuestion struct {
+	SinkOperatorID  string
+	SourceIsOurs    bool
+	PseudonymPeerID string
+}
+
+// AuthorizePeer is the one rule of what a peer operator may ask the
+// resident's home operator about a release (docs/network.md §5.3, §5.4):
+// only about a sink mirrored from the peer itself (else EFORBIDDEN on
+// sink_id, reason not_your_sink), a source of this operator's own (else
+// EFORBIDDEN on source_id, not_our_source), and a resident named by a
+// pairwise pseudonym this operator issued to that peer (else ENOTFOUND on
+// pseudonym, unknown_resident: a pseudonym issued to a third operator is
+// no more known to the caller than one never issued). NetworkReason maps
+// the error to the protocol's reason.
+func AuthorizePeer(c Caller, q PeerQuestion) error {
+	switch {
+	case c.Kind != CallerOperator || c.OperatorID == "":
+		return Errorf(EFORBIDDEN, "Only a peer operator may ask this.")
+	case q.SinkOperatorID != c.OperatorID:
+		return Forbiddenf("sink_id", "The sink is not registered at your operator.")
+	case !q.SourceIsOurs:
+		return Forbiddenf("source_id", "The source is not registered at this operator.")
+	case q.PseudonymPeerID != c.OperatorID:
+		return &Error{Code: ENOTFOUND, Field: "pseudonym", Message: "No resident has this pseudonym with your operator."}
+	}
+	return nil
+}
+
+// NetworkReason returns the docs/network.md §6 reason of an error of a
+// peer method: not_your_sink, not_our_source, unknown_resident, or
+// invalid, not_found and "" (another error) by code.
+func NetworkReason(err error) string {
+	switch code, field := ErrorCode(err), ErrorField(err); {
+	case code == EFORBIDDEN && field == "sink_id":
+		return ReasonNotYourSink
+	case code == EFORBIDDEN && field == "source_id":
+		return ReasonNotOurSource
+	case code == ENOTFOUND && field == "pseudonym":
+		return ReasonUnknownResident
+	case code == EINVALID, code == ENOTFOUND:
+		return code
+	}
+	return ""
+}
+
+// SignedRequest is a peer's network call as its signature covers it
+// (RFC 9421 §2.5, RFC 9530 §2): the Signature-Input and Signature field
+// values and the body. The network handler puts it in the context once it
+// has verified it; the store keeps it as the evidence behind a decision
+// or grant it answers (network_requests).
+type SignedRequest struct {
+	SignatureInput string
+	Signature      string
+	Body           []byte
+}
+
+type signedRequestKey struct{}
+
+// NewContextWithSignedRequest returns a copy of ctx carrying the verified
+// signed request of a peer's call.
+func NewContextWithSignedRequest(ctx context.Context, r *SignedRequest) context.Context {
+	return context.WithValue(ctx, signedRequestKey{}, r)
+}
+
+// SignedRequestFromContext returns the verified signed request in ctx, or
+// nil.
+func SignedRequestFromContext(ctx context.Context) *SignedRequest {
+	r, _ := ctx.Value(signedRequestKey{}).(*SignedRequest)
+	return r
+}
+
+// Relayer asks a resident's home operator on behalf of a sink of this
+// operator (docs/network.md §5.3, §5.4): the store calls it, outside any
+// transaction, when a local sink asks about a source mirrored from peer
+// for a resident whose home is peer. in carries the relay's rly_ ID,
+// made before the call, which the home operator's leaf references. It
+// returns the home operator's answer, the answer JWS verbatim (kept as
+// evidence), and for a grant the home operator's leaf {origin, record}.
+type Relayer interface {
+	RelayGrant(ctx context.Context, peer *Peer, in *NetworkGrantInput) (g *Grant, answerJWS string, leaf LeafPeer, err error)
+	RelayDecisions(ctx context.Context, peer *Peer, in []*NetworkQuestion) (ds []*Decision, answerJWS string, err error)
+}
+
+// NetworkMessage is a message due to a peer operator from the network
+// outbox: a consent event (Kind NetworkKindConsentEvent) whose Body is
+// the JSON of a NetworkConsentEvent, to POST to the peer's
+// {network_endpoint}/consent-events (docs/network.md §5.2).
+type NetworkMessage struct {
+	ID         string `json:"id"`
+	OperatorID string `json:"operator_id"`
+	Kind       string `json:"kind"`
+	Body       []byte `json:"body"`
+	Attempts   int    `json:"attempts"`
+}
+
+// NetworkOutbox is what a delivery worker asks of the store. Claim hands
+// out due messages and hides them from other instances for lease;
+// Delivered acknowledges one; Failed schedules the next attempt with
+// backoff. Only the operator itself (an admin caller) may.
+type NetworkOutbox interface {
+	ClaimNetworkMessages(ctx context.Context, limit int, lease time.Duration) ([]*NetworkMessage, error)
+	NetworkMessageDelivered(ctx context.Context, id string) error
+	NetworkMessageFailed(ctx context.Context, id, reason string) error
 }

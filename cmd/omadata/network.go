@@ -21,6 +21,7 @@ import (
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/anchor"
 	"github.com/omadata/omadata/internal/federation"
+	"github.com/omadata/omadata/internal/netnode"
 )
 
 // NetworkCommand is the operator network's command family
@@ -39,7 +40,7 @@ var networkSubcommands []func(m *Main) subcommand
 // anchorEventSigner signs the anchor's membership events (network.md
 // §2.6, RFC 9421 as section 3); nil leaves the events unsent. The
 // network's request signer sets it.
-var anchorEventSigner anchor.SignFunc
+var anchorEventSigner anchor.SignFunc = netnode.SignAnchorEvent
 
 // Run runs the network subcommand named by args[0].
 func (c *NetworkCommand) Run(ctx context.Context, args []string) error {

@@ -24,6 +24,7 @@ import (
 	"github.com/omadata/omadata/internal/archive"
 	"github.com/omadata/omadata/internal/demo"
 	"github.com/omadata/omadata/internal/keys"
+	"github.com/omadata/omadata/internal/netnode"
 	"github.com/omadata/omadata/internal/owndata"
 	"github.com/omadata/omadata/internal/store"
 	"github.com/omadata/omadata/internal/web"
@@ -209,6 +210,14 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	}
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	node, err := joinNetwork(admin, cfg, s, sealer, operatorID, origin, logKey, log, metrics)
+	if err != nil {
+		return err
+	} else if node != nil {
+		// A local sink's question about a peer's source and resident goes
+		// to the peer (docs/network.md §5.3, §5.4).
+		s = s.With(store.WithRelayer(node.Client))
+	}
 	limiter := ratelimit.New(ratelimit.Options{
 		Rates:          map[string]ratelimit.Rate{ratelimit.Login: cfg.RateLimitLogin, ratelimit.Token: cfg.RateLimitToken, ratelimit.Credential: cfg.RateLimitCredential},
 		TrustedProxies: cfg.TrustedProxies,
@@ -256,6 +265,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		},
 		Pages:    pages,
 		NotFound: notFound,
+		Network:  networkRoutes(node),
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -270,7 +280,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	go func() { serveErr <- srv.Serve(handler.Listener(ln)) }()
 	log.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "version", Version())
 	printNextSteps(c.m.Stdout, publicURL, notFound != nil, tokens, demoTokenNames(admin, s, cfg, tokens))
-	stopWorkers := startWorkers(ctx, cfg, s, signer, log, metrics)
+	stopWorkers := startWorkers(ctx, cfg, s, signer, node, log, metrics)
 	defer stopWorkers()
 	if cfg.DemoCity != "" && demoRes != nil {
 		stopDemo := startDemoCitySteps(ctx, s, demoRes, log)
@@ -308,7 +318,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 // run as the operator's admin caller, on a context that ctx's signal does
 // not cancel, so that the server can shut down first; the returned
 // function stops them and waits for them to drain.
-func startWorkers(ctx context.Context, cfg Config, s *store.Store, signer *keys.ActiveSigner, log *slog.Logger, metrics *prometheus.Registry) func() {
+func startWorkers(ctx context.Context, cfg Config, s *store.Store, signer *keys.ActiveSigner, node *netnode.Node, log *slog.Logger, metrics *prometheus.Registry) func() {
 	operator := omadata.NewContextWithCaller(context.WithoutCancel(ctx), omadata.Caller{Kind: omadata.CallerAdmin, TokenID: "operator"})
 	bg, cancel := context.WithCancel(operator)
 	var wg sync.WaitGroup
@@ -324,6 +334,9 @@ func startWorkers(ctx context.Context, cfg Config, s *store.Store, signer *keys.
 	checkpointer := &worker.Checkpointer{Log: s, Logger: log}
 	wg.Go(func() { checkpointer.Run(bg) })
 	wg.Go(func() { signer.Run(bg, keyRefreshInterval, log) })
+	if node != nil {
+		wg.Go(func() { node.Run(bg) })
+	}
 	return func() {
 		cancel()
 		wg.Wait()
@@ -407,4 +420,12 @@ func demoTokenNames(ctx context.Context, s *store.Store, cfg Config, t *demo.Tok
 		}
 	}
 	return names
+}
+
+// networkRoutes is the node's routes for the server, or none.
+func networkRoutes(node *netnode.Node) web.NetworkRoutes {
+	if node == nil {
+		return nil
+	}
+	return node.Handler
 }

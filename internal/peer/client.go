@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -25,14 +24,11 @@ import (
 	"github.com/omadata/omadata"
 )
 
-// maxAnswerBytes limits what is read of a peer's answer: a catalogue may
-// be large, everything else is small.
-const maxAnswerBytes = 8 << 20
-
 // Transport sends a signed call and verifies its signed answer: signing
 // with this operator's federation key (docs/network.md §3) and verifying
-// the answer's JWS with the peer's keys, its iss, aud and nonce (§4).
-// internal/network implements it.
+// the answer's JWS with the peer's keys, its iss, aud and nonce (§4). A
+// refusal is a *network.Refusal with the peer's reason. internal/netnode
+// implements it over network.Client.
 type Transport interface {
 	Do(ctx context.Context, peer string, req *http.Request, body []byte) (*Answer, error)
 }
@@ -53,21 +49,6 @@ type Resolver interface {
 	Resolve(ctx context.Context, operatorID string) (*omadata.Peer, error)
 }
 
-// Problem is a peer's refusal of a call, its RFC 9457 problem document
-// (docs/network.md §6).
-type Problem struct {
-	Peer   string `json:"-"`
-	Path   string `json:"-"`
-	Status int    `json:"status"`
-	Reason string `json:"reason"`
-	Detail string `json:"detail"`
-	Field  string `json:"field,omitempty"`
-}
-
-func (p *Problem) Error() string {
-	return fmt.Sprintf("peer %s refused %s: %d %s: %s", p.Peer, p.Path, p.Status, p.Reason, p.Detail)
-}
-
 // Client calls peers.
 type Client struct {
 	Transport Transport
@@ -77,7 +58,7 @@ type Client struct {
 }
 
 // call sends a signed call to the endpoint path of peer (below its
-// network_endpoint) and returns its answer, a *Problem for a problem
+// network_endpoint) and returns its answer, a *network.Refusal for a problem
 // document, or an error.
 func (c *Client) call(ctx context.Context, p *omadata.Peer, kind, method, endpoint string, in any, header http.Header) (a *Answer, err error) {
 	var body []byte
@@ -259,17 +240,6 @@ func (c *Client) FetchRecord(ctx context.Context, p *omadata.Peer, record string
 	}
 	out.JWS = a.JWS
 	return &out, nil
-}
-
-// readProblem reads a problem document from a refused call.
-func readProblem(peer, path string, res *http.Response) error {
-	p := &Problem{Peer: peer, Path: path, Status: res.StatusCode}
-	buf, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
-	if err := json.Unmarshal(buf, p); err != nil || p.Reason == "" {
-		p.Reason, p.Detail = "unknown", strings.TrimSpace(string(buf[:min(len(buf), 200)]))
-	}
-	p.Status = res.StatusCode
-	return p
 }
 
 func (c *Client) now() time.Time {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/omadata/omadata/internal/network"
 )
 
 // Metrics count the calls this operator makes to peers.
@@ -37,8 +39,8 @@ func (m *Metrics) observe(kind string, start time.Time, err error) {
 		return
 	}
 	outcome := "ok"
-	var p *Problem
-	if errors.As(err, &p) {
+	var rf *network.Refusal
+	if errors.As(err, &rf) {
 		outcome = "refused"
 	} else if err != nil {
 		outcome = "error"

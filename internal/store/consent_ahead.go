@@ -54,6 +54,9 @@ func (s *Store) decideAhead(ctx context.Context, in *omadata.ConsentInput, statu
 	if c.SourceIDs == nil {
 		c.SourceIDs = []string{}
 	}
+	if t.parts.sink.Operator != nil {
+		return nil, errStale // a peer's processing: its consent event is written in the transaction
+	}
 	names, created, live, err := s.namesAhead(ctx, r, c, t.parts, t.p.ID)
 	if err != nil {
 		return nil, err
@@ -126,6 +129,8 @@ func (s *Store) changeAhead(ctx context.Context, id, status, reason string) (*om
 	parts, err := s.consentCatalogue.versionParts(ctx, r, c.VersionID)
 	if err != nil {
 		return nil, err
+	} else if parts.sink.Operator != nil {
+		return nil, errStale // a peer's processing: its consent event is written in the transaction
 	}
 	if c.Records, err = consentRecords(ctx, r, c.ID); err != nil {
 		return nil, err

@@ -154,6 +154,14 @@ func (s *Store) record(ctx context.Context, tx *Tx, c *consentRow, parts *consen
 	if w.log, err = s.consentLog(ctx, tx, c, parts, w.rec); err != nil {
 		return nil, err
 	}
+	if parts.sink.Operator != nil {
+		// A peer's sink hears through its operator (docs/network.md §5.2).
+		ev, err := networkConsentEvent(ctx, tx, c, parts, w.rec, rests)
+		if err != nil {
+			return nil, err
+		}
+		w.log = append(w.log, ev)
+	}
 	if err := tx.run(ctx, w.statements(headAll)); err != nil {
 		return nil, err
 	}
@@ -192,6 +200,9 @@ func (s *Store) prepareRecord(c *consentRow, parts *consentParts, ch change, seq
 	}
 	var to []recipient
 	for _, id := range recipientsOf(c, parts) {
+		if id == c.SinkID && parts.sink.Operator != nil {
+			continue // a peer's sink: its operator tells it
+		}
 		to = append(to, recipient{serviceID: id, data: &consentEvent{
 			ConsentID: c.ID, ProcessingID: c.ProcessingID, Pseudonym: names[id], RecordHash: rec.Hash, Status: rec.Status, Version: c.Version,
 		}})

@@ -41,6 +41,15 @@ func (s *Store) Decide(ctx context.Context, in *omadata.DecisionInput) (*omadata
 	} else if err := in.Validate(); err != nil {
 		return nil, err
 	}
+	// A sink's question about a source mirrored from the resident's home
+	// operator: that operator decides (docs/network.md §5.3).
+	if p, err := parties(c, in); err == nil && p.SinkID == c.ServiceID {
+		if rt, err := findRelayTarget(ctx, s.db.reader(), p.SinkID, p.SourceID, p.Pseudonym); err != nil {
+			return nil, err
+		} else if rt != nil {
+			return s.relayDecide(ctx, c, p, rt)
+		}
+	}
 	if !s.db.readsBeside() {
 		tx, err := s.db.begin(ctx)
 		if err != nil {

@@ -34,6 +34,13 @@ func (s *Store) IssueGrant(ctx context.Context, in *omadata.GrantInput) (*omadat
 	} else if s.signer == nil {
 		return nil, errors.New("store: no signer configured for grants")
 	}
+	// A source mirrored from the resident's home operator: that operator
+	// decides and grants (docs/network.md §5.4).
+	if rt, err := findRelayTarget(ctx, s.db.reader(), c.ServiceID, in.SourceID, in.Pseudonym); err != nil {
+		return nil, err
+	} else if rt != nil {
+		return s.relayGrant(ctx, c, in, rt)
+	}
 	tx, err := s.db.begin(ctx)
 	if err != nil {
 		return nil, err
@@ -56,35 +63,46 @@ func (s *Store) IssueGrant(ctx context.Context, in *omadata.GrantInput) (*omadat
 	if !d.Permit() {
 		return g, tx.Commit()
 	}
-	sub, err := pseudonym(ctx, tx, in.SourceID, q.residentID)
-	if err != nil {
+	if err := s.issueGrant(ctx, tx, g, q.residentID, in.JKT, nil); err != nil {
 		return nil, err
+	}
+	return g, tx.Commit()
+}
+
+// issueGrant stores, logs and signs the grant g of a permitting decision
+// about the resident, bound to the key jkt, and tells the source. peer is
+// the release's leaf at the sink's operator when the sink is a peer's.
+func (s *Store) issueGrant(ctx context.Context, tx *Tx, g *omadata.Grant, residentID, jkt string, peer *omadata.LeafPeer) error {
+	d := g.Decision
+	sub, err := pseudonym(ctx, tx, g.SourceID, residentID)
+	if err != nil {
+		return err
 	}
 	g.ID, g.IssuedAt, g.ExpiresAt = omadata.NewID(omadata.PrefixGrant), tx.now, tx.now.Add(omadata.GrantTTL)
 	if _, err := tx.exec(ctx, `INSERT INTO grants (id, decision_id, sink_id, source_id, resident_id, processing_id, purpose_id, data_group_ids,
 		consent_id, jkt, issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		g.ID, d.EvidenceID, g.SinkID, g.SourceID, q.residentID, d.ProcessingID, g.PurposeID, jsonValue{g.DataGroupIDs},
-		d.Ground.ConsentID, in.JKT, g.IssuedAt, g.ExpiresAt); err != nil {
-		return nil, err
+		g.ID, d.EvidenceID, g.SinkID, g.SourceID, residentID, d.ProcessingID, g.PurposeID, jsonValue{g.DataGroupIDs},
+		d.Ground.ConsentID, jkt, g.IssuedAt, g.ExpiresAt); err != nil {
+		return err
 	}
 	if err := s.appendLog(ctx, tx, logAppend{
 		kind: omadata.LeafGrantIssued, recordKind: omadata.RecordGrant, recordID: g.ID,
-		recordSHA256: grantDigest(g.ID, d.EvidenceID, g.SinkID, g.SourceID, q.residentID, d.ProcessingID, g.PurposeID, g.DataGroupIDs,
-			d.Ground.ConsentID, in.JKT, g.IssuedAt, g.ExpiresAt),
-		processingID: d.ProcessingID, sinkID: g.SinkID, sourceIDs: []string{g.SourceID}, residentID: q.residentID,
+		recordSHA256: grantDigest(g.ID, d.EvidenceID, g.SinkID, g.SourceID, residentID, d.ProcessingID, g.PurposeID, g.DataGroupIDs,
+			d.Ground.ConsentID, jkt, g.IssuedAt, g.ExpiresAt),
+		processingID: d.ProcessingID, sinkID: g.SinkID, sourceIDs: []string{g.SourceID}, residentID: residentID, peer: peer,
 	}); err != nil {
-		return nil, err
+		return err
 	}
-	if g.Token, err = s.signGrant(g, sub, in.JKT); err != nil {
-		return nil, fmt.Errorf("sign grant: %w", err)
+	if g.Token, err = s.signGrant(g, sub, jkt); err != nil {
+		return fmt.Errorf("sign grant: %w", err)
 	}
 	if err := s.enqueue(ctx, tx, omadata.EventGrantIssued, g.ID, []recipient{{g.SourceID, map[string]any{
 		"grant_id": g.ID, "pseudonym": sub, "sink_id": g.SinkID, "data_group_ids": g.DataGroupIDs,
 		"purpose_id": g.PurposeID, "expires_at": g.ExpiresAt,
 	}}}); err != nil {
-		return nil, fmt.Errorf("enqueue grant.issued: %w", err)
+		return fmt.Errorf("enqueue grant.issued: %w", err)
 	}
-	return g, tx.Commit()
+	return nil
 }
 
 // rememberProof records a DPoP proof's jti, or refuses one already seen.

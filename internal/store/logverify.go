@@ -363,6 +363,21 @@ func recordDigests(ctx context.Context, r reader, kind string, ids []any) (map[s
 			residents[id] = resident
 			return nil
 		}
+	case omadata.RecordRelay:
+		query = `SELECT id, operator_id, kind, sink_id, source_id, resident_id, purpose_id, data_group_ids, decision, reason, peer_record,
+			answer, created_at FROM network_relays WHERE id IN ` + in
+		scan = func(row interface{ Scan(...any) error }) error {
+			var id, operator, kind, sink, source, resident, purpose, decision, reason, peerRecord, answer string
+			var groups []string
+			var at time.Time
+			if err := row.Scan(&id, &operator, &kind, &sink, &source, &resident, &purpose, jsonScan{&groups}, &decision, &reason, &peerRecord,
+				&answer, Time{&at}); err != nil {
+				return err
+			}
+			digests[id] = relayDigest(id, operator, kind, sink, source, resident, purpose, groups, decision, reason, peerRecord, answer, at)
+			residents[id] = resident
+			return nil
+		}
 	case omadata.RecordAdminChange:
 		query = `SELECT id, actor_id, action, target_kind, target_id, details, created_at FROM admin_changes WHERE id IN ` + in
 		scan = func(row interface{ Scan(...any) error }) error {
@@ -557,6 +572,8 @@ func leafKindKnown(l *omadata.LogLeaf) bool {
 	case omadata.RecordRequest:
 		kind, status, _ := strings.Cut(rest, ".")
 		return family == "request" && slices.Contains(requestKinds, kind) && (slices.Contains(leafRequestStatuses, status) || slices.Contains(leafRequestSteps, status))
+	case omadata.RecordRelay:
+		return l.Kind == omadata.LeafGrantRelayed || l.Kind == omadata.LeafDecisionRelayed
 	case omadata.RecordAdminChange:
 		// Actions are words joined by dots (service.created,
 		// signing_key.rotated); the record's digest covers the action.

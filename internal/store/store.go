@@ -24,6 +24,7 @@ type Store struct {
 	logSigner        note.Signer      // signs the transparency log's checkpoints
 	consentCatalogue consentCatalogue // what gives and changes rest on
 	cat              catalogueCache   // what decisions read of the catalogue
+	relayer          omadata.Relayer  // asks a resident's home operator (network_release.go)
 }
 
 // Option configures a Store.
@@ -166,7 +167,7 @@ func count(ctx context.Context, q querier, query string, args ...any) (int, erro
 // and event prefix, and then opts applied: an operator of a test network
 // is a store with its own issuer and log origin.
 func (s *Store) With(opts ...Option) *Store {
-	n := New(s.db, WithKeyring(s.keyring), WithSigner(s.signer), WithIssuer(s.issuer), WithEventPrefix(s.prefix), WithLog(s.logSigner))
+	n := New(s.db, WithKeyring(s.keyring), WithSigner(s.signer), WithIssuer(s.issuer), WithEventPrefix(s.prefix), WithLog(s.logSigner), WithRelayer(s.relayer))
 	for _, o := range opts {
 		o(n)
 	}

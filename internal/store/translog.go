@@ -43,6 +43,9 @@ type logAppend struct {
 	sinkID       string
 	sourceIDs    []string
 	residentID   string // "" when the change concerns no resident
+	// peer references the same release's leaf in a peer operator's log
+	// (docs/network.md §5.3, §5.4).
+	peer *omadata.LeafPeer
 }
 
 // appendLog appends the change's leaf in the change's own transaction:
@@ -65,7 +68,7 @@ func (s *Store) logStatements(ctx context.Context, q querier, a logAppend, now t
 	leaf := &omadata.LogLeaf{
 		Version: 1, Kind: a.kind, Time: omadata.LogTime(now),
 		ProcessingID: a.processingID, SinkID: a.sinkID, SourceIDs: a.sourceIDs,
-		Record: a.recordID, RecordKind: a.recordKind, RecordSHA256: a.recordSHA256,
+		Record: a.recordID, RecordKind: a.recordKind, RecordSHA256: a.recordSHA256, Peer: a.peer,
 	}
 	var out []writeStmt
 	if a.residentID != "" {

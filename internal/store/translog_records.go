@@ -42,3 +42,14 @@ func adminChangeDigest(id, actorID, action, targetKind, targetID, details string
 		"details": details, "created_at": at,
 	})
 }
+
+// relayDigest is the digest of a request of a local sink relayed to the
+// resident's home operator, with the home operator's answer JWS.
+func relayDigest(id, operatorID, kind, sinkID, sourceID, residentID, purposeID string, groups []string,
+	decision, reason, peerRecord, answer string, at time.Time) string {
+	return recordDigest(map[string]any{
+		"id": id, "operator_id": operatorID, "kind": kind, "sink_id": sinkID, "source_id": sourceID, "resident_id": residentID,
+		"purpose_id": purposeID, "data_group_ids": groups, "decision": decision, "reason": reason, "peer_record": peerRecord,
+		"answer": answer, "created_at": at,
+	})
+}

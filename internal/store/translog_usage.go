@@ -84,7 +84,43 @@ func (s *Store) FindUsage(ctx context.Context, f omadata.UsageFilter) ([]*omadat
 			}
 		}
 	}
+	if err := sinkOperators(ctx, r, out); err != nil {
+		return nil, "", err
+	}
 	return out, nextSeq(seqs, limit), nil
+}
+
+// sinkOperators names the peer operator of each use by a peer's sink
+// (docs/network.md §5.5).
+func sinkOperators(ctx context.Context, q querier, uses []*omadata.Usage) error {
+	var ids []any
+	for _, u := range uses {
+		if u.SinkID != "" && !slices.Contains(ids, any(u.SinkID)) {
+			ids = append(ids, u.SinkID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := q.query(ctx, `SELECT s.id, p.operator_id, p.name FROM services s JOIN peers p ON p.operator_id = s.operator_id
+		WHERE s.id IN (`+placeholders(len(ids))+`)`, ids...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	ops := map[string]*omadata.OperatorRef{}
+	for rows.Next() {
+		var id string
+		var ref omadata.OperatorRef
+		if err := rows.Scan(&id, &ref.ID, jsonScan{&ref.Name}); err != nil {
+			return err
+		}
+		ops[id] = &ref
+	}
+	for _, u := range uses {
+		u.SinkOperator = ops[u.SinkID]
+	}
+	return rows.Err()
 }
 
 // usageDetails reads who, what, why and on what ground from the records

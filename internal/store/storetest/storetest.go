@@ -132,6 +132,7 @@ func Run(t *testing.T, open OpenFunc) int {
 	}{
 		{"Network/Catalogue", testNetworkCatalogue},
 		{"Network/LogRecord", testNetworkLogRecord},
+		{"Network/Release", testNetworkRelease},
 	}
 	passed := 0
 	for _, c := range cases {

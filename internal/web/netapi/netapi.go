@@ -12,39 +12,27 @@ package netapi
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/network"
 )
 
 // Prefix is the path of the network endpoint below the operator's base URL.
 const Prefix = "/network/v1"
 
-// MaxBodyBytes is the limit of a request body (docs/network.md §7).
-const MaxBodyBytes = 1 << 20
-
-// answerLifetime is how long a signed answer is valid (docs/network.md §4).
-const answerLifetime = 300 * time.Second
-
-// Call is a verified signed call: the calling operator, the nonce of its
-// signature (which the answer repeats), and the signature itself, kept as
-// evidence with the body it covers.
+// Call is a verified signed call as the handlers see it: the calling
+// operator, the nonce of its signature (which the answer repeats), and
+// the signature itself, kept as evidence with the body it covers.
 type Call struct {
 	OperatorID     string
 	Nonce          string
 	SignatureInput string
 	Signature      string
 	Body           []byte
-}
-
-// Verifier checks a signed call in docs/network.md §3's order and returns
-// the verified caller, or an error that Options.Refuse answers.
-type Verifier interface {
-	Verify(r *http.Request, body []byte) (*Call, error)
 }
 
 // RecordProver serves a log leaf of this operator to a peer that is party
@@ -68,16 +56,15 @@ type Options struct {
 
 	Network omadata.NetworkService
 	Records RecordProver
-	// Verifier checks calls of members; AnchorVerifier the anchor's
-	// membership events, with the anchor's keys.
-	Verifier       Verifier
-	AnchorVerifier Verifier
-	// Refuse answers a failed verification with its problem document,
-	// logs and counts it (internal/network).
-	Refuse func(w http.ResponseWriter, r *http.Request, err error)
-	// SignAnswer signs an answer's claims with this operator's current
-	// federation key as a compact JWS (docs/network.md §4).
-	SignAnswer func(claims map[string]any) (string, error)
+	// Guard admits the verified calls of members, and writes, logs and
+	// counts refusals; AnchorGuard admits the anchor's membership events,
+	// verified with the anchor's keys.
+	Guard       *network.Guard
+	AnchorGuard *network.Guard
+	// SignAnswer signs an answer (docs/network.md §4): its claims and its
+	// members, with this operator's current federation key
+	// (network.SignAnswer).
+	SignAnswer func(ctx context.Context, claims network.AnswerClaims, members any) (string, error)
 	// MembershipChanged drops what this operator believes about a peer
 	// after the anchor says its membership changed (§2.6).
 	MembershipChanged func(ctx context.Context, operatorID, status string) error
@@ -110,69 +97,53 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	if h.o.EntityConfiguration != nil {
 		mux.Handle("GET /.well-known/openid-federation", h.o.EntityConfiguration)
 	}
-	mux.Handle("GET "+Prefix+"/catalogue", h.signed(h.o.Verifier, h.catalogue))
-	mux.Handle("POST "+Prefix+"/consent-events", h.signed(h.o.Verifier, h.consentEvent))
-	mux.Handle("POST "+Prefix+"/decisions", h.signed(h.o.Verifier, h.decisions))
-	mux.Handle("POST "+Prefix+"/grants", h.signed(h.o.Verifier, h.grants))
-	mux.Handle("GET "+Prefix+"/log/records/{record}", h.signed(h.o.Verifier, h.logRecord))
-	mux.Handle("POST "+Prefix+"/federation-events", h.signed(h.o.AnchorVerifier, h.federationEvent))
+	mux.Handle("GET "+Prefix+"/catalogue", h.signed(h.o.Guard, h.catalogue))
+	mux.Handle("POST "+Prefix+"/consent-events", h.signed(h.o.Guard, h.consentEvent))
+	mux.Handle("POST "+Prefix+"/decisions", h.signed(h.o.Guard, h.decisions))
+	mux.Handle("POST "+Prefix+"/grants", h.signed(h.o.Guard, h.grants))
+	mux.Handle("GET "+Prefix+"/log/records/{record}", h.signed(h.o.Guard, h.logRecord))
+	mux.Handle("POST "+Prefix+"/federation-events", h.signed(h.o.AnchorGuard, h.federationEvent))
 	// Anything else under the prefix is a problem document too, not the
 	// API's error shape.
 	mux.Handle(Prefix+"/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, http.StatusNotFound, ReasonNotFound, "No such network endpoint.", "")
+		writeProblem(w, http.StatusNotFound, network.ReasonNotFound, "No such network endpoint.", "")
 	}))
 }
 
-// signed reads the body (at most MaxBodyBytes), has v verify the call, and
-// runs f as the calling operator.
-func (h *Handler) signed(v Verifier, f func(w http.ResponseWriter, r *http.Request, c *Call) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-		if err != nil {
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				writeProblem(w, http.StatusRequestEntityTooLarge, ReasonTooLarge, "The body is over 1 MiB.", "")
-			} else {
-				writeProblem(w, http.StatusBadRequest, ReasonInvalid, "The body could not be read.", "")
-			}
+// signed has g verify the call and runs f as the calling operator (g
+// puts omadata.CallerOperator in the context), with the body g read.
+func (h *Handler) signed(g *network.Guard, f func(w http.ResponseWriter, r *http.Request, c *Call) error) http.Handler {
+	return g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		vc, ok := network.CallFromContext(r.Context())
+		if !ok {
+			writeProblem(w, http.StatusInternalServerError, ReasonInternal, "Internal error.", "")
 			return
 		}
-		call, err := v.Verify(r, body)
+		body, err := io.ReadAll(r.Body) // the Guard read it already, limited to 1 MiB
 		if err != nil {
-			h.o.Refuse(w, r, err)
+			writeProblem(w, http.StatusBadRequest, network.ReasonInvalid, "The body could not be read.", "")
 			return
 		}
-		call.Body = body
-		ctx := omadata.NewContextWithCaller(r.Context(), omadata.Caller{Kind: omadata.CallerOperator, OperatorID: call.OperatorID})
-		if err := f(w, r.WithContext(ctx), call); err != nil {
-			h.fail(w, r, call, err)
+		c := &Call{OperatorID: vc.OperatorID, Nonce: vc.Nonce, Body: body,
+			SignatureInput: r.Header.Get("Signature-Input"), Signature: r.Header.Get("Signature")}
+		if err := f(w, r, c); err != nil {
+			h.fail(w, r, g, c, err)
 		}
-	})
+	}))
 }
 
-// answer writes a signed answer (docs/network.md §4) with the members of v
-// beside the JWT claims, bound to the call by its nonce.
-func (h *Handler) answer(w http.ResponseWriter, c *Call, v map[string]any, exp time.Time) error {
+// answer writes a signed answer (docs/network.md §4) with members, bound
+// to the call by its nonce, valid for network.AnswerLifetime (also a
+// catalogue's: its max-age is the same 300 s).
+func (h *Handler) answer(w http.ResponseWriter, r *http.Request, c *Call, members any) error {
 	now := h.o.Now()
-	if exp.IsZero() {
-		exp = now.Add(answerLifetime)
-	}
-	claims := map[string]any{}
-	for k, x := range v {
-		claims[k] = x
-	}
-	claims["iss"] = h.o.OperatorID
-	claims["aud"] = c.OperatorID
-	claims["iat"] = now.Unix()
-	claims["exp"] = exp.Unix()
-	claims["nonce"] = c.Nonce
-	jws, err := h.o.SignAnswer(claims)
+	claims := network.AnswerClaims{Issuer: h.o.OperatorID, Audience: c.OperatorID, IssuedAt: now.Unix(),
+		Expiry: now.Add(network.AnswerLifetime).Unix(), Nonce: c.Nonce}
+	jws, err := h.o.SignAnswer(r.Context(), claims, members)
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/jwt")
-	w.WriteHeader(http.StatusOK)
-	io.WriteString(w, jws)
+	network.WriteAnswer(w, http.StatusOK, jws)
 	return nil
 }
 

@@ -11,65 +11,47 @@ import (
 	"strings"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/network"
 )
 
-// Reasons of the problem documents the handlers write themselves
-// (docs/network.md §6); the signature's reasons are the Verifier's.
-const (
-	ReasonInvalid         = "invalid"
-	ReasonNotYourSink     = "not_your_sink"
-	ReasonNotOurSource    = "not_our_source"
-	ReasonUnknownResident = "unknown_resident"
-	ReasonNotFound        = "not_found"
-	ReasonTooLarge        = "too_large"
-	ReasonUnavailable     = "unavailable"
-	ReasonInternal        = "internal"
-)
+// ReasonInternal is the reason of a problem document for a failure of
+// this operator's own, which is not a refusal of the call.
+const ReasonInternal = "internal"
 
-// ProblemType is the base of a problem document's type URI.
-const ProblemType = "https://omadata.fi/problems/network/"
-
-// Problem is an RFC 9457 problem document of the network (§6).
-type Problem struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail"`
-	Reason string `json:"reason"`
-	Field  string `json:"field,omitempty"`
-}
-
+// writeProblem writes a problem document (docs/network.md §6) that is no
+// refusal of a call: a path the endpoint does not have, or a failure of
+// this operator's own.
 func writeProblem(w http.ResponseWriter, status int, reason, detail, field string) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(Problem{
-		Type: ProblemType + reason, Title: http.StatusText(status), Status: status,
+	json.NewEncoder(w).Encode(network.Problem{
+		Type: "https://omadata.fi/problems/network/" + reason, Title: http.StatusText(status), Status: status,
 		Detail: detail, Reason: reason, Field: field,
 	})
 }
 
-// fail answers an error of the store: a refusal of the whole call with its
-// reason (§5.3: the store names the culprit field, sink_id, source_id or
-// pseudonym), an invalid body naming its field, or an internal error
-// logged and not shown.
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, c *Call, err error) {
+// fail answers an error of the store. A refusal of the call goes
+// through the Guard, which logs and counts it: an invalid body naming its
+// field, or a refusal of the whole call with its reason
+// (omadata.NetworkReason). Anything else is this operator's failure:
+// logged, not shown.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, g *network.Guard, c *Call, err error) {
 	code, field, msg := omadata.ErrorCode(err), omadata.ErrorField(err), omadata.ErrorMessage(err)
-	switch {
-	case code == omadata.EINVALID:
-		writeProblem(w, http.StatusBadRequest, ReasonInvalid, msg, field)
-	case code == omadata.EFORBIDDEN && field == "source_id":
-		writeProblem(w, http.StatusForbidden, ReasonNotOurSource, msg, field)
-	case code == omadata.EFORBIDDEN:
-		writeProblem(w, http.StatusForbidden, ReasonNotYourSink, msg, field)
-	case code == omadata.ENOTFOUND && field == "pseudonym":
-		writeProblem(w, http.StatusNotFound, ReasonUnknownResident, msg, field)
-	case code == omadata.ENOTFOUND:
-		writeProblem(w, http.StatusNotFound, ReasonNotFound, msg, field)
+	refuse := func(reason string, status int) {
+		g.Refuse(w, r, &network.Refusal{Reason: reason, Status: status, Detail: msg, Field: field})
+	}
+	switch reason := omadata.NetworkReason(err); {
+	case reason == network.ReasonInvalid:
+		refuse(reason, http.StatusBadRequest)
+	case reason == network.ReasonNotYourSink, reason == network.ReasonNotOurSource:
+		refuse(reason, http.StatusForbidden)
+	case reason == network.ReasonUnknownResident, reason == network.ReasonNotFound:
+		refuse(reason, http.StatusNotFound)
 	case code == omadata.ECONFLICT:
-		writeProblem(w, http.StatusConflict, omadata.ECONFLICT, msg, field)
+		refuse(network.ReasonInvalid, http.StatusConflict)
 	case code == omadata.EUNAVAILABLE:
-		writeProblem(w, http.StatusServiceUnavailable, ReasonUnavailable, msg, "")
+		writeProblem(w, http.StatusServiceUnavailable, network.ReasonUnavailable, msg, "")
 	default:
 		h.o.Logger.ErrorContext(r.Context(), "network call failed", "path", r.URL.Path, "operator", c.OperatorID, "error", err.Error())
 		writeProblem(w, http.StatusInternalServerError, ReasonInternal, "Internal error.", "")

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/omadata/omadata"
 )
@@ -26,14 +25,17 @@ func (h *Handler) catalogue(w http.ResponseWriter, r *http.Request, c *Call) err
 	if err != nil {
 		return err
 	}
-	quoted := `"` + etag + `"`
+	quoted := etag // a strong entity tag, quoted (RFC 9110 §8.8.3)
+	if !strings.HasPrefix(quoted, `"`) {
+		quoted = `"` + etag + `"`
+	}
 	w.Header().Set("ETag", quoted)
 	w.Header().Set("Cache-Control", "max-age=300")
 	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, quoted) {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	return h.answer(w, c, map[string]any{"catalogue": cat}, h.o.Now().Add(300*time.Second))
+	return h.answer(w, r, c, map[string]any{"catalogue": cat})
 }
 
 // consentEvent answers POST consent-events (§5.2).
@@ -44,7 +46,7 @@ func (h *Handler) consentEvent(w http.ResponseWriter, r *http.Request, c *Call) 
 	} else if err := h.o.Network.ReceiveConsentEvent(r.Context(), &ev); err != nil {
 		return err
 	}
-	return h.answer(w, c, map[string]any{"event": ev.ID}, time.Time{})
+	return h.answer(w, r, c, map[string]any{"event": ev.ID})
 }
 
 // decisions answers POST decisions (§5.3).
@@ -66,7 +68,7 @@ func (h *Handler) decisions(w http.ResponseWriter, r *http.Request, c *Call) err
 	if err != nil {
 		return err
 	}
-	return h.answer(w, c, map[string]any{"decisions": ds}, time.Time{})
+	return h.answer(w, r, c, map[string]any{"decisions": ds})
 }
 
 // grants answers POST grants (§5.4): the grant, and on permit the
@@ -84,7 +86,7 @@ func (h *Handler) grants(w http.ResponseWriter, r *http.Request, c *Call) error 
 	if g.ID != "" {
 		out["leaf"] = omadata.LeafPeer{Origin: h.o.LogOrigin, Record: g.ID}
 	}
-	return h.answer(w, c, out, time.Time{})
+	return h.answer(w, r, c, out)
 }
 
 // logRecord answers GET log/records/{record} (§5.5).
@@ -96,7 +98,7 @@ func (h *Handler) logRecord(w http.ResponseWriter, r *http.Request, c *Call) err
 	if err != nil {
 		return err
 	}
-	return h.answer(w, c, map[string]any{"entry": e, "checkpoint": cp}, time.Time{})
+	return h.answer(w, r, c, map[string]any{"entry": e, "checkpoint": cp})
 }
 
 // federationEvent answers POST federation-events (§2.6), which only the
@@ -124,7 +126,7 @@ func (h *Handler) federationEvent(w http.ResponseWriter, r *http.Request, c *Cal
 
 // withEvidence puts the signed call in ctx for the store to keep.
 func withEvidence(ctx context.Context, c *Call) context.Context {
-	return omadata.NewContextWithNetworkRequest(ctx, &omadata.NetworkRequest{SignatureInput: c.SignatureInput, Signature: c.Signature, Body: c.Body})
+	return omadata.NewContextWithSignedRequest(ctx, &omadata.SignedRequest{SignatureInput: c.SignatureInput, Signature: c.Signature, Body: c.Body})
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/keys"
+	"github.com/omadata/omadata/internal/netnode"
+	"github.com/omadata/omadata/internal/store"
+)
+
+// joinNetwork builds the operator's part in the network of
+// OMADATA_NETWORK_ANCHOR (docs/network.md): it makes the federation key on
+// first start, and assembles the entity configuration, the network routes
+// and the peer client. nil without an anchor: then nothing of the network
+// runs.
+func joinNetwork(ctx context.Context, cfg Config, s *store.Store, sealer *keys.Sealer, operatorID, origin, logKey string,
+	log *slog.Logger, metrics *prometheus.Registry) (*netnode.Node, error) {
+	if !cfg.Network.Enabled() {
+		return nil, nil
+	}
+	if err := checkEntityID(operatorID); err != nil {
+		return nil, fmt.Errorf("OMADATA_OPERATOR_ID (or OMADATA_PUBLIC_URL): in a network the operator ID is its entity identifier: %w", err)
+	}
+	k, err := keys.Ensure(ctx, s, sealer, omadata.KeyPurposeFederation)
+	if err != nil {
+		return nil, fmt.Errorf("federation key: %w", err)
+	}
+	fk := &federationKeys{svc: s, sealer: sealer, refresh: keyRefreshInterval}
+	node, err := netnode.New(netnode.Options{
+		Metadata: omadata.OperatorMetadata{
+			OperatorID: operatorID, Name: cfg.networkName(), BaseURL: operatorID,
+			NetworkEndpoint:   operatorID + "/network/v1",
+			CatalogueEndpoint: operatorID + "/network/v1/catalogue",
+			LogEndpoint:       operatorID + "/api/v1/public/log",
+			LogOrigin:         origin, LogVerifierKey: logKey,
+		},
+		OrganizationName: cfg.OperatorName,
+		AnchorID:         cfg.Network.Anchor, AnchorKeys: &cfg.Network.AnchorKeys, Rulebook: cfg.Network.Rulebook,
+		Keys: fk.Keys, Store: s, SyncInterval: cfg.Network.SyncInterval,
+		Logger: log, Metrics: metrics,
+	})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("joining the network", "anchor", cfg.Network.Anchor, "rulebook", cfg.Network.Rulebook, "federation_key", k.ID)
+	return node, nil
+}

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Package netnode assembles an operator's part in the network
+// (docs/network.md) from its pieces: its membership and entity
+// configuration (internal/federation), the routes peers call
+// (internal/web/netapi) behind signature checks (internal/network), and
+// its client of the peers (internal/peer) with the workers that use it.
+// omadata serve builds one when the operator is in a network; tests build
+// several in one process.
+package netnode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/federation"
+	"github.com/omadata/omadata/internal/network"
+	"github.com/omadata/omadata/internal/peer"
+	"github.com/omadata/omadata/internal/web/netapi"
+	"github.com/omadata/omadata/internal/worker"
+)
+
+// Store is what a node needs of the operator's store.
+type Store interface {
+	omadata.NetworkService
+	omadata.NetworkOutbox
+	federation.PeerStore
+	netapi.RecordProver
+	// UseOnce records a nonce once across the operator's instances
+	// (network.Replay, the table DPoP proofs use).
+	UseOnce(ctx context.Context, scope, nonce string, until time.Time) (bool, error)
+}
+
+// Options configures a Node.
+type Options struct {
+	// Metadata is the operator's omadata_operator metadata; its
+	// OperatorID is the operator's entity identifier.
+	Metadata         omadata.OperatorMetadata
+	OrganizationName string
+	AnchorID         string
+	AnchorKeys       *jose.JSONWebKeySet // pinned
+	Rulebook         int
+	// Keys returns the operator's federation keys, newest first.
+	Keys  func(ctx context.Context) ([]federation.Key, error)
+	Store Store
+
+	SyncInterval time.Duration // of the catalogue sync; 0: its default
+	HTTPClient   *http.Client  // to peers and the anchor; nil: a 10 s timeout
+	Logger       *slog.Logger
+	Metrics      *prometheus.Registry // nil: a registry of its own
+	Now          func() time.Time
+}
+
+// Node is an operator's part in the network.
+type Node struct {
+	Handler  *netapi.Handler
+	Member   *federation.Member
+	Resolver *federation.Resolver
+	Client   *peer.Client
+	Members  *peer.Members
+	Sync     *worker.CatalogueSync
+	Outbox   *worker.NetworkOutbox
+
+	o Options
+}
+
+// New assembles a node.
+func New(o Options) (*Node, error) {
+	self := o.Metadata.OperatorID
+	if err := federation.ValidEntityID("operator_id", self); err != nil {
+		return nil, err
+	} else if o.AnchorID == "" || o.AnchorKeys == nil || o.Keys == nil || o.Store == nil {
+		return nil, errors.New("netnode: the anchor, its keys, the federation keys and the store are required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Metrics == nil {
+		o.Metrics = prometheus.NewRegistry()
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	n := &Node{o: o}
+	n.Member = &federation.Member{
+		Config:     federation.Configuration{Metadata: o.Metadata, OrganizationName: o.OrganizationName, AnchorID: o.AnchorID},
+		AnchorKeys: o.AnchorKeys, Client: o.HTTPClient, Keys: o.Keys, Now: o.Now,
+	}
+	n.Resolver = &federation.Resolver{
+		AnchorID: o.AnchorID, AnchorKeys: o.AnchorKeys, Rulebook: o.Rulebook, Client: o.HTTPClient,
+		Cache: federation.StoreCache{Store: o.Store, Now: o.Now}, Now: o.Now,
+	}
+	guard := network.NewGuard(&network.Verifier{OperatorID: self, Keys: memberKeys{n.Resolver}, Replay: o.Store, Now: o.Now}, o.Logger, o.Metrics)
+	anchorGuard := network.NewGuard(&network.Verifier{OperatorID: self, Keys: anchorKeys{n}, Replay: o.Store, Now: o.Now}, o.Logger, o.Metrics)
+	n.Handler = netapi.New(netapi.Options{
+		OperatorID: self, LogOrigin: o.Metadata.LogOrigin, Anchor: o.AnchorID,
+		Network: o.Store, Records: o.Store, Guard: guard, AnchorGuard: anchorGuard,
+		SignAnswer: n.signAnswer, MembershipChanged: n.membershipChanged,
+		EntityConfiguration: n.Member, Logger: o.Logger, Now: o.Now,
+	})
+	n.Client = &peer.Client{Transport: &transport{n: n}, Peers: peers{n.Resolver}, Metrics: peer.NewMetrics(o.Metrics), Now: o.Now}
+	n.Members = &peer.Members{AnchorID: o.AnchorID, AnchorKeys: o.AnchorKeys, Client: o.HTTPClient}
+	n.Sync = &worker.CatalogueSync{
+		Self: self, Members: n.Members.List, Peers: peers{n.Resolver}, Fetch: n.Client, Store: o.Store,
+		Interval: o.SyncInterval, Logger: o.Logger, Metrics: worker.NewSyncMetrics(o.Metrics), Now: o.Now,
+	}
+	n.Outbox = &worker.NetworkOutbox{Outbox: o.Store, Peers: peers{n.Resolver}, Send: n.Client, Logger: o.Logger, Metrics: worker.NewOutboxMetrics(o.Metrics)}
+	return n, nil
+}
+
+var _ omadata.Relayer = (*peer.Client)(nil)
+
+// membershipChanged drops the cached chain of a member whose membership
+// the anchor changed (docs/network.md §2.6): its next call resolves it
+// again and is refused if it is no longer an active member.
+func (n *Node) membershipChanged(ctx context.Context, operatorID, status string) error {
+	n.o.Logger.InfoContext(ctx, "membership changed", "operator", operatorID, "status", status)
+	if err := n.Resolver.Drop(ctx, operatorID); err != nil {
+		return fmt.Errorf("drop the chain of %s: %w", operatorID, err)
+	}
+	return nil
+}
+
+// memberKeys gives a caller's keys from its resolved trust chain
+// (docs/network.md §3: no second key channel).
+type memberKeys struct{ r *federation.Resolver }
+
+func (k memberKeys) CallerKeys(ctx context.Context, operatorID string) (jose.JSONWebKeySet, error) {
+	res, err := k.r.Resolve(ctx, operatorID)
+	if err != nil {
+		if reason := federation.Reason(err); reason != network.ReasonUnavailable {
+			return jose.JSONWebKeySet{}, &network.Refusal{Reason: reason, Detail: "The caller is not an active member of the network."}
+		}
+		return jose.JSONWebKeySet{}, err
+	}
+	return *res.Keys, nil
+}
+
+// anchorKeys gives the anchor's keys, from its configuration verified
+// with the pinned keys, for its membership events; any other caller is
+// no anchor.
+type anchorKeys struct{ n *Node }
+
+func (k anchorKeys) CallerKeys(ctx context.Context, operatorID string) (jose.JSONWebKeySet, error) {
+	if operatorID != k.n.o.AnchorID {
+		return jose.JSONWebKeySet{}, &network.Refusal{Reason: network.ReasonNotMember, Detail: "Only the trust anchor sends membership events."}
+	}
+	st, err := federation.FetchAnchor(ctx, k.n.o.HTTPClient, k.n.o.AnchorID, k.n.o.AnchorKeys, k.n.o.Now())
+	if err != nil {
+		return jose.JSONWebKeySet{}, err
+	}
+	return *st.JWKS, nil
+}
+
+// peers resolves peers for the client and the workers.
+type peers struct{ r *federation.Resolver }
+
+func (p peers) Resolve(ctx context.Context, operatorID string) (*omadata.Peer, error) {
+	res, err := p.r.Resolve(ctx, operatorID)
+	if err != nil {
+		return nil, err
+	}
+	return res.Peer, nil
+}

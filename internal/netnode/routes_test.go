@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package netnode_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/omadata/omadata/internal/federation"
+	"github.com/omadata/omadata/internal/network"
+	"github.com/omadata/omadata/internal/store/storetest"
+)
+
+// TestNetworkCatalogue: a member fetches another's catalogue as a signed
+// answer with an ETag, gets 304 for it again, and the catalogue sync
+// mirrors it; the entity configuration resolves through the anchor.
+func TestNetworkCatalogue(t *testing.T) {
+	a := startAnchor(t)
+	hki, esp := startOperator(t, a, "Helsinki"), startOperator(t, a, "Espoo")
+	storetest.CreateNetwork(t, hki.Store)
+	admit(t, a, hki, esp)
+	ctx := storetest.Admin()
+
+	res, err := http.Get(hki.URL + federation.WellKnownPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != federation.ContentTypeEntityStatement {
+		t.Fatalf("entity configuration: got %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	peer, err := esp.Node.Resolver.Resolve(ctx, hki.URL)
+	if err != nil {
+		t.Fatal(err)
+	} else if peer.Peer.OperatorID != hki.URL || peer.Peer.LogVerifierKey == "" || peer.Peer.RulebookVersion != 1 {
+		t.Fatalf("resolved %+v", peer.Peer)
+	}
+
+	c, err := esp.Node.Client.FetchCatalogue(ctx, peer.Peer, "")
+	if err != nil {
+		t.Fatal(err)
+	} else if c.NotModified || c.Catalogue.OperatorID != hki.URL || len(c.Catalogue.Sources) != 1 || c.ETag == "" || !c.Expires.After(time.Now()) {
+		t.Fatalf("got %+v, want the catalogue with an ETag", c)
+	}
+	again, err := esp.Node.Client.FetchCatalogue(ctx, peer.Peer, c.ETag)
+	if err != nil {
+		t.Fatal(err)
+	} else if !again.NotModified {
+		t.Fatalf("with If-None-Match: got %+v, want not modified", again)
+	}
+
+	n, err := esp.Node.Sync.Sync(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("sync: got %d, %v; want hki's catalogue imported", n, err)
+	}
+	etag, exp, err := esp.Store.PeerCatalogueState(ctx, hki.URL)
+	if err != nil || etag != c.ETag || !exp.After(time.Now()) {
+		t.Fatalf("mirror: got %q %v %v, want ETag %q unexpired", etag, exp, err, c.ETag)
+	}
+	if n, err := esp.Node.Sync.Sync(ctx); err != nil || n != 0 {
+		t.Fatalf("second sync: got %d, %v; want nothing fetched before the mirror expires", n, err)
+	}
+}
+
+// TestNetworkRefusals: every refusal of a call is a problem document
+// naming its reason, and counted in the callee's /metrics.
+func TestNetworkRefusals(t *testing.T) {
+	a := startAnchor(t)
+	hki, esp, tku := startOperator(t, a, "Helsinki"), startOperator(t, a, "Espoo"), startOperator(t, a, "Turku")
+	admit(t, a, hki, esp)
+	catalogue := hki.URL + "/network/v1/catalogue"
+	decisions := hki.URL + "/network/v1/decisions"
+	now := time.Now()
+
+	// A good call first: hki now holds esp's chain.
+	if res := signed(t, esp, "GET", catalogue, nil, now, nil); res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/jwt" {
+		t.Fatalf("a member's call: got %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+
+	other, err := federation.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		call   func() *http.Response
+		status int
+		reason string
+	}{
+		{"Unsigned", func() *http.Response {
+			res, err := http.Post(decisions, "application/json", strings.NewReader(`{"questions":[]}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res
+		}, 401, network.ReasonUnsigned},
+		{"NotMember", func() *http.Response { return signed(t, tku, "GET", catalogue, nil, now, nil) }, 403, network.ReasonNotMember},
+		{"Expired", func() *http.Response { return signed(t, esp, "GET", catalogue, nil, now.Add(-10*time.Minute), nil) }, 401, network.ReasonExpired},
+		{"WrongAudience", func() *http.Response {
+			// Signed for and sent to esp, claiming to be for hki's host.
+			return signed(t, tku, "GET", esp.URL+"/network/v1/catalogue", nil, now, func(r *http.Request) { r.Host = strings.TrimPrefix(hki.URL, "http://") })
+		}, 401, network.ReasonWrongAudience},
+		{"DigestMismatch", func() *http.Response {
+			return signed(t, esp, "POST", decisions, []byte(`{"questions":[]}`), now, func(r *http.Request) {
+				b := []byte(`{"questions":[{}]}`)
+				r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+			})
+		}, 401, network.ReasonDigestMismatch},
+		{"BadSignature", func() *http.Response {
+			impostor := *esp
+			impostor.Key = other
+			return signed(t, &impostor, "GET", catalogue, nil, now, nil)
+		}, 401, network.ReasonBadSignature},
+		{"Replayed", func() *http.Response {
+			var first *http.Request
+			signed(t, esp, "GET", catalogue, nil, now, func(r *http.Request) { first = r.Clone(context.Background()) })
+			first.Body = http.NoBody
+			res, err := http.DefaultClient.Do(first)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res
+		}, 401, network.ReasonReplayed},
+		{"TooLarge", func() *http.Response {
+			return signed(t, esp, "POST", decisions, bytes.Repeat([]byte(" "), 1<<20+1), now, nil)
+		}, 413, network.ReasonTooLarge},
+		{"InvalidBody", func() *http.Response {
+			return signed(t, esp, "POST", decisions, []byte(`{"questions":[],"extra":1}`), now, nil)
+		}, 400, network.ReasonInvalid},
+		{"FederationEventNotFromAnchor", func() *http.Response {
+			return signed(t, esp, "POST", hki.URL+"/network/v1/federation-events", []byte(`{"sub":"`+esp.URL+`","status":"removed"}`), now, nil)
+		}, 403, network.ReasonNotMember},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := refusals(t, hki, tc.reason)
+			if tc.name == "WrongAudience" {
+				before = refusals(t, esp, tc.reason)
+			}
+			problem(t, tc.call(), tc.status, tc.reason)
+			after := refusals(t, hki, tc.reason)
+			if tc.name == "WrongAudience" {
+				after = refusals(t, esp, tc.reason)
+			}
+			if after == before {
+				t.Errorf("omadata_network_refusals_total{reason=%q}: still %s", tc.reason, after)
+			}
+		})
+	}
+
+	// Suspended, then removed: the anchor tells hki, whose next answer to
+	// esp is a refusal naming the status.
+	ctx := context.Background()
+	notify := func(status string) {
+		t.Helper()
+		results, err := a.Notify(ctx, esp.URL, status)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range results {
+			if r.Err != nil {
+				t.Fatalf("event to %s: %v", r.EntityID, r.Err)
+			}
+		}
+	}
+	if _, err := a.Suspend(ctx, esp.URL, "unpaid fee", "test"); err != nil {
+		t.Fatal(err)
+	}
+	notify("suspended")
+	problem(t, signed(t, esp, "GET", catalogue, nil, time.Now(), nil), 403, network.ReasonSuspendedMember)
+	if _, err := a.Remove(ctx, esp.URL, "left the network", "test"); err != nil {
+		t.Fatal(err)
+	}
+	notify("removed")
+	problem(t, signed(t, esp, "GET", catalogue, nil, time.Now(), nil), 403, network.ReasonRemovedMember)
+}

@@ -1,0 +1,512 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/omadata/omadata"
+)
+
+var _ omadata.NetworkService = (*Store)(nil)
+
+// WithRelayer gives the store what asks a resident's home operator about
+// a source mirrored from it (docs/network.md §5.3, §5.4). Without one
+// such a question denies with omadata.DenyPeerUnavailable.
+func WithRelayer(r omadata.Relayer) Option { return func(s *Store) { s.relayer = r } }
+
+// peerPseudonym returns the pairwise pseudonym of one of our residents
+// for a peer operator, issuing it on first use (docs/network.md §1).
+func peerPseudonym(ctx context.Context, tx *Tx, operatorID, residentID string) (string, error) {
+	const find = `SELECT pseudonym FROM peer_pseudonyms WHERE operator_id = ? AND resident_id = ?`
+	var p string
+	err := tx.queryRow(ctx, find, operatorID, residentID).Scan(&p)
+	if err == nil {
+		return p, nil
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	if _, err := tx.exec(ctx, `INSERT INTO peer_pseudonyms (operator_id, resident_id, pseudonym, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (operator_id, resident_id) DO NOTHING`, operatorID, residentID, omadata.NewID(omadata.PrefixPeerPseudonym), tx.now); err != nil {
+		return "", err
+	}
+	err = tx.queryRow(ctx, find, operatorID, residentID).Scan(&p)
+	return p, err
+}
+
+// networkConsentEvent returns the write of the consent event a record of
+// a consent to a peer's processing sends the sink's operator (docs/
+// network.md §5.2), in the record's transaction, issuing the resident's
+// pairwise pseudonym for that operator on the first.
+func networkConsentEvent(ctx context.Context, tx *Tx, c *consentRow, parts *consentParts, rec *omadata.ConsentRecord, rests omadata.Notice) (writeStmt, error) {
+	op := parts.sink.Operator.ID
+	ppn, err := peerPseudonym(ctx, tx, op, c.residentID)
+	if err != nil {
+		return writeStmt{}, err
+	}
+	notice := omadata.Notice{SHA256: rec.NoticeSHA256, Language: rec.NoticeLanguage}
+	if notice.SHA256 == "" {
+		notice = rests
+	}
+	ev := omadata.NetworkConsentEvent{
+		ID: omadata.NewID(omadata.PrefixNetworkEvent), Pseudonym: ppn, ProcessingID: c.ProcessingID, Version: c.Version, ConsentID: c.ID,
+		Status: rec.Status, NoticeSHA256: notice.SHA256, Language: notice.Language, Time: rec.CreatedAt,
+	}
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return writeStmt{}, err
+	}
+	return writeStmt{query: `INSERT INTO network_outbox (id, operator_id, kind, body, attempts, next_attempt_at, last_error, created_at)
+		VALUES (?, ?, ?, ?, 0, ?, '', ?)`, args: []any{ev.ID, op, omadata.NetworkKindConsentEvent, string(body), rec.CreatedAt, rec.CreatedAt}, rows: 1}, nil
+}
+
+// ReceiveConsentEvent implements omadata.NetworkService at the sink's
+// operator (docs/network.md §5.2).
+func (s *Store) ReceiveConsentEvent(ctx context.Context, ev *omadata.NetworkConsentEvent) error {
+	c := omadata.CallerFromContext(ctx)
+	if c.Kind != omadata.CallerOperator || c.OperatorID == "" {
+		return omadata.Errorf(omadata.EFORBIDDEN, "Only a peer operator may send consent events.")
+	} else if err := validConsentEvent(ev); err != nil {
+		return err
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if n, err := count(ctx, tx, `SELECT COUNT(*) FROM peers WHERE operator_id = ?`, c.OperatorID); err != nil {
+		return err
+	} else if n == 0 {
+		return omadata.Errorf(omadata.EFORBIDDEN, "This operator has not resolved yours yet.")
+	}
+	// The processing is ours, and the version one we published: a consent
+	// is given only on the published version; a later change may concern
+	// one retired since.
+	var versionID, sinkID, vStatus string
+	err = tx.queryRow(ctx, `SELECT v.id, p.service_id, v.status FROM processing_versions v JOIN processings p ON p.id = v.processing_id
+		JOIN services s ON s.id = p.service_id
+		WHERE p.id = ? AND v.version = ? AND s.operator_id IS NULL AND v.status <> 'draft'`, ev.ProcessingID, ev.Version).Scan(&versionID, &sinkID, &vStatus)
+	if errors.Is(err, sql.ErrNoRows) {
+		if n, err := count(ctx, tx, `SELECT COUNT(*) FROM processings p JOIN services s ON s.id = p.service_id WHERE p.id = ? AND s.operator_id IS NULL`, ev.ProcessingID); err != nil {
+			return err
+		} else if n == 0 {
+			return omadata.Invalidf("processing_id", "No processing of this operator has this ID.")
+		}
+		return omadata.Invalidf("version", "The processing has no published version %d.", ev.Version)
+	} else if err != nil {
+		return err
+	} else if vStatus != omadata.VersionPublished && ev.Status == omadata.ConsentGiven {
+		return omadata.Invalidf("version", "Version %d of the processing is no longer published.", ev.Version)
+	}
+	var sha string
+	if err := tx.queryRow(ctx, `SELECT sha256 FROM notices WHERE version_id = ? AND language = ?`, versionID, ev.Language).Scan(&sha); errors.Is(err, sql.ErrNoRows) {
+		return omadata.Invalidf("language", "The version has no notice in %s.", ev.Language)
+	} else if err != nil {
+		return err
+	} else if sha != ev.NoticeSHA256 {
+		return omadata.Invalidf("notice_sha256", "This is not the hash of the notice published in %s.", ev.Language)
+	}
+	res, err := tx.exec(ctx, `INSERT INTO network_inbox (id, operator_id, received_at) VALUES (?, ?, ?) ON CONFLICT (operator_id, id) DO NOTHING`,
+		ev.ID, c.OperatorID, tx.now)
+	if err != nil {
+		return err
+	} else if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return nil // delivered before: changes nothing
+	}
+	residentID, err := s.peerResident(ctx, tx, c.OperatorID, ev.Pseudonym)
+	if err != nil {
+		return err
+	}
+	psn, err := pseudonym(ctx, tx, sinkID, residentID)
+	if err != nil {
+		return err
+	}
+	// The sink hears as of a local consent, under its own pseudonym; the
+	// record hash is the home operator's, which it keeps.
+	if err := s.enqueue(ctx, tx, statusEvent("", ev.Status), ev.ConsentID, []recipient{{sinkID, &consentEvent{
+		ConsentID: ev.ConsentID, ProcessingID: ev.ProcessingID, Pseudonym: psn, Status: ev.Status, Version: ev.Version,
+	}}}); err != nil {
+		return fmt.Errorf("enqueue consent event: %w", err)
+	}
+	return tx.Commit()
+}
+
+func validConsentEvent(ev *omadata.NetworkConsentEvent) error {
+	switch {
+	case ev == nil:
+		return omadata.Invalidf("body", "Send a consent event.")
+	case !omadata.ValidID(omadata.PrefixNetworkEvent, ev.ID):
+		return omadata.Invalidf("id", "Not a network event ID.")
+	case !omadata.ValidID(omadata.PrefixPeerPseudonym, ev.Pseudonym):
+		return omadata.Invalidf("pseudonym", "Not a pairwise pseudonym.")
+	case !omadata.ValidID(omadata.PrefixProcessing, ev.ProcessingID):
+		return omadata.Invalidf("processing_id", "Not a processing ID.")
+	case ev.Version < 1:
+		return omadata.Invalidf("version", "Not a version.")
+	case !omadata.ValidID(omadata.PrefixConsent, ev.ConsentID):
+		return omadata.Invalidf("consent_id", "Not a consent ID.")
+	case !validConsentStatus(ev.Status):
+		return omadata.Invalidf("status", "Not a consent status.")
+	case !validHex(ev.NoticeSHA256, 64):
+		return omadata.Invalidf("notice_sha256", "Give the notice's SHA-256 in hex.")
+	case !omadata.ValidLanguage(ev.Language):
+		return omadata.Invalidf("language", "Use fi, sv or en.")
+	case ev.Time.IsZero():
+		return omadata.Invalidf("time", "Give the event's time.")
+	}
+	return nil
+}
+
+// peerResident finds or creates the resident a peer (their home operator)
+// names by its pairwise pseudonym. Such a resident has no identity code
+// here: identity_hash is "peer:" and the resident's random ID, unique and
+// derived from nothing about them, and identity_sealed is empty.
+func (s *Store) peerResident(ctx context.Context, tx *Tx, operatorID, ppn string) (string, error) {
+	var id string
+	err := tx.queryRow(ctx, `SELECT resident_id FROM peer_pseudonyms WHERE operator_id = ? AND pseudonym = ?`, operatorID, ppn).Scan(&id)
+	if err == nil || !errors.Is(err, sql.ErrNoRows) {
+		return id, err
+	}
+	id = omadata.NewID("res")
+	if _, err := tx.exec(ctx, `INSERT INTO residents (id, identity_hash, identity_sealed, name_sealed, birth_date, created_at, updated_at, home_operator_id)
+		VALUES (?, ?, '', '', '', ?, ?, ?)`, id, "peer:"+id, tx.now, tx.now, operatorID); err != nil {
+		return "", err
+	}
+	_, err = tx.exec(ctx, `INSERT INTO peer_pseudonyms (operator_id, resident_id, pseudonym, created_at) VALUES (?, ?, ?, ?)`, operatorID, id, ppn, tx.now)
+	return id, err
+}
+
+// peerQuestion resolves a peer's question at the home operator, after
+// omadata.AuthorizePeer, into a question about our resident, with the
+// reference to the peer's relay its leaves carry.
+func peerQuestion(ctx context.Context, tx *Tx, c omadata.Caller, in *omadata.NetworkQuestion) (*question, *omadata.LeafPeer, error) {
+	var f omadata.PeerQuestion
+	var sinkOp sql.NullString
+	if err := tx.queryRow(ctx, `SELECT operator_id FROM services WHERE id = ?`, in.SinkID).Scan(&sinkOp); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, err
+	}
+	f.SinkOperatorID = sinkOp.String
+	n, err := count(ctx, tx, `SELECT COUNT(*) FROM services WHERE id = ? AND operator_id IS NULL AND roles LIKE '%"source"%'`, in.SourceID)
+	if err != nil {
+		return nil, nil, err
+	}
+	f.SourceIsOurs = n > 0
+	// Only a pseudonym we issued (to one of our own residents) counts: one
+	// a peer issued us for its resident names no resident of ours.
+	var residentID string
+	err = tx.queryRow(ctx, `SELECT pp.operator_id, pp.resident_id FROM peer_pseudonyms pp JOIN residents r ON r.id = pp.resident_id
+		WHERE pp.pseudonym = ? AND r.home_operator_id IS NULL`, in.Pseudonym).Scan(&f.PseudonymPeerID, &residentID)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, err
+	}
+	if err := omadata.AuthorizePeer(c, f); err != nil {
+		return nil, nil, err
+	}
+	var md omadata.OperatorMetadata
+	if err := tx.queryRow(ctx, `SELECT metadata FROM peers WHERE operator_id = ?`, c.OperatorID).Scan(jsonScan{&md}); err != nil {
+		return nil, nil, err
+	}
+	q := &question{callerID: c.OperatorID, sinkID: in.SinkID, sourceID: in.SourceID, residentID: residentID, purposeID: in.PurposeID, groups: in.DataGroupIDs}
+	return q, &omadata.LeafPeer{Origin: md.LogOrigin, Record: in.RelayID}, nil
+}
+
+func validNetworkQuestion(q *omadata.NetworkQuestion) error {
+	switch {
+	case q == nil:
+		return omadata.Invalidf("body", "Send a question.")
+	case !omadata.ValidID(omadata.PrefixService, q.SinkID):
+		return omadata.Invalidf("sink_id", "Not a service ID.")
+	case !omadata.ValidID(omadata.PrefixService, q.SourceID):
+		return omadata.Invalidf("source_id", "Not a service ID.")
+	case !omadata.ValidID(omadata.PrefixPeerPseudonym, q.Pseudonym):
+		return omadata.Invalidf("pseudonym", "Not a pairwise pseudonym.")
+	case !omadata.ValidID(omadata.PrefixPurpose, q.PurposeID):
+		return omadata.Invalidf("purpose_id", "Not a purpose ID.")
+	case !omadata.ValidID(omadata.PrefixRelay, q.RelayID):
+		return omadata.Invalidf("relay_id", "Not a relay ID.")
+	case len(q.DataGroupIDs) == 0 || len(q.DataGroupIDs) > 100:
+		return omadata.Invalidf("data_group_ids", "Name 1 to 100 data groups.")
+	}
+	for i, id := range q.DataGroupIDs {
+		if !omadata.ValidID(omadata.PrefixDataGroup, id) {
+			return omadata.Invalidf("data_group_ids["+strconv.Itoa(i)+"]", "Not a data group ID.")
+		}
+	}
+	return nil
+}
+
+// signedRequest returns the verified request of the peer's call, which
+// the store keeps as evidence.
+func signedRequest(ctx context.Context) (*omadata.SignedRequest, error) {
+	r := omadata.SignedRequestFromContext(ctx)
+	if r == nil || r.SignatureInput == "" || r.Signature == "" {
+		return nil, omadata.Errorf(omadata.EFORBIDDEN, "A peer's question must come as a signed call.")
+	}
+	return r, nil
+}
+
+// keepRequest records the peer's signed request behind our record.
+func keepRequest(ctx context.Context, tx *Tx, recordID, operatorID, relayID string, r *omadata.SignedRequest) error {
+	_, err := tx.exec(ctx, `INSERT INTO network_requests (record_id, operator_id, relay_id, signature_input, signature, body, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, recordID, operatorID, relayID, r.SignatureInput, r.Signature, string(r.Body), tx.now)
+	return err
+}
+
+// decidePeer answers one authorized peer question in tx exactly as for a
+// local sink: the same evaluation, evidence row and permit leaf, the leaf
+// referencing the peer's relay.
+func (s *Store) decidePeer(ctx context.Context, tx *Tx, q *question, peer *omadata.LeafPeer) (*omadata.Decision, error) {
+	v, err := evaluate(ctx, tx, q, tx.now)
+	if err != nil {
+		return nil, err
+	}
+	d, err := insertDecision(ctx, tx, q, v)
+	if err != nil || !v.permit {
+		return d, err
+	}
+	leaf := permitLeaf(q, v, d)
+	leaf.peer = peer
+	return d, s.appendLog(ctx, tx, leaf)
+}
+
+// NetworkDecide implements omadata.NetworkService at the home operator
+// (docs/network.md §5.3): one transaction; one refused question refuses
+// the call, its field prefixed questions[i].
+func (s *Store) NetworkDecide(ctx context.Context, in []*omadata.NetworkQuestion) ([]*omadata.Decision, error) {
+	c := omadata.CallerFromContext(ctx)
+	if c.Kind != omadata.CallerOperator {
+		return nil, omadata.Errorf(omadata.EFORBIDDEN, "Only a peer operator may ask this.")
+	} else if len(in) == 0 || len(in) > omadata.MaxBatch {
+		return nil, omadata.Invalidf("questions", "Ask 1 to %d questions.", omadata.MaxBatch)
+	}
+	for i, q := range in {
+		if err := validNetworkQuestion(q); err != nil {
+			return nil, omadata.WithFieldPrefix(err, "questions["+strconv.Itoa(i)+"]")
+		}
+	}
+	sr, err := signedRequest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	out := make([]*omadata.Decision, len(in))
+	for i, nq := range in {
+		q, peer, err := peerQuestion(ctx, tx, c, nq)
+		if err != nil {
+			return nil, omadata.WithFieldPrefix(err, "questions["+strconv.Itoa(i)+"]")
+		}
+		if out[i], err = s.decidePeer(ctx, tx, q, peer); err != nil {
+			return nil, err
+		} else if err := keepRequest(ctx, tx, out[i].EvidenceID, c.OperatorID, nq.RelayID, sr); err != nil {
+			return nil, err
+		}
+	}
+	return out, tx.Commit()
+}
+
+// NetworkGrant implements omadata.NetworkService at the home operator
+// (docs/network.md §5.4): it decides as for a local sink and on permit
+// issues the grant exactly as IssueGrant does, bound to the sink's key,
+// for our source, under the source's pseudonym.
+func (s *Store) NetworkGrant(ctx context.Context, in *omadata.NetworkGrantInput) (*omadata.Grant, error) {
+	c := omadata.CallerFromContext(ctx)
+	if c.Kind != omadata.CallerOperator {
+		return nil, omadata.Errorf(omadata.EFORBIDDEN, "Only a peer operator may ask this.")
+	} else if in == nil {
+		return nil, omadata.Invalidf("body", "Send a grant request.")
+	} else if err := validNetworkQuestion(&in.NetworkQuestion); err != nil {
+		return nil, err
+	} else if !omadata.ValidSHA256(in.JKT) {
+		return nil, omadata.Invalidf("jkt", "Give the RFC 7638 SHA-256 thumbprint of the sink's key, base64url.")
+	} else if s.signer == nil {
+		return nil, errors.New("store: no signer configured for grants")
+	}
+	sr, err := signedRequest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	q, peer, err := peerQuestion(ctx, tx, c, &in.NetworkQuestion)
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.decidePeer(ctx, tx, q, peer)
+	if err != nil {
+		return nil, err
+	}
+	g := &omadata.Grant{Decision: d, SinkID: in.SinkID, SourceID: in.SourceID, DataGroupIDs: in.DataGroupIDs, PurposeID: in.PurposeID}
+	record := d.EvidenceID
+	if d.Permit() {
+		if err := s.issueGrant(ctx, tx, g, q.residentID, in.JKT, peer); err != nil {
+			return nil, err
+		}
+		record = g.ID
+	}
+	if err := keepRequest(ctx, tx, record, c.OperatorID, in.RelayID, sr); err != nil {
+		return nil, err
+	}
+	return g, tx.Commit()
+}
+
+// relayTarget is where a local sink's question goes when its source is
+// mirrored from a peer that is the resident's home operator.
+type relayTarget struct {
+	peer       *omadata.Peer
+	residentID string
+	ppn        string // the pseudonym the peer issued us for the resident
+}
+
+// findRelayTarget returns the relay target of a sink's question, or nil
+// when this operator answers it itself.
+func findRelayTarget(ctx context.Context, q querier, sinkID, sourceID, sinkPseudonym string) (*relayTarget, error) {
+	var rt relayTarget
+	var md omadata.OperatorMetadata
+	var rulebook int
+	var chainExp time.Time
+	err := q.queryRow(ctx, `SELECT ps.resident_id, pp.pseudonym, p.metadata, p.rulebook_version, p.chain_expires_at
+		FROM pseudonyms ps JOIN residents r ON r.id = ps.resident_id
+		JOIN services src ON src.id = ? AND src.operator_id = r.home_operator_id
+		JOIN peer_pseudonyms pp ON pp.operator_id = r.home_operator_id AND pp.resident_id = r.id
+		JOIN peers p ON p.operator_id = r.home_operator_id
+		WHERE ps.service_id = ? AND ps.pseudonym = ?`, sourceID, sinkID, sinkPseudonym).Scan(&rt.residentID, &rt.ppn, jsonScan{&md}, &rulebook, Time{&chainExp})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	rt.peer = &omadata.Peer{OperatorMetadata: md, RulebookVersion: rulebook, ChainExpiresAt: chainExp}
+	return &rt, nil
+}
+
+// relayGrant asks the resident's home operator for the sink's grant
+// (docs/network.md §5.4): the DPoP proof is spent first; the call runs
+// outside any transaction; then the relay, with the home operator's
+// answer verbatim, and on permit a grant.relayed leaf referencing the
+// home operator's leaf, commit together. A call that fails, or no
+// relayer, denies with omadata.DenyPeerUnavailable and evidence here.
+func (s *Store) relayGrant(ctx context.Context, c omadata.Caller, in *omadata.GrantInput, rt *relayTarget) (*omadata.Grant, error) {
+	if in.ProofJTI != "" {
+		tx, err := s.db.begin(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer tx.Rollback()
+		if err := rememberProof(ctx, tx, in.JKT, in.ProofJTI); err != nil {
+			return nil, err
+		} else if err := tx.Commit(); err != nil {
+			return nil, err
+		}
+	}
+	nq := &omadata.NetworkGrantInput{NetworkQuestion: omadata.NetworkQuestion{
+		SinkID: c.ServiceID, SourceID: in.SourceID, Pseudonym: rt.ppn, DataGroupIDs: in.DataGroupIDs, PurposeID: in.PurposeID,
+		RelayID: omadata.NewID(omadata.PrefixRelay),
+	}, JKT: in.JKT}
+	var (
+		g      *omadata.Grant
+		answer string
+		leaf   omadata.LeafPeer
+		err    error
+	)
+	if s.relayer == nil {
+		err = errors.New("no relayer configured")
+	} else {
+		g, answer, leaf, err = s.relayer.RelayGrant(ctx, rt.peer, nq)
+		if err == nil && (g == nil || g.Decision == nil) {
+			err = errors.New("relayer answered no decision")
+		}
+	}
+	tx, txErr := s.db.begin(ctx)
+	if txErr != nil {
+		return nil, txErr
+	}
+	defer tx.Rollback()
+	if err != nil {
+		q := &question{callerID: c.ServiceID, sinkID: c.ServiceID, sourceID: in.SourceID, residentID: rt.residentID, purposeID: in.PurposeID, groups: in.DataGroupIDs}
+		d, err := insertDecision(ctx, tx, q, &verdict{reason: omadata.DenyPeerUnavailable})
+		if err != nil {
+			return nil, err
+		}
+		return &omadata.Grant{Decision: d, SinkID: c.ServiceID, SourceID: in.SourceID, DataGroupIDs: in.DataGroupIDs, PurposeID: in.PurposeID}, tx.Commit()
+	}
+	record := g.Decision.EvidenceID
+	if g.Decision.Permit() {
+		record = g.ID
+	}
+	if err := s.recordRelay(ctx, tx, rt, nq.NetworkQuestion, "grant", g.Decision, record, answer, &leaf, omadata.LeafGrantRelayed); err != nil {
+		return nil, err
+	}
+	return g, tx.Commit()
+}
+
+// recordRelay stores a relayed request with the home operator's answer
+// and, on permit, the leaf of kind referencing the home operator's leaf.
+func (s *Store) recordRelay(ctx context.Context, tx *Tx, rt *relayTarget, q omadata.NetworkQuestion, kind string, d *omadata.Decision,
+	peerRecord, answer string, leaf *omadata.LeafPeer, leafKind string) error {
+	if _, err := tx.exec(ctx, `INSERT INTO network_relays (id, operator_id, kind, sink_id, source_id, resident_id, purpose_id, data_group_ids,
+		decision, reason, peer_record, answer, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		q.RelayID, rt.peer.OperatorID, kind, q.SinkID, q.SourceID, rt.residentID, q.PurposeID, jsonValue{q.DataGroupIDs},
+		d.Decision, d.Reason, peerRecord, answer, tx.now); err != nil {
+		return err
+	}
+	if !d.Permit() {
+		return nil
+	}
+	return s.appendLog(ctx, tx, logAppend{
+		kind: leafKind, recordKind: omadata.RecordRelay, recordID: q.RelayID,
+		recordSHA256: relayDigest(q.RelayID, rt.peer.OperatorID, kind, q.SinkID, q.SourceID, rt.residentID, q.PurposeID, q.DataGroupIDs,
+			d.Decision, d.Reason, peerRecord, answer, tx.now),
+		processingID: d.ProcessingID, sinkID: q.SinkID, sourceIDs: []string{q.SourceID}, residentID: rt.residentID, peer: leaf,
+	})
+}
+
+// relayDecide asks the resident's home operator for one decision of a
+// local sink (docs/network.md §5.3), as relayGrant does for a grant.
+func (s *Store) relayDecide(ctx context.Context, c omadata.Caller, in omadata.DecisionInput, rt *relayTarget) (*omadata.Decision, error) {
+	nq := omadata.NetworkQuestion{SinkID: in.SinkID, SourceID: in.SourceID, Pseudonym: rt.ppn, DataGroupIDs: in.DataGroupIDs, PurposeID: in.PurposeID,
+		RelayID: omadata.NewID(omadata.PrefixRelay)}
+	var (
+		ds     []*omadata.Decision
+		answer string
+		err    error
+	)
+	if s.relayer == nil {
+		err = errors.New("no relayer configured")
+	} else if ds, answer, err = s.relayer.RelayDecisions(ctx, rt.peer, []*omadata.NetworkQuestion{&nq}); err == nil && len(ds) != 1 {
+		err = errors.New("relayer answered no decision")
+	}
+	tx, txErr := s.db.begin(ctx)
+	if txErr != nil {
+		return nil, txErr
+	}
+	defer tx.Rollback()
+	if err != nil {
+		q := &question{callerID: c.ServiceID, sinkID: in.SinkID, sourceID: in.SourceID, residentID: rt.residentID, purposeID: in.PurposeID, groups: in.DataGroupIDs}
+		d, err := insertDecision(ctx, tx, q, &verdict{reason: omadata.DenyPeerUnavailable})
+		if err != nil {
+			return nil, err
+		}
+		return d, tx.Commit()
+	}
+	d := ds[0]
+	leaf := &omadata.LeafPeer{Origin: rt.peer.LogOrigin, Record: d.EvidenceID}
+	if err := s.recordRelay(ctx, tx, rt, nq, "decision", d, d.EvidenceID, answer, leaf, omadata.LeafDecisionRelayed); err != nil {
+		return nil, err
+	}
+	return d, tx.Commit()
+}

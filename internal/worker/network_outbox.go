@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/peer"
+)
+
+// Network outbox delivery: how often it looks for due messages, how many
+// it claims at once, and for how long a claim hides them from the other
+// instances (longer than a delivery can take: the client's timeout).
+const (
+	DefaultNetworkOutboxInterval = 2 * time.Second
+	networkOutboxBatch           = 20
+	networkOutboxLease           = time.Minute
+)
+
+// ConsentEventSender sends a consent event to the sink's operator
+// (peer.Client).
+type ConsentEventSender interface {
+	SendConsentEvent(ctx context.Context, p *omadata.Peer, ev *omadata.NetworkConsentEvent) error
+}
+
+// NetworkOutbox delivers the network outbox's messages to peers
+// (docs/network.md §5.2): it claims due messages, so that two instances
+// never send one at the same time, sends each signed, and marks it
+// delivered once the peer acknowledged it, or failed, which the store
+// retries with backoff until acknowledged.
+type NetworkOutbox struct {
+	Outbox   omadata.NetworkOutbox
+	Peers    peer.Resolver
+	Send     ConsentEventSender
+	Interval time.Duration // 0 means DefaultNetworkOutboxInterval
+	Logger   *slog.Logger
+	Metrics  *OutboxMetrics // nil counts nothing
+}
+
+// Run delivers until ctx ends. ctx must carry the operator's admin caller.
+func (o *NetworkOutbox) Run(ctx context.Context) {
+	every(ctx, o.Interval, DefaultNetworkOutboxInterval, o.Logger, "deliver network messages", "network messages delivered", o.Deliver)
+}
+
+// Deliver claims the due messages and sends them; it returns how many
+// the peers acknowledged.
+func (o *NetworkOutbox) Deliver(ctx context.Context) (int, error) {
+	msgs, err := o.Outbox.ClaimNetworkMessages(ctx, networkOutboxBatch, networkOutboxLease)
+	if err != nil {
+		return 0, fmt.Errorf("claim: %w", err)
+	}
+	o.Metrics.claimed(len(msgs))
+	n := 0
+	for _, m := range msgs {
+		if err := o.send(ctx, m); err != nil {
+			o.Metrics.outcome("failed")
+			if o.Logger != nil {
+				o.Logger.Warn("network message not delivered", "id", m.ID, "operator", m.OperatorID, "attempts", m.Attempts+1, "error", err.Error())
+			}
+			if err := o.Outbox.NetworkMessageFailed(ctx, m.ID, err.Error()); err != nil {
+				return n, fmt.Errorf("mark %s failed: %w", m.ID, err)
+			}
+			continue
+		}
+		if err := o.Outbox.NetworkMessageDelivered(ctx, m.ID); err != nil {
+			return n, fmt.Errorf("mark %s delivered: %w", m.ID, err)
+		}
+		o.Metrics.outcome("delivered")
+		n++
+	}
+	return n, nil
+}
+
+func (o *NetworkOutbox) send(ctx context.Context, m *omadata.NetworkMessage) error {
+	if m.Kind != omadata.NetworkKindConsentEvent {
+		return fmt.Errorf("unknown kind %q", m.Kind)
+	}
+	var ev omadata.NetworkConsentEvent
+	if err := json.Unmarshal(m.Body, &ev); err != nil {
+		return fmt.Errorf("decode: %w", err)
+	}
+	p, err := o.Peers.Resolve(ctx, m.OperatorID)
+	if err != nil {
+		return fmt.Errorf("resolve: %w", err)
+	}
+	return o.Send.SendConsentEvent(ctx, p, &ev)
+}
+
+// OutboxMetrics are the network outbox's gauge and counter.
+type OutboxMetrics struct {
+	due        prometheus.Gauge
+	deliveries *prometheus.CounterVec
+}
+
+// NewOutboxMetrics registers the network outbox's metrics on reg.
+func NewOutboxMetrics(reg prometheus.Registerer) *OutboxMetrics {
+	m := &OutboxMetrics{
+		due: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "omadata_network_outbox_claimed",
+			Help: "Network messages due to peers that this instance's last run of the outbox claimed.",
+		}),
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "omadata_network_outbox_deliveries_total",
+			Help: "Attempts to deliver network messages to peers, by outcome (delivered, failed).",
+		}, []string{"outcome"}),
+	}
+	reg.MustRegister(m.due, m.deliveries)
+	return m
+}
+
+func (m *OutboxMetrics) claimed(n int) {
+	if m != nil {
+		m.due.Set(float64(n))
+	}
+}
+
+func (m *OutboxMetrics) outcome(o string) {
+	if m != nil {
+		m.deliveries.WithLabelValues(o).Inc()
+	}
+}
