@@ -201,6 +201,9 @@ func startNetwork(ctx context.Context, o networkOptions) (n *demoNet, err error)
 			"OMADATA_NETWORK_NAME_SV=" + name["sv"],
 			"OMADATA_NETWORK_NAME_EN=" + name["en"],
 			"OMADATA_NETWORK_SYNC_INTERVAL=2s",
+			// A newly published processing reaches the other cities
+			// within seconds, not the default 300 s.
+			"OMADATA_NETWORK_CATALOGUE_MAX_AGE=5s",
 		}, o.Env...)
 		if err := n.start(ctx, o.Bin, op, env, "serve"); err != nil {
 			return n, err
