@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -25,6 +26,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/demo"
 	"github.com/omadata/omadata/internal/keys"
 	"github.com/omadata/omadata/internal/owndata"
 	"github.com/omadata/omadata/internal/web/ratelimit"
@@ -58,7 +60,8 @@ type Config struct {
 	OperatorDPOEmail    string // the operator's data protection officer, in its own privacy notice
 	LogLevel            slog.Level
 	Demo                bool
-	WebhookWorkers      int // concurrent webhook deliveries; 0: this instance delivers none
+	DemoCity            string // with Demo, only this city's part, as an operator of the demo network; "" the whole
+	WebhookWorkers      int    // concurrent webhook deliveries; 0: this instance delivers none
 
 	// The OpenID provider residents log in to the portal with. Without an
 	// issuer the portal is off, except in demo mode, which starts the
@@ -399,6 +402,13 @@ func settings() []setting {
 		{"OMADATA_DEMO", "demo", "load the demo catalogue and create demo tokens and a demo secret key", func(c *Config, v string) error {
 			return parseBool(&c.Demo, v)
 		}},
+		{"OMADATA_DEMO_CITY", "demo-city", "with --demo, load only this city's part of the demo as an operator of the demo network: helsinki, espoo or turku", func(c *Config, v string) error {
+			if v != "" && !demo.ValidCity(v) {
+				return fmt.Errorf("%q is not one of %s", v, strings.Join(demo.Cities(), ", "))
+			}
+			c.DemoCity = v
+			return nil
+		}},
 	}, networkSettings()...)
 }
 
@@ -500,6 +510,8 @@ func (c *Config) Validate() error {
 		return errors.New("OMADATA_ADMIN_OIDC_CLIENT_ID: required with OMADATA_ADMIN_OIDC_ISSUER when OMADATA_OIDC_CLIENT_ID is not set")
 	case c.AdminOIDCIssuer == "" && c.AdminOIDCClientID != "":
 		return errors.New("OMADATA_ADMIN_OIDC_CLIENT_ID: needs OMADATA_ADMIN_OIDC_ISSUER; without it staff use the residents' provider and client")
+	case c.DemoCity != "" && !c.Demo:
+		return errors.New("OMADATA_DEMO_CITY: needs OMADATA_DEMO=true")
 	case c.AdminOIDCIssuer == "" && c.AdminOIDCClientSecret != "":
 		return errors.New("OMADATA_ADMIN_OIDC_CLIENT_SECRET: needs OMADATA_ADMIN_OIDC_ISSUER; without it staff use the residents' provider and client")
 	case len(c.SecretKey) != 0 && len(c.SecretKey) != keys.SecretKeySize:
@@ -578,11 +590,12 @@ func (c *Config) DataDir() string {
 // must say who it is.
 func (c *Config) ensureOperator() error {
 	if c.Demo {
+		city := cmp.Or(c.DemoCity, demo.CityHelsinki)
 		if c.OperatorName == "omadata" {
-			c.OperatorName = "omadata demo operator (City of Helsinki)"
+			c.OperatorName = "omadata demo operator (" + demo.CityName(city)["en"] + ")"
 		}
 		if c.OperatorBusinessID == "" {
-			c.OperatorBusinessID = "0201256-6"
+			c.OperatorBusinessID = demo.CityBusinessID(city)
 		}
 		if c.OperatorEmail == "" {
 			c.OperatorEmail = "omadata-demo@example.fi"

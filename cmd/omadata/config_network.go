@@ -37,6 +37,9 @@ type NetworkConfig struct {
 	// SyncInterval is how often the catalogue sync worker fetches the
 	// members' catalogues (each only once its mirrored copy expires).
 	SyncInterval time.Duration
+	// CatalogueMaxAge is how long members may mirror this operator's
+	// catalogue before they ask again; 0: 300 s.
+	CatalogueMaxAge time.Duration
 }
 
 // Enabled reports whether the operator is a member of a network.
@@ -95,6 +98,14 @@ func networkSettings() []setting {
 				return fmt.Errorf("%q is not a duration from 1s to 1h, such as 1m", v)
 			}
 			c.Network.SyncInterval = d
+			return nil
+		}},
+		{"OMADATA_NETWORK_CATALOGUE_MAX_AGE", "", "", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < time.Second || d > 300*time.Second || d%time.Second != 0 {
+				return fmt.Errorf("%q is not a whole number of seconds from 1s to 300s, such as 5m", v)
+			}
+			c.Network.CatalogueMaxAge = d
 			return nil
 		}},
 	}

@@ -47,18 +47,19 @@ func TestConfigNetwork(t *testing.T) {
 	})
 	t.Run("Inline", func(t *testing.T) {
 		c, err := loadConfig(t, map[string]string{
-			"OMADATA_NETWORK_ANCHOR":        "https://anchor.example.fi",
-			"OMADATA_NETWORK_ANCHOR_JWKS":   jwks,
-			"OMADATA_NETWORK_RULEBOOK":      "3",
-			"OMADATA_NETWORK_NAME_SV":       "Helsingfors stad",
-			"OMADATA_NETWORK_SYNC_INTERVAL": "30s",
-			"OMADATA_OPERATOR_NAME":         "Helsingin kaupunki",
+			"OMADATA_NETWORK_ANCHOR":            "https://anchor.example.fi",
+			"OMADATA_NETWORK_ANCHOR_JWKS":       jwks,
+			"OMADATA_NETWORK_RULEBOOK":          "3",
+			"OMADATA_NETWORK_NAME_SV":           "Helsingfors stad",
+			"OMADATA_NETWORK_SYNC_INTERVAL":     "30s",
+			"OMADATA_OPERATOR_NAME":             "Helsingin kaupunki",
+			"OMADATA_NETWORK_CATALOGUE_MAX_AGE": "5s",
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		n := c.Network
-		if !n.Enabled() || n.Anchor != "https://anchor.example.fi" || n.Rulebook != 3 || n.SyncInterval != 30*time.Second ||
+		if !n.Enabled() || n.Anchor != "https://anchor.example.fi" || n.Rulebook != 3 || n.SyncInterval != 30*time.Second || n.CatalogueMaxAge != 5*time.Second ||
 			len(n.AnchorKeys.Keys) != 1 || !pub.Equal(n.AnchorKeys.Keys[0].Key) {
 			t.Fatalf("got %+v", n)
 		}
@@ -130,6 +131,8 @@ func TestConfigNetwork(t *testing.T) {
 		{"NameControl", complete(map[string]string{"OMADATA_NETWORK_NAME_SV": "a\x01b"}), "OMADATA_NETWORK_NAME_SV", "control characters"},
 		{"SyncIntervalNoUnit", complete(map[string]string{"OMADATA_NETWORK_SYNC_INTERVAL": "60"}), "OMADATA_NETWORK_SYNC_INTERVAL", "not a duration"},
 		{"SyncIntervalLong", complete(map[string]string{"OMADATA_NETWORK_SYNC_INTERVAL": "2h"}), "OMADATA_NETWORK_SYNC_INTERVAL", "not a duration"},
+		{"CatalogueMaxAgeLong", complete(map[string]string{"OMADATA_NETWORK_CATALOGUE_MAX_AGE": "10m"}), "OMADATA_NETWORK_CATALOGUE_MAX_AGE", "from 1s to 300s"},
+		{"CatalogueMaxAgeFraction", complete(map[string]string{"OMADATA_NETWORK_CATALOGUE_MAX_AGE": "1500ms"}), "OMADATA_NETWORK_CATALOGUE_MAX_AGE", "from 1s to 300s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := loadConfig(t, tc.env)

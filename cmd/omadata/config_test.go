@@ -124,6 +124,8 @@ func TestConfigInvalid(t *testing.T) {
 		{"NameControl", "OMADATA_OPERATOR_NAME", "a\x01b", "control characters"},
 		{"LogLevel", "OMADATA_LOG_LEVEL", "verbose", "not one of"},
 		{"Demo", "OMADATA_DEMO", "maybe", "not true or false"},
+		{"DemoCityUnknown", "OMADATA_DEMO_CITY", "vantaa", "not one of helsinki, espoo, turku"},
+		{"DemoCityWithoutDemo", "OMADATA_DEMO_CITY", "espoo", "needs OMADATA_DEMO=true"},
 		{"ReadTimeoutNoUnit", "OMADATA_READ_TIMEOUT", "30", "not a duration"},
 		{"ReadTimeoutTiny", "OMADATA_READ_TIMEOUT", "1ms", "not a duration"},
 		{"SourceTimeoutNoUnit", "OMADATA_SOURCE_TIMEOUT", "5", "not a duration"},

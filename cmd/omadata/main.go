@@ -71,6 +71,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return newNetworkCommand(m).Run(ctx, args)
 	case "version":
 		return newVersionCommand(m).Run(ctx, args)
+	case "demo":
+		return newDemoCommand(m).Run(ctx, args)
 	case "help", "-h", "-help", "--help":
 		m.Usage(m.Stdout)
 		return flag.ErrHelp
@@ -101,6 +103,7 @@ The commands are:
 	log        verify the transparency log
 	bench      measure the consent workloads on freshly loaded databases
 	network    run a network's trust anchor and keep its members
+	demo       start a demo network of operators (demo network)
 	version    print the version
 
 Run "omadata <command> -h" for a command's flags. Settings come from a

@@ -60,7 +60,7 @@ type ServeCommand struct {
 
 func newServeCommand(m *Main) *ServeCommand {
 	c := &ServeCommand{m: m, fs: flag.NewFlagSet("serve", flag.ContinueOnError)}
-	c.cf = newConfigFlags(c.fs, "OMADATA_DATABASE_URL", "OMADATA_LISTEN", "OMADATA_PUBLIC_URL", "OMADATA_LOG_LEVEL", "OMADATA_DEMO")
+	c.cf = newConfigFlags(c.fs, "OMADATA_DATABASE_URL", "OMADATA_LISTEN", "OMADATA_PUBLIC_URL", "OMADATA_LOG_LEVEL", "OMADATA_DEMO", "OMADATA_DEMO_CITY")
 	return c
 }
 
@@ -95,6 +95,8 @@ It needs a secret key (OMADATA_SECRET_KEY or OMADATA_SECRET_KEY_FILE) to
 seal its signing keys. With --demo it makes one in omadata.key beside the
 database, loads a demo catalogue and demo residents, writes demo tokens
 beside it too, and signs residents in with a built-in demo provider.
+With --demo-city it loads only that city's part of the demo, as one
+operator of the demo network ("omadata demo network" starts them all).
 `)
 	printFlags(c.m.Stdout, c.fs)
 }
@@ -149,7 +151,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	var demoRes *demo.Result
 	if cfg.Demo {
 		svcs := demo.Services{Organisations: s, Services: s, Credentials: s, DataGroups: s, Purposes: s, Processings: s, AISystems: s, Representations: s}
-		res, err := demo.Load(ctx, svcs)
+		res, err := demo.LoadCity(ctx, svcs, cfg.DemoCity)
 		demoRes = res
 		if err != nil {
 			return err
@@ -189,7 +191,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	s = store.New(db, store.WithKeyring(keyring), store.WithSigner(signer), store.WithIssuer(operatorID), store.WithLog(logSigner))
 
 	if cfg.Demo {
-		n, err := demo.LoadResidents(ctx, demo.ResidentServices{Residents: s, Representations: s})
+		n, err := demo.LoadCityResidents(ctx, demo.ResidentServices{Residents: s, Representations: s}, cfg.DemoCity)
 		if err != nil {
 			return err
 		}
@@ -203,7 +205,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		} else {
 			log.Info("demo residents' data uses loaded", "created", n)
 		}
-		if err := demo.LoadStaff(ctx, demo.StaffServices{Staff: s, Organisations: s}); err != nil {
+		if err := demo.LoadCityStaff(ctx, demo.StaffServices{Staff: s, Organisations: s}, cfg.DemoCity); err != nil {
 			return err
 		}
 	}
@@ -236,7 +238,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		return err
 	}
 	if cfg.Demo && demoRes != nil {
-		sp, err := demoSourcePages(ctx, s, demoRes, publicURL, log)
+		sp, err := demoSourcePages(ctx, s, demoRes, demo.CityAllPeople(cfg.DemoCity), publicURL, log)
 		if err != nil {
 			return fmt.Errorf("demo sources: %w", err)
 		}
@@ -278,9 +280,13 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(handler.Listener(ln)) }()
 	log.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "version", Version())
-	printNextSteps(c.m.Stdout, publicURL, notFound != nil, tokens)
+	printNextSteps(c.m.Stdout, publicURL, notFound != nil, tokens, demoTokenNames(admin, s, cfg, tokens))
 	stopWorkers := startWorkers(ctx, cfg, s, signer, node, log, metrics)
 	defer stopWorkers()
+	if cfg.DemoCity != "" && demoRes != nil {
+		stopDemo := startDemoCitySteps(ctx, s, demoRes, log)
+		defer stopDemo()
+	}
 	if c.m.Ready != nil {
 		c.m.Ready(ln.Addr())
 	}
@@ -370,7 +376,8 @@ func operatorCreatedAt(ctx context.Context, s *store.Store, active *omadata.Sign
 }
 
 // printNextSteps tells the person who started the server where to go next.
-func printNextSteps(w io.Writer, base string, portalOn bool, t *demo.Tokens) {
+// names are what the demo's sink and source tokens belong to.
+func printNextSteps(w io.Writer, base string, portalOn bool, t *demo.Tokens, names [2]string) {
 	fmt.Fprintf(w, "omadata %s is serving %s\n\n", Version(), base)
 	if portalOn {
 		fmt.Fprintf(w, "  Resident portal    %s/\n", base)
@@ -386,16 +393,34 @@ func printNextSteps(w io.Writer, base string, portalOn bool, t *demo.Tokens) {
 		fmt.Fprintf(w, `
 Demo admin token (in %s):
   %s
-Demo service token of the Kirjasuositus sink (in %s):
+Demo service token of the %s sink (in %s):
   %s
-Demo source token of the Helmet library loans source (in %s):
-  %s
-
+`, t.AdminFile, t.Admin, names[0], t.ServiceFile, t.Service)
+		if t.SourceFile != "" {
+			fmt.Fprintf(w, "Demo source token of the %s source (in %s):\n  %s\n", names[1], t.SourceFile, t.Source)
+		}
+		fmt.Fprintf(w, `
 Try:
   curl -H "Authorization: Bearer $(cat %s)" %s/api/v1/whoami
-`, t.AdminFile, t.Admin, t.ServiceFile, t.Service, t.SourceFile, t.Source, t.AdminFile, base)
+`, t.AdminFile, base)
 	}
 	fmt.Fprintln(w, "\nStop with Ctrl-C.")
+}
+
+// demoTokenNames names the services of the demo's sink and source tokens:
+// the single demo operator's Kirjasuositus and Helmet library loans, a
+// demo city's by their English names.
+func demoTokenNames(ctx context.Context, s *store.Store, cfg Config, t *demo.Tokens) [2]string {
+	names := [2]string{"Kirjasuositus", "Helmet library loans"}
+	if t == nil || cfg.DemoCity == "" {
+		return names
+	}
+	for i, id := range []string{t.ServiceID, t.SourceID} {
+		if sv, err := s.FindServiceByID(ctx, id); err == nil {
+			names[i] = sv.Name["en"]
+		}
+	}
+	return names
 }
 
 // networkRoutes is the node's routes for the server, or none.

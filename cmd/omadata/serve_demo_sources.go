@@ -21,13 +21,14 @@ import (
 // grants with; a start revokes the one of the start before.
 const demoSourceCredential = "demo own-data source (serve --demo)"
 
-// demoSourcePages mounts the demo's sources of residents' own data in the
-// operator's own server, under sources.Prefix, and points the demo
-// sources' endpoints.api at them (docs/own-data.md). Each verifies the
-// operator's grants over HTTP at publicURL, as a source elsewhere would.
-func demoSourcePages(ctx context.Context, s *store.Store, res *demo.Result, publicURL string, log *slog.Logger) ([]web.Page, error) {
+// demoSourcePages mounts the demo's sources of residents' own data (about
+// people, the operator's demo residents) in the operator's own server,
+// under sources.Prefix, and points the demo sources' endpoints.api at
+// them (docs/own-data.md). Each verifies the operator's grants over HTTP
+// at publicURL, as a source elsewhere would.
+func demoSourcePages(ctx context.Context, s *store.Store, res *demo.Result, people []demo.Person, publicURL string, log *slog.Logger) ([]web.Page, error) {
 	admin := omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerAdmin})
-	srcs, err := sources.Link(ctx, sources.Services{Services: s, DataGroups: s, Residents: s}, res.IDs)
+	srcs, err := sources.LinkPeople(ctx, sources.Services{Services: s, DataGroups: s, Residents: s}, res.IDs, people)
 	if err != nil {
 		return nil, err
 	}

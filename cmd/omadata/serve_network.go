@@ -44,7 +44,8 @@ func joinNetwork(ctx context.Context, cfg Config, s *store.Store, sealer *keys.S
 		OrganizationName: cfg.OperatorName,
 		AnchorID:         cfg.Network.Anchor, AnchorKeys: &cfg.Network.AnchorKeys, Rulebook: cfg.Network.Rulebook,
 		Keys: fk.Keys, Store: s, SyncInterval: cfg.Network.SyncInterval,
-		Logger: log, Metrics: metrics,
+		CatalogueMaxAge: cfg.Network.CatalogueMaxAge,
+		Logger:          log, Metrics: metrics,
 	})
 	if err != nil {
 		return nil, err

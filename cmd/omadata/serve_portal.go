@@ -11,6 +11,7 @@ import (
 	"net/http"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/demo"
 	"github.com/omadata/omadata/internal/demo/idp"
 	"github.com/omadata/omadata/internal/store"
 	"github.com/omadata/omadata/internal/web"
@@ -44,6 +45,7 @@ func portalPages(cfg Config, s *store.Store, publicURL, logKey string, limiter *
 		p, err := idp.New(idp.Options{
 			Issuer: oc.Issuer, ClientID: oc.ClientID, ClientSecret: oc.ClientSecret,
 			RedirectURL: publicURL + portal.CallbackPath, StaffRedirectURL: publicURL + admin.CallbackPath, IdentityClaim: oc.IdentityClaim, NameClaim: oc.NameClaim,
+			People: demo.CityPeople(cfg.DemoCity),
 		})
 		if err != nil {
 			return nil, nil, err

@@ -19,6 +19,8 @@ type ActivityServices struct {
 	Grants    omadata.GrantService
 	Usage     omadata.UsageService
 	Catalogue omadata.CatalogueReader
+	// Events are the sinks' consent events, for LoadNetworkGrants.
+	Events omadata.WebhookService
 }
 
 // use is one release of a demo resident's data: the sink asks for a grant
@@ -50,6 +52,9 @@ func LoadActivity(ctx context.Context, s ActivityServices, res *Result) (int, er
 	admin := omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerAdmin})
 	created := 0
 	for _, u := range uses {
+		if !hasAll(res, u) {
+			continue // a use across cities, which the demo network makes for real
+		}
 		code := ""
 		for _, p := range append(People(), children...) {
 			if p.Key == u.person {
@@ -73,6 +78,25 @@ func LoadActivity(ctx context.Context, s ActivityServices, res *Result) (int, er
 		created++
 	}
 	return created, nil
+}
+
+// hasAll reports whether res loaded every record of u: a city's part of
+// the demo (LoadCity) does not have the uses by another city's sink.
+func hasAll(res *Result, u use) bool {
+	for _, k := range append([]string{"service/" + u.sink, "service/" + u.source, "processing/" + u.processing}, prefixed("data-group/", u.groups)...) {
+		if _, ok := res.IDs[k]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func prefixed(p string, keys []string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = p + k
+	}
+	return out
 }
 
 func loadUse(ctx context.Context, s ActivityServices, res *Result, u use, residentID string, self context.Context) error {

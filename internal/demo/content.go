@@ -10,6 +10,7 @@ import "github.com/omadata/omadata"
 
 type orgSpec struct {
 	key, parent string
+	city        string // the demo city whose operator holds it in the demo network
 	org         omadata.Organisation
 }
 
@@ -46,7 +47,15 @@ type catalogue struct {
 	processings   []processingSpec
 	aiSystems     []aiSpec
 	tokenService  string // the sink that gets the demo service credential
-	tokenSource   string // the source that gets the demo source credential
+	tokenSource   string // the source that gets the demo source credential; "" for none
+	// network are the processings and register entries of one city's
+	// operator that use data groups of another city's sources: they can
+	// be created only once the operator mirrors that city's catalogue
+	// (LoadNetwork).
+	network struct {
+		processings []processingSpec
+		aiSystems   []aiSpec
+	}
 }
 
 // Business IDs of the demo's company and research institute. They are
@@ -76,7 +85,7 @@ func content() catalogue {
 // has one name, and a Swedish page must not show "Espoon kaupungin".
 func organisations() []orgSpec {
 	helsinki := func(key, parent, kind string, name omadata.Text, businessID string) orgSpec {
-		return orgSpec{key: key, parent: parent, org: omadata.Organisation{
+		return orgSpec{key: key, parent: parent, city: CityHelsinki, org: omadata.Organisation{
 			Kind: kind, Name: name, BusinessID: businessID,
 			Email:            "helsinki.kirjaamo@hel.fi",
 			Address:          omadata.Address{Street: "Pohjoisesplanadi 11–13", PostalCode: "00170", City: "Helsinki", Country: "FI"},
@@ -86,7 +95,7 @@ func organisations() []orgSpec {
 		}}
 	}
 	espoo := func(key, parent, kind string, name omadata.Text, businessID string) orgSpec {
-		return orgSpec{key: key, parent: parent, org: omadata.Organisation{
+		return orgSpec{key: key, parent: parent, city: CityEspoo, org: omadata.Organisation{
 			Kind: kind, Name: name, BusinessID: businessID,
 			Email:            "kirjaamo@espoo.fi",
 			Address:          omadata.Address{Street: "PL 1", PostalCode: "02070", City: "Espoo", Country: "FI"},
@@ -107,7 +116,7 @@ func organisations() []orgSpec {
 		espoo("espoo", "", omadata.OrgCity, text("Espoon kaupunki", "Esbo stad", "City of Espoo"), "0101263-6"),
 		espoo("espoo-growth-learning", "espoo", omadata.OrgDivision,
 			text("Kasvun ja oppimisen toimiala", "Sektorn för tillväxt och lärande", "Growth and Learning Sector"), ""),
-		{key: "turku", org: omadata.Organisation{
+		{key: "turku", city: CityTurku, org: omadata.Organisation{
 			Kind: omadata.OrgCity, Name: text("Turun kaupunki", "Åbo stad", "City of Turku"), BusinessID: "0204819-8",
 			Email:            "kirjaamo@turku.fi",
 			Address:          omadata.Address{Street: "PL 355", PostalCode: "20101", City: "Turku", Country: "FI"},
@@ -115,7 +124,7 @@ func organisations() []orgSpec {
 			PrivacyPolicyURL: "https://www.turku.fi/tietosuoja",
 			DPO:              omadata.Contact{Name: "Sari Lehtonen", Email: "tietosuoja@turku.fi"},
 		}},
-		{key: "kirjasuositus", org: omadata.Organisation{
+		{key: "kirjasuositus", city: CityHelsinki, org: omadata.Organisation{
 			Kind: omadata.OrgCompany, Name: text("Kirjasuositus Oy", "Kirjasuositus Oy", "Kirjasuositus Oy"), BusinessID: CompanyBusinessID,
 			Email:            "asiakaspalvelu@kirjasuositus.example",
 			Address:          omadata.Address{Street: "Esimerkkikatu 1", PostalCode: "00100", City: "Helsinki", Country: "FI"},
@@ -123,7 +132,7 @@ func organisations() []orgSpec {
 			PrivacyPolicyURL: "https://kirjasuositus.example/tietosuoja",
 			DPO:              omadata.Contact{Name: "Jussi Heikkinen", Email: "tietosuoja@kirjasuositus.example"},
 		}},
-		{key: "institute", org: omadata.Organisation{
+		{key: "institute", city: CityTurku, org: omadata.Organisation{
 			Kind: omadata.OrgResearchInstitute, BusinessID: InstituteBusinessID,
 			Name: text("Kaupunkihyvinvoinnin tutkimuslaitos", "Forskningsinstitutet för urbant välbefinnande",
 				"Institute for Urban Wellbeing Research"),

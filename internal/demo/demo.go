@@ -42,15 +42,37 @@ type Result struct {
 	// IDs maps the demo's own names for its records (such as
 	// "processing/reading-recommendations") to their IDs.
 	IDs map[string]string
+	// City is the demo city whose part LoadCity loaded; "" for the whole
+	// catalogue of a single demo operator.
+	City string
+	// network is what LoadNetwork creates once the peers' catalogues are
+	// mirrored.
+	network struct {
+		processings []processingSpec
+		aiSystems   []aiSpec
+	}
+	// granted are the consents LoadNetworkGrants asked a grant for.
+	granted map[string]bool
 }
 
 // Load creates whatever part of the demo catalogue is missing, approves its
 // services and publishes its processings. It acts as an operator admin
 // whatever the caller in ctx; purposes must already be seeded.
-func Load(ctx context.Context, s Services) (*Result, error) {
+func Load(ctx context.Context, s Services) (*Result, error) { return LoadCity(ctx, s, "") }
+
+// LoadCity is Load for one city's operator of the demo network: the
+// city's organisations, sources and sinks, and its processings whose data
+// groups it holds itself; "" loads the whole catalogue into a single
+// operator. Its processings that use another city's data groups come
+// later, with LoadNetwork.
+func LoadCity(ctx context.Context, s Services, city string) (*Result, error) {
+	if city != "" && !ValidCity(city) {
+		return nil, omadata.Invalidf("city", "%q is not a city of the demo network (%v).", city, Cities())
+	}
 	ctx = omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerAdmin})
-	l := &loader{s: s, res: &Result{IDs: map[string]string{}}}
-	c := content()
+	l := &loader{s: s, res: &Result{IDs: map[string]string{}, City: city}}
+	c := cityContent(city)
+	l.res.network = c.network
 
 	purposes, err := s.Purposes.FindPurposes(ctx)
 	if err != nil {
@@ -85,7 +107,9 @@ func Load(ctx context.Context, s Services) (*Result, error) {
 		}
 	}
 	l.res.TokenServiceID = l.res.IDs["service/"+c.tokenService]
-	l.res.TokenSourceID = l.res.IDs["service/"+c.tokenSource]
+	if c.tokenSource != "" {
+		l.res.TokenSourceID = l.res.IDs["service/"+c.tokenSource]
+	}
 	return l.res, nil
 }
 

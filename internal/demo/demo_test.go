@@ -307,3 +307,160 @@ func TestEnsureTokens(t *testing.T) {
 		}
 	})
 }
+
+// TestLoadCity loads each city's part of the demo as its own operator of
+// the demo network would: only its organisations, services and data
+// groups, and of its processings only those on its own data groups; the
+// ones on another city's data groups wait for LoadNetwork.
+func TestLoadCity(t *testing.T) {
+	for _, tc := range []struct {
+		city    string
+		want    map[string]int
+		pending int
+		token   [2]string // the token sink's and source's English names
+	}{
+		{demo.CityHelsinki, map[string]int{"organisations": 5, "services": 7, "data groups": 6, "processings": 1, "AI systems": 1}, 0,
+			[2]string{"Kirjasuositus", "Helmet libraries"}},
+		{demo.CityEspoo, map[string]int{"organisations": 2, "services": 2, "data groups": 1, "processings": 0, "AI systems": 0}, 3,
+			[2]string{"Espoo sports services", "Espoo early childhood education"}},
+		{demo.CityTurku, map[string]int{"organisations": 2, "services": 1, "data groups": 0, "processings": 0, "AI systems": 0}, 1,
+			[2]string{"Wellbeing indicators study", ""}},
+	} {
+		t.Run(tc.city, func(t *testing.T) {
+			s := storetest.OpenSQLite(t)
+			ctx := context.Background()
+			res, err := demo.LoadCity(ctx, services(s), tc.city)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := counts(t, s)
+			for k, n := range tc.want {
+				if got[k] != n {
+					t.Errorf("%s: got %d, want %d", k, got[k], n)
+				}
+			}
+			if n, err := demo.LoadNetwork(ctx, services(s), res); err != nil || n != tc.pending {
+				t.Errorf("LoadNetwork alone: got %d pending, %v; want %d waiting for another city's data groups", n, err, tc.pending)
+			}
+			if again := counts(t, s); again["processings"] != got["processings"] || again["AI systems"] != got["AI systems"] {
+				t.Errorf("LoadNetwork without the peers' data groups created %v, want nothing", again)
+			}
+			for i, id := range []string{res.TokenServiceID, res.TokenSourceID} {
+				name := ""
+				if id != "" {
+					sv, err := s.FindServiceByID(adminContext(), id)
+					if err != nil {
+						t.Fatal(err)
+					}
+					name = sv.Name["en"]
+				}
+				if name != tc.token[i] {
+					t.Errorf("token service %d: got %q, want %q", i, name, tc.token[i])
+				}
+			}
+			tokens, err := demo.EnsureTokens(ctx, services(s), t.TempDir(), res)
+			if err != nil {
+				t.Fatal(err)
+			} else if (tokens.Source == "") != (tc.token[1] == "") || (tokens.SourceFile == "") != (tc.token[1] == "") {
+				t.Errorf("source token %q in %q, want one exactly when the city has a demo source", tokens.Source, tokens.SourceFile)
+			}
+			if err := demo.LoadCityStaff(ctx, demo.StaffServices{Staff: s, Organisations: s}, tc.city); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	t.Run("Unknown", func(t *testing.T) {
+		s := storetest.OpenSQLite(t)
+		if _, err := demo.LoadCity(context.Background(), services(s), "vantaa"); omadata.ErrorField(err) != "city" {
+			t.Fatalf("got %v, want an error naming the city", err)
+		}
+		if got := counts(t, s); got["organisations"] != 0 {
+			t.Errorf("got %d organisations, want none", got["organisations"])
+		}
+	})
+}
+
+// TestLoadNetwork publishes a city's processings on another city's data
+// groups once the operator knows those groups: here Helsinki's, loaded
+// into the same store, as a mirrored catalogue puts them there.
+func TestLoadNetwork(t *testing.T) {
+	s := storetest.OpenSQLite(t)
+	ctx := context.Background()
+	espoo, err := demo.LoadCity(ctx, services(s), demo.CityEspoo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := demo.LoadNetwork(ctx, services(s), espoo); err != nil || n != 3 {
+		t.Fatalf("before Helsinki's groups: got %d pending, %v; want 3", n, err)
+	}
+	if _, err := demo.LoadCity(ctx, services(s), demo.CityHelsinki); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := demo.LoadNetwork(ctx, services(s), espoo); err != nil || n != 0 {
+		t.Fatalf("after Helsinki's groups: got %d pending, %v; want 0", n, err)
+	}
+	if n, err := demo.LoadNetwork(ctx, services(s), espoo); err != nil || n != 0 {
+		t.Fatalf("again: got %d pending, %v; want 0", n, err)
+	}
+	got := counts(t, s)
+	// Helsinki's reading recommendations, and Espoo's placement on a move
+	// and use of the Helsinki sports card, each once.
+	if got["processings"] != 3 || got["processing versions"] != 3 || got["AI systems"] != 2 {
+		t.Errorf("got %v, want 3 processings with one version each and 2 AI systems", got)
+	}
+	entry, err := s.FindCatalogueEntry(ctx, espoo.IDs["processing/helsinki-sports-card"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if entry.LegalBasis != omadata.BasisConsent || len(entry.DataGroups) != 1 || entry.DataGroups[0].Code != "sports-services" ||
+		entry.Sink.Name["en"] != "Espoo sports services" || len(entry.Notices) != len(omadata.Languages) {
+		t.Errorf("got catalogue entry %+v, want Espoo sports services' consent to Helsinki's sports-services group", entry)
+	}
+}
+
+// TestNetworkConsents plays the demo network on two operators' stores:
+// Espoo publishes its processing on Helsinki's sports data once it mirrors
+// Helsinki's catalogue, and Aino consents to it at Helsinki once Helsinki
+// mirrors Espoo's.
+func TestNetworkConsents(t *testing.T) {
+	ctx := context.Background()
+	open := func(t *testing.T) *store.Store { return storetest.OpenSQLite(t) }
+	hki := storetest.OpenOperator(t, open, "http://127.0.0.1:18080", "Helsinki")
+	esp := storetest.OpenOperator(t, open, "http://127.0.0.1:18081", "Espoo")
+	if _, err := demo.LoadCity(ctx, services(hki.Store), demo.CityHelsinki); err != nil {
+		t.Fatal(err)
+	} else if _, err := demo.LoadCityResidents(ctx, demo.ResidentServices{Residents: hki, Representations: hki}, demo.CityHelsinki); err != nil {
+		t.Fatal(err)
+	}
+	res, err := demo.LoadCity(ctx, services(esp.Store), demo.CityEspoo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	act := demo.ActivityServices{Residents: hki, Consents: hki, Grants: hki, Usage: hki, Catalogue: hki}
+	if n, err := demo.LoadNetworkConsents(ctx, act, demo.CityHelsinki); err != nil || n != 1 {
+		t.Fatalf("before Espoo's catalogue: got %d pending, %v; want 1", n, err)
+	}
+
+	storetest.Mirror(t, hki, esp)
+	if n, err := demo.LoadNetwork(ctx, services(esp.Store), res); err != nil || n != 0 {
+		t.Fatalf("Espoo after mirroring Helsinki: got %d pending, %v; want 0", n, err)
+	}
+	storetest.Mirror(t, esp, hki)
+	if n, err := demo.LoadNetworkConsents(ctx, act, demo.CityHelsinki); err != nil || n != 0 {
+		t.Fatalf("after Espoo's catalogue: got %d pending, %v; want 0", n, err)
+	}
+	if n, err := demo.LoadNetworkConsents(ctx, act, demo.CityHelsinki); err != nil || n != 0 {
+		t.Fatalf("again: got %d pending, %v; want 0", n, err)
+	}
+	aino, err := hki.FindResidentByIdentityCode(adminContext(), "150385-9013")
+	if err != nil {
+		t.Fatal(err)
+	}
+	procID := res.IDs["processing/helsinki-sports-card"]
+	list, _, err := hki.FindConsents(adminContext(), omadata.ConsentFilter{ResidentID: &aino.ID, ProcessingID: &procID, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	} else if len(list) != 1 || list[0].Status != omadata.ConsentGiven {
+		t.Fatalf("Aino's consents to Espoo's %s at Helsinki: got %+v, want one given", procID, list)
+	}
+}

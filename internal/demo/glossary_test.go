@@ -62,13 +62,16 @@ func TestGlossary(t *testing.T) {
 	all := map[string][3]string{}
 	texts("content", reflect.ValueOf(content()), all)
 	texts("people", reflect.ValueOf(People()), all)
+	texts("network services", reflect.ValueOf(networkServices()), all)
+	texts("network processings", reflect.ValueOf(networkProcessings()), all)
+	texts("network people", reflect.ValueOf(cityPeople), all)
 	if len(all) < 50 {
 		t.Fatalf("found only %d texts: the walk misses the content", len(all))
 	}
 	for _, p := range g.CheckCatalogue(all) {
 		t.Error(p)
 	}
-	for _, p := range content().processings {
+	for _, p := range append(content().processings, networkProcessings()...) {
 		for _, r := range p.d.Recipients {
 			for _, l := range omadata.Languages {
 				if r.Names[l] == "" {

@@ -64,9 +64,17 @@ type ResidentServices struct {
 // they exist. It acts as an operator admin and returns how many records it
 // created.
 func LoadResidents(ctx context.Context, s ResidentServices) (int, error) {
+	return LoadCityResidents(ctx, s, "")
+}
+
+// LoadCityResidents is LoadResidents for one city's operator of the demo
+// network: its residents (CityAllPeople), and the representations between
+// them; "" or Helsinki loads those of LoadResidents.
+func LoadCityResidents(ctx context.Context, s ResidentServices, city string) (int, error) {
 	ctx = omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerAdmin})
+	people := CityAllPeople(city)
 	ids := map[string]string{}
-	for _, p := range append(People(), children...) {
+	for _, p := range people {
 		r, err := s.Residents.EnsureResident(ctx, p.IdentityCode, p.Name)
 		if err != nil {
 			return 0, fmt.Errorf("demo resident %s: %w", p.Key, err)
@@ -74,7 +82,7 @@ func LoadResidents(ctx context.Context, s ResidentServices) (int, error) {
 		ids[p.Key] = r.ID
 	}
 	code := func(key string) string {
-		for _, p := range append(People(), children...) {
+		for _, p := range people {
 			if p.Key == key {
 				return p.IdentityCode
 			}
@@ -92,6 +100,9 @@ func LoadResidents(ctx context.Context, s ResidentServices) (int, error) {
 	}
 	created := 0
 	for _, rp := range reps {
+		if ids[rp.holder] == "" || ids[rp.principal] == "" {
+			continue // not residents of this city's operator
+		}
 		have, err := s.Representations.FindRepresentations(ctx, ids[rp.holder])
 		if err != nil {
 			return created, fmt.Errorf("demo representations of %s: %w", rp.holder, err)

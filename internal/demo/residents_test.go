@@ -3,6 +3,7 @@
 package demo_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -127,4 +128,42 @@ func mustLen(t *testing.T, s *store.Store, processingID string) int {
 		t.Fatal(err)
 	}
 	return len(list)
+}
+
+// TestLoadCityResidents gives each city's operator its own residents, and
+// the representations among them.
+func TestLoadCityResidents(t *testing.T) {
+	for city, want := range map[string]struct {
+		people []string // identity codes
+		reps   int
+	}{
+		demo.CityHelsinki: {[]string{"150385-9013", "010780-9021", "021290-905C", "100514A9037"}, 4},
+		demo.CityEspoo:    {[]string{"140688-961K"}, 0},
+		demo.CityTurku:    {[]string{"270592-972J"}, 0},
+	} {
+		t.Run(city, func(t *testing.T) {
+			s := storetest.OpenSQLite(t)
+			n, err := demo.LoadCityResidents(adminContext(), demo.ResidentServices{Residents: s, Representations: s}, city)
+			if err != nil || n != want.reps {
+				t.Fatalf("got %d representations, %v; want %d", n, err, want.reps)
+			}
+			for _, code := range want.people {
+				if _, err := s.FindResidentByIdentityCode(adminContext(), code); err != nil {
+					t.Errorf("resident %s: %v", code, err)
+				}
+			}
+			for _, other := range []string{"150385-9013", "140688-961K", "270592-972J"} {
+				if slices.Contains(want.people, other) {
+					continue
+				}
+				if _, err := s.FindResidentByIdentityCode(adminContext(), other); omadata.ErrorCode(err) != omadata.ENOTFOUND {
+					t.Errorf("resident %s of another city: got %v, want not found", other, err)
+				}
+			}
+			signIn := demo.CityPeople(city)
+			if len(signIn) == 0 || !slices.Contains(want.people, signIn[0].IdentityCode) {
+				t.Errorf("sign-in people %v, want the city's residents", signIn)
+			}
+		})
+	}
 }

@@ -50,7 +50,12 @@ type StaffServices struct {
 // LoadStaff creates the demo staff, or sets their roles back, as an
 // operator admin. Load must have run: the organisation admin belongs to
 // the demo City of Helsinki.
-func LoadStaff(ctx context.Context, s StaffServices) error {
+func LoadStaff(ctx context.Context, s StaffServices) error { return LoadCityStaff(ctx, s, "") }
+
+// LoadCityStaff is LoadStaff for one city's operator of the demo network:
+// the operator admin and the auditor, and the City of Helsinki's admin
+// only at Helsinki's.
+func LoadCityStaff(ctx context.Context, s StaffServices, city string) error {
 	ctx = omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerAdmin, TokenID: "demo"})
 	orgs, err := omadata.All(func(after string) ([]*omadata.Organisation, string, error) {
 		return s.Organisations.FindOrganisations(ctx, omadata.OrganisationFilter{After: after})
@@ -59,6 +64,9 @@ func LoadStaff(ctx context.Context, s StaffServices) error {
 		return err
 	}
 	for _, p := range Staff() {
+		if p.BusinessID != "" && city != "" && p.BusinessID != CityBusinessID(city) {
+			continue
+		}
 		org := ""
 		if p.BusinessID != "" {
 			// The city itself, not one of its divisions (which share its

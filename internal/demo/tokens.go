@@ -85,6 +85,10 @@ func EnsureTokens(ctx context.Context, s Services, dir string, res *Result) (*To
 	if t.Service, t.ServiceCreated, err = ensureCredential(ctx, s.Credentials, t.ServiceFile, t.ServiceID, SinkScopes); err != nil {
 		return nil, err
 	}
+	if t.SourceID == "" { // a city of the demo network without sources (Turku)
+		t.SourceFile = ""
+		return t, nil
+	}
 	if t.Source, t.SourceCreated, err = ensureCredential(ctx, s.Credentials, t.SourceFile, t.SourceID, SourceScopes); err != nil {
 		return nil, err
 	}

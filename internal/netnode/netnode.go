@@ -55,10 +55,13 @@ type Options struct {
 	Store Store
 
 	SyncInterval time.Duration // of the catalogue sync; 0: its default
-	HTTPClient   *http.Client  // to peers and the anchor; nil: a 10 s timeout
-	Logger       *slog.Logger
-	Metrics      *prometheus.Registry // nil: a registry of its own
-	Now          func() time.Time
+	// CatalogueMaxAge is the max-age of the catalogue served to members;
+	// 0: 300 s.
+	CatalogueMaxAge time.Duration
+	HTTPClient      *http.Client // to peers and the anchor; nil: a 10 s timeout
+	Logger          *slog.Logger
+	Metrics         *prometheus.Registry // nil: a registry of its own
+	Now             func() time.Time
 }
 
 // Node is an operator's part in the network.
@@ -107,7 +110,7 @@ func New(o Options) (*Node, error) {
 	anchorGuard := network.NewGuard(&network.Verifier{OperatorID: self, Keys: anchorKeys{n}, Replay: o.Store, Now: o.Now}, o.Logger, o.Metrics)
 	n.Handler = netapi.New(netapi.Options{
 		OperatorID: self, LogOrigin: o.Metadata.LogOrigin, Anchor: o.AnchorID,
-		Network: o.Store, Records: o.Store, Guard: guard, AnchorGuard: anchorGuard,
+		Network: o.Store, Records: o.Store, Guard: guard, AnchorGuard: anchorGuard, CatalogueMaxAge: o.CatalogueMaxAge,
 		SignAnswer: n.signAnswer, MembershipChanged: n.membershipChanged,
 		EntityConfiguration: n.Member, Logger: o.Logger, Now: o.Now,
 	})

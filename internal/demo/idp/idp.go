@@ -47,6 +47,9 @@ type Options struct {
 	StaffRedirectURL string
 	IdentityClaim    string // the claim that carries the identity code
 	NameClaim        string
+	// People are the residents offered to sign in as; demo.People when
+	// nil (one city's in the demo network: demo.CityPeople).
+	People []demo.Person
 }
 
 // Provider is the demo OpenID provider. It implements http.Handler for the
@@ -142,6 +145,9 @@ func (p *Provider) staff(q url.Values) bool {
 // the admin console the demo staff.
 func (p *Provider) people(q url.Values) []demo.Person {
 	if !p.staff(q) {
+		if p.o.People != nil {
+			return p.o.People
+		}
 		return demo.People()
 	}
 	var out []demo.Person

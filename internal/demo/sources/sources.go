@@ -64,6 +64,12 @@ type Services struct {
 // with their pseudonyms. A source that is not in the catalogue is left
 // out.
 func Link(ctx context.Context, s Services, ids map[string]string) ([]*Source, error) {
+	return LinkPeople(ctx, s, ids, demo.AllPeople())
+}
+
+// LinkPeople is Link for the given demo people: one city's residents in
+// the demo network (demo.CityAllPeople).
+func LinkPeople(ctx context.Context, s Services, ids map[string]string, people []demo.Person) ([]*Source, error) {
 	var out []*Source
 	for _, key := range Keys() {
 		svcID, ok := ids["service/"+key]
@@ -81,7 +87,7 @@ func Link(ctx context.Context, s Services, ids map[string]string) ([]*Source, er
 		}
 		as := omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerService, ServiceID: svcID,
 			TokenID: "demo-source", Scopes: []string{omadata.ScopeResidentsLink}})
-		for _, p := range demo.AllPeople() {
+		for _, p := range people {
 			l, err := s.Residents.LinkResident(as, p.IdentityCode)
 			if err != nil {
 				return nil, fmt.Errorf("demo source %s: link %s: %w", key, p.Key, err)

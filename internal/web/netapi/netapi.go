@@ -56,6 +56,10 @@ type Options struct {
 
 	Network omadata.NetworkService
 	Records RecordProver
+	// CatalogueMaxAge is the max-age of this operator's catalogue, how
+	// long members mirror it before they ask again (docs/network.md §5.1);
+	// 0 or more than 300 s: 300 s (§7).
+	CatalogueMaxAge time.Duration
 	// Guard admits the verified calls of members, and writes, logs and
 	// counts refusals; AnchorGuard admits the anchor's membership events,
 	// verified with the anchor's keys.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/omadata/omadata"
 )
@@ -30,7 +31,11 @@ func (h *Handler) catalogue(w http.ResponseWriter, r *http.Request, c *Call) err
 		quoted = `"` + etag + `"`
 	}
 	w.Header().Set("ETag", quoted)
-	w.Header().Set("Cache-Control", "max-age=300")
+	maxAge := h.o.CatalogueMaxAge
+	if maxAge <= 0 || maxAge > 300*time.Second {
+		maxAge = 300 * time.Second
+	}
+	w.Header().Set("Cache-Control", "max-age="+strconv.Itoa(int(maxAge/time.Second)))
 	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, quoted) {
 		w.WriteHeader(http.StatusNotModified)
 		return nil

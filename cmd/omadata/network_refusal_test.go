@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/keys"
+	"github.com/omadata/omadata/internal/network"
+	"github.com/omadata/omadata/internal/store"
+)
+
+// member signs calls as an operator of the demo network: with its
+// federation key, read from its database and unsealed with its demo
+// secret key, as the operator's own process signs them.
+type member struct {
+	id, kid string
+	key     ed25519.PrivateKey
+}
+
+func memberOf(t *testing.T, n *demoNet, op *child) *member {
+	t.Helper()
+	ctx := omadata.NewContextWithCaller(context.Background(), omadata.Caller{Kind: omadata.CallerAdmin})
+	b, err := os.ReadFile(n.file(op, "omadata.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := keys.NewSealer(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(ctx, op.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	k, err := keys.Active(ctx, store.New(db), omadata.KeyPurposeFederation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, err := keys.Signer(k, sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwk, err := keys.FederationJWK(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &member{id: op.URL, kid: jwk.KeyID, key: priv}
+}
+
+// signed is a call m signed at now for target (the callee's URL and
+// path), to be sent to addr (a base URL; the callee's own when "").
+func (m *member) signed(t *testing.T, method, target, addr string, body []byte, now time.Time) *http.Request {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(method, target, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(body) > 0 {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if err := network.Sign(req, body, m.id, m.kid, m.key, now); err != nil {
+		t.Fatal(err)
+	}
+	if addr != "" {
+		a, _ := url.Parse(addr)
+		req.URL.Host, req.Host = a.Host, u.Host
+	}
+	return req
+}
+
+// send sends req with body and returns the status and the problem
+// document's reason, if any.
+func send(t *testing.T, req *http.Request, body []byte) (int, string) {
+	t.Helper()
+	r := req.Clone(context.Background())
+	r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	if len(body) == 0 {
+		r.Body = http.NoBody
+	}
+	res, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var p struct{ Reason string }
+	b, _ := io.ReadAll(res.Body)
+	json.Unmarshal(b, &p)
+	return res.StatusCode, p.Reason
+}
+
+// refusals returns how many refusals of reason an operator counted.
+func refusals(t *testing.T, op *child, reason string) int {
+	t.Helper()
+	_, body := get(t, op.URL+"/metrics", "")
+	var got int
+	for _, l := range strings.Split(body, "\n") {
+		if strings.HasPrefix(l, `omadata_network_refusals_total{reason="`+reason+`"} `) {
+			fmt.Sscan(strings.TrimPrefix(l, `omadata_network_refusals_total{reason="`+reason+`"} `), &got)
+		}
+	}
+	return got
+}
+
+// loggedRefusal reports whether the operator's log has a refusal of
+// reason of a call claimed to be from caller.
+func loggedRefusal(op *child, reason, caller string) bool {
+	for _, l := range strings.Split(op.tail(), "\n") {
+		if strings.Contains(l, `"msg":"network call refused"`) && strings.Contains(l, `"reason":"`+reason+`"`) && strings.Contains(l, `"operator":"`+caller+`"`) {
+			return true
+		}
+	}
+	return false
+}
+
+// expectRefused sends a call and checks it is refused with reason, logged
+// with the caller it claims, and counted.
+func expectRefused(t *testing.T, callee *child, req *http.Request, body []byte, status int, reason, caller string) {
+	t.Helper()
+	before := refusals(t, callee, reason)
+	if st, got := send(t, req, body); st != status || got != reason {
+		t.Errorf("%s: got %d %q, want %d %q", reason, st, got, status, reason)
+	}
+	waitFor(t, 5*time.Second, reason+" logged and counted", func() bool {
+		return refusals(t, callee, reason) == before+1 && loggedRefusal(callee, reason, caller)
+	})
+}
+
+func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Errorf("not within %v: %s", d, what)
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// testRefusals: calls Helsinki refuses, each with its reason as a problem
+// document, logged and counted in its metrics.
+func testRefusals(t *testing.T, bin string, n *demoNet) {
+	hki, esp, tku := n.Operators[0], n.Operators[1], n.Operators[2]
+	espoo := memberOf(t, n, esp)
+	catalogue := hki.URL + "/network/v1/catalogue"
+	decisions := hki.URL + "/network/v1/decisions"
+	now := time.Now()
+
+	// A member's own call passes: the chain resolves.
+	if st, reason := send(t, espoo.signed(t, "GET", catalogue, "", nil, now), nil); st != 200 {
+		t.Fatalf("Espoo's signed catalogue call: got %d %q, want 200", st, reason)
+	}
+	t.Run("Expired", func(t *testing.T) {
+		req := espoo.signed(t, "GET", catalogue, "", nil, now.Add(-10*time.Minute))
+		expectRefused(t, hki, req, nil, 401, network.ReasonExpired, esp.URL)
+	})
+	t.Run("Replayed", func(t *testing.T) {
+		req := espoo.signed(t, "GET", catalogue, "", nil, time.Now())
+		if st, reason := send(t, req, nil); st != 200 {
+			t.Fatalf("first: got %d %q", st, reason)
+		}
+		expectRefused(t, hki, req, nil, 401, network.ReasonReplayed, esp.URL)
+	})
+	t.Run("WrongAudience", func(t *testing.T) {
+		// Signed for Espoo itself, sent to Helsinki.
+		req := espoo.signed(t, "GET", esp.URL+"/network/v1/catalogue", hki.URL, nil, time.Now())
+		expectRefused(t, hki, req, nil, 401, network.ReasonWrongAudience, esp.URL)
+	})
+	t.Run("ChangedBody", func(t *testing.T) {
+		req := espoo.signed(t, "POST", decisions, "", []byte(`{"questions": []}`), time.Now())
+		expectRefused(t, hki, req, []byte(`{"questions": [{}]}`), 401, network.ReasonDigestMismatch, esp.URL)
+	})
+	t.Run("ResidentOfAnotherOperator", func(t *testing.T) {
+		// Turku asks Helsinki about a resident by a pseudonym Helsinki
+		// issued to Espoo.
+		ppn := pseudonymIssuedTo(t, esp, hki.URL)
+		q, _ := json.Marshal(map[string]any{"questions": []map[string]any{{
+			"sink_id": "svc_00000000000000000000000000", "source_id": "svc_00000000000000000000000000", "pseudonym": ppn,
+			"data_group_ids": []string{"dg_00000000000000000000000000"}, "purpose_id": "pur_00000000000000000000000002", "relay_id": omadata.NewID(omadata.PrefixRelay),
+		}}})
+		req := memberOf(t, n, tku).signed(t, "POST", decisions, "", q, time.Now())
+		before := refusals(t, hki, network.ReasonUnknownResident) + refusals(t, hki, network.ReasonNotYourSink)
+		st, reason := send(t, req, q)
+		if st < 400 || st >= 500 {
+			t.Errorf("Turku's question about Espoo's pseudonym: got %d %q, want refused", st, reason)
+		}
+		waitFor(t, 5*time.Second, "counted", func() bool {
+			return refusals(t, hki, network.ReasonUnknownResident)+refusals(t, hki, network.ReasonNotYourSink) == before+1
+		})
+	})
+	t.Run("NonMember", func(t *testing.T) {
+		stranger := &member{id: "http://127.0.0.1:1", kid: espoo.kid, key: espoo.key}
+		req := stranger.signed(t, "GET", catalogue, "", nil, time.Now())
+		expectRefused(t, hki, req, nil, 403, network.ReasonNotMember, stranger.id)
+	})
+	t.Run("SuspendedThenRemoved", func(t *testing.T) {
+		turku := memberOf(t, n, tku)
+		anchor := func(verb string) {
+			t.Helper()
+			out, err := exec.Command(bin, "network", "anchor", verb, "--db", n.Anchor.DB, "--reason", "test", "--by", "test", tku.URL).CombinedOutput()
+			if err != nil {
+				t.Fatalf("anchor %s: %v\n%s", verb, err, out)
+			}
+		}
+		anchor("suspend")
+		// The anchor tells the members; Turku's next call is refused.
+		waitFor(t, 10*time.Second, "Turku refused as suspended", func() bool {
+			st, reason := send(t, turku.signed(t, "GET", catalogue, "", nil, time.Now()), nil)
+			return st == 403 && reason == network.ReasonSuspendedMember
+		})
+		if !loggedRefusal(hki, network.ReasonSuspendedMember, tku.URL) || refusals(t, hki, network.ReasonSuspendedMember) < 1 {
+			t.Errorf("suspended_member not logged and counted")
+		}
+		anchor("remove")
+		waitFor(t, 10*time.Second, "Turku refused as removed", func() bool {
+			st, reason := send(t, turku.signed(t, "GET", catalogue, "", nil, time.Now()), nil)
+			return st == 403 && reason == network.ReasonRemovedMember
+		})
+		if !loggedRefusal(hki, network.ReasonRemovedMember, tku.URL) || refusals(t, hki, network.ReasonRemovedMember) < 1 {
+			t.Errorf("removed_member not logged and counted")
+		}
+	})
+	t.Run("ReplayedToSecondInstance", func(t *testing.T) {
+		if !strings.HasPrefix(hki.DB, "postgres") {
+			t.Skip("needs Helsinki on PostgreSQL (OMADATA_TEST_POSTGRES_DSN)")
+		}
+		second := startSecondInstance(t, bin, n, hki)
+		req := espoo.signed(t, "GET", catalogue, "", nil, time.Now())
+		if st, reason := send(t, req, nil); st != 200 {
+			t.Fatalf("first, at the first instance: got %d %q", st, reason)
+		}
+		again := req.Clone(context.Background())
+		a, _ := url.Parse(second.URL)
+		again.URL.Host = a.Host
+		expectRefused(t, second, again, nil, 401, network.ReasonReplayed, esp.URL)
+	})
+}
+
+// pseudonymIssuedTo returns a pairwise pseudonym the operator home issued
+// to op, from op's SQLite database.
+func pseudonymIssuedTo(t *testing.T, op *child, home string) string {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+strings.TrimPrefix(op.DB, "sqlite:")+"?_pragma=busy_timeout(5000)&_pragma=query_only(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var ppn string
+	if err := db.QueryRow(`SELECT pseudonym FROM peer_pseudonyms WHERE operator_id = ? LIMIT 1`, home).Scan(&ppn); err != nil {
+		t.Fatalf("a pseudonym %s issued to %s: %v", home, op.Name, err)
+	}
+	return ppn
+}
+
+// startSecondInstance starts a second instance of op, on its database and
+// with its operator ID, on a port of its own.
+func startSecondInstance(t *testing.T, bin string, n *demoNet, op *child) *child {
+	t.Helper()
+	port := freePorts(t, 1)
+	c := &child{Name: op.Name + "-2", URL: fmt.Sprintf("http://127.0.0.1:%d", port), DB: op.DB, LogFile: filepath.Join(n.Dir, op.Name+"-2.log")}
+	env := []string{
+		"OMADATA_DATABASE_URL=" + op.DB, "OMADATA_LISTEN=127.0.0.1:" + fmt.Sprint(port), "OMADATA_PUBLIC_URL=" + op.URL, "OMADATA_OPERATOR_ID=" + op.URL,
+		"OMADATA_DEMO=true", "OMADATA_DEMO_CITY=" + op.Name,
+		"OMADATA_NETWORK_ANCHOR=" + n.Anchor.URL, "OMADATA_NETWORK_ANCHOR_JWKS=" + filepath.Join(n.Dir, "anchor.jwks.json"),
+		"OMADATA_NETWORK_RULEBOOK=1",
+	}
+	if err := n.start(context.Background(), bin, c, env, "serve"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c.cmd.Process.Signal(os.Interrupt)
+		<-c.done
+	})
+	if _, err := n.waitGet(context.Background(), &child{Name: c.Name, URL: c.URL, LogFile: c.LogFile, done: c.done}, "/readyz"); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
