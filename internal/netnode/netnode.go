@@ -109,7 +109,7 @@ func New(o Options) (*Node, error) {
 	guard := network.NewGuard(&network.Verifier{OperatorID: self, Keys: memberKeys{n.Resolver}, Replay: o.Store, Now: o.Now}, o.Logger, o.Metrics)
 	anchorGuard := network.NewGuard(&network.Verifier{OperatorID: self, Keys: anchorKeys{n}, Replay: o.Store, Now: o.Now}, o.Logger, o.Metrics)
 	n.Handler = netapi.New(netapi.Options{
-		OperatorID: self, LogOrigin: o.Metadata.LogOrigin, Anchor: o.AnchorID,
+		OperatorID: self, LogOrigin: o.Metadata.LogOrigin,
 		Network: o.Store, Records: o.Store, Guard: guard, AnchorGuard: anchorGuard, CatalogueMaxAge: o.CatalogueMaxAge,
 		SignAnswer: n.signAnswer, MembershipChanged: n.membershipChanged,
 		EntityConfiguration: n.Member, Logger: o.Logger, Now: o.Now,

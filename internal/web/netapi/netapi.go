@@ -50,9 +50,6 @@ type Options struct {
 	// LogOrigin is the origin of this operator's log, named in the leaf
 	// references of its grant answers.
 	LogOrigin string
-	// Anchor is the trust anchor's entity identifier, the only caller of
-	// federation-events.
-	Anchor string
 
 	Network omadata.NetworkService
 	Records RecordProver
