@@ -259,6 +259,13 @@ func testNetworkRelease(t *testing.T, open OpenFunc) {
 	if rows := firstRow(t, espR.Store, `SELECT peer_record, decision FROM network_relays WHERE id = ?`, eLeaf.Record); len(rows) != 2 || rows[0] != g.ID || rows[1] != "permit" {
 		t.Fatalf("got relay %v, want Helsinki's grant recorded", rows)
 	}
+	// The source's transfer at Helsinki: Espoo's sink gets no webhook from
+	// Helsinki, whose usage shows the transfer.
+	must[*omadata.Transfer](t)(hki.RecordTransfer(As(h.Source.ID), &omadata.TransferInput{GrantID: g.ID, DataGroupIDs: []string{h.Loans.ID},
+		XRoadID: "FI/MUN/0201256-6/loans/1", XRoadRequestHash: "c2hhMjU2"}))
+	if got := outbox(t, hki.Store, eSink.ID, omadata.EventReleaseRecorded); len(got) != 0 {
+		t.Fatalf("Helsinki queued a webhook for Espoo's sink: %v", got)
+	}
 	verifyLog(t, hki)
 	verifyLog(t, espR)
 	// "Who used my data" at Helsinki names Espoo.
