@@ -140,6 +140,9 @@ func testNetworkCatalogue(t *testing.T, open OpenFunc) {
 	bad.Processings[0].Notices[0].Body += " Changed."
 	wantField(t, hki.ImportPeerCatalogue(Admin(), esp.Peer, bad, "x", time.Now()), omadata.EINVALID, "processings[0].notices[0].sha256")
 	bad = clone(t, ec)
+	bad.Processings[0].Title["xx"] = "?"
+	wantField(t, hki.ImportPeerCatalogue(Admin(), esp.Peer, bad, "x", time.Now()), omadata.EINVALID, "processings[0].title.xx")
+	bad = clone(t, ec)
 	bad.OperatorID = "https://turku.test"
 	wantField(t, hki.ImportPeerCatalogue(Admin(), esp.Peer, bad, "x", time.Now()), omadata.EINVALID, "catalogue.operator_id")
 	wantCode(t, hki.ImportPeerCatalogue(AsOperator("https://turku.test"), esp.Peer, ec, "x", time.Now()), omadata.EFORBIDDEN)
