@@ -556,3 +556,26 @@ func (s *Store) relayDecide(ctx context.Context, c omadata.Caller, in omadata.De
 	}
 	return d, tx.Commit()
 }
+
+// isMirrored reports whether a service is a peer's, from the decisions'
+// catalogue when it knows the service (no query on the hot paths), else
+// from the database.
+func (s *Store) isMirrored(ctx context.Context, q querier, serviceID string) (bool, error) {
+	if cat := s.cat.cur.Load(); cat != nil && cat.services[serviceID] != nil {
+		return cat.mirrored[serviceID], nil
+	}
+	var op sql.NullString
+	err := q.queryRow(ctx, `SELECT operator_id FROM services WHERE id = ?`, serviceID).Scan(&op)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return op.Valid, err
+}
+
+// mirroredCached is isMirrored from the decisions' catalogue alone, for
+// the consent writes that build their events before touching the
+// database; false for a service it does not know.
+func (s *Store) mirroredCached(serviceID string) bool {
+	cat := s.cat.cur.Load()
+	return cat != nil && cat.mirrored[serviceID]
+}
