@@ -134,12 +134,17 @@ func (h *Handler) signed(g *network.Guard, f func(w http.ResponseWriter, r *http
 }
 
 // answer writes a signed answer (docs/network.md §4) with members, bound
-// to the call by its nonce, valid for network.AnswerLifetime (also a
-// catalogue's: its max-age is the same 300 s).
+// to the call by its nonce, valid for network.AnswerLifetime.
 func (h *Handler) answer(w http.ResponseWriter, r *http.Request, c *Call, members any) error {
+	return h.answerFor(w, r, c, members, network.AnswerLifetime)
+}
+
+// answerFor is answer valid for lifetime: a catalogue's is its max-age
+// (§4: "or the catalogue's expiry").
+func (h *Handler) answerFor(w http.ResponseWriter, r *http.Request, c *Call, members any, lifetime time.Duration) error {
 	now := h.o.Now()
 	claims := network.AnswerClaims{Issuer: h.o.OperatorID, Audience: c.OperatorID, IssuedAt: now.Unix(),
-		Expiry: now.Add(network.AnswerLifetime).Unix(), Nonce: c.Nonce}
+		Expiry: now.Add(lifetime).Unix(), Nonce: c.Nonce}
 	jws, err := h.o.SignAnswer(r.Context(), claims, members)
 	if err != nil {
 		return err

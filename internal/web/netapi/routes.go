@@ -40,7 +40,7 @@ func (h *Handler) catalogue(w http.ResponseWriter, r *http.Request, c *Call) err
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	return h.answer(w, r, c, map[string]any{"catalogue": cat})
+	return h.answerFor(w, r, c, map[string]any{"catalogue": cat}, maxAge)
 }
 
 // consentEvent answers POST consent-events (§5.2).
