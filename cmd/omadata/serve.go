@@ -250,11 +250,11 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		Residents: s, Representations: s, Consents: s, Decisions: s, Grants: s, Webhooks: s, Requests: s,
 		Log: s, Usage: s, LogVerifierKey: logKey, Apps: s, AppTokens: s, Archives: archives,
 		Health: db.Ping,
-		Ready: []web.ReadyCheck{
+		Ready: append([]web.ReadyCheck{
 			{Name: "database", Check: db.Ping},
 			{Name: "migrations", Check: migrationsCurrent(db)},
 			{Name: "signing_key", Check: func(context.Context) error { return signer.Err() }},
-		},
+		}, networkReady(node)...),
 		Logger:       log,
 		Metrics:      metrics,
 		MaxBodyBytes: cfg.MaxBodyBytes,
@@ -437,4 +437,17 @@ func peerLogs(node *netnode.Node) portal.PeerLog {
 		return nil
 	}
 	return node
+}
+
+// networkReady is the readiness check of a member: its federation keys
+// open (it does not wait for the anchor, whose outage must not take every
+// instance out of service).
+func networkReady(node *netnode.Node) []web.ReadyCheck {
+	if node == nil {
+		return nil
+	}
+	return []web.ReadyCheck{{Name: "federation_key", Check: func(ctx context.Context) error {
+		_, _, err := node.Member.SigningKey(ctx)
+		return err
+	}}}
 }

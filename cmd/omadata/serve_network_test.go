@@ -107,6 +107,10 @@ func TestServeNetwork(t *testing.T) {
 		md.LogVerifierKey == "" || !strings.HasPrefix(md.LogVerifierKey, md.LogOrigin+"+") || md.Name["sv"] != "Testoperatör" {
 		t.Fatalf("got configuration %+v, metadata %+v", st, md)
 	}
+	var readyz struct{ Checks map[string]string }
+	if code := call(t, "GET", url+"/readyz", "", "", &readyz); code != 200 || readyz.Checks["federation_key"] != "ok" {
+		t.Errorf("readyz: got %d %v, want the federation key ready", code, readyz.Checks)
+	}
 	if _, err := a.Admit(context.Background(), url, "test", "test"); err != nil {
 		t.Fatalf("admit: %v", err)
 	}
