@@ -48,34 +48,11 @@ func TestServeNetwork(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	env := map[string]string{
+	url := startNetworkServe(t, dir, map[string]string{
 		"OMADATA_NETWORK_ANCHOR":      as.URL,
 		"OMADATA_NETWORK_ANCHOR_JWKS": string(jwks),
 		"OMADATA_NETWORK_RULEBOOK":    "1",
 		"OMADATA_NETWORK_NAME_SV":     "Testoperatör",
-	}
-	ready := make(chan net.Addr, 1)
-	var stdout, stderr bytes.Buffer
-	m := &Main{Stdout: &stdout, Stderr: &stderr, LookupEnv: envOf(env), Ready: func(addr net.Addr) { ready <- addr }}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- m.Run(ctx, []string{"serve", "--demo", "--listen", "127.0.0.1:0", "--database", "sqlite:" + filepath.Join(dir, "omadata.db"), "--log-level", "warn"})
-	}()
-	var url string
-	select {
-	case addr := <-ready:
-		url = "http://" + addr.String()
-	case err := <-done:
-		t.Fatalf("serve stopped: %v\n%s", err, &stderr)
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start in 30 s")
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
 	})
 
 	config := func() *federation.Statement {
@@ -158,4 +135,35 @@ func TestServeWithoutNetwork(t *testing.T) {
 			t.Errorf("%s: got %d, want 404", path, code)
 		}
 	}
+}
+
+// startNetworkServe starts serve --demo in dir with env on 127.0.0.1:0 and
+// returns its URL; it stops when t ends.
+func startNetworkServe(t *testing.T, dir string, env map[string]string) string {
+	t.Helper()
+	ready := make(chan net.Addr, 1)
+	var stdout, stderr bytes.Buffer
+	m := &Main{Stdout: &stdout, Stderr: &stderr, LookupEnv: envOf(env), Ready: func(addr net.Addr) { ready <- addr }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- m.Run(ctx, []string{"serve", "--demo", "--listen", "127.0.0.1:0", "--database", "sqlite:" + filepath.Join(dir, "omadata.db"), "--log-level", "warn"})
+	}()
+	select {
+	case addr := <-ready:
+		t.Cleanup(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		})
+		return "http://" + addr.String()
+	case err := <-done:
+		cancel()
+		t.Fatalf("serve stopped: %v\n%s", err, &stderr)
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("serve did not start in 30 s")
+	}
+	return ""
 }
