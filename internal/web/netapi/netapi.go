@@ -6,7 +6,7 @@
 // its callers are peer operators that authenticate each call with an
 // RFC 9421 signature, its answers are signed JWS and its errors RFC 9457
 // problem documents, so its routes are neither in the OpenAPI document nor
-// in the authorization matrix (docs/network.md, "Routes of the operator").
+// in the authorization matrix (docs/network.md §12.1).
 package netapi
 
 import (
