@@ -4,6 +4,7 @@ package omadata
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -244,7 +245,13 @@ func AuthorizePeer(c Caller, q PeerQuestion) error {
 // peer method: not_your_sink, not_our_source, unknown_resident, or
 // invalid, not_found and "" (another error) by code.
 func NetworkReason(err error) string {
-	switch code, field := ErrorCode(err), ErrorField(err); {
+	code, field := ErrorCode(err), ErrorField(err)
+	// A question of a batch names its field under the question's index
+	// (questions[3].pseudonym): the reason is the field's.
+	if i := strings.LastIndexByte(field, '.'); i >= 0 {
+		field = field[i+1:]
+	}
+	switch {
 	case code == EFORBIDDEN && field == "sink_id":
 		return ReasonNotYourSink
 	case code == EFORBIDDEN && field == "source_id":
