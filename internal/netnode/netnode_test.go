@@ -35,7 +35,7 @@ type testAnchor struct {
 	Keys *jose.JSONWebKeySet
 }
 
-func startAnchor(t *testing.T) *testAnchor {
+func startAnchor(t testing.TB) *testAnchor {
 	t.Helper()
 	var h http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
@@ -68,9 +68,16 @@ type operator struct {
 	skew *atomic.Int64
 }
 
-// startOperator starts an operator in the network of a; it is a member
-// once admitted.
+// startOperator starts an operator on SQLite in the network of a; it is
+// a member once admitted.
 func startOperator(t *testing.T, a *testAnchor, name string) *operator {
+	t.Helper()
+	return startOperatorOn(t, a, name, storetest.OpenSQLite, nil)
+}
+
+// startOperatorOn starts an operator on the store open returns, its node
+// calling peers with client (nil: the node's default).
+func startOperatorOn(t testing.TB, a *testAnchor, name string, open func(testing.TB) *store.Store, client *http.Client) *operator {
 	t.Helper()
 	var h http.Handler
 	down, skew := &atomic.Bool{}, &atomic.Int64{}
@@ -82,7 +89,7 @@ func startOperator(t *testing.T, a *testAnchor, name string) *operator {
 		h.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	op := storetest.OpenOperator(t, func(t *testing.T) *store.Store { return storetest.OpenSQLite(t) }, srv.URL, name)
+	op := storetest.OpenOperator(t, open, srv.URL, name)
 	op.Store.DB().Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
 	sealer, err := keys.NewSealer(storetest.SecretKey)
 	if err != nil {
@@ -102,7 +109,7 @@ func startOperator(t *testing.T, a *testAnchor, name string) *operator {
 	node, err := netnode.New(netnode.Options{
 		Metadata: md, OrganizationName: name, AnchorID: a.URL, AnchorKeys: a.Keys, Rulebook: 1,
 		Keys:  func(context.Context) ([]federation.Key, error) { return []federation.Key{k}, nil },
-		Store: op.Store, Metrics: reg,
+		Store: op.Store, Metrics: reg, HTTPClient: client,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +126,7 @@ func startOperator(t *testing.T, a *testAnchor, name string) *operator {
 }
 
 // admit admits ops and has each fetch its trust mark.
-func admit(t *testing.T, a *testAnchor, ops ...*operator) {
+func admit(t testing.TB, a *testAnchor, ops ...*operator) {
 	t.Helper()
 	ctx := context.Background()
 	for _, op := range ops {

@@ -19,7 +19,7 @@ import (
 )
 
 // mirror has to fetch from's catalogue over the network and import it.
-func mirror(t *testing.T, from, to *operator) {
+func mirror(t testing.TB, from, to *operator) {
 	t.Helper()
 	ctx := storetest.Admin()
 	p, err := to.Node.Resolver.Resolve(ctx, from.URL)

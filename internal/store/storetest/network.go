@@ -21,8 +21,9 @@ type Operator struct {
 	Peer *omadata.Peer
 }
 
-// OpenOperator opens a fresh store as the operator with entity ID issuer.
-func OpenOperator(t *testing.T, open OpenFunc, issuer string, name string) *Operator {
+// OpenOperator opens a fresh store as the operator with entity ID issuer;
+// t is a test's or a benchmark's (open is an OpenFunc in tests).
+func OpenOperator[T testing.TB](t T, open func(T) *store.Store, issuer string, name string) *Operator {
 	t.Helper()
 	s := open(t)
 	sealer, err := keys.NewSealer(SecretKey)
