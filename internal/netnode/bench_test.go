@@ -5,6 +5,7 @@ package netnode_test
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,9 +24,10 @@ import (
 // sinks' processings: a batch asks about every one of them.
 const benchResidents = 100
 
-// benchClients is how many sink clients call at once, on either path: a
-// 2-core machine serves the client, Espoo and Helsinki in this process.
-const benchClients = 4
+// benchClients is how many sink clients call at once, on either path
+// (-clients): a 2-core machine serves the clients, Espoo and Helsinki in
+// this process.
+var benchClients = flag.Int("clients", 4, "BenchmarkNetworkDecisions: sink clients calling at once")
 
 // benchChunk is how many calls of one path run before the other path's
 // turn: the two alternate (ABBA) all through the run.
@@ -83,7 +85,7 @@ type benchNetwork struct {
 // that neither path pays for connections.
 func pooled() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 2 * benchClients
+	t.MaxIdleConnsPerHost = 2 * *benchClients
 	return &http.Client{Transport: t, Timeout: 30 * time.Second}
 }
 
@@ -254,7 +256,7 @@ func (p *pathStats) run(b *testing.B, k int, call func() error) {
 		fail atomic.Pointer[error]
 	)
 	start := time.Now()
-	for range benchClients {
+	for range *benchClients {
 		wg.Go(func() {
 			var own []time.Duration
 			for next.Add(1) <= int64(k) {

@@ -374,7 +374,7 @@ func recordDigests(ctx context.Context, r reader, kind string, ids []any) (map[s
 				&answer, Time{&at}); err != nil {
 				return err
 			}
-			digests[id] = relayDigest(id, operator, kind, sink, source, resident, purpose, groups, decision, reason, peerRecord, answer, at)
+			digests[id] = relayDigest(id, operator, kind, sink, source, resident, purpose, groups, decision, reason, peerRecord, answer, at, nil)
 			residents[id] = resident
 			return nil
 		}

@@ -453,7 +453,7 @@ func (s *Store) relayGrant(ctx context.Context, c omadata.Caller, in *omadata.Gr
 	if g.Decision.Permit() {
 		record = g.ID
 	}
-	if err := s.recordRelay(ctx, tx, rt, nq.NetworkQuestion, "grant", g.Decision, record, answer, &leaf, omadata.LeafGrantRelayed); err != nil {
+	if err := s.recordRelay(ctx, tx, rt, nq.NetworkQuestion, "grant", g.Decision, record, answer, nil, &leaf, omadata.LeafGrantRelayed); err != nil {
 		return nil, err
 	}
 	return g, tx.Commit()
@@ -462,7 +462,7 @@ func (s *Store) relayGrant(ctx context.Context, c omadata.Caller, in *omadata.Gr
 // recordRelay stores a relayed request with the home operator's answer
 // and, on permit, the leaf of kind referencing the home operator's leaf.
 func (s *Store) recordRelay(ctx context.Context, tx *Tx, rt *relayTarget, q omadata.NetworkQuestion, kind string, d *omadata.Decision,
-	peerRecord, answer string, leaf *omadata.LeafPeer, leafKind string) error {
+	peerRecord, answer string, pre *answerHash, leaf *omadata.LeafPeer, leafKind string) error {
 	if _, err := tx.exec(ctx, `INSERT INTO network_relays (id, operator_id, kind, sink_id, source_id, resident_id, purpose_id, data_group_ids,
 		decision, reason, peer_record, answer, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		q.RelayID, rt.peer.OperatorID, kind, q.SinkID, q.SourceID, rt.residentID, q.PurposeID, jsonValue{q.DataGroupIDs},
@@ -475,7 +475,7 @@ func (s *Store) recordRelay(ctx context.Context, tx *Tx, rt *relayTarget, q omad
 	return s.appendLog(ctx, tx, logAppend{
 		kind: leafKind, recordKind: omadata.RecordRelay, recordID: q.RelayID,
 		recordSHA256: relayDigest(q.RelayID, rt.peer.OperatorID, kind, q.SinkID, q.SourceID, rt.residentID, q.PurposeID, q.DataGroupIDs,
-			d.Decision, d.Reason, peerRecord, answer, tx.now),
+			d.Decision, d.Reason, peerRecord, answer, tx.now, pre),
 		processingID: d.ProcessingID, sinkID: q.SinkID, sourceIDs: []string{q.SourceID}, residentID: rt.residentID, peer: leaf,
 	})
 }
@@ -487,6 +487,7 @@ type relayedQuestion struct {
 	nq     omadata.NetworkQuestion
 	d      *omadata.Decision
 	answer string
+	pre    *answerHash // of answer, shared by the questions of a call
 	err    error
 }
 
@@ -520,9 +521,13 @@ func (s *Store) askRelayed(ctx context.Context, qs []*relayedQuestion) {
 				err = errors.New("relayer answered another number of decisions")
 			}
 		}
+		var pre *answerHash
+		if err == nil {
+			pre = newAnswerHash(answer)
+		}
 		for i, q := range group {
 			if q.err = err; err == nil {
-				q.d, q.answer = ds[i], answer
+				q.d, q.answer, q.pre = ds[i], answer, pre
 			}
 		}
 	}
@@ -537,7 +542,7 @@ func (s *Store) recordRelayed(ctx context.Context, tx *Tx, c omadata.Caller, q *
 		return insertDecision(ctx, tx, local, &verdict{reason: omadata.DenyPeerUnavailable})
 	}
 	leaf := &omadata.LeafPeer{Origin: q.rt.peer.LogOrigin, Record: q.d.EvidenceID}
-	return q.d, s.recordRelay(ctx, tx, q.rt, q.nq, "decision", q.d, q.d.EvidenceID, q.answer, leaf, omadata.LeafDecisionRelayed)
+	return q.d, s.recordRelay(ctx, tx, q.rt, q.nq, "decision", q.d, q.d.EvidenceID, q.answer, q.pre, leaf, omadata.LeafDecisionRelayed)
 }
 
 // relayDecide asks the resident's home operator for one decision of a

@@ -150,6 +150,12 @@ func residentLogKeyAD(residentID string) []byte { return []byte("log:" + residen
 // columns as a JSON object with sorted keys, times in RFC 3339 UTC. The
 // verifier recomputes it from the stored row.
 func recordDigest(fields map[string]any) string {
+	sum := sha256.Sum256(recordJSON(fields))
+	return hex.EncodeToString(sum[:])
+}
+
+// recordJSON is what recordDigest hashes.
+func recordJSON(fields map[string]any) []byte {
 	for k, v := range fields {
 		switch t := v.(type) {
 		case time.Time:
@@ -166,8 +172,7 @@ func recordDigest(fields map[string]any) string {
 	if err != nil {
 		panic("store: record digest: " + err.Error()) // strings, numbers, bools and string lists only
 	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	return b
 }
 
 // logLockKey is the advisory lock that keeps one integrator at a time on

@@ -3,6 +3,9 @@
 package store
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"hash"
 	"time"
 )
 
@@ -44,12 +47,61 @@ func adminChangeDigest(id, actorID, action, targetKind, targetID, details string
 }
 
 // relayDigest is the digest of a request of a local sink relayed to the
-// resident's home operator, with the home operator's answer JWS.
+// resident's home operator, with the home operator's answer JWS: the
+// recordDigest of its columns. Every question of a batch keeps the whole
+// answer of the call; the answer is the first key in order, so the
+// SHA-256 of the JSON up to its end is the same for all of them:
+// answerHash computes it once per call (nil: here).
 func relayDigest(id, operatorID, kind, sinkID, sourceID, residentID, purposeID string, groups []string,
-	decision, reason, peerRecord, answer string, at time.Time) string {
-	return recordDigest(map[string]any{
+	decision, reason, peerRecord, answer string, at time.Time, pre *answerHash) string {
+	fields := map[string]any{
 		"id": id, "operator_id": operatorID, "kind": kind, "sink_id": sinkID, "source_id": sourceID, "resident_id": residentID,
 		"purpose_id": purposeID, "data_group_ids": groups, "decision": decision, "reason": reason, "peer_record": peerRecord,
-		"answer": answer, "created_at": at,
-	})
+		"created_at": at,
+	}
+	if pre == nil || pre.answer != answer {
+		pre = newAnswerHash(answer)
+	}
+	var h hash.Hash
+	if pre.h != nil {
+		h, _ = pre.h.Clone() // SHA-256 clones
+	}
+	if h == nil {
+		fields["answer"] = answer
+		return recordDigest(fields)
+	}
+	h.Write([]byte(`,`))
+	h.Write(recordJSON(fields)[1:]) // {"created_at":…}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// answerHash is SHA-256 having hashed a relay record's JSON up to the end
+// of its answer, {"answer":"…"; h is nil for an answer that is not a
+// compact JWS.
+type answerHash struct {
+	answer string
+	h      hash.Cloner
+}
+
+func newAnswerHash(answer string) *answerHash {
+	if !compactJWS(answer) {
+		return &answerHash{answer: answer}
+	}
+	h := sha256.New().(hash.Cloner)
+	h.Write([]byte(`{"answer":"`))
+	h.Write([]byte(answer))
+	h.Write([]byte(`"`))
+	return &answerHash{answer: answer, h: h}
+}
+
+// compactJWS reports whether s has only the characters of a compact JWS
+// (base64url and dots), which JSON quotes as they are.
+func compactJWS(s string) bool {
+	for i := range len(s) {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
