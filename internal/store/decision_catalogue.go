@@ -171,6 +171,18 @@ func countIn(list []string, ok func(string) bool) int {
 // everything from the database. Candidates with a basis other than consent
 // are read from the database too.
 func (s *Store) readFactsCached(ctx context.Context, q querier, qu *question, pseudonym string) (*facts, error) {
+	return s.readFactsCachedWith(ctx, q, qu, residentByPseudonymJoin, qu.callerID, pseudonym)
+}
+
+// loadFactsCached is readFactsCached for a question about a known
+// resident (a peer's, network.md §5.3), as loadFacts is readFacts.
+func (s *Store) loadFactsCached(ctx context.Context, q querier, qu *question) (*facts, error) {
+	return s.readFactsCachedWith(ctx, q, qu, residentByIDJoin, qu.residentID)
+}
+
+// readFactsCachedWith finds the resident with the join resident and its
+// arguments (residentByPseudonymJoin, residentByIDJoin).
+func (s *Store) readFactsCachedWith(ctx context.Context, q querier, qu *question, resident string, residentArgs ...any) (*facts, error) {
 	// Loading takes a connection of the read pool. Inside a PostgreSQL
 	// transaction, which holds one of the same pool, it could wait for
 	// ever once every connection is held so; read from the database then.
@@ -181,7 +193,7 @@ func (s *Store) readFactsCached(ctx context.Context, q querier, qu *question, ps
 		qu.residentID = ""
 		if attempt > 0 || cat == nil {
 			if !mayLoad || attempt > 1 {
-				return readFacts(ctx, q, qu, pseudonym)
+				return readFactsWith(ctx, q, qu, resident, residentArgs...)
 			}
 			var err error
 			if cat, err = s.cat.load(ctx, s.db); err != nil {
@@ -190,9 +202,9 @@ func (s *Store) readFactsCached(ctx context.Context, q querier, qu *question, ps
 		}
 		f := cat.facts(qu)
 		if slices.ContainsFunc(f.cands, func(cf *candidateFacts) bool { return cf.legalBasis != omadata.BasisConsent }) {
-			return readFacts(ctx, q, qu, pseudonym)
+			return readFactsWith(ctx, q, qu, resident, residentArgs...)
 		}
-		version, ok, err := readConsents(ctx, q, qu, pseudonym, f)
+		version, ok, err := readConsents(ctx, q, qu, f, resident, residentArgs...)
 		if err != nil {
 			return nil, err
 		} else if version == cat.version {
@@ -204,14 +216,14 @@ func (s *Store) readFactsCached(ctx context.Context, q querier, qu *question, ps
 	}
 }
 
-// consentsQuery reads the catalogue count, the resident of a pseudonym
-// (two arguments) and, for each of n candidate processings (n arguments),
+// consentsQuery reads the catalogue count, the resident (the join
+// resident, with its arguments) and, for each of n candidate processings (n arguments),
 // the resident's latest consent on it. Each latest consent is found by a
 // seek to the end of its pair in consents_latest, then joined by its key,
 // so the cost does not grow with the history. The IDs are computed in a
 // materialised x: in the join condition PostgreSQL would evaluate the
 // subquery for every consent (a hash join) instead of using the key.
-func consentsQuery(n int) string {
+func consentsQuery(resident string, n int) string {
 	latest, candidates := `NULL`, ``
 	if n > 0 {
 		latest = latestConsent("r.resident_id", "p.column1")
@@ -219,7 +231,7 @@ func consentsQuery(n int) string {
 	}
 	return `WITH x AS MATERIALIZED (SELECT (SELECT n FROM catalogue_version) AS version, r.resident_id AS resident_id, ` + latest + ` AS latest
 		FROM (SELECT 1 AS one) one
-		LEFT JOIN pseudonyms r ON r.service_id = ? AND r.pseudonym = ?
+		LEFT JOIN ` + resident + `
 		` + candidates + `)
 	SELECT x.version, x.resident_id, c.processing_id, c.id, c.status, c.valid_from, c.valid_until, c.source_ids, cv.version
 	FROM x
@@ -227,15 +239,15 @@ func consentsQuery(n int) string {
 	LEFT JOIN processing_versions cv ON cv.id = c.version_id`
 }
 
-// readConsents reads the catalogue count, resolves the pseudonym into
-// qu.residentID and puts the resident's latest consent on each candidate
-// of f into it. ok is false when the pseudonym names nobody.
-func readConsents(ctx context.Context, q querier, qu *question, pseudonym string, f *facts) (version int64, ok bool, err error) {
-	args := []any{qu.callerID, pseudonym}
+// readConsents reads the catalogue count, finds the resident (the join
+// resident) into qu.residentID and puts the resident's latest consent on
+// each candidate of f into it. ok is false when no resident is found.
+func readConsents(ctx context.Context, q querier, qu *question, f *facts, resident string, residentArgs ...any) (version int64, ok bool, err error) {
+	args := slices.Clone(residentArgs)
 	for _, cf := range f.cands {
 		args = append(args, cf.processingID)
 	}
-	rows, err := q.query(ctx, consentsQuery(len(f.cands)), args...)
+	rows, err := q.query(ctx, consentsQuery(resident, len(f.cands)), args...)
 	if err != nil {
 		return 0, false, err
 	}

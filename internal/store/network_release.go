@@ -264,10 +264,11 @@ func keepRequest(ctx context.Context, tx *Tx, recordID, operatorID, relayID stri
 // local sink: the same evaluation, evidence row and permit leaf, the leaf
 // referencing the peer's relay.
 func (s *Store) decidePeer(ctx context.Context, tx *Tx, q *question, peer *omadata.LeafPeer) (*omadata.Decision, error) {
-	v, err := evaluate(ctx, tx, q, tx.now)
+	f, err := s.loadFactsCached(ctx, tx, q)
 	if err != nil {
 		return nil, err
 	}
+	v := verdictOn(f, q, tx.now)
 	d, err := insertDecision(ctx, tx, q, v)
 	if err != nil || !v.permit {
 		return d, err

@@ -298,6 +298,16 @@ func testNetworkRelease(t *testing.T, open OpenFunc) {
 	if ds[0].Permit() || ds[0].Reason != omadata.DenyNoConsent || !ds[1].Permit() || rel.calls != 3 {
 		t.Fatalf("got %+v, %+v after %d calls, want Espoo's own deny and Helsinki's relayed permit", ds[0], ds[1], rel.calls)
 	}
+	// Helsinki decides on its catalogue as it is now: its source
+	// suspended, the next relayed decision denies; approved again, it
+	// permits.
+	for _, st := range []string{omadata.ServiceSuspended, omadata.ServiceApproved} {
+		must[*omadata.Service](t)(hki.SetServiceStatus(Admin(), h.Source.ID, st))
+		d := must[*omadata.Decision](t)(espR.Decide(sink, &omadata.DecisionInput{SourceID: h.Source.ID, Pseudonym: psn, DataGroupIDs: []string{h.Loans.ID}, PurposeID: h.Recommendations.ID}))
+		if want := st == omadata.ServiceApproved; d.Permit() != want || !want && d.Reason != omadata.DenyServiceInactive {
+			t.Fatalf("source %s: got %+v, want permit %v", st, d, want)
+		}
+	}
 
 	// What a peer may ask (omadata.AuthorizePeer), at Helsinki.
 	ctx, err := rel.signedCall("q")
