@@ -58,11 +58,17 @@ type Options struct {
 	// CatalogueMaxAge is the max-age of the catalogue served to members;
 	// 0: 300 s.
 	CatalogueMaxAge time.Duration
-	HTTPClient      *http.Client // to peers and the anchor; nil: a 10 s timeout
+	HTTPClient      *http.Client // to peers and the anchor; nil: a 10 s timeout, peerConns idle connections a peer
 	Logger          *slog.Logger
 	Metrics         *prometheus.Registry // nil: a registry of its own
 	Now             func() time.Time
 }
+
+// peerConns is how many idle connections the default client keeps to
+// each peer: its calls to a peer come in parallel, one for each sink
+// request relayed (Go's default keeps 2, and opens a connection, over TLS
+// a handshake, for each call above that).
+const peerConns = 64
 
 // Node is an operator's part in the network.
 type Node struct {
@@ -92,7 +98,9 @@ func New(o Options) (*Node, error) {
 		o.Metrics = prometheus.NewRegistry()
 	}
 	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = peerConns
+		o.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: t}
 	}
 	if o.Now == nil {
 		o.Now = time.Now

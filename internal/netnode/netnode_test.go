@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -66,6 +67,9 @@ type operator struct {
 	// down makes the server answer 503; skew moves the store's clock.
 	down *atomic.Bool
 	skew *atomic.Int64
+	// clients has the remote address of every connection that sent a
+	// request.
+	clients *sync.Map
 }
 
 // startOperator starts an operator on SQLite in the network of a; it is
@@ -80,8 +84,9 @@ func startOperator(t *testing.T, a *testAnchor, name string) *operator {
 func startOperatorOn(t testing.TB, a *testAnchor, name string, open func(testing.TB) *store.Store, client *http.Client) *operator {
 	t.Helper()
 	var h http.Handler
-	down, skew := &atomic.Bool{}, &atomic.Int64{}
+	down, skew, clients := &atomic.Bool{}, &atomic.Int64{}, &sync.Map{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		clients.Store(r.RemoteAddr, true)
 		if down.Load() {
 			http.Error(w, "down", http.StatusServiceUnavailable)
 			return
@@ -122,7 +127,7 @@ func startOperatorOn(t testing.TB, a *testAnchor, name string, open func(testing
 		Operator: web.OperatorInfo{ID: srv.URL, Name: name, BusinessID: "0201256-6", Email: "mydata@example.fi", PublicURL: srv.URL},
 		Network:  node.Handler,
 	})
-	return &operator{URL: srv.URL, Store: s, Node: node, Key: k, Metrics: reg, srv: srv, down: down, skew: skew}
+	return &operator{URL: srv.URL, Store: s, Node: node, Key: k, Metrics: reg, srv: srv, down: down, skew: skew, clients: clients}
 }
 
 // admit admits ops and has each fetch its trust mark.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -187,4 +188,42 @@ func TestNetworkRefusals(t *testing.T) {
 	}
 	notify("removed")
 	problem(t, signed(t, esp, "GET", catalogue, nil, time.Now(), nil), 403, network.ReasonRemovedMember)
+}
+
+// TestNetworkConnectionsReused: a node keeps its connections to a peer
+// for calls that come in parallel, instead of opening one per call above
+// Go's default of two idle connections a host (over TLS, a handshake per
+// call).
+func TestNetworkConnectionsReused(t *testing.T) {
+	a := startAnchor(t)
+	hki, esp := startOperator(t, a, "Helsinki"), startOperator(t, a, "Espoo")
+	storetest.CreateNetwork(t, hki.Store)
+	admit(t, a, hki, esp)
+	ctx := storetest.Admin()
+	p, err := esp.Node.Resolver.Resolve(ctx, hki.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const parallel = 8
+	for range 3 {
+		var wg sync.WaitGroup
+		errs := make(chan error, parallel)
+		for range parallel {
+			wg.Go(func() {
+				if _, err := esp.Node.Client.FetchCatalogue(ctx, p.Peer, ""); err != nil {
+					errs <- err
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	hki.clients.Range(func(any, any) bool { n++; return true })
+	if n > parallel+2 {
+		t.Errorf("3 rounds of %d parallel calls came on %d connections, want at most %d", parallel, n, parallel+2)
+	}
 }
