@@ -167,21 +167,32 @@ type NetworkService interface {
 	// ImportPeerCatalogue mirrors a peer's catalogue in one transaction:
 	// its sources, data groups, sinks and published processings, under
 	// the peer's operator ID. An ID that is this operator's own or
-	// another peer's refuses the import, naming it.
+	// another peer's refuses the import, naming it (EINVALID), as do a
+	// notice whose hash is wrong and a data group of an operator not
+	// mirrored; a processing whose purpose is not in the taxonomy is
+	// skipped. The caller is the operator itself (an admin) or the peer
+	// (CallerOperator); anyone else EFORBIDDEN.
 	ImportPeerCatalogue(ctx context.Context, peer *Peer, c *NetworkCatalogue, etag string, expires time.Time) error
 	// PeerCatalogueState returns the ETag and expiry of the peer's
 	// catalogue as last imported; ENOTFOUND if never.
 	PeerCatalogueState(ctx context.Context, operatorID string) (etag string, expires time.Time, err error)
 
 	// NetworkDecide answers a peer's questions like DecideBatch answers a
-	// local caller's, with the same evidence and log leaves.
+	// local caller's, with the same evidence and log leaves. The caller
+	// is a CallerOperator and the context carries its verified
+	// SignedRequest (else EFORBIDDEN); each question passes AuthorizePeer
+	// (its errors prefixed questions[i]).
 	NetworkDecide(ctx context.Context, in []*NetworkQuestion) ([]*Decision, error)
 	// NetworkGrant decides and, on permit, issues a grant to the peer's
-	// sink, bound to its key, for this operator's source.
+	// sink, bound to its key, for this operator's source. Caller, signed
+	// request and AuthorizePeer as for NetworkDecide.
 	NetworkGrant(ctx context.Context, in *NetworkGrantInput) (*Grant, error)
 	// ReceiveConsentEvent records a peer resident's consent event for a
 	// processing of this operator's sink, gives the sink its pseudonym of
 	// the resident and tells it; the same event again changes nothing.
+	// EINVALID names processing_id (not ours), version (not published),
+	// language or notice_sha256 (not our notice's hash); EFORBIDDEN for a
+	// caller other than a peer operator this one has resolved.
 	ReceiveConsentEvent(ctx context.Context, ev *NetworkConsentEvent) error
 }
 

@@ -347,6 +347,12 @@ func TestGolden(t *testing.T) {
 		{dir: "staff/remove-bad-id", args: []string{"staff", "remove", "olli"}, code: 2},
 		{dir: "staff/list-empty", args: []string{"staff", "list", "--database", "sqlite:$TMP/omadata.db"}, setup: migrated},
 
+		{dir: "network/help", args: []string{"network", "-h"}},
+		{dir: "network/anchor-help", args: []string{"network", "anchor", "-h"}},
+		{dir: "network/anchor-serve-no-db", args: []string{"network", "anchor", "serve"}, code: 2},
+		{dir: "network/anchor-admit-without-reason", args: []string{"network", "anchor", "admit", "--db", "$TMP/anchor.db", "https://helsinki.example"}, code: 1},
+		{dir: "network/anchor-list-empty", args: []string{"network", "anchor", "list", "--db", "$TMP/anchor.db"}},
+
 		{dir: "serve/help", args: []string{"serve", "-h"}},
 		{dir: "serve/no-secret-key", args: []string{"serve", "--database", "sqlite:$TMP/omadata.db"}, code: 1,
 			env: map[string]string{"OMADATA_OPERATOR_BUSINESS_ID": "0201256-6", "OMADATA_OPERATOR_EMAIL": "mydata@example.fi"}},

@@ -60,6 +60,7 @@ Works on the operator network (docs/network.md).
 The subcommands are:
 
 	anchor    run a network's trust anchor and keep its members
+	conformance  check a member against docs/network.md, as a member
 
 Run "omadata network <subcommand> -h" for a subcommand's flags.
 `)
@@ -80,6 +81,7 @@ func (c *AnchorCommand) Run(ctx context.Context, args []string) error {
 		{"suspend", newAnchorChangeCommand(c.m, "suspend").Run},
 		{"remove", newAnchorChangeCommand(c.m, "remove").Run},
 		{"list", newAnchorListCommand(c.m).Run},
+		{"audit", newAnchorAuditCommand(c.m).Run},
 		{"refresh", newAnchorChangeCommand(c.m, "refresh").Run},
 		{"rotate-key", newAnchorChangeCommand(c.m, "rotate-key").Run},
 	})
@@ -103,6 +105,7 @@ The subcommands are:
 	suspend     suspend a member; its next call to any member is refused
 	remove      remove a member
 	list        list the members with their status
+	audit       print the audited changes: who, when, what and why
 	refresh     fetch every active member's keys now
 	rotate-key  add a new anchor key; the old ones stay published
 
@@ -392,6 +395,56 @@ func (c *AnchorListCommand) Run(ctx context.Context, args []string) error {
 	fmt.Fprintln(tw, "ENTITY ID\tSTATUS\tKEYS\tSINCE")
 	for _, m := range members {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.EntityID, m.Status, strings.Join(anchor.Thumbprints(m.JWKS), ","), m.UpdatedAt.Format(time.RFC3339))
+	}
+	return tw.Flush()
+}
+
+// AnchorAuditCommand prints the audit of membership changes.
+type AnchorAuditCommand struct {
+	m  *Main
+	fs *flag.FlagSet
+	db string
+}
+
+func newAnchorAuditCommand(m *Main) *AnchorAuditCommand {
+	c := &AnchorAuditCommand{m: m, fs: flag.NewFlagSet("network anchor audit", flag.ContinueOnError)}
+	c.fs.StringVar(&c.db, "db", "", "the anchor's database: sqlite:FILE (or a path) or postgres://… (required)")
+	return c
+}
+
+// Usage prints the subcommand's help.
+func (c *AnchorAuditCommand) Usage() {
+	fmt.Fprintln(c.m.Stdout, "Usage: omadata network anchor audit --db DB [ENTITY-ID]")
+	printFlags(c.m.Stdout, c.fs)
+}
+
+// Run prints the audit, oldest first, of one member or of all.
+func (c *AnchorAuditCommand) Run(ctx context.Context, args []string) error {
+	// One optional argument: parseFlags wants an exact count.
+	err := parseFlags(c.fs, args, c.Usage, 0)
+	var ue *usageError
+	if errors.As(err, &ue) && c.fs.NArg() == 1 {
+		err = nil
+	}
+	if err != nil {
+		return err
+	}
+	if c.db == "" {
+		return usageErrorf("network anchor audit: --db is required")
+	}
+	db, err := anchor.Open(ctx, c.db)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	entries, err := (&anchor.Anchor{DB: db}).Audit(ctx, c.fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(c.m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "AT\tBY\tACTION\tENTITY ID\tREASON")
+	for _, e := range entries {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.At.Format(time.RFC3339), e.Actor, e.Action, e.EntityID, e.Reason)
 	}
 	return tw.Flush()
 }

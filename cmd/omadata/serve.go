@@ -28,6 +28,7 @@ import (
 	"github.com/omadata/omadata/internal/owndata"
 	"github.com/omadata/omadata/internal/store"
 	"github.com/omadata/omadata/internal/web"
+	"github.com/omadata/omadata/internal/web/portal"
 	"github.com/omadata/omadata/internal/web/ratelimit"
 	"github.com/omadata/omadata/internal/webhook"
 	"github.com/omadata/omadata/internal/worker"
@@ -232,7 +233,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		return err
 	}
 	archives := &archive.Builder{Requests: s, OwnData: own, Signer: signer, OperatorID: operatorID, PublicURL: publicURL}
-	pages, notFound, err := portalPages(cfg, s, publicURL, logKey, limiter, log, own, archives)
+	pages, notFound, err := portalPages(cfg, s, publicURL, logKey, limiter, log, own, archives, peerLogs(node))
 	if err != nil {
 		return err
 	}
@@ -249,11 +250,11 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		Residents: s, Representations: s, Consents: s, Decisions: s, Grants: s, Webhooks: s, Requests: s,
 		Log: s, Usage: s, LogVerifierKey: logKey, Apps: s, AppTokens: s, Archives: archives,
 		Health: db.Ping,
-		Ready: []web.ReadyCheck{
+		Ready: append([]web.ReadyCheck{
 			{Name: "database", Check: db.Ping},
 			{Name: "migrations", Check: migrationsCurrent(db)},
 			{Name: "signing_key", Check: func(context.Context) error { return signer.Err() }},
-		},
+		}, networkReady(node)...),
 		Logger:       log,
 		Metrics:      metrics,
 		MaxBodyBytes: cfg.MaxBodyBytes,
@@ -428,4 +429,25 @@ func networkRoutes(node *netnode.Node) web.NetworkRoutes {
 		return nil
 	}
 	return node.Handler
+}
+
+// peerLogs checks peers' logs for the portal, or none.
+func peerLogs(node *netnode.Node) portal.PeerLog {
+	if node == nil {
+		return nil
+	}
+	return node
+}
+
+// networkReady is the readiness check of a member: its federation keys
+// open (it does not wait for the anchor, whose outage must not take every
+// instance out of service).
+func networkReady(node *netnode.Node) []web.ReadyCheck {
+	if node == nil {
+		return nil
+	}
+	return []web.ReadyCheck{{Name: "federation_key", Check: func(ctx context.Context) error {
+		_, _, err := node.Member.SigningKey(ctx)
+		return err
+	}}}
 }

@@ -92,13 +92,15 @@ var ErrNoVouchedKey = errors.New("federation: the anchor vouches for none of our
 // ChooseKey returns the key a member signs with (network.md §2.5): the
 // newest of keys (newest first) that vouched, the jwks of the anchor's
 // subordinate statement about the member, lists. With vouched nil (not
-// yet admitted, or the anchor not asked yet) the newest key.
+// yet admitted, or the anchor not reached since the start) the oldest
+// key: the one the anchor most likely holds, so that its next refresh
+// verifies the configuration and takes the newer keys.
 func ChooseKey(keys []Key, vouched *jose.JSONWebKeySet) (Key, error) {
 	if len(keys) == 0 {
 		return Key{}, errors.New("federation: no federation key")
 	}
 	if vouched == nil {
-		return keys[0], nil
+		return keys[len(keys)-1], nil
 	}
 	for _, k := range keys {
 		for _, v := range vouched.Key(k.ID) {
@@ -114,7 +116,7 @@ func ChooseKey(keys []Key, vouched *jose.JSONWebKeySet) (Key, error) {
 // it vouches for (the subordinate statement about the member) and for the
 // member's trust mark, chooses the signing key, and serves the entity
 // configuration. Refresh it every few minutes; until the first Refresh
-// that reaches the anchor it signs with its newest key and carries no
+// that reaches the anchor it signs with its oldest key and carries no
 // trust mark.
 type Member struct {
 	Config     Configuration // Keys and TrustMarks are filled in by Member
@@ -167,7 +169,7 @@ func (m *Member) Refresh(ctx context.Context) error {
 
 // SigningKey returns the key the member signs its statements and calls
 // with (ChooseKey); before any Refresh, or when the anchor vouches for
-// none of its keys, the newest.
+// none of its keys, the oldest.
 func (m *Member) SigningKey(ctx context.Context) (Key, []Key, error) {
 	keys, err := m.Keys(ctx)
 	if err != nil {

@@ -53,7 +53,7 @@ func Reason(err error) string {
 type MemberStatusResponse struct {
 	Error            string `json:"error"`
 	ErrorDescription string `json:"error_description"`
-	MemberStatus     string `json:"omadata_member_status"`
+	MemberStatus     string `json:"omadata_member_status,omitempty"`
 }
 
 // MemberEvent is the body of a membership event (network.md §2.6).

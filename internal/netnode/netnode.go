@@ -34,6 +34,8 @@ type Store interface {
 	omadata.NetworkOutbox
 	federation.PeerStore
 	netapi.RecordProver
+	// FindPeerByLogOrigin names the peer whose log a leaf references.
+	FindPeerByLogOrigin(ctx context.Context, origin string) (string, error)
 	// UseOnce records a nonce once across the operator's instances
 	// (network.Replay, the table DPoP proofs use).
 	UseOnce(ctx context.Context, scope, nonce string, until time.Time) (bool, error)
@@ -107,7 +109,7 @@ func New(o Options) (*Node, error) {
 	guard := network.NewGuard(&network.Verifier{OperatorID: self, Keys: memberKeys{n.Resolver}, Replay: o.Store, Now: o.Now}, o.Logger, o.Metrics)
 	anchorGuard := network.NewGuard(&network.Verifier{OperatorID: self, Keys: anchorKeys{n}, Replay: o.Store, Now: o.Now}, o.Logger, o.Metrics)
 	n.Handler = netapi.New(netapi.Options{
-		OperatorID: self, LogOrigin: o.Metadata.LogOrigin, Anchor: o.AnchorID,
+		OperatorID: self, LogOrigin: o.Metadata.LogOrigin,
 		Network: o.Store, Records: o.Store, Guard: guard, AnchorGuard: anchorGuard, CatalogueMaxAge: o.CatalogueMaxAge,
 		SignAnswer: n.signAnswer, MembershipChanged: n.membershipChanged,
 		EntityConfiguration: n.Member, Logger: o.Logger, Now: o.Now,
@@ -175,4 +177,23 @@ func (p peers) Resolve(ctx context.Context, operatorID string) (*omadata.Peer, e
 		return nil, err
 	}
 	return res.Peer, nil
+}
+
+// VerifyPeerRecord checks a peer's side of a release in its log
+// (portal.PeerLog; docs/network.md §5.5): the peer named by the leaf
+// reference's log origin, asked for the record over the network, its
+// proof verified with the log key of its resolved chain. EINVALID when
+// the peer's log does not prove the record, or the peer says it has no
+// such record for this operator.
+func (n *Node) VerifyPeerRecord(ctx context.Context, ref omadata.LeafPeer) error {
+	id, err := n.o.Store.FindPeerByLogOrigin(ctx, ref.Origin)
+	if err != nil {
+		return err
+	}
+	_, err = n.Client.PeerProof(ctx, id, ref.Record)
+	var rf *network.Refusal
+	if errors.As(err, &rf) && rf.Reason == network.ReasonNotFound {
+		return fmt.Errorf("%w: %w", omadata.Invalidf("record", "The peer's log has no such record for this operator."), err)
+	}
+	return err
 }

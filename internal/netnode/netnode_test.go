@@ -11,13 +11,13 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/anchor"
 	"github.com/omadata/omadata/internal/federation"
 	"github.com/omadata/omadata/internal/keys"
@@ -63,6 +63,9 @@ type operator struct {
 	Key     federation.Key
 	Metrics *prometheus.Registry
 	srv     *httptest.Server
+	// down makes the server answer 503; skew moves the store's clock.
+	down *atomic.Bool
+	skew *atomic.Int64
 }
 
 // startOperator starts an operator in the network of a; it is a member
@@ -70,9 +73,17 @@ type operator struct {
 func startOperator(t *testing.T, a *testAnchor, name string) *operator {
 	t.Helper()
 	var h http.Handler
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	down, skew := &atomic.Bool{}, &atomic.Int64{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
 	op := storetest.OpenOperator(t, func(t *testing.T) *store.Store { return storetest.OpenSQLite(t) }, srv.URL, name)
+	op.Store.DB().Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
 	sealer, err := keys.NewSealer(storetest.SecretKey)
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +115,7 @@ func startOperator(t *testing.T, a *testAnchor, name string) *operator {
 		Operator: web.OperatorInfo{ID: srv.URL, Name: name, BusinessID: "0201256-6", Email: "mydata@example.fi", PublicURL: srv.URL},
 		Network:  node.Handler,
 	})
-	return &operator{URL: srv.URL, Store: s, Node: node, Key: k, Metrics: reg, srv: srv}
+	return &operator{URL: srv.URL, Store: s, Node: node, Key: k, Metrics: reg, srv: srv, down: down, skew: skew}
 }
 
 // admit admits ops and has each fetch its trust mark.
@@ -161,6 +172,13 @@ func problem(t *testing.T, res *http.Response, status int, reason string) {
 // refusals reads omadata_network_refusals_total{reason} from op's /metrics.
 func refusals(t *testing.T, op *operator, reason string) string {
 	t.Helper()
+	return metric(t, op, `omadata_network_refusals_total{reason="`+reason+`"}`)
+}
+
+// metric reads the value of the series named so from op's /metrics, "0"
+// when absent.
+func metric(t *testing.T, op *operator, series string) string {
+	t.Helper()
 	res, err := http.Get(op.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -168,11 +186,11 @@ func refusals(t *testing.T, op *operator, reason string) string {
 	defer res.Body.Close()
 	buf, _ := io.ReadAll(res.Body)
 	for _, l := range strings.Split(string(buf), "\n") {
-		if strings.HasPrefix(l, `omadata_network_refusals_total{reason="`+reason+`"} `) {
+		if strings.HasPrefix(l, series+" ") {
 			return strings.Fields(l)[1]
 		}
 	}
 	return "0"
 }
 
-var _ = omadata.NetworkTag
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -18,12 +18,13 @@ import (
 
 // TestNetworkCatalogue: a member fetches another's catalogue as a signed
 // answer with an ETag, gets 304 for it again, and the catalogue sync
-// mirrors it; the entity configuration resolves through the anchor.
+// mirrors it, fetching again only what expired, past a member that is
+// down; the entity configuration resolves through the anchor.
 func TestNetworkCatalogue(t *testing.T) {
 	a := startAnchor(t)
-	hki, esp := startOperator(t, a, "Helsinki"), startOperator(t, a, "Espoo")
+	hki, esp, tku := startOperator(t, a, "Helsinki"), startOperator(t, a, "Espoo"), startOperator(t, a, "Turku")
 	storetest.CreateNetwork(t, hki.Store)
-	admit(t, a, hki, esp)
+	admit(t, a, hki, esp, tku)
 	ctx := storetest.Admin()
 
 	res, err := http.Get(hki.URL + federation.WellKnownPath)
@@ -54,16 +55,25 @@ func TestNetworkCatalogue(t *testing.T) {
 		t.Fatalf("with If-None-Match: got %+v, want not modified", again)
 	}
 
+	// Turku is down: its catalogue fails, Helsinki's is imported.
+	tku.down.Store(true)
 	n, err := esp.Node.Sync.Sync(ctx)
-	if err != nil || n != 1 {
-		t.Fatalf("sync: got %d, %v; want hki's catalogue imported", n, err)
+	if err == nil || !strings.Contains(err.Error(), tku.URL) || n != 1 {
+		t.Fatalf("sync: got %d, %v; want hki's catalogue imported and tku's failure", n, err)
 	}
+	if got := metric(t, esp, "omadata_network_catalogues_failing"); got != "1" {
+		t.Errorf("catalogues failing: got %s, want 1", got)
+	}
+	if got := metric(t, esp, "omadata_network_catalogues_synced"); got != "1" {
+		t.Errorf("catalogues synced: got %s, want 1", got)
+	}
+	tku.down.Store(false)
 	etag, exp, err := esp.Store.PeerCatalogueState(ctx, hki.URL)
 	if err != nil || etag != c.ETag || !exp.After(time.Now()) {
 		t.Fatalf("mirror: got %q %v %v, want ETag %q unexpired", etag, exp, err, c.ETag)
 	}
-	if n, err := esp.Node.Sync.Sync(ctx); err != nil || n != 0 {
-		t.Fatalf("second sync: got %d, %v; want nothing fetched before the mirror expires", n, err)
+	if n, err := esp.Node.Sync.Sync(ctx); err != nil || n != 1 {
+		t.Fatalf("second sync: got %d, %v; want only Turku's catalogue fetched, Helsinki's mirror unexpired", n, err)
 	}
 }
 

@@ -96,10 +96,14 @@ func SignAnswer(claims AnswerClaims, members any, kid string, key ed25519.Privat
 	return jws.CompactSerialize()
 }
 
-// WriteAnswer writes a signed answer with status.
+// WriteAnswer writes a signed answer with status, with Cache-Control:
+// no-store unless the handler set a Cache-Control of its own (the
+// catalogue's max-age).
 func WriteAnswer(w http.ResponseWriter, status int, jws string) {
 	w.Header().Set("Content-Type", AnswerContentType)
-	w.Header().Set("Cache-Control", "no-store")
+	if w.Header().Get("Cache-Control") == "" {
+		w.Header().Set("Cache-Control", "no-store")
+	}
 	w.WriteHeader(status)
 	w.Write([]byte(jws))
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -100,5 +102,21 @@ func TestAnswer(t *testing.T) {
 	}
 	if _, err := network.SignAnswer(claims, []int{1}, home.kid, home.key); err == nil {
 		t.Error("an answer that is no JSON object was signed")
+	}
+}
+
+// TestWriteAnswer: an answer is application/jwt, not stored by caches
+// unless its handler says how long it may be (the catalogue).
+func TestWriteAnswer(t *testing.T) {
+	w := httptest.NewRecorder()
+	network.WriteAnswer(w, http.StatusOK, "a.b.c")
+	if w.Code != 200 || w.Header().Get("Content-Type") != "application/jwt" || w.Header().Get("Cache-Control") != "no-store" || w.Body.String() != "a.b.c" {
+		t.Errorf("got %d %v %q", w.Code, w.Header(), w.Body)
+	}
+	w = httptest.NewRecorder()
+	w.Header().Set("Cache-Control", "max-age=300")
+	network.WriteAnswer(w, http.StatusOK, "a.b.c")
+	if got := w.Header().Get("Cache-Control"); got != "max-age=300" {
+		t.Errorf("Cache-Control: got %s, want max-age=300", got)
 	}
 }

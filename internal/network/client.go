@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -54,6 +55,9 @@ func (c *Client) Do(ctx context.Context, peer, method, url string, body []byte) 
 // Send is Do for a request the caller made, with headers of its own
 // (If-None-Match for a catalogue).
 func (c *Client) Send(req *http.Request, peer string, body []byte) (*Response, error) {
+	if c.OperatorID == "" || len(c.Key) != ed25519.PrivateKeySize || c.Keys == nil {
+		return nil, errors.New("network: the Client needs its operator ID, key and Keys")
+	}
 	now := time.Now()
 	if c.Now != nil {
 		now = c.Now()

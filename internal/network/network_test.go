@@ -41,7 +41,7 @@ type member struct {
 	jwk     jose.JSONWebKey
 }
 
-func newMember(t *testing.T, id string) member {
+func newMember(t testing.TB, id string) member {
 	t.Helper()
 	pub, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {

@@ -33,6 +33,7 @@ const (
 	ReasonNotFound         = "not_found"
 	ReasonTooLarge         = "too_large"
 	ReasonUnavailable      = "unavailable"
+	reasonInternal         = "internal"
 	problemTypePrefix      = "https://omadata.fi/problems/network/"
 	problemContentType     = "application/problem+json"
 	defaultRefusalStatus   = http.StatusUnauthorized
@@ -61,7 +62,8 @@ var reasons = map[string]struct {
 	ReasonUnknownResident: {404, "The resident is not known to this operator for the caller."},
 	ReasonNotFound:        {404, "Not found."},
 	ReasonTooLarge:        {413, "The call's body is too large."},
-	ReasonUnavailable:     {503, "The caller's membership cannot be checked now."},
+	ReasonUnavailable:     {503, "The call cannot be checked or answered now."},
+	reasonInternal:        {500, "The call failed on the callee's side."},
 }
 
 // Refusal is a call refused with a reason of section 6. Detail is a

@@ -213,7 +213,12 @@ func (c *Client) FetchCatalogue(ctx context.Context, p *omadata.Peer, etag strin
 	} else if out.ETag == "" {
 		return nil, errors.New("the catalogue answer has no ETag")
 	}
+	// Mirrored until the answer expires or its max-age passes, whichever
+	// is first.
 	out.Catalogue, out.Expires = body.Catalogue, time.Unix(body.Exp, 0).UTC()
+	if byAge := c.now().Add(maxAge(a.Header)).UTC(); byAge.Before(out.Expires) {
+		out.Expires = byAge
+	}
 	return out, nil
 }
 

@@ -20,7 +20,8 @@ import (
 // operatorID and verifies it (docs/network.md §5.5): the checkpoint's
 // signature with the log verifier key of the peer's resolved metadata,
 // and the leaf's inclusion proof in that checkpoint. The portal shows it
-// beside this operator's own proof.
+// beside this operator's own proof. A proof that does not verify is
+// EINVALID; a peer that cannot be resolved or asked, another error.
 func (c *Client) PeerProof(ctx context.Context, operatorID, record string) (*Record, error) {
 	p, err := c.Peers.Resolve(ctx, operatorID)
 	if err != nil {
@@ -30,7 +31,7 @@ func (c *Client) PeerProof(ctx context.Context, operatorID, record string) (*Rec
 	if err != nil {
 		return nil, err
 	} else if err := VerifyRecord(p, record, rec); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", omadata.Invalidf("record", "The peer's log does not prove the record."), err)
 	}
 	return rec, nil
 }

@@ -200,8 +200,8 @@ func (s *Store) prepareRecord(c *consentRow, parts *consentParts, ch change, seq
 	}
 	var to []recipient
 	for _, id := range recipientsOf(c, parts) {
-		if id == c.SinkID && parts.sink.Operator != nil {
-			continue // a peer's sink: its operator tells it
+		if id == c.SinkID && parts.sink.Operator != nil || s.mirroredCached(id) {
+			continue // a peer's service: its operator tells it
 		}
 		to = append(to, recipient{serviceID: id, data: &consentEvent{
 			ConsentID: c.ID, ProcessingID: c.ProcessingID, Pseudonym: names[id], RecordHash: rec.Hash, Status: rec.Status, Version: c.Version,

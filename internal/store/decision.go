@@ -44,7 +44,7 @@ func (s *Store) Decide(ctx context.Context, in *omadata.DecisionInput) (*omadata
 	// A sink's question about a source mirrored from the resident's home
 	// operator: that operator decides (docs/network.md §5.3).
 	if p, err := parties(c, in); err == nil && p.SinkID == c.ServiceID {
-		if rt, err := findRelayTarget(ctx, s.db.reader(), p.SinkID, p.SourceID, p.Pseudonym); err != nil {
+		if rt, err := s.findRelayTarget(ctx, s.db.reader(), p.SinkID, p.SourceID, p.Pseudonym); err != nil {
 			return nil, err
 		} else if rt != nil {
 			return s.relayDecide(ctx, c, p, rt)
@@ -108,11 +108,25 @@ func (s *Store) DecideBatch(ctx context.Context, in []*omadata.DecisionInput) ([
 		return nil, err
 	}
 	// Refuse a question about other parties before anything is written.
+	// A sink's questions about sources mirrored from the resident's home
+	// operator go there, before the transaction (docs/network.md §5.3).
+	relayed := map[int]*relayedQuestion{}
+	var asks []*relayedQuestion
 	for i, q := range in {
-		if _, err := parties(c, q); err != nil {
+		p, err := parties(c, q)
+		if err != nil {
 			return nil, omadata.WithFieldPrefix(err, "requests["+strconv.Itoa(i)+"]")
+		} else if p.SinkID != c.ServiceID {
+			continue
+		}
+		if rt, err := s.findRelayTarget(ctx, s.db.reader(), p.SinkID, p.SourceID, p.Pseudonym); err != nil {
+			return nil, err
+		} else if rt != nil {
+			relayed[i] = newRelayedQuestion(p, rt)
+			asks = append(asks, relayed[i])
 		}
 	}
+	s.askRelayed(ctx, asks)
 	tx, err := s.db.begin(ctx)
 	if err != nil {
 		return nil, err
@@ -120,7 +134,12 @@ func (s *Store) DecideBatch(ctx context.Context, in []*omadata.DecisionInput) ([
 	defer tx.Rollback()
 	out := make([]*omadata.Decision, len(in))
 	for i, q := range in {
-		if out[i], _, err = s.decideTx(ctx, tx, c, q); err != nil {
+		if r := relayed[i]; r != nil {
+			out[i], err = s.recordRelayed(ctx, tx, c, r)
+		} else {
+			out[i], _, err = s.decideTx(ctx, tx, c, q)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}

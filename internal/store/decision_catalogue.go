@@ -24,6 +24,7 @@ import (
 type catalogue struct {
 	version  int64
 	services map[string][]string // approved services and their roles
+	mirrored map[string]bool     // approved services mirrored from a peer
 	holders  map[string]string   // data group → the service that holds it
 	versions []*publishedVersion // ordered by processing ID
 }
@@ -50,18 +51,19 @@ func (c *catalogueCache) load(ctx context.Context, db *DB) (*catalogue, error) {
 		return nil, err
 	}
 	defer tx.Rollback()
-	cat := &catalogue{services: map[string][]string{}, holders: map[string]string{}}
+	cat := &catalogue{services: map[string][]string{}, holders: map[string]string{}, mirrored: map[string]bool{}}
 	if err := tx.QueryRowContext(ctx, `SELECT n FROM catalogue_version`).Scan(&cat.version); err != nil {
 		return nil, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, roles FROM services WHERE status = 'approved'`)
+	rows, err := tx.QueryContext(ctx, `SELECT id, roles, CASE WHEN operator_id IS NULL THEN 0 ELSE 1 END FROM services WHERE status = 'approved'`)
 	if err != nil {
 		return nil, err
 	}
 	for rows.Next() {
 		var id, roles string
 		var rs []string
-		if err := rows.Scan(&id, &roles); err != nil {
+		var mirrored int
+		if err := rows.Scan(&id, &roles, &mirrored); err != nil {
 			rows.Close()
 			return nil, err
 		} else if err := json.Unmarshal([]byte(roles), &rs); err != nil {
@@ -69,6 +71,7 @@ func (c *catalogueCache) load(ctx context.Context, db *DB) (*catalogue, error) {
 			return nil, err
 		}
 		cat.services[id] = rs
+		cat.mirrored[id] = mirrored == 1
 	}
 	if err := closeRows(rows); err != nil {
 		return nil, err

@@ -36,7 +36,7 @@ func (s *Store) IssueGrant(ctx context.Context, in *omadata.GrantInput) (*omadat
 	}
 	// A source mirrored from the resident's home operator: that operator
 	// decides and grants (docs/network.md §5.4).
-	if rt, err := findRelayTarget(ctx, s.db.reader(), c.ServiceID, in.SourceID, in.Pseudonym); err != nil {
+	if rt, err := s.findRelayTarget(ctx, s.db.reader(), c.ServiceID, in.SourceID, in.Pseudonym); err != nil {
 		return nil, err
 	} else if rt != nil {
 		return s.relayGrant(ctx, c, in, rt)

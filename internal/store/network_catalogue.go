@@ -180,6 +180,17 @@ func (s *Store) ImportPeerCatalogue(ctx context.Context, peer *omadata.Peer, c *
 			return omadata.Invalidf(f+".id", "Not a service ID.")
 		} else if !omadata.ValidID(omadata.PrefixOrganisation, src.Controller.ID) {
 			return omadata.Invalidf(f+".controller.id", "Not an organisation ID.")
+		} else if err := checkMirrorTexts(f, src.Name, src.Controller, src.API); err != nil {
+			return err
+		}
+		for j, g := range src.DataGroups {
+			if g == nil {
+				return omadata.Invalidf(fmt.Sprintf("%s.data_groups[%d]", f, j), "Give the data group.")
+			} else if err := g.Name.Validate(fmt.Sprintf("%s.data_groups[%d].name", f, j), 200); err != nil {
+				return err
+			} else if err := omadata.CheckText(fmt.Sprintf("%s.data_groups[%d].code", f, j), g.Code, 64); err != nil {
+				return err
+			}
 		}
 		addOrg(src.Controller, f+".controller.id")
 		addService(src.ID, src.Controller.ID, src.Name, omadata.RoleSource, src.API, f+".id")
@@ -196,6 +207,12 @@ func (s *Store) ImportPeerCatalogue(ctx context.Context, peer *omadata.Peer, c *
 			return omadata.Invalidf(f+".controller.id", "Not an organisation ID.")
 		} else if e.Version < 1 {
 			return omadata.Invalidf(f+".version", "Not a version.")
+		} else if err := checkMirrorTexts(f, e.Sink.Name, e.Controller, ""); err != nil {
+			return err
+		} else if err := e.Title.Validate(f+".title", 200); err != nil {
+			return err
+		} else if err := e.Description.Validate(f+".description", 5000); err != nil {
+			return err
 		}
 		// The sink is listed even when its processing is skipped.
 		addOrg(e.Controller, f+".controller.id")
@@ -428,4 +445,23 @@ func (s *Store) PeerCatalogueState(ctx context.Context, operatorID string) (stri
 		return "", time.Time{}, err
 	}
 	return etag, *exp, nil
+}
+
+// checkMirrorTexts checks the names and contacts a peer's catalogue gives
+// a service and its controller, under field.
+func checkMirrorTexts(field string, name omadata.Text, k omadata.CatalogueController, api string) error {
+	if err := name.Validate(field+".name", 200); err != nil {
+		return err
+	} else if err := k.Name.Validate(field+".controller.name", 200); err != nil {
+		return err
+	}
+	for _, c := range []struct {
+		f, v string
+	}{{"controller.email", k.Email}, {"controller.business_id", k.BusinessID}, {"controller.kind", k.Kind}, {"controller.website", k.Website},
+		{"controller.privacy_policy_url", k.PrivacyPolicyURL}, {"api", api}} {
+		if err := omadata.CheckText(field+"."+c.f, c.v, 500); err != nil {
+			return err
+		}
+	}
+	return nil
 }

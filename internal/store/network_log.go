@@ -85,3 +85,29 @@ func (s *Store) NetworkLogRecord(ctx context.Context, record string) (*omadata.L
 	}
 	return ev, cp, nil
 }
+
+// FindPeerByLogOrigin returns the ID of the peer operator whose log has
+// origin, as its resolved metadata says: the operator a log leaf's peer
+// reference names. ENOTFOUND for an origin of no known peer. Peers'
+// metadata is public (their entity configurations), so any caller may ask.
+func (s *Store) FindPeerByLogOrigin(ctx context.Context, origin string) (string, error) {
+	rows, err := s.db.reader().query(ctx, `SELECT operator_id, metadata FROM peers ORDER BY operator_id`)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, raw string
+		if err := rows.Scan(&id, &raw); err != nil {
+			return "", err
+		}
+		var md omadata.OperatorMetadata
+		if json.Unmarshal([]byte(raw), &md) == nil && md.LogOrigin == origin && origin != "" {
+			return id, nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	return "", omadata.NotFound("peer")
+}

@@ -373,8 +373,13 @@ type relayTarget struct {
 }
 
 // findRelayTarget returns the relay target of a sink's question, or nil
-// when this operator answers it itself.
-func findRelayTarget(ctx context.Context, q querier, sinkID, sourceID, sinkPseudonym string) (*relayTarget, error) {
+// when this operator answers it itself. A source the decisions' catalogue
+// knows as one of ours costs no query: local decisions keep their round
+// trips.
+func (s *Store) findRelayTarget(ctx context.Context, q querier, sinkID, sourceID, sinkPseudonym string) (*relayTarget, error) {
+	if cat := s.cat.cur.Load(); cat != nil && cat.services[sourceID] != nil && !cat.mirrored[sourceID] {
+		return nil, nil
+	}
 	var rt relayTarget
 	var md omadata.OperatorMetadata
 	var rulebook int
@@ -475,38 +480,102 @@ func (s *Store) recordRelay(ctx context.Context, tx *Tx, rt *relayTarget, q omad
 	})
 }
 
+// relayedQuestion is a local sink's decision question relayed to the
+// resident's home operator, with its answer once asked.
+type relayedQuestion struct {
+	rt     *relayTarget
+	nq     omadata.NetworkQuestion
+	d      *omadata.Decision
+	answer string
+	err    error
+}
+
+func newRelayedQuestion(in omadata.DecisionInput, rt *relayTarget) *relayedQuestion {
+	return &relayedQuestion{rt: rt, nq: omadata.NetworkQuestion{SinkID: in.SinkID, SourceID: in.SourceID, Pseudonym: rt.ppn,
+		DataGroupIDs: in.DataGroupIDs, PurposeID: in.PurposeID, RelayID: omadata.NewID(omadata.PrefixRelay)}}
+}
+
+// askRelayed asks each home operator its questions in one call (docs/
+// network.md §5.3), outside any transaction.
+func (s *Store) askRelayed(ctx context.Context, qs []*relayedQuestion) {
+	byPeer := map[string][]*relayedQuestion{}
+	var order []string
+	for _, q := range qs {
+		if byPeer[q.rt.peer.OperatorID] == nil {
+			order = append(order, q.rt.peer.OperatorID)
+		}
+		byPeer[q.rt.peer.OperatorID] = append(byPeer[q.rt.peer.OperatorID], q)
+	}
+	for _, op := range order {
+		group := byPeer[op]
+		in := make([]*omadata.NetworkQuestion, len(group))
+		for i, q := range group {
+			in[i] = &q.nq
+		}
+		var ds []*omadata.Decision
+		var answer string
+		err := errors.New("no relayer configured")
+		if s.relayer != nil {
+			if ds, answer, err = s.relayer.RelayDecisions(ctx, group[0].rt.peer, in); err == nil && len(ds) != len(in) {
+				err = errors.New("relayer answered another number of decisions")
+			}
+		}
+		for i, q := range group {
+			if q.err = err; err == nil {
+				q.d, q.answer = ds[i], answer
+			}
+		}
+	}
+}
+
+// recordRelayed records a relayed question's answer in tx, or on a
+// failed call denies with omadata.DenyPeerUnavailable and evidence here.
+func (s *Store) recordRelayed(ctx context.Context, tx *Tx, c omadata.Caller, q *relayedQuestion) (*omadata.Decision, error) {
+	if q.err != nil || q.d == nil {
+		local := &question{callerID: c.ServiceID, sinkID: q.nq.SinkID, sourceID: q.nq.SourceID, residentID: q.rt.residentID,
+			purposeID: q.nq.PurposeID, groups: q.nq.DataGroupIDs}
+		return insertDecision(ctx, tx, local, &verdict{reason: omadata.DenyPeerUnavailable})
+	}
+	leaf := &omadata.LeafPeer{Origin: q.rt.peer.LogOrigin, Record: q.d.EvidenceID}
+	return q.d, s.recordRelay(ctx, tx, q.rt, q.nq, "decision", q.d, q.d.EvidenceID, q.answer, leaf, omadata.LeafDecisionRelayed)
+}
+
 // relayDecide asks the resident's home operator for one decision of a
 // local sink (docs/network.md §5.3), as relayGrant does for a grant.
 func (s *Store) relayDecide(ctx context.Context, c omadata.Caller, in omadata.DecisionInput, rt *relayTarget) (*omadata.Decision, error) {
-	nq := omadata.NetworkQuestion{SinkID: in.SinkID, SourceID: in.SourceID, Pseudonym: rt.ppn, DataGroupIDs: in.DataGroupIDs, PurposeID: in.PurposeID,
-		RelayID: omadata.NewID(omadata.PrefixRelay)}
-	var (
-		ds     []*omadata.Decision
-		answer string
-		err    error
-	)
-	if s.relayer == nil {
-		err = errors.New("no relayer configured")
-	} else if ds, answer, err = s.relayer.RelayDecisions(ctx, rt.peer, []*omadata.NetworkQuestion{&nq}); err == nil && len(ds) != 1 {
-		err = errors.New("relayer answered no decision")
-	}
-	tx, txErr := s.db.begin(ctx)
-	if txErr != nil {
-		return nil, txErr
+	q := newRelayedQuestion(in, rt)
+	s.askRelayed(ctx, []*relayedQuestion{q})
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return nil, err
 	}
 	defer tx.Rollback()
+	d, err := s.recordRelayed(ctx, tx, c, q)
 	if err != nil {
-		q := &question{callerID: c.ServiceID, sinkID: in.SinkID, sourceID: in.SourceID, residentID: rt.residentID, purposeID: in.PurposeID, groups: in.DataGroupIDs}
-		d, err := insertDecision(ctx, tx, q, &verdict{reason: omadata.DenyPeerUnavailable})
-		if err != nil {
-			return nil, err
-		}
-		return d, tx.Commit()
-	}
-	d := ds[0]
-	leaf := &omadata.LeafPeer{Origin: rt.peer.LogOrigin, Record: d.EvidenceID}
-	if err := s.recordRelay(ctx, tx, rt, nq, "decision", d, d.EvidenceID, answer, leaf, omadata.LeafDecisionRelayed); err != nil {
 		return nil, err
 	}
 	return d, tx.Commit()
+}
+
+// isMirrored reports whether a service is a peer's, from the decisions'
+// catalogue when it knows the service (no query on the hot paths), else
+// from the database.
+func (s *Store) isMirrored(ctx context.Context, q querier, serviceID string) (bool, error) {
+	if cat := s.cat.cur.Load(); cat != nil && cat.services[serviceID] != nil {
+		return cat.mirrored[serviceID], nil
+	}
+	var op sql.NullString
+	err := q.queryRow(ctx, `SELECT operator_id FROM services WHERE id = ?`, serviceID).Scan(&op)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return op.Valid, err
+}
+
+// mirroredCached is isMirrored from the decisions' catalogue alone, for
+// the consent writes that build their events before touching the
+// database; false for a service it does not know.
+func (s *Store) mirroredCached(serviceID string) bool {
+	cat := s.cat.cur.Load()
+	return cat != nil && cat.mirrored[serviceID]
 }

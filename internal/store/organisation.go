@@ -123,6 +123,12 @@ func (s *Store) UpdateOrganisation(ctx context.Context, id string, u omadata.Org
 	} else if err := requireField(u); err != nil {
 		return nil, err
 	}
+	var op sql.NullString
+	if err := tx.queryRow(ctx, `SELECT operator_id FROM organisations WHERE id = ?`, id).Scan(&op); err != nil {
+		return nil, err
+	} else if op.Valid {
+		return nil, omadata.Forbiddenf("id", "The organisation is registered at operator %s; it changes it there.", op.String)
+	}
 	was := snapshot(o)
 	u.Apply(o)
 	if err := o.Validate(); err != nil {

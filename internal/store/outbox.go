@@ -28,7 +28,16 @@ type outboxRow struct {
 // row per recipient, as a structured CloudEvent; the deliverer sends it
 // later. A change and its notifications commit together or not at all.
 func (s *Store) enqueue(ctx context.Context, tx *Tx, eventType, subject string, to []recipient) error {
-	rows, err := s.outboxRows(eventType, subject, to, tx.now)
+	// A peer's service has no webhook here: its own operator tells it.
+	local := to[:0:0]
+	for _, r := range to {
+		if m, err := s.isMirrored(ctx, tx, r.serviceID); err != nil {
+			return err
+		} else if !m {
+			local = append(local, r)
+		}
+	}
+	rows, err := s.outboxRows(eventType, subject, local, tx.now)
 	if err != nil {
 		return err
 	}

@@ -40,6 +40,9 @@ func scanResidentRow(row interface{ Scan(...any) error }) (*residentRow, error) 
 // unseal opens the identity code and name of a resident for their own view.
 func (s *Store) unseal(r *residentRow) (*omadata.Resident, error) {
 	out := r.Resident
+	if r.identitySealed == "" {
+		return &out, nil // a resident of a peer operator: no identity code here (docs/store.md)
+	}
 	code, err := s.openString(r.identitySealed, "identity:"+r.ID)
 	if err != nil {
 		return nil, err

@@ -198,6 +198,7 @@ func New(o Options) *Server {
 		Apps:            o.Apps,
 		Archives:        o.Archives,
 		PublicURL:       o.Operator.PublicURL,
+		OperatorName:    o.Operator.Name,
 	}
 	for _, rt := range h.Routes() {
 		s.handle(rt.Method, rt.Pattern, rt.Auth, rt.Handler)

@@ -88,7 +88,11 @@ func testNetworkCatalogue(t *testing.T, open OpenFunc) {
 		t.Fatal("ETag kept after the source's controller changed")
 	}
 
-	// Espoo mirrors Helsinki's catalogue.
+	// Espoo mirrors Helsinki's catalogue, also when an organisation of
+	// Espoo's own has the business ID of one of Helsinki's.
+	same := NewOrganisation(omadata.OrgCity)
+	same.BusinessID = h.City.BusinessID
+	ok(t, esp.CreateOrganisation(Admin(), same))
 	_, etag = Mirror(t, hki, esp)
 	if got, exp, err := esp.PeerCatalogueState(Admin(), hki.Peer.OperatorID); err != nil || got != etag || exp.IsZero() {
 		t.Fatalf("catalogue state: %q, %v, %v, want %q", got, exp, err, etag)
@@ -114,6 +118,14 @@ func testNetworkCatalogue(t *testing.T, open OpenFunc) {
 	_, err = esp.RotateWebhookSecret(Admin(), h.Sink.ID)
 	wantCode(t, err, omadata.EFORBIDDEN)
 	wantCode(t, esp.CreateDataGroup(Admin(), NewDataGroup(h.Source.ID, "more", false)), omadata.EFORBIDDEN)
+	_, err = esp.UpdateOrganisation(Admin(), h.City.ID, omadata.OrganisationUpdate{Email: ptr("x@esp.example")})
+	wantCode(t, err, omadata.EFORBIDDEN)
+	_, err = esp.CreateProcessing(Admin(), NewDraft(h.Sink.ID, "espoo-edit", h.Recommendations.ID, h.Loans.ID))
+	wantCode(t, err, omadata.EFORBIDDEN)
+	_, err = esp.RetireProcessing(Admin(), h.Processing.ID)
+	wantCode(t, err, omadata.EFORBIDDEN)
+	_, err = esp.CreateVersion(Admin(), h.Processing.ID, true)
+	wantCode(t, err, omadata.EFORBIDDEN)
 
 	// Espoo's own sink processes Helsinki's loans; Espoo publishes only its own.
 	eCompany := CreateOrganisation(t, esp.Store, omadata.OrgCompany)
@@ -137,6 +149,9 @@ func testNetworkCatalogue(t *testing.T, open OpenFunc) {
 	bad = clone(t, ec)
 	bad.Processings[0].Notices[0].Body += " Changed."
 	wantField(t, hki.ImportPeerCatalogue(Admin(), esp.Peer, bad, "x", time.Now()), omadata.EINVALID, "processings[0].notices[0].sha256")
+	bad = clone(t, ec)
+	bad.Processings[0].Title["xx"] = "?"
+	wantField(t, hki.ImportPeerCatalogue(Admin(), esp.Peer, bad, "x", time.Now()), omadata.EINVALID, "processings[0].title.xx")
 	bad = clone(t, ec)
 	bad.OperatorID = "https://turku.test"
 	wantField(t, hki.ImportPeerCatalogue(Admin(), esp.Peer, bad, "x", time.Now()), omadata.EINVALID, "catalogue.operator_id")

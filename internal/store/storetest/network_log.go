@@ -11,7 +11,7 @@ import (
 // testNetworkLogRecord: a peer is served only the leaves that reference
 // its own log; a leaf of this operator alone, an unknown record, an
 // operator that is no peer and a caller that is no operator all get
-// not_found.
+// not_found. A peer is found by its log origin.
 func testNetworkLogRecord(t *testing.T, open OpenFunc) {
 	hki := OpenOperator(t, open, "https://helsinki.test", "Helsinki")
 	esp := OpenOperator(t, open, "https://espoo.test", "Espoo")
@@ -25,6 +25,14 @@ func testNetworkLogRecord(t *testing.T, open OpenFunc) {
 	ok(t, err)
 	if local.Leaf.Peer != nil {
 		t.Fatalf("leaf 0 references a peer: %+v", local.Leaf)
+	}
+	if id, err := hki.FindPeerByLogOrigin(Public(), esp.Peer.LogOrigin); err != nil || id != esp.Peer.OperatorID {
+		t.Errorf("FindPeerByLogOrigin: got %q, %v; want %s", id, err, esp.Peer.OperatorID)
+	}
+	for _, origin := range []string{hki.Peer.LogOrigin, "turku.test/log", ""} {
+		if _, err := hki.FindPeerByLogOrigin(Public(), origin); omadata.ErrorCode(err) != omadata.ENOTFOUND {
+			t.Errorf("FindPeerByLogOrigin(%q): got %v, want not_found", origin, err)
+		}
 	}
 	for _, tc := range []struct {
 		name   string

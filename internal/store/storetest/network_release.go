@@ -202,8 +202,12 @@ func testNetworkRelease(t *testing.T, open OpenFunc) {
 		t.Fatalf("got consent events at Espoo %v, want one to its sink under its own pseudonym", given)
 	}
 	psn := given[0]["pseudonym"].(string)
-	if homes := queryStrings(t, esp.Store, `SELECT COUNT(*) FROM residents WHERE home_operator_id = ? AND identity_sealed = ''`, hki.Peer.OperatorID); homes[0] != "1" {
-		t.Fatalf("got %s residents of Helsinki at Espoo, want 1 without an identity code", homes[0])
+	homes := queryStrings(t, esp.Store, `SELECT id FROM residents WHERE home_operator_id = ? AND identity_sealed = ''`, hki.Peer.OperatorID)
+	if len(homes) != 1 {
+		t.Fatalf("got residents of Helsinki at Espoo %v, want 1 without an identity code", homes)
+	}
+	if got := must[*omadata.Resident](t)(esp.FindResidentByID(Admin(), homes[0])); got.IdentityCode != "" {
+		t.Fatalf("got %+v, want no identity code", got)
 	}
 
 	// Without a relayer, Espoo denies rather than decide for Helsinki.
@@ -259,6 +263,13 @@ func testNetworkRelease(t *testing.T, open OpenFunc) {
 	if rows := firstRow(t, espR.Store, `SELECT peer_record, decision FROM network_relays WHERE id = ?`, eLeaf.Record); len(rows) != 2 || rows[0] != g.ID || rows[1] != "permit" {
 		t.Fatalf("got relay %v, want Helsinki's grant recorded", rows)
 	}
+	// The source's transfer at Helsinki: Espoo's sink gets no webhook from
+	// Helsinki, whose usage shows the transfer.
+	must[*omadata.Transfer](t)(hki.RecordTransfer(As(h.Source.ID), &omadata.TransferInput{GrantID: g.ID, DataGroupIDs: []string{h.Loans.ID},
+		XRoadID: "FI/MUN/0201256-6/loans/1", XRoadRequestHash: "c2hhMjU2"}))
+	if got := outbox(t, hki.Store, eSink.ID, omadata.EventReleaseRecorded); len(got) != 0 {
+		t.Fatalf("Helsinki queued a webhook for Espoo's sink: %v", got)
+	}
 	verifyLog(t, hki)
 	verifyLog(t, espR)
 	// "Who used my data" at Helsinki names Espoo.
@@ -276,6 +287,16 @@ func testNetworkRelease(t *testing.T, open OpenFunc) {
 	}
 	if dl := leafOf(t, espR.Store, omadata.LeafDecisionRelayed); dl.Peer == nil || dl.Peer.Record != d.EvidenceID {
 		t.Fatalf("got %+v, want the relayed decision referencing Helsinki's", dl)
+	}
+	// In a batch, beside a local question, asked in one call.
+	mine := CreateResident(t, esp.Store, ChildBornOn(time.Date(1981, 4, 2, 0, 0, 0, 0, time.UTC)))
+	minePsn := must[string](t)(esp.Pseudonym(Admin(), eSink.ID, mine.ID))
+	ds := must[[]*omadata.Decision](t)(espR.DecideBatch(sink, []*omadata.DecisionInput{
+		{SourceID: h.Source.ID, Pseudonym: minePsn, DataGroupIDs: []string{h.Loans.ID}, PurposeID: h.Recommendations.ID},
+		{SourceID: h.Source.ID, Pseudonym: psn, DataGroupIDs: []string{h.Loans.ID}, PurposeID: h.Recommendations.ID},
+	}))
+	if ds[0].Permit() || ds[0].Reason != omadata.DenyNoConsent || !ds[1].Permit() || rel.calls != 3 {
+		t.Fatalf("got %+v, %+v after %d calls, want Espoo's own deny and Helsinki's relayed permit", ds[0], ds[1], rel.calls)
 	}
 
 	// What a peer may ask (omadata.AuthorizePeer), at Helsinki.

@@ -59,8 +59,12 @@ func testPeerCache(t *testing.T, s *store.Store) {
 	for field, bad := range map[string]func() (*omadata.Peer, []byte){
 		"operator_id":      func() (*omadata.Peer, []byte) { q := *peer; q.OperatorID = "espoo"; return &q, []byte(`{"keys":[{}]}`) },
 		"rulebook_version": func() (*omadata.Peer, []byte) { q := *peer; q.RulebookVersion = 0; return &q, []byte(`{"keys":[{}]}`) },
-		"chain_expires_at": func() (*omadata.Peer, []byte) { q := *peer; q.ChainExpiresAt = time.Time{}; return &q, []byte(`{"keys":[{}]}`) },
-		"jwks":             func() (*omadata.Peer, []byte) { q := *peer; q.RulebookVersion = 9; return &q, []byte(`{"keys":[]}`) },
+		"chain_expires_at": func() (*omadata.Peer, []byte) {
+			q := *peer
+			q.ChainExpiresAt = time.Time{}
+			return &q, []byte(`{"keys":[{}]}`)
+		},
+		"jwks": func() (*omadata.Peer, []byte) { q := *peer; q.RulebookVersion = 9; return &q, []byte(`{"keys":[]}`) },
 	} {
 		p, jwks := bad()
 		if err := s.PutPeer(ctx, p, jwks); omadata.ErrorCode(err) != omadata.EINVALID || omadata.ErrorField(err) != field {

@@ -61,6 +61,9 @@ type Handler struct {
 	// PublicURL is the operator's public base URL, which DPoP proofs of
 	// calls to it must name.
 	PublicURL string
+	// OperatorName names the operator as the publisher of its DCAT
+	// catalogue (OMADATA_OPERATOR_NAME).
+	OperatorName string
 }
 
 // fn adapts a handler that returns an error: the error is written once,

@@ -10,7 +10,8 @@ import (
 )
 
 // listCatalogue states what the city collects, for what and on what
-// ground: the published processings of approved sinks.
+// ground: the published processings of approved sinks. It answers with a
+// strong ETag of the page it sends, and 304 to a matching If-None-Match.
 func (h *Handler) listCatalogue(w http.ResponseWriter, r *http.Request) error {
 	var f omadata.CatalogueFilter
 	var err error
@@ -25,7 +26,7 @@ func (h *Handler) listCatalogue(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	respond.List(w, r, entries, next)
+	respond.ConditionalList(w, r, entries, next)
 	return nil
 }
 
@@ -34,6 +35,6 @@ func (h *Handler) getCatalogueEntry(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	respond.OK(w, r, e)
+	respond.ConditionalJSON(w, r, "application/json", e)
 	return nil
 }

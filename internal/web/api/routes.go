@@ -66,6 +66,7 @@ func (h *Handler) Routes() []Route {
 		{"GET", "/api/v1/public/data-groups", pub, h.fn(h.listDataGroups)},
 		{"GET", "/api/v1/public/catalogue", pub, h.fn(h.listCatalogue)},
 		{"GET", "/api/v1/public/catalogue/{processing_id}", pub, h.fn(h.getCatalogueEntry)},
+		{"GET", DCATPath, pub, h.fn(h.getDCAT)},
 		{"GET", "/api/v1/public/ai-systems", pub, h.fn(h.listAISystems)},
 		{"GET", "/api/v1/public/ai-systems/{id}", pub, h.fn(h.getAISystem)},
 	}

@@ -6,7 +6,7 @@
 // its callers are peer operators that authenticate each call with an
 // RFC 9421 signature, its answers are signed JWS and its errors RFC 9457
 // problem documents, so its routes are neither in the OpenAPI document nor
-// in the authorization matrix (docs/network.md, "Routes of the operator").
+// in the authorization matrix (docs/network.md §12.1).
 package netapi
 
 import (
@@ -50,9 +50,6 @@ type Options struct {
 	// LogOrigin is the origin of this operator's log, named in the leaf
 	// references of its grant answers.
 	LogOrigin string
-	// Anchor is the trust anchor's entity identifier, the only caller of
-	// federation-events.
-	Anchor string
 
 	Network omadata.NetworkService
 	Records RecordProver
@@ -131,7 +128,7 @@ func (h *Handler) signed(g *network.Guard, f func(w http.ResponseWriter, r *http
 		c := &Call{OperatorID: vc.OperatorID, Nonce: vc.Nonce, Body: body,
 			SignatureInput: r.Header.Get("Signature-Input"), Signature: r.Header.Get("Signature")}
 		if err := f(w, r, c); err != nil {
-			h.fail(w, r, g, c, err)
+			h.fail(w, r, g, err)
 		}
 	}))
 }

@@ -31,30 +31,27 @@ func writeProblem(w http.ResponseWriter, status int, reason, detail, field strin
 	})
 }
 
-// fail answers an error of the store. A refusal of the call goes
-// through the Guard, which logs and counts it: an invalid body naming its
-// field, or a refusal of the whole call with its reason
-// (omadata.NetworkReason). Anything else is this operator's failure:
-// logged, not shown.
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, g *network.Guard, c *Call, err error) {
-	code, field, msg := omadata.ErrorCode(err), omadata.ErrorField(err), omadata.ErrorMessage(err)
+// fail answers an error of a handler through the Guard, which logs and
+// counts refusals: the store's refusals of the whole call with their
+// reasons (as omadata.NetworkReason names them, also for a field inside
+// a question, as in questions[3].pseudonym), and everything else as
+// network.Guard.Error does (invalid naming its field, not_found, or a
+// logged 500 of this operator's own).
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, g *network.Guard, err error) {
+	code, field := omadata.ErrorCode(err), omadata.ErrorField(err)
+	last := field[strings.LastIndex(field, ".")+1:]
 	refuse := func(reason string, status int) {
-		g.Refuse(w, r, &network.Refusal{Reason: reason, Status: status, Detail: msg, Field: field})
+		g.Refuse(w, r, &network.Refusal{Reason: reason, Status: status, Detail: omadata.ErrorMessage(err), Field: field})
 	}
-	switch reason := omadata.NetworkReason(err); {
-	case reason == network.ReasonInvalid:
-		refuse(reason, http.StatusBadRequest)
-	case reason == network.ReasonNotYourSink, reason == network.ReasonNotOurSource:
-		refuse(reason, http.StatusForbidden)
-	case reason == network.ReasonUnknownResident, reason == network.ReasonNotFound:
-		refuse(reason, http.StatusNotFound)
-	case code == omadata.ECONFLICT:
-		refuse(network.ReasonInvalid, http.StatusConflict)
-	case code == omadata.EUNAVAILABLE:
-		writeProblem(w, http.StatusServiceUnavailable, network.ReasonUnavailable, msg, "")
+	switch {
+	case code == omadata.EFORBIDDEN && last == "source_id":
+		refuse(network.ReasonNotOurSource, http.StatusForbidden)
+	case code == omadata.EFORBIDDEN && last == "sink_id":
+		refuse(network.ReasonNotYourSink, http.StatusForbidden)
+	case code == omadata.ENOTFOUND && last == "pseudonym":
+		refuse(network.ReasonUnknownResident, http.StatusNotFound)
 	default:
-		h.o.Logger.ErrorContext(r.Context(), "network call failed", "path", r.URL.Path, "operator", c.OperatorID, "error", err.Error())
-		writeProblem(w, http.StatusInternalServerError, ReasonInternal, "Internal error.", "")
+		g.Error(w, r, err)
 	}
 }
 

@@ -619,4 +619,15 @@ var messages = map[string][3]string{
 		"Appens begäran är ogiltig: dess returadress är inte registrerad. Ingenting skickades till appen.",
 		"The app's request is not valid: its return address is not registered. Nothing was sent to the app.",
 	},
+
+	// The operator network (docs/network.md): a processing of a sink
+	// registered at a peer operator, and the peer's log.
+	"network.registered-at":    {"Rekisteröity operaattorille %s", "Registrerad hos operatören %s", "Registered at operator %s"},
+	"network.notice-verbatim":  {"Tietosuojaseloste on sanasta sanaan se, jonka operaattori %s julkaisi. Sen SHA-256-tiiviste:", "Dataskyddsbeskrivningen är ordagrant den som operatören %s publicerade. Dess SHA-256-kontrollsumma:", "The privacy notice is word for word the one operator %s published. Its SHA-256 hash:"},
+	"usage.operator":           {"Operaattori", "Operatör", "Operator"},
+	"usage.peer-log":           {"Toisen operaattorin lokimerkintä", "Den andra operatörens loggpost", "The other operator's log entry"},
+	"usage.peer-record":        {"Loki %s, tietue %s", "Logg %s, post %s", "Log %s, record %s"},
+	"usage.peer-checked":       {"Tarkistettu myös toisen operaattorin lokista (%s).", "Kontrollerad även i den andra operatörens logg (%s).", "Checked in %s's log too."},
+	"usage.peer-unreachable":   {"Toisen operaattorin lokia ei tavoitettu (%s); yritä myöhemmin uudelleen.", "Den andra operatörens logg kunde inte nås (%s); försök igen senare.", "%s's log could not be reached; try again later."},
+	"usage.peer-not-confirmed": {"Toisen operaattorin loki ei vahvistanut tätä merkintää (%s).", "Den andra operatörens logg bekräftade inte denna post (%s).", "%s's log did not confirm this entry."},
 }

@@ -52,6 +52,11 @@ type Options struct {
 	// Organisations names the sources' controllers in "My data" in the
 	// page's language; nil leaves the name the own-data service gives.
 	Organisations omadata.OrganisationService
+	// PeerLogs checks a peer operator's log for its side of a release
+	// by a peer's sink (docs/network.md §5.5), which "Who used my data"
+	// shows beside our own proof; nil shows the peer's reference
+	// unchecked.
+	PeerLogs PeerLog
 
 	// LogVerifierKey is the note verifier key of the log's checkpoints
 	// (as /.well-known/mydata/log-key serves it); the proof page checks

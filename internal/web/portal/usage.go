@@ -75,6 +75,19 @@ func (nm *names) row(lang string, u *omadata.Usage) *usageRow {
 	if u.Time.IsZero() {
 		u.Time = u.Log.AppendedAt
 	}
+	if u.SinkOperator != nil {
+		row.Operator = u.SinkOperator.Name.In(lang)
+		if row.Operator == "" {
+			row.Operator = u.SinkOperator.ID
+		}
+	}
+	if u.Log.Leaf != nil && u.Log.Leaf.Peer != nil {
+		row.Peer = u.Log.Leaf.Peer
+		row.PeerName = row.Operator
+		if row.PeerName == "" {
+			row.PeerName = row.Peer.Origin
+		}
+	}
 	if u.Log.Index != nil {
 		row.N = *u.Log.Index
 		row.LogIndex = webui.FormatNumber(lang, *u.Log.Index)
@@ -98,6 +111,15 @@ type usageRow struct {
 	Consent  string
 	Basis    string // a legal basis code, when the ground is not a consent
 	LogIndex string // the index as the language writes numbers
+	// Operator names the peer operator of a peer's sink, in the page's
+	// language; "" for our own sink.
+	Operator string
+	// Peer is the leaf of the same release in the peer's log (its origin
+	// and record), shown beside our own proof; PeerCheck is what asking
+	// the peer's log for its proof gave (peerChecked…), "" when not asked.
+	Peer      *omadata.LeafPeer
+	PeerName  string // the peer as the check's message names it
+	PeerCheck string
 }
 
 type usageData struct {
@@ -133,6 +155,7 @@ func (p *Portal) usage(w http.ResponseWriter, r *http.Request, q *req) error {
 	for _, u := range list {
 		d.Rows = append(d.Rows, nm.row(q.Lang, u))
 	}
+	p.checkPeers(r.Context(), d.Rows)
 	p.render(w, r, q, http.StatusOK, "usage", msg(q.Lang, "page.usage"), d)
 	return nil
 }

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package netnode_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/ed25519"
+	"encoding/base64"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/network"
+	"github.com/omadata/omadata/internal/store/storetest"
+)
+
+// mirror has to fetch from's catalogue over the network and import it.
+func mirror(t *testing.T, from, to *operator) {
+	t.Helper()
+	ctx := storetest.Admin()
+	p, err := to.Node.Resolver.Resolve(ctx, from.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := to.Node.Client.FetchCatalogue(ctx, p.Peer, "")
+	if err != nil {
+		t.Fatal(err)
+	} else if err := to.Store.ImportPeerCatalogue(ctx, p.Peer, c.Catalogue, c.ETag, c.Expires); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func query(t *testing.T, op *operator, q string, args ...any) []string {
+	t.Helper()
+	rows, err := op.Store.DB().QueryStrings(context.Background(), q, args...)
+	if err != nil {
+		t.Fatal(err)
+	} else if len(rows) == 0 {
+		t.Fatalf("no rows for %s", q)
+	}
+	return rows[0]
+}
+
+func newJKT(t *testing.T) string {
+	t.Helper()
+	pub, _, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, err := (&jose.JSONWebKey{Key: pub}).Thumbprint(crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(tp)
+}
+
+// TestNetworkRelease: the release between two operators over HTTP. A
+// Helsinki resident consents at Helsinki to a processing of a sink at
+// Espoo; Helsinki's outbox delivers the consent event to Espoo; Espoo's
+// sink asks Espoo for a grant, which Espoo relays to Helsinki as a signed
+// call and keeps Helsinki's signed answer; Espoo fetches and verifies
+// Helsinki's leaf of the grant with its proof; a question about a
+// pseudonym Helsinki never issued is unknown_resident; a withdrawal at
+// Helsinki denies the next grant.
+func TestNetworkRelease(t *testing.T) {
+	a := startAnchor(t)
+	hki, esp := startOperator(t, a, "Helsinki"), startOperator(t, a, "Espoo")
+	admit(t, a, hki, esp)
+	admin := storetest.Admin()
+	h := storetest.CreateNetwork(t, hki.Store)
+	mirror(t, hki, esp)
+	org := storetest.CreateOrganisation(t, esp.Store, omadata.OrgCompany)
+	sink := storetest.CreateService(t, esp.Store, org.ID, true, omadata.RoleSink)
+	p, err := esp.Store.CreateProcessing(admin, storetest.NewDraft(sink.ID, "espoo-reading", h.Recommendations.ID, h.Loans.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.PutNotices(t, esp.Store, p.ID, 1)
+	if _, err := esp.Store.PublishVersion(admin, p.ID, 1); err != nil {
+		t.Fatal(err)
+	}
+	mirror(t, esp, hki)
+	mirror(t, hki, esp)
+
+	r := storetest.CreateResident(t, hki.Store, storetest.ChildBornOn(time.Date(1980, 3, 1, 0, 0, 0, 0, time.UTC)))
+	c, err := hki.Store.GiveConsent(storetest.AsResident(r.ID), &omadata.ConsentInput{ProcessingID: p.ID, Version: 1, Language: "fi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Espoo is down: the event waits, with backoff, and is sent later.
+	esp.down.Store(true)
+	if n, err := hki.Node.Outbox.Deliver(admin); err != nil || n != 0 {
+		t.Fatalf("deliver to a peer that is down: got %d, %v", n, err)
+	}
+	if got := query(t, hki, `SELECT attempts FROM network_outbox`); got[0] != "1" {
+		t.Fatalf("got %s attempts, want 1", got[0])
+	}
+	esp.down.Store(false)
+	if n, err := hki.Node.Outbox.Deliver(admin); err != nil || n != 0 {
+		t.Fatalf("deliver within the backoff: got %d, %v; want nothing sent", n, err)
+	}
+	hki.skew.Store(int64(time.Minute))
+	if n, err := hki.Node.Outbox.Deliver(admin); err != nil || n != 1 {
+		t.Fatalf("deliver: got %d, %v; want the consent event delivered", n, err)
+	}
+	if f, d := metric(t, hki, `omadata_network_outbox_deliveries_total{outcome="failed"}`), metric(t, hki, `omadata_network_outbox_deliveries_total{outcome="delivered"}`); f != "1" || d != "1" {
+		t.Errorf("outbox metrics: got %s failed, %s delivered; want 1 and 1", f, d)
+	}
+	if n, err := hki.Node.Outbox.Deliver(admin); err != nil || n != 0 {
+		t.Fatalf("deliver again: got %d, %v; want nothing left", n, err)
+	}
+	espResident := query(t, esp, `SELECT id FROM residents WHERE home_operator_id = ?`, hki.URL)[0]
+	psn, err := esp.Store.Pseudonym(admin, sink.ID, espResident)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	in := func() *omadata.GrantInput {
+		return &omadata.GrantInput{SourceID: h.Source.ID, Pseudonym: psn, DataGroupIDs: []string{h.Loans.ID}, PurposeID: h.Recommendations.ID,
+			JKT: newJKT(t), ProofJTI: omadata.NewID("jti")}
+	}
+	g, err := esp.Store.IssueGrant(storetest.As(sink.ID), in())
+	if err != nil {
+		t.Fatal(err)
+	} else if !g.Decision.Permit() || g.Token == "" || g.Decision.Ground == nil || g.Decision.Ground.ConsentID != c.ID {
+		t.Fatalf("got %+v, want Helsinki's permit on the consent", g.Decision)
+	}
+	if got := metric(t, esp, `omadata_network_relayed_calls_total{kind="grant",outcome="ok"}`); got != "1" {
+		t.Errorf("relayed grant calls: got %s, want 1", got)
+	}
+	relay := query(t, esp, `SELECT id, peer_record, answer FROM network_relays WHERE kind = 'grant'`)
+	hkiKeys, err := esp.Node.Resolver.Resolve(admin, hki.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if relay[1] != g.ID {
+		t.Fatalf("got relay %v, want Helsinki's grant %s", relay[:2], g.ID)
+	}
+	if _, err := network.VerifyAnswer(relay[2], *hkiKeys.Keys, hki.URL, esp.URL, nonceOf(t, relay[2]), time.Now()); err != nil {
+		t.Fatalf("the kept answer does not verify with Helsinki's keys: %v", err)
+	}
+	if got := query(t, hki, `SELECT relay_id, operator_id FROM network_requests WHERE record_id = ?`, g.ID); got[0] != relay[0] || got[1] != esp.URL {
+		t.Fatalf("got Helsinki's evidence %v, want Espoo's signed request of relay %s", got, relay[0])
+	}
+
+	// Espoo shows Helsinki's leaf of the grant, verified.
+	if _, err := hki.Store.IntegrateLog(admin); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := esp.Node.Client.PeerProof(admin, hki.URL, g.ID)
+	if err != nil {
+		t.Fatal(err)
+	} else if rec.Entry.Leaf.Kind != omadata.LeafGrantIssued || rec.Entry.Leaf.Peer.Record != relay[0] {
+		t.Fatalf("got leaf %+v, want Helsinki's grant.issued referencing relay %s", rec.Entry.Leaf, relay[0])
+	}
+
+	// The portal's check of the peer's side, both ways (portal.PeerLog).
+	if _, err := esp.Store.IntegrateLog(admin); err != nil {
+		t.Fatal(err)
+	}
+	espOrigin, hkiOrigin := omadata.LogOrigin(esp.URL), omadata.LogOrigin(hki.URL)
+	if err := hki.Node.VerifyPeerRecord(admin, omadata.LeafPeer{Origin: espOrigin, Record: relay[0]}); err != nil {
+		t.Errorf("Helsinki checks Espoo's relay: %v", err)
+	}
+	if err := esp.Node.VerifyPeerRecord(admin, omadata.LeafPeer{Origin: hkiOrigin, Record: g.ID}); err != nil {
+		t.Errorf("Espoo checks Helsinki's grant: %v", err)
+	}
+	if err := hki.Node.VerifyPeerRecord(admin, omadata.LeafPeer{Origin: espOrigin, Record: g.ID}); omadata.ErrorCode(err) != omadata.EINVALID {
+		t.Errorf("a record Espoo's log does not have for Helsinki: got %v, want invalid", err)
+	}
+
+	// A pseudonym Helsinki never issued to Espoo.
+	hp, err := esp.Node.Resolver.Resolve(admin, hki.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = esp.Node.Client.RelayDecisions(admin, hp.Peer, []*omadata.NetworkQuestion{{SinkID: sink.ID, SourceID: h.Source.ID,
+		Pseudonym: omadata.NewID(omadata.PrefixPeerPseudonym), DataGroupIDs: []string{h.Loans.ID}, PurposeID: h.Recommendations.ID, RelayID: omadata.NewID(omadata.PrefixRelay)}})
+	var rf *network.Refusal
+	if !errors.As(err, &rf) || rf.Reason != network.ReasonUnknownResident || rf.Status != 404 {
+		t.Fatalf("got %v, want unknown_resident", err)
+	}
+
+	// The withdrawal at Helsinki: the next grant denies.
+	if _, err := hki.Store.ChangeConsent(storetest.AsResident(r.ID), c.ID, omadata.ConsentWithdrawn, ""); err != nil {
+		t.Fatal(err)
+	}
+	g2, err := esp.Store.IssueGrant(storetest.As(sink.ID), in())
+	if err != nil {
+		t.Fatal(err)
+	} else if g2.Decision.Permit() || g2.Decision.Reason != omadata.DenyConsentWithdrawn {
+		t.Fatalf("got %+v, want a deny after the withdrawal", g2.Decision)
+	}
+}
+
+// nonceOf reads an answer's nonce claim without verifying it.
+func nonceOf(t *testing.T, jws string) string {
+	t.Helper()
+	s, err := jose.ParseSigned(jws, []jose.SignatureAlgorithm{jose.EdDSA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c network.AnswerClaims
+	if err := jsonUnmarshal(s.UnsafePayloadWithoutVerification(), &c); err != nil {
+		t.Fatal(err)
+	}
+	return c.Nonce
+}

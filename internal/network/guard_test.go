@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package network_test
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/network"
+	"github.com/omadata/omadata/internal/store/storetest"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// TestHandlerErrors: what a network handler returns after the Guard
+// admitted the call is written as section 6 says: its own refusals and
+// the store's invalid and not_found errors as problem documents, counted;
+// anything else as an internal error, logged, not counted.
+func TestHandlerErrors(t *testing.T) {
+	caller := newMember(t, "https://espoo.example")
+	v := &network.Verifier{Keys: newKeys(caller), Replay: storetest.OpenSQLite(t)}
+	reg, logs := prometheus.NewRegistry(), &bytes.Buffer{}
+	g := network.NewGuard(v, slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil)), reg)
+	if network.NewGuard(v, slog.Default(), reg) == nil { // a second server on the registry
+		t.Fatal("no guard")
+	}
+	errs := map[string]error{
+		"/sink":     network.Refuse(network.ReasonNotYourSink, "The sink is not yours."),
+		"/invalid":  omadata.Invalidf("questions[0].sink_id", "The sink ID is not one."),
+		"/missing":  omadata.NotFound("Log record"),
+		"/internal": errors.New("disk on fire"),
+	}
+	srv := httptest.NewServer(g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.Error(w, r, errs[r.URL.Path])
+	})))
+	defer srv.Close()
+	v.OperatorID = srv.URL
+	cases := []struct {
+		path, reason, field string
+		status              int
+	}{
+		{"/sink", network.ReasonNotYourSink, "", 403},
+		{"/invalid", network.ReasonInvalid, "questions[0].sink_id", 400},
+		{"/missing", network.ReasonNotFound, "", 404},
+		{"/internal", "internal", "", 500},
+	}
+	for _, c := range cases {
+		status, p := send(t, signed(t, caller, srv.URL+c.path, []byte(`{}`), time.Now(), nil), []byte(`{}`))
+		if status != c.status || p.Reason != c.reason || p.Field != c.field {
+			t.Errorf("%s: got %d %+v, want %d %s %s", c.path, status, p, c.status, c.reason, c.field)
+		}
+		if c.path == "/internal" && strings.Contains(p.Detail, "fire") {
+			t.Errorf("the cause reached the caller: %+v", p)
+		}
+	}
+	want := map[string]float64{network.ReasonNotYourSink: 1, network.ReasonInvalid: 1, network.ReasonNotFound: 1}
+	if got := refusals(t, reg); !equalCounts(got, want) {
+		t.Errorf("refusals: got %v, want %v", got, want)
+	}
+	if !strings.Contains(logs.String(), "disk on fire") || !strings.Contains(logs.String(), "reason=not_your_sink status=403 operator=https://espoo.example") {
+		t.Errorf("log:\n%s", logs)
+	}
+}
