@@ -32,24 +32,17 @@ func writeProblem(w http.ResponseWriter, status int, reason, detail, field strin
 }
 
 // fail answers an error of a handler through the Guard, which logs and
-// counts refusals: the store's refusals of the whole call with their
-// reasons (as omadata.NetworkReason names them, also for a field inside
-// a question, as in questions[3].pseudonym), and everything else as
-// network.Guard.Error does (invalid naming its field, not_found, or a
-// logged 500 of this operator's own).
+// counts refusals: the store's refusals of the whole call with the reason
+// omadata.NetworkReason names (not_your_sink, not_our_source,
+// unknown_resident, also for a field inside a question), and everything
+// else as network.Guard.Error does (invalid naming its field, not_found,
+// or a logged 500 of this operator's own).
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, g *network.Guard, err error) {
-	code, field := omadata.ErrorCode(err), omadata.ErrorField(err)
-	last := field[strings.LastIndex(field, ".")+1:]
-	refuse := func(reason string, status int) {
-		g.Refuse(w, r, &network.Refusal{Reason: reason, Status: status, Detail: omadata.ErrorMessage(err), Field: field})
-	}
-	switch {
-	case code == omadata.EFORBIDDEN && last == "source_id":
-		refuse(network.ReasonNotOurSource, http.StatusForbidden)
-	case code == omadata.EFORBIDDEN && last == "sink_id":
-		refuse(network.ReasonNotYourSink, http.StatusForbidden)
-	case code == omadata.ENOTFOUND && last == "pseudonym":
-		refuse(network.ReasonUnknownResident, http.StatusNotFound)
+	switch reason := omadata.NetworkReason(err); reason {
+	case omadata.ReasonNotYourSink, omadata.ReasonNotOurSource:
+		g.Refuse(w, r, &network.Refusal{Reason: reason, Status: http.StatusForbidden, Detail: omadata.ErrorMessage(err), Field: omadata.ErrorField(err)})
+	case omadata.ReasonUnknownResident:
+		g.Refuse(w, r, &network.Refusal{Reason: reason, Status: http.StatusNotFound, Detail: omadata.ErrorMessage(err), Field: omadata.ErrorField(err)})
 	default:
 		g.Error(w, r, err)
 	}
