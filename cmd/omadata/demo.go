@@ -322,12 +322,14 @@ func (n *demoNet) PrintWelcome(w io.Writer) {
 	fmt.Fprintf(w, "  %-18s %s/.well-known/openid-federation\n", "Trust anchor", n.Anchor.URL)
 	h := n.Operators[0]
 	fmt.Fprintf(w, `
-Sign in to the City of Helsinki's portal (%s/) as Aino Virtanen: the
-demo sign-in offers her. Within a minute her consent to Espoo sports
-services' "Your Helsinki sports card at Espoo's sports facilities", a
-processing registered at the City of Espoo's operator, is on her
-Consents page, and "Who used my data" shows Espoo's use of her Helsinki
-sports services data, with both operators' log proofs.
+Sign in to the City of Helsinki's portal as Aino Virtanen (the demo
+sign-in offers her):
+  %s/
+Within a minute her consent to Espoo sports services' "Your Helsinki
+sports card at Espoo's sports facilities", a processing registered at the
+City of Espoo's operator, is on her Consents page, and "Who used my data"
+shows Espoo's use of her Helsinki sports services data, with both
+operators' log proofs.
 
 Each operator's admin token, sink token and source token are in its
 directory (%s/<city>/omadata.demo-*); the logs are %s/*.log.
