@@ -32,23 +32,21 @@ func newDemoCommand(m *Main) *DemoCommand { return &DemoCommand{m: m} }
 
 // Run runs "demo network".
 func (c *DemoCommand) Run(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		c.Usage(c.m.Stderr)
-		return usageErrorf("demo: missing subcommand (run \"omadata demo -h\" for the list)")
-	}
-	switch args[0] {
-	case "network":
+	switch {
+	case len(args) == 0:
+		return usageErrorf("demo: missing subcommand network (run \"omadata demo -h\" for usage)")
+	case args[0] == "network":
 		return c.network(ctx, args[1:])
-	case "-h", "-help", "--help", "help":
-		c.Usage(c.m.Stdout)
+	case args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help":
+		c.Usage()
 		return flag.ErrHelp
 	}
-	return usageErrorf("demo: unknown subcommand %q (run \"omadata demo -h\" for the list)", args[0])
+	return usageErrorf("demo: unknown subcommand %q (run \"omadata demo -h\" for usage)", args[0])
 }
 
 // Usage prints the command's help.
-func (c *DemoCommand) Usage(w io.Writer) {
-	fmt.Fprint(w, `Usage: omadata demo network [flags]
+func (c *DemoCommand) Usage() {
+	fmt.Fprint(c.m.Stdout, `Usage: omadata demo network [flags]
 
 Starts a demo network of operators on this machine (docs/network.md,
 "Try it"): a trust anchor and three demo operators, Helsinki, Espoo and
@@ -64,7 +62,7 @@ func (c *DemoCommand) network(ctx context.Context, args []string) error {
 	base := fs.Int("base-port", 8080, "first of four consecutive ports: Helsinki, Espoo, Turku, the trust anchor")
 	dir := fs.String("dir", "omadata-network", "directory of the databases, keys, tokens and logs")
 	usage := func() {
-		c.Usage(c.m.Stdout)
+		c.Usage()
 		printFlags(c.m.Stdout, fs)
 	}
 	if err := parseFlags(fs, args, usage, 0); err != nil {
@@ -324,12 +322,14 @@ func (n *demoNet) PrintWelcome(w io.Writer) {
 	fmt.Fprintf(w, "  %-18s %s/.well-known/openid-federation\n", "Trust anchor", n.Anchor.URL)
 	h := n.Operators[0]
 	fmt.Fprintf(w, `
-Sign in to the City of Helsinki's portal (%s/) as Aino Virtanen: the
-demo sign-in offers her. Within a minute her consent to Espoo sports
-services' "Your Helsinki sports card at Espoo's sports facilities", a
-processing registered at the City of Espoo's operator, is on her
-Consents page, and "Who used my data" shows Espoo's use of her Helsinki
-sports services data, with both operators' log proofs.
+Sign in to the City of Helsinki's portal as Aino Virtanen (the demo
+sign-in offers her):
+  %s/
+Within a minute her consent to Espoo sports services' "Your Helsinki
+sports card at Espoo's sports facilities", a processing registered at the
+City of Espoo's operator, is on her Consents page, and "Who used my data"
+shows Espoo's use of her Helsinki sports services data, with both
+operators' log proofs.
 
 Each operator's admin token, sink token and source token are in its
 directory (%s/<city>/omadata.demo-*); the logs are %s/*.log.

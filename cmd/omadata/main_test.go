@@ -347,6 +347,11 @@ func TestGolden(t *testing.T) {
 		{dir: "staff/remove-bad-id", args: []string{"staff", "remove", "olli"}, code: 2},
 		{dir: "staff/list-empty", args: []string{"staff", "list", "--database", "sqlite:$TMP/omadata.db"}, setup: migrated},
 
+		{dir: "demo/help", args: []string{"demo", "-h"}},
+		{dir: "demo/no-subcommand", args: []string{"demo"}, code: 2},
+		{dir: "demo/network-help", args: []string{"demo", "network", "-h"}},
+		{dir: "demo/network-bad-port", args: []string{"demo", "network", "--base-port", "65534"}, code: 2},
+
 		{dir: "network/help", args: []string{"network", "-h"}},
 		{dir: "network/anchor-help", args: []string{"network", "anchor", "-h"}},
 		{dir: "network/anchor-serve-no-db", args: []string{"network", "anchor", "serve"}, code: 2},

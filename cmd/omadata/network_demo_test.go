@@ -174,6 +174,25 @@ func testRelease(t *testing.T, bin string, n *demoNet) {
 		t.Errorf("a grant after the withdrawal: got %+v, want a deny", g2)
 	}
 
+	// The demo network's own release: Aino's consent at Helsinki to the
+	// same processing (demo.LoadNetworkConsents), and the grant Espoo's
+	// demo sink then got through Espoo (demo.LoadNetworkGrants), which
+	// Helsinki's "who used my data" shows naming Espoo's operator.
+	aino := demoLogin(t, hki.URL, "aino")
+	deadline := time.Now().Add(30 * time.Second)
+	for found := false; !found; {
+		var used struct{ Items []*omadata.Usage }
+		callJSON(t, hki.URL, "GET", "/api/v1/me/usage?limit=100", aino, nil, 200, &used)
+		for _, u := range used.Items {
+			found = found || u.Kind == omadata.LeafGrantIssued && u.SinkID == entry.Sink.ID && u.SinkOperator != nil && u.SinkOperator.ID == esp.URL
+		}
+		if !found && time.Now().After(deadline) {
+			t.Fatalf("Aino's usage at Helsinki lacks the grant to Espoo's sink, named with Espoo's operator\n%s", tail(esp))
+		} else if !found {
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+
 	// Both logs verify, and each references the other's leaf of the
 	// release: Helsinki's grant.issued names Espoo's relay, Espoo's
 	// grant.relayed names Helsinki's grant.

@@ -12,15 +12,18 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/federation"
 	"github.com/omadata/omadata/internal/keys"
 	"github.com/omadata/omadata/internal/network"
 	"github.com/omadata/omadata/internal/store"
@@ -249,6 +252,7 @@ func testRefusals(t *testing.T, bin string, n *demoNet) {
 			t.Errorf("removed_member not logged and counted")
 		}
 	})
+	t.Run("BadChain", func(t *testing.T) { testBadChain(t, bin, n) })
 	t.Run("ReplayedToSecondInstance", func(t *testing.T) {
 		if !strings.HasPrefix(hki.DB, "postgres") {
 			t.Skip("needs Helsinki on PostgreSQL (OMADATA_TEST_POSTGRES_DSN)")
@@ -311,4 +315,119 @@ func startSecondInstance(t *testing.T, bin string, n *demoNet, op *child) *child
 		t.Fatal(err)
 	}
 	return c
+}
+
+// fakeMember is a member of the network this test plays itself, so that
+// its entity configuration can go bad after the anchor admitted it: signed
+// with a key the anchor does not hold for it, or expired.
+type fakeMember struct {
+	url   string
+	key   federation.Key // the one the anchor holds
+	other federation.Key // another key of its own, unknown to the anchor
+	mode  atomic.Value   // "good", "wrong-key" or "expired"
+	mark  atomic.Value   // its trust mark, once admitted
+}
+
+func startFakeMember(t *testing.T, n *demoNet, bin string) *fakeMember {
+	t.Helper()
+	f := &fakeMember{}
+	var err error
+	if f.key, err = federation.NewKey(); err != nil {
+		t.Fatal(err)
+	} else if f.other, err = federation.NewKey(); err != nil {
+		t.Fatal(err)
+	}
+	f.mode.Store("good")
+	f.mark.Store("")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/.well-known/openid-federation" {
+			http.NotFound(w, r)
+			return
+		}
+		now, sign, keys := time.Now(), f.key, []federation.Key{f.key}
+		switch f.mode.Load() {
+		case "wrong-key":
+			// A key of its own, published beside the one the anchor
+			// holds, but not in the anchor's statement about it.
+			sign, keys = f.other, []federation.Key{f.key, f.other}
+		case "expired":
+			now = now.Add(-2 * time.Hour) // exp an hour ago
+		}
+		c := &federation.Configuration{
+			Metadata: omadata.OperatorMetadata{OperatorID: f.url, Name: omadata.Text{"fi": "Testi", "sv": "Test", "en": "Test"}, BaseURL: f.url,
+				NetworkEndpoint: f.url + "/network/v1", CatalogueEndpoint: f.url + "/network/v1/catalogue", LogEndpoint: f.url + "/api/v1/public/log",
+				LogOrigin: strings.TrimPrefix(f.url, "http://") + "/log"},
+			OrganizationName: "Test", AnchorID: n.Anchor.URL, Keys: keys,
+			// Short-lived, so that what the operators believed of it
+			// while it was good expires with it (network.md §2.4).
+			Lifetime: 2 * time.Second,
+		}
+		if m := f.mark.Load().(string); m != "" {
+			c.TrustMarks = []federation.TrustMarkRef{{Type: federation.MemberTrustMarkType(n.Anchor.URL), TrustMark: m}}
+		}
+		jws, err := federation.EntityConfiguration(c, sign, now)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		w.Header().Set("Content-Type", "application/entity-statement+jwt")
+		io.WriteString(w, jws)
+	}))
+	t.Cleanup(srv.Close)
+	f.url = srv.URL
+	out, err := exec.Command(bin, "network", "anchor", "admit", "--db", n.Anchor.DB, "--reason", "test", "--by", "test", f.url).CombinedOutput()
+	if err != nil {
+		t.Fatalf("admit the test's member: %v\n%s", err, out)
+	}
+	mark, err := federation.FetchTrustMark(context.Background(), http.DefaultClient, n.Anchor.URL, f.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.mark.Store(mark)
+	return f
+}
+
+// testBadChain: a member whose trust chain goes bad, its entity
+// configuration signed with a key the anchor's statement does not list or
+// expired, is refused as no member on its next call once what Helsinki
+// believed of it expired, logged and counted; the same member with a good
+// configuration is believed, before each.
+func testBadChain(t *testing.T, bin string, n *demoNet) {
+	hki, esp := n.Operators[0], n.Operators[1]
+	f := startFakeMember(t, n, bin)
+	m := &member{id: f.url, kid: f.key.ID, key: f.key.Private}
+	// While its configuration is good, Espoo believes it: the chain, its
+	// trust mark and its metadata are right.
+	waitFor(t, 20*time.Second, "the test's member admitted at Espoo", func() bool {
+		st, _ := send(t, m.signed(t, "GET", esp.URL+"/network/v1/catalogue", "", nil, time.Now()), nil)
+		return st == 200
+	})
+	for i, mode := range []string{"wrong-key", "expired"} {
+		t.Run(mode, func(t *testing.T) {
+			// Good, Helsinki takes its calls too.
+			f.mode.Store("good")
+			waitFor(t, 20*time.Second, "the test's member believed at Helsinki", func() bool {
+				st, _ := send(t, m.signed(t, "GET", hki.URL+"/network/v1/catalogue", "", nil, time.Now()), nil)
+				return st == 200
+			})
+			f.mode.Store(mode)
+			// What Helsinki believed of it while it was good expired with
+			// its configuration: Helsinki resolves it again.
+			time.Sleep(3 * time.Second)
+			before := refusals(t, hki, network.ReasonNotMember)
+			if st, reason := send(t, m.signed(t, "GET", hki.URL+"/network/v1/catalogue", "", nil, time.Now()), nil); st != 403 || reason != network.ReasonNotMember {
+				t.Errorf("got %d %q, want 403 not_member", st, reason)
+			}
+			waitFor(t, 5*time.Second, "counted", func() bool { return refusals(t, hki, network.ReasonNotMember) == before+1 })
+			var logged []string
+			for _, l := range strings.Split(hki.tail(), "\n") {
+				if strings.Contains(l, `"msg":"network call refused"`) && strings.Contains(l, `"operator":"`+f.url+`"`) {
+					logged = append(logged, l)
+				}
+			}
+			if len(logged) != i+1 || !strings.Contains(logged[i], `"reason":"not_member"`) {
+				t.Errorf("logged %q, want refusal %d not_member", logged, i+1)
+			}
+		})
+	}
 }
