@@ -133,7 +133,9 @@ func refusals(t *testing.T, op *child, reason string) int {
 // loggedRefusal reports whether the operator's log has a refusal of
 // reason of a call claimed to be from caller.
 func loggedRefusal(op *child, reason, caller string) bool {
-	for _, l := range strings.Split(op.tail(), "\n") {
+	// The whole log: a refusal may have scrolled out of its tail.
+	all, _ := os.ReadFile(op.LogFile)
+	for _, l := range strings.Split(string(all), "\n") {
 		if strings.Contains(l, `"msg":"network call refused"`) && strings.Contains(l, `"reason":"`+reason+`"`) && strings.Contains(l, `"operator":"`+caller+`"`) {
 			return true
 		}
@@ -420,7 +422,13 @@ func testBadChain(t *testing.T, bin string, n *demoNet) {
 			}
 			waitFor(t, 5*time.Second, "counted", func() bool { return refusals(t, hki, network.ReasonNotMember) == before+1 })
 			var logged []string
-			for _, l := range strings.Split(hki.tail(), "\n") {
+			// The whole log: its last 4000 bytes (tail) may no longer hold
+			// the first mode's refusal.
+			all, err := os.ReadFile(hki.LogFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range strings.Split(string(all), "\n") {
 				if strings.Contains(l, `"msg":"network call refused"`) && strings.Contains(l, `"operator":"`+f.url+`"`) {
 					logged = append(logged, l)
 				}

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -226,4 +227,49 @@ func TestNetworkConnectionsReused(t *testing.T) {
 	if n > parallel+2 {
 		t.Errorf("3 rounds of %d parallel calls came on %d connections, want at most %d", parallel, n, parallel+2)
 	}
+}
+
+// TestCatalogueSyncLogsChanges: a member that stays down is one warning,
+// not one per run, and its recovery one line.
+func TestCatalogueSyncLogsChanges(t *testing.T) {
+	a := startAnchor(t)
+	hki, esp := startOperator(t, a, "Helsinki"), startOperator(t, a, "Espoo")
+	admit(t, a, hki, esp)
+	var buf syncBuffer
+	esp.Node.Sync.Logger = slog.New(slog.NewTextHandler(&buf, nil))
+	esp.Node.Sync.Interval = 20 * time.Millisecond
+	hki.down.Store(true)
+	ctx, cancel := context.WithCancel(storetest.Admin())
+	done := make(chan struct{})
+	go func() { esp.Node.Sync.Run(ctx); close(done) }()
+	time.Sleep(300 * time.Millisecond)
+	hki.down.Store(false)
+	time.Sleep(300 * time.Millisecond)
+	cancel()
+	<-done
+	out := buf.String()
+	if n := strings.Count(out, "members' catalogues not all synced"); n != 1 {
+		t.Errorf("got %d warnings, want 1:\n%s", n, out)
+	}
+	if n := strings.Count(out, "members' catalogues all synced again"); n != 1 {
+		t.Errorf("got %d recoveries, want 1:\n%s", n, out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger's goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -49,8 +49,27 @@ type CatalogueSync struct {
 }
 
 // Run syncs until ctx ends. ctx must carry the operator's admin caller.
+// A failure is logged when it starts or changes, not on every run: a
+// member that is down for an hour is one warning, and a line when it
+// recovers.
 func (s *CatalogueSync) Run(ctx context.Context) {
-	every(ctx, s.Interval, DefaultCatalogueSyncInterval, s.Logger, "sync members' catalogues", "members' catalogues imported", s.Sync)
+	last := ""
+	every(ctx, s.Interval, DefaultCatalogueSyncInterval, s.Logger, "sync members' catalogues", "members' catalogues imported", func(ctx context.Context) (int, error) {
+		n, err := s.Sync(ctx)
+		msg := ""
+		if err != nil {
+			msg = err.Error()
+		}
+		if msg != last && s.Logger != nil {
+			if err != nil {
+				s.Logger.Warn("members' catalogues not all synced", "error", msg)
+			} else {
+				s.Logger.Info("members' catalogues all synced again")
+			}
+		}
+		last = msg
+		return n, nil
+	})
 }
 
 // Sync fetches every member's catalogue whose mirror expired and returns
