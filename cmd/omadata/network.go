@@ -4,9 +4,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -84,6 +86,7 @@ func (c *AnchorCommand) Run(ctx context.Context, args []string) error {
 		{"audit", newAnchorAuditCommand(c.m).Run},
 		{"refresh", newAnchorChangeCommand(c.m, "refresh").Run},
 		{"rotate-key", newAnchorChangeCommand(c.m, "rotate-key").Run},
+		{"keys", newAnchorKeysCommand(c.m).Run},
 	})
 }
 
@@ -108,6 +111,7 @@ The subcommands are:
 	audit       print the audited changes: who, when, what and why
 	refresh     fetch every active member's keys now
 	rotate-key  add a new anchor key; the old ones stay published
+	keys        print the anchor's public keys, the JWK set members pin
 
 Run "omadata network anchor <subcommand> -h" for a subcommand's flags.
 `)
@@ -124,18 +128,27 @@ func (f *anchorFlags) register(fs *flag.FlagSet) {
 }
 
 func (f *anchorFlags) open(ctx context.Context) (*anchor.DB, string, error) {
-	if f.db == "" {
-		return nil, "", usageErrorf("network anchor: --db is required")
-	}
-	key := f.key
-	if key == "" {
-		if strings.Contains(f.db, "://") {
-			return nil, "", usageErrorf("network anchor: --key is required with a PostgreSQL database")
-		}
-		key = strings.TrimPrefix(f.db, "sqlite:") + ".key"
+	key, err := f.keyPath()
+	if err != nil {
+		return nil, "", err
 	}
 	db, err := anchor.Open(ctx, f.db)
 	return db, key, err
+}
+
+// keyPath is the anchor's key file: --key, or the SQLite file's path +
+// ".key".
+func (f *anchorFlags) keyPath() (string, error) {
+	if f.db == "" {
+		return "", usageErrorf("network anchor: --db is required")
+	}
+	if f.key != "" {
+		return f.key, nil
+	}
+	if strings.Contains(f.db, "://") {
+		return "", usageErrorf("network anchor: --key is required with a PostgreSQL database")
+	}
+	return strings.TrimPrefix(f.db, "sqlite:") + ".key", nil
 }
 
 // AnchorServeCommand serves a trust anchor.
@@ -212,8 +225,13 @@ func (c *AnchorServeCommand) Run(ctx context.Context, args []string) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	go a.RunRefresh(ctx, c.refresh)
-	log.Info("trust anchor listening", "addr", ln.Addr().String(), "id", id, "rulebook", c.rulebook, "key", keys[0].ID)
-	fmt.Fprintf(c.m.Stdout, "Trust anchor %s (rulebook %d) on %s, key %s\n", id, c.rulebook, ln.Addr(), keys[0].ID)
+	kids := make([]string, len(keys))
+	for i, k := range keys {
+		kids[i] = k.ID
+	}
+	log.Info("trust anchor listening", "addr", ln.Addr().String(), "id", id, "rulebook", c.rulebook, "keys", kids)
+	fmt.Fprintf(c.m.Stdout, "Trust anchor %s (rulebook %d) on %s\n", id, c.rulebook, ln.Addr())
+	printAnchorKeys(c.m.Stdout, keys)
 	if c.m.Ready != nil {
 		c.m.Ready(ln.Addr())
 	}
@@ -231,6 +249,74 @@ func (c *AnchorServeCommand) Run(ctx context.Context, args []string) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// printAnchorKeys prints every anchor key ID (RFC 7638 thumbprint), newest
+// first, with what each signs (network.md §2.5): the configuration is
+// signed with the oldest, statements and trust marks with the newest.
+func printAnchorKeys(w io.Writer, keys []federation.Key) {
+	fmt.Fprintf(w, "Its keys (RFC 7638 thumbprints; \"omadata network anchor keys\" prints them as the JWK set members pin):\n")
+	for i, k := range keys {
+		var what []string
+		if i == 0 {
+			what = append(what, "signs subordinate statements and trust marks")
+		}
+		if i == len(keys)-1 {
+			what = append(what, "signs the entity configuration")
+		}
+		if len(what) == 0 {
+			what = append(what, "published")
+		}
+		fmt.Fprintf(w, "  %s  %s\n", k.ID, strings.Join(what, "; "))
+	}
+}
+
+// AnchorKeysCommand prints the anchor's public keys.
+type AnchorKeysCommand struct {
+	m  *Main
+	fs *flag.FlagSet
+	f  anchorFlags
+}
+
+func newAnchorKeysCommand(m *Main) *AnchorKeysCommand {
+	c := &AnchorKeysCommand{m: m, fs: flag.NewFlagSet("network anchor keys", flag.ContinueOnError)}
+	c.f.register(c.fs)
+	return c
+}
+
+// Usage prints the subcommand's help.
+func (c *AnchorKeysCommand) Usage() {
+	fmt.Fprintln(c.m.Stdout, `Usage: omadata network anchor keys --db DB [--key FILE]
+
+Prints the anchor's public federation keys as a JWK set (docs/network.md
+§12.4): the file a joining operator pins as OMADATA_NETWORK_ANCHOR_JWKS.
+Each kid is the key's RFC 7638 thumbprint, as "serve" prints them. The key
+file must exist: "keys" never makes a key.`)
+	printFlags(c.m.Stdout, c.fs)
+}
+
+// Run prints the public JWK set of the anchor's keys, newest first.
+func (c *AnchorKeysCommand) Run(ctx context.Context, args []string) error {
+	if err := parseFlags(c.fs, args, c.Usage, 0); err != nil {
+		return err
+	}
+	path, err := c.f.keyPath()
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("network anchor keys: the anchor's key file: %w", err)
+	}
+	keys, err := anchor.LoadKeys(path)
+	if err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(federation.KeySet(keys...), "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(c.m.Stdout, "%s\n", b)
+	return err
 }
 
 // AnchorChangeCommand changes the member list or the keys: admit,

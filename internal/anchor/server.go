@@ -33,8 +33,8 @@ func (a *Anchor) signingKey() (federation.Key, error) {
 }
 
 // Configuration returns the anchor's signed entity configuration (OIDF §3,
-// §9; network.md §2.1): no authority_hints, its fetch and list endpoints,
-// and itself as issuer of the member trust mark. It lists every anchor key
+// §9; network.md §2.1): no authority_hints, its fetch, list and trust mark
+// endpoints (OIDF §5.1.1), and itself as issuer of the member trust mark. It lists every anchor key
 // and is signed with the oldest, the one members were given when they
 // joined, so that they learn the newer keys from it (network.md §2.5);
 // subordinate statements and trust marks are signed with the newest.
@@ -48,6 +48,8 @@ func (a *Anchor) Configuration() (string, error) {
 		"organization_name":         a.Name,
 		"federation_fetch_endpoint": a.ID + FetchPath,
 		"federation_list_endpoint":  a.ID + ListPath,
+		// Members fetch their trust mark here (network.md §2.3).
+		"federation_trust_mark_endpoint": a.ID + TrustMarkPath,
 	})
 	if err != nil {
 		return "", err

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -347,7 +348,11 @@ func TestResolveMembership(t *testing.T) {
 		t.Errorf("removed: %v, want ErrRemoved", err)
 	}
 	// No trust mark for a member that is not active.
-	if _, err := federation.FetchTrustMark(ctx, http.DefaultClient, n.anchor.ID, m.id()); err == nil {
+	anchorCfg, err := federation.FetchAnchor(ctx, http.DefaultClient, n.anchor.ID, n.pinned, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := federation.FetchTrustMark(ctx, http.DefaultClient, anchorCfg, m.id()); err == nil {
 		t.Error("trust mark of a removed member issued")
 	}
 	// Admitted again, it resolves again.
@@ -443,5 +448,68 @@ func TestRotation(t *testing.T) {
 	}
 	if kid := obj.Signatures[0].Protected.KeyID; kid != nk.ID {
 		t.Errorf("subordinate statement signed with %s, want the anchor's new key %s", kid, nk.ID)
+	}
+}
+
+// TestTrustMarkEndpoint: a member fetches its trust mark where the
+// anchor's entity configuration says, its federation_trust_mark_endpoint
+// (OIDF §5.1.1, network.md §2.3), never at a guessed {anchor}/trust-mark;
+// an anchor that advertises none gives it no trust mark.
+func TestTrustMarkEndpoint(t *testing.T) {
+	ctx := context.Background()
+	n := newNetwork(t, 1)
+	key := n.anchor.Keys[0]
+	const moved = "/marks/issue"
+	var advertise atomic.Bool
+	advertise.Store(true)
+	// A front that serves the anchor's trust mark endpoint at another
+	// path, and its configuration re-signed to say so.
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case anchor.TrustMarkPath:
+			http.NotFound(w, r)
+		case moved:
+			r.URL.Path = anchor.TrustMarkPath
+			n.serve(w, r)
+		case federation.WellKnownPath:
+			rec := httptest.NewRecorder()
+			n.serve(rec, r)
+			var st federation.Statement
+			if err := federation.Unverified(rec.Body.String(), &st); err != nil {
+				t.Error(err)
+				return
+			}
+			var fe map[string]string
+			_ = json.Unmarshal(st.Metadata[federation.MetadataFederation], &fe)
+			if fe["federation_trust_mark_endpoint"] != n.anchor.ID+anchor.TrustMarkPath {
+				t.Errorf("the anchor advertises the trust mark endpoint %q, want %q", fe["federation_trust_mark_endpoint"], n.anchor.ID+anchor.TrustMarkPath)
+			}
+			delete(fe, "federation_trust_mark_endpoint")
+			if advertise.Load() {
+				fe["federation_trust_mark_endpoint"] = n.anchor.ID + moved
+			}
+			st.Metadata[federation.MetadataFederation], _ = json.Marshal(fe)
+			jws, err := federation.Sign(&st, key)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			w.Header().Set("Content-Type", federation.ContentTypeEntityStatement)
+			_, _ = w.Write([]byte(jws))
+		default:
+			n.serve(w, r)
+		}
+	}))
+	defer front.Close()
+	n.anchor.ID = front.URL // the front is the anchor
+
+	m := n.newMember(t, "Helsinki")
+	n.admit(t, m) // Refresh fails unless it asks at the moved endpoint
+	if _, err := n.resolver(1).Resolve(ctx, m.id()); err != nil {
+		t.Errorf("resolve with the trust mark from the advertised endpoint: %v", err)
+	}
+	advertise.Store(false)
+	if err := m.Refresh(ctx); err == nil || !strings.Contains(err.Error(), "federation_trust_mark_endpoint") {
+		t.Errorf("refresh against an anchor that advertises no trust mark endpoint: %v, want an error naming federation_trust_mark_endpoint", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -325,15 +326,18 @@ func fetchJWT(ctx context.Context, c *http.Client, rawURL, mediaType string) (st
 }
 
 // ValidEntityID checks an entity identifier as network.md §1 has it: an
-// https URL (http only on 127.0.0.1), no query, no fragment, no user, a
-// path without a trailing "/". The error names field.
+// https URL (http only on the literal loopback addresses 127.0.0.1 and
+// [::1], never a name such as localhost that a resolver could answer
+// otherwise), no query, no fragment, no user, a path without a trailing
+// "/". It is the one check of an entity ID: the configuration, the
+// anchor's commands and the resolver all use it. The error names field.
 func ValidEntityID(field, id string) error {
 	u, err := url.Parse(id)
 	switch {
 	case err != nil || u.Host == "" || u.Opaque != "":
 		return omadata.Invalidf(field, "The entity identifier is not an absolute URL.")
-	case u.Scheme != "https" && !(u.Scheme == "http" && u.Hostname() == "127.0.0.1"):
-		return omadata.Invalidf(field, "The entity identifier must be an https URL (http only on 127.0.0.1).")
+	case u.Scheme != "https" && !(u.Scheme == "http" && loopbackLiteral(u.Host)):
+		return omadata.Invalidf(field, "The entity identifier must be an https URL (http only on 127.0.0.1 or [::1]).")
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil:
 		return omadata.Invalidf(field, "The entity identifier has no query, fragment or user.")
 	case strings.HasSuffix(u.Path, "/"):
@@ -342,6 +346,17 @@ func ValidEntityID(field, id string) error {
 		return omadata.Invalidf(field, "The entity identifier is not in its normal form.")
 	}
 	return nil
+}
+
+// loopbackLiteral reports whether host (with an optional port) is the
+// literal 127.0.0.1 or [::1].
+func loopbackLiteral(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	} else {
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	}
+	return host == "127.0.0.1" || host == "::1"
 }
 
 // MemoryCache is a Cache in one process's memory, for tests and tools.

@@ -9,9 +9,7 @@
 package federation
 
 import (
-	"crypto"
 	"crypto/ed25519"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -98,15 +96,6 @@ func KeyOf(priv ed25519.PrivateKey) (Key, error) {
 // Ed25519, alg EdDSA, use sig, kid the thumbprint.
 func (k Key) Public() jose.JSONWebKey {
 	return jose.JSONWebKey{Key: k.Private.Public(), KeyID: k.ID, Algorithm: string(jose.EdDSA), Use: "sig"}
-}
-
-// Thumbprint returns the base64url RFC 7638 SHA-256 thumbprint of pub.
-func Thumbprint(pub ed25519.PublicKey) (string, error) {
-	tp, err := (&jose.JSONWebKey{Key: pub}).Thumbprint(crypto.SHA256)
-	if err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(tp), nil
 }
 
 // KeySet returns the public JWK set of keys.
