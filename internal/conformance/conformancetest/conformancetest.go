@@ -144,11 +144,21 @@ type Anchor struct {
 	ID       string
 	Key      *jose.JSONWebKey
 	Rulebook int
+	// TrustMarkPath is where it serves and advertises its trust mark
+	// endpoint (federation_trust_mark_endpoint); "": /trust-mark.
+	TrustMarkPath string
 
 	t       testing.TB
 	mu      sync.Mutex
 	members map[string]jose.JSONWebKeySet
 	status  map[string]string
+}
+
+func (a *Anchor) trustMarkPath() string {
+	if a.TrustMarkPath == "" {
+		return "/trust-mark"
+	}
+	return a.TrustMarkPath
 }
 
 // NewAnchor starts an anchor, closed when t ends.
@@ -186,7 +196,8 @@ func (a *Anchor) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			"jwks": PublicSet(a.Key),
 			"metadata": map[string]any{"federation_entity": map[string]any{
 				"federation_fetch_endpoint": a.ID + "/fetch", "federation_list_endpoint": a.ID + "/list",
-				"organization_name": "Test network"}},
+				"federation_trust_mark_endpoint": a.ID + a.trustMarkPath(),
+				"organization_name":              "Test network"}},
 			"trust_mark_issuers": map[string][]string{a.ID + "/trust-marks/member": {a.ID}},
 		}))
 	case "/fetch":
@@ -206,7 +217,7 @@ func (a *Anchor) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			"metadata_policy": map[string]any{"omadata_operator": map[string]any{
 				"operator_id": map[string]any{"value": sub}, "base_url": map[string]any{"value": sub}}},
 		}))
-	case "/trust-mark":
+	case a.trustMarkPath():
 		if !known || status != omadata.MemberActive || r.URL.Query().Get("trust_mark_type") != a.ID+"/trust-marks/member" {
 			http.NotFound(w, r)
 			return
