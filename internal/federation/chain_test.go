@@ -255,6 +255,26 @@ func TestResolveRefusals(t *testing.T) {
 			k := m.rotate(t)
 			m.serveWith(k, func(*federation.Configuration) {})
 		}, 1},
+		{"LeafOwnJWKSWithoutSigningKey", func(t *testing.T, n *testNetwork, m *testMember) {
+			// Signed with the key the anchor vouches for, but its own jwks
+			// does not hold it: not self-signed (OIDF §10.2).
+			other, err := federation.NewKey()
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := federation.FetchAnchor(context.Background(), http.DefaultClient, n.anchor.ID, n.pinned, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			tm, err := federation.FetchTrustMark(context.Background(), http.DefaultClient, a, m.id())
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.serveWith(m.keys[0], func(c *federation.Configuration) {
+				c.Keys = []federation.Key{other}
+				c.TrustMarks = []federation.TrustMarkRef{{Type: federation.MemberTrustMarkType(n.anchor.ID), TrustMark: tm}}
+			})
+		}, 1},
 		{"LeafWithoutAuthorityHint", func(t *testing.T, n *testNetwork, m *testMember) {
 			m.serveWith(m.keys[0], func(c *federation.Configuration) { c.AnchorID = "https://other-anchor.example" })
 		}, 1},

@@ -159,13 +159,16 @@ func (r *Resolver) resolve(ctx context.Context, entityID string) (*Resolved, err
 		return nil, err
 	}
 	// Step 3: the leaf's configuration verifies with a key the anchor
-	// vouches for, never with its own jwks (OIDF §10.2).
+	// vouches for, and with a key of its own jwks (OIDF §10.2).
 	raw, err := fetchJWT(ctx, r.client(), entityID+WellKnownPath, ContentTypeEntityStatement)
 	if err != nil {
 		return nil, err
 	}
 	leaf, err := Verify(raw, sub.JWKS, entityID, entityID, now)
 	if err != nil {
+		return nil, err
+	}
+	if err := VerifySelfSigned(raw, leaf); err != nil {
 		return nil, err
 	}
 	if !slices.Contains(leaf.AuthorityHints, r.AnchorID) {

@@ -41,6 +41,7 @@ var Variants = map[string]string{
 	"header":            "entity-configuration/header",          // typ JWT
 	"claims":            "entity-configuration/claims",          // exp 48 h after iat
 	"keys":              "entity-configuration/keys",            // a kid that is not the thumbprint
+	"self-signed":       "entity-configuration/keys",            // its own jwks lacks its signing key
 	"authority-hints":   "entity-configuration/authority-hints", // none
 	"metadata":          "entity-configuration/metadata",        // no log_verifier_key
 	"trust-chain":       "trust-chain",                          // signed with a key the anchor does not hold
@@ -332,6 +333,8 @@ func (m *Member) serveConfiguration(w http.ResponseWriter, r *http.Request) {
 		exp = now.Add(48 * time.Hour)
 	case "keys":
 		keys.Keys[1].KeyID = "key-2"
+	case "self-signed":
+		keys = PublicSet(m.other) // signed with m.Key, which the anchor holds
 	case "authority-hints":
 		hints = []string{}
 	case "metadata":
