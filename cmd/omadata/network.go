@@ -280,7 +280,8 @@ type AnchorKeysCommand struct {
 
 func newAnchorKeysCommand(m *Main) *AnchorKeysCommand {
 	c := &AnchorKeysCommand{m: m, fs: flag.NewFlagSet("network anchor keys", flag.ContinueOnError)}
-	c.f.register(c.fs)
+	c.fs.StringVar(&c.f.db, "db", "", "the anchor's database: sqlite:FILE (or a path) or postgres://… (required)")
+	c.fs.StringVar(&c.f.key, "key", "", "the anchor's key file, which must exist (default: the SQLite file's path + .key; required with PostgreSQL)")
 	return c
 }
 
