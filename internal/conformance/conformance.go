@@ -31,6 +31,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/federation"
 )
 
 // Config is what a conformance run needs.
@@ -182,16 +183,14 @@ func newFederationKey() (*jose.JSONWebKey, error) {
 	return k, nil
 }
 
-// checkEntityID checks an entity identifier as docs/network.md §1 has it.
+// checkEntityID checks an entity identifier as docs/network.md §1 has it,
+// with federation.ValidEntityID, the one check of an entity ID.
 func checkEntityID(s string) error {
-	u, err := url.Parse(s)
-	switch {
-	case s == "":
+	if s == "" {
 		return errors.New("an entity identifier (URL) is required")
-	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
-		return fmt.Errorf("%q is not an http(s) URL", s)
-	case u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(u.Path, "/"):
-		return fmt.Errorf("%q has a query, a fragment or a trailing /", s)
+	}
+	if err := federation.ValidEntityID("entity_id", s); err != nil {
+		return fmt.Errorf("%q is not an entity identifier: an https URL (http only on 127.0.0.1 or [::1]) without query, fragment, user or trailing /", s)
 	}
 	return nil
 }

@@ -189,7 +189,7 @@ func TestConfigRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	for field, change := range map[string]func(*Config){
-		"peer":        func(c *Config) { c.Peer = "ftp://a.example" },
+		"peer":        func(c *Config) { c.Peer = "http://localhost:8080" }, // http only on 127.0.0.1 or [::1]
 		"entity":      func(c *Config) { c.Entity = "https://b.example/" },
 		"anchor":      func(c *Config) { c.Anchor = "" },
 		"key":         func(c *Config) { c.Key = &pub },
