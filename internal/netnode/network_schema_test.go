@@ -310,3 +310,36 @@ func checkLogRecord(t *testing.T, schemas map[string]*jsonschema.Schema, e *omad
 		t.Errorf("the note %q does not begin with %q", cp.Note, head)
 	}
 }
+
+// TestNetworkDocExamples: every JSON example of docs/network.md is JSON,
+// and each one marked <!-- schema: NAME --> matches NAME.schema.json.
+func TestNetworkDocExamples(t *testing.T) {
+	schemas := networkSchemas(t)
+	doc, err := os.ReadFile("../../docs/network.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(doc), "\n")
+	marked := 0
+	for i := 0; i < len(lines); i++ {
+		if lines[i] != "```json" {
+			continue
+		}
+		j := i + 1
+		for j < len(lines) && lines[j] != "```" {
+			j++
+		}
+		block := []byte(strings.Join(lines[i+1:j], "\n"))
+		what := "the example at docs/network.md:" + strconv.Itoa(i+1)
+		if !json.Valid(block) {
+			t.Errorf("%s is not JSON", what)
+		} else if name, ok := strings.CutPrefix(lines[i-1], "<!-- schema: "); ok {
+			validateJSON(t, schemas, strings.TrimSuffix(name, " -->"), what, block)
+			marked++
+		}
+		i = j
+	}
+	if marked < 6 {
+		t.Errorf("got %d examples marked with their schema, want at least 6", marked)
+	}
+}
