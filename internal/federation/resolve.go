@@ -196,6 +196,10 @@ func (r *Resolver) resolve(ctx context.Context, entityID string) (*Resolved, err
 	if peer.OperatorID != entityID {
 		return nil, chainErrorf("%s metadata names operator %q", entityID, peer.OperatorID)
 	}
+	// Step 7: its texts and URLs (network.md §2.4).
+	if err := CheckMetadata(entityID, &peer.OperatorMetadata); err != nil {
+		return nil, chainErrorf("%s metadata: %v", entityID, err)
+	}
 	// Step 6: the member trust mark, issued by the anchor.
 	typ := MemberTrustMarkType(r.AnchorID)
 	if issuers, ok := anchor.TrustMarkIssuers[typ]; ok && !slices.Contains(issuers, r.AnchorID) {
@@ -284,6 +288,10 @@ func FetchSubordinate(ctx context.Context, c *http.Client, anchor *Statement, su
 	}
 	if st.JWKS == nil || len(st.JWKS.Keys) == 0 {
 		return nil, chainErrorf("the subordinate statement about %s has no jwks", sub)
+	}
+	// Every kid is its key's thumbprint (network.md §1, §2.4 step 2).
+	if err := CheckKeySet(st.JWKS); err != nil {
+		return nil, chainErrorf("the subordinate statement about %s: %v", sub, err)
 	}
 	return st, nil
 }
