@@ -102,7 +102,7 @@ func TestNetworkAnchor(t *testing.T) {
 	if !strings.Contains(out, srv.URL+" is active.") || !strings.Contains(out, "  "+key.ID+"\n") {
 		t.Errorf("admit printed:\n%s\nwant the member active and its key's thumbprint %s", out, key.ID)
 	}
-	if !strings.Contains(out, "Told 1 of 1 active members.") {
+	if !strings.Contains(out, "Told 1 of 1 members (active or suspended).") {
 		t.Errorf("admit printed:\n%s\nwant the one member told", out)
 	}
 	if err := member.Refresh(ctx); err != nil {
