@@ -77,6 +77,7 @@ type Cache interface {
 	Get(ctx context.Context, entityID string) (*Resolved, error)
 	Put(ctx context.Context, r *Resolved) error
 	Drop(ctx context.Context, entityID string) error
+	DropAll(ctx context.Context) error
 }
 
 // Resolver resolves and validates peers' trust chains (OIDF §10,
@@ -142,6 +143,15 @@ func (r *Resolver) Drop(ctx context.Context, entityID string) error {
 		return nil
 	}
 	return r.Cache.Drop(ctx, entityID)
+}
+
+// DropAll forgets every cached chain: this operator was suspended and is
+// active again, and may have missed events meanwhile (network.md §2.6).
+func (r *Resolver) DropAll(ctx context.Context) error {
+	if r.Cache == nil {
+		return nil
+	}
+	return r.Cache.DropAll(ctx)
 }
 
 // resolve builds and validates the chain [leaf configuration, anchor's
@@ -392,5 +402,13 @@ func (c *MemoryCache) Drop(ctx context.Context, entityID string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.m, entityID)
+	return nil
+}
+
+// DropAll forgets every chain.
+func (c *MemoryCache) DropAll(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.m)
 	return nil
 }
