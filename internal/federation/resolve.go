@@ -156,7 +156,7 @@ func (r *Resolver) DropAll(ctx context.Context) error {
 
 // resolve builds and validates the chain [leaf configuration, anchor's
 // subordinate statement about the leaf, anchor's configuration] (OIDF
-// §10.1, §10.2; network.md §2.4 steps 1–6).
+// §10.1, §10.2; network.md §2.4 steps 1–7).
 func (r *Resolver) resolve(ctx context.Context, entityID string) (*Resolved, error) {
 	now := r.now()
 	anchor, err := FetchAnchor(ctx, r.client(), r.AnchorID, r.AnchorKeys, now)
