@@ -422,9 +422,9 @@ func (c *AnchorListCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(c.m.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ENTITY ID\tSTATUS\tKEYS\tSINCE")
+	fmt.Fprintln(tw, "ENTITY ID\tSTATUS\tKEYS\tSINCE\tNAME")
 	for _, m := range members {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.EntityID, m.Status, strings.Join(anchor.Thumbprints(m.JWKS), ","), m.UpdatedAt.Format(time.RFC3339))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.EntityID, m.Status, strings.Join(anchor.Thumbprints(m.JWKS), ","), m.UpdatedAt.Format(time.RFC3339), m.Name.In("fi"))
 	}
 	return tw.Flush()
 }

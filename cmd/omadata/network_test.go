@@ -135,7 +135,7 @@ func TestNetworkAnchor(t *testing.T) {
 		t.Errorf("resolved %+v", res.Peer)
 	}
 	out, err = run("list", "--db", db)
-	if err != nil || !strings.Contains(out, srv.URL+"  active  "+key.ID) {
+	if err != nil || !strings.Contains(out, srv.URL+"  active  "+key.ID) || !strings.Contains(out, "Espoon kaupunki\n") {
 		t.Errorf("list: %v\n%s", err, out)
 	}
 	if _, err := run("suspend", "--db", db, "--by", "registrar", srv.URL); omadata.ErrorField(err) != "reason" {
