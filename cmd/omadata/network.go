@@ -329,6 +329,21 @@ type AnchorChangeCommand struct {
 	f      anchorFlags
 	reason string
 	by     string
+	names  map[string]*string // admit: --name-fi, --name-sv, --name-en
+}
+
+// name is the name the admin gives with --name-LANG; nil if none.
+func (c *AnchorChangeCommand) name() omadata.Text {
+	var t omadata.Text
+	for l, v := range c.names {
+		if *v != "" {
+			if t == nil {
+				t = omadata.Text{}
+			}
+			t[l] = *v
+		}
+	}
+	return t
 }
 
 func newAnchorChangeCommand(m *Main, verb string) *AnchorChangeCommand {
@@ -338,6 +353,12 @@ func newAnchorChangeCommand(m *Main, verb string) *AnchorChangeCommand {
 		c.fs.StringVar(&c.reason, "reason", "", "why (required; audited)")
 	}
 	c.fs.StringVar(&c.by, "by", "", "who makes the change (default: the OS user; audited)")
+	if verb == "admit" {
+		c.names = map[string]*string{}
+		for _, l := range omadata.Languages {
+			c.names[l] = c.fs.String("name-"+l, "", "the member's name in "+omadata.LanguageName(l)+" (default: as its configuration declares it; pinned)")
+		}
+	}
 	return c
 }
 
@@ -350,7 +371,9 @@ func (c *AnchorChangeCommand) nargs() int {
 
 // Usage prints the subcommand's help.
 func (c *AnchorChangeCommand) Usage() {
-	if c.nargs() == 1 {
+	if c.verb == "admit" {
+		fmt.Fprintln(c.m.Stdout, "Usage: omadata network anchor admit --db DB --reason TEXT [--by NAME] [--name-fi TEXT] [--name-sv TEXT] [--name-en TEXT] ENTITY-ID")
+	} else if c.nargs() == 1 {
 		fmt.Fprintf(c.m.Stdout, "Usage: omadata network anchor %s --db DB --reason TEXT [--by NAME] ENTITY-ID\n", c.verb)
 	} else {
 		fmt.Fprintf(c.m.Stdout, "Usage: omadata network anchor %s --db DB [--by NAME]\n", c.verb)
@@ -358,7 +381,8 @@ func (c *AnchorChangeCommand) Usage() {
 	printFlags(c.m.Stdout, c.fs)
 }
 
-// Run makes the change, prints it and tells the active members.
+// Run makes the change, prints it and tells the members (active and
+// suspended, network.md §2.6).
 func (c *AnchorChangeCommand) Run(ctx context.Context, args []string) error {
 	if err := parseFlags(c.fs, args, c.Usage, c.nargs()); err != nil {
 		return err
@@ -400,7 +424,7 @@ func (c *AnchorChangeCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintln(w, "Refreshed the active members' keys.")
 		return err
 	case "admit":
-		m, err = a.Admit(ctx, c.fs.Arg(0), c.reason, by)
+		m, err = a.AdmitNamed(ctx, c.fs.Arg(0), c.name(), c.reason, by)
 		status = omadata.MemberActive
 	case "suspend":
 		m, err = a.Suspend(ctx, c.fs.Arg(0), c.reason, by)
@@ -417,6 +441,12 @@ func (c *AnchorChangeCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintln(w, "Its federation keys (RFC 7638 SHA-256 thumbprints); compare them with those the operator gave you:")
 		for _, tp := range anchor.Thumbprints(m.JWKS) {
 			fmt.Fprintf(w, "  %s\n", tp)
+		}
+		fmt.Fprintln(w, "Its name, pinned in the anchor's statements about it; check it is the operator's (correct it with --name-fi, --name-sv, --name-en):")
+		for _, l := range omadata.Languages {
+			if m.Name[l] != "" {
+				fmt.Fprintf(w, "  %s: %s\n", l, m.Name[l])
+			}
 		}
 	}
 	if s.ID == "" {
@@ -437,7 +467,7 @@ func (c *AnchorChangeCommand) Run(ctx context.Context, args []string) error {
 			fmt.Fprintf(w, "Not told %s: %v\n", r.EntityID, r.Err)
 		}
 	}
-	fmt.Fprintf(w, "Told %d of %d active members.\n", told, len(results))
+	fmt.Fprintf(w, "Told %d of %d members (active or suspended).\n", told, len(results))
 	return nil
 }
 
@@ -479,9 +509,9 @@ func (c *AnchorListCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(c.m.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ENTITY ID\tSTATUS\tKEYS\tSINCE")
+	fmt.Fprintln(tw, "ENTITY ID\tSTATUS\tKEYS\tSINCE\tNAME")
 	for _, m := range members {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.EntityID, m.Status, strings.Join(anchor.Thumbprints(m.JWKS), ","), m.UpdatedAt.Format(time.RFC3339))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.EntityID, m.Status, strings.Join(anchor.Thumbprints(m.JWKS), ","), m.UpdatedAt.Format(time.RFC3339), m.Name.In("fi"))
 	}
 	return tw.Flush()
 }

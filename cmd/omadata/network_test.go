@@ -102,14 +102,30 @@ func TestNetworkAnchor(t *testing.T) {
 	if !strings.Contains(out, srv.URL+" is active.") || !strings.Contains(out, "  "+key.ID+"\n") {
 		t.Errorf("admit printed:\n%s\nwant the member active and its key's thumbprint %s", out, key.ID)
 	}
-	if !strings.Contains(out, "Told 1 of 1 active members.") {
+	if !strings.Contains(out, "Told 1 of 1 members (active or suspended).") {
 		t.Errorf("admit printed:\n%s\nwant the one member told", out)
 	}
 	if err := member.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := run("admit", "--db", db, "--reason", "signed the constitutive agreement", "--by", "registrar", espoo.srv.URL); err != nil || !strings.Contains(out, "Told 2 of 2") {
+	if !strings.Contains(out, "Its name, pinned") || !strings.Contains(out, "  fi: Turku\n") {
+		t.Errorf("admit printed:\n%s\nwant the recorded name", out)
+	}
+	// The admin corrects a name with --name-*: it is pinned in the
+	// anchor's statement, whatever Espoo's configuration says.
+	if _, err := run("admit", "--db", db, "--reason", "x", "--by", "registrar", "--name-fi", "Espoo\u202e", espoo.srv.URL); omadata.ErrorField(err) != "name.fi" {
+		t.Errorf("admit with a bidi override in the name: %v, want refused naming name.fi", err)
+	}
+	if out, err := run("admit", "--db", db, "--reason", "signed the constitutive agreement", "--by", "registrar",
+		"--name-fi", "Espoon kaupunki", "--name-sv", "Esbo stad", "--name-en", "City of Espoo", espoo.srv.URL); err != nil || !strings.Contains(out, "Told 2 of 2") ||
+		!strings.Contains(out, "  fi: Espoon kaupunki\n  sv: Esbo stad\n  en: City of Espoo\n") {
 		t.Fatalf("admit Espoo: %v\n%s", err, out)
+	}
+	if err := espoo.member.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := resolver().Resolve(ctx, espoo.srv.URL); err != nil || res.Peer.Name["sv"] != "Esbo stad" || res.Peer.Name["fi"] != "Espoon kaupunki" {
+		t.Errorf("Espoo resolved as %+v, %v; want the name the admin gave", res, err)
 	}
 	res, err := resolver().Resolve(ctx, srv.URL)
 	if err != nil {
@@ -119,7 +135,7 @@ func TestNetworkAnchor(t *testing.T) {
 		t.Errorf("resolved %+v", res.Peer)
 	}
 	out, err = run("list", "--db", db)
-	if err != nil || !strings.Contains(out, srv.URL+"  active  "+key.ID) {
+	if err != nil || !strings.Contains(out, srv.URL+"  active  "+key.ID) || !strings.Contains(out, "Espoon kaupunki\n") {
 		t.Errorf("list: %v\n%s", err, out)
 	}
 	if _, err := run("suspend", "--db", db, "--by", "registrar", srv.URL); omadata.ErrorField(err) != "reason" {
@@ -132,9 +148,10 @@ func TestNetworkAnchor(t *testing.T) {
 		t.Errorf("suspended: %v", err)
 	}
 	// Each member was told, with the anchor's RFC 9421 signature: Turku
-	// of its own admission and Espoo's, Espoo of its own and of Turku's
-	// suspension.
-	want := []federation.MemberEvent{{Subject: srv.URL, Status: "active"}, {Subject: espoo.srv.URL, Status: "active"}}
+	// of its own admission, Espoo's and its own suspension (a suspended
+	// member is told too, network.md §2.6), Espoo of its own and of
+	// Turku's suspension.
+	want := []federation.MemberEvent{{Subject: srv.URL, Status: "active"}, {Subject: espoo.srv.URL, Status: "active"}, {Subject: srv.URL, Status: "suspended"}}
 	if got := turku.received(); !slices.Equal(got, want) {
 		t.Errorf("Turku received %v, want %v", got, want)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -174,6 +175,25 @@ func (m *testMember) serveWith(key federation.Key, change func(c *federation.Con
 	}
 }
 
+// serveMarked makes m serve its configuration with change applied and
+// the trust mark the anchor issued it, signed with its key: a chain that
+// fails only by what change does.
+func (n *testNetwork) serveMarked(t *testing.T, m *testMember, change func(c *federation.Configuration)) {
+	t.Helper()
+	a, err := federation.FetchAnchor(context.Background(), http.DefaultClient, n.anchor.ID, n.pinned, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, err := federation.FetchTrustMark(context.Background(), http.DefaultClient, a, m.id())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.serveWith(m.keys[0], func(c *federation.Configuration) {
+		c.TrustMarks = []federation.TrustMarkRef{{Type: federation.MemberTrustMarkType(n.anchor.ID), TrustMark: tm}}
+		change(c)
+	})
+}
+
 // admit admits m at the anchor and lets m fetch its trust mark.
 func (n *testNetwork) admit(t *testing.T, m *testMember) {
 	t.Helper()
@@ -309,6 +329,35 @@ func TestResolveRefusals(t *testing.T) {
 				st.MetadataPolicy[federation.MetadataOperator]["log_origin"] = map[string]any{"one_of": []any{"other.example/log"}}
 			})
 		}, 1},
+		{"SubordinateKidNotThumbprint", func(t *testing.T, n *testNetwork, m *testMember) {
+			// A second key under the member's kid (network.md §1).
+			n.setTamper(n.anchor.Keys[0], func(st *federation.Statement) {
+				k := rogue.Public()
+				k.KeyID = m.keys[0].ID
+				st.JWKS.Keys = append(st.JWKS.Keys, k)
+			})
+		}, 1},
+		{"NetworkEndpointOffOrigin", func(t *testing.T, n *testNetwork, m *testMember) {
+			n.serveMarked(t, m, func(c *federation.Configuration) { c.Metadata.NetworkEndpoint = "http://127.0.0.1:1/network/v1" })
+		}, 1},
+		{"LogEndpointOffOrigin", func(t *testing.T, n *testNetwork, m *testMember) {
+			n.serveMarked(t, m, func(c *federation.Configuration) { c.Metadata.LogEndpoint = "https://internal.example/api/v1/log" })
+		}, 1},
+		{"LogOriginBidi", func(t *testing.T, n *testNetwork, m *testMember) {
+			n.serveMarked(t, m, func(c *federation.Configuration) { c.Metadata.LogOrigin = "gol/\u202eexample" })
+		}, 1},
+		{"UnpinnedNameControlCharacter", func(t *testing.T, n *testNetwork, m *testMember) {
+			n.setTamper(n.anchor.Keys[0], func(st *federation.Statement) { delete(st.MetadataPolicy[federation.MetadataOperator], "name") })
+			n.serveMarked(t, m, func(c *federation.Configuration) { c.Metadata.Name = omadata.Text{"fi": "Helsinki\x07"} })
+		}, 1},
+		{"UnpinnedNameBidi", func(t *testing.T, n *testNetwork, m *testMember) {
+			n.setTamper(n.anchor.Keys[0], func(st *federation.Statement) { delete(st.MetadataPolicy[federation.MetadataOperator], "name") })
+			n.serveMarked(t, m, func(c *federation.Configuration) { c.Metadata.Name = omadata.Text{"fi": "\u202eiknisleH"} })
+		}, 1},
+		{"UnpinnedNameTooLong", func(t *testing.T, n *testNetwork, m *testMember) {
+			n.setTamper(n.anchor.Keys[0], func(st *federation.Statement) { delete(st.MetadataPolicy[federation.MetadataOperator], "name") })
+			n.serveMarked(t, m, func(c *federation.Configuration) { c.Metadata.Name = omadata.Text{"fi": strings.Repeat("H", 3000)} })
+		}, 1},
 		{"PolicyNamesAnotherOperator", func(t *testing.T, n *testNetwork, m *testMember) {
 			n.setTamper(n.anchor.Keys[0], func(st *federation.Statement) {
 				st.MetadataPolicy[federation.MetadataOperator]["operator_id"] = map[string]any{"value": "https://other.example"}
@@ -332,6 +381,24 @@ func TestResolveRefusals(t *testing.T) {
 			}
 			t.Log(err)
 		})
+	}
+}
+
+// TestResolvePinsName: the anchor's subordinate statement pins the name
+// it recorded at admission, so a member that calls itself another city
+// is shown under its own name (network.md §2.2).
+func TestResolvePinsName(t *testing.T) {
+	ctx := context.Background()
+	n := newNetwork(t, 1)
+	m := n.newMember(t, "Helsinki")
+	n.admit(t, m)
+	m.Config.Metadata.Name = omadata.Text{"fi": "Espoon kaupunki", "sv": "Esbo stad", "en": "City of Espoo"}
+	res, err := n.resolver(1).Resolve(ctx, m.id())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (omadata.Text{"fi": "Helsinki", "en": "Helsinki"}); !maps.Equal(res.Peer.Name, want) {
+		t.Errorf("name = %v, want %v as admitted", res.Peer.Name, want)
 	}
 }
 

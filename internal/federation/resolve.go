@@ -78,6 +78,7 @@ type Cache interface {
 	Get(ctx context.Context, entityID string) (*Resolved, error)
 	Put(ctx context.Context, r *Resolved) error
 	Drop(ctx context.Context, entityID string) error
+	DropAll(ctx context.Context) error
 }
 
 // Resolver resolves and validates peers' trust chains (OIDF §10,
@@ -145,9 +146,18 @@ func (r *Resolver) Drop(ctx context.Context, entityID string) error {
 	return r.Cache.Drop(ctx, entityID)
 }
 
+// DropAll forgets every cached chain: this operator was suspended and is
+// active again, and may have missed events meanwhile (network.md §2.6).
+func (r *Resolver) DropAll(ctx context.Context) error {
+	if r.Cache == nil {
+		return nil
+	}
+	return r.Cache.DropAll(ctx)
+}
+
 // resolve builds and validates the chain [leaf configuration, anchor's
 // subordinate statement about the leaf, anchor's configuration] (OIDF
-// §10.1, §10.2; network.md §2.4 steps 1–6).
+// §10.1, §10.2; network.md §2.4 steps 1–7).
 func (r *Resolver) resolve(ctx context.Context, entityID string) (*Resolved, error) {
 	now := r.now()
 	anchor, err := FetchAnchor(ctx, r.client(), r.AnchorID, r.AnchorKeys, now)
@@ -199,6 +209,10 @@ func (r *Resolver) resolve(ctx context.Context, entityID string) (*Resolved, err
 	}
 	if peer.OperatorID != entityID {
 		return nil, chainErrorf("%s metadata names operator %q", entityID, peer.OperatorID)
+	}
+	// Step 7: its texts and URLs (network.md §2.4).
+	if err := CheckMetadata(entityID, &peer.OperatorMetadata); err != nil {
+		return nil, chainErrorf("%s metadata: %v", entityID, err)
 	}
 	// Step 6: the member trust mark, issued by the anchor.
 	typ := MemberTrustMarkType(r.AnchorID)
@@ -288,6 +302,10 @@ func FetchSubordinate(ctx context.Context, c *http.Client, anchor *Statement, su
 	}
 	if st.JWKS == nil || len(st.JWKS.Keys) == 0 {
 		return nil, chainErrorf("the subordinate statement about %s has no jwks", sub)
+	}
+	// Every kid is its key's thumbprint (network.md §1, §2.4 step 2).
+	if err := CheckKeySet(st.JWKS); err != nil {
+		return nil, chainErrorf("the subordinate statement about %s: %v", sub, err)
 	}
 	return st, nil
 }
@@ -402,5 +420,13 @@ func (c *MemoryCache) Drop(ctx context.Context, entityID string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.m, entityID)
+	return nil
+}
+
+// DropAll forgets every chain.
+func (c *MemoryCache) DropAll(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.m)
 	return nil
 }

@@ -136,9 +136,18 @@ var _ omadata.Relayer = (*peer.Client)(nil)
 
 // membershipChanged drops the cached chain of a member whose membership
 // the anchor changed (docs/network.md §2.6): its next call resolves it
-// again and is refused if it is no longer an active member.
+// again and is refused if it is no longer an active member. When the
+// member is this operator, active again, it drops every cached chain: it
+// may have missed events while it was suspended (a removal believed for
+// up to an hour otherwise).
 func (n *Node) membershipChanged(ctx context.Context, operatorID, status string) error {
 	n.o.Logger.InfoContext(ctx, "membership changed", "operator", operatorID, "status", status)
+	if operatorID == n.o.Metadata.OperatorID && status == omadata.MemberActive {
+		if err := n.Resolver.DropAll(ctx); err != nil {
+			return fmt.Errorf("drop every cached chain: %w", err)
+		}
+		return nil
+	}
 	if err := n.Resolver.Drop(ctx, operatorID); err != nil {
 		return fmt.Errorf("drop the chain of %s: %w", operatorID, err)
 	}
@@ -153,7 +162,9 @@ func (k memberKeys) CallerKeys(ctx context.Context, operatorID string) (jose.JSO
 	res, err := k.r.Resolve(ctx, operatorID)
 	if err != nil {
 		if reason := federation.Reason(err); reason != network.ReasonUnavailable {
-			return jose.JSONWebKeySet{}, &network.Refusal{Reason: reason, Detail: "The caller is not an active member of the network."}
+			// The refusal, with why for the log (the chain's failing step
+			// and field); the caller sees only the refusal.
+			return jose.JSONWebKeySet{}, fmt.Errorf("%w (%w)", &network.Refusal{Reason: reason, Detail: "The caller is not an active member of the network."}, err)
 		}
 		return jose.JSONWebKeySet{}, err
 	}

@@ -273,3 +273,85 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestReadmissionDropsChains: a member that was suspended when another
+// was removed, and missed the event, drops every cached chain when the
+// anchor tells it that it is active again, so the removed member's next
+// call is refused (docs/network.md §2.6).
+func TestReadmissionDropsChains(t *testing.T) {
+	ctx := context.Background()
+	a := startAnchor(t)
+	hki, esp, tku := startOperator(t, a, "Helsinki"), startOperator(t, a, "Espoo"), startOperator(t, a, "Turku")
+	admit(t, a, hki, esp, tku)
+	catalogue := hki.URL + "/network/v1/catalogue"
+	if res := signed(t, tku, "GET", catalogue, nil, time.Now(), nil); res.StatusCode != 200 {
+		t.Fatalf("a member's call: %d", res.StatusCode)
+	}
+	if _, err := a.Suspend(ctx, hki.URL, "unpaid fee", "test"); err != nil {
+		t.Fatal(err)
+	}
+	// Turku is removed while Helsinki is unreachable: Helsinki misses it
+	// and still holds Turku's chain.
+	if _, err := a.Remove(ctx, tku.URL, "left the network", "test"); err != nil {
+		t.Fatal(err)
+	}
+	hki.down.Store(true)
+	if _, err := a.Notify(ctx, tku.URL, "removed"); err != nil {
+		t.Fatal(err)
+	}
+	hki.down.Store(false)
+	if res := signed(t, tku, "GET", catalogue, nil, time.Now(), nil); res.StatusCode != 200 {
+		t.Fatalf("the cached chain: %d, want still believed before the re-admission", res.StatusCode)
+	}
+	if _, err := a.Admit(ctx, hki.URL, "fee paid", "test"); err != nil {
+		t.Fatal(err)
+	}
+	results, err := a.Notify(ctx, hki.URL, "active")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results {
+		if r.Err != nil {
+			t.Errorf("event to %s: %v", r.EntityID, r.Err)
+		}
+	}
+	problem(t, signed(t, tku, "GET", catalogue, nil, time.Now(), nil), 403, network.ReasonRemovedMember)
+	if p, _, err := hki.Store.FindPeer(ctx, esp.URL); err == nil && p.ChainExpiresAt.After(time.Now()) {
+		t.Errorf("Espoo's chain still cached until %s", p.ChainExpiresAt)
+	}
+}
+
+// TestPeerTextRefused: a member whose configuration, after its admission,
+// carries a text that breaks the text rule is refused as not_member,
+// and the refusal is logged naming the field (docs/network.md §2.4).
+func TestPeerTextRefused(t *testing.T) {
+	ctx := context.Background()
+	a := startAnchor(t)
+	hki, esp := startOperator(t, a, "Helsinki"), startOperator(t, a, "Espoo")
+	admit(t, a, hki, esp)
+	c := esp.Node.Member.Config
+	c.Metadata.LogOrigin = "espoo.example/log\u202e"
+	c.Keys = []federation.Key{esp.Key}
+	as, err := federation.FetchAnchor(ctx, http.DefaultClient, a.URL, a.Keys, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, err := federation.FetchTrustMark(ctx, http.DefaultClient, as, esp.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.TrustMarks = []federation.TrustMarkRef{{Type: federation.MemberTrustMarkType(a.URL), TrustMark: tm}}
+	jws, err := federation.EntityConfiguration(&c, esp.Key, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	esp.configuration.Store(&jws)
+	before := refusals(t, hki, network.ReasonNotMember)
+	problem(t, signed(t, esp, "GET", hki.URL+"/network/v1/catalogue", nil, time.Now(), nil), 403, network.ReasonNotMember)
+	if after := refusals(t, hki, network.ReasonNotMember); after == before {
+		t.Errorf("refusal not counted: %s", after)
+	}
+	if out := hki.log.String(); !strings.Contains(out, "network call refused") || !strings.Contains(out, "field=log_origin") {
+		t.Errorf("log:\n%s\nwant the refusal naming log_origin", out)
+	}
+}

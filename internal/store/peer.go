@@ -77,6 +77,21 @@ func (s *Store) FindPeer(ctx context.Context, operatorID string) (*omadata.Peer,
 	return &p, []byte(jwks), nil
 }
 
+// ExpirePeers ends every peer's resolved chain now, in one statement: the
+// operator was itself suspended and is active again, and may have missed
+// membership events meanwhile (network.md §2.6). The rows stay.
+func (s *Store) ExpirePeers(ctx context.Context) error {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.exec(ctx, `UPDATE peers SET chain_expires_at = ?, updated_at = ? WHERE chain_expires_at > ?`, tx.now, tx.now, tx.now); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
 // ExpirePeer ends the peer's resolved chain now, so that every instance
 // resolves it again before believing it (a membership event, network.md
 // §2.6). The row stays: mirrored catalogue rows and residents refer to it.
