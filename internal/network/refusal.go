@@ -10,30 +10,37 @@ package network
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/omadata/omadata"
 )
 
-// Reasons of refusal (docs/network.md sections 3 and 6), the last segment
-// of a problem document's type and its "reason" member.
+// Reasons of refusal (docs/network.md sections 3 and 6): the root
+// package's one list (omadata.Reason*), named here for this package's
+// callers.
 const (
-	ReasonUnsigned         = "unsigned"
-	ReasonMalformed        = "malformed_signature"
-	ReasonWrongTag         = "wrong_tag"
-	ReasonWrongAudience    = "wrong_audience"
-	ReasonExpired          = "expired"
-	ReasonDigestMismatch   = "digest_mismatch"
-	ReasonNotMember        = "not_member"
-	ReasonSuspendedMember  = "suspended_member"
-	ReasonRemovedMember    = "removed_member"
-	ReasonBadSignature     = "bad_signature"
-	ReasonReplayed         = "replayed"
-	ReasonInvalid          = "invalid"
-	ReasonNotYourSink      = "not_your_sink"
-	ReasonNotOurSource     = "not_our_source"
-	ReasonUnknownResident  = "unknown_resident"
-	ReasonNotFound         = "not_found"
-	ReasonTooLarge         = "too_large"
-	ReasonUnavailable      = "unavailable"
-	reasonInternal         = "internal"
+	ReasonUnsigned        = omadata.ReasonUnsigned
+	ReasonMalformed       = omadata.ReasonMalformed
+	ReasonWrongTag        = omadata.ReasonWrongTag
+	ReasonWrongAudience   = omadata.ReasonWrongAudience
+	ReasonExpired         = omadata.ReasonExpired
+	ReasonDigestMismatch  = omadata.ReasonDigestMismatch
+	ReasonNotMember       = omadata.ReasonNotMember
+	ReasonSuspendedMember = omadata.ReasonSuspendedMember
+	ReasonRemovedMember   = omadata.ReasonRemovedMember
+	ReasonBadSignature    = omadata.ReasonBadSignature
+	ReasonReplayed        = omadata.ReasonReplayed
+	ReasonInvalid         = omadata.ReasonInvalid
+	ReasonForbidden       = omadata.ReasonForbidden
+	ReasonNotYourSink     = omadata.ReasonNotYourSink
+	ReasonNotOurSource    = omadata.ReasonNotOurSource
+	ReasonUnknownResident = omadata.ReasonUnknownResident
+	ReasonNotFound        = omadata.ReasonNotFound
+	ReasonTooLarge        = omadata.ReasonTooLarge
+	ReasonUnavailable     = omadata.ReasonUnavailable
+	ReasonInternal        = omadata.ReasonInternal
+)
+
+const (
 	problemTypePrefix      = "https://omadata.fi/problems/network/"
 	problemContentType     = "application/problem+json"
 	defaultRefusalStatus   = http.StatusUnauthorized
@@ -57,13 +64,14 @@ var reasons = map[string]struct {
 	ReasonBadSignature:    {401, "The call's signature does not verify."},
 	ReasonReplayed:        {401, "The call was seen before."},
 	ReasonInvalid:         {400, "The call is invalid."},
+	ReasonForbidden:       {403, "The caller may not ask this."},
 	ReasonNotYourSink:     {403, "The sink is not the caller's."},
 	ReasonNotOurSource:    {403, "The source is not this operator's."},
 	ReasonUnknownResident: {404, "The resident is not known to this operator for the caller."},
 	ReasonNotFound:        {404, "Not found."},
 	ReasonTooLarge:        {413, "The call's body is too large."},
 	ReasonUnavailable:     {503, "The call cannot be checked or answered now."},
-	reasonInternal:        {500, "The call failed on the callee's side."},
+	ReasonInternal:        {500, "The call failed on the callee's side."},
 }
 
 // Refusal is a call refused with a reason of section 6. Detail is a

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -194,6 +195,11 @@ func testNetworkRelease(t *testing.T, open OpenFunc) {
 	bad.ProcessingID = h.Processing.ID // Helsinki's, mirrored at Espoo
 	wantField(t, esp.ReceiveConsentEvent(AsOperator(hki.Peer.OperatorID), &bad), omadata.EINVALID, "processing_id")
 	wantCode(t, esp.ReceiveConsentEvent(As(eSink.ID), &ev), omadata.EFORBIDDEN)
+	// A caller Espoo has not resolved is not_member, not a 500 (§6).
+	err := esp.ReceiveConsentEvent(AsOperator("https://turku.test"), &ev)
+	if !errors.Is(err, omadata.ErrNotMember) || omadata.NetworkReason(err) != omadata.ReasonNotMember {
+		t.Errorf("unresolved peer: got %v (reason %q), want not_member", err, omadata.NetworkReason(err))
+	}
 	ok(t, esp.ReceiveConsentEvent(AsOperator(hki.Peer.OperatorID), &ev))
 	ok(t, esp.ReceiveConsentEvent(AsOperator(hki.Peer.OperatorID), &ev))
 	ok(t, hki.NetworkMessageDelivered(Admin(), msgs[0].ID))
