@@ -378,9 +378,13 @@ type NetworkMessage struct {
 // NetworkOutbox is what a delivery worker asks of the store. Claim hands
 // out due messages and hides them from other instances for lease;
 // Delivered acknowledges one; Failed schedules the next attempt with
-// backoff. Only the operator itself (an admin caller) may.
+// backoff; Refused dead-letters one the peer refused for good (a reason
+// docs/network.md §6 says not to retry): it is never sent again and keeps
+// the refusal as its last error. Only the operator itself (an admin
+// caller) may.
 type NetworkOutbox interface {
 	ClaimNetworkMessages(ctx context.Context, limit int, lease time.Duration) ([]*NetworkMessage, error)
 	NetworkMessageDelivered(ctx context.Context, id string) error
 	NetworkMessageFailed(ctx context.Context, id, reason string) error
+	NetworkMessageRefused(ctx context.Context, id, reason string) error
 }
