@@ -24,24 +24,13 @@ type Guard struct {
 }
 
 // NewGuard returns a Guard over v that logs to log and counts refusals in
-// omadata_network_refusals_total{reason}, registered on reg (or the
-// counter already registered there, so that two servers may share one).
-func NewGuard(v *Verifier, log *slog.Logger, reg *prometheus.Registry) *Guard {
-	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+// omadata_network_refusals_total{reason}, registered on reg (Register:
+// two guards on one registry share it).
+func NewGuard(v *Verifier, log *slog.Logger, reg prometheus.Registerer) *Guard {
+	c := Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "omadata_network_refusals_total",
 		Help: "Calls from other operators refused, by reason (docs/network.md section 6).",
-	}, []string{"reason"})
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		existing, ok := c, false
-		if errors.As(err, &are) {
-			existing, ok = are.ExistingCollector.(*prometheus.CounterVec)
-		}
-		if !ok {
-			panic(err) // a name clash with another metric: a bug
-		}
-		c = existing
-	}
+	}, []string{"reason"}))
 	return &Guard{verifier: v, log: log, refusals: c}
 }
 

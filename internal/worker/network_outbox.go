@@ -112,19 +112,18 @@ type OutboxMetrics struct {
 	deliveries *prometheus.CounterVec
 }
 
-// NewOutboxMetrics registers the network outbox's metrics on reg.
+// NewOutboxMetrics registers the network outbox's metrics on reg (network.Register).
 func NewOutboxMetrics(reg prometheus.Registerer) *OutboxMetrics {
 	m := &OutboxMetrics{
-		due: prometheus.NewGauge(prometheus.GaugeOpts{
+		due: network.Register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "omadata_network_outbox_claimed",
 			Help: "Network messages due to peers that this instance's last run of the outbox claimed.",
-		}),
-		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+		})),
+		deliveries: network.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "omadata_network_outbox_deliveries_total",
 			Help: "Attempts to deliver network messages to peers, by outcome (delivered, failed, refused: for good, not sent again).",
-		}, []string{"outcome"}),
+		}, []string{"outcome"})),
 	}
-	reg.MustRegister(m.due, m.deliveries)
 	return m
 }
 
