@@ -57,7 +57,7 @@ type Options struct {
 	Records RecordProver
 	// CatalogueMaxAge is the max-age of this operator's catalogue, how
 	// long members mirror it before they ask again (docs/network.md §5.1);
-	// 0 or more than 300 s: 300 s (§7).
+	// 0 or more than network.MaxCatalogueAge: that (§7).
 	CatalogueMaxAge time.Duration
 	// Guard admits the verified calls of members, and writes, logs and
 	// counts refusals; AnchorGuard admits the anchor's membership events,
