@@ -78,3 +78,27 @@ func TestHandlerErrors(t *testing.T) {
 		t.Errorf("log:\n%s", logs)
 	}
 }
+
+// TestNonceStoreDown: a nonce store that cannot answer is the callee's
+// transient failure, 503 unavailable as section 6 documents it, logged
+// with its cause, which never reaches the caller.
+func TestNonceStoreDown(t *testing.T) {
+	caller := newMember(t, "https://espoo.example")
+	st := storetest.OpenSQLite(t)
+	v := &network.Verifier{Keys: newKeys(caller), Replay: st}
+	logs := &bytes.Buffer{}
+	g := network.NewGuard(v, slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil)), prometheus.NewRegistry())
+	srv := httptest.NewServer(g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+	defer srv.Close()
+	v.OperatorID = srv.URL
+	if err := st.DB().Close(); err != nil {
+		t.Fatal(err)
+	}
+	status, p := send(t, signed(t, caller, srv.URL+"/x", []byte(`{}`), time.Now(), nil), []byte(`{}`))
+	if status != 503 || p.Reason != network.ReasonUnavailable || strings.Contains(p.Detail, "closed") {
+		t.Errorf("got %d %+v, want 503 unavailable without the cause", status, p)
+	}
+	if !strings.Contains(logs.String(), "network call not verified") {
+		t.Errorf("log:\n%s", logs)
+	}
+}
