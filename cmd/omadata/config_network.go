@@ -14,6 +14,7 @@ import (
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/federation"
+	"github.com/omadata/omadata/internal/network"
 )
 
 // NetworkConfig is how the operator joins a network of operators
@@ -100,7 +101,7 @@ func networkSettings() []setting {
 		}},
 		{"OMADATA_NETWORK_CATALOGUE_MAX_AGE", "", "", func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
-			if err != nil || d < time.Second || d > 300*time.Second || d%time.Second != 0 {
+			if err != nil || d < time.Second || d > network.MaxCatalogueAge || d%time.Second != 0 {
 				return fmt.Errorf("%q is not a whole number of seconds from 1s to 300s, such as 5m", v)
 			}
 			c.Network.CatalogueMaxAge = d

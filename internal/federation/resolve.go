@@ -40,13 +40,13 @@ var (
 func Reason(err error) string {
 	switch {
 	case errors.Is(err, ErrSuspended):
-		return "suspended_member"
+		return omadata.ReasonSuspendedMember
 	case errors.Is(err, ErrRemoved):
-		return "removed_member"
+		return omadata.ReasonRemovedMember
 	case errors.Is(err, ErrUnavailable):
-		return "unavailable"
+		return omadata.ReasonUnavailable
 	}
-	return "not_member"
+	return omadata.ReasonNotMember
 }
 
 // MemberStatusResponse is the body of the anchor's 404 for a subject that

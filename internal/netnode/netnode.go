@@ -56,7 +56,7 @@ type Options struct {
 
 	SyncInterval time.Duration // of the catalogue sync; 0: its default
 	// CatalogueMaxAge is the max-age of the catalogue served to members;
-	// 0: 300 s.
+	// 0: network.MaxCatalogueAge.
 	CatalogueMaxAge time.Duration
 	HTTPClient      *http.Client // to peers and the anchor; nil: a 10 s timeout, peerConns idle connections a peer
 	Logger          *slog.Logger

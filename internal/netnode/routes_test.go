@@ -144,6 +144,10 @@ func TestNetworkRefusals(t *testing.T) {
 		{"InvalidBody", func() *http.Response {
 			return signed(t, esp, "POST", decisions, []byte(`{"questions":[],"extra":1}`), now, nil)
 		}, 400, network.ReasonInvalid},
+		{"UnknownPath", func() *http.Response {
+			// Refused through the Guard like any other: logged, counted.
+			return signed(t, esp, "GET", hki.URL+"/network/v1/nosuch", nil, now, nil)
+		}, 404, network.ReasonNotFound},
 		{"FederationEventNotFromAnchor", func() *http.Response {
 			return signed(t, esp, "POST", hki.URL+"/network/v1/federation-events", []byte(`{"sub":"`+esp.URL+`","status":"removed"}`), now, nil)
 		}, 403, network.ReasonNotMember},
