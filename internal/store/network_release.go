@@ -112,6 +112,9 @@ func (s *Store) ReceiveConsentEvent(ctx context.Context, ev *omadata.NetworkCons
 	} else if sha != ev.NoticeSHA256 {
 		return omadata.Invalidf("notice_sha256", "This is not the hash of the notice published in %s.", ev.Language)
 	}
+	if err := claimPeerConsent(ctx, tx, c.OperatorID, ev); err != nil {
+		return err
+	}
 	res, err := tx.exec(ctx, `INSERT INTO network_inbox (id, operator_id, received_at) VALUES (?, ?, ?) ON CONFLICT (operator_id, id) DO NOTHING`,
 		ev.ID, c.OperatorID, tx.now)
 	if err != nil {
@@ -137,6 +140,30 @@ func (s *Store) ReceiveConsentEvent(ctx context.Context, ev *omadata.NetworkCons
 		return fmt.Errorf("enqueue consent event: %w", err)
 	}
 	return tx.Commit()
+}
+
+// claimPeerConsent ties the event's consent ID to the operator that sent
+// it and the pseudonym it names (docs/network.md §5.2): a consent ID is
+// known per (sending operator, pseudonym), its first event must begin a
+// consent (requested or given), and every later one must come from the
+// same operator about the same pseudonym. Anything else is refused on
+// consent_id and creates nothing.
+func claimPeerConsent(ctx context.Context, tx *Tx, operatorID string, ev *omadata.NetworkConsentEvent) error {
+	var op, ppn string
+	err := tx.queryRow(ctx, `SELECT operator_id, pseudonym FROM network_consents WHERE consent_id = ?`, ev.ConsentID).Scan(&op, &ppn)
+	switch {
+	case err == nil && (op != operatorID || ppn != ev.Pseudonym):
+		return omadata.Invalidf("consent_id", "This consent was announced by another operator or for another resident.")
+	case err == nil:
+		return nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return err
+	case ev.Status != omadata.ConsentGiven && ev.Status != omadata.ConsentRequested:
+		return omadata.Invalidf("consent_id", "No consent with this ID was given or requested here; a %s event cannot begin one.", ev.Status)
+	}
+	_, err = tx.exec(ctx, `INSERT INTO network_consents (consent_id, operator_id, pseudonym, created_at) VALUES (?, ?, ?, ?)`,
+		ev.ConsentID, operatorID, ev.Pseudonym, tx.now)
+	return err
 }
 
 func validConsentEvent(ev *omadata.NetworkConsentEvent) error {

@@ -133,6 +133,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Network/Catalogue", testNetworkCatalogue},
 		{"Network/LogRecord", testNetworkLogRecord},
 		{"Network/Release", testNetworkRelease},
+		{"Network/ConsentOwner", testNetworkConsentOwner},
 	}
 	passed := 0
 	for _, c := range cases {
