@@ -144,6 +144,12 @@ func TestNetworkRefusals(t *testing.T) {
 		{"InvalidBody", func() *http.Response {
 			return signed(t, esp, "POST", decisions, []byte(`{"questions":[],"extra":1}`), now, nil)
 		}, 400, network.ReasonInvalid},
+		{"NotJSON", func() *http.Response {
+			return signed(t, esp, "POST", decisions, []byte(`{"questions":[]}`), now, func(r *http.Request) { r.Header.Set("Content-Type", "text/plain") })
+		}, 415, network.ReasonInvalid},
+		{"NoContentType", func() *http.Response {
+			return signed(t, esp, "POST", decisions, []byte(`{"questions":[]}`), now, func(r *http.Request) { r.Header.Del("Content-Type") })
+		}, 415, network.ReasonInvalid},
 		{"FederationEventNotFromAnchor", func() *http.Response {
 			return signed(t, esp, "POST", hki.URL+"/network/v1/federation-events", []byte(`{"sub":"`+esp.URL+`","status":"removed"}`), now, nil)
 		}, 403, network.ReasonNotMember},
