@@ -196,10 +196,20 @@ func validConsentEvent(ev *omadata.NetworkConsentEvent) error {
 // names by its pairwise pseudonym. Such a resident has no identity code
 // here: identity_hash is "peer:" and the resident's random ID, unique and
 // derived from nothing about them, and identity_sealed is empty.
+//
+// peer_pseudonyms holds both directions: the pseudonyms a peer issued us
+// for its residents and those we issued it for ours. Only the first kind
+// may name the resident of a received event (docs/network.md §5.2): a
+// pseudonym we issued, sent back, names a resident of ours, whose consents
+// only we record, and is refused on pseudonym.
 func (s *Store) peerResident(ctx context.Context, tx *Tx, operatorID, ppn string) (string, error) {
 	var id string
-	err := tx.queryRow(ctx, `SELECT resident_id FROM peer_pseudonyms WHERE operator_id = ? AND pseudonym = ?`, operatorID, ppn).Scan(&id)
-	if err == nil || !errors.Is(err, sql.ErrNoRows) {
+	var home sql.NullString
+	err := tx.queryRow(ctx, `SELECT pp.resident_id, r.home_operator_id FROM peer_pseudonyms pp JOIN residents r ON r.id = pp.resident_id
+		WHERE pp.operator_id = ? AND pp.pseudonym = ?`, operatorID, ppn).Scan(&id, &home)
+	if err == nil && home.String != operatorID {
+		return "", omadata.Invalidf("pseudonym", "This pseudonym names no resident of your operator.")
+	} else if err == nil || !errors.Is(err, sql.ErrNoRows) {
 		return id, err
 	}
 	id = omadata.NewID("res")
