@@ -206,6 +206,10 @@ const (
 	// resident's home operator (no relayer configured, or the call
 	// failed); it denies rather than decide for the home operator.
 	DenyPeerUnavailable = "peer_unavailable"
+	// DenyPeerNotHome: the source is mirrored from another operator, which
+	// is not the resident's home and so may not be asked about them; the
+	// sink's operator denies rather than decide about a peer's source.
+	DenyPeerNotHome = "peer_not_home"
 )
 
 // PeerQuestion is what AuthorizePeer rules on: about the question's sink,

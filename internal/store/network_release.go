@@ -408,12 +408,20 @@ type relayTarget struct {
 	peer       *omadata.Peer
 	residentID string
 	ppn        string // the pseudonym the peer issued us for the resident
+	// deny is set, and peer nil, for a question about a mirrored source
+	// that cannot be relayed (the resident's home is not the source's
+	// operator, or the pseudonym names nobody): it denies here for that
+	// reason, never with a local decision about a peer's source.
+	deny string
 }
 
 // findRelayTarget returns the relay target of a sink's question, or nil
 // when this operator answers it itself. A source the decisions' catalogue
 // knows as one of ours costs no query: local decisions keep their round
-// trips.
+// trips. A mirrored source is never decided here (docs/network.md §5.3):
+// when its operator is not the resident's home, the target denies with
+// omadata.DenyPeerNotHome (omadata.DenyUnknownResident for a pseudonym
+// naming nobody).
 func (s *Store) findRelayTarget(ctx context.Context, q querier, sinkID, sourceID, sinkPseudonym string) (*relayTarget, error) {
 	if cat := s.cat.cur.Load(); cat != nil && cat.services[sourceID] != nil && !cat.mirrored[sourceID] {
 		return nil, nil
@@ -429,11 +437,27 @@ func (s *Store) findRelayTarget(ctx context.Context, q querier, sinkID, sourceID
 		JOIN peers p ON p.operator_id = r.home_operator_id
 		WHERE ps.service_id = ? AND ps.pseudonym = ?`, sourceID, sinkID, sinkPseudonym).Scan(&rt.residentID, &rt.ppn, jsonScan{&md}, &rulebook, Time{&chainExp})
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+		return s.unrelayable(ctx, q, sinkID, sourceID, sinkPseudonym)
 	} else if err != nil {
 		return nil, err
 	}
 	rt.peer = &omadata.Peer{OperatorMetadata: md, RulebookVersion: rulebook, ChainExpiresAt: chainExp}
+	return &rt, nil
+}
+
+// unrelayable returns the denying target of a question about a mirrored
+// source that cannot be relayed, or nil when the source is not mirrored.
+func (s *Store) unrelayable(ctx context.Context, q querier, sinkID, sourceID, sinkPseudonym string) (*relayTarget, error) {
+	if mirrored, err := s.isMirrored(ctx, q, sourceID); err != nil || !mirrored {
+		return nil, err
+	}
+	rt := relayTarget{deny: omadata.DenyPeerNotHome}
+	err := q.queryRow(ctx, `SELECT resident_id FROM pseudonyms WHERE service_id = ? AND pseudonym = ?`, sinkID, sinkPseudonym).Scan(&rt.residentID)
+	if errors.Is(err, sql.ErrNoRows) {
+		rt.deny = omadata.DenyUnknownResident
+	} else if err != nil {
+		return nil, err
+	}
 	return &rt, nil
 }
 
@@ -466,7 +490,10 @@ func (s *Store) relayGrant(ctx context.Context, c omadata.Caller, in *omadata.Gr
 		leaf   omadata.LeafPeer
 		err    error
 	)
-	if s.relayer == nil {
+	reason := omadata.DenyPeerUnavailable
+	if rt.deny != "" {
+		reason, err = rt.deny, errors.New("not relayable")
+	} else if s.relayer == nil {
 		err = errors.New("no relayer configured")
 	} else {
 		g, answer, leaf, err = s.relayer.RelayGrant(ctx, rt.peer, nq)
@@ -481,7 +508,7 @@ func (s *Store) relayGrant(ctx context.Context, c omadata.Caller, in *omadata.Gr
 	defer tx.Rollback()
 	if err != nil {
 		q := &question{callerID: c.ServiceID, sinkID: c.ServiceID, sourceID: in.SourceID, residentID: rt.residentID, purposeID: in.PurposeID, groups: in.DataGroupIDs}
-		d, err := insertDecision(ctx, tx, q, &verdict{reason: omadata.DenyPeerUnavailable})
+		d, err := insertDecision(ctx, tx, q, &verdict{reason: reason})
 		if err != nil {
 			return nil, err
 		}
@@ -540,6 +567,9 @@ func (s *Store) askRelayed(ctx context.Context, qs []*relayedQuestion) {
 	byPeer := map[string][]*relayedQuestion{}
 	var order []string
 	for _, q := range qs {
+		if q.rt.deny != "" {
+			continue // denies without asking
+		}
 		if byPeer[q.rt.peer.OperatorID] == nil {
 			order = append(order, q.rt.peer.OperatorID)
 		}
@@ -574,10 +604,14 @@ func (s *Store) askRelayed(ctx context.Context, qs []*relayedQuestion) {
 // recordRelayed records a relayed question's answer in tx, or on a
 // failed call denies with omadata.DenyPeerUnavailable and evidence here.
 func (s *Store) recordRelayed(ctx context.Context, tx *Tx, c omadata.Caller, q *relayedQuestion) (*omadata.Decision, error) {
-	if q.err != nil || q.d == nil {
+	if q.rt.deny != "" || q.err != nil || q.d == nil {
 		local := &question{callerID: c.ServiceID, sinkID: q.nq.SinkID, sourceID: q.nq.SourceID, residentID: q.rt.residentID,
 			purposeID: q.nq.PurposeID, groups: q.nq.DataGroupIDs}
-		return insertDecision(ctx, tx, local, &verdict{reason: omadata.DenyPeerUnavailable})
+		reason := omadata.DenyPeerUnavailable
+		if q.rt.deny != "" {
+			reason = q.rt.deny
+		}
+		return insertDecision(ctx, tx, local, &verdict{reason: reason})
 	}
 	leaf := &omadata.LeafPeer{Origin: q.rt.peer.LogOrigin, Record: q.d.EvidenceID}
 	return q.d, s.recordRelay(ctx, tx, q.rt, q.nq, "decision", q.d, q.d.EvidenceID, q.answer, q.pre, leaf, omadata.LeafDecisionRelayed)

@@ -49,3 +49,45 @@ func testNetworkSentBackPseudonym(t *testing.T, open OpenFunc) {
 		t.Fatalf("a refused event was recorded as delivered: %v", got)
 	}
 }
+
+// testNetworkUnrelayable: Espoo's own resident, consenting at Espoo to
+// Espoo's processing over Helsinki's mirrored loans group, makes Espoo's
+// sink ask Espoo about Helsinki's source. Helsinki is not the resident's
+// home, so nobody may be asked: Espoo denies with peer_not_home and
+// evidence (Decide, DecideBatch, IssueGrant), never a local grant
+// (docs/network.md §5.3, docs/decisions.md).
+func testNetworkUnrelayable(t *testing.T, open OpenFunc) {
+	hki := OpenOperator(t, open, "https://helsinki.test", "Helsinki")
+	esp := OpenOperator(t, open, "https://espoo.test", "Espoo")
+	h := CreateNetwork(t, hki.Store)
+	Mirror(t, hki, esp)
+	eSink, eProc := peerSink(t, esp, h, "espoo-reading")
+	mine := CreateResident(t, esp.Store, ChildBornOn(time.Date(1981, 4, 2, 0, 0, 0, 0, time.UTC)))
+	must[*omadata.Consent](t)(esp.GiveConsent(AsResident(mine.ID), &omadata.ConsentInput{ProcessingID: eProc.ID, Version: 1, Language: "fi"}))
+	psn := must[string](t)(esp.Pseudonym(Admin(), eSink.ID, mine.ID))
+	sink := As(eSink.ID)
+
+	g := must[*omadata.Grant](t)(esp.IssueGrant(sink, &omadata.GrantInput{SourceID: h.Source.ID, Pseudonym: psn, DataGroupIDs: []string{h.Loans.ID},
+		PurposeID: h.Recommendations.ID, JKT: newJKT(t), ProofJTI: omadata.NewID("jti")}))
+	if g.Decision.Permit() || g.Token != "" || g.Decision.Reason != omadata.DenyPeerNotHome {
+		t.Fatalf("got grant %+v decision %+v, want a deny peer_not_home", g, g.Decision)
+	}
+	q := &omadata.DecisionInput{SourceID: h.Source.ID, Pseudonym: psn, DataGroupIDs: []string{h.Loans.ID}, PurposeID: h.Recommendations.ID}
+	if d := must[*omadata.Decision](t)(esp.Decide(sink, q)); d.Permit() || d.Reason != omadata.DenyPeerNotHome {
+		t.Fatalf("got %+v, want a deny peer_not_home", d)
+	}
+	nobody := *q
+	nobody.Pseudonym = omadata.NewID(omadata.PrefixPseudonym)
+	ds := must[[]*omadata.Decision](t)(esp.DecideBatch(sink, []*omadata.DecisionInput{q, &nobody}))
+	if len(ds) != 2 || ds[0].Permit() || ds[0].Reason != omadata.DenyPeerNotHome || ds[1].Permit() || ds[1].Reason != omadata.DenyUnknownResident {
+		t.Fatalf("got %+v %+v, want peer_not_home and unknown_resident", ds[0], ds[1])
+	}
+	// Each deny left its evidence, about Espoo's resident, and no permit
+	// reached the log.
+	if got := queryStrings(t, esp.Store, `SELECT reason FROM decisions WHERE source_id = ? AND resident_id = ?`, h.Source.ID, mine.ID); len(got) != 3 {
+		t.Fatalf("got evidence %v, want 3 peer_not_home denies", got)
+	}
+	if got := queryStrings(t, esp.Store, `SELECT id FROM decisions WHERE source_id = ? AND permit = ?`, h.Source.ID, true); len(got) != 0 {
+		t.Fatalf("got permits %v, want none", got)
+	}
+}

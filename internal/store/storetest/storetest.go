@@ -135,6 +135,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Network/Release", testNetworkRelease},
 		{"Network/ConsentOwner", testNetworkConsentOwner},
 		{"Network/SentBackPseudonym", testNetworkSentBackPseudonym},
+		{"Network/Unrelayable", testNetworkUnrelayable},
 	}
 	passed := 0
 	for _, c := range cases {
