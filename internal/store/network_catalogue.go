@@ -375,23 +375,30 @@ func mirrorProcessing(ctx context.Context, tx *Tx, peerID string, e *omadata.Cat
 			return omadata.Invalidf(fmt.Sprintf("%s.notices[%d].sha256", field, j), "The notice's hash is not that of its title and body.")
 		}
 	}
-	if _, err := tx.exec(ctx, `INSERT INTO processings (id, service_id, code, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-		e.ProcessingID, e.Sink.ID, e.ProcessingID, tx.now); err != nil {
-		return err
-	}
 	var have int
 	if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM processing_versions WHERE processing_id = ? AND version = ?`, e.ProcessingID, e.Version).Scan(&have); err != nil {
 		return err
 	} else if have > 0 {
 		return nil
 	}
-	if _, err := tx.exec(ctx, `UPDATE processing_versions SET status = 'retired', retired_at = ? WHERE processing_id = ? AND status = 'published'`, tx.now, e.ProcessingID); err != nil {
-		return err
-	}
 	v := &omadata.ProcessingVersion{
 		ProcessingID: e.ProcessingID, Version: e.Version, Title: e.Title, Description: e.Description, PurposeID: e.Purpose.ID,
 		LegalBasis: e.LegalBasis, Art9Condition: e.Art9Condition, LegalBasisNote: e.LegalBasisNote, Retention: e.Retention,
 		Recipients: e.Recipients, AutomatedDecisions: e.AutomatedDecisions, Transparency: e.Transparency, DataGroupIDs: groupIDs, Notices: e.Notices,
+	}
+	// A new version passes what a local one passes to be published
+	// (readyToPublish): notices in fi, sv and en, its own fields, and the
+	// rules on its purpose and data groups, against the data groups as
+	// mirrored or held here (docs/network.md §3).
+	if err := checkMirroredVersion(ctx, tx, v, e.Controller.ID); err != nil {
+		return omadata.WithFieldPrefix(err, field)
+	}
+	if _, err := tx.exec(ctx, `INSERT INTO processings (id, service_id, code, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		e.ProcessingID, e.Sink.ID, e.ProcessingID, tx.now); err != nil {
+		return err
+	}
+	if _, err := tx.exec(ctx, `UPDATE processing_versions SET status = 'retired', retired_at = ? WHERE processing_id = ? AND status = 'published'`, tx.now, e.ProcessingID); err != nil {
+		return err
 	}
 	if err := insertVersion(ctx, tx, v); err != nil {
 		return err
@@ -399,6 +406,21 @@ func mirrorProcessing(ctx context.Context, tx *Tx, peerID string, e *omadata.Cat
 	// Published as the peer published it: the version is immutable from here.
 	_, err := tx.exec(ctx, `UPDATE processing_versions SET status = 'published', published_at = ?, updated_at = ? WHERE id = ?`, e.PublishedAt.UTC(), tx.now, v.ID)
 	return err
+}
+
+// checkMirroredVersion runs on a peer's new version the checks a local
+// version passes before it is published (readyToPublish), for a sink of
+// the organisation orgID.
+func checkMirroredVersion(ctx context.Context, tx *Tx, v *omadata.ProcessingVersion, orgID string) error {
+	for _, lang := range omadata.Languages {
+		if !slices.ContainsFunc(v.Notices, func(n *omadata.Notice) bool { return n.Language == lang }) {
+			return omadata.Invalidf("notices."+lang, "The notice in %s is missing.", omadata.LanguageName(lang))
+		}
+	}
+	if err := v.Validate(); err != nil {
+		return err
+	}
+	return checkReferences(ctx, tx, v, &omadata.Service{OrganisationID: orgID}, true)
 }
 
 // retireUnpublished retires the published versions of the peer's

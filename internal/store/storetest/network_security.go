@@ -91,3 +91,56 @@ func testNetworkUnrelayable(t *testing.T, open OpenFunc) {
 		t.Fatalf("got permits %v, want none", got)
 	}
 }
+
+// testNetworkMirroredVersionChecks: a peer's new version passes what a
+// local one passes to be published, or the import is refused naming the
+// field under processings[i] and mirrors nothing of it (docs/network.md
+// §3): a legal basis the taxonomy does not know, special-category data
+// without an Art 9(2) condition, a notice missing, a data group twice, a
+// retention that is no period.
+func testNetworkMirroredVersionChecks(t *testing.T, open OpenFunc) {
+	hki := OpenOperator(t, open, "https://helsinki.test", "Helsinki")
+	esp := OpenOperator(t, open, "https://espoo.test", "Espoo")
+	h := CreateNetwork(t, hki.Store)
+	Mirror(t, hki, esp)
+	peerSink(t, esp, h, "espoo-reading")
+	c, etag, err := esp.NetworkCatalogue(Public())
+	ok(t, err)
+	for _, tc := range []struct {
+		name, field string
+		edit        func(e *omadata.CatalogueEntry)
+	}{
+		{"bogus legal basis", "legal_basis", func(e *omadata.CatalogueEntry) { e.LegalBasis = "totally-bogus" }},
+		{"special category without Art 9", "art9_condition", func(e *omadata.CatalogueEntry) {
+			e.DataGroups = []omadata.CatalogueDataGroup{{ID: h.Health.ID}}
+			e.Art9Condition = ""
+		}},
+		{"Art 9 without special category", "art9_condition", func(e *omadata.CatalogueEntry) { e.Art9Condition = "A9-2-a" }},
+		{"one notice", "notices.sv", func(e *omadata.CatalogueEntry) {
+			for i, n := range e.Notices {
+				if n.Language == "fi" {
+					e.Notices = e.Notices[i : i+1]
+					break
+				}
+			}
+		}},
+		{"a data group twice", "data_group_ids", func(e *omadata.CatalogueEntry) { e.DataGroups = append(e.DataGroups, e.DataGroups[0]) }},
+		{"retention forever", "retention", func(e *omadata.CatalogueEntry) { e.Retention = "forever" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := clone(t, c)
+			e := bad.Processings[0]
+			tc.edit(e)
+			err := hki.ImportPeerCatalogue(Admin(), esp.Peer, bad, etag+"x", time.Now().Add(5*time.Minute))
+			wantField(t, err, omadata.EINVALID, "processings[0]."+tc.field)
+			if got := queryStrings(t, hki.Store, `SELECT id FROM processing_versions WHERE processing_id = ?`, e.ProcessingID); len(got) != 0 {
+				t.Fatalf("a refused import mirrored versions %v", got)
+			}
+		})
+	}
+	// The catalogue as published is taken.
+	ok(t, hki.ImportPeerCatalogue(Admin(), esp.Peer, c, etag, time.Now().Add(5*time.Minute)))
+	if got := queryStrings(t, hki.Store, `SELECT status FROM processing_versions WHERE processing_id = ?`, c.Processings[0].ProcessingID); len(got) != 1 || got[0] != omadata.VersionPublished {
+		t.Fatalf("got versions %v, want the published one", got)
+	}
+}

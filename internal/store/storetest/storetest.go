@@ -136,6 +136,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Network/ConsentOwner", testNetworkConsentOwner},
 		{"Network/SentBackPseudonym", testNetworkSentBackPseudonym},
 		{"Network/Unrelayable", testNetworkUnrelayable},
+		{"Network/MirroredVersionChecks", testNetworkMirroredVersionChecks},
 	}
 	passed := 0
 	for _, c := range cases {
