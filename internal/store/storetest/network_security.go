@@ -144,3 +144,21 @@ func testNetworkMirroredVersionChecks(t *testing.T, open OpenFunc) {
 		t.Fatalf("got versions %v, want the published one", got)
 	}
 }
+
+// testNetworkMirroredDataGroup: a data group mirrored from a peer's
+// catalogue is the peer's; an admin here cannot change it (403 naming
+// service_id), and it stays as mirrored.
+func testNetworkMirroredDataGroup(t *testing.T, open OpenFunc) {
+	hki := OpenOperator(t, open, "https://helsinki.test", "Helsinki")
+	esp := OpenOperator(t, open, "https://espoo.test", "Espoo")
+	h := CreateNetwork(t, hki.Store)
+	Mirror(t, hki, esp)
+	special, retention := true, "P99Y"
+	_, err := esp.UpdateDataGroup(Admin(), h.Loans.ID, omadata.DataGroupUpdate{SpecialCategory: &special, Retention: &retention})
+	wantField(t, err, omadata.EFORBIDDEN, "service_id")
+	if g := must[*omadata.DataGroup](t)(esp.FindDataGroupByID(Admin(), h.Loans.ID)); g.SpecialCategory || g.Retention != h.Loans.Retention {
+		t.Fatalf("got %+v, want the group as Helsinki published it", g)
+	}
+	// Helsinki's own admin still changes it at Helsinki.
+	must[*omadata.DataGroup](t)(hki.UpdateDataGroup(Admin(), h.Loans.ID, omadata.DataGroupUpdate{Retention: &retention}))
+}

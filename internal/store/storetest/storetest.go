@@ -137,6 +137,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Network/SentBackPseudonym", testNetworkSentBackPseudonym},
 		{"Network/Unrelayable", testNetworkUnrelayable},
 		{"Network/MirroredVersionChecks", testNetworkMirroredVersionChecks},
+		{"Network/MirroredDataGroup", testNetworkMirroredDataGroup},
 	}
 	passed := 0
 	for _, c := range cases {
