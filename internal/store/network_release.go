@@ -497,8 +497,8 @@ func (s *Store) relayGrant(ctx context.Context, c omadata.Caller, in *omadata.Gr
 		err = errors.New("no relayer configured")
 	} else {
 		g, answer, leaf, err = s.relayer.RelayGrant(ctx, rt.peer, nq)
-		if err == nil && (g == nil || g.Decision == nil) {
-			err = errors.New("relayer answered no decision")
+		if err == nil {
+			err = validRelayedGrant(g, &nq.NetworkQuestion)
 		}
 	}
 	tx, txErr := s.db.begin(ctx)
@@ -522,6 +522,51 @@ func (s *Store) relayGrant(ctx context.Context, c omadata.Caller, in *omadata.Gr
 		return nil, err
 	}
 	return g, tx.Commit()
+}
+
+// knownDenyReasons are the reasons a home operator's decision may give
+// (omadata's deny reasons; the peer_* ones are the asking operator's own).
+var knownDenyReasons = map[string]bool{
+	omadata.DenyUnknownResident: true, omadata.DenyServiceInactive: true, omadata.DenySourceNotHolder: true, omadata.DenyNoProcessing: true,
+	omadata.DenyNoConsent: true, omadata.DenyConsentNotActive: true, omadata.DenyConsentWithdrawn: true, omadata.DenyConsentRevoked: true,
+	omadata.DenyConsentExpired: true, omadata.DenyRenewalRequired: true, omadata.DenySourceNotCovered: true, omadata.DenyObjection: true,
+	omadata.DenyRestriction: true,
+}
+
+// validRelayedDecision checks a home operator's decision before it is
+// recorded or handed to the sink (docs/network.md §5.3): an evidence ID,
+// permit with a processing and version, or deny with a known reason.
+// Anything else fails the relay as a failed call (peer_unavailable).
+func validRelayedDecision(d *omadata.Decision) error {
+	switch {
+	case d == nil:
+		return errors.New("the peer answered no decision")
+	case !omadata.ValidID(omadata.PrefixDecision, d.EvidenceID):
+		return errors.New("the peer's decision has no valid evidence ID")
+	case d.Decision == "permit" && (d.Reason != "" || !omadata.ValidID(omadata.PrefixProcessing, d.ProcessingID) || d.Version < 1):
+		return errors.New("the peer's permit names no valid processing and version")
+	case d.Decision == "deny" && !knownDenyReasons[d.Reason]:
+		return errors.New("the peer's deny gives an unknown reason")
+	case d.Decision == "deny" && d.ProcessingID != "" && !omadata.ValidID(omadata.PrefixProcessing, d.ProcessingID):
+		return errors.New("the peer's deny names an invalid processing ID")
+	case d.Decision != "permit" && d.Decision != "deny":
+		return errors.New("the peer's decision is neither permit nor deny")
+	}
+	return nil
+}
+
+// validRelayedGrant checks a home operator's grant as validRelayedDecision
+// its decision; a permitted one has a grant ID and a token, for the sink
+// and source asked about (docs/network.md §5.4).
+func validRelayedGrant(g *omadata.Grant, q *omadata.NetworkQuestion) error {
+	if g == nil {
+		return errors.New("the peer answered no grant")
+	} else if err := validRelayedDecision(g.Decision); err != nil {
+		return err
+	} else if g.Decision.Permit() && (!omadata.ValidID(omadata.PrefixGrant, g.ID) || g.Token == "" || g.SinkID != q.SinkID || g.SourceID != q.SourceID) {
+		return errors.New("the peer's grant has no valid ID or token, or is for another sink or source")
+	}
+	return nil
 }
 
 // recordRelay stores a relayed request with the home operator's answer
@@ -587,6 +632,9 @@ func (s *Store) askRelayed(ctx context.Context, qs []*relayedQuestion) {
 		if s.relayer != nil {
 			if ds, answer, err = s.relayer.RelayDecisions(ctx, group[0].rt.peer, in); err == nil && len(ds) != len(in) {
 				err = errors.New("relayer answered another number of decisions")
+			}
+			for i := 0; err == nil && i < len(ds); i++ {
+				err = validRelayedDecision(ds[i])
 			}
 		}
 		var pre *answerHash

@@ -3,11 +3,14 @@
 package storetest
 
 import (
+	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/store"
 )
 
 // testNetworkSentBackPseudonym: a pseudonym Helsinki issued Espoo for one
@@ -161,4 +164,105 @@ func testNetworkMirroredDataGroup(t *testing.T, open OpenFunc) {
 	}
 	// Helsinki's own admin still changes it at Helsinki.
 	must[*omadata.DataGroup](t)(hki.UpdateDataGroup(Admin(), h.Loans.ID, omadata.DataGroupUpdate{Retention: &retention}))
+}
+
+// lyingRelayer asks the home operator as relayer does, then alters its
+// answer before handing it over, as a faulty or hostile peer would.
+type lyingRelayer struct {
+	*relayer
+	decision func(d *omadata.Decision)
+	grant    func(g *omadata.Grant)
+}
+
+func (r *lyingRelayer) RelayGrant(ctx context.Context, peer *omadata.Peer, in *omadata.NetworkGrantInput) (*omadata.Grant, string, omadata.LeafPeer, error) {
+	g, jws, leaf, err := r.relayer.RelayGrant(ctx, peer, in)
+	if err == nil {
+		r.decision(g.Decision)
+		r.grant(g)
+	}
+	return g, jws, leaf, err
+}
+
+func (r *lyingRelayer) RelayDecisions(ctx context.Context, peer *omadata.Peer, in []*omadata.NetworkQuestion) ([]*omadata.Decision, string, error) {
+	ds, jws, err := r.relayer.RelayDecisions(ctx, peer, in)
+	if err == nil {
+		for _, d := range ds {
+			r.decision(d)
+		}
+	}
+	return ds, jws, err
+}
+
+// testNetworkPeerAnswers: the home operator's answers are checked before
+// they are recorded or handed to the sink (docs/network.md §5.3, §5.4):
+// an invalid evidence, grant or processing ID, a decision neither permit
+// nor deny, an unknown deny reason, a grant for another source fail the
+// relay, which denies with peer_unavailable and records no relay.
+func testNetworkPeerAnswers(t *testing.T, open OpenFunc) {
+	hki := OpenOperator(t, open, "https://helsinki.test", "Helsinki")
+	esp := OpenOperator(t, open, "https://espoo.test", "Espoo")
+	h := CreateNetwork(t, hki.Store)
+	Mirror(t, hki, esp)
+	eSink, eProc := peerSink(t, esp, h, "espoo-reading")
+	Mirror(t, esp, hki)
+	Mirror(t, hki, esp)
+	r := CreateResident(t, hki.Store, ChildBornOn(time.Date(1980, 3, 1, 0, 0, 0, 0, time.UTC)))
+	must[*omadata.Consent](t)(hki.GiveConsent(AsResident(r.ID), &omadata.ConsentInput{ProcessingID: eProc.ID, Version: 1, Language: "fi"}))
+	msgs := must[[]*omadata.NetworkMessage](t)(hki.ClaimNetworkMessages(Admin(), 10, time.Minute))
+	var ev omadata.NetworkConsentEvent
+	ok(t, json.Unmarshal(msgs[0].Body, &ev))
+	ok(t, esp.ReceiveConsentEvent(AsOperator(hki.Peer.OperatorID), &ev))
+	psn := outbox(t, esp.Store, eSink.ID, omadata.EventConsentGiven)[0]["pseudonym"].(string)
+	_, key, err := ed25519.GenerateKey(nil)
+	ok(t, err)
+	honest := &relayer{home: hki, caller: esp.Peer.OperatorID, key: key}
+	sink := As(eSink.ID)
+	q := &omadata.DecisionInput{SourceID: h.Source.ID, Pseudonym: psn, DataGroupIDs: []string{h.Loans.ID}, PurposeID: h.Recommendations.ID}
+	grantIn := func() *omadata.GrantInput {
+		return &omadata.GrantInput{SourceID: h.Source.ID, Pseudonym: psn, DataGroupIDs: []string{h.Loans.ID}, PurposeID: h.Recommendations.ID,
+			JKT: newJKT(t), ProofJTI: omadata.NewID("jti")}
+	}
+	relays := func() int { return len(queryStrings(t, esp.Store, `SELECT id FROM network_relays`)) }
+	none := func(*omadata.Decision) {}
+	for _, tc := range []struct {
+		name     string
+		decision func(d *omadata.Decision)
+		grant    func(g *omadata.Grant)
+	}{
+		{"evidence ID", func(d *omadata.Decision) { d.EvidenceID = "dec_../../x" }, nil},
+		{"neither permit nor deny", func(d *omadata.Decision) { d.Decision = "maybe" }, nil},
+		{"unknown deny reason", func(d *omadata.Decision) { d.Decision, d.Reason = "deny", "<script>" }, nil},
+		{"permit without a processing", func(d *omadata.Decision) { d.ProcessingID = "nope" }, nil},
+		{"grant ID", none, func(g *omadata.Grant) { g.ID = "grt_\x00" }},
+		{"grant for another source", none, func(g *omadata.Grant) { g.SourceID = omadata.NewID(omadata.PrefixService) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lying := &lyingRelayer{relayer: honest, decision: tc.decision, grant: func(*omadata.Grant) {}}
+			if tc.grant != nil {
+				lying.grant = tc.grant
+			}
+			espL := esp.With(store.WithRelayer(lying))
+			before := relays()
+			g := must[*omadata.Grant](t)(espL.IssueGrant(sink, grantIn()))
+			if g.Decision.Permit() || g.Token != "" || g.Decision.Reason != omadata.DenyPeerUnavailable {
+				t.Fatalf("got grant %+v decision %+v, want a deny peer_unavailable", g, g.Decision)
+			}
+			if tc.grant == nil {
+				if d := must[*omadata.Decision](t)(espL.Decide(sink, q)); d.Permit() || d.Reason != omadata.DenyPeerUnavailable {
+					t.Fatalf("got %+v, want a deny peer_unavailable", d)
+				}
+				ds := must[[]*omadata.Decision](t)(espL.DecideBatch(sink, []*omadata.DecisionInput{q}))
+				if ds[0].Permit() || ds[0].Reason != omadata.DenyPeerUnavailable {
+					t.Fatalf("got %+v, want a deny peer_unavailable", ds[0])
+				}
+			}
+			if n := relays(); n != before {
+				t.Fatalf("recorded %d relays of a bad answer", n-before)
+			}
+		})
+	}
+	// The honest answer is taken.
+	if g := must[*omadata.Grant](t)(esp.With(store.WithRelayer(honest)).IssueGrant(sink, grantIn())); !g.Decision.Permit() || relays() != 1 {
+		t.Fatalf("got %+v, want Helsinki's permit recorded", g.Decision)
+	}
 }

@@ -138,6 +138,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Network/Unrelayable", testNetworkUnrelayable},
 		{"Network/MirroredVersionChecks", testNetworkMirroredVersionChecks},
 		{"Network/MirroredDataGroup", testNetworkMirroredDataGroup},
+		{"Network/PeerAnswers", testNetworkPeerAnswers},
 	}
 	passed := 0
 	for _, c := range cases {
