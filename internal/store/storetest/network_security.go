@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -264,5 +265,53 @@ func testNetworkPeerAnswers(t *testing.T, open OpenFunc) {
 	// The honest answer is taken.
 	if g := must[*omadata.Grant](t)(esp.With(store.WithRelayer(honest)).IssueGrant(sink, grantIn())); !g.Decision.Permit() || relays() != 1 {
 		t.Fatalf("got %+v, want Helsinki's permit recorded", g.Decision)
+	}
+}
+
+// testNetworkEventOrder: the events of one consent are claimed one at a
+// time, oldest first: a withdrawal is not sent while the consent's given
+// event is undelivered (leased or waiting for its retry), so the sink's
+// operator never hears them reversed (docs/network.md §5.2). Another
+// consent's events are not held back.
+func testNetworkEventOrder(t *testing.T, open OpenFunc) {
+	hki := OpenOperator(t, open, "https://helsinki.test", "Helsinki")
+	esp := OpenOperator(t, open, "https://espoo.test", "Espoo")
+	h := CreateNetwork(t, hki.Store)
+	Mirror(t, hki, esp)
+	_, eProc := peerSink(t, esp, h, "espoo-reading")
+	Mirror(t, esp, hki)
+	Mirror(t, hki, esp)
+	aino := CreateResident(t, hki.Store, ChildBornOn(time.Date(1980, 3, 1, 0, 0, 0, 0, time.UTC)))
+	eino := CreateResident(t, hki.Store, ChildBornOn(time.Date(1982, 5, 6, 0, 0, 0, 0, time.UTC)))
+	c := must[*omadata.Consent](t)(hki.GiveConsent(AsResident(aino.ID), &omadata.ConsentInput{ProcessingID: eProc.ID, Version: 1, Language: "fi"}))
+	must[*omadata.Consent](t)(hki.ChangeConsent(AsResident(aino.ID), c.ID, omadata.ConsentWithdrawn, ""))
+	other := must[*omadata.Consent](t)(hki.GiveConsent(AsResident(eino.ID), &omadata.ConsentInput{ProcessingID: eProc.ID, Version: 1, Language: "fi"}))
+	claim := func() map[string]string { // consent ID to status
+		t.Helper()
+		got := map[string]string{}
+		for _, m := range must[[]*omadata.NetworkMessage](t)(hki.ClaimNetworkMessages(Admin(), 10, time.Nanosecond)) {
+			var ev omadata.NetworkConsentEvent
+			ok(t, json.Unmarshal(m.Body, &ev))
+			if _, dup := got[ev.ConsentID]; dup {
+				t.Fatalf("claimed two events of consent %s at once", ev.ConsentID)
+			}
+			got[ev.ConsentID] = ev.Status + " " + m.ID
+		}
+		return got
+	}
+	first := claim()
+	if len(first) != 2 || !strings.HasPrefix(first[c.ID], omadata.ConsentGiven+" ") || first[other.ID] == "" {
+		t.Fatalf("got %v, want Aino's given event and Eino's", first)
+	}
+	givenID := first[c.ID][len(omadata.ConsentGiven)+1:]
+	// The given event failed: its retry waits, and the withdrawal with it.
+	ok(t, hki.NetworkMessageFailed(Admin(), givenID, "connection refused"))
+	time.Sleep(time.Millisecond) // Eino's lease of a nanosecond has passed
+	if got := claim(); got[c.ID] != "" {
+		t.Fatalf("got %v, want nothing of Aino's consent while its given event waits", got)
+	}
+	ok(t, hki.NetworkMessageDelivered(Admin(), givenID))
+	if got := claim(); !strings.HasPrefix(got[c.ID], omadata.ConsentWithdrawn+" ") {
+		t.Fatalf("got %v, want Aino's withdrawal once her given event is delivered", got)
 	}
 }

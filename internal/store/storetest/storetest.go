@@ -139,6 +139,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Network/MirroredVersionChecks", testNetworkMirroredVersionChecks},
 		{"Network/MirroredDataGroup", testNetworkMirroredDataGroup},
 		{"Network/PeerAnswers", testNetworkPeerAnswers},
+		{"Network/EventOrder", testNetworkEventOrder},
 	}
 	passed := 0
 	for _, c := range cases {
