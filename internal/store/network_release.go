@@ -21,6 +21,14 @@ var _ omadata.NetworkService = (*Store)(nil)
 // such a question denies with omadata.DenyPeerUnavailable.
 func WithRelayer(r omadata.Relayer) Option { return func(s *Store) { s.relayer = r } }
 
+// DefaultPeerResidentsPerHour is how many residents new here one peer's
+// consent events may name in an hour (docs/network.md §7).
+const DefaultPeerResidentsPerHour = 10000
+
+// WithPeerResidentsPerHour sets how many residents new here one peer's
+// consent events may name in an hour; 0 or less keeps the default.
+func WithPeerResidentsPerHour(n int) Option { return func(s *Store) { s.peerResidents = n } }
+
 // peerPseudonym returns the pairwise pseudonym of one of our residents
 // for a peer operator, issuing it on first use (docs/network.md §1).
 func peerPseudonym(ctx context.Context, tx *Tx, operatorID, residentID string) (string, error) {
@@ -211,6 +219,17 @@ func (s *Store) peerResident(ctx context.Context, tx *Tx, operatorID, ppn string
 		return "", omadata.Invalidf("pseudonym", "This pseudonym names no resident of your operator.")
 	} else if err == nil || !errors.Is(err, sql.ErrNoRows) {
 		return id, err
+	}
+	// A peer names new residents only so fast: past the hour's cap its
+	// event is refused as unavailable, which it retries later.
+	limit := s.peerResidents
+	if limit <= 0 {
+		limit = DefaultPeerResidentsPerHour
+	}
+	if n, err := count(ctx, tx, `SELECT COUNT(*) FROM residents WHERE home_operator_id = ? AND created_at > ?`, operatorID, tx.now.Add(-time.Hour)); err != nil {
+		return "", err
+	} else if n >= limit {
+		return "", omadata.Errorf(omadata.EUNAVAILABLE, "Your operator named %d residents new here in the last hour; send this event again later.", n)
 	}
 	id = omadata.NewID("res")
 	if _, err := tx.exec(ctx, `INSERT INTO residents (id, identity_hash, identity_sealed, name_sealed, birth_date, created_at, updated_at, home_operator_id)

@@ -315,3 +315,45 @@ func testNetworkEventOrder(t *testing.T, open OpenFunc) {
 		t.Fatalf("got %v, want Aino's withdrawal once her given event is delivered", got)
 	}
 }
+
+// testNetworkPeerResidentCap: one peer's consent events name only so many
+// residents new here per hour (docs/network.md §7); past the cap an event
+// is refused as unavailable, changing nothing, so the peer sends it again
+// later; residents already known are not held back.
+func testNetworkPeerResidentCap(t *testing.T, open OpenFunc) {
+	hki := OpenOperator(t, open, "https://helsinki.test", "Helsinki")
+	esp := OpenOperator(t, open, "https://espoo.test", "Espoo")
+	h := CreateNetwork(t, hki.Store)
+	Mirror(t, hki, esp)
+	_, eProc := peerSink(t, esp, h, "espoo-reading")
+	Mirror(t, esp, hki)
+	Mirror(t, hki, esp)
+	r := CreateResident(t, hki.Store, ChildBornOn(time.Date(1980, 3, 1, 0, 0, 0, 0, time.UTC)))
+	must[*omadata.Consent](t)(hki.GiveConsent(AsResident(r.ID), &omadata.ConsentInput{ProcessingID: eProc.ID, Version: 1, Language: "fi"}))
+	msgs := must[[]*omadata.NetworkMessage](t)(hki.ClaimNetworkMessages(Admin(), 10, time.Minute))
+	var given omadata.NetworkConsentEvent
+	ok(t, json.Unmarshal(msgs[0].Body, &given))
+	fresh := func() *omadata.NetworkConsentEvent {
+		ev := given
+		ev.ID, ev.Pseudonym, ev.ConsentID = omadata.NewID(omadata.PrefixNetworkEvent), omadata.NewID(omadata.PrefixPeerPseudonym), omadata.NewID(omadata.PrefixConsent)
+		return &ev
+	}
+	capped := &Operator{Store: esp.With(store.WithPeerResidentsPerHour(2)), Peer: esp.Peer}
+	from := AsOperator(hki.Peer.OperatorID)
+	ok(t, capped.ReceiveConsentEvent(from, &given))
+	ok(t, capped.ReceiveConsentEvent(from, fresh()))
+	third := fresh()
+	wantCode(t, capped.ReceiveConsentEvent(from, third), omadata.EUNAVAILABLE)
+	if n := len(queryStrings(t, esp.Store, `SELECT id FROM residents WHERE home_operator_id = ?`, hki.Peer.OperatorID)); n != 2 {
+		t.Fatalf("got %d residents of Helsinki at Espoo, want 2", n)
+	}
+	if got := queryStrings(t, esp.Store, `SELECT consent_id FROM network_consents WHERE consent_id = ?`, third.ConsentID); len(got) != 0 {
+		t.Fatalf("a refused event claimed its consent ID")
+	}
+	// Aino, known, still withdraws.
+	end := given
+	end.ID, end.Status, end.Time = omadata.NewID(omadata.PrefixNetworkEvent), omadata.ConsentWithdrawn, time.Now().UTC()
+	ok(t, capped.ReceiveConsentEvent(from, &end))
+	// Without the cap (the default), the refused event is taken when sent again.
+	ok(t, esp.ReceiveConsentEvent(from, third))
+}

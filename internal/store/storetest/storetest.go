@@ -140,6 +140,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Network/MirroredDataGroup", testNetworkMirroredDataGroup},
 		{"Network/PeerAnswers", testNetworkPeerAnswers},
 		{"Network/EventOrder", testNetworkEventOrder},
+		{"Network/PeerResidentCap", testNetworkPeerResidentCap},
 	}
 	passed := 0
 	for _, c := range cases {
