@@ -123,7 +123,20 @@ func (s *CatalogueSync) syncOne(ctx context.Context, id string, now time.Time) (
 		// next run asks again, conditionally: a 304 is cheap.
 		return 0, nil
 	}
-	if err := s.Store.ImportPeerCatalogue(ctx, p, c.Catalogue, c.ETag, c.Expires); err != nil {
+	err = s.Store.ImportPeerCatalogue(ctx, p, c.Catalogue, c.ETag, c.Expires)
+	var refused *omadata.RefusedItems
+	if errors.As(err, &refused) {
+		// Imported, but items that changed a published version were
+		// refused, the mirror keeping the old text (docs/network.md §5.1).
+		for _, it := range refused.Items {
+			if s.Logger != nil {
+				s.Logger.Warn("catalogue item refused: a published version is immutable", "peer", id,
+					"processing", it.ProcessingID, "version", it.Version, "field", it.Field)
+			}
+			s.Metrics.refusedItem(id)
+		}
+		return 1, nil
+	} else if err != nil {
 		return 0, fmt.Errorf("import: %w", err)
 	}
 	return 1, nil
@@ -134,6 +147,7 @@ type SyncMetrics struct {
 	fresh    prometheus.Gauge
 	failing  prometheus.Gauge
 	failures *prometheus.CounterVec
+	refused  *prometheus.CounterVec
 	lastRun  prometheus.Gauge
 }
 
@@ -152,18 +166,28 @@ func NewSyncMetrics(reg prometheus.Registerer) *SyncMetrics {
 			Name: "omadata_network_catalogue_sync_failures_total",
 			Help: "Failed fetches or imports of a member's catalogue, by member.",
 		}, []string{"peer"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "omadata_network_catalogue_items_refused_total",
+			Help: "Items of a member's catalogue refused because they changed a published version, by member.",
+		}, []string{"peer"}),
 		lastRun: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "omadata_network_catalogue_sync_last_run_timestamp_seconds",
 			Help: "When the catalogue sync last ran to the end.",
 		}),
 	}
-	reg.MustRegister(m.fresh, m.failing, m.failures, m.lastRun)
+	reg.MustRegister(m.fresh, m.failing, m.failures, m.refused, m.lastRun)
 	return m
 }
 
 func (m *SyncMetrics) failed(peer string) {
 	if m != nil {
 		m.failures.WithLabelValues(peer).Inc()
+	}
+}
+
+func (m *SyncMetrics) refusedItem(peer string) {
+	if m != nil {
+		m.refused.WithLabelValues(peer).Inc()
 	}
 }
 

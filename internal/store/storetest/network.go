@@ -5,6 +5,8 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"maps"
 	"testing"
 	"time"
 
@@ -154,6 +156,9 @@ func testNetworkCatalogue(t *testing.T, open OpenFunc) {
 	bad.Processings[0].Title["xx"] = "?"
 	wantField(t, hki.ImportPeerCatalogue(Admin(), esp.Peer, bad, "x", time.Now()), omadata.EINVALID, "processings[0].title.xx")
 	bad = clone(t, ec)
+	bad.Processings[0].Sink.Name["xx"] = "?"
+	wantField(t, hki.ImportPeerCatalogue(Admin(), esp.Peer, bad, "x", time.Now()), omadata.EINVALID, "processings[0].sink.name.xx")
+	bad = clone(t, ec)
 	bad.OperatorID = "https://turku.test"
 	wantField(t, hki.ImportPeerCatalogue(Admin(), esp.Peer, bad, "x", time.Now()), omadata.EINVALID, "catalogue.operator_id")
 	wantCode(t, hki.ImportPeerCatalogue(AsOperator("https://turku.test"), esp.Peer, ec, "x", time.Now()), omadata.EFORBIDDEN)
@@ -174,6 +179,31 @@ func testNetworkCatalogue(t *testing.T, open OpenFunc) {
 	me := must[*omadata.CatalogueEntry](t)(hki.FindCatalogueEntry(Public(), p.ID))
 	if me.Operator == nil || me.Operator.ID != esp.Peer.OperatorID || me.Sink.ID != eSink.ID || me.DataGroups[0].Source.ID != h.Source.ID {
 		t.Fatalf("got %+v, want Espoo's processing mirrored", me)
+	}
+	// A published version is immutable: other text under the same version
+	// number is refused, item by item, and the mirror keeps the old.
+	retitled := clone(t, ec)
+	for k := range retitled.Processings[0].Title {
+		retitled.Processings[0].Title[k] += " (changed)"
+	}
+	renoticed := clone(t, ec)
+	n0 := renoticed.Processings[0].Notices[0]
+	n0.Body += " Changed."
+	n0.SHA256 = omadata.NoticeHash(n0.Title, n0.Body)
+	for _, tc := range []struct {
+		c     *omadata.NetworkCatalogue
+		field string
+	}{{retitled, "processings[0].title"}, {renoticed, "processings[0].notices"}} {
+		err := hki.ImportPeerCatalogue(Admin(), esp.Peer, tc.c, "changed", time.Now().Add(time.Minute))
+		var refused *omadata.RefusedItems
+		if !errors.As(err, &refused) || refused.OperatorID != esp.Peer.OperatorID || len(refused.Items) != 1 ||
+			refused.Items[0].ProcessingID != p.ID || refused.Items[0].Field != tc.field {
+			t.Fatalf("got %v, want the item refused naming %s", err, tc.field)
+		}
+		got := must[*omadata.CatalogueEntry](t)(hki.FindCatalogueEntry(Public(), p.ID))
+		if !maps.Equal(got.Title, me.Title) || len(got.Notices) != len(me.Notices) || got.Notices[0].SHA256 != me.Notices[0].SHA256 || got.Version != 1 {
+			t.Fatalf("got %+v, want the version as first mirrored", got)
+		}
 	}
 	if hc, _, _ := hki.NetworkCatalogue(Public()); len(hc.Processings) != 1 {
 		t.Fatalf("Helsinki republishes %d processings, want its own one", len(hc.Processings))
