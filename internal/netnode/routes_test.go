@@ -262,6 +262,30 @@ func TestCatalogueSyncLogsChanges(t *testing.T) {
 	}
 }
 
+// TestCatalogueSyncSlowMember: members that hang delay no other's
+// catalogue: the sync asks members at once, each within its timeout.
+func TestCatalogueSyncSlowMember(t *testing.T) {
+	a := startAnchor(t)
+	hki, esp, tku, oulu := startOperator(t, a, "Helsinki"), startOperator(t, a, "Espoo"), startOperator(t, a, "Turku"), startOperator(t, a, "Oulu")
+	admit(t, a, hki, esp, tku, oulu)
+	hki.hang.Store(true)
+	tku.hang.Store(true)
+	const timeout = 400 * time.Millisecond
+	esp.Node.Sync.PeerTimeout = timeout
+	start := time.Now()
+	n, err := esp.Node.Sync.Sync(storetest.Admin())
+	took := time.Since(start)
+	if n != 1 || err == nil || !strings.Contains(err.Error(), hki.URL) || !strings.Contains(err.Error(), tku.URL) {
+		t.Fatalf("got %d imported, %v; want Oulu's imported, Helsinki and Turku failing", n, err)
+	}
+	if took >= 2*timeout {
+		t.Errorf("the sync took %v with two members hanging, want under %v", took, 2*timeout)
+	}
+	if _, _, err := esp.Store.PeerCatalogueState(storetest.Admin(), oulu.URL); err != nil {
+		t.Fatalf("Oulu's catalogue: %v", err)
+	}
+}
+
 // syncBuffer is a bytes.Buffer safe for a logger's goroutine.
 type syncBuffer struct {
 	mu sync.Mutex

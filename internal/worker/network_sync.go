@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,6 +19,15 @@ import (
 // DefaultCatalogueSyncInterval is how often the catalogue sync looks for
 // members' catalogues to fetch again.
 const DefaultCatalogueSyncInterval = time.Minute
+
+// DefaultCatalogueSyncParallel is how many members' catalogues the sync
+// fetches at once, and DefaultCatalogueSyncPeerTimeout how long it gives
+// one member (resolving it, fetching and importing its catalogue): a slow
+// or hanging member delays no other.
+const (
+	DefaultCatalogueSyncParallel    = 8
+	DefaultCatalogueSyncPeerTimeout = 10 * time.Second
+)
 
 // PeerCatalogues is what the catalogue sync needs of the store.
 type PeerCatalogues interface {
@@ -33,7 +43,7 @@ type CatalogueFetcher interface {
 // CatalogueSync mirrors the catalogues of the network's members
 // (docs/network.md §5.1): every Interval it asks the anchor for the
 // members, and fetches the catalogue of each whose mirror expired, with
-// If-None-Match. Instances on one database may all run it: an import is
+// If-None-Match, several members at once, each within PeerTimeout. Instances on one database may all run it: an import is
 // one transaction that replaces the mirror, and a conditional fetch of
 // an unchanged catalogue costs the peer a 304.
 type CatalogueSync struct {
@@ -43,9 +53,13 @@ type CatalogueSync struct {
 	Fetch    CatalogueFetcher
 	Store    PeerCatalogues
 	Interval time.Duration // 0 means DefaultCatalogueSyncInterval
-	Logger   *slog.Logger
-	Metrics  *SyncMetrics // nil counts nothing
-	Now      func() time.Time
+	// Parallel bounds the members synced at once (0: DefaultCatalogueSyncParallel);
+	// PeerTimeout bounds each (0: DefaultCatalogueSyncPeerTimeout).
+	Parallel    int
+	PeerTimeout time.Duration
+	Logger      *slog.Logger
+	Metrics     *SyncMetrics // nil counts nothing
+	Now         func() time.Time
 }
 
 // Run syncs until ctx ends. ctx must carry the operator's admin caller.
@@ -84,19 +98,48 @@ func (s *CatalogueSync) Sync(ctx context.Context) (int, error) {
 	if s.Now != nil {
 		now = s.Now
 	}
-	imported, fresh := 0, 0
-	var errs []error
-	for _, id := range members {
+	par, timeout := s.Parallel, s.PeerTimeout
+	if par <= 0 {
+		par = DefaultCatalogueSyncParallel
+	}
+	if timeout <= 0 {
+		timeout = DefaultCatalogueSyncPeerTimeout
+	}
+	// Members are synced concurrently, at most par at once, each within
+	// timeout; results are kept in the members' order, so that the error
+	// of a run is the same text while the same members fail.
+	type result struct {
+		n   int
+		err error
+	}
+	results := make([]result, len(members))
+	sem := make(chan struct{}, par)
+	var wg sync.WaitGroup
+	for i, id := range members {
 		if id == s.Self {
 			continue
 		}
-		n, err := s.syncOne(ctx, id, now())
-		if err != nil {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			pctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			n, err := s.syncOne(pctx, id, now())
+			results[i] = result{n, err}
+		})
+	}
+	wg.Wait()
+	imported, fresh := 0, 0
+	var errs []error
+	for i, id := range members {
+		if id == s.Self {
+			continue
+		} else if err := results[i].err; err != nil {
 			s.Metrics.failed(id)
 			errs = append(errs, fmt.Errorf("%s: %w", id, err))
 			continue
 		}
-		imported += n
+		imported += results[i].n
 		fresh++
 	}
 	s.Metrics.set(fresh, len(errs))
