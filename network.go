@@ -207,6 +207,18 @@ type NetworkService interface {
 	// PeerCatalogueState returns the ETag and expiry of the peer's
 	// catalogue as last imported; ENOTFOUND if never.
 	PeerCatalogueState(ctx context.Context, operatorID string) (etag string, expires time.Time, err error)
+	// SuspendPeerServices suspends, in one transaction, every service
+	// mirrored from a peer that is no longer an active member (suspended,
+	// removed, or its chain no longer resolves), so that the catalogue,
+	// the portal and decisions stop offering its processings, and forgets
+	// its catalogue's state, so that the first sync after a re-admission
+	// imports the catalogue whole and approves them again
+	// (docs/network.md §2.6, §5.1). It returns how many it suspended.
+	// Only the operator itself (an admin) may; anyone else EFORBIDDEN.
+	SuspendPeerServices(ctx context.Context, operatorID, reason string) (int, error)
+	// MirroredPeers lists the peers of which this operator mirrors a
+	// service that is not suspended. Admin only.
+	MirroredPeers(ctx context.Context) ([]string, error)
 
 	// NetworkDecide answers a peer's questions like DecideBatch answers a
 	// local caller's, with the same evidence and log leaves. The caller

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/federation"
 	"github.com/omadata/omadata/internal/network"
 	"github.com/omadata/omadata/internal/store/storetest"
@@ -283,6 +284,77 @@ func TestCatalogueSyncSlowMember(t *testing.T) {
 	}
 	if _, _, err := esp.Store.PeerCatalogueState(storetest.Admin(), oulu.URL); err != nil {
 		t.Fatalf("Oulu's catalogue: %v", err)
+	}
+}
+
+// TestPeerLapsedServicesSuspended: a member told by the anchor that a
+// peer is suspended, or whose sync finds a peer's chain no longer
+// resolves, suspends the services it mirrors of that peer; the first sync
+// after a re-admission approves them again (docs/network.md §2.6, §5.1).
+func TestPeerLapsedServicesSuspended(t *testing.T) {
+	a := startAnchor(t)
+	hki, esp, tku := startOperator(t, a, "Helsinki"), startOperator(t, a, "Espoo"), startOperator(t, a, "Turku")
+	admit(t, a, hki, esp, tku)
+	hn, tn := storetest.CreateNetwork(t, hki.Store), storetest.CreateNetwork(t, tku.Store)
+	ctx, admin := context.Background(), storetest.Admin()
+	status := func(id string) string {
+		t.Helper()
+		sv, err := esp.Store.FindServiceByID(admin, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sv.Status
+	}
+	syncNow := func() {
+		t.Helper()
+		if _, err := esp.Node.Sync.Sync(admin); err != nil {
+			t.Fatal(err)
+		}
+	}
+	syncNow()
+	if status(hn.Sink.ID) != omadata.ServiceApproved || status(tn.Sink.ID) != omadata.ServiceApproved {
+		t.Fatal("the members' sinks are not mirrored as approved")
+	}
+
+	// Suspended: the anchor's event suspends Helsinki's sink at Espoo.
+	if _, err := a.Suspend(ctx, hki.URL, "unpaid fee", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Notify(ctx, hki.URL, omadata.MemberSuspended); err != nil {
+		t.Fatal(err)
+	}
+	if got := status(hn.Sink.ID); got != omadata.ServiceSuspended {
+		t.Fatalf("got Helsinki's sink %s at Espoo after its suspension, want suspended", got)
+	}
+	if _, err := esp.Store.FindCatalogueEntry(storetest.Public(), hn.Processing.ID); omadata.ErrorCode(err) != omadata.ENOTFOUND {
+		t.Fatalf("a suspended member's processing is still offered: %v", err)
+	}
+	// Admitted again: the next sync imports its catalogue whole.
+	admit(t, a, hki)
+	if _, err := a.Notify(ctx, hki.URL, omadata.MemberActive); err != nil {
+		t.Fatal(err)
+	}
+	syncNow()
+	if got := status(hn.Sink.ID); got != omadata.ServiceApproved {
+		t.Fatalf("got Helsinki's sink %s after its re-admission, want approved", got)
+	}
+
+	// Removed, and Espoo not told: once its cached chain lapses, the sync
+	// finds Turku no longer resolves and suspends its sink.
+	if _, err := a.Remove(ctx, tku.URL, "left", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := esp.Node.Resolver.Drop(ctx, tku.URL); err != nil { // as when the chain expires
+		t.Fatal(err)
+	}
+	if _, err := esp.Node.Sync.Sync(admin); err == nil || !strings.Contains(err.Error(), tku.URL) {
+		t.Fatalf("got %v, want Turku's failure", err)
+	}
+	if got := status(tn.Sink.ID); got != omadata.ServiceSuspended {
+		t.Fatalf("got Turku's sink %s after its removal, want suspended", got)
+	}
+	if got := status(hn.Sink.ID); got != omadata.ServiceApproved {
+		t.Fatalf("got Helsinki's sink %s, want approved still", got)
 	}
 }
 

@@ -522,3 +522,59 @@ func checkMirrorTexts(field, nameField string, name omadata.Text, k omadata.Cata
 	}
 	return nil
 }
+
+// SuspendPeerServices implements omadata.NetworkService (docs/network.md
+// §2.6, §5.1).
+func (s *Store) SuspendPeerServices(ctx context.Context, operatorID, reason string) (int, error) {
+	if !omadata.CallerFromContext(ctx).IsAdmin() {
+		return 0, omadata.Errorf(omadata.EFORBIDDEN, "Only the operator may suspend a peer's services.")
+	} else if err := omadata.CheckText("reason", reason, 500); err != nil {
+		return 0, err
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.query(ctx, `SELECT id FROM services WHERE operator_id = ? AND status <> 'suspended' ORDER BY id`, operatorID)
+	if err != nil {
+		return 0, err
+	}
+	ids, err := collect(rows, scanString)
+	if err != nil {
+		return 0, err
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	if _, err := tx.exec(ctx, `UPDATE services SET status = 'suspended', updated_at = ? WHERE operator_id = ? AND status <> 'suspended'`, tx.now, operatorID); err != nil {
+		return 0, err
+	}
+	// The next sync fetches the catalogue whole, not a 304 that would
+	// leave the services suspended after the peer's re-admission.
+	if _, err := tx.exec(ctx, `UPDATE peers SET catalogue_etag = '', catalogue_expires_at = NULL, updated_at = ? WHERE operator_id = ?`, tx.now, operatorID); err != nil {
+		return 0, err
+	}
+	if err := s.audit(ctx, tx, "network.peer_services_suspended", "peer", operatorID, map[string]any{"reason": reason, "services": ids}); err != nil {
+		return 0, err
+	}
+	return len(ids), s.commitCatalogue(tx)
+}
+
+// MirroredPeers implements omadata.NetworkService.
+func (s *Store) MirroredPeers(ctx context.Context) ([]string, error) {
+	if !omadata.CallerFromContext(ctx).IsAdmin() {
+		return nil, omadata.Errorf(omadata.EFORBIDDEN, "Only the operator may list the peers it mirrors.")
+	}
+	rows, err := s.db.reader().query(ctx, `SELECT DISTINCT operator_id FROM services WHERE operator_id IS NOT NULL AND status <> 'suspended' ORDER BY operator_id`)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanString)
+}
+
+// scanString scans a row of one string.
+func scanString(r interface{ Scan(...any) error }) (string, error) {
+	var v string
+	return v, r.Scan(&v)
+}

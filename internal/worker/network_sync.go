@@ -7,12 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/federation"
+	"github.com/omadata/omadata/internal/network"
 	"github.com/omadata/omadata/internal/peer"
 )
 
@@ -33,6 +36,8 @@ const (
 type PeerCatalogues interface {
 	PeerCatalogueState(ctx context.Context, operatorID string) (etag string, expires time.Time, err error)
 	ImportPeerCatalogue(ctx context.Context, p *omadata.Peer, c *omadata.NetworkCatalogue, etag string, expires time.Time) error
+	SuspendPeerServices(ctx context.Context, operatorID, reason string) (int, error)
+	MirroredPeers(ctx context.Context) ([]string, error)
 }
 
 // CatalogueFetcher fetches a peer's catalogue (peer.Client).
@@ -94,6 +99,19 @@ func (s *CatalogueSync) Sync(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("members: %w", err)
 	}
+	// A peer whose services we mirror but that the anchor no longer lists
+	// is resolved too: if it is no longer a member, its services are
+	// suspended (docs/network.md §2.6).
+	mirrored, err := s.Store.MirroredPeers(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("mirrored peers: %w", err)
+	}
+	listed := len(members)
+	for _, id := range mirrored {
+		if !slices.Contains(members, id) {
+			members = append(members, id)
+		}
+	}
 	now := time.Now
 	if s.Now != nil {
 		now = s.Now
@@ -124,7 +142,7 @@ func (s *CatalogueSync) Sync(ctx context.Context) (int, error) {
 			defer func() { <-sem }()
 			pctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
-			n, err := s.syncOne(pctx, id, now())
+			n, err := s.syncOne(pctx, id, now(), i < listed)
 			results[i] = result{n, err}
 		})
 	}
@@ -146,16 +164,32 @@ func (s *CatalogueSync) Sync(ctx context.Context) (int, error) {
 	return imported, errors.Join(errs...)
 }
 
-func (s *CatalogueSync) syncOne(ctx context.Context, id string, now time.Time) (int, error) {
+// syncOne syncs the catalogue of member id; one the anchor did not list
+// (but whose services are mirrored here) is resolved even while its
+// mirror is fresh, to learn whether it is still a member.
+func (s *CatalogueSync) syncOne(ctx context.Context, id string, now time.Time, listed bool) (int, error) {
 	etag, expires, err := s.Store.PeerCatalogueState(ctx, id)
 	if err != nil && omadata.ErrorCode(err) != omadata.ENOTFOUND {
 		return 0, err
-	} else if err == nil && now.Before(expires) {
+	}
+	fresh := err == nil && now.Before(expires)
+	if fresh && listed {
 		return 0, nil
 	}
 	p, err := s.Peers.Resolve(ctx, id)
 	if err != nil {
+		// No longer a member, or its chain no longer validates (not merely
+		// unreachable): what we mirror of it is no longer offered.
+		if reason := federation.Reason(err); reason != network.ReasonUnavailable {
+			if n, serr := s.Store.SuspendPeerServices(ctx, id, reason); serr != nil {
+				return 0, fmt.Errorf("resolve: %w; suspend its services: %w", err, serr)
+			} else if n > 0 && s.Logger != nil {
+				s.Logger.Warn("peer's mirrored services suspended", "peer", id, "reason", reason, "services", n)
+			}
+		}
 		return 0, fmt.Errorf("resolve: %w", err)
+	} else if fresh {
+		return 0, nil // unlisted but still a member, its mirror fresh
 	}
 	c, err := s.Fetch.FetchCatalogue(ctx, p, etag)
 	if err != nil {

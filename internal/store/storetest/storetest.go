@@ -134,6 +134,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Network/LogRecord", testNetworkLogRecord},
 		{"Network/Release", testNetworkRelease},
 		{"Network/ConsentOwner", testNetworkConsentOwner},
+		{"Network/PeerSuspended", testNetworkPeerSuspended},
 	}
 	passed := 0
 	for _, c := range cases {
