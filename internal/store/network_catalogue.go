@@ -57,6 +57,8 @@ func (s *Store) NetworkCatalogue(ctx context.Context) (*omadata.NetworkCatalogue
 	})
 	if err != nil {
 		return nil, "", err
+	} else if c.Sources == nil {
+		c.Sources = []*omadata.NetworkSource{} // an empty list is [], never null (§5.1)
 	}
 	if len(c.Sources) > 0 {
 		ids := make([]any, len(c.Sources))

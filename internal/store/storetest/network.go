@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,6 +141,11 @@ func testNetworkCatalogue(t *testing.T, open OpenFunc) {
 	ok(t, err)
 	if len(ec.Sources) != 0 || len(ec.Processings) != 1 || ec.Processings[0].ProcessingID != p.ID || ec.Processings[0].DataGroups[0].Source.ID != h.Source.ID {
 		t.Fatalf("got Espoo's catalogue %+v, want its own processing only", ec)
+	}
+
+	// An empty list is [], never null, at any depth.
+	if b := must[[]byte](t)(json.Marshal(ec)); strings.Contains(string(b), ":null") {
+		t.Fatalf("Espoo's catalogue has a null: %s", b)
 	}
 
 	// Refused imports change nothing and name the item.
