@@ -358,6 +358,54 @@ func TestPeerLapsedServicesSuspended(t *testing.T) {
 	}
 }
 
+// TestCatalogueSyncRefusesChangedVersion: a peer that publishes other
+// text under a version already mirrored has that item refused, logged
+// with the peer and processing, and counted; the mirror keeps the old
+// (docs/network.md §5.1).
+func TestCatalogueSyncRefusesChangedVersion(t *testing.T) {
+	a := startAnchor(t)
+	hki, esp := startOperator(t, a, "Helsinki"), startOperator(t, a, "Espoo")
+	admit(t, a, hki, esp)
+	hn := storetest.CreateNetwork(t, hki.Store)
+	admin := storetest.Admin()
+	var buf syncBuffer
+	esp.Node.Sync.Logger = slog.New(slog.NewTextHandler(&buf, nil))
+	if _, err := esp.Node.Sync.Sync(admin); err != nil {
+		t.Fatal(err)
+	}
+	before, err := esp.Store.FindCatalogueEntry(storetest.Public(), hn.Processing.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Helsinki misbehaves: its published version gets another title behind
+	// the API's back (its immutability trigger dropped).
+	if err := hki.Store.DB().Exec(admin, `DROP TRIGGER processing_versions_immutable`); err != nil {
+		t.Fatal(err)
+	}
+	if err := hki.Store.DB().Exec(admin, `UPDATE processing_versions SET title = ? WHERE processing_id = ? AND version = 1`,
+		`{"fi":"Muutettu","sv":"Ändrad","en":"Changed"}`, hn.Processing.ID); err != nil {
+		t.Fatal(err)
+	}
+	esp.Node.Sync.Now = func() time.Time { return time.Now().Add(time.Hour) } // the mirror expired
+	n, err := esp.Node.Sync.Sync(admin)
+	if n != 1 || err != nil {
+		t.Fatalf("got %d, %v; want the catalogue imported", n, err)
+	}
+	after, err := esp.Store.FindCatalogueEntry(storetest.Public(), hn.Processing.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Title["en"] != before.Title["en"] {
+		t.Errorf("got title %v, want %v kept", after.Title, before.Title)
+	}
+	if out := buf.String(); !strings.Contains(out, "catalogue item refused") || !strings.Contains(out, hn.Processing.ID) || !strings.Contains(out, hki.URL) {
+		t.Errorf("no warning naming the peer and processing:\n%s", out)
+	}
+	if got := metric(t, esp, `omadata_network_catalogue_items_refused_total{peer="`+hki.URL+`"}`); got != "1" {
+		t.Errorf("omadata_network_catalogue_items_refused_total: %s, want 1", got)
+	}
+}
+
 // syncBuffer is a bytes.Buffer safe for a logger's goroutine.
 type syncBuffer struct {
 	mu sync.Mutex
