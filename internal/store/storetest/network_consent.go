@@ -73,3 +73,53 @@ func testNetworkConsentOwner(t *testing.T, open OpenFunc) {
 		t.Fatalf("got withdrawals %v, want Helsinki's one", got)
 	}
 }
+
+// testNetworkPeerSuspended: when a peer stops being an active member, the
+// services mirrored from it are suspended in one go, so that its
+// processings are no longer offered nor consentable; the first import of
+// its catalogue after its re-admission approves them again
+// (docs/network.md §2.6, §5.1).
+func testNetworkPeerSuspended(t *testing.T, open OpenFunc) {
+	hki := OpenOperator(t, open, "https://helsinki.test", "Helsinki")
+	esp := OpenOperator(t, open, "https://espoo.test", "Espoo")
+	h := CreateNetwork(t, hki.Store)
+	Mirror(t, hki, esp)
+	eSink, eProc := peerSink(t, esp, h, "espoo-reading")
+	Mirror(t, esp, hki)
+	r := CreateResident(t, hki.Store, ChildBornOn(time.Date(1980, 3, 1, 0, 0, 0, 0, time.UTC)))
+	give := func() error {
+		_, err := hki.GiveConsent(AsResident(r.ID), &omadata.ConsentInput{ProcessingID: eProc.ID, Version: 1, Language: "fi"})
+		return err
+	}
+
+	_, err := hki.SuspendPeerServices(As(h.Sink.ID), esp.Peer.OperatorID, "suspended by the anchor")
+	wantCode(t, err, omadata.EFORBIDDEN)
+	if n := must[int](t)(hki.SuspendPeerServices(Admin(), esp.Peer.OperatorID, "suspended by the anchor")); n != 1 {
+		t.Fatalf("suspended %d services, want Espoo's sink", n)
+	}
+	if sv := must[*omadata.Service](t)(hki.FindServiceByID(Admin(), eSink.ID)); sv.Status != omadata.ServiceSuspended {
+		t.Fatalf("got sink status %s, want suspended", sv.Status)
+	}
+	_, err = hki.FindCatalogueEntry(Public(), eProc.ID)
+	wantCode(t, err, omadata.ENOTFOUND)
+	if err := give(); err == nil {
+		t.Fatal("a resident consented to a processing of a suspended member")
+	}
+	if peers := must[[]string](t)(hki.MirroredPeers(Admin())); len(peers) != 0 {
+		t.Fatalf("got mirrored peers %v, want none active", peers)
+	}
+	// The next sync fetches the catalogue whole (no ETag to answer 304 to).
+	_, _, err = hki.PeerCatalogueState(Admin(), esp.Peer.OperatorID)
+	wantCode(t, err, omadata.ENOTFOUND)
+
+	// Re-admitted: its catalogue imported again approves the sink.
+	Mirror(t, esp, hki)
+	if sv := must[*omadata.Service](t)(hki.FindServiceByID(Admin(), eSink.ID)); sv.Status != omadata.ServiceApproved {
+		t.Fatalf("got sink status %s, want approved", sv.Status)
+	}
+	must[*omadata.CatalogueEntry](t)(hki.FindCatalogueEntry(Public(), eProc.ID))
+	ok(t, give())
+	if peers := must[[]string](t)(hki.MirroredPeers(Admin())); len(peers) != 1 || peers[0] != esp.Peer.OperatorID {
+		t.Fatalf("got mirrored peers %v, want Espoo", peers)
+	}
+}

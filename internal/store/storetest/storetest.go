@@ -141,6 +141,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Network/PeerAnswers", testNetworkPeerAnswers},
 		{"Network/EventOrder", testNetworkEventOrder},
 		{"Network/PeerResidentCap", testNetworkPeerResidentCap},
+		{"Network/PeerSuspended", testNetworkPeerSuspended},
 	}
 	passed := 0
 	for _, c := range cases {
