@@ -65,8 +65,10 @@ type operator struct {
 	Key     federation.Key
 	Metrics *prometheus.Registry
 	srv     *httptest.Server
-	// down makes the server answer 503; skew moves the store's clock.
+	// down makes the server answer 503; hang makes its catalogue answer
+	// nothing until the caller gives up; skew moves the store's clock.
 	down *atomic.Bool
+	hang *atomic.Bool
 	skew *atomic.Int64
 	// clients has the remote address of every connection that sent a
 	// request.
@@ -89,11 +91,14 @@ func startOperator(t *testing.T, a *testAnchor, name string) *operator {
 func startOperatorOn(t testing.TB, a *testAnchor, name string, open func(testing.TB) *store.Store, client *http.Client) *operator {
 	t.Helper()
 	var h http.Handler
-	down, skew, clients, configuration := &atomic.Bool{}, &atomic.Int64{}, &sync.Map{}, &atomic.Pointer[string]{}
+	down, hang, skew, clients, configuration := &atomic.Bool{}, &atomic.Bool{}, &atomic.Int64{}, &sync.Map{}, &atomic.Pointer[string]{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		clients.Store(r.RemoteAddr, true)
 		if down.Load() {
 			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		} else if hang.Load() && strings.HasSuffix(r.URL.Path, "/catalogue") {
+			<-r.Context().Done()
 			return
 		}
 		if c := configuration.Load(); c != nil && r.URL.Path == federation.WellKnownPath {
@@ -138,7 +143,7 @@ func startOperatorOn(t testing.TB, a *testAnchor, name string, open func(testing
 		Operator: web.OperatorInfo{ID: srv.URL, Name: name, BusinessID: "0201256-6", Email: "mydata@example.fi", PublicURL: srv.URL},
 		Network:  node.Handler,
 	})
-	return &operator{URL: srv.URL, Store: s, Node: node, Key: k, Metrics: reg, srv: srv, down: down, skew: skew, clients: clients,
+	return &operator{URL: srv.URL, Store: s, Node: node, Key: k, Metrics: reg, srv: srv, down: down, hang: hang, skew: skew, clients: clients,
 		configuration: configuration, log: logs}
 }
 
