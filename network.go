@@ -235,7 +235,10 @@ type NetworkService interface {
 	// processing of this operator's sink, gives the sink its pseudonym of
 	// the resident and tells it; the same event again changes nothing.
 	// EINVALID names processing_id (not ours), version (not published),
-	// language or notice_sha256 (not our notice's hash); EFORBIDDEN for a
+	// language or notice_sha256 (not our notice's hash), or consent_id (a
+	// consent announced by another operator or for another pseudonym, or
+	// an event other than requested or given for a consent never
+	// announced, which creates nothing); EFORBIDDEN for a
 	// caller other than a peer operator this one has resolved.
 	ReceiveConsentEvent(ctx context.Context, ev *NetworkConsentEvent) error
 }

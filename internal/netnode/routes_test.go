@@ -5,6 +5,7 @@ package netnode_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -173,6 +174,13 @@ func TestNetworkRefusals(t *testing.T) {
 				t.Errorf("omadata_network_refusals_total{reason=%q}: still %s", tc.reason, after)
 			}
 		})
+	}
+
+	// A body that is not JSON is refused naming Content-Type (§5, §6).
+	res := signed(t, esp, "POST", decisions, []byte(`{"questions":[]}`), time.Now(), func(r *http.Request) { r.Header.Set("Content-Type", "text/plain") })
+	var p network.Problem
+	if err := json.NewDecoder(res.Body).Decode(&p); err != nil || res.StatusCode != http.StatusUnsupportedMediaType || p.Field != "Content-Type" {
+		t.Errorf("got %d %+v, %v; want 415 naming Content-Type", res.StatusCode, p, err)
 	}
 
 	// Suspended, then removed: the anchor tells hki, whose next answer to
