@@ -265,11 +265,16 @@ func NetworkReason(err error) string {
 }
 
 // SignedRequest is a peer's network call as its signature covers it
-// (RFC 9421 §2.5, RFC 9530 §2): the Signature-Input and Signature field
-// values and the body. The network handler puts it in the context once it
-// has verified it; the store keeps it as the evidence behind a decision
-// or grant it answers (network_requests).
+// (RFC 9421 §2.5, RFC 9530 §2): the covered components (@method,
+// @target-uri as the callee received it, the Content-Digest field), the
+// Signature-Input and Signature field values and the body, all that the
+// signature base is rebuilt from. The network handler puts it in the
+// context once it has verified it; the store keeps it once per call as the
+// evidence behind the decisions or grant it answers (network_calls).
 type SignedRequest struct {
+	Method         string
+	TargetURI      string
+	ContentDigest  string
 	SignatureInput string
 	Signature      string
 	Body           []byte

@@ -253,10 +253,24 @@ func signedRequest(ctx context.Context) (*omadata.SignedRequest, error) {
 	return r, nil
 }
 
-// keepRequest records the peer's signed request behind our record.
-func keepRequest(ctx context.Context, tx *Tx, recordID, operatorID, relayID string, r *omadata.SignedRequest) error {
-	_, err := tx.exec(ctx, `INSERT INTO network_requests (record_id, operator_id, relay_id, signature_input, signature, body, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, recordID, operatorID, relayID, r.SignatureInput, r.Signature, string(r.Body), tx.now)
+// prefixNetworkCall is the prefix of the IDs of network_calls: a call
+// between operators whose signed request or answer we keep.
+const prefixNetworkCall = "ncl"
+
+// keepCall records the peer's signed request of a call once, for all the
+// records it is behind, and returns the call's ID.
+func keepCall(ctx context.Context, tx *Tx, operatorID string, r *omadata.SignedRequest) (string, error) {
+	id := omadata.NewID(prefixNetworkCall)
+	_, err := tx.exec(ctx, `INSERT INTO network_calls (id, operator_id, method, target_uri, content_digest, signature_input, signature, body, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, operatorID, r.Method, r.TargetURI, r.ContentDigest, r.SignatureInput, r.Signature, string(r.Body), tx.now)
+	return id, err
+}
+
+// keepRequest records that the peer's signed call callID is behind our
+// record.
+func keepRequest(ctx context.Context, tx *Tx, recordID, operatorID, relayID, callID string) error {
+	_, err := tx.exec(ctx, `INSERT INTO network_requests (record_id, operator_id, relay_id, call_id, created_at)
+		VALUES (?, ?, ?, ?, ?)`, recordID, operatorID, relayID, callID, tx.now)
 	return err
 }
 
@@ -302,6 +316,10 @@ func (s *Store) NetworkDecide(ctx context.Context, in []*omadata.NetworkQuestion
 		return nil, err
 	}
 	defer tx.Rollback()
+	callID, err := keepCall(ctx, tx, c.OperatorID, sr)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]*omadata.Decision, len(in))
 	for i, nq := range in {
 		q, peer, err := peerQuestion(ctx, tx, c, nq)
@@ -310,7 +328,7 @@ func (s *Store) NetworkDecide(ctx context.Context, in []*omadata.NetworkQuestion
 		}
 		if out[i], err = s.decidePeer(ctx, tx, q, peer); err != nil {
 			return nil, err
-		} else if err := keepRequest(ctx, tx, out[i].EvidenceID, c.OperatorID, nq.RelayID, sr); err != nil {
+		} else if err := keepRequest(ctx, tx, out[i].EvidenceID, c.OperatorID, nq.RelayID, callID); err != nil {
 			return nil, err
 		}
 	}
@@ -359,7 +377,9 @@ func (s *Store) NetworkGrant(ctx context.Context, in *omadata.NetworkGrantInput)
 		}
 		record = g.ID
 	}
-	if err := keepRequest(ctx, tx, record, c.OperatorID, in.RelayID, sr); err != nil {
+	if callID, err := keepCall(ctx, tx, c.OperatorID, sr); err != nil {
+		return nil, err
+	} else if err := keepRequest(ctx, tx, record, c.OperatorID, in.RelayID, callID); err != nil {
 		return nil, err
 	}
 	return g, tx.Commit()
@@ -454,20 +474,50 @@ func (s *Store) relayGrant(ctx context.Context, c omadata.Caller, in *omadata.Gr
 	if g.Decision.Permit() {
 		record = g.ID
 	}
-	if err := s.recordRelay(ctx, tx, rt, nq.NetworkQuestion, "grant", g.Decision, record, answer, nil, &leaf, omadata.LeafGrantRelayed); err != nil {
+	if err := s.recordRelay(ctx, tx, rt, nq.NetworkQuestion, "grant", g.Decision, record, newRelayCall(answer), &leaf, omadata.LeafGrantRelayed); err != nil {
 		return nil, err
 	}
 	return g, tx.Commit()
 }
 
-// recordRelay stores a relayed request with the home operator's answer
-// and, on permit, the leaf of kind referencing the home operator's leaf.
+// relayCall is the home operator's signed answer to one call, shared by
+// the questions of the call: kept once (network_calls), hashed once.
+type relayCall struct {
+	id     string
+	answer string
+	pre    *answerHash
+	kept   *Tx // the transaction that kept it, if any
+}
+
+func newRelayCall(answer string) *relayCall {
+	return &relayCall{id: omadata.NewID(prefixNetworkCall), answer: answer, pre: newAnswerHash(answer)}
+}
+
+// keep records the call's answer in tx, once.
+func (c *relayCall) keep(ctx context.Context, tx *Tx, operatorID string) error {
+	if c.kept == tx {
+		return nil
+	}
+	if _, err := tx.exec(ctx, `INSERT INTO network_calls (id, operator_id, body, created_at) VALUES (?, ?, ?, ?)`,
+		c.id, operatorID, c.answer, tx.now); err != nil {
+		return err
+	}
+	c.kept = tx
+	return nil
+}
+
+// recordRelay stores a relayed request referencing the home operator's
+// answer to its call and, on permit, the leaf of kind referencing the
+// home operator's leaf.
 func (s *Store) recordRelay(ctx context.Context, tx *Tx, rt *relayTarget, q omadata.NetworkQuestion, kind string, d *omadata.Decision,
-	peerRecord, answer string, pre *answerHash, leaf *omadata.LeafPeer, leafKind string) error {
+	peerRecord string, call *relayCall, leaf *omadata.LeafPeer, leafKind string) error {
+	if err := call.keep(ctx, tx, rt.peer.OperatorID); err != nil {
+		return err
+	}
 	if _, err := tx.exec(ctx, `INSERT INTO network_relays (id, operator_id, kind, sink_id, source_id, resident_id, purpose_id, data_group_ids,
-		decision, reason, peer_record, answer, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		decision, reason, peer_record, call_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		q.RelayID, rt.peer.OperatorID, kind, q.SinkID, q.SourceID, rt.residentID, q.PurposeID, jsonValue{q.DataGroupIDs},
-		d.Decision, d.Reason, peerRecord, answer, tx.now); err != nil {
+		d.Decision, d.Reason, peerRecord, call.id, tx.now); err != nil {
 		return err
 	}
 	if !d.Permit() {
@@ -476,7 +526,7 @@ func (s *Store) recordRelay(ctx context.Context, tx *Tx, rt *relayTarget, q omad
 	return s.appendLog(ctx, tx, logAppend{
 		kind: leafKind, recordKind: omadata.RecordRelay, recordID: q.RelayID,
 		recordSHA256: relayDigest(q.RelayID, rt.peer.OperatorID, kind, q.SinkID, q.SourceID, rt.residentID, q.PurposeID, q.DataGroupIDs,
-			d.Decision, d.Reason, peerRecord, answer, tx.now, pre),
+			d.Decision, d.Reason, peerRecord, call.answer, tx.now, call.pre),
 		processingID: d.ProcessingID, sinkID: q.SinkID, sourceIDs: []string{q.SourceID}, residentID: rt.residentID, peer: leaf,
 	})
 }
@@ -484,12 +534,11 @@ func (s *Store) recordRelay(ctx context.Context, tx *Tx, rt *relayTarget, q omad
 // relayedQuestion is a local sink's decision question relayed to the
 // resident's home operator, with its answer once asked.
 type relayedQuestion struct {
-	rt     *relayTarget
-	nq     omadata.NetworkQuestion
-	d      *omadata.Decision
-	answer string
-	pre    *answerHash // of answer, shared by the questions of a call
-	err    error
+	rt   *relayTarget
+	nq   omadata.NetworkQuestion
+	d    *omadata.Decision
+	call *relayCall // shared by the questions of a call
+	err  error
 }
 
 func newRelayedQuestion(in omadata.DecisionInput, rt *relayTarget) *relayedQuestion {
@@ -522,13 +571,13 @@ func (s *Store) askRelayed(ctx context.Context, qs []*relayedQuestion) {
 				err = errors.New("relayer answered another number of decisions")
 			}
 		}
-		var pre *answerHash
+		var call *relayCall
 		if err == nil {
-			pre = newAnswerHash(answer)
+			call = newRelayCall(answer)
 		}
 		for i, q := range group {
 			if q.err = err; err == nil {
-				q.d, q.answer, q.pre = ds[i], answer, pre
+				q.d, q.call = ds[i], call
 			}
 		}
 	}
@@ -543,7 +592,7 @@ func (s *Store) recordRelayed(ctx context.Context, tx *Tx, c omadata.Caller, q *
 		return insertDecision(ctx, tx, local, &verdict{reason: omadata.DenyPeerUnavailable})
 	}
 	leaf := &omadata.LeafPeer{Origin: q.rt.peer.LogOrigin, Record: q.d.EvidenceID}
-	return q.d, s.recordRelay(ctx, tx, q.rt, q.nq, "decision", q.d, q.d.EvidenceID, q.answer, q.pre, leaf, omadata.LeafDecisionRelayed)
+	return q.d, s.recordRelay(ctx, tx, q.rt, q.nq, "decision", q.d, q.d.EvidenceID, q.call, leaf, omadata.LeafDecisionRelayed)
 }
 
 // relayDecide asks the resident's home operator for one decision of a

@@ -15,9 +15,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/httpsig"
 	"github.com/omadata/omadata/internal/network"
 )
 
@@ -30,6 +33,9 @@ const Prefix = "/network/v1"
 type Call struct {
 	OperatorID     string
 	Nonce          string
+	Method         string // @method
+	TargetURI      string // @target-uri, as received (RFC 9421 §2.2.2)
+	ContentDigest  string
 	SignatureInput string
 	Signature      string
 	Body           []byte
@@ -79,7 +85,8 @@ type Options struct {
 
 // Handler serves the network routes.
 type Handler struct {
-	o Options
+	o      Options
+	scheme string // of the operator ID: the scheme of the calls' @target-uri
 }
 
 // New returns a Handler.
@@ -90,7 +97,11 @@ func New(o Options) *Handler {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Handler{o: o}
+	scheme := "https"
+	if u, err := url.Parse(o.OperatorID); err == nil && u.Scheme != "" {
+		scheme = u.Scheme
+	}
+	return &Handler{o: o, scheme: scheme}
 }
 
 // Routes registers the network's routes on mux.
@@ -125,7 +136,10 @@ func (h *Handler) signed(g *network.Guard, f func(w http.ResponseWriter, r *http
 			writeProblem(w, http.StatusBadRequest, network.ReasonInvalid, "The body could not be read.", "")
 			return
 		}
+		u := httpsig.ServerRequest(r, h.scheme).URL
 		c := &Call{OperatorID: vc.OperatorID, Nonce: vc.Nonce, Body: body,
+			Method: r.Method, TargetURI: strings.ToLower(u.Scheme) + "://" + u.Host + u.RequestURI(),
+			ContentDigest:  strings.Join(r.Header.Values("Content-Digest"), ", "),
 			SignatureInput: r.Header.Get("Signature-Input"), Signature: r.Header.Get("Signature")}
 		if err := f(w, r, c); err != nil {
 			h.fail(w, r, g, err)

@@ -131,7 +131,8 @@ func (h *Handler) federationEvent(w http.ResponseWriter, r *http.Request, c *Cal
 
 // withEvidence puts the signed call in ctx for the store to keep.
 func withEvidence(ctx context.Context, c *Call) context.Context {
-	return omadata.NewContextWithSignedRequest(ctx, &omadata.SignedRequest{SignatureInput: c.SignatureInput, Signature: c.Signature, Body: c.Body})
+	return omadata.NewContextWithSignedRequest(ctx, &omadata.SignedRequest{Method: c.Method, TargetURI: c.TargetURI, ContentDigest: c.ContentDigest,
+		SignatureInput: c.SignatureInput, Signature: c.Signature, Body: c.Body})
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
