@@ -271,6 +271,12 @@ func NetworkReason(err error) string {
 // signature base is rebuilt from. The network handler puts it in the
 // context once it has verified it; the store keeps it once per call as the
 // evidence behind the decisions or grant it answers (network_calls).
+//
+// Nonce, when set, is the call's nonce not yet recorded (docs/network.md
+// §3): the store records it under the caller's operator ID until
+// NonceUntil as the first write of the transaction that answers the call,
+// refuses the call if it was recorded before (ECONFLICT on nonce), and
+// sets NonceSpent once that transaction has committed.
 type SignedRequest struct {
 	Method         string
 	TargetURI      string
@@ -278,6 +284,10 @@ type SignedRequest struct {
 	SignatureInput string
 	Signature      string
 	Body           []byte
+
+	Nonce      string
+	NonceUntil time.Time
+	NonceSpent bool
 }
 
 type signedRequestKey struct{}

@@ -253,6 +253,53 @@ func signedRequest(ctx context.Context) (*omadata.SignedRequest, error) {
 	return r, nil
 }
 
+// spendNonce records the unrecorded nonce of the peer's call (r.Nonce,
+// docs/network.md §3), as the first write of tx, in the table of nonces
+// and DPoP proofs every instance shares (the key the verifier uses: the
+// caller's operator ID and the nonce): a replay, on this instance or
+// another, finds it and is refused, and a call refused later rolls it
+// back with all else. Expired rows are left to UseOnce's other callers
+// and to pruneNonces, outside the transaction: deleting them here would
+// hold their locks, on PostgreSQL, for the whole decision.
+func spendNonce(ctx context.Context, tx *Tx, operatorID string, r *omadata.SignedRequest) error {
+	if r.Nonce == "" {
+		return nil // the verifier recorded it
+	}
+	res, err := tx.exec(ctx, `INSERT INTO dpop_proofs (jkt, jti, expires_at) VALUES (?, ?, ?) ON CONFLICT (jkt, jti) DO NOTHING`,
+		operatorID, r.Nonce, r.NonceUntil)
+	if err != nil {
+		return err
+	} else if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n != 1 {
+		return omadata.Conflictf("nonce", "This call was seen before: sign each call with a fresh nonce.")
+	}
+	return nil
+}
+
+// committedWithNonce commits tx, whose first write spent r's nonce, and
+// then says so on r; every pruneEvery-th such commit deletes the expired
+// nonces and proofs in a statement of its own.
+func (s *Store) committedWithNonce(ctx context.Context, tx *Tx, r *omadata.SignedRequest) error {
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if r.Nonce != "" {
+		r.NonceSpent = true
+		if s.nonces.Add(1)%pruneEvery == 0 {
+			// Best effort: the call is answered; a failed prune is done by
+			// the next one, or by UseOnce.
+			_ = s.db.execOne(ctx, `DELETE FROM dpop_proofs WHERE expires_at < ?`, s.db.now())
+		}
+	}
+	return nil
+}
+
+// pruneEvery is how many nonces spent in decisions' transactions go
+// between two deletions of the expired ones (safe to lose: UseOnce
+// deletes them too).
+const pruneEvery = 256
+
 // prefixNetworkCall is the prefix of the IDs of network_calls: a call
 // between operators whose signed request or answer we keep.
 const prefixNetworkCall = "ncl"
@@ -316,6 +363,9 @@ func (s *Store) NetworkDecide(ctx context.Context, in []*omadata.NetworkQuestion
 		return nil, err
 	}
 	defer tx.Rollback()
+	if err := spendNonce(ctx, tx, c.OperatorID, sr); err != nil {
+		return nil, err
+	}
 	callID, err := keepCall(ctx, tx, c.OperatorID, sr)
 	if err != nil {
 		return nil, err
@@ -332,7 +382,7 @@ func (s *Store) NetworkDecide(ctx context.Context, in []*omadata.NetworkQuestion
 			return nil, err
 		}
 	}
-	return out, tx.Commit()
+	return out, s.committedWithNonce(ctx, tx, sr)
 }
 
 // NetworkGrant implements omadata.NetworkService at the home operator
@@ -361,6 +411,9 @@ func (s *Store) NetworkGrant(ctx context.Context, in *omadata.NetworkGrantInput)
 		return nil, err
 	}
 	defer tx.Rollback()
+	if err := spendNonce(ctx, tx, c.OperatorID, sr); err != nil {
+		return nil, err
+	}
 	q, peer, err := peerQuestion(ctx, tx, c, &in.NetworkQuestion)
 	if err != nil {
 		return nil, err
@@ -382,7 +435,7 @@ func (s *Store) NetworkGrant(ctx context.Context, in *omadata.NetworkGrantInput)
 	} else if err := keepRequest(ctx, tx, record, c.OperatorID, in.RelayID, callID); err != nil {
 		return nil, err
 	}
-	return g, tx.Commit()
+	return g, s.committedWithNonce(ctx, tx, sr)
 }
 
 // relayTarget is where a local sink's question goes when its source is

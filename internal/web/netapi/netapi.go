@@ -39,6 +39,9 @@ type Call struct {
 	SignatureInput string
 	Signature      string
 	Body           []byte
+
+	verified *network.Call  // as the guard verified it
+	guard    *network.Guard // that verified it
 }
 
 // RecordProver serves a log leaf of this operator to a peer that is party
@@ -111,8 +114,10 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	}
 	mux.Handle("GET "+Prefix+"/catalogue", h.signed(h.o.Guard, h.catalogue))
 	mux.Handle("POST "+Prefix+"/consent-events", h.signed(h.o.Guard, h.consentEvent))
-	mux.Handle("POST "+Prefix+"/decisions", h.signed(h.o.Guard, h.decisions))
-	mux.Handle("POST "+Prefix+"/grants", h.signed(h.o.Guard, h.grants))
+	// A decision's or grant's call has its nonce recorded in the store's
+	// transaction that answers it (spent, below).
+	mux.Handle("POST "+Prefix+"/decisions", h.signedUnspent(h.o.Guard, h.decisions))
+	mux.Handle("POST "+Prefix+"/grants", h.signedUnspent(h.o.Guard, h.grants))
 	mux.Handle("GET "+Prefix+"/log/records/{record}", h.signed(h.o.Guard, h.logRecord))
 	mux.Handle("POST "+Prefix+"/federation-events", h.signed(h.o.AnchorGuard, h.federationEvent))
 	// Anything else under the prefix is a problem document too, not the
@@ -125,7 +130,18 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 // signed has g verify the call and runs f as the calling operator (g
 // puts omadata.CallerOperator in the context), with the body g read.
 func (h *Handler) signed(g *network.Guard, f func(w http.ResponseWriter, r *http.Request, c *Call) error) http.Handler {
-	return g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return g.Handler(h.call(g, f))
+}
+
+// signedUnspent is signed with the call's nonce not yet recorded
+// (network.Guard.HandlerUnspent): f records it with what the call does,
+// through withEvidence and spent.
+func (h *Handler) signedUnspent(g *network.Guard, f func(w http.ResponseWriter, r *http.Request, c *Call) error) http.Handler {
+	return g.HandlerUnspent(h.call(g, f))
+}
+
+func (h *Handler) call(g *network.Guard, f func(w http.ResponseWriter, r *http.Request, c *Call) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		vc, ok := network.CallFromContext(r.Context())
 		if !ok {
 			writeProblem(w, http.StatusInternalServerError, ReasonInternal, "Internal error.", "")
@@ -140,11 +156,20 @@ func (h *Handler) signed(g *network.Guard, f func(w http.ResponseWriter, r *http
 		c := &Call{OperatorID: vc.OperatorID, Nonce: vc.Nonce, Body: body,
 			Method: r.Method, TargetURI: strings.ToLower(u.Scheme) + "://" + u.Host + u.RequestURI(),
 			ContentDigest:  strings.Join(r.Header.Values("Content-Digest"), ", "),
-			SignatureInput: r.Header.Get("Signature-Input"), Signature: r.Header.Get("Signature")}
-		if err := f(w, r, c); err != nil {
+			SignatureInput: r.Header.Get("Signature-Input"), Signature: r.Header.Get("Signature"), verified: vc, guard: g}
+		err = f(w, r, c)
+		if err != nil && vc.Unspent {
+			// What the call did rolled back, its nonce with it: record
+			// the nonce now, so that a replay of a refused call is refused
+			// as one (and a call refused as a replay is refused so).
+			if serr := g.Spend(r.Context(), vc); serr != nil {
+				err = serr
+			}
+		}
+		if err != nil {
 			h.fail(w, r, g, err)
 		}
-	}))
+	})
 }
 
 // answer writes a signed answer (docs/network.md §4) with members, bound
