@@ -184,25 +184,45 @@ func (s *Store) peerResident(ctx context.Context, tx *Tx, operatorID, ppn string
 	return id, err
 }
 
+// peerCall holds what the questions of one peer call share, read once in
+// its transaction: the services' operators and sources, and the caller's
+// log origin.
+type peerCall struct {
+	sinkOps map[string]string
+	sources map[string]bool
+	origin  string
+}
+
 // peerQuestion resolves a peer's question at the home operator, after
 // omadata.AuthorizePeer, into a question about our resident, with the
 // reference to the peer's relay its leaves carry.
-func peerQuestion(ctx context.Context, tx *Tx, c omadata.Caller, in *omadata.NetworkQuestion) (*question, *omadata.LeafPeer, error) {
+func peerQuestion(ctx context.Context, tx *Tx, c omadata.Caller, in *omadata.NetworkQuestion, pc *peerCall) (*question, *omadata.LeafPeer, error) {
 	var f omadata.PeerQuestion
-	var sinkOp sql.NullString
-	if err := tx.queryRow(ctx, `SELECT operator_id FROM services WHERE id = ?`, in.SinkID).Scan(&sinkOp); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, err
+	if pc.sinkOps == nil {
+		pc.sinkOps, pc.sources = map[string]string{}, map[string]bool{}
 	}
-	f.SinkOperatorID = sinkOp.String
-	n, err := count(ctx, tx, `SELECT COUNT(*) FROM services WHERE id = ? AND operator_id IS NULL AND roles LIKE '%"source"%'`, in.SourceID)
-	if err != nil {
-		return nil, nil, err
+	sinkOp, seen := pc.sinkOps[in.SinkID]
+	if !seen {
+		var op sql.NullString
+		if err := tx.queryRow(ctx, `SELECT operator_id FROM services WHERE id = ?`, in.SinkID).Scan(&op); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, nil, err
+		}
+		sinkOp, pc.sinkOps[in.SinkID] = op.String, op.String
 	}
-	f.SourceIsOurs = n > 0
+	f.SinkOperatorID = sinkOp
+	ours, seen := pc.sources[in.SourceID]
+	if !seen {
+		n, err := count(ctx, tx, `SELECT COUNT(*) FROM services WHERE id = ? AND operator_id IS NULL AND roles LIKE '%"source"%'`, in.SourceID)
+		if err != nil {
+			return nil, nil, err
+		}
+		ours, pc.sources[in.SourceID] = n > 0, n > 0
+	}
+	f.SourceIsOurs = ours
 	// Only a pseudonym we issued (to one of our own residents) counts: one
 	// a peer issued us for its resident names no resident of ours.
 	var residentID string
-	err = tx.queryRow(ctx, `SELECT pp.operator_id, pp.resident_id FROM peer_pseudonyms pp JOIN residents r ON r.id = pp.resident_id
+	err := tx.queryRow(ctx, `SELECT pp.operator_id, pp.resident_id FROM peer_pseudonyms pp JOIN residents r ON r.id = pp.resident_id
 		WHERE pp.pseudonym = ? AND r.home_operator_id IS NULL`, in.Pseudonym).Scan(&f.PseudonymPeerID, &residentID)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, err
@@ -210,12 +230,15 @@ func peerQuestion(ctx context.Context, tx *Tx, c omadata.Caller, in *omadata.Net
 	if err := omadata.AuthorizePeer(c, f); err != nil {
 		return nil, nil, err
 	}
-	var md omadata.OperatorMetadata
-	if err := tx.queryRow(ctx, `SELECT metadata FROM peers WHERE operator_id = ?`, c.OperatorID).Scan(jsonScan{&md}); err != nil {
-		return nil, nil, err
+	if pc.origin == "" {
+		var md omadata.OperatorMetadata
+		if err := tx.queryRow(ctx, `SELECT metadata FROM peers WHERE operator_id = ?`, c.OperatorID).Scan(jsonScan{&md}); err != nil {
+			return nil, nil, err
+		}
+		pc.origin = md.LogOrigin
 	}
 	q := &question{callerID: c.OperatorID, sinkID: in.SinkID, sourceID: in.SourceID, residentID: residentID, purposeID: in.PurposeID, groups: in.DataGroupIDs}
-	return q, &omadata.LeafPeer{Origin: md.LogOrigin, Record: in.RelayID}, nil
+	return q, &omadata.LeafPeer{Origin: pc.origin, Record: in.RelayID}, nil
 }
 
 func validNetworkQuestion(q *omadata.NetworkQuestion) error {
@@ -371,8 +394,9 @@ func (s *Store) NetworkDecide(ctx context.Context, in []*omadata.NetworkQuestion
 		return nil, err
 	}
 	out := make([]*omadata.Decision, len(in))
+	var pc peerCall
 	for i, nq := range in {
-		q, peer, err := peerQuestion(ctx, tx, c, nq)
+		q, peer, err := peerQuestion(ctx, tx, c, nq, &pc)
 		if err != nil {
 			return nil, omadata.WithFieldPrefix(err, "questions["+strconv.Itoa(i)+"]")
 		}
@@ -414,7 +438,7 @@ func (s *Store) NetworkGrant(ctx context.Context, in *omadata.NetworkGrantInput)
 	if err := spendNonce(ctx, tx, c.OperatorID, sr); err != nil {
 		return nil, err
 	}
-	q, peer, err := peerQuestion(ctx, tx, c, &in.NetworkQuestion)
+	q, peer, err := peerQuestion(ctx, tx, c, &in.NetworkQuestion, &peerCall{})
 	if err != nil {
 		return nil, err
 	}
