@@ -376,14 +376,29 @@ func NetworkReason(err error) string {
 }
 
 // SignedRequest is a peer's network call as its signature covers it
-// (RFC 9421 §2.5, RFC 9530 §2): the Signature-Input and Signature field
-// values and the body. The network handler puts it in the context once it
-// has verified it; the store keeps it as the evidence behind a decision
-// or grant it answers (network_requests).
+// (RFC 9421 §2.5, RFC 9530 §2): the covered components (@method,
+// @target-uri as the callee received it, the Content-Digest field), the
+// Signature-Input and Signature field values and the body, all that the
+// signature base is rebuilt from. The network handler puts it in the
+// context once it has verified it; the store keeps it once per call as the
+// evidence behind the decisions or grant it answers (network_calls).
+//
+// Nonce, when set, is the call's nonce not yet recorded (docs/network.md
+// §3): the store records it under the caller's operator ID until
+// NonceUntil as the first write of the transaction that answers the call,
+// refuses the call if it was recorded before (ECONFLICT on nonce), and
+// sets NonceSpent once that transaction has committed.
 type SignedRequest struct {
+	Method         string
+	TargetURI      string
+	ContentDigest  string
 	SignatureInput string
 	Signature      string
 	Body           []byte
+
+	Nonce      string
+	NonceUntil time.Time
+	NonceSpent bool
 }
 
 type signedRequestKey struct{}

@@ -268,6 +268,22 @@ func testRefusals(t *testing.T, bin string, n *demoNet) {
 		a, _ := url.Parse(second.URL)
 		again.URL.Host = a.Host
 		expectRefused(t, second, again, nil, 401, network.ReasonReplayed, esp.URL)
+
+		// A decisions call, whose nonce the decision's transaction
+		// records: refused at the first instance (Espoo asks for Turku's
+		// sink: rolled back, its nonce recorded after), then replayed at
+		// the second.
+		ppn := pseudonymIssuedTo(t, esp, hki.URL)
+		e := waitEntry(t, hki, "Wellbeing indicators from residents' measurements", tku.URL)
+		q, _ := json.Marshal(map[string]any{"questions": []map[string]any{{
+			"sink_id": e.Sink.ID, "source_id": e.DataGroups[0].Source.ID, "pseudonym": ppn,
+			"data_group_ids": []string{e.DataGroups[0].ID}, "purpose_id": e.Purpose.ID, "relay_id": omadata.NewID(omadata.PrefixRelay),
+		}}})
+		dreq := espoo.signed(t, "POST", decisions, "", q, time.Now())
+		expectRefused(t, hki, dreq, q, 403, network.ReasonNotYourSink, esp.URL)
+		dagain := dreq.Clone(context.Background())
+		dagain.URL.Host = a.Host
+		expectRefused(t, second, dagain, q, 401, network.ReasonReplayed, esp.URL)
 	})
 }
 

@@ -5,6 +5,7 @@ package federation
 import (
 	"context"
 	"encoding/json"
+	"sync"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -32,6 +33,49 @@ type PeerStore interface {
 type StoreCache struct {
 	Store PeerStore
 	Now   func() time.Time // nil: time.Now
+	// Parsed keeps the key sets parsed from the stored JSON, keyed by
+	// those bytes; nil: parsed on every Get. The row is still read on
+	// every Get (another instance's Drop takes effect at once); only the
+	// parsing is saved, and a changed row is other bytes, so never stale.
+	Parsed *ParsedKeys
+}
+
+// ParsedKeys is a bounded memory of JWK sets parsed from their JSON,
+// safe to lose and for concurrent use; its zero value is ready. The sets
+// it returns are shared: callers only read them.
+type ParsedKeys struct {
+	mu   sync.Mutex
+	sets map[string]*jose.JSONWebKeySet
+}
+
+// maxParsedKeys bounds ParsedKeys: past it the memory starts afresh.
+// A network has tens of members, each with one or two key sets at once.
+const maxParsedKeys = 256
+
+// parse returns raw parsed, from memory when the same bytes were parsed
+// before.
+func (p *ParsedKeys) parse(raw []byte) (*jose.JSONWebKeySet, error) {
+	if p != nil {
+		p.mu.Lock()
+		keys := p.sets[string(raw)]
+		p.mu.Unlock()
+		if keys != nil {
+			return keys, nil
+		}
+	}
+	var keys jose.JSONWebKeySet
+	if err := json.Unmarshal(raw, &keys); err != nil {
+		return nil, err
+	}
+	if p != nil {
+		p.mu.Lock()
+		if p.sets == nil || len(p.sets) >= maxParsedKeys {
+			p.sets = map[string]*jose.JSONWebKeySet{}
+		}
+		p.sets[string(raw)] = &keys
+		p.mu.Unlock()
+	}
+	return &keys, nil
 }
 
 // Get returns the unexpired chain of entityID, or ENOTFOUND.
@@ -47,11 +91,11 @@ func (c StoreCache) Get(ctx context.Context, entityID string) (*Resolved, error)
 	if !p.ChainExpiresAt.After(now()) {
 		return nil, omadata.NotFound("peer")
 	}
-	var keys jose.JSONWebKeySet
-	if err := json.Unmarshal(raw, &keys); err != nil {
+	keys, err := c.Parsed.parse(raw)
+	if err != nil {
 		return nil, err
 	}
-	return &Resolved{Peer: p, Keys: &keys}, nil
+	return &Resolved{Peer: p, Keys: keys}, nil
 }
 
 // Put records r.

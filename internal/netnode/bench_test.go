@@ -45,9 +45,10 @@ const benchChunk = 50
 //     /batch, 100 questions) with its credential: the baseline.
 //   - cross: Espoo's sink asks Espoo the same about Helsinki's source;
 //     Espoo relays to Helsinki as a signed call (network.md §3, §5.3),
-//     Helsinki verifies it with Espoo's chain from its cache, spends the
-//     nonce, decides with its evidence, and signs the answer, which Espoo
-//     verifies and keeps with its own evidence.
+//     Helsinki verifies it with Espoo's chain from its cache, decides
+//     with its evidence, the nonce recorded in the decision's transaction,
+//     and signs the answer, which Espoo verifies and keeps with its own
+//     evidence.
 //
 // Every answer is checked to be a permit. b.N is the number of calls of
 // each path; the paths alternate in chunks of benchChunk calls, each

@@ -8,12 +8,16 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
+	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/httpsig"
 	"github.com/omadata/omadata/internal/network"
 	"github.com/omadata/omadata/internal/store/storetest"
 )
@@ -132,7 +136,7 @@ func TestNetworkRelease(t *testing.T) {
 	if got := metric(t, esp, `omadata_network_calls_total{kind="grant",outcome="ok"}`); got != "1" {
 		t.Errorf("relayed grant calls: got %s, want 1", got)
 	}
-	relay := query(t, esp, `SELECT id, peer_record, answer FROM network_relays WHERE kind = 'grant'`)
+	relay := query(t, esp, `SELECT r.id, r.peer_record, c.body FROM network_relays r JOIN network_calls c ON c.id = r.call_id WHERE r.kind = 'grant'`)
 	hkiKeys, err := esp.Node.Resolver.Resolve(admin, hki.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -146,6 +150,37 @@ func TestNetworkRelease(t *testing.T) {
 	if got := query(t, hki, `SELECT relay_id, operator_id FROM network_requests WHERE record_id = ?`, g.ID); got[0] != relay[0] || got[1] != esp.URL {
 		t.Fatalf("got Helsinki's evidence %v, want Espoo's signed request of relay %s", got, relay[0])
 	}
+
+	// A batch is one call: its signed request kept once at Helsinki, its
+	// signed answer once at Espoo, each record referencing it, and both
+	// verify again from what is stored.
+	batch := []*omadata.DecisionInput{
+		{SourceID: h.Source.ID, Pseudonym: psn, DataGroupIDs: []string{h.Loans.ID}, PurposeID: h.Recommendations.ID},
+		{SourceID: h.Source.ID, Pseudonym: psn, DataGroupIDs: []string{h.Loans.ID}, PurposeID: h.Recommendations.ID},
+	}
+	ds, err := esp.Store.DecideBatch(storetest.As(sink.ID), batch)
+	if err != nil {
+		t.Fatal(err)
+	} else if !ds[0].Permit() || !ds[1].Permit() {
+		t.Fatalf("got %+v, %+v; want two permits", ds[0], ds[1])
+	}
+	espCall := query(t, esp, `SELECT COUNT(DISTINCT r.call_id), COUNT(*), MIN(c.body) FROM network_relays r JOIN network_calls c ON c.id = r.call_id
+		WHERE r.kind = 'decision'`)
+	if espCall[0] != "1" || espCall[1] != "2" {
+		t.Fatalf("Espoo's relays of the batch: %v calls for %v relays, want 1 for 2", espCall[0], espCall[1])
+	}
+	if n := query(t, esp, `SELECT COUNT(*) FROM network_calls WHERE body = ?`, espCall[2]); n[0] != "1" {
+		t.Errorf("the batch's answer is kept %s times, want once", n[0])
+	}
+	if _, err := network.VerifyAnswer(espCall[2], *hkiKeys.Keys, hki.URL, esp.URL, nonceOf(t, espCall[2]), time.Now()); err != nil {
+		t.Fatalf("the kept answer of the batch does not verify with Helsinki's keys: %v", err)
+	}
+	hkiCall := query(t, hki, `SELECT COUNT(DISTINCT q.call_id), COUNT(*), MIN(q.call_id) FROM network_requests q WHERE q.record_id IN (?, ?)`,
+		ds[0].EvidenceID, ds[1].EvidenceID)
+	if hkiCall[0] != "1" || hkiCall[1] != "2" {
+		t.Fatalf("Helsinki's evidence of the batch: %v calls for %v decisions, want 1 for 2", hkiCall[0], hkiCall[1])
+	}
+	verifyKeptRequest(t, hki, esp, hkiCall[2])
 
 	// Espoo shows Helsinki's leaf of the grant, verified.
 	if _, err := hki.Store.IntegrateLog(admin); err != nil {
@@ -194,6 +229,52 @@ func TestNetworkRelease(t *testing.T) {
 		t.Fatal(err)
 	} else if g2.Decision.Permit() || g2.Decision.Reason != omadata.DenyConsentWithdrawn {
 		t.Fatalf("got %+v, want a deny after the withdrawal", g2.Decision)
+	}
+}
+
+// verifyKeptRequest verifies the signed request of call callID that
+// home keeps, as RFC 9421 §3.2 does, from what is stored alone: the
+// signature base rebuilt from the stored components, the signature
+// checked with the caller's key from its chain as home resolves it, and
+// the body against its Content-Digest (RFC 9530).
+func verifyKeptRequest(t *testing.T, home, caller *operator, callID string) {
+	t.Helper()
+	row := query(t, home, `SELECT operator_id, method, target_uri, content_digest, signature_input, signature, body FROM network_calls WHERE id = ?`, callID)
+	if row[0] != caller.URL {
+		t.Fatalf("the call is kept as %s's, want %s's", row[0], caller.URL)
+	}
+	u, err := url.Parse(row[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{"Content-Digest": {row[3]}, "Signature-Input": {row[4]}, "Signature": {row[5]}}
+	sig, err := httpsig.Parse(h, network.Label)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyid, _ := sig.Input.String("keyid")
+	kid := keyid[strings.LastIndexByte(keyid, '#')+1:]
+	res, err := home.Node.Resolver.Resolve(storetest.Admin(), caller.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := res.Keys.Key(kid)
+	if len(keys) == 0 || !strings.HasPrefix(keyid, caller.URL+"#") {
+		t.Fatalf("keyid %s is not one of %s's keys", keyid, caller.URL)
+	}
+	if err := sig.Verify(&httpsig.Message{Method: row[1], URL: u, Header: h}, httpsig.Ed25519, keys[0].Key); err != nil {
+		t.Fatalf("the kept request does not verify: %v", err)
+	}
+	if err := httpsig.VerifyContentDigest(row[3], []byte(row[6]), httpsig.DigestSHA256); err != nil {
+		t.Fatalf("the kept body is not the signed one: %v", err)
+	}
+	// A changed body or target does not verify.
+	if err := httpsig.VerifyContentDigest(row[3], []byte(row[6]+" "), httpsig.DigestSHA256); err == nil {
+		t.Error("a changed body verifies against the kept Content-Digest")
+	}
+	u.Path += "x"
+	if err := sig.Verify(&httpsig.Message{Method: row[1], URL: u, Header: h}, httpsig.Ed25519, keys[0].Key); err == nil {
+		t.Error("the kept signature verifies for another target")
 	}
 }
 

@@ -46,7 +46,17 @@ func CallFromContext(ctx context.Context) (*Call, bool) {
 // Handler reads the request's body (at most MaxBody), verifies the call
 // and passes it to next with the body restored, the caller in the context
 // (omadata.CallerOperator, its OperatorID) and the call (CallFromContext).
-func (g *Guard) Handler(next http.Handler) http.Handler {
+func (g *Guard) Handler(next http.Handler) http.Handler { return g.handler(next, true) }
+
+// HandlerUnspent is Handler with the call's nonce left for next to
+// record (Verifier.VerifyUnspent): in the transaction of what the call
+// does, or with Spend before it acts. The call in the context is Unspent.
+func (g *Guard) HandlerUnspent(next http.Handler) http.Handler { return g.handler(next, false) }
+
+// Spend records the nonce of an Unspent call (Verifier.Spend).
+func (g *Guard) Spend(ctx context.Context, c *Call) error { return g.verifier.Spend(ctx, c) }
+
+func (g *Guard) handler(next http.Handler, spend bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 		var tooLarge *http.MaxBytesError
@@ -57,7 +67,7 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 			g.Refuse(w, r, Refuse(ReasonInvalid, "The body could not be read."))
 			return
 		}
-		call, err := g.verifier.Verify(r, body)
+		call, err := g.verifier.verify(r, body, spend)
 		if err != nil {
 			var rf *Refusal
 			if !errors.As(err, &rf) {

@@ -45,19 +45,50 @@ type Verifier struct {
 }
 
 // Call is a verified call: who signed it, with which key, and its nonce,
-// which the signed answer repeats.
+// which the signed answer repeats. Unspent is set by VerifyUnspent: the
+// nonce is not recorded yet, and is to be recorded under the caller's
+// operator ID until ReplayUntil.
 type Call struct {
-	OperatorID string
-	KeyID      string
-	Nonce      string
-	Created    time.Time
-	Expires    time.Time
+	OperatorID  string
+	KeyID       string
+	Nonce       string
+	Created     time.Time
+	Expires     time.Time
+	ReplayUntil time.Time
+	Unspent     bool
 }
 
 // Verify checks a call and its body in section 3's order and returns the
 // verified call. A call it refuses is a *Refusal naming the first check
 // that failed; any other error (the nonce store failing) is the callee's.
 func (v *Verifier) Verify(r *http.Request, body []byte) (*Call, error) {
+	return v.verify(r, body, true)
+}
+
+// VerifyUnspent is Verify without the last check, the nonce's (section
+// 3): the call comes back Unspent, and whoever acts on it records the
+// nonce first, in the transaction of what the call does (so that a replay
+// rolls that back) or with Spend, and acts only if it was new.
+func (v *Verifier) VerifyUnspent(r *http.Request, body []byte) (*Call, error) {
+	return v.verify(r, body, false)
+}
+
+// Spend records the nonce of an Unspent call in the Replay store: nil if
+// it was new, a *Refusal replayed if not.
+func (v *Verifier) Spend(ctx context.Context, c *Call) error {
+	fresh, err := v.Replay.UseOnce(ctx, c.OperatorID, c.Nonce, c.ReplayUntil)
+	if err != nil {
+		return fmt.Errorf("network: record the nonce: %w", err)
+	} else if !fresh {
+		rf := Refuse(ReasonReplayed, "This call was seen before: sign each call with a fresh nonce.")
+		rf.claimed = c.OperatorID
+		return rf
+	}
+	c.Unspent = false
+	return nil
+}
+
+func (v *Verifier) verify(r *http.Request, body []byte, spend bool) (*Call, error) {
 	now := time.Now()
 	if v.Now != nil {
 		now = v.Now()
@@ -113,13 +144,15 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (*Call, error) {
 		return nil, claimed(Refuse(ReasonBadSignature, "The signature does not verify."))
 	}
 
-	fresh, err := v.Replay.UseOnce(r.Context(), p.operatorID, p.nonce, p.expires.Add(ReplayMargin))
-	if err != nil {
-		return nil, fmt.Errorf("network: record the nonce: %w", err)
-	} else if !fresh {
-		return nil, claimed(Refuse(ReasonReplayed, "This call was seen before: sign each call with a fresh nonce."))
+	c := &Call{OperatorID: p.operatorID, KeyID: p.kid, Nonce: p.nonce, Created: p.created, Expires: p.expires,
+		ReplayUntil: p.expires.Add(ReplayMargin), Unspent: true}
+	if !spend {
+		return c, nil
 	}
-	return &Call{OperatorID: p.operatorID, KeyID: p.kid, Nonce: p.nonce, Created: p.created, Expires: p.expires}, nil
+	if err := v.Spend(r.Context(), c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // federationKey returns the Ed25519 signing key kid of keys, or nil.

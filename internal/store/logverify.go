@@ -364,8 +364,8 @@ func recordDigests(ctx context.Context, r reader, kind string, ids []any) (map[s
 			return nil
 		}
 	case omadata.RecordRelay:
-		query = `SELECT id, operator_id, kind, sink_id, source_id, resident_id, purpose_id, data_group_ids, decision, reason, peer_record,
-			answer, created_at FROM network_relays WHERE id IN ` + in
+		query = `SELECT r.id, r.operator_id, r.kind, r.sink_id, r.source_id, r.resident_id, r.purpose_id, r.data_group_ids, r.decision, r.reason,
+			r.peer_record, c.body, r.created_at FROM network_relays r JOIN network_calls c ON c.id = r.call_id WHERE r.id IN ` + in
 		scan = func(row interface{ Scan(...any) error }) error {
 			var id, operator, kind, sink, source, resident, purpose, decision, reason, peerRecord, answer string
 			var groups []string

@@ -240,25 +240,45 @@ func (s *Store) peerResident(ctx context.Context, tx *Tx, operatorID, ppn string
 	return id, err
 }
 
+// peerCall holds what the questions of one peer call share, read once in
+// its transaction: the services' operators and sources, and the caller's
+// log origin.
+type peerCall struct {
+	sinkOps map[string]string
+	sources map[string]bool
+	origin  string
+}
+
 // peerQuestion resolves a peer's question at the home operator, after
 // omadata.AuthorizePeer, into a question about our resident, with the
 // reference to the peer's relay its leaves carry.
-func peerQuestion(ctx context.Context, tx *Tx, c omadata.Caller, in *omadata.NetworkQuestion) (*question, *omadata.LeafPeer, error) {
+func peerQuestion(ctx context.Context, tx *Tx, c omadata.Caller, in *omadata.NetworkQuestion, pc *peerCall) (*question, *omadata.LeafPeer, error) {
 	var f omadata.PeerQuestion
-	var sinkOp sql.NullString
-	if err := tx.queryRow(ctx, `SELECT operator_id FROM services WHERE id = ?`, in.SinkID).Scan(&sinkOp); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, err
+	if pc.sinkOps == nil {
+		pc.sinkOps, pc.sources = map[string]string{}, map[string]bool{}
 	}
-	f.SinkOperatorID = sinkOp.String
-	n, err := count(ctx, tx, `SELECT COUNT(*) FROM services WHERE id = ? AND operator_id IS NULL AND roles LIKE '%"source"%'`, in.SourceID)
-	if err != nil {
-		return nil, nil, err
+	sinkOp, seen := pc.sinkOps[in.SinkID]
+	if !seen {
+		var op sql.NullString
+		if err := tx.queryRow(ctx, `SELECT operator_id FROM services WHERE id = ?`, in.SinkID).Scan(&op); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, nil, err
+		}
+		sinkOp, pc.sinkOps[in.SinkID] = op.String, op.String
 	}
-	f.SourceIsOurs = n > 0
+	f.SinkOperatorID = sinkOp
+	ours, seen := pc.sources[in.SourceID]
+	if !seen {
+		n, err := count(ctx, tx, `SELECT COUNT(*) FROM services WHERE id = ? AND operator_id IS NULL AND roles LIKE '%"source"%'`, in.SourceID)
+		if err != nil {
+			return nil, nil, err
+		}
+		ours, pc.sources[in.SourceID] = n > 0, n > 0
+	}
+	f.SourceIsOurs = ours
 	// Only a pseudonym we issued (to one of our own residents) counts: one
 	// a peer issued us for its resident names no resident of ours.
 	var residentID string
-	err = tx.queryRow(ctx, `SELECT pp.operator_id, pp.resident_id FROM peer_pseudonyms pp JOIN residents r ON r.id = pp.resident_id
+	err := tx.queryRow(ctx, `SELECT pp.operator_id, pp.resident_id FROM peer_pseudonyms pp JOIN residents r ON r.id = pp.resident_id
 		WHERE pp.pseudonym = ? AND r.home_operator_id IS NULL`, in.Pseudonym).Scan(&f.PseudonymPeerID, &residentID)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, err
@@ -266,12 +286,15 @@ func peerQuestion(ctx context.Context, tx *Tx, c omadata.Caller, in *omadata.Net
 	if err := omadata.AuthorizePeer(c, f); err != nil {
 		return nil, nil, err
 	}
-	var md omadata.OperatorMetadata
-	if err := tx.queryRow(ctx, `SELECT metadata FROM peers WHERE operator_id = ?`, c.OperatorID).Scan(jsonScan{&md}); err != nil {
-		return nil, nil, err
+	if pc.origin == "" {
+		var md omadata.OperatorMetadata
+		if err := tx.queryRow(ctx, `SELECT metadata FROM peers WHERE operator_id = ?`, c.OperatorID).Scan(jsonScan{&md}); err != nil {
+			return nil, nil, err
+		}
+		pc.origin = md.LogOrigin
 	}
 	q := &question{callerID: c.OperatorID, sinkID: in.SinkID, sourceID: in.SourceID, residentID: residentID, purposeID: in.PurposeID, groups: in.DataGroupIDs}
-	return q, &omadata.LeafPeer{Origin: md.LogOrigin, Record: in.RelayID}, nil
+	return q, &omadata.LeafPeer{Origin: pc.origin, Record: in.RelayID}, nil
 }
 
 func validNetworkQuestion(q *omadata.NetworkQuestion) error {
@@ -309,10 +332,71 @@ func signedRequest(ctx context.Context) (*omadata.SignedRequest, error) {
 	return r, nil
 }
 
-// keepRequest records the peer's signed request behind our record.
-func keepRequest(ctx context.Context, tx *Tx, recordID, operatorID, relayID string, r *omadata.SignedRequest) error {
-	_, err := tx.exec(ctx, `INSERT INTO network_requests (record_id, operator_id, relay_id, signature_input, signature, body, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, recordID, operatorID, relayID, r.SignatureInput, r.Signature, string(r.Body), tx.now)
+// spendNonce records the unrecorded nonce of the peer's call (r.Nonce,
+// docs/network.md §3), as the first write of tx, in the table of nonces
+// and DPoP proofs every instance shares (the key the verifier uses: the
+// caller's operator ID and the nonce): a replay, on this instance or
+// another, finds it and is refused, and a call refused later rolls it
+// back with all else. Expired rows are left to UseOnce's other callers
+// and to pruneNonces, outside the transaction: deleting them here would
+// hold their locks, on PostgreSQL, for the whole decision.
+func spendNonce(ctx context.Context, tx *Tx, operatorID string, r *omadata.SignedRequest) error {
+	if r.Nonce == "" {
+		return nil // the verifier recorded it
+	}
+	res, err := tx.exec(ctx, `INSERT INTO dpop_proofs (jkt, jti, expires_at) VALUES (?, ?, ?) ON CONFLICT (jkt, jti) DO NOTHING`,
+		operatorID, r.Nonce, r.NonceUntil)
+	if err != nil {
+		return err
+	} else if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n != 1 {
+		return omadata.Conflictf("nonce", "This call was seen before: sign each call with a fresh nonce.")
+	}
+	return nil
+}
+
+// committedWithNonce commits tx, whose first write spent r's nonce, and
+// then says so on r; every pruneEvery-th such commit deletes the expired
+// nonces and proofs in a statement of its own.
+func (s *Store) committedWithNonce(ctx context.Context, tx *Tx, r *omadata.SignedRequest) error {
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if r.Nonce != "" {
+		r.NonceSpent = true
+		if s.nonces.Add(1)%pruneEvery == 0 {
+			// Best effort: the call is answered; a failed prune is done by
+			// the next one, or by UseOnce.
+			_ = s.db.execOne(ctx, `DELETE FROM dpop_proofs WHERE expires_at < ?`, s.db.now())
+		}
+	}
+	return nil
+}
+
+// pruneEvery is how many nonces spent in decisions' transactions go
+// between two deletions of the expired ones (safe to lose: UseOnce
+// deletes them too).
+const pruneEvery = 256
+
+// prefixNetworkCall is the prefix of the IDs of network_calls: a call
+// between operators whose signed request or answer we keep.
+const prefixNetworkCall = "ncl"
+
+// keepCall records the peer's signed request of a call once, for all the
+// records it is behind, and returns the call's ID.
+func keepCall(ctx context.Context, tx *Tx, operatorID string, r *omadata.SignedRequest) (string, error) {
+	id := omadata.NewID(prefixNetworkCall)
+	_, err := tx.exec(ctx, `INSERT INTO network_calls (id, operator_id, method, target_uri, content_digest, signature_input, signature, body, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, operatorID, r.Method, r.TargetURI, r.ContentDigest, r.SignatureInput, r.Signature, string(r.Body), tx.now)
+	return id, err
+}
+
+// keepRequest records that the peer's signed call callID is behind our
+// record.
+func keepRequest(ctx context.Context, tx *Tx, recordID, operatorID, relayID, callID string) error {
+	_, err := tx.exec(ctx, `INSERT INTO network_requests (record_id, operator_id, relay_id, call_id, created_at)
+		VALUES (?, ?, ?, ?, ?)`, recordID, operatorID, relayID, callID, tx.now)
 	return err
 }
 
@@ -358,19 +442,27 @@ func (s *Store) NetworkDecide(ctx context.Context, in []*omadata.NetworkQuestion
 		return nil, err
 	}
 	defer tx.Rollback()
+	if err := spendNonce(ctx, tx, c.OperatorID, sr); err != nil {
+		return nil, err
+	}
+	callID, err := keepCall(ctx, tx, c.OperatorID, sr)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]*omadata.Decision, len(in))
+	var pc peerCall
 	for i, nq := range in {
-		q, peer, err := peerQuestion(ctx, tx, c, nq)
+		q, peer, err := peerQuestion(ctx, tx, c, nq, &pc)
 		if err != nil {
 			return nil, omadata.WithFieldPrefix(err, "questions["+strconv.Itoa(i)+"]")
 		}
 		if out[i], err = s.decidePeer(ctx, tx, q, peer); err != nil {
 			return nil, err
-		} else if err := keepRequest(ctx, tx, out[i].EvidenceID, c.OperatorID, nq.RelayID, sr); err != nil {
+		} else if err := keepRequest(ctx, tx, out[i].EvidenceID, c.OperatorID, nq.RelayID, callID); err != nil {
 			return nil, err
 		}
 	}
-	return out, tx.Commit()
+	return out, s.committedWithNonce(ctx, tx, sr)
 }
 
 // NetworkGrant implements omadata.NetworkService at the home operator
@@ -399,7 +491,10 @@ func (s *Store) NetworkGrant(ctx context.Context, in *omadata.NetworkGrantInput)
 		return nil, err
 	}
 	defer tx.Rollback()
-	q, peer, err := peerQuestion(ctx, tx, c, &in.NetworkQuestion)
+	if err := spendNonce(ctx, tx, c.OperatorID, sr); err != nil {
+		return nil, err
+	}
+	q, peer, err := peerQuestion(ctx, tx, c, &in.NetworkQuestion, &peerCall{})
 	if err != nil {
 		return nil, err
 	}
@@ -415,10 +510,12 @@ func (s *Store) NetworkGrant(ctx context.Context, in *omadata.NetworkGrantInput)
 		}
 		record = g.ID
 	}
-	if err := keepRequest(ctx, tx, record, c.OperatorID, in.RelayID, sr); err != nil {
+	if callID, err := keepCall(ctx, tx, c.OperatorID, sr); err != nil {
+		return nil, err
+	} else if err := keepRequest(ctx, tx, record, c.OperatorID, in.RelayID, callID); err != nil {
 		return nil, err
 	}
-	return g, tx.Commit()
+	return g, s.committedWithNonce(ctx, tx, sr)
 }
 
 // relayTarget is where a local sink's question goes when its source is
@@ -537,7 +634,7 @@ func (s *Store) relayGrant(ctx context.Context, c omadata.Caller, in *omadata.Gr
 	if g.Decision.Permit() {
 		record = g.ID
 	}
-	if err := s.recordRelay(ctx, tx, rt, nq.NetworkQuestion, "grant", g.Decision, record, answer, nil, &leaf, omadata.LeafGrantRelayed); err != nil {
+	if err := s.recordRelay(ctx, tx, rt, nq.NetworkQuestion, "grant", g.Decision, record, newRelayCall(answer), &leaf, omadata.LeafGrantRelayed); err != nil {
 		return nil, err
 	}
 	return g, tx.Commit()
@@ -588,14 +685,44 @@ func validRelayedGrant(g *omadata.Grant, q *omadata.NetworkQuestion) error {
 	return nil
 }
 
-// recordRelay stores a relayed request with the home operator's answer
-// and, on permit, the leaf of kind referencing the home operator's leaf.
+// relayCall is the home operator's signed answer to one call, shared by
+// the questions of the call: kept once (network_calls), hashed once.
+type relayCall struct {
+	id     string
+	answer string
+	pre    *answerHash
+	kept   *Tx // the transaction that kept it, if any
+}
+
+func newRelayCall(answer string) *relayCall {
+	return &relayCall{id: omadata.NewID(prefixNetworkCall), answer: answer, pre: newAnswerHash(answer)}
+}
+
+// keep records the call's answer in tx, once.
+func (c *relayCall) keep(ctx context.Context, tx *Tx, operatorID string) error {
+	if c.kept == tx {
+		return nil
+	}
+	if _, err := tx.exec(ctx, `INSERT INTO network_calls (id, operator_id, body, created_at) VALUES (?, ?, ?, ?)`,
+		c.id, operatorID, c.answer, tx.now); err != nil {
+		return err
+	}
+	c.kept = tx
+	return nil
+}
+
+// recordRelay stores a relayed request referencing the home operator's
+// answer to its call and, on permit, the leaf of kind referencing the
+// home operator's leaf.
 func (s *Store) recordRelay(ctx context.Context, tx *Tx, rt *relayTarget, q omadata.NetworkQuestion, kind string, d *omadata.Decision,
-	peerRecord, answer string, pre *answerHash, leaf *omadata.LeafPeer, leafKind string) error {
+	peerRecord string, call *relayCall, leaf *omadata.LeafPeer, leafKind string) error {
+	if err := call.keep(ctx, tx, rt.peer.OperatorID); err != nil {
+		return err
+	}
 	if _, err := tx.exec(ctx, `INSERT INTO network_relays (id, operator_id, kind, sink_id, source_id, resident_id, purpose_id, data_group_ids,
-		decision, reason, peer_record, answer, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		decision, reason, peer_record, call_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		q.RelayID, rt.peer.OperatorID, kind, q.SinkID, q.SourceID, rt.residentID, q.PurposeID, jsonValue{q.DataGroupIDs},
-		d.Decision, d.Reason, peerRecord, answer, tx.now); err != nil {
+		d.Decision, d.Reason, peerRecord, call.id, tx.now); err != nil {
 		return err
 	}
 	if !d.Permit() {
@@ -604,7 +731,7 @@ func (s *Store) recordRelay(ctx context.Context, tx *Tx, rt *relayTarget, q omad
 	return s.appendLog(ctx, tx, logAppend{
 		kind: leafKind, recordKind: omadata.RecordRelay, recordID: q.RelayID,
 		recordSHA256: relayDigest(q.RelayID, rt.peer.OperatorID, kind, q.SinkID, q.SourceID, rt.residentID, q.PurposeID, q.DataGroupIDs,
-			d.Decision, d.Reason, peerRecord, answer, tx.now, pre),
+			d.Decision, d.Reason, peerRecord, call.answer, tx.now, call.pre),
 		processingID: d.ProcessingID, sinkID: q.SinkID, sourceIDs: []string{q.SourceID}, residentID: rt.residentID, peer: leaf,
 	})
 }
@@ -612,12 +739,11 @@ func (s *Store) recordRelay(ctx context.Context, tx *Tx, rt *relayTarget, q omad
 // relayedQuestion is a local sink's decision question relayed to the
 // resident's home operator, with its answer once asked.
 type relayedQuestion struct {
-	rt     *relayTarget
-	nq     omadata.NetworkQuestion
-	d      *omadata.Decision
-	answer string
-	pre    *answerHash // of answer, shared by the questions of a call
-	err    error
+	rt   *relayTarget
+	nq   omadata.NetworkQuestion
+	d    *omadata.Decision
+	call *relayCall // shared by the questions of a call
+	err  error
 }
 
 func newRelayedQuestion(in omadata.DecisionInput, rt *relayTarget) *relayedQuestion {
@@ -656,13 +782,13 @@ func (s *Store) askRelayed(ctx context.Context, qs []*relayedQuestion) {
 				err = validRelayedDecision(ds[i])
 			}
 		}
-		var pre *answerHash
+		var call *relayCall
 		if err == nil {
-			pre = newAnswerHash(answer)
+			call = newRelayCall(answer)
 		}
 		for i, q := range group {
 			if q.err = err; err == nil {
-				q.d, q.answer, q.pre = ds[i], answer, pre
+				q.d, q.call = ds[i], call
 			}
 		}
 	}
@@ -681,7 +807,7 @@ func (s *Store) recordRelayed(ctx context.Context, tx *Tx, c omadata.Caller, q *
 		return insertDecision(ctx, tx, local, &verdict{reason: reason})
 	}
 	leaf := &omadata.LeafPeer{Origin: q.rt.peer.LogOrigin, Record: q.d.EvidenceID}
-	return q.d, s.recordRelay(ctx, tx, q.rt, q.nq, "decision", q.d, q.d.EvidenceID, q.answer, q.pre, leaf, omadata.LeafDecisionRelayed)
+	return q.d, s.recordRelay(ctx, tx, q.rt, q.nq, "decision", q.d, q.d.EvidenceID, q.call, leaf, omadata.LeafDecisionRelayed)
 }
 
 // relayDecide asks the resident's home operator for one decision of a

@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -26,6 +27,7 @@ type Store struct {
 	cat              catalogueCache   // what decisions read of the catalogue
 	relayer          omadata.Relayer  // asks a resident's home operator (network_release.go)
 	peerResidents    int              // new residents a peer may name per hour (network_release.go)
+	nonces           atomic.Uint64    // peers' nonces spent in decisions' transactions, for pruning
 }
 
 // Option configures a Store.

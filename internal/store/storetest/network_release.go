@@ -294,6 +294,43 @@ func testNetworkRelease(t *testing.T, open OpenFunc) {
 	if dl := leafOf(t, espR.Store, omadata.LeafDecisionRelayed); dl.Peer == nil || dl.Peer.Record != d.EvidenceID {
 		t.Fatalf("got %+v, want the relayed decision referencing Helsinki's", dl)
 	}
+	// A peer's nonce left to the store (the network handler's decisions
+	// and grants) is recorded in the transaction that answers the call:
+	// once; the call again is refused on nonce and records nothing more;
+	// a refused question rolls the nonce back with all else.
+	peerQ := func(sinkID string) []*omadata.NetworkQuestion {
+		return []*omadata.NetworkQuestion{{SinkID: sinkID, SourceID: h.Source.ID, Pseudonym: ev.Pseudonym, DataGroupIDs: []string{h.Loans.ID},
+			PurposeID: h.Recommendations.ID, RelayID: omadata.NewID(omadata.PrefixRelay)}}
+	}
+	withNonce := func(caller, nonce string) (context.Context, *omadata.SignedRequest) {
+		sr := &omadata.SignedRequest{Method: "POST", TargetURI: hki.Peer.NetworkEndpoint + "/decisions", SignatureInput: "net=()",
+			Signature: "net=:AA==:", Body: []byte(`{}`), Nonce: nonce, NonceUntil: time.Now().Add(10 * time.Minute)}
+		return omadata.NewContextWithSignedRequest(AsOperator(caller), sr), sr
+	}
+	spent := func(nonce string) string {
+		return firstRow(t, hki.Store, `SELECT COUNT(*) FROM dpop_proofs WHERE jkt = ? AND jti = ?`, esp.Peer.OperatorID, nonce)[0]
+	}
+	decisions := func() string { return firstRow(t, hki.Store, `SELECT COUNT(*) FROM decisions`)[0] }
+	nonce := strings.TrimPrefix(omadata.NewID("n"), "n_")
+	ctx, sr := withNonce(esp.Peer.OperatorID, nonce)
+	if pd := must[[]*omadata.Decision](t)(hki.NetworkDecide(ctx, peerQ(eSink.ID))); !pd[0].Permit() || !sr.NonceSpent || spent(nonce) != "1" {
+		t.Fatalf("got %+v, spent %v (%s rows), want a permit with its nonce recorded", pd[0], sr.NonceSpent, spent(nonce))
+	}
+	before := decisions()
+	ctx, sr = withNonce(esp.Peer.OperatorID, nonce)
+	_, err = hki.NetworkDecide(ctx, peerQ(eSink.ID))
+	wantField(t, err, omadata.ECONFLICT, "nonce")
+	if sr.NonceSpent || decisions() != before {
+		t.Fatalf("a replayed call: spent %v, decisions %s → %s; want refused with nothing recorded", sr.NonceSpent, before, decisions())
+	}
+	other := strings.TrimPrefix(omadata.NewID("n"), "n_")
+	ctx, sr = withNonce(esp.Peer.OperatorID, other)
+	_, err = hki.NetworkDecide(ctx, peerQ(tSink.ID))
+	wantField(t, err, omadata.EFORBIDDEN, "questions[0].sink_id")
+	if sr.NonceSpent || spent(other) != "0" || decisions() != before {
+		t.Fatalf("a refused call: spent %v (%s rows), decisions %s → %s; want nothing recorded", sr.NonceSpent, spent(other), before, decisions())
+	}
+
 	// In a batch, beside a local question, asked in one call.
 	mine := CreateResident(t, esp.Store, ChildBornOn(time.Date(1981, 4, 2, 0, 0, 0, 0, time.UTC)))
 	minePsn := must[string](t)(esp.Pseudonym(Admin(), eSink.ID, mine.ID))
@@ -317,7 +354,7 @@ func testNetworkRelease(t *testing.T, open OpenFunc) {
 	}
 
 	// What a peer may ask (omadata.AuthorizePeer), at Helsinki.
-	ctx, err := rel.signedCall("q")
+	ctx, err = rel.signedCall("q")
 	ok(t, err)
 	q := func(mod func(*omadata.NetworkGrantInput)) *omadata.NetworkGrantInput {
 		in := &omadata.NetworkGrantInput{NetworkQuestion: omadata.NetworkQuestion{SinkID: eSink.ID, SourceID: h.Source.ID, Pseudonym: ev.Pseudonym,

@@ -46,6 +46,26 @@ func testPeerCache(t *testing.T, s *store.Store) {
 		t.Errorf("keys = %+v", got.Keys.Keys)
 	}
 
+	// With parsed keys kept: the same row's keys are parsed once; a row
+	// with other keys (a rotation) is other bytes, parsed anew.
+	parsed := federation.StoreCache{Store: s, Now: cache.Now, Parsed: &federation.ParsedKeys{}}
+	first, err := parsed.Get(ctx, id)
+	ok(t, err)
+	again, err := parsed.Get(ctx, id)
+	ok(t, err)
+	if first.Keys != again.Keys {
+		t.Errorf("the same stored keys were parsed twice")
+	}
+	key2, err := federation.NewKey()
+	ok(t, err)
+	ok(t, parsed.Put(ctx, &federation.Resolved{Peer: peer, Keys: federation.KeySet(key2, key)}))
+	rotated, err := parsed.Get(ctx, id)
+	ok(t, err)
+	if len(rotated.Keys.Keys) != 2 || rotated.Keys.Keys[0].KeyID != key2.ID || len(first.Keys.Keys) != 1 {
+		t.Errorf("after a rotation: keys = %+v (before: %+v)", rotated.Keys.Keys, first.Keys.Keys)
+	}
+	ok(t, parsed.Put(ctx, &federation.Resolved{Peer: peer, Keys: federation.KeySet(key)}))
+
 	// Resolved again: the row is updated.
 	peer.RulebookVersion, peer.ChainExpiresAt = 2, now.Add(2*time.Hour)
 	ok(t, cache.Put(ctx, &federation.Resolved{Peer: peer, Keys: federation.KeySet(key)}))

@@ -18,9 +18,12 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/httpsig"
 	"github.com/omadata/omadata/internal/network"
 	"github.com/omadata/omadata/internal/web/api"
 )
@@ -34,9 +37,15 @@ const Prefix = "/network/v1"
 type Call struct {
 	OperatorID     string
 	Nonce          string
+	Method         string // @method
+	TargetURI      string // @target-uri, as received (RFC 9421 §2.2.2)
+	ContentDigest  string
 	SignatureInput string
 	Signature      string
 	Body           []byte
+
+	verified *network.Call  // as the guard verified it
+	guard    *network.Guard // that verified it
 }
 
 // RecordProver serves a log leaf of this operator to a peer that is party
@@ -83,7 +92,8 @@ type Options struct {
 
 // Handler serves the network routes.
 type Handler struct {
-	o Options
+	o      Options
+	scheme string // of the operator ID: the scheme of the calls' @target-uri
 }
 
 // New returns a Handler.
@@ -94,7 +104,11 @@ func New(o Options) *Handler {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Handler{o: o}
+	scheme := "https"
+	if u, err := url.Parse(o.OperatorID); err == nil && u.Scheme != "" {
+		scheme = u.Scheme
+	}
+	return &Handler{o: o, scheme: scheme}
 }
 
 // Routes registers the network's routes on mux.
@@ -104,8 +118,10 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	}
 	mux.Handle("GET "+Prefix+"/catalogue", h.signed(h.o.Guard, h.catalogue))
 	mux.Handle("POST "+Prefix+"/consent-events", h.signed(h.o.Guard, h.consentEvent))
-	mux.Handle("POST "+Prefix+"/decisions", h.signed(h.o.Guard, h.decisions))
-	mux.Handle("POST "+Prefix+"/grants", h.signed(h.o.Guard, h.grants))
+	// A decision's or grant's call has its nonce recorded in the store's
+	// transaction that answers it (spent, below).
+	mux.Handle("POST "+Prefix+"/decisions", h.signedUnspent(h.o.Guard, h.decisions))
+	mux.Handle("POST "+Prefix+"/grants", h.signedUnspent(h.o.Guard, h.grants))
 	mux.Handle("GET "+Prefix+"/log/records/{record}", h.signed(h.o.Guard, h.logRecord))
 	mux.Handle("POST "+Prefix+"/federation-events", h.signed(h.o.AnchorGuard, h.federationEvent))
 	// Anything else under the prefix is a problem document too, not the
@@ -118,7 +134,18 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 // signed has g verify the call and runs f as the calling operator (g
 // puts omadata.CallerOperator in the context), with the body g read.
 func (h *Handler) signed(g *network.Guard, f func(w http.ResponseWriter, r *http.Request, c *Call) error) http.Handler {
-	return g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return g.Handler(h.call(g, f))
+}
+
+// signedUnspent is signed with the call's nonce not yet recorded
+// (network.Guard.HandlerUnspent): f records it with what the call does,
+// through withEvidence and spent.
+func (h *Handler) signedUnspent(g *network.Guard, f func(w http.ResponseWriter, r *http.Request, c *Call) error) http.Handler {
+	return g.HandlerUnspent(h.call(g, f))
+}
+
+func (h *Handler) call(g *network.Guard, f func(w http.ResponseWriter, r *http.Request, c *Call) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		vc, ok := network.CallFromContext(r.Context())
 		if !ok {
 			g.Error(w, r, errors.New("netapi: no verified call in the context"))
@@ -135,12 +162,24 @@ func (h *Handler) signed(g *network.Guard, f func(w http.ResponseWriter, r *http
 				Detail: "Send the body as application/json.", Field: "Content-Type"})
 			return
 		}
+		u := httpsig.ServerRequest(r, h.scheme).URL
 		c := &Call{OperatorID: vc.OperatorID, Nonce: vc.Nonce, Body: body,
-			SignatureInput: r.Header.Get("Signature-Input"), Signature: r.Header.Get("Signature")}
-		if err := f(w, r, c); err != nil {
+			Method: r.Method, TargetURI: strings.ToLower(u.Scheme) + "://" + u.Host + u.RequestURI(),
+			ContentDigest:  strings.Join(r.Header.Values("Content-Digest"), ", "),
+			SignatureInput: r.Header.Get("Signature-Input"), Signature: r.Header.Get("Signature"), verified: vc, guard: g}
+		err = f(w, r, c)
+		if err != nil && vc.Unspent {
+			// What the call did rolled back, its nonce with it: record
+			// the nonce now, so that a replay of a refused call is refused
+			// as one (and a call refused as a replay is refused so).
+			if serr := g.Spend(r.Context(), vc); serr != nil {
+				err = serr
+			}
+		}
+		if err != nil {
 			g.Error(w, r, err)
 		}
-	}))
+	})
 }
 
 // answer writes a signed answer (docs/network.md §4) with members, bound

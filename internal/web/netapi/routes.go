@@ -68,8 +68,11 @@ func (h *Handler) decisions(w http.ResponseWriter, r *http.Request, c *Call) err
 			return omadata.Invalidf("questions["+itoa(i)+"]", "A question is an object.")
 		}
 	}
-	ds, err := h.o.Network.NetworkDecide(withEvidence(r.Context(), c), in.Questions)
+	ctx, sr := withEvidence(r.Context(), c)
+	ds, err := h.o.Network.NetworkDecide(ctx, in.Questions)
 	if err != nil {
+		return err
+	} else if err := spent(r.Context(), c, sr); err != nil {
 		return err
 	}
 	return h.answer(w, r, c, map[string]any{"decisions": ds})
@@ -82,8 +85,11 @@ func (h *Handler) grants(w http.ResponseWriter, r *http.Request, c *Call) error 
 	if err := decodeBody(c.Body, &in); err != nil {
 		return err
 	}
-	g, err := h.o.Network.NetworkGrant(withEvidence(r.Context(), c), &in)
+	ctx, sr := withEvidence(r.Context(), c)
+	g, err := h.o.Network.NetworkGrant(ctx, &in)
 	if err != nil {
+		return err
+	} else if err := spent(r.Context(), c, sr); err != nil {
 		return err
 	}
 	out := map[string]any{"grant": g}
@@ -128,9 +134,28 @@ func (h *Handler) federationEvent(w http.ResponseWriter, r *http.Request, c *Cal
 	return nil
 }
 
-// withEvidence puts the signed call in ctx for the store to keep.
-func withEvidence(ctx context.Context, c *Call) context.Context {
-	return omadata.NewContextWithSignedRequest(ctx, &omadata.SignedRequest{SignatureInput: c.SignatureInput, Signature: c.Signature, Body: c.Body})
+// withEvidence puts the signed call in ctx for the store to keep, with
+// its nonce for the store to record if the guard left it unrecorded.
+func withEvidence(ctx context.Context, c *Call) (context.Context, *omadata.SignedRequest) {
+	sr := &omadata.SignedRequest{Method: c.Method, TargetURI: c.TargetURI, ContentDigest: c.ContentDigest,
+		SignatureInput: c.SignatureInput, Signature: c.Signature, Body: c.Body}
+	if c.verified != nil && c.verified.Unspent {
+		sr.Nonce, sr.NonceUntil = c.verified.Nonce, c.verified.ReplayUntil
+	}
+	return omadata.NewContextWithSignedRequest(ctx, sr), sr
+}
+
+// spent makes sure the nonce of an unspent call is recorded before it is
+// answered: the store recorded it in its transaction (sr.NonceSpent), or
+// it is recorded now.
+func spent(ctx context.Context, c *Call, sr *omadata.SignedRequest) error {
+	if c.verified == nil || !c.verified.Unspent {
+		return nil
+	} else if sr.NonceSpent {
+		c.verified.Unspent = false
+		return nil
+	}
+	return c.guard.Spend(ctx, c.verified)
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
