@@ -52,6 +52,10 @@ type Statement struct {
 	AuthorityHints []string                   `json:"authority_hints,omitempty"`
 	Metadata       map[string]json.RawMessage `json:"metadata,omitempty"`
 	MetadataPolicy map[string]Policy          `json:"metadata_policy,omitempty"`
+	// MetadataPolicyCrit lists the policy operators beyond OIDF
+	// §6.1.3.1 that the policy uses and a recipient must understand (the
+	// metadata_policy_crit claim of OIDF §3).
+	MetadataPolicyCrit []string `json:"metadata_policy_crit,omitempty"`
 	// TrustMarks are the trust marks the subject carries (OIDF §3.1.3).
 	TrustMarks []TrustMarkRef `json:"trust_marks,omitempty"`
 	// TrustMarkIssuers says who may issue which trust mark type (OIDF
@@ -238,7 +242,11 @@ func checkTimes(iat, exp int64, now time.Time) error {
 		return chainErrorf("iat in the future")
 	case !time.Unix(exp, 0).After(now):
 		return chainErrorf("expired")
-	case time.Duration(exp-iat)*time.Second > MaxLifetime:
+	case iat < 0 || exp < iat:
+		return chainErrorf("iat after exp")
+	case exp-iat > int64(MaxLifetime/time.Second):
+		// In seconds: both are positive here, so exp − iat does not
+		// overflow, where a Duration of it would past 292 years.
 		return chainErrorf("lifetime over %s", MaxLifetime)
 	}
 	return nil

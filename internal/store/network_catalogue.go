@@ -276,14 +276,17 @@ func (s *Store) ImportPeerCatalogue(ctx context.Context, peer *omadata.Peer, c *
 }
 
 // upsertPeer records the peer's resolved metadata and its catalogue's
-// state, keeping the JWK set a resolution recorded (n-fed's PutPeer).
+// state. It never writes the chain's expiry or keys: only a resolution
+// records those (PutPeer, conditional on the drops since it began), so a
+// catalogue fetched before a membership event cannot trust the peer
+// again. A peer it inserts has an expired chain until it is resolved.
 func upsertPeer(ctx context.Context, tx *Tx, p *omadata.Peer, etag string, expires time.Time) error {
 	_, err := tx.exec(ctx, `INSERT INTO peers (operator_id, name, metadata, rulebook_version, jwks, chain_expires_at, catalogue_etag, catalogue_expires_at, updated_at)
 		VALUES (?, ?, ?, ?, '{"keys":[]}', ?, ?, ?, ?)
 		ON CONFLICT (operator_id) DO UPDATE SET name = excluded.name, metadata = excluded.metadata, rulebook_version = excluded.rulebook_version,
-		chain_expires_at = excluded.chain_expires_at, catalogue_etag = excluded.catalogue_etag, catalogue_expires_at = excluded.catalogue_expires_at,
+		catalogue_etag = excluded.catalogue_etag, catalogue_expires_at = excluded.catalogue_expires_at,
 		updated_at = excluded.updated_at`,
-		p.OperatorID, jsonValue{textOrEmpty(p.Name)}, jsonValue{p.OperatorMetadata}, p.RulebookVersion, p.ChainExpiresAt.UTC(), etag, expires.UTC(), tx.now)
+		p.OperatorID, jsonValue{textOrEmpty(p.Name)}, jsonValue{p.OperatorMetadata}, p.RulebookVersion, tx.now, etag, expires.UTC(), tx.now)
 	return err
 }
 
