@@ -58,10 +58,13 @@ type Options struct {
 	// CatalogueMaxAge is the max-age of the catalogue served to members;
 	// 0: 300 s.
 	CatalogueMaxAge time.Duration
-	HTTPClient      *http.Client // to peers and the anchor; nil: a 10 s timeout, peerConns idle connections a peer
-	Logger          *slog.Logger
-	Metrics         *prometheus.Registry // nil: a registry of its own
-	Now             func() time.Time
+	// HTTPClient calls peers and the anchor; nil: a 10 s timeout,
+	// peerConns idle connections a peer. It never follows a redirect (a
+	// CheckRedirect of nil is replaced).
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+	Metrics    *prometheus.Registry // nil: a registry of its own
+	Now        func() time.Time
 }
 
 // peerConns is how many idle connections the default client keeps to
@@ -101,6 +104,13 @@ func New(o Options) (*Node, error) {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = peerConns
 		o.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: t}
+	}
+	if o.HTTPClient.CheckRedirect == nil {
+		// Statements, catalogues and answers come from the URL asked,
+		// never from where a redirect points (network.md §7).
+		c := *o.HTTPClient
+		c.CheckRedirect = federation.NoRedirect
+		o.HTTPClient = &c
 	}
 	if o.Now == nil {
 		o.Now = time.Now
