@@ -103,6 +103,10 @@ type Resolver struct {
 	Client     *http.Client        // nil: a client with a 10 s timeout
 	Cache      Cache               // nil: no cache
 	Now        func() time.Time    // nil: time.Now
+	// Anchor returns the anchor's configuration verified with the pinned
+	// keys (FetchAnchor), from a cache until it expires; nil: fetched
+	// for each resolution.
+	Anchor func(ctx context.Context) (*Statement, error)
 }
 
 func (r *Resolver) now() time.Time {
@@ -183,7 +187,13 @@ func (r *Resolver) Drop(ctx context.Context, entityID string) error {
 // §10.1, §10.2; network.md §2.4 steps 1–6).
 func (r *Resolver) resolve(ctx context.Context, entityID string) (*Resolved, error) {
 	now := r.now()
-	anchor, err := FetchAnchor(ctx, r.client(), r.AnchorID, r.AnchorKeys, now)
+	var anchor *Statement
+	var err error
+	if r.Anchor != nil {
+		anchor, err = r.Anchor(ctx)
+	} else {
+		anchor, err = FetchAnchor(ctx, r.client(), r.AnchorID, r.AnchorKeys, now)
+	}
 	if err != nil {
 		return nil, err
 	}

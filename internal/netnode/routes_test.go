@@ -5,6 +5,7 @@ package netnode_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -272,4 +273,34 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestNetworkRefusalsBounded: calls claiming to come from operators the
+// anchor does not list, each a fresh ID (a signature that verifies or
+// not), cost at most a bounded number of requests to the anchor, not one
+// resolution each (network.md §7); a member's calls cost none once its
+// chain is cached.
+func TestNetworkRefusalsBounded(t *testing.T) {
+	a := startAnchor(t)
+	hki, esp, tku := startOperator(t, a, "Helsinki"), startOperator(t, a, "Espoo"), startOperator(t, a, "Turku")
+	admit(t, a, hki, esp)
+	catalogue := hki.URL + "/network/v1/catalogue"
+	if res := signed(t, esp, "GET", catalogue, nil, time.Now(), nil); res.StatusCode != 200 {
+		t.Fatalf("a member's call: got %d", res.StatusCode)
+	}
+	before := a.Hits.Load()
+	const n = 40
+	for i := range n {
+		fake := *tku
+		fake.URL = fmt.Sprintf("http://127.0.0.1:%d", 20000+i)
+		problem(t, signed(t, &fake, "GET", catalogue, nil, time.Now(), nil), 403, network.ReasonNotMember)
+		problem(t, signed(t, tku, "GET", catalogue, nil, time.Now(), nil), 403, network.ReasonNotMember)
+		if res := signed(t, esp, "GET", catalogue, nil, time.Now(), nil); res.StatusCode != 200 {
+			t.Fatalf("a member's call among them: got %d", res.StatusCode)
+		}
+	}
+	// At most: the anchor's configuration and its member list once each.
+	if got := a.Hits.Load() - before; got > 2 {
+		t.Errorf("%d refused calls made %d requests to the anchor, want at most 2", 2*n, got)
+	}
 }

@@ -31,7 +31,7 @@ func (t *transport) Do(ctx context.Context, peerID string, req *http.Request, bo
 		return nil, fmt.Errorf("federation key: %w", err)
 	}
 	c := &network.Client{OperatorID: t.n.o.Metadata.OperatorID, KeyID: k.ID, Key: k.Private,
-		Keys: memberKeys{t.n.Resolver}, HTTP: t.n.o.HTTPClient, Now: t.n.o.Now}
+		Keys: memberKeys{t.n}, HTTP: t.n.o.HTTPClient, Now: t.n.o.Now}
 	res, err := c.Send(req.WithContext(ctx), peerID, body)
 	if err != nil {
 		return nil, err

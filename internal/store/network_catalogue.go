@@ -120,6 +120,56 @@ type mirrorService struct {
 	api       string
 }
 
+// The most a peer's catalogue may hold (docs/network.md §7): the bounds
+// of a local version (processing.go) where there is one, and a network's
+// size for the lists.
+const (
+	maxPeerSources     = 1000
+	maxPeerProcessings = 1000
+	maxPeerDataGroups  = 100 // of a source or a processing, as a version's
+	maxPeerRecipients  = 50  // as a version's
+	maxPeerAISystems   = 50
+)
+
+// checkCatalogueCounts refuses a peer's catalogue over the bounds, naming
+// the list, before anything is read of its items.
+func checkCatalogueCounts(c *omadata.NetworkCatalogue) error {
+	over := func(field string, n, most int) error {
+		if n > most {
+			return omadata.Invalidf(field, "The catalogue lists %d; at most %d are mirrored.", n, most)
+		}
+		return nil
+	}
+	if err := over("sources", len(c.Sources), maxPeerSources); err != nil {
+		return err
+	} else if err := over("processings", len(c.Processings), maxPeerProcessings); err != nil {
+		return err
+	}
+	for i, src := range c.Sources {
+		if src != nil {
+			if err := over(fmt.Sprintf("sources[%d].data_groups", i), len(src.DataGroups), maxPeerDataGroups); err != nil {
+				return err
+			}
+		}
+	}
+	for i, e := range c.Processings {
+		if e == nil {
+			continue
+		}
+		f := fmt.Sprintf("processings[%d]", i)
+		if err := over(f+".data_groups", len(e.DataGroups), maxPeerDataGroups); err != nil {
+			return err
+		} else if err := over(f+".recipients", len(e.Recipients), maxPeerRecipients); err != nil {
+			return err
+		} else if err := over(f+".notices", len(e.Notices), len(omadata.Languages)); err != nil {
+			return err
+		} else if err := over(f+".ai_systems", len(e.AISystems), maxPeerAISystems); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ImportPeerCatalogue mirrors a peer's catalogue (docs/network.md §5.1) in
 // one transaction. See omadata.NetworkService. A processing whose purpose
 // is not in this operator's taxonomy is skipped (it stays the peer's
@@ -138,6 +188,8 @@ func (s *Store) ImportPeerCatalogue(ctx context.Context, peer *omadata.Peer, c *
 	} else if c.OperatorID != peer.OperatorID {
 		return omadata.Invalidf("catalogue.operator_id", "The catalogue is not the peer's.")
 	} else if err := omadata.CheckText("etag", etag, 200); err != nil {
+		return err
+	} else if err := checkCatalogueCounts(c); err != nil {
 		return err
 	}
 	tx, err := s.db.begin(ctx)

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package netnode
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/federation"
+	"github.com/omadata/omadata/internal/network"
+)
+
+// A caller's keys are looked up before its signature is checked
+// (network.md §3), so an unsigned call naming a fresh, plausible keyid
+// must not make the operator ask the anchor each time (network.md §7).
+// The gate keeps, in this instance's memory, what it read of the anchor:
+// its configuration until the configuration's exp, its list of active
+// members for a minute, and its refusals of callers for a few seconds.
+// All of it is safe to lose: a restart only asks the anchor again.
+const (
+	// memberListMaxAge is how long the member list is believed for a
+	// caller it names.
+	memberListMaxAge = time.Minute
+	// memberListMinAge is how often at most a caller the list does not
+	// name makes the gate read the list again.
+	memberListMinAge = 10 * time.Second
+	// refusalFor is how long a refusal of a caller (not_member,
+	// suspended_member, removed_member) is kept; a membership event ends
+	// it sooner.
+	refusalFor = 30 * time.Second
+	// maxRefusals bounds the refusals kept: past it they are forgotten.
+	maxRefusals = 10000
+)
+
+// gate answers for the anchor and its member list from memory.
+type gate struct {
+	n *Node
+
+	mu sync.Mutex // of st
+	st *federation.Statement
+
+	listMu   sync.Mutex // of the fields below
+	members  []string   // sorted
+	listedAt time.Time  // when members was read
+	triedAt  time.Time  // when the list was last asked for, read or not
+	refused  map[string]refusal
+}
+
+type refusal struct {
+	reason string
+	until  time.Time
+}
+
+// anchor returns the anchor's configuration, verified with the pinned
+// keys, fetched again only once it expired (network.md §2.4 step 1).
+func (g *gate) anchor(ctx context.Context) (*federation.Statement, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := g.n.o.Now()
+	if g.st != nil && g.st.Expires().After(now) {
+		return g.st, nil
+	}
+	st, err := federation.FetchAnchor(ctx, g.n.o.HTTPClient, g.n.o.AnchorID, g.n.o.AnchorKeys, now)
+	if err != nil {
+		return nil, err
+	}
+	g.st = st
+	return st, nil
+}
+
+// forget drops what the gate knows of operatorID and the member list: a
+// membership event changed them (network.md §2.6).
+func (g *gate) forget(operatorID string) {
+	g.listMu.Lock()
+	defer g.listMu.Unlock()
+	delete(g.refused, operatorID)
+	g.listedAt, g.triedAt = time.Time{}, time.Time{}
+}
+
+// refusedBefore returns the refusal of operatorID still kept, if any.
+func (g *gate) refusedBefore(operatorID string) (string, bool) {
+	g.listMu.Lock()
+	defer g.listMu.Unlock()
+	r, ok := g.refused[operatorID]
+	if !ok || !g.n.o.Now().Before(r.until) {
+		return "", false
+	}
+	return r.reason, true
+}
+
+func (g *gate) refuse(operatorID, reason string) {
+	g.listMu.Lock()
+	defer g.listMu.Unlock()
+	if g.refused == nil || len(g.refused) >= maxRefusals {
+		g.refused = map[string]refusal{}
+	}
+	g.refused[operatorID] = refusal{reason, g.n.o.Now().Add(refusalFor)}
+}
+
+// listed reports whether the anchor's member list names operatorID,
+// reading the list again when it is older than memberListMaxAge, or, for
+// an ID it does not name, older than memberListMinAge. An error is the
+// list's being unavailable.
+func (g *gate) listed(ctx context.Context, operatorID string) (bool, error) {
+	g.listMu.Lock()
+	defer g.listMu.Unlock()
+	now := g.n.o.Now()
+	_, in := slices.BinarySearch(g.members, operatorID)
+	if in && now.Sub(g.listedAt) < memberListMaxAge {
+		return true, nil
+	} else if now.Sub(g.triedAt) < memberListMinAge {
+		if g.listedAt.IsZero() {
+			return false, fmt.Errorf("%w: the anchor's member list was not read", federation.ErrUnavailable)
+		}
+		return in, nil
+	}
+	g.triedAt = now
+	ids, err := g.n.Members.List(ctx)
+	if err != nil {
+		if g.listedAt.IsZero() {
+			return false, err
+		}
+		return in, nil // the last list, until the anchor answers again
+	}
+	slices.Sort(ids)
+	g.members, g.listedAt = ids, now
+	_, in = slices.BinarySearch(ids, operatorID)
+	return in, nil
+}
+
+// memberKeys gives a caller's keys from its resolved trust chain
+// (docs/network.md §3: no second key channel). A chain in the cache
+// costs no call to the anchor; otherwise a caller the anchor's member
+// list does not name, and that this operator never resolved, is refused
+// as not_member without resolving it (the list is read at most every
+// memberListMinAge for such callers), and a resolution's refusal is kept
+// refusalFor.
+type memberKeys struct{ n *Node }
+
+func (k memberKeys) CallerKeys(ctx context.Context, operatorID string) (jose.JSONWebKeySet, error) {
+	r, g := k.n.Resolver, k.n.gate
+	if res, err := r.Cache.Get(ctx, operatorID); err == nil && res.Peer.ChainExpiresAt.After(k.n.o.Now()) {
+		return *res.Keys, nil
+	} else if err != nil && omadata.ErrorCode(err) != omadata.ENOTFOUND {
+		return jose.JSONWebKeySet{}, err
+	}
+	if reason, ok := g.refusedBefore(operatorID); ok {
+		return jose.JSONWebKeySet{}, notMember(reason)
+	}
+	in, err := g.listed(ctx, operatorID)
+	if err != nil {
+		return jose.JSONWebKeySet{}, err
+	}
+	if !in {
+		// A former member this operator resolved is resolved again, for
+		// the reason of its refusal (suspended_member, removed_member);
+		// any other ID is not_member.
+		if _, _, err := k.n.o.Store.FindPeer(ctx, operatorID); omadata.ErrorCode(err) == omadata.ENOTFOUND {
+			return jose.JSONWebKeySet{}, notMember(network.ReasonNotMember)
+		} else if err != nil {
+			return jose.JSONWebKeySet{}, err
+		}
+	}
+	res, err := r.Resolve(ctx, operatorID)
+	if err != nil {
+		if reason := federation.Reason(err); reason != network.ReasonUnavailable {
+			g.refuse(operatorID, reason)
+			return jose.JSONWebKeySet{}, notMember(reason)
+		}
+		return jose.JSONWebKeySet{}, err
+	}
+	return *res.Keys, nil
+}
+
+func notMember(reason string) error {
+	return &network.Refusal{Reason: reason, Detail: "The caller is not an active member of the network."}
+}
+
+// anchorKeys gives the anchor's keys, from its configuration verified
+// with the pinned keys (cached until it expires), for its membership
+// events; any other caller is no anchor.
+type anchorKeys struct{ n *Node }
+
+func (k anchorKeys) CallerKeys(ctx context.Context, operatorID string) (jose.JSONWebKeySet, error) {
+	if operatorID != k.n.o.AnchorID {
+		return jose.JSONWebKeySet{}, &network.Refusal{Reason: network.ReasonNotMember, Detail: "Only the trust anchor sends membership events."}
+	}
+	st, err := k.n.gate.anchor(ctx)
+	if err != nil {
+		return jose.JSONWebKeySet{}, err
+	}
+	return *st.JWKS, nil
+}
