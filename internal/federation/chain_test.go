@@ -493,7 +493,7 @@ func TestResolveDropDuringResolution(t *testing.T) {
 // brokenCache is a cache whose database is down.
 type brokenCache struct{ federation.MemoryCache }
 
-func (brokenCache) Get(context.Context, string) (*federation.Resolved, error) {
+func (*brokenCache) Get(context.Context, string) (*federation.Resolved, error) {
 	return nil, errors.New("database is down")
 }
 
