@@ -4,6 +4,7 @@ package netnode
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -139,8 +140,8 @@ func (g *gate) listed(ctx context.Context, operatorID string) (bool, error) {
 // costs no call to the anchor; otherwise a caller the anchor's member
 // list does not name, and that this operator never resolved, is refused
 // as not_member without resolving it (the list is read at most every
-// memberListMinAge for such callers), and a resolution's refusal is kept
-// refusalFor.
+// memberListMinAge for such callers), and the anchor's refusal of a
+// caller is kept refusalFor.
 type memberKeys struct{ n *Node }
 
 func (k memberKeys) CallerKeys(ctx context.Context, operatorID string) (jose.JSONWebKeySet, error) {
@@ -170,12 +171,22 @@ func (k memberKeys) CallerKeys(ctx context.Context, operatorID string) (jose.JSO
 	res, err := r.Resolve(ctx, operatorID)
 	if err != nil {
 		if reason := federation.Reason(err); reason != network.ReasonUnavailable {
-			g.refuse(operatorID, reason)
+			if anchorVerdict(err) {
+				g.refuse(operatorID, reason)
+			}
 			return jose.JSONWebKeySet{}, notMember(reason)
 		}
 		return jose.JSONWebKeySet{}, err
 	}
 	return *res.Keys, nil
+}
+
+// anchorVerdict reports whether err is the anchor's word on a membership
+// (its 404, network.md §2.2), which is kept refusalFor. A chain that does
+// not validate is not kept: the member may mend its configuration, and
+// is believed on its next call once it did.
+func anchorVerdict(err error) bool {
+	return errors.Is(err, federation.ErrNotMember) || errors.Is(err, federation.ErrSuspended) || errors.Is(err, federation.ErrRemoved)
 }
 
 func notMember(reason string) error {

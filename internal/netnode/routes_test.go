@@ -303,4 +303,21 @@ func TestNetworkRefusalsBounded(t *testing.T) {
 	if got := a.Hits.Load() - before; got > 2 {
 		t.Errorf("%d refused calls made %d requests to the anchor, want at most 2", 2*n, got)
 	}
+
+	// A member suspended, its chain dropped (no event reached Helsinki,
+	// whose list still names it): the anchor's 404 is kept, so its calls
+	// cost one request to the anchor, not one each.
+	if _, err := a.Suspend(context.Background(), esp.URL, "unpaid fee", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := hki.Node.Resolver.Drop(context.Background(), esp.URL); err != nil {
+		t.Fatal(err)
+	}
+	before = a.Hits.Load()
+	for range n {
+		problem(t, signed(t, esp, "GET", catalogue, nil, time.Now(), nil), 403, network.ReasonSuspendedMember)
+	}
+	if got := a.Hits.Load() - before; got > 1 {
+		t.Errorf("%d calls of a suspended member made %d requests to the anchor, want 1", n, got)
+	}
 }
