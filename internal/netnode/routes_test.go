@@ -9,12 +9,15 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/omadata/omadata/internal/federation"
+	"github.com/omadata/omadata/internal/netnode"
 	"github.com/omadata/omadata/internal/network"
 	"github.com/omadata/omadata/internal/store/storetest"
 )
@@ -319,5 +322,40 @@ func TestNetworkRefusalsBounded(t *testing.T) {
 	}
 	if got := a.Hits.Load() - before; got > 1 {
 		t.Errorf("%d calls of a suspended member made %d requests to the anchor, want 1", n, got)
+	}
+}
+
+// TestNoRedirects: a node's client, its default or one given without a
+// CheckRedirect, follows no redirect: the place a redirect points to is
+// never asked (network.md §7).
+func TestNoRedirects(t *testing.T) {
+	var asked atomic.Bool
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { asked.Store(true) }))
+	t.Cleanup(target.Close)
+	redirector := httptest.NewServer(http.RedirectHandler(target.URL+"/elsewhere", http.StatusFound))
+	t.Cleanup(redirector.Close)
+	k, err := federation.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, client := range map[string]*http.Client{"Default": nil, "Given": {}} {
+		t.Run(name, func(t *testing.T) {
+			asked.Store(false)
+			op := storetest.OpenOperator(testing.TB(t), storetest.OpenSQLite, "http://127.0.0.1:1", "Helsinki")
+			node, err := netnode.New(netnode.Options{
+				Metadata: op.Peer.OperatorMetadata, OrganizationName: "Helsinki", AnchorID: redirector.URL, AnchorKeys: federation.KeySet(k), Rulebook: 1,
+				Keys:  func(context.Context) ([]federation.Key, error) { return []federation.Key{k}, nil },
+				Store: op.Store, HTTPClient: client,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := node.Members.List(context.Background()); err == nil {
+				t.Error("the member list of a redirecting anchor was read")
+			}
+			if asked.Load() {
+				t.Error("the redirect was followed")
+			}
+		})
 	}
 }
