@@ -16,7 +16,7 @@ const (
 	DenyUnknownResident  = "unknown_resident"     // the caller has no such pseudonym
 	DenyServiceInactive  = "service_not_approved" // sink or source not approved
 	DenySourceNotHolder  = "source_not_holder"    // the source does not hold a requested data group
-	DenyNoProcessing     = "no_processing"        // no published processing of the sink covers purpose and data groups
+	DenyNoProcessing     = "no_processing"        // no processing of the sink that this operator recognises as a ground (published; approved here unless on consent) covers purpose and data groups
 	DenyNoConsent        = "no_consent"
 	DenyConsentNotActive = "consent_not_active" // requested, refused or suspended
 	DenyConsentWithdrawn = "consent_withdrawn"

@@ -4,6 +4,7 @@ package omadata
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -156,6 +157,31 @@ type NetworkConsentEvent struct {
 	Time         time.Time `json:"time"`
 }
 
+// RefusedItems is what ImportPeerCatalogue returns when it imported a
+// peer's catalogue but refused some of its items (docs/network.md §5.1):
+// the import is committed, the mirror keeps its old text for each item.
+type RefusedItems struct {
+	OperatorID string
+	Items      []RefusedItem
+}
+
+// RefusedItem is one refused catalogue item: the processing, the field
+// that names it in the catalogue and why.
+type RefusedItem struct {
+	ProcessingID string
+	Version      int
+	Field        string
+	Reason       string
+}
+
+func (e *RefusedItems) Error() string {
+	ids := make([]string, len(e.Items))
+	for i, it := range e.Items {
+		ids[i] = it.ProcessingID
+	}
+	return fmt.Sprintf("catalogue of %s imported, %d items refused (%s)", e.OperatorID, len(e.Items), strings.Join(ids, ", "))
+}
+
 // NetworkService is what the network protocol asks of an operator's
 // store. Every method takes its caller from the context; the peer methods
 // need a CallerOperator, and the rule of what a peer may ask is
@@ -173,9 +199,26 @@ type NetworkService interface {
 	// skipped. The caller is the operator itself (an admin) or the peer
 	// (CallerOperator); anyone else EFORBIDDEN.
 	ImportPeerCatalogue(ctx context.Context, peer *Peer, c *NetworkCatalogue, etag string, expires time.Time) error
+	//
+	// A version the mirror already holds is immutable: an item that
+	// publishes other text (title or notices) under it is refused and the
+	// mirror keeps what it had. The rest of the catalogue is imported, and
+	// the method returns a *RefusedItems naming each such item.
 	// PeerCatalogueState returns the ETag and expiry of the peer's
 	// catalogue as last imported; ENOTFOUND if never.
 	PeerCatalogueState(ctx context.Context, operatorID string) (etag string, expires time.Time, err error)
+	// SuspendPeerServices suspends, in one transaction, every service
+	// mirrored from a peer that is no longer an active member (suspended,
+	// removed, or its chain no longer resolves), so that the catalogue,
+	// the portal and decisions stop offering its processings, and forgets
+	// its catalogue's state, so that the first sync after a re-admission
+	// imports the catalogue whole and approves them again
+	// (docs/network.md §2.6, §5.1). It returns how many it suspended.
+	// Only the operator itself (an admin) may; anyone else EFORBIDDEN.
+	SuspendPeerServices(ctx context.Context, operatorID, reason string) (int, error)
+	// MirroredPeers lists the peers of which this operator mirrors a
+	// service that is not suspended. Admin only.
+	MirroredPeers(ctx context.Context) ([]string, error)
 
 	// NetworkDecide answers a peer's questions like DecideBatch answers a
 	// local caller's, with the same evidence and log leaves. The caller
@@ -206,6 +249,10 @@ const (
 	// resident's home operator (no relayer configured, or the call
 	// failed); it denies rather than decide for the home operator.
 	DenyPeerUnavailable = "peer_unavailable"
+	// DenyPeerNotHome: the source is mirrored from another operator, which
+	// is not the resident's home and so may not be asked about them; the
+	// sink's operator denies rather than decide about a peer's source.
+	DenyPeerNotHome = "peer_not_home"
 )
 
 // PeerQuestion is what AuthorizePeer rules on: about the question's sink,

@@ -155,6 +155,15 @@ func (n *Node) membershipChanged(ctx context.Context, operatorID, status string)
 	if err := n.Resolver.Drop(ctx, operatorID); err != nil {
 		return fmt.Errorf("drop the chain of %s: %w", operatorID, err)
 	}
+	// A suspended or removed member's processings are no longer offered
+	// here; the first import of its catalogue after its re-admission
+	// approves them again (docs/network.md §2.6).
+	if status == omadata.MemberSuspended || status == omadata.MemberRemoved {
+		admin := omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerAdmin, TokenID: "network"})
+		if _, err := n.o.Store.SuspendPeerServices(admin, operatorID, "member "+status); err != nil {
+			return fmt.Errorf("suspend the services of %s: %w", operatorID, err)
+		}
+	}
 	return nil
 }
 

@@ -67,8 +67,10 @@ type operator struct {
 	Key     federation.Key
 	Metrics *prometheus.Registry
 	srv     *httptest.Server
-	// down makes the server answer 503; skew moves the store's clock.
+	// down makes the server answer 503; hang makes its catalogue answer
+	// nothing until the caller gives up; skew moves the store's clock.
 	down *atomic.Bool
+	hang *atomic.Bool
 	skew *atomic.Int64
 	// clients has the remote address of every connection that sent a
 	// request.
@@ -87,11 +89,14 @@ func startOperator(t *testing.T, a *testAnchor, name string) *operator {
 func startOperatorOn(t testing.TB, a *testAnchor, name string, open func(testing.TB) *store.Store, client *http.Client) *operator {
 	t.Helper()
 	var h http.Handler
-	down, skew, clients := &atomic.Bool{}, &atomic.Int64{}, &sync.Map{}
+	down, hang, skew, clients := &atomic.Bool{}, &atomic.Bool{}, &atomic.Int64{}, &sync.Map{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		clients.Store(r.RemoteAddr, true)
 		if down.Load() {
 			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		} else if hang.Load() && strings.HasSuffix(r.URL.Path, "/catalogue") {
+			<-r.Context().Done()
 			return
 		}
 		h.ServeHTTP(w, r)
@@ -130,7 +135,7 @@ func startOperatorOn(t testing.TB, a *testAnchor, name string, open func(testing
 		Operator: web.OperatorInfo{ID: srv.URL, Name: name, BusinessID: "0201256-6", Email: "mydata@example.fi", PublicURL: srv.URL},
 		Network:  node.Handler,
 	})
-	return &operator{URL: srv.URL, Store: s, Node: node, Key: k, Metrics: reg, srv: srv, down: down, skew: skew, clients: clients}
+	return &operator{URL: srv.URL, Store: s, Node: node, Key: k, Metrics: reg, srv: srv, down: down, hang: hang, skew: skew, clients: clients}
 }
 
 // admit admits ops and has each fetch its trust mark.

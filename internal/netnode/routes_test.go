@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/federation"
 	"github.com/omadata/omadata/internal/netnode"
 	"github.com/omadata/omadata/internal/network"
@@ -148,6 +149,12 @@ func TestNetworkRefusals(t *testing.T) {
 		{"InvalidBody", func() *http.Response {
 			return signed(t, esp, "POST", decisions, []byte(`{"questions":[],"extra":1}`), now, nil)
 		}, 400, network.ReasonInvalid},
+		{"NotJSON", func() *http.Response {
+			return signed(t, esp, "POST", decisions, []byte(`{"questions":[]}`), now, func(r *http.Request) { r.Header.Set("Content-Type", "text/plain") })
+		}, 415, network.ReasonInvalid},
+		{"NoContentType", func() *http.Response {
+			return signed(t, esp, "POST", decisions, []byte(`{"questions":[]}`), now, func(r *http.Request) { r.Header.Del("Content-Type") })
+		}, 415, network.ReasonInvalid},
 		{"FederationEventNotFromAnchor", func() *http.Response {
 			return signed(t, esp, "POST", hki.URL+"/network/v1/federation-events", []byte(`{"sub":"`+esp.URL+`","status":"removed"}`), now, nil)
 		}, 403, network.ReasonNotMember},
@@ -257,6 +264,149 @@ func TestCatalogueSyncLogsChanges(t *testing.T) {
 	}
 	if n := strings.Count(out, "members' catalogues all synced again"); n != 1 {
 		t.Errorf("got %d recoveries, want 1:\n%s", n, out)
+	}
+}
+
+// TestCatalogueSyncSlowMember: members that hang delay no other's
+// catalogue: the sync asks members at once, each within its timeout.
+func TestCatalogueSyncSlowMember(t *testing.T) {
+	a := startAnchor(t)
+	hki, esp, tku, oulu := startOperator(t, a, "Helsinki"), startOperator(t, a, "Espoo"), startOperator(t, a, "Turku"), startOperator(t, a, "Oulu")
+	admit(t, a, hki, esp, tku, oulu)
+	hki.hang.Store(true)
+	tku.hang.Store(true)
+	const timeout = 400 * time.Millisecond
+	esp.Node.Sync.PeerTimeout = timeout
+	start := time.Now()
+	n, err := esp.Node.Sync.Sync(storetest.Admin())
+	took := time.Since(start)
+	if n != 1 || err == nil || !strings.Contains(err.Error(), hki.URL) || !strings.Contains(err.Error(), tku.URL) {
+		t.Fatalf("got %d imported, %v; want Oulu's imported, Helsinki and Turku failing", n, err)
+	}
+	if took >= 2*timeout {
+		t.Errorf("the sync took %v with two members hanging, want under %v", took, 2*timeout)
+	}
+	if _, _, err := esp.Store.PeerCatalogueState(storetest.Admin(), oulu.URL); err != nil {
+		t.Fatalf("Oulu's catalogue: %v", err)
+	}
+}
+
+// TestPeerLapsedServicesSuspended: a member told by the anchor that a
+// peer is suspended, or whose sync finds a peer's chain no longer
+// resolves, suspends the services it mirrors of that peer; the first sync
+// after a re-admission approves them again (docs/network.md §2.6, §5.1).
+func TestPeerLapsedServicesSuspended(t *testing.T) {
+	a := startAnchor(t)
+	hki, esp, tku := startOperator(t, a, "Helsinki"), startOperator(t, a, "Espoo"), startOperator(t, a, "Turku")
+	admit(t, a, hki, esp, tku)
+	hn, tn := storetest.CreateNetwork(t, hki.Store), storetest.CreateNetwork(t, tku.Store)
+	ctx, admin := context.Background(), storetest.Admin()
+	status := func(id string) string {
+		t.Helper()
+		sv, err := esp.Store.FindServiceByID(admin, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sv.Status
+	}
+	syncNow := func() {
+		t.Helper()
+		if _, err := esp.Node.Sync.Sync(admin); err != nil {
+			t.Fatal(err)
+		}
+	}
+	syncNow()
+	if status(hn.Sink.ID) != omadata.ServiceApproved || status(tn.Sink.ID) != omadata.ServiceApproved {
+		t.Fatal("the members' sinks are not mirrored as approved")
+	}
+
+	// Suspended: the anchor's event suspends Helsinki's sink at Espoo.
+	if _, err := a.Suspend(ctx, hki.URL, "unpaid fee", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Notify(ctx, hki.URL, omadata.MemberSuspended); err != nil {
+		t.Fatal(err)
+	}
+	if got := status(hn.Sink.ID); got != omadata.ServiceSuspended {
+		t.Fatalf("got Helsinki's sink %s at Espoo after its suspension, want suspended", got)
+	}
+	if _, err := esp.Store.FindCatalogueEntry(storetest.Public(), hn.Processing.ID); omadata.ErrorCode(err) != omadata.ENOTFOUND {
+		t.Fatalf("a suspended member's processing is still offered: %v", err)
+	}
+	// Admitted again: the next sync imports its catalogue whole.
+	admit(t, a, hki)
+	if _, err := a.Notify(ctx, hki.URL, omadata.MemberActive); err != nil {
+		t.Fatal(err)
+	}
+	syncNow()
+	if got := status(hn.Sink.ID); got != omadata.ServiceApproved {
+		t.Fatalf("got Helsinki's sink %s after its re-admission, want approved", got)
+	}
+
+	// Removed, and Espoo not told: once its cached chain lapses, the sync
+	// finds Turku no longer resolves and suspends its sink.
+	if _, err := a.Remove(ctx, tku.URL, "left", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := esp.Node.Resolver.Drop(ctx, tku.URL); err != nil { // as when the chain expires
+		t.Fatal(err)
+	}
+	if _, err := esp.Node.Sync.Sync(admin); err == nil || !strings.Contains(err.Error(), tku.URL) {
+		t.Fatalf("got %v, want Turku's failure", err)
+	}
+	if got := status(tn.Sink.ID); got != omadata.ServiceSuspended {
+		t.Fatalf("got Turku's sink %s after its removal, want suspended", got)
+	}
+	if got := status(hn.Sink.ID); got != omadata.ServiceApproved {
+		t.Fatalf("got Helsinki's sink %s, want approved still", got)
+	}
+}
+
+// TestCatalogueSyncRefusesChangedVersion: a peer that publishes other
+// text under a version already mirrored has that item refused, logged
+// with the peer and processing, and counted; the mirror keeps the old
+// (docs/network.md §5.1).
+func TestCatalogueSyncRefusesChangedVersion(t *testing.T) {
+	a := startAnchor(t)
+	hki, esp := startOperator(t, a, "Helsinki"), startOperator(t, a, "Espoo")
+	admit(t, a, hki, esp)
+	hn := storetest.CreateNetwork(t, hki.Store)
+	admin := storetest.Admin()
+	var buf syncBuffer
+	esp.Node.Sync.Logger = slog.New(slog.NewTextHandler(&buf, nil))
+	if _, err := esp.Node.Sync.Sync(admin); err != nil {
+		t.Fatal(err)
+	}
+	before, err := esp.Store.FindCatalogueEntry(storetest.Public(), hn.Processing.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Helsinki misbehaves: its published version gets another title behind
+	// the API's back (its immutability trigger dropped).
+	if err := hki.Store.DB().Exec(admin, `DROP TRIGGER processing_versions_immutable`); err != nil {
+		t.Fatal(err)
+	}
+	if err := hki.Store.DB().Exec(admin, `UPDATE processing_versions SET title = ? WHERE processing_id = ? AND version = 1`,
+		`{"fi":"Muutettu","sv":"Ändrad","en":"Changed"}`, hn.Processing.ID); err != nil {
+		t.Fatal(err)
+	}
+	esp.Node.Sync.Now = func() time.Time { return time.Now().Add(time.Hour) } // the mirror expired
+	n, err := esp.Node.Sync.Sync(admin)
+	if n != 1 || err != nil {
+		t.Fatalf("got %d, %v; want the catalogue imported", n, err)
+	}
+	after, err := esp.Store.FindCatalogueEntry(storetest.Public(), hn.Processing.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Title["en"] != before.Title["en"] {
+		t.Errorf("got title %v, want %v kept", after.Title, before.Title)
+	}
+	if out := buf.String(); !strings.Contains(out, "catalogue item refused") || !strings.Contains(out, hn.Processing.ID) || !strings.Contains(out, hki.URL) {
+		t.Errorf("no warning naming the peer and processing:\n%s", out)
+	}
+	if got := metric(t, esp, `omadata_network_catalogue_items_refused_total{peer="`+hki.URL+`"}`); got != "1" {
+		t.Errorf("omadata_network_catalogue_items_refused_total: %s, want 1", got)
 	}
 }
 

@@ -130,6 +130,13 @@ func (s *Store) UpdateDataGroup(ctx context.Context, id string, u omadata.DataGr
 	} else if err := requireField(u); err != nil {
 		return nil, err
 	}
+	// A data group mirrored from a peer's catalogue is the peer's to change
+	// (docs/network.md §5.1).
+	if sv, err := findServiceByID(ctx, tx, g.ServiceID); err != nil {
+		return nil, err
+	} else if err := refuseMirrored(sv); err != nil {
+		return nil, err
+	}
 	wasSpecial := g.SpecialCategory
 	was := snapshot(g)
 	u.Apply(g)

@@ -27,6 +27,7 @@ type dialect interface {
 	forUpdate() string                     // suffix of a SELECT that locks the rows it reads, or "" where writers are serial anyway
 	snapshot() *sql.TxOptions              // a read-only transaction whose statements all see one snapshot
 	hourOf(column string) string           // a time column's UTC hour as text, "2006-01-02T15"
+	jsonText(column, key string) string    // a JSON text column's top-level member key as text (NULL without it); key is a Go constant
 }
 
 // timeFormat is fixed width so that SQLite text times sort as times.
@@ -48,6 +49,10 @@ func (sqliteDialect) snapshot() *sql.TxOptions { return &sql.TxOptions{ReadOnly:
 
 // Times are stored as fixed-width UTC text (timeFormat).
 func (sqliteDialect) hourOf(column string) string { return "substr(" + column + ", 1, 13)" }
+
+func (sqliteDialect) jsonText(column, key string) string {
+	return "json_extract(" + column + ", '$." + key + "')"
+}
 
 func (sqliteDialect) args(args []any) []any {
 	for i, a := range args {
@@ -94,6 +99,10 @@ func (postgresDialect) skipLocked() string { return " FOR UPDATE SKIP LOCKED" }
 // A check across rows (the last operator admin) waits for a concurrent
 // transaction that changes them, then reads them as it left them.
 func (postgresDialect) forUpdate() string { return " FOR UPDATE" }
+
+func (postgresDialect) jsonText(column, key string) string {
+	return "(" + column + "::jsonb ->> '" + key + "')"
+}
 
 func (postgresDialect) snapshot() *sql.TxOptions {
 	return &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}

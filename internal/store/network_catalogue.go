@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -56,6 +57,8 @@ func (s *Store) NetworkCatalogue(ctx context.Context) (*omadata.NetworkCatalogue
 	})
 	if err != nil {
 		return nil, "", err
+	} else if c.Sources == nil {
+		c.Sources = []*omadata.NetworkSource{} // an empty list is [], never null (§5.1)
 	}
 	if len(c.Sources) > 0 {
 		ids := make([]any, len(c.Sources))
@@ -232,7 +235,7 @@ func (s *Store) ImportPeerCatalogue(ctx context.Context, peer *omadata.Peer, c *
 			return omadata.Invalidf(f+".id", "Not a service ID.")
 		} else if !omadata.ValidID(omadata.PrefixOrganisation, src.Controller.ID) {
 			return omadata.Invalidf(f+".controller.id", "Not an organisation ID.")
-		} else if err := checkMirrorTexts(f, src.Name, src.Controller, src.API); err != nil {
+		} else if err := checkMirrorTexts(f, f+".name", src.Name, src.Controller, src.API); err != nil {
 			return err
 		}
 		for j, g := range src.DataGroups {
@@ -259,7 +262,7 @@ func (s *Store) ImportPeerCatalogue(ctx context.Context, peer *omadata.Peer, c *
 			return omadata.Invalidf(f+".controller.id", "Not an organisation ID.")
 		} else if e.Version < 1 {
 			return omadata.Invalidf(f+".version", "Not a version.")
-		} else if err := checkMirrorTexts(f, e.Sink.Name, e.Controller, ""); err != nil {
+		} else if err := checkMirrorTexts(f, f+".sink.name", e.Sink.Name, e.Controller, ""); err != nil {
 			return err
 		} else if err := e.Title.Validate(f+".title", 200); err != nil {
 			return err
@@ -296,11 +299,16 @@ func (s *Store) ImportPeerCatalogue(ctx context.Context, peer *omadata.Peer, c *
 		}
 	}
 	published := map[string]bool{}
+	refused := &omadata.RefusedItems{OperatorID: peer.OperatorID}
 	for _, e := range entries {
-		if err := mirrorProcessing(ctx, tx, peer.OperatorID, e, fmt.Sprintf("processings[%d]", slices.Index(c.Processings, e))); err != nil {
+		f := fmt.Sprintf("processings[%d]", slices.Index(c.Processings, e))
+		if changed, err := mirrorProcessing(ctx, tx, peer.OperatorID, e, f); err != nil {
 			return err
+		} else if changed != "" {
+			refused.Items = append(refused.Items, omadata.RefusedItem{ProcessingID: e.ProcessingID, Version: e.Version, Field: f + "." + changed,
+				Reason: fmt.Sprintf("Version %d was mirrored with another %s; a published version is immutable.", e.Version, changed)})
 		}
-		published[e.ProcessingID] = true
+		published[e.ProcessingID] = true // a refused item keeps its old version published
 	}
 	retired, err := retireUnpublished(ctx, tx, peer.OperatorID, published, services)
 	if err != nil {
@@ -321,10 +329,25 @@ func (s *Store) ImportPeerCatalogue(ctx context.Context, peer *omadata.Peer, c *
 	}
 	if err := s.audit(ctx, tx, "network.catalogue_imported", "peer", peer.OperatorID, map[string]any{
 		"etag": etag, "sources": len(c.Sources), "processings": len(entries), "skipped_purpose_not_in_taxonomy": skipped, "retired": retired,
+		"refused_changed_version": refusedIDs(refused),
 	}); err != nil {
 		return err
 	}
-	return s.commitCatalogue(tx)
+	if err := s.commitCatalogue(tx); err != nil {
+		return err
+	} else if len(refused.Items) > 0 {
+		return refused
+	}
+	return nil
+}
+
+// refusedIDs lists the processings of refused items, for the audit.
+func refusedIDs(r *omadata.RefusedItems) []string {
+	ids := []string{}
+	for _, it := range r.Items {
+		ids = append(ids, it.ProcessingID)
+	}
+	return ids
 }
 
 // upsertPeer records the peer's resolved metadata and its catalogue's
@@ -410,50 +433,107 @@ func mirrorDataGroup(ctx context.Context, tx *Tx, peerID, sourceID string, g *om
 
 // mirrorProcessing puts a peer's processing and its published version,
 // with the notices and their hashes as published, retiring the version it
-// published before. A version already mirrored is immutable here too.
-func mirrorProcessing(ctx context.Context, tx *Tx, peerID string, e *omadata.CatalogueEntry, field string) error {
+// published before. A version already mirrored is immutable here too: when
+// the entry gives it another title or other notices, mirrorProcessing
+// changes nothing and returns the member that differs ("title",
+// "notices").
+func mirrorProcessing(ctx context.Context, tx *Tx, peerID string, e *omadata.CatalogueEntry, field string) (string, error) {
 	if _, err := claim(ctx, tx, `SELECT s.operator_id FROM processings p JOIN services s ON s.id = p.service_id WHERE p.id = ?`, e.ProcessingID, peerID, field+".processing_id"); err != nil {
-		return err
+		return "", err
 	}
 	groupIDs := make([]string, len(e.DataGroups))
 	for j, g := range e.DataGroups {
 		var n int
 		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM data_groups WHERE id = ?`, g.ID).Scan(&n); err != nil {
-			return err
+			return "", err
 		} else if n == 0 {
-			return omadata.Invalidf(fmt.Sprintf("%s.data_groups[%d].id", field, j), "Data group %s is not in a catalogue this operator mirrors.", omadata.Truncate(g.ID, 40))
+			return "", omadata.Invalidf(fmt.Sprintf("%s.data_groups[%d].id", field, j), "Data group %s is not in a catalogue this operator mirrors.", omadata.Truncate(g.ID, 40))
 		}
 		groupIDs[j] = g.ID
 	}
 	for j, n := range e.Notices {
 		if n == nil || !omadata.ValidLanguage(n.Language) || n.SHA256 != omadata.NoticeHash(n.Title, n.Body) {
-			return omadata.Invalidf(fmt.Sprintf("%s.notices[%d].sha256", field, j), "The notice's hash is not that of its title and body.")
+			return "", omadata.Invalidf(fmt.Sprintf("%s.notices[%d].sha256", field, j), "The notice's hash is not that of its title and body.")
 		}
 	}
-	if _, err := tx.exec(ctx, `INSERT INTO processings (id, service_id, code, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-		e.ProcessingID, e.Sink.ID, e.ProcessingID, tx.now); err != nil {
-		return err
-	}
-	var have int
-	if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM processing_versions WHERE processing_id = ? AND version = ?`, e.ProcessingID, e.Version).Scan(&have); err != nil {
-		return err
-	} else if have > 0 {
-		return nil
-	}
-	if _, err := tx.exec(ctx, `UPDATE processing_versions SET status = 'retired', retired_at = ? WHERE processing_id = ? AND status = 'published'`, tx.now, e.ProcessingID); err != nil {
-		return err
+	var haveID string
+	var title omadata.Text
+	err := tx.queryRow(ctx, `SELECT id, title FROM processing_versions WHERE processing_id = ? AND version = ?`, e.ProcessingID, e.Version).Scan(&haveID, jsonScan{&title})
+	if err == nil {
+		return versionChanged(ctx, tx, haveID, title, e)
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return "", err
 	}
 	v := &omadata.ProcessingVersion{
 		ProcessingID: e.ProcessingID, Version: e.Version, Title: e.Title, Description: e.Description, PurposeID: e.Purpose.ID,
 		LegalBasis: e.LegalBasis, Art9Condition: e.Art9Condition, LegalBasisNote: e.LegalBasisNote, Retention: e.Retention,
 		Recipients: e.Recipients, AutomatedDecisions: e.AutomatedDecisions, Transparency: e.Transparency, DataGroupIDs: groupIDs, Notices: e.Notices,
 	}
+	// A new version passes what a local one passes to be published
+	// (readyToPublish): notices in fi, sv and en, its own fields, and the
+	// rules on its purpose and data groups, against the data groups as
+	// mirrored or held here (docs/network.md §5.1).
+	if err := checkMirroredVersion(ctx, tx, v, e.Controller.ID); err != nil {
+		return "", omadata.WithFieldPrefix(err, field)
+	}
+	if _, err := tx.exec(ctx, `INSERT INTO processings (id, service_id, code, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		e.ProcessingID, e.Sink.ID, e.ProcessingID, tx.now); err != nil {
+		return "", err
+	}
+	if _, err := tx.exec(ctx, `UPDATE processing_versions SET status = 'retired', retired_at = ? WHERE processing_id = ? AND status = 'published'`, tx.now, e.ProcessingID); err != nil {
+		return "", err
+	}
 	if err := insertVersion(ctx, tx, v); err != nil {
-		return err
+		return "", err
 	}
 	// Published as the peer published it: the version is immutable from here.
-	_, err := tx.exec(ctx, `UPDATE processing_versions SET status = 'published', published_at = ?, updated_at = ? WHERE id = ?`, e.PublishedAt.UTC(), tx.now, v.ID)
-	return err
+	_, err = tx.exec(ctx, `UPDATE processing_versions SET status = 'published', published_at = ?, updated_at = ? WHERE id = ?`, e.PublishedAt.UTC(), tx.now, v.ID)
+	return "", err
+}
+
+// versionChanged returns the member of a peer's catalogue entry that
+// differs from the version mirrored as haveID with title: "title",
+// "notices" (another set of languages or hashes), or "" when the entry
+// publishes the same text.
+func versionChanged(ctx context.Context, tx *Tx, haveID string, title omadata.Text, e *omadata.CatalogueEntry) (string, error) {
+	if !maps.Equal(title, e.Title) {
+		return "title", nil
+	}
+	rows, err := tx.query(ctx, `SELECT language, sha256 FROM notices WHERE version_id = ?`, haveID)
+	if err != nil {
+		return "", err
+	}
+	have, err := collect(rows, func(r interface{ Scan(...any) error }) ([2]string, error) {
+		var n [2]string
+		return n, r.Scan(&n[0], &n[1])
+	})
+	if err != nil {
+		return "", err
+	}
+	if len(have) != len(e.Notices) {
+		return "notices", nil
+	}
+	for _, h := range have {
+		if !slices.ContainsFunc(e.Notices, func(n *omadata.Notice) bool { return n.Language == h[0] && n.SHA256 == h[1] }) {
+			return "notices", nil
+		}
+	}
+	return "", nil
+}
+
+// checkMirroredVersion runs on a peer's new version the checks a local
+// version passes before it is published (readyToPublish), for a sink of
+// the organisation orgID.
+func checkMirroredVersion(ctx context.Context, tx *Tx, v *omadata.ProcessingVersion, orgID string) error {
+	for _, lang := range omadata.Languages {
+		if !slices.ContainsFunc(v.Notices, func(n *omadata.Notice) bool { return n.Language == lang }) {
+			return omadata.Invalidf("notices."+lang, "The notice in %s is missing.", omadata.LanguageName(lang))
+		}
+	}
+	if err := v.Validate(); err != nil {
+		return err
+	}
+	return checkReferences(ctx, tx, v, &omadata.Service{OrganisationID: orgID}, true)
 }
 
 // retireUnpublished retires the published versions of the peer's
@@ -503,9 +583,10 @@ func (s *Store) PeerCatalogueState(ctx context.Context, operatorID string) (stri
 }
 
 // checkMirrorTexts checks the names and contacts a peer's catalogue gives
-// a service and its controller, under field.
-func checkMirrorTexts(field string, name omadata.Text, k omadata.CatalogueController, api string) error {
-	if err := name.Validate(field+".name", 200); err != nil {
+// a service and its controller, under field; the service's name is at
+// nameField (a source's own name, a processing's sink.name).
+func checkMirrorTexts(field, nameField string, name omadata.Text, k omadata.CatalogueController, api string) error {
+	if err := name.Validate(nameField, 200); err != nil {
 		return err
 	} else if err := k.Name.Validate(field+".controller.name", 200); err != nil {
 		return err
@@ -519,4 +600,60 @@ func checkMirrorTexts(field string, name omadata.Text, k omadata.CatalogueContro
 		}
 	}
 	return nil
+}
+
+// SuspendPeerServices implements omadata.NetworkService (docs/network.md
+// §2.6, §5.1).
+func (s *Store) SuspendPeerServices(ctx context.Context, operatorID, reason string) (int, error) {
+	if !omadata.CallerFromContext(ctx).IsAdmin() {
+		return 0, omadata.Errorf(omadata.EFORBIDDEN, "Only the operator may suspend a peer's services.")
+	} else if err := omadata.CheckText("reason", reason, 500); err != nil {
+		return 0, err
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.query(ctx, `SELECT id FROM services WHERE operator_id = ? AND status <> 'suspended' ORDER BY id`, operatorID)
+	if err != nil {
+		return 0, err
+	}
+	ids, err := collect(rows, scanString)
+	if err != nil {
+		return 0, err
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	if _, err := tx.exec(ctx, `UPDATE services SET status = 'suspended', updated_at = ? WHERE operator_id = ? AND status <> 'suspended'`, tx.now, operatorID); err != nil {
+		return 0, err
+	}
+	// The next sync fetches the catalogue whole, not a 304 that would
+	// leave the services suspended after the peer's re-admission.
+	if _, err := tx.exec(ctx, `UPDATE peers SET catalogue_etag = '', catalogue_expires_at = NULL, updated_at = ? WHERE operator_id = ?`, tx.now, operatorID); err != nil {
+		return 0, err
+	}
+	if err := s.audit(ctx, tx, "network.peer_services_suspended", "peer", operatorID, map[string]any{"reason": reason, "services": ids}); err != nil {
+		return 0, err
+	}
+	return len(ids), s.commitCatalogue(tx)
+}
+
+// MirroredPeers implements omadata.NetworkService.
+func (s *Store) MirroredPeers(ctx context.Context) ([]string, error) {
+	if !omadata.CallerFromContext(ctx).IsAdmin() {
+		return nil, omadata.Errorf(omadata.EFORBIDDEN, "Only the operator may list the peers it mirrors.")
+	}
+	rows, err := s.db.reader().query(ctx, `SELECT DISTINCT operator_id FROM services WHERE operator_id IS NOT NULL AND status <> 'suspended' ORDER BY operator_id`)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanString)
+}
+
+// scanString scans a row of one string.
+func scanString(r interface{ Scan(...any) error }) (string, error) {
+	var v string
+	return v, r.Scan(&v)
 }

@@ -32,6 +32,10 @@ func networkBackoff(attempts int) time.Duration {
 
 // ClaimNetworkMessages implements omadata.NetworkOutbox: the oldest due
 // undelivered messages, each hidden from other claims until lease passes.
+// The events of one consent reach its operator in order (docs/network.md
+// §5.2): a message is claimed only when no older message to the same
+// operator about the same consent ID is undelivered (due, leased or
+// waiting for its retry).
 func (s *Store) ClaimNetworkMessages(ctx context.Context, limit int, lease time.Duration) ([]*omadata.NetworkMessage, error) {
 	if err := requireAdmin(ctx); err != nil {
 		return nil, err
@@ -43,8 +47,12 @@ func (s *Store) ClaimNetworkMessages(ctx context.Context, limit int, lease time.
 		return nil, err
 	}
 	defer tx.Rollback()
-	rows, err := tx.query(ctx, `SELECT id, operator_id, kind, body, attempts FROM network_outbox
-		WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`+s.db.d.skipLocked(), tx.now, limit)
+	consent := func(alias string) string { return s.db.d.jsonText(alias+".body", "consent_id") }
+	rows, err := tx.query(ctx, `SELECT o.id, o.operator_id, o.kind, o.body, o.attempts FROM network_outbox o
+		WHERE o.delivered_at IS NULL AND o.next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM network_outbox e
+			WHERE e.delivered_at IS NULL AND e.operator_id = o.operator_id AND e.kind = o.kind AND `+consent("e")+` = `+consent("o")+`
+			AND (e.created_at < o.created_at OR (e.created_at = o.created_at AND e.id < o.id)))
+		ORDER BY o.next_attempt_at, o.id LIMIT ?`+s.db.d.skipLocked(), tx.now, limit)
 	if err != nil {
 		return nil, err
 	}

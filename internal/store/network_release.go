@@ -21,6 +21,14 @@ var _ omadata.NetworkService = (*Store)(nil)
 // such a question denies with omadata.DenyPeerUnavailable.
 func WithRelayer(r omadata.Relayer) Option { return func(s *Store) { s.relayer = r } }
 
+// DefaultPeerResidentsPerHour is how many residents new here one peer's
+// consent events may name in an hour (docs/network.md §7).
+const DefaultPeerResidentsPerHour = 10000
+
+// WithPeerResidentsPerHour sets how many residents new here one peer's
+// consent events may name in an hour; 0 or less keeps the default.
+func WithPeerResidentsPerHour(n int) Option { return func(s *Store) { s.peerResidents = n } }
+
 // peerPseudonym returns the pairwise pseudonym of one of our residents
 // for a peer operator, issuing it on first use (docs/network.md §1).
 func peerPseudonym(ctx context.Context, tx *Tx, operatorID, residentID string) (string, error) {
@@ -112,6 +120,9 @@ func (s *Store) ReceiveConsentEvent(ctx context.Context, ev *omadata.NetworkCons
 	} else if sha != ev.NoticeSHA256 {
 		return omadata.Invalidf("notice_sha256", "This is not the hash of the notice published in %s.", ev.Language)
 	}
+	if err := claimPeerConsent(ctx, tx, c.OperatorID, ev); err != nil {
+		return err
+	}
 	res, err := tx.exec(ctx, `INSERT INTO network_inbox (id, operator_id, received_at) VALUES (?, ?, ?) ON CONFLICT (operator_id, id) DO NOTHING`,
 		ev.ID, c.OperatorID, tx.now)
 	if err != nil {
@@ -137,6 +148,30 @@ func (s *Store) ReceiveConsentEvent(ctx context.Context, ev *omadata.NetworkCons
 		return fmt.Errorf("enqueue consent event: %w", err)
 	}
 	return tx.Commit()
+}
+
+// claimPeerConsent ties the event's consent ID to the operator that sent
+// it and the pseudonym it names (docs/network.md §5.2): a consent ID is
+// known per (sending operator, pseudonym), its first event must begin a
+// consent (requested or given), and every later one must come from the
+// same operator about the same pseudonym. Anything else is refused on
+// consent_id and creates nothing.
+func claimPeerConsent(ctx context.Context, tx *Tx, operatorID string, ev *omadata.NetworkConsentEvent) error {
+	var op, ppn string
+	err := tx.queryRow(ctx, `SELECT operator_id, pseudonym FROM network_consents WHERE consent_id = ?`, ev.ConsentID).Scan(&op, &ppn)
+	switch {
+	case err == nil && (op != operatorID || ppn != ev.Pseudonym):
+		return omadata.Invalidf("consent_id", "This consent was announced by another operator or for another resident.")
+	case err == nil:
+		return nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return err
+	case ev.Status != omadata.ConsentGiven && ev.Status != omadata.ConsentRequested:
+		return omadata.Invalidf("consent_id", "No consent with this ID was given or requested here; a %s event cannot begin one.", ev.Status)
+	}
+	_, err = tx.exec(ctx, `INSERT INTO network_consents (consent_id, operator_id, pseudonym, created_at) VALUES (?, ?, ?, ?)`,
+		ev.ConsentID, operatorID, ev.Pseudonym, tx.now)
+	return err
 }
 
 func validConsentEvent(ev *omadata.NetworkConsentEvent) error {
@@ -169,11 +204,32 @@ func validConsentEvent(ev *omadata.NetworkConsentEvent) error {
 // names by its pairwise pseudonym. Such a resident has no identity code
 // here: identity_hash is "peer:" and the resident's random ID, unique and
 // derived from nothing about them, and identity_sealed is empty.
+//
+// peer_pseudonyms holds both directions: the pseudonyms a peer issued us
+// for its residents and those we issued it for ours. Only the first kind
+// may name the resident of a received event (docs/network.md §5.2): a
+// pseudonym we issued, sent back, names a resident of ours, whose consents
+// only we record, and is refused on pseudonym.
 func (s *Store) peerResident(ctx context.Context, tx *Tx, operatorID, ppn string) (string, error) {
 	var id string
-	err := tx.queryRow(ctx, `SELECT resident_id FROM peer_pseudonyms WHERE operator_id = ? AND pseudonym = ?`, operatorID, ppn).Scan(&id)
-	if err == nil || !errors.Is(err, sql.ErrNoRows) {
+	var home sql.NullString
+	err := tx.queryRow(ctx, `SELECT pp.resident_id, r.home_operator_id FROM peer_pseudonyms pp JOIN residents r ON r.id = pp.resident_id
+		WHERE pp.operator_id = ? AND pp.pseudonym = ?`, operatorID, ppn).Scan(&id, &home)
+	if err == nil && home.String != operatorID {
+		return "", omadata.Invalidf("pseudonym", "This pseudonym names no resident of your operator.")
+	} else if err == nil || !errors.Is(err, sql.ErrNoRows) {
 		return id, err
+	}
+	// A peer names new residents only so fast: past the hour's cap its
+	// event is refused as unavailable, which it retries later.
+	limit := s.peerResidents
+	if limit <= 0 {
+		limit = DefaultPeerResidentsPerHour
+	}
+	if n, err := count(ctx, tx, `SELECT COUNT(*) FROM residents WHERE home_operator_id = ? AND created_at > ?`, operatorID, tx.now.Add(-time.Hour)); err != nil {
+		return "", err
+	} else if n >= limit {
+		return "", omadata.Errorf(omadata.EUNAVAILABLE, "Your operator named %d residents new here in the last hour; send this event again later.", n)
 	}
 	id = omadata.NewID("res")
 	if _, err := tx.exec(ctx, `INSERT INTO residents (id, identity_hash, identity_sealed, name_sealed, birth_date, created_at, updated_at, home_operator_id)
@@ -371,12 +427,20 @@ type relayTarget struct {
 	peer       *omadata.Peer
 	residentID string
 	ppn        string // the pseudonym the peer issued us for the resident
+	// deny is set, and peer nil, for a question about a mirrored source
+	// that cannot be relayed (the resident's home is not the source's
+	// operator, or the pseudonym names nobody): it denies here for that
+	// reason, never with a local decision about a peer's source.
+	deny string
 }
 
 // findRelayTarget returns the relay target of a sink's question, or nil
 // when this operator answers it itself. A source the decisions' catalogue
 // knows as one of ours costs no query: local decisions keep their round
-// trips.
+// trips. A mirrored source is never decided here (docs/network.md §5.3):
+// when its operator is not the resident's home, the target denies with
+// omadata.DenyPeerNotHome (omadata.DenyUnknownResident for a pseudonym
+// naming nobody).
 func (s *Store) findRelayTarget(ctx context.Context, q querier, sinkID, sourceID, sinkPseudonym string) (*relayTarget, error) {
 	if cat := s.cat.cur.Load(); cat != nil && cat.services[sourceID] != nil && !cat.mirrored[sourceID] {
 		return nil, nil
@@ -392,11 +456,27 @@ func (s *Store) findRelayTarget(ctx context.Context, q querier, sinkID, sourceID
 		JOIN peers p ON p.operator_id = r.home_operator_id
 		WHERE ps.service_id = ? AND ps.pseudonym = ?`, sourceID, sinkID, sinkPseudonym).Scan(&rt.residentID, &rt.ppn, jsonScan{&md}, &rulebook, Time{&chainExp})
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+		return s.unrelayable(ctx, q, sinkID, sourceID, sinkPseudonym)
 	} else if err != nil {
 		return nil, err
 	}
 	rt.peer = &omadata.Peer{OperatorMetadata: md, RulebookVersion: rulebook, ChainExpiresAt: chainExp}
+	return &rt, nil
+}
+
+// unrelayable returns the denying target of a question about a mirrored
+// source that cannot be relayed, or nil when the source is not mirrored.
+func (s *Store) unrelayable(ctx context.Context, q querier, sinkID, sourceID, sinkPseudonym string) (*relayTarget, error) {
+	if mirrored, err := s.isMirrored(ctx, q, sourceID); err != nil || !mirrored {
+		return nil, err
+	}
+	rt := relayTarget{deny: omadata.DenyPeerNotHome}
+	err := q.queryRow(ctx, `SELECT resident_id FROM pseudonyms WHERE service_id = ? AND pseudonym = ?`, sinkID, sinkPseudonym).Scan(&rt.residentID)
+	if errors.Is(err, sql.ErrNoRows) {
+		rt.deny = omadata.DenyUnknownResident
+	} else if err != nil {
+		return nil, err
+	}
 	return &rt, nil
 }
 
@@ -429,12 +509,15 @@ func (s *Store) relayGrant(ctx context.Context, c omadata.Caller, in *omadata.Gr
 		leaf   omadata.LeafPeer
 		err    error
 	)
-	if s.relayer == nil {
+	reason := omadata.DenyPeerUnavailable
+	if rt.deny != "" {
+		reason, err = rt.deny, errors.New("not relayable")
+	} else if s.relayer == nil {
 		err = errors.New("no relayer configured")
 	} else {
 		g, answer, leaf, err = s.relayer.RelayGrant(ctx, rt.peer, nq)
-		if err == nil && (g == nil || g.Decision == nil) {
-			err = errors.New("relayer answered no decision")
+		if err == nil {
+			err = validRelayedGrant(g, &nq.NetworkQuestion)
 		}
 	}
 	tx, txErr := s.db.begin(ctx)
@@ -444,7 +527,7 @@ func (s *Store) relayGrant(ctx context.Context, c omadata.Caller, in *omadata.Gr
 	defer tx.Rollback()
 	if err != nil {
 		q := &question{callerID: c.ServiceID, sinkID: c.ServiceID, sourceID: in.SourceID, residentID: rt.residentID, purposeID: in.PurposeID, groups: in.DataGroupIDs}
-		d, err := insertDecision(ctx, tx, q, &verdict{reason: omadata.DenyPeerUnavailable})
+		d, err := insertDecision(ctx, tx, q, &verdict{reason: reason})
 		if err != nil {
 			return nil, err
 		}
@@ -458,6 +541,51 @@ func (s *Store) relayGrant(ctx context.Context, c omadata.Caller, in *omadata.Gr
 		return nil, err
 	}
 	return g, tx.Commit()
+}
+
+// knownDenyReasons are the reasons a home operator's decision may give
+// (omadata's deny reasons; the peer_* ones are the asking operator's own).
+var knownDenyReasons = map[string]bool{
+	omadata.DenyUnknownResident: true, omadata.DenyServiceInactive: true, omadata.DenySourceNotHolder: true, omadata.DenyNoProcessing: true,
+	omadata.DenyNoConsent: true, omadata.DenyConsentNotActive: true, omadata.DenyConsentWithdrawn: true, omadata.DenyConsentRevoked: true,
+	omadata.DenyConsentExpired: true, omadata.DenyRenewalRequired: true, omadata.DenySourceNotCovered: true, omadata.DenyObjection: true,
+	omadata.DenyRestriction: true,
+}
+
+// validRelayedDecision checks a home operator's decision before it is
+// recorded or handed to the sink (docs/network.md §5.3): an evidence ID,
+// permit with a processing and version, or deny with a known reason.
+// Anything else fails the relay as a failed call (peer_unavailable).
+func validRelayedDecision(d *omadata.Decision) error {
+	switch {
+	case d == nil:
+		return errors.New("the peer answered no decision")
+	case !omadata.ValidID(omadata.PrefixDecision, d.EvidenceID):
+		return errors.New("the peer's decision has no valid evidence ID")
+	case d.Decision == "permit" && (d.Reason != "" || !omadata.ValidID(omadata.PrefixProcessing, d.ProcessingID) || d.Version < 1):
+		return errors.New("the peer's permit names no valid processing and version")
+	case d.Decision == "deny" && !knownDenyReasons[d.Reason]:
+		return errors.New("the peer's deny gives an unknown reason")
+	case d.Decision == "deny" && d.ProcessingID != "" && !omadata.ValidID(omadata.PrefixProcessing, d.ProcessingID):
+		return errors.New("the peer's deny names an invalid processing ID")
+	case d.Decision != "permit" && d.Decision != "deny":
+		return errors.New("the peer's decision is neither permit nor deny")
+	}
+	return nil
+}
+
+// validRelayedGrant checks a home operator's grant as validRelayedDecision
+// its decision; a permitted one has a grant ID and a token, for the sink
+// and source asked about (docs/network.md §5.4).
+func validRelayedGrant(g *omadata.Grant, q *omadata.NetworkQuestion) error {
+	if g == nil {
+		return errors.New("the peer answered no grant")
+	} else if err := validRelayedDecision(g.Decision); err != nil {
+		return err
+	} else if g.Decision.Permit() && (!omadata.ValidID(omadata.PrefixGrant, g.ID) || g.Token == "" || g.SinkID != q.SinkID || g.SourceID != q.SourceID) {
+		return errors.New("the peer's grant has no valid ID or token, or is for another sink or source")
+	}
+	return nil
 }
 
 // recordRelay stores a relayed request with the home operator's answer
@@ -503,6 +631,9 @@ func (s *Store) askRelayed(ctx context.Context, qs []*relayedQuestion) {
 	byPeer := map[string][]*relayedQuestion{}
 	var order []string
 	for _, q := range qs {
+		if q.rt.deny != "" {
+			continue // denies without asking
+		}
 		if byPeer[q.rt.peer.OperatorID] == nil {
 			order = append(order, q.rt.peer.OperatorID)
 		}
@@ -521,6 +652,9 @@ func (s *Store) askRelayed(ctx context.Context, qs []*relayedQuestion) {
 			if ds, answer, err = s.relayer.RelayDecisions(ctx, group[0].rt.peer, in); err == nil && len(ds) != len(in) {
 				err = errors.New("relayer answered another number of decisions")
 			}
+			for i := 0; err == nil && i < len(ds); i++ {
+				err = validRelayedDecision(ds[i])
+			}
 		}
 		var pre *answerHash
 		if err == nil {
@@ -537,10 +671,14 @@ func (s *Store) askRelayed(ctx context.Context, qs []*relayedQuestion) {
 // recordRelayed records a relayed question's answer in tx, or on a
 // failed call denies with omadata.DenyPeerUnavailable and evidence here.
 func (s *Store) recordRelayed(ctx context.Context, tx *Tx, c omadata.Caller, q *relayedQuestion) (*omadata.Decision, error) {
-	if q.err != nil || q.d == nil {
+	if q.rt.deny != "" || q.err != nil || q.d == nil {
 		local := &question{callerID: c.ServiceID, sinkID: q.nq.SinkID, sourceID: q.nq.SourceID, residentID: q.rt.residentID,
 			purposeID: q.nq.PurposeID, groups: q.nq.DataGroupIDs}
-		return insertDecision(ctx, tx, local, &verdict{reason: omadata.DenyPeerUnavailable})
+		reason := omadata.DenyPeerUnavailable
+		if q.rt.deny != "" {
+			reason = q.rt.deny
+		}
+		return insertDecision(ctx, tx, local, &verdict{reason: reason})
 	}
 	leaf := &omadata.LeafPeer{Origin: q.rt.peer.LogOrigin, Record: q.d.EvidenceID}
 	return q.d, s.recordRelay(ctx, tx, q.rt, q.nq, "decision", q.d, q.d.EvidenceID, q.answer, q.pre, leaf, omadata.LeafDecisionRelayed)

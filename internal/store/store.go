@@ -25,6 +25,7 @@ type Store struct {
 	consentCatalogue consentCatalogue // what gives and changes rest on
 	cat              catalogueCache   // what decisions read of the catalogue
 	relayer          omadata.Relayer  // asks a resident's home operator (network_release.go)
+	peerResidents    int              // new residents a peer may name per hour (network_release.go)
 }
 
 // Option configures a Store.
@@ -167,7 +168,8 @@ func count(ctx context.Context, q querier, query string, args ...any) (int, erro
 // and event prefix, and then opts applied: an operator of a test network
 // is a store with its own issuer and log origin.
 func (s *Store) With(opts ...Option) *Store {
-	n := New(s.db, WithKeyring(s.keyring), WithSigner(s.signer), WithIssuer(s.issuer), WithEventPrefix(s.prefix), WithLog(s.logSigner), WithRelayer(s.relayer))
+	n := New(s.db, WithKeyring(s.keyring), WithSigner(s.signer), WithIssuer(s.issuer), WithEventPrefix(s.prefix), WithLog(s.logSigner), WithRelayer(s.relayer),
+		WithPeerResidentsPerHour(s.peerResidents))
 	for _, o := range opts {
 		o(n)
 	}

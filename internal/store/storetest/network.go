@@ -5,6 +5,9 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"maps"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,6 +143,13 @@ func testNetworkCatalogue(t *testing.T, open OpenFunc) {
 		t.Fatalf("got Espoo's catalogue %+v, want its own processing only", ec)
 	}
 
+	// An empty list is [], never null, at any depth.
+	for _, c := range []*omadata.NetworkCatalogue{ec, must[*omadata.NetworkCatalogue](t)(firstOf(hki.NetworkCatalogue(Public())))} {
+		if b := must[[]byte](t)(json.Marshal(c)); strings.Contains(string(b), ":null") {
+			t.Fatalf("a catalogue has a null: %s", b)
+		}
+	}
+
 	// Refused imports change nothing and name the item.
 	bad := clone(t, ec)
 	bad.Processings[0].Sink.ID = h.Sink.ID // Helsinki's own sink
@@ -172,6 +182,9 @@ func testNetworkCatalogue(t *testing.T, open OpenFunc) {
 	}
 	wantField(t, hki.ImportPeerCatalogue(Admin(), esp.Peer, bad, "x", time.Now()), omadata.EINVALID, "processings[0].notices")
 	bad = clone(t, ec)
+	bad.Processings[0].Sink.Name["xx"] = "?"
+	wantField(t, hki.ImportPeerCatalogue(Admin(), esp.Peer, bad, "x", time.Now()), omadata.EINVALID, "processings[0].sink.name.xx")
+	bad = clone(t, ec)
 	bad.OperatorID = "https://turku.test"
 	wantField(t, hki.ImportPeerCatalogue(Admin(), esp.Peer, bad, "x", time.Now()), omadata.EINVALID, "catalogue.operator_id")
 	wantCode(t, hki.ImportPeerCatalogue(AsOperator("https://turku.test"), esp.Peer, ec, "x", time.Now()), omadata.EFORBIDDEN)
@@ -192,6 +205,31 @@ func testNetworkCatalogue(t *testing.T, open OpenFunc) {
 	me := must[*omadata.CatalogueEntry](t)(hki.FindCatalogueEntry(Public(), p.ID))
 	if me.Operator == nil || me.Operator.ID != esp.Peer.OperatorID || me.Sink.ID != eSink.ID || me.DataGroups[0].Source.ID != h.Source.ID {
 		t.Fatalf("got %+v, want Espoo's processing mirrored", me)
+	}
+	// A published version is immutable: other text under the same version
+	// number is refused, item by item, and the mirror keeps the old.
+	retitled := clone(t, ec)
+	for k := range retitled.Processings[0].Title {
+		retitled.Processings[0].Title[k] += " (changed)"
+	}
+	renoticed := clone(t, ec)
+	n0 := renoticed.Processings[0].Notices[0]
+	n0.Body += " Changed."
+	n0.SHA256 = omadata.NoticeHash(n0.Title, n0.Body)
+	for _, tc := range []struct {
+		c     *omadata.NetworkCatalogue
+		field string
+	}{{retitled, "processings[0].title"}, {renoticed, "processings[0].notices"}} {
+		err := hki.ImportPeerCatalogue(Admin(), esp.Peer, tc.c, "changed", time.Now().Add(time.Minute))
+		var refused *omadata.RefusedItems
+		if !errors.As(err, &refused) || refused.OperatorID != esp.Peer.OperatorID || len(refused.Items) != 1 ||
+			refused.Items[0].ProcessingID != p.ID || refused.Items[0].Field != tc.field {
+			t.Fatalf("got %v, want the item refused naming %s", err, tc.field)
+		}
+		got := must[*omadata.CatalogueEntry](t)(hki.FindCatalogueEntry(Public(), p.ID))
+		if !maps.Equal(got.Title, me.Title) || len(got.Notices) != len(me.Notices) || got.Notices[0].SHA256 != me.Notices[0].SHA256 || got.Version != 1 {
+			t.Fatalf("got %+v, want the version as first mirrored", got)
+		}
 	}
 	if hc, _, _ := hki.NetworkCatalogue(Public()); len(hc.Processings) != 1 {
 		t.Fatalf("Helsinki republishes %d processings, want its own one", len(hc.Processings))
@@ -226,3 +264,6 @@ func clone(t *testing.T, c *omadata.NetworkCatalogue) *omadata.NetworkCatalogue 
 	ok(t, json.Unmarshal(b, &out))
 	return &out
 }
+
+// firstOf drops the middle of three results.
+func firstOf[A, B any](a A, _ B, err error) (A, error) { return a, err }

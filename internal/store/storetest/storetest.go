@@ -134,6 +134,15 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Network/Catalogue", testNetworkCatalogue},
 		{"Network/LogRecord", testNetworkLogRecord},
 		{"Network/Release", testNetworkRelease},
+		{"Network/ConsentOwner", testNetworkConsentOwner},
+		{"Network/SentBackPseudonym", testNetworkSentBackPseudonym},
+		{"Network/Unrelayable", testNetworkUnrelayable},
+		{"Network/MirroredVersionChecks", testNetworkMirroredVersionChecks},
+		{"Network/MirroredDataGroup", testNetworkMirroredDataGroup},
+		{"Network/PeerAnswers", testNetworkPeerAnswers},
+		{"Network/EventOrder", testNetworkEventOrder},
+		{"Network/PeerResidentCap", testNetworkPeerResidentCap},
+		{"Network/PeerSuspended", testNetworkPeerSuspended},
 	}
 	passed := 0
 	for _, c := range cases {

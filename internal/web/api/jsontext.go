@@ -284,3 +284,10 @@ func caseHint(t reflect.Type, key string) string {
 	}
 	return ""
 }
+
+// CheckJSON refuses, naming the field, what checkJSON refuses of a body
+// that decodes into v (a pointer): keys given twice, keys that match a
+// field only ignoring case, invalid text and a top-level null. Package
+// netapi checks the network protocol's bodies with it, as decode does the
+// API's.
+func CheckJSON(data []byte, v any) error { return checkJSON(data, reflect.TypeOf(v)) }

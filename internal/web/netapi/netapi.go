@@ -14,11 +14,13 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"time"
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/network"
+	"github.com/omadata/omadata/internal/web/api"
 )
 
 // Prefix is the path of the network endpoint below the operator's base URL.
@@ -125,6 +127,12 @@ func (h *Handler) signed(g *network.Guard, f func(w http.ResponseWriter, r *http
 			writeProblem(w, http.StatusBadRequest, network.ReasonInvalid, "The body could not be read.", "")
 			return
 		}
+		// A body is JSON and says so (docs/network.md §5, §6).
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method == http.MethodPost && mt != "application/json" {
+			g.Refuse(w, r, &network.Refusal{Reason: network.ReasonInvalid, Status: http.StatusUnsupportedMediaType,
+				Detail: "Send the body as application/json.", Field: "Content-Type"})
+			return
+		}
 		c := &Call{OperatorID: vc.OperatorID, Nonce: vc.Nonce, Body: body,
 			SignatureInput: r.Header.Get("Signature-Input"), Signature: r.Header.Get("Signature")}
 		if err := f(w, r, c); err != nil {
@@ -153,9 +161,15 @@ func (h *Handler) answerFor(w http.ResponseWriter, r *http.Request, c *Call, mem
 	return nil
 }
 
-// decodeBody decodes a JSON body strictly: an unknown member is refused,
-// naming it (docs/network.md §5).
+// decodeBody decodes a JSON body strictly: an unknown member, one given
+// twice and one matched only ignoring case are refused, naming it
+// (docs/network.md §5).
 func decodeBody(body []byte, v any) error {
+	// A member given twice, or matched only ignoring case, is refused as
+	// the API refuses it (docs/network.md §5).
+	if err := api.CheckJSON(body, v); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytesReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
