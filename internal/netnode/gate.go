@@ -35,6 +35,9 @@ const (
 	// suspended_member, removed_member) is kept; a membership event ends
 	// it sooner.
 	refusalFor = 30 * time.Second
+	// anchorEventKeysMaxAge is how long the anchor's keys are believed
+	// for its membership events.
+	anchorEventKeysMaxAge = time.Minute
 	// maxRefusals bounds the refusals kept: past it they are forgotten.
 	maxRefusals = 10000
 )
@@ -43,8 +46,9 @@ const (
 type gate struct {
 	n *Node
 
-	mu sync.Mutex // of st
-	st *federation.Statement
+	mu        sync.Mutex // of st, fetchedAt
+	st        *federation.Statement
+	fetchedAt time.Time
 
 	listMu   sync.Mutex // of the fields below
 	members  []string   // sorted
@@ -61,17 +65,23 @@ type refusal struct {
 // anchor returns the anchor's configuration, verified with the pinned
 // keys, fetched again only once it expired (network.md §2.4 step 1).
 func (g *gate) anchor(ctx context.Context) (*federation.Statement, error) {
+	return g.anchorWithin(ctx, 0)
+}
+
+// anchorWithin is anchor, the configuration also read again once older
+// than maxAge (0: no such bound).
+func (g *gate) anchorWithin(ctx context.Context, maxAge time.Duration) (*federation.Statement, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.n.o.Now()
-	if g.st != nil && g.st.Expires().After(now) {
+	if g.st != nil && g.st.Expires().After(now) && (maxAge == 0 || now.Sub(g.fetchedAt) < maxAge) {
 		return g.st, nil
 	}
 	st, err := federation.FetchAnchor(ctx, g.n.o.HTTPClient, g.n.o.AnchorID, g.n.o.AnchorKeys, now)
 	if err != nil {
 		return nil, err
 	}
-	g.st = st
+	g.st, g.fetchedAt = st, now
 	return st, nil
 }
 
@@ -194,7 +204,7 @@ func notMember(reason string) error {
 }
 
 // anchorKeys gives the anchor's keys, from its configuration verified
-// with the pinned keys (cached until it expires), for its membership
+// with the pinned keys (cached a minute at most), for its membership
 // events; any other caller is no anchor.
 type anchorKeys struct{ n *Node }
 
@@ -202,7 +212,9 @@ func (k anchorKeys) CallerKeys(ctx context.Context, operatorID string) (jose.JSO
 	if operatorID != k.n.o.AnchorID {
 		return jose.JSONWebKeySet{}, &network.Refusal{Reason: network.ReasonNotMember, Detail: "Only the trust anchor sends membership events."}
 	}
-	st, err := k.n.gate.anchor(ctx)
+	// Read again after a minute: the anchor signs events with its newest
+	// key, which a configuration read before its rotation lacks (2.5).
+	st, err := k.n.gate.anchorWithin(ctx, anchorEventKeysMaxAge)
 	if err != nil {
 		return jose.JSONWebKeySet{}, err
 	}
