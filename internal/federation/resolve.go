@@ -104,9 +104,9 @@ type Resolver struct {
 	Cache      Cache               // nil: no cache
 	Now        func() time.Time    // nil: time.Now
 	// Anchor returns the anchor's configuration verified with the pinned
-	// keys (FetchAnchor), from a cache until it expires; nil: fetched
-	// for each resolution.
-	Anchor func(ctx context.Context) (*Statement, error)
+	// keys (FetchAnchor), from a cache unless fresh; nil: fetched for
+	// each resolution.
+	Anchor func(ctx context.Context, fresh bool) (*Statement, error)
 }
 
 func (r *Resolver) now() time.Time {
@@ -187,17 +187,19 @@ func (r *Resolver) Drop(ctx context.Context, entityID string) error {
 // §10.1, §10.2; network.md §2.4 steps 1–6).
 func (r *Resolver) resolve(ctx context.Context, entityID string) (*Resolved, error) {
 	now := r.now()
-	var anchor *Statement
-	var err error
-	if r.Anchor != nil {
-		anchor, err = r.Anchor(ctx)
-	} else {
-		anchor, err = FetchAnchor(ctx, r.client(), r.AnchorID, r.AnchorKeys, now)
-	}
+	anchor, err := r.anchor(ctx, false, now)
 	if err != nil {
 		return nil, err
 	}
 	sub, err := FetchSubordinate(ctx, r.client(), anchor, entityID, now)
+	if ce := (*ChainError)(nil); errors.As(err, &ce) && ce.unknownKey && r.Anchor != nil {
+		// Signed with a key the cached configuration lacks: the anchor
+		// rotated its key since (network.md §2.5). Read it again, once.
+		if anchor, err = r.anchor(ctx, true, now); err != nil {
+			return nil, err
+		}
+		sub, err = FetchSubordinate(ctx, r.client(), anchor, entityID, now)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -268,6 +270,15 @@ func (r *Resolver) resolve(ctx context.Context, entityID string) (*Resolved, err
 	expires := slices.MinFunc([]time.Time{leaf.Expires(), sub.Expires(), anchor.Expires(), mark.Expires()}, time.Time.Compare)
 	peer.ChainExpiresAt = expires
 	return &Resolved{Peer: peer, Keys: sub.JWKS}, nil
+}
+
+// anchor returns the anchor's configuration, from the Anchor hook (its
+// cache unless fresh) when there is one (network.md §2.4 step 1).
+func (r *Resolver) anchor(ctx context.Context, fresh bool, now time.Time) (*Statement, error) {
+	if r.Anchor != nil {
+		return r.Anchor(ctx, fresh)
+	}
+	return FetchAnchor(ctx, r.client(), r.AnchorID, r.AnchorKeys, now)
 }
 
 // FetchAnchor fetches the anchor's entity configuration and verifies it

@@ -153,6 +153,8 @@ func signJWT(claims any, key Key, typ string) (string, error) {
 // a missing or wrong trust mark. Callers refuse the peer.
 type ChainError struct {
 	Reason string // what failed, for logs; never shown to a caller
+	// unknownKey: the JWS names a kid the keys given do not hold.
+	unknownKey bool
 }
 
 func (e *ChainError) Error() string { return "federation: invalid trust chain: " + e.Reason }
@@ -195,7 +197,7 @@ func verifyJWT(jws, typ string, keys *jose.JSONWebKeySet) ([]byte, error) {
 	}
 	found := keys.Key(h.KeyID)
 	if len(found) == 0 {
-		return nil, chainErrorf("%s: kid %q is not among the trusted keys", typ, h.KeyID)
+		return nil, &ChainError{Reason: fmt.Sprintf("%s: kid %q is not among the trusted keys", typ, h.KeyID), unknownKey: true}
 	}
 	for _, k := range found {
 		if _, ok := k.Key.(ed25519.PublicKey); !ok {

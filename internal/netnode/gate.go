@@ -21,7 +21,7 @@ import (
 // (network.md §3), so an unsigned call naming a fresh, plausible keyid
 // must not make the operator ask the anchor each time (network.md §7).
 // The gate keeps, in this instance's memory, what it read of the anchor:
-// its configuration until the configuration's exp, its list of active
+// its configuration for a minute (within its exp), its list of active
 // members for a minute, and its refusals of callers for a few seconds.
 // All of it is safe to lose: a restart only asks the anchor again.
 const (
@@ -35,9 +35,10 @@ const (
 	// suspended_member, removed_member) is kept; a membership event ends
 	// it sooner.
 	refusalFor = 30 * time.Second
-	// anchorEventKeysMaxAge is how long the anchor's keys are believed
-	// for its membership events.
-	anchorEventKeysMaxAge = time.Minute
+	// anchorMaxAge is how long the anchor's configuration is believed
+	// (within its exp): its rotated key (network.md §2.5), which signs
+	// its statements and events, is learnt within it.
+	anchorMaxAge = time.Minute
 	// maxRefusals bounds the refusals kept: past it they are forgotten.
 	maxRefusals = 10000
 )
@@ -63,18 +64,27 @@ type refusal struct {
 }
 
 // anchor returns the anchor's configuration, verified with the pinned
-// keys, fetched again only once it expired (network.md §2.4 step 1).
+// keys, fetched again once it expired or is older than anchorMaxAge
+// (network.md §2.4 step 1).
 func (g *gate) anchor(ctx context.Context) (*federation.Statement, error) {
-	return g.anchorWithin(ctx, 0)
+	return g.anchorWithin(ctx, anchorMaxAge)
 }
 
-// anchorWithin is anchor, the configuration also read again once older
-// than maxAge (0: no such bound).
+// resolverAnchor is anchor for the Resolver: fresh reads it again now.
+func (g *gate) resolverAnchor(ctx context.Context, fresh bool) (*federation.Statement, error) {
+	if fresh {
+		return g.anchorWithin(ctx, -1)
+	}
+	return g.anchor(ctx)
+}
+
+// anchorWithin is anchor with the configuration read again once older
+// than maxAge (negative: now).
 func (g *gate) anchorWithin(ctx context.Context, maxAge time.Duration) (*federation.Statement, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.n.o.Now()
-	if g.st != nil && g.st.Expires().After(now) && (maxAge == 0 || now.Sub(g.fetchedAt) < maxAge) {
+	if g.st != nil && g.st.Expires().After(now) && now.Sub(g.fetchedAt) < maxAge {
 		return g.st, nil
 	}
 	st, err := federation.FetchAnchor(ctx, g.n.o.HTTPClient, g.n.o.AnchorID, g.n.o.AnchorKeys, now)
@@ -212,9 +222,7 @@ func (k anchorKeys) CallerKeys(ctx context.Context, operatorID string) (jose.JSO
 	if operatorID != k.n.o.AnchorID {
 		return jose.JSONWebKeySet{}, &network.Refusal{Reason: network.ReasonNotMember, Detail: "Only the trust anchor sends membership events."}
 	}
-	// Read again after a minute: the anchor signs events with its newest
-	// key, which a configuration read before its rotation lacks (2.5).
-	st, err := k.n.gate.anchorWithin(ctx, anchorEventKeysMaxAge)
+	st, err := k.n.gate.anchor(ctx)
 	if err != nil {
 		return jose.JSONWebKeySet{}, err
 	}

@@ -124,7 +124,7 @@ func New(o Options) (*Node, error) {
 	}
 	n.Resolver = &federation.Resolver{
 		AnchorID: o.AnchorID, AnchorKeys: o.AnchorKeys, Rulebook: o.Rulebook, Client: o.HTTPClient,
-		Cache: federation.StoreCache{Store: o.Store, Now: o.Now}, Now: o.Now, Anchor: n.gate.anchor,
+		Cache: federation.StoreCache{Store: o.Store, Now: o.Now}, Now: o.Now, Anchor: n.gate.resolverAnchor,
 	}
 	guard := network.NewGuard(&network.Verifier{OperatorID: self, Keys: memberKeys{n}, Replay: o.Store, Now: o.Now}, o.Logger, o.Metrics)
 	anchorGuard := network.NewGuard(&network.Verifier{OperatorID: self, Keys: anchorKeys{n}, Replay: o.Store, Now: o.Now}, o.Logger, o.Metrics)

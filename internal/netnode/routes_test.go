@@ -509,3 +509,29 @@ func TestNoRedirects(t *testing.T) {
 		})
 	}
 }
+
+// TestAnchorRotationWithCachedConfiguration: the anchor rotates its key
+// after an operator cached its configuration; its subordinate statements,
+// signed with the new key, still resolve (the configuration is read again
+// at once), so members' calls are taken (network.md §2.4, §2.5).
+func TestAnchorRotationWithCachedConfiguration(t *testing.T) {
+	a := startAnchor(t)
+	hki, esp := startOperator(t, a, "Helsinki"), startOperator(t, a, "Espoo")
+	admit(t, a, hki, esp)
+	catalogue := hki.URL + "/network/v1/catalogue"
+	if res := signed(t, esp, "GET", catalogue, nil, time.Now(), nil); res.StatusCode != 200 {
+		t.Fatalf("before the rotation: got %d", res.StatusCode)
+	}
+	k, err := federation.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Anchor.Keys = append([]federation.Key{k}, a.Anchor.Keys...)
+	if err := hki.Node.Resolver.Drop(context.Background(), esp.URL); err != nil {
+		t.Fatal(err)
+	}
+	if res := signed(t, esp, "GET", catalogue, nil, time.Now(), nil); res.StatusCode != 200 {
+		b, _ := io.ReadAll(res.Body)
+		t.Fatalf("after the rotation: got %d %s", res.StatusCode, b)
+	}
+}
