@@ -4,6 +4,7 @@ package omadata
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -234,17 +235,41 @@ type NetworkService interface {
 	// processing of this operator's sink, gives the sink its pseudonym of
 	// the resident and tells it; the same event again changes nothing.
 	// EINVALID names processing_id (not ours), version (not published),
-	// language or notice_sha256 (not our notice's hash); EFORBIDDEN for a
+	// language or notice_sha256 (not our notice's hash), or consent_id (a
+	// consent announced by another operator or for another pseudonym, or
+	// an event other than requested or given for a consent never
+	// announced, which creates nothing); EFORBIDDEN for a
 	// caller other than a peer operator this one has resolved.
 	ReceiveConsentEvent(ctx context.Context, ev *NetworkConsentEvent) error
 }
 
-// Why the home operator refuses a peer's release question as a whole
-// (docs/network.md §5.3, §6), and why a relayed question denies.
+// The reasons of the network protocol's problem documents
+// (docs/network.md §3, §6): the one list, the last segment of a problem
+// document's type and its "reason" member. internal/network gives each its
+// status and title, internal/federation names the membership ones.
 const (
+	ReasonUnsigned        = "unsigned"
+	ReasonMalformed       = "malformed_signature"
+	ReasonWrongTag        = "wrong_tag"
+	ReasonWrongAudience   = "wrong_audience"
+	ReasonExpired         = "expired"
+	ReasonDigestMismatch  = "digest_mismatch"
+	ReasonNotMember       = "not_member"
+	ReasonSuspendedMember = "suspended_member"
+	ReasonRemovedMember   = "removed_member"
+	ReasonBadSignature    = "bad_signature"
+	ReasonReplayed        = "replayed"
+	ReasonInvalid         = "invalid"
+	ReasonForbidden       = "forbidden"
 	ReasonNotYourSink     = "not_your_sink"
 	ReasonNotOurSource    = "not_our_source"
 	ReasonUnknownResident = DenyUnknownResident
+	ReasonNotFound        = "not_found"
+	ReasonTooLarge        = "too_large"
+	ReasonUnavailable     = "unavailable"
+	// ReasonInternal is a failure of the callee's own, no refusal of the
+	// call (§6).
+	ReasonInternal = "internal"
 	// DenyPeerUnavailable: the sink's operator could not ask the
 	// resident's home operator (no relayer configured, or the call
 	// failed); it denies rather than decide for the home operator.
@@ -254,6 +279,11 @@ const (
 	// sink's operator denies rather than decide about a peer's source.
 	DenyPeerNotHome = "peer_not_home"
 )
+
+// ErrNotMember is a peer method's refusal of a caller this operator has
+// not resolved as a member of the network (docs/network.md §6,
+// not_member).
+var ErrNotMember = &Error{Code: EFORBIDDEN, Message: "This operator does not know yours as a member of the network."}
 
 // PeerQuestion is what AuthorizePeer rules on: about the question's sink,
 // the operator it is mirrored from ("" for this operator's own or an
@@ -288,10 +318,42 @@ func AuthorizePeer(c Caller, q PeerQuestion) error {
 	return nil
 }
 
+// AuthorizePeerEvent is the rule of which peer may send this operator a
+// consent event (docs/network.md §5.2, §12.1): a peer operator (else
+// EFORBIDDEN, reason forbidden) this operator has resolved as a member
+// (else ErrNotMember, reason not_member).
+func AuthorizePeerEvent(c Caller, resolved bool) error {
+	switch {
+	case c.Kind != CallerOperator || c.OperatorID == "":
+		return Errorf(EFORBIDDEN, "Only a peer operator may send consent events.")
+	case !resolved:
+		return ErrNotMember
+	}
+	return nil
+}
+
+// AuthorizePeerRecord is the rule of which of this operator's log leaves
+// a peer may read (docs/network.md §5.5): one that references a leaf of
+// the caller's log, whose origin (leafPeerOrigin) is the caller's resolved
+// log origin (callerLogOrigin, "" for a peer not resolved or without a
+// log). Anything else is ENOTFOUND on record: what a peer may not read,
+// it does not learn exists.
+func AuthorizePeerRecord(c Caller, callerLogOrigin, leafPeerOrigin string) error {
+	if c.Kind != CallerOperator || c.OperatorID == "" || callerLogOrigin == "" || leafPeerOrigin != callerLogOrigin {
+		return NotFound("record")
+	}
+	return nil
+}
+
 // NetworkReason returns the docs/network.md §6 reason of an error of a
-// peer method: not_your_sink, not_our_source, unknown_resident, or
-// invalid, not_found and "" (another error) by code.
+// peer method: not_member for ErrNotMember; not_your_sink,
+// not_our_source, unknown_resident by code and field; forbidden for
+// another EFORBIDDEN; invalid, not_found, too_large and unavailable by
+// code; internal for any other error (the callee's own failure).
 func NetworkReason(err error) string {
+	if errors.Is(err, ErrNotMember) {
+		return ReasonNotMember
+	}
 	code, field := ErrorCode(err), ErrorField(err)
 	// A question of a batch names its field under the question's index
 	// (questions[3].pseudonym): the reason is the field's.
@@ -305,10 +367,12 @@ func NetworkReason(err error) string {
 		return ReasonNotOurSource
 	case code == ENOTFOUND && field == "pseudonym":
 		return ReasonUnknownResident
-	case code == EINVALID, code == ENOTFOUND:
+	case code == EFORBIDDEN:
+		return ReasonForbidden
+	case code == EINVALID, code == ENOTFOUND, code == ETOOLARGE, code == EUNAVAILABLE:
 		return code
 	}
-	return ""
+	return ReasonInternal
 }
 
 // SignedRequest is a peer's network call as its signature covers it
@@ -364,9 +428,13 @@ type NetworkMessage struct {
 // NetworkOutbox is what a delivery worker asks of the store. Claim hands
 // out due messages and hides them from other instances for lease;
 // Delivered acknowledges one; Failed schedules the next attempt with
-// backoff. Only the operator itself (an admin caller) may.
+// backoff; Refused dead-letters one the peer refused for good (a reason
+// docs/network.md §6 says not to retry): it is never sent again and keeps
+// the refusal as its last error. Only the operator itself (an admin
+// caller) may.
 type NetworkOutbox interface {
 	ClaimNetworkMessages(ctx context.Context, limit int, lease time.Duration) ([]*NetworkMessage, error)
 	NetworkMessageDelivered(ctx context.Context, id string) error
 	NetworkMessageFailed(ctx context.Context, id, reason string) error
+	NetworkMessageRefused(ctx context.Context, id, reason string) error
 }

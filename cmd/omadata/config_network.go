@@ -3,11 +3,8 @@
 package main
 
 import (
-	"crypto/ed25519"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -16,6 +13,8 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/federation"
+	"github.com/omadata/omadata/internal/network"
 )
 
 // NetworkConfig is how the operator joins a network of operators
@@ -102,7 +101,7 @@ func networkSettings() []setting {
 		}},
 		{"OMADATA_NETWORK_CATALOGUE_MAX_AGE", "", "", func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
-			if err != nil || d < time.Second || d > 300*time.Second || d%time.Second != 0 {
+			if err != nil || d < time.Second || d > network.MaxCatalogueAge || d%time.Second != 0 {
 				return fmt.Errorf("%q is not a whole number of seconds from 1s to 300s, such as 5m", v)
 			}
 			c.Network.CatalogueMaxAge = d
@@ -151,43 +150,31 @@ func (c *Config) networkName() omadata.Text {
 	return t
 }
 
-// checkEntityID accepts an entity identifier as docs/network.md §1 defines
-// it: an https URL (http only on a loopback host, for tests and the
-// demo), with no query, fragment, user or trailing slash.
+// checkEntityID accepts an entity identifier as docs/network.md §1
+// defines it, with federation.ValidEntityID (https; http only on
+// 127.0.0.1 or [::1]; no query, fragment, user or trailing slash).
 func checkEntityID(v string) error {
-	u, err := url.Parse(v)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" ||
-		strings.HasSuffix(v, "/") || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
-		return fmt.Errorf("%q is not an entity identifier: an https URL (http only on localhost) without query, fragment or trailing slash", v)
+	if err := federation.ValidEntityID("entity_id", v); err != nil {
+		return fmt.Errorf("%q is not an entity identifier: an https URL (http only on 127.0.0.1 or [::1]) without query, fragment or trailing slash", v)
 	}
 	return nil
 }
 
 // parseAnchorJWKS reads the trust anchor's pinned keys: a JWK set inline
-// (the value starts with "{") or in the file the value names. Every key
-// must be a public Ed25519 signing key with a kid (docs/network.md §1).
+// (the value starts with "{") or in the file the value names, such as the
+// output of "omadata network anchor keys". federation.ParseJWKS checks it
+// (docs/network.md §1: Ed25519 public signing keys, kid the thumbprint).
 func parseAnchorJWKS(v string) (jose.JSONWebKeySet, error) {
-	var ks jose.JSONWebKeySet
 	buf := []byte(v)
 	if !strings.HasPrefix(strings.TrimSpace(v), "{") {
 		var err error
 		if buf, err = os.ReadFile(v); err != nil {
-			return ks, fmt.Errorf("cannot read the JWK set file: %w", err)
+			return jose.JSONWebKeySet{}, fmt.Errorf("cannot read the JWK set file: %w", err)
 		}
 	}
-	if err := json.Unmarshal(buf, &ks); err != nil {
-		return ks, errors.New("not a JWK set ({\"keys\": [...]})")
-	} else if len(ks.Keys) == 0 {
-		return ks, errors.New("the JWK set has no keys")
+	ks, err := federation.ParseJWKS(buf)
+	if err != nil {
+		return jose.JSONWebKeySet{}, err
 	}
-	for i, k := range ks.Keys {
-		if _, ok := k.Key.(ed25519.PublicKey); !ok {
-			return ks, fmt.Errorf("key %d is not a public Ed25519 key (kty OKP, crv Ed25519)", i)
-		} else if k.KeyID == "" {
-			return ks, fmt.Errorf("key %d has no kid", i)
-		} else if k.Use != "" && k.Use != "sig" {
-			return ks, fmt.Errorf("key %d is not a signing key (use %q)", i, k.Use)
-		}
-	}
-	return ks, nil
+	return *ks, nil
 }

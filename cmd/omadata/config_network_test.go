@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/omadata/omadata/internal/dpop"
 )
 
 // testJWKS returns a JWK set of the public halves of keys, each with kid.
@@ -21,7 +23,14 @@ func testJWKS(t *testing.T, keys ...any) string {
 	t.Helper()
 	var ks jose.JSONWebKeySet
 	for i, k := range keys {
-		ks.Keys = append(ks.Keys, jose.JSONWebKey{Key: k, KeyID: "k" + string(rune('0'+i)), Algorithm: "EdDSA", Use: "sig"})
+		jwk := jose.JSONWebKey{Key: k, Algorithm: "EdDSA", Use: "sig"}
+		// The kid is the key's RFC 7638 thumbprint (docs/network.md §1).
+		if tp, err := dpop.Thumbprint(&jwk); err == nil {
+			jwk.KeyID = tp
+		} else {
+			jwk.KeyID = "k" + string(rune('0'+i))
+		}
+		ks.Keys = append(ks.Keys, jwk)
 	}
 	buf, err := json.Marshal(ks)
 	if err != nil {
@@ -78,7 +87,7 @@ func TestConfigNetwork(t *testing.T) {
 		})
 		if err != nil {
 			t.Fatal(err)
-		} else if len(c.Network.AnchorKeys.Keys) != 1 || c.Network.AnchorKeys.Keys[0].KeyID != "k0" {
+		} else if len(c.Network.AnchorKeys.Keys) != 1 || !pub.Equal(c.Network.AnchorKeys.Keys[0].Key) {
 			t.Fatalf("got %+v, want the file's key", c.Network.AnchorKeys)
 		}
 	})
@@ -113,6 +122,8 @@ func TestConfigNetwork(t *testing.T) {
 		want string
 	}{
 		{"AnchorHTTP", complete(map[string]string{"OMADATA_NETWORK_ANCHOR": "http://anchor.example.fi"}), "OMADATA_NETWORK_ANCHOR", "not an entity identifier"},
+		// http only on the literal loopback addresses, never a name.
+		{"AnchorLocalhost", complete(map[string]string{"OMADATA_NETWORK_ANCHOR": "http://localhost:8090"}), "OMADATA_NETWORK_ANCHOR", "not an entity identifier"},
 		{"AnchorSlash", complete(map[string]string{"OMADATA_NETWORK_ANCHOR": "https://anchor.example.fi/"}), "OMADATA_NETWORK_ANCHOR", "not an entity identifier"},
 		{"AnchorQuery", complete(map[string]string{"OMADATA_NETWORK_ANCHOR": "https://anchor.example.fi?x=1"}), "OMADATA_NETWORK_ANCHOR", "not an entity identifier"},
 		{"AnchorWithoutJWKS", complete(map[string]string{"OMADATA_NETWORK_ANCHOR_JWKS": ""}), "OMADATA_NETWORK_ANCHOR_JWKS", "required with OMADATA_NETWORK_ANCHOR"},
@@ -125,6 +136,7 @@ func TestConfigNetwork(t *testing.T) {
 		{"JWKSFileMissing", complete(map[string]string{"OMADATA_NETWORK_ANCHOR_JWKS": "/nonexistent/anchor.jwks"}), "OMADATA_NETWORK_ANCHOR_JWKS", "cannot read"},
 		{"JWKSNotEd25519", complete(map[string]string{"OMADATA_NETWORK_ANCHOR_JWKS": testJWKS(t, &ecKey.PublicKey)}), "OMADATA_NETWORK_ANCHOR_JWKS", "not a public Ed25519 key"},
 		{"JWKSPrivate", complete(map[string]string{"OMADATA_NETWORK_ANCHOR_JWKS": testJWKS(t, priv)}), "OMADATA_NETWORK_ANCHOR_JWKS", "not a public Ed25519 key"},
+		{"JWKSKidNotThumbprint", complete(map[string]string{"OMADATA_NETWORK_ANCHOR_JWKS": strings.Replace(jwks, `"kid":"`, `"kid":"x`, 1)}), "OMADATA_NETWORK_ANCHOR_JWKS", "is not the key's RFC 7638 thumbprint"},
 		{"RulebookWord", complete(map[string]string{"OMADATA_NETWORK_RULEBOOK": "v1"}), "OMADATA_NETWORK_RULEBOOK", "not a rulebook version"},
 		{"RulebookZero", complete(map[string]string{"OMADATA_NETWORK_RULEBOOK": "0"}), "OMADATA_NETWORK_RULEBOOK", "not a rulebook version"},
 		{"NameBlank", complete(map[string]string{"OMADATA_NETWORK_NAME_EN": " "}), "OMADATA_NETWORK_NAME_EN", "must not be empty"},

@@ -4,9 +4,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,6 +18,7 @@ import (
 	"time"
 
 	"github.com/omadata/omadata/internal/demo"
+	"github.com/omadata/omadata/internal/federation"
 )
 
 // DemoCommand runs demonstrations made of several omadata processes.
@@ -161,13 +159,17 @@ func startNetwork(ctx context.Context, o networkOptions) (n *demoNet, err error)
 		return n, err
 	}
 	say("trust anchor starting at %s", anchorURL)
-	config, err := n.waitGet(ctx, n.Anchor, "/.well-known/openid-federation")
-	if err != nil {
+	if _, err := n.waitGet(ctx, n.Anchor, "/.well-known/openid-federation"); err != nil {
 		return n, err
 	}
-	jwks, err := statementJWKS(config)
+	// The anchor's keys as a joining city gets them (docs/network.md
+	// §12.4): "omadata network anchor keys".
+	jwks, err := exec.CommandContext(ctx, o.Bin, "network", "anchor", "keys", "--db", anchorDB).Output()
 	if err != nil {
-		return n, fmt.Errorf("the trust anchor's entity configuration: %w", err)
+		return n, fmt.Errorf("omadata network anchor keys: %w", err)
+	}
+	if _, err := federation.ParseJWKS(jwks); err != nil {
+		return n, fmt.Errorf("omadata network anchor keys: %w", err)
 	}
 	jwksFile := filepath.Join(dir, "anchor.jwks.json")
 	if err := os.WriteFile(jwksFile, jwks, 0o644); err != nil {
@@ -336,28 +338,4 @@ directory (%s/<city>/omadata.demo-*); the logs are %s/*.log.
 
 Stop with Ctrl-C.
 `, h.URL, n.Dir, n.Dir)
-}
-
-// statementJWKS returns the "jwks" claim of an entity statement, a
-// compact JWS, without verifying it: the demo started the anchor itself
-// and pins the keys it serves (docs/network.md §2.4 step 1, "pinned on
-// join").
-func statementJWKS(jws []byte) ([]byte, error) {
-	parts := strings.Split(strings.TrimSpace(string(jws)), ".")
-	if len(parts) != 3 {
-		return nil, errors.New("not a compact JWS")
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return nil, fmt.Errorf("payload: %w", err)
-	}
-	var claims struct {
-		JWKS json.RawMessage `json:"jwks"`
-	}
-	if err := json.Unmarshal(payload, &claims); err != nil {
-		return nil, fmt.Errorf("payload: %w", err)
-	} else if len(claims.JWKS) == 0 {
-		return nil, errors.New("no jwks claim")
-	}
-	return claims.JWKS, nil
 }

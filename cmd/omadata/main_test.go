@@ -357,6 +357,7 @@ func TestGolden(t *testing.T) {
 		{dir: "network/anchor-serve-no-db", args: []string{"network", "anchor", "serve"}, code: 2},
 		{dir: "network/anchor-admit-without-reason", args: []string{"network", "anchor", "admit", "--db", "$TMP/anchor.db", "https://helsinki.example"}, code: 1},
 		{dir: "network/anchor-list-empty", args: []string{"network", "anchor", "list", "--db", "$TMP/anchor.db"}},
+		{dir: "network/anchor-keys-help", args: []string{"network", "anchor", "keys", "-h"}},
 
 		{dir: "serve/help", args: []string{"serve", "-h"}},
 		{dir: "serve/no-secret-key", args: []string{"serve", "--database", "sqlite:$TMP/omadata.db"}, code: 1,

@@ -4,9 +4,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -84,6 +86,7 @@ func (c *AnchorCommand) Run(ctx context.Context, args []string) error {
 		{"audit", newAnchorAuditCommand(c.m).Run},
 		{"refresh", newAnchorChangeCommand(c.m, "refresh").Run},
 		{"rotate-key", newAnchorChangeCommand(c.m, "rotate-key").Run},
+		{"keys", newAnchorKeysCommand(c.m).Run},
 	})
 }
 
@@ -108,6 +111,7 @@ The subcommands are:
 	audit       print the audited changes: who, when, what and why
 	refresh     fetch every active member's keys now
 	rotate-key  add a new anchor key; the old ones stay published
+	keys        print the anchor's public keys, the JWK set members pin
 
 Run "omadata network anchor <subcommand> -h" for a subcommand's flags.
 `)
@@ -124,18 +128,27 @@ func (f *anchorFlags) register(fs *flag.FlagSet) {
 }
 
 func (f *anchorFlags) open(ctx context.Context) (*anchor.DB, string, error) {
-	if f.db == "" {
-		return nil, "", usageErrorf("network anchor: --db is required")
-	}
-	key := f.key
-	if key == "" {
-		if strings.Contains(f.db, "://") {
-			return nil, "", usageErrorf("network anchor: --key is required with a PostgreSQL database")
-		}
-		key = strings.TrimPrefix(f.db, "sqlite:") + ".key"
+	key, err := f.keyPath()
+	if err != nil {
+		return nil, "", err
 	}
 	db, err := anchor.Open(ctx, f.db)
 	return db, key, err
+}
+
+// keyPath is the anchor's key file: --key, or the SQLite file's path +
+// ".key".
+func (f *anchorFlags) keyPath() (string, error) {
+	if f.db == "" {
+		return "", usageErrorf("network anchor: --db is required")
+	}
+	if f.key != "" {
+		return f.key, nil
+	}
+	if strings.Contains(f.db, "://") {
+		return "", usageErrorf("network anchor: --key is required with a PostgreSQL database")
+	}
+	return strings.TrimPrefix(f.db, "sqlite:") + ".key", nil
 }
 
 // AnchorServeCommand serves a trust anchor.
@@ -212,8 +225,13 @@ func (c *AnchorServeCommand) Run(ctx context.Context, args []string) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	go a.RunRefresh(ctx, c.refresh)
-	log.Info("trust anchor listening", "addr", ln.Addr().String(), "id", id, "rulebook", c.rulebook, "key", keys[0].ID)
-	fmt.Fprintf(c.m.Stdout, "Trust anchor %s (rulebook %d) on %s, key %s\n", id, c.rulebook, ln.Addr(), keys[0].ID)
+	kids := make([]string, len(keys))
+	for i, k := range keys {
+		kids[i] = k.ID
+	}
+	log.Info("trust anchor listening", "addr", ln.Addr().String(), "id", id, "rulebook", c.rulebook, "keys", kids)
+	fmt.Fprintf(c.m.Stdout, "Trust anchor %s (rulebook %d) on %s\n", id, c.rulebook, ln.Addr())
+	printAnchorKeys(c.m.Stdout, keys)
 	if c.m.Ready != nil {
 		c.m.Ready(ln.Addr())
 	}
@@ -233,6 +251,75 @@ func (c *AnchorServeCommand) Run(ctx context.Context, args []string) error {
 	return nil
 }
 
+// printAnchorKeys prints every anchor key ID (RFC 7638 thumbprint), newest
+// first, with what each signs (network.md §2.5): the configuration is
+// signed with the oldest, statements and trust marks with the newest.
+func printAnchorKeys(w io.Writer, keys []federation.Key) {
+	fmt.Fprintf(w, "Its keys (RFC 7638 thumbprints; \"omadata network anchor keys\" prints them as the JWK set members pin):\n")
+	for i, k := range keys {
+		var what []string
+		if i == 0 {
+			what = append(what, "signs subordinate statements and trust marks")
+		}
+		if i == len(keys)-1 {
+			what = append(what, "signs the entity configuration")
+		}
+		if len(what) == 0 {
+			what = append(what, "published")
+		}
+		fmt.Fprintf(w, "  %s  %s\n", k.ID, strings.Join(what, "; "))
+	}
+}
+
+// AnchorKeysCommand prints the anchor's public keys.
+type AnchorKeysCommand struct {
+	m  *Main
+	fs *flag.FlagSet
+	f  anchorFlags
+}
+
+func newAnchorKeysCommand(m *Main) *AnchorKeysCommand {
+	c := &AnchorKeysCommand{m: m, fs: flag.NewFlagSet("network anchor keys", flag.ContinueOnError)}
+	c.fs.StringVar(&c.f.db, "db", "", "the anchor's database: sqlite:FILE (or a path) or postgres://… (required)")
+	c.fs.StringVar(&c.f.key, "key", "", "the anchor's key file, which must exist (default: the SQLite file's path + .key; required with PostgreSQL)")
+	return c
+}
+
+// Usage prints the subcommand's help.
+func (c *AnchorKeysCommand) Usage() {
+	fmt.Fprintln(c.m.Stdout, `Usage: omadata network anchor keys --db DB [--key FILE]
+
+Prints the anchor's public federation keys as a JWK set (docs/network.md
+§12.4): the file a joining operator pins as OMADATA_NETWORK_ANCHOR_JWKS.
+Each kid is the key's RFC 7638 thumbprint, as "serve" prints them. The key
+file must exist: "keys" never makes a key.`)
+	printFlags(c.m.Stdout, c.fs)
+}
+
+// Run prints the public JWK set of the anchor's keys, newest first.
+func (c *AnchorKeysCommand) Run(ctx context.Context, args []string) error {
+	if err := parseFlags(c.fs, args, c.Usage, 0); err != nil {
+		return err
+	}
+	path, err := c.f.keyPath()
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("network anchor keys: the anchor's key file: %w", err)
+	}
+	keys, err := anchor.LoadKeys(path)
+	if err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(federation.KeySet(keys...), "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(c.m.Stdout, "%s\n", b)
+	return err
+}
+
 // AnchorChangeCommand changes the member list or the keys: admit,
 // suspend, remove, refresh, rotate-key.
 type AnchorChangeCommand struct {
@@ -242,6 +329,21 @@ type AnchorChangeCommand struct {
 	f      anchorFlags
 	reason string
 	by     string
+	names  map[string]*string // admit: --name-fi, --name-sv, --name-en
+}
+
+// name is the name the admin gives with --name-LANG; nil if none.
+func (c *AnchorChangeCommand) name() omadata.Text {
+	var t omadata.Text
+	for l, v := range c.names {
+		if *v != "" {
+			if t == nil {
+				t = omadata.Text{}
+			}
+			t[l] = *v
+		}
+	}
+	return t
 }
 
 func newAnchorChangeCommand(m *Main, verb string) *AnchorChangeCommand {
@@ -251,6 +353,12 @@ func newAnchorChangeCommand(m *Main, verb string) *AnchorChangeCommand {
 		c.fs.StringVar(&c.reason, "reason", "", "why (required; audited)")
 	}
 	c.fs.StringVar(&c.by, "by", "", "who makes the change (default: the OS user; audited)")
+	if verb == "admit" {
+		c.names = map[string]*string{}
+		for _, l := range omadata.Languages {
+			c.names[l] = c.fs.String("name-"+l, "", "the member's name in "+omadata.LanguageName(l)+" (default: as its configuration declares it; pinned)")
+		}
+	}
 	return c
 }
 
@@ -263,7 +371,9 @@ func (c *AnchorChangeCommand) nargs() int {
 
 // Usage prints the subcommand's help.
 func (c *AnchorChangeCommand) Usage() {
-	if c.nargs() == 1 {
+	if c.verb == "admit" {
+		fmt.Fprintln(c.m.Stdout, "Usage: omadata network anchor admit --db DB --reason TEXT [--by NAME] [--name-fi TEXT] [--name-sv TEXT] [--name-en TEXT] ENTITY-ID")
+	} else if c.nargs() == 1 {
 		fmt.Fprintf(c.m.Stdout, "Usage: omadata network anchor %s --db DB --reason TEXT [--by NAME] ENTITY-ID\n", c.verb)
 	} else {
 		fmt.Fprintf(c.m.Stdout, "Usage: omadata network anchor %s --db DB [--by NAME]\n", c.verb)
@@ -271,7 +381,8 @@ func (c *AnchorChangeCommand) Usage() {
 	printFlags(c.m.Stdout, c.fs)
 }
 
-// Run makes the change, prints it and tells the active members.
+// Run makes the change, prints it and tells the members (active and
+// suspended, network.md §2.6).
 func (c *AnchorChangeCommand) Run(ctx context.Context, args []string) error {
 	if err := parseFlags(c.fs, args, c.Usage, c.nargs()); err != nil {
 		return err
@@ -316,7 +427,7 @@ func (c *AnchorChangeCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintln(w, "Refreshed the active members' keys.")
 		return err
 	case "admit":
-		m, err = a.Admit(ctx, c.fs.Arg(0), c.reason, by)
+		m, err = a.AdmitNamed(ctx, c.fs.Arg(0), c.name(), c.reason, by)
 		status = omadata.MemberActive
 	case "suspend":
 		m, err = a.Suspend(ctx, c.fs.Arg(0), c.reason, by)
@@ -333,6 +444,12 @@ func (c *AnchorChangeCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintln(w, "Its federation keys (RFC 7638 SHA-256 thumbprints); compare them with those the operator gave you:")
 		for _, tp := range anchor.Thumbprints(m.JWKS) {
 			fmt.Fprintf(w, "  %s\n", tp)
+		}
+		fmt.Fprintln(w, "Its name, pinned in the anchor's statements about it; check it is the operator's (correct it with --name-fi, --name-sv, --name-en):")
+		for _, l := range omadata.Languages {
+			if m.Name[l] != "" {
+				fmt.Fprintf(w, "  %s: %s\n", l, m.Name[l])
+			}
 		}
 	}
 	if s.ID == "" {
@@ -353,7 +470,7 @@ func (c *AnchorChangeCommand) Run(ctx context.Context, args []string) error {
 			fmt.Fprintf(w, "Not told %s: %v\n", r.EntityID, r.Err)
 		}
 	}
-	fmt.Fprintf(w, "Told %d of %d active members.\n", told, len(results))
+	fmt.Fprintf(w, "Told %d of %d members (active or suspended).\n", told, len(results))
 	return nil
 }
 
@@ -395,9 +512,9 @@ func (c *AnchorListCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(c.m.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ENTITY ID\tSTATUS\tKEYS\tSINCE")
+	fmt.Fprintln(tw, "ENTITY ID\tSTATUS\tKEYS\tSINCE\tNAME")
 	for _, m := range members {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.EntityID, m.Status, strings.Join(anchor.Thumbprints(m.JWKS), ","), m.UpdatedAt.Format(time.RFC3339))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.EntityID, m.Status, strings.Join(anchor.Thumbprints(m.JWKS), ","), m.UpdatedAt.Format(time.RFC3339), m.Name.In("fi"))
 	}
 	return tw.Flush()
 }

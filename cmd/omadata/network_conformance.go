@@ -19,6 +19,7 @@ import (
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/conformance"
+	"github.com/omadata/omadata/internal/federation"
 )
 
 func init() {
@@ -44,7 +45,7 @@ func newNetworkConformanceCommand(m *Main) *NetworkConformanceCommand {
 	c.fs.StringVar(&c.entity, "entity", "", "the checker's own entity ID (URL), admitted at the anchor (required)")
 	c.fs.StringVar(&c.keyFile, "key", "", "the checker's Ed25519 private JWK; created (0600) when missing (required)")
 	c.fs.StringVar(&c.anchor, "anchor", "", "the trust anchor's entity ID (URL) (required)")
-	c.fs.StringVar(&c.anchorJWKS, "anchor-jwks", "", "the trust anchor's keys: a JWK Set or one JWK, JSON (required)")
+	c.fs.StringVar(&c.anchorJWKS, "anchor-jwks", "", "the trust anchor's keys: a JWK set file, as \"omadata network anchor keys\" prints it (required)")
 	c.fs.StringVar(&c.listen, "listen", "", "where to serve the checker's entity configuration (default: --entity's host and port)")
 	c.fs.IntVar(&c.rulebook, "rulebook", 0, "the network's rulebook version the peer's trust mark must carry (default: any)")
 	c.fs.DurationVar(&c.wait, "wait", 2*time.Minute, "how long to wait for the anchor to admit the checker")
@@ -151,19 +152,16 @@ func loadOrCreateJWK(path string) (*jose.JSONWebKey, error) {
 	return &k, nil
 }
 
-// loadJWKS reads a JWK Set, or a single JWK, from path.
+// loadJWKS reads the anchor's JWK set from path with federation.ParseJWKS,
+// as OMADATA_NETWORK_ANCHOR_JWKS is read (docs/network.md §1).
 func loadJWKS(path string) (*jose.JSONWebKeySet, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read anchor keys: %w", err)
 	}
-	var set jose.JSONWebKeySet
-	if err := json.Unmarshal(b, &set); err == nil && len(set.Keys) > 0 {
-		return &set, nil
+	set, err := federation.ParseJWKS(b)
+	if err != nil {
+		return nil, omadata.Invalidf("anchor_jwks", "%s: %s", path, err)
 	}
-	var k jose.JSONWebKey
-	if err := json.Unmarshal(b, &k); err != nil || k.Key == nil {
-		return nil, omadata.Invalidf("anchor_jwks", "%s is neither a JWK Set nor a JWK", path)
-	}
-	return &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{k.Public()}}, nil
+	return set, nil
 }

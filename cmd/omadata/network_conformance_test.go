@@ -5,10 +5,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +16,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/omadata/omadata/internal/conformance/conformancetest"
+	"github.com/omadata/omadata/internal/federation"
 )
 
 // confStartAnchor runs "omadata network anchor serve" on 127.0.0.1:0 and
@@ -59,29 +58,22 @@ func confAdmit(t *testing.T, db, entity string) {
 	t.Fatalf("admit %s: %s", entity, stderr.String())
 }
 
-// confAnchorKeys fetches the anchor's keys from its entity configuration, as
-// an operator is given them when it joins, and writes them to a file.
-func confAnchorKeys(t *testing.T, anchor, path string) *jose.JSONWebKeySet {
+// confAnchorKeys runs "omadata network anchor keys" on the anchor's
+// database, as a joining operator is given the anchor's keys
+// (docs/network.md §12.4), and writes them to a file.
+func confAnchorKeys(t *testing.T, db, path string) *jose.JSONWebKeySet {
 	t.Helper()
-	resp, err := http.Get(anchor + "/.well-known/openid-federation")
+	var out, errOut bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &errOut, LookupEnv: noEnv}
+	if err := m.Run(context.Background(), []string{"network", "anchor", "keys", "--db", db}); err != nil {
+		t.Fatalf("network anchor keys: %v\n%s", err, errOut.String())
+	}
+	set, err := federation.ParseJWKS(out.Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	j, err := jose.ParseSigned(string(b), []jose.SignatureAlgorithm{jose.EdDSA})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var st struct {
-		JWKS jose.JSONWebKeySet `json:"jwks"`
-	}
-	if err := json.Unmarshal(j.UnsafePayloadWithoutVerification(), &st); err != nil {
-		t.Fatal(err)
-	}
-	out, _ := json.Marshal(st.JWKS)
-	writeFile(t, path, string(out))
-	return &st.JWKS
+	writeFile(t, path, out.String())
+	return set
 }
 
 // TestNetworkConformance runs "omadata network conformance" against a
@@ -93,7 +85,7 @@ func confAnchorKeys(t *testing.T, anchor, path string) *jose.JSONWebKeySet {
 func TestNetworkConformance(t *testing.T) {
 	dir := t.TempDir()
 	anchor, db := confStartAnchor(t, dir)
-	keys := confAnchorKeys(t, anchor, filepath.Join(dir, "anchor.jwks"))
+	keys := confAnchorKeys(t, db, filepath.Join(dir, "anchor.jwks"))
 	for _, tc := range []struct {
 		name, broken, fails string
 	}{{"correct", "", ""}, {"replayed-nonce", "replayed-nonce", "call/replayed-nonce"}} {

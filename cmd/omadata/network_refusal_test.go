@@ -381,7 +381,19 @@ func startFakeMember(t *testing.T, n *demoNet, bin string) *fakeMember {
 	if err != nil {
 		t.Fatalf("admit the test's member: %v\n%s", err, out)
 	}
-	mark, err := federation.FetchTrustMark(context.Background(), http.DefaultClient, n.Anchor.URL, f.url)
+	pinned, err := os.ReadFile(filepath.Join(n.Dir, "anchor.jwks.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	anchorKeys, err := federation.ParseJWKS(pinned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anchorCfg, err := federation.FetchAnchor(context.Background(), http.DefaultClient, n.Anchor.URL, anchorKeys, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mark, err := federation.FetchTrustMark(context.Background(), http.DefaultClient, anchorCfg, f.url)
 	if err != nil {
 		t.Fatal(err)
 	}

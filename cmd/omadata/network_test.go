@@ -103,14 +103,30 @@ func TestNetworkAnchor(t *testing.T) {
 	if !strings.Contains(out, srv.URL+" is active.") || !strings.Contains(out, "  "+key.ID+"\n") {
 		t.Errorf("admit printed:\n%s\nwant the member active and its key's thumbprint %s", out, key.ID)
 	}
-	if !strings.Contains(out, "Told 1 of 1 active members.") {
+	if !strings.Contains(out, "Told 1 of 1 members (active or suspended).") {
 		t.Errorf("admit printed:\n%s\nwant the one member told", out)
 	}
 	if err := member.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := run("admit", "--db", db, "--reason", "signed the constitutive agreement", "--by", "registrar", espoo.srv.URL); err != nil || !strings.Contains(out, "Told 2 of 2") {
+	if !strings.Contains(out, "Its name, pinned") || !strings.Contains(out, "  fi: Turku\n") {
+		t.Errorf("admit printed:\n%s\nwant the recorded name", out)
+	}
+	// The admin corrects a name with --name-*: it is pinned in the
+	// anchor's statement, whatever Espoo's configuration says.
+	if _, err := run("admit", "--db", db, "--reason", "x", "--by", "registrar", "--name-fi", "Espoo\u202e", espoo.srv.URL); omadata.ErrorField(err) != "name.fi" {
+		t.Errorf("admit with a bidi override in the name: %v, want refused naming name.fi", err)
+	}
+	if out, err := run("admit", "--db", db, "--reason", "signed the constitutive agreement", "--by", "registrar",
+		"--name-fi", "Espoon kaupunki", "--name-sv", "Esbo stad", "--name-en", "City of Espoo", espoo.srv.URL); err != nil || !strings.Contains(out, "Told 2 of 2") ||
+		!strings.Contains(out, "  fi: Espoon kaupunki\n  sv: Esbo stad\n  en: City of Espoo\n") {
 		t.Fatalf("admit Espoo: %v\n%s", err, out)
+	}
+	if err := espoo.member.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := resolver().Resolve(ctx, espoo.srv.URL); err != nil || res.Peer.Name["sv"] != "Esbo stad" || res.Peer.Name["fi"] != "Espoon kaupunki" {
+		t.Errorf("Espoo resolved as %+v, %v; want the name the admin gave", res, err)
 	}
 	res, err := resolver().Resolve(ctx, srv.URL)
 	if err != nil {
@@ -120,7 +136,7 @@ func TestNetworkAnchor(t *testing.T) {
 		t.Errorf("resolved %+v", res.Peer)
 	}
 	out, err = run("list", "--db", db)
-	if err != nil || !strings.Contains(out, srv.URL+"  active  "+key.ID) {
+	if err != nil || !strings.Contains(out, srv.URL+"  active  "+key.ID) || !strings.Contains(out, "Espoon kaupunki\n") {
 		t.Errorf("list: %v\n%s", err, out)
 	}
 	if _, err := run("suspend", "--db", db, "--by", "registrar", srv.URL); omadata.ErrorField(err) != "reason" {
@@ -133,9 +149,10 @@ func TestNetworkAnchor(t *testing.T) {
 		t.Errorf("suspended: %v", err)
 	}
 	// Each member was told, with the anchor's RFC 9421 signature: Turku
-	// of its own admission and Espoo's, Espoo of its own and of Turku's
-	// suspension.
-	want := []federation.MemberEvent{{Subject: srv.URL, Status: "active"}, {Subject: espoo.srv.URL, Status: "active"}}
+	// of its own admission, Espoo's and its own suspension (a suspended
+	// member is told too, network.md §2.6), Espoo of its own and of
+	// Turku's suspension.
+	want := []federation.MemberEvent{{Subject: srv.URL, Status: "active"}, {Subject: espoo.srv.URL, Status: "active"}, {Subject: srv.URL, Status: "suspended"}}
 	if got := turku.received(); !slices.Equal(got, want) {
 		t.Errorf("Turku received %v, want %v", got, want)
 	}
@@ -327,4 +344,96 @@ func httpGet(t *testing.T, url string) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// TestNetworkAnchorKeys runs "omadata network anchor keys": it prints
+// the public JWK set members pin (docs/network.md §12.4), every key of
+// the anchor, which federation.ParseJWKS accepts and which verifies the
+// anchor's entity configuration; "serve" prints every key ID with what
+// it signs. Without a key file "keys" fails and makes none.
+func TestNetworkAnchorKeys(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db := filepath.Join(t.TempDir(), "anchor.db")
+	run := func(args ...string) (string, error) {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		m := &Main{Stdout: &out, Stderr: &errOut, LookupEnv: noEnv}
+		err := m.Run(context.Background(), append([]string{"network", "anchor"}, args...))
+		return out.String(), err
+	}
+	if out, err := run("keys", "--db", db); err == nil {
+		t.Fatalf("keys without a key file: printed\n%s\nwant an error", out)
+	} else if _, err := os.Stat(db + ".key"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("keys made a key file: %v", err)
+	}
+	// Two keys: the first made, then a rotation.
+	if _, err := run("rotate-key", "--db", db, "--by", "registrar"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run("keys", "--db", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := federation.ParseJWKS([]byte(out))
+	if err != nil {
+		t.Fatalf("keys printed\n%s\nnot a JWK set of federation keys: %v", out, err)
+	} else if len(set.Keys) != 2 {
+		t.Fatalf("keys printed %d keys, want 2:\n%s", len(set.Keys), out)
+	}
+	for _, k := range set.Keys {
+		if !k.IsPublic() {
+			t.Fatalf("keys printed a private key:\n%s", out)
+		}
+	}
+	newest, oldest := set.Keys[0].KeyID, set.Keys[1].KeyID
+
+	ready := make(chan net.Addr, 1)
+	var serveOut syncBuffer
+	m := &Main{Stdout: &serveOut, Stderr: io.Discard, LookupEnv: noEnv, Ready: func(a net.Addr) { ready <- a }}
+	done := make(chan error, 1)
+	go func() {
+		done <- m.Run(ctx, []string{"network", "anchor", "serve", "--listen", "127.0.0.1:0", "--db", db})
+	}()
+	var anchorID string
+	select {
+	case a := <-ready:
+		anchorID = "http://" + a.String()
+	case err := <-done:
+		t.Fatalf("anchor serve: %v", err)
+	}
+	defer func() { cancel(); <-done }()
+	printed := serveOut.String()
+	if !strings.Contains(printed, "  "+newest+"  signs subordinate statements and trust marks\n") ||
+		!strings.Contains(printed, "  "+oldest+"  signs the entity configuration\n") {
+		t.Errorf("serve printed\n%s\nwant both keys, %s signing statements and %s the configuration", printed, newest, oldest)
+	}
+	// The printed set verifies the configuration, signed with the oldest
+	// key; the newest key alone does not.
+	if _, err := federation.FetchAnchor(ctx, http.DefaultClient, anchorID, set, time.Now()); err != nil {
+		t.Errorf("the configuration with the printed keys: %v", err)
+	}
+	onlyNewest := &jose.JSONWebKeySet{Keys: set.Keys[:1]}
+	if _, err := federation.FetchAnchor(ctx, http.DefaultClient, anchorID, onlyNewest, time.Now()); err == nil {
+		t.Error("the configuration verified with the newest key alone; it is signed with the oldest")
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader in two
+// goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

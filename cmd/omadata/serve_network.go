@@ -13,6 +13,7 @@ import (
 	"github.com/omadata/omadata/internal/keys"
 	"github.com/omadata/omadata/internal/netnode"
 	"github.com/omadata/omadata/internal/store"
+	"github.com/omadata/omadata/internal/web/netapi"
 )
 
 // joinNetwork builds the operator's part in the network of
@@ -36,8 +37,8 @@ func joinNetwork(ctx context.Context, cfg Config, s *store.Store, sealer *keys.S
 	node, err := netnode.New(netnode.Options{
 		Metadata: omadata.OperatorMetadata{
 			OperatorID: operatorID, Name: cfg.networkName(), BaseURL: operatorID,
-			NetworkEndpoint:   operatorID + "/network/v1",
-			CatalogueEndpoint: operatorID + "/network/v1/catalogue",
+			NetworkEndpoint:   operatorID + netapi.Prefix,
+			CatalogueEndpoint: operatorID + netapi.Prefix + "/catalogue",
 			LogEndpoint:       operatorID + "/api/v1/public/log",
 			LogOrigin:         origin, LogVerifierKey: logKey,
 		},

@@ -21,7 +21,7 @@ func TestServeConformance(t *testing.T) {
 	dir := t.TempDir()
 	anchor, db := confStartAnchor(t, dir)
 	jwks := filepath.Join(dir, "anchor.jwks")
-	confAnchorKeys(t, anchor, jwks)
+	confAnchorKeys(t, db, jwks)
 	url := startNetworkServe(t, t.TempDir(), map[string]string{
 		"OMADATA_NETWORK_ANCHOR": anchor, "OMADATA_NETWORK_ANCHOR_JWKS": jwks, "OMADATA_NETWORK_RULEBOOK": "1",
 	})

@@ -33,6 +33,7 @@ import (
 type Member struct {
 	EntityID        string              `json:"entity_id"`
 	Status          string              `json:"status"`
+	Name            omadata.Text        `json:"name"` // recorded at admission, pinned in its statement
 	JWKS            *jose.JSONWebKeySet `json:"jwks"`
 	NetworkEndpoint string              `json:"network_endpoint"`
 	AdmittedAt      time.Time           `json:"admitted_at"`
@@ -104,7 +105,20 @@ func (a *Anchor) lifetime() time.Duration {
 // returned thumbprints with what the operator told them), and records it
 // as an active member with those keys, audited with reason and actor.
 // Admitting a suspended or removed member admits it again.
+//
+// The member's name is recorded too (the admin confirms it like the
+// thumbprints) and pinned in its subordinate statements (network.md
+// §2.2): name when given, else the one its configuration declares. The
+// configuration's metadata must pass federation.CheckMetadata and its
+// keys federation.CheckKeySet.
 func (a *Anchor) Admit(ctx context.Context, entityID, reason, actor string) (*Member, error) {
+	return a.AdmitNamed(ctx, entityID, nil, reason, actor)
+}
+
+// AdmitNamed is Admit with the member's name as the admin gives it (a
+// correction of what the configuration declares); nil or empty: the
+// configuration's.
+func (a *Anchor) AdmitNamed(ctx context.Context, entityID string, name omadata.Text, reason, actor string) (*Member, error) {
 	if err := checkChange(entityID, reason, actor); err != nil {
 		return nil, err
 	}
@@ -112,11 +126,22 @@ func (a *Anchor) Admit(ctx context.Context, entityID, reason, actor string) (*Me
 	if err != nil {
 		return nil, err
 	}
-	endpoint, err := networkEndpoint(st)
+	md, err := operatorMetadata(st)
 	if err != nil {
 		return nil, err
 	}
+	if len(name) > 0 {
+		md.Name = name
+	}
+	if err := federation.CheckMetadata(entityID, md); err != nil {
+		return nil, err
+	}
+	endpoint := md.NetworkEndpoint
 	jwks, err := json.Marshal(st.JWKS)
+	if err != nil {
+		return nil, err
+	}
+	nameJSON, err := json.Marshal(md.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -126,12 +151,12 @@ func (a *Anchor) Admit(ctx context.Context, entityID, reason, actor string) (*Me
 	}
 	defer t.Rollback()
 	now := formatTime(a.now())
-	if _, err := t.exec(ctx, `INSERT INTO anchor_members (entity_id, status, jwks, network_endpoint, admitted_at, updated_at) VALUES (?, 'active', ?, ?, ?, ?)
-		ON CONFLICT (entity_id) DO UPDATE SET status = 'active', jwks = excluded.jwks, network_endpoint = excluded.network_endpoint, admitted_at = excluded.admitted_at, updated_at = excluded.updated_at`,
-		entityID, string(jwks), endpoint, now, now); err != nil {
+	if _, err := t.exec(ctx, `INSERT INTO anchor_members (entity_id, status, name, jwks, network_endpoint, admitted_at, updated_at) VALUES (?, 'active', ?, ?, ?, ?, ?)
+		ON CONFLICT (entity_id) DO UPDATE SET status = 'active', name = excluded.name, jwks = excluded.jwks, network_endpoint = excluded.network_endpoint, admitted_at = excluded.admitted_at, updated_at = excluded.updated_at`,
+		entityID, string(nameJSON), string(jwks), endpoint, now, now); err != nil {
 		return nil, fmt.Errorf("admit: %w", err)
 	}
-	if err := audit(ctx, t, now, actor, "admit", entityID, reason, strings.Join(Thumbprints(st.JWKS), " ")); err != nil {
+	if err := audit(ctx, t, now, actor, "admit", entityID, reason, strings.Join(Thumbprints(st.JWKS), " ")+" name "+string(nameJSON)); err != nil {
 		return nil, err
 	}
 	if err := t.Commit(); err != nil {
@@ -200,13 +225,16 @@ func audit(ctx context.Context, t *tx, at, actor, action, entityID, reason, deta
 	return nil
 }
 
-const memberColumns = `entity_id, status, jwks, network_endpoint, admitted_at, updated_at`
+const memberColumns = `entity_id, status, name, jwks, network_endpoint, admitted_at, updated_at`
 
 func scanMember(r interface{ Scan(...any) error }) (*Member, error) {
 	var m Member
-	var jwks, admitted, updated string
-	if err := r.Scan(&m.EntityID, &m.Status, &jwks, &m.NetworkEndpoint, &admitted, &updated); err != nil {
+	var name, jwks, admitted, updated string
+	if err := r.Scan(&m.EntityID, &m.Status, &name, &jwks, &m.NetworkEndpoint, &admitted, &updated); err != nil {
 		return nil, err
+	}
+	if err := json.Unmarshal([]byte(name), &m.Name); err != nil {
+		return nil, fmt.Errorf("member %s name: %w", m.EntityID, err)
 	}
 	m.JWKS = &jose.JSONWebKeySet{}
 	if err := json.Unmarshal([]byte(jwks), m.JWKS); err != nil {
@@ -314,10 +342,18 @@ func (a *Anchor) refresh(ctx context.Context, m *Member, actor string) error {
 	if err != nil {
 		return err
 	}
-	endpoint, err := networkEndpoint(st)
+	md, err := operatorMetadata(st)
 	if err != nil {
 		return err
 	}
+	md.Name = m.Name // the recorded name, not the declared one
+	if len(md.Name) == 0 {
+		md.Name = omadata.Text{"en": m.EntityID} // admitted before names were recorded
+	}
+	if err := federation.CheckMetadata(m.EntityID, md); err != nil {
+		return err
+	}
+	endpoint := md.NetworkEndpoint
 	old, nw := Thumbprints(m.JWKS), Thumbprints(st.JWKS)
 	if slices.Equal(old, nw) && endpoint == m.NetworkEndpoint {
 		return nil
@@ -387,20 +423,26 @@ func (a *Anchor) fetchConfiguration(ctx context.Context, entityID string, held *
 			return nil, fmt.Errorf("the entity configuration of %s lists a key that is not a public EdDSA key", entityID)
 		}
 	}
+	// Every kid is its key's thumbprint, none twice (network.md §1): the
+	// anchor vouches for no key under another key's kid.
+	if err := federation.CheckKeySet(st.JWKS); err != nil {
+		return nil, err
+	}
 	return st, nil
 }
 
-func networkEndpoint(st *federation.Statement) (string, error) {
+// operatorMetadata reads the omadata_operator metadata of a configuration.
+func operatorMetadata(st *federation.Statement) (*omadata.OperatorMetadata, error) {
 	var md omadata.OperatorMetadata
 	if raw, ok := st.Metadata[federation.MetadataOperator]; !ok {
-		return "", fmt.Errorf("the entity configuration of %s has no %s metadata", st.Subject, federation.MetadataOperator)
+		return nil, fmt.Errorf("the entity configuration of %s has no %s metadata", st.Subject, federation.MetadataOperator)
 	} else if err := json.Unmarshal(raw, &md); err != nil {
-		return "", fmt.Errorf("the %s metadata of %s: %w", federation.MetadataOperator, st.Subject, err)
+		return nil, fmt.Errorf("the %s metadata of %s: %w", federation.MetadataOperator, st.Subject, err)
 	}
 	if u, err := url.Parse(md.NetworkEndpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return "", fmt.Errorf("the %s metadata of %s has no network_endpoint URL", federation.MetadataOperator, st.Subject)
+		return nil, omadata.Invalidf("network_endpoint", "The %s metadata of %s has no network_endpoint URL.", federation.MetadataOperator, st.Subject)
 	}
-	return md.NetworkEndpoint, nil
+	return &md, nil
 }
 
 // Thumbprints returns the kids (RFC 7638 thumbprints) of a key set's

@@ -10,15 +10,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/omadata/omadata"
@@ -109,7 +112,7 @@ func newMember(t *testing.T, anchorID string, anchorPub ed25519.PublicKey) *memb
 	t.Cleanup(m.srv.Close)
 	m.Member = &federation.Member{
 		Config: federation.Configuration{
-			Metadata: omadata.OperatorMetadata{OperatorID: m.srv.URL, BaseURL: m.srv.URL, NetworkEndpoint: m.srv.URL + "/network/v1"},
+			Metadata: omadata.OperatorMetadata{OperatorID: m.srv.URL, Name: omadata.Text{"fi": "Kaupunki " + m.srv.URL}, BaseURL: m.srv.URL, NetworkEndpoint: m.srv.URL + "/network/v1"},
 			AnchorID: anchorID,
 		},
 		Keys: func(context.Context) ([]federation.Key, error) {
@@ -277,5 +280,259 @@ func TestLoadKeys(t *testing.T) {
 	}
 	if _, err := anchor.LoadKeys(path); err == nil {
 		t.Error("a key file others can read was accepted")
+	}
+}
+
+// newAnchor is an anchor on SQLite behind an httptest server.
+func newAnchor(t *testing.T) (*anchor.Anchor, ed25519.PublicKey) {
+	t.Helper()
+	db, err := anchor.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "anchor.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	key, err := federation.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &anchor.Anchor{Name: "Test", Rulebook: 1, DB: db, Keys: []federation.Key{key}, Sign: testSign}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.Handler().ServeHTTP(w, r) }))
+	t.Cleanup(srv.Close)
+	a.ID = srv.URL
+	return a, key.Private.Public().(ed25519.PublicKey)
+}
+
+// policyOf fetches the anchor's subordinate statement about sub and
+// returns its omadata_operator policy.
+func policyOf(t *testing.T, a *anchor.Anchor, sub string) federation.Policy {
+	t.Helper()
+	jws, _, err := a.Subordinate(context.Background(), sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := federation.Verify(jws, federation.KeySet(a.Keys...), a.ID, sub, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.MetadataPolicy[federation.MetadataOperator]
+}
+
+// TestAdmitName: the anchor records the member's name at admission (as
+// declared, or as the admin corrects it) and pins it with every URL's
+// origin checked; a name or URL that breaks the text rule or leaves the
+// entity's origin is refused, naming the field, and changes nothing
+// (network.md §2.2, §2.7).
+func TestAdmitName(t *testing.T) {
+	ctx := context.Background()
+	a, pub := newAnchor(t)
+	m := newMember(t, a.ID, pub)
+	id := m.srv.URL
+	for field, change := range map[string]func(md *omadata.OperatorMetadata){
+		"name.fi":            func(md *omadata.OperatorMetadata) { md.Name = omadata.Text{"fi": "Helsinki\u202e"} },
+		"name.en":            func(md *omadata.OperatorMetadata) { md.Name = omadata.Text{"en": "City\x07"} },
+		"name.sv":            func(md *omadata.OperatorMetadata) { md.Name = omadata.Text{"sv": strings.Repeat("H", 3000)} },
+		"name":               func(md *omadata.OperatorMetadata) { md.Name = nil },
+		"log_origin":         func(md *omadata.OperatorMetadata) { md.LogOrigin = "log\x1b[31m" },
+		"network_endpoint":   func(md *omadata.OperatorMetadata) { md.NetworkEndpoint = "http://127.0.0.1:1/network/v1" },
+		"catalogue_endpoint": func(md *omadata.OperatorMetadata) { md.CatalogueEndpoint = "https://metadata.internal/catalogue" },
+		"log_endpoint":       func(md *omadata.OperatorMetadata) { md.LogEndpoint = "http://169.254.169.254/latest" },
+	} {
+		good := m.Config.Metadata
+		change(&m.Config.Metadata)
+		_, err := a.Admit(ctx, id, "joins", "registrar")
+		m.Config.Metadata = good
+		if omadata.ErrorCode(err) != omadata.EINVALID || omadata.ErrorField(err) != field {
+			t.Errorf("admit with a bad %s: %v, want refused naming it", field, err)
+		}
+	}
+	if _, err := a.AdmitNamed(ctx, id, omadata.Text{"fi": "Espoo\u202e"}, "joins", "registrar"); omadata.ErrorField(err) != "name.fi" {
+		t.Errorf("admit with a bad name given: %v, want refused naming name.fi", err)
+	}
+	if ms, err := a.Members(ctx); err != nil || len(ms) != 0 {
+		t.Fatalf("members after refused admissions: %v, %v", ms, err)
+	}
+
+	// Admitted under its declared name, which the statement pins.
+	got, err := a.Admit(ctx, id, "joins", "registrar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name["fi"] != "Kaupunki "+id {
+		t.Errorf("recorded name %v", got.Name)
+	}
+	p := policyOf(t, a, id)
+	if v, _ := p["name"]["value"].(map[string]any); v["fi"] != "Kaupunki "+id || len(v) != 1 {
+		t.Errorf("policy of name = %v, want the recorded name pinned", p["name"])
+	}
+	if p["operator_id"]["value"] != id || p["base_url"]["value"] != id {
+		t.Errorf("policy = %v", p)
+	}
+	// The member renames itself: the refresh keeps the recorded name.
+	m.Config.Metadata.Name = omadata.Text{"fi": "Espoon kaupunki"}
+	if err := a.Refresh(ctx, "anchor"); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := policyOf(t, a, id)["name"]["value"].(map[string]any); v["fi"] != "Kaupunki "+id {
+		t.Errorf("after the member renamed itself, the pinned name is %v", v)
+	}
+	// The admin corrects it by admitting again with --name-*.
+	fixed := omadata.Text{"fi": "Helsingin kaupunki", "sv": "Helsingfors stad", "en": "City of Helsinki"}
+	if got, err := a.AdmitNamed(ctx, id, fixed, "name corrected", "registrar"); err != nil || !maps.Equal(got.Name, fixed) {
+		t.Fatalf("corrected: %+v, %v", got, err)
+	}
+	if v, _ := policyOf(t, a, id)["name"]["value"].(map[string]any); v["sv"] != "Helsingfors stad" || v["en"] != "City of Helsinki" {
+		t.Errorf("pinned name after the correction: %v", v)
+	}
+}
+
+// statementMember serves an entity configuration built by build and
+// signed with sign.
+func statementMember(t *testing.T, build func(id string) (*federation.Statement, federation.Key)) *httptest.Server {
+	var srv *httptest.Server
+	srv = httptest.NewServer(federation.Handler(func(context.Context) (string, error) {
+		st, key := build(srv.URL)
+		return federation.Sign(st, key)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func configuration(id string, anchorID string, keys ...jose.JSONWebKey) *federation.Statement {
+	md, _ := json.Marshal(omadata.OperatorMetadata{OperatorID: id, Name: omadata.Text{"fi": "Testi"}, BaseURL: id, NetworkEndpoint: id + "/network/v1"})
+	now := time.Now()
+	return &federation.Statement{
+		Issuer: id, Subject: id, IssuedAt: now.Unix(), ExpiresAt: now.Add(time.Hour).Unix(),
+		JWKS: &jose.JSONWebKeySet{Keys: keys}, AuthorityHints: []string{anchorID},
+		Metadata: map[string]json.RawMessage{federation.MetadataOperator: md},
+	}
+}
+
+// TestAdmitKids: a key set whose kid is not the key's RFC 7638
+// thumbprint, or that lists a kid twice, is refused at admission and at
+// refresh (network.md §1): the anchor never vouches for a key under
+// another member's kid.
+func TestAdmitKids(t *testing.T) {
+	ctx := context.Background()
+	a, _ := newAnchor(t)
+	k, _ := federation.NewKey()
+	other, _ := federation.NewKey()
+	renamed := k.Public()
+	renamed.KeyID = other.ID // a kid that is another key's thumbprint
+	signWithKid := federation.Key{ID: other.ID, Private: k.Private}
+	wrong := statementMember(t, func(id string) (*federation.Statement, federation.Key) {
+		return configuration(id, a.ID, renamed), signWithKid
+	})
+	if _, err := a.Admit(ctx, wrong.URL, "joins", "registrar"); omadata.ErrorField(err) != "jwks" {
+		t.Errorf("admit with a kid that is not the thumbprint: %v, want refused naming jwks", err)
+	}
+	twice := statementMember(t, func(id string) (*federation.Statement, federation.Key) {
+		return configuration(id, a.ID, k.Public(), k.Public()), k
+	})
+	if _, err := a.Admit(ctx, twice.URL, "joins", "registrar"); omadata.ErrorField(err) != "jwks" {
+		t.Errorf("admit with a kid twice: %v, want refused naming jwks", err)
+	}
+
+	// A member admitted with its one key later lists a second key under
+	// Espoo's kid, signed with the key the anchor holds: the refresh
+	// refuses it and keeps the held key.
+	espoo, _ := federation.NewKey()
+	var mu sync.Mutex
+	keys := []jose.JSONWebKey{k.Public()}
+	srv := statementMember(t, func(id string) (*federation.Statement, federation.Key) {
+		mu.Lock()
+		defer mu.Unlock()
+		return configuration(id, a.ID, keys...), k
+	})
+	if _, err := a.Admit(ctx, srv.URL, "joins", "registrar"); err != nil {
+		t.Fatal(err)
+	}
+	rogue, _ := federation.NewKey()
+	under := rogue.Public()
+	under.KeyID = espoo.ID
+	mu.Lock()
+	keys = append(keys, under)
+	mu.Unlock()
+	if err := a.Refresh(ctx, "anchor"); err == nil {
+		t.Error("refresh took a key under another key's kid")
+	}
+	if m, err := a.FindMember(ctx, srv.URL); err != nil || len(m.JWKS.Keys) != 1 || m.JWKS.Keys[0].KeyID != k.ID {
+		t.Errorf("held keys after the refused refresh: %+v, %v", m, err)
+	}
+}
+
+// TestNotifySuspended: the anchor tells suspended members too, not
+// removed ones (network.md §2.6).
+func TestNotifySuspended(t *testing.T) {
+	ctx := context.Background()
+	a, pub := newAnchor(t)
+	h, e, tu := newMember(t, a.ID, pub), newMember(t, a.ID, pub), newMember(t, a.ID, pub)
+	for _, m := range []*member{h, e, tu} {
+		if _, err := a.Admit(ctx, m.srv.URL, "joins", "registrar"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.Suspend(ctx, h.srv.URL, "unpaid fee", "registrar"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Remove(ctx, tu.srv.URL, "left", "registrar"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := a.Notify(ctx, e.srv.URL, omadata.MemberRemoved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var told []string
+	for _, r := range res {
+		if r.Err != nil {
+			t.Errorf("event to %s: %v", r.EntityID, r.Err)
+		}
+		told = append(told, r.EntityID)
+	}
+	slices.Sort(told)
+	want := []string{h.srv.URL, e.srv.URL}
+	slices.Sort(want)
+	if !slices.Equal(told, want) {
+		t.Errorf("told %v, want the suspended and the active member %v", told, want)
+	}
+	if len(h.events) != 1 || len(tu.events) != 0 {
+		t.Errorf("suspended got %v, removed got %v", h.events, tu.events)
+	}
+}
+
+// TestOpenBesideServe: an admin command opens the anchor's SQLite file
+// while the serving anchor holds a write transaction; with the schema in
+// place it only reads, and does not wait for the writer (network.md §2.7).
+func TestOpenBesideServe(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "anchor #1%.db")
+	served, err := anchor.Open(ctx, "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer served.Close()
+	if err := served.SaveSettings(ctx, anchor.Settings{ID: "https://anchor.example", Name: "Test", Rulebook: 1}); err != nil {
+		t.Fatal(err)
+	}
+	hold, err := served.BeginForTest(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Rollback()
+	octx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	admin, err := anchor.Open(octx, "sqlite:"+path)
+	if err != nil {
+		t.Fatalf("open beside a writer: %v", err)
+	}
+	defer admin.Close()
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("open beside a writer took %s", d)
+	}
+	if s, err := admin.LoadSettings(ctx); err != nil || s.ID != "https://anchor.example" {
+		t.Errorf("settings read by the second process: %+v, %v", s, err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("the database is not at its path: %v", err)
 	}
 }

@@ -6,6 +6,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -16,7 +19,9 @@ import (
 
 // schema is the anchor's own small database: its settings, its members
 // and the audit of every change. It is not the operator's database and
-// has no migrations: these statements run on every start.
+// has no migrations: Open runs these statements when a table or column
+// is missing (schemaReady), so that a second process (an admin command
+// beside the serving anchor) only reads the schema.
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS anchor_settings (
 		name  TEXT PRIMARY KEY,
@@ -25,6 +30,7 @@ var schema = []string{
 	`CREATE TABLE IF NOT EXISTS anchor_members (
 		entity_id        TEXT PRIMARY KEY,
 		status           TEXT NOT NULL CHECK (status IN ('active', 'suspended', 'removed')),
+		name             TEXT NOT NULL DEFAULT '{}',
 		jwks             TEXT NOT NULL,
 		network_endpoint TEXT NOT NULL,
 		admitted_at      TEXT NOT NULL,
@@ -40,6 +46,18 @@ var schema = []string{
 		detail    TEXT NOT NULL
 	)`,
 	`CREATE INDEX IF NOT EXISTS anchor_audit_entity ON anchor_audit (entity_id, at)`,
+}
+
+// addName adds the member's recorded name to a database made before it
+// (network.md §2.2).
+const addName = `ALTER TABLE anchor_members ADD COLUMN name TEXT NOT NULL DEFAULT '{}'`
+
+// probes read every table and the newest column; all succeed once the
+// schema is complete.
+var probes = []string{
+	`SELECT name, value FROM anchor_settings WHERE 1 = 0`,
+	`SELECT entity_id, name FROM anchor_members WHERE 1 = 0`,
+	`SELECT id FROM anchor_audit WHERE 1 = 0`,
 }
 
 // DB is the anchor's database: a SQLite file or PostgreSQL.
@@ -63,7 +81,17 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		return nil, fmt.Errorf("anchor database: want postgres://… or sqlite:<path>")
 	default:
 		path := strings.TrimPrefix(rawURL, "sqlite:")
-		d.db, err = sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)")
+		// SQLite says only "unable to open database file (14)" for a
+		// missing directory, e.g. a relative path given from another
+		// working directory than serve's.
+		if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("anchor database %s: its directory %s does not exist (give the path serve uses)", path, filepath.Dir(path))
+		}
+		// The path as a URI path (a "#" or "%" in it is no fragment or
+		// escape); busy_timeout first, so that the pragmas after it wait
+		// for a concurrent writer instead of failing.
+		u := url.URL{Scheme: "file", Opaque: (&url.URL{Path: path}).EscapedPath()}
+		d.db, err = sql.Open("sqlite", u.String()+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)")
 		if err == nil {
 			// One connection: writers queue in Go instead of meeting
 			// SQLITE_BUSY; the anchor's load is a few requests a minute.
@@ -73,13 +101,58 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open anchor database: %w", err)
 	}
-	for _, q := range schema {
-		if _, err := d.db.ExecContext(ctx, q); err != nil {
-			d.db.Close()
-			return nil, fmt.Errorf("create anchor schema: %w", err)
-		}
+	if err := d.createSchema(ctx); err != nil {
+		d.db.Close()
+		return nil, fmt.Errorf("create anchor schema: %w", err)
 	}
 	return d, nil
+}
+
+// schemaReady reports whether every table and column exists: reads only.
+func (d *DB) schemaReady(ctx context.Context) bool {
+	for _, q := range probes {
+		rows, err := d.db.QueryContext(ctx, q)
+		if err != nil {
+			return false
+		}
+		rows.Close()
+	}
+	return true
+}
+
+// createSchema creates what is missing. Another process may do the same
+// at once (CREATE … IF NOT EXISTS; a failed attempt is retried once the
+// other has finished).
+func (d *DB) createSchema(ctx context.Context) error {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if d.schemaReady(ctx) {
+			return nil
+		}
+		if err = d.runSchema(ctx); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 200 * time.Millisecond):
+		}
+	}
+	return err
+}
+
+func (d *DB) runSchema(ctx context.Context) error {
+	for _, q := range schema {
+		if _, err := d.db.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	if rows, err := d.db.QueryContext(ctx, probes[1]); err == nil {
+		rows.Close()
+		return nil
+	}
+	_, err := d.db.ExecContext(ctx, addName)
+	return err
 }
 
 // Close closes the database.

@@ -33,8 +33,8 @@ func (a *Anchor) signingKey() (federation.Key, error) {
 }
 
 // Configuration returns the anchor's signed entity configuration (OIDF §3,
-// §9; network.md §2.1): no authority_hints, its fetch and list endpoints,
-// and itself as issuer of the member trust mark. It lists every anchor key
+// §9; network.md §2.1): no authority_hints, its fetch, list and trust mark
+// endpoints (OIDF §5.1.1), and itself as issuer of the member trust mark. It lists every anchor key
 // and is signed with the oldest, the one members were given when they
 // joined, so that they learn the newer keys from it (network.md §2.5);
 // subordinate statements and trust marks are signed with the newest.
@@ -48,6 +48,8 @@ func (a *Anchor) Configuration() (string, error) {
 		"organization_name":         a.Name,
 		"federation_fetch_endpoint": a.ID + FetchPath,
 		"federation_list_endpoint":  a.ID + ListPath,
+		// Members fetch their trust mark here (network.md §2.3).
+		"federation_trust_mark_endpoint": a.ID + TrustMarkPath,
 	})
 	if err != nil {
 		return "", err
@@ -80,13 +82,28 @@ func (a *Anchor) Subordinate(ctx context.Context, entityID string) (string, *Mem
 	jws, err := federation.Sign(&federation.Statement{
 		Issuer: a.ID, Subject: entityID,
 		IssuedAt: now.Unix(), ExpiresAt: now.Add(a.lifetime()).Unix(),
-		JWKS: m.JWKS,
-		MetadataPolicy: map[string]federation.Policy{federation.MetadataOperator: {
-			"operator_id": {"value": entityID},
-			"base_url":    {"value": entityID},
-		}},
+		JWKS:           m.JWKS,
+		MetadataPolicy: map[string]federation.Policy{federation.MetadataOperator: memberPolicy(m)},
 	}, key)
 	return jws, m, err
+}
+
+// memberPolicy pins what the anchor knows of a member (network.md §2.2):
+// its operator ID and base URL, and the name recorded at its admission
+// (OIDF §6.1.3.1.1 value), so that no member shows itself as another.
+func memberPolicy(m *Member) federation.Policy {
+	p := federation.Policy{
+		"operator_id": {"value": m.EntityID},
+		"base_url":    {"value": m.EntityID},
+	}
+	if len(m.Name) > 0 {
+		name := map[string]any{}
+		for k, v := range m.Name {
+			name[k] = v
+		}
+		p["name"] = map[string]any{"value": name}
+	}
+	return p
 }
 
 // TrustMark returns the member trust mark of an active member (OIDF §7;
@@ -241,9 +258,12 @@ type EventResult struct {
 	Err      error
 }
 
-// Notify tells every active member that sub's status is now status
-// (network.md §2.6): a signed POST to its network_endpoint +
-// /federation-events, answered 204. Without a Sign function nothing is
+// Notify tells every active and every suspended member that sub's status
+// is now status (network.md §2.6): a signed POST to its network_endpoint
+// + /federation-events, answered 204. A suspended member is told too: it
+// still serves its residents and keeps its cached chains of the others,
+// which must not outlive a removal it would otherwise miss. A removed one
+// is not (it is out of the network). Without a Sign function nothing is
 // sent and every result says so.
 func (a *Anchor) Notify(ctx context.Context, sub, status string) ([]EventResult, error) {
 	members, err := a.Members(ctx)
@@ -264,7 +284,7 @@ func (a *Anchor) Notify(ctx context.Context, sub, status string) ([]EventResult,
 		out []EventResult
 	)
 	for _, m := range members {
-		if m.Status != omadata.MemberActive {
+		if m.Status == omadata.MemberRemoved {
 			continue
 		}
 		wg.Go(func() {

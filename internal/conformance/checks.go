@@ -47,7 +47,7 @@ var checks = []check{
 	{"entity-configuration/media-type", "§2.1 (OIDF §9)", checkECMediaType},
 	{"entity-configuration/header", "§2.1 (OIDF §3)", checkECHeader},
 	{"entity-configuration/claims", "§2.1, §7 (OIDF §3)", checkECClaims},
-	{"entity-configuration/keys", "§1, §2.1 (OIDF §3; RFC 7638)", checkECKeys},
+	{"entity-configuration/keys", "§1, §2.1, §2.4 (OIDF §3, §10.2; RFC 7638)", checkECKeys},
 	{"entity-configuration/authority-hints", "§2.1 (OIDF §3)", checkECAuthorityHints},
 	{"entity-configuration/metadata", "§2.1 (OIDF §5)", checkECMetadata},
 	{"trust-chain", "§2.2, §2.4 (OIDF §10, §6.1)", checkTrustChain},
@@ -213,7 +213,9 @@ func checkECKeys(ctx context.Context, s *state) (string, error) {
 	if err := checkFederationKeys(s.ecCl.JWKS); err != nil {
 		return "", err
 	}
-	// An entity configuration is signed by one of its own keys (OIDF §3).
+	// An entity configuration is self-signed: it verifies with a key of
+	// its own jwks, besides one of the anchor's statement about it (OIDF
+	// §10.2, ES[0]; network.md §2.4 step 3).
 	if err := s.ec.verify(s.ecCl.JWKS, "its own jwks"); err != nil {
 		return "", err
 	}

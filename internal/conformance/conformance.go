@@ -31,6 +31,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/federation"
 )
 
 // Config is what a conformance run needs.
@@ -182,16 +183,14 @@ func newFederationKey() (*jose.JSONWebKey, error) {
 	return k, nil
 }
 
-// checkEntityID checks an entity identifier as docs/network.md §1 has it.
+// checkEntityID checks an entity identifier as docs/network.md §1 has it,
+// with federation.ValidEntityID, the one check of an entity ID.
 func checkEntityID(s string) error {
-	u, err := url.Parse(s)
-	switch {
-	case s == "":
+	if s == "" {
 		return errors.New("an entity identifier (URL) is required")
-	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
-		return fmt.Errorf("%q is not an http(s) URL", s)
-	case u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(u.Path, "/"):
-		return fmt.Errorf("%q has a query, a fragment or a trailing /", s)
+	}
+	if err := federation.ValidEntityID("entity_id", s); err != nil {
+		return fmt.Errorf("%q is not an entity identifier: an https URL (http only on 127.0.0.1 or [::1]) without query, fragment, user or trailing /", s)
 	}
 	return nil
 }
@@ -243,11 +242,24 @@ func (c *Checker) AwaitAdmission(ctx context.Context, wait time.Duration) error 
 
 func (c *Checker) memberMarkType() string { return c.cfg.Anchor + "/trust-marks/member" }
 
-// fetchTrustMark gets the checker's own trust mark from the anchor's
-// trust mark endpoint (docs/network.md §2.3; OIDF §8.6).
+// fetchTrustMark gets the checker's own trust mark from the trust mark
+// endpoint the anchor's entity configuration advertises,
+// federation_trust_mark_endpoint (docs/network.md §2.3; OIDF §5.1.1,
+// §8.6).
 func (c *Checker) fetchTrustMark(ctx context.Context) error {
-	q := url.Values{"trust_mark_type": {c.memberMarkType()}, "sub": {c.cfg.Entity}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.cfg.Anchor+"/trust-mark?"+q.Encode(), nil)
+	ep, err := c.trustMarkEndpoint(ctx)
+	if err != nil {
+		return err
+	}
+	u, err := url.Parse(ep)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("anchor configuration: federation_trust_mark_endpoint %q is not an http(s) URL", ep)
+	}
+	q := u.Query()
+	q.Set("trust_mark_type", c.memberMarkType())
+	q.Set("sub", c.cfg.Entity)
+	u.RawQuery = q.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return err
 	}
@@ -272,6 +284,23 @@ func (c *Checker) fetchTrustMark(ctx context.Context) error {
 	c.trustMark, c.markExp = j.Raw, time.Unix(*cl.Exp, 0)
 	c.mu.Unlock()
 	return nil
+}
+
+// trustMarkEndpoint reads federation_trust_mark_endpoint from the
+// anchor's entity configuration, verified with the configured anchor keys
+// (docs/network.md §2.1, §2.4 step 1; OIDF §5.1.1).
+func (c *Checker) trustMarkEndpoint(ctx context.Context) (string, error) {
+	j, cl, err := c.statement(ctx, wellKnown(c.cfg.Anchor))
+	if err != nil {
+		return "", fmt.Errorf("anchor configuration: %w", err)
+	} else if err := j.verify(c.cfg.AnchorJWKS, "the configured anchor keys"); err != nil {
+		return "", fmt.Errorf("anchor configuration: %w", err)
+	}
+	ep, _ := cl.Metadata["federation_entity"]["federation_trust_mark_endpoint"].(string)
+	if ep == "" {
+		return "", errors.New("anchor configuration: no federation_trust_mark_endpoint")
+	}
+	return ep, nil
 }
 
 // ServeHTTP serves the checker's entity configuration (docs/network.md

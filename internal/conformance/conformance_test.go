@@ -163,6 +163,21 @@ func TestNotAdmitted(t *testing.T) {
 	}
 }
 
+// TestTrustMarkEndpointAdvertised: the checker fetches its trust mark
+// where the anchor's configuration says (federation_trust_mark_endpoint,
+// docs/network.md §2.3), not at a guessed {anchor}/trust-mark.
+func TestTrustMarkEndpointAdvertised(t *testing.T) {
+	anchor := conformancetest.NewAnchor(t)
+	anchor.TrustMarkPath = "/marks/issue"
+	c := newTestChecker(t, anchor, "http://127.0.0.1:1")
+	c.mu.Lock()
+	mark := c.trustMark
+	c.mu.Unlock()
+	if mark == "" {
+		t.Fatal("no trust mark after admission")
+	}
+}
+
 // TestConfigRefused: a config without what the checker needs is refused,
 // naming the field.
 func TestConfigRefused(t *testing.T) {
@@ -174,7 +189,7 @@ func TestConfigRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	for field, change := range map[string]func(*Config){
-		"peer":        func(c *Config) { c.Peer = "ftp://a.example" },
+		"peer":        func(c *Config) { c.Peer = "http://localhost:8080" }, // http only on 127.0.0.1 or [::1]
 		"entity":      func(c *Config) { c.Entity = "https://b.example/" },
 		"anchor":      func(c *Config) { c.Anchor = "" },
 		"key":         func(c *Config) { c.Key = &pub },

@@ -7,11 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -173,6 +175,25 @@ func (m *testMember) serveWith(key federation.Key, change func(c *federation.Con
 	}
 }
 
+// serveMarked makes m serve its configuration with change applied and
+// the trust mark the anchor issued it, signed with its key: a chain that
+// fails only by what change does.
+func (n *testNetwork) serveMarked(t *testing.T, m *testMember, change func(c *federation.Configuration)) {
+	t.Helper()
+	a, err := federation.FetchAnchor(context.Background(), http.DefaultClient, n.anchor.ID, n.pinned, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, err := federation.FetchTrustMark(context.Background(), http.DefaultClient, a, m.id())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.serveWith(m.keys[0], func(c *federation.Configuration) {
+		c.TrustMarks = []federation.TrustMarkRef{{Type: federation.MemberTrustMarkType(n.anchor.ID), TrustMark: tm}}
+		change(c)
+	})
+}
+
 // admit admits m at the anchor and lets m fetch its trust mark.
 func (n *testNetwork) admit(t *testing.T, m *testMember) {
 	t.Helper()
@@ -254,6 +275,26 @@ func TestResolveRefusals(t *testing.T) {
 			k := m.rotate(t)
 			m.serveWith(k, func(*federation.Configuration) {})
 		}, 1},
+		{"LeafOwnJWKSWithoutSigningKey", func(t *testing.T, n *testNetwork, m *testMember) {
+			// Signed with the key the anchor vouches for, but its own jwks
+			// does not hold it: not self-signed (OIDF §10.2).
+			other, err := federation.NewKey()
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := federation.FetchAnchor(context.Background(), http.DefaultClient, n.anchor.ID, n.pinned, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			tm, err := federation.FetchTrustMark(context.Background(), http.DefaultClient, a, m.id())
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.serveWith(m.keys[0], func(c *federation.Configuration) {
+				c.Keys = []federation.Key{other}
+				c.TrustMarks = []federation.TrustMarkRef{{Type: federation.MemberTrustMarkType(n.anchor.ID), TrustMark: tm}}
+			})
+		}, 1},
 		{"LeafWithoutAuthorityHint", func(t *testing.T, n *testNetwork, m *testMember) {
 			m.serveWith(m.keys[0], func(c *federation.Configuration) { c.AnchorID = "https://other-anchor.example" })
 		}, 1},
@@ -291,6 +332,35 @@ func TestResolveRefusals(t *testing.T) {
 		{"CriticalPolicyOperatorUnknown", func(t *testing.T, n *testNetwork, m *testMember) {
 			n.setTamper(n.anchor.Keys[0], func(st *federation.Statement) { st.MetadataPolicyCrit = []string{"regexp"} })
 		}, 1},
+		{"SubordinateKidNotThumbprint", func(t *testing.T, n *testNetwork, m *testMember) {
+			// A second key under the member's kid (network.md §1).
+			n.setTamper(n.anchor.Keys[0], func(st *federation.Statement) {
+				k := rogue.Public()
+				k.KeyID = m.keys[0].ID
+				st.JWKS.Keys = append(st.JWKS.Keys, k)
+			})
+		}, 1},
+		{"NetworkEndpointOffOrigin", func(t *testing.T, n *testNetwork, m *testMember) {
+			n.serveMarked(t, m, func(c *federation.Configuration) { c.Metadata.NetworkEndpoint = "http://127.0.0.1:1/network/v1" })
+		}, 1},
+		{"LogEndpointOffOrigin", func(t *testing.T, n *testNetwork, m *testMember) {
+			n.serveMarked(t, m, func(c *federation.Configuration) { c.Metadata.LogEndpoint = "https://internal.example/api/v1/log" })
+		}, 1},
+		{"LogOriginBidi", func(t *testing.T, n *testNetwork, m *testMember) {
+			n.serveMarked(t, m, func(c *federation.Configuration) { c.Metadata.LogOrigin = "gol/\u202eexample" })
+		}, 1},
+		{"UnpinnedNameControlCharacter", func(t *testing.T, n *testNetwork, m *testMember) {
+			n.setTamper(n.anchor.Keys[0], func(st *federation.Statement) { delete(st.MetadataPolicy[federation.MetadataOperator], "name") })
+			n.serveMarked(t, m, func(c *federation.Configuration) { c.Metadata.Name = omadata.Text{"fi": "Helsinki\x07"} })
+		}, 1},
+		{"UnpinnedNameBidi", func(t *testing.T, n *testNetwork, m *testMember) {
+			n.setTamper(n.anchor.Keys[0], func(st *federation.Statement) { delete(st.MetadataPolicy[federation.MetadataOperator], "name") })
+			n.serveMarked(t, m, func(c *federation.Configuration) { c.Metadata.Name = omadata.Text{"fi": "\u202eiknisleH"} })
+		}, 1},
+		{"UnpinnedNameTooLong", func(t *testing.T, n *testNetwork, m *testMember) {
+			n.setTamper(n.anchor.Keys[0], func(st *federation.Statement) { delete(st.MetadataPolicy[federation.MetadataOperator], "name") })
+			n.serveMarked(t, m, func(c *federation.Configuration) { c.Metadata.Name = omadata.Text{"fi": strings.Repeat("H", 3000)} })
+		}, 1},
 		{"PolicyNamesAnotherOperator", func(t *testing.T, n *testNetwork, m *testMember) {
 			n.setTamper(n.anchor.Keys[0], func(st *federation.Statement) {
 				st.MetadataPolicy[federation.MetadataOperator]["operator_id"] = map[string]any{"value": "https://other.example"}
@@ -314,6 +384,24 @@ func TestResolveRefusals(t *testing.T) {
 			}
 			t.Log(err)
 		})
+	}
+}
+
+// TestResolvePinsName: the anchor's subordinate statement pins the name
+// it recorded at admission, so a member that calls itself another city
+// is shown under its own name (network.md §2.2).
+func TestResolvePinsName(t *testing.T) {
+	ctx := context.Background()
+	n := newNetwork(t, 1)
+	m := n.newMember(t, "Helsinki")
+	n.admit(t, m)
+	m.Config.Metadata.Name = omadata.Text{"fi": "Espoon kaupunki", "sv": "Esbo stad", "en": "City of Espoo"}
+	res, err := n.resolver(1).Resolve(ctx, m.id())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (omadata.Text{"fi": "Helsinki", "en": "Helsinki"}); !maps.Equal(res.Peer.Name, want) {
+		t.Errorf("name = %v, want %v as admitted", res.Peer.Name, want)
 	}
 }
 
@@ -350,7 +438,11 @@ func TestResolveMembership(t *testing.T) {
 		t.Errorf("removed: %v, want ErrRemoved", err)
 	}
 	// No trust mark for a member that is not active.
-	if _, err := federation.FetchTrustMark(ctx, http.DefaultClient, n.anchor.ID, m.id()); err == nil {
+	anchorCfg, err := federation.FetchAnchor(ctx, http.DefaultClient, n.anchor.ID, n.pinned, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := federation.FetchTrustMark(ctx, http.DefaultClient, anchorCfg, m.id()); err == nil {
 		t.Error("trust mark of a removed member issued")
 	}
 	// Admitted again, it resolves again.
@@ -529,5 +621,68 @@ func TestNoRedirects(t *testing.T) {
 	}
 	if federation.Reason(err) != "unavailable" {
 		t.Errorf("Resolve = %v, want unavailable (a 302 is an unexpected status)", err)
+	}
+}
+
+// TestTrustMarkEndpoint: a member fetches its trust mark where the
+// anchor's entity configuration says, its federation_trust_mark_endpoint
+// (OIDF §5.1.1, network.md §2.3), never at a guessed {anchor}/trust-mark;
+// an anchor that advertises none gives it no trust mark.
+func TestTrustMarkEndpoint(t *testing.T) {
+	ctx := context.Background()
+	n := newNetwork(t, 1)
+	key := n.anchor.Keys[0]
+	const moved = "/marks/issue"
+	var advertise atomic.Bool
+	advertise.Store(true)
+	// A front that serves the anchor's trust mark endpoint at another
+	// path, and its configuration re-signed to say so.
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case anchor.TrustMarkPath:
+			http.NotFound(w, r)
+		case moved:
+			r.URL.Path = anchor.TrustMarkPath
+			n.serve(w, r)
+		case federation.WellKnownPath:
+			rec := httptest.NewRecorder()
+			n.serve(rec, r)
+			var st federation.Statement
+			if err := federation.Unverified(rec.Body.String(), &st); err != nil {
+				t.Error(err)
+				return
+			}
+			var fe map[string]string
+			_ = json.Unmarshal(st.Metadata[federation.MetadataFederation], &fe)
+			if fe["federation_trust_mark_endpoint"] != n.anchor.ID+anchor.TrustMarkPath {
+				t.Errorf("the anchor advertises the trust mark endpoint %q, want %q", fe["federation_trust_mark_endpoint"], n.anchor.ID+anchor.TrustMarkPath)
+			}
+			delete(fe, "federation_trust_mark_endpoint")
+			if advertise.Load() {
+				fe["federation_trust_mark_endpoint"] = n.anchor.ID + moved
+			}
+			st.Metadata[federation.MetadataFederation], _ = json.Marshal(fe)
+			jws, err := federation.Sign(&st, key)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			w.Header().Set("Content-Type", federation.ContentTypeEntityStatement)
+			_, _ = w.Write([]byte(jws))
+		default:
+			n.serve(w, r)
+		}
+	}))
+	defer front.Close()
+	n.anchor.ID = front.URL // the front is the anchor
+
+	m := n.newMember(t, "Helsinki")
+	n.admit(t, m) // Refresh fails unless it asks at the moved endpoint
+	if _, err := n.resolver(1).Resolve(ctx, m.id()); err != nil {
+		t.Errorf("resolve with the trust mark from the advertised endpoint: %v", err)
+	}
+	advertise.Store(false)
+	if err := m.Refresh(ctx); err == nil || !strings.Contains(err.Error(), "federation_trust_mark_endpoint") {
+		t.Errorf("refresh against an anchor that advertises no trust mark endpoint: %v, want an error naming federation_trust_mark_endpoint", err)
 	}
 }

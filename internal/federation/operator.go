@@ -157,7 +157,7 @@ func (m *Member) Refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	tm, err := FetchTrustMark(ctx, m.client(), m.Config.AnchorID, self)
+	tm, err := FetchTrustMark(ctx, m.client(), anchor, self)
 	if err != nil {
 		return err
 	}
@@ -206,12 +206,25 @@ func (m *Member) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	Handler(m.EntityConfiguration).ServeHTTP(w, r)
 }
 
-// FetchTrustMark asks the anchor for sub's member trust mark (network.md
-// §2.3, the shape of OIDF §8.6). It is not verified here: the peers that
-// resolve sub verify it.
-func FetchTrustMark(ctx context.Context, c *http.Client, anchorID, sub string) (string, error) {
-	q := url.Values{"trust_mark_type": {MemberTrustMarkType(anchorID)}, "sub": {sub}}
-	raw, err := fetchJWT(ctx, c, anchorID+"/trust-mark?"+q.Encode(), ContentTypeTrustMark)
+// FetchTrustMark asks the anchor for sub's member trust mark at the
+// federation_trust_mark_endpoint its entity configuration anchor
+// advertises (OIDF §5.1.1, §8.6; network.md §2.3), never at a guessed URL.
+// The configuration is FetchAnchor's, verified. The trust mark is not
+// verified here: the peers that resolve sub verify it.
+func FetchTrustMark(ctx context.Context, c *http.Client, anchor *Statement, sub string) (string, error) {
+	ep, err := anchor.federationEndpoint("federation_trust_mark_endpoint")
+	if err != nil {
+		return "", fmt.Errorf("trust mark: %w", err)
+	}
+	u, err := url.Parse(ep)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", chainErrorf("trust mark endpoint %q is not an http(s) URL", ep)
+	}
+	q := u.Query()
+	q.Set("trust_mark_type", MemberTrustMarkType(anchor.Subject))
+	q.Set("sub", sub)
+	u.RawQuery = q.Encode()
+	raw, err := fetchJWT(ctx, c, u.String(), ContentTypeTrustMark)
 	if err != nil {
 		return "", fmt.Errorf("trust mark: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -42,13 +43,13 @@ var (
 func Reason(err error) string {
 	switch {
 	case errors.Is(err, ErrSuspended):
-		return "suspended_member"
+		return omadata.ReasonSuspendedMember
 	case errors.Is(err, ErrRemoved):
-		return "removed_member"
+		return omadata.ReasonRemovedMember
 	case errors.Is(err, ErrUnavailable):
-		return "unavailable"
+		return omadata.ReasonUnavailable
 	}
-	return "not_member"
+	return omadata.ReasonNotMember
 }
 
 // MemberStatusResponse is the body of the anchor's 404 for a subject that
@@ -87,6 +88,7 @@ type Cache interface {
 	Generation(ctx context.Context, entityID string) (int64, error)
 	Put(ctx context.Context, r *Resolved) error
 	Drop(ctx context.Context, entityID string) error
+	DropAll(ctx context.Context) error
 }
 
 // resolveAttempts bounds the resolutions of one Resolve that a drop
@@ -182,9 +184,18 @@ func (r *Resolver) Drop(ctx context.Context, entityID string) error {
 	return r.Cache.Drop(ctx, entityID)
 }
 
+// DropAll forgets every cached chain: this operator was suspended and is
+// active again, and may have missed events meanwhile (network.md §2.6).
+func (r *Resolver) DropAll(ctx context.Context) error {
+	if r.Cache == nil {
+		return nil
+	}
+	return r.Cache.DropAll(ctx)
+}
+
 // resolve builds and validates the chain [leaf configuration, anchor's
 // subordinate statement about the leaf, anchor's configuration] (OIDF
-// §10.1, §10.2; network.md §2.4 steps 1–6).
+// §10.1, §10.2; network.md §2.4 steps 1–7).
 func (r *Resolver) resolve(ctx context.Context, entityID string) (*Resolved, error) {
 	now := r.now()
 	anchor, err := r.anchor(ctx, false, now)
@@ -204,13 +215,16 @@ func (r *Resolver) resolve(ctx context.Context, entityID string) (*Resolved, err
 		return nil, err
 	}
 	// Step 3: the leaf's configuration verifies with a key the anchor
-	// vouches for, never with its own jwks (OIDF §10.2).
+	// vouches for, and with a key of its own jwks (OIDF §10.2).
 	raw, err := fetchJWT(ctx, r.client(), entityID+WellKnownPath, ContentTypeEntityStatement)
 	if err != nil {
 		return nil, err
 	}
 	leaf, err := Verify(raw, sub.JWKS, entityID, entityID, now)
 	if err != nil {
+		return nil, err
+	}
+	if err := VerifySelfSigned(raw, leaf); err != nil {
 		return nil, err
 	}
 	if !slices.Contains(leaf.AuthorityHints, r.AnchorID) {
@@ -245,6 +259,10 @@ func (r *Resolver) resolve(ctx context.Context, entityID string) (*Resolved, err
 	}
 	if peer.OperatorID != entityID {
 		return nil, chainErrorf("%s metadata names operator %q", entityID, peer.OperatorID)
+	}
+	// Step 7: its texts and URLs (network.md §2.4).
+	if err := CheckMetadata(entityID, &peer.OperatorMetadata); err != nil {
+		return nil, chainErrorf("%s metadata: %v", entityID, err)
 	}
 	// Step 6: the member trust mark, issued by the anchor.
 	typ := MemberTrustMarkType(r.AnchorID)
@@ -344,6 +362,10 @@ func FetchSubordinate(ctx context.Context, c *http.Client, anchor *Statement, su
 	if st.JWKS == nil || len(st.JWKS.Keys) == 0 {
 		return nil, chainErrorf("the subordinate statement about %s has no jwks", sub)
 	}
+	// Every kid is its key's thumbprint (network.md §1, §2.4 step 2).
+	if err := CheckKeySet(st.JWKS); err != nil {
+		return nil, chainErrorf("the subordinate statement about %s: %v", sub, err)
+	}
 	return st, nil
 }
 
@@ -384,15 +406,18 @@ func fetchJWT(ctx context.Context, c *http.Client, rawURL, mediaType string) (st
 }
 
 // ValidEntityID checks an entity identifier as network.md §1 has it: an
-// https URL (http only on 127.0.0.1), no query, no fragment, no user, a
-// path without a trailing "/". The error names field.
+// https URL (http only on the literal loopback addresses 127.0.0.1 and
+// [::1], never a name such as localhost that a resolver could answer
+// otherwise), no query, no fragment, no user, a path without a trailing
+// "/". It is the one check of an entity ID: the configuration, the
+// anchor's commands and the resolver all use it. The error names field.
 func ValidEntityID(field, id string) error {
 	u, err := url.Parse(id)
 	switch {
 	case err != nil || u.Host == "" || u.Opaque != "":
 		return omadata.Invalidf(field, "The entity identifier is not an absolute URL.")
-	case u.Scheme != "https" && !(u.Scheme == "http" && u.Hostname() == "127.0.0.1"):
-		return omadata.Invalidf(field, "The entity identifier must be an https URL (http only on 127.0.0.1).")
+	case u.Scheme != "https" && !(u.Scheme == "http" && loopbackLiteral(u.Host)):
+		return omadata.Invalidf(field, "The entity identifier must be an https URL (http only on 127.0.0.1 or [::1]).")
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil:
 		return omadata.Invalidf(field, "The entity identifier has no query, fragment or user.")
 	case strings.HasSuffix(u.Path, "/"):
@@ -401,6 +426,17 @@ func ValidEntityID(field, id string) error {
 		return omadata.Invalidf(field, "The entity identifier is not in its normal form.")
 	}
 	return nil
+}
+
+// loopbackLiteral reports whether host (with an optional port) is the
+// literal 127.0.0.1 or [::1].
+func loopbackLiteral(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	} else {
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	}
+	return host == "127.0.0.1" || host == "::1"
 }
 
 // MemoryCache is a Cache in one process's memory, for tests and tools.
@@ -459,5 +495,24 @@ func (c *MemoryCache) Drop(ctx context.Context, entityID string) error {
 		c.gens = map[string]int64{}
 	}
 	c.gens[entityID]++
+	return nil
+}
+
+// DropAll forgets every chain.
+func (c *MemoryCache) DropAll(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gens == nil {
+		c.gens = map[string]int64{}
+	}
+	for id := range c.m {
+		c.gens[id]++
+	}
+	for id := range c.gens {
+		if _, ok := c.m[id]; !ok {
+			c.gens[id]++
+		}
+	}
+	clear(c.m)
 	return nil
 }

@@ -9,9 +9,7 @@
 package federation
 
 import (
-	"crypto"
 	"crypto/ed25519"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,15 +54,16 @@ type Statement struct {
 	// §6.1.3.1 that the policy uses and a recipient must understand (the
 	// metadata_policy_crit claim of OIDF §3).
 	MetadataPolicyCrit []string `json:"metadata_policy_crit,omitempty"`
-	// TrustMarks are the trust marks the subject carries (OIDF §3.1.3).
+	// TrustMarks are the trust marks the subject carries (OIDF §3.1.2,
+	// claims of entity configurations only).
 	TrustMarks []TrustMarkRef `json:"trust_marks,omitempty"`
 	// TrustMarkIssuers says who may issue which trust mark type (OIDF
-	// §3.1.4), in a trust anchor's configuration.
+	// §3.1.2), in a trust anchor's configuration.
 	TrustMarkIssuers map[string][]string `json:"trust_mark_issuers,omitempty"`
 }
 
 // TrustMarkRef is an element of an entity configuration's trust_marks
-// (OIDF §3.1.3).
+// (OIDF §3.1.2).
 type TrustMarkRef struct {
 	Type      string `json:"trust_mark_type"`
 	TrustMark string `json:"trust_mark"`
@@ -102,15 +101,6 @@ func KeyOf(priv ed25519.PrivateKey) (Key, error) {
 // Ed25519, alg EdDSA, use sig, kid the thumbprint.
 func (k Key) Public() jose.JSONWebKey {
 	return jose.JSONWebKey{Key: k.Private.Public(), KeyID: k.ID, Algorithm: string(jose.EdDSA), Use: "sig"}
-}
-
-// Thumbprint returns the base64url RFC 7638 SHA-256 thumbprint of pub.
-func Thumbprint(pub ed25519.PublicKey) (string, error) {
-	tp, err := (&jose.JSONWebKey{Key: pub}).Thumbprint(crypto.SHA256)
-	if err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(tp), nil
 }
 
 // KeySet returns the public JWK set of keys.
@@ -233,6 +223,24 @@ func Verify(jws string, keys *jose.JSONWebKeySet, iss, sub string, now time.Time
 		return nil, fmt.Errorf("entity statement of %s by %s: %w", st.Subject, st.Issuer, err)
 	}
 	return &st, nil
+}
+
+// VerifySelfSigned checks that an entity configuration jws, already
+// verified as st with its superior's keys, also verifies with a key of
+// its own jwks: an entity configuration is self-signed (OIDF §10.2: for
+// j = 0, the signature of ES[0] validates with a key in ES[0]["jwks"],
+// besides one in ES[1]["jwks"]; network.md §2.4 step 3).
+func VerifySelfSigned(jws string, st *Statement) error {
+	if st.Issuer != st.Subject {
+		return chainErrorf("entity configuration iss %q is not its sub %q", st.Issuer, st.Subject)
+	}
+	if st.JWKS == nil || len(st.JWKS.Keys) == 0 {
+		return chainErrorf("the entity configuration of %s has no jwks", st.Subject)
+	}
+	if _, err := verifyJWT(jws, TypEntityStatement, st.JWKS); err != nil {
+		return chainErrorf("the entity configuration of %s does not verify with its own jwks: %v", st.Subject, err)
+	}
+	return nil
 }
 
 // checkTimes checks iat and exp (OIDF §3.1.1, network.md §2.4 step 4).

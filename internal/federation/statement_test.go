@@ -79,13 +79,16 @@ func TestVerify(t *testing.T) {
 }
 
 func TestValidEntityID(t *testing.T) {
-	for _, id := range []string{"https://helsinki.example", "https://helsinki.example/operator", "http://127.0.0.1:8080"} {
+	for _, id := range []string{"https://helsinki.example", "https://helsinki.example/operator", "http://127.0.0.1:8080",
+		"http://127.0.0.1", "http://[::1]:8080", "http://[::1]", "https://localhost:8443"} {
 		if err := federation.ValidEntityID("id", id); err != nil {
 			t.Errorf("%s: %v", id, err)
 		}
 	}
 	for _, id := range []string{"", "helsinki.example", "http://helsinki.example", "https://helsinki.example/", "https://helsinki.example?x=1",
-		"https://helsinki.example#f", "https://u@helsinki.example", "ftp://helsinki.example"} {
+		"https://helsinki.example#f", "https://u@helsinki.example", "ftp://helsinki.example",
+		// http only on the literal loopback addresses (network.md §1).
+		"http://localhost:8080", "http://127.0.0.2:8080", "http://[::2]:8080", "http://127.0.0.1.example:8080"} {
 		if err := federation.ValidEntityID("id", id); err == nil {
 			t.Errorf("%q accepted", id)
 		}

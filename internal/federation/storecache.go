@@ -26,6 +26,8 @@ type PeerStore interface {
 	FindPeer(ctx context.Context, operatorID string) (*omadata.Peer, []byte, error)
 	// ExpirePeer ends the peer's cached chain now.
 	ExpirePeer(ctx context.Context, operatorID string) error
+	// ExpirePeers ends every peer's cached chain now.
+	ExpirePeers(ctx context.Context) error
 }
 
 // StoreCache is the Cache of a server: the peers table, shared by every
@@ -74,6 +76,9 @@ func (c StoreCache) Put(ctx context.Context, r *Resolved) error {
 	}
 	return err
 }
+
+// DropAll expires every cached chain.
+func (c StoreCache) DropAll(ctx context.Context) error { return c.Store.ExpirePeers(ctx) }
 
 // Drop expires entityID's chain; the peer's row stays, since the records
 // of its catalogue and its residents point at it.

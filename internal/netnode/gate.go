@@ -104,6 +104,15 @@ func (g *gate) forget(operatorID string) {
 	g.listedAt, g.triedAt = time.Time{}, time.Time{}
 }
 
+// forgetAll drops every refusal kept and the member list: this operator
+// is active again after a suspension, and may have missed events.
+func (g *gate) forgetAll() {
+	g.listMu.Lock()
+	defer g.listMu.Unlock()
+	g.refused = nil
+	g.listedAt, g.triedAt = time.Time{}, time.Time{}
+}
+
 // refusedBefore returns the refusal of operatorID still kept, if any.
 func (g *gate) refusedBefore(operatorID string) (string, bool) {
 	g.listMu.Lock()
@@ -194,7 +203,9 @@ func (k memberKeys) CallerKeys(ctx context.Context, operatorID string) (jose.JSO
 			if anchorVerdict(err) {
 				g.refuse(operatorID, reason)
 			}
-			return jose.JSONWebKeySet{}, notMember(reason)
+			// The refusal, with why for the log (the chain's failing step
+			// and field); the caller sees only the refusal.
+			return jose.JSONWebKeySet{}, fmt.Errorf("%w (%w)", notMember(reason), err)
 		}
 		return jose.JSONWebKeySet{}, err
 	}

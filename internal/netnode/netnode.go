@@ -56,7 +56,7 @@ type Options struct {
 
 	SyncInterval time.Duration // of the catalogue sync; 0: its default
 	// CatalogueMaxAge is the max-age of the catalogue served to members;
-	// 0: 300 s.
+	// 0: network.MaxCatalogueAge.
 	CatalogueMaxAge time.Duration
 	// HTTPClient calls peers and the anchor; nil: a 10 s timeout,
 	// peerConns idle connections a peer. It never follows a redirect (a
@@ -148,10 +148,20 @@ var _ omadata.Relayer = (*peer.Client)(nil)
 
 // membershipChanged drops the cached chain of a member whose membership
 // the anchor changed (docs/network.md §2.6): its next call resolves it
-// again and is refused if it is no longer an active member.
+// again and is refused if it is no longer an active member. When the
+// member is this operator, active again, it drops every cached chain: it
+// may have missed events while it was suspended (a removal believed for
+// up to an hour otherwise).
 func (n *Node) membershipChanged(ctx context.Context, operatorID, status string) error {
 	n.o.Logger.InfoContext(ctx, "membership changed", "operator", operatorID, "status", status)
 	n.gate.forget(operatorID)
+	if operatorID == n.o.Metadata.OperatorID && status == omadata.MemberActive {
+		n.gate.forgetAll()
+		if err := n.Resolver.DropAll(ctx); err != nil {
+			return fmt.Errorf("drop every cached chain: %w", err)
+		}
+		return nil
+	}
 	if err := n.Resolver.Drop(ctx, operatorID); err != nil {
 		return fmt.Errorf("drop the chain of %s: %w", operatorID, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -75,6 +76,10 @@ type operator struct {
 	// clients has the remote address of every connection that sent a
 	// request.
 	clients *sync.Map
+	// configuration, when set, replaces the served entity configuration.
+	configuration *atomic.Pointer[string]
+	// log holds what the node logged.
+	log *syncBuffer
 }
 
 // startOperator starts an operator on SQLite in the network of a; it is
@@ -89,7 +94,7 @@ func startOperator(t *testing.T, a *testAnchor, name string) *operator {
 func startOperatorOn(t testing.TB, a *testAnchor, name string, open func(testing.TB) *store.Store, client *http.Client) *operator {
 	t.Helper()
 	var h http.Handler
-	down, hang, skew, clients := &atomic.Bool{}, &atomic.Bool{}, &atomic.Int64{}, &sync.Map{}
+	down, hang, skew, clients, configuration := &atomic.Bool{}, &atomic.Bool{}, &atomic.Int64{}, &sync.Map{}, &atomic.Pointer[string]{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		clients.Store(r.RemoteAddr, true)
 		if down.Load() {
@@ -97,6 +102,11 @@ func startOperatorOn(t testing.TB, a *testAnchor, name string, open func(testing
 			return
 		} else if hang.Load() && strings.HasSuffix(r.URL.Path, "/catalogue") {
 			<-r.Context().Done()
+			return
+		}
+		if c := configuration.Load(); c != nil && r.URL.Path == federation.WellKnownPath {
+			w.Header().Set("Content-Type", federation.ContentTypeEntityStatement)
+			_, _ = io.WriteString(w, *c)
 			return
 		}
 		h.ServeHTTP(w, r)
@@ -119,10 +129,11 @@ func startOperatorOn(t testing.TB, a *testAnchor, name string, open func(testing
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
+	logs := &syncBuffer{}
 	node, err := netnode.New(netnode.Options{
 		Metadata: md, OrganizationName: name, AnchorID: a.URL, AnchorKeys: a.Keys, Rulebook: 1,
 		Keys:  func(context.Context) ([]federation.Key, error) { return []federation.Key{k}, nil },
-		Store: op.Store, Metrics: reg, HTTPClient: client,
+		Store: op.Store, Metrics: reg, HTTPClient: client, Logger: slog.New(slog.NewTextHandler(logs, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +146,8 @@ func startOperatorOn(t testing.TB, a *testAnchor, name string, open func(testing
 		Operator: web.OperatorInfo{ID: srv.URL, Name: name, BusinessID: "0201256-6", Email: "mydata@example.fi", PublicURL: srv.URL},
 		Network:  node.Handler,
 	})
-	return &operator{URL: srv.URL, Store: s, Node: node, Key: k, Metrics: reg, srv: srv, down: down, hang: hang, skew: skew, clients: clients}
+	return &operator{URL: srv.URL, Store: s, Node: node, Key: k, Metrics: reg, srv: srv, down: down, hang: hang, skew: skew, clients: clients,
+		configuration: configuration, log: logs}
 }
 
 // admit admits ops and has each fetch its trust mark.

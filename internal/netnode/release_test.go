@@ -129,7 +129,7 @@ func TestNetworkRelease(t *testing.T) {
 	} else if !g.Decision.Permit() || g.Token == "" || g.Decision.Ground == nil || g.Decision.Ground.ConsentID != c.ID {
 		t.Fatalf("got %+v, want Helsinki's permit on the consent", g.Decision)
 	}
-	if got := metric(t, esp, `omadata_network_relayed_calls_total{kind="grant",outcome="ok"}`); got != "1" {
+	if got := metric(t, esp, `omadata_network_calls_total{kind="grant",outcome="ok"}`); got != "1" {
 		t.Errorf("relayed grant calls: got %s, want 1", got)
 	}
 	relay := query(t, esp, `SELECT id, peer_record, answer FROM network_relays WHERE kind = 'grant'`)

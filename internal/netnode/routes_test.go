@@ -5,6 +5,7 @@ package netnode_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -149,6 +150,10 @@ func TestNetworkRefusals(t *testing.T) {
 		{"InvalidBody", func() *http.Response {
 			return signed(t, esp, "POST", decisions, []byte(`{"questions":[],"extra":1}`), now, nil)
 		}, 400, network.ReasonInvalid},
+		{"UnknownPath", func() *http.Response {
+			// Refused through the Guard like any other: logged, counted.
+			return signed(t, esp, "GET", hki.URL+"/network/v1/nosuch", nil, now, nil)
+		}, 404, network.ReasonNotFound},
 		{"NotJSON", func() *http.Response {
 			return signed(t, esp, "POST", decisions, []byte(`{"questions":[]}`), now, func(r *http.Request) { r.Header.Set("Content-Type", "text/plain") })
 		}, 415, network.ReasonInvalid},
@@ -173,6 +178,13 @@ func TestNetworkRefusals(t *testing.T) {
 				t.Errorf("omadata_network_refusals_total{reason=%q}: still %s", tc.reason, after)
 			}
 		})
+	}
+
+	// A body that is not JSON is refused naming Content-Type (§5, §6).
+	res := signed(t, esp, "POST", decisions, []byte(`{"questions":[]}`), time.Now(), func(r *http.Request) { r.Header.Set("Content-Type", "text/plain") })
+	var p network.Problem
+	if err := json.NewDecoder(res.Body).Decode(&p); err != nil || res.StatusCode != http.StatusUnsupportedMediaType || p.Field != "Content-Type" {
+		t.Errorf("got %d %+v, %v; want 415 naming Content-Type", res.StatusCode, p, err)
 	}
 
 	// Suspended, then removed: the anchor tells hki, whose next answer to
@@ -533,5 +545,87 @@ func TestAnchorRotationWithCachedConfiguration(t *testing.T) {
 	if res := signed(t, esp, "GET", catalogue, nil, time.Now(), nil); res.StatusCode != 200 {
 		b, _ := io.ReadAll(res.Body)
 		t.Fatalf("after the rotation: got %d %s", res.StatusCode, b)
+	}
+}
+
+// TestReadmissionDropsChains: a member that was suspended when another
+// was removed, and missed the event, drops every cached chain when the
+// anchor tells it that it is active again, so the removed member's next
+// call is refused (docs/network.md §2.6).
+func TestReadmissionDropsChains(t *testing.T) {
+	ctx := context.Background()
+	a := startAnchor(t)
+	hki, esp, tku := startOperator(t, a, "Helsinki"), startOperator(t, a, "Espoo"), startOperator(t, a, "Turku")
+	admit(t, a, hki, esp, tku)
+	catalogue := hki.URL + "/network/v1/catalogue"
+	if res := signed(t, tku, "GET", catalogue, nil, time.Now(), nil); res.StatusCode != 200 {
+		t.Fatalf("a member's call: %d", res.StatusCode)
+	}
+	if _, err := a.Suspend(ctx, hki.URL, "unpaid fee", "test"); err != nil {
+		t.Fatal(err)
+	}
+	// Turku is removed while Helsinki is unreachable: Helsinki misses it
+	// and still holds Turku's chain.
+	if _, err := a.Remove(ctx, tku.URL, "left the network", "test"); err != nil {
+		t.Fatal(err)
+	}
+	hki.down.Store(true)
+	if _, err := a.Notify(ctx, tku.URL, "removed"); err != nil {
+		t.Fatal(err)
+	}
+	hki.down.Store(false)
+	if res := signed(t, tku, "GET", catalogue, nil, time.Now(), nil); res.StatusCode != 200 {
+		t.Fatalf("the cached chain: %d, want still believed before the re-admission", res.StatusCode)
+	}
+	if _, err := a.Admit(ctx, hki.URL, "fee paid", "test"); err != nil {
+		t.Fatal(err)
+	}
+	results, err := a.Notify(ctx, hki.URL, "active")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results {
+		if r.Err != nil {
+			t.Errorf("event to %s: %v", r.EntityID, r.Err)
+		}
+	}
+	problem(t, signed(t, tku, "GET", catalogue, nil, time.Now(), nil), 403, network.ReasonRemovedMember)
+	if p, _, err := hki.Store.FindPeer(ctx, esp.URL); err == nil && p.ChainExpiresAt.After(time.Now()) {
+		t.Errorf("Espoo's chain still cached until %s", p.ChainExpiresAt)
+	}
+}
+
+// TestPeerTextRefused: a member whose configuration, after its admission,
+// carries a text that breaks the text rule is refused as not_member,
+// and the refusal is logged naming the field (docs/network.md §2.4).
+func TestPeerTextRefused(t *testing.T) {
+	ctx := context.Background()
+	a := startAnchor(t)
+	hki, esp := startOperator(t, a, "Helsinki"), startOperator(t, a, "Espoo")
+	admit(t, a, hki, esp)
+	c := esp.Node.Member.Config
+	c.Metadata.LogOrigin = "espoo.example/log\u202e"
+	c.Keys = []federation.Key{esp.Key}
+	as, err := federation.FetchAnchor(ctx, http.DefaultClient, a.URL, a.Keys, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, err := federation.FetchTrustMark(ctx, http.DefaultClient, as, esp.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.TrustMarks = []federation.TrustMarkRef{{Type: federation.MemberTrustMarkType(a.URL), TrustMark: tm}}
+	jws, err := federation.EntityConfiguration(&c, esp.Key, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	esp.configuration.Store(&jws)
+	before := refusals(t, hki, network.ReasonNotMember)
+	problem(t, signed(t, esp, "GET", hki.URL+"/network/v1/catalogue", nil, time.Now(), nil), 403, network.ReasonNotMember)
+	if after := refusals(t, hki, network.ReasonNotMember); after == before {
+		t.Errorf("refusal not counted: %s", after)
+	}
+	if out := hki.log.String(); !strings.Contains(out, "network call refused") || !strings.Contains(out, "field=log_origin") {
+		t.Errorf("log:\n%s\nwant the refusal naming log_origin", out)
 	}
 }

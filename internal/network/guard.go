@@ -24,24 +24,13 @@ type Guard struct {
 }
 
 // NewGuard returns a Guard over v that logs to log and counts refusals in
-// omadata_network_refusals_total{reason}, registered on reg (or the
-// counter already registered there, so that two servers may share one).
-func NewGuard(v *Verifier, log *slog.Logger, reg *prometheus.Registry) *Guard {
-	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+// omadata_network_refusals_total{reason}, registered on reg (Register:
+// two guards on one registry share it).
+func NewGuard(v *Verifier, log *slog.Logger, reg prometheus.Registerer) *Guard {
+	c := Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "omadata_network_refusals_total",
 		Help: "Calls from other operators refused, by reason (docs/network.md section 6).",
-	}, []string{"reason"})
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		existing, ok := c, false
-		if errors.As(err, &are) {
-			existing, ok = are.ExistingCollector.(*prometheus.CounterVec)
-		}
-		if !ok {
-			panic(err) // a name clash with another metric: a bug
-		}
-		c = existing
-	}
+	}, []string{"reason"}))
 	return &Guard{verifier: v, log: log, refusals: c}
 }
 
@@ -104,24 +93,22 @@ func (g *Guard) Refuse(w http.ResponseWriter, r *http.Request, rf *Refusal) {
 }
 
 // Error writes err, which a network endpoint handler returned: a *Refusal
-// as it is; the store's invalid, not_found, too_large and unavailable
-// errors as the refusals of the same reasons (an invalid one naming its
-// field); anything else as a 500 problem document of reason "internal",
-// logged with its cause and not counted as a refusal.
+// as it is; an error of the store as the refusal of the reason
+// omadata.NetworkReason names (not_member, forbidden, not_your_sink,
+// not_our_source, unknown_resident, invalid naming its field, not_found,
+// too_large, unavailable); anything else as a 500 problem document of
+// reason "internal" with no detail (docs/network.md §6), logged with its
+// cause and not counted as a refusal.
 func (g *Guard) Error(w http.ResponseWriter, r *http.Request, err error) {
 	var rf *Refusal
 	if errors.As(err, &rf) {
 		g.Refuse(w, r, rf)
 		return
 	}
-	var oe *omadata.Error
-	if errors.As(err, &oe) {
-		switch oe.Code {
-		case omadata.EINVALID, omadata.ENOTFOUND, omadata.ETOOLARGE, omadata.EUNAVAILABLE:
-			g.Refuse(w, r, &Refusal{Reason: oe.Code, Status: statusOf(oe.Code), Detail: oe.Message, Field: oe.Field})
-			return
-		}
+	if reason := omadata.NetworkReason(err); reason != ReasonInternal {
+		g.Refuse(w, r, &Refusal{Reason: reason, Detail: omadata.ErrorMessage(err), Field: omadata.ErrorField(err)})
+		return
 	}
 	g.log.ErrorContext(r.Context(), "network call failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	WriteProblem(w, &Refusal{Reason: reasonInternal, Status: http.StatusInternalServerError, Detail: "The call failed on the callee's side."})
+	WriteProblem(w, &Refusal{Reason: ReasonInternal})
 }

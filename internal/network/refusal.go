@@ -9,61 +9,88 @@ package network
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
+
+	"github.com/omadata/omadata"
 )
 
-// Reasons of refusal (docs/network.md sections 3 and 6), the last segment
-// of a problem document's type and its "reason" member.
+// Reasons of refusal (docs/network.md sections 3 and 6): the root
+// package's one list (omadata.Reason*), named here for this package's
+// callers.
 const (
-	ReasonUnsigned         = "unsigned"
-	ReasonMalformed        = "malformed_signature"
-	ReasonWrongTag         = "wrong_tag"
-	ReasonWrongAudience    = "wrong_audience"
-	ReasonExpired          = "expired"
-	ReasonDigestMismatch   = "digest_mismatch"
-	ReasonNotMember        = "not_member"
-	ReasonSuspendedMember  = "suspended_member"
-	ReasonRemovedMember    = "removed_member"
-	ReasonBadSignature     = "bad_signature"
-	ReasonReplayed         = "replayed"
-	ReasonInvalid          = "invalid"
-	ReasonNotYourSink      = "not_your_sink"
-	ReasonNotOurSource     = "not_our_source"
-	ReasonUnknownResident  = "unknown_resident"
-	ReasonNotFound         = "not_found"
-	ReasonTooLarge         = "too_large"
-	ReasonUnavailable      = "unavailable"
-	reasonInternal         = "internal"
+	ReasonUnsigned        = omadata.ReasonUnsigned
+	ReasonMalformed       = omadata.ReasonMalformed
+	ReasonWrongTag        = omadata.ReasonWrongTag
+	ReasonWrongAudience   = omadata.ReasonWrongAudience
+	ReasonExpired         = omadata.ReasonExpired
+	ReasonDigestMismatch  = omadata.ReasonDigestMismatch
+	ReasonNotMember       = omadata.ReasonNotMember
+	ReasonSuspendedMember = omadata.ReasonSuspendedMember
+	ReasonRemovedMember   = omadata.ReasonRemovedMember
+	ReasonBadSignature    = omadata.ReasonBadSignature
+	ReasonReplayed        = omadata.ReasonReplayed
+	ReasonInvalid         = omadata.ReasonInvalid
+	ReasonForbidden       = omadata.ReasonForbidden
+	ReasonNotYourSink     = omadata.ReasonNotYourSink
+	ReasonNotOurSource    = omadata.ReasonNotOurSource
+	ReasonUnknownResident = omadata.ReasonUnknownResident
+	ReasonNotFound        = omadata.ReasonNotFound
+	ReasonTooLarge        = omadata.ReasonTooLarge
+	ReasonUnavailable     = omadata.ReasonUnavailable
+	ReasonInternal        = omadata.ReasonInternal
+)
+
+const (
 	problemTypePrefix      = "https://omadata.fi/problems/network/"
 	problemContentType     = "application/problem+json"
 	defaultRefusalStatus   = http.StatusUnauthorized
 	maxProblemDocumentSize = 64 << 10
 )
 
-// reasons are each reason's status and problem title (section 6).
+// reasons are each reason's status, problem title and whether a caller
+// retries a call refused with it (section 6's table): a refusal that
+// another attempt, signed anew, or time may lift (a signature, clock or
+// key in flux, membership not yet resolved or suspended, the callee's
+// outage) is retried; one about what the call says is final.
 var reasons = map[string]struct {
 	status int
 	title  string
+	retry  bool
 }{
-	ReasonUnsigned:        {401, "The call is not signed."},
-	ReasonMalformed:       {401, "The call's signature is malformed."},
-	ReasonWrongTag:        {401, "The call's signature is not for this protocol."},
-	ReasonWrongAudience:   {401, "The call was signed for another operator."},
-	ReasonExpired:         {401, "The call's signature has expired or is not yet valid."},
-	ReasonDigestMismatch:  {401, "The call's body is not the one signed."},
-	ReasonNotMember:       {403, "The caller is not a member of the network."},
-	ReasonSuspendedMember: {403, "The caller's membership is suspended."},
-	ReasonRemovedMember:   {403, "The caller was removed from the network."},
-	ReasonBadSignature:    {401, "The call's signature does not verify."},
-	ReasonReplayed:        {401, "The call was seen before."},
-	ReasonInvalid:         {400, "The call is invalid."},
-	ReasonNotYourSink:     {403, "The sink is not the caller's."},
-	ReasonNotOurSource:    {403, "The source is not this operator's."},
-	ReasonUnknownResident: {404, "The resident is not known to this operator for the caller."},
-	ReasonNotFound:        {404, "Not found."},
-	ReasonTooLarge:        {413, "The call's body is too large."},
-	ReasonUnavailable:     {503, "The call cannot be checked or answered now."},
-	reasonInternal:        {500, "The call failed on the callee's side."},
+	ReasonUnsigned:        {401, "The call is not signed.", true},
+	ReasonMalformed:       {401, "The call's signature is malformed.", true},
+	ReasonWrongTag:        {401, "The call's signature is not for this protocol.", true},
+	ReasonWrongAudience:   {401, "The call was signed for another operator.", true},
+	ReasonExpired:         {401, "The call's signature has expired or is not yet valid.", true},
+	ReasonDigestMismatch:  {401, "The call's body is not the one signed.", true},
+	ReasonNotMember:       {403, "The caller is not a member of the network.", true},
+	ReasonSuspendedMember: {403, "The caller's membership is suspended.", true},
+	ReasonRemovedMember:   {403, "The caller was removed from the network.", false},
+	ReasonBadSignature:    {401, "The call's signature does not verify.", true},
+	ReasonReplayed:        {401, "The call was seen before.", true},
+	ReasonInvalid:         {400, "The call is invalid.", false},
+	ReasonForbidden:       {403, "The caller may not ask this.", false},
+	ReasonNotYourSink:     {403, "The sink is not the caller's.", false},
+	ReasonNotOurSource:    {403, "The source is not this operator's.", false},
+	ReasonUnknownResident: {404, "The resident is not known to this operator for the caller.", false},
+	ReasonNotFound:        {404, "Not found.", false},
+	ReasonTooLarge:        {413, "The call's body is too large.", false},
+	ReasonUnavailable:     {503, "The call cannot be checked or answered now.", true},
+	ReasonInternal:        {500, "The call failed on the callee's side.", true},
+}
+
+// Final reports whether err, the outcome of a call to a peer, is a
+// refusal that another attempt would meet again (section 6: a reason
+// not to retry). A reason this operator does not know is retried; so is
+// any error that is no refusal (the network, a timeout).
+func Final(err error) bool {
+	var rf *Refusal
+	if !errors.As(err, &rf) {
+		return false
+	}
+	r, ok := reasons[rf.Reason]
+	return ok && !r.retry
 }
 
 // Refusal is a call refused with a reason of section 6. Detail is a

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/federation"
 	"github.com/omadata/omadata/internal/httpsig"
 )
 
@@ -23,12 +24,16 @@ const (
 	Lifetime = 60 * time.Second
 	// MaxLifetime is the longest expires − created a callee accepts.
 	MaxLifetime = 300 * time.Second
-	// Skew is how far in the future created (and an answer's iat) may be.
-	Skew = 60 * time.Second
+	// Skew is how far in the future created (and an answer's iat) may be:
+	// the federation's, one limit of section 7 for both.
+	Skew = federation.Skew
 	// ReplayMargin is how long after expires a nonce is kept.
 	ReplayMargin = 60 * time.Second
 	// MaxBody is the largest request body a callee reads (section 7).
 	MaxBody = 1 << 20
+	// MaxCatalogueAge is the longest max-age of a catalogue (section 7),
+	// and a catalogue's max-age when it names none.
+	MaxCatalogueAge = 300 * time.Second
 )
 
 // components are the covered components, in order (section 3).

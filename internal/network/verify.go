@@ -175,7 +175,7 @@ func checkInput(in httpsig.Input, h http.Header) (params, *Refusal) {
 		return malformed("The signature parameters are created, expires, nonce, tag, keyid and alg.")
 	}
 	if life := expires - created; life < 1 || life > int64(MaxLifetime/time.Second) {
-		return malformed("expires − created is between 1 and 300 seconds.")
+		return malformed(fmt.Sprintf("expires − created is between 1 and %d seconds.", int(MaxLifetime/time.Second)))
 	}
 	if !validNonce(nonce) {
 		return malformed("The nonce is 16 to 64 base64url characters.")

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/network"
 )
 
 // Transport sends a signed call and verifies its signed answer: signing
@@ -255,15 +256,16 @@ func (c *Client) now() time.Time {
 }
 
 // maxAge reads Cache-Control's max-age (RFC 9111 §5.2.2.1), capped at
-// the catalogue's 300 s of docs/network.md §7; 300 s without one.
+// the catalogue's network.MaxCatalogueAge (docs/network.md §7), which is
+// also the age without one.
 func maxAge(h http.Header) time.Duration {
 	for _, d := range strings.Split(h.Get("Cache-Control"), ",") {
 		k, v, _ := strings.Cut(strings.TrimSpace(d), "=")
 		if strings.EqualFold(k, "max-age") {
-			if n, err := strconv.Atoi(v); err == nil && n >= 0 && n < 300 {
+			if n, err := strconv.Atoi(v); err == nil && n >= 0 && time.Duration(n)*time.Second < network.MaxCatalogueAge {
 				return time.Duration(n) * time.Second
 			}
 		}
 	}
-	return 300 * time.Second
+	return network.MaxCatalogueAge
 }

@@ -17,20 +17,19 @@ type Metrics struct {
 	duration *prometheus.HistogramVec
 }
 
-// NewMetrics registers the peer client's metrics on reg.
+// NewMetrics registers the peer client's metrics on reg (network.Register).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "omadata_network_relayed_calls_total",
+		calls: network.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "omadata_network_calls_total",
 			Help: "Signed calls to peer operators, by kind (grant, decisions, consent_event, catalogue, log_record) and outcome (ok, refused, error).",
-		}, []string{"kind", "outcome"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "omadata_network_relayed_call_duration_seconds",
+		}, []string{"kind", "outcome"})),
+		duration: network.Register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "omadata_network_call_duration_seconds",
 			Help:    "Time of signed calls to peer operators, from signing to the verified answer, by kind.",
 			Buckets: prometheus.DefBuckets,
-		}, []string{"kind"}),
+		}, []string{"kind"})),
 	}
-	reg.MustRegister(m.calls, m.duration)
 	return m
 }
 

@@ -103,11 +103,11 @@ func (s *Store) NetworkCatalogue(ctx context.Context) (*omadata.NetworkCatalogue
 	return c, `"` + hex.EncodeToString(sum[:16]) + `"`, nil
 }
 
-// mayImportCatalogue: the operator itself (an admin, or the job that
-// fetches catalogues as one) or the peer whose catalogue it is.
-func mayImportCatalogue(ctx context.Context, peerID string) error {
-	c := omadata.CallerFromContext(ctx)
-	if c.IsAdmin() || c.Kind == omadata.CallerOperator && c.OperatorID == peerID {
+// mayImportCatalogue: only the operator itself (an admin, or the job that
+// fetches catalogues as one); no route lets a peer push its catalogue
+// (docs/network.md §12.1).
+func mayImportCatalogue(ctx context.Context) error {
+	if omadata.CallerFromContext(ctx).IsAdmin() {
 		return nil
 	}
 	return omadata.Errorf(omadata.EFORBIDDEN, "Only the operator may mirror a peer's catalogue.")
@@ -182,7 +182,7 @@ func checkCatalogueCounts(c *omadata.NetworkCatalogue) error {
 func (s *Store) ImportPeerCatalogue(ctx context.Context, peer *omadata.Peer, c *omadata.NetworkCatalogue, etag string, expires time.Time) error {
 	if peer == nil || peer.OperatorID == "" {
 		return omadata.Invalidf("operator_id", "Name the peer.")
-	} else if err := mayImportCatalogue(ctx, peer.OperatorID); err != nil {
+	} else if err := mayImportCatalogue(ctx); err != nil {
 		return err
 	} else if peer.OperatorID == s.issuer {
 		return omadata.Invalidf("operator_id", "The peer is this operator.")

@@ -21,23 +21,20 @@ import (
 // release. Any other record, and any other caller, is ENOTFOUND. A leaf
 // that waits for its first checkpoint has no proof yet.
 func (s *Store) NetworkLogRecord(ctx context.Context, record string) (*omadata.LogEvent, *omadata.Checkpoint, error) {
+	// Who may read which leaf is omadata.AuthorizePeerRecord's rule: a
+	// caller with no resolved log reads none.
 	c := omadata.CallerFromContext(ctx)
-	if c.Kind != omadata.CallerOperator || c.OperatorID == "" {
-		return nil, nil, omadata.NotFound("record")
-	}
 	q := s.db.reader()
 	var raw string
 	err := q.queryRow(ctx, `SELECT metadata FROM peers WHERE operator_id = ?`, c.OperatorID).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, omadata.NotFound("record")
+		return nil, nil, omadata.AuthorizePeerRecord(c, "", "")
 	} else if err != nil {
 		return nil, nil, err
 	}
 	var md omadata.OperatorMetadata
 	if err := json.Unmarshal([]byte(raw), &md); err != nil {
 		return nil, nil, fmt.Errorf("peer metadata: %w", err)
-	} else if md.LogOrigin == "" {
-		return nil, nil, omadata.NotFound("record")
 	}
 	rows, err := q.query(ctx, `SELECT l.data, l.created_at, i.idx, i.leaf_hash FROM log_leaves l
 		LEFT JOIN log_index i ON i.leaf_seq = l.seq WHERE l.record_id = ? ORDER BY l.seq`, record)
@@ -62,14 +59,18 @@ func (s *Store) NetworkLogRecord(ctx context.Context, record string) (*omadata.L
 		if err != nil {
 			return nil, nil, err
 		}
-		if e.Leaf.Peer != nil && e.Leaf.Peer.Origin == md.LogOrigin {
+		var leafOrigin string
+		if e.Leaf.Peer != nil {
+			leafOrigin = e.Leaf.Peer.Origin
+		}
+		if omadata.AuthorizePeerRecord(c, md.LogOrigin, leafOrigin) == nil {
 			ev = &omadata.LogEvent{LogEntry: *e}
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, err
 	} else if ev == nil {
-		return nil, nil, omadata.NotFound("record")
+		return nil, nil, omadata.AuthorizePeerRecord(c, md.LogOrigin, "")
 	}
 	cp, err := latestCheckpoint(ctx, q)
 	if omadata.ErrorCode(err) == omadata.ENOTFOUND {

@@ -14,8 +14,8 @@ import (
 var _ omadata.NetworkOutbox = (*Store)(nil)
 
 // Backoff of network messages: 30 s after the first failure, doubling to
-// at most an hour; delivery is retried until acknowledged (docs/
-// network.md §5.2).
+// at most an hour; delivery is retried until acknowledged or refused for
+// good (docs/network.md §5.2, §6).
 const (
 	networkBackoffFirst = 30 * time.Second
 	networkBackoffMax   = time.Hour
@@ -116,6 +116,32 @@ func (s *Store) NetworkMessageFailed(ctx context.Context, id, reason string) err
 	if _, err := tx.exec(ctx, `UPDATE network_outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?`,
 		attempts, tx.now.Add(networkBackoff(attempts)), omadata.Truncate(reason, 500), id); err != nil {
 		return err
+	}
+	return tx.Commit()
+}
+
+// NetworkMessageRefused implements omadata.NetworkOutbox: the message is
+// done (delivered_at is set, so no claim hands it out again) with the
+// refusal as its last error, which tells it from an acknowledged one.
+func (s *Store) NetworkMessageRefused(ctx context.Context, id, reason string) error {
+	if err := requireAdmin(ctx); err != nil {
+		return err
+	} else if reason == "" {
+		return omadata.Invalidf("reason", "Say why the peer refused the message.")
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.exec(ctx, `UPDATE network_outbox SET delivered_at = ?, attempts = attempts + 1, last_error = ? WHERE id = ? AND delivered_at IS NULL`,
+		tx.now, omadata.Truncate(reason, 500), id)
+	if err != nil {
+		return err
+	} else if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return omadata.NotFound("Network message")
 	}
 	return tx.Commit()
 }

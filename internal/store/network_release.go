@@ -78,8 +78,8 @@ func networkConsentEvent(ctx context.Context, tx *Tx, c *consentRow, parts *cons
 // operator (docs/network.md §5.2).
 func (s *Store) ReceiveConsentEvent(ctx context.Context, ev *omadata.NetworkConsentEvent) error {
 	c := omadata.CallerFromContext(ctx)
-	if c.Kind != omadata.CallerOperator || c.OperatorID == "" {
-		return omadata.Errorf(omadata.EFORBIDDEN, "Only a peer operator may send consent events.")
+	if err := omadata.AuthorizePeerEvent(c, true); err != nil {
+		return err
 	} else if err := validConsentEvent(ev); err != nil {
 		return err
 	}
@@ -90,8 +90,8 @@ func (s *Store) ReceiveConsentEvent(ctx context.Context, ev *omadata.NetworkCons
 	defer tx.Rollback()
 	if n, err := count(ctx, tx, `SELECT COUNT(*) FROM peers WHERE operator_id = ?`, c.OperatorID); err != nil {
 		return err
-	} else if n == 0 {
-		return omadata.Errorf(omadata.EFORBIDDEN, "This operator has not resolved yours yet.")
+	} else if err := omadata.AuthorizePeerEvent(c, n > 0); err != nil {
+		return err
 	}
 	// The processing is ours, and the version one we published: a consent
 	// is given only on the published version; a later change may concern

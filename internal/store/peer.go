@@ -107,6 +107,30 @@ func (s *Store) FindPeer(ctx context.Context, operatorID string) (*omadata.Peer,
 	return &p, []byte(jwks), nil
 }
 
+// ExpirePeers ends every peer's resolved chain now and moves every drop
+// generation, in one transaction: the operator was itself suspended and
+// is active again, and may have missed membership events meanwhile
+// (network.md §2.6). The rows stay.
+func (s *Store) ExpirePeers(ctx context.Context) error {
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	// Every peer's drop generation moves too, so that no resolution in
+	// flight records its chain (PutPeer).
+	if _, err := tx.exec(ctx, `UPDATE peer_drops SET generation = generation + 1`); err != nil {
+		return err
+	}
+	if _, err := tx.exec(ctx, `INSERT INTO peer_drops (operator_id, generation) SELECT operator_id, 1 FROM peers WHERE true ON CONFLICT (operator_id) DO NOTHING`); err != nil {
+		return err
+	}
+	if _, err := tx.exec(ctx, `UPDATE peers SET chain_expires_at = ?, updated_at = ? WHERE chain_expires_at > ?`, tx.now, tx.now, tx.now); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
 // ExpirePeer ends the peer's resolved chain now, so that every instance
 // resolves it again before believing it (a membership event, network.md
 // §2.6), and moves its drop generation, so that a resolution in flight

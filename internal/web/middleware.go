@@ -10,9 +10,12 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/network"
+	"github.com/omadata/omadata/internal/web/netapi"
 	"github.com/omadata/omadata/internal/web/respond"
 )
 
@@ -152,11 +155,17 @@ func (s *Server) recover(next http.Handler) http.Handler {
 // limitBody caps every request body; reading past the cap fails with
 // *http.MaxBytesError, which the JSON decoder answers with 413. It also
 // counts bodies that did not arrive within the server's read timeout,
-// which the surfaces answer with 408.
+// which the surfaces answer with 408. The network endpoint accepts the
+// 1 MiB docs/network.md §7 promises its peers whatever MaxBodyBytes
+// says (§12.1); its Guard enforces that limit itself.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = http.MaxBytesReader(w, &slowBody{ReadCloser: r.Body, metrics: s.metrics}, s.opts.MaxBodyBytes)
+			limit := s.opts.MaxBodyBytes
+			if s.opts.Network != nil && strings.HasPrefix(r.URL.Path, netapi.Prefix+"/") {
+				limit = max(limit, network.MaxBody)
+			}
+			r.Body = http.MaxBytesReader(w, &slowBody{ReadCloser: r.Body, metrics: s.metrics}, limit)
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -66,6 +66,10 @@ type Deliverer struct {
 	o        Options
 	attempts *prometheus.CounterVec
 	duration prometheus.Histogram
+	// waiting are the services whose events wait because they cannot take
+	// deliveries now (no webhook URL, no secret, not approved), with why:
+	// said once at INFO, not as a failed delivery at every attempt.
+	waiting sync.Map
 }
 
 // NewClient returns the HTTP client of deliveries: a timeout, and no
@@ -201,7 +205,7 @@ func (d *Deliverer) RunOnce(ctx context.Context) (int, error) {
 
 // deliver makes one attempt and records its outcome.
 func (d *Deliverer) deliver(ctx context.Context, dl *omadata.Delivery) {
-	res := d.attempt(ctx, dl)
+	res, noTarget := d.attempt(ctx, dl)
 	if res == nil {
 		return // an outage, logged: the lease runs out and the row is tried again
 	}
@@ -211,11 +215,19 @@ func (d *Deliverer) deliver(ctx context.Context, dl *omadata.Delivery) {
 	outcome := map[string]string{omadata.DeliveryDelivered: "delivered", omadata.DeliveryPending: "retry", omadata.DeliveryDead: "dead"}[res.Status]
 	d.attempts.WithLabelValues(outcome).Inc()
 	log := d.o.Logger.With("delivery", dl.ID, "service", dl.ServiceID, "attempt", dl.Attempts+1)
-	switch res.Status {
-	case omadata.DeliveryPending:
+	switch {
+	case noTarget && res.Status == omadata.DeliveryPending:
+		// Nothing was sent: the service is not ready for deliveries.
+		if prev, ok := d.waiting.Swap(dl.ServiceID, res.Error); !ok || prev != res.Error {
+			log.Info("webhook deliveries wait until the service can take them", "reason", res.Error)
+		}
+	case res.Status == omadata.DeliveryPending:
+		d.waiting.Delete(dl.ServiceID)
 		log.Warn("webhook delivery failed; will retry", "status", res.HTTPStatus, "err", res.Error, "retry_in", res.RetryIn.String())
-	case omadata.DeliveryDead:
+	case res.Status == omadata.DeliveryDead:
 		log.Error("webhook delivery dead", "status", res.HTTPStatus, "err", res.Error)
+	default:
+		d.waiting.Delete(dl.ServiceID)
 	}
 	if err := d.o.Queue.CompleteDelivery(ctx, dl.ID, *res); err != nil {
 		log.Error("record webhook delivery", "err", err)
@@ -223,18 +235,24 @@ func (d *Deliverer) deliver(ctx context.Context, dl *omadata.Delivery) {
 }
 
 // attempt sends one delivery and says what to record, or nil when the
-// operator itself failed and nothing should be recorded.
-func (d *Deliverer) attempt(ctx context.Context, dl *omadata.Delivery) *omadata.DeliveryResult {
+// operator itself failed and nothing should be recorded; noTarget when
+// nothing was sent because the service cannot take deliveries now.
+func (d *Deliverer) attempt(ctx context.Context, dl *omadata.Delivery) (res *omadata.DeliveryResult, noTarget bool) {
 	target, secret, err := d.o.Queue.WebhookTarget(ctx, dl.ServiceID)
 	switch code := omadata.ErrorCode(err); code {
 	case "":
 	case omadata.ECONFLICT, omadata.ENOTFOUND:
 		// The service cannot take deliveries now: wait on the schedule.
-		return d.failed(dl, 0, omadata.ErrorMessage(err), 0)
+		return d.failed(dl, 0, omadata.ErrorMessage(err), 0), true
 	default:
 		d.o.Logger.Error("webhook target", "delivery", dl.ID, "service", dl.ServiceID, "err", err)
-		return nil
+		return nil, false
 	}
+	return d.send(ctx, dl, target, secret), false
+}
+
+// send posts one delivery to target, signed with secret.
+func (d *Deliverer) send(ctx context.Context, dl *omadata.Delivery, target string, secret []byte) *omadata.DeliveryResult {
 	if u, err := url.Parse(target); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return d.failed(dl, 0, "The webhook URL is not an absolute http or https URL.", 0)
 	}

@@ -3,9 +3,11 @@
 package webhook_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -348,18 +350,34 @@ func TestDeliverWaitsForTarget(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := f.enqueue(t)
-	d := deliverer(f, webhook.Options{})
+	logs := &bytes.Buffer{}
+	var mu sync.Mutex
+	d := deliverer(f, webhook.Options{Logger: slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(p)
+	}), nil))})
 	runOnce(t, d, 1)
 	if got := f.delivery(t, id); got.Status != omadata.DeliveryPending || got.LastStatus != 0 || !strings.Contains(got.LastError, "no webhook URL") {
 		t.Fatalf("got %+v, want pending with the missing URL recorded", got)
+	}
+	// Waiting for a URL is said once, at INFO, not as a failure each
+	// attempt (issue 17 review: the demo's sinks have no webhook URL).
+	clock = clock.Add(5 * time.Second)
+	runOnce(t, d, 1)
+	mu.Lock()
+	out := logs.String()
+	mu.Unlock()
+	if strings.Count(out, "level=INFO msg=\"webhook deliveries wait") != 1 || strings.Contains(out, "level=WARN") {
+		t.Fatalf("log of two attempts without a URL:\n%s", out)
 	}
 	eps.Webhook = rcv.URL
 	if _, err := st.UpdateService(storetest.Admin(), f.sink.ID, omadata.ServiceUpdate{Endpoints: &eps}); err != nil {
 		t.Fatal(err)
 	}
-	clock = clock.Add(5 * time.Second)
+	clock = clock.Add(time.Hour)
 	runOnce(t, d, 1)
-	if got := f.delivery(t, id); got.Status != omadata.DeliveryDelivered || got.Attempts != 2 {
+	if got := f.delivery(t, id); got.Status != omadata.DeliveryDelivered || got.Attempts != 3 {
 		t.Fatalf("got %+v, want delivered once the URL is set", got)
 	}
 }
@@ -483,3 +501,7 @@ func TestTwoDeliverers(t *testing.T) {
 		})
 	}
 }
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

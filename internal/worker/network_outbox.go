@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/network"
 	"github.com/omadata/omadata/internal/peer"
 )
 
@@ -33,8 +34,9 @@ type ConsentEventSender interface {
 // NetworkOutbox delivers the network outbox's messages to peers
 // (docs/network.md §5.2): it claims due messages, so that two instances
 // never send one at the same time, sends each signed, and marks it
-// delivered once the peer acknowledged it, or failed, which the store
-// retries with backoff until acknowledged.
+// delivered once the peer acknowledged it, refused when the peer refused
+// it for good (a reason docs/network.md §6 says not to retry), or failed,
+// which the store retries with backoff.
 type NetworkOutbox struct {
 	Outbox   omadata.NetworkOutbox
 	Peers    peer.Resolver
@@ -59,7 +61,18 @@ func (o *NetworkOutbox) Deliver(ctx context.Context) (int, error) {
 	o.Metrics.claimed(len(msgs))
 	n := 0
 	for _, m := range msgs {
-		if err := o.send(ctx, m); err != nil {
+		if err := o.send(ctx, m); network.Final(err) {
+			// The peer refused it for good (docs/network.md §6): sending
+			// it again would meet the same refusal.
+			o.Metrics.outcome("refused")
+			if o.Logger != nil {
+				o.Logger.Error("network message refused for good, not sent again", "id", m.ID, "operator", m.OperatorID, "attempts", m.Attempts+1, "error", err.Error())
+			}
+			if err := o.Outbox.NetworkMessageRefused(ctx, m.ID, err.Error()); err != nil {
+				return n, fmt.Errorf("mark %s refused: %w", m.ID, err)
+			}
+			continue
+		} else if err != nil {
 			o.Metrics.outcome("failed")
 			if o.Logger != nil {
 				o.Logger.Warn("network message not delivered", "id", m.ID, "operator", m.OperatorID, "attempts", m.Attempts+1, "error", err.Error())
@@ -99,19 +112,18 @@ type OutboxMetrics struct {
 	deliveries *prometheus.CounterVec
 }
 
-// NewOutboxMetrics registers the network outbox's metrics on reg.
+// NewOutboxMetrics registers the network outbox's metrics on reg (network.Register).
 func NewOutboxMetrics(reg prometheus.Registerer) *OutboxMetrics {
 	m := &OutboxMetrics{
-		due: prometheus.NewGauge(prometheus.GaugeOpts{
+		due: network.Register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "omadata_network_outbox_claimed",
 			Help: "Network messages due to peers that this instance's last run of the outbox claimed.",
-		}),
-		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+		})),
+		deliveries: network.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "omadata_network_outbox_deliveries_total",
-			Help: "Attempts to deliver network messages to peers, by outcome (delivered, failed).",
-		}, []string{"outcome"}),
+			Help: "Attempts to deliver network messages to peers, by outcome (delivered, failed, refused: for good, not sent again).",
+		}, []string{"outcome"})),
 	}
-	reg.MustRegister(m.due, m.deliveries)
 	return m
 }
 

@@ -228,31 +228,30 @@ type SyncMetrics struct {
 	lastRun  prometheus.Gauge
 }
 
-// NewSyncMetrics registers the catalogue sync's metrics on reg.
+// NewSyncMetrics registers the catalogue sync's metrics on reg (network.Register).
 func NewSyncMetrics(reg prometheus.Registerer) *SyncMetrics {
 	m := &SyncMetrics{
-		fresh: prometheus.NewGauge(prometheus.GaugeOpts{
+		fresh: network.Register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "omadata_network_catalogues_synced",
 			Help: "Members whose catalogue the last sync mirrored or found current.",
-		}),
-		failing: prometheus.NewGauge(prometheus.GaugeOpts{
+		})),
+		failing: network.Register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "omadata_network_catalogues_failing",
 			Help: "Members whose catalogue the last sync could not fetch or import.",
-		}),
-		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+		})),
+		failures: network.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "omadata_network_catalogue_sync_failures_total",
 			Help: "Failed fetches or imports of a member's catalogue, by member.",
-		}, []string{"peer"}),
-		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+		}, []string{"peer"})),
+		refused: network.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "omadata_network_catalogue_items_refused_total",
 			Help: "Items of a member's catalogue refused because they changed a published version, by member.",
-		}, []string{"peer"}),
-		lastRun: prometheus.NewGauge(prometheus.GaugeOpts{
+		}, []string{"peer"})),
+		lastRun: network.Register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "omadata_network_catalogue_sync_last_run_timestamp_seconds",
 			Help: "When the catalogue sync last ran to the end.",
-		}),
+		})),
 	}
-	reg.MustRegister(m.fresh, m.failing, m.failures, m.refused, m.lastRun)
 	return m
 }
 

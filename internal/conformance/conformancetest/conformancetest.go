@@ -41,6 +41,7 @@ var Variants = map[string]string{
 	"header":            "entity-configuration/header",          // typ JWT
 	"claims":            "entity-configuration/claims",          // exp 48 h after iat
 	"keys":              "entity-configuration/keys",            // a kid that is not the thumbprint
+	"self-signed":       "entity-configuration/keys",            // its own jwks lacks its signing key
 	"authority-hints":   "entity-configuration/authority-hints", // none
 	"metadata":          "entity-configuration/metadata",        // no log_verifier_key
 	"trust-chain":       "trust-chain",                          // signed with a key the anchor does not hold
@@ -144,11 +145,21 @@ type Anchor struct {
 	ID       string
 	Key      *jose.JSONWebKey
 	Rulebook int
+	// TrustMarkPath is where it serves and advertises its trust mark
+	// endpoint (federation_trust_mark_endpoint); "": /trust-mark.
+	TrustMarkPath string
 
 	t       testing.TB
 	mu      sync.Mutex
 	members map[string]jose.JSONWebKeySet
 	status  map[string]string
+}
+
+func (a *Anchor) trustMarkPath() string {
+	if a.TrustMarkPath == "" {
+		return "/trust-mark"
+	}
+	return a.TrustMarkPath
 }
 
 // NewAnchor starts an anchor, closed when t ends.
@@ -186,7 +197,8 @@ func (a *Anchor) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			"jwks": PublicSet(a.Key),
 			"metadata": map[string]any{"federation_entity": map[string]any{
 				"federation_fetch_endpoint": a.ID + "/fetch", "federation_list_endpoint": a.ID + "/list",
-				"organization_name": "Test network"}},
+				"federation_trust_mark_endpoint": a.ID + a.trustMarkPath(),
+				"organization_name":              "Test network"}},
 			"trust_mark_issuers": map[string][]string{a.ID + "/trust-marks/member": {a.ID}},
 		}))
 	case "/fetch":
@@ -206,7 +218,7 @@ func (a *Anchor) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			"metadata_policy": map[string]any{"omadata_operator": map[string]any{
 				"operator_id": map[string]any{"value": sub}, "base_url": map[string]any{"value": sub}}},
 		}))
-	case "/trust-mark":
+	case a.trustMarkPath():
 		if !known || status != omadata.MemberActive || r.URL.Query().Get("trust_mark_type") != a.ID+"/trust-marks/member" {
 			http.NotFound(w, r)
 			return
@@ -321,6 +333,8 @@ func (m *Member) serveConfiguration(w http.ResponseWriter, r *http.Request) {
 		exp = now.Add(48 * time.Hour)
 	case "keys":
 		keys.Keys[1].KeyID = "key-2"
+	case "self-signed":
+		keys = PublicSet(m.other) // signed with m.Key, which the anchor holds
 	case "authority-hints":
 		hints = []string{}
 	case "metadata":

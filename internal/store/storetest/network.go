@@ -196,12 +196,14 @@ func testNetworkCatalogue(t *testing.T, open OpenFunc) {
 	// A purpose outside the taxonomy is skipped: the processing stays Espoo's local one.
 	odd := clone(t, ec)
 	odd.Processings[0].Purpose.ID = omadata.NewID(omadata.PrefixPurpose)
-	ok(t, hki.ImportPeerCatalogue(AsOperator(esp.Peer.OperatorID), esp.Peer, odd, "odd", time.Now().Add(time.Minute)))
+	// No route lets a peer push its own catalogue: only the operator imports.
+	wantCode(t, hki.ImportPeerCatalogue(AsOperator(esp.Peer.OperatorID), esp.Peer, odd, "odd", time.Now().Add(time.Minute)), omadata.EFORBIDDEN)
+	ok(t, hki.ImportPeerCatalogue(Admin(), esp.Peer, odd, "odd", time.Now().Add(time.Minute)))
 	_, err = hki.FindCatalogueEntry(Public(), p.ID)
 	wantCode(t, err, omadata.ENOTFOUND)
 
 	// Helsinki mirrors Espoo's processing of its own source's loans.
-	ok(t, hki.ImportPeerCatalogue(AsOperator(esp.Peer.OperatorID), esp.Peer, ec, eEtag, time.Now().Add(time.Minute)))
+	ok(t, hki.ImportPeerCatalogue(Admin(), esp.Peer, ec, eEtag, time.Now().Add(time.Minute)))
 	me := must[*omadata.CatalogueEntry](t)(hki.FindCatalogueEntry(Public(), p.ID))
 	if me.Operator == nil || me.Operator.ID != esp.Peer.OperatorID || me.Sink.ID != eSink.ID || me.DataGroups[0].Source.ID != h.Source.ID {
 		t.Fatalf("got %+v, want Espoo's processing mirrored", me)

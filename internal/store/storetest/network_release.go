@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -194,6 +195,11 @@ func testNetworkRelease(t *testing.T, open OpenFunc) {
 	bad.ProcessingID = h.Processing.ID // Helsinki's, mirrored at Espoo
 	wantField(t, esp.ReceiveConsentEvent(AsOperator(hki.Peer.OperatorID), &bad), omadata.EINVALID, "processing_id")
 	wantCode(t, esp.ReceiveConsentEvent(As(eSink.ID), &ev), omadata.EFORBIDDEN)
+	// A caller Espoo has not resolved is not_member, not a 500 (§6).
+	err := esp.ReceiveConsentEvent(AsOperator("https://turku.test"), &ev)
+	if !errors.Is(err, omadata.ErrNotMember) || omadata.NetworkReason(err) != omadata.ReasonNotMember {
+		t.Errorf("unresolved peer: got %v (reason %q), want not_member", err, omadata.NetworkReason(err))
+	}
 	ok(t, esp.ReceiveConsentEvent(AsOperator(hki.Peer.OperatorID), &ev))
 	ok(t, esp.ReceiveConsentEvent(AsOperator(hki.Peer.OperatorID), &ev))
 	ok(t, hki.NetworkMessageDelivered(Admin(), msgs[0].ID))
@@ -367,6 +373,23 @@ func testNetworkRelease(t *testing.T, open OpenFunc) {
 	ok(t, hki.NetworkMessageFailed(Admin(), msgs[0].ID, "503"))
 	if got := firstRow(t, hki.Store, `SELECT attempts, last_error FROM network_outbox WHERE id = ?`, msgs[0].ID); got[0] != "1" || got[1] != "503" {
 		t.Fatalf("got %v, want one failed attempt", got)
+	}
+	// A message the peer refused for good is dead-lettered: kept with the
+	// refusal, never claimed again (§6's retry column).
+	wantField(t, hki.NetworkMessageRefused(Admin(), msgs[0].ID, ""), omadata.EINVALID, "reason")
+	wantCode(t, hki.NetworkMessageRefused(As(eSink.ID), msgs[0].ID, "invalid"), omadata.EFORBIDDEN)
+	ok(t, hki.NetworkMessageRefused(Admin(), msgs[0].ID, "refused: invalid"))
+	if got := firstRow(t, hki.Store, `SELECT attempts, last_error, delivered_at IS NOT NULL FROM network_outbox WHERE id = ?`, msgs[0].ID); got[0] != "2" || got[1] != "refused: invalid" {
+		t.Fatalf("got %v, want the refusal kept after two attempts", got)
+	}
+	wantCode(t, hki.NetworkMessageRefused(Admin(), msgs[0].ID, "refused: invalid"), omadata.ENOTFOUND)
+	hki.Store.DB().Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+	defer func() { hki.Store.DB().Now = time.Now }()
+	later := must[[]*omadata.NetworkMessage](t)(hki.ClaimNetworkMessages(Admin(), 10, time.Minute))
+	for _, m := range later {
+		if m.ID == msgs[0].ID {
+			t.Fatalf("the refused message %s was claimed again", m.ID)
+		}
 	}
 }
 

@@ -158,4 +158,42 @@ func testPeerDropWins(t *testing.T, s *store.Store) {
 	if _, err := cache.Get(ctx, id); err != nil {
 		t.Errorf("Get after a fresh resolution: %v", err)
 	}
+
+	// Every chain dropped at once (DropAll) voids a resolution in flight
+	// too.
+	began, err = cache.Generation(ctx, id)
+	ok(t, err)
+	ok(t, cache.DropAll(ctx))
+	if err := cache.Put(ctx, &federation.Resolved{Peer: peer, Keys: federation.KeySet(key), Generation: began}); !errors.Is(err, federation.ErrDropped) {
+		t.Errorf("Put after DropAll: %v, want ErrDropped", err)
+	}
+}
+
+// testPeerExpireAll: ExpirePeers ends every peer's cached chain at once
+// (a member active again after a suspension, network.md §2.6); the rows
+// stay.
+func testPeerExpireAll(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Second)
+	s.DB().Now = func() time.Time { return now }
+	key, err := federation.NewKey()
+	ok(t, err)
+	cache := federation.StoreCache{Store: s, Now: func() time.Time { return now }}
+	ids := []string{"https://espoo.example", "https://turku.example"}
+	for _, id := range ids {
+		ok(t, cache.Put(ctx, &federation.Resolved{Peer: &omadata.Peer{
+			OperatorMetadata: omadata.OperatorMetadata{OperatorID: id, Name: omadata.Text{"en": id}, BaseURL: id, NetworkEndpoint: id + "/network/v1"},
+			RulebookVersion:  1, ChainExpiresAt: now.Add(time.Hour),
+		}, Keys: federation.KeySet(key)}))
+	}
+	ok(t, cache.DropAll(ctx))
+	for _, id := range ids {
+		if _, err := cache.Get(ctx, id); omadata.ErrorCode(err) != omadata.ENOTFOUND {
+			t.Errorf("Get %s after DropAll: %v, want not found", id, err)
+		}
+		if p, _, err := s.FindPeer(ctx, id); err != nil || p.ChainExpiresAt.After(now) {
+			t.Errorf("FindPeer %s after ExpirePeers: %+v, %v; want the row, expired", id, p, err)
+		}
+	}
+	ok(t, s.ExpirePeers(ctx)) // nothing left to expire: no error
 }

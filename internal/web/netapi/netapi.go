@@ -12,6 +12,8 @@ package netapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -57,7 +59,7 @@ type Options struct {
 	Records RecordProver
 	// CatalogueMaxAge is the max-age of this operator's catalogue, how
 	// long members mirror it before they ask again (docs/network.md §5.1);
-	// 0 or more than 300 s: 300 s (§7).
+	// 0 or more than network.MaxCatalogueAge: that (§7).
 	CatalogueMaxAge time.Duration
 	// Guard admits the verified calls of members, and writes, logs and
 	// counts refusals; AnchorGuard admits the anchor's membership events,
@@ -107,9 +109,9 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.Handle("GET "+Prefix+"/log/records/{record}", h.signed(h.o.Guard, h.logRecord))
 	mux.Handle("POST "+Prefix+"/federation-events", h.signed(h.o.AnchorGuard, h.federationEvent))
 	// Anything else under the prefix is a problem document too, not the
-	// API's error shape.
+	// API's error shape, refused (logged, counted) like any other.
 	mux.Handle(Prefix+"/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, http.StatusNotFound, network.ReasonNotFound, "No such network endpoint.", "")
+		h.o.Guard.Refuse(w, r, network.Refuse(network.ReasonNotFound, "No such network endpoint."))
 	}))
 }
 
@@ -119,12 +121,12 @@ func (h *Handler) signed(g *network.Guard, f func(w http.ResponseWriter, r *http
 	return g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		vc, ok := network.CallFromContext(r.Context())
 		if !ok {
-			writeProblem(w, http.StatusInternalServerError, ReasonInternal, "Internal error.", "")
+			g.Error(w, r, errors.New("netapi: no verified call in the context"))
 			return
 		}
 		body, err := io.ReadAll(r.Body) // the Guard read it already, limited to 1 MiB
 		if err != nil {
-			writeProblem(w, http.StatusBadRequest, network.ReasonInvalid, "The body could not be read.", "")
+			g.Error(w, r, fmt.Errorf("netapi: read the verified body: %w", err))
 			return
 		}
 		// A body is JSON and says so (docs/network.md §5, §6).
@@ -136,7 +138,7 @@ func (h *Handler) signed(g *network.Guard, f func(w http.ResponseWriter, r *http
 		c := &Call{OperatorID: vc.OperatorID, Nonce: vc.Nonce, Body: body,
 			SignatureInput: r.Header.Get("Signature-Input"), Signature: r.Header.Get("Signature")}
 		if err := f(w, r, c); err != nil {
-			h.fail(w, r, g, err)
+			g.Error(w, r, err)
 		}
 	}))
 }

@@ -10,10 +10,9 @@ import (
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/network"
+	"github.com/omadata/omadata/internal/web/respond"
 )
-
-// maxQuestions is the most questions one decisions call may ask (§7).
-const maxQuestions = 1000
 
 // catalogue answers GET catalogue (docs/network.md §5.1): this operator's
 // catalogue for members, signed, with a strong ETag; 304 when the
@@ -32,11 +31,11 @@ func (h *Handler) catalogue(w http.ResponseWriter, r *http.Request, c *Call) err
 	}
 	w.Header().Set("ETag", quoted)
 	maxAge := h.o.CatalogueMaxAge
-	if maxAge <= 0 || maxAge > 300*time.Second {
-		maxAge = 300 * time.Second
+	if maxAge <= 0 || maxAge > network.MaxCatalogueAge {
+		maxAge = network.MaxCatalogueAge
 	}
 	w.Header().Set("Cache-Control", "max-age="+strconv.Itoa(int(maxAge/time.Second)))
-	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, quoted) {
+	if respond.NoneMatch(r.Header.Values("If-None-Match"), quoted) {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
@@ -61,8 +60,8 @@ func (h *Handler) decisions(w http.ResponseWriter, r *http.Request, c *Call) err
 	}
 	if err := decodeBody(c.Body, &in); err != nil {
 		return err
-	} else if len(in.Questions) < 1 || len(in.Questions) > maxQuestions {
-		return omadata.Invalidf("questions", "Ask 1 to %d questions.", maxQuestions)
+	} else if len(in.Questions) < 1 || len(in.Questions) > omadata.MaxBatch {
+		return omadata.Invalidf("questions", "Ask 1 to %d questions.", omadata.MaxBatch)
 	}
 	for i, q := range in.Questions {
 		if q == nil {
@@ -135,15 +134,3 @@ func withEvidence(ctx context.Context, c *Call) context.Context {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
-
-// etagMatch reports whether an If-None-Match header names etag (RFC 9110
-// §13.1.2: a list of entity tags, or "*"; weak comparison).
-func etagMatch(header, etag string) bool {
-	for _, t := range strings.Split(header, ",") {
-		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
-		if t == "*" || t == etag {
-			return true
-		}
-	}
-	return false
-}

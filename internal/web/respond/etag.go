@@ -34,7 +34,7 @@ func Conditional(w http.ResponseWriter, r *http.Request, contentType, cacheContr
 	h := w.Header()
 	h.Set("ETag", tag)
 	h.Set("Cache-Control", cacheControl)
-	if noneMatch(r.Header.Values("If-None-Match"), tag) {
+	if NoneMatch(r.Header.Values("If-None-Match"), tag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
@@ -54,10 +54,11 @@ func ConditionalJSON(w http.ResponseWriter, r *http.Request, contentType string,
 	Conditional(w, r, contentType, CacheControlCatalogue, buf.Bytes())
 }
 
-// noneMatch reports whether If-None-Match matches tag. It compares
-// weakly, as RFC 9110 §13.1.2 requires of If-None-Match: W/"x" matches
-// "x".
-func noneMatch(values []string, tag string) bool {
+// NoneMatch reports whether If-None-Match, all its values, matches tag
+// (or is "*"). It compares weakly, as RFC 9110 §13.1.2 requires of
+// If-None-Match: W/"x" matches "x". The API's conditional answers and the
+// network catalogue's (internal/web/netapi) ask it.
+func NoneMatch(values []string, tag string) bool {
 	for _, v := range values {
 		for _, t := range strings.Split(v, ",") {
 			t = strings.TrimSpace(t)

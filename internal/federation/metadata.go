@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package federation
+
+import (
+	"crypto/ed25519"
+	"net/url"
+	"unicode"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/omadata/omadata"
+)
+
+// Limits of a peer's texts (network.md §2.4 step 7).
+const (
+	MaxNameLength = 200 // each language of name
+	MaxLineLength = 500 // log_origin, log_verifier_key
+)
+
+// CheckMetadata checks an operator's metadata as network.md §2.4 step 7
+// has it, after the policy: its texts follow the project's text rule
+// (omadata.CheckText, docs/input.md) and carry no bidirectional
+// formatting characters, its name is given in at least one language, and
+// every URL it gives (base_url, network_endpoint, catalogue_endpoint,
+// log_endpoint) is on the origin of the entity ID, since a member calls
+// them (no request to another host on a peer's word). The error names the
+// field. The anchor applies it at admission and refresh, the resolver to
+// every chain.
+func CheckMetadata(entityID string, md *omadata.OperatorMetadata) error {
+	if err := md.Name.Validate("name", MaxNameLength); err != nil {
+		return err
+	}
+	named := false
+	for lang, s := range md.Name {
+		if err := noBidi("name."+lang, s); err != nil {
+			return err
+		}
+		named = named || s != ""
+	}
+	if !named {
+		return omadata.Invalidf("name", "The operator has no name.")
+	}
+	for field, s := range map[string]string{"log_origin": md.LogOrigin, "log_verifier_key": md.LogVerifierKey} {
+		if err := omadata.CheckText(field, s, MaxLineLength); err != nil {
+			return err
+		}
+		if err := noBidi(field, s); err != nil {
+			return err
+		}
+	}
+	origin, err := url.Parse(entityID)
+	if err != nil {
+		return omadata.Invalidf("operator_id", "The entity identifier is not a URL.")
+	}
+	for _, u := range []struct{ field, value string }{
+		{"base_url", md.BaseURL}, {"network_endpoint", md.NetworkEndpoint},
+		{"catalogue_endpoint", md.CatalogueEndpoint}, {"log_endpoint", md.LogEndpoint},
+	} {
+		if u.value == "" && u.field != "base_url" && u.field != "network_endpoint" {
+			continue // not offered: never called
+		}
+		p, err := url.Parse(u.value)
+		if err != nil || p.Scheme != origin.Scheme || p.Host != origin.Host || p.User != nil || p.Opaque != "" || p.Fragment != "" {
+			return omadata.Invalidf(u.field, "The URL must be on the origin of the entity identifier %s.", origin.Scheme+"://"+origin.Host)
+		}
+	}
+	return nil
+}
+
+// noBidi refuses Unicode's bidirectional formatting characters (U+202A–
+// U+202E, U+2066–U+2069, the marks): they make a name read as another.
+func noBidi(field, s string) error {
+	for _, r := range s {
+		if unicode.Is(unicode.Bidi_Control, r) {
+			return omadata.Invalidf(field, "Must not contain bidirectional formatting characters (U+%04X).", r)
+		}
+	}
+	return nil
+}
+
+// CheckKeySet checks a federation key set as network.md §1 has it: every
+// key an Ed25519 public key whose kid is its RFC 7638 thumbprint, no kid
+// twice. A key under another key's kid would verify signatures that name
+// that kid.
+func CheckKeySet(set *jose.JSONWebKeySet) error {
+	if set == nil || len(set.Keys) == 0 {
+		return omadata.Invalidf("jwks", "No keys.")
+	}
+	seen := map[string]bool{}
+	for _, k := range set.Keys {
+		pub, ok := k.Key.(ed25519.PublicKey)
+		if !ok {
+			return omadata.Invalidf("jwks", "A key is not an Ed25519 public key.")
+		}
+		tp, err := Thumbprint(pub)
+		if err != nil {
+			return omadata.Invalidf("jwks", "A key has no thumbprint: %v.", err)
+		}
+		if k.KeyID != tp {
+			return omadata.Invalidf("jwks", "The kid %q is not the key's RFC 7638 thumbprint %s.", omadata.Truncate(k.KeyID, 60), tp)
+		}
+		if seen[k.KeyID] {
+			return omadata.Invalidf("jwks", "The kid %s is listed twice.", k.KeyID)
+		}
+		seen[k.KeyID] = true
+	}
+	return nil
+}
