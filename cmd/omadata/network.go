@@ -417,6 +417,9 @@ func (c *AnchorChangeCommand) Run(ctx context.Context, args []string) error {
 	status := ""
 	switch c.verb {
 	case "rotate-key":
+		if err := a.AuditKeyRotation(ctx, by, keys); err != nil {
+			return fmt.Errorf("the key file has the new key %s, but the audit failed: %w", keys[0].ID, err)
+		}
 		fmt.Fprintf(w, "The anchor signs with %s from its next start; it still publishes %d older key(s).\n", keys[0].ID, len(keys)-1)
 		return nil
 	case "refresh":
@@ -559,9 +562,9 @@ func (c *AnchorAuditCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(c.m.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "AT\tBY\tACTION\tENTITY ID\tREASON")
+	fmt.Fprintln(tw, "AT\tBY\tACTION\tENTITY ID\tREASON\tDETAIL")
 	for _, e := range entries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.At.Format(time.RFC3339), e.Actor, e.Action, e.EntityID, e.Reason)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.At.Format(time.RFC3339), e.Actor, e.Action, e.EntityID, e.Reason, e.Detail)
 	}
 	return tw.Flush()
 }

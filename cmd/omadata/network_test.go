@@ -22,6 +22,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/anchor"
 	"github.com/omadata/omadata/internal/federation"
 	"github.com/omadata/omadata/internal/network"
 )
@@ -213,6 +214,19 @@ func TestNetworkAnchor(t *testing.T) {
 	}
 	if out, err := run("audit", "--db", db); err != nil || !strings.Contains(out, "  anchor     keys     "+espoo.srv.URL) {
 		t.Errorf("audit of all: %v\n%s\nwant serve's key refresh", err, out)
+	}
+
+	// The anchor's own key rotation is audited with the thumbprints.
+	if _, err := run("rotate-key", "--db", db, "--by", "registrar"); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := anchor.LoadKeys(db + ".key")
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("keys after rotate-key: %v, %v", keys, err)
+	}
+	out, err = run("audit", "--db", db, anchorID)
+	if err != nil || !strings.Contains(out, "registrar  rotate_key") || !strings.Contains(out, "new "+keys[0].ID+"; published "+keys[0].ID+" "+keys[1].ID) {
+		t.Errorf("audit of the anchor after rotate-key: %v\n%s", err, out)
 	}
 }
 

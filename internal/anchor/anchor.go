@@ -271,6 +271,31 @@ func (a *Anchor) Members(ctx context.Context) ([]*Member, error) {
 	return out, rows.Err()
 }
 
+// AuditKeyRotation records a rotation of the anchor's own keys
+// (network.md §2.5) in its audit: who did it, the new key's thumbprint and
+// the thumbprints it still publishes. keys are newest first.
+func (a *Anchor) AuditKeyRotation(ctx context.Context, actor string, keys []federation.Key) error {
+	if strings.TrimSpace(actor) == "" {
+		return omadata.Invalidf("by", "Every change of the anchor's keys names who made it.")
+	} else if len(keys) == 0 {
+		return omadata.Invalidf("keys", "No key was rotated in.")
+	}
+	t, err := a.DB.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.Rollback()
+	kids := make([]string, len(keys))
+	for i, k := range keys {
+		kids[i] = k.ID
+	}
+	detail := "new " + kids[0] + "; published " + strings.Join(kids, " ")
+	if err := audit(ctx, t, formatTime(a.now()), actor, "rotate_key", a.ID, "anchor key rotation", detail); err != nil {
+		return err
+	}
+	return t.Commit()
+}
+
 // Audit returns the audit entries of entityID (all when empty), oldest first.
 func (a *Anchor) Audit(ctx context.Context, entityID string) ([]*AuditEntry, error) {
 	rows, err := a.DB.query(ctx, `SELECT at, actor, action, entity_id, reason, detail FROM anchor_audit WHERE ? = '' OR entity_id = ? ORDER BY at, id`, entityID, entityID)

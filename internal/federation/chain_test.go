@@ -329,6 +329,9 @@ func TestResolveRefusals(t *testing.T) {
 				st.MetadataPolicy[federation.MetadataOperator]["log_origin"] = map[string]any{"one_of": []any{"other.example/log"}}
 			})
 		}, 1},
+		{"CriticalPolicyOperatorUnknown", func(t *testing.T, n *testNetwork, m *testMember) {
+			n.setTamper(n.anchor.Keys[0], func(st *federation.Statement) { st.MetadataPolicyCrit = []string{"regexp"} })
+		}, 1},
 		{"SubordinateKidNotThumbprint", func(t *testing.T, n *testNetwork, m *testMember) {
 			// A second key under the member's kid (network.md §1).
 			n.setTamper(n.anchor.Keys[0], func(st *federation.Statement) {
@@ -535,6 +538,89 @@ func TestRotation(t *testing.T) {
 	}
 	if kid := obj.Signatures[0].Protected.KeyID; kid != nk.ID {
 		t.Errorf("subordinate statement signed with %s, want the anchor's new key %s", kid, nk.ID)
+	}
+}
+
+// TestResolveCriticalKnownOperator: a metadata_policy_crit naming only
+// operators this package implements does not fail the chain.
+func TestResolveCriticalKnownOperator(t *testing.T) {
+	n := newNetwork(t, 1)
+	m := n.newMember(t, "Helsinki")
+	n.admit(t, m)
+	n.setTamper(n.anchor.Keys[0], func(st *federation.Statement) { st.MetadataPolicyCrit = []string{"one_of", "essential"} })
+	if _, err := n.resolver(1).Resolve(context.Background(), m.id()); err != nil {
+		t.Errorf("Resolve = %v", err)
+	}
+}
+
+// TestResolveDropDuringResolution: a member suspended, and its chain
+// dropped, while a resolution is between the anchor's statement and its
+// end is not trusted by that resolution: Resolve resolves again and
+// returns the suspension (network.md §2.6).
+func TestResolveDropDuringResolution(t *testing.T) {
+	ctx := context.Background()
+	n := newNetwork(t, 1)
+	m := n.newMember(t, "Helsinki")
+	n.admit(t, m)
+	r := n.resolver(1)
+	var once sync.Once
+	n.setTamper(n.anchor.Keys[0], func(*federation.Statement) {
+		once.Do(func() {
+			if _, err := n.anchor.Suspend(ctx, m.id(), "unpaid fee", "tester"); err != nil {
+				t.Error(err)
+			}
+			if err := r.Drop(ctx, m.id()); err != nil {
+				t.Error(err)
+			}
+		})
+	})
+	if res, err := r.Resolve(ctx, m.id()); !errors.Is(err, federation.ErrSuspended) {
+		t.Fatalf("Resolve = %+v, %v; want ErrSuspended", res, err)
+	}
+	if _, err := r.Cache.Get(ctx, m.id()); omadata.ErrorCode(err) != omadata.ENOTFOUND {
+		t.Errorf("cached after the drop: %v", err)
+	}
+}
+
+// brokenCache is a cache whose database is down.
+type brokenCache struct{ federation.MemoryCache }
+
+func (*brokenCache) Get(context.Context, string) (*federation.Resolved, error) {
+	return nil, errors.New("database is down")
+}
+
+// TestResolveCacheDown: a failing cache is unavailable (503), never a
+// verdict on membership.
+func TestResolveCacheDown(t *testing.T) {
+	n := newNetwork(t, 1)
+	m := n.newMember(t, "Helsinki")
+	n.admit(t, m)
+	r := n.resolver(1)
+	r.Cache = &brokenCache{}
+	if _, err := r.Resolve(context.Background(), m.id()); !errors.Is(err, federation.ErrUnavailable) || federation.Reason(err) != "unavailable" {
+		t.Errorf("Resolve with the cache down = %v, want unavailable", err)
+	}
+}
+
+// TestNoRedirects: the federation client does not follow a redirect: the
+// place it points to is never asked.
+func TestNoRedirects(t *testing.T) {
+	var hits sync.Map
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Store(r.URL.Path, true) }))
+	t.Cleanup(target.Close)
+	redirector := httptest.NewServer(http.RedirectHandler(target.URL+"/elsewhere", http.StatusFound))
+	t.Cleanup(redirector.Close)
+	key, err := federation.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &federation.Resolver{AnchorID: redirector.URL, AnchorKeys: federation.KeySet(key), Rulebook: 1}
+	_, err = r.Resolve(context.Background(), "http://127.0.0.1:1")
+	if _, asked := hits.Load("/elsewhere"); asked {
+		t.Error("the redirect was followed")
+	}
+	if federation.Reason(err) != "unavailable" {
+		t.Errorf("Resolve = %v, want unavailable (a 302 is an unexpected status)", err)
 	}
 }
 

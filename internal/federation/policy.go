@@ -18,6 +18,18 @@ type Policy map[string]map[string]any
 // §6.1.4.2, network.md §2.4 step 5).
 var operatorOrder = []string{"value", "add", "default", "one_of", "subset_of", "superset_of", "essential"}
 
+// CheckPolicyCrit fails a statement whose metadata_policy_crit (OIDF §3)
+// names a policy operator this package does not implement: a critical
+// operator not understood makes the trust chain invalid (OIDF §6.1.3.2).
+func CheckPolicyCrit(crit []string) error {
+	for _, op := range crit {
+		if !slices.Contains(operatorOrder, op) {
+			return &PolicyError{"metadata_policy_crit", op, "a critical policy operator this operator does not implement"}
+		}
+	}
+	return nil
+}
+
 // PolicyError is a metadata policy that cannot be merged or that the
 // metadata violates (OIDF §6.1.4).
 type PolicyError struct {

@@ -32,6 +32,9 @@ var (
 	// ErrUnavailable wraps a failure to fetch a statement: the chain cannot
 	// be resolved now, which says nothing about membership.
 	ErrUnavailable = errors.New("federation: trust chain unavailable")
+	// ErrDropped is a Cache.Put refused because the entity was dropped
+	// after its resolution began (network.md §2.6).
+	ErrDropped = errors.New("federation: the chain was dropped while it was resolved")
 )
 
 // Reason returns the network reason (network.md §3, §6) of a resolution
@@ -70,16 +73,27 @@ type MemberEvent struct {
 type Resolved struct {
 	Peer *omadata.Peer
 	Keys *jose.JSONWebKeySet
+	// Generation is the entity's drop generation (Cache.Generation) read
+	// before its resolution began.
+	Generation int64
 }
 
 // Cache keeps resolved chains until they expire. Get returns ENOTFOUND
-// for an entity it does not hold or whose chain has expired.
+// for an entity it does not hold or whose chain has expired. Drop moves
+// the entity's generation; Put records a chain only while the entity's
+// generation is still r.Generation, and returns ErrDropped otherwise, so
+// a resolution that began before a drop never undoes it.
 type Cache interface {
 	Get(ctx context.Context, entityID string) (*Resolved, error)
+	Generation(ctx context.Context, entityID string) (int64, error)
 	Put(ctx context.Context, r *Resolved) error
 	Drop(ctx context.Context, entityID string) error
 	DropAll(ctx context.Context) error
 }
+
+// resolveAttempts bounds the resolutions of one Resolve that a drop
+// during each can void.
+const resolveAttempts = 3
 
 // Resolver resolves and validates peers' trust chains (OIDF §10,
 // network.md §2.4) against one trust anchor whose keys it is configured
@@ -91,6 +105,10 @@ type Resolver struct {
 	Client     *http.Client        // nil: a client with a 10 s timeout
 	Cache      Cache               // nil: no cache
 	Now        func() time.Time    // nil: time.Now
+	// Anchor returns the anchor's configuration verified with the pinned
+	// keys (FetchAnchor), from a cache unless fresh; nil: fetched for
+	// each resolution.
+	Anchor func(ctx context.Context, fresh bool) (*Statement, error)
 }
 
 func (r *Resolver) now() time.Time {
@@ -107,7 +125,12 @@ func (r *Resolver) client() *http.Client {
 	return defaultClient
 }
 
-var defaultClient = &http.Client{Timeout: 10 * time.Second}
+var defaultClient = &http.Client{Timeout: 10 * time.Second, CheckRedirect: NoRedirect}
+
+// NoRedirect is the CheckRedirect of the network's HTTP clients: a
+// statement, a catalogue or an answer is taken from the URL asked, never
+// from where a redirect points (a 3xx is then an unexpected status).
+func NoRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // Resolve returns the peer entityID as its valid trust chain has it, from
 // the cache while the cached chain is unexpired. The errors: a membership
@@ -117,24 +140,39 @@ func (r *Resolver) Resolve(ctx context.Context, entityID string) (*Resolved, err
 	if err := ValidEntityID("entity_id", entityID); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNotMember, err)
 	}
-	if r.Cache != nil {
-		res, err := r.Cache.Get(ctx, entityID)
-		if err == nil && res.Peer.ChainExpiresAt.After(r.now()) {
-			return res, nil
-		} else if err != nil && omadata.ErrorCode(err) != omadata.ENOTFOUND {
-			return nil, fmt.Errorf("trust chain cache: %w", err)
+	if r.Cache == nil {
+		return r.resolve(ctx, entityID)
+	}
+	res, err := r.Cache.Get(ctx, entityID)
+	if err == nil && res.Peer.ChainExpiresAt.After(r.now()) {
+		return res, nil
+	} else if err != nil && omadata.ErrorCode(err) != omadata.ENOTFOUND {
+		return nil, cacheError(err)
+	}
+	for range resolveAttempts {
+		gen, err := r.Cache.Generation(ctx, entityID)
+		if err != nil {
+			return nil, cacheError(err)
 		}
-	}
-	res, err := r.resolve(ctx, entityID)
-	if err != nil {
-		return nil, err
-	}
-	if r.Cache != nil {
-		if err := r.Cache.Put(ctx, res); err != nil {
-			return nil, fmt.Errorf("trust chain cache: %w", err)
+		res, err := r.resolve(ctx, entityID)
+		if err != nil {
+			return nil, err
 		}
+		res.Generation = gen
+		if err := r.Cache.Put(ctx, res); errors.Is(err, ErrDropped) {
+			continue // what it fetched may predate the drop: again
+		} else if err != nil {
+			return nil, cacheError(err)
+		}
+		return res, nil
 	}
-	return res, nil
+	return nil, fmt.Errorf("%w: %s was dropped during each of %d resolutions", ErrUnavailable, entityID, resolveAttempts)
+}
+
+// cacheError is a failure of the cache (the database): it says nothing
+// about membership, so it is ErrUnavailable (503), not not_member.
+func cacheError(err error) error {
+	return fmt.Errorf("%w: trust chain cache: %w", ErrUnavailable, err)
 }
 
 // Drop forgets the cached chain of entityID, so that the next Resolve
@@ -160,11 +198,19 @@ func (r *Resolver) DropAll(ctx context.Context) error {
 // §10.1, §10.2; network.md §2.4 steps 1–7).
 func (r *Resolver) resolve(ctx context.Context, entityID string) (*Resolved, error) {
 	now := r.now()
-	anchor, err := FetchAnchor(ctx, r.client(), r.AnchorID, r.AnchorKeys, now)
+	anchor, err := r.anchor(ctx, false, now)
 	if err != nil {
 		return nil, err
 	}
 	sub, err := FetchSubordinate(ctx, r.client(), anchor, entityID, now)
+	if ce := (*ChainError)(nil); errors.As(err, &ce) && ce.unknownKey && r.Anchor != nil {
+		// Signed with a key the cached configuration lacks: the anchor
+		// rotated its key since (network.md §2.5). Read it again, once.
+		if anchor, err = r.anchor(ctx, true, now); err != nil {
+			return nil, err
+		}
+		sub, err = FetchSubordinate(ctx, r.client(), anchor, entityID, now)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +230,11 @@ func (r *Resolver) resolve(ctx context.Context, entityID string) (*Resolved, err
 	if !slices.Contains(leaf.AuthorityHints, r.AnchorID) {
 		return nil, chainErrorf("%s does not name the anchor in authority_hints", entityID)
 	}
-	// Step 5: the policy (OIDF §6.1.4) on the omadata_operator metadata.
+	// Step 5: the policy (OIDF §6.1.4) on the omadata_operator metadata,
+	// none of whose critical operators we may ignore (OIDF §6.1.3.2).
+	if err := CheckPolicyCrit(sub.MetadataPolicyCrit); err != nil {
+		return nil, err
+	}
 	policies, err := MergePolicies(sub.MetadataPolicy, nil)
 	if err != nil {
 		return nil, err
@@ -238,6 +288,15 @@ func (r *Resolver) resolve(ctx context.Context, entityID string) (*Resolved, err
 	expires := slices.MinFunc([]time.Time{leaf.Expires(), sub.Expires(), anchor.Expires(), mark.Expires()}, time.Time.Compare)
 	peer.ChainExpiresAt = expires
 	return &Resolved{Peer: peer, Keys: sub.JWKS}, nil
+}
+
+// anchor returns the anchor's configuration, from the Anchor hook (its
+// cache unless fresh) when there is one (network.md §2.4 step 1).
+func (r *Resolver) anchor(ctx context.Context, fresh bool, now time.Time) (*Statement, error) {
+	if r.Anchor != nil {
+		return r.Anchor(ctx, fresh)
+	}
+	return FetchAnchor(ctx, r.client(), r.AnchorID, r.AnchorKeys, now)
 }
 
 // FetchAnchor fetches the anchor's entity configuration and verifies it
@@ -385,8 +444,16 @@ func loopbackLiteral(host string) bool {
 type MemoryCache struct {
 	Now func() time.Time // nil: time.Now
 
-	mu sync.Mutex
-	m  map[string]*Resolved
+	mu   sync.Mutex
+	m    map[string]*Resolved
+	gens map[string]int64
+}
+
+// Generation returns how many times entityID was dropped.
+func (c *MemoryCache) Generation(ctx context.Context, entityID string) (int64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gens[entityID], nil
 }
 
 // Get returns the unexpired chain of entityID, or ENOTFOUND.
@@ -404,10 +471,14 @@ func (c *MemoryCache) Get(ctx context.Context, entityID string) (*Resolved, erro
 	return r, nil
 }
 
-// Put keeps r until its chain expires.
+// Put keeps r until its chain expires, unless its entity was dropped
+// since r.Generation (ErrDropped).
 func (c *MemoryCache) Put(ctx context.Context, r *Resolved) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.gens[r.Peer.OperatorID] != r.Generation {
+		return ErrDropped
+	}
 	if c.m == nil {
 		c.m = map[string]*Resolved{}
 	}
@@ -420,6 +491,10 @@ func (c *MemoryCache) Drop(ctx context.Context, entityID string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.m, entityID)
+	if c.gens == nil {
+		c.gens = map[string]int64{}
+	}
+	c.gens[entityID]++
 	return nil
 }
 
@@ -427,6 +502,17 @@ func (c *MemoryCache) Drop(ctx context.Context, entityID string) error {
 func (c *MemoryCache) DropAll(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.gens == nil {
+		c.gens = map[string]int64{}
+	}
+	for id := range c.m {
+		c.gens[id]++
+	}
+	for id := range c.gens {
+		if _, ok := c.m[id]; !ok {
+			c.gens[id]++
+		}
+	}
 	clear(c.m)
 	return nil
 }

@@ -50,6 +50,10 @@ type Statement struct {
 	AuthorityHints []string                   `json:"authority_hints,omitempty"`
 	Metadata       map[string]json.RawMessage `json:"metadata,omitempty"`
 	MetadataPolicy map[string]Policy          `json:"metadata_policy,omitempty"`
+	// MetadataPolicyCrit lists the policy operators beyond OIDF
+	// §6.1.3.1 that the policy uses and a recipient must understand (the
+	// metadata_policy_crit claim of OIDF §3).
+	MetadataPolicyCrit []string `json:"metadata_policy_crit,omitempty"`
 	// TrustMarks are the trust marks the subject carries (OIDF §3.1.2,
 	// claims of entity configurations only).
 	TrustMarks []TrustMarkRef `json:"trust_marks,omitempty"`
@@ -139,6 +143,8 @@ func signJWT(claims any, key Key, typ string) (string, error) {
 // a missing or wrong trust mark. Callers refuse the peer.
 type ChainError struct {
 	Reason string // what failed, for logs; never shown to a caller
+	// unknownKey: the JWS names a kid the keys given do not hold.
+	unknownKey bool
 }
 
 func (e *ChainError) Error() string { return "federation: invalid trust chain: " + e.Reason }
@@ -181,7 +187,7 @@ func verifyJWT(jws, typ string, keys *jose.JSONWebKeySet) ([]byte, error) {
 	}
 	found := keys.Key(h.KeyID)
 	if len(found) == 0 {
-		return nil, chainErrorf("%s: kid %q is not among the trusted keys", typ, h.KeyID)
+		return nil, &ChainError{Reason: fmt.Sprintf("%s: kid %q is not among the trusted keys", typ, h.KeyID), unknownKey: true}
 	}
 	for _, k := range found {
 		if _, ok := k.Key.(ed25519.PublicKey); !ok {
@@ -246,7 +252,11 @@ func checkTimes(iat, exp int64, now time.Time) error {
 		return chainErrorf("iat in the future")
 	case !time.Unix(exp, 0).After(now):
 		return chainErrorf("expired")
-	case time.Duration(exp-iat)*time.Second > MaxLifetime:
+	case iat < 0 || exp < iat:
+		return chainErrorf("iat after exp")
+	case exp-iat > int64(MaxLifetime/time.Second):
+		// In seconds: both are positive here, so exp − iat does not
+		// overflow, where a Duration of it would past 292 years.
 		return chainErrorf("lifetime over %s", MaxLifetime)
 	}
 	return nil

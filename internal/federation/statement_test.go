@@ -57,6 +57,9 @@ func TestVerify(t *testing.T) {
 		{"IssuedInTheFuture", sign(st(func(s *federation.Statement) { s.IssuedAt = now.Add(2 * time.Minute).Unix() }), key), id, now},
 		{"Expired", good, id, now.Add(time.Hour)},
 		{"TooLong", sign(st(func(s *federation.Statement) { s.ExpiresAt = now.Add(25 * time.Hour).Unix() }), key), id, now},
+		// exp − iat as a Duration would wrap to 0.29 s.
+		{"LifetimeOverflow", sign(st(func(s *federation.Statement) { s.IssuedAt = s.ExpiresAt - 18446744074 }), key), id, now},
+		{"IssuedAfterExpiry", sign(st(func(s *federation.Statement) { s.IssuedAt = s.ExpiresAt + 1 }), key), id, now},
 		{"NoExp", sign(st(func(s *federation.Statement) { s.ExpiresAt = 0 }), key), id, now},
 		{"NotAJWS", "a.b.c", id, now},
 	}

@@ -5,6 +5,7 @@ package federation
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"time"
 
@@ -16,8 +17,11 @@ import (
 // PeerStore keeps resolved peers in the database that an operator's
 // instances share (table peers; internal/store/peer.go).
 type PeerStore interface {
-	// PutPeer records a resolved peer and the keys of its chain.
-	PutPeer(ctx context.Context, p *omadata.Peer, jwks []byte) error
+	// PutPeer records a resolved peer and the keys of its chain unless
+	// its drop generation moved from generation (then ECONFLICT).
+	PutPeer(ctx context.Context, p *omadata.Peer, jwks []byte, generation int64) error
+	// PeerGeneration returns how many times the peer was dropped.
+	PeerGeneration(ctx context.Context, operatorID string) (int64, error)
 	// FindPeer returns the peer as last resolved, expired or not, and its
 	// keys; ENOTFOUND if never.
 	FindPeer(ctx context.Context, operatorID string) (*omadata.Peer, []byte, error)
@@ -98,13 +102,23 @@ func (c StoreCache) Get(ctx context.Context, entityID string) (*Resolved, error)
 	return &Resolved{Peer: p, Keys: keys}, nil
 }
 
-// Put records r.
+// Generation returns entityID's drop generation.
+func (c StoreCache) Generation(ctx context.Context, entityID string) (int64, error) {
+	return c.Store.PeerGeneration(ctx, entityID)
+}
+
+// Put records r unless entityID was dropped since r.Generation
+// (ErrDropped).
 func (c StoreCache) Put(ctx context.Context, r *Resolved) error {
 	raw, err := json.Marshal(r.Keys)
 	if err != nil {
 		return err
 	}
-	return c.Store.PutPeer(ctx, r.Peer, raw)
+	err = c.Store.PutPeer(ctx, r.Peer, raw, r.Generation)
+	if omadata.ErrorCode(err) == omadata.ECONFLICT {
+		return fmt.Errorf("%w: %w", ErrDropped, err)
+	}
+	return err
 }
 
 // DropAll expires every cached chain.

@@ -58,10 +58,13 @@ type Options struct {
 	// CatalogueMaxAge is the max-age of the catalogue served to members;
 	// 0: network.MaxCatalogueAge.
 	CatalogueMaxAge time.Duration
-	HTTPClient      *http.Client // to peers and the anchor; nil: a 10 s timeout, peerConns idle connections a peer
-	Logger          *slog.Logger
-	Metrics         *prometheus.Registry // nil: a registry of its own
-	Now             func() time.Time
+	// HTTPClient calls peers and the anchor; nil: a 10 s timeout,
+	// peerConns idle connections a peer. It never follows a redirect (a
+	// CheckRedirect of nil is replaced).
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+	Metrics    *prometheus.Registry // nil: a registry of its own
+	Now        func() time.Time
 }
 
 // peerConns is how many idle connections the default client keeps to
@@ -80,7 +83,8 @@ type Node struct {
 	Sync     *worker.CatalogueSync
 	Outbox   *worker.NetworkOutbox
 
-	o Options
+	o    Options
+	gate *gate
 }
 
 // New assembles a node.
@@ -102,19 +106,27 @@ func New(o Options) (*Node, error) {
 		t.MaxIdleConnsPerHost = peerConns
 		o.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: t}
 	}
+	if o.HTTPClient.CheckRedirect == nil {
+		// Statements, catalogues and answers come from the URL asked,
+		// never from where a redirect points (network.md §7).
+		c := *o.HTTPClient
+		c.CheckRedirect = federation.NoRedirect
+		o.HTTPClient = &c
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	n := &Node{o: o}
+	n.gate = &gate{n: n}
 	n.Member = &federation.Member{
 		Config:     federation.Configuration{Metadata: o.Metadata, OrganizationName: o.OrganizationName, AnchorID: o.AnchorID},
 		AnchorKeys: o.AnchorKeys, Client: o.HTTPClient, Keys: o.Keys, Now: o.Now,
 	}
 	n.Resolver = &federation.Resolver{
 		AnchorID: o.AnchorID, AnchorKeys: o.AnchorKeys, Rulebook: o.Rulebook, Client: o.HTTPClient,
-		Cache: federation.StoreCache{Store: o.Store, Now: o.Now, Parsed: &federation.ParsedKeys{}}, Now: o.Now,
+		Cache: federation.StoreCache{Store: o.Store, Now: o.Now, Parsed: &federation.ParsedKeys{}}, Now: o.Now, Anchor: n.gate.resolverAnchor,
 	}
-	guard := network.NewGuard(&network.Verifier{OperatorID: self, Keys: memberKeys{n.Resolver}, Replay: o.Store, Now: o.Now}, o.Logger, o.Metrics)
+	guard := network.NewGuard(&network.Verifier{OperatorID: self, Keys: memberKeys{n}, Replay: o.Store, Now: o.Now}, o.Logger, o.Metrics)
 	anchorGuard := network.NewGuard(&network.Verifier{OperatorID: self, Keys: anchorKeys{n}, Replay: o.Store, Now: o.Now}, o.Logger, o.Metrics)
 	n.Handler = netapi.New(netapi.Options{
 		OperatorID: self, LogOrigin: o.Metadata.LogOrigin,
@@ -123,7 +135,7 @@ func New(o Options) (*Node, error) {
 		EntityConfiguration: n.Member, Logger: o.Logger, Now: o.Now,
 	})
 	n.Client = &peer.Client{Transport: &transport{n: n}, Peers: peers{n.Resolver}, Metrics: peer.NewMetrics(o.Metrics), Now: o.Now}
-	n.Members = &peer.Members{AnchorID: o.AnchorID, AnchorKeys: o.AnchorKeys, Client: o.HTTPClient}
+	n.Members = &peer.Members{AnchorID: o.AnchorID, AnchorKeys: o.AnchorKeys, Client: o.HTTPClient, Anchor: n.gate.anchor}
 	n.Sync = &worker.CatalogueSync{
 		Self: self, Members: n.Members.List, Peers: peers{n.Resolver}, Fetch: n.Client, Store: o.Store,
 		Interval: o.SyncInterval, Logger: o.Logger, Metrics: worker.NewSyncMetrics(o.Metrics), Now: o.Now,
@@ -142,7 +154,9 @@ var _ omadata.Relayer = (*peer.Client)(nil)
 // up to an hour otherwise).
 func (n *Node) membershipChanged(ctx context.Context, operatorID, status string) error {
 	n.o.Logger.InfoContext(ctx, "membership changed", "operator", operatorID, "status", status)
+	n.gate.forget(operatorID)
 	if operatorID == n.o.Metadata.OperatorID && status == omadata.MemberActive {
+		n.gate.forgetAll()
 		if err := n.Resolver.DropAll(ctx); err != nil {
 			return fmt.Errorf("drop every cached chain: %w", err)
 		}
@@ -161,39 +175,6 @@ func (n *Node) membershipChanged(ctx context.Context, operatorID, status string)
 		}
 	}
 	return nil
-}
-
-// memberKeys gives a caller's keys from its resolved trust chain
-// (docs/network.md §3: no second key channel).
-type memberKeys struct{ r *federation.Resolver }
-
-func (k memberKeys) CallerKeys(ctx context.Context, operatorID string) (jose.JSONWebKeySet, error) {
-	res, err := k.r.Resolve(ctx, operatorID)
-	if err != nil {
-		if reason := federation.Reason(err); reason != network.ReasonUnavailable {
-			// The refusal, with why for the log (the chain's failing step
-			// and field); the caller sees only the refusal.
-			return jose.JSONWebKeySet{}, fmt.Errorf("%w (%w)", &network.Refusal{Reason: reason, Detail: "The caller is not an active member of the network."}, err)
-		}
-		return jose.JSONWebKeySet{}, err
-	}
-	return *res.Keys, nil
-}
-
-// anchorKeys gives the anchor's keys, from its configuration verified
-// with the pinned keys, for its membership events; any other caller is
-// no anchor.
-type anchorKeys struct{ n *Node }
-
-func (k anchorKeys) CallerKeys(ctx context.Context, operatorID string) (jose.JSONWebKeySet, error) {
-	if operatorID != k.n.o.AnchorID {
-		return jose.JSONWebKeySet{}, &network.Refusal{Reason: network.ReasonNotMember, Detail: "Only the trust anchor sends membership events."}
-	}
-	st, err := federation.FetchAnchor(ctx, k.n.o.HTTPClient, k.n.o.AnchorID, k.n.o.AnchorKeys, k.n.o.Now())
-	if err != nil {
-		return jose.JSONWebKeySet{}, err
-	}
-	return *st.JWKS, nil
 }
 
 // peers resolves peers for the client and the workers.

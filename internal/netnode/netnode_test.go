@@ -35,12 +35,15 @@ type testAnchor struct {
 	*anchor.Anchor
 	URL  string
 	Keys *jose.JSONWebKeySet
+	// Hits counts the requests the anchor served.
+	Hits *atomic.Int64
 }
 
 func startAnchor(t testing.TB) *testAnchor {
 	t.Helper()
 	var h http.Handler
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	hits := &atomic.Int64{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1); h.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
 	db, err := anchor.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "anchor.db"))
 	if err != nil {
@@ -53,7 +56,7 @@ func startAnchor(t testing.TB) *testAnchor {
 	}
 	a := &anchor.Anchor{ID: srv.URL, Name: "Test network", Rulebook: 1, DB: db, Keys: []federation.Key{k}, Sign: netnode.SignAnchorEvent}
 	h = a.Handler()
-	return &testAnchor{Anchor: a, URL: srv.URL, Keys: federation.KeySet(k)}
+	return &testAnchor{Anchor: a, URL: srv.URL, Keys: federation.KeySet(k), Hits: hits}
 }
 
 // operator is one operator of a test network: its store, its node and its

@@ -230,6 +230,27 @@ func TestNetworkRelease(t *testing.T) {
 	} else if g2.Decision.Permit() || g2.Decision.Reason != omadata.DenyConsentWithdrawn {
 		t.Fatalf("got %+v, want a deny after the withdrawal", g2.Decision)
 	}
+
+	// Helsinki suspended and its chain dropped at Espoo: Espoo sends
+	// Helsinki nothing more (neither the resident's pseudonym nor the
+	// sink's key), though its peers row still names Helsinki; the grant
+	// denies.
+	before := query(t, hki, `SELECT COUNT(*) FROM network_requests`)[0]
+	if _, err := a.Suspend(admin, hki.URL, "unpaid fee", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := esp.Node.Resolver.Drop(admin, hki.URL); err != nil {
+		t.Fatal(err)
+	}
+	g3, err := esp.Store.IssueGrant(storetest.As(sink.ID), in())
+	if err != nil {
+		t.Fatal(err)
+	} else if g3.Decision.Permit() || g3.Decision.Reason != omadata.DenyPeerUnavailable {
+		t.Fatalf("got %+v, want peer_unavailable for a suspended home operator", g3.Decision)
+	}
+	if after := query(t, hki, `SELECT COUNT(*) FROM network_requests`)[0]; after != before {
+		t.Errorf("Helsinki's recorded requests went from %s to %s after its suspension, want no new one", before, after)
+	}
 }
 
 // verifyKeptRequest verifies the signed request of call callID that

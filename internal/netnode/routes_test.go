@@ -6,16 +6,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/federation"
+	"github.com/omadata/omadata/internal/netnode"
 	"github.com/omadata/omadata/internal/network"
 	"github.com/omadata/omadata/internal/store/storetest"
 )
@@ -434,6 +438,114 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestNetworkRefusalsBounded: calls claiming to come from operators the
+// anchor does not list, each a fresh ID (a signature that verifies or
+// not), cost at most a bounded number of requests to the anchor, not one
+// resolution each (network.md §7); a member's calls cost none once its
+// chain is cached.
+func TestNetworkRefusalsBounded(t *testing.T) {
+	a := startAnchor(t)
+	hki, esp, tku := startOperator(t, a, "Helsinki"), startOperator(t, a, "Espoo"), startOperator(t, a, "Turku")
+	admit(t, a, hki, esp)
+	catalogue := hki.URL + "/network/v1/catalogue"
+	if res := signed(t, esp, "GET", catalogue, nil, time.Now(), nil); res.StatusCode != 200 {
+		t.Fatalf("a member's call: got %d", res.StatusCode)
+	}
+	before := a.Hits.Load()
+	const n = 40
+	for i := range n {
+		fake := *tku
+		fake.URL = fmt.Sprintf("http://127.0.0.1:%d", 20000+i)
+		problem(t, signed(t, &fake, "GET", catalogue, nil, time.Now(), nil), 403, network.ReasonNotMember)
+		problem(t, signed(t, tku, "GET", catalogue, nil, time.Now(), nil), 403, network.ReasonNotMember)
+		if res := signed(t, esp, "GET", catalogue, nil, time.Now(), nil); res.StatusCode != 200 {
+			t.Fatalf("a member's call among them: got %d", res.StatusCode)
+		}
+	}
+	// At most: the anchor's configuration and its member list once each.
+	if got := a.Hits.Load() - before; got > 2 {
+		t.Errorf("%d refused calls made %d requests to the anchor, want at most 2", 2*n, got)
+	}
+
+	// A member suspended, its chain dropped (no event reached Helsinki,
+	// whose list still names it): the anchor's 404 is kept, so its calls
+	// cost one request to the anchor, not one each.
+	if _, err := a.Suspend(context.Background(), esp.URL, "unpaid fee", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := hki.Node.Resolver.Drop(context.Background(), esp.URL); err != nil {
+		t.Fatal(err)
+	}
+	before = a.Hits.Load()
+	for range n {
+		problem(t, signed(t, esp, "GET", catalogue, nil, time.Now(), nil), 403, network.ReasonSuspendedMember)
+	}
+	if got := a.Hits.Load() - before; got > 1 {
+		t.Errorf("%d calls of a suspended member made %d requests to the anchor, want 1", n, got)
+	}
+}
+
+// TestNoRedirects: a node's client, its default or one given without a
+// CheckRedirect, follows no redirect: the place a redirect points to is
+// never asked (network.md §7).
+func TestNoRedirects(t *testing.T) {
+	var asked atomic.Bool
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { asked.Store(true) }))
+	t.Cleanup(target.Close)
+	redirector := httptest.NewServer(http.RedirectHandler(target.URL+"/elsewhere", http.StatusFound))
+	t.Cleanup(redirector.Close)
+	k, err := federation.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, client := range map[string]*http.Client{"Default": nil, "Given": {}} {
+		t.Run(name, func(t *testing.T) {
+			asked.Store(false)
+			op := storetest.OpenOperator(testing.TB(t), storetest.OpenSQLite, "http://127.0.0.1:1", "Helsinki")
+			node, err := netnode.New(netnode.Options{
+				Metadata: op.Peer.OperatorMetadata, OrganizationName: "Helsinki", AnchorID: redirector.URL, AnchorKeys: federation.KeySet(k), Rulebook: 1,
+				Keys:  func(context.Context) ([]federation.Key, error) { return []federation.Key{k}, nil },
+				Store: op.Store, HTTPClient: client,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := node.Members.List(context.Background()); err == nil {
+				t.Error("the member list of a redirecting anchor was read")
+			}
+			if asked.Load() {
+				t.Error("the redirect was followed")
+			}
+		})
+	}
+}
+
+// TestAnchorRotationWithCachedConfiguration: the anchor rotates its key
+// after an operator cached its configuration; its subordinate statements,
+// signed with the new key, still resolve (the configuration is read again
+// at once), so members' calls are taken (network.md §2.4, §2.5).
+func TestAnchorRotationWithCachedConfiguration(t *testing.T) {
+	a := startAnchor(t)
+	hki, esp := startOperator(t, a, "Helsinki"), startOperator(t, a, "Espoo")
+	admit(t, a, hki, esp)
+	catalogue := hki.URL + "/network/v1/catalogue"
+	if res := signed(t, esp, "GET", catalogue, nil, time.Now(), nil); res.StatusCode != 200 {
+		t.Fatalf("before the rotation: got %d", res.StatusCode)
+	}
+	k, err := federation.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Anchor.Keys = append([]federation.Key{k}, a.Anchor.Keys...)
+	if err := hki.Node.Resolver.Drop(context.Background(), esp.URL); err != nil {
+		t.Fatal(err)
+	}
+	if res := signed(t, esp, "GET", catalogue, nil, time.Now(), nil); res.StatusCode != 200 {
+		b, _ := io.ReadAll(res.Body)
+		t.Fatalf("after the rotation: got %d %s", res.StatusCode, b)
+	}
 }
 
 // TestReadmissionDropsChains: a member that was suspended when another

@@ -20,12 +20,18 @@ import (
 type transport struct{ n *Node }
 
 func (t *transport) Do(ctx context.Context, peerID string, req *http.Request, body []byte) (*peer.Answer, error) {
+	// Nothing goes to a peer whose chain does not resolve now: a relay's
+	// target comes from the peers table, which may hold a peer suspended
+	// since (network.md §2.6, §5.3).
+	if _, err := t.n.Resolver.Resolve(ctx, peerID); err != nil {
+		return nil, fmt.Errorf("resolve %s: %w", peerID, err)
+	}
 	k, _, err := t.n.Member.SigningKey(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("federation key: %w", err)
 	}
 	c := &network.Client{OperatorID: t.n.o.Metadata.OperatorID, KeyID: k.ID, Key: k.Private,
-		Keys: memberKeys{t.n.Resolver}, HTTP: t.n.o.HTTPClient, Now: t.n.o.Now}
+		Keys: memberKeys{t.n}, HTTP: t.n.o.HTTPClient, Now: t.n.o.Now}
 	res, err := c.Send(req.WithContext(ctx), peerID, body)
 	if err != nil {
 		return nil, err

@@ -146,9 +146,10 @@ func VerifyAnswer(compact string, keys jose.JSONWebKeySet, wantIss, wantAud, wan
 		return nil, &AnswerError{"aud"}
 	case c.Nonce != wantNonce || wantNonce == "":
 		return nil, &AnswerError{"nonce"}
-	case time.Unix(c.IssuedAt, 0).After(now.Add(Skew)):
+	case c.IssuedAt <= 0 || time.Unix(c.IssuedAt, 0).After(now.Add(Skew)):
 		return nil, &AnswerError{"iat"}
-	case !time.Unix(c.Expiry, 0).After(now) || c.Expiry-c.IssuedAt > int64(AnswerLifetime/time.Second):
+	case !time.Unix(c.Expiry, 0).After(now) || c.Expiry < c.IssuedAt || c.Expiry-c.IssuedAt > int64(AnswerLifetime/time.Second):
+		// In seconds, both positive: exp − iat does not overflow.
 		return nil, &AnswerError{"exp"}
 	}
 	return &Answer{AnswerClaims: c, KeyID: h.KeyID, Payload: payload, JWS: compact}, nil

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -73,6 +74,8 @@ func TestAnswer(t *testing.T) {
 	long := claims
 	long.Expiry = long.IssuedAt + 301
 	future := network.ClaimsFor(call, home.id, now.Add(2*time.Minute))
+	wrap := claims // exp − iat overflows int64 to a negative lifetime
+	wrap.IssuedAt, wrap.Expiry = math.MinInt64, now.Add(time.Hour).Unix()
 	cases := []struct {
 		name, jws, iss, aud, nonce string
 		at                         time.Time
@@ -84,6 +87,7 @@ func TestAnswer(t *testing.T) {
 		{"expired", jws, home.id, sinkOp.id, call.Nonce, now.Add(300 * time.Second), "exp"},
 		{"issued in the future", sign(future, home, ""), home.id, sinkOp.id, call.Nonce, now, "iat"},
 		{"lives too long", sign(long, home, ""), home.id, sinkOp.id, call.Nonce, now, "exp"},
+		{"lifetime overflows", sign(wrap, home, ""), home.id, sinkOp.id, call.Nonce, now, "iat"},
 		{"unknown kid", sign(claims, impostor, ""), home.id, sinkOp.id, call.Nonce, now, "kid"},
 		{"another key", sign(claims, sameKid, ""), home.id, sinkOp.id, call.Nonce, now, "signature"},
 		{"another type", sign(claims, home, "JWT"), home.id, sinkOp.id, call.Nonce, now, "typ"},

@@ -15,8 +15,13 @@ import (
 	"time"
 )
 
-// maxAnswer is the largest answer a Client reads.
-const maxAnswer = 16 << 20
+// MaxAnswer is the largest answer a Client reads (network.md §7): a
+// catalogue of the counts ImportPeerCatalogue allows fits well within it.
+const MaxAnswer = 4 << 20
+
+// noRedirects is the default HTTP client: an answer comes from the URL
+// called, never from where a redirect points.
+var noRedirects = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 // Client calls other operators: it signs each call with this operator's
 // federation key and verifies each answer with the callee's keys.
@@ -25,7 +30,7 @@ type Client struct {
 	KeyID      string             // the kid of Key
 	Key        ed25519.PrivateKey // this operator's federation key
 	Keys       Keys               // the callees' keys, from their resolved chains
-	HTTP       *http.Client       // nil: http.DefaultClient
+	HTTP       *http.Client       // nil: a client that follows no redirect
 	Now        func() time.Time   // nil: time.Now
 }
 
@@ -68,16 +73,18 @@ func (c *Client) Send(req *http.Request, peer string, body []byte) (*Response, e
 	}
 	hc := c.HTTP
 	if hc == nil {
-		hc = http.DefaultClient
+		hc = noRedirects
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxAnswer+1))
 	if err != nil {
 		return nil, fmt.Errorf("network: read the answer of %s: %w", peer, err)
+	} else if len(data) > MaxAnswer {
+		return nil, fmt.Errorf("network: the answer of %s is over %d bytes", peer, MaxAnswer)
 	}
 	out := &Response{Status: resp.StatusCode, Header: resp.Header}
 	switch {

@@ -123,6 +123,56 @@ type mirrorService struct {
 	api       string
 }
 
+// The most a peer's catalogue may hold (docs/network.md §7): the bounds
+// of a local version (processing.go) where there is one, and a network's
+// size for the lists.
+const (
+	maxPeerSources     = 1000
+	maxPeerProcessings = 1000
+	maxPeerDataGroups  = 100 // of a source or a processing, as a version's
+	maxPeerRecipients  = 50  // as a version's
+	maxPeerAISystems   = 50
+)
+
+// checkCatalogueCounts refuses a peer's catalogue over the bounds, naming
+// the list, before anything is read of its items.
+func checkCatalogueCounts(c *omadata.NetworkCatalogue) error {
+	over := func(field string, n, most int) error {
+		if n > most {
+			return omadata.Invalidf(field, "The catalogue lists %d; at most %d are mirrored.", n, most)
+		}
+		return nil
+	}
+	if err := over("sources", len(c.Sources), maxPeerSources); err != nil {
+		return err
+	} else if err := over("processings", len(c.Processings), maxPeerProcessings); err != nil {
+		return err
+	}
+	for i, src := range c.Sources {
+		if src != nil {
+			if err := over(fmt.Sprintf("sources[%d].data_groups", i), len(src.DataGroups), maxPeerDataGroups); err != nil {
+				return err
+			}
+		}
+	}
+	for i, e := range c.Processings {
+		if e == nil {
+			continue
+		}
+		f := fmt.Sprintf("processings[%d]", i)
+		if err := over(f+".data_groups", len(e.DataGroups), maxPeerDataGroups); err != nil {
+			return err
+		} else if err := over(f+".recipients", len(e.Recipients), maxPeerRecipients); err != nil {
+			return err
+		} else if err := over(f+".notices", len(e.Notices), len(omadata.Languages)); err != nil {
+			return err
+		} else if err := over(f+".ai_systems", len(e.AISystems), maxPeerAISystems); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ImportPeerCatalogue mirrors a peer's catalogue (docs/network.md §5.1) in
 // one transaction. See omadata.NetworkService. A processing whose purpose
 // is not in this operator's taxonomy is skipped (it stays the peer's
@@ -141,6 +191,8 @@ func (s *Store) ImportPeerCatalogue(ctx context.Context, peer *omadata.Peer, c *
 	} else if c.OperatorID != peer.OperatorID {
 		return omadata.Invalidf("catalogue.operator_id", "The catalogue is not the peer's.")
 	} else if err := omadata.CheckText("etag", etag, 200); err != nil {
+		return err
+	} else if err := checkCatalogueCounts(c); err != nil {
 		return err
 	}
 	tx, err := s.db.begin(ctx)
@@ -299,14 +351,17 @@ func refusedIDs(r *omadata.RefusedItems) []string {
 }
 
 // upsertPeer records the peer's resolved metadata and its catalogue's
-// state, keeping the JWK set a resolution recorded (n-fed's PutPeer).
+// state. It never writes the chain's expiry or keys: only a resolution
+// records those (PutPeer, conditional on the drops since it began), so a
+// catalogue fetched before a membership event cannot trust the peer
+// again. A peer it inserts has an expired chain until it is resolved.
 func upsertPeer(ctx context.Context, tx *Tx, p *omadata.Peer, etag string, expires time.Time) error {
 	_, err := tx.exec(ctx, `INSERT INTO peers (operator_id, name, metadata, rulebook_version, jwks, chain_expires_at, catalogue_etag, catalogue_expires_at, updated_at)
 		VALUES (?, ?, ?, ?, '{"keys":[]}', ?, ?, ?, ?)
 		ON CONFLICT (operator_id) DO UPDATE SET name = excluded.name, metadata = excluded.metadata, rulebook_version = excluded.rulebook_version,
-		chain_expires_at = excluded.chain_expires_at, catalogue_etag = excluded.catalogue_etag, catalogue_expires_at = excluded.catalogue_expires_at,
+		catalogue_etag = excluded.catalogue_etag, catalogue_expires_at = excluded.catalogue_expires_at,
 		updated_at = excluded.updated_at`,
-		p.OperatorID, jsonValue{textOrEmpty(p.Name)}, jsonValue{p.OperatorMetadata}, p.RulebookVersion, p.ChainExpiresAt.UTC(), etag, expires.UTC(), tx.now)
+		p.OperatorID, jsonValue{textOrEmpty(p.Name)}, jsonValue{p.OperatorMetadata}, p.RulebookVersion, tx.now, etag, expires.UTC(), tx.now)
 	return err
 }
 

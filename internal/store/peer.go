@@ -22,8 +22,12 @@ import (
 // PutPeer records a resolved peer, its metadata after policy, its
 // rulebook version, the JWK set its chain vouches for (jwks, JSON) and
 // when the chain expires, in one transaction. A peer already known is
-// updated; its mirrored catalogue's state is kept.
-func (s *Store) PutPeer(ctx context.Context, p *omadata.Peer, jwks []byte) error {
+// updated; its mirrored catalogue's state is kept. generation is the
+// peer's drop generation (PeerGeneration) read before its resolution
+// began: when the peer was dropped since, nothing is written and the
+// error is ECONFLICT (a resolution that began before a membership event
+// does not trust the peer again).
+func (s *Store) PutPeer(ctx context.Context, p *omadata.Peer, jwks []byte, generation int64) error {
 	if err := validPeer(p, jwks); err != nil {
 		return err
 	}
@@ -32,6 +36,21 @@ func (s *Store) PutPeer(ctx context.Context, p *omadata.Peer, jwks []byte) error
 		return err
 	}
 	defer tx.Rollback()
+	// The UPDATE locks the generation's row until the commit: a drop
+	// running now waits for this write and then expires it, and one
+	// committed since made the generation move.
+	if _, err := tx.exec(ctx, `INSERT INTO peer_drops (operator_id, generation) VALUES (?, 0) ON CONFLICT (operator_id) DO NOTHING`, p.OperatorID); err != nil {
+		return err
+	}
+	res, err := tx.exec(ctx, `UPDATE peer_drops SET generation = generation WHERE operator_id = ? AND generation = ?`, p.OperatorID, generation)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return omadata.Conflictf("generation", "The peer's chain was dropped after its resolution began.")
+	}
 	if _, err := tx.exec(ctx, `INSERT INTO peers (operator_id, name, metadata, rulebook_version, jwks, chain_expires_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (operator_id) DO UPDATE SET name = excluded.name, metadata = excluded.metadata, rulebook_version = excluded.rulebook_version,
 			jwks = excluded.jwks, chain_expires_at = excluded.chain_expires_at, updated_at = excluded.updated_at`,
@@ -39,6 +58,17 @@ func (s *Store) PutPeer(ctx context.Context, p *omadata.Peer, jwks []byte) error
 		return err
 	}
 	return tx.Commit()
+}
+
+// PeerGeneration returns how many times the peer's chain was dropped
+// (ExpirePeer); 0 if never.
+func (s *Store) PeerGeneration(ctx context.Context, operatorID string) (int64, error) {
+	var g int64
+	err := s.db.reader().queryRow(ctx, `SELECT generation FROM peer_drops WHERE operator_id = ?`, operatorID).Scan(&g)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return g, err
 }
 
 func validPeer(p *omadata.Peer, jwks []byte) error {
@@ -77,15 +107,24 @@ func (s *Store) FindPeer(ctx context.Context, operatorID string) (*omadata.Peer,
 	return &p, []byte(jwks), nil
 }
 
-// ExpirePeers ends every peer's resolved chain now, in one statement: the
-// operator was itself suspended and is active again, and may have missed
-// membership events meanwhile (network.md §2.6). The rows stay.
+// ExpirePeers ends every peer's resolved chain now and moves every drop
+// generation, in one transaction: the operator was itself suspended and
+// is active again, and may have missed membership events meanwhile
+// (network.md §2.6). The rows stay.
 func (s *Store) ExpirePeers(ctx context.Context) error {
 	tx, err := s.db.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	// Every peer's drop generation moves too, so that no resolution in
+	// flight records its chain (PutPeer).
+	if _, err := tx.exec(ctx, `UPDATE peer_drops SET generation = generation + 1`); err != nil {
+		return err
+	}
+	if _, err := tx.exec(ctx, `INSERT INTO peer_drops (operator_id, generation) SELECT operator_id, 1 FROM peers WHERE true ON CONFLICT (operator_id) DO NOTHING`); err != nil {
+		return err
+	}
 	if _, err := tx.exec(ctx, `UPDATE peers SET chain_expires_at = ?, updated_at = ? WHERE chain_expires_at > ?`, tx.now, tx.now, tx.now); err != nil {
 		return err
 	}
@@ -94,27 +133,41 @@ func (s *Store) ExpirePeers(ctx context.Context) error {
 
 // ExpirePeer ends the peer's resolved chain now, so that every instance
 // resolves it again before believing it (a membership event, network.md
-// §2.6). The row stays: mirrored catalogue rows and residents refer to it.
-// ENOTFOUND if the peer was never resolved.
+// §2.6), and moves its drop generation, so that a resolution in flight
+// does not record its chain (PutPeer). The row stays: mirrored catalogue
+// rows and residents refer to it. ENOTFOUND if the peer was never
+// resolved; its generation moves all the same (its first resolution may
+// be running).
 func (s *Store) ExpirePeer(ctx context.Context, operatorID string) error {
 	tx, err := s.db.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	if _, err := tx.exec(ctx, `INSERT INTO peer_drops (operator_id, generation) VALUES (?, 1)
+		ON CONFLICT (operator_id) DO UPDATE SET generation = peer_drops.generation + 1`, operatorID); err != nil {
+		return err
+	}
 	res, err := tx.exec(ctx, `UPDATE peers SET chain_expires_at = ?, updated_at = ? WHERE operator_id = ? AND chain_expires_at > ?`, tx.now, tx.now, operatorID, tx.now)
 	if err != nil {
 		return err
 	}
+	found := true
 	if n, err := res.RowsAffected(); err != nil {
 		return err
 	} else if n == 0 {
 		var one int
 		if err := tx.queryRow(ctx, `SELECT 1 FROM peers WHERE operator_id = ?`, operatorID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
-			return omadata.NotFound("peer")
+			found = false
 		} else if err != nil {
 			return err
 		}
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if !found {
+		return omadata.NotFound("peer")
+	}
+	return nil
 }

@@ -163,6 +163,24 @@ func testNetworkCatalogue(t *testing.T, open OpenFunc) {
 	bad = clone(t, ec)
 	bad.Processings[0].Title["xx"] = "?"
 	wantField(t, hki.ImportPeerCatalogue(Admin(), esp.Peer, bad, "x", time.Now()), omadata.EINVALID, "processings[0].title.xx")
+	// Over the bounds of network.md §7, named by the list.
+	bad = clone(t, ec)
+	bad.Processings = append(bad.Processings, make([]*omadata.CatalogueEntry, 1000)...)
+	wantField(t, hki.ImportPeerCatalogue(Admin(), esp.Peer, bad, "x", time.Now()), omadata.EINVALID, "processings")
+	bad = clone(t, ec)
+	bad.Sources = make([]*omadata.NetworkSource, 1001)
+	wantField(t, hki.ImportPeerCatalogue(Admin(), esp.Peer, bad, "x", time.Now()), omadata.EINVALID, "sources")
+	bad = clone(t, ec)
+	bad.Processings[0].Recipients = make([]omadata.Recipient, 51)
+	wantField(t, hki.ImportPeerCatalogue(Admin(), esp.Peer, bad, "x", time.Now()), omadata.EINVALID, "processings[0].recipients")
+	bad = clone(t, ec)
+	bad.Processings[0].DataGroups = make([]omadata.CatalogueDataGroup, 101)
+	wantField(t, hki.ImportPeerCatalogue(Admin(), esp.Peer, bad, "x", time.Now()), omadata.EINVALID, "processings[0].data_groups")
+	bad = clone(t, ec)
+	for range 3 {
+		bad.Processings[0].Notices = append(bad.Processings[0].Notices, bad.Processings[0].Notices[0])
+	}
+	wantField(t, hki.ImportPeerCatalogue(Admin(), esp.Peer, bad, "x", time.Now()), omadata.EINVALID, "processings[0].notices")
 	bad = clone(t, ec)
 	bad.Processings[0].Sink.Name["xx"] = "?"
 	wantField(t, hki.ImportPeerCatalogue(Admin(), esp.Peer, bad, "x", time.Now()), omadata.EINVALID, "processings[0].sink.name.xx")

@@ -4,6 +4,8 @@ package storetest
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,7 +37,14 @@ func testPeerCache(t *testing.T, s *store.Store) {
 	if err := cache.Drop(ctx, id); err != nil {
 		t.Fatalf("Drop of an unknown peer: %v", err)
 	}
-	ok(t, cache.Put(ctx, &federation.Resolved{Peer: peer, Keys: federation.KeySet(key)}))
+	// The drop of a peer never resolved counts: its first resolution,
+	// begun before, records nothing.
+	if err := cache.Put(ctx, &federation.Resolved{Peer: peer, Keys: federation.KeySet(key)}); !errors.Is(err, federation.ErrDropped) {
+		t.Fatalf("Put of a resolution begun before the drop: %v, want ErrDropped", err)
+	}
+	gen, err := cache.Generation(ctx, id)
+	ok(t, err)
+	ok(t, cache.Put(ctx, &federation.Resolved{Peer: peer, Keys: federation.KeySet(key), Generation: gen}))
 	got, err := cache.Get(ctx, id)
 	ok(t, err)
 	if got.Peer.OperatorID != id || got.Peer.Name["fi"] != "Espoon kaupunki" || got.Peer.LogOrigin != "espoo.example/log" ||
@@ -58,17 +67,17 @@ func testPeerCache(t *testing.T, s *store.Store) {
 	}
 	key2, err := federation.NewKey()
 	ok(t, err)
-	ok(t, parsed.Put(ctx, &federation.Resolved{Peer: peer, Keys: federation.KeySet(key2, key)}))
+	ok(t, parsed.Put(ctx, &federation.Resolved{Peer: peer, Keys: federation.KeySet(key2, key), Generation: gen}))
 	rotated, err := parsed.Get(ctx, id)
 	ok(t, err)
 	if len(rotated.Keys.Keys) != 2 || rotated.Keys.Keys[0].KeyID != key2.ID || len(first.Keys.Keys) != 1 {
 		t.Errorf("after a rotation: keys = %+v (before: %+v)", rotated.Keys.Keys, first.Keys.Keys)
 	}
-	ok(t, parsed.Put(ctx, &federation.Resolved{Peer: peer, Keys: federation.KeySet(key)}))
+	ok(t, parsed.Put(ctx, &federation.Resolved{Peer: peer, Keys: federation.KeySet(key), Generation: gen}))
 
 	// Resolved again: the row is updated.
 	peer.RulebookVersion, peer.ChainExpiresAt = 2, now.Add(2*time.Hour)
-	ok(t, cache.Put(ctx, &federation.Resolved{Peer: peer, Keys: federation.KeySet(key)}))
+	ok(t, cache.Put(ctx, &federation.Resolved{Peer: peer, Keys: federation.KeySet(key), Generation: gen}))
 	p, _, err := s.FindPeer(ctx, id)
 	ok(t, err)
 	if p.RulebookVersion != 2 || !p.ChainExpiresAt.Equal(now.Add(2*time.Hour)) {
@@ -87,7 +96,7 @@ func testPeerCache(t *testing.T, s *store.Store) {
 		"jwks": func() (*omadata.Peer, []byte) { q := *peer; q.RulebookVersion = 9; return &q, []byte(`{"keys":[]}`) },
 	} {
 		p, jwks := bad()
-		if err := s.PutPeer(ctx, p, jwks); omadata.ErrorCode(err) != omadata.EINVALID || omadata.ErrorField(err) != field {
+		if err := s.PutPeer(ctx, p, jwks, gen); omadata.ErrorCode(err) != omadata.EINVALID || omadata.ErrorField(err) != field {
 			t.Errorf("PutPeer with a bad %s: %v", field, err)
 		}
 	}
@@ -114,6 +123,69 @@ func testPeerCache(t *testing.T, s *store.Store) {
 	ok(t, s.ExpirePeer(ctx, id)) // again: nothing to do, no error
 	if err := s.ExpirePeer(ctx, "https://never.example"); omadata.ErrorCode(err) != omadata.ENOTFOUND {
 		t.Errorf("ExpirePeer of an unknown peer: %v, want not found", err)
+	}
+}
+
+// testPeerDropWins: a membership event (Drop) between the start of a
+// resolution and its Put, or between a catalogue fetch and its import,
+// is not undone: the resolution records nothing, the import keeps the
+// chain expired and its keys, and only a resolution begun after the drop
+// trusts the peer again.
+func testPeerDropWins(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	key, err := federation.NewKey()
+	ok(t, err)
+	const id = "https://turku.example"
+	peer := &omadata.Peer{
+		OperatorMetadata: omadata.OperatorMetadata{OperatorID: id, Name: omadata.Text{"fi": "Turku"},
+			BaseURL: id, NetworkEndpoint: id + "/network/v1", LogOrigin: "turku.example/log"},
+		RulebookVersion: 1,
+		ChainExpiresAt:  time.Now().Add(time.Hour).UTC().Truncate(time.Second),
+	}
+	cache := federation.StoreCache{Store: s}
+	gen, err := cache.Generation(ctx, id)
+	ok(t, err)
+	ok(t, cache.Put(ctx, &federation.Resolved{Peer: peer, Keys: federation.KeySet(key), Generation: gen}))
+
+	// A resolution begins (reads the generation), the anchor suspends
+	// the peer (Drop), the resolution ends (Put): the drop stands.
+	began, err := cache.Generation(ctx, id)
+	ok(t, err)
+	ok(t, cache.Drop(ctx, id))
+	if err := cache.Put(ctx, &federation.Resolved{Peer: peer, Keys: federation.KeySet(key), Generation: began}); !errors.Is(err, federation.ErrDropped) {
+		t.Errorf("Put after a drop: %v, want ErrDropped", err)
+	}
+	if _, err := cache.Get(ctx, id); omadata.ErrorCode(err) != omadata.ENOTFOUND {
+		t.Errorf("Get after a drop and a stale Put: %v, want not found", err)
+	}
+
+	// A catalogue fetched before the drop is imported after it: the
+	// chain stays expired, the keys stay the resolution's.
+	ok(t, s.ImportPeerCatalogue(Admin(), peer, &omadata.NetworkCatalogue{OperatorID: id}, "e1", time.Now().Add(time.Minute)))
+	p, jwks, err := s.FindPeer(ctx, id)
+	ok(t, err)
+	if p.ChainExpiresAt.After(time.Now()) {
+		t.Errorf("after a catalogue import the chain expires at %s; the drop was undone", p.ChainExpiresAt)
+	}
+	if !strings.Contains(string(jwks), key.ID) {
+		t.Errorf("the import replaced the keys: %s", jwks)
+	}
+
+	// A resolution begun after the drop trusts the peer again.
+	now, err := cache.Generation(ctx, id)
+	ok(t, err)
+	ok(t, cache.Put(ctx, &federation.Resolved{Peer: peer, Keys: federation.KeySet(key), Generation: now}))
+	if _, err := cache.Get(ctx, id); err != nil {
+		t.Errorf("Get after a fresh resolution: %v", err)
+	}
+
+	// Every chain dropped at once (DropAll) voids a resolution in flight
+	// too.
+	began, err = cache.Generation(ctx, id)
+	ok(t, err)
+	ok(t, cache.DropAll(ctx))
+	if err := cache.Put(ctx, &federation.Resolved{Peer: peer, Keys: federation.KeySet(key), Generation: began}); !errors.Is(err, federation.ErrDropped) {
+		t.Errorf("Put after DropAll: %v, want ErrDropped", err)
 	}
 }
 

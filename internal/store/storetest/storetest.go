@@ -124,6 +124,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"App/End", testAppEnd},
 		{"App/UseOnce", testAppUseOnce},
 		{"Peer/Cache", testPeerCache},
+		{"Peer/DropWins", testPeerDropWins},
 		{"Peer/ExpireAll", testPeerExpireAll},
 	}
 	// Cases of several operators, each a store on its own database.
