@@ -286,7 +286,7 @@ func waitEntry(t *testing.T, op *child, title, sinkOp string) *omadata.Catalogue
 		var cat struct{ Items []*omadata.CatalogueEntry }
 		if res, body := get(t, op.URL+"/api/v1/public/catalogue?limit=100", ""); res.StatusCode == 200 && json.Unmarshal([]byte(body), &cat) == nil {
 			for _, e := range cat.Items {
-				if e.Title["en"] == title && e.Operator != nil && e.Operator.ID == sinkOp {
+				if e.Title["en"] == title && (sinkOp == "" && e.Operator == nil || e.Operator != nil && e.Operator.ID == sinkOp) {
 					return e
 				}
 			}

@@ -270,11 +270,12 @@ func testRefusals(t *testing.T, bin string, n *demoNet) {
 		expectRefused(t, second, again, nil, 401, network.ReasonReplayed, esp.URL)
 
 		// A decisions call, whose nonce the decision's transaction
-		// records: refused at the first instance (Espoo asks for Turku's
-		// sink: rolled back, its nonce recorded after), then replayed at
-		// the second.
+		// records: refused at the first instance (Espoo asks for
+		// Helsinki's own sink: rolled back, its nonce recorded after),
+		// then replayed at the second. (Turku, removed above, has no
+		// processings shown at Helsinki any more.)
 		ppn := pseudonymIssuedTo(t, esp, hki.URL)
-		e := waitEntry(t, hki, "Wellbeing indicators from residents' measurements", tku.URL)
+		e := waitEntry(t, hki, "Book recommendations from your loans", "")
 		q, _ := json.Marshal(map[string]any{"questions": []map[string]any{{
 			"sink_id": e.Sink.ID, "source_id": e.DataGroups[0].Source.ID, "pseudonym": ppn,
 			"data_group_ids": []string{e.DataGroups[0].ID}, "purpose_id": e.Purpose.ID, "relay_id": omadata.NewID(omadata.PrefixRelay),
