@@ -358,7 +358,7 @@ func startFakeMember(t *testing.T, n *demoNet, bin string) *fakeMember {
 	}
 	f.mode.Store("good")
 	f.mark.Store("")
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/.well-known/openid-federation" {
 			http.NotFound(w, r)
 			return
@@ -392,8 +392,11 @@ func startFakeMember(t *testing.T, n *demoNet, bin string) *fakeMember {
 		w.Header().Set("Content-Type", "application/entity-statement+jwt")
 		io.WriteString(w, jws)
 	}))
+	// The URL is known before the server starts, so that its handlers
+	// read it after it is written.
+	f.url = "http://" + srv.Listener.Addr().String()
+	srv.Start()
 	t.Cleanup(srv.Close)
-	f.url = srv.URL
 	out, err := exec.Command(bin, "network", "anchor", "admit", "--db", n.Anchor.DB, "--reason", "test", "--by", "test", f.url).CombinedOutput()
 	if err != nil {
 		t.Fatalf("admit the test's member: %v\n%s", err, out)
