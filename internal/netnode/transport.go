@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
+
 	"github.com/omadata/omadata/internal/federation"
 	"github.com/omadata/omadata/internal/network"
 	"github.com/omadata/omadata/internal/peer"
@@ -23,7 +25,8 @@ func (t *transport) Do(ctx context.Context, peerID string, req *http.Request, bo
 	// Nothing goes to a peer whose chain does not resolve now: a relay's
 	// target comes from the peers table, which may hold a peer suspended
 	// since (network.md §2.6, §5.3).
-	if _, err := t.n.Resolver.Resolve(ctx, peerID); err != nil {
+	resolved, err := t.n.Resolver.Resolve(ctx, peerID)
+	if err != nil {
 		return nil, fmt.Errorf("resolve %s: %w", peerID, err)
 	}
 	k, _, err := t.n.Member.SigningKey(ctx)
@@ -31,7 +34,7 @@ func (t *transport) Do(ctx context.Context, peerID string, req *http.Request, bo
 		return nil, fmt.Errorf("federation key: %w", err)
 	}
 	c := &network.Client{OperatorID: t.n.o.Metadata.OperatorID, KeyID: k.ID, Key: k.Private,
-		Keys: memberKeys{t.n}, HTTP: t.n.o.HTTPClient, Now: t.n.o.Now}
+		Keys: resolvedKeys{id: peerID, keys: resolved.Keys}, HTTP: t.n.o.HTTPClient, Now: t.n.o.Now}
 	res, err := c.Send(req.WithContext(ctx), peerID, body)
 	if err != nil {
 		return nil, err
@@ -41,6 +44,20 @@ func (t *transport) Do(ctx context.Context, peerID string, req *http.Request, bo
 		a.JWS, a.Claims = res.Answer.JWS, res.Answer.Payload
 	}
 	return a, nil
+}
+
+// resolvedKeys are the keys of the one peer a call was just resolved for:
+// its answer is verified with them, without reading the chain again.
+type resolvedKeys struct {
+	id   string
+	keys *jose.JSONWebKeySet
+}
+
+func (k resolvedKeys) CallerKeys(_ context.Context, operatorID string) (jose.JSONWebKeySet, error) {
+	if operatorID != k.id || k.keys == nil {
+		return jose.JSONWebKeySet{}, notMember(network.ReasonNotMember)
+	}
+	return *k.keys, nil
 }
 
 // signAnswer signs an answer with the key the member signs with now.
