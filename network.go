@@ -208,6 +208,9 @@ type NetworkService interface {
 	// PeerCatalogueState returns the ETag and expiry of the peer's
 	// catalogue as last imported; ENOTFOUND if never.
 	PeerCatalogueState(ctx context.Context, operatorID string) (etag string, expires time.Time, err error)
+	// RenewPeerCatalogue moves the mirror's expiry after the peer
+	// answered 304 to its ETag; a mirror with another ETag is left alone.
+	RenewPeerCatalogue(ctx context.Context, operatorID, etag string, expires time.Time) error
 	// SuspendPeerServices suspends, in one transaction, every service
 	// mirrored from a peer that is no longer an active member (suspended,
 	// removed, or its chain no longer resolves), so that the catalogue,

@@ -629,3 +629,39 @@ func TestPeerTextRefused(t *testing.T) {
 		t.Errorf("log:\n%s\nwant the refusal naming log_origin", out)
 	}
 }
+
+// TestCatalogueNotModifiedRenews: a 304 to a mirror's ETag renews the
+// mirror for the answer's max-age, so the next runs do not ask again
+// until then (docs/network.md §5.1).
+func TestCatalogueNotModifiedRenews(t *testing.T) {
+	a := startAnchor(t)
+	hki, esp := startOperator(t, a, "Helsinki"), startOperator(t, a, "Espoo")
+	storetest.CreateNetwork(t, hki.Store)
+	admit(t, a, hki, esp)
+	ctx := storetest.Admin()
+	if _, err := esp.Node.Sync.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	etag, _, err := esp.Store.PeerCatalogueState(ctx, hki.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The mirror's time is up; Helsinki's catalogue has not changed.
+	if err := esp.Store.RenewPeerCatalogue(ctx, hki.URL, etag, time.Now().Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := esp.Node.Sync.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, exp, err := esp.Store.PeerCatalogueState(ctx, hki.URL)
+	if err != nil || got != etag || !exp.After(time.Now().Add(time.Minute)) {
+		t.Errorf("after a 304: ETag %q (want %q), expiry %v, %v; want renewed for the max-age", got, etag, exp, err)
+	}
+	// Another ETag is left alone.
+	if err := esp.Store.RenewPeerCatalogue(ctx, hki.URL, `"other"`, time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, again, _ := esp.Store.PeerCatalogueState(ctx, hki.URL); !again.Equal(exp) {
+		t.Errorf("a renewal with another ETag moved the expiry to %v", again)
+	}
+}

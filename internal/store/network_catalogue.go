@@ -582,6 +582,28 @@ func (s *Store) PeerCatalogueState(ctx context.Context, operatorID string) (stri
 	return etag, *exp, nil
 }
 
+// RenewPeerCatalogue records that the peer answered 304 to its mirrored
+// catalogue's ETag: the mirror is current until expires, so the sync asks
+// again only then. A mirror whose ETag changed meanwhile (another instance
+// imported a newer catalogue, or a suspension forgot it) is left alone.
+func (s *Store) RenewPeerCatalogue(ctx context.Context, operatorID, etag string, expires time.Time) error {
+	if err := mayImportCatalogue(ctx); err != nil {
+		return err
+	} else if etag == "" {
+		return omadata.Invalidf("etag", "Give the ETag the peer confirmed.")
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.exec(ctx, `UPDATE peers SET catalogue_expires_at = ?, updated_at = ? WHERE operator_id = ? AND catalogue_etag = ?`,
+		expires.UTC(), tx.now, operatorID, etag); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
 // checkMirrorTexts checks the names and contacts a peer's catalogue gives
 // a service and its controller, under field; the service's name is at
 // nameField (a source's own name, a processing's sink.name).

@@ -35,6 +35,7 @@ const (
 // PeerCatalogues is what the catalogue sync needs of the store.
 type PeerCatalogues interface {
 	PeerCatalogueState(ctx context.Context, operatorID string) (etag string, expires time.Time, err error)
+	RenewPeerCatalogue(ctx context.Context, operatorID, etag string, expires time.Time) error
 	ImportPeerCatalogue(ctx context.Context, p *omadata.Peer, c *omadata.NetworkCatalogue, etag string, expires time.Time) error
 	SuspendPeerServices(ctx context.Context, operatorID, reason string) (int, error)
 	MirroredPeers(ctx context.Context) ([]string, error)
@@ -196,9 +197,8 @@ func (s *CatalogueSync) syncOne(ctx context.Context, id string, now time.Time, l
 		return 0, err
 	}
 	if c.NotModified {
-		// The mirror is current. Its recorded expiry stays past, so the
-		// next run asks again, conditionally: a 304 is cheap.
-		return 0, nil
+		// The mirror is current for the answer's max-age: ask again then.
+		return 0, s.Store.RenewPeerCatalogue(ctx, id, etag, c.Expires)
 	}
 	err = s.Store.ImportPeerCatalogue(ctx, p, c.Catalogue, c.ETag, c.Expires)
 	var refused *omadata.RefusedItems
