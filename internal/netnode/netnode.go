@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -85,6 +86,35 @@ type Node struct {
 
 	o    Options
 	gate *gate
+	// proven are the peers' records whose proofs verified: a leaf in an
+	// append-only log stays proven, so a page shown again asks no peer.
+	// Safe to lose, per instance.
+	proven provenRecords
+}
+
+// provenRecords is a bounded set of verified leaf references.
+type provenRecords struct {
+	mu sync.Mutex
+	m  map[omadata.LeafPeer]struct{}
+}
+
+// maxProven bounds the set; past it, it starts afresh.
+const maxProven = 10000
+
+func (p *provenRecords) has(ref omadata.LeafPeer) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.m[ref]
+	return ok
+}
+
+func (p *provenRecords) add(ref omadata.LeafPeer) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil || len(p.m) >= maxProven {
+		p.m = map[omadata.LeafPeer]struct{}{}
+	}
+	p.m[ref] = struct{}{}
 }
 
 // New assembles a node.
@@ -195,11 +225,17 @@ func (p peers) Resolve(ctx context.Context, operatorID string) (*omadata.Peer, e
 // the peer's log does not prove the record, or the peer says it has no
 // such record for this operator.
 func (n *Node) VerifyPeerRecord(ctx context.Context, ref omadata.LeafPeer) error {
+	if n.proven.has(ref) {
+		return nil
+	}
 	id, err := n.o.Store.FindPeerByLogOrigin(ctx, ref.Origin)
 	if err != nil {
 		return err
 	}
 	_, err = n.Client.PeerProof(ctx, id, ref.Record)
+	if err == nil {
+		n.proven.add(ref)
+	}
 	var rf *network.Refusal
 	if errors.As(err, &rf) && rf.Reason == network.ReasonNotFound {
 		return fmt.Errorf("%w: %w", omadata.Invalidf("record", "The peer's log has no such record for this operator."), err)

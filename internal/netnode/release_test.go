@@ -207,6 +207,16 @@ func TestNetworkRelease(t *testing.T) {
 	if err := hki.Node.VerifyPeerRecord(admin, omadata.LeafPeer{Origin: espOrigin, Record: g.ID}); omadata.ErrorCode(err) != omadata.EINVALID {
 		t.Errorf("a record Espoo's log does not have for Helsinki: got %v, want invalid", err)
 	}
+	// A proven record is not asked for again: with Espoo down, it is still
+	// proven; a record not proven before is not.
+	esp.down.Store(true)
+	if err := hki.Node.VerifyPeerRecord(admin, omadata.LeafPeer{Origin: espOrigin, Record: relay[0]}); err != nil {
+		t.Errorf("Helsinki checks Espoo's relay again, Espoo down: %v", err)
+	}
+	if err := hki.Node.VerifyPeerRecord(admin, omadata.LeafPeer{Origin: espOrigin, Record: g.ID}); err == nil {
+		t.Errorf("an unproven record checked while Espoo is down: got nil")
+	}
+	esp.down.Store(false)
 
 	// A pseudonym Helsinki never issued to Espoo.
 	hp, err := esp.Node.Resolver.Resolve(admin, hki.URL)

@@ -46,24 +46,30 @@ func (p *Portal) checkPeers(ctx context.Context, rows []*usageRow) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, peerCheckTimeout)
 	defer cancel()
-	var wg sync.WaitGroup
+	// Rows of one release (its decision and its grant) share the peer's
+	// record: each record is asked for once.
+	byRef := map[omadata.LeafPeer][]*usageRow{}
 	for _, row := range rows {
-		if row.Peer == nil {
-			continue
+		if row.Peer != nil {
+			byRef[*row.Peer] = append(byRef[*row.Peer], row)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := p.o.PeerLogs.VerifyPeerRecord(ctx, *row.Peer)
-			switch {
+	}
+	var wg sync.WaitGroup
+	for ref, same := range byRef {
+		wg.Go(func() {
+			var check string
+			switch err := p.o.PeerLogs.VerifyPeerRecord(ctx, ref); {
 			case err == nil:
-				row.PeerCheck = peerChecked
+				check = peerChecked
 			case omadata.ErrorCode(err) == omadata.EINVALID:
-				row.PeerCheck = peerNotConfirmed
+				check = peerNotConfirmed
 			default:
-				row.PeerCheck = peerUnreachable
+				check = peerUnreachable
 			}
-		}()
+			for _, row := range same {
+				row.PeerCheck = check
+			}
+		})
 	}
 	wg.Wait()
 }
