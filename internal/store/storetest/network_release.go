@@ -5,6 +5,7 @@ package storetest
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -31,6 +32,13 @@ type relayer struct {
 	calls  int
 }
 
+// NewRelayer returns the relayer of caller asking home: the network calls
+// between two operators' stores minus HTTP, for tests of what a relay
+// records (the portal's, too).
+func NewRelayer(home *Operator, caller string, key ed25519.PrivateKey) omadata.Relayer {
+	return &relayer{home: home, caller: caller, key: key}
+}
+
 func (r *relayer) signedCall(body any) (context.Context, error) {
 	b, err := json.Marshal(body)
 	if err != nil {
@@ -40,14 +48,9 @@ func (r *relayer) signedCall(body any) (context.Context, error) {
 	sig := ed25519.Sign(r.key, b)
 	ctx := omadata.NewContextWithSignedRequest(AsOperator(r.caller), &omadata.SignedRequest{
 		SignatureInput: `net=("@method" "@target-uri" "content-digest");nonce="` + nonce + `";tag="omadata-network/1"`,
-		Signature:      "net=:" + jsonB64(sig) + ":", Body: b,
+		Signature:      "net=:" + base64.StdEncoding.EncodeToString(sig) + ":", Body: b,
 	})
 	return ctx, nil
-}
-
-func jsonB64(b []byte) string {
-	s, _ := json.Marshal(b)
-	return strings.Trim(string(s), `"`)
 }
 
 // answer signs an answer as the home operator (docs/network.md §4).

@@ -25,69 +25,6 @@ import (
 	"github.com/omadata/omadata/internal/web/portal"
 )
 
-// relay is Espoo's side of the network calls without HTTP: it asks our
-// store as Espoo, with the signed request the network handler hands
-// over, and signs our answer as the network handler would.
-type relay struct {
-	home *storetest.Operator
-	from string
-	key  ed25519.PrivateKey
-}
-
-func (r *relay) signed(body any) (context.Context, error) {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return nil, err
-	}
-	return omadata.NewContextWithSignedRequest(storetest.AsOperator(r.from), &omadata.SignedRequest{
-		SignatureInput: `net=("@method" "@target-uri" "content-digest");nonce="` + omadata.NewID("nonce") + `";tag="omadata-network/1"`,
-		Signature:      "net=:" + base64.StdEncoding.EncodeToString(ed25519.Sign(r.key, b)) + ":", Body: b,
-	}), nil
-}
-
-func (r *relay) sign(v any) (string, error) {
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.EdDSA, Key: r.key}, (&jose.SignerOptions{}).WithType("omadata-answer+jwt"))
-	if err != nil {
-		return "", err
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", err
-	}
-	jws, err := signer.Sign(b)
-	if err != nil {
-		return "", err
-	}
-	return jws.CompactSerialize()
-}
-
-func (r *relay) RelayGrant(_ context.Context, _ *omadata.Peer, in *omadata.NetworkGrantInput) (*omadata.Grant, string, omadata.LeafPeer, error) {
-	ctx, err := r.signed(in)
-	if err != nil {
-		return nil, "", omadata.LeafPeer{}, err
-	}
-	g, err := r.home.NetworkGrant(ctx, in)
-	if err != nil {
-		return nil, "", omadata.LeafPeer{}, err
-	}
-	leaf := omadata.LeafPeer{Origin: r.home.Peer.LogOrigin, Record: g.ID}
-	jws, err := r.sign(map[string]any{"grant": g, "leaf": leaf})
-	return g, jws, leaf, err
-}
-
-func (r *relay) RelayDecisions(_ context.Context, _ *omadata.Peer, in []*omadata.NetworkQuestion) ([]*omadata.Decision, string, error) {
-	ctx, err := r.signed(map[string]any{"questions": in})
-	if err != nil {
-		return nil, "", err
-	}
-	ds, err := r.home.NetworkDecide(ctx, in)
-	if err != nil {
-		return nil, "", err
-	}
-	jws, err := r.sign(map[string]any{"decisions": ds})
-	return ds, jws, err
-}
-
 // release carries the resident's consent event to Espoo, lets Espoo's
 // sink ask Espoo for a grant, which Espoo relays to us, and integrates
 // both logs: our grant.issued leaf and Espoo's grant.relayed leaf then
@@ -119,7 +56,7 @@ func (pr *peer) release(t *testing.T, e *env) *omadata.Grant {
 	if err != nil {
 		t.Fatal(err)
 	}
-	espR := pr.esp.With(store.WithRelayer(&relay{home: pr.us, from: pr.esp.Peer.OperatorID, key: key}))
+	espR := pr.esp.With(store.WithRelayer(storetest.NewRelayer(pr.us, pr.esp.Peer.OperatorID, key)))
 	pub, _, _ := ed25519.GenerateKey(nil)
 	tp, err := (&jose.JSONWebKey{Key: pub}).Thumbprint(crypto.SHA256)
 	if err != nil {
