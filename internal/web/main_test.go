@@ -41,6 +41,8 @@ type env struct {
 	db    *store.DB
 	raw   *sql.DB // a second connection, for dumping the database
 	logs  *lockedBuffer
+	// cosigner is the operator's witness key.
+	cosigner *witness.Cosigner
 
 	admin, adminID string // an admin bearer token and its ID
 
@@ -102,7 +104,8 @@ func newEnv(t *testing.T, edit func(*web.Options)) *env {
 	// The operator as a witness, with no witnesses of its own log.
 	o.Witness = st
 	o.Witnessed = &witness.Own{Log: st, Store: st, Source: witnesses(nil), LogKey: o.LogVerifierKey, LogURL: o.Operator.PublicURL + "/api/v1/public/log", Quorum: -1}
-	o.WitnessHandler = &witness.Handler{State: st, Cosigner: testCosigner(t, omadata.WitnessName(o.Operator.PublicURL))}
+	e.cosigner = testCosigner(t, omadata.WitnessName(o.Operator.PublicURL))
+	o.WitnessHandler = &witness.Handler{State: st, Cosigner: e.cosigner, Logger: o.Logger}
 	if edit != nil {
 		edit(&o)
 	}
