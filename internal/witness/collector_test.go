@@ -155,7 +155,7 @@ func TestCollectorConflict(t *testing.T) {
 	if _, err := own.Grow(ctx, 9, "grow"); err != nil {
 		t.Fatal(err)
 	}
-	col := &witness.Collector{Log: own, Store: store, Witnesses: staticSource{ref}, Client: &witness.Client{}}
+	col := &witness.Collector{Log: own, Store: store, Witnesses: staticSource{ref}, Client: &witness.Client{}, Logger: slog.New(slog.DiscardHandler)}
 	if err := col.RunOnce(ctx); err != nil {
 		t.Fatal(err)
 	}

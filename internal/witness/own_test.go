@@ -106,8 +106,8 @@ func TestOwnPolicyFile(t *testing.T) {
 	want := "log " + own.VerifierKey + " https://helsinki.example/api/v1/public/log\n" +
 		"witness espoo " + refs[0].VerifierKey + " https://espoo.example/witness/v1\n" +
 		"witness espoo-2 " + refs[1].VerifierKey + "\n" +
-		"witness witnesses-2 " + refs[2].VerifierKey + "\n" +
-		"group witnesses 2 espoo espoo-2 witnesses-2\n" +
+		"witness witnesses.example-witness " + refs[2].VerifierKey + "\n" +
+		"group witnesses 2 espoo espoo-2 witnesses.example-witness\n" +
 		"quorum witnesses\n"
 	if got := string(mustPolicy(t, o)); got != want {
 		t.Fatalf("policy:\n%s\nwant:\n%s", got, want)
