@@ -291,7 +291,7 @@ func (h *Handler) fork(ctx context.Context, l *omadata.WitnessedLog, req *Reques
 
 func newFork(l *omadata.WitnessedLog, conflicting string, proof tlog.TreeProof, seen string) *omadata.WitnessFork {
 	f := &omadata.WitnessFork{
-		Origin: l.Origin, Seen: seen, Known: l.Checkpoint, Conflicting: conflicting,
+		ID: omadata.NewID(omadata.PrefixWitnessFork), Origin: l.Origin, Seen: seen, Known: l.Checkpoint, Conflicting: conflicting,
 		DetectedAt: time.Now().UTC(),
 	}
 	for _, p := range proof {

@@ -125,3 +125,9 @@ func mustPolicy(t *testing.T, o *witness.Own) []byte {
 	}
 	return b
 }
+
+// TestWitnessServiceContract runs witnesstest's checks, which the store
+// suite runs on the database, on the in-memory state.
+func TestWitnessServiceContract(t *testing.T) {
+	witnesstest.CheckWitnessService(t, context.Background(), witnesstest.NewMem(nil))
+}
