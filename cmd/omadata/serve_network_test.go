@@ -19,6 +19,7 @@ import (
 	"github.com/omadata/omadata/internal/anchor"
 	"github.com/omadata/omadata/internal/federation"
 	"github.com/omadata/omadata/internal/netnode"
+	"github.com/omadata/omadata/internal/witness"
 )
 
 // TestServeNetwork: with OMADATA_NETWORK_ANCHOR, serve publishes its
@@ -83,6 +84,12 @@ func TestServeNetwork(t *testing.T) {
 	if len(st.JWKS.Keys) != 1 || st.AuthorityHints[0] != as.URL || md.OperatorID != url || md.NetworkEndpoint != url+"/network/v1" ||
 		md.LogVerifierKey == "" || !strings.HasPrefix(md.LogVerifierKey, md.LogOrigin+"+") || md.Name["sv"] != "Testoperatör" {
 		t.Fatalf("got configuration %+v, metadata %+v", st, md)
+	}
+	// Its witness (docs/witnessing.md §1): on its origin, named after its
+	// log origin, the key the one it cosigns with.
+	if v, err := witness.NewCosignatureVerifier(md.WitnessVerifierKey); err != nil || md.WitnessEndpoint != url+"/witness/v1" ||
+		v.Name() != omadata.WitnessName(url) {
+		t.Errorf("witness %q %q: %v; want %s/witness/v1 and a cosignature/v1 key named %s", md.WitnessEndpoint, md.WitnessVerifierKey, err, url, omadata.WitnessName(url))
 	}
 	var readyz struct{ Checks map[string]string }
 	if code := call(t, "GET", url+"/readyz", "", "", &readyz); code != 200 || readyz.Checks["federation_key"] != "ok" {
