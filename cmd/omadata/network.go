@@ -24,6 +24,7 @@ import (
 	"github.com/omadata/omadata/internal/anchor"
 	"github.com/omadata/omadata/internal/federation"
 	"github.com/omadata/omadata/internal/netnode"
+	"github.com/omadata/omadata/internal/witness"
 )
 
 // NetworkCommand is the operator network's command family
@@ -87,6 +88,8 @@ func (c *AnchorCommand) Run(ctx context.Context, args []string) error {
 		{"refresh", newAnchorChangeCommand(c.m, "refresh").Run},
 		{"rotate-key", newAnchorChangeCommand(c.m, "rotate-key").Run},
 		{"keys", newAnchorKeysCommand(c.m).Run},
+		{"forks", newAnchorForksCommand(c.m).Run},
+		{"resolve-fork", newAnchorResolveForkCommand(c.m).Run},
 	})
 }
 
@@ -112,6 +115,8 @@ The subcommands are:
 	refresh     fetch every active member's keys now
 	rotate-key  add a new anchor key; the old ones stay published
 	keys        print the anchor's public keys, the JWK set members pin
+	forks       list the forks the anchor saw as a witness of the members' logs
+	resolve-fork  unfreeze a member's log after a fork (audited)
 
 Run "omadata network anchor <subcommand> -h" for a subcommand's flags.
 `)
@@ -218,7 +223,17 @@ func (c *AnchorServeCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(c.m.Stderr, nil))
-	a := &anchor.Anchor{ID: id, Name: c.name, Rulebook: c.rulebook, DB: db, Keys: keys, Sign: anchorEventSigner, Log: log}
+	// The anchor witnesses the members' logs with a key of its own,
+	// beside its federation key (docs/witnessing.md §1).
+	wk, err := anchor.LoadWitnessKey(anchor.WitnessKeyPath(keyPath))
+	if err != nil {
+		return err
+	}
+	cosigner, err := witness.NewCosigner(omadata.WitnessName(id), wk)
+	if err != nil {
+		return err
+	}
+	a := &anchor.Anchor{ID: id, Name: c.name, Rulebook: c.rulebook, DB: db, Keys: keys, Sign: anchorEventSigner, Log: log, Witness: cosigner}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
@@ -229,7 +244,7 @@ func (c *AnchorServeCommand) Run(ctx context.Context, args []string) error {
 	for i, k := range keys {
 		kids[i] = k.ID
 	}
-	log.Info("trust anchor listening", "addr", ln.Addr().String(), "id", id, "rulebook", c.rulebook, "keys", kids)
+	log.Info("trust anchor listening", "addr", ln.Addr().String(), "id", id, "rulebook", c.rulebook, "keys", kids, "witness", cosigner.VerifierKey())
 	fmt.Fprintf(c.m.Stdout, "Trust anchor %s (rulebook %d) on %s\n", id, c.rulebook, ln.Addr())
 	printAnchorKeys(c.m.Stdout, keys)
 	if c.m.Ready != nil {

@@ -5,15 +5,20 @@ package peer
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/witness"
 )
 
 // PeerProof fetches the leaf of record from the log of the operator
@@ -33,7 +38,83 @@ func (c *Client) PeerProof(ctx context.Context, operatorID, record string) (*Rec
 	} else if err := VerifyRecord(p, record, rec); err != nil {
 		return nil, fmt.Errorf("%w: %w", omadata.Invalidf("record", "The peer's log does not prove the record."), err)
 	}
+	if err := c.checkSeen(ctx, p, rec); err != nil {
+		return nil, err
+	}
 	return rec, nil
+}
+
+// checkSeen checks the peer's checkpoint, once its signature verified,
+// against the checkpoint of the peer's log this operator cosigned last as
+// its witness (docs/witnessing.md §4, network.md §5.5): the same size
+// must have the same root, another size must be consistent, with the
+// consistency proof fetched from the peer's log_endpoint. A fork is
+// recorded (witness.CheckSeen) and reported, and the record counts as not
+// checked (EINVALID). A log this operator does not witness is not
+// checked; a proof it cannot fetch fails the check.
+func (c *Client) checkSeen(ctx context.Context, p *omadata.Peer, rec *Record) error {
+	if c.Witness == nil {
+		return nil
+	}
+	err := witness.CheckSeen(ctx, c.Witness, []byte(rec.Checkpoint.Note), func(ctx context.Context, old, new int64) (tlog.TreeProof, error) {
+		return c.fetchConsistency(ctx, p, old, new)
+	})
+	var fe *witness.ForkError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &fe):
+		if c.OnFork != nil {
+			c.OnFork(fe.Fork)
+		}
+		return fmt.Errorf("%w: %w", omadata.Invalidf("record", "The peer's log checkpoint forks from the one this operator witnessed: its record could not be checked."), err)
+	case omadata.ErrorCode(err) == omadata.ENOTFOUND:
+		return nil // a log this operator does not witness
+	}
+	return fmt.Errorf("check the checkpoint of %s against the one witnessed: %w", p.OperatorID, err)
+}
+
+// fetchConsistency fetches the consistency proof from the tree of size
+// old to the tree of size new from the peer's public log API
+// (GET {log_endpoint}/proofs/consistency, RFC 6962 §2.1.2). It is
+// believed only through tlog.CheckTree against checkpoints signed with
+// the peer's log key.
+func (c *Client) fetchConsistency(ctx context.Context, p *omadata.Peer, old, new int64) (tlog.TreeProof, error) {
+	if p.LogEndpoint == "" {
+		return nil, fmt.Errorf("%s publishes no log_endpoint", p.OperatorID)
+	}
+	u := strings.TrimSuffix(p.LogEndpoint, "/") + "/proofs/consistency?old=" + strconv.FormatInt(old, 10) + "&new=" + strconv.FormatInt(new, 10)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("consistency proof of %s: %w", p.OperatorID, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("consistency proof of %s: status %d", p.OperatorID, resp.StatusCode)
+	}
+	var cp omadata.ConsistencyProof
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&cp); err != nil {
+		return nil, fmt.Errorf("consistency proof of %s: %w", p.OperatorID, err)
+	} else if cp.Old != old || cp.New != new {
+		return nil, fmt.Errorf("consistency proof of %s: for %d to %d, not %d to %d", p.OperatorID, cp.Old, cp.New, old, new)
+	}
+	proof := make(tlog.TreeProof, 0, len(cp.Hashes))
+	for _, s := range cp.Hashes {
+		h, err := tlog.ParseHash(s)
+		if err != nil {
+			return nil, fmt.Errorf("consistency proof of %s: %w", p.OperatorID, err)
+		}
+		proof = append(proof, h)
+	}
+	return proof, nil
 }
 
 // VerifyRecord checks that rec is the leaf of record in the peer's log:
