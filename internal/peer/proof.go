@@ -64,7 +64,7 @@ func (c *Client) checkSeen(ctx context.Context, p *omadata.Peer, rec *Record) er
 	case err == nil:
 		return nil
 	case errors.As(err, &fe):
-		if c.OnFork != nil {
+		if c.OnFork != nil && fe.Recorded {
 			c.OnFork(fe.Fork)
 		}
 		return fmt.Errorf("%w: %w", omadata.Invalidf("record", "The peer's log checkpoint forks from the one this operator witnessed: its record could not be checked."), err)
