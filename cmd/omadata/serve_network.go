@@ -47,6 +47,9 @@ func joinNetwork(ctx context.Context, cfg Config, s *store.Store, sealer *keys.S
 		Keys: fk.Keys, Store: s, SyncInterval: cfg.Network.SyncInterval,
 		CatalogueMaxAge: cfg.Network.CatalogueMaxAge,
 		Logger:          log, Metrics: metrics,
+		// A peer's checkpoint read with its record is checked against the
+		// one this operator cosigned (docs/witnessing.md §4).
+		Witness: s,
 	})
 	if err != nil {
 		return nil, err
