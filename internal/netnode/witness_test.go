@@ -5,6 +5,7 @@ package netnode_test
 import (
 	"encoding/base64"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/federation"
 	"github.com/omadata/omadata/internal/keys"
 	"github.com/omadata/omadata/internal/store/storetest"
 )
@@ -136,5 +138,22 @@ func testPeerRecordFork(t *testing.T, home, peer *operator, record string) {
 	}
 	if forks, _ := home.Store.FindWitnessForks(ctx); len(forks) != 1 {
 		t.Errorf("%d forks after a second check, want 1", len(forks))
+	}
+}
+
+// TestEntityConfigurationAnyOrigin: a member's entity configuration is
+// readable from any page (Access-Control-Allow-Origin: *), for the
+// resident's browser that builds the trust chain to check a proof
+// (docs/witnessing.md §5).
+func TestEntityConfigurationAnyOrigin(t *testing.T) {
+	a := startAnchor(t)
+	op := startOperator(t, a, "Helsinki")
+	res, err := http.Get(op.URL + federation.WellKnownPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("GET %s: %d, Access-Control-Allow-Origin %q", federation.WellKnownPath, res.StatusCode, res.Header.Get("Access-Control-Allow-Origin"))
 	}
 }
