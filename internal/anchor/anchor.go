@@ -344,7 +344,7 @@ func (a *Anchor) Refresh(ctx context.Context, actor string) error {
 	return errors.Join(errs...)
 }
 
-func (a *Anchor) refresh(ctx context.Context, m *Member, actor string) error {
+func (a *Anchor) refresh(ctx context.Context, m *Member, actor string) (err error) {
 	st, err := a.fetchConfiguration(ctx, m.EntityID, m.JWKS)
 	if err != nil {
 		return err
@@ -360,8 +360,10 @@ func (a *Anchor) refresh(ctx context.Context, m *Member, actor string) error {
 	if err := federation.CheckMetadata(m.EntityID, md); err != nil {
 		return err
 	}
-	if err := a.syncWitnessLog(ctx, m.EntityID, md); err != nil {
-		return err
+	// The member's log as the anchor witnesses it; a failure here does
+	// not hold back its keys.
+	if werr := a.syncWitnessLog(ctx, m.EntityID, md); werr != nil {
+		defer func() { err = errors.Join(err, fmt.Errorf("witnessed log: %w", werr)) }()
 	}
 	endpoint := md.NetworkEndpoint
 	old, nw := Thumbprints(m.JWKS), Thumbprints(st.JWKS)

@@ -335,6 +335,15 @@ func TestWitnessState(t *testing.T) {
 			if err := a.AdvanceWitness(ctx, omadata.WitnessAdvance{Origin: lg.origin, OldSize: 5, OldRoot: l.RootHash, Size: 6, RootHash: "r6", Checkpoint: "cp6"}); omadata.ErrorCode(err) != omadata.EFORBIDDEN {
 				t.Errorf("advance of a frozen origin: %v", err)
 			}
+			// A member's log, its key rotated, is taken at the next refresh.
+			lg2 := newMemLog(t, lg.origin)
+			h.Config.Metadata.LogVerifierKey = lg2.vkey
+			if err := a.Refresh(ctx, "anchor"); err != nil {
+				t.Fatal(err)
+			}
+			if l, err := a.WitnessedLog(ctx, lg.origin); err != nil || len(l.VerifierKeys) != 1 || l.VerifierKeys[0] != lg2.vkey || l.Size != 5 {
+				t.Errorf("after a refresh with a new log key: %+v, %v", l, err)
+			}
 			// A second member cannot take over the first one's origin.
 			e := newMember(t, a.ID, key.Private.Public().(ed25519.PublicKey))
 			e.Config.Metadata.LogOrigin, e.Config.Metadata.LogVerifierKey = lg.origin, lg.vkey
