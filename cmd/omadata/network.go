@@ -115,8 +115,10 @@ The subcommands are:
 	refresh     fetch every active member's keys now
 	rotate-key  add a new anchor key; the old ones stay published
 	keys        print the anchor's public keys, the JWK set members pin
-	forks       list the forks the anchor saw as a witness of the members' logs
-	resolve-fork  unfreeze a member's log after a fork (audited)
+	forks       list the forks the anchor saw as a witness of the
+	            members' logs: two checkpoints that cannot both be true
+	resolve-fork
+	            let the anchor cosign a member's log again after a fork
 
 Run "omadata network anchor <subcommand> -h" for a subcommand's flags.
 `)
@@ -184,7 +186,9 @@ func (c *AnchorServeCommand) Usage() {
 	fmt.Fprintln(c.m.Stdout, `Usage: omadata network anchor serve --db DB [--listen ADDR] [--id URL] [--rulebook N]
 
 Serves the trust anchor (docs/network.md §2): /.well-known/openid-federation,
-/fetch?sub=, /list and /trust-mark, and refreshes the members' keys.`)
+/fetch?sub=, /list and /trust-mark, and refreshes the members' keys. It is
+also a witness of the members' logs (POST /witness/v1/add-checkpoint,
+docs/witnessing.md), with its key in the file --key + ".witness".`)
 	printFlags(c.m.Stdout, c.fs)
 }
 
