@@ -115,9 +115,9 @@ func (c *trustChain) witnessesOf(t *testing.T, n *demoNet, op *child) []netWitne
 	return append(ws, c.anchor)
 }
 
-// testWitness: the operators and the anchor witness each other's logs
+// testNetworkWitness: the operators and the anchor witness each other's logs
 // (issue 18, docs/witnessing.md), on the running demo network.
-func testWitness(t *testing.T, bin string, n *demoNet) {
+func testNetworkWitness(t *testing.T, bin string, n *demoNet) {
 	chain := readTrustChain(t, n)
 	t.Run("Cosignatures", func(t *testing.T) { testCosignatures(t, n, chain) })
 	t.Run("Fork", func(t *testing.T) { testFork(t, bin, n, chain) })
