@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/anchor"
 )
 
@@ -21,18 +22,20 @@ type AnchorForksCommand struct {
 	fs     *flag.FlagSet
 	db     string
 	asJSON bool
+	show   string
 }
 
 func newAnchorForksCommand(m *Main) *AnchorForksCommand {
 	c := &AnchorForksCommand{m: m, fs: flag.NewFlagSet("network anchor forks", flag.ContinueOnError)}
 	c.fs.StringVar(&c.db, "db", "", "the anchor's database: sqlite:FILE (or a path) or postgres://… (required)")
 	c.fs.BoolVar(&c.asJSON, "json", false, "print the evidence as JSON, both signed checkpoints verbatim")
+	c.fs.StringVar(&c.show, "show", "", "print the evidence of this fork (wfk_…): both signed checkpoints, verbatim, and the proof")
 	return c
 }
 
 // Usage prints the subcommand's help.
 func (c *AnchorForksCommand) Usage() {
-	fmt.Fprintln(c.m.Stdout, `Usage: omadata network anchor forks --db DB [--json]
+	fmt.Fprintln(c.m.Stdout, `Usage: omadata network anchor forks --db DB [--json | --show ID]
 
 Lists the forks the anchor saw as a witness (docs/witnessing.md §4), newest
 first: two checkpoints of one member's log, both signed with its log key,
@@ -57,6 +60,20 @@ func (c *AnchorForksCommand) Run(ctx context.Context, args []string) error {
 	forks, err := (&anchor.Anchor{DB: db}).WitnessForks(ctx)
 	if err != nil {
 		return err
+	}
+	if c.show != "" {
+		// As "omadata witness forks --show" prints an operator's.
+		for _, f := range forks {
+			if f.ID == c.show {
+				fmt.Fprintf(c.m.Stdout, "Fork %s of %s, seen in %s at %s.\n\nThe checkpoint cosigned before:\n\n%s\nThe conflicting checkpoint:\n\n%s\nConsistency proof sent (%d hashes):\n",
+					f.ID, f.Origin, f.Seen, f.DetectedAt.Format(time.RFC3339), f.Known, f.Conflicting, len(f.Proof))
+				for _, h := range f.Proof {
+					fmt.Fprintln(c.m.Stdout, h)
+				}
+				return nil
+			}
+		}
+		return omadata.NotFound("fork")
 	}
 	if c.asJSON {
 		enc := json.NewEncoder(c.m.Stdout)

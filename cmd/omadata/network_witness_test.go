@@ -341,6 +341,14 @@ func testFork(t *testing.T, bin string, n *demoNet, chain *trustChain) {
 			if f == nil {
 				t.Fatalf("no evidence of the fork among %d", len(forks))
 			}
+			// Both notes verbatim on the admin's command line.
+			show := exec.Command(bin, "witness", "forks", "--database", w.proc.DB, "--show", f.ID)
+			if w.proc == n.Anchor {
+				show = exec.Command(bin, "network", "anchor", "forks", "--db", n.Anchor.DB, "--show", f.ID)
+			}
+			if out, err := show.CombinedOutput(); err != nil || !strings.Contains(string(out), f.Known) || !strings.Contains(string(out), string(fork)) {
+				t.Errorf("%s: %v\n%s", show, err, out)
+			}
 			if _, err := note.Open([]byte(f.Known), note.VerifierList(logV)); err != nil {
 				t.Errorf("the known checkpoint does not verify with Helsinki's log key: %v", err)
 			}
