@@ -3,157 +3,143 @@
 package netnode_test
 
 import (
-	"encoding/base64"
-	"fmt"
-	"net/http"
-	"strings"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
 	"testing"
-
-	"golang.org/x/mod/sumdb/note"
-	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/federation"
-	"github.com/omadata/omadata/internal/keys"
+	"github.com/omadata/omadata/internal/netnode"
 	"github.com/omadata/omadata/internal/store/storetest"
+	"github.com/omadata/omadata/internal/witness"
 )
 
-// testPeerRecordFork: home, a witness of peer's log, checks the
-// checkpoint peer answers with its record (docs/witnessing.md §4,
-// network.md §5.5) against the checkpoint of peer's log it cosigned last.
-// Nothing held and an earlier checkpoint held pass (the consistency
-// proof fetched from peer's log_endpoint); a checkpoint of the same size
-// with another root, signed with peer's log key, is a fork: recorded with
-// both notes, reported (the ERROR line), and the record not checked.
-func testPeerRecordFork(t *testing.T, home, peer *operator, record string) {
+// witnessKey gives op a witness in its metadata (docs/witnessing.md §1),
+// before it is admitted, and returns its verifier key.
+func witnessKey(t *testing.T, op *operator, name string) string {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := witness.NewCosigner(name, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := &op.Node.Member.Config.Metadata
+	md.WitnessEndpoint, md.WitnessVerifierKey = op.URL+"/witness/v1", c.VerifierKey()
+	return c.VerifierKey()
+}
+
+// TestWitnessLogSync: the members' logs are among those an operator
+// witnesses, origin and key from their chains, and the members that
+// publish a witness are its log's witnesses; a suspended member's log is
+// witnessed no more (docs/witnessing.md §2, §3).
+func TestWitnessLogSync(t *testing.T) {
 	ctx := storetest.Admin()
-	origin := omadata.LogOrigin(peer.URL)
-	if _, err := peer.Store.IntegrateLog(ctx); err != nil {
+	a := startAnchor(t)
+	hki, esp, tku := startOperator(t, a, "Helsinki"), startOperator(t, a, "Espoo"), startOperator(t, a, "Turku")
+	espKey := witnessKey(t, esp, "espoo.example/witness") // Turku, of an older version, has none
+	admit(t, a, hki, esp, tku)
+
+	n, err := hki.Node.WitnessLogs.Sync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	} else if n != 2 {
+		t.Errorf("changed %d logs, want Espoo's and Turku's", n)
+	}
+	logs, err := hki.Store.FindWitnessedLogs(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	// home witnesses the members' logs as its sync puts them.
-	if _, err := home.Node.WitnessLogs.Sync(ctx); err != nil {
-		t.Fatal(err)
+	byOperator := map[string]*omadata.WitnessedLog{}
+	for _, l := range logs {
+		byOperator[l.OperatorID] = l
 	}
-	l, err := home.Store.WitnessedLog(ctx, origin)
-	if err != nil || !l.Active || l.Size != 0 {
-		t.Fatalf("home's witnessed log of %s: %+v, %v", origin, l, err)
+	for _, op := range []*operator{esp, tku} {
+		l := byOperator[op.URL]
+		md := op.Node.Member.Config.Metadata
+		if l == nil || l.Origin != md.LogOrigin || len(l.VerifierKeys) != 1 || l.VerifierKeys[0] != md.LogVerifierKey ||
+			l.Source != omadata.WitnessLogPeer || !l.Active {
+			t.Errorf("%s's log: got %+v, want %s with its key, active", op.URL, l, md.LogOrigin)
+		}
 	}
-	if _, err := home.Node.Client.PeerProof(ctx, peer.URL, record); err != nil {
-		t.Fatalf("nothing cosigned yet: %v", err)
+	if len(logs) != 2 {
+		t.Errorf("got %d logs, want 2: not its own", len(logs))
+	}
+	if n, err := hki.Node.WitnessLogs.Sync(ctx); err != nil || n != 0 {
+		t.Errorf("a second sync changed %d, %v; want nothing", n, err)
 	}
 
-	// An earlier checkpoint of peer's log held, of half its size, signed
-	// with peer's log key: consistent.
-	sealer, err := keys.NewSealer(storetest.SecretKey)
+	ws, err := hki.Node.Witnesses(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	signer, _, err := keys.LogSigner(ctx, peer.Store, sealer, origin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	latest, err := peer.Store.LatestCheckpoint(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	size := latest.Size / 2
-	var stored []tlog.Hash
-	hashes := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
-		out := make([]tlog.Hash, len(idx))
-		for i, x := range idx {
-			out[i] = stored[x]
-		}
-		return out, nil
-	})
-	for i := range size {
-		e, err := peer.Store.LogEntryAt(ctx, i)
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := base64.StdEncoding.DecodeString(e.LeafData)
-		if err != nil {
-			t.Fatal(err)
-		}
-		hs, err := tlog.StoredHashes(i, data, hashes)
-		if err != nil {
-			t.Fatal(err)
-		}
-		stored = append(stored, hs...)
-	}
-	root, err := tlog.TreeHash(size, hashes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	earlier, err := note.Sign(&note.Note{Text: fmt.Sprintf("%s\n%d\n%s\n", origin, size, root)}, signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := home.Store.AdvanceWitness(ctx, omadata.WitnessAdvance{Origin: origin, Size: size, RootHash: root.String(), Checkpoint: string(earlier)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := home.Node.Client.PeerProof(ctx, peer.URL, record); err != nil {
-		t.Fatalf("an earlier checkpoint cosigned (size %d): %v", size, err)
-	}
-	if forks, err := home.Store.FindWitnessForks(ctx); err != nil || len(forks) != 0 {
-		t.Fatalf("forks after honest checks: %+v, %v", forks, err)
+	if len(ws) != 1 || ws[0].Name != "espoo.example/witness" || ws[0].VerifierKey != espKey || ws[0].URL != esp.URL+"/witness/v1" ||
+		ws[0].OperatorID != esp.URL || ws[0].Label["fi"] == "" {
+		t.Fatalf("witnesses = %+v, want Espoo's alone: Turku publishes none, the anchor names none", ws)
 	}
 
-	// home cosigned a checkpoint of the latest size with another root,
-	// signed with peer's log key: the one peer answers with is a fork.
-	last := []string{fmt.Sprint(latest.Size)}
-	var other [32]byte
-	copy(other[:], "another history, the same size")
-	forged, err := note.Sign(&note.Note{Text: fmt.Sprintf("%s\n%s\n%s\n", origin, last[0], base64.StdEncoding.EncodeToString(other[:]))}, signer)
-	if err != nil {
+	// Espoo suspended: its log is not witnessed, nor its witness asked.
+	if _, err := a.Suspend(ctx, esp.URL, "unpaid fee", "test"); err != nil {
 		t.Fatal(err)
 	}
-	held, err := home.Store.WitnessedLog(ctx, origin)
-	if err != nil {
+	if err := hki.Node.Resolver.Drop(ctx, esp.URL); err != nil {
 		t.Fatal(err)
 	}
-	size = latest.Size
-	if err := home.Store.AdvanceWitness(ctx, omadata.WitnessAdvance{Origin: origin, OldSize: held.Size, OldRoot: held.RootHash,
-		Size: size, RootHash: base64.StdEncoding.EncodeToString(other[:]), Checkpoint: string(forged)}); err != nil {
-		t.Fatal(err)
+	if n, err := hki.Node.WitnessLogs.Sync(ctx); n != 1 || err == nil {
+		t.Errorf("after the suspension: changed %d, %v; want Espoo's log off and its refusal reported", n, err)
 	}
-	_, err = home.Node.Client.PeerProof(ctx, peer.URL, record)
-	if omadata.ErrorCode(err) != omadata.EINVALID || omadata.ErrorField(err) != "record" {
-		t.Fatalf("a forked checkpoint: %v, want the record not checked (invalid record)", err)
+	l, err := hki.Store.WitnessedLog(ctx, esp.Node.Member.Config.Metadata.LogOrigin)
+	if err != nil || l.Active {
+		t.Errorf("Espoo's log: %+v, %v; want kept, inactive", l, err)
 	}
-	forks, ferr := home.Store.FindWitnessForks(ctx)
-	if ferr != nil || len(forks) != 1 || forks[0].Origin != origin || forks[0].Seen != omadata.ForkSeenPeerRecord ||
-		forks[0].Known != string(forged) || !strings.HasPrefix(forks[0].Conflicting, origin+"\n"+last[0]+"\n") {
-		t.Fatalf("fork evidence: %+v, %v", forks, ferr)
-	}
-	if got := home.log.String(); !strings.Contains(got, "level=ERROR msg=\"witness: fork\"") || !strings.Contains(got, "origin="+origin) {
-		t.Errorf("no ERROR line for the fork in home's log:\n%s", got)
-	}
-	if l, err := home.Store.WitnessedLog(ctx, origin); err != nil || !l.Forked {
-		t.Errorf("the origin is not frozen: %+v, %v", l, err)
-	}
-	// Frozen, the record is still not checked; no second evidence.
-	if _, err := home.Node.Client.PeerProof(ctx, peer.URL, record); omadata.ErrorCode(err) != omadata.EINVALID {
-		t.Errorf("checked again while frozen: %v", err)
-	}
-	if forks, _ := home.Store.FindWitnessForks(ctx); len(forks) != 1 {
-		t.Errorf("%d forks after a second check, want 1", len(forks))
+	if ws, _ := hki.Node.Witnesses(ctx); len(ws) != 0 {
+		t.Errorf("witnesses = %+v, want none", ws)
 	}
 }
 
-// TestEntityConfigurationAnyOrigin: a member's entity configuration is
-// readable from any page (Access-Control-Allow-Origin: *), for the
-// resident's browser that builds the trust chain to check a proof
-// (docs/witnessing.md §5).
-func TestEntityConfigurationAnyOrigin(t *testing.T) {
-	a := startAnchor(t)
-	op := startOperator(t, a, "Helsinki")
-	res, err := http.Get(op.URL + federation.WellKnownPath)
+// TestAnchorWitness: the trust anchor's witness is read from its
+// configuration's omadata_witness metadata, its endpoint on the anchor's
+// origin and its key a cosignature/v1 key.
+func TestAnchorWitness(t *testing.T) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res.Body.Close()
-	if res.StatusCode != 200 || res.Header.Get("Access-Control-Allow-Origin") != "*" {
-		t.Errorf("GET %s: %d, Access-Control-Allow-Origin %q", federation.WellKnownPath, res.StatusCode, res.Header.Get("Access-Control-Allow-Origin"))
+	c, err := witness.NewCosigner("anchor.example/witness", priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := func(endpoint, vkey, org string) *federation.Statement {
+		s := &federation.Statement{Issuer: "https://anchor.example", Subject: "https://anchor.example", Metadata: map[string]json.RawMessage{}}
+		if endpoint != "" || vkey != "" {
+			s.Metadata[netnode.MetadataWitness], _ = json.Marshal(map[string]string{"witness_endpoint": endpoint, "witness_verifier_key": vkey})
+		}
+		if org != "" {
+			s.Metadata[federation.MetadataFederation], _ = json.Marshal(map[string]string{"organization_name": org})
+		}
+		return s
+	}
+	w, err := netnode.AnchorWitness(st("https://anchor.example/witness/v1", c.VerifierKey(), ""))
+	if err != nil || w == nil || w.Name != "anchor.example/witness" || w.URL != "https://anchor.example/witness/v1" ||
+		w.Label["fi"] != "Verkoston luottamusankkuri" || w.Label["sv"] != "Nätverkets förtroendeankare" || w.Label["en"] != "The network's trust anchor" {
+		t.Errorf("got %+v, %v", w, err)
+	}
+	if w, err := netnode.AnchorWitness(st("https://anchor.example/witness/v1", c.VerifierKey(), "Kuntaverkko")); err != nil || w.Label["sv"] != "Kuntaverkko" {
+		t.Errorf("with an organization_name: got %+v, %v", w, err)
+	}
+	if w, err := netnode.AnchorWitness(st("", "", "")); w != nil || err != nil {
+		t.Errorf("none: got %+v, %v; want nil, nil", w, err)
+	}
+	for name, s := range map[string]*federation.Statement{
+		"OffOrigin": st("https://other.example/witness/v1", c.VerifierKey(), ""),
+		"NotAKey":   st("https://anchor.example/witness/v1", "anchor.example/witness+00000000+AAAA", ""),
+		"NoKey":     st("https://anchor.example/witness/v1", "", ""),
+	} {
+		if w, err := netnode.AnchorWitness(s); err == nil {
+			t.Errorf("%s: got %+v, want an error", name, w)
+		}
 	}
 }
