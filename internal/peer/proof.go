@@ -5,10 +5,8 @@ package peer
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -75,44 +73,22 @@ func (c *Client) checkSeen(ctx context.Context, p *omadata.Peer, rec *Record) er
 }
 
 // fetchConsistency fetches the consistency proof from the tree of size
-// old to the tree of size new from the peer's public log API
-// (GET {log_endpoint}/proofs/consistency, RFC 6962 §2.1.2). It is
-// believed only through tlog.CheckTree against checkpoints signed with
-// the peer's log key.
+// old to the tree of size new from the peer's public log API at the
+// log_endpoint of its trust chain (GET {log_endpoint}/proofs/consistency,
+// RFC 6962 §2.1.2). It is believed only through tlog.CheckTree against
+// checkpoints signed with the peer's log key; a 400 (the log cannot prove
+// sizes it signed) is a fork to witness.CheckSeen.
 func (c *Client) fetchConsistency(ctx context.Context, p *omadata.Peer, old, new int64) (tlog.TreeProof, error) {
 	if p.LogEndpoint == "" {
 		return nil, fmt.Errorf("%s publishes no log_endpoint", p.OperatorID)
-	}
-	u := strings.TrimSuffix(p.LogEndpoint, "/") + "/proofs/consistency?old=" + strconv.FormatInt(old, 10) + "&new=" + strconv.FormatInt(new, 10)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
 	}
 	hc := c.HTTP
 	if hc == nil {
 		hc = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
-	resp, err := hc.Do(req)
+	proof, err := (&witness.Client{HTTP: hc}).ConsistencyProof(ctx, p.LogEndpoint, old, new)
 	if err != nil {
 		return nil, fmt.Errorf("consistency proof of %s: %w", p.OperatorID, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("consistency proof of %s: status %d", p.OperatorID, resp.StatusCode)
-	}
-	var cp omadata.ConsistencyProof
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&cp); err != nil {
-		return nil, fmt.Errorf("consistency proof of %s: %w", p.OperatorID, err)
-	} else if cp.Old != old || cp.New != new {
-		return nil, fmt.Errorf("consistency proof of %s: for %d to %d, not %d to %d", p.OperatorID, cp.Old, cp.New, old, new)
-	}
-	proof := make(tlog.TreeProof, 0, len(cp.Hashes))
-	for _, s := range cp.Hashes {
-		h, err := tlog.ParseHash(s)
-		if err != nil {
-			return nil, fmt.Errorf("consistency proof of %s: %w", p.OperatorID, err)
-		}
-		proof = append(proof, h)
 	}
 	return proof, nil
 }
