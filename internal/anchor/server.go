@@ -146,7 +146,15 @@ func (a *Anchor) Handler() http.Handler {
 	}
 	mux := http.NewServeMux()
 	if a.Witness != nil {
-		mux.Handle("POST "+prefix+WitnessPrefix+"/add-checkpoint", &witness.Handler{State: a, Cosigner: a.Witness, Logger: a.log()})
+		mux.Handle("POST "+prefix+WitnessPrefix+"/add-checkpoint", &witness.Handler{
+			State: a, Cosigner: a.Witness, Logger: a.log(),
+			// A failed proof is a fork only if the member's log cannot
+			// prove it either (docs/witnessing.md §4).
+			FetchProof: witness.PeerLogProofs(a, &witness.Client{HTTP: &http.Client{
+				Timeout:       witness.DefaultTimeout,
+				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+			}}),
+		})
 	}
 	mux.HandleFunc("GET "+prefix+federation.WellKnownPath, func(w http.ResponseWriter, r *http.Request) {
 		jws, err := a.Configuration()

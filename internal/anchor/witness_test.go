@@ -223,6 +223,19 @@ func TestWitness(t *testing.T) {
 				t.Errorf("unknown origin: %d %s, want 404", code, body)
 			}
 
+			// A proof that does not verify, which the member's log cannot
+			// be asked to confirm (this one serves no log API): 422, not a
+			// fork (anyone can send a public checkpoint with a bad proof).
+			bogus := newMemLog(t, lg.origin)
+			bogus.add(t, "bogus", 9)
+			_, bp := bogus.checkpoint(t, lg.signer)
+			if code, _, body := post(t, add, &witness.Request{OldSize: 7, Proof: bogus.proof(t, 7)[:1], Checkpoint: bp}); code != 422 {
+				t.Errorf("a bad proof: %d %s, want 422", code, body)
+			}
+			if forks, err := a.WitnessForks(ctx); err != nil || len(forks) != 0 {
+				t.Fatalf("forks after a bad proof the log did not confirm: %+v, %v", forks, err)
+			}
+
 			// A fork: size 7 with another root, signed with the log's key.
 			fork := newMemLog(t, lg.origin)
 			fork.add(t, "forged", 7)
