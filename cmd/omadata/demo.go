@@ -204,6 +204,9 @@ func startNetwork(ctx context.Context, o networkOptions) (n *demoNet, err error)
 			// A newly published processing reaches the other cities
 			// within seconds, not the default 300 s.
 			"OMADATA_NETWORK_CATALOGUE_MAX_AGE=5s",
+			// Each operator's checkpoints are cosigned by the two others
+			// and the anchor within seconds (docs/witnessing.md §3).
+			"OMADATA_WITNESS_INTERVAL=1s",
 		}, o.Env...)
 		if err := n.start(ctx, o.Bin, op, env, "serve"); err != nil {
 			return n, err

@@ -24,6 +24,7 @@ import (
 	"github.com/omadata/omadata/internal/anchor"
 	"github.com/omadata/omadata/internal/federation"
 	"github.com/omadata/omadata/internal/netnode"
+	"github.com/omadata/omadata/internal/witness"
 )
 
 // NetworkCommand is the operator network's command family
@@ -87,6 +88,8 @@ func (c *AnchorCommand) Run(ctx context.Context, args []string) error {
 		{"refresh", newAnchorChangeCommand(c.m, "refresh").Run},
 		{"rotate-key", newAnchorChangeCommand(c.m, "rotate-key").Run},
 		{"keys", newAnchorKeysCommand(c.m).Run},
+		{"forks", newAnchorForksCommand(c.m).Run},
+		{"resolve-fork", newAnchorResolveForkCommand(c.m).Run},
 	})
 }
 
@@ -112,6 +115,10 @@ The subcommands are:
 	refresh     fetch every active member's keys now
 	rotate-key  add a new anchor key; the old ones stay published
 	keys        print the anchor's public keys, the JWK set members pin
+	forks       list the forks the anchor saw as a witness of the
+	            members' logs: two checkpoints that cannot both be true
+	resolve-fork
+	            let the anchor cosign a member's log again after a fork
 
 Run "omadata network anchor <subcommand> -h" for a subcommand's flags.
 `)
@@ -179,7 +186,9 @@ func (c *AnchorServeCommand) Usage() {
 	fmt.Fprintln(c.m.Stdout, `Usage: omadata network anchor serve --db DB [--listen ADDR] [--id URL] [--rulebook N]
 
 Serves the trust anchor (docs/network.md §2): /.well-known/openid-federation,
-/fetch?sub=, /list and /trust-mark, and refreshes the members' keys.`)
+/fetch?sub=, /list and /trust-mark, and refreshes the members' keys. It is
+also a witness of the members' logs (POST /witness/v1/add-checkpoint,
+docs/witnessing.md), with its key in the file --key + ".witness".`)
 	printFlags(c.m.Stdout, c.fs)
 }
 
@@ -218,7 +227,17 @@ func (c *AnchorServeCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(c.m.Stderr, nil))
-	a := &anchor.Anchor{ID: id, Name: c.name, Rulebook: c.rulebook, DB: db, Keys: keys, Sign: anchorEventSigner, Log: log}
+	// The anchor witnesses the members' logs with a key of its own,
+	// beside its federation key (docs/witnessing.md §1).
+	wk, err := anchor.LoadWitnessKey(anchor.WitnessKeyPath(keyPath))
+	if err != nil {
+		return err
+	}
+	cosigner, err := witness.NewCosigner(omadata.WitnessName(id), wk)
+	if err != nil {
+		return err
+	}
+	a := &anchor.Anchor{ID: id, Name: c.name, Rulebook: c.rulebook, DB: db, Keys: keys, Sign: anchorEventSigner, Log: log, Witness: cosigner}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
@@ -229,7 +248,7 @@ func (c *AnchorServeCommand) Run(ctx context.Context, args []string) error {
 	for i, k := range keys {
 		kids[i] = k.ID
 	}
-	log.Info("trust anchor listening", "addr", ln.Addr().String(), "id", id, "rulebook", c.rulebook, "keys", kids)
+	log.Info("trust anchor listening", "addr", ln.Addr().String(), "id", id, "rulebook", c.rulebook, "keys", kids, "witness", cosigner.VerifierKey())
 	fmt.Fprintf(c.m.Stdout, "Trust anchor %s (rulebook %d) on %s\n", id, c.rulebook, ln.Addr())
 	printAnchorKeys(c.m.Stdout, keys)
 	if c.m.Ready != nil {

@@ -58,6 +58,8 @@ func TestDemoNetwork(t *testing.T) {
 	t.Run("Browser", func(t *testing.T) {
 		testBrowser(t, n, waitEntry(t, n.Operators[0], sportsCardTitle, n.Operators[1].URL).ProcessingID)
 	})
+	// The operators and the anchor witness each other's logs (issue 18).
+	t.Run("Witness", func(t *testing.T) { testNetworkWitness(t, bin, n) })
 	// Refusals last: they suspend and remove Turku.
 	t.Run("Refusals", func(t *testing.T) { testRefusals(t, bin, n) })
 }

@@ -51,6 +51,13 @@ func joinNetwork(ctx context.Context, cfg Config, s *store.Store, sealer *keys.S
 		Keys: fk.Keys, Store: s, SyncInterval: cfg.Network.SyncInterval,
 		CatalogueMaxAge: cfg.Network.CatalogueMaxAge,
 		Logger:          log, Metrics: metrics,
+		// A peer's checkpoint read with its record is checked against the
+		// one this operator cosigned (docs/witnessing.md §4); a fork seen
+		// so is counted with those refused by the witness.
+		Witness: s,
+		OnWitnessFork: func(f *omadata.WitnessFork) {
+			newWitnessMetrics(metrics).forks.WithLabelValues(f.Origin).Inc()
+		},
 	})
 	if err != nil {
 		return nil, err

@@ -53,6 +53,12 @@ func newWitnessing(cfg Config, s *store.Store, cosigner *witness.Cosigner, node 
 	return &witnessing{
 		Cosigner: cosigner,
 		Handler: &witness.Handler{State: s, Cosigner: cosigner, Logger: log,
+			// A failed proof is a fork only if the peer's log cannot prove
+			// it either (docs/witnessing.md §4).
+			FetchProof: witness.PeerLogProofs(s, &witness.Client{HTTP: &http.Client{
+				Timeout:       witness.DefaultTimeout,
+				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+			}}),
 			OnFork: func(f *omadata.WitnessFork) { m.forks.WithLabelValues(f.Origin).Inc() },
 			OnAnswer: func(status int) {
 				m.requests.WithLabelValues(fmt.Sprint(status)).Inc()

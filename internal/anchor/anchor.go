@@ -27,6 +27,7 @@ import (
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/federation"
+	"github.com/omadata/omadata/internal/witness"
 )
 
 // Member is a network member as the anchor holds it.
@@ -68,6 +69,9 @@ type Anchor struct {
 	Lifetime time.Duration // of statements and trust marks; 0: federation.DefaultLifetime
 	Now      func() time.Time
 	Log      *slog.Logger
+	// Witness cosigns the members' checkpoints (docs/witnessing.md §2);
+	// nil: the anchor is no witness.
+	Witness *witness.Cosigner
 }
 
 func (a *Anchor) now() time.Time {
@@ -155,6 +159,9 @@ func (a *Anchor) AdmitNamed(ctx context.Context, entityID string, name omadata.T
 		ON CONFLICT (entity_id) DO UPDATE SET status = 'active', name = excluded.name, jwks = excluded.jwks, network_endpoint = excluded.network_endpoint, admitted_at = excluded.admitted_at, updated_at = excluded.updated_at`,
 		entityID, string(nameJSON), string(jwks), endpoint, now, now); err != nil {
 		return nil, fmt.Errorf("admit: %w", err)
+	}
+	if err := syncWitnessLog(ctx, t, now, entityID, md); err != nil {
+		return nil, err
 	}
 	if err := audit(ctx, t, now, actor, "admit", entityID, reason, strings.Join(Thumbprints(st.JWKS), " ")+" name "+string(nameJSON)); err != nil {
 		return nil, err
@@ -337,7 +344,7 @@ func (a *Anchor) Refresh(ctx context.Context, actor string) error {
 	return errors.Join(errs...)
 }
 
-func (a *Anchor) refresh(ctx context.Context, m *Member, actor string) error {
+func (a *Anchor) refresh(ctx context.Context, m *Member, actor string) (err error) {
 	st, err := a.fetchConfiguration(ctx, m.EntityID, m.JWKS)
 	if err != nil {
 		return err
@@ -352,6 +359,11 @@ func (a *Anchor) refresh(ctx context.Context, m *Member, actor string) error {
 	}
 	if err := federation.CheckMetadata(m.EntityID, md); err != nil {
 		return err
+	}
+	// The member's log as the anchor witnesses it; a failure here does
+	// not hold back its keys.
+	if werr := a.syncWitnessLog(ctx, m.EntityID, md); werr != nil {
+		defer func() { err = errors.Join(err, fmt.Errorf("witnessed log: %w", werr)) }()
 	}
 	endpoint := md.NetworkEndpoint
 	old, nw := Thumbprints(m.JWKS), Thumbprints(st.JWKS)

@@ -46,6 +46,33 @@ var schema = []string{
 		detail    TEXT NOT NULL
 	)`,
 	`CREATE INDEX IF NOT EXISTS anchor_audit_entity ON anchor_audit (entity_id, at)`,
+	// The anchor as a witness (docs/witnessing.md §2): the members' logs
+	// it witnesses, with the latest checkpoint it cosigned of each, and
+	// the evidence of every fork it saw (§4).
+	`CREATE TABLE IF NOT EXISTS anchor_witness_logs (
+		origin       TEXT PRIMARY KEY,
+		entity_id    TEXT NOT NULL,
+		verifier_key TEXT NOT NULL,
+		size         BIGINT NOT NULL DEFAULT 0,
+		root_hash    TEXT NOT NULL DEFAULT '',
+		checkpoint   TEXT NOT NULL DEFAULT '',
+		forked       INTEGER NOT NULL DEFAULT 0,
+		cosigned_at  TEXT NOT NULL DEFAULT '',
+		updated_at   TEXT NOT NULL
+	)`,
+	`CREATE TABLE IF NOT EXISTS anchor_witness_forks (
+		id          TEXT PRIMARY KEY,
+		origin      TEXT NOT NULL,
+		seen        TEXT NOT NULL,
+		known       TEXT NOT NULL,
+		conflicting TEXT NOT NULL,
+		proof       TEXT NOT NULL,
+		detected_at TEXT NOT NULL,
+		resolved_at TEXT NOT NULL DEFAULT '',
+		resolved_by TEXT NOT NULL DEFAULT '',
+		resolution  TEXT NOT NULL DEFAULT '',
+		reason      TEXT NOT NULL DEFAULT ''
+	)`,
 }
 
 // addName adds the member's recorded name to a database made before it
@@ -58,6 +85,8 @@ var probes = []string{
 	`SELECT name, value FROM anchor_settings WHERE 1 = 0`,
 	`SELECT entity_id, name FROM anchor_members WHERE 1 = 0`,
 	`SELECT id FROM anchor_audit WHERE 1 = 0`,
+	`SELECT origin, forked FROM anchor_witness_logs WHERE 1 = 0`,
+	`SELECT id, resolution FROM anchor_witness_forks WHERE 1 = 0`,
 }
 
 // DB is the anchor's database: a SQLite file or PostgreSQL.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/federation"
+	"github.com/omadata/omadata/internal/witness"
 )
 
 // Endpoint paths under the anchor's ID.
@@ -54,11 +55,21 @@ func (a *Anchor) Configuration() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	md := map[string]json.RawMessage{federation.MetadataFederation: fe}
+	if a.Witness != nil {
+		// The anchor witnesses every member's log (docs/witnessing.md §1,
+		// network.md §2.7); members take its witness key from here.
+		if md[MetadataWitness], err = json.Marshal(witnessMetadata{
+			WitnessEndpoint: a.ID + WitnessPrefix, WitnessVerifierKey: a.Witness.VerifierKey(),
+		}); err != nil {
+			return "", err
+		}
+	}
 	return federation.Sign(&federation.Statement{
 		Issuer: a.ID, Subject: a.ID,
 		IssuedAt: now.Unix(), ExpiresAt: now.Add(a.lifetime()).Unix(),
 		JWKS:             federation.KeySet(a.Keys...),
-		Metadata:         map[string]json.RawMessage{federation.MetadataFederation: fe},
+		Metadata:         md,
 		TrustMarkIssuers: map[string][]string{federation.MemberTrustMarkType(a.ID): {a.ID}},
 	}, key)
 }
@@ -134,6 +145,17 @@ func (a *Anchor) Handler() http.Handler {
 		prefix = u.Path
 	}
 	mux := http.NewServeMux()
+	if a.Witness != nil {
+		mux.Handle("POST "+prefix+WitnessPrefix+"/add-checkpoint", &witness.Handler{
+			State: a, Cosigner: a.Witness, Logger: a.log(),
+			// A failed proof is a fork only if the member's log cannot
+			// prove it either (docs/witnessing.md §4).
+			FetchProof: witness.PeerLogProofs(a, &witness.Client{HTTP: &http.Client{
+				Timeout:       witness.DefaultTimeout,
+				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+			}}),
+		})
+	}
 	mux.HandleFunc("GET "+prefix+federation.WellKnownPath, func(w http.ResponseWriter, r *http.Request) {
 		jws, err := a.Configuration()
 		if err != nil {
@@ -191,7 +213,21 @@ func (a *Anchor) Handler() http.Handler {
 		}
 		writeJWT(w, federation.ContentTypeTrustMark, jws)
 	})
-	return mux
+	return publicReads(mux)
+}
+
+// publicReads lets any page read the anchor's GET endpoints
+// (Access-Control-Allow-Origin: *): a resident's browser checks a proof
+// against the trust chain it fetches from the anchor itself
+// (docs/witnessing.md §5, /static/proofcheck.js). They are public,
+// signed statements; no credentials are involved.
+func publicReads(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			w.Header().Set("Access-Control-Allow-Origin", "*")
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func writeJWT(w http.ResponseWriter, contentType, jws string) {

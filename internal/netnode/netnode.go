@@ -26,6 +26,7 @@ import (
 	"github.com/omadata/omadata/internal/network"
 	"github.com/omadata/omadata/internal/peer"
 	"github.com/omadata/omadata/internal/web/netapi"
+	"github.com/omadata/omadata/internal/witness"
 	"github.com/omadata/omadata/internal/worker"
 )
 
@@ -69,6 +70,14 @@ type Options struct {
 	Logger     *slog.Logger
 	Metrics    *prometheus.Registry // nil: a registry of its own
 	Now        func() time.Time
+	// Witness is the operator's witness state: a peer's checkpoint read
+	// with a record is checked against the one it cosigned
+	// (docs/witnessing.md §4); nil checks nothing.
+	Witness witness.State
+	// OnWitnessFork reports a fork seen in a peer's checkpoint beside
+	// the ERROR line (the metric omadata_witness_forks_total); nil: the
+	// line only.
+	OnWitnessFork func(*omadata.WitnessFork)
 }
 
 // peerConns is how many idle connections the default client keeps to
@@ -168,9 +177,12 @@ func New(o Options) (*Node, error) {
 		OperatorID: self, LogOrigin: o.Metadata.LogOrigin,
 		Network: o.Store, Records: o.Store, Guard: guard, AnchorGuard: anchorGuard, CatalogueMaxAge: o.CatalogueMaxAge,
 		SignAnswer: n.signAnswer, MembershipChanged: n.membershipChanged,
-		EntityConfiguration: n.Member, Logger: o.Logger, Now: o.Now,
+		EntityConfiguration: anyOrigin(n.Member), Logger: o.Logger, Now: o.Now,
 	})
-	n.Client = &peer.Client{Transport: &transport{n: n}, Peers: peers{n.Resolver}, Metrics: peer.NewMetrics(o.Metrics), Now: o.Now}
+	n.Client = &peer.Client{
+		Transport: &transport{n: n}, Peers: peers{n.Resolver}, Metrics: peer.NewMetrics(o.Metrics), Now: o.Now,
+		Witness: o.Witness, OnFork: n.peerFork, HTTP: o.HTTPClient,
+	}
 	n.Members = &peer.Members{AnchorID: o.AnchorID, AnchorKeys: o.AnchorKeys, Client: o.HTTPClient, Anchor: n.gate.anchor}
 	n.Sync = &worker.CatalogueSync{
 		Self: self, Members: n.Members.List, Peers: peers{n.Resolver}, Fetch: n.Client, Store: o.Store,
@@ -212,6 +224,27 @@ func (n *Node) membershipChanged(ctx context.Context, operatorID, status string)
 		}
 	}
 	return nil
+}
+
+// peerFork reports a fork seen in a peer's checkpoint while checking its
+// record (docs/witnessing.md §4): recorded by witness.CheckSeen, reported
+// here.
+func (n *Node) peerFork(f *omadata.WitnessFork) {
+	n.o.Logger.Error("witness: fork", "origin", f.Origin, "seen", f.Seen, "fork", f.ID, "known", f.Known, "conflicting", f.Conflicting)
+	if n.o.OnWitnessFork != nil {
+		n.o.OnWitnessFork(f)
+	}
+}
+
+// anyOrigin lets any page read the entity configuration
+// (Access-Control-Allow-Origin: *): a resident's browser builds the trust
+// chain from it to check a proof (docs/witnessing.md §5). It is a public,
+// self-signed statement.
+func anyOrigin(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		h.ServeHTTP(w, r)
+	})
 }
 
 // peers resolves peers for the client and the workers.

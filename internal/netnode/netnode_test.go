@@ -124,6 +124,7 @@ func startOperatorOn(t testing.TB, a *testAnchor, name string, open func(testing
 	}
 	md := op.Peer.OperatorMetadata
 	md.LogVerifierKey = vkey
+	md.LogEndpoint = srv.URL + "/api/v1/public/log" // as serve publishes it
 	k, err := federation.NewKey()
 	if err != nil {
 		t.Fatal(err)
@@ -134,6 +135,7 @@ func startOperatorOn(t testing.TB, a *testAnchor, name string, open func(testing
 		Metadata: md, OrganizationName: name, AnchorID: a.URL, AnchorKeys: a.Keys, Rulebook: 1,
 		Keys:  func(context.Context) ([]federation.Key, error) { return []federation.Key{k}, nil },
 		Store: op.Store, Metrics: reg, HTTPClient: client, Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		Witness: op.Store,
 	})
 	if err != nil {
 		t.Fatal(err)

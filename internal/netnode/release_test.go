@@ -230,6 +230,10 @@ func TestNetworkRelease(t *testing.T) {
 		t.Fatalf("got %v, want unknown_resident", err)
 	}
 
+	// Helsinki witnesses Espoo's log: Espoo's checkpoint read with its
+	// record is checked against the one Helsinki cosigned.
+	t.Run("PeerRecordFork", func(t *testing.T) { testPeerRecordFork(t, hki, esp, relay[0]) })
+
 	// The withdrawal at Helsinki: the next grant denies.
 	if _, err := hki.Store.ChangeConsent(storetest.AsResident(r.ID), c.ID, omadata.ConsentWithdrawn, ""); err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ import (
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/network"
+	"github.com/omadata/omadata/internal/witness"
 )
 
 // Transport sends a signed call and verifies its signed answer: signing
@@ -56,6 +57,16 @@ type Client struct {
 	Peers     Resolver
 	Metrics   *Metrics // nil counts nothing
 	Now       func() time.Time
+	// Witness is this operator's witness state: a peer's checkpoint read
+	// with a record is checked against it (docs/witnessing.md §4); nil
+	// checks nothing.
+	Witness witness.State
+	// OnFork reports a fork seen in a peer's checkpoint (the ERROR line
+	// and the metric; the store raised the webhook when it recorded it).
+	OnFork func(*omadata.WitnessFork)
+	// HTTP fetches consistency proofs from a peer's public log; nil: a
+	// client with a 10 s timeout that follows no redirect.
+	HTTP *http.Client
 }
 
 // call sends a signed call to the endpoint path of peer (below its

@@ -7,13 +7,16 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/witness"
 )
 
 // PeerProof fetches the leaf of record from the log of the operator
@@ -33,7 +36,61 @@ func (c *Client) PeerProof(ctx context.Context, operatorID, record string) (*Rec
 	} else if err := VerifyRecord(p, record, rec); err != nil {
 		return nil, fmt.Errorf("%w: %w", omadata.Invalidf("record", "The peer's log does not prove the record."), err)
 	}
+	if err := c.checkSeen(ctx, p, rec); err != nil {
+		return nil, err
+	}
 	return rec, nil
+}
+
+// checkSeen checks the peer's checkpoint, once its signature verified,
+// against the checkpoint of the peer's log this operator cosigned last as
+// its witness (docs/witnessing.md §4, network.md §5.5): the same size
+// must have the same root, another size must be consistent, with the
+// consistency proof fetched from the peer's log_endpoint. A fork is
+// recorded (witness.CheckSeen) and reported, and the record counts as not
+// checked (EINVALID). A log this operator does not witness is not
+// checked; a proof it cannot fetch fails the check.
+func (c *Client) checkSeen(ctx context.Context, p *omadata.Peer, rec *Record) error {
+	if c.Witness == nil {
+		return nil
+	}
+	err := witness.CheckSeen(ctx, c.Witness, []byte(rec.Checkpoint.Note), func(ctx context.Context, old, new int64) (tlog.TreeProof, error) {
+		return c.fetchConsistency(ctx, p, old, new)
+	})
+	var fe *witness.ForkError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &fe):
+		if c.OnFork != nil && fe.Recorded {
+			c.OnFork(fe.Fork)
+		}
+		return fmt.Errorf("%w: %w", omadata.Invalidf("record", "The peer's log checkpoint forks from the one this operator witnessed: its record could not be checked."), err)
+	case omadata.ErrorCode(err) == omadata.ENOTFOUND:
+		return nil // a log this operator does not witness
+	}
+	return fmt.Errorf("check the checkpoint of %s against the one witnessed: %w", p.OperatorID, err)
+}
+
+// fetchConsistency fetches the consistency proof from the tree of size
+// old to the tree of size new from the peer's public log API at the
+// log_endpoint of its trust chain (GET {log_endpoint}/proofs/consistency,
+// RFC 6962 §2.1.2). It is believed only through tlog.CheckTree against
+// checkpoints signed with the peer's log key; a 400 (the log cannot prove
+// sizes it signed) is a fork to witness.CheckSeen.
+func (c *Client) fetchConsistency(ctx context.Context, p *omadata.Peer, old, new int64) (tlog.TreeProof, error) {
+	if p.LogEndpoint == "" {
+		return nil, fmt.Errorf("%s publishes no log_endpoint", p.OperatorID)
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	proof, err := (&witness.Client{HTTP: hc}).ConsistencyProof(ctx, p.LogEndpoint, old, new)
+	if err != nil {
+		return nil, fmt.Errorf("consistency proof of %s: %w", p.OperatorID, err)
+	}
+	return proof, nil
 }
 
 // VerifyRecord checks that rec is the leaf of record in the peer's log:
