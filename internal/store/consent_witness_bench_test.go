@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -33,27 +34,29 @@ var witnessBenchClients = flag.Int("witness-clients", 16, "BenchmarkWitnessedWri
 
 // witnessBenchChunk is how many give-and-withdraw pairs run before the
 // other mode's turn: the modes alternate (ABBA) all through the run.
-const witnessBenchChunk = 250
+const witnessBenchChunk = 100
 
 // BenchmarkWitnessedWrites measures consent writes per second with
 // witnessing on and off, in the same run (docs/performance.md,
 // "Witnessing (issue 18)"; the target is on ≥ 0.95 of off). Residents
 // give and withdraw consent through the store (one operation is the two
 // writes, each answered after its synced commit) while serve's
-// checkpointer signs a checkpoint every 200 ms. With witnessing on, the
+// checkpointer signs a checkpoint every 500 ms (its default). With witnessing on, the
 // collector also runs every -witness-interval against two real witnesses:
 // witness.Handler over its own store (on the same engine), each an
 // httptest server on 127.0.0.1 with its own cosigning key, witnessing the
 // operator's log; with it off, the collector is stopped. The modes
 // alternate in chunks of witnessBenchChunk pairs (on, off, off, on, …)
 // so that the shared machine's other load falls on both alike; each
-// mode's rate is its writes over the wall time of its own chunks. The
+// mode's rate is its writes over the wall time of its own chunks, and
+// on/off-median the median over the rounds of the ratio of a round's two
+// adjacent chunks, which one neighbour's burst moves less. The
 // witnesses run in this process and share its CPUs, so their work counts
 // against "on": a pessimistic arrangement.
 //
-// Reported: off-writes/s, on-writes/s, on/off, and how many checkpoints
-// both witnesses cosigned during the run (the benchmark fails if none
-// in a run of at least four chunks).
+// Reported: off-writes/s, on-writes/s, on/off, on/off-median, and how
+// many checkpoints both witnesses cosigned during the run (the benchmark
+// fails if none in a run of at least four chunks).
 //
 // SQLite always; PostgreSQL when OMADATA_TEST_POSTGRES_DSN is set.
 func BenchmarkWitnessedWrites(b *testing.B) {
@@ -81,7 +84,7 @@ func benchWitnessedWrites(b *testing.B, open func(testing.TB) *store.Store) {
 	// serve's checkpointer, in both modes.
 	cpDone := make(chan struct{})
 	go func() {
-		(&worker.Checkpointer{Log: s, Interval: 200 * time.Millisecond}).Run(ctx)
+		(&worker.Checkpointer{Log: s}).Run(ctx)
 		close(cpDone)
 	}()
 	defer func() { cancel(); <-cpDone }()
@@ -134,19 +137,23 @@ func benchWitnessedWrites(b *testing.B, open func(testing.TB) *store.Store) {
 		stop()
 		<-done
 	}
+	var ratios []float64 // on/off of each round's two adjacent chunks
 	b.ResetTimer()
 	for done, round := 0, 0; done < b.N; round++ {
 		k := min(witnessBenchChunk, b.N-done)
+		var onRate, offRate float64
 		if round%2 == 0 {
-			witnessing(func() { on.run(b, k, write) })
-			off.run(b, k, write)
+			witnessing(func() { onRate = on.run(b, k, write) })
+			offRate = off.run(b, k, write)
 		} else {
-			off.run(b, k, write)
-			witnessing(func() { on.run(b, k, write) })
+			offRate = off.run(b, k, write)
+			witnessing(func() { onRate = on.run(b, k, write) })
 		}
+		ratios = append(ratios, onRate/offRate)
 		done += k
 	}
 	b.StopTimer()
+	slices.Sort(ratios)
 
 	cosigned := cosignedByAll(b, s, refs)
 	if cosigned == 0 && b.N >= 4*witnessBenchChunk {
@@ -156,6 +163,7 @@ func benchWitnessedWrites(b *testing.B, open func(testing.TB) *store.Store) {
 	b.ReportMetric(offRate, "off-writes/s")
 	b.ReportMetric(onRate, "on-writes/s")
 	b.ReportMetric(onRate/offRate, "on/off")
+	b.ReportMetric(ratios[len(ratios)/2], "on/off-median")
 	b.ReportMetric(float64(cosigned), "cosigned-checkpoints")
 }
 
@@ -207,9 +215,10 @@ type writeStats struct {
 	wall   time.Duration
 }
 
-// run makes k give-and-withdraw pairs with witnessBenchClients clients and
-// stops the benchmark at the first error.
-func (p *writeStats) run(b *testing.B, k int, pair func(client int) error) {
+// run makes k give-and-withdraw pairs with witnessBenchClients clients,
+// stops the benchmark at the first error, and returns the chunk's
+// writes/s.
+func (p *writeStats) run(b *testing.B, k int, pair func(client int) error) float64 {
 	var (
 		next atomic.Int64
 		wg   sync.WaitGroup
@@ -227,11 +236,13 @@ func (p *writeStats) run(b *testing.B, k int, pair func(client int) error) {
 		})
 	}
 	wg.Wait()
-	p.wall += time.Since(start)
+	wall := time.Since(start)
+	p.wall += wall
 	p.writes += 2 * k
 	if err := fail.Load(); err != nil {
 		b.Fatal(fmt.Errorf("consent write: %w", *err))
 	}
+	return float64(2*k) / wall.Seconds()
 }
 
 func (p *writeStats) rate() float64 { return float64(p.writes) / p.wall.Seconds() }
