@@ -6,6 +6,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -20,6 +22,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/demo"
+	"github.com/omadata/omadata/internal/keys"
+	"github.com/omadata/omadata/internal/store"
+	"github.com/omadata/omadata/internal/store/storetest"
+	"github.com/omadata/omadata/internal/witness"
 )
 
 // The outside implementations of C2SP tlog-witness that the interop tests
@@ -30,6 +41,213 @@ const (
 	witnessctlPkg  = "filippo.io/torchwood/cmd/witnessctl"
 	sigsumPkg      = "./cmd/sigsum-submit-checkpoint"
 )
+
+// TestOutsideWitness: litewitness (filippo.io/torchwood v0.6.1), a C2SP
+// tlog-witness we did not write, run as its own process, cosigns
+// omadata's checkpoints (docs/witnessing.md §7). Its admin adds
+// omadata's log with witnessctl, from the origin and key the operator
+// publishes at /.well-known/mydata/log-key; an "omadata serve" process
+// names litewitness in OMADATA_WITNESSES, and its collector gets a
+// cosignature for its checkpoint, then for a larger one with a
+// consistency proof. Each cosignature is verified here with the
+// witness's key as litewitness printed it (witness.NewCosignatureVerifier,
+// not torchwood's code), in the checkpoint the operator publishes.
+func TestOutsideWitness(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds litewitness and omadata and runs them as processes")
+	}
+	tools := buildInterop(t, litewitnessPkg, witnessctlPkg)
+	lw := startLitewitness(t, tools, "litewitness.interop.test/witness")
+
+	bin, keyFile := buildServer(t)
+	dir := t.TempDir()
+	witnesses := filepath.Join(dir, "witnesses")
+	if err := os.WriteFile(witnesses, []byte("# docs/witnessing.md §3\nwitness litewitness "+lw.VKey+" "+lw.URL+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := spawnServe(t, bin, []string{"OMADATA_SECRET_KEY_FILE=" + keyFile, "OMADATA_OPERATOR_BUSINESS_ID=0201256-6",
+		"OMADATA_OPERATOR_EMAIL=mydata@example.fi", "OMADATA_WEBHOOK_WORKERS=0",
+		"OMADATA_WITNESSES=" + witnesses, "OMADATA_WITNESS_INTERVAL=200ms"},
+		"--demo", "--database", "sqlite:"+filepath.Join(dir, "omadata.db"))
+
+	// The witness's admin adds the log, as §7 step 1 says.
+	logKey, _ := getText(t, base, "/.well-known/mydata/log-key")
+	logKey = strings.TrimSpace(logKey)
+	logVerifier, err := note.NewVerifier(logKey)
+	if err != nil {
+		t.Fatalf("/.well-known/mydata/log-key %q: %v", logKey, err)
+	}
+	origin := logVerifier.Name()
+	lw.ctl(t, "add-log", "-origin", origin)
+	lw.ctl(t, "add-key", "-origin", origin, "-key", logKey)
+
+	cosVerifier, err := witness.NewCosignatureVerifier(lw.VKey)
+	if err != nil {
+		t.Fatalf("litewitness's key %q: %v", lw.VKey, err)
+	}
+	first := waitCosigned(t, base, logVerifier, cosVerifier, 0, lw)
+
+	// The log grows (an admin creates a credential, an audited change with
+	// its leaf); litewitness cosigns the larger checkpoint only after
+	// checking the consistency proof from the one it cosigned.
+	admin := readToken(t, filepath.Join(dir, demo.AdminTokenFile))
+	var services []omadata.Service
+	callJSON(t, base, "GET", "/api/v1/services", admin, nil, 200, &services)
+	if len(services) == 0 {
+		t.Fatal("the demo has no services")
+	}
+	for i := range 3 {
+		callJSON(t, base, "POST", "/api/v1/services/"+services[0].ID+"/credentials", admin,
+			map[string]any{"name": fmt.Sprintf("interop %d", i), "scopes": []string{omadata.ScopeDecisions}}, 201, nil)
+	}
+	second := waitCosigned(t, base, logVerifier, cosVerifier, first, lw)
+
+	// litewitness's own state says the same.
+	logs := lw.ctl(t, "list-logs")
+	if !strings.Contains(logs, origin) || !strings.Contains(logs, fmt.Sprintf(`"size":%d`, second)) {
+		t.Errorf("witnessctl list-logs: got\n%s\nwant %s at size %d", logs, origin, second)
+	}
+}
+
+// waitCosigned polls the operator's published checkpoint until it is
+// larger than after and carries a cosignature that verifies with cos; it
+// returns that checkpoint's size.
+func waitCosigned(t *testing.T, base string, logV, cos note.Verifier, after int64, lw *litewitness) int64 {
+	t.Helper()
+	var last string
+	for end := time.Now().Add(60 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+		body, status := getText(t, base, "/api/v1/public/log/checkpoint")
+		if status != http.StatusOK {
+			t.Fatalf("GET /api/v1/public/log/checkpoint: %d", status)
+		}
+		last = body
+		n, err := note.Open([]byte(body), note.VerifierList(logV, cos))
+		if err != nil {
+			t.Fatalf("the published checkpoint does not verify with the log's key: %v\n%s", err, body)
+		}
+		cp, err := witness.ParseCheckpoint(n.Text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cp.Size <= after {
+			continue
+		}
+		for _, sig := range n.Sigs {
+			if sig.Name != cos.Name() || sig.Hash != cos.KeyHash() {
+				continue
+			}
+			// note.Open verified it with cos: the cosignature/v1
+			// message over this checkpoint's text.
+			when, err := witness.CosignatureTime(sig)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := time.Since(when); d < -time.Minute || d > 5*time.Minute {
+				t.Errorf("cosignature time %s, want about now", when)
+			}
+			return cp.Size
+		}
+	}
+	t.Fatalf("no checkpoint after size %d cosigned by %s in 60 s; last published:\n%s\nlitewitness:\n%s", after, cos.Name(), last, lw.out.String())
+	return 0
+}
+
+// TestOutsideClient: a witness client we did not write, sigsum-go
+// v0.14.1's (its pkg/client AddCheckpoint, run as its own process by
+// tools/witnessinterop's sigsum-submit-checkpoint), submits checkpoints
+// of a Sigsum log to an "omadata serve" process's witness and verifies
+// the cosignatures with sigsum-go's own check. omadata's admin adds the
+// Sigsum log with "omadata witness add-log" (origin and signed-note
+// verifier key). The client sends old 0, then a larger checkpoint with
+// a consistency proof; then a stale old size, which omadata answers with
+// 409 and its size as sigsum-go parses it; and a client holding another
+// witness key refuses omadata's cosignature.
+func TestOutsideClient(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds sigsum-go's client and omadata and runs them as processes")
+	}
+	tools := buildInterop(t, sigsumPkg)
+	submit := filepath.Join(tools, "sigsum-submit-checkpoint")
+	bin, keyFile := buildServer(t)
+	dir := t.TempDir()
+	db := "sqlite:" + filepath.Join(dir, "omadata.db")
+	env := []string{"OMADATA_SECRET_KEY_FILE=" + keyFile, "OMADATA_OPERATOR_BUSINESS_ID=0201256-6",
+		"OMADATA_OPERATOR_EMAIL=mydata@example.fi", "OMADATA_WEBHOOK_WORKERS=0"}
+	base := spawnServe(t, bin, env, "--database", db)
+
+	seed := make([]byte, 32)
+	rand.Read(seed)
+	sigsum := func(args ...string) (string, error) {
+		out, err := exec.Command(submit, append([]string{"-seed", hex.EncodeToString(seed)}, args...)...).CombinedOutput()
+		return string(out), err
+	}
+	out, err := sigsum("-print-log-key")
+	if err != nil {
+		t.Fatalf("sigsum-submit-checkpoint -print-log-key: %v\n%s", err, out)
+	}
+	origin, logKey, _ := strings.Cut(strings.TrimSpace(out), "\n")
+	runOmadata(t, bin, env, "witness", "add-log", "--database", db, "--origin", origin, "--key", logKey,
+		"--name", "sigsum interop", "--reason", "TestOutsideClient")
+
+	witnessKey := ownWitnessKey(t, base, db)
+	prefix := base + "/witness/v1"
+	out, err = sigsum("-witness", prefix, "-witness-key", witnessKey, "-submit", "0:5,5:12")
+	if err != nil {
+		t.Fatalf("sigsum-go's client, old 0 then 5 to 12: %v\n%s", err, out)
+	}
+	if got := strings.Count(out, "— "+witnessName(witnessKey)+" "); got != 2 {
+		t.Errorf("got %d cosignature lines, want 2:\n%s", got, out)
+	}
+
+	// A stale old size: 409 with the size omadata holds, as
+	// text/x.tlog.size (sigsum-go checks the content type).
+	out, err = sigsum("-witness", prefix, "-witness-key", witnessKey, "-submit", "5:13")
+	if err == nil || !strings.Contains(out, "status 409, the witness holds size 12") {
+		t.Errorf("old 5 after 12: got %v\n%s\nwant a 409 with size 12", err, out)
+	}
+
+	// A client that trusts another key for omadata's witness name finds
+	// no cosignature of it: the check can fail.
+	_, other, _ := ed25519.GenerateKey(rand.Reader)
+	cs, err := witness.NewCosigner(witnessName(witnessKey), other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err = sigsum("-witness", prefix, "-witness-key", cs.VerifierKey(), "-submit", "12:13")
+	if err == nil || !strings.Contains(out, "no cosignature by") {
+		t.Errorf("another witness key: got %v\n%s\nwant the cosignature refused", err, out)
+	}
+}
+
+// ownWitnessKey returns the verifier key of the witness of the operator
+// at base, whose database is db: what its admin hands to a log that wants
+// its cosignatures. It is read from the operator's signing keys with the
+// secret key, as serve reads it (the key of purpose witness, made on
+// first use), under the name serve gives it (omadata.WitnessName).
+func ownWitnessKey(t *testing.T, base, db string) string {
+	t.Helper()
+	ctx := context.Background()
+	sdb, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sdb.Close()
+	sealer, err := keys.NewSealer(storetest.SecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := witness.NewCosignerFromKeys(storetest.Admin(), store.New(sdb), sealer, omadata.WitnessName(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.VerifierKey()
+}
+
+// witnessName is the name of a verifier key.
+func witnessName(vkey string) string {
+	name, _, _ := strings.Cut(vkey, "+")
+	return name
+}
 
 // buildInterop builds pkgs of tools/witnessinterop into a temporary
 // directory and returns it. A build that fails fails the test: the
@@ -263,5 +481,3 @@ func runOmadata(t *testing.T, bin string, env []string, args ...string) string {
 	}
 	return string(out)
 }
-
-var _ = fmt.Sprintf
