@@ -71,6 +71,14 @@ type Handler struct {
 	OnFork func(*omadata.WitnessFork)
 	// OnAnswer, if set, is called with the status of every answer.
 	OnAnswer func(status int)
+	// FetchProof, if set, gets a consistency proof between two sizes of
+	// origin from the log itself (a peer's log_endpoint). A submitted
+	// proof that fails is a fork only if the log's own proof fails too:
+	// anyone can submit a log's public checkpoint with a wrong proof, and
+	// that must not freeze the log (docs/witnessing.md §4). Without it, or
+	// when the log cannot be asked, a failed proof is refused with 422 and
+	// logged, not recorded.
+	FetchProof func(ctx context.Context, origin string, old, new int64) (tlog.TreeProof, error)
 }
 
 // ServeHTTP answers "POST {prefix}/add-checkpoint" (tlog-witness
@@ -152,7 +160,8 @@ func (h *Handler) logger() *slog.Logger {
 //     another root (a fork, recorded, whatever the old size), or old is
 //     not the size held, or another request moved the state first;
 //   - 422: the consistency proof from the checkpoint held does not
-//     verify (a fork, recorded).
+//     verify (a fork, recorded, when the log's own proof fails too: see
+//     FetchProof).
 func (h *Handler) AddCheckpoint(ctx context.Context, req *Request) (string, error) {
 	text, _, err := splitNote(req.Checkpoint)
 	if err != nil {
@@ -197,7 +206,7 @@ func (h *Handler) AddCheckpoint(ctx context.Context, req *Request) (string, erro
 	if known && req.OldSize > 0 {
 		if err := tlog.CheckTree(req.Proof, cp.Size, cp.Root, l.Size, held); err != nil {
 			if cp.Size != l.Size {
-				h.fork(ctx, l, req, omadata.ForkSeenAddCheckpoint)
+				h.badProof(ctx, l, cp, held, req)
 			}
 			return "", &HTTPError{Status: http.StatusUnprocessableEntity, Msg: "the consistency proof does not verify"}
 		}
@@ -240,6 +249,31 @@ func heldRoot(l *omadata.WitnessedLog) (tlog.Hash, error) {
 	return h, nil
 }
 
+// badProof decides whether a checkpoint whose submitted proof failed is a
+// fork: only if the log's own proof, from FetchProof, fails too. A proof
+// that verifies, from wherever it comes, shows the two checkpoints
+// consistent.
+func (h *Handler) badProof(ctx context.Context, l *omadata.WitnessedLog, cp *Checkpoint, held tlog.Hash, req *Request) {
+	warn := func(msg string, err error) {
+		h.logger().WarnContext(ctx, "witness: consistency proof failed", "origin", l.Origin,
+			"size", l.Size, "root", l.RootHash, "new_size", cp.Size, "new_root", cp.RootHash(), "outcome", msg, "error", err)
+	}
+	if h.FetchProof == nil {
+		warn("not checked with the log", nil)
+		return
+	}
+	proof, err := h.FetchProof(ctx, l.Origin, l.Size, cp.Size)
+	if err != nil {
+		warn("the log's proof could not be fetched", err)
+		return
+	}
+	if tlog.CheckTree(proof, cp.Size, cp.Root, l.Size, held) == nil {
+		warn("the log's own proof verifies: the submitted one was wrong", nil)
+		return
+	}
+	h.fork(ctx, l, req, omadata.ForkSeenAddCheckpoint)
+}
+
 // fork records and reports a fork (docs/witnessing.md §4): the evidence,
 // a line at level ERROR, and OnFork. A failure to record is logged; the
 // request is refused all the same.
@@ -257,7 +291,7 @@ func (h *Handler) fork(ctx context.Context, l *omadata.WitnessedLog, req *Reques
 
 func newFork(l *omadata.WitnessedLog, conflicting string, proof tlog.TreeProof, seen string) *omadata.WitnessFork {
 	f := &omadata.WitnessFork{
-		Origin: l.Origin, Seen: seen, Known: l.Checkpoint, Conflicting: conflicting,
+		ID: omadata.NewID(omadata.PrefixWitnessFork), Origin: l.Origin, Seen: seen, Known: l.Checkpoint, Conflicting: conflicting,
 		DetectedAt: time.Now().UTC(),
 	}
 	for _, p := range proof {
