@@ -187,7 +187,7 @@ func TestOutsideClient(t *testing.T) {
 	}
 	origin, logKey, _ := strings.Cut(strings.TrimSpace(out), "\n")
 	runOmadata(t, bin, env, "witness", "add-log", "--database", db, "--origin", origin, "--key", logKey,
-		"--name", "sigsum interop", "--reason", "TestOutsideClient")
+		"--label", "sigsum interop", "--reason", "TestOutsideClient")
 
 	witnessKey := ownWitnessKey(t, base, db)
 	prefix := base + "/witness/v1"
