@@ -72,12 +72,13 @@ type Handler struct {
 	// OnAnswer, if set, is called with the status of every answer.
 	OnAnswer func(status int)
 	// FetchProof, if set, gets a consistency proof between two sizes of
-	// origin from the log itself (a peer's log_endpoint). A submitted
-	// proof that fails is a fork only if the log's own proof fails too:
-	// anyone can submit a log's public checkpoint with a wrong proof, and
-	// that must not freeze the log (docs/witnessing.md §4). Without it, or
-	// when the log cannot be asked, a failed proof is refused with 422 and
-	// logged, not recorded.
+	// origin from the log itself (PeerLogProofs: a peer's log_endpoint).
+	// A submitted proof that fails is a fork only if the log's own proof
+	// fails too, or the log answers 400 (a *StatusError) for sizes it
+	// signed: anyone can submit a log's public checkpoint with a wrong
+	// proof, and that must not freeze the log (docs/witnessing.md §4).
+	// Without it, or when the log cannot be reached, a failed proof is
+	// refused with 422 and logged, not recorded.
 	FetchProof func(ctx context.Context, origin string, old, new int64) (tlog.TreeProof, error)
 }
 
@@ -250,9 +251,10 @@ func heldRoot(l *omadata.WitnessedLog) (tlog.Hash, error) {
 }
 
 // badProof decides whether a checkpoint whose submitted proof failed is a
-// fork: only if the log's own proof, from FetchProof, fails too. A proof
-// that verifies, from wherever it comes, shows the two checkpoints
-// consistent.
+// fork: only if the log's own proof, from FetchProof, fails too, or the
+// log refuses (400) to prove sizes it signed. A proof that verifies, from
+// wherever it comes, shows the two checkpoints consistent; a log that
+// cannot be reached proves nothing either way.
 func (h *Handler) badProof(ctx context.Context, l *omadata.WitnessedLog, cp *Checkpoint, held tlog.Hash, req *Request) {
 	warn := func(msg string, err error) {
 		h.logger().WarnContext(ctx, "witness: consistency proof failed", "origin", l.Origin,
@@ -262,16 +264,40 @@ func (h *Handler) badProof(ctx context.Context, l *omadata.WitnessedLog, cp *Che
 		warn("not checked with the log", nil)
 		return
 	}
-	proof, err := h.FetchProof(ctx, l.Origin, l.Size, cp.Size)
-	if err != nil {
+	fctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+	proof, err := h.FetchProof(fctx, l.Origin, l.Size, cp.Size)
+	cancel()
+	var se *StatusError
+	switch {
+	case errors.As(err, &se) && se.Status == http.StatusBadRequest:
+		// The log says it has no such trees, yet it signed both.
+	case err != nil:
 		warn("the log's proof could not be fetched", err)
 		return
-	}
-	if tlog.CheckTree(proof, cp.Size, cp.Root, l.Size, held) == nil {
+	case tlog.CheckTree(proof, cp.Size, cp.Root, l.Size, held) == nil:
 		warn("the log's own proof verifies: the submitted one was wrong", nil)
 		return
 	}
 	h.fork(ctx, l, req, omadata.ForkSeenAddCheckpoint)
+}
+
+// PeerLogProofs returns a Handler.FetchProof that asks a peer's log
+// (a witnessed log of source omadata.WitnessLogPeer) through its public
+// API at its operator ID + "/api/v1/public/log", the log_endpoint every
+// omadata operator publishes (network.md §2.1). Other logs are not
+// asked: a failed proof of theirs is refused and not recorded
+// (docs/witnessing.md §4).
+func PeerLogProofs(st State, c *Client) func(ctx context.Context, origin string, old, new int64) (tlog.TreeProof, error) {
+	return func(ctx context.Context, origin string, old, new int64) (tlog.TreeProof, error) {
+		l, err := st.WitnessedLog(ctx, origin)
+		if err != nil {
+			return nil, err
+		}
+		if l.Source != omadata.WitnessLogPeer || l.OperatorID == "" {
+			return nil, fmt.Errorf("witness: no log endpoint known for %s", origin)
+		}
+		return c.ConsistencyProof(ctx, strings.TrimSuffix(l.OperatorID, "/")+"/api/v1/public/log", old, new)
+	}
 }
 
 // fork records and reports a fork (docs/witnessing.md §4): the evidence,

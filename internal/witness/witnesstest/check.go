@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +30,7 @@ func CheckWitnessService(t *testing.T, ctx context.Context, st omadata.WitnessSe
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &witness.Handler{State: st, Cosigner: c}
+	h := &witness.Handler{State: st, Cosigner: c, Logger: slog.New(slog.DiscardHandler)}
 	l, err := NewLog("checked.example/log")
 	if err != nil {
 		t.Fatal(err)
