@@ -67,12 +67,15 @@ func TestOutsideWitness(t *testing.T) {
 	}
 	base := spawnServe(t, bin, []string{"OMADATA_SECRET_KEY_FILE=" + keyFile, "OMADATA_OPERATOR_BUSINESS_ID=0201256-6",
 		"OMADATA_OPERATOR_EMAIL=mydata@example.fi", "OMADATA_WEBHOOK_WORKERS=0",
-		"OMADATA_WITNESSES=" + witnesses, "OMADATA_WITNESS_INTERVAL=200ms"},
+		"OMADATA_WITNESSES=" + witnesses, "OMADATA_WITNESS_INTERVAL=1s"},
 		"--demo", "--database", "sqlite:"+filepath.Join(dir, "omadata.db"))
 
 	// The witness's admin adds the log, as §7 step 1 says.
-	logKey, _ := getText(t, base, "/.well-known/mydata/log-key")
+	status, logKey := getText(t, base+"/.well-known/mydata/log-key")
 	logKey = strings.TrimSpace(logKey)
+	if status != http.StatusOK {
+		t.Fatalf("GET /.well-known/mydata/log-key: %d", status)
+	}
 	logVerifier, err := note.NewVerifier(logKey)
 	if err != nil {
 		t.Fatalf("/.well-known/mydata/log-key %q: %v", logKey, err)
@@ -91,16 +94,17 @@ func TestOutsideWitness(t *testing.T) {
 	// its leaf); litewitness cosigns the larger checkpoint only after
 	// checking the consistency proof from the one it cosigned.
 	admin := readToken(t, filepath.Join(dir, demo.AdminTokenFile))
-	var services []omadata.Service
+	var services struct{ Items []omadata.Service }
 	callJSON(t, base, "GET", "/api/v1/services", admin, nil, 200, &services)
-	if len(services) == 0 {
+	if len(services.Items) == 0 {
 		t.Fatal("the demo has no services")
 	}
 	for i := range 3 {
-		callJSON(t, base, "POST", "/api/v1/services/"+services[0].ID+"/credentials", admin,
+		callJSON(t, base, "POST", "/api/v1/services/"+services.Items[0].ID+"/credentials", admin,
 			map[string]any{"name": fmt.Sprintf("interop %d", i), "scopes": []string{omadata.ScopeDecisions}}, 201, nil)
 	}
 	second := waitCosigned(t, base, logVerifier, cosVerifier, first, lw)
+	t.Logf("litewitness cosigned %s at sizes %d (old 0) and %d (with a consistency proof)", origin, first, second)
 
 	// litewitness's own state says the same.
 	logs := lw.ctl(t, "list-logs")
@@ -116,7 +120,7 @@ func waitCosigned(t *testing.T, base string, logV, cos note.Verifier, after int6
 	t.Helper()
 	var last string
 	for end := time.Now().Add(60 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
-		body, status := getText(t, base, "/api/v1/public/log/checkpoint")
+		status, body := getText(t, base+"/api/v1/public/log/checkpoint")
 		if status != http.StatusOK {
 			t.Fatalf("GET /api/v1/public/log/checkpoint: %d", status)
 		}
@@ -446,25 +450,6 @@ func spawnServe(t *testing.T, bin string, env []string, args ...string) string {
 		t.Fatalf("omadata serve did not start:\n%s", stderr.String())
 	}
 	return ""
-}
-
-// getText GETs base+path and returns the body of a 200 answer, or
-// "" and the status of any other.
-func getText(t *testing.T, base, path string) (string, int) {
-	t.Helper()
-	res, err := http.Get(base + path)
-	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-	if res.StatusCode != http.StatusOK {
-		return "", res.StatusCode
-	}
-	return string(b), res.StatusCode
 }
 
 // runOmadata runs the omadata binary with args and returns its standard
