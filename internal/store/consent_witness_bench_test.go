@@ -32,6 +32,10 @@ var witnessBenchInterval = flag.Duration("witness-interval", 100*time.Millisecon
 // witnessBenchClients is how many residents give and withdraw at once.
 var witnessBenchClients = flag.Int("witness-clients", 16, "BenchmarkWitnessedWrites: residents writing at once")
 
+// witnessBenchAA runs "on" chunks without the collector too: an A/A run
+// whose on/off shows how far the machine's noise alone moves the ratio.
+var witnessBenchAA = flag.Bool("witness-aa", false, "BenchmarkWitnessedWrites: no witnessing in either mode (the noise floor)")
+
 // witnessBenchChunk is how many give-and-withdraw pairs run before the
 // other mode's turn: the modes alternate (ABBA) all through the run.
 const witnessBenchChunk = 100
@@ -130,6 +134,10 @@ func benchWitnessedWrites(b *testing.B, open func(testing.TB) *store.Store) {
 		return err
 	}
 	witnessing := func(chunk func()) {
+		if *witnessBenchAA {
+			chunk()
+			return
+		}
 		wctx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { collector.Run(wctx, *witnessBenchInterval); close(done) }()
@@ -156,7 +164,7 @@ func benchWitnessedWrites(b *testing.B, open func(testing.TB) *store.Store) {
 	slices.Sort(ratios)
 
 	cosigned := cosignedByAll(b, s, refs)
-	if cosigned == 0 && b.N >= 4*witnessBenchChunk {
+	if cosigned == 0 && b.N >= 4*witnessBenchChunk && !*witnessBenchAA {
 		b.Fatal("no checkpoint was cosigned by both witnesses: witnessing did not run")
 	}
 	offRate, onRate := off.rate(), on.rate()
