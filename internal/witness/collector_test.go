@@ -205,3 +205,45 @@ func TestCollectorConflict(t *testing.T) {
 		t.Fatalf("asked %s, want [old 0 old 4]", got)
 	}
 }
+
+// TestCollectorRun: Run asks at once, then every interval, and stops
+// with its context.
+func TestCollectorRun(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	own := testLog(t, "helsinki.example/log", 3)
+	store := witnesstest.NewMem(own)
+	w, ref := newWitness(t, "espoo.example/witness", 1, own)
+	col := &witness.Collector{Log: own, Store: store, Witnesses: staticSource{ref}, Client: &witness.Client{}, Logger: slog.New(slog.DiscardHandler)}
+	done := make(chan struct{})
+	go func() {
+		col.Run(ctx, 20*time.Millisecond)
+		close(done)
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	grown := false
+	for time.Now().Before(deadline) {
+		p := progressOf(t, store)[ref.Name]
+		if p != nil && p.Size == 3 && !grown {
+			if _, err := own.Grow(context.Background(), 2, "more"); err != nil {
+				t.Fatal(err)
+			}
+			grown = true
+		}
+		if p != nil && p.Size == 5 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not stop with its context")
+	}
+	if p := progressOf(t, store)[ref.Name]; p == nil || p.Size != 5 {
+		t.Fatalf("progress %+v, want size 5", p)
+	}
+	if h, _ := w.State.WitnessedLog(context.Background(), own.Origin); h.Size != 5 {
+		t.Fatalf("witness holds %d", h.Size)
+	}
+}

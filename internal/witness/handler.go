@@ -267,9 +267,8 @@ func (h *Handler) badProof(ctx context.Context, l *omadata.WitnessedLog, cp *Che
 	fctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
 	proof, err := h.FetchProof(fctx, l.Origin, l.Size, cp.Size)
 	cancel()
-	var se *StatusError
 	switch {
-	case errors.As(err, &se) && se.Status == http.StatusBadRequest:
+	case refused(err):
 		// The log says it has no such trees, yet it signed both.
 	case err != nil:
 		warn("the log's proof could not be fetched", err)

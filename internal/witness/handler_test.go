@@ -5,6 +5,7 @@ package witness_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -454,5 +455,30 @@ func TestHandlerCompareAndSwap(t *testing.T) {
 	}
 	if held := e.held(t); held.Size != 20 {
 		t.Fatalf("held %d, want 20", held.Size)
+	}
+}
+
+// failingState fails every write, as a database that went away.
+type failingState struct{ *witnesstest.Mem }
+
+func (failingState) AdvanceWitness(ctx context.Context, a omadata.WitnessAdvance) error {
+	return errors.New("database is gone")
+}
+
+// TestHandlerPersistsBeforeAnswering: when the state cannot be stored,
+// the answer is a 500 with no cosignature in it.
+func TestHandlerPersistsBeforeAnswering(t *testing.T) {
+	l := testLog(t, "city.example/log", 3)
+	e := newWitnessEnv(t, "espoo.example/witness", l)
+	e.Handler.State = failingState{e.State}
+	status, _, body := e.post(t, requestBody(t, l, 0))
+	if status != 500 || strings.Contains(body, "—") {
+		t.Fatalf("got %d %q, want 500 without a cosignature", status, body)
+	}
+	if !strings.Contains(e.LogOut.String(), "database is gone") {
+		t.Fatalf("the cause is not logged:\n%s", e.LogOut.String())
+	}
+	if strings.Contains(body, "database") {
+		t.Fatalf("the cause is shown to the caller: %q", body)
 	}
 }

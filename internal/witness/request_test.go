@@ -141,3 +141,35 @@ func FuzzParseRequest(f *testing.F) {
 		}
 	})
 }
+
+// TestParseRequestSpecExample parses the example body of tlog-witness
+// §add-checkpoint, verbatim.
+func TestParseRequestSpecExample(t *testing.T) {
+	body := "old 20852014\n" +
+		"PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=\n" +
+		"jrJZDmY8Y7SyJE0MWLpLozkIVMSMZcD5kvuKxPC3swk=\n" +
+		"5+pKlUdi2LeF/BcMHBn+Ku6yhPGNCswZZD1X/6QgPd8=\n" +
+		"/6WVhPs2CwSsb5rYBH5cjHV/wSmA79abXAwhXw3Kj/0=\n" +
+		"\n" +
+		"example.com/behind-the-sofa\n" +
+		"20852163\n" +
+		"CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n" +
+		"\n" +
+		"— example.com/behind-the-sofa Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n" +
+		"— example.com/behind-the-sofa opLqBQsREYCgu6xQkYQwJr9fo45a62DN9EdmHXnZdXNqlcVGlCum2Wks+49/V6267UEjw6QUXTS5Rovnzv++qbSzm9Q=\n"
+	r, err := witness.ParseRequest([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.OldSize != 20852014 || len(r.Proof) != 4 || r.Proof[0].String() != "PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=" {
+		t.Fatalf("parsed old %d, proof %v", r.OldSize, r.Proof)
+	}
+	if string(r.Marshal()) != body {
+		t.Fatalf("Marshal: %q", r.Marshal())
+	}
+	text, _, _ := strings.Cut(string(r.Checkpoint), "\n\n")
+	cp, err := witness.ParseCheckpoint(text + "\n")
+	if err != nil || cp.Origin != "example.com/behind-the-sofa" || cp.Size != 20852163 {
+		t.Fatalf("checkpoint %+v, %v", cp, err)
+	}
+}

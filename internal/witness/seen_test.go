@@ -111,6 +111,15 @@ func TestCheckSeen(t *testing.T) {
 	if err := witness.CheckSeen(ctx, st, []byte(cp15.Note), nil); omadata.ErrorCode(err) != omadata.ENOTFOUND {
 		t.Fatalf("unknown origin: %v", err)
 	}
+	// A log that refuses to prove sizes it signed: a fork.
+	st = newState(t)
+	refusing := func(ctx context.Context, old, new int64) (tlog.TreeProof, error) {
+		return nil, &witness.StatusError{Status: 400, Body: "The tree size must be from 1 to 15."}
+	}
+	var fe0 *witness.ForkError
+	if err := witness.CheckSeen(ctx, st, []byte(f20.Note), refusing); !errors.As(err, &fe0) || !fe0.Recorded || fe0.Fork.ID == "" {
+		t.Fatalf("refused proof: got %v, want a recorded fork", err)
+	}
 	st = newState(t)
 	failing := func(ctx context.Context, old, new int64) (tlog.TreeProof, error) {
 		return nil, errors.New("unreachable")
