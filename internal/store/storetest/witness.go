@@ -15,6 +15,7 @@ import (
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/store"
+	"github.com/omadata/omadata/internal/witness/witnesstest"
 )
 
 const witnessOrigin = "log.example.org/test"
@@ -127,8 +128,7 @@ func testWitnessLogs(t *testing.T, s *store.Store) {
 		t.Fatalf("removal's audit details: got %v, want the reason", rows)
 	}
 	// The admin leaves pass omadata log verify.
-	_, err = s.IntegrateLog(ctx)
-	ok(t, err)
+	integrate(t, s)
 	rep, err := store.VerifyLog(context.Background(), s.DB(), store.VerifyLogOptions{VerifierKeys: []string{LogVerifierKey(t, s)}})
 	if err != nil || rep.Pending != 0 || rep.Records != rep.Leaves || rep.Leaves < 3 {
 		t.Fatalf("log verify after witness changes: %+v, %v", rep, err)
@@ -174,6 +174,7 @@ func testWitnessAdvance(t *testing.T, s *store.Store) {
 		{"shrinking", "size", func(a *omadata.WitnessAdvance) { a.OldSize = 6 }},
 		{"bad old root", "old_root", func(a *omadata.WitnessAdvance) { a.OldRoot = "AAAA" }},
 		{"no checkpoint", "checkpoint", func(a *omadata.WitnessAdvance) { a.Checkpoint = "" }},
+		{"checkpoint over 64 KiB", "checkpoint", func(a *omadata.WitnessAdvance) { a.Checkpoint += strings.Repeat("— x AAAA\n", 8000) }},
 		{"checkpoint of another size", "checkpoint", func(a *omadata.WitnessAdvance) { a.Checkpoint = l.Checkpoint(t, 4) }},
 		{"root not the checkpoint's", "checkpoint", func(a *omadata.WitnessAdvance) { a.RootHash = l.Root(t, 4).String() }},
 	} {
@@ -246,6 +247,7 @@ func testWitnessFork(t *testing.T, s *store.Store) {
 		change      func(*omadata.WitnessFork)
 	}{
 		{"no origin", "origin", func(w *omadata.WitnessFork) { w.Origin = "" }},
+		{"not a fork ID", "id", func(w *omadata.WitnessFork) { w.ID = "cns_01" }},
 		{"unknown seen", "seen", func(w *omadata.WitnessFork) { w.Seen = "gossip" }},
 		{"known not a checkpoint", "known", func(w *omadata.WitnessFork) { w.Known = "hello\n" }},
 		{"conflicting of another origin", "conflicting", func(w *omadata.WitnessFork) { other.Append(t, 1); w.Conflicting = other.Checkpoint(t, 1) }},
@@ -278,7 +280,12 @@ func testWitnessFork(t *testing.T, s *store.Store) {
 	wantCode(t, s.AdvanceWitness(ctx, advance(l, t, st, 8)), omadata.EFORBIDDEN)
 	second := forkOf(t, l, f, 8, 10)
 	second.Seen = omadata.ForkSeenPeerRecord
+	named := omadata.NewID(omadata.PrefixWitnessFork)
+	second.ID = named
 	ok(t, s.RecordWitnessFork(ctx, second))
+	if second.ID != named {
+		t.Fatalf("a fork named by the witness: recorded as %s, want %s", second.ID, named)
+	}
 
 	// Reported to every approved service with a webhook, in the fork's
 	// transaction.
@@ -370,14 +377,13 @@ func testWitnessFork(t *testing.T, s *store.Store) {
 func testWitnessCosignatures(t *testing.T, s *store.Store) {
 	ctx := Admin()
 	// The operator's own checkpoints.
-	_, err := s.IntegrateLog(ctx)
-	ok(t, err)
+	integrate(t, s)
 	cp := must[*omadata.Checkpoint](t)(s.LatestCheckpoint(ctx))
 	at := must[*omadata.Checkpoint](t)(s.CheckpointAt(ctx, cp.Size))
 	if at.Note != cp.Note || at.Origin != LogOrigin || at.RootHash != cp.RootHash {
 		t.Fatalf("CheckpointAt(%d): got %+v, want %+v", cp.Size, at, cp)
 	}
-	_, err = s.CheckpointAt(ctx, cp.Size+1000)
+	_, err := s.CheckpointAt(ctx, cp.Size+1000)
 	wantCode(t, err, omadata.ENOTFOUND)
 
 	signed := time.Date(2026, 12, 7, 5, 0, 0, 0, time.UTC)
@@ -469,4 +475,11 @@ func testWitnessResolveRace(t *testing.T, s *store.Store) {
 		}
 		ok(t, s.ResolveWitnessFork(ctx, next.ID, "old", "Race."))
 	}
+}
+
+// testWitnessCheckService: the witness's shared behaviour check
+// (internal/witness/witnesstest), which internal/witness runs on its
+// in-memory state, holds on the database.
+func testWitnessCheckService(t *testing.T, s *store.Store) {
+	witnesstest.CheckWitnessService(t, Admin(), s)
 }
