@@ -239,7 +239,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		return err
 	}
 	archives := &archive.Builder{Requests: s, OwnData: own, Signer: signer, OperatorID: operatorID, PublicURL: publicURL}
-	pages, notFound, err := portalPages(cfg, s, publicURL, logKey, limiter, log, own, archives, peerLogs(node))
+	pages, notFound, err := portalPages(cfg, s, publicURL, logKey, limiter, log, own, archives, peerLogs(node), wit.Own)
 	if err != nil {
 		return err
 	}
