@@ -106,6 +106,21 @@ func TestOutsideWitness(t *testing.T) {
 	second := waitCosigned(t, base, logVerifier, cosVerifier, first, lw)
 	t.Logf("litewitness cosigned %s at sizes %d (old 0) and %d (with a consistency proof)", origin, first, second)
 
+	// With litewitness the only witness, the default policy (all but one,
+	// at least one) needs its cosignature: the witnessed checkpoint
+	// carries it, and the published policy names its key.
+	status, policy := getText(t, base+"/api/v1/public/log/witness-policy")
+	if status != http.StatusOK || !strings.Contains(policy, " "+lw.VKey+" ") {
+		t.Errorf("witness-policy: got %d\n%s\nwant litewitness's key %s", status, policy, lw.VKey)
+	}
+	status, witnessed := getText(t, base+"/api/v1/public/log/checkpoint?witnessed=true")
+	if status != http.StatusOK {
+		t.Fatalf("GET /api/v1/public/log/checkpoint?witnessed=true: %d", status)
+	}
+	if n, err := note.Open([]byte(witnessed), note.VerifierList(logVerifier, cosVerifier)); err != nil || len(n.Sigs) != 2 {
+		t.Errorf("the witnessed checkpoint: %v, want the log's signature and litewitness's cosignature\n%s", err, witnessed)
+	}
+
 	// litewitness's own state says the same.
 	logs := lw.ctl(t, "list-logs")
 	if !strings.Contains(logs, origin) || !strings.Contains(logs, fmt.Sprintf(`"size":%d`, second)) {
