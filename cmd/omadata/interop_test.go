@@ -428,7 +428,7 @@ func spawnServe(t *testing.T, bin string, env []string, args ...string) string {
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 10 * time.Second
-	p := &process{url: make(chan string, 1), exited: make(chan error)} // its stderr is read while it runs:
+	p := &process{url: make(chan string, 1), exited: make(chan error)}
 	stderr := &syncBuffer{}
 	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()
