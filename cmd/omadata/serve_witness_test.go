@@ -245,3 +245,40 @@ func mustCosignatureVerifier(t *testing.T, vkey string) note.Verifier {
 	}
 	return v
 }
+
+// networkWitnesses is a fixed network witness list.
+type networkWitnesses []omadata.WitnessRef
+
+func (n networkWitnesses) Witnesses(context.Context) ([]omadata.WitnessRef, error) { return n, nil }
+
+// TestWitnessList: the network's witnesses come first, then the outside
+// ones; a witness named twice is asked once, and no more than 32 are
+// (docs/witnessing.md §3, §8).
+func TestWitnessList(t *testing.T) {
+	ref := func(name string) omadata.WitnessRef {
+		return omadata.WitnessRef{Name: name, VerifierKey: testWitnessKey(t, name), URL: "https://" + name}
+	}
+	espoo, anchor, outside := ref("espoo.example/witness"), ref("anchor.example/witness"), ref("witness.example.org")
+	l := witnessList{network: networkWitnesses{espoo, anchor}, outside: []omadata.WitnessRef{espoo, outside}}
+	ws, err := l.Witnesses(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, w := range ws {
+		names = append(names, w.Name)
+	}
+	if strings.Join(names, " ") != "espoo.example/witness anchor.example/witness witness.example.org" {
+		t.Errorf("witnesses = %v, want the network's, then the outside one not named before", names)
+	}
+	if ws, _ := (witnessList{outside: []omadata.WitnessRef{outside}}).Witnesses(context.Background()); len(ws) != 1 {
+		t.Errorf("outside a network: %v, want the outside witness", ws)
+	}
+	var many networkWitnesses
+	for i := range 40 {
+		many = append(many, omadata.WitnessRef{Name: "w" + strings.Repeat("x", i) + ".example"})
+	}
+	if ws, _ := (witnessList{network: many}).Witnesses(context.Background()); len(ws) != 32 {
+		t.Errorf("got %d witnesses, want at most 32", len(ws))
+	}
+}
