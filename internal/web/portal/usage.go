@@ -97,23 +97,23 @@ func (nm *names) row(lang string, u *omadata.Usage) *usageRow {
 
 // usageRow is one use of the subject's data in plain words.
 type usageRow struct {
-	U        *omadata.Usage
-	Kind     string // message key
-	Sink     string
-	Source   string
-	Groups   []string
-	Purpose  string
-	Title    string                  // the processing's title, when still published
-	Entry    *omadata.CatalogueEntry // the processing, when still published
-	Index    *int64
-	N        int64 // *Index
-	Waiting  bool  // not yet in a checkpoint
+	U       *omadata.Usage
+	Kind    string // message key
+	Sink    string
+	Source  string
+	Groups  []string
+	Purpose string
+	Title   string                  // the processing's title, when still published
+	Entry   *omadata.CatalogueEntry // the processing, when still published
+	Index   *int64
+	N       int64 // *Index
+	Waiting bool  // not yet in a checkpoint
 	// WaitingWitnesses: in a checkpoint, but newer than the newest one
 	// that meets the witness policy.
 	WaitingWitnesses bool
-	Consent  string
-	Basis    string // a legal basis code, when the ground is not a consent
-	LogIndex string // the index as the language writes numbers
+	Consent          string
+	Basis            string // a legal basis code, when the ground is not a consent
+	LogIndex         string // the index as the language writes numbers
 	// Operator names the peer operator of a peer's sink, in the page's
 	// language; "" for our own sink.
 	Operator string
@@ -132,8 +132,8 @@ type usageData struct {
 	Witnessed    string
 	NotWitnessed bool
 	Rows         []*usageRow
-	Older string // the query of the next page, "" at the end
-	Paged bool   // not the first page
+	Older        string // the query of the next page, "" at the end
+	Paged        bool   // not the first page
 }
 
 // usage shows who used the subject's data: the permitting decisions,
