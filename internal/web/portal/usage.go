@@ -249,9 +249,11 @@ type proofLink struct{ Label, Href string }
 // with the portal's script and its fetches to the operator itself and to
 // the trust anchor.
 func (p *Portal) proofCSP() string {
+	// In a network the script reads the anchor's statements and the
+	// members' entity configurations, wherever they are.
 	connect := "'self'"
 	if u, err := url.Parse(p.o.TrustAnchor); err == nil && u.Scheme != "" && u.Host != "" {
-		connect += " " + u.Scheme + "://" + u.Host
+		connect += " " + u.Scheme + "://" + u.Host + " https:"
 	}
 	return "default-src 'none'; script-src 'self'; connect-src " + connect + "; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 }
