@@ -152,6 +152,9 @@ func (c *LogVerifyCommand) Run(ctx context.Context, args []string) error {
 func (c *LogVerifyCommand) report(rep *store.CosignatureReport, checked bool) {
 	w := c.m.Stdout
 	if !checked {
+		if rep.Cosignatures == 0 {
+			return
+		}
 		fmt.Fprintf(w, "Cosignatures: %d on %d checkpoints, not checked: no witness policy (--policy).\n", rep.Cosignatures, rep.Checkpoints)
 		return
 	}
