@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package witness
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/omadata/omadata"
+)
+
+// State is the witness's state and evidence (docs/witnessing.md §2, §4);
+// omadata.WitnessService implements it.
+type State interface {
+	WitnessedLog(ctx context.Context, origin string) (*omadata.WitnessedLog, error)
+	AdvanceWitness(ctx context.Context, a omadata.WitnessAdvance) error
+	RecordWitnessFork(ctx context.Context, f *omadata.WitnessFork) error
+}
+
+// HTTPError is a refusal of an add-checkpoint request: the status of
+// tlog-witness §add-checkpoint (docs/witnessing.md §2), Size for 409, and
+// a one-line reason.
+type HTTPError struct {
+	Status int
+	Size   int64 // the size the witness holds, for 409
+	Msg    string
+	Err    error // the cause, for the log only
+}
+
+func (e *HTTPError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%d %s: %v", e.Status, e.Msg, e.Err)
+	}
+	return fmt.Sprintf("%d %s", e.Status, e.Msg)
+}
+
+func (e *HTTPError) Unwrap() error { return e.Err }
+
+// ForkError says a checkpoint forks from the one the witness cosigned
+// (docs/witnessing.md §4); Fork is the evidence, recorded unless the
+// origin was frozen already.
+type ForkError struct {
+	Fork     *omadata.WitnessFork
+	Recorded bool
+}
+
+func (e *ForkError) Error() string {
+	return "witness: fork of " + e.Fork.Origin + ": " + forkSummary(e.Fork)
+}
+
+// frozenMsg is the 403 reason for an origin frozen by a fork.
+const frozenMsg = "forked: frozen until an admin resolves it"
+
+// Handler is the witness: it answers tlog-witness add-checkpoint requests
+// (docs/witnessing.md §2) and refuses and records forks (§4).
+type Handler struct {
+	State    State
+	Cosigner *Cosigner
+	Logger   *slog.Logger
+	// OnFork, if set, is called after a fork is recorded.
+	OnFork func(*omadata.WitnessFork)
+	// OnAnswer, if set, is called with the status of every answer.
+	OnAnswer func(status int)
+}
+
+// ServeHTTP answers "POST {prefix}/add-checkpoint" (tlog-witness
+// §add-checkpoint; the answers of docs/witnessing.md §2): 200 with one
+// cosignature line, 409 with text/x.tlog.size, other refusals with a
+// one-line text/plain reason, 405 for a method other than POST.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	status := h.serve(w, r)
+	if h.OnAnswer != nil {
+		h.OnAnswer(status)
+	}
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) int {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return writeText(w, http.StatusMethodNotAllowed, "add-checkpoint takes POST")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestSize))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return writeText(w, http.StatusBadRequest, fmt.Sprintf("the request is larger than %d bytes", MaxRequestSize))
+		}
+		return writeText(w, http.StatusBadRequest, "the request body could not be read")
+	}
+	req, err := ParseRequest(body)
+	if err != nil {
+		return writeText(w, http.StatusBadRequest, omadata.ErrorMessage(err))
+	}
+	line, err := h.AddCheckpoint(r.Context(), req)
+	if err != nil {
+		var he *HTTPError
+		if !errors.As(err, &he) {
+			h.logger().ErrorContext(r.Context(), "witness: add-checkpoint", "error", err)
+			return writeText(w, http.StatusInternalServerError, "internal error")
+		}
+		if he.Status == http.StatusConflict {
+			w.Header().Set("Content-Type", "text/x.tlog.size")
+			w.WriteHeader(http.StatusConflict)
+			fmt.Fprintf(w, "%d\n", he.Size)
+			return http.StatusConflict
+		}
+		if he.Status >= 500 {
+			h.logger().ErrorContext(r.Context(), "witness: add-checkpoint", "error", err)
+		}
+		return writeText(w, he.Status, he.Msg)
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	io.WriteString(w, line)
+	return http.StatusOK
+}
+
+func writeText(w http.ResponseWriter, status int, msg string) int {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	io.WriteString(w, strings.ReplaceAll(msg, "\n", " ")+"\n")
+	return status
+}
+
+func (h *Handler) logger() *slog.Logger {
+	if h.Logger != nil {
+		return h.Logger
+	}
+	return slog.Default()
+}
+
+// AddCheckpoint runs the checks of tlog-witness §add-checkpoint in the
+// order of docs/witnessing.md §2 and §4, and returns the cosignature line
+// once the new state is stored. A refusal is an *HTTPError:
+//
+//   - 404: the origin is unknown or no longer witnessed;
+//   - 403: no signature among the first 16 verifies with a key trusted
+//     for the origin (others are ignored), or the origin is frozen by a
+//     fork;
+//   - 409 with the size held: the checkpoint has the size held but
+//     another root (a fork, recorded, whatever the old size), or old is
+//     not the size held, or another request moved the state first;
+//   - 422: the consistency proof from the checkpoint held does not
+//     verify (a fork, recorded).
+func (h *Handler) AddCheckpoint(ctx context.Context, req *Request) (string, error) {
+	text, _, err := splitNote(req.Checkpoint)
+	if err != nil {
+		return "", &HTTPError{Status: http.StatusBadRequest, Msg: omadata.ErrorMessage(err)}
+	}
+	cp, err := ParseCheckpoint(text)
+	if err != nil {
+		return "", &HTTPError{Status: http.StatusBadRequest, Msg: omadata.ErrorMessage(err)}
+	}
+	if req.OldSize > cp.Size {
+		return "", &HTTPError{Status: http.StatusBadRequest, Msg: "old is greater than the checkpoint's size"}
+	}
+	l, err := h.State.WitnessedLog(ctx, cp.Origin)
+	if omadata.ErrorCode(err) == omadata.ENOTFOUND || err == nil && !l.Active {
+		return "", &HTTPError{Status: http.StatusNotFound, Msg: "unknown origin " + strconv.Quote(cp.Origin)}
+	} else if err != nil {
+		return "", fmt.Errorf("witnessed log: %w", err)
+	}
+	if _, _, err := OpenCheckpoint(req.Checkpoint, l.VerifierKeys); err != nil {
+		if omadata.ErrorCode(err) == omadata.EFORBIDDEN {
+			return "", &HTTPError{Status: http.StatusForbidden, Msg: "no signature verifies with a key trusted for " + strconv.Quote(cp.Origin)}
+		}
+		return "", fmt.Errorf("open checkpoint of %s: %w", cp.Origin, err)
+	}
+	if l.Forked {
+		return "", &HTTPError{Status: http.StatusForbidden, Msg: frozenMsg}
+	}
+	held, err := heldRoot(l)
+	if err != nil {
+		return "", err
+	}
+	known := l.Checkpoint != ""
+	// The same size with another root is a fork whatever old says: both
+	// checkpoints are signed with a trusted key.
+	if known && cp.Size == l.Size && cp.Root != held {
+		h.fork(ctx, l, req, omadata.ForkSeenAddCheckpoint)
+		return "", &HTTPError{Status: http.StatusConflict, Size: l.Size, Msg: "same size, another root hash"}
+	}
+	if req.OldSize != l.Size {
+		return "", &HTTPError{Status: http.StatusConflict, Size: l.Size, Msg: "old is not the size cosigned last"}
+	}
+	if known && req.OldSize > 0 {
+		if err := tlog.CheckTree(req.Proof, cp.Size, cp.Root, l.Size, held); err != nil {
+			if cp.Size != l.Size {
+				h.fork(ctx, l, req, omadata.ForkSeenAddCheckpoint)
+			}
+			return "", &HTTPError{Status: http.StatusUnprocessableEntity, Msg: "the consistency proof does not verify"}
+		}
+	}
+	// Sign before storing, so that a failed signature moves nothing; the
+	// line goes out only once the state is stored (tlog-witness: persist
+	// before responding).
+	line, err := h.Cosigner.Cosign(cp.Text)
+	if err != nil {
+		return "", err
+	}
+	err = h.State.AdvanceWitness(ctx, omadata.WitnessAdvance{
+		Origin: cp.Origin, OldSize: l.Size, OldRoot: l.RootHash,
+		Size: cp.Size, RootHash: cp.RootHash(), Checkpoint: string(req.Checkpoint),
+	})
+	var conflict *omadata.WitnessConflict
+	switch {
+	case errors.As(err, &conflict):
+		return "", &HTTPError{Status: http.StatusConflict, Size: conflict.Size, Msg: "the state moved on"}
+	case omadata.ErrorCode(err) == omadata.EFORBIDDEN:
+		return "", &HTTPError{Status: http.StatusForbidden, Msg: frozenMsg}
+	case omadata.ErrorCode(err) == omadata.ENOTFOUND:
+		return "", &HTTPError{Status: http.StatusNotFound, Msg: "unknown origin " + strconv.Quote(cp.Origin)}
+	case err != nil:
+		return "", fmt.Errorf("advance witness of %s: %w", cp.Origin, err)
+	}
+	return line, nil
+}
+
+// heldRoot returns the root hash of the checkpoint the witness holds.
+func heldRoot(l *omadata.WitnessedLog) (tlog.Hash, error) {
+	var h tlog.Hash
+	if l.RootHash == "" {
+		return h, nil
+	}
+	h, err := parseHash(l.RootHash)
+	if err != nil {
+		return h, fmt.Errorf("witnessed log %s: stored root hash: %w", l.Origin, err)
+	}
+	return h, nil
+}
+
+// fork records and reports a fork (docs/witnessing.md §4): the evidence,
+// a line at level ERROR, and OnFork. A failure to record is logged; the
+// request is refused all the same.
+func (h *Handler) fork(ctx context.Context, l *omadata.WitnessedLog, req *Request, seen string) {
+	f := newFork(l, string(req.Checkpoint), req.Proof, seen)
+	if err := h.State.RecordWitnessFork(ctx, f); err != nil {
+		h.logger().ErrorContext(ctx, "witness: record fork", "origin", l.Origin, "error", err)
+		return
+	}
+	logFork(ctx, h.logger(), f)
+	if h.OnFork != nil {
+		h.OnFork(f)
+	}
+}
+
+func newFork(l *omadata.WitnessedLog, conflicting string, proof tlog.TreeProof, seen string) *omadata.WitnessFork {
+	f := &omadata.WitnessFork{
+		Origin: l.Origin, Seen: seen, Known: l.Checkpoint, Conflicting: conflicting,
+		DetectedAt: time.Now().UTC(),
+	}
+	for _, p := range proof {
+		f.Proof = append(f.Proof, base64.StdEncoding.EncodeToString(p[:]))
+	}
+	return f
+}
+
+// logFork writes the ERROR line of docs/witnessing.md §4: origin, both
+// sizes and roots.
+func logFork(ctx context.Context, log *slog.Logger, f *omadata.WitnessFork) {
+	attrs := []any{"id", f.ID, "origin", f.Origin, "seen", f.Seen}
+	for _, c := range []struct{ name, signed string }{{"known", f.Known}, {"conflicting", f.Conflicting}} {
+		if text, _, err := splitNote([]byte(c.signed)); err == nil {
+			if cp, err := ParseCheckpoint(text); err == nil {
+				attrs = append(attrs, c.name+"_size", cp.Size, c.name+"_root", cp.RootHash())
+			}
+		}
+	}
+	log.ErrorContext(ctx, "witness: fork", attrs...)
+}
+
+func forkSummary(f *omadata.WitnessFork) string {
+	var parts []string
+	for _, signed := range []string{f.Known, f.Conflicting} {
+		if text, _, err := splitNote([]byte(signed)); err == nil {
+			if cp, err := ParseCheckpoint(text); err == nil {
+				parts = append(parts, fmt.Sprintf("size %d root %s", cp.Size, cp.RootHash()))
+			}
+		}
+	}
+	return strings.Join(parts, " vs ")
+}

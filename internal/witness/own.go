@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package witness
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/omadata/omadata"
+)
+
+// cosignedLookback is how many of the newest cosigned checkpoints
+// WitnessedCheckpoint tries against the policy.
+const cosignedLookback = 50
+
+// Own answers which checkpoint of the operator's own log counts as
+// witnessed (docs/witnessing.md §3, §5); it implements
+// omadata.WitnessedLogService. (Its witness source is the field Source:
+// a field named Witnesses would clash with the method.)
+type Own struct {
+	Log    omadata.LogService
+	Store  omadata.WitnessService
+	Source WitnessSource
+	LogKey string // the log's signed-note verifier key
+	LogURL string // the log's public URL, for the policy's log line
+	Quorum int    // k; -1: all but one, at least one; 0: quorum none
+}
+
+var _ omadata.WitnessedLogService = (*Own)(nil)
+
+// Witnesses returns the source's witnesses, in order (docs/witnessing.md
+// §3).
+func (o *Own) Witnesses(ctx context.Context) ([]omadata.WitnessRef, error) {
+	return o.Source.Witnesses(ctx)
+}
+
+// WitnessPolicy returns the published policy file (docs/witnessing.md
+// §5): NewPolicy of the log and the source's witnesses with k Quorum.
+func (o *Own) WitnessPolicy(ctx context.Context) ([]byte, error) {
+	p, _, err := o.policy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return p.Marshal(), nil
+}
+
+// policy returns the policy and, by label, the witness each line names.
+func (o *Own) policy(ctx context.Context) (*Policy, map[string]omadata.WitnessRef, error) {
+	ws, err := o.Source.Witnesses(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("witnesses: %w", err)
+	}
+	refs := map[string]omadata.WitnessRef{}
+	var pws []PolicyWitness
+	for _, w := range ws {
+		label := PolicyLabel(w.Name)
+		for i := 2; refs[label].Name != "" || label == "witnesses"; i++ {
+			label = PolicyLabel(w.Name) + "-" + strconv.Itoa(i)
+		}
+		refs[label] = w
+		pws = append(pws, PolicyWitness{Label: label, VerifierKey: w.VerifierKey, URL: w.URL})
+	}
+	return NewPolicy(o.LogKey, o.LogURL, pws, o.Quorum), refs, nil
+}
+
+// PolicyLabel returns the policy label of a witness named name: its host
+// name's first label ("espoo" for "espoo.example/witness"), or the name
+// with "/" as "-" where that is not a word.
+func PolicyLabel(name string) string {
+	host, _, _ := strings.Cut(name, "/")
+	first, _, _ := strings.Cut(host, ".")
+	if first != "" && first != QuorumNone && !strings.ContainsAny(first, " \t#:") {
+		return first
+	}
+	return strings.NewReplacer("/", "-", " ", "-", "\t", "-").Replace(name)
+}
+
+// WitnessedCheckpoint returns the newest of the own log's checkpoints
+// (among the 50 newest with a cosignature) that meets the policy with the
+// cosignatures stored for it (docs/witnessing.md §5); its Note is the
+// signed note followed by those lines. ENOTFOUND when none does. With
+// "quorum none" it is the latest checkpoint, with whatever cosignatures
+// it has.
+func (o *Own) WitnessedCheckpoint(ctx context.Context) (*omadata.WitnessedCheckpoint, error) {
+	p, refs, err := o.policy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p.Quorum == QuorumNone {
+		cp, err := o.Log.LatestCheckpoint(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return o.witnessed(ctx, p, refs, cp)
+	}
+	sizes, err := o.Store.CosignedSizes(ctx, cosignedLookback)
+	if err != nil {
+		return nil, fmt.Errorf("cosigned sizes: %w", err)
+	}
+	for _, size := range sizes {
+		cp, err := o.Store.CheckpointAt(ctx, size)
+		if omadata.ErrorCode(err) == omadata.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("checkpoint %d: %w", size, err)
+		}
+		wc, err := o.witnessed(ctx, p, refs, cp)
+		if err != nil {
+			return nil, err
+		} else if wc != nil {
+			return wc, nil
+		}
+	}
+	return nil, omadata.NotFound("witnessed checkpoint")
+}
+
+// witnessed returns cp with its cosignatures if it meets p, else nil.
+func (o *Own) witnessed(ctx context.Context, p *Policy, refs map[string]omadata.WitnessRef, cp *omadata.Checkpoint) (*omadata.WitnessedCheckpoint, error) {
+	cs, err := o.Store.FindCosignatures(ctx, cp.Size)
+	if err != nil {
+		return nil, fmt.Errorf("cosignatures of %d: %w", cp.Size, err)
+	}
+	signed := cp.Note
+	for _, c := range cs {
+		signed += c.Line
+	}
+	v, err := p.Verify([]byte(signed))
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %d: %w", cp.Size, err)
+	}
+	if !v.Met {
+		return nil, nil
+	}
+	k, n := p.QuorumSize()
+	wc := &omadata.WitnessedCheckpoint{Checkpoint: *cp, Quorum: k, Witnesses: n, Cosigners: []omadata.WitnessRef{}}
+	wc.Note = signed
+	for _, w := range v.Cosigners {
+		wc.Cosigners = append(wc.Cosigners, refs[w.Label])
+	}
+	return wc, nil
+}
