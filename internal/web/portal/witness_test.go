@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package portal_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/store/storetest"
+	"github.com/omadata/omadata/internal/web"
+	"github.com/omadata/omadata/internal/web/portal"
+	"github.com/omadata/omadata/internal/witness"
+)
+
+// staticWitnesses is a fixed list of witnesses, as OMADATA_WITNESSES
+// names them.
+type staticWitnesses []omadata.WitnessRef
+
+func (s staticWitnesses) Witnesses(context.Context) ([]omadata.WitnessRef, error) { return s, nil }
+
+// newWitness runs a real witness of the test stores' log (witness.Handler
+// over a store of its own, with its own key) on a test server.
+func newWitness(t *testing.T, name string, label omadata.Text, logKey string) omadata.WitnessRef {
+	t.Helper()
+	st := storetest.OpenURL(t, "sqlite:"+filepath.Join(t.TempDir(), "witness.db"))
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := witness.NewCosigner(name, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutWitnessedLog(storetest.Admin(), &omadata.WitnessedLog{Origin: storetest.LogOrigin, VerifierKeys: []string{logKey},
+		Source: omadata.WitnessLogAdmin, Label: "the test city", Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST /witness/v1/add-checkpoint", &witness.Handler{State: st, Cosigner: c})
+	hs := httptest.NewServer(mux)
+	t.Cleanup(hs.Close)
+	return omadata.WitnessRef{Name: name, VerifierKey: c.VerifierKey(), URL: hs.URL + "/witness/v1", Label: label}
+}
+
+var (
+	espoo = omadata.Text{"fi": "Espoo", "sv": "Esbo", "en": "Espoo"}
+	turku = omadata.Text{"fi": "Turku", "sv": "Åbo", "en": "Turku"}
+)
+
+// withWitnesses gives the env's operator the witnesses Espoo and Turku
+// (none when quorum is 0 and no labels), real ones, with the quorum k
+// (-1: the default, all but one): the portal's Witnessed is witness.Own
+// over the env's store, e.collect runs one round of the collector, and the
+// test server publishes the witness policy. tamper, if set, says when the
+// test server changes one hash of the proof page's proof data.
+func withWitnesses(t *testing.T, quorum int, tamper func() bool, labels ...omadata.Text) func(*env, *portal.Options) {
+	return func(e *env, o *portal.Options) {
+		logKey := storetest.LogVerifierKey(t, e.store)
+		var ws staticWitnesses
+		for _, l := range labels {
+			ws = append(ws, newWitness(t, strings.ToLower(l.In("en"))+".example/witness", l, logKey))
+		}
+		own := &witness.Own{Log: e.store, Store: e.store, Source: ws, LogKey: logKey, Quorum: quorum}
+		o.Witnessed = own
+		col := &witness.Collector{Log: e.store, Store: e.store, Witnesses: ws, Client: &witness.Client{HTTP: http.DefaultClient}, Timeout: 10 * time.Second}
+		e.collect = func(t *testing.T) {
+			t.Helper()
+			if err := col.RunOnce(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.pages = append(e.pages, web.Page{Pattern: "GET /api/v1/public/log/witness-policy", Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, err := own.WitnessPolicy(r.Context())
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.Write(b)
+		})})
+		if tamper != nil {
+			e.wrap = func(h http.Handler) http.Handler { return tamperProof(t, h, tamper) }
+		}
+	}
+}
+
+var proofDataRE = regexp.MustCompile(`(?s)(<script type="application/json" id="proof-data">)(.*?)(</script>)`)
+
+// tamperProof is the test server's seam: while on() says so, it changes
+// one bit of the first hash of the inclusion proof in the proof page's
+// proof data, as an operator showing a false proof would.
+func tamperProof(t *testing.T, h http.Handler, on func() bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !on() || !strings.HasSuffix(r.URL.Path, "/usage/proof") {
+			h.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		body := proofDataRE.ReplaceAllFunc(rec.Body.Bytes(), func(m []byte) []byte {
+			parts := proofDataRE.FindSubmatch(m)
+			var d map[string]any
+			if err := json.Unmarshal(parts[2], &d); err != nil {
+				t.Errorf("proof data: %v", err)
+				return m
+			}
+			hs, _ := d["hashes"].([]any)
+			if len(hs) == 0 {
+				t.Errorf("the proof has no hash to change")
+				return m
+			}
+			b, _ := base64.StdEncoding.DecodeString(hs[0].(string))
+			b[0] ^= 1
+			hs[0] = base64.StdEncoding.EncodeToString(b)
+			j, _ := json.Marshal(d)
+			return bytes.Join([][]byte{parts[1], j, parts[3]}, nil)
+		})
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.Code)
+		w.Write(body)
+	})
+}
+
+// proofPage gives a consent, has the decision logged and integrated, and
+// returns the path of the newest entry's proof page in lang.
+func (c *client) usageProofs(lang string) []string {
+	c.t.Helper()
+	p := c.get("/" + lang + "/usage")
+	var out []string
+	for _, m := range proofLinkRE.FindAllStringSubmatch(p.body, -1) {
+		out = append(out, htmlUnescape(m[1]))
+	}
+	return out
+}
+
+// TestProofWitnessed: the proof page checks against the checkpoint the
+// witnesses Espoo and Turku cosigned and names them in the page's
+// language; an entry newer than it waits for witnesses; "who used my
+// data" says up to which entry the witnesses vouch.
+func TestProofWitnessed(t *testing.T) {
+	e := newProviderEnv(t, time.Time{}, nil, nil, withWitnesses(t, -1, nil, espoo, turku))
+	c := e.client(t)
+	c.login("en", "matti")
+	c.give("en", e.recommendations(t))
+	matti := e.resident(t, mattiCode)
+	e.decide(t, matti.ID)
+	e.integrate(t)
+
+	// Not cosigned yet: checked against the operator's own signature,
+	// waiting for witnesses.
+	proofs := c.usageProofs("en")
+	if len(proofs) == 0 {
+		t.Fatal("no proof link on who used my data")
+	}
+	p := c.get(proofs[0])
+	if !strings.Contains(p.body, "The proof checks out") || !strings.Contains(p.body, "Waiting for witnesses") {
+		t.Fatalf("before the witnesses cosign: %s", between(p.body, "<main", "</main>"))
+	}
+
+	e.collect(t)
+	want := map[string]string{
+		"fi": "Tarkistettu tarkistuspistettä vasten, jonka Espoo ja Turku ovat varmentaneet allekirjoituksellaan.",
+		"sv": "Kontrollerat mot en kontrollpunkt som Esbo och Åbo har kontrasignerat.",
+		"en": "Checked against a checkpoint cosigned by Espoo and Turku.",
+	}
+	for lang, w := range want {
+		p := c.get(strings.Replace(proofs[0], "/en/", "/"+lang+"/", 1))
+		if p.status != 200 || !strings.Contains(htmlUnescape(p.body), w) {
+			t.Errorf("%s: want %q in %s", lang, w, between(p.body, "<main", "</main>"))
+		}
+		if !strings.Contains(p.body, `id="proof-data"`) || !strings.Contains(p.body, `<script src="/static/proofcheck.js" defer></script>`) {
+			t.Errorf("%s: no proof data or script for the browser", lang)
+		}
+		if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") {
+			t.Errorf("%s: CSP %q", lang, csp)
+		}
+	}
+	if p := c.get("/en/usage"); !strings.Contains(p.body, "cosigned by Espoo and Turku") {
+		t.Errorf("who used my data names no cosigners: %s", between(p.body, "<main", "</main>"))
+	}
+
+	// A newer entry: in the latest checkpoint, not in the witnessed one.
+	e.decide(t, matti.ID)
+	e.integrate(t)
+	proofs = c.usageProofs("en")
+	p = c.get(proofs[0])
+	if !strings.Contains(p.body, "The proof checks out") || !strings.Contains(p.body, "Waiting for witnesses") {
+		t.Fatalf("an entry newer than the witnessed checkpoint: %s", between(p.body, "<main", "</main>"))
+	}
+	if p := c.get("/en/usage"); !strings.Contains(p.body, `class="waiting-witnesses"`) {
+		t.Errorf("who used my data: the newest entry does not wait for witnesses")
+	}
+	// The older one is still checked against the witnessed checkpoint.
+	p = c.get(proofs[len(proofs)-1])
+	if !strings.Contains(p.body, "cosigned by Espoo and Turku") {
+		t.Errorf("the older entry: %s", between(p.body, "<main", "</main>"))
+	}
+}
+
+// TestProofNotWitnessed: an operator without witnesses (quorum none) says
+// so on the proof page and on "who used my data".
+func TestProofNotWitnessed(t *testing.T) {
+	e := newProviderEnv(t, time.Time{}, nil, nil, withWitnesses(t, 0, nil))
+	c := e.client(t)
+	c.login("en", "matti")
+	c.give("en", e.recommendations(t))
+	e.decide(t, e.resident(t, mattiCode).ID)
+	e.integrate(t)
+	proofs := c.usageProofs("en")
+	if len(proofs) == 0 {
+		t.Fatal("no proof link")
+	}
+	p := c.get(proofs[0])
+	if !strings.Contains(p.body, "The proof checks out") || !strings.Contains(p.body, "Not witnessed: the operator has no witnesses") {
+		t.Fatalf("proof page: %s", between(p.body, "<main", "</main>"))
+	}
+	if p := c.get("/en/usage"); !strings.Contains(p.body, "The operator has no witnesses") || strings.Contains(p.body, "waiting-witnesses") {
+		t.Errorf("who used my data: %s", between(p.body, "<main", "</main>"))
+	}
+}
