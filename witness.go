@@ -55,6 +55,9 @@ type WitnessedLog struct {
 	Checkpoint string     `json:"checkpoint,omitempty"`
 	CosignedAt *time.Time `json:"cosigned_at,omitempty"`
 	UpdatedAt  time.Time  `json:"updated_at"`
+	// Reason says why an admin adds or removes the log: audited with the
+	// change (PutWitnessedLog), not kept with the log.
+	Reason string `json:"reason,omitempty"`
 }
 
 // WitnessAdvance moves a witnessed log's state from (OldSize, OldRoot) to

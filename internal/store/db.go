@@ -25,6 +25,7 @@ type DB struct {
 	d     dialect
 
 	readStmts *stmtCache // SQLite: prepared statements of the read pool
+	url       string     // what Open opened, for Reopen
 
 	// Now returns the current time; tests replace it to fix the clock.
 	Now func() time.Time
@@ -34,7 +35,7 @@ type DB struct {
 // path, or "file:<path>") for SQLite, "postgres://…" for PostgreSQL.
 // It does not migrate; call Migrate.
 func Open(ctx context.Context, rawURL string) (*DB, error) {
-	db := &DB{Now: time.Now}
+	db := &DB{Now: time.Now, url: rawURL}
 	switch {
 	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
 		pool, err := sql.Open("pgx", rawURL)
@@ -103,6 +104,11 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 	}
 	return db, nil
 }
+
+// Reopen opens the same database again, with pools of its own: a second
+// instance of the operator on one database, as tests of concurrent
+// instances need.
+func (db *DB) Reopen(ctx context.Context) (*DB, error) { return Open(ctx, db.url) }
 
 // Close closes both pools.
 func (db *DB) Close() error {

@@ -126,6 +126,10 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Peer/Cache", testPeerCache},
 		{"Peer/DropWins", testPeerDropWins},
 		{"Peer/ExpireAll", testPeerExpireAll},
+		{"Witness/Logs", testWitnessLogs},
+		{"Witness/Advance", testWitnessAdvance},
+		{"Witness/Fork", testWitnessFork},
+		{"Witness/Cosignatures", testWitnessCosignatures},
 	}
 	// Cases of several operators, each a store on its own database.
 	networkCases := []struct {

@@ -42,6 +42,9 @@ BEGIN
 		OR NEW.conflicting <> OLD.conflicting OR NEW.proof <> OLD.proof OR NEW.detected_at <> OLD.detected_at THEN
 		RAISE EXCEPTION 'fork evidence is kept';
 	END IF;
+	IF OLD.resolved_at IS NOT NULL THEN
+		RAISE EXCEPTION 'a fork is resolved once';
+	END IF;
 	RETURN NEW;
 END $$;
 CREATE TRIGGER witness_forks_keep BEFORE UPDATE OR DELETE ON witness_forks FOR EACH ROW EXECUTE FUNCTION witness_forks_keep();
@@ -63,3 +66,6 @@ CREATE TABLE log_witness_progress (
 	last_error  TEXT NOT NULL DEFAULT '',
 	tried_at    TIMESTAMPTZ
 );
+
+-- The checkpoint of a size (CheckpointAt: the collector, the published checkpoints).
+CREATE INDEX log_checkpoints_size ON log_checkpoints (size);

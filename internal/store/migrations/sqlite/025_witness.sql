@@ -36,6 +36,8 @@ CREATE INDEX witness_forks_origin ON witness_forks (origin, detected_at);
 CREATE TRIGGER witness_forks_no_delete BEFORE DELETE ON witness_forks BEGIN SELECT RAISE(ABORT, 'fork evidence is kept'); END;
 CREATE TRIGGER witness_forks_evidence BEFORE UPDATE OF id, origin, seen, known, conflicting, proof, detected_at ON witness_forks
 	BEGIN SELECT RAISE(ABORT, 'fork evidence is kept'); END;
+CREATE TRIGGER witness_forks_resolved_once BEFORE UPDATE ON witness_forks WHEN OLD.resolved_at IS NOT NULL
+	BEGIN SELECT RAISE(ABORT, 'a fork is resolved once'); END;
 
 CREATE TABLE log_cosignatures (
 	size        BIGINT NOT NULL,  -- of the own checkpoint cosigned
@@ -54,3 +56,6 @@ CREATE TABLE log_witness_progress (
 	last_error  TEXT NOT NULL DEFAULT '',
 	tried_at    TEXT
 );
+
+-- The checkpoint of a size (CheckpointAt: the collector, the published checkpoints).
+CREATE INDEX log_checkpoints_size ON log_checkpoints (size);
