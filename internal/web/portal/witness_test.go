@@ -44,7 +44,7 @@ func newWitness(t *testing.T, name string, label omadata.Text, logKey string) om
 		t.Fatal(err)
 	}
 	if err := st.PutWitnessedLog(storetest.Admin(), &omadata.WitnessedLog{Origin: storetest.LogOrigin, VerifierKeys: []string{logKey},
-		Source: omadata.WitnessLogAdmin, Label: "the test city", Active: true}); err != nil {
+		Source: omadata.WitnessLogAdmin, Label: "the test city", Active: true, Reason: "a witness of the test"}); err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
