@@ -200,7 +200,10 @@
   // its key hash: the first 4 bytes of SHA-256(name || "\n" || algorithm
   // byte || public key) (signed-note §Signatures).
   async function parseVerifierKey(vkey, alg) {
-    var parts = String(vkey).split("+");
+    // The name and the hash end at the first two "+"; the base64 key may
+    // hold more.
+    var parts = /^([^+]+)\+([^+]*)\+(.*)$/.exec(String(vkey));
+    parts = parts ? parts.slice(1) : [];
     if (parts.length !== 3 || !/^[0-9a-f]{8}$/.test(parts[1])) {
       fail("not a verifier key: " + vkey);
     }
