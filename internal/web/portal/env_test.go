@@ -124,6 +124,9 @@ func newProviderEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter, pr 
 		f(e, &o)
 	}
 	archives.OwnData = o.OwnData
+	if o.Witnessed != nil {
+		archives.Witnessed, archives.Log = o.Witnessed, st
+	}
 	p, err := portal.New(o)
 	if err != nil {
 		t.Fatal(err)

@@ -17,7 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/archive"
 	"github.com/omadata/omadata/internal/store/storetest"
 	"github.com/omadata/omadata/internal/web"
 	"github.com/omadata/omadata/internal/web/portal"
@@ -231,5 +234,75 @@ func TestProofNotWitnessed(t *testing.T) {
 	}
 	if p := c.get("/en/usage"); !strings.Contains(p.body, "The operator has no witnesses") || strings.Contains(p.body, "waiting-witnesses") {
 		t.Errorf("who used my data: %s", between(p.body, "<main", "</main>"))
+	}
+}
+
+// TestArchiveWitnessed: the resident's archive carries the witnessed
+// checkpoint with its cosignatures, the policy and each entry's inclusion
+// proof at its size, enough to check offline with the log key alone that
+// the entries are in a checkpoint Espoo and Turku cosigned; an entry
+// newer than it is listed as waiting.
+func TestArchiveWitnessed(t *testing.T) {
+	e := newProviderEnv(t, time.Time{}, nil, nil, withWitnesses(t, -1, nil, espoo, turku))
+	c := e.client(t)
+	c.login("en", "matti")
+	c.give("en", e.recommendations(t))
+	matti := e.resident(t, mattiCode)
+	e.decide(t, matti.ID)
+	e.integrate(t)
+	e.collect(t)
+	e.decide(t, matti.ID)
+	e.integrate(t)
+
+	files := unzip(t, c.get("/en/my-data/archive").body)
+	var w archive.Witnessed
+	if err := json.Unmarshal(files[archive.WitnessedPath], &w); err != nil {
+		t.Fatalf("%s: %v", archive.WitnessedPath, err)
+	}
+	var log struct {
+		Entries []*omadata.LogEvent `json:"entries"`
+	}
+	if err := json.Unmarshal(files["operator/log.json"], &log); err != nil {
+		t.Fatal(err)
+	}
+	// Offline, with the log key only.
+	p, err := witness.ParsePolicy([]byte(w.Policy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Logs = []witness.PolicyLog{{VerifierKey: storetest.LogVerifierKey(t, e.store)}}
+	v, err := p.Verify([]byte(w.Checkpoint))
+	if err != nil || !v.Met || len(v.Cosigners) != 2 || v.Checkpoint.Size != w.Size {
+		t.Fatalf("the archive's checkpoint does not meet its policy: %+v, %v", v, err)
+	}
+	leaves := map[int64][]byte{}
+	for _, le := range log.Entries {
+		if le.Index != nil {
+			leaves[*le.Index], _ = base64.StdEncoding.DecodeString(le.LeafData)
+		}
+	}
+	if len(w.Proofs) == 0 || len(w.Waiting) == 0 {
+		t.Fatalf("got %d proofs and %d waiting, want both", len(w.Proofs), len(w.Waiting))
+	}
+	for _, ip := range w.Proofs {
+		var proof tlog.RecordProof
+		for _, s := range ip.Hashes {
+			h, err := tlog.ParseHash(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			proof = append(proof, h)
+		}
+		if ip.Size != w.Size || leaves[ip.Index] == nil {
+			t.Fatalf("proof of %d at %d, want an entry of the archive at %d", ip.Index, ip.Size, w.Size)
+		}
+		if err := tlog.CheckRecord(proof, ip.Size, v.Checkpoint.Root, ip.Index, tlog.RecordHash(leaves[ip.Index])); err != nil {
+			t.Errorf("entry %d: %v", ip.Index, err)
+		}
+	}
+	for _, i := range w.Waiting {
+		if i < w.Size || leaves[i] == nil {
+			t.Errorf("entry %d waits, but the witnessed size is %d", i, w.Size)
+		}
 	}
 }
