@@ -96,7 +96,7 @@ func (c *LogVerifyCommand) Run(ctx context.Context, args []string) error {
 			return err
 		}
 		if policy, err = witness.ParsePolicy(b); err != nil {
-			return fmt.Errorf("--policy %s: %w", c.policy, err)
+			return fmt.Errorf("--policy %s: %s", c.policy, err.Error())
 		}
 	}
 	if len(cfg.SecretKey) > 0 {
