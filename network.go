@@ -72,6 +72,13 @@ type OperatorMetadata struct {
 	LogEndpoint       string `json:"log_endpoint"`       // base URL of the public log API (/api/v1/log)
 	LogOrigin         string `json:"log_origin"`         // the origin line of its checkpoints
 	LogVerifierKey    string `json:"log_verifier_key"`   // the C2SP signed-note verifier key of its log
+	// WitnessEndpoint is the tlog-witness submission prefix of the
+	// operator's witness and WitnessVerifierKey its cosignature/v1
+	// verifier key (docs/witnessing.md §1). A member that publishes
+	// neither (an older version) is still a member, but is not asked to
+	// witness.
+	WitnessEndpoint    string `json:"witness_endpoint,omitempty"`
+	WitnessVerifierKey string `json:"witness_verifier_key,omitempty"`
 }
 
 // Peer is another operator of the network as this one last resolved it:

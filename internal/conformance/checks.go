@@ -23,6 +23,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/witness"
 )
 
 // A check is one line of the table: its name, the sections of
@@ -273,6 +274,20 @@ func checkOperatorMetadata(md *omadata.OperatorMetadata, peer string) error {
 	}
 	if _, err := note.NewVerifier(md.LogVerifierKey); err != nil {
 		return fmt.Errorf("omadata_operator.log_verifier_key is not a signed-note verifier key: %w", err)
+	}
+	// The witness (docs/witnessing.md §1) is optional, for members of
+	// older versions, but comes whole.
+	switch {
+	case md.WitnessEndpoint == "" && md.WitnessVerifierKey == "":
+	case md.WitnessEndpoint == "" || md.WitnessVerifierKey == "":
+		return errors.New("omadata_operator.witness_endpoint and witness_verifier_key come together or not at all")
+	default:
+		if u, err := url.Parse(md.WitnessEndpoint); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			return fmt.Errorf("omadata_operator.witness_endpoint %q is not an http(s) URL", md.WitnessEndpoint)
+		}
+		if _, err := witness.NewCosignatureVerifier(md.WitnessVerifierKey); err != nil {
+			return fmt.Errorf("omadata_operator.witness_verifier_key is not a cosignature/v1 verifier key: %w", err)
+		}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ package federation_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"io"
@@ -18,10 +19,12 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/anchor"
 	"github.com/omadata/omadata/internal/federation"
+	"github.com/omadata/omadata/internal/witness"
 )
 
 // testNetwork is a real trust anchor (internal/anchor on SQLite) behind an
@@ -210,6 +213,10 @@ func TestResolve(t *testing.T) {
 	ctx := context.Background()
 	n := newNetwork(t, 3)
 	helsinki, espoo := n.newMember(t, "Helsinki"), n.newMember(t, "Espoo")
+	// Helsinki is a witness (docs/witnessing.md §1); Espoo, of an older
+	// version, is not, and is a member all the same.
+	wkey := testWitnessKey(t)
+	helsinki.Config.Metadata.WitnessEndpoint, helsinki.Config.Metadata.WitnessVerifierKey = helsinki.id()+"/witness/v1", wkey
 	n.admit(t, helsinki)
 	n.admit(t, espoo)
 	r := n.resolver(3)
@@ -221,6 +228,14 @@ func TestResolve(t *testing.T) {
 	p := res.Peer
 	if p.OperatorID != helsinki.id() || p.BaseURL != helsinki.id() || p.Name["fi"] != "Helsinki" || p.NetworkEndpoint != helsinki.id()+"/network/v1" {
 		t.Errorf("peer = %+v", p)
+	}
+	if p.WitnessEndpoint != helsinki.id()+"/witness/v1" || p.WitnessVerifierKey != wkey {
+		t.Errorf("witness = %q %q, want %q %q", p.WitnessEndpoint, p.WitnessVerifierKey, helsinki.id()+"/witness/v1", wkey)
+	}
+	if res, err := r.Resolve(ctx, espoo.id()); err != nil {
+		t.Errorf("a member without a witness: %v", err)
+	} else if res.Peer.WitnessEndpoint != "" || res.Peer.WitnessVerifierKey != "" {
+		t.Errorf("Espoo's witness = %+v, want none", res.Peer)
 	}
 	if p.RulebookVersion != 3 {
 		t.Errorf("rulebook version = %d, want 3", p.RulebookVersion)
@@ -242,6 +257,30 @@ func TestResolve(t *testing.T) {
 	if len(ids) != 2 {
 		t.Errorf("list = %v, want both members", ids)
 	}
+}
+
+// testWitnessKey is a cosignature/v1 verifier key of a new key.
+func testWitnessKey(t *testing.T) string {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := witness.NewCosigner("helsinki.example/witness", priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.VerifierKey()
+}
+
+// testLogKey is a signed-note Ed25519 verifier key of a new key.
+func testLogKey(t *testing.T) string {
+	t.Helper()
+	_, vkey, err := note.GenerateKey(nil, "helsinki.example/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vkey
 }
 
 // TestResolveRefusals: each broken link of the chain fails it, closed.
@@ -345,6 +384,20 @@ func TestResolveRefusals(t *testing.T) {
 		}, 1},
 		{"LogEndpointOffOrigin", func(t *testing.T, n *testNetwork, m *testMember) {
 			n.serveMarked(t, m, func(c *federation.Configuration) { c.Metadata.LogEndpoint = "https://internal.example/api/v1/log" })
+		}, 1},
+		{"WitnessEndpointOffOrigin", func(t *testing.T, n *testNetwork, m *testMember) {
+			n.serveMarked(t, m, func(c *federation.Configuration) {
+				c.Metadata.WitnessEndpoint, c.Metadata.WitnessVerifierKey = "https://witness.example/witness/v1", testWitnessKey(t)
+			})
+		}, 1},
+		{"WitnessVerifierKeyNotCosignature", func(t *testing.T, n *testNetwork, m *testMember) {
+			// A signed-note Ed25519 key (algorithm 0x01), not cosignature/v1.
+			n.serveMarked(t, m, func(c *federation.Configuration) {
+				c.Metadata.WitnessEndpoint, c.Metadata.WitnessVerifierKey = m.id()+"/witness/v1", testLogKey(t)
+			})
+		}, 1},
+		{"WitnessEndpointWithoutKey", func(t *testing.T, n *testNetwork, m *testMember) {
+			n.serveMarked(t, m, func(c *federation.Configuration) { c.Metadata.WitnessEndpoint = m.id() + "/witness/v1" })
 		}, 1},
 		{"LogOriginBidi", func(t *testing.T, n *testNetwork, m *testMember) {
 			n.serveMarked(t, m, func(c *federation.Configuration) { c.Metadata.LogOrigin = "gol/\u202eexample" })

@@ -10,6 +10,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/witness"
 )
 
 // Limits of a peer's texts (network.md §2.4 step 7).
@@ -21,10 +22,12 @@ const (
 // CheckMetadata checks an operator's metadata as network.md §2.4 step 7
 // has it, after the policy: its texts follow the project's text rule
 // (omadata.CheckText, docs/input.md) and carry no bidirectional
-// formatting characters, its name is given in at least one language, and
+// formatting characters, its name is given in at least one language,
 // every URL it gives (base_url, network_endpoint, catalogue_endpoint,
-// log_endpoint) is on the origin of the entity ID, since a member calls
-// them (no request to another host on a peer's word). The error names the
+// log_endpoint, witness_endpoint) is on the origin of the entity ID, since
+// a member calls them (no request to another host on a peer's word), and
+// witness_verifier_key, given with witness_endpoint or not at all, is a
+// cosignature/v1 verifier key (docs/witnessing.md §1). The error names the
 // field. The anchor applies it at admission and refresh, the resolver to
 // every chain.
 func CheckMetadata(entityID string, md *omadata.OperatorMetadata) error {
@@ -41,7 +44,7 @@ func CheckMetadata(entityID string, md *omadata.OperatorMetadata) error {
 	if !named {
 		return omadata.Invalidf("name", "The operator has no name.")
 	}
-	for field, s := range map[string]string{"log_origin": md.LogOrigin, "log_verifier_key": md.LogVerifierKey} {
+	for field, s := range map[string]string{"log_origin": md.LogOrigin, "log_verifier_key": md.LogVerifierKey, "witness_verifier_key": md.WitnessVerifierKey} {
 		if err := omadata.CheckText(field, s, MaxLineLength); err != nil {
 			return err
 		}
@@ -56,6 +59,7 @@ func CheckMetadata(entityID string, md *omadata.OperatorMetadata) error {
 	for _, u := range []struct{ field, value string }{
 		{"base_url", md.BaseURL}, {"network_endpoint", md.NetworkEndpoint},
 		{"catalogue_endpoint", md.CatalogueEndpoint}, {"log_endpoint", md.LogEndpoint},
+		{"witness_endpoint", md.WitnessEndpoint},
 	} {
 		if u.value == "" && u.field != "base_url" && u.field != "network_endpoint" {
 			continue // not offered: never called
@@ -64,6 +68,24 @@ func CheckMetadata(entityID string, md *omadata.OperatorMetadata) error {
 		if err != nil || p.Scheme != origin.Scheme || p.Host != origin.Host || p.User != nil || p.Opaque != "" || p.Fragment != "" {
 			return omadata.Invalidf(u.field, "The URL must be on the origin of the entity identifier %s.", origin.Scheme+"://"+origin.Host)
 		}
+	}
+	return checkWitness(md.WitnessEndpoint, md.WitnessVerifierKey)
+}
+
+// checkWitness checks the witness of an operator's metadata: both its
+// endpoint and its key, or neither (a member of an older version, which
+// is not asked to witness).
+func checkWitness(endpoint, vkey string) error {
+	switch {
+	case endpoint == "" && vkey == "":
+		return nil
+	case vkey == "":
+		return omadata.Invalidf("witness_verifier_key", "A witness endpoint needs its verifier key.")
+	case endpoint == "":
+		return omadata.Invalidf("witness_endpoint", "A witness verifier key needs its endpoint.")
+	}
+	if _, err := witness.NewCosignatureVerifier(vkey); err != nil {
+		return omadata.Invalidf("witness_verifier_key", "Not a cosignature/v1 verifier key.")
 	}
 	return nil
 }

@@ -40,6 +40,9 @@ type Store interface {
 	// UseOnce records a nonce once across the operator's instances
 	// (network.Replay, the table DPoP proofs use).
 	UseOnce(ctx context.Context, scope, nonce string, until time.Time) (bool, error)
+	// The logs the operator witnesses: the members' are kept by
+	// WitnessLogs (docs/witnessing.md §2).
+	worker.WitnessLogStore
 }
 
 // Options configures a Node.
@@ -83,6 +86,9 @@ type Node struct {
 	Members  *peer.Members
 	Sync     *worker.CatalogueSync
 	Outbox   *worker.NetworkOutbox
+	// WitnessLogs keeps the members' logs among those the operator
+	// witnesses, and knows their witnesses (docs/witnessing.md §2, §3).
+	WitnessLogs *worker.WitnessLogSync
 
 	o    Options
 	gate *gate
@@ -170,6 +176,7 @@ func New(o Options) (*Node, error) {
 		Self: self, Members: n.Members.List, Peers: peers{n.Resolver}, Fetch: n.Client, Store: o.Store,
 		Interval: o.SyncInterval, Logger: o.Logger, Metrics: worker.NewSyncMetrics(o.Metrics), Now: o.Now,
 	}
+	n.WitnessLogs = &worker.WitnessLogSync{Self: self, Members: n.Members.List, Peers: peers{n.Resolver}, Store: o.Store, Logger: o.Logger}
 	n.Outbox = &worker.NetworkOutbox{Outbox: o.Store, Peers: peers{n.Resolver}, Send: n.Client, Logger: o.Logger, Metrics: worker.NewOutboxMetrics(o.Metrics)}
 	return n, nil
 }

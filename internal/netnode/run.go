@@ -19,13 +19,15 @@ const (
 
 // Run keeps the membership current (the anchor's statement about this
 // operator and its trust mark, network.md §2.3, §2.5), the members'
-// catalogues mirrored and the consent events delivered, until ctx ends. ctx must carry the operator's
+// catalogues mirrored, the consent events delivered and the members' logs
+// witnessed, until ctx ends. ctx must carry the operator's
 // admin caller.
 func (n *Node) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { n.refreshMembership(ctx) })
 	wg.Go(func() { n.Sync.Run(ctx) })
 	wg.Go(func() { n.Outbox.Run(ctx) })
+	wg.Go(func() { n.WitnessLogs.Run(ctx) })
 	wg.Wait()
 }
 

@@ -57,7 +57,7 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 
 // machinePaths are where only programs call: an unknown path under them
 // is always the API's JSON error, whatever the Accept header says.
-var machinePaths = []string{"/api", "/.well-known", "/openapi.json", "/healthz", "/livez", "/readyz", "/metrics", "/network"}
+var machinePaths = []string{"/api", "/.well-known", "/openapi.json", "/healthz", "/livez", "/readyz", "/metrics", "/network", "/witness"}
 
 func machinePath(path string) bool {
 	for _, m := range machinePaths {

@@ -60,6 +60,15 @@ type Options struct {
 	// LogVerifierKey is the note verifier key of the log's checkpoints,
 	// published at /.well-known/mydata/log-key.
 	LogVerifierKey string
+	// Witness keeps the operator's witness state, its evidence of forks
+	// and the cosignatures of its own log (docs/witnessing.md); the store
+	// implements it. Witnessed answers which own checkpoint counts as
+	// witnessed, with the policy (witness.Own); the portal reads it too.
+	// WitnessHandler is the witness, POST /witness/v1/add-checkpoint
+	// (witness.Handler). nil: their routes answer 404.
+	Witness        omadata.WitnessService
+	Witnessed      omadata.WitnessedLogService
+	WitnessHandler http.Handler
 
 	// Health reports whether the server can serve; nil means always.
 	// /healthz asks it.
@@ -197,6 +206,8 @@ func New(o Options) *Server {
 		Requests:        o.Requests,
 		Apps:            o.Apps,
 		Archives:        o.Archives,
+		Witness:         o.Witness,
+		Witnessed:       o.Witnessed,
 		PublicURL:       o.Operator.PublicURL,
 		OperatorName:    o.Operator.Name,
 	}
@@ -212,6 +223,9 @@ func New(o Options) *Server {
 	s.handle("GET", "/.well-known/jwks.json", AuthPublic, s.fn(s.jwks))
 	s.handle("GET", "/.well-known/mydata/log-key", AuthPublic, s.fn(s.logKey))
 	s.handle("GET", "/.well-known/oauth-authorization-server", AuthPublic, s.fn(s.oauthMetadata))
+	// The witness speaks C2SP tlog-witness: its body and answers are the
+	// specification's (plain text), not the API's JSON.
+	s.handle("POST", WitnessPath, AuthPublic, witnessHandler(o.WitnessHandler))
 	// The OAuth endpoints take forms, not JSON, and answer in RFC 6749's
 	// error shape: they are the protocol of docs/apps.md, not operations
 	// of the API's OpenAPI document.
@@ -256,6 +270,24 @@ func (s *Server) handle(method, pattern, auth string, h http.Handler) {
 	s.routes = append(s.routes, Route{Method: method, Pattern: pattern, Auth: auth})
 	key := method + " " + pattern
 	s.mux.Handle(key, s.authenticate(auth, rateLimited[key], checkQuery(queryParams[key], h)))
+}
+
+// WitnessPath is where the operator's witness takes add-checkpoint
+// requests: the tlog-witness submission prefix {public URL}/witness/v1.
+const WitnessPath = "/witness/v1/add-checkpoint"
+
+// witnessHandler is the witness's route; without a witness it answers
+// 404, as tlog-witness answers for a log it does not witness. The witness
+// limits its body itself (64 KiB, docs/witnessing.md §8).
+func witnessHandler(h http.Handler) http.Handler {
+	if h != nil {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte("this operator witnesses no log\n"))
+	})
 }
 
 func chain(h http.Handler, middleware ...func(http.Handler) http.Handler) http.Handler {

@@ -44,6 +44,7 @@ var Variants = map[string]string{
 	"self-signed":       "entity-configuration/keys",            // its own jwks lacks its signing key
 	"authority-hints":   "entity-configuration/authority-hints", // none
 	"metadata":          "entity-configuration/metadata",        // no log_verifier_key
+	"witness-key":       "entity-configuration/metadata",        // a witness_verifier_key that is a log key
 	"trust-chain":       "trust-chain",                          // signed with a key the anchor does not hold
 	"trust-mark":        "trust-mark",                           // the trust mark's signature altered
 	"unsigned":          "call/unsigned",                        // accepts unsigned calls
@@ -339,6 +340,8 @@ func (m *Member) serveConfiguration(w http.ResponseWriter, r *http.Request) {
 		hints = []string{}
 	case "metadata":
 		md.LogVerifierKey = ""
+	case "witness-key":
+		md.WitnessEndpoint, md.WitnessVerifierKey = m.ID+"/witness/v1", m.logKey
 	case "trust-chain":
 		signer = m.other
 	case "trust-mark":

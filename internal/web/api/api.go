@@ -58,6 +58,11 @@ type Handler struct {
 	Requests        omadata.RequestService
 	Apps            omadata.AppService
 	Archives        omadata.ArchiveService // nil: no archives (503)
+	// Witness is the operator's witness state and the cosignatures of
+	// its own log (docs/witnessing.md); Witnessed says which own
+	// checkpoint counts as witnessed. nil: their routes answer 404.
+	Witness   omadata.WitnessService
+	Witnessed omadata.WitnessedLogService
 	// PublicURL is the operator's public base URL, which DPoP proofs of
 	// calls to it must name.
 	PublicURL string

@@ -10,20 +10,6 @@ import (
 	"github.com/omadata/omadata/internal/web/respond"
 )
 
-// logCheckpoint serves the latest checkpoint as the signed note itself
-// (text/plain), which golang.org/x/mod/sumdb/note opens as it is.
-func (h *Handler) logCheckpoint(w http.ResponseWriter, r *http.Request) error {
-	cp, err := h.Log.LatestCheckpoint(r.Context())
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Write([]byte(cp.Note))
-	return nil
-}
-
 // logLeaf serves the leaf at an index.
 func (h *Handler) logLeaf(w http.ResponseWriter, r *http.Request) error {
 	index, err := strconv.ParseInt(r.PathValue("index"), 10, 64)

@@ -80,5 +80,6 @@ func (h *Handler) Routes() []Route {
 	routes = append(routes, h.requestsRoutes()...)
 	routes = append(routes, h.appsRoutes()...)
 	routes = append(routes, h.archiveRoutes()...)
+	routes = append(routes, h.witnessRoutes()...)
 	return routes
 }

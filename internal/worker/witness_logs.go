@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/federation"
+	"github.com/omadata/omadata/internal/network"
+	"github.com/omadata/omadata/internal/peer"
+	"github.com/omadata/omadata/internal/witness"
+)
+
+// DefaultWitnessLogSyncInterval is how often the witness's list of the
+// members' logs is brought up to date: a new member's checkpoints are
+// cosigned soon after its admission.
+const DefaultWitnessLogSyncInterval = 15 * time.Second
+
+// WitnessLogStore is what the witness log sync needs of the store.
+type WitnessLogStore interface {
+	FindWitnessedLogs(ctx context.Context) ([]*omadata.WitnessedLog, error)
+	PutWitnessedLog(ctx context.Context, l *omadata.WitnessedLog) error
+}
+
+// WitnessLogSync keeps the network's members among the logs this operator
+// witnesses (docs/witnessing.md §2, "Which logs"): every Interval it lists
+// the members, resolves each (its trust chain, cached in the database) and
+// puts its log, origin and key from the chain, as a peer's log; a peer
+// that no longer resolves as a member (suspended, removed, or its chain
+// no longer validates; not merely unreachable) is witnessed no more, its
+// state kept. It also remembers the members' own witnesses
+// (witness_endpoint, witness_verifier_key), which the collector asks to
+// cosign this operator's log (§3). Instances on one database may all run
+// it: a put writes only what changed.
+type WitnessLogSync struct {
+	Self        string // this operator's ID, skipped in the member list
+	Members     func(ctx context.Context) ([]string, error)
+	Peers       peer.Resolver
+	Store       WitnessLogStore
+	Interval    time.Duration // 0: DefaultWitnessLogSyncInterval
+	PeerTimeout time.Duration // 0: DefaultCatalogueSyncPeerTimeout
+	Logger      *slog.Logger
+
+	mu        sync.Mutex
+	witnesses map[string]omadata.WitnessRef // by operator ID
+	order     []string                      // the members' order of the last sync
+}
+
+// Run syncs until ctx ends. ctx must carry the operator's admin caller.
+func (s *WitnessLogSync) Run(ctx context.Context) {
+	last := ""
+	every(ctx, s.Interval, DefaultWitnessLogSyncInterval, s.Logger, "sync the members' witnessed logs", "members' witnessed logs changed", func(ctx context.Context) (int, error) {
+		n, err := s.Sync(ctx)
+		msg := ""
+		if err != nil {
+			msg = err.Error()
+		}
+		if msg != last && s.Logger != nil {
+			if err != nil {
+				s.Logger.Warn("members' witnessed logs not all synced", "error", msg)
+			} else {
+				s.Logger.Info("members' witnessed logs all synced again")
+			}
+		}
+		last = msg
+		return n, nil
+	})
+}
+
+// Sync brings the peers' logs up to date and returns how many it changed.
+// When the anchor cannot list the members, nothing changes.
+func (s *WitnessLogSync) Sync(ctx context.Context) (int, error) {
+	members, err := s.Members(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("members: %w", err)
+	}
+	logs, err := s.Store.FindWitnessedLogs(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("witnessed logs: %w", err)
+	}
+	byOrigin := map[string]*omadata.WitnessedLog{}
+	var peerLogs []*omadata.WitnessedLog
+	for _, l := range logs {
+		byOrigin[l.Origin] = l
+		if l.Source == omadata.WitnessLogPeer && l.Active {
+			peerLogs = append(peerLogs, l)
+		}
+	}
+	// A peer whose log is witnessed but that the anchor no longer lists
+	// is resolved too, to learn whether it is still a member.
+	listed := len(members)
+	for _, l := range peerLogs {
+		if !slices.Contains(members, l.OperatorID) {
+			members = append(members, l.OperatorID)
+		}
+	}
+	timeout := s.PeerTimeout
+	if timeout <= 0 {
+		timeout = DefaultCatalogueSyncPeerTimeout
+	}
+	type result struct {
+		p   *omadata.Peer
+		err error
+	}
+	results := make([]result, len(members))
+	sem := make(chan struct{}, DefaultCatalogueSyncParallel)
+	var wg sync.WaitGroup
+	for i, id := range members {
+		if id == s.Self {
+			continue
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			pctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			p, err := s.Peers.Resolve(pctx, id)
+			results[i] = result{p, err}
+		})
+	}
+	wg.Wait()
+
+	changed := 0
+	var errs []error
+	s.mu.Lock()
+	prev := s.witnesses
+	s.mu.Unlock()
+	witnesses := map[string]omadata.WitnessRef{}
+	var order []string
+	for i, id := range members {
+		if id == s.Self {
+			continue
+		}
+		res := results[i]
+		if res.err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", id, res.err))
+			if federation.Reason(res.err) == network.ReasonUnavailable {
+				// Unreachable says nothing about membership: its log stays
+				// witnessed and its witness asked.
+				if w, ok := prev[id]; ok {
+					witnesses[id] = w
+					order = append(order, id)
+				}
+				continue
+			}
+			for _, l := range peerLogs {
+				if l.OperatorID == id {
+					if err := s.deactivate(ctx, l); err != nil {
+						errs = append(errs, err)
+					} else {
+						changed++
+					}
+				}
+			}
+			continue
+		}
+		if i >= listed {
+			continue // unlisted, but resolves: a list that lags; left as it is
+		}
+		if w, ok := peerWitness(res.p); ok {
+			witnesses[id] = w
+			order = append(order, id)
+		}
+		n, err := s.putPeerLog(ctx, res.p, byOrigin[res.p.LogOrigin])
+		changed += n
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", id, err))
+		}
+	}
+	s.mu.Lock()
+	s.witnesses, s.order = witnesses, order
+	s.mu.Unlock()
+	if len(errs) > 0 {
+		return changed, fmt.Errorf("%d members: %w", len(errs), errs[0])
+	}
+	return changed, nil
+}
+
+// putPeerLog puts a resolved member's log unless it is already as the
+// chain says.
+func (s *WitnessLogSync) putPeerLog(ctx context.Context, p *omadata.Peer, old *omadata.WitnessedLog) (int, error) {
+	if p.LogOrigin == "" || p.LogVerifierKey == "" {
+		return 0, nil // offers no log
+	}
+	l := &omadata.WitnessedLog{
+		Origin: p.LogOrigin, VerifierKeys: []string{p.LogVerifierKey}, Source: omadata.WitnessLogPeer,
+		OperatorID: p.OperatorID, Label: peerLabel(p), Active: true,
+	}
+	if old != nil && old.Source == l.Source && old.OperatorID == l.OperatorID && old.Label == l.Label && old.Active &&
+		slices.Equal(old.VerifierKeys, l.VerifierKeys) {
+		return 0, nil
+	}
+	if err := s.Store.PutWitnessedLog(ctx, l); err != nil {
+		return 0, fmt.Errorf("put its log %s: %w", l.Origin, err)
+	}
+	if s.Logger != nil {
+		s.Logger.Info("witnessing a member's log", "peer", p.OperatorID, "origin", l.Origin)
+	}
+	return 1, nil
+}
+
+// deactivate stops witnessing the log of a peer that is no longer a member.
+func (s *WitnessLogSync) deactivate(ctx context.Context, l *omadata.WitnessedLog) error {
+	off := *l
+	off.Active = false
+	if err := s.Store.PutWitnessedLog(ctx, &off); err != nil {
+		return fmt.Errorf("stop witnessing %s: %w", l.Origin, err)
+	}
+	if s.Logger != nil {
+		s.Logger.Warn("no longer witnessing a log: its operator is no longer a member", "peer", l.OperatorID, "origin", l.Origin)
+	}
+	return nil
+}
+
+// Witnesses returns the witnesses of the members the last sync resolved,
+// in the anchor's order: those that publish one (docs/witnessing.md §1).
+func (s *WitnessLogSync) Witnesses() []omadata.WitnessRef {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]omadata.WitnessRef, 0, len(s.order))
+	for _, id := range s.order {
+		out = append(out, s.witnesses[id])
+	}
+	return out
+}
+
+// peerWitness is a member's witness, named by its verifier key, with the
+// member's name as its label; none when it publishes none.
+func peerWitness(p *omadata.Peer) (omadata.WitnessRef, bool) {
+	if p.WitnessEndpoint == "" || p.WitnessVerifierKey == "" {
+		return omadata.WitnessRef{}, false
+	}
+	v, err := witness.NewCosignatureVerifier(p.WitnessVerifierKey)
+	if err != nil {
+		return omadata.WitnessRef{}, false // the chain's check refuses it first
+	}
+	return omadata.WitnessRef{Name: v.Name(), VerifierKey: p.WitnessVerifierKey, URL: p.WitnessEndpoint,
+		Label: p.Name, OperatorID: p.OperatorID}, true
+}
+
+// peerLabel is what the console shows of a member's log: its name.
+func peerLabel(p *omadata.Peer) string {
+	for _, lang := range []string{"en", "fi", "sv"} {
+		if s := p.Name[lang]; s != "" {
+			return s
+		}
+	}
+	return p.OperatorID
+}
