@@ -45,8 +45,7 @@ type env struct {
 	collect func(t *testing.T)
 	// wrap, if set, wraps the test server's handler: a test-only seam
 	// (withWitnesses' tampering), never in production code.
-	wrap  func(http.Handler) http.Handler
-	pages []web.Page // more pages on the test server
+	wrap func(http.Handler) http.Handler
 }
 
 // setNow moves the fixed clock of an env made with a non-zero now.
@@ -134,15 +133,15 @@ func newProviderEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter, pr 
 	for _, r := range p.Routes() {
 		pages = append(pages, web.Page{Pattern: r.Pattern, Handler: r.Handler})
 	}
-	pages = append(pages, e.pages...)
 	ts.Config.Handler = web.New(web.Options{
 		Organisations: st, Services: st, Credentials: st, DataGroups: st, Purposes: st,
 		Processings: st, AISystems: st, Catalogue: st, SigningKeys: st,
 		Residents: st, Representations: st, Consents: st, Decisions: st, Grants: st, Webhooks: st,
 		Log: st, Usage: st, Requests: st, Apps: st, AppTokens: st, LogVerifierKey: storetest.LogVerifierKey(t, st), Archives: archives,
-		Operator: web.OperatorInfo{ID: base, Name: "Test City", PublicURL: base},
-		Pages:    pages,
-		NotFound: p.NotFound(),
+		Operator:  web.OperatorInfo{ID: base, Name: "Test City", PublicURL: base},
+		Witnessed: o.Witnessed,
+		Pages:     pages,
+		NotFound:  p.NotFound(),
 	})
 	if e.wrap != nil {
 		ts.Config.Handler = e.wrap(ts.Config.Handler)

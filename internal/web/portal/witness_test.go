@@ -22,7 +22,6 @@ import (
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/archive"
 	"github.com/omadata/omadata/internal/store/storetest"
-	"github.com/omadata/omadata/internal/web"
 	"github.com/omadata/omadata/internal/web/portal"
 	"github.com/omadata/omadata/internal/witness"
 )
@@ -66,7 +65,7 @@ var (
 // (none when quorum is 0 and no labels), real ones, with the quorum k
 // (-1: the default, all but one): the portal's Witnessed is witness.Own
 // over the env's store, e.collect runs one round of the collector, and the
-// test server publishes the witness policy. tamper, if set, says when the
+// test server publishes the witness policy (web.Options.Witnessed). tamper, if set, says when the
 // test server changes one hash of the proof page's proof data.
 func withWitnesses(t *testing.T, quorum int, tamper func() bool, labels ...omadata.Text) func(*env, *portal.Options) {
 	return func(e *env, o *portal.Options) {
@@ -84,15 +83,6 @@ func withWitnesses(t *testing.T, quorum int, tamper func() bool, labels ...omada
 				t.Fatal(err)
 			}
 		}
-		e.pages = append(e.pages, web.Page{Pattern: "GET /api/v1/public/log/witness-policy", Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			b, err := own.WitnessPolicy(r.Context())
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusInternalServerError)
-				return
-			}
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			w.Write(b)
-		})})
 		if tamper != nil {
 			e.wrap = func(h http.Handler) http.Handler { return tamperProof(t, h, tamper) }
 		}
