@@ -45,7 +45,8 @@ type env struct {
 	collect func(t *testing.T)
 	// wrap, if set, wraps the test server's handler: a test-only seam
 	// (withWitnesses' tampering), never in production code.
-	wrap func(http.Handler) http.Handler
+	wrap  func(http.Handler) http.Handler
+	pages []web.Page // more pages on the test server
 }
 
 // setNow moves the fixed clock of an env made with a non-zero now.
@@ -133,6 +134,7 @@ func newProviderEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter, pr 
 	for _, r := range p.Routes() {
 		pages = append(pages, web.Page{Pattern: r.Pattern, Handler: r.Handler})
 	}
+	pages = append(pages, e.pages...)
 	ts.Config.Handler = web.New(web.Options{
 		Organisations: st, Services: st, Credentials: st, DataGroups: st, Purposes: st,
 		Processings: st, AISystems: st, Catalogue: st, SigningKeys: st,

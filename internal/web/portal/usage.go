@@ -250,10 +250,12 @@ type proofLink struct{ Label, Href string }
 // the trust anchor.
 func (p *Portal) proofCSP() string {
 	// In a network the script reads the anchor's statements and the
-	// members' entity configurations, wherever they are.
+	// members' entity configurations, wherever they are: on the anchor's
+	// scheme (https; http only for a network on 127.0.0.1, as entity
+	// identifiers allow).
 	connect := "'self'"
-	if u, err := url.Parse(p.o.TrustAnchor); err == nil && u.Scheme != "" && u.Host != "" {
-		connect += " " + u.Scheme + "://" + u.Host + " https:"
+	if u, err := url.Parse(p.o.TrustAnchor); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
+		connect += " " + u.Scheme + "://" + u.Host + " " + u.Scheme + ":"
 	}
 	return "default-src 'none'; script-src 'self'; connect-src " + connect + "; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 }

@@ -481,6 +481,11 @@
     if (data.witness === "witnessed" && !ownEC && !met(policy, ok)) {
       fail("the checkpoint's cosignatures do not meet the witness policy");
     }
+    // In a network: as many cosignatures verify with keys of the chain
+    // as the policy needs.
+    if (data.witness === "witnessed" && ownEC && names.length < (data.quorum || 0)) {
+      fail("fewer cosignatures verify with keys of the trust chain than the witness policy needs");
+    }
     return { names: names, thumbprint: keys.thumbprint };
   }
 
