@@ -66,7 +66,8 @@ func ParseCheckpoint(text string) (*Checkpoint, error) {
 	return &Checkpoint{Origin: lines[0], Size: size, Root: root, Text: text}, nil
 }
 
-// RootHash returns the root hash in standard base64, as the store keeps it.
+// RootHash returns the root hash in standard base64, as tlog-checkpoint
+// writes it and the store keeps it.
 func (c *Checkpoint) RootHash() string { return base64.StdEncoding.EncodeToString(c.Root[:]) }
 
 // OpenCheckpoint verifies a signed checkpoint (a C2SP signed note) with any

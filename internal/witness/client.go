@@ -58,12 +58,7 @@ func (c *Client) AddCheckpoint(ctx context.Context, prefixURL string, req *Reque
 		return nil, fmt.Errorf("witness request: %w", err)
 	}
 	hr.Header.Set("Content-Type", "text/plain; charset=utf-8")
-	hc := http.Client{}
-	if c != nil && c.HTTP != nil {
-		hc = *c.HTTP
-	}
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := hc.Do(hr)
+	resp, err := c.httpClient().Do(hr)
 	if err != nil {
 		return nil, err
 	}
@@ -86,11 +81,27 @@ func (c *Client) AddCheckpoint(ctx context.Context, prefixURL string, req *Reque
 			}
 		}
 	}
+	return nil, &StatusError{Status: resp.StatusCode, Body: firstLine(body)}
+}
+
+// httpClient returns a copy of c.HTTP that follows no redirect.
+func (c *Client) httpClient() *http.Client {
+	hc := http.Client{}
+	if c != nil && c.HTTP != nil {
+		hc = *c.HTTP
+	}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &hc
+}
+
+// firstLine returns the first line of an answer, at most 200 bytes, for
+// the log and the console.
+func firstLine(body []byte) string {
 	first, _, _ := strings.Cut(string(body), "\n")
 	if len(first) > 200 {
 		first = first[:200]
 	}
-	return nil, &StatusError{Status: resp.StatusCode, Body: strings.ToValidUTF8(first, "?")}
+	return strings.ToValidUTF8(first, "?")
 }
 
 // parseCosignatureLines splits a 200 answer into note signature lines,

@@ -36,7 +36,8 @@ type Collector struct {
 	Timeout   time.Duration // per witness; 0: DefaultTimeout
 }
 
-// Run calls RunOnce every interval until ctx ends.
+// Run calls RunOnce every interval until ctx ends (docs/witnessing.md §3,
+// OMADATA_WITNESS_INTERVAL).
 func (c *Collector) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()

@@ -71,6 +71,15 @@ type Handler struct {
 	OnFork func(*omadata.WitnessFork)
 	// OnAnswer, if set, is called with the status of every answer.
 	OnAnswer func(status int)
+	// FetchProof, if set, gets a consistency proof between two sizes of
+	// origin from the log itself (PeerLogProofs: a peer's log_endpoint).
+	// A submitted proof that fails is a fork only if the log's own proof
+	// fails too, or the log answers 400 (a *StatusError) for sizes it
+	// signed: anyone can submit a log's public checkpoint with a wrong
+	// proof, and that must not freeze the log (docs/witnessing.md §4).
+	// Without it, or when the log cannot be reached, a failed proof is
+	// refused with 422 and logged, not recorded.
+	FetchProof func(ctx context.Context, origin string, old, new int64) (tlog.TreeProof, error)
 }
 
 // ServeHTTP answers "POST {prefix}/add-checkpoint" (tlog-witness
@@ -152,7 +161,8 @@ func (h *Handler) logger() *slog.Logger {
 //     another root (a fork, recorded, whatever the old size), or old is
 //     not the size held, or another request moved the state first;
 //   - 422: the consistency proof from the checkpoint held does not
-//     verify (a fork, recorded).
+//     verify (a fork, recorded, when the log's own proof fails too: see
+//     FetchProof).
 func (h *Handler) AddCheckpoint(ctx context.Context, req *Request) (string, error) {
 	text, _, err := splitNote(req.Checkpoint)
 	if err != nil {
@@ -197,7 +207,7 @@ func (h *Handler) AddCheckpoint(ctx context.Context, req *Request) (string, erro
 	if known && req.OldSize > 0 {
 		if err := tlog.CheckTree(req.Proof, cp.Size, cp.Root, l.Size, held); err != nil {
 			if cp.Size != l.Size {
-				h.fork(ctx, l, req, omadata.ForkSeenAddCheckpoint)
+				h.badProof(ctx, l, cp, held, req)
 			}
 			return "", &HTTPError{Status: http.StatusUnprocessableEntity, Msg: "the consistency proof does not verify"}
 		}
@@ -240,6 +250,55 @@ func heldRoot(l *omadata.WitnessedLog) (tlog.Hash, error) {
 	return h, nil
 }
 
+// badProof decides whether a checkpoint whose submitted proof failed is a
+// fork: only if the log's own proof, from FetchProof, fails too, or the
+// log refuses (400) to prove sizes it signed. A proof that verifies, from
+// wherever it comes, shows the two checkpoints consistent; a log that
+// cannot be reached proves nothing either way.
+func (h *Handler) badProof(ctx context.Context, l *omadata.WitnessedLog, cp *Checkpoint, held tlog.Hash, req *Request) {
+	warn := func(msg string, err error) {
+		h.logger().WarnContext(ctx, "witness: consistency proof failed", "origin", l.Origin,
+			"size", l.Size, "root", l.RootHash, "new_size", cp.Size, "new_root", cp.RootHash(), "outcome", msg, "error", err)
+	}
+	if h.FetchProof == nil {
+		warn("not checked with the log", nil)
+		return
+	}
+	fctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+	proof, err := h.FetchProof(fctx, l.Origin, l.Size, cp.Size)
+	cancel()
+	switch {
+	case refused(err):
+		// The log says it has no such trees, yet it signed both.
+	case err != nil:
+		warn("the log's proof could not be fetched", err)
+		return
+	case tlog.CheckTree(proof, cp.Size, cp.Root, l.Size, held) == nil:
+		warn("the log's own proof verifies: the submitted one was wrong", nil)
+		return
+	}
+	h.fork(ctx, l, req, omadata.ForkSeenAddCheckpoint)
+}
+
+// PeerLogProofs returns a Handler.FetchProof that asks a peer's log
+// (a witnessed log of source omadata.WitnessLogPeer) through its public
+// API at its operator ID + "/api/v1/public/log", the log_endpoint every
+// omadata operator publishes (network.md §2.1). Other logs are not
+// asked: a failed proof of theirs is refused and not recorded
+// (docs/witnessing.md §4).
+func PeerLogProofs(st State, c *Client) func(ctx context.Context, origin string, old, new int64) (tlog.TreeProof, error) {
+	return func(ctx context.Context, origin string, old, new int64) (tlog.TreeProof, error) {
+		l, err := st.WitnessedLog(ctx, origin)
+		if err != nil {
+			return nil, err
+		}
+		if l.Source != omadata.WitnessLogPeer || l.OperatorID == "" {
+			return nil, fmt.Errorf("witness: no log endpoint known for %s", origin)
+		}
+		return c.ConsistencyProof(ctx, strings.TrimSuffix(l.OperatorID, "/")+"/api/v1/public/log", old, new)
+	}
+}
+
 // fork records and reports a fork (docs/witnessing.md §4): the evidence,
 // a line at level ERROR, and OnFork. A failure to record is logged; the
 // request is refused all the same.
@@ -257,7 +316,7 @@ func (h *Handler) fork(ctx context.Context, l *omadata.WitnessedLog, req *Reques
 
 func newFork(l *omadata.WitnessedLog, conflicting string, proof tlog.TreeProof, seen string) *omadata.WitnessFork {
 	f := &omadata.WitnessFork{
-		Origin: l.Origin, Seen: seen, Known: l.Checkpoint, Conflicting: conflicting,
+		ID: omadata.NewID(omadata.PrefixWitnessFork), Origin: l.Origin, Seen: seen, Known: l.Checkpoint, Conflicting: conflicting,
 		DetectedAt: time.Now().UTC(),
 	}
 	for _, p := range proof {

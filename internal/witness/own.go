@@ -55,6 +55,9 @@ func (o *Own) policy(ctx context.Context) (*Policy, map[string]omadata.WitnessRe
 	refs := map[string]omadata.WitnessRef{}
 	var pws []PolicyWitness
 	for _, w := range ws {
+		if _, err := NewCosignatureVerifier(w.VerifierKey); err != nil {
+			continue // it could cosign nothing; the configuration reports it
+		}
 		label := PolicyLabel(w.Name)
 		for i := 2; refs[label].Name != "" || label == "witnesses"; i++ {
 			label = PolicyLabel(w.Name) + "-" + strconv.Itoa(i)
@@ -67,14 +70,18 @@ func (o *Own) policy(ctx context.Context) (*Policy, map[string]omadata.WitnessRe
 
 // PolicyLabel returns the policy label of a witness named name: its host
 // name's first label ("espoo" for "espoo.example/witness"), or the name
-// with "/" as "-" where that is not a word.
+// with "/" as "-" where that is not a word or is a reserved label.
 func PolicyLabel(name string) string {
 	host, _, _ := strings.Cut(name, "/")
 	first, _, _ := strings.Cut(host, ".")
-	if first != "" && first != QuorumNone && !strings.ContainsAny(first, " \t#:") {
+	if first != "" && first != QuorumNone && first != "witnesses" && !strings.ContainsAny(first, " \t#:") {
 		return first
 	}
-	return strings.NewReplacer("/", "-", " ", "-", "\t", "-").Replace(name)
+	label := strings.NewReplacer("/", "-", " ", "-", "\t", "-").Replace(name)
+	if label == "" || label == QuorumNone || strings.HasPrefix(label, "#") {
+		label = "w" + label
+	}
+	return label
 }
 
 // WitnessedCheckpoint returns the newest of the own log's checkpoints

@@ -82,7 +82,8 @@ func ParseRequest(body []byte) (*Request, error) {
 	return r, nil
 }
 
-// Marshal encodes the request as ParseRequest reads it.
+// Marshal encodes the request as tlog-witness §add-checkpoint writes it
+// and ParseRequest reads it.
 func (r *Request) Marshal() []byte {
 	var b strings.Builder
 	b.WriteString("old " + strconv.FormatInt(r.OldSize, 10) + "\n")

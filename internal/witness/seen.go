@@ -4,7 +4,9 @@ package witness
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -57,29 +59,39 @@ func CheckSeen(ctx context.Context, st State, signed []byte, fetchProof func(ctx
 		if l.Size == 0 {
 			return nil
 		}
-		if proof, err = fetchProof(ctx, l.Size, cp.Size); err != nil {
+		if proof, err = fetchProof(ctx, l.Size, cp.Size); refused(err) {
+			proof = nil
+		} else if err != nil {
 			return fmt.Errorf("consistency proof %d to %d of %s: %w", l.Size, cp.Size, cp.Origin, err)
-		}
-		if tlog.CheckTree(proof, cp.Size, cp.Root, l.Size, held) == nil {
+		} else if tlog.CheckTree(proof, cp.Size, cp.Root, l.Size, held) == nil {
 			return nil
 		}
 	default:
 		if cp.Size == 0 {
 			return nil
 		}
-		if proof, err = fetchProof(ctx, cp.Size, l.Size); err != nil {
+		if proof, err = fetchProof(ctx, cp.Size, l.Size); refused(err) {
+			proof = nil
+		} else if err != nil {
 			return fmt.Errorf("consistency proof %d to %d of %s: %w", cp.Size, l.Size, cp.Origin, err)
-		}
-		if tlog.CheckTree(proof, l.Size, held, cp.Size, cp.Root) == nil {
+		} else if tlog.CheckTree(proof, l.Size, held, cp.Size, cp.Root) == nil {
 			return nil
 		}
 	}
 	f := newFork(l, string(signed), proof, omadata.ForkSeenPeerRecord)
 	if l.Forked {
+		f.ID = "" // not recorded
 		return &ForkError{Fork: f}
 	}
 	if err := st.RecordWitnessFork(ctx, f); err != nil {
 		return fmt.Errorf("record fork of %s: %w", cp.Origin, err)
 	}
 	return &ForkError{Fork: f, Recorded: true}
+}
+
+// refused reports whether err is the log's 400 for a proof between sizes
+// it signed: it cannot prove them consistent (docs/witnessing.md §4).
+func refused(err error) bool {
+	var se *StatusError
+	return errors.As(err, &se) && se.Status == http.StatusBadRequest
 }
