@@ -125,8 +125,8 @@ func (c *KeysRotateCommand) Run(ctx context.Context, args []string) error {
 	if err := parseFlags(c.fs, args, c.Usage, 0); err != nil {
 		return err
 	}
-	if purpose != omadata.KeyPurposeRecords && purpose != omadata.KeyPurposeFederation {
-		return usageErrorf("keys rotate: %q is not a key purpose to rotate: records or federation (the log key is never rotated: its checkpoints name it)", purpose)
+	if purpose != omadata.KeyPurposeRecords && purpose != omadata.KeyPurposeFederation && purpose != omadata.KeyPurposeWitness {
+		return usageErrorf("keys rotate: %q is not a key purpose to rotate: records, federation or witness (the log key is never rotated: its checkpoints name it)", purpose)
 	}
 	cfg, err := c.cf.load(c.m.LookupEnv)
 	if err != nil {
@@ -155,18 +155,23 @@ func (c *KeysRotateCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.m.Stdout, "New federation key %s (kid %s), listed in the entity configuration beside the previous one.\nThe operator signs with it once the trust anchor's statement about it lists it (docs/network.md §2.5).\n", k.ID, jwk.KeyID)
 		return nil
 	}
+	if purpose == omadata.KeyPurposeWitness {
+		fmt.Fprintf(c.m.Stdout, "New witness key %s; the previous one is retired. Logs that trust this witness need its new verifier key:\nthe network's members read it from the entity configuration (witness_verifier_key), outside logs must be told.\n", k.ID)
+		return nil
+	}
 	fmt.Fprintf(c.m.Stdout, "New active signing key %s; the previous one is retired and stays published.\nRunning operator processes sign with the new key within a few seconds.\n", k.ID)
 	return nil
 }
 
 // Usage prints the command's help.
 func (c *KeysRotateCommand) Usage() {
-	fmt.Fprint(c.m.Stdout, `Usage: omadata keys rotate [records|federation] [flags]
+	fmt.Fprint(c.m.Stdout, `Usage: omadata keys rotate [records|federation|witness] [flags]
 
 With federation, it rotates the key that signs the operator's entity
 configuration and its calls to other operators of the network
-(docs/network.md §2.5); without, the records key that signs receipts and
-grants.
+(docs/network.md §2.5); with witness, the key with which the operator, as
+a witness, cosigns other logs' checkpoints (docs/witnessing.md §1);
+without, the records key that signs receipts and grants.
 
 Makes a new active signing key, sealed with the secret key
 (OMADATA_SECRET_KEY or OMADATA_SECRET_KEY_FILE, or --demo for the demo

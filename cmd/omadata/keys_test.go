@@ -99,7 +99,7 @@ func TestKeysRotateFederation(t *testing.T) {
 	if want := map[string]int{"records active": 1, "federation active": 1, "federation retired": 1}; fmt.Sprint(count) != fmt.Sprint(want) {
 		t.Errorf("got keys %v, want %v\n%s", count, want, list)
 	}
-	if _, stderr, code := run("keys", "rotate", "log"); code != 2 || !strings.Contains(stderr, "records or federation") {
+	if _, stderr, code := run("keys", "rotate", "log"); code != 2 || !strings.Contains(stderr, "records, federation or witness") {
 		t.Errorf("rotate log: exit %d, %q, want a usage error naming the purposes", code, stderr)
 	}
 }

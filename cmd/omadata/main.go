@@ -69,6 +69,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return newBenchCommand(m).Run(ctx, args)
 	case "network":
 		return newNetworkCommand(m).Run(ctx, args)
+	case "witness":
+		return newWitnessCommand(m).Run(ctx, args)
 	case "version":
 		return newVersionCommand(m).Run(ctx, args)
 	case "demo":
@@ -103,6 +105,7 @@ The commands are:
 	log        verify the transparency log
 	bench      measure the consent workloads on freshly loaded databases
 	network    run a network's trust anchor and keep its members
+	witness    add and remove the logs this operator witnesses; resolve forks
 	demo       start a demo network of operators (demo network)
 	version    print the version
 

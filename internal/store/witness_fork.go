@@ -168,6 +168,13 @@ func (s *Store) ResolveWitnessFork(ctx context.Context, id, keep, reason string)
 	} else if n != 1 {
 		return omadata.Conflictf("id", "The fork was resolved already.")
 	}
+	// Lock the origin's row before counting its open forks: a fork
+	// recorded meanwhile (which locks the row first) is then counted, and
+	// does not end up unfrozen by this resolution.
+	var origin string
+	if err := tx.queryRow(ctx, `SELECT origin FROM witness_logs WHERE origin = ?`+s.db.d.forUpdate(), f.Origin).Scan(&origin); err != nil {
+		return err
+	}
 	var open int
 	if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM witness_forks WHERE origin = ? AND resolved_at IS NULL`, f.Origin).Scan(&open); err != nil {
 		return err

@@ -130,6 +130,8 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Witness/Advance", testWitnessAdvance},
 		{"Witness/Fork", testWitnessFork},
 		{"Witness/Cosignatures", testWitnessCosignatures},
+		{"Witness/ResolveRace", testWitnessResolveRace},
+		{"Witness/ConcurrentInstances", testWitnessConcurrentInstances},
 	}
 	// Cases of several operators, each a store on its own database.
 	networkCases := []struct {

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -127,8 +129,9 @@ func testWitnessLogs(t *testing.T, s *store.Store) {
 	// The admin leaves pass omadata log verify.
 	_, err = s.IntegrateLog(ctx)
 	ok(t, err)
-	if _, err := store.VerifyLog(context.Background(), s.DB(), store.VerifyLogOptions{VerifierKeys: []string{LogVerifierKey(t, s)}}); err != nil {
-		t.Fatalf("log verify after witness changes: %v", err)
+	rep, err := store.VerifyLog(context.Background(), s.DB(), store.VerifyLogOptions{VerifierKeys: []string{LogVerifierKey(t, s)}})
+	if err != nil || rep.Pending != 0 || rep.Records != rep.Leaves || rep.Leaves < 3 {
+		t.Fatalf("log verify after witness changes: %+v, %v", rep, err)
 	}
 
 	// A peer's log: written by the network worker, no caller, no audit.
@@ -431,5 +434,39 @@ func testWitnessCosignatures(t *testing.T, s *store.Store) {
 	if len(ps) != 2 || ps[0].Witness != "a.example/witness" || ps[0].Size != 5 || !ps[0].CosignedAt.Equal(tried) || ps[0].LastError != "" ||
 		ps[1].Size != 0 || ps[1].CosignedAt != nil || ps[1].LastError != "connection refused" || !ps[1].TriedAt.Equal(tried) {
 		t.Fatalf("WitnessProgress: got %+v %+v", ps[0], ps[1])
+	}
+}
+
+// testWitnessResolveRace: a fork recorded while an admin resolves another
+// fork of the same origin keeps the origin frozen, whichever commits
+// first.
+func testWitnessResolveRace(t *testing.T, s *store.Store) {
+	ctx := Admin()
+	l := NewTestLog(t, witnessOrigin)
+	l.Append(t, 4)
+	ok(t, s.PutWitnessedLog(ctx, adminLog(l, "Test.")))
+	ok(t, s.AdvanceWitness(ctx, advance(l, t, &omadata.WitnessedLog{}, 4)))
+	second := SecondInstance(t, s)
+	for i := range 20 {
+		f := l.Fork(2)
+		f.tag = "race" + strconv.Itoa(i)
+		f.Append(t, 2)
+		first := forkOf(t, l, f, 4, 4)
+		ok(t, s.RecordWitnessFork(ctx, first))
+		g := l.Fork(2)
+		g.tag = "race" + strconv.Itoa(i) + "b"
+		g.Append(t, 2)
+		next := forkOf(t, l, g, 4, 4)
+		var wg sync.WaitGroup
+		var errs [2]error
+		wg.Go(func() { errs[0] = s.ResolveWitnessFork(ctx, first.ID, "old", "Race.") })
+		wg.Go(func() { errs[1] = second.RecordWitnessFork(ctx, next) })
+		wg.Wait()
+		ok(t, errs[0])
+		ok(t, errs[1])
+		if st := must[*omadata.WitnessedLog](t)(s.WitnessedLog(ctx, l.Origin)); !st.Forked {
+			t.Fatalf("round %d: a fork recorded during another's resolution left the origin unfrozen", i)
+		}
+		ok(t, s.ResolveWitnessFork(ctx, next.ID, "old", "Race."))
 	}
 }

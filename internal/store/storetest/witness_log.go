@@ -3,8 +3,10 @@
 package storetest
 
 import (
+	"bytes"
 	"crypto/rand"
 	"fmt"
+	"io"
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
@@ -26,7 +28,19 @@ type TestLog struct {
 // NewTestLog returns an empty log of origin with a new key.
 func NewTestLog(t testing.TB, origin string) *TestLog {
 	t.Helper()
-	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
+	return newTestLog(t, origin, rand.Reader)
+}
+
+// NewFixedTestLog returns an empty log of origin whose key is made from a
+// fixed seed, for golden files.
+func NewFixedTestLog(t testing.TB, origin string) *TestLog {
+	t.Helper()
+	return newTestLog(t, origin, bytes.NewReader(bytes.Repeat([]byte{18}, 32)))
+}
+
+func newTestLog(t testing.TB, origin string, r io.Reader) *TestLog {
+	t.Helper()
+	skey, vkey, err := note.GenerateKey(r, origin)
 	if err != nil {
 		t.Fatal(err)
 	}
