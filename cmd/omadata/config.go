@@ -89,6 +89,8 @@ type Config struct {
 	// Network is how the operator joins a network of operators; the zero
 	// value is none.
 	Network NetworkConfig
+	// Witness is how the operator's log is witnessed (docs/witnessing.md).
+	Witness WitnessConfig
 }
 
 // DefaultConfig returns the configuration used where nothing else is set.
@@ -113,6 +115,7 @@ func DefaultConfig() Config {
 		OIDCScopes:        []string{"openid", "profile"},
 
 		Network: NetworkConfig{SyncInterval: defaultNetworkSyncInterval},
+		Witness: WitnessConfig{Interval: defaultWitnessInterval, Quorum: -1},
 	}
 }
 
@@ -409,7 +412,7 @@ func settings() []setting {
 			c.DemoCity = v
 			return nil
 		}},
-	}, networkSettings()...)
+	}, append(networkSettings(), witnessSettings()...)...)
 }
 
 // parseRate parses a rate limit setting: N/duration, or off.

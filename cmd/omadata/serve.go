@@ -211,7 +211,12 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	}
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	node, err := joinNetwork(admin, cfg, s, sealer, operatorID, origin, logKey, log, metrics)
+	// Every operator is a witness of other logs (docs/witnessing.md §2).
+	cosigner, err := newWitnessCosigner(admin, s, sealer, operatorID)
+	if err != nil {
+		return err
+	}
+	node, err := joinNetwork(admin, cfg, s, sealer, operatorID, origin, logKey, cosigner.VerifierKey(), log, metrics)
 	if err != nil {
 		return err
 	} else if node != nil {
@@ -219,6 +224,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		// to the peer (docs/network.md §5.3, §5.4).
 		s = s.With(store.WithRelayer(node.Client))
 	}
+	wit := newWitnessing(cfg, s, cosigner, node, logKey, publicURL, log, metrics)
 	limiter := ratelimit.New(ratelimit.Options{
 		Rates:          map[string]ratelimit.Rate{ratelimit.Login: cfg.RateLimitLogin, ratelimit.Token: cfg.RateLimitToken, ratelimit.Credential: cfg.RateLimitCredential},
 		TrustedProxies: cfg.TrustedProxies,
@@ -249,6 +255,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		Processings: s, AISystems: s, Catalogue: s, SigningKeys: s,
 		Residents: s, Representations: s, Consents: s, Decisions: s, Grants: s, Webhooks: s, Requests: s,
 		Log: s, Usage: s, LogVerifierKey: logKey, Apps: s, AppTokens: s, Archives: archives,
+		Witness: s, Witnessed: wit.Own, WitnessHandler: wit.Handler,
 		Health: db.Ping,
 		Ready: append([]web.ReadyCheck{
 			{Name: "database", Check: db.Ping},
@@ -281,7 +288,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	go func() { serveErr <- srv.Serve(handler.Listener(ln)) }()
 	log.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "version", Version())
 	printNextSteps(c.m.Stdout, publicURL, notFound != nil, tokens, demoTokenNames(admin, s, cfg, tokens))
-	stopWorkers := startWorkers(ctx, cfg, s, signer, node, log, metrics)
+	stopWorkers := startWorkers(ctx, cfg, s, signer, node, wit, log, metrics)
 	defer stopWorkers()
 	if cfg.DemoCity != "" && demoRes != nil {
 		stopDemo := startDemoCitySteps(ctx, s, demoRes, log)
@@ -315,11 +322,12 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 }
 
 // startWorkers starts the background work of the operator: the webhook
-// deliverer (unless OMADATA_WEBHOOK_WORKERS=0) and consent expiry. They
+// deliverer (unless OMADATA_WEBHOOK_WORKERS=0), consent expiry and the
+// witnesses' cosignatures. They
 // run as the operator's admin caller, on a context that ctx's signal does
 // not cancel, so that the server can shut down first; the returned
 // function stops them and waits for them to drain.
-func startWorkers(ctx context.Context, cfg Config, s *store.Store, signer *keys.ActiveSigner, node *netnode.Node, log *slog.Logger, metrics *prometheus.Registry) func() {
+func startWorkers(ctx context.Context, cfg Config, s *store.Store, signer *keys.ActiveSigner, node *netnode.Node, wit *witnessing, log *slog.Logger, metrics *prometheus.Registry) func() {
 	operator := omadata.NewContextWithCaller(context.WithoutCancel(ctx), omadata.Caller{Kind: omadata.CallerAdmin, TokenID: "operator"})
 	bg, cancel := context.WithCancel(operator)
 	var wg sync.WaitGroup
@@ -338,6 +346,9 @@ func startWorkers(ctx context.Context, cfg Config, s *store.Store, signer *keys.
 	if node != nil {
 		wg.Go(func() { node.Run(bg) })
 	}
+	// The collector asks the witnesses to cosign the latest checkpoint
+	// in the background: no consent write waits for it (docs/witnessing.md §3).
+	wg.Go(func() { wit.Collector.Run(bg, wit.Interval) })
 	return func() {
 		cancel()
 		wg.Wait()

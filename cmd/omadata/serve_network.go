@@ -13,15 +13,16 @@ import (
 	"github.com/omadata/omadata/internal/keys"
 	"github.com/omadata/omadata/internal/netnode"
 	"github.com/omadata/omadata/internal/store"
+	"github.com/omadata/omadata/internal/web"
 	"github.com/omadata/omadata/internal/web/netapi"
 )
 
 // joinNetwork builds the operator's part in the network of
 // OMADATA_NETWORK_ANCHOR (docs/network.md): it makes the federation key on
 // first start, and assembles the entity configuration, the network routes
-// and the peer client. nil without an anchor: then nothing of the network
-// runs.
-func joinNetwork(ctx context.Context, cfg Config, s *store.Store, sealer *keys.Sealer, operatorID, origin, logKey string,
+// and the peer client, and names its witness (witnessKey) in its
+// metadata. nil without an anchor: then nothing of the network runs.
+func joinNetwork(ctx context.Context, cfg Config, s *store.Store, sealer *keys.Sealer, operatorID, origin, logKey, witnessKey string,
 	log *slog.Logger, metrics *prometheus.Registry) (*netnode.Node, error) {
 	if !cfg.Network.Enabled() {
 		return nil, nil
@@ -41,6 +42,9 @@ func joinNetwork(ctx context.Context, cfg Config, s *store.Store, sealer *keys.S
 			CatalogueEndpoint: operatorID + netapi.Prefix + "/catalogue",
 			LogEndpoint:       operatorID + "/api/v1/public/log",
 			LogOrigin:         origin, LogVerifierKey: logKey,
+			// Its witness (docs/witnessing.md §1).
+			WitnessEndpoint:    operatorID + web.WitnessPrefix,
+			WitnessVerifierKey: witnessKey,
 		},
 		OrganizationName: cfg.OperatorName,
 		AnchorID:         cfg.Network.Anchor, AnchorKeys: &cfg.Network.AnchorKeys, Rulebook: cfg.Network.Rulebook,

@@ -103,6 +103,7 @@ func TestBrokenPeerFails(t *testing.T) {
 		"claims":          {"trust-chain"}, // §2.4 step 4: lifetime
 		"authority-hints": {"trust-chain"}, // §2.4 step 3
 		"metadata":        {"trust-chain"}, // §2.4 step 5: complete after policy
+		"witness-key":     {"trust-chain"}, // §2.4 step 7: the witness key checked
 	}
 	anchor := conformancetest.NewAnchor(t)
 	for broken, check := range conformancetest.Variants {

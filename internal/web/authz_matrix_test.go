@@ -310,6 +310,7 @@ func (w *world) matrixRequest(t *testing.T, op, owner string) (method, path stri
 		"grants":          "grt_0000000000000000000000000a",
 		"request-tasks":   "rqt_0000000000000000000000000a",
 		"apps":            w.app,
+		"forks":           "wfk_0000000000000000000000000a",
 	}
 	if strings.HasPrefix(pattern, "/api/v1/me/apps/") {
 		ids["apps"] = w.appConn
@@ -317,6 +318,7 @@ func (w *world) matrixRequest(t *testing.T, op, owner string) (method, path stri
 	path = fillPattern(t, pattern, ids, map[string]string{
 		"{credential_id}": pick(w.credA, w.credB), // not the callers' own
 		"{processing_id}": w.procA,
+		"{size}":          w.checkpointSize(t),
 	})
 	q := patternQuery(pattern)
 	if method == "GET" && resident != "" && strings.HasPrefix(pattern, "/api/v1/me") && !strings.HasPrefix(pattern, "/api/v1/me/consents/{id}") {
@@ -324,6 +326,10 @@ func (w *world) matrixRequest(t *testing.T, op, owner string) (method, path stri
 	}
 	if op == "GET /api/v1/requests" && resident != "" {
 		q.Set("resident_id", resident)
+	}
+	if op == "DELETE /api/v1/admin/witness/logs" {
+		q.Set("origin", matrixWitnessedOrigin)
+		q.Set("reason", "the matrix")
 	}
 	// /me/consents/{id} takes no on_behalf_of: the store finds the consent
 	// among those the caller may see, its own or a principal's.
@@ -334,6 +340,16 @@ func (w *world) matrixRequest(t *testing.T, op, owner string) (method, path stri
 		return method, path, nil
 	}
 	return method, path, w.matrixBody(op, owner, resident, svc)
+}
+
+// checkpointSize is the size of the log's latest checkpoint.
+func (w *world) checkpointSize(t *testing.T) string {
+	t.Helper()
+	cp, err := w.store.LatestCheckpoint(adminCtx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strconv.FormatInt(cp.Size, 10)
 }
 
 // matrixBody is a body an allowed caller gets through with.
@@ -381,6 +397,10 @@ func (w *world) matrixBody(op, owner, resident, svc string) any {
 		return map[string]any{"description": text("Answers more questions")}
 	case "POST /api/v1/admin-tokens":
 		return map[string]any{"name": "matrix"}
+	case "POST /api/v1/admin/witness/logs":
+		return map[string]any{"origin": "new.example.org/log", "verifier_keys": []string{w.newLogKey}, "label": "New", "reason": "the matrix"}
+	case "POST /api/v1/admin/witness/forks/{id}/resolve":
+		return map[string]any{"keep": "old", "reason": "the matrix"}
 	case "POST /api/v1/apps":
 		return map[string]any{"name": text("Matrix app"), "publisher": "Matrix Oy", "redirect_uris": []string{"https://app.example/cb"}, "scopes": []string{"me:read"}}
 	case "PATCH /api/v1/apps/{id}":

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/store/storetest"
 )
@@ -47,6 +49,7 @@ type world struct {
 	pseudonymSam             string // A's pseudonym of sam
 	appKey                   *appKey
 	appConn                  string // alice's connection of the app-read app (env.app)
+	newLogKey                string // the verifier key of a log not yet witnessed
 }
 
 // callAs calls as a caller of the matrix: with its bearer token, or for
@@ -90,6 +93,19 @@ func (w *world) appToken(t *testing.T, app string, scopes ...string) (token, con
 	c, _, err := w.store.AuthenticateApp(context.Background(), tok.AccessToken)
 	must(t, "app caller", err)
 	return tok.AccessToken, c.ConnectionID
+}
+
+// matrixWitnessedOrigin is the log the world's operator witnesses.
+const matrixWitnessedOrigin = "example.org/log"
+
+// noteKey is a signed-note Ed25519 verifier key of a new key named name.
+func noteKey(t *testing.T, name string) string {
+	t.Helper()
+	_, vkey, err := note.GenerateKey(nil, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vkey
 }
 
 func newWorld(t *testing.T) *world {
@@ -182,6 +198,11 @@ func newWorld(t *testing.T) *world {
 	if _, err := e.store.IntegrateLog(storetest.Admin()); err != nil {
 		t.Fatalf("integrate log: %v", err)
 	}
+	// A log an admin asked the operator to witness, and the key of
+	// another one to add (docs/witnessing.md §2).
+	must(t, "witnessed log", e.store.PutWitnessedLog(ctx, &omadata.WitnessedLog{Origin: matrixWitnessedOrigin,
+		VerifierKeys: []string{noteKey(t, matrixWitnessedOrigin)}, Source: omadata.WitnessLogAdmin, Active: true, Reason: "the matrix"}))
+	w.newLogKey = noteKey(t, "new.example.org/log")
 	return w
 }
 

@@ -5,6 +5,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"github.com/omadata/omadata/internal/store"
 	"github.com/omadata/omadata/internal/store/storetest"
 	"github.com/omadata/omadata/internal/web"
+	"github.com/omadata/omadata/internal/witness"
 )
 
 // testMaxBody is the body limit of test servers, small enough to exceed cheaply.
@@ -39,6 +41,8 @@ type env struct {
 	db    *store.DB
 	raw   *sql.DB // a second connection, for dumping the database
 	logs  *lockedBuffer
+	// cosigner is the operator's witness key.
+	cosigner *witness.Cosigner
 
 	admin, adminID string // an admin bearer token and its ID
 
@@ -97,6 +101,11 @@ func newEnv(t *testing.T, edit func(*web.Options)) *env {
 		},
 	}
 	o.Archives = &archive.Builder{Requests: st, Signer: storetest.RecordSigner(t, st), OperatorID: o.Operator.ID, PublicURL: o.Operator.PublicURL}
+	// The operator as a witness, with no witnesses of its own log.
+	o.Witness = st
+	o.Witnessed = &witness.Own{Log: st, Store: st, Source: witnesses(nil), LogKey: o.LogVerifierKey, LogURL: o.Operator.PublicURL + "/api/v1/public/log", Quorum: -1}
+	e.cosigner = testCosigner(t, omadata.WitnessName(o.Operator.PublicURL))
+	o.WitnessHandler = &witness.Handler{State: st, Cosigner: e.cosigner, Logger: o.Logger}
 	if edit != nil {
 		edit(&o)
 	}
@@ -111,6 +120,25 @@ func newEnv(t *testing.T, edit func(*web.Options)) *env {
 		t.Fatalf("integrate log: %v", err)
 	}
 	return e
+}
+
+// witnesses is a fixed list of the witnesses of the operator's log.
+type witnesses []omadata.WitnessRef
+
+func (ws witnesses) Witnesses(context.Context) ([]omadata.WitnessRef, error) { return ws, nil }
+
+// testCosigner is a witness named name with a new key.
+func testCosigner(t *testing.T, name string) *witness.Cosigner {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := witness.NewCosigner(name, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // must fails the test on a store error during seeding.

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -40,7 +41,12 @@ func (e *env) path(t *testing.T, pattern string) string {
 	if strings.HasPrefix(pattern, "/api/v1/me/apps/") {
 		ids["apps"] = "apc_0000000000000000000000000a" // a resident's connection
 	}
-	path := fillPattern(t, pattern, ids, map[string]string{"{credential_id}": e.credA, "{processing_id}": e.procA})
+	ids["forks"] = "wfk_0000000000000000000000000a"
+	size := "1"
+	if cp, err := e.store.LatestCheckpoint(adminCtx()); err == nil {
+		size = strconv.FormatInt(cp.Size, 10)
+	}
+	path := fillPattern(t, pattern, ids, map[string]string{"{credential_id}": e.credA, "{processing_id}": e.procA, "{size}": size})
 	if q := patternQuery(pattern); len(q) > 0 {
 		path += "?" + q.Encode()
 	}
@@ -83,6 +89,7 @@ func patternQuery(pattern string) url.Values {
 	case "/api/v1/public/log/proofs/consistency":
 		return url.Values{"old": {"1"}}
 	}
+
 	return url.Values{}
 }
 
@@ -114,6 +121,13 @@ func TestRouteAuth(t *testing.T) {
 			case web.AuthPublic:
 				// A bad token is ignored, not refused.
 				r := e.call(t, rt.Method, path, "not-a-token", "", nil)
+				if rt.Pattern == web.WitnessPath {
+					// tlog-witness: an empty body is a bad request.
+					if r.status != http.StatusBadRequest {
+						t.Errorf("with a bad token: got status %d, want 400; body %s", r.status, r.body)
+					}
+					return
+				}
 				if r.status != http.StatusOK {
 					t.Errorf("with a bad token: got status %d, want 200; body %s", r.status, r.body)
 				}
@@ -202,6 +216,10 @@ func TestRouteTable(t *testing.T) {
 		case strings.HasPrefix(rt.Pattern, "/api/v1/"):
 			if public {
 				t.Errorf("%s: got a public route outside /api/v1/public", key)
+			}
+		case rt.Pattern == web.WitnessPath:
+			if !public || rt.Method != "POST" {
+				t.Errorf("%s: got auth %q, want a public POST", key, rt.Auth)
 			}
 		case rt.Pattern == "/healthz", rt.Pattern == "/livez", rt.Pattern == "/readyz", rt.Pattern == "/metrics", rt.Pattern == "/openapi.json",
 			strings.HasPrefix(rt.Pattern, "/.well-known/"):

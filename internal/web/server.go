@@ -272,9 +272,13 @@ func (s *Server) handle(method, pattern, auth string, h http.Handler) {
 	s.mux.Handle(key, s.authenticate(auth, rateLimited[key], checkQuery(queryParams[key], h)))
 }
 
-// WitnessPath is where the operator's witness takes add-checkpoint
-// requests: the tlog-witness submission prefix {public URL}/witness/v1.
-const WitnessPath = "/witness/v1/add-checkpoint"
+// WitnessPrefix is the tlog-witness submission prefix of the operator's
+// witness, after its base URL, and WitnessPath where it takes
+// add-checkpoint requests (docs/witnessing.md §2).
+const (
+	WitnessPrefix = "/witness/v1"
+	WitnessPath   = WitnessPrefix + "/add-checkpoint"
+)
 
 // witnessHandler is the witness's route; without a witness it answers
 // 404, as tlog-witness answers for a log it does not witness. The witness

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/store"
+	"github.com/omadata/omadata/internal/store/storetest"
+	"github.com/omadata/omadata/internal/witness"
+)
+
+// startDemoServe boots serve --demo as startServe does, with the settings
+// of env.
+func startDemoServe(t *testing.T, dir string, env map[string]string) *server {
+	t.Helper()
+	ready := make(chan net.Addr, 1)
+	s := &server{Dir: dir, done: make(chan error, 1), stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
+	m := &Main{Stdout: s.stdout, Stderr: s.stderr, LookupEnv: envOf(env), Ready: func(a net.Addr) { ready <- a }}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	go func() {
+		s.done <- m.Run(ctx, []string{"serve", "--demo", "--listen", "127.0.0.1:0",
+			"--database", "sqlite:" + filepath.Join(dir, "omadata.db"), "--log-level", "warn"})
+	}()
+	select {
+	case addr := <-ready:
+		s.URL = "http://" + addr.String()
+	case err := <-s.done:
+		t.Fatalf("serve stopped before listening: %v\n%s", err, s.stderr)
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("serve did not start in 30 s")
+	}
+	return s
+}
+
+// testWitness is a witness of its own, as another operator runs one:
+// witness.Handler over a store of its own, behind an httptest server.
+type testWitness struct {
+	*witness.Cosigner
+	store *store.Store
+	srv   *httptest.Server
+}
+
+func newTestWitness(t *testing.T, name string) *testWitness {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := witness.NewCosigner(name, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &testWitness{Cosigner: c, store: storetest.OpenURL(t, "sqlite:"+filepath.Join(t.TempDir(), "witness.db"))}
+	mux := http.NewServeMux()
+	mux.Handle("POST /witness/v1/add-checkpoint", &witness.Handler{State: w.store, Cosigner: c})
+	w.srv = httptest.NewServer(mux)
+	t.Cleanup(w.srv.Close)
+	return w
+}
+
+// getText returns a GET's status and body.
+func getText(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+// TestServeWitnessed: serve's collector has the operator's checkpoint
+// cosigned by the witnesses of OMADATA_WITNESSES (two witnesses of their
+// own, each on its own database), and publishes it with
+// ?witnessed=true once both cosigned (OMADATA_WITNESS_QUORUM=2), with the
+// policy, the metrics and its own witness on /witness/v1
+// (docs/witnessing.md §2, §3).
+func TestServeWitnessed(t *testing.T) {
+	a, b := newTestWitness(t, "a.example/witness"), newTestWitness(t, "b.example/witness")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "witnesses")
+	writeFile(t, file, "# outside the network\nwitness alpha "+a.VerifierKey()+" "+a.srv.URL+"/witness/v1\n"+
+		"witness beta "+b.VerifierKey()+" "+b.srv.URL+"/witness/v1\n")
+	s := startDemoServe(t, dir, map[string]string{"OMADATA_WITNESSES": file, "OMADATA_WITNESS_INTERVAL": "1s", "OMADATA_WITNESS_QUORUM": "2"})
+	defer s.stop(t)
+
+	// The witnesses learn the log's origin and key as an admin would add
+	// them (omadata witness add-log): from the log's own publications.
+	_, logKey := getText(t, s.URL+"/.well-known/mydata/log-key")
+	logKey = strings.TrimSpace(logKey)
+	verifier, err := note.NewVerifier(logKey)
+	if err != nil {
+		t.Fatalf("log key %q: %v", logKey, err)
+	}
+	if status, _ := getText(t, s.URL+"/api/v1/public/log/checkpoint?witnessed=true"); status != 404 {
+		t.Errorf("before any witness knows the log: ?witnessed=true answered %d, want 404", status)
+	}
+	for _, w := range []*testWitness{a, b} {
+		if err := w.store.PutWitnessedLog(storetest.Admin(), &omadata.WitnessedLog{Origin: verifier.Name(), VerifierKeys: []string{logKey},
+			Source: omadata.WitnessLogAdmin, Label: "the operator", Active: true, Reason: "a test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var signed string
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		status, body := getText(t, s.URL+"/api/v1/public/log/checkpoint?witnessed=true")
+		if status == 200 {
+			signed = body
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no witnessed checkpoint after 30 s: %d %s\n%s", status, body, s.stderr)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	n, err := note.Open([]byte(signed), note.VerifierList(verifier, mustCosignatureVerifier(t, a.VerifierKey()), mustCosignatureVerifier(t, b.VerifierKey())))
+	if err != nil {
+		t.Fatalf("the witnessed checkpoint does not open: %v\n%s", err, signed)
+	} else if len(n.Sigs) != 3 {
+		t.Fatalf("%d signatures verify, want the log's and both witnesses'\n%s", len(n.Sigs), signed)
+	}
+	// Each witness holds the checkpoint it cosigned, in its own database.
+	cp, err := witness.ParseCheckpoint(n.Text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []*testWitness{a, b} {
+		if l, err := w.store.WitnessedLog(context.Background(), verifier.Name()); err != nil || l.Size < cp.Size {
+			t.Errorf("%s holds %+v, %v; want size %d or more", w.Name(), l, err, cp.Size)
+		}
+	}
+
+	_, policy := getText(t, s.URL+"/api/v1/public/log/witness-policy")
+	p, err := witness.ParsePolicy([]byte(policy))
+	if err != nil {
+		t.Fatalf("policy: %v\n%s", err, policy)
+	}
+	if len(p.Witnesses) != 2 || p.Witnesses[0].VerifierKey != a.VerifierKey() || p.Witnesses[1].URL != b.srv.URL+"/witness/v1" {
+		t.Errorf("policy = %s, want both witnesses", policy)
+	}
+	if v, err := p.Verify([]byte(signed)); err != nil || !v.Met {
+		t.Errorf("the policy is not met by the witnessed checkpoint: %+v %v", v, err)
+	}
+
+	// The operator is a witness too, and answers as one: its own log is
+	// none it witnesses.
+	resp, err := http.Post(s.URL+"/witness/v1/add-checkpoint", "text/plain", strings.NewReader("old 0\n\n"+signed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Errorf("add-checkpoint of a log it does not witness: got %d, want 404", resp.StatusCode)
+	}
+
+	_, metrics := getText(t, s.URL+"/metrics")
+	for _, want := range []string{
+		`omadata_witness_cosignatures_total{result="ok",witness="a.example/witness"}`,
+		`omadata_witness_cosignatures_total{result="ok",witness="b.example/witness"}`,
+		`omadata_witness_last_cosigned_size{witness="a.example/witness"}`,
+		`omadata_witness_requests_total{status="404"} 1`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics has no %s", want)
+		}
+	}
+}
+
+func mustCosignatureVerifier(t *testing.T, vkey string) note.Verifier {
+	t.Helper()
+	v, err := witness.NewCosignatureVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package netnode_test
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"testing"
+
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/federation"
+	"github.com/omadata/omadata/internal/netnode"
+	"github.com/omadata/omadata/internal/store/storetest"
+	"github.com/omadata/omadata/internal/witness"
+)
+
+// witnessKey gives op a witness in its metadata (docs/witnessing.md §1),
+// before it is admitted, and returns its verifier key.
+func witnessKey(t *testing.T, op *operator, name string) string {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := witness.NewCosigner(name, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := &op.Node.Member.Config.Metadata
+	md.WitnessEndpoint, md.WitnessVerifierKey = op.URL+"/witness/v1", c.VerifierKey()
+	return c.VerifierKey()
+}
+
+// TestWitnessLogSync: the members' logs are among those an operator
+// witnesses, origin and key from their chains, and the members that
+// publish a witness are its log's witnesses; a suspended member's log is
+// witnessed no more (docs/witnessing.md §2, §3).
+func TestWitnessLogSync(t *testing.T) {
+	ctx := storetest.Admin()
+	a := startAnchor(t)
+	hki, esp, tku := startOperator(t, a, "Helsinki"), startOperator(t, a, "Espoo"), startOperator(t, a, "Turku")
+	espKey := witnessKey(t, esp, "espoo.example/witness") // Turku, of an older version, has none
+	admit(t, a, hki, esp, tku)
+
+	n, err := hki.Node.WitnessLogs.Sync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	} else if n != 2 {
+		t.Errorf("changed %d logs, want Espoo's and Turku's", n)
+	}
+	logs, err := hki.Store.FindWitnessedLogs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byOperator := map[string]*omadata.WitnessedLog{}
+	for _, l := range logs {
+		byOperator[l.OperatorID] = l
+	}
+	for _, op := range []*operator{esp, tku} {
+		l := byOperator[op.URL]
+		md := op.Node.Member.Config.Metadata
+		if l == nil || l.Origin != md.LogOrigin || len(l.VerifierKeys) != 1 || l.VerifierKeys[0] != md.LogVerifierKey ||
+			l.Source != omadata.WitnessLogPeer || !l.Active {
+			t.Errorf("%s's log: got %+v, want %s with its key, active", op.URL, l, md.LogOrigin)
+		}
+	}
+	if len(logs) != 2 {
+		t.Errorf("got %d logs, want 2: not its own", len(logs))
+	}
+	if n, err := hki.Node.WitnessLogs.Sync(ctx); err != nil || n != 0 {
+		t.Errorf("a second sync changed %d, %v; want nothing", n, err)
+	}
+
+	ws, err := hki.Node.Witnesses(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ws) != 1 || ws[0].Name != "espoo.example/witness" || ws[0].VerifierKey != espKey || ws[0].URL != esp.URL+"/witness/v1" ||
+		ws[0].OperatorID != esp.URL || ws[0].Label["fi"] == "" {
+		t.Fatalf("witnesses = %+v, want Espoo's alone: Turku publishes none, the anchor names none", ws)
+	}
+
+	// Espoo suspended: its log is not witnessed, nor its witness asked.
+	if _, err := a.Suspend(ctx, esp.URL, "unpaid fee", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := hki.Node.Resolver.Drop(ctx, esp.URL); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := hki.Node.WitnessLogs.Sync(ctx); n != 1 || err == nil {
+		t.Errorf("after the suspension: changed %d, %v; want Espoo's log off and its refusal reported", n, err)
+	}
+	l, err := hki.Store.WitnessedLog(ctx, esp.Node.Member.Config.Metadata.LogOrigin)
+	if err != nil || l.Active {
+		t.Errorf("Espoo's log: %+v, %v; want kept, inactive", l, err)
+	}
+	if ws, _ := hki.Node.Witnesses(ctx); len(ws) != 0 {
+		t.Errorf("witnesses = %+v, want none", ws)
+	}
+}
+
+// TestAnchorWitness: the trust anchor's witness is read from its
+// configuration's omadata_witness metadata, its endpoint on the anchor's
+// origin and its key a cosignature/v1 key.
+func TestAnchorWitness(t *testing.T) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := witness.NewCosigner("anchor.example/witness", priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := func(endpoint, vkey, org string) *federation.Statement {
+		s := &federation.Statement{Issuer: "https://anchor.example", Subject: "https://anchor.example", Metadata: map[string]json.RawMessage{}}
+		if endpoint != "" || vkey != "" {
+			s.Metadata[netnode.MetadataWitness], _ = json.Marshal(map[string]string{"witness_endpoint": endpoint, "witness_verifier_key": vkey})
+		}
+		if org != "" {
+			s.Metadata[federation.MetadataFederation], _ = json.Marshal(map[string]string{"organization_name": org})
+		}
+		return s
+	}
+	w, err := netnode.AnchorWitness(st("https://anchor.example/witness/v1", c.VerifierKey(), ""))
+	if err != nil || w == nil || w.Name != "anchor.example/witness" || w.URL != "https://anchor.example/witness/v1" ||
+		w.Label["fi"] != "Verkoston luottamusankkuri" || w.Label["sv"] != "Nätverkets förtroendeankare" || w.Label["en"] != "The network's trust anchor" {
+		t.Errorf("got %+v, %v", w, err)
+	}
+	if w, err := netnode.AnchorWitness(st("https://anchor.example/witness/v1", c.VerifierKey(), "Kuntaverkko")); err != nil || w.Label["sv"] != "Kuntaverkko" {
+		t.Errorf("with an organization_name: got %+v, %v", w, err)
+	}
+	if w, err := netnode.AnchorWitness(st("", "", "")); w != nil || err != nil {
+		t.Errorf("none: got %+v, %v; want nil, nil", w, err)
+	}
+	for name, s := range map[string]*federation.Statement{
+		"OffOrigin": st("https://other.example/witness/v1", c.VerifierKey(), ""),
+		"NotAKey":   st("https://anchor.example/witness/v1", "anchor.example/witness+00000000+AAAA", ""),
+		"NoKey":     st("https://anchor.example/witness/v1", "", ""),
+	} {
+		if w, err := netnode.AnchorWitness(s); err == nil {
+			t.Errorf("%s: got %+v, want an error", name, w)
+		}
+	}
+}
