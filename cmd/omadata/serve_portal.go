@@ -27,7 +27,7 @@ const demoClientID = "omadata-portal"
 // configured provider the built-in demo OpenID provider, and returns their
 // routes and the portal's page for unknown paths (web.Options.NotFound).
 // Without a provider the portal is off (no routes, a nil page).
-func portalPages(cfg Config, s *store.Store, publicURL, logKey string, limiter *ratelimit.Limiter, log *slog.Logger, own omadata.OwnDataService, archives omadata.ArchiveService, peerLogs portal.PeerLog) ([]web.Page, http.Handler, error) {
+func portalPages(cfg Config, s *store.Store, publicURL, logKey string, limiter *ratelimit.Limiter, log *slog.Logger, own omadata.OwnDataService, archives omadata.ArchiveService, peerLogs portal.PeerLog, witnessed omadata.WitnessedLogService) ([]web.Page, http.Handler, error) {
 	oc := portal.OIDC{
 		Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
 		IdentityClaim: cfg.OIDCIdentityClaim, NameClaim: cfg.OIDCNameClaim, Scopes: cfg.OIDCScopes, ACRValues: cfg.OIDCACRValues,
@@ -61,6 +61,7 @@ func portalPages(cfg Config, s *store.Store, publicURL, logKey string, limiter *
 		pt, err := portal.New(portal.Options{
 			Residents: s, Representations: s, Consents: s, Catalogue: s, AISystems: s, Credentials: s,
 			Usage: s, Log: s, Requests: s, Apps: s, OwnData: own, Organisations: s, LogVerifierKey: logKey, Archives: archives, PeerLogs: peerLogs,
+			Witnessed: witnessed, TrustAnchor: cfg.Network.Anchor,
 			OIDC: oc, PublicURL: publicURL, SecretKey: cfg.SecretKey, Demo: builtIn, Logger: log, Limiter: limiter,
 			Operator: portal.Operator{Name: cfg.OperatorName, BusinessID: cfg.OperatorBusinessID, Email: cfg.OperatorEmail, DPOEmail: cfg.OperatorDPOEmail},
 		})
