@@ -90,7 +90,7 @@ func (e *LogCheckError) Error() string {
 
 // CheckGrantLog checks grantID's log reference against a witnessed
 // checkpoint (RequireWitnessed): it finds the grant's `grant.issued` leaf
-// in the service's own log (GET /api/v1/services/{id}/log, with the
+// in the service's own log (GET /api/v1/services/{id}/log?record={grant}, with the
 // Verifier's Client, whose service is a party to the grant), reads the
 // newest witnessed checkpoint (GET /api/v1/public/log/checkpoint?witnessed=true),
 // checks the log's signature on it with the log key and at least k
@@ -197,31 +197,20 @@ func (v *Verifier) CheckGrantLog(ctx context.Context, grantID string) error {
 	return nil
 }
 
-// grantLeaf finds the grant's grant.issued leaf in the service's own log,
-// newest first; nil when there is none.
+// grantLeaf finds the grant's grant.issued leaf in the service's own log
+// (?record= the grant); nil when there is none.
 func (v *Verifier) grantLeaf(ctx context.Context, grantID string) (*omadata.LogEvent, error) {
-	cursor := ""
-	for page := 0; page < 100; page++ {
-		q := url.Values{"limit": {"100"}}
-		if cursor != "" {
-			q.Set("cursor", cursor)
+	var out struct {
+		Items []*omadata.LogEvent `json:"items"`
+	}
+	q := url.Values{"record": {grantID}, "limit": {"100"}}
+	if _, err := v.c.do(ctx, "GET", "/api/v1/services/"+url.PathEscape(v.sourceID)+"/log?"+q.Encode(), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	for _, e := range out.Items {
+		if e.Leaf != nil && e.Leaf.Kind == omadata.LeafGrantIssued && e.Leaf.Record == grantID {
+			return e, nil
 		}
-		var out struct {
-			Items      []*omadata.LogEvent `json:"items"`
-			NextCursor string              `json:"next_cursor"`
-		}
-		if _, err := v.c.do(ctx, "GET", "/api/v1/services/"+url.PathEscape(v.sourceID)+"/log?"+q.Encode(), nil, nil, &out); err != nil {
-			return nil, err
-		}
-		for _, e := range out.Items {
-			if e.Leaf != nil && e.Leaf.Kind == omadata.LeafGrantIssued && e.Leaf.Record == grantID {
-				return e, nil
-			}
-		}
-		if out.NextCursor == "" {
-			return nil, nil
-		}
-		cursor = out.NextCursor
 	}
 	return nil, nil
 }
