@@ -470,6 +470,7 @@ var messages = map[string][3]string{
 	"proof.link-witnessed":         {"Uusin todistajien varmentama tarkistuspiste", "Den senaste bevittnade kontrollpunkten", "The latest witnessed checkpoint"},
 	"proof.link-policy":            {"Todistajakäytäntö", "Vittnespolicyn", "The witness policy"},
 	"usage.witnessed":              {"Merkinnät numeroon %s asti on tarkistettu tarkistuspistettä vasten, jonka %s ovat varmentaneet allekirjoituksellaan; uudemmat odottavat todistajia.", "Poster till och med nummer %s kontrolleras mot en kontrollpunkt som %s har kontrasignerat; nyare väntar på vittnen.", "Entries up to number %s are checked against a checkpoint cosigned by %s; newer ones wait for witnesses."},
+	"usage.witness-failed":         {"Tarkistus todistajien varmentamaa tarkistuspistettä vasten epäonnistui. Ota yhteyttä kaupunkiin.", "Kontrollen mot den bevittnade kontrollpunkten misslyckades. Kontakta staden.", "The check against the witnessed checkpoint failed. Please contact the city."},
 	"usage.waiting-witnesses":      {"Odottaa todistajia", "Väntar på vittnen", "Waiting for witnesses"},
 	"usage.not-witnessed":          {"Ylläpitäjällä ei ole todistajia: merkinnät tarkistetaan vain sen omaa allekirjoitusta vasten.", "Operatören har inga vittnen: posterna kontrolleras endast mot dess egen signatur.", "The operator has no witnesses: entries are checked against its own signature only."},
 	"proof.back":                   {"Takaisin merkintöihin", "Tillbaka till posterna", "Back to the entries"},

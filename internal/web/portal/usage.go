@@ -111,9 +111,12 @@ type usageRow struct {
 	// WaitingWitnesses: in a checkpoint, but newer than the newest one
 	// that meets the witness policy.
 	WaitingWitnesses bool
-	Consent          string
-	Basis            string // a legal basis code, when the ground is not a consent
-	LogIndex         string // the index as the language writes numbers
+	// WitnessFailed: its inclusion in the witnessed checkpoint did not
+	// check out.
+	WitnessFailed bool
+	Consent       string
+	Basis         string // a legal basis code, when the ground is not a consent
+	LogIndex      string // the index as the language writes numbers
 	// Operator names the peer operator of a peer's sink, in the page's
 	// language; "" for our own sink.
 	Operator string
@@ -184,9 +187,48 @@ func (p *Portal) usage(w http.ResponseWriter, r *http.Request, q *req) error {
 		row.WaitingWitnesses = p.o.Witnessed != nil && !d.NotWitnessed && row.Index != nil && (wc == nil || *row.Index >= wc.Size)
 		d.Rows = append(d.Rows, row)
 	}
+	if d.Witnessed != "" {
+		p.checkWitnessed(r.Context(), wc, d.Rows)
+	}
 	p.checkPeers(r.Context(), d.Rows)
 	p.render(w, r, q, http.StatusOK, "usage", msg(q.Lang, "page.usage"), d)
 	return nil
+}
+
+// checkWitnessed checks each row's leaf for inclusion in the witnessed
+// checkpoint wc, as the proof page does: wc's log signature with the log
+// key, then the inclusion proof at wc's size. A row that does not check
+// out says so.
+func (p *Portal) checkWitnessed(ctx context.Context, wc *omadata.WitnessedCheckpoint, rows []*usageRow) {
+	size, root, err := openCheckpoint([]byte(wc.Note), p.o.LogVerifierKey)
+	for _, row := range rows {
+		if row.Index == nil || *row.Index >= wc.Size {
+			continue
+		}
+		if err != nil || size != wc.Size {
+			row.WitnessFailed = true
+			continue
+		}
+		leaf, err := base64.StdEncoding.DecodeString(row.U.Log.LeafData)
+		if err != nil {
+			row.WitnessFailed = true
+			continue
+		}
+		ip, err := p.o.Log.ProveInclusion(ctx, *row.Index, size)
+		if err != nil {
+			row.WitnessFailed = true
+			continue
+		}
+		var proof tlog.RecordProof
+		for _, s := range ip.Hashes {
+			h, err := tlog.ParseHash(s)
+			if err != nil {
+				break
+			}
+			proof = append(proof, h)
+		}
+		row.WitnessFailed = len(proof) != len(ip.Hashes) || tlog.CheckRecord(proof, size, root, *row.Index, tlog.RecordHash(leaf)) != nil
+	}
 }
 
 // proofData is the check of one inclusion proof, step by step.

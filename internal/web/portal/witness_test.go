@@ -183,8 +183,8 @@ func TestProofWitnessed(t *testing.T) {
 			t.Errorf("%s: CSP %q", lang, csp)
 		}
 	}
-	if p := c.get("/en/usage"); !strings.Contains(p.body, "cosigned by Espoo and Turku") {
-		t.Errorf("who used my data names no cosigners: %s", between(p.body, "<main", "</main>"))
+	if p := c.get("/en/usage"); !strings.Contains(p.body, "cosigned by Espoo and Turku") || strings.Contains(p.body, "witness-failed") {
+		t.Errorf("who used my data names no cosigners, or a check failed: %s", between(p.body, "<main", "</main>"))
 	}
 
 	// A newer entry: in the latest checkpoint, not in the witnessed one.
@@ -294,5 +294,32 @@ func TestArchiveWitnessed(t *testing.T) {
 		if i < w.Size || leaves[i] == nil {
 			t.Errorf("entry %d waits, but the witnessed size is %d", i, w.Size)
 		}
+	}
+}
+
+// TestProofWitnessedFails: a portal whose log key is not the log's (a
+// checkpoint it cannot trust) says the check failed, on the proof page and
+// on each entry of "who used my data" the witnesses vouch for.
+func TestProofWitnessedFails(t *testing.T) {
+	other := storetest.OpenURL(t, "sqlite:"+filepath.Join(t.TempDir(), "other.db"))
+	e := newProviderEnv(t, time.Time{}, nil, nil, withWitnesses(t, -1, nil, espoo, turku), func(_ *env, o *portal.Options) {
+		o.LogVerifierKey = storetest.LogVerifierKey(t, other)
+	})
+	c := e.client(t)
+	c.login("en", "matti")
+	c.give("en", e.recommendations(t))
+	e.decide(t, e.resident(t, mattiCode).ID)
+	e.integrate(t)
+	e.collect(t)
+	proofs := c.usageProofs("en")
+	if len(proofs) == 0 {
+		t.Fatal("no proof link")
+	}
+	p := c.get(proofs[0])
+	if !strings.Contains(htmlUnescape(p.body), "The checkpoint's signature does not match the operator's key.") || strings.Contains(p.body, "The proof checks out") {
+		t.Fatalf("proof page: %s", between(p.body, "<main", "</main>"))
+	}
+	if p := c.get("/en/usage"); !strings.Contains(p.body, "The check against the witnessed checkpoint failed.") {
+		t.Errorf("who used my data: %s", between(p.body, "<main", "</main>"))
 	}
 }
