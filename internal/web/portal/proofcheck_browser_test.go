@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/anchor"
@@ -147,8 +148,13 @@ func newMember(t *testing.T, a *anchor.Anchor, anchorURL string, name omadata.Te
 		t.Fatal(err)
 	}
 	mux.Handle("POST /witness/v1/add-checkpoint", &witness.Handler{State: st, Cosigner: c})
+	// The member's own log, of an origin of its own.
+	_, memberLogKey, err := note.GenerateKey(rand.Reader, omadata.LogOrigin(hs.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
 	md := omadata.OperatorMetadata{OperatorID: hs.URL, Name: name, BaseURL: hs.URL, NetworkEndpoint: hs.URL + "/network/v1",
-		LogEndpoint: hs.URL + "/api/v1/public/log", LogOrigin: storetest.LogOrigin, LogVerifierKey: storetest.LogVerifierKey(t, st),
+		LogEndpoint: hs.URL + "/api/v1/public/log", LogOrigin: omadata.LogOrigin(hs.URL), LogVerifierKey: memberLogKey,
 		WitnessEndpoint: hs.URL + "/witness/v1", WitnessVerifierKey: c.VerifierKey()}
 	fk, err := federation.NewKey()
 	if err != nil {
