@@ -319,6 +319,9 @@
     if (jws.header.alg !== "EdDSA") {
       fail(what + ": not signed with EdDSA");
     }
+    if (jws.header.typ !== "entity-statement+jwt") {
+      fail(what + ": not an entity statement");
+    }
     var keys = (jwks && jwks.keys) || [];
     for (var i = 0; i < keys.length; i++) {
       var k = keys[i];
