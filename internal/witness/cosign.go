@@ -139,7 +139,8 @@ type cosignatureVerifier struct {
 func (v *cosignatureVerifier) Name() string    { return v.name }
 func (v *cosignatureVerifier) KeyHash() uint32 { return v.hash }
 
-// Verify checks a cosignature/v1 signature (tlog-cosignature §Format):
+// Verify checks a cosignature/v1 signature (tlog-cosignature §Format,
+// §Ed25519 signed message):
 // sig is the 8-byte big-endian time followed by the Ed25519 signature of
 // "cosignature/v1\ntime {time}\n" and the checkpoint text.
 func (v *cosignatureVerifier) Verify(msg, sig []byte) bool {

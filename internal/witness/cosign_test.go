@@ -200,3 +200,13 @@ func TestCosignatureTimeRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestCosignatureTimeSpecExample reads the time of tlog-cosignature's
+// example cosignature: the time of its example signed message.
+func TestCosignatureTimeSpecExample(t *testing.T) {
+	sig := note.Signature{Name: "witness.example.com/w1", Base64: "jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEhZCB9dlrDJsX3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA=="}
+	got, err := witness.CosignatureTime(sig)
+	if err != nil || got.Unix() != 1679315147 {
+		t.Fatalf("CosignatureTime = %v (%d), %v; want 1679315147", got, got.Unix(), err)
+	}
+}
