@@ -156,7 +156,7 @@ func (c *KeysRotateCommand) Run(ctx context.Context, args []string) error {
 		return nil
 	}
 	if purpose == omadata.KeyPurposeWitness {
-		fmt.Fprintf(c.m.Stdout, "New witness key %s; the previous one is retired. Logs that trust this witness need its new verifier key:\nthe network's members read it from the entity configuration (witness_verifier_key), outside logs must be told.\n", k.ID)
+		fmt.Fprintf(c.m.Stdout, "New witness key %s; the previous one is retired. omadata serve cosigns with the key active when it starts: restart it.\nLogs that trust this witness need its new verifier key: the network's members read it from the entity configuration\n(witness_verifier_key), outside logs must be told.\n", k.ID)
 		return nil
 	}
 	fmt.Fprintf(c.m.Stdout, "New active signing key %s; the previous one is retired and stays published.\nRunning operator processes sign with the new key within a few seconds.\n", k.ID)

@@ -24,8 +24,9 @@ func scanWitnessFork(r interface{ Scan(...any) error }) (*omadata.WitnessFork, e
 	return &f, err
 }
 
-// RecordWitnessFork implements omadata.WitnessService. It sets f.ID (a new
-// wfk_ ID) and f.DetectedAt, and sends omadata.EventLogForkDetected to
+// RecordWitnessFork implements omadata.WitnessService. It keeps f.ID if
+// the caller gave one (the witness names the fork in its logs before it
+// records it), else sets a new wfk_ ID, and sets f.DetectedAt; and sends omadata.EventLogForkDetected to
 // every approved local service with a webhook. The origin stays frozen
 // until every fork of it is resolved. ENOTFOUND if the origin is not a
 // log this witness knows.
@@ -46,7 +47,10 @@ func (s *Store) RecordWitnessFork(ctx context.Context, f *omadata.WitnessFork) e
 	} else if n == 0 {
 		return omadata.NotFound("witnessed log")
 	}
-	id := omadata.NewID(omadata.PrefixWitnessFork)
+	id := f.ID
+	if id == "" {
+		id = omadata.NewID(omadata.PrefixWitnessFork)
+	}
 	proof := f.Proof
 	if proof == nil {
 		proof = []string{}
@@ -85,6 +89,8 @@ func (s *Store) RecordWitnessFork(ctx context.Context, f *omadata.WitnessFork) e
 func validWitnessFork(f *omadata.WitnessFork) error {
 	if f == nil {
 		return omadata.Invalidf("origin", "No fork given.")
+	} else if f.ID != "" && !omadata.ValidID(omadata.PrefixWitnessFork, f.ID) {
+		return omadata.Invalidf("id", "Not a fork ID (wfk_…).")
 	} else if err := validOrigin("origin", f.Origin); err != nil {
 		return err
 	} else if f.Seen != omadata.ForkSeenAddCheckpoint && f.Seen != omadata.ForkSeenPeerRecord {

@@ -131,6 +131,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Witness/Fork", testWitnessFork},
 		{"Witness/Cosignatures", testWitnessCosignatures},
 		{"Witness/ResolveRace", testWitnessResolveRace},
+		{"Witness/CheckService", testWitnessCheckService},
 		{"Witness/ConcurrentInstances", testWitnessConcurrentInstances},
 	}
 	// Cases of several operators, each a store on its own database.

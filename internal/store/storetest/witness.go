@@ -15,6 +15,7 @@ import (
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/store"
+	"github.com/omadata/omadata/internal/witness/witnesstest"
 )
 
 const witnessOrigin = "log.example.org/test"
@@ -246,6 +247,7 @@ func testWitnessFork(t *testing.T, s *store.Store) {
 		change      func(*omadata.WitnessFork)
 	}{
 		{"no origin", "origin", func(w *omadata.WitnessFork) { w.Origin = "" }},
+		{"not a fork ID", "id", func(w *omadata.WitnessFork) { w.ID = "cns_01" }},
 		{"unknown seen", "seen", func(w *omadata.WitnessFork) { w.Seen = "gossip" }},
 		{"known not a checkpoint", "known", func(w *omadata.WitnessFork) { w.Known = "hello\n" }},
 		{"conflicting of another origin", "conflicting", func(w *omadata.WitnessFork) { other.Append(t, 1); w.Conflicting = other.Checkpoint(t, 1) }},
@@ -278,7 +280,12 @@ func testWitnessFork(t *testing.T, s *store.Store) {
 	wantCode(t, s.AdvanceWitness(ctx, advance(l, t, st, 8)), omadata.EFORBIDDEN)
 	second := forkOf(t, l, f, 8, 10)
 	second.Seen = omadata.ForkSeenPeerRecord
+	named := omadata.NewID(omadata.PrefixWitnessFork)
+	second.ID = named
 	ok(t, s.RecordWitnessFork(ctx, second))
+	if second.ID != named {
+		t.Fatalf("a fork named by the witness: recorded as %s, want %s", second.ID, named)
+	}
 
 	// Reported to every approved service with a webhook, in the fork's
 	// transaction.
@@ -469,4 +476,11 @@ func testWitnessResolveRace(t *testing.T, s *store.Store) {
 		}
 		ok(t, s.ResolveWitnessFork(ctx, next.ID, "old", "Race."))
 	}
+}
+
+// testWitnessCheckService: the witness's shared behaviour check
+// (internal/witness/witnesstest), which internal/witness runs on its
+// in-memory state, holds on the database.
+func testWitnessCheckService(t *testing.T, s *store.Store) {
+	witnesstest.CheckWitnessService(t, Admin(), s)
 }

@@ -91,7 +91,7 @@ func testWitnessConcurrentInstances(t *testing.T, s *store.Store) {
 		cosigned = map[int64]tlog.Hash{} // size → the root cosigned
 		statuses = map[int]int{}
 		failure  string
-		raced    int // rounds in which both histories were cosigned up to the race
+		moved    int // rounds in which one history won the race
 	)
 	fail := func(format string, args ...any) {
 		mu.Lock()
@@ -172,8 +172,9 @@ func testWitnessConcurrentInstances(t *testing.T, s *store.Store) {
 						}
 						known = max(got, known)
 					case http.StatusForbidden, http.StatusUnprocessableEntity:
-						// The other history was caught as a fork, or the
-						// origin is frozen by it until the round ends.
+						// The other history refused (its proof does not
+						// verify), or the origin frozen by a fork of it
+						// until the round ends.
 					default:
 						fail("status %d: %s", rec.Code, body)
 						return
@@ -198,8 +199,8 @@ func testWitnessConcurrentInstances(t *testing.T, s *store.Store) {
 		default:
 			t.Fatalf("round %d: the witness holds %d %s, of neither history", round, st.Size, st.RootHash)
 		}
-		if st.Forked {
-			raced++
+		if st.Size > held {
+			moved++
 		}
 		for _, f := range must[[]*omadata.WitnessFork](t)(s.FindWitnessForks(ctx)) {
 			if f.ResolvedAt == nil {
@@ -212,13 +213,15 @@ func testWitnessConcurrentInstances(t *testing.T, s *store.Store) {
 	for _, n := range statuses {
 		total += n
 	}
-	t.Logf("%d calls: %v; %d sizes cosigned; %d of %d rounds caught the other history as a fork", total, statuses, len(cosigned), raced, witnessRounds)
+	forks := len(must[[]*omadata.WitnessFork](t)(s.FindWitnessForks(ctx)))
+	t.Logf("%d calls: %v; %d sizes cosigned in %d rounds; %d forks caught", total, statuses, len(cosigned), moved, forks)
 	if total != witnessCalls {
 		t.Fatalf("got %d answers, want %d", total, witnessCalls)
 	}
-	// The rounds raced the two histories: cosignatures, conflicts and forks.
-	if statuses[http.StatusOK] < witnessRounds || statuses[http.StatusConflict] == 0 || raced < witnessRounds/2 {
-		t.Fatalf("answers %v, %d rounds with forks: the run did not race the histories", statuses, raced)
+	// The rounds raced the two histories: in most one won, and the other
+	// was refused, some of it caught as a fork.
+	if moved < witnessRounds*9/10 || statuses[http.StatusConflict] == 0 || statuses[http.StatusUnprocessableEntity]+forks == 0 || forks == 0 {
+		t.Fatalf("answers %v, %d rounds moved, %d forks: the run did not race the histories", statuses, moved, forks)
 	}
 	// The state holds a checkpoint it cosigned, of the root cosigned.
 	l := must[*omadata.WitnessedLog](t)(s.WitnessedLog(ctx, trunk.Origin))
