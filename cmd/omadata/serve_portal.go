@@ -27,7 +27,8 @@ const demoClientID = "omadata-portal"
 // configured provider the built-in demo OpenID provider, and returns their
 // routes and the portal's page for unknown paths (web.Options.NotFound).
 // Without a provider the portal is off (no routes, a nil page).
-func portalPages(cfg Config, s *store.Store, publicURL, logKey string, limiter *ratelimit.Limiter, log *slog.Logger, own omadata.OwnDataService, archives omadata.ArchiveService, peerLogs portal.PeerLog, witnessed omadata.WitnessedLogService) ([]web.Page, http.Handler, error) {
+func portalPages(cfg Config, s *store.Store, publicURL, logKey string, limiter *ratelimit.Limiter, log *slog.Logger, own omadata.OwnDataService, archives omadata.ArchiveService, peerLogs portal.PeerLog,
+	witnessed omadata.WitnessedLogService) ([]web.Page, http.Handler, error) {
 	oc := portal.OIDC{
 		Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
 		IdentityClaim: cfg.OIDCIdentityClaim, NameClaim: cfg.OIDCNameClaim, Scopes: cfg.OIDCScopes, ACRValues: cfg.OIDCACRValues,
@@ -82,7 +83,7 @@ func portalPages(cfg Config, s *store.Store, publicURL, logKey string, limiter *
 	}
 	ad, err := admin.New(admin.Options{
 		Staff: s, Organisations: s, Services: s, Credentials: s, DataGroups: s, Processings: s,
-		Webhooks: s, Requests: s, Log: s, Representations: s, Overview: s,
+		Webhooks: s, Requests: s, Log: s, Representations: s, Overview: s, Witness: s, Witnessed: witnessed,
 		OIDC:      so,
 		PublicURL: publicURL, SecretKey: cfg.SecretKey, Logger: log, Limiter: limiter,
 	})

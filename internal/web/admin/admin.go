@@ -49,6 +49,11 @@ type Options struct {
 	Representations omadata.RepresentationService
 	// Overview counts the operator's activity for the front page.
 	Overview omadata.OverviewService
+	// Witness is the operator's witness state, its evidence of forks and
+	// the collector's progress (docs/witnessing.md); Witnessed lists the
+	// witnesses of its own log, nil: only those the collector asked.
+	Witness   omadata.WitnessService
+	Witnessed omadata.WitnessedLogService
 
 	OIDC OIDC
 	// PublicURL is where staff reach the operator, without a trailing slash.
@@ -88,7 +93,7 @@ type Route struct {
 func New(o Options) (*Admin, error) {
 	switch {
 	case o.Staff == nil || o.Organisations == nil || o.Services == nil || o.Credentials == nil || o.DataGroups == nil ||
-		o.Processings == nil || o.Webhooks == nil || o.Requests == nil || o.Log == nil || o.Representations == nil || o.Overview == nil:
+		o.Processings == nil || o.Webhooks == nil || o.Requests == nil || o.Log == nil || o.Representations == nil || o.Overview == nil || o.Witness == nil:
 		return nil, errors.New("admin: a service is missing")
 	case o.OIDC.Issuer == "" || o.OIDC.ClientID == "" || o.OIDC.IdentityClaim == "":
 		return nil, errors.New("admin: the OpenID provider's issuer, client ID and identity claim are required")

@@ -83,6 +83,7 @@ type consoleWorld struct {
 	espooProc, companyProc string
 	credA, credB           string
 	request, extraStaff    string
+	fork                   string // a fork the operator's witness caught
 	stylesheet             string // the console's stylesheet, at its checksummed URL
 }
 
@@ -117,6 +118,7 @@ func newConsoleWorld(t *testing.T) *consoleWorld {
 		*c.id = cr.ID
 	}
 	w.request = e.objection(t)
+	w.fork = e.witnessState(t)
 	w.clients = map[string]*client{"anonymous": e.client(t)}
 	for caller, person := range map[string]string{"orgadmin-same": "helmi", "auditor": "tiina", "operator": "olli"} {
 		c := e.client(t)
@@ -262,6 +264,7 @@ func (w *consoleWorld) try(t *testing.T, op, caller, owner string) string {
 		"/requests/{id}", "/requests/"+w.request,
 		"/deliveries/{id}", "/deliveries/evt_0000000000000000000000000a",
 		"/staff/{id}", "/staff/"+w.extraStaff,
+		"/witness/forks/{id}", "/witness/forks/"+w.fork,
 		"/static/{file}", strings.TrimPrefix(w.stylesheet, admin.Prefix), "{$}", "",
 	)
 	path := r.Replace(pattern)
@@ -336,6 +339,9 @@ func (w *consoleWorld) try(t *testing.T, op, caller, owner string) string {
 	case "/admin/{lang}/requests/{id}/resolve":
 		form.Set("status", "upheld")
 		form.Set("note", "Upheld.")
+	case "/admin/{lang}/witness/forks/{id}/resolve":
+		form.Set("keep", "old")
+		form.Set("reason", "The log's operator explained the fault.")
 	case "/admin/{lang}/requests/{id}/extend":
 		form.Set("months", "2")
 		form.Set("reason", "Many sources hold data about the resident.")

@@ -28,6 +28,7 @@ func TestBrowser(t *testing.T) {
 	proc := e.recommendations(t)
 	e.giveConsent(t, proc)
 	objection := e.objection(t)
+	fork := e.witnessState(t)
 	svc := e.demo.TokenServiceID
 	registry := e.demo.IDs["service/helsinki-residents"] // a source designated to record guardianships
 	org, loans := e.demo.IDs["organisation/kirjasuositus"], e.demo.IDs["data-group/library-loans"]
@@ -85,6 +86,7 @@ func TestBrowser(t *testing.T) {
 			{"/requests/" + objection, "#resolve", "#status-error"},
 			{"/requests/" + objection, "#extend", "#months-error"},
 			{"/staff", "#add-staff", "#identity_code-error"},
+			{"/witness", "#resolve-" + fork, "#keep-" + fork + "-error"},
 		} {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+f.path), chromedp.Click(chromedp.CSS(f.button)),
 				chromedp.WaitVisible(chromedp.CSS(f.err)))
@@ -161,7 +163,7 @@ func TestBrowser(t *testing.T) {
 
 	// Every console page in every language, as the operator admin.
 	pages := []string{"/", "/organisations", "/organisations/" + org, "/services", "/services/" + svc, "/services/" + registry, "/data-groups", "/data-groups/" + loans, "/processings", "/processings/" + proc,
-		"/deliveries", "/deliveries?status=delivered", "/requests", "/requests/" + objection, "/log", "/staff", "/no-such-page"}
+		"/deliveries", "/deliveries?status=delivered", "/requests", "/requests/" + objection, "/log", "/witness", "/staff", "/no-such-page"}
 	for _, lang := range []string{"fi", "sv", "en"} {
 		for _, path := range pages {
 			browsertest.Run(t, ctx, chromedp.Navigate(e.url+"/admin/"+lang+path))

@@ -83,7 +83,7 @@ func newLimitedEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter) *env
 	}
 	ad, err := admin.New(admin.Options{
 		Staff: st, Organisations: st, Services: st, Credentials: st, DataGroups: st, Processings: st, Webhooks: st, Requests: st, Log: st,
-		Representations: st, Overview: st,
+		Representations: st, Overview: st, Witness: st,
 		OIDC:      oc,
 		PublicURL: base, SecretKey: storetest.SecretKey, Now: clock, Limiter: limiter,
 	})

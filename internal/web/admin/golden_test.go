@@ -50,6 +50,7 @@ func TestGolden(t *testing.T) {
 	e := newEnv(t, time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC))
 	proc := e.recommendations(t)
 	objection := e.objection(t)
+	e.witnessState(t)
 	anon := e.client(t)
 	c := e.client(t)
 	c.login("/admin/fi/login", "olli")
@@ -74,6 +75,7 @@ func TestGolden(t *testing.T) {
 			{"request", "/requests/" + objection, c},
 			{"timeliness", "/requests/timeliness", c},
 			{"staff", "/staff", c},
+			{"witness", "/witness", c},
 		}
 		for _, pg := range pages {
 			p := pg.c.get("/admin/" + lang + pg.path)

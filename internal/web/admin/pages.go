@@ -38,6 +38,7 @@ var navPages = []navPage{
 	{"deliveries", "/deliveries", false},
 	{"requests", "/requests", true},
 	{"log", "/log", false},
+	{"witness", "/witness", true},
 	{"staff", "/staff", true},
 }
 
@@ -107,6 +108,8 @@ func (a *Admin) Routes() []Route {
 		{"POST", "/requests/{id}/resolve", operatorOnly, a.resolveRequest},
 		{"POST", "/requests/{id}/extend", operatorOnly, a.extendRequest},
 		{"GET", "/log", staff, a.logPage},
+		{"GET", "/witness", oversight, a.witnessPage},
+		{"POST", "/witness/forks/{id}/resolve", operatorOnly, a.resolveFork},
 		{"GET", "/staff", oversight, a.staff},
 		{"POST", "/staff", operatorOnly, a.addStaff},
 		{"POST", "/staff/{id}/remove", operatorOnly, a.removeStaff},
