@@ -283,7 +283,7 @@ type browserData struct {
 // browserTexts are the message keys the script shows.
 var browserTexts = []string{"proof.browser-checking", "proof.browser-ok", "proof.browser-failed", "proof.browser-agrees",
 	"proof.browser-disagrees", "proof.browser-keys-operator", "proof.browser-keys-anchor", "proof.browser-witnessed",
-	"proof.browser-not-witnessed", "proof.browser-unsupported"}
+	"proof.browser-not-witnessed", "proof.browser-unsupported", "proof.browser-incomplete"}
 
 type proofLink struct{ Label, Href string }
 

@@ -258,8 +258,14 @@
 
   async function fetchText(url) {
     var res = await fetch(url, { credentials: "omit", cache: "no-store" });
-    if (!res.ok) {
-      fail(url + ": " + res.status);
+    if (res.status === 404) {
+      // Not there: the anchor vouches for no such member, or the
+      // operator publishes no such key. The check fails.
+      fail(url + ": 404");
+    } else if (!res.ok) {
+      // Any other answer: the check cannot be made now; that is not a
+      // failed check.
+      throw new Error(url + ": " + res.status);
     }
     return res.text();
   }
@@ -419,8 +425,8 @@
   }
 
   async function run() {
-    if (!crypto.subtle) {
-      fail(T.unsupported);
+    if (!window.crypto || !crypto.subtle) {
+      throw new Error(T.unsupported);
     }
     var keys, ownEC = null;
     var res = await fetch("/.well-known/openid-federation", { credentials: "omit", cache: "no-store" });
@@ -504,8 +510,15 @@
     say("browser-keys", r.thumbprint ? T["keys-anchor"] + " " + r.thumbprint : T["keys-operator"]);
     agreement(true);
   }, function (e) {
+    if (!(e instanceof Failure)) {
+      // Not a check that failed: a fetch that did not answer (offline,
+      // the anchor down), a browser without Ed25519. Nothing to compare.
+      section.setAttribute("data-result", "incomplete");
+      say("browser-result", T.incomplete + " " + String(e));
+      return;
+    }
     section.setAttribute("data-result", "failed");
-    say("browser-result", T.failed + " " + (e instanceof Failure ? e.what : String(e)));
+    say("browser-result", T.failed + " " + e.what);
     agreement(false);
   });
 })();
