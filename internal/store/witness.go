@@ -216,6 +216,9 @@ func validAdvance(a *omadata.WitnessAdvance) error {
 	case a.OldRoot != "" && !validHash(a.OldRoot):
 		return omadata.Invalidf("old_root", "Not a base64 SHA-256 hash.")
 	}
+	if len(a.Checkpoint) > 64<<10 {
+		return omadata.Invalidf("checkpoint", "At most 64 KiB.")
+	}
 	cp, err := parseCheckpoint(a.Checkpoint)
 	if err != nil {
 		return omadata.Invalidf("checkpoint", "Not a signed checkpoint: %s.", err)

@@ -128,8 +128,7 @@ func testWitnessLogs(t *testing.T, s *store.Store) {
 		t.Fatalf("removal's audit details: got %v, want the reason", rows)
 	}
 	// The admin leaves pass omadata log verify.
-	_, err = s.IntegrateLog(ctx)
-	ok(t, err)
+	integrate(t, s)
 	rep, err := store.VerifyLog(context.Background(), s.DB(), store.VerifyLogOptions{VerifierKeys: []string{LogVerifierKey(t, s)}})
 	if err != nil || rep.Pending != 0 || rep.Records != rep.Leaves || rep.Leaves < 3 {
 		t.Fatalf("log verify after witness changes: %+v, %v", rep, err)
@@ -175,6 +174,7 @@ func testWitnessAdvance(t *testing.T, s *store.Store) {
 		{"shrinking", "size", func(a *omadata.WitnessAdvance) { a.OldSize = 6 }},
 		{"bad old root", "old_root", func(a *omadata.WitnessAdvance) { a.OldRoot = "AAAA" }},
 		{"no checkpoint", "checkpoint", func(a *omadata.WitnessAdvance) { a.Checkpoint = "" }},
+		{"checkpoint over 64 KiB", "checkpoint", func(a *omadata.WitnessAdvance) { a.Checkpoint += strings.Repeat("— x AAAA\n", 8000) }},
 		{"checkpoint of another size", "checkpoint", func(a *omadata.WitnessAdvance) { a.Checkpoint = l.Checkpoint(t, 4) }},
 		{"root not the checkpoint's", "checkpoint", func(a *omadata.WitnessAdvance) { a.RootHash = l.Root(t, 4).String() }},
 	} {
@@ -377,14 +377,13 @@ func testWitnessFork(t *testing.T, s *store.Store) {
 func testWitnessCosignatures(t *testing.T, s *store.Store) {
 	ctx := Admin()
 	// The operator's own checkpoints.
-	_, err := s.IntegrateLog(ctx)
-	ok(t, err)
+	integrate(t, s)
 	cp := must[*omadata.Checkpoint](t)(s.LatestCheckpoint(ctx))
 	at := must[*omadata.Checkpoint](t)(s.CheckpointAt(ctx, cp.Size))
 	if at.Note != cp.Note || at.Origin != LogOrigin || at.RootHash != cp.RootHash {
 		t.Fatalf("CheckpointAt(%d): got %+v, want %+v", cp.Size, at, cp)
 	}
-	_, err = s.CheckpointAt(ctx, cp.Size+1000)
+	_, err := s.CheckpointAt(ctx, cp.Size+1000)
 	wantCode(t, err, omadata.ENOTFOUND)
 
 	signed := time.Date(2026, 12, 7, 5, 0, 0, 0, time.UTC)

@@ -45,7 +45,7 @@ func SecondInstance(t testing.TB, s *store.Store) *store.Store {
 // time on a small machine.
 const (
 	witnessCalls   = 10000
-	witnessRounds  = 200
+	witnessRounds  = 100
 	witnessWorkers = 12
 	witnessStep    = 4 // leaves each history of a round adds
 )
