@@ -91,6 +91,10 @@ signs staff in with the residents' provider, or with one of their own
 (OMADATA_ADMIN_OIDC_ISSUER, OMADATA_ADMIN_OIDC_CLIENT_ID). It migrates the
 database first unless OMADATA_MIGRATE=false.
 
+It is a witness of other logs at /witness/v1 (C2SP tlog-witness), and has
+its own log's checkpoints cosigned by the network's witnesses and those of
+OMADATA_WITNESSES (docs/witnessing.md).
+
 It needs a secret key (OMADATA_SECRET_KEY or OMADATA_SECRET_KEY_FILE) to
 seal its signing keys. With --demo it makes one in omadata.key beside the
 database, loads a demo catalogue and demo residents, writes demo tokens

@@ -22,6 +22,7 @@ import (
 	"github.com/omadata/omadata/internal/store"
 	"github.com/omadata/omadata/internal/store/storetest"
 	"github.com/omadata/omadata/internal/witness"
+	"github.com/omadata/omadata/internal/witness/witnesstest"
 )
 
 // startDemoServe boots serve --demo as startServe does, with the settings
@@ -94,8 +95,8 @@ func getText(t *testing.T, url string) (int, string) {
 // cosigned by the witnesses of OMADATA_WITNESSES (two witnesses of their
 // own, each on its own database), and publishes it with
 // ?witnessed=true once both cosigned (OMADATA_WITNESS_QUORUM=2), with the
-// policy, the metrics and its own witness on /witness/v1
-// (docs/witnessing.md §2, §3).
+// policy; its own witness on /witness/v1 cosigns a log an admin added,
+// refuses, logs and counts a fork of it (docs/witnessing.md §2, §3, §4).
 func TestServeWitnessed(t *testing.T) {
 	a, b := newTestWitness(t, "a.example/witness"), newTestWitness(t, "b.example/witness")
 	dir := t.TempDir()
@@ -175,12 +176,60 @@ func TestServeWitnessed(t *testing.T) {
 		t.Errorf("add-checkpoint of a log it does not witness: got %d, want 404", resp.StatusCode)
 	}
 
+	// An admin adds a log to the operator's witness; shown a fork of it,
+	// the witness refuses it, keeps it and counts it.
+	admin := readToken(t, filepath.Join(dir, "omadata.demo-token"))
+	l, err := witnesstest.NewLog("tilastot.example/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"origin": "tilastot.example/log", "verifier_keys": ["` + l.VerifierKey + `"], "reason": "a city's statistics log"}`
+	if status := call(t, "POST", s.URL+"/api/v1/admin/witness/logs", admin, body, nil); status != 201 {
+		t.Fatalf("add a log: %d", status)
+	}
+	cp3, err := l.Grow(context.Background(), 3, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fork, err := witnesstest.NewLogWithKey(l.Origin, l.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forked, err := fork.Grow(context.Background(), 3, "z")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		note   string
+		status int
+	}{{cp3.Note, 200}, {forked.Note, 409}, {cp3.Note, 403}} {
+		old := "old 0\n\n"
+		if c.status != 200 {
+			old = "old 3\n\n"
+		}
+		resp, err := http.Post(s.URL+"/witness/v1/add-checkpoint", "text/plain", strings.NewReader(old+c.note))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.status {
+			t.Errorf("add-checkpoint: got %d, want %d", resp.StatusCode, c.status)
+		}
+	}
+	if !strings.Contains(s.stderr.String(), `"msg":"witness: fork"`) || !strings.Contains(s.stderr.String(), `"level":"ERROR"`) {
+		t.Errorf("no ERROR line for the fork:\n%s", s.stderr)
+	}
+
 	_, metrics := getText(t, s.URL+"/metrics")
 	for _, want := range []string{
 		`omadata_witness_cosignatures_total{result="ok",witness="a.example/witness"}`,
 		`omadata_witness_cosignatures_total{result="ok",witness="b.example/witness"}`,
 		`omadata_witness_last_cosigned_size{witness="a.example/witness"}`,
 		`omadata_witness_requests_total{status="404"} 1`,
+		`omadata_witness_requests_total{status="200"} 1`,
+		`omadata_witness_requests_total{status="409"} 1`,
+		`omadata_witness_requests_total{status="403"} 1`,
+		`omadata_witness_forks_total{origin="tilastot.example/log"} 1`,
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics has no %s", want)
@@ -195,4 +244,41 @@ func mustCosignatureVerifier(t *testing.T, vkey string) note.Verifier {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// networkWitnesses is a fixed network witness list.
+type networkWitnesses []omadata.WitnessRef
+
+func (n networkWitnesses) Witnesses(context.Context) ([]omadata.WitnessRef, error) { return n, nil }
+
+// TestWitnessList: the network's witnesses come first, then the outside
+// ones; a witness named twice is asked once, and no more than 32 are
+// (docs/witnessing.md §3, §8).
+func TestWitnessList(t *testing.T) {
+	ref := func(name string) omadata.WitnessRef {
+		return omadata.WitnessRef{Name: name, VerifierKey: testWitnessKey(t, name), URL: "https://" + name}
+	}
+	espoo, anchor, outside := ref("espoo.example/witness"), ref("anchor.example/witness"), ref("witness.example.org")
+	l := witnessList{network: networkWitnesses{espoo, anchor}, outside: []omadata.WitnessRef{espoo, outside}}
+	ws, err := l.Witnesses(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, w := range ws {
+		names = append(names, w.Name)
+	}
+	if strings.Join(names, " ") != "espoo.example/witness anchor.example/witness witness.example.org" {
+		t.Errorf("witnesses = %v, want the network's, then the outside one not named before", names)
+	}
+	if ws, _ := (witnessList{outside: []omadata.WitnessRef{outside}}).Witnesses(context.Background()); len(ws) != 1 {
+		t.Errorf("outside a network: %v, want the outside witness", ws)
+	}
+	var many networkWitnesses
+	for i := range 40 {
+		many = append(many, omadata.WitnessRef{Name: "w" + strings.Repeat("x", i) + ".example"})
+	}
+	if ws, _ := (witnessList{network: many}).Witnesses(context.Background()); len(ws) != 32 {
+		t.Errorf("got %d witnesses, want at most 32", len(ws))
+	}
 }
