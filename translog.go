@@ -222,8 +222,11 @@ type UsageFilter struct {
 // LogEventFilter selects a service's own log events, newest first.
 type LogEventFilter struct {
 	ServiceID string // the caller's service; admins any
-	Before    int64
-	Limit     int
+	// RecordID keeps the leaves that commit to this record (a decision, a
+	// grant, a transfer); "" keeps all.
+	RecordID string
+	Before   int64
+	Limit    int
 }
 
 // UsageService answers "who used my data" for residents and services.

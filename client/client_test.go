@@ -42,18 +42,22 @@ type operator struct {
 	research            *omadata.Processing
 }
 
-func newOperator(t *testing.T) *operator {
+func newOperator(t *testing.T, opts ...func(*store.Store, *web.Options)) *operator {
 	t.Helper()
 	st := storetest.OpenURL(t, "sqlite:"+filepath.Join(t.TempDir(), "omadata.db"))
 	var h http.Handler
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(hs.Close)
-	h = web.New(web.Options{
+	wo := web.Options{
 		Organisations: st, Services: st, Credentials: st, DataGroups: st, Purposes: st, Processings: st, AISystems: st,
 		Catalogue: st, SigningKeys: st, Residents: st, Representations: st, Consents: st, Decisions: st, Grants: st, Webhooks: st, Log: st, Usage: st, Requests: st,
 		Apps: st, AppTokens: st,
 		Operator: web.OperatorInfo{ID: "https://omadata.test", Name: "Test City", BusinessID: "0201256-6", Email: "mydata@example.fi", PublicURL: hs.URL},
-	})
+	}
+	for _, f := range opts {
+		f(st, &wo)
+	}
+	h = web.New(wo)
 
 	o := &operator{url: hs.URL, store: st, n: storetest.CreateNetwork(t, st)}
 	admin := storetest.Admin()

@@ -40,6 +40,10 @@ type Verifier struct {
 	refetch  time.Time // when an unknown kid last made it fetch
 	proofs   *dpop.Verifier
 	fetching chan struct{} // held while a fetch runs
+
+	witnessed       *witnessed      // RequireWitnessed; nil: not required
+	logKey          string          // WithLogKey
+	witnessedGrants map[string]bool // grants CheckGrantLog found witnessed
 }
 
 // VerifierOption configures a Verifier.
@@ -129,7 +133,9 @@ func unauthorized(field, format string, args ...any) *Error {
 // source, exp and nbf), its DPoP proof (typ, algorithm, key thumbprint
 // equal to the grant's cnf.jkt, htm and htu of this request, a fresh iat,
 // ath of the token, a jti not seen before), and then the grant's live
-// status at the operator, so that a withdrawal stops it at once. Any
+// status at the operator, so that a withdrawal stops it at once; with
+// RequireWitnessed, last, its log entry against a witnessed checkpoint
+// (CheckGrantLog: 503 while not yet witnessed, 403 when it fails). Any
 // failure is an *Error whose Status the source should answer with: 401 for
 // a bad grant or proof, 403 for an inactive grant, 503 when the operator
 // cannot be reached (its Cause says why).
@@ -178,6 +184,20 @@ func (v *Verifier) VerifyRequest(ctx context.Context, r *http.Request) (*Verifie
 	} else if !st.Active {
 		return nil, &Error{Status: http.StatusForbidden, Code: omadata.EFORBIDDEN, Reason: st.Reason,
 			Message: "The grant may no longer be used (" + st.Reason + ")."}
+	}
+	if v.witnessed != nil {
+		if err := v.CheckGrantLog(ctx, std.ID); err != nil {
+			var nw *NotWitnessedError
+			var lc *LogCheckError
+			switch {
+			case errors.As(err, &nw):
+				return nil, unavailable("The grant's log entry is not yet in a witnessed checkpoint; try again shortly.", err)
+			case errors.As(err, &lc):
+				return nil, &Error{Status: http.StatusForbidden, Code: omadata.EFORBIDDEN, Cause: err,
+					Message: "The grant's log entry does not verify against a witnessed checkpoint."}
+			}
+			return nil, unavailable("The grant's log entry could not be checked at the operator.", err)
+		}
 	}
 	return &VerifiedGrant{
 		GrantID: std.ID, Pseudonym: std.Subject, SinkID: claims.SinkID, DataGroupIDs: claims.DataGroupIDs, PurposeID: claims.PurposeID,

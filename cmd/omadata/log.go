@@ -8,11 +8,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/omadata/omadata/internal/keys"
 	"github.com/omadata/omadata/internal/store"
+	"github.com/omadata/omadata/internal/witness"
 )
 
 // LogCommand works on the transparency log.
@@ -51,6 +53,7 @@ type LogVerifyCommand struct {
 	cf      *configFlags
 	key     string
 	keyFile string
+	policy  string
 }
 
 func newLogVerifyCommand(m *Main) *LogVerifyCommand {
@@ -58,6 +61,7 @@ func newLogVerifyCommand(m *Main) *LogVerifyCommand {
 	c.cf = newConfigFlags(c.fs, "OMADATA_DATABASE_URL")
 	c.fs.StringVar(&c.key, "key", "", "the log's verifier key, as /.well-known/mydata/log-key publishes it")
 	c.fs.StringVar(&c.keyFile, "key-file", "", "a file of verifier keys, one per line (a saved /.well-known/mydata/log-key)")
+	c.fs.StringVar(&c.policy, "policy", "", "a witness policy file (a saved /api/v1/public/log/witness-policy): check every stored cosignature with its witness's key in it")
 	return c
 }
 
@@ -85,6 +89,16 @@ func (c *LogVerifyCommand) Run(ctx context.Context, args []string) error {
 			}
 		}
 	}
+	var policy *witness.Policy
+	if c.policy != "" {
+		b, err := os.ReadFile(c.policy)
+		if err != nil {
+			return err
+		}
+		if policy, err = witness.ParsePolicy(b); err != nil {
+			return fmt.Errorf("--policy %s: %s", c.policy, err.Error())
+		}
+	}
 	if len(cfg.SecretKey) > 0 {
 		if o.Keyring, err = keys.NewKeyring(cfg.SecretKey); err != nil {
 			return err
@@ -107,6 +121,12 @@ func (c *LogVerifyCommand) Run(ctx context.Context, args []string) error {
 	} else if err != nil {
 		return err
 	}
+	crep, err := store.VerifyCosignatures(ctx, db, policy)
+	if errors.As(err, &p) {
+		return fmt.Errorf("the log's cosignatures do not verify: %s", p.What)
+	} else if err != nil {
+		return err
+	}
 	w := c.m.Stdout
 	fmt.Fprintf(w, "The log verifies: %d leaves, %d checkpoints, %d records linked, in %s.\n",
 		rep.Leaves, rep.Checkpoints, rep.Records, time.Since(start).Round(time.Millisecond))
@@ -121,10 +141,36 @@ func (c *LogVerifyCommand) Run(ctx context.Context, args []string) error {
 	} else {
 		fmt.Fprintln(w, "Resident commitments not checked: no secret key (OMADATA_SECRET_KEY or OMADATA_SECRET_KEY_FILE).")
 	}
+	c.report(crep, policy != nil)
 	if len(o.VerifierKeys) == 0 {
 		fmt.Fprintln(w, "Checkpoint signatures were checked with the log keys stored in the database; pin the published key with --key.")
 	}
 	return nil
+}
+
+// report says what VerifyCosignatures found (docs/transparency-log.md).
+func (c *LogVerifyCommand) report(rep *store.CosignatureReport, checked bool) {
+	w := c.m.Stdout
+	if !checked {
+		if rep.Cosignatures == 0 {
+			return
+		}
+		fmt.Fprintf(w, "Cosignatures: %d on %d checkpoints, not checked: no witness policy (--policy).\n", rep.Cosignatures, rep.Checkpoints)
+		return
+	}
+	fmt.Fprintf(w, "Cosignatures: %d on %d checkpoints, each of a witness the policy names verifies.\n", rep.Cosignatures-int64(len(rep.Unknown)), rep.Checkpoints)
+	for _, u := range rep.Unknown {
+		fmt.Fprintf(w, "Checkpoint %d: a cosignature of %s, a witness the policy does not name, not checked.\n", u.Size, u.Witness)
+	}
+	if len(rep.Met) == 0 {
+		fmt.Fprintln(w, "No checkpoint meets the witness policy.")
+		return
+	}
+	sizes := make([]string, len(rep.Met))
+	for i, s := range rep.Met {
+		sizes[i] = strconv.FormatInt(s, 10)
+	}
+	fmt.Fprintf(w, "Checkpoints that meet the witness policy: %d (sizes %s); the newest: size %d.\n", len(rep.Met), strings.Join(sizes, ", "), rep.Met[len(rep.Met)-1])
 }
 
 // Usage prints the command's help.
@@ -138,7 +184,10 @@ checkpoint is missing, and that the record each leaf commits to (consent
 record, decision, grant, transfer, request, admin change) is still there,
 unchanged. With the secret key (OMADATA_SECRET_KEY or
 OMADATA_SECRET_KEY_FILE) it also recomputes each leaf's commitment to its
-resident. Exits non-zero naming the first bad entry. Run it on a copy of the
+resident. With --policy (a saved witness policy, docs/witnessing.md §5) it
+checks every stored cosignature with its witness's key in the policy and
+says which checkpoints meet the policy; without, it counts them. Exits
+non-zero naming the first bad entry. Run it on a copy of the
 database to check a backup.
 `)
 	printFlags(c.m.Stdout, c.fs)

@@ -242,7 +242,8 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	if err != nil {
 		return err
 	}
-	archives := &archive.Builder{Requests: s, OwnData: own, Signer: signer, OperatorID: operatorID, PublicURL: publicURL}
+	archives := &archive.Builder{Requests: s, OwnData: own, Signer: signer, OperatorID: operatorID, PublicURL: publicURL,
+		Witnessed: wit.Own, Log: s}
 	pages, notFound, err := portalPages(cfg, s, publicURL, logKey, limiter, log, own, archives, peerLogs(node), wit.Own)
 	if err != nil {
 		return err

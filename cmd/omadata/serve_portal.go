@@ -62,6 +62,7 @@ func portalPages(cfg Config, s *store.Store, publicURL, logKey string, limiter *
 		pt, err := portal.New(portal.Options{
 			Residents: s, Representations: s, Consents: s, Catalogue: s, AISystems: s, Credentials: s,
 			Usage: s, Log: s, Requests: s, Apps: s, OwnData: own, Organisations: s, LogVerifierKey: logKey, Archives: archives, PeerLogs: peerLogs,
+			Witnessed: witnessed, TrustAnchor: cfg.Network.Anchor,
 			OIDC: oc, PublicURL: publicURL, SecretKey: cfg.SecretKey, Demo: builtIn, Logger: log, Limiter: limiter,
 			Operator: portal.Operator{Name: cfg.OperatorName, BusinessID: cfg.OperatorBusinessID, Email: cfg.OperatorEmail, DPOEmail: cfg.OperatorDPOEmail},
 		})

@@ -52,6 +52,34 @@ type Builder struct {
 	// OperatorID and PublicURL name the operator in the manifest.
 	OperatorID, PublicURL string
 	Now                   func() time.Time // nil means time.Now
+	// Witnessed and Log add operator/witnessed.json: the newest
+	// checkpoint that meets the witness policy, with its cosignatures, the
+	// policy, and each log entry's inclusion proof at its size
+	// (docs/archive.md, docs/witnessing.md §5). nil leaves it out.
+	Witnessed omadata.WitnessedLogService
+	Log       omadata.LogService
+}
+
+// WitnessedPath is the part of the archive that checks the resident's
+// log entries against a witnessed checkpoint.
+const WitnessedPath = "operator/witnessed.json"
+
+// Witnessed is operator/witnessed.json: everything needed to check, with
+// no network, that the log entries of operator/log.json are in a
+// checkpoint the operator's witnesses cosigned.
+type Witnessed struct {
+	// Checkpoint is the signed note followed by the cosignature lines;
+	// "" when no checkpoint meets the policy yet.
+	Checkpoint string               `json:"checkpoint"`
+	Size       int64                `json:"size"`
+	Cosigners  []omadata.WitnessRef `json:"cosigners"`
+	Quorum     int                  `json:"quorum"`    // k
+	Witnesses  int                  `json:"witnesses"` // n
+	Policy     string               `json:"policy"`    // the witness policy file (docs/witnessing.md §5)
+	// Proofs are the inclusion proofs of the entries the checkpoint
+	// includes, at its size; Waiting the indexes of those newer.
+	Proofs  []*omadata.InclusionProof `json:"proofs"`
+	Waiting []int64                   `json:"waiting"`
 }
 
 var _ omadata.ArchiveService = (*Builder)(nil)
@@ -168,6 +196,17 @@ func (b *Builder) build(ctx context.Context, e *omadata.ResidentExport) ([]byte,
 			return nil, err
 		}
 		add(r.path, "application/json", operator, body)
+	}
+	if b.Witnessed != nil && b.Log != nil {
+		w, err := b.witnessed(ctx, e.LogEntries)
+		if err != nil {
+			return nil, err
+		}
+		body, err := marshal(w)
+		if err != nil {
+			return nil, err
+		}
+		add(WitnessedPath, "application/json", operator, body)
 	}
 	if b.OwnData != nil {
 		if err := b.sources(ctx, e.Resident.ID, m, add); err != nil {
@@ -291,6 +330,38 @@ func safe(s string) string {
 		return s
 	}
 	return "_"
+}
+
+// witnessed proves each of the entries at the newest checkpoint that
+// meets the witness policy.
+func (b *Builder) witnessed(ctx context.Context, entries []*omadata.LogEvent) (*Witnessed, error) {
+	policy, err := b.Witnessed.WitnessPolicy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w := &Witnessed{Policy: string(policy), Cosigners: []omadata.WitnessRef{}, Proofs: []*omadata.InclusionProof{}, Waiting: []int64{}}
+	wc, err := b.Witnessed.WitnessedCheckpoint(ctx)
+	if err != nil && omadata.ErrorCode(err) != omadata.ENOTFOUND {
+		return nil, err
+	}
+	if wc != nil {
+		w.Checkpoint, w.Size, w.Cosigners, w.Quorum, w.Witnesses = wc.Note, wc.Size, wc.Cosigners, wc.Quorum, wc.Witnesses
+	}
+	for _, e := range entries {
+		if e.Index == nil {
+			continue
+		}
+		if wc == nil || *e.Index >= wc.Size {
+			w.Waiting = append(w.Waiting, *e.Index)
+			continue
+		}
+		p, err := b.Log.ProveInclusion(ctx, *e.Index, wc.Size)
+		if err != nil {
+			return nil, err
+		}
+		w.Proofs = append(w.Proofs, p)
+	}
+	return w, nil
 }
 
 func marshal(v any) ([]byte, error) {

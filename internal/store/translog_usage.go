@@ -181,6 +181,9 @@ func (s *Store) FindLogEvents(ctx context.Context, f omadata.LogEventFilter) ([]
 	limit := pageLimit(f.Limit)
 	w := &where{}
 	w.add("p.service_id = ?", f.ServiceID)
+	if f.RecordID != "" {
+		w.add("l.record_id = ?", f.RecordID)
+	}
 	if f.Before > 0 {
 		w.add("l.seq < ?", f.Before)
 	}

@@ -221,6 +221,18 @@ func testLogProofs(t *testing.T, s *store.Store) {
 	}
 	_, _, err = s.FindLogEvents(sink, omadata.LogEventFilter{ServiceID: f.n.Source.ID})
 	wantCode(t, err, omadata.ENOTFOUND)
+	// The leaves of one record: the grant's grant.issued, and none of a
+	// record the service is no party to.
+	events, next, err = s.FindLogEvents(sink, omadata.LogEventFilter{ServiceID: f.n.Sink.ID, RecordID: g.ID})
+	ok(t, err)
+	if len(events) != 1 || next != "" || events[0].Leaf.Kind != omadata.LeafGrantIssued || events[0].Leaf.Record != g.ID {
+		t.Fatalf("the grant's leaves: %d (next %q), want its grant.issued", len(events), next)
+	}
+	events, _, err = s.FindLogEvents(sink, omadata.LogEventFilter{ServiceID: f.n.Sink.ID, RecordID: omadata.NewID(omadata.PrefixGrant)})
+	ok(t, err)
+	if len(events) != 0 {
+		t.Fatalf("an unknown record has %d leaves", len(events))
+	}
 	// An admin sees any service's events; an unknown or malformed service
 	// is not found, as FindServiceByID says, not an empty list.
 	_, _, err = s.FindLogEvents(Admin(), omadata.LogEventFilter{ServiceID: f.n.Source.ID})

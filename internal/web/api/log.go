@@ -100,7 +100,11 @@ func (h *Handler) myUsage(w http.ResponseWriter, r *http.Request) error {
 
 // serviceLog lists the log events a service is a party to.
 func (h *Handler) serviceLog(w http.ResponseWriter, r *http.Request) error {
-	f := omadata.LogEventFilter{ServiceID: r.PathValue("id")}
+	f := omadata.LogEventFilter{ServiceID: r.PathValue("id"), RecordID: r.URL.Query().Get("record")}
+	if f.RecordID != "" && !omadata.ValidID(omadata.PrefixDecision, f.RecordID) && !omadata.ValidID(omadata.PrefixGrant, f.RecordID) &&
+		!omadata.ValidID(omadata.PrefixTransfer, f.RecordID) {
+		return omadata.Invalidf("record", "Give the ID of a decision, a grant or a transfer.")
+	}
 	var err error
 	if f.Before, f.Limit, err = seqPage(r); err != nil {
 		return err

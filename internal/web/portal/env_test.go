@@ -40,6 +40,13 @@ type env struct {
 	path  string                    // the SQLite database file
 	at    atomic.Pointer[time.Time] // the fixed clock, if any
 	own   []*sources.Source         // the demo's own-data sources, linked (newSourcesEnv)
+	// collect asks the env's witnesses to cosign the latest checkpoint
+	// (withWitnesses); nil without witnesses.
+	collect func(t *testing.T)
+	// wrap, if set, wraps the test server's handler: a test-only seam
+	// (withWitnesses' tampering), never in production code.
+	wrap  func(http.Handler) http.Handler
+	pages []web.Page // more pages on the test server
 }
 
 // setNow moves the fixed clock of an env made with a non-zero now.
@@ -117,6 +124,9 @@ func newProviderEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter, pr 
 		f(e, &o)
 	}
 	archives.OwnData = o.OwnData
+	if o.Witnessed != nil {
+		archives.Witnessed, archives.Log = o.Witnessed, st
+	}
 	p, err := portal.New(o)
 	if err != nil {
 		t.Fatal(err)
@@ -124,15 +134,20 @@ func newProviderEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter, pr 
 	for _, r := range p.Routes() {
 		pages = append(pages, web.Page{Pattern: r.Pattern, Handler: r.Handler})
 	}
+	pages = append(pages, e.pages...)
 	ts.Config.Handler = web.New(web.Options{
 		Organisations: st, Services: st, Credentials: st, DataGroups: st, Purposes: st,
 		Processings: st, AISystems: st, Catalogue: st, SigningKeys: st,
 		Residents: st, Representations: st, Consents: st, Decisions: st, Grants: st, Webhooks: st,
 		Log: st, Usage: st, Requests: st, Apps: st, AppTokens: st, LogVerifierKey: storetest.LogVerifierKey(t, st), Archives: archives,
-		Operator: web.OperatorInfo{ID: base, Name: "Test City", PublicURL: base},
-		Pages:    pages,
-		NotFound: p.NotFound(),
+		Operator:  web.OperatorInfo{ID: base, Name: "Test City", PublicURL: base},
+		Witnessed: o.Witnessed,
+		Pages:     pages,
+		NotFound:  p.NotFound(),
 	})
+	if e.wrap != nil {
+		ts.Config.Handler = e.wrap(ts.Config.Handler)
+	}
 	ts.Start()
 	t.Cleanup(ts.Close)
 	e.url, e.demo = base, res

@@ -169,7 +169,19 @@ var stylesheet = func() string {
 	return "/static/portal." + hex.EncodeToString(sum[:6]) + ".css"
 }()
 
+// proofScript is the proof page's check in the browser
+// (docs/witnessing.md §5): plain JavaScript, no build step.
+const proofScript = "/static/proofcheck.js"
+
 func serveStatic(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == proofScript {
+		b, _ := staticFS.ReadFile("static/proofcheck.js")
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Write(b)
+		return
+	}
 	if r.URL.Path != stylesheet {
 		http.NotFound(w, r)
 		return

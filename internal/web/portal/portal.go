@@ -62,6 +62,15 @@ type Options struct {
 	// (as /.well-known/mydata/log-key serves it); the proof page checks
 	// checkpoints with it.
 	LogVerifierKey string
+	// Witnessed says which checkpoint of the log meets the witness policy
+	// (docs/witnessing.md §5): the proof page, "Who used my data" and the
+	// archive check inclusion against it and name its cosigners. nil
+	// checks against the latest checkpoint, without a word on witnesses.
+	Witnessed omadata.WitnessedLogService
+	// TrustAnchor is the network's trust anchor ID (a URL), "" outside a
+	// network: the proof page's script may fetch from it (its CSP's
+	// connect-src) to take the log and witness keys from the trust chain.
+	TrustAnchor string
 
 	OIDC OIDC
 	// PublicURL is where residents reach the operator, without a trailing

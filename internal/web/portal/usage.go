@@ -97,20 +97,26 @@ func (nm *names) row(lang string, u *omadata.Usage) *usageRow {
 
 // usageRow is one use of the subject's data in plain words.
 type usageRow struct {
-	U        *omadata.Usage
-	Kind     string // message key
-	Sink     string
-	Source   string
-	Groups   []string
-	Purpose  string
-	Title    string                  // the processing's title, when still published
-	Entry    *omadata.CatalogueEntry // the processing, when still published
-	Index    *int64
-	N        int64 // *Index
-	Waiting  bool  // not yet in a checkpoint
-	Consent  string
-	Basis    string // a legal basis code, when the ground is not a consent
-	LogIndex string // the index as the language writes numbers
+	U       *omadata.Usage
+	Kind    string // message key
+	Sink    string
+	Source  string
+	Groups  []string
+	Purpose string
+	Title   string                  // the processing's title, when still published
+	Entry   *omadata.CatalogueEntry // the processing, when still published
+	Index   *int64
+	N       int64 // *Index
+	Waiting bool  // not yet in a checkpoint
+	// WaitingWitnesses: in a checkpoint, but newer than the newest one
+	// that meets the witness policy.
+	WaitingWitnesses bool
+	// WitnessFailed: its inclusion in the witnessed checkpoint did not
+	// check out.
+	WitnessFailed bool
+	Consent       string
+	Basis         string // a legal basis code, when the ground is not a consent
+	LogIndex      string // the index as the language writes numbers
 	// Operator names the peer operator of a peer's sink, in the page's
 	// language; "" for our own sink.
 	Operator string
@@ -123,9 +129,14 @@ type usageRow struct {
 }
 
 type usageData struct {
-	Rows  []*usageRow
-	Older string // the query of the next page, "" at the end
-	Paged bool   // not the first page
+	// Witnessed names the newest checkpoint that meets the witness policy
+	// (its size and cosigners), "" when none does or the portal knows no
+	// witnesses; NotWitnessed says the operator has none (quorum none).
+	Witnessed    string
+	NotWitnessed bool
+	Rows         []*usageRow
+	Older        string // the query of the next page, "" at the end
+	Paged        bool   // not the first page
 }
 
 // usage shows who used the subject's data: the permitting decisions,
@@ -152,12 +163,72 @@ func (p *Portal) usage(w http.ResponseWriter, r *http.Request, q *req) error {
 	if next != "" {
 		d.Older = "?" + url.Values{"before": {next}}.Encode()
 	}
+	wc, err := p.witnessed(r.Context())
+	if err != nil {
+		return err
+	}
+	switch {
+	case p.o.Witnessed == nil:
+	case wc != nil && wc.Quorum == 0, wc == nil && p.policyNone(r.Context()):
+		d.NotWitnessed = true
+	case wc != nil && len(wc.Cosigners) > 0:
+		var labels []string
+		for _, c := range wc.Cosigners {
+			l := c.Label.In(q.Lang)
+			if l == "" {
+				l = c.Name
+			}
+			labels = append(labels, l)
+		}
+		d.Witnessed = msgf(q.Lang, "usage.witnessed", webui.FormatNumber(q.Lang, wc.Size-1), listWords(q.Lang, labels))
+	}
 	for _, u := range list {
-		d.Rows = append(d.Rows, nm.row(q.Lang, u))
+		row := nm.row(q.Lang, u)
+		row.WaitingWitnesses = p.o.Witnessed != nil && !d.NotWitnessed && row.Index != nil && (wc == nil || *row.Index >= wc.Size)
+		d.Rows = append(d.Rows, row)
+	}
+	if d.Witnessed != "" {
+		p.checkWitnessed(r.Context(), wc, d.Rows)
 	}
 	p.checkPeers(r.Context(), d.Rows)
 	p.render(w, r, q, http.StatusOK, "usage", msg(q.Lang, "page.usage"), d)
 	return nil
+}
+
+// checkWitnessed checks each row's leaf for inclusion in the witnessed
+// checkpoint wc, as the proof page does: wc's log signature with the log
+// key, then the inclusion proof at wc's size. A row that does not check
+// out says so.
+func (p *Portal) checkWitnessed(ctx context.Context, wc *omadata.WitnessedCheckpoint, rows []*usageRow) {
+	size, root, err := openCheckpoint([]byte(wc.Note), p.o.LogVerifierKey)
+	for _, row := range rows {
+		if row.Index == nil || *row.Index >= wc.Size {
+			continue
+		}
+		if err != nil || size != wc.Size {
+			row.WitnessFailed = true
+			continue
+		}
+		leaf, err := base64.StdEncoding.DecodeString(row.U.Log.LeafData)
+		if err != nil {
+			row.WitnessFailed = true
+			continue
+		}
+		ip, err := p.o.Log.ProveInclusion(ctx, *row.Index, size)
+		if err != nil {
+			row.WitnessFailed = true
+			continue
+		}
+		var proof tlog.RecordProof
+		for _, s := range ip.Hashes {
+			h, err := tlog.ParseHash(s)
+			if err != nil {
+				break
+			}
+			proof = append(proof, h)
+		}
+		row.WitnessFailed = len(proof) != len(ip.Hashes) || tlog.CheckRecord(proof, size, root, *row.Index, tlog.RecordHash(leaf)) != nil
+	}
 }
 
 // proofData is the check of one inclusion proof, step by step.
@@ -175,13 +246,67 @@ type proofData struct {
 	OK          bool   // the proof checks out
 	Failure     string // message key of what did not
 	Links       []proofLink
+	// Witness says what the witnesses vouch for (docs/witnessing.md §5):
+	// witnessWitnessed, witnessWaiting, witnessNone, or "" when the
+	// portal knows nothing of witnesses.
+	Witness   string
+	Cosigners string // the cosigners' labels as the language lists them
+	// Browser is what /static/proofcheck.js checks again in the
+	// resident's browser; nil when there is nothing to check.
+	Browser *browserData
 }
+
+// What the witnesses vouch for, on the proof page.
+const (
+	witnessWitnessed = "witnessed" // checked against a checkpoint that meets the policy
+	witnessWaiting   = "waiting"   // the leaf is newer than the newest witnessed checkpoint
+	witnessNone      = "none"      // the operator has no witnesses (quorum none)
+)
+
+// browserData is the proof page's <script type="application/json"> for
+// /static/proofcheck.js: the proof and the server's result. The script
+// takes no key from it (docs/witnessing.md §5).
+type browserData struct {
+	Index      int64    `json:"index"`
+	Leaf       string   `json:"leaf"` // the leaf's bytes, standard base64
+	Size       int64    `json:"size"`
+	Hashes     []string `json:"hashes"`
+	Checkpoint string   `json:"checkpoint"` // the signed note with its cosignature lines
+	Server     bool     `json:"server_ok"`
+	Witness    string   `json:"witness"`
+	Cosigners  []string `json:"cosigners"` // the names of the witnesses whose cosignature the server counted
+	Quorum     int      `json:"quorum"`
+	// Text is what the script writes, in the page's language.
+	Text map[string]string `json:"text"`
+}
+
+// browserTexts are the message keys the script shows.
+var browserTexts = []string{"proof.browser-checking", "proof.browser-ok", "proof.browser-failed", "proof.browser-agrees",
+	"proof.browser-disagrees", "proof.browser-keys-operator", "proof.browser-keys-anchor", "proof.browser-witnessed",
+	"proof.browser-not-witnessed", "proof.browser-unsupported", "proof.browser-incomplete"}
 
 type proofLink struct{ Label, Href string }
 
+// proofCSP is the proof page's Content-Security-Policy: the pages' own,
+// with the portal's script and its fetches to the operator itself and to
+// the trust anchor.
+func (p *Portal) proofCSP() string {
+	// In a network the script reads the anchor's statements and the
+	// members' entity configurations, wherever they are: on the anchor's
+	// scheme (https; http only for a network on 127.0.0.1, as entity
+	// identifiers allow).
+	connect := "'self'"
+	if u, err := url.Parse(p.o.TrustAnchor); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
+		connect += " " + u.Scheme + "://" + u.Host + " " + u.Scheme + ":"
+	}
+	return "default-src 'none'; script-src 'self'; connect-src " + connect + "; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+}
+
 // proof checks, on the server and with golang.org/x/mod/sumdb only, that
-// the log leaf at ?index= is in the tree of the latest signed checkpoint,
-// and shows every input so that anyone can redo it from the public API.
+// the log leaf at ?index= is in the tree of the newest checkpoint that
+// meets the witness policy (or, for a leaf newer than that, of the latest
+// signed checkpoint), and shows every input so that anyone can redo it
+// from the public API; /static/proofcheck.js redoes it in the browser.
 func (p *Portal) proof(w http.ResponseWriter, r *http.Request, q *req) error {
 	index, err := strconv.ParseInt(r.URL.Query().Get("index"), 10, 64)
 	if err != nil || index < 0 {
@@ -205,20 +330,107 @@ func (p *Portal) proof(w http.ResponseWriter, r *http.Request, q *req) error {
 		{msg(q.Lang, "proof.link-checkpoint"), "/api/v1/public/log/checkpoint"},
 		{msg(q.Lang, "proof.link-leaf"), "/api/v1/public/log/leaves/" + istr},
 	}
+	wc, err := p.witnessed(ctx)
+	if err != nil {
+		return err
+	}
 	d.Checkpoint, err = p.o.Log.LatestCheckpoint(ctx)
 	if omadata.ErrorCode(err) == omadata.ENOTFOUND {
 		d.Waiting = true
 	} else if err != nil {
 		return err
 	} else {
+		var cosigners []string
+		switch {
+		case p.o.Witnessed == nil:
+		case wc != nil && wc.Quorum == 0:
+			d.Witness = witnessNone
+		case wc != nil && index < wc.Size:
+			d.Witness, d.Checkpoint = witnessWitnessed, &wc.Checkpoint
+			var labels []string
+			for _, c := range wc.Cosigners {
+				cosigners = append(cosigners, c.Name)
+				l := c.Label.In(q.Lang)
+				if l == "" {
+					l = c.Name
+				}
+				labels = append(labels, l)
+			}
+			d.Cosigners = listWords(q.Lang, labels)
+		case wc == nil && p.policyNone(ctx):
+			d.Witness = witnessNone
+		default:
+			d.Witness = witnessWaiting
+		}
 		d.check(ctx, p.o.Log, leaf)
 		if d.Size > 0 {
 			d.Links = append(d.Links, proofLink{msg(q.Lang, "proof.link-proof"),
 				"/api/v1/public/log/proofs/inclusion?" + url.Values{"index": {istr}, "size": {strconv.FormatInt(d.Size, 10)}}.Encode()})
 		}
+		if p.o.Witnessed != nil {
+			d.Links = append(d.Links,
+				proofLink{msg(q.Lang, "proof.link-witnessed"), "/api/v1/public/log/checkpoint?witnessed=true"},
+				proofLink{msg(q.Lang, "proof.link-policy"), "/api/v1/public/log/witness-policy"})
+		}
+		if !d.Waiting && d.Size > 0 {
+			d.Browser = &browserData{Index: index, Leaf: e.LeafData, Size: d.Size, Hashes: d.Hashes, Checkpoint: d.Checkpoint.Note,
+				Server: d.OK, Witness: d.Witness, Cosigners: cosigners, Text: map[string]string{}}
+			if d.Hashes == nil {
+				d.Browser.Hashes = []string{}
+			}
+			if wc != nil {
+				d.Browser.Quorum = wc.Quorum
+			}
+			for _, k := range browserTexts {
+				d.Browser.Text[strings.TrimPrefix(k, "proof.browser-")] = msg(q.Lang, k)
+			}
+			w.Header().Set("Content-Security-Policy", p.proofCSP())
+		}
 	}
 	p.render(w, r, q, http.StatusOK, "proof", msgf(q.Lang, "proof.title", webui.FormatNumber(q.Lang, index)), d)
 	return nil
+}
+
+// witnessed returns the newest checkpoint that meets the witness policy;
+// nil when the portal has no witness service or no checkpoint meets it
+// yet.
+func (p *Portal) witnessed(ctx context.Context) (*omadata.WitnessedCheckpoint, error) {
+	if p.o.Witnessed == nil {
+		return nil, nil
+	}
+	wc, err := p.o.Witnessed.WitnessedCheckpoint(ctx)
+	if omadata.ErrorCode(err) == omadata.ENOTFOUND {
+		return nil, nil
+	}
+	return wc, err
+}
+
+// policyNone says whether the published witness policy has no quorum
+// ("quorum none", docs/witnessing.md §5): every checkpoint counts, with no
+// cosignature.
+func (p *Portal) policyNone(ctx context.Context) bool {
+	b, err := p.o.Witnessed.WitnessPolicy(ctx)
+	if err != nil {
+		return false
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) == 2 && f[0] == "quorum" && f[1] == "none" {
+			return true
+		}
+	}
+	return false
+}
+
+// listWords joins names as the language lists them: "Espoo, Vantaa and
+// Turku".
+func listWords(lang string, names []string) string {
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " " + msg(lang, "list.and") + " " + names[len(names)-1]
 }
 
 // check opens the checkpoint with the operator's log key, fetches the

@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package portal_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/archive"
+	"github.com/omadata/omadata/internal/store/storetest"
+	"github.com/omadata/omadata/internal/web/portal"
+	"github.com/omadata/omadata/internal/witness"
+)
+
+// staticWitnesses is a fixed list of witnesses, as OMADATA_WITNESSES
+// names them.
+type staticWitnesses []omadata.WitnessRef
+
+func (s staticWitnesses) Witnesses(context.Context) ([]omadata.WitnessRef, error) { return s, nil }
+
+// newWitness runs a real witness of the test stores' log (witness.Handler
+// over a store of its own, with its own key) on a test server.
+func newWitness(t *testing.T, name string, label omadata.Text, logKey string) omadata.WitnessRef {
+	t.Helper()
+	st := storetest.OpenURL(t, "sqlite:"+filepath.Join(t.TempDir(), "witness.db"))
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := witness.NewCosigner(name, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutWitnessedLog(storetest.Admin(), &omadata.WitnessedLog{Origin: storetest.LogOrigin, VerifierKeys: []string{logKey},
+		Source: omadata.WitnessLogAdmin, Label: "the test city", Active: true, Reason: "a witness of the test"}); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST /witness/v1/add-checkpoint", &witness.Handler{State: st, Cosigner: c})
+	hs := httptest.NewServer(mux)
+	t.Cleanup(hs.Close)
+	return omadata.WitnessRef{Name: name, VerifierKey: c.VerifierKey(), URL: hs.URL + "/witness/v1", Label: label}
+}
+
+var (
+	espoo = omadata.Text{"fi": "Espoo", "sv": "Esbo", "en": "Espoo"}
+	turku = omadata.Text{"fi": "Turku", "sv": "Åbo", "en": "Turku"}
+)
+
+// withWitnesses gives the env's operator the witnesses Espoo and Turku
+// (none when quorum is 0 and no labels), real ones, with the quorum k
+// (-1: the default, all but one): the portal's Witnessed is witness.Own
+// over the env's store, e.collect runs one round of the collector, and the
+// test server publishes the witness policy (web.Options.Witnessed). tamper, if set, says when the
+// test server changes one hash of the proof page's proof data.
+func withWitnesses(t *testing.T, quorum int, tamper func() bool, labels ...omadata.Text) func(*env, *portal.Options) {
+	return func(e *env, o *portal.Options) {
+		logKey := storetest.LogVerifierKey(t, e.store)
+		var ws staticWitnesses
+		for _, l := range labels {
+			ws = append(ws, newWitness(t, strings.ToLower(l.In("en"))+".example/witness", l, logKey))
+		}
+		own := &witness.Own{Log: e.store, Store: e.store, Source: ws, LogKey: logKey, Quorum: quorum}
+		o.Witnessed = own
+		col := &witness.Collector{Log: e.store, Store: e.store, Witnesses: ws, Client: &witness.Client{HTTP: http.DefaultClient}, Timeout: 10 * time.Second}
+		e.collect = func(t *testing.T) {
+			t.Helper()
+			if err := col.RunOnce(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if tamper != nil {
+			e.wrap = func(h http.Handler) http.Handler { return tamperProof(t, h, tamper) }
+		}
+	}
+}
+
+var proofDataRE = regexp.MustCompile(`(?s)(<script type="application/json" id="proof-data">)(.*?)(</script>)`)
+
+// tamperProof is the test server's seam: while on() says so, it changes
+// one bit of the first hash of the inclusion proof in the proof page's
+// proof data, as an operator showing a false proof would.
+func tamperProof(t *testing.T, h http.Handler, on func() bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !on() || !strings.HasSuffix(r.URL.Path, "/usage/proof") {
+			h.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		body := proofDataRE.ReplaceAllFunc(rec.Body.Bytes(), func(m []byte) []byte {
+			parts := proofDataRE.FindSubmatch(m)
+			var d map[string]any
+			if err := json.Unmarshal(parts[2], &d); err != nil {
+				t.Errorf("proof data: %v", err)
+				return m
+			}
+			hs, _ := d["hashes"].([]any)
+			if len(hs) == 0 {
+				t.Errorf("the proof has no hash to change")
+				return m
+			}
+			b, _ := base64.StdEncoding.DecodeString(hs[0].(string))
+			b[0] ^= 1
+			hs[0] = base64.StdEncoding.EncodeToString(b)
+			j, _ := json.Marshal(d)
+			return bytes.Join([][]byte{parts[1], j, parts[3]}, nil)
+		})
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.Code)
+		w.Write(body)
+	})
+}
+
+// proofPage gives a consent, has the decision logged and integrated, and
+// returns the path of the newest entry's proof page in lang.
+func (c *client) usageProofs(lang string) []string {
+	c.t.Helper()
+	p := c.get("/" + lang + "/usage")
+	var out []string
+	for _, m := range proofLinkRE.FindAllStringSubmatch(p.body, -1) {
+		out = append(out, htmlUnescape(m[1]))
+	}
+	return out
+}
+
+// TestProofWitnessed: the proof page checks against the checkpoint the
+// witnesses Espoo and Turku cosigned and names them in the page's
+// language; an entry newer than it waits for witnesses; "who used my
+// data" says up to which entry the witnesses vouch.
+func TestProofWitnessed(t *testing.T) {
+	e := newProviderEnv(t, time.Time{}, nil, nil, withWitnesses(t, -1, nil, espoo, turku))
+	c := e.client(t)
+	c.login("en", "matti")
+	c.give("en", e.recommendations(t))
+	matti := e.resident(t, mattiCode)
+	e.decide(t, matti.ID)
+	e.integrate(t)
+
+	// Not cosigned yet: checked against the operator's own signature,
+	// waiting for witnesses.
+	proofs := c.usageProofs("en")
+	if len(proofs) == 0 {
+		t.Fatal("no proof link on who used my data")
+	}
+	p := c.get(proofs[0])
+	if !strings.Contains(p.body, "The proof checks out") || !strings.Contains(p.body, "Waiting for witnesses") {
+		t.Fatalf("before the witnesses cosign: %s", between(p.body, "<main", "</main>"))
+	}
+
+	e.collect(t)
+	want := map[string]string{
+		"fi": "Tarkistettu tarkistuspistettä vasten, jonka Espoo ja Turku ovat varmentaneet allekirjoituksellaan.",
+		"sv": "Kontrollerat mot en kontrollpunkt som Esbo och Åbo har kontrasignerat.",
+		"en": "Checked against a checkpoint cosigned by Espoo and Turku.",
+	}
+	for lang, w := range want {
+		p := c.get(strings.Replace(proofs[0], "/en/", "/"+lang+"/", 1))
+		if p.status != 200 || !strings.Contains(htmlUnescape(p.body), w) {
+			t.Errorf("%s: want %q in %s", lang, w, between(p.body, "<main", "</main>"))
+		}
+		if !strings.Contains(p.body, `id="proof-data"`) || !strings.Contains(p.body, `<script src="/static/proofcheck.js" defer></script>`) {
+			t.Errorf("%s: no proof data or script for the browser", lang)
+		}
+		if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") {
+			t.Errorf("%s: CSP %q", lang, csp)
+		}
+	}
+	if p := c.get("/en/usage"); !strings.Contains(p.body, "cosigned by Espoo and Turku") || strings.Contains(p.body, "witness-failed") {
+		t.Errorf("who used my data names no cosigners, or a check failed: %s", between(p.body, "<main", "</main>"))
+	}
+
+	// A newer entry: in the latest checkpoint, not in the witnessed one.
+	e.decide(t, matti.ID)
+	e.integrate(t)
+	proofs = c.usageProofs("en")
+	p = c.get(proofs[0])
+	if !strings.Contains(p.body, "The proof checks out") || !strings.Contains(p.body, "Waiting for witnesses") {
+		t.Fatalf("an entry newer than the witnessed checkpoint: %s", between(p.body, "<main", "</main>"))
+	}
+	if p := c.get("/en/usage"); !strings.Contains(p.body, `class="waiting-witnesses"`) {
+		t.Errorf("who used my data: the newest entry does not wait for witnesses")
+	}
+	// The older one is still checked against the witnessed checkpoint.
+	p = c.get(proofs[len(proofs)-1])
+	if !strings.Contains(p.body, "cosigned by Espoo and Turku") {
+		t.Errorf("the older entry: %s", between(p.body, "<main", "</main>"))
+	}
+}
+
+// TestProofNotWitnessed: an operator without witnesses (quorum none) says
+// so on the proof page and on "who used my data".
+func TestProofNotWitnessed(t *testing.T) {
+	e := newProviderEnv(t, time.Time{}, nil, nil, withWitnesses(t, 0, nil))
+	c := e.client(t)
+	c.login("en", "matti")
+	c.give("en", e.recommendations(t))
+	e.decide(t, e.resident(t, mattiCode).ID)
+	e.integrate(t)
+	proofs := c.usageProofs("en")
+	if len(proofs) == 0 {
+		t.Fatal("no proof link")
+	}
+	p := c.get(proofs[0])
+	if !strings.Contains(p.body, "The proof checks out") || !strings.Contains(p.body, "Not witnessed: the operator has no witnesses") {
+		t.Fatalf("proof page: %s", between(p.body, "<main", "</main>"))
+	}
+	if p := c.get("/en/usage"); !strings.Contains(p.body, "The operator has no witnesses") || strings.Contains(p.body, "waiting-witnesses") {
+		t.Errorf("who used my data: %s", between(p.body, "<main", "</main>"))
+	}
+}
+
+// TestArchiveWitnessed: the resident's archive carries the witnessed
+// checkpoint with its cosignatures, the policy and each entry's inclusion
+// proof at its size, enough to check offline with the log key alone that
+// the entries are in a checkpoint Espoo and Turku cosigned; an entry
+// newer than it is listed as waiting.
+func TestArchiveWitnessed(t *testing.T) {
+	e := newProviderEnv(t, time.Time{}, nil, nil, withWitnesses(t, -1, nil, espoo, turku))
+	c := e.client(t)
+	c.login("en", "matti")
+	c.give("en", e.recommendations(t))
+	matti := e.resident(t, mattiCode)
+	e.decide(t, matti.ID)
+	e.integrate(t)
+	e.collect(t)
+	e.decide(t, matti.ID)
+	e.integrate(t)
+
+	files := unzip(t, c.get("/en/my-data/archive").body)
+	var w archive.Witnessed
+	if err := json.Unmarshal(files[archive.WitnessedPath], &w); err != nil {
+		t.Fatalf("%s: %v", archive.WitnessedPath, err)
+	}
+	var log struct {
+		Entries []*omadata.LogEvent `json:"entries"`
+	}
+	if err := json.Unmarshal(files["operator/log.json"], &log); err != nil {
+		t.Fatal(err)
+	}
+	// Offline, with the log key only.
+	p, err := witness.ParsePolicy([]byte(w.Policy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Logs = []witness.PolicyLog{{VerifierKey: storetest.LogVerifierKey(t, e.store)}}
+	v, err := p.Verify([]byte(w.Checkpoint))
+	if err != nil || !v.Met || len(v.Cosigners) != 2 || v.Checkpoint.Size != w.Size {
+		t.Fatalf("the archive's checkpoint does not meet its policy: %+v, %v", v, err)
+	}
+	leaves := map[int64][]byte{}
+	for _, le := range log.Entries {
+		if le.Index != nil {
+			leaves[*le.Index], _ = base64.StdEncoding.DecodeString(le.LeafData)
+		}
+	}
+	if len(w.Proofs) == 0 || len(w.Waiting) == 0 {
+		t.Fatalf("got %d proofs and %d waiting, want both", len(w.Proofs), len(w.Waiting))
+	}
+	for _, ip := range w.Proofs {
+		var proof tlog.RecordProof
+		for _, s := range ip.Hashes {
+			h, err := tlog.ParseHash(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			proof = append(proof, h)
+		}
+		if ip.Size != w.Size || leaves[ip.Index] == nil {
+			t.Fatalf("proof of %d at %d, want an entry of the archive at %d", ip.Index, ip.Size, w.Size)
+		}
+		if err := tlog.CheckRecord(proof, ip.Size, v.Checkpoint.Root, ip.Index, tlog.RecordHash(leaves[ip.Index])); err != nil {
+			t.Errorf("entry %d: %v", ip.Index, err)
+		}
+	}
+	for _, i := range w.Waiting {
+		if i < w.Size || leaves[i] == nil {
+			t.Errorf("entry %d waits, but the witnessed size is %d", i, w.Size)
+		}
+	}
+}
+
+// TestProofWitnessedFails: a portal whose log key is not the log's (a
+// checkpoint it cannot trust) says the check failed, on the proof page and
+// on each entry of "who used my data" the witnesses vouch for.
+func TestProofWitnessedFails(t *testing.T) {
+	other := storetest.OpenURL(t, "sqlite:"+filepath.Join(t.TempDir(), "other.db"))
+	e := newProviderEnv(t, time.Time{}, nil, nil, withWitnesses(t, -1, nil, espoo, turku), func(_ *env, o *portal.Options) {
+		o.LogVerifierKey = storetest.LogVerifierKey(t, other)
+	})
+	c := e.client(t)
+	c.login("en", "matti")
+	c.give("en", e.recommendations(t))
+	e.decide(t, e.resident(t, mattiCode).ID)
+	e.integrate(t)
+	e.collect(t)
+	proofs := c.usageProofs("en")
+	if len(proofs) == 0 {
+		t.Fatal("no proof link")
+	}
+	p := c.get(proofs[0])
+	if !strings.Contains(htmlUnescape(p.body), "The checkpoint's signature does not match the operator's key.") || strings.Contains(p.body, "The proof checks out") {
+		t.Fatalf("proof page: %s", between(p.body, "<main", "</main>"))
+	}
+	if p := c.get("/en/usage"); !strings.Contains(p.body, "The check against the witnessed checkpoint failed.") {
+		t.Errorf("who used my data: %s", between(p.body, "<main", "</main>"))
+	}
+}
