@@ -11,10 +11,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -120,6 +122,7 @@ func (c *trustChain) witnessesOf(t *testing.T, n *demoNet, op *child) []netWitne
 func testNetworkWitness(t *testing.T, bin string, n *demoNet) {
 	chain := readTrustChain(t, n)
 	t.Run("Cosignatures", func(t *testing.T) { testCosignatures(t, n, chain) })
+	t.Run("ResidentProofs", func(t *testing.T) { testResidentProofs(t, n) })
 	t.Run("Fork", func(t *testing.T) { testFork(t, bin, n, chain) })
 	t.Run("Refusals", func(t *testing.T) { testWitnessRefusals(t, n, chain) })
 }
@@ -466,5 +469,92 @@ func testWitnessRefusals(t *testing.T, n *demoNet, chain *trustChain) {
 	proof, _ = other.TreeProof(ctx, 5, 6)
 	if a := postCheckpoint(t, prefix, &witness.Request{OldSize: 5, Proof: proof, Checkpoint: []byte(cp6.Note)}); a.code != http.StatusForbidden {
 		t.Errorf("signed with another key: %d %q, want 403", a.code, a.body)
+	}
+}
+
+// testResidentProofs: what residents see is checked against a witnessed
+// checkpoint. Aino's "who used my data" at Helsinki (which has the grant to
+// Espoo's sink) and each of its proof pages say, in all three languages,
+// that the entries were checked against a checkpoint cosigned by the
+// network's witnesses, named as the trust chain names them, and no check
+// failed.
+func testResidentProofs(t *testing.T, n *demoNet) {
+	hki := n.Operators[0]
+	// The witnesses' labels in English: the peers' names (the anchor pins
+	// them, docs/network.md §2.2) and the anchor's.
+	names := map[string]bool{}
+	for _, o := range n.Operators[1:] {
+		var md omadata.OperatorMetadata
+		_, body := get(t, o.URL+"/.well-known/openid-federation", "")
+		parts := strings.Split(body, ".")
+		if len(parts) != 3 {
+			t.Fatalf("%s: entity configuration %q", o.Name, body)
+		}
+		raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var claims struct {
+			Metadata struct {
+				Operator omadata.OperatorMetadata `json:"omadata_operator"`
+			} `json:"metadata"`
+		}
+		if err := json.Unmarshal(raw, &claims); err != nil {
+			t.Fatal(err)
+		}
+		md = claims.Metadata.Operator
+		names[md.Name["en"]] = true
+	}
+	session := demoLogin(t, hki.URL, "aino")
+	jar, _ := cookiejar.New(nil)
+	u, _ := url.Parse(hki.URL)
+	jar.SetCookies(u, []*http.Cookie{{Name: "omadata_session", Value: session, Path: "/"}})
+	br := &browser{t: t, base: hki.URL, http: &http.Client{Jar: jar}}
+	said := map[string]string{
+		"en": "checked against a checkpoint cosigned by",
+		"fi": "varmentaneet allekirjoituksellaan",
+		"sv": "har kontrasignerat",
+	}
+	for _, lang := range []string{"en", "fi", "sv"} {
+		var body string
+		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+			_, body = br.do("GET", hki.URL+"/"+lang+"/usage", nil)
+			if strings.Contains(strings.ToLower(body), said[lang]) || time.Now().After(deadline) {
+				break
+			}
+		}
+		main := body
+		if i := strings.Index(body, "<main"); i >= 0 {
+			main = body[i:]
+		}
+		if !strings.Contains(strings.ToLower(main), said[lang]) || strings.Contains(main, "witness-failed") {
+			t.Fatalf("%s: Aino's usage at Helsinki is not checked against a witnessed checkpoint:\n%.4000s", lang, main)
+		}
+		if lang == "en" {
+			named := 0
+			for name := range names {
+				if strings.Contains(main, name) {
+					named++
+				}
+			}
+			if named == 0 {
+				t.Errorf("the usage page names none of the peer witnesses %v:\n%.4000s", names, main)
+			}
+		}
+		re := regexp.MustCompile(`href="(/` + lang + `/usage/proof\?[^"]+)"`)
+		links := re.FindAllStringSubmatch(body, -1)
+		if len(links) == 0 {
+			t.Fatalf("%s: no proof link on Aino's usage page", lang)
+		}
+		for _, l := range links[:min(len(links), 3)] {
+			_, proof := br.do("GET", hki.URL+strings.ReplaceAll(l[1], "&amp;", "&"), nil)
+			pm := proof
+			if i := strings.Index(proof, "<main"); i >= 0 {
+				pm = proof[i:]
+			}
+			if !strings.Contains(strings.ToLower(pm), said[lang]) || strings.Contains(pm, "witness-failed") {
+				t.Errorf("%s: proof page %s is not checked against a witnessed checkpoint:\n%.4000s", lang, l[1], pm)
+			}
+		}
 	}
 }

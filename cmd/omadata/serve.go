@@ -260,7 +260,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		Processings: s, AISystems: s, Catalogue: s, SigningKeys: s,
 		Residents: s, Representations: s, Consents: s, Decisions: s, Grants: s, Webhooks: s, Requests: s,
 		Log: s, Usage: s, LogVerifierKey: logKey, Apps: s, AppTokens: s, Archives: archives,
-		Witness: s, Witnessed: wit.Own, WitnessHandler: wit.Handler,
+		Witness: s, Witnessed: wit.Own, WitnessHandler: wit.Handler, WitnessVerifierKey: cosigner.VerifierKey(),
 		Health: db.Ping,
 		Ready: append([]web.ReadyCheck{
 			{Name: "database", Check: db.Ping},

@@ -106,6 +106,7 @@ func newEnv(t *testing.T, edit func(*web.Options)) *env {
 	o.Witnessed = &witness.Own{Log: st, Store: st, Source: witnesses(nil), LogKey: o.LogVerifierKey, LogURL: o.Operator.PublicURL + "/api/v1/public/log", Quorum: -1}
 	e.cosigner = testCosigner(t, omadata.WitnessName(o.Operator.PublicURL))
 	o.WitnessHandler = &witness.Handler{State: st, Cosigner: e.cosigner, Logger: o.Logger}
+	o.WitnessVerifierKey = e.cosigner.VerifierKey()
 	if edit != nil {
 		edit(&o)
 	}

@@ -60,6 +60,9 @@ type Options struct {
 	// LogVerifierKey is the note verifier key of the log's checkpoints,
 	// published at /.well-known/mydata/log-key.
 	LogVerifierKey string
+	// WitnessVerifierKey is the cosignature/v1 verifier key of the
+	// operator's witness, published at /.well-known/mydata/witness-key.
+	WitnessVerifierKey string
 	// Witness keeps the operator's witness state, its evidence of forks
 	// and the cosignatures of its own log (docs/witnessing.md); the store
 	// implements it. Witnessed answers which own checkpoint counts as
@@ -222,6 +225,7 @@ func New(o Options) *Server {
 	s.handle("GET", "/.well-known/mydata/operatordescription", AuthPublic, s.fn(s.operatorDescription))
 	s.handle("GET", "/.well-known/jwks.json", AuthPublic, s.fn(s.jwks))
 	s.handle("GET", "/.well-known/mydata/log-key", AuthPublic, s.fn(s.logKey))
+	s.handle("GET", "/.well-known/mydata/witness-key", AuthPublic, s.fn(s.witnessKey))
 	s.handle("GET", "/.well-known/oauth-authorization-server", AuthPublic, s.fn(s.oauthMetadata))
 	// The witness speaks C2SP tlog-witness: its body and answers are the
 	// specification's (plain text), not the API's JSON.

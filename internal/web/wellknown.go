@@ -72,8 +72,11 @@ func (s *Server) jwks(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		for _, k := range stored {
-			if k.Purpose == omadata.KeyPurposeLog {
+			switch k.Purpose {
+			case omadata.KeyPurposeLog:
 				continue // published as a note verifier key at /.well-known/mydata/log-key
+			case omadata.KeyPurposeWitness:
+				continue // published as a cosignature verifier key at /.well-known/mydata/witness-key
 			}
 			var jwk map[string]any
 			if err := json.Unmarshal([]byte(k.PublicJWK), &jwk); err != nil {
@@ -109,5 +112,20 @@ func (s *Server) logKey(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Write([]byte(s.opts.LogVerifierKey + "\n"))
+	return nil
+}
+
+// witnessKey publishes the verifier key of the operator's witness, the
+// cosignature/v1 key with which it cosigns other logs' checkpoints
+// (docs/witnessing.md §1): what a log that adds this operator as a witness
+// configures.
+func (s *Server) witnessKey(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.WitnessVerifierKey == "" {
+		return omadata.NotFound("Witness key")
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Write([]byte(s.opts.WitnessVerifierKey + "\n"))
 	return nil
 }

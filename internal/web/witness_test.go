@@ -14,6 +14,8 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/keys"
+	"github.com/omadata/omadata/internal/store/storetest"
 	"github.com/omadata/omadata/internal/web"
 	"github.com/omadata/omadata/internal/witness"
 	"github.com/omadata/omadata/internal/witness/witnesstest"
@@ -385,4 +387,53 @@ func mustNoteVerifier(t *testing.T, vkey string) note.Verifier {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// TestWitnessKey: the witness's verifier key is published at
+// /.well-known/mydata/witness-key, where a log that adds this operator as
+// its witness reads it, and it is not among the JOSE keys of
+// /.well-known/jwks.json: it signs checkpoints, not tokens.
+func TestWitnessKey(t *testing.T) {
+	e := newEnv(t, nil)
+	r := e.do(t, "GET", "/.well-known/mydata/witness-key", "", nil)
+	wantStatus(t, r, 200)
+	if got := string(r.body); got != e.cosigner.VerifierKey()+"\n" {
+		t.Fatalf("witness key: got %q, want %q", got, e.cosigner.VerifierKey()+"\n")
+	}
+	if _, err := witness.NewCosignatureVerifier(strings.TrimSpace(string(r.body))); err != nil {
+		t.Fatalf("the published witness key does not parse: %v", err)
+	}
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		t.Errorf("Content-Type %q", ct)
+	}
+	// The operator's own witness key, made as serve makes it.
+	sealer, err := keys.NewSealer(storetest.SecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := witness.NewCosignerFromKeys(context.Background(), e.store, sealer, "operator.example/witness"); err != nil {
+		t.Fatal(err)
+	}
+	var set struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	e.do(t, "GET", "/.well-known/jwks.json", "", nil).decode(t, &set)
+	stored, err := e.store.FindSigningKeys(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	witnessKeys := 0
+	for _, k := range stored {
+		if k.Purpose == omadata.KeyPurposeWitness {
+			witnessKeys++
+		}
+		for _, j := range set.Keys {
+			if j["kid"] == k.ID && k.Purpose != omadata.KeyPurposeRecords {
+				t.Errorf("jwks.json publishes the %s key %s", k.Purpose, k.ID)
+			}
+		}
+	}
+	if witnessKeys != 1 {
+		t.Fatalf("%d witness keys in the store, want 1", witnessKeys)
+	}
 }
