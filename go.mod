@@ -3,7 +3,7 @@ module github.com/omadata/omadata
 go 1.26.8
 
 require (
-	filippo.io/torchwood v0.6.1 // C2SP tlog-cosignature signer for our witness and checkpoint parsing (tlog-checkpoint); its litewitness is the outside witness in tests
+	filippo.io/torchwood v0.6.1 // C2SP tlog-cosignature: signs our witness's cosignatures (cosignature/v1), so that we do not hand-roll it
 	github.com/chromedp/chromedp v0.23.0 // test-only: drives real headless Chromium through the portal (login, consents, axe-core checks)
 	github.com/coreos/go-oidc/v3 v3.21.0 // portal login: OpenID Connect discovery and ID token verification against any provider
 	github.com/go-jose/go-jose/v4 v4.1.9 // JWKs and JWS for operator signing keys; no hand-rolled JOSE

@@ -2,7 +2,7 @@ module github.com/omadata/omadata/tools/witnessinterop
 
 go 1.26.8
 
-require sigsum.org/sigsum-go v0.14.1
+require sigsum.org/sigsum-go v0.14.1 // test-only: its witness client (pkg/client) submits checkpoints to our witness and checks the cosignatures, an implementation we did not write
 
 require (
 	filippo.io/torchwood v0.6.1 // indirect
