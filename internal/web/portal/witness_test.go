@@ -205,6 +205,50 @@ func TestProofWitnessed(t *testing.T) {
 	}
 }
 
+// TestProofCSPNetwork: in a network the proof page's CSP lets its script
+// connect to the operator itself, the trust anchor's origin and the
+// origins of the members among the witnesses, and nowhere else: not a
+// whole scheme, not an outside witness (no entity ID), not an entity ID
+// that is no plain origin. Outside a network, to the operator only.
+func TestProofCSPNetwork(t *testing.T) {
+	for _, network := range []bool{true, false} {
+		e := newProviderEnv(t, time.Time{}, nil, nil, func(e *env, o *portal.Options) {
+			logKey := storetest.LogVerifierKey(t, e.store)
+			ws := staticWitnesses{newWitness(t, "espoo.example/witness", espoo, logKey), newWitness(t, "turku.example/witness", turku, logKey),
+				newWitness(t, "outside.example/witness", omadata.Text{"en": "Outside"}, logKey), newWitness(t, "odd.example/witness", omadata.Text{"en": "Odd"}, logKey)}
+			ws[0].OperatorID, ws[1].OperatorID, ws[3].OperatorID = "https://espoo.example", "https://Turku.example:8443/city/", "https://odd.example;x"
+			o.Witnessed = &witness.Own{Log: e.store, Store: e.store, Source: ws, LogKey: logKey, Quorum: -1}
+			if network {
+				o.TrustAnchor = "https://anchor.example/"
+			}
+			col := &witness.Collector{Log: e.store, Store: e.store, Witnesses: ws, Client: &witness.Client{HTTP: http.DefaultClient}, Timeout: 10 * time.Second}
+			e.collect = func(t *testing.T) {
+				if err := col.RunOnce(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+		c := e.client(t)
+		c.login("en", "matti")
+		c.give("en", e.recommendations(t))
+		e.decide(t, e.resident(t, mattiCode).ID)
+		e.integrate(t)
+		e.collect(t)
+		proofs := c.usageProofs("en")
+		if len(proofs) == 0 {
+			t.Fatal("no proof link")
+		}
+		p := c.get(proofs[0])
+		want := "connect-src 'self';"
+		if network {
+			want = "connect-src 'self' https://anchor.example https://espoo.example https://turku.example:8443;"
+		}
+		if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, want) || !strings.Contains(p.body, `id="proof-data"`) {
+			t.Errorf("network %v: CSP %q, want %q", network, csp, want)
+		}
+	}
+}
+
 // TestProofNotWitnessed: an operator without witnesses (quorum none) says
 // so on the proof page and on "who used my data".
 func TestProofNotWitnessed(t *testing.T) {
