@@ -57,8 +57,9 @@ func newWitness(t *testing.T, name string, label omadata.Text, logKey string) om
 }
 
 var (
-	espoo = omadata.Text{"fi": "Espoo", "sv": "Esbo", "en": "Espoo"}
-	turku = omadata.Text{"fi": "Turku", "sv": "Åbo", "en": "Turku"}
+	espoo  = omadata.Text{"fi": "Espoo", "sv": "Esbo", "en": "Espoo"}
+	turku  = omadata.Text{"fi": "Turku", "sv": "Åbo", "en": "Turku"}
+	vantaa = omadata.Text{"fi": "Vantaa", "sv": "Vanda", "en": "Vantaa"}
 )
 
 // withWitnesses gives the env's operator the witnesses Espoo and Turku
@@ -95,8 +96,30 @@ var proofDataRE = regexp.MustCompile(`(?s)(<script type="application/json" id="p
 // one bit of the first hash of the inclusion proof in the proof page's
 // proof data, as an operator showing a false proof would.
 func tamperProof(t *testing.T, h http.Handler, on func() bool) http.Handler {
+	return rewriteProof(t, h, func() func(d map[string]any) {
+		if !on() {
+			return nil
+		}
+		return func(d map[string]any) {
+			hs, _ := d["hashes"].([]any)
+			if len(hs) == 0 {
+				t.Errorf("the proof has no hash to change")
+				return
+			}
+			b, _ := base64.StdEncoding.DecodeString(hs[0].(string))
+			b[0] ^= 1
+			hs[0] = base64.StdEncoding.EncodeToString(b)
+		}
+	})
+}
+
+// rewriteProof is the test server's seam: when edit() returns a function,
+// it changes the proof page's proof data with it, as an operator showing
+// the resident's browser something else than the truth would.
+func rewriteProof(t *testing.T, h http.Handler, edit func() func(d map[string]any)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !on() || !strings.HasSuffix(r.URL.Path, "/usage/proof") {
+		f := edit()
+		if f == nil || !strings.HasSuffix(r.URL.Path, "/usage/proof") {
 			h.ServeHTTP(w, r)
 			return
 		}
@@ -109,14 +132,7 @@ func tamperProof(t *testing.T, h http.Handler, on func() bool) http.Handler {
 				t.Errorf("proof data: %v", err)
 				return m
 			}
-			hs, _ := d["hashes"].([]any)
-			if len(hs) == 0 {
-				t.Errorf("the proof has no hash to change")
-				return m
-			}
-			b, _ := base64.StdEncoding.DecodeString(hs[0].(string))
-			b[0] ^= 1
-			hs[0] = base64.StdEncoding.EncodeToString(b)
+			f(d)
 			j, _ := json.Marshal(d)
 			return bytes.Join([][]byte{parts[1], j, parts[3]}, nil)
 		})
