@@ -24,8 +24,8 @@ import (
 // witnessed is what RequireWitnessed asks for.
 type witnessed struct {
 	k         int
-	verifiers []note.Verifier // one per named witness key
-	err       error           // a key that does not parse, reported by CheckGrantLog
+	verifiers []note.Verifier // one per distinct public key
+	err       error           // a key that does not parse or is named twice, a bad k: reported by CheckGrantLog
 }
 
 // RequireWitnessed makes the Verifier refuse a grant unless its
@@ -33,26 +33,52 @@ type witnessed struct {
 // log that carries valid cosignatures (C2SP tlog-cosignature,
 // cosignature/v1) of at least k of the witnesses whose signed-note
 // verifier keys are named (docs/witnessing.md §5). Each witness counts
-// once. The log key is the one of WithLogKey, else the operator's
-// /.well-known/mydata/log-key. A grant once found witnessed is
-// remembered. See Verifier.CheckGrantLog.
+// once: a public key named twice (under one name or two) is refused, as
+// is a k above the number of distinct keys. The log key is the one of
+// WithLogKey, else the operator's /.well-known/mydata/log-key. A grant
+// once found witnessed is remembered. See Verifier.CheckGrantLog.
 func RequireWitnessed(k int, witnessVerifierKeys ...string) VerifierOption {
 	return func(v *Verifier) {
 		w := &witnessed{k: k}
 		if k < 1 || k > len(witnessVerifierKeys) {
 			w.err = fmt.Errorf("omadata: RequireWitnessed(%d, %d keys): k must be from 1 to the number of keys", k, len(witnessVerifierKeys))
 		}
+		// A witness is its public key: a cosignature/v1 signature does
+		// not cover the key's name (tlog-cosignature §Format), so one key
+		// named twice, under one name or two, is one witness.
+		named := map[string]string{} // public key → the first verifier key naming it
 		for _, vk := range witnessVerifierKeys {
 			cv, err := witness.NewCosignatureVerifier(vk)
-			if err != nil && w.err == nil {
-				w.err = fmt.Errorf("omadata: RequireWitnessed: witness key %q: %w", vk, err)
+			if err != nil {
+				if w.err == nil {
+					w.err = fmt.Errorf("omadata: RequireWitnessed: witness key %q: %w", vk, err)
+				}
+				continue
 			}
-			if err == nil {
-				w.verifiers = append(w.verifiers, cv)
+			pub := cosignaturePublicKey(vk)
+			if first, ok := named[pub]; ok {
+				if w.err == nil {
+					w.err = fmt.Errorf("omadata: RequireWitnessed: witness key %q has the public key of %q: each witness is named once", vk, first)
+				}
+				continue
 			}
+			named[pub] = vk
+			w.verifiers = append(w.verifiers, cv)
+		}
+		if w.err == nil && k > len(w.verifiers) {
+			w.err = fmt.Errorf("omadata: RequireWitnessed(%d, %d distinct keys): k must be from 1 to the number of distinct keys", k, len(w.verifiers))
 		}
 		v.witnessed = w
 	}
+}
+
+// cosignaturePublicKey is the algorithm byte and public key of a verifier
+// key witness.NewCosignatureVerifier took: what names the witness.
+func cosignaturePublicKey(vkey string) string {
+	_, rest, _ := strings.Cut(vkey, "+")
+	_, key64, _ := strings.Cut(rest, "+")
+	key, _ := base64.StdEncoding.DecodeString(key64)
+	return string(key)
 }
 
 // WithLogKey pins the operator's log verifier key (as

@@ -6,11 +6,18 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,6 +162,45 @@ func TestRequireWitnessed(t *testing.T) {
 			t.Fatalf("got %v, want the check to fail", err)
 		}
 	})
+	t.Run("one witness named twice", func(t *testing.T) {
+		// The operator (here a proxy in front of it) copies Espoo's
+		// cosignature line under a second name: a cosignature/v1
+		// signature does not cover the key's name, so it verifies with
+		// Espoo's public key named vantaa.example/witness. One witness
+		// must not count twice, whatever the names.
+		vantaa := renamedKey(t, ws[0].VerifierKey, "vantaa.example/witness")
+		op := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			res, err := http.Get(o.url + r.URL.RequestURI())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			if r.URL.Path == "/api/v1/public/log/checkpoint" {
+				b = copyCosignature(t, b, ws[0].Name, vantaa)
+			}
+			w.WriteHeader(res.StatusCode)
+			w.Write(b)
+		}))
+		t.Cleanup(op.Close)
+		for _, opt := range []client.VerifierOption{client.RequireWitnessed(2, ws[0].VerifierKey, vantaa),
+			client.RequireWitnessed(2, ws[0].VerifierKey, ws[0].VerifierKey)} {
+			err := client.NewVerifier(op.URL, o.n.Source.ID, src, opt).CheckGrantLog(ctx, g.ID)
+			if err == nil || !strings.Contains(err.Error(), "named once") {
+				t.Errorf("one witness's key named twice, k 2: %v", err)
+			}
+		}
+		// The copied line is no second witness: k 1 of the two names is
+		// refused as well, as a key named twice.
+		if err := client.NewVerifier(op.URL, o.n.Source.ID, src, client.RequireWitnessed(1, vantaa, ws[0].VerifierKey)).CheckGrantLog(ctx, g.ID); err == nil {
+			t.Error("a key named twice checked with k 1")
+		}
+		// Distinct keys still count: Espoo through the proxy.
+		if err := client.NewVerifier(op.URL, o.n.Source.ID, src, client.RequireWitnessed(2, ws[0].VerifierKey, ws[1].VerifierKey)).CheckGrantLog(ctx, g.ID); err != nil {
+			t.Errorf("two distinct witnesses through the proxy: %v", err)
+		}
+	})
 	t.Run("bad arguments", func(t *testing.T) {
 		for _, opt := range []client.VerifierOption{client.RequireWitnessed(3, ws[0].VerifierKey, ws[1].VerifierKey),
 			client.RequireWitnessed(1, "not a key"), client.RequireWitnessed(0)} {
@@ -163,4 +209,43 @@ func TestRequireWitnessed(t *testing.T) {
 			}
 		}
 	})
+}
+
+// renamedKey is the cosignature/v1 verifier key vkey's public key under
+// another name, with its key hash (signed-note §Verifier keys).
+func renamedKey(t *testing.T, vkey, name string) string {
+	t.Helper()
+	_, rest, _ := strings.Cut(vkey, "+")
+	_, key64, _ := strings.Cut(rest, "+")
+	key, err := base64.StdEncoding.DecodeString(key64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256(append([]byte(name+"\n"), key...))
+	out := fmt.Sprintf("%s+%08x+%s", name, binary.BigEndian.Uint32(h[:4]), key64)
+	if _, err := witness.NewCosignatureVerifier(out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// copyCosignature adds to the signed note b a copy of the signature line
+// of name under the name and key hash of the verifier key to.
+func copyCosignature(t *testing.T, b []byte, name, to string) []byte {
+	t.Helper()
+	toName, rest, _ := strings.Cut(to, "+")
+	hash, _, _ := strings.Cut(rest, "+")
+	id, _ := hex.DecodeString(hash)
+	for _, l := range strings.Split(string(b), "\n") {
+		if sig, ok := strings.CutPrefix(l, "\u2014 "+name+" "); ok {
+			raw, err := base64.StdEncoding.DecodeString(sig)
+			if err != nil || len(raw) < 4 {
+				t.Fatalf("a signature line of %s: %q", name, l)
+			}
+			copy(raw, id)
+			return append(b, "\u2014 "+toName+" "+base64.StdEncoding.EncodeToString(raw)+"\n"...)
+		}
+	}
+	t.Fatalf("no signature line of %s in %s", name, b)
+	return nil
 }

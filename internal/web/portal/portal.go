@@ -68,7 +68,8 @@ type Options struct {
 	// checks against the latest checkpoint, without a word on witnesses.
 	Witnessed omadata.WitnessedLogService
 	// TrustAnchor is the network's trust anchor ID (a URL), "" outside a
-	// network: the proof page's script may fetch from it (its CSP's
+	// network: the proof page's script may fetch from it and from the
+	// origins of the members among Witnessed's witnesses (its CSP's
 	// connect-src) to take the log and witness keys from the trust chain.
 	TrustAnchor string
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -131,14 +132,17 @@ func cors(h http.Handler) http.Handler {
 // newMember runs a member of the network that witnesses the env's log:
 // one test server with its entity configuration (witness_endpoint and
 // witness_verifier_key in its omadata_operator metadata) and its witness
-// (witness.Handler over a store of its own); the anchor admits it.
-func newMember(t *testing.T, a *anchor.Anchor, anchorURL string, name omadata.Text, logKey string) omadata.WitnessRef {
+// (witness.Handler over a store of its own) with the witness key key (nil:
+// a new one); the anchor admits it.
+func newMember(t *testing.T, a *anchor.Anchor, anchorURL string, name omadata.Text, logKey string, key ed25519.PrivateKey) (omadata.WitnessRef, ed25519.PrivateKey) {
 	t.Helper()
 	mux := http.NewServeMux()
 	hs := httptest.NewServer(cors(mux))
 	t.Cleanup(hs.Close)
 	st := storetest.OpenURL(t, "sqlite:"+filepath.Join(t.TempDir(), "member.db"))
-	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	if key == nil {
+		_, key, _ = ed25519.GenerateKey(rand.Reader)
+	}
 	c, err := witness.NewCosigner(omadata.WitnessName(hs.URL), key)
 	if err != nil {
 		t.Fatal(err)
@@ -164,7 +168,7 @@ func newMember(t *testing.T, a *anchor.Anchor, anchorURL string, name omadata.Te
 	if _, err := a.AdmitNamed(context.Background(), hs.URL, name, "a member of the test", "admin:test"); err != nil {
 		t.Fatal(err)
 	}
-	return omadata.WitnessRef{Name: c.Name(), VerifierKey: c.VerifierKey(), URL: md.WitnessEndpoint, Label: name, OperatorID: hs.URL}
+	return omadata.WitnessRef{Name: c.Name(), VerifierKey: c.VerifierKey(), URL: md.WitnessEndpoint, Label: name, OperatorID: hs.URL}, key
 }
 
 // configuration serves an operator's entity configuration, signed with
@@ -184,7 +188,14 @@ func configuration(md omadata.OperatorMetadata, anchorURL string, k federation.K
 // the anchor's statement about each member and each member's entity
 // configuration, verifies each up to the anchor key, checks the proof,
 // the log's signature and both cosignatures with the keys from the chain,
-// and shows the anchor key's thumbprint.
+// names the cosigners as the chain does (the members' names in the page's
+// language) and shows the anchor key's thumbprint. A third member,
+// Vantaa, publishes Espoo's public key under its own witness name: its
+// copy of Espoo's cosignature is no second witness. The page's data is
+// not taken for the quorum (the test server's seam changes it as a
+// dishonest operator would): a page that claims quorum 0 with no
+// cosignature, or that counts Espoo twice (as itself and as Vantaa)
+// toward a quorum of 2, fails the browser's check.
 func TestBrowserProofCheckNetwork(t *testing.T) {
 	ctx, _ := browsertest.New(t)
 	var ah http.Handler
@@ -206,9 +217,15 @@ func TestBrowserProofCheckNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var edit atomic.Pointer[func(d map[string]any)]
+	var ws staticWitnesses
 	e := newProviderEnv(t, time.Time{}, nil, nil, func(e *env, o *portal.Options) {
 		logKey := storetest.LogVerifierKey(t, e.store)
-		ws := staticWitnesses{newMember(t, a, as.URL, espoo, logKey), newMember(t, a, as.URL, turku, logKey)}
+		espooRef, espooKey := newMember(t, a, as.URL, espoo, logKey, nil)
+		turkuRef, _ := newMember(t, a, as.URL, turku, logKey, nil)
+		vantaaRef, _ := newMember(t, a, as.URL, vantaa, logKey, espooKey)
+		ws = staticWitnesses{espooRef, turkuRef, vantaaRef}
+		// All but one of three: 2.
 		own := &witness.Own{Log: e.store, Store: e.store, Source: ws, LogKey: logKey, Quorum: -1}
 		o.Witnessed, o.TrustAnchor = own, as.URL
 		col := &witness.Collector{Log: e.store, Store: e.store, Witnesses: ws, Client: &witness.Client{HTTP: http.DefaultClient}, Timeout: 10 * time.Second}
@@ -224,6 +241,14 @@ func TestBrowserProofCheckNetwork(t *testing.T) {
 				NetworkEndpoint: e.url + "/network/v1", LogEndpoint: e.url + "/api/v1/public/log", LogOrigin: storetest.LogOrigin, LogVerifierKey: logKey}
 			configuration(md, as.URL, ownKey).ServeHTTP(w, r)
 		})})
+		e.wrap = func(h http.Handler) http.Handler {
+			return rewriteProof(t, h, func() func(d map[string]any) {
+				if f := edit.Load(); f != nil {
+					return *f
+				}
+				return nil
+			})
+		}
 	})
 	if _, err := a.AdmitNamed(context.Background(), e.url, omadata.Text{"fi": "Testikaupunki", "en": "Test City"}, "the operator of the test", "admin:test"); err != nil {
 		t.Fatal(err)
@@ -245,22 +270,88 @@ func TestBrowserProofCheckNetwork(t *testing.T) {
 	if len(proofs) == 0 {
 		t.Fatal("no proof link")
 	}
-	browsertest.Run(t, ctx, chromedp.Navigate(e.url+proofs[0]))
-	var res string
-	for deadline := time.Now().Add(10 * time.Second); res == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		res = browsertest.Eval[string](t, ctx, `document.getElementById("browser-check").getAttribute("data-result") || ""`)
+	result := func(t *testing.T, url string) string {
+		t.Helper()
+		browsertest.Run(t, ctx, chromedp.Navigate(url))
+		var res string
+		for deadline := time.Now().Add(10 * time.Second); res == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			res = browsertest.Eval[string](t, ctx, `document.getElementById("browser-check").getAttribute("data-result") || ""`)
+		}
+		return res
 	}
-	if res != "ok" {
+	proof := e.url + proofs[0]
+	if res := result(t, proof); res != "ok" {
 		t.Fatalf("the browser's check in a network: %q: %s", res, browsertest.Text(t, ctx, "#browser-check"))
 	}
 	thumb := ak.Public().KeyID
 	if s := browsertest.Text(t, ctx, "#browser-keys"); !strings.Contains(s, "trust chain") || !strings.Contains(s, thumb) {
 		t.Errorf("where the keys come from: %q, want the anchor key's thumbprint %s", s, thumb)
 	}
-	if s := browsertest.Text(t, ctx, "#browser-witnesses"); strings.Count(s, "/witness") != 2 {
-		t.Errorf("the witnesses checked with keys of the chain: %q, want both members", s)
+	// Named as the chain names them, each public key once: Vantaa's
+	// cosignature is Espoo's key's, one witness of two names.
+	if s := browsertest.Text(t, ctx, "#browser-witnesses"); !strings.Contains(s, "Turku") || strings.Contains(s, "/witness") ||
+		!strings.Contains(s, "Espoo / Vantaa") && !strings.Contains(s, "Vantaa / Espoo") || strings.Count(s, ", ") != 1 {
+		t.Errorf("the witnesses checked with keys of the chain: %q, want Turku and Espoo / Vantaa by name", s)
 	}
 	if s := browsertest.Text(t, ctx, "#browser-agreement"); s != "Your browser's result agrees with the server's." {
 		t.Errorf("agreement: %q", s)
+	}
+	t.Run("names in the page's language", func(t *testing.T) {
+		if res := result(t, strings.Replace(proof, "/en/", "/sv/", 1)); res != "ok" {
+			t.Fatalf("the browser's check in Swedish: %q", res)
+		}
+		if s := browsertest.Text(t, ctx, "#browser-witnesses"); !strings.Contains(s, "Esbo") || !strings.Contains(s, "Åbo") || !strings.Contains(s, "Vanda") ||
+			strings.Contains(s, "Espoo") {
+			t.Errorf("the witnesses in Swedish: %q, want Esbo, Åbo and Vanda", s)
+		}
+	})
+
+	// withoutLines drops the cosignature lines of the named witnesses
+	// from the page's checkpoint and its list of cosigners.
+	withoutLines := func(d map[string]any, names ...string) {
+		var keep []string
+		for _, l := range strings.SplitAfter(d["checkpoint"].(string), "\n") {
+			drop := false
+			for _, n := range names {
+				drop = drop || strings.HasPrefix(l, "\u2014 "+n+" ")
+			}
+			if !drop {
+				keep = append(keep, l)
+			}
+		}
+		d["checkpoint"] = strings.Join(keep, "")
+		var cosigners []any
+		for _, c := range d["cosigners"].([]any) {
+			if !slices.Contains(names, c.(string)) {
+				cosigners = append(cosigners, c)
+			}
+		}
+		d["cosigners"] = cosigners
+	}
+	for _, c := range []struct {
+		name string
+		edit func(d map[string]any)
+	}{
+		{"quorum 0 and no cosignature", func(d map[string]any) {
+			withoutLines(d, ws[0].Name, ws[1].Name, ws[2].Name)
+			d["quorum"] = 0
+		}},
+		{"one key counted twice", func(d map[string]any) {
+			if d["quorum"] != float64(2) {
+				t.Errorf("the page's quorum: %v, want 2", d["quorum"])
+			}
+			withoutLines(d, ws[1].Name)
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			edit.Store(&c.edit)
+			defer edit.Store(nil)
+			if res := result(t, proof); res != "failed" {
+				t.Fatalf("the browser's check: %q, want failed: %s", res, browsertest.Text(t, ctx, "#browser-check"))
+			}
+			if s := browsertest.Text(t, ctx, "#browser-result"); !strings.Contains(s, "fewer witnesses of the trust chain") {
+				t.Errorf("the failure: %q", s)
+			}
+		})
 	}
 }

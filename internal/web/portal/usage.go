@@ -288,18 +288,54 @@ var browserTexts = []string{"proof.browser-checking", "proof.browser-ok", "proof
 type proofLink struct{ Label, Href string }
 
 // proofCSP is the proof page's Content-Security-Policy: the pages' own,
-// with the portal's script and its fetches to the operator itself and to
-// the trust anchor.
-func (p *Portal) proofCSP() string {
-	// In a network the script reads the anchor's statements and the
-	// members' entity configurations, wherever they are: on the anchor's
-	// scheme (https; http only for a network on 127.0.0.1, as entity
-	// identifiers allow).
-	connect := "'self'"
-	if u, err := url.Parse(p.o.TrustAnchor); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
-		connect += " " + u.Scheme + "://" + u.Host + " " + u.Scheme + ":"
+// with the portal's script and its fetches to the operator itself and,
+// in a network, to the trust anchor's origin and the origins of the
+// members whose witness keys the script takes from the trust chain: the
+// witnesses the collector asks and the cosigners of the witnessed
+// checkpoint wc (docs/witnessing.md §5). Never a whole scheme.
+func (p *Portal) proofCSP(ctx context.Context, wc *omadata.WitnessedCheckpoint) string {
+	connect := []string{"'self'"}
+	seen := map[string]bool{}
+	add := func(id string) {
+		if o := cspOrigin(id); o != "" && !seen[o] {
+			seen[o] = true
+			connect = append(connect, o)
+		}
 	}
-	return "default-src 'none'; script-src 'self'; connect-src " + connect + "; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	if p.o.TrustAnchor != "" {
+		add(p.o.TrustAnchor)
+		if wc != nil {
+			for _, c := range wc.Cosigners {
+				add(c.OperatorID)
+			}
+		}
+		if p.o.Witnessed != nil {
+			ws, err := p.o.Witnessed.Witnesses(ctx)
+			if err != nil {
+				p.log.WarnContext(ctx, "proof page: the witnesses for the page's connect-src", "error", err)
+			}
+			for _, w := range ws {
+				add(w.OperatorID)
+			}
+		}
+	}
+	return "default-src 'none'; script-src 'self'; connect-src " + strings.Join(connect, " ") + "; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+}
+
+// cspOrigin is the origin of an entity identifier as a CSP source
+// expression, scheme://host[:port]; "" when it is not an http(s) URL or
+// its host has a character a source expression may not hold.
+func cspOrigin(id string) string {
+	u, err := url.Parse(id)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return ""
+	}
+	for _, r := range u.Host {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(".-:[]", r)) {
+			return ""
+		}
+	}
+	return u.Scheme + "://" + strings.ToLower(u.Host)
 }
 
 // proof checks, on the server and with golang.org/x/mod/sumdb only, that
@@ -384,7 +420,7 @@ func (p *Portal) proof(w http.ResponseWriter, r *http.Request, q *req) error {
 			for _, k := range browserTexts {
 				d.Browser.Text[strings.TrimPrefix(k, "proof.browser-")] = msg(q.Lang, k)
 			}
-			w.Header().Set("Content-Security-Policy", p.proofCSP())
+			w.Header().Set("Content-Security-Policy", p.proofCSP(ctx, wc))
 		}
 	}
 	p.render(w, r, q, http.StatusOK, "proof", msgf(q.Lang, "proof.title", webui.FormatNumber(q.Lang, index)), d)

@@ -57,8 +57,9 @@ func newWitness(t *testing.T, name string, label omadata.Text, logKey string) om
 }
 
 var (
-	espoo = omadata.Text{"fi": "Espoo", "sv": "Esbo", "en": "Espoo"}
-	turku = omadata.Text{"fi": "Turku", "sv": "Åbo", "en": "Turku"}
+	espoo  = omadata.Text{"fi": "Espoo", "sv": "Esbo", "en": "Espoo"}
+	turku  = omadata.Text{"fi": "Turku", "sv": "Åbo", "en": "Turku"}
+	vantaa = omadata.Text{"fi": "Vantaa", "sv": "Vanda", "en": "Vantaa"}
 )
 
 // withWitnesses gives the env's operator the witnesses Espoo and Turku
@@ -95,8 +96,30 @@ var proofDataRE = regexp.MustCompile(`(?s)(<script type="application/json" id="p
 // one bit of the first hash of the inclusion proof in the proof page's
 // proof data, as an operator showing a false proof would.
 func tamperProof(t *testing.T, h http.Handler, on func() bool) http.Handler {
+	return rewriteProof(t, h, func() func(d map[string]any) {
+		if !on() {
+			return nil
+		}
+		return func(d map[string]any) {
+			hs, _ := d["hashes"].([]any)
+			if len(hs) == 0 {
+				t.Errorf("the proof has no hash to change")
+				return
+			}
+			b, _ := base64.StdEncoding.DecodeString(hs[0].(string))
+			b[0] ^= 1
+			hs[0] = base64.StdEncoding.EncodeToString(b)
+		}
+	})
+}
+
+// rewriteProof is the test server's seam: when edit() returns a function,
+// it changes the proof page's proof data with it, as an operator showing
+// the resident's browser something else than the truth would.
+func rewriteProof(t *testing.T, h http.Handler, edit func() func(d map[string]any)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !on() || !strings.HasSuffix(r.URL.Path, "/usage/proof") {
+		f := edit()
+		if f == nil || !strings.HasSuffix(r.URL.Path, "/usage/proof") {
 			h.ServeHTTP(w, r)
 			return
 		}
@@ -109,14 +132,7 @@ func tamperProof(t *testing.T, h http.Handler, on func() bool) http.Handler {
 				t.Errorf("proof data: %v", err)
 				return m
 			}
-			hs, _ := d["hashes"].([]any)
-			if len(hs) == 0 {
-				t.Errorf("the proof has no hash to change")
-				return m
-			}
-			b, _ := base64.StdEncoding.DecodeString(hs[0].(string))
-			b[0] ^= 1
-			hs[0] = base64.StdEncoding.EncodeToString(b)
+			f(d)
 			j, _ := json.Marshal(d)
 			return bytes.Join([][]byte{parts[1], j, parts[3]}, nil)
 		})
@@ -202,6 +218,50 @@ func TestProofWitnessed(t *testing.T) {
 	p = c.get(proofs[len(proofs)-1])
 	if !strings.Contains(p.body, "cosigned by Espoo and Turku") {
 		t.Errorf("the older entry: %s", between(p.body, "<main", "</main>"))
+	}
+}
+
+// TestProofCSPNetwork: in a network the proof page's CSP lets its script
+// connect to the operator itself, the trust anchor's origin and the
+// origins of the members among the witnesses, and nowhere else: not a
+// whole scheme, not an outside witness (no entity ID), not an entity ID
+// that is no plain origin. Outside a network, to the operator only.
+func TestProofCSPNetwork(t *testing.T) {
+	for _, network := range []bool{true, false} {
+		e := newProviderEnv(t, time.Time{}, nil, nil, func(e *env, o *portal.Options) {
+			logKey := storetest.LogVerifierKey(t, e.store)
+			ws := staticWitnesses{newWitness(t, "espoo.example/witness", espoo, logKey), newWitness(t, "turku.example/witness", turku, logKey),
+				newWitness(t, "outside.example/witness", omadata.Text{"en": "Outside"}, logKey), newWitness(t, "odd.example/witness", omadata.Text{"en": "Odd"}, logKey)}
+			ws[0].OperatorID, ws[1].OperatorID, ws[3].OperatorID = "https://espoo.example", "https://Turku.example:8443/city/", "https://odd.example;x"
+			o.Witnessed = &witness.Own{Log: e.store, Store: e.store, Source: ws, LogKey: logKey, Quorum: -1}
+			if network {
+				o.TrustAnchor = "https://anchor.example/"
+			}
+			col := &witness.Collector{Log: e.store, Store: e.store, Witnesses: ws, Client: &witness.Client{HTTP: http.DefaultClient}, Timeout: 10 * time.Second}
+			e.collect = func(t *testing.T) {
+				if err := col.RunOnce(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+		c := e.client(t)
+		c.login("en", "matti")
+		c.give("en", e.recommendations(t))
+		e.decide(t, e.resident(t, mattiCode).ID)
+		e.integrate(t)
+		e.collect(t)
+		proofs := c.usageProofs("en")
+		if len(proofs) == 0 {
+			t.Fatal("no proof link")
+		}
+		p := c.get(proofs[0])
+		want := "connect-src 'self';"
+		if network {
+			want = "connect-src 'self' https://anchor.example https://espoo.example https://turku.example:8443;"
+		}
+		if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, want) || !strings.Contains(p.body, `id="proof-data"`) {
+			t.Errorf("network %v: CSP %q, want %q", network, csp, want)
+		}
 	}
 }
 

@@ -355,11 +355,29 @@
     return String(u).replace(/\/+$/, "");
   }
 
+  // inLang is a name of the chain (omadata's {"fi":…,"sv":…,"en":…}) in
+  // the page's language, else in another one, else "".
+  function inLang(text) {
+    if (!text || typeof text !== "object") {
+      return "";
+    }
+    var langs = [document.documentElement.lang, "en", "fi", "sv"];
+    for (var i = 0; i < langs.length; i++) {
+      if (typeof text[langs[i]] === "string" && text[langs[i]] !== "") {
+        return text[langs[i]];
+      }
+    }
+    return "";
+  }
+
   // chainKeys takes the log key and the witness keys from the network's
   // trust chain: the anchor's entity configuration from the anchor
   // (self-signed; its thumbprint is shown), the anchor's subordinate
   // statement about each member, each member's entity configuration
-  // signed with a key the anchor vouches for.
+  // signed with a key the anchor vouches for. Each witness is labelled
+  // from the chain too, never by the name its key declares: a member by
+  // its name in the page's language (its omadata_operator metadata), the
+  // anchor by its organization_name.
   async function chainKeys(own) {
     var hints = own.claims.authority_hints || [];
     if (hints.length !== 1) {
@@ -386,13 +404,16 @@
         fail("the entity configuration of " + id + " is not its own");
       }
       await verifyJWS(ec, sub.claims.jwks, "the entity configuration of " + id);
-      return (ec.claims.metadata || {}).omadata_operator || {};
+      var md = ec.claims.metadata || {};
+      var op = md.omadata_operator || {};
+      op.label = inLang(op.name) || (md.federation_entity || {}).organization_name || String(id);
+      return op;
     }
     var self = await member(own.claims.sub);
     var witnesses = [];
     var aw = (anchor.claims.metadata || {}).omadata_witness;
     if (aw && aw.witness_verifier_key) {
-      witnesses.push({ label: "anchor", vkey: aw.witness_verifier_key });
+      witnesses.push({ label: fed.organization_name || anchorID, vkey: aw.witness_verifier_key });
     }
     if (fed.federation_list_endpoint) {
       var ids = JSON.parse(await fetchText(fed.federation_list_endpoint));
@@ -403,7 +424,7 @@
         try {
           var m = await member(ids[i]);
           if (m.witness_verifier_key) {
-            witnesses.push({ label: ids[i], vkey: m.witness_verifier_key });
+            witnesses.push({ label: m.label, vkey: m.witness_verifier_key });
           }
         } catch (e) {
           // A member whose chain does not verify names no witness key.
@@ -464,8 +485,13 @@
     await checkInclusion(data.index, cp.size, await leafHash(leaf), path, cp.root);
 
     // Each cosignature, with the witness keys of the chain (or, outside
-    // a network, of the operator's policy).
-    var ok = {}, names = [], byName = {};
+    // a network, of the operator's policy). A witness is its public key:
+    // a cosignature/v1 signature does not cover the key's name
+    // (tlog-cosignature §Format), so a key named twice, under one name or
+    // two, counts once; in a network it is shown with every label of the
+    // chain whose line of it verifies ("Espoo / Vantaa": who holds the
+    // key, the chain cannot say).
+    var ok = {}, verified = [], shown = [], byName = {}, seen = {};
     for (var w = 0; w < keys.witnesses.length; w++) {
       var wk;
       try {
@@ -474,28 +500,49 @@
         continue;
       }
       byName[wk.name] = keys.witnesses[w];
-      if (await checkCosignature(note, wk)) {
-        ok[keys.witnesses[w].label] = true;
-        names.push(wk.name);
+      var pub = toB64url(wk.pub);
+      if (!(await checkCosignature(note, wk))) {
+        continue;
       }
+      verified.push(wk.name);
+      // In a network, the chain's label; outside, the operator's own
+      // policy names the key: its name.
+      var label = ownEC ? keys.witnesses[w].label : wk.name;
+      if (seen[pub]) {
+        if (ownEC && seen[pub].indexOf(label) < 0) {
+          seen[pub].push(label);
+        }
+        continue;
+      }
+      seen[pub] = [label];
+      ok[keys.witnesses[w].label] = true;
+      shown.push(seen[pub]);
     }
     // Every cosignature the server counted must verify here too.
     (data.cosigners || []).forEach(function (n) {
       // In a network, a witness from outside it has no key in the chain:
       // its cosignature is not checked here.
-      if (names.indexOf(n) < 0 && (!ownEC || byName[n])) {
+      if (verified.indexOf(n) < 0 && (!ownEC || byName[n])) {
         fail("the cosignature of " + n + " does not verify with a key of the chain");
       }
     });
-    if (data.witness === "witnessed" && !ownEC && !met(policy, ok)) {
-      fail("the checkpoint's cosignatures do not meet the witness policy");
+    var witnessed;
+    if (!ownEC) {
+      witnessed = shown.length > 0;
+      if (data.witness === "witnessed" && !met(policy, ok)) {
+        fail("the checkpoint's cosignatures do not meet the witness policy");
+      }
+    } else {
+      // In a network the page's word is not taken for the quorum: at
+      // least one witness, and as many distinct keys of the chain as the
+      // page says the policy needs, must have cosigned for the checkpoint
+      // to count as witnessed here.
+      witnessed = shown.length >= Math.max(Number(data.quorum) || 0, 1);
+      if (data.witness === "witnessed" && !witnessed) {
+        fail("fewer witnesses of the trust chain cosigned the checkpoint than the witness policy needs");
+      }
     }
-    // In a network: as many cosignatures verify with keys of the chain
-    // as the policy needs.
-    if (data.witness === "witnessed" && ownEC && names.length < (data.quorum || 0)) {
-      fail("fewer cosignatures verify with keys of the trust chain than the witness policy needs");
-    }
-    return { names: names, thumbprint: keys.thumbprint };
+    return { names: witnessed ? shown.map(function (ls) { return ls.join(" / "); }) : [], thumbprint: keys.thumbprint };
   }
 
   function agreement(browserOK) {
