@@ -53,10 +53,16 @@ func (o *Own) policy(ctx context.Context) (*Policy, map[string]omadata.WitnessRe
 		return nil, nil, fmt.Errorf("witnesses: %w", err)
 	}
 	refs := map[string]omadata.WitnessRef{}
+	keys := map[string]bool{}
 	var pws []PolicyWitness
 	for _, w := range ws {
 		if _, err := NewCosignatureVerifier(w.VerifierKey); err != nil {
 			continue // it could cosign nothing; the configuration reports it
+		}
+		if pub := cosignaturePublicKey(w.VerifierKey); keys[pub] {
+			continue // one key under another name: one witness, counted once
+		} else {
+			keys[pub] = true
 		}
 		label := PolicyLabel(w.Name)
 		for i := 2; refs[label].Name != "" || label == "witnesses"; i++ {

@@ -101,6 +101,8 @@ func TestOwnPolicyFile(t *testing.T) {
 		{Name: "espoo.example/witness", VerifierKey: mustCosigner(t, "espoo.example/witness", 1).VerifierKey(), URL: "https://espoo.example/witness/v1"},
 		{Name: "espoo.example/other", VerifierKey: mustCosigner(t, "espoo.example/other", 2).VerifierKey()},
 		{Name: "witnesses.example/witness", VerifierKey: mustCosigner(t, "witnesses.example/witness", 3).VerifierKey()},
+		// Espoo's key under another name: the same witness, left out.
+		{Name: "vantaa.example/witness", VerifierKey: mustCosigner(t, "vantaa.example/witness", 1).VerifierKey()},
 	}
 	o := &witness.Own{Log: own, Store: witnesstest.NewMem(own), Source: refs, LogKey: own.VerifierKey, LogURL: "https://helsinki.example/api/v1/public/log", Quorum: -1}
 	want := "log " + own.VerifierKey + " https://helsinki.example/api/v1/public/log\n" +

@@ -146,8 +146,14 @@ func TestParsePolicyRefuses(t *testing.T) {
 	w := testCosigners(t, 3)
 	logLine := "log " + l.VerifierKey + "\n"
 	wl := func(label string, i int) string { return "witness " + label + " " + w[i].VerifierKey() + "\n" }
+	// The key of w[0] under another name: one witness, not two.
+	alias, err := witness.NewCosigner("alias.example/witness", testKey(100))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct{ name, file, line string }{
 		{"no quorum", logLine + wl("a", 0), "no quorum"},
+		{"one public key under two names", logLine + wl("a", 0) + "witness b " + alias.VerifierKey() + "\nquorum a\n", "Line 3"},
 		{"no log", wl("a", 0) + "quorum a\n", "no log"},
 		{"two quorums", logLine + wl("a", 0) + "quorum a\nquorum none\n", "Line 4"},
 		{"quorum undefined", logLine + "quorum b\n", "Line 2"},
