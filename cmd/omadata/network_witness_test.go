@@ -512,7 +512,7 @@ func testResidentProofs(t *testing.T, n *demoNet) {
 	br := &browser{t: t, base: hki.URL, http: &http.Client{Jar: jar}}
 	said := map[string]string{
 		"en": "checked against a checkpoint cosigned by",
-		"fi": "varmentaneet allekirjoituksellaan",
+		"fi": "vasta-allekirjoittaneet nämä todistajat",
 		"sv": "har kontrasignerat",
 	}
 	for _, lang := range []string{"en", "fi", "sv"} {

@@ -86,18 +86,22 @@ func TestGlossary(t *testing.T) {
 		t.Error(p)
 	}
 	for _, p := range g.CheckLabels(messages, map[string]string{
-		"f.processing":       "processing",
-		"kind.rectification": "rectification",
-		"kind.erasure":       "erasure",
-		"kind.objection":     "objection",
-		"kind.restriction":   "restriction of processing",
-		"f.categories":       "categories of personal data (of a data group)",
-		"f.datagroup":        "data group",
-		"f.privacy-policy":   "privacy notice",
-		"f.notices":          "privacy notice",
-		"site.brand":         "product",
-		"page.log":           "transparency log",
-		"f.dpo":              "data protection officer",
+		"f.processing":        "processing",
+		"kind.rectification":  "rectification",
+		"kind.erasure":        "erasure",
+		"kind.objection":      "objection",
+		"kind.restriction":    "restriction of processing",
+		"f.categories":        "categories of personal data (of a data group)",
+		"f.datagroup":         "data group",
+		"f.privacy-policy":    "privacy notice",
+		"f.notices":           "privacy notice",
+		"site.brand":          "product",
+		"page.log":            "transparency log",
+		"f.dpo":               "data protection officer",
+		"f.witness":           "witness (cosigns a log's checkpoints, docs/witnessing.md)",
+		"witness.forks":       "fork (two checkpoints of one log that cannot both be true)",
+		"f.fork":              "fork (two checkpoints of one log that cannot both be true)",
+		"role.operator_admin": "admin (a member of staff who manages the console, the role `operator_admin` or `organisation_admin`)",
 	}) {
 		t.Error(p)
 	}

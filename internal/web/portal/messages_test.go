@@ -135,6 +135,9 @@ func TestGlossary(t *testing.T) {
 		"usage.kind.transfer.recorded": "transfer (a disclosure recorded by a source)",
 		"req.kind.objection":           "objection",
 		"app.name":                     "resident's own app (a program the resident lets use the service for them, an OAuth client)",
+		"usage.operator":               "operator (the city or company that runs omadata, docs/product.md)",
+		"proof.checkpoint":             "checkpoint (the log's signed size and root hash)",
+		"proof.link-policy":            "witness (cosigns a log's checkpoints, docs/witnessing.md)",
 	}) {
 		t.Error(p)
 	}

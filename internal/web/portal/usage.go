@@ -131,9 +131,11 @@ type usageRow struct {
 type usageData struct {
 	// Witnessed names the newest checkpoint that meets the witness policy
 	// (its size and cosigners), "" when none does or the portal knows no
-	// witnesses; NotWitnessed says the operator has none (quorum none).
+	// witnesses; NotWitnessed, the message key saying why the policy has
+	// no quorum (quorum none): the operator has no witnesses, or does not
+	// require them.
 	Witnessed    string
-	NotWitnessed bool
+	NotWitnessed string
 	Rows         []*usageRow
 	Older        string // the query of the next page, "" at the end
 	Paged        bool   // not the first page
@@ -170,7 +172,10 @@ func (p *Portal) usage(w http.ResponseWriter, r *http.Request, q *req) error {
 	switch {
 	case p.o.Witnessed == nil:
 	case wc != nil && wc.Quorum == 0, wc == nil && p.policyNone(r.Context()):
-		d.NotWitnessed = true
+		d.NotWitnessed = "usage.not-witnessed"
+		if p.noQuorum(r.Context(), wc) == witnessNotRequired {
+			d.NotWitnessed = "usage.witnesses-not-required"
+		}
 	case wc != nil && len(wc.Cosigners) > 0:
 		var labels []string
 		for _, c := range wc.Cosigners {
@@ -184,7 +189,7 @@ func (p *Portal) usage(w http.ResponseWriter, r *http.Request, q *req) error {
 	}
 	for _, u := range list {
 		row := nm.row(q.Lang, u)
-		row.WaitingWitnesses = p.o.Witnessed != nil && !d.NotWitnessed && row.Index != nil && (wc == nil || *row.Index >= wc.Size)
+		row.WaitingWitnesses = p.o.Witnessed != nil && d.NotWitnessed == "" && row.Index != nil && (wc == nil || *row.Index >= wc.Size)
 		d.Rows = append(d.Rows, row)
 	}
 	if d.Witnessed != "" {
@@ -247,8 +252,8 @@ type proofData struct {
 	Failure     string // message key of what did not
 	Links       []proofLink
 	// Witness says what the witnesses vouch for (docs/witnessing.md §5):
-	// witnessWitnessed, witnessWaiting, witnessNone, or "" when the
-	// portal knows nothing of witnesses.
+	// witnessWitnessed, witnessWaiting, witnessNone, witnessNotRequired,
+	// or "" when the portal knows nothing of witnesses.
 	Witness   string
 	Cosigners string // the cosigners' labels as the language lists them
 	// Browser is what /static/proofcheck.js checks again in the
@@ -261,6 +266,9 @@ const (
 	witnessWitnessed = "witnessed" // checked against a checkpoint that meets the policy
 	witnessWaiting   = "waiting"   // the leaf is newer than the newest witnessed checkpoint
 	witnessNone      = "none"      // the operator has no witnesses (quorum none)
+	// The operator has witnesses but does not require them (quorum none,
+	// OMADATA_WITNESS_QUORUM=0).
+	witnessNotRequired = "not-required"
 )
 
 // browserData is the proof page's <script type="application/json"> for
@@ -286,6 +294,14 @@ var browserTexts = []string{"proof.browser-checking", "proof.browser-ok", "proof
 	"proof.browser-not-witnessed", "proof.browser-unsupported", "proof.browser-incomplete"}
 
 type proofLink struct{ Label, Href string }
+
+// docsURL is where the public reads omadata's documentation, as the OAuth
+// metadata's service_documentation (internal/web) links it.
+const docsURL = "https://github.com/omadata/omadata/blob/main/docs/"
+
+// ByHandDocs is the documentation of the check by hand, for the proof
+// page without JavaScript (docs/witnessing.md §6).
+func (*proofData) ByHandDocs() string { return docsURL + "witnessing.md#6-checking-by-hand" }
 
 // proofCSP is the proof page's Content-Security-Policy: the pages' own,
 // with the portal's script and its fetches to the operator itself and,
@@ -380,7 +396,7 @@ func (p *Portal) proof(w http.ResponseWriter, r *http.Request, q *req) error {
 		switch {
 		case p.o.Witnessed == nil:
 		case wc != nil && wc.Quorum == 0:
-			d.Witness = witnessNone
+			d.Witness = p.noQuorum(ctx, wc)
 		case wc != nil && index < wc.Size:
 			d.Witness, d.Checkpoint = witnessWitnessed, &wc.Checkpoint
 			var labels []string
@@ -394,7 +410,7 @@ func (p *Portal) proof(w http.ResponseWriter, r *http.Request, q *req) error {
 			}
 			d.Cosigners = listWords(q.Lang, labels)
 		case wc == nil && p.policyNone(ctx):
-			d.Witness = witnessNone
+			d.Witness = p.noQuorum(ctx, wc)
 		default:
 			d.Witness = witnessWaiting
 		}
@@ -455,6 +471,27 @@ func (p *Portal) policyNone(ctx context.Context) bool {
 		}
 	}
 	return false
+}
+
+// noQuorum says why a policy without a quorum has none: witnessNone when
+// it names no witness, witnessNotRequired when it names some but does not
+// require them (OMADATA_WITNESS_QUORUM=0). wc, if not nil, tells it (its
+// Witnesses); else the published policy's witness lines.
+func (p *Portal) noQuorum(ctx context.Context, wc *omadata.WitnessedCheckpoint) string {
+	n := 0
+	if wc != nil {
+		n = wc.Witnesses
+	} else if b, err := p.o.Witnessed.WitnessPolicy(ctx); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(l); len(f) > 0 && f[0] == "witness" {
+				n++
+			}
+		}
+	}
+	if n > 0 {
+		return witnessNotRequired
+	}
+	return witnessNone
 }
 
 // listWords joins names as the language lists them: "Espoo, Vantaa and

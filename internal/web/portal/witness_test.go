@@ -183,7 +183,7 @@ func TestProofWitnessed(t *testing.T) {
 
 	e.collect(t)
 	want := map[string]string{
-		"fi": "Tarkistettu tarkistuspistettä vasten, jonka Espoo ja Turku ovat varmentaneet allekirjoituksellaan.",
+		"fi": "Tarkistettu tarkistuspistettä vasten, jonka ovat vasta-allekirjoittaneet nämä todistajat: Espoo ja Turku.",
 		"sv": "Kontrollerat mot en kontrollpunkt som Esbo och Åbo har kontrasignerat.",
 		"en": "Checked against a checkpoint cosigned by Espoo and Turku.",
 	}
@@ -194,6 +194,10 @@ func TestProofWitnessed(t *testing.T) {
 		}
 		if !strings.Contains(p.body, `id="proof-data"`) || !strings.Contains(p.body, `<script src="/static/proofcheck.js" defer></script>`) {
 			t.Errorf("%s: no proof data or script for the browser", lang)
+		}
+		// Without JavaScript: how to check by hand, in the public docs.
+		if !strings.Contains(between(p.body, `<noscript><p id="proof-by-hand">`, "</noscript>"), `<a href="https://github.com/omadata/omadata/blob/main/docs/witnessing.md#6-checking-by-hand">`) {
+			t.Errorf("%s: the check by hand links no public docs: %s", lang, between(p.body, "<noscript>", "</noscript>"))
 		}
 		if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") {
 			t.Errorf("%s: CSP %q", lang, csp)
@@ -284,6 +288,38 @@ func TestProofNotWitnessed(t *testing.T) {
 	}
 	if p := c.get("/en/usage"); !strings.Contains(p.body, "The operator has no witnesses") || strings.Contains(p.body, "waiting-witnesses") {
 		t.Errorf("who used my data: %s", between(p.body, "<main", "</main>"))
+	}
+}
+
+// TestProofWitnessesNotRequired: an operator with witnesses but the
+// quorum off (OMADATA_WITNESS_QUORUM=0, the policy's "quorum none") does
+// not say it has no witnesses: it says it does not require them, in each
+// language, and no entry waits for witnesses.
+func TestProofWitnessesNotRequired(t *testing.T) {
+	e := newProviderEnv(t, time.Time{}, nil, nil, withWitnesses(t, 0, nil, espoo, turku))
+	c := e.client(t)
+	c.login("en", "matti")
+	c.give("en", e.recommendations(t))
+	e.decide(t, e.resident(t, mattiCode).ID)
+	e.integrate(t)
+	e.collect(t)
+	proofs := c.usageProofs("en")
+	if len(proofs) == 0 {
+		t.Fatal("no proof link")
+	}
+	for lang, want := range map[string][2]string{
+		"fi": {"Todistajia ei vaadita: operaattorin tarkistuspisteiltä ei edellytetä todistajien vasta-allekirjoituksia", "Operaattori ei vaadi todistajien vasta-allekirjoituksia"},
+		"sv": {"Inte bevittnad: operatören kräver inga kontrasignaturer av vittnen", "Operatören kräver inga kontrasignaturer av vittnen"},
+		"en": {"Not witnessed: the operator does not require witnesses", "The operator does not require witnesses"},
+	} {
+		p := c.get(strings.Replace(proofs[0], "/en/", "/"+lang+"/", 1))
+		if body := htmlUnescape(p.body); !strings.Contains(body, want[0]) || strings.Contains(body, "Not witnessed: the operator has no witnesses") {
+			t.Errorf("%s: proof page: want %q in %s", lang, want[0], between(p.body, "<main", "</main>"))
+		}
+		u := c.get("/" + lang + "/usage")
+		if body := htmlUnescape(u.body); !strings.Contains(body, want[1]) || strings.Contains(body, "waiting-witnesses") {
+			t.Errorf("%s: who used my data: want %q in %s", lang, want[1], between(u.body, "<main", "</main>"))
+		}
 	}
 }
 
