@@ -102,13 +102,17 @@ func TestWitnessLogSync(t *testing.T) {
 
 // TestAnchorWitness: the trust anchor's witness is read from its
 // configuration's omadata_witness metadata, its endpoint on the anchor's
-// origin and its key a cosignature/v1 key.
+// origin and its key a cosignature/v1 key named after the anchor's ID.
 func TestAnchorWitness(t *testing.T) {
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c, err := witness.NewCosigner("anchor.example/witness", priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := witness.NewCosigner("helsinki.example/witness", priv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,6 +141,9 @@ func TestAnchorWitness(t *testing.T) {
 		"OffOrigin": st("https://other.example/witness/v1", c.VerifierKey(), ""),
 		"NotAKey":   st("https://anchor.example/witness/v1", "anchor.example/witness+00000000+AAAA", ""),
 		"NoKey":     st("https://anchor.example/witness/v1", "", ""),
+		// A member's witness key (or any other name) passed off as the
+		// anchor's: the name is bound to the anchor's ID.
+		"KeyOfAMember": st("https://anchor.example/witness/v1", other.VerifierKey(), ""),
 	} {
 		if w, err := netnode.AnchorWitness(s); err == nil {
 			t.Errorf("%s: got %+v, want an error", name, w)
