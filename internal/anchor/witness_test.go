@@ -257,6 +257,9 @@ func TestWitness(t *testing.T) {
 				{forks[0].ID, "newest", "x", "y", "keep"},
 				{forks[0].ID, "old", " ", "y", "reason"},
 				{forks[0].ID, "old", "x", "", "by"},
+				// Not larger than the checkpoint held (7): the state
+				// never moves back to, or sideways at, a size cosigned.
+				{forks[0].ID, "new", "Keep the other root", "registrar", "keep"},
 			} {
 				if _, err := a.ResolveWitnessFork(ctx, bad.id, bad.keep, bad.reason, bad.by); omadata.ErrorField(err) != bad.field {
 					t.Errorf("ResolveWitnessFork(%+v) = %v, want refused naming %s", bad, err, bad.field)
