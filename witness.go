@@ -125,8 +125,11 @@ type WitnessService interface {
 	// FindWitnessedLogs lists every log, active or not.
 	FindWitnessedLogs(ctx context.Context) ([]*WitnessedLog, error)
 	// PutWitnessedLog adds a log or replaces its keys, label and activity,
-	// keeping its state. A log added by an admin is audited (the caller
+	// keeping its state, but for a log an admin removed and adds again,
+	// which starts afresh. A log added by an admin is audited (the caller
 	// is the admin); peers' logs are synchronised by the network worker.
+	// ECONFLICT on source for an active log of the other source, on
+	// origin for an active peer's log put for another operator.
 	PutWitnessedLog(ctx context.Context, l *WitnessedLog) error
 	// AdvanceWitness compare-and-swaps the state, in one transaction:
 	// *WitnessConflict when it no longer holds a.OldSize and a.OldRoot;
@@ -139,7 +142,9 @@ type WitnessService interface {
 	// FindWitnessForks lists the evidence, newest first.
 	FindWitnessForks(ctx context.Context) ([]*WitnessFork, error)
 	// ResolveWitnessFork unfreezes the fork's origin keeping the old or
-	// the new checkpoint as the latest cosigned; audited.
+	// the new checkpoint as the latest cosigned; audited. EINVALID on keep
+	// for "new" unless the conflicting checkpoint is larger than the one
+	// held: the state never moves back.
 	ResolveWitnessFork(ctx context.Context, id, keep, reason string) error
 
 	// AddCosignatures stores verified cosignatures of the own log's

@@ -4,9 +4,12 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,7 +49,7 @@ func newWitnessCosigner(ctx context.Context, s *store.Store, sealer *keys.Sealer
 func newWitnessing(cfg Config, s *store.Store, cosigner *witness.Cosigner, node *netnode.Node, logKey, publicURL string,
 	log *slog.Logger, reg prometheus.Registerer) *witnessing {
 	m := newWitnessMetrics(reg)
-	list := witnessList{outside: cfg.Witness.Outside}
+	list := witnessList{outside: cfg.Witness.Outside, logger: log, warned: &sync.Map{}}
 	if node != nil {
 		list.network = node
 	}
@@ -77,11 +80,17 @@ func newWitnessing(cfg Config, s *store.Store, cosigner *witness.Cosigner, node 
 
 // witnessList is the witnesses of the operator's log, in the order of
 // docs/witnessing.md §3: the network's (its members', then its trust
-// anchor's), then those of OMADATA_WITNESSES; a witness named twice is
-// asked once, and at most 32 are.
+// anchor's), then those of OMADATA_WITNESSES; at most 32. A witness is
+// one name and one public key: of two with the same name or the same
+// public key only one is asked, and the trust anchor's and the
+// configured ones come before the members' (a member's witness that
+// clashes with one of them is left out, with a WARN line), so that no
+// member drops another witness by reusing its name or key.
 type witnessList struct {
 	network witness.WitnessSource // nil outside a network
 	outside []omadata.WitnessRef
+	logger  *slog.Logger // nil: no warnings
+	warned  *sync.Map    // the clashes warned of, once each; nil: every time
 }
 
 func (l witnessList) Witnesses(ctx context.Context) ([]omadata.WitnessRef, error) {
@@ -94,16 +103,71 @@ func (l witnessList) Witnesses(ctx context.Context) ([]omadata.WitnessRef, error
 		all = append(all, ws...)
 	}
 	all = append(all, l.outside...)
-	seen := map[string]bool{}
-	out := make([]omadata.WitnessRef, 0, len(all))
-	for _, w := range all {
-		if seen[w.Name] || len(out) == maxWitnesses {
-			continue
+	// First the anchor's and the configured witnesses (no operator ID),
+	// then the members': the first to claim a name or a key keeps it.
+	keep := make([]bool, len(all))
+	byName, byKey := map[string]int{}, map[string]int{}
+	for _, members := range []bool{false, true} {
+		for i, w := range all {
+			if (w.OperatorID != "") != members {
+				continue
+			}
+			key := witnessPublicKey(w.VerifierKey)
+			j, clash := byName[w.Name]
+			if !clash && key != "" {
+				j, clash = byKey[key]
+			}
+			if clash {
+				if o := all[j]; o.Name != w.Name || witnessPublicKey(o.VerifierKey) != key {
+					l.warn(ctx, w, o)
+				}
+				continue
+			}
+			keep[i], byName[w.Name] = true, i
+			if key != "" {
+				byKey[key] = i
+			}
 		}
-		seen[w.Name] = true
-		out = append(out, w)
+	}
+	out := make([]omadata.WitnessRef, 0, len(all))
+	for i, w := range all {
+		if keep[i] && len(out) < maxWitnesses {
+			out = append(out, w)
+		}
 	}
 	return out, nil
+}
+
+// warn logs that the witness left was left out for clashing with kept.
+func (l witnessList) warn(ctx context.Context, left, kept omadata.WitnessRef) {
+	if l.logger == nil {
+		return
+	}
+	if l.warned != nil {
+		if _, done := l.warned.LoadOrStore(left.Name+" "+left.VerifierKey+" "+kept.VerifierKey, true); done {
+			return
+		}
+	}
+	l.logger.WarnContext(ctx, "witness: left out, its name or key is another witness's", "witness", left.Name, "operator", left.OperatorID,
+		"verifier_key", left.VerifierKey, "kept", kept.Name, "kept_verifier_key", kept.VerifierKey)
+}
+
+// witnessPublicKey is the public key of a signed-note verifier key
+// ({name}+{hash}+{base64 of the algorithm byte and the key}), without its
+// name and algorithm: one key under two names is one witness. "" when it
+// is not one.
+func witnessPublicKey(vkey string) string {
+	// The name and the hash hold no "+"; the base64 may.
+	_, rest, ok := strings.Cut(vkey, "+")
+	_, b64, ok2 := strings.Cut(rest, "+")
+	if !ok || !ok2 {
+		return ""
+	}
+	b, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil || len(b) < 2 {
+		return ""
+	}
+	return string(b[1:])
 }
 
 // witnessMetrics are the witness's and the collector's metrics

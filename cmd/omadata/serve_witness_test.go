@@ -8,11 +8,13 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -280,5 +282,82 @@ func TestWitnessList(t *testing.T) {
 	}
 	if ws, _ := (witnessList{network: many}).Witnesses(context.Background()); len(ws) != 32 {
 		t.Errorf("got %d witnesses, want at most 32", len(ws))
+	}
+}
+
+// TestWitnessListClash: a member cannot drop another witness by reusing
+// its name or its public key (security review of issue 18, finding 2).
+// The trust anchor's and the configured witnesses are kept whatever the
+// members publish, a member's clashing witness is left out with a WARN
+// line (once), and one public key under two names is one witness.
+func TestWitnessListClash(t *testing.T) {
+	key := func(name string) (string, ed25519.PrivateKey) {
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := witness.NewCosigner(name, priv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.VerifierKey(), priv
+	}
+	rename := func(priv ed25519.PrivateKey, name string) string {
+		c, err := witness.NewCosigner(name, priv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.VerifierKey()
+	}
+	anchorKey, anchorPriv := key("anchor.example/witness")
+	outsideKey, outsidePriv := key("witness.example.org")
+	turkuKey, turkuPriv := key("turku.example/witness")
+	anchor := omadata.WitnessRef{Name: "anchor.example/witness", VerifierKey: anchorKey, URL: "https://anchor.example/witness/v1"}
+	outside := omadata.WitnessRef{Name: "witness.example.org", VerifierKey: outsideKey, URL: "https://witness.example.org"}
+	turku := omadata.WitnessRef{Name: "turku.example/witness", VerifierKey: turkuKey, URL: "https://turku.example/witness/v1", OperatorID: "https://turku.example"}
+	member := func(id, name, vkey string) omadata.WitnessRef {
+		return omadata.WitnessRef{Name: name, VerifierKey: vkey, URL: id + "/witness/v1", OperatorID: id}
+	}
+	ownKey, _ := key("anchor.example/witness")
+	for _, c := range []struct {
+		name    string
+		members []omadata.WitnessRef
+		want    string
+	}{
+		{"AnchorsName", []omadata.WitnessRef{member("https://espoo.example", "anchor.example/witness", ownKey), turku},
+			"turku.example/witness anchor.example/witness witness.example.org"},
+		{"AnchorsKeyUnderItsOwnName", []omadata.WitnessRef{member("https://espoo.example", "espoo.example/witness", rename(anchorPriv, "espoo.example/witness")), turku},
+			"turku.example/witness anchor.example/witness witness.example.org"},
+		{"ConfiguredName", []omadata.WitnessRef{member("https://espoo.example", "witness.example.org", ownKey), turku},
+			"turku.example/witness anchor.example/witness witness.example.org"},
+		{"ConfiguredKey", []omadata.WitnessRef{member("https://espoo.example", "espoo.example/witness", rename(outsidePriv, "espoo.example/witness")), turku},
+			"turku.example/witness anchor.example/witness witness.example.org"},
+		{"AnotherMembersKey", []omadata.WitnessRef{turku, member("https://espoo.example", "espoo.example/witness", rename(turkuPriv, "espoo.example/witness"))},
+			"turku.example/witness anchor.example/witness witness.example.org"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			l := witnessList{network: networkWitnesses(append(c.members, anchor)), outside: []omadata.WitnessRef{outside},
+				logger: slog.New(slog.NewTextHandler(&logs, nil)), warned: &sync.Map{}}
+			for range 2 {
+				ws, err := l.Witnesses(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				var names []string
+				for _, w := range ws {
+					names = append(names, w.Name)
+					if w.Name == anchor.Name && w.VerifierKey != anchor.VerifierKey || w.Name == outside.Name && w.VerifierKey != outside.VerifierKey {
+						t.Errorf("%s asked with the key %s, want its own", w.Name, w.VerifierKey)
+					}
+				}
+				if got := strings.Join(names, " "); got != c.want {
+					t.Errorf("witnesses = %s, want %s", got, c.want)
+				}
+			}
+			if n := strings.Count(logs.String(), "level=WARN"); n != 1 || !strings.Contains(logs.String(), "operator=https://espoo.example") {
+				t.Errorf("log:\n%s\nwant one WARN line naming Espoo", logs.String())
+			}
+		})
 	}
 }

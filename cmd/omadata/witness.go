@@ -119,7 +119,8 @@ Witnesses the log of origin O: any C2SP tlog-checkpoint log, not only
 omadata's. VKEY is its signed-note Ed25519 verifier key, whose name is the
 origin (an omadata operator publishes it at /.well-known/mydata/log-key).
 Adding a log added before replaces its keys and label and keeps the latest
-checkpoint cosigned. Audited as witness.log_added.
+checkpoint cosigned; adding one that was removed starts afresh, forgetting
+it (to follow a log that started over). Audited as witness.log_added.
 `)
 	printFlags(c.m.Stdout, c.fs)
 }
@@ -167,7 +168,7 @@ func (c *WitnessRemoveLogCommand) Run(ctx context.Context, args []string) error 
 	if err := s.PutWitnessedLog(ctx, l); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.m.Stdout, "No longer witnessing %s; its latest checkpoint cosigned and any fork evidence are kept.\n", c.origin)
+	fmt.Fprintf(c.m.Stdout, "No longer witnessing %s; any fork evidence is kept. Adding it again starts afresh.\n", c.origin)
 	return nil
 }
 
@@ -176,8 +177,9 @@ func (c *WitnessRemoveLogCommand) Usage() {
 	fmt.Fprint(c.m.Stdout, `Usage: omadata witness remove-log --origin O --reason R [flags]
 
 Stops witnessing a log an admin added: its add-checkpoint requests are
-answered 404. The latest checkpoint cosigned is kept, so adding the log
-again continues from it. Audited as witness.log_removed.
+answered 404. Its fork evidence is kept; adding the log again starts
+afresh, forgetting the latest checkpoint cosigned (docs/witnessing.md §4).
+Audited as witness.log_removed.
 `)
 	printFlags(c.m.Stdout, c.fs)
 }
@@ -422,8 +424,10 @@ func (c *WitnessResolveCommand) Usage() {
 Resolves the fork ID (omadata witness forks) once the log's operator has
 rotated its log key or explained the fault (docs/witnessing.md §4), and
 unfreezes the log. With --keep old the witness goes on from the latest
-checkpoint it cosigned; with --keep new, from the conflicting checkpoint.
-The evidence stays. Audited as witness.fork_resolved.
+checkpoint it cosigned; with --keep new, from the conflicting checkpoint,
+only if it is larger than the checkpoint held (the state never moves
+back; a log that started over is removed and added again). The evidence
+stays. Audited as witness.fork_resolved.
 `)
 	printFlags(c.m.Stdout, c.fs)
 }

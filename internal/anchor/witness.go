@@ -296,7 +296,8 @@ func (a *Anchor) WitnessForks(ctx context.Context) ([]*omadata.WitnessFork, erro
 // checkpoint cosigned before) or the new (the conflicting one) checkpoint
 // as the latest cosigned (docs/witnessing.md §4), audited in anchor_audit
 // with reason and actor. The evidence stays. The origin stays frozen
-// while another fork of it is unresolved.
+// while another fork of it is unresolved. Keeping the new one is refused
+// (EINVALID on keep) unless it is larger than the checkpoint held.
 func (a *Anchor) ResolveWitnessFork(ctx context.Context, id, keep, reason, actor string) (*omadata.WitnessFork, error) {
 	switch {
 	case keep != "old" && keep != "new":
@@ -324,6 +325,14 @@ func (a *Anchor) ResolveWitnessFork(ctx context.Context, id, keep, reason, actor
 		cp, err := witness.ParseCheckpoint(noteText(f.Conflicting))
 		if err != nil {
 			return nil, fmt.Errorf("the conflicting checkpoint of fork %s: %w", id, err)
+		}
+		// The state never moves back, nor to another root of the size
+		// held: the witness would cosign two roots of one size.
+		var held int64
+		if err := t.queryRow(ctx, `SELECT size FROM anchor_witness_logs WHERE origin = ?`, f.Origin).Scan(&held); err != nil {
+			return nil, err
+		} else if cp.Size <= held {
+			return nil, omadata.Invalidf("keep", "Keep new only for a conflicting checkpoint larger than the one held (size %d, held %d).", cp.Size, held)
 		}
 		if _, err := t.exec(ctx, `UPDATE anchor_witness_logs SET size = ?, root_hash = ?, checkpoint = ?, updated_at = ? WHERE origin = ?`,
 			cp.Size, cp.Root.String(), f.Conflicting, now, f.Origin); err != nil {

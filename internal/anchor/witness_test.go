@@ -257,6 +257,9 @@ func TestWitness(t *testing.T) {
 				{forks[0].ID, "newest", "x", "y", "keep"},
 				{forks[0].ID, "old", " ", "y", "reason"},
 				{forks[0].ID, "old", "x", "", "by"},
+				// Not larger than the checkpoint held (7): the state
+				// never moves back to, or sideways at, a size cosigned.
+				{forks[0].ID, "new", "Keep the other root", "registrar", "keep"},
 			} {
 				if _, err := a.ResolveWitnessFork(ctx, bad.id, bad.keep, bad.reason, bad.by); omadata.ErrorField(err) != bad.field {
 					t.Errorf("ResolveWitnessFork(%+v) = %v, want refused naming %s", bad, err, bad.field)
@@ -362,6 +365,30 @@ func TestWitnessState(t *testing.T) {
 			e.Config.Metadata.LogOrigin, e.Config.Metadata.LogVerifierKey = lg.origin, lg.vkey
 			if _, err := a.Admit(ctx, e.srv.URL, "joins", "registrar"); omadata.ErrorField(err) != "log_origin" {
 				t.Errorf("admit a member claiming another's log origin: %v", err)
+			}
+			// Names are bound to entity IDs (docs/witnessing.md §1): nor
+			// does a member pass its witness off as the anchor's, at
+			// admission or at a refresh, whose refusal changes nothing.
+			_, priv, _ := ed25519.GenerateKey(rand.Reader)
+			c, err := witness.NewCosigner(a.WitnessName(), priv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.Config.Metadata.LogOrigin, e.Config.Metadata.LogVerifierKey = "", ""
+			e.Config.Metadata.WitnessEndpoint, e.Config.Metadata.WitnessVerifierKey = e.srv.URL+"/witness/v1", c.VerifierKey()
+			if _, err := a.Admit(ctx, e.srv.URL, "joins", "registrar"); omadata.ErrorField(err) != "witness_verifier_key" {
+				t.Errorf("admit a member whose witness key is named as the anchor's: %v", err)
+			}
+			other := newMemLog(t, omadata.LogOrigin(e.srv.URL))
+			h.Config.Metadata.LogOrigin, h.Config.Metadata.LogVerifierKey = other.origin, other.vkey
+			if err := a.Refresh(ctx, "anchor"); omadata.ErrorField(err) != "log_origin" {
+				t.Errorf("a refresh claiming another's log origin: %v, want refused naming log_origin", err)
+			}
+			if l, err := a.WitnessedLog(ctx, lg.origin); err != nil || l.OperatorID != h.srv.URL || l.VerifierKeys[0] != lg2.vkey {
+				t.Errorf("after a refused refresh: %+v, %v", l, err)
+			}
+			if _, err := a.WitnessedLog(ctx, other.origin); omadata.ErrorCode(err) != omadata.ENOTFOUND {
+				t.Errorf("the claimed origin is witnessed: %v", err)
 			}
 		})
 	}

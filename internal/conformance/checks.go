@@ -272,8 +272,15 @@ func checkOperatorMetadata(md *omadata.OperatorMetadata, peer string) error {
 			return fmt.Errorf("omadata_operator.%s %q is not an http(s) URL", f.name, f.v)
 		}
 	}
-	if _, err := note.NewVerifier(md.LogVerifierKey); err != nil {
+	// The log's and the witness's names are bound to the entity ID
+	// (§2.4 step 7): no member claims another's log or witness.
+	if want := omadata.LogOrigin(peer); md.LogOrigin != want {
+		return fmt.Errorf("omadata_operator.log_origin %q, want %q, the one of the entity ID", md.LogOrigin, want)
+	}
+	if v, err := note.NewVerifier(md.LogVerifierKey); err != nil {
 		return fmt.Errorf("omadata_operator.log_verifier_key is not a signed-note verifier key: %w", err)
+	} else if v.Name() != md.LogOrigin {
+		return fmt.Errorf("omadata_operator.log_verifier_key is named %q, not log_origin %q", v.Name(), md.LogOrigin)
 	}
 	// The witness (docs/witnessing.md §1) is optional, for members of
 	// older versions, but comes whole.
@@ -285,8 +292,10 @@ func checkOperatorMetadata(md *omadata.OperatorMetadata, peer string) error {
 		if u, err := url.Parse(md.WitnessEndpoint); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 			return fmt.Errorf("omadata_operator.witness_endpoint %q is not an http(s) URL", md.WitnessEndpoint)
 		}
-		if _, err := witness.NewCosignatureVerifier(md.WitnessVerifierKey); err != nil {
+		if v, err := witness.NewCosignatureVerifier(md.WitnessVerifierKey); err != nil {
 			return fmt.Errorf("omadata_operator.witness_verifier_key is not a cosignature/v1 verifier key: %w", err)
+		} else if want := omadata.WitnessName(peer); v.Name() != want {
+			return fmt.Errorf("omadata_operator.witness_verifier_key is named %q, want %q, the witness name of the entity ID", v.Name(), want)
 		}
 	}
 	return nil

@@ -104,6 +104,8 @@ func TestBrokenPeerFails(t *testing.T) {
 		"authority-hints": {"trust-chain"}, // §2.4 step 3
 		"metadata":        {"trust-chain"}, // §2.4 step 5: complete after policy
 		"witness-key":     {"trust-chain"}, // §2.4 step 7: the witness key checked
+		"log-origin":      {"trust-chain"}, // §2.4 step 7: names bound to the entity ID
+		"witness-name":    {"trust-chain"}, // §2.4 step 7: names bound to the entity ID
 	}
 	anchor := conformancetest.NewAnchor(t)
 	for broken, check := range conformancetest.Variants {

@@ -215,7 +215,8 @@ func TestResolve(t *testing.T) {
 	helsinki, espoo := n.newMember(t, "Helsinki"), n.newMember(t, "Espoo")
 	// Helsinki is a witness (docs/witnessing.md §1); Espoo, of an older
 	// version, is not, and is a member all the same.
-	wkey := testWitnessKey(t)
+	wkey := testWitnessKey(t, omadata.WitnessName(helsinki.id()))
+	helsinki.Config.Metadata.LogVerifierKey = testLogKey(t, helsinki.Config.Metadata.LogOrigin)
 	helsinki.Config.Metadata.WitnessEndpoint, helsinki.Config.Metadata.WitnessVerifierKey = helsinki.id()+"/witness/v1", wkey
 	n.admit(t, helsinki)
 	n.admit(t, espoo)
@@ -260,13 +261,13 @@ func TestResolve(t *testing.T) {
 }
 
 // testWitnessKey is a cosignature/v1 verifier key of a new key.
-func testWitnessKey(t *testing.T) string {
+func testWitnessKey(t *testing.T, name string) string {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := witness.NewCosigner("helsinki.example/witness", priv)
+	c, err := witness.NewCosigner(name, priv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,9 +275,9 @@ func testWitnessKey(t *testing.T) string {
 }
 
 // testLogKey is a signed-note Ed25519 verifier key of a new key.
-func testLogKey(t *testing.T) string {
+func testLogKey(t *testing.T, name string) string {
 	t.Helper()
-	_, vkey, err := note.GenerateKey(nil, "helsinki.example/log")
+	_, vkey, err := note.GenerateKey(nil, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,13 +388,28 @@ func TestResolveRefusals(t *testing.T) {
 		}, 1},
 		{"WitnessEndpointOffOrigin", func(t *testing.T, n *testNetwork, m *testMember) {
 			n.serveMarked(t, m, func(c *federation.Configuration) {
-				c.Metadata.WitnessEndpoint, c.Metadata.WitnessVerifierKey = "https://witness.example/witness/v1", testWitnessKey(t)
+				c.Metadata.WitnessEndpoint, c.Metadata.WitnessVerifierKey = "https://witness.example/witness/v1", testWitnessKey(t, omadata.WitnessName(m.id()))
 			})
 		}, 1},
 		{"WitnessVerifierKeyNotCosignature", func(t *testing.T, n *testNetwork, m *testMember) {
 			// A signed-note Ed25519 key (algorithm 0x01), not cosignature/v1.
 			n.serveMarked(t, m, func(c *federation.Configuration) {
-				c.Metadata.WitnessEndpoint, c.Metadata.WitnessVerifierKey = m.id()+"/witness/v1", testLogKey(t)
+				c.Metadata.WitnessEndpoint, c.Metadata.WitnessVerifierKey = m.id()+"/witness/v1", testLogKey(t, omadata.WitnessName(m.id()))
+			})
+		}, 1},
+		// Names bound to the entity ID (docs/witnessing.md §1): a member
+		// cannot claim another's log or witness.
+		{"LogOriginOfAnother", func(t *testing.T, n *testNetwork, m *testMember) {
+			n.serveMarked(t, m, func(c *federation.Configuration) {
+				c.Metadata.LogOrigin, c.Metadata.LogVerifierKey = "espoo.example/log", testLogKey(t, "espoo.example/log")
+			})
+		}, 1},
+		{"LogVerifierKeyOfAnotherName", func(t *testing.T, n *testNetwork, m *testMember) {
+			n.serveMarked(t, m, func(c *federation.Configuration) { c.Metadata.LogVerifierKey = testLogKey(t, "espoo.example/log") })
+		}, 1},
+		{"WitnessVerifierKeyOfAnotherName", func(t *testing.T, n *testNetwork, m *testMember) {
+			n.serveMarked(t, m, func(c *federation.Configuration) {
+				c.Metadata.WitnessEndpoint, c.Metadata.WitnessVerifierKey = m.id()+"/witness/v1", testWitnessKey(t, "anchor.example/witness")
 			})
 		}, 1},
 		{"WitnessEndpointWithoutKey", func(t *testing.T, n *testNetwork, m *testMember) {

@@ -8,6 +8,7 @@ import (
 	"unicode"
 
 	"github.com/go-jose/go-jose/v4"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/witness"
@@ -27,7 +28,11 @@ const (
 // log_endpoint, witness_endpoint) is on the origin of the entity ID, since
 // a member calls them (no request to another host on a peer's word), and
 // witness_verifier_key, given with witness_endpoint or not at all, is a
-// cosignature/v1 verifier key (docs/witnessing.md §1). The error names the
+// cosignature/v1 verifier key (docs/witnessing.md §1). The names of the
+// log and the witness are bound to the entity ID, so that no member can
+// claim another's log or witness: log_origin is omadata.LogOrigin(entity
+// ID), log_verifier_key a signed-note key named log_origin, and the
+// witness key's name omadata.WitnessName(entity ID). The error names the
 // field. The anchor applies it at admission and refresh, the resolver to
 // every chain.
 func CheckMetadata(entityID string, md *omadata.OperatorMetadata) error {
@@ -69,13 +74,36 @@ func CheckMetadata(entityID string, md *omadata.OperatorMetadata) error {
 			return omadata.Invalidf(u.field, "The URL must be on the origin of the entity identifier %s.", origin.Scheme+"://"+origin.Host)
 		}
 	}
-	return checkWitness(md.WitnessEndpoint, md.WitnessVerifierKey)
+	if err := checkLog(entityID, md.LogOrigin, md.LogVerifierKey); err != nil {
+		return err
+	}
+	return checkWitness(entityID, md.WitnessEndpoint, md.WitnessVerifierKey)
+}
+
+// checkLog checks the log of an operator's metadata: its origin is the
+// one its entity ID gives it (omadata.LogOrigin), and its verifier key a
+// signed-note Ed25519 key of that name. A member that offers no log gives
+// neither key nor origin, or an origin alone (nothing is witnessed then).
+func checkLog(entityID, origin, vkey string) error {
+	if origin != "" && origin != omadata.LogOrigin(entityID) {
+		return omadata.Invalidf("log_origin", "The log origin must be %q, the one of the entity identifier.", omadata.LogOrigin(entityID))
+	}
+	if vkey == "" {
+		return nil
+	}
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return omadata.Invalidf("log_verifier_key", "Not a signed-note Ed25519 verifier key.")
+	} else if v.Name() != origin || origin == "" {
+		return omadata.Invalidf("log_verifier_key", "The key's name %q is not the log origin %q.", omadata.Truncate(v.Name(), 100), origin)
+	}
+	return nil
 }
 
 // checkWitness checks the witness of an operator's metadata: both its
 // endpoint and its key, or neither (a member of an older version, which
-// is not asked to witness).
-func checkWitness(endpoint, vkey string) error {
+// is not asked to witness); the key named omadata.WitnessName(entity ID).
+func checkWitness(entityID, endpoint, vkey string) error {
 	switch {
 	case endpoint == "" && vkey == "":
 		return nil
@@ -84,8 +112,11 @@ func checkWitness(endpoint, vkey string) error {
 	case endpoint == "":
 		return omadata.Invalidf("witness_endpoint", "A witness verifier key needs its endpoint.")
 	}
-	if _, err := witness.NewCosignatureVerifier(vkey); err != nil {
+	v, err := witness.NewCosignatureVerifier(vkey)
+	if err != nil {
 		return omadata.Invalidf("witness_verifier_key", "Not a cosignature/v1 verifier key.")
+	} else if want := omadata.WitnessName(entityID); v.Name() != want {
+		return omadata.Invalidf("witness_verifier_key", "The key's name %q is not the witness name %q of the entity identifier.", omadata.Truncate(v.Name(), 100), want)
 	}
 	return nil
 }

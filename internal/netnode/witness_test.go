@@ -3,10 +3,16 @@
 package netnode_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"net/http"
+	"slices"
 	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/federation"
@@ -16,9 +22,11 @@ import (
 )
 
 // witnessKey gives op a witness in its metadata (docs/witnessing.md §1),
-// before it is admitted, and returns its verifier key.
-func witnessKey(t *testing.T, op *operator, name string) string {
+// before it is admitted, and returns its verifier key: named after its
+// operator ID, as the chain requires.
+func witnessKey(t *testing.T, op *operator) string {
 	t.Helper()
+	name := omadata.WitnessName(op.URL)
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +48,7 @@ func TestWitnessLogSync(t *testing.T) {
 	ctx := storetest.Admin()
 	a := startAnchor(t)
 	hki, esp, tku := startOperator(t, a, "Helsinki"), startOperator(t, a, "Espoo"), startOperator(t, a, "Turku")
-	espKey := witnessKey(t, esp, "espoo.example/witness") // Turku, of an older version, has none
+	espKey := witnessKey(t, esp) // Turku, of an older version, has none
 	admit(t, a, hki, esp, tku)
 
 	n, err := hki.Node.WitnessLogs.Sync(ctx)
@@ -76,9 +84,32 @@ func TestWitnessLogSync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ws) != 1 || ws[0].Name != "espoo.example/witness" || ws[0].VerifierKey != espKey || ws[0].URL != esp.URL+"/witness/v1" ||
+	if len(ws) != 1 || ws[0].Name != omadata.WitnessName(esp.URL) || ws[0].VerifierKey != espKey || ws[0].URL != esp.URL+"/witness/v1" ||
 		ws[0].OperatorID != esp.URL || ws[0].Label["fi"] == "" {
 		t.Fatalf("witnesses = %+v, want Espoo's alone: Turku publishes none, the anchor names none", ws)
+	}
+
+	// Turku claims Espoo's log origin, with a key of its own named by it
+	// (security review of issue 18, finding 1): Turku's chain fails, so
+	// it is witnessed no more, and Espoo's log stays as Espoo's chain
+	// gave it, keys, operator and all.
+	espLog := byOperator[esp.URL]
+	_, rogueKey, err := note.GenerateKey(rand.Reader, espLog.Origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveConfiguration(t, a, tku, func(md *omadata.OperatorMetadata) { md.LogOrigin, md.LogVerifierKey = espLog.Origin, rogueKey })
+	if err := hki.Node.Resolver.Drop(ctx, tku.URL); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hki.Node.WitnessLogs.Sync(ctx); err == nil {
+		t.Error("Turku's claim of Espoo's origin: the sync reported no refusal")
+	}
+	if l, err := hki.Store.WitnessedLog(ctx, espLog.Origin); err != nil || l.OperatorID != esp.URL || !slices.Equal(l.VerifierKeys, espLog.VerifierKeys) || !l.Active {
+		t.Errorf("Espoo's log after Turku's claim: %+v, %v; want Espoo's, unchanged", l, err)
+	}
+	if l, err := hki.Store.WitnessedLog(ctx, tku.Node.Member.Config.Metadata.LogOrigin); err != nil || l.Active {
+		t.Errorf("Turku's own log after its chain failed: %+v, %v; want inactive", l, err)
 	}
 
 	// Espoo suspended: its log is not witnessed, nor its witness asked.
@@ -100,15 +131,44 @@ func TestWitnessLogSync(t *testing.T) {
 	}
 }
 
+// serveConfiguration makes op serve its entity configuration with change
+// applied to its metadata, signed with its key and carrying its trust
+// mark: a chain that fails only by what change does.
+func serveConfiguration(t *testing.T, a *testAnchor, op *operator, change func(md *omadata.OperatorMetadata)) {
+	t.Helper()
+	ctx := context.Background()
+	c := op.Node.Member.Config
+	change(&c.Metadata)
+	c.Keys = []federation.Key{op.Key}
+	as, err := federation.FetchAnchor(ctx, http.DefaultClient, a.URL, a.Keys, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, err := federation.FetchTrustMark(ctx, http.DefaultClient, as, op.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.TrustMarks = []federation.TrustMarkRef{{Type: federation.MemberTrustMarkType(a.URL), TrustMark: tm}}
+	jws, err := federation.EntityConfiguration(&c, op.Key, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	op.configuration.Store(&jws)
+}
+
 // TestAnchorWitness: the trust anchor's witness is read from its
 // configuration's omadata_witness metadata, its endpoint on the anchor's
-// origin and its key a cosignature/v1 key.
+// origin and its key a cosignature/v1 key named after the anchor's ID.
 func TestAnchorWitness(t *testing.T) {
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c, err := witness.NewCosigner("anchor.example/witness", priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := witness.NewCosigner("helsinki.example/witness", priv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,6 +197,9 @@ func TestAnchorWitness(t *testing.T) {
 		"OffOrigin": st("https://other.example/witness/v1", c.VerifierKey(), ""),
 		"NotAKey":   st("https://anchor.example/witness/v1", "anchor.example/witness+00000000+AAAA", ""),
 		"NoKey":     st("https://anchor.example/witness/v1", "", ""),
+		// A member's witness key (or any other name) passed off as the
+		// anchor's: the name is bound to the anchor's ID.
+		"KeyOfAMember": st("https://anchor.example/witness/v1", other.VerifierKey(), ""),
 	} {
 		if w, err := netnode.AnchorWitness(s); err == nil {
 			t.Errorf("%s: got %+v, want an error", name, w)

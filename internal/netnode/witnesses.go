@@ -50,7 +50,8 @@ func (n *Node) Witnesses(ctx context.Context) ([]omadata.WitnessRef, error) {
 // AnchorWitness reads the trust anchor's witness from its verified entity
 // configuration: metadata.omadata_witness {witness_endpoint,
 // witness_verifier_key}, the endpoint on the anchor's origin and the key a
-// cosignature/v1 verifier key. nil when it names none.
+// cosignature/v1 verifier key named omadata.WitnessName(anchor ID). nil
+// when it names none.
 func AnchorWitness(st *federation.Statement) (*omadata.WitnessRef, error) {
 	raw, ok := st.Metadata[MetadataWitness]
 	if !ok {
@@ -73,6 +74,10 @@ func AnchorWitness(st *federation.Statement) (*omadata.WitnessRef, error) {
 	v, err := witness.NewCosignatureVerifier(md.VerifierKey)
 	if err != nil {
 		return nil, omadata.Invalidf(MetadataWitness+".witness_verifier_key", "Not a cosignature/v1 verifier key.")
+	} else if want := omadata.WitnessName(st.Subject); v.Name() != want {
+		// The name is bound to the anchor's ID, as a member's to its own
+		// (docs/witnessing.md §1): no witness can pass for the anchor.
+		return nil, omadata.Invalidf(MetadataWitness+".witness_verifier_key", "The key's name %q is not the anchor's witness name %q.", omadata.Truncate(v.Name(), 100), want)
 	}
 	label := anchorLabel
 	var fe struct {

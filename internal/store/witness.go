@@ -61,7 +61,11 @@ func (s *Store) FindWitnessedLogs(ctx context.Context) ([]*omadata.WitnessedLog,
 // (witness.log_added, or witness.log_removed when it is made inactive); a
 // peer's log is the network worker's, written from the peer's trust chain
 // without audit. A log keeps its source: an origin witnessed as a peer's
-// is not taken over by an admin, nor the other way, while it is active.
+// is not taken over by an admin, nor the other way, while it is active;
+// nor is an active peer's log by another peer (ECONFLICT on origin). A
+// log keeps its state, but for one an admin removed and adds again: that
+// starts afresh, as the way to follow a log that started over
+// (docs/witnessing.md §4), audited with the state it forgets.
 func (s *Store) PutWitnessedLog(ctx context.Context, l *omadata.WitnessedLog) error {
 	if err := validWitnessedLog(l); err != nil {
 		return err
@@ -83,6 +87,11 @@ func (s *Store) PutWitnessedLog(ctx context.Context, l *omadata.WitnessedLog) er
 	if old != nil && old.Source != l.Source && old.Active {
 		return omadata.Conflictf("source", "The origin is already witnessed as a log of source %q.", old.Source)
 	}
+	// A member's log is bound to its operator ID (network.md §2.4 step 7):
+	// another member's chain never takes over its keys and state.
+	if old != nil && old.Source == omadata.WitnessLogPeer && l.Source == omadata.WitnessLogPeer && old.Active && old.OperatorID != l.OperatorID {
+		return omadata.Conflictf("origin", "The origin %s is witnessed as the log of another member.", l.Origin)
+	}
 	if old == nil && !l.Active {
 		return omadata.NotFound("witnessed log")
 	}
@@ -92,10 +101,20 @@ func (s *Store) PutWitnessedLog(ctx context.Context, l *omadata.WitnessedLog) er
 		l.Origin, jsonValue{l.VerifierKeys}, l.Source, l.OperatorID, l.Label, l.Active, tx.now); err != nil {
 		return err
 	}
+	// Added again after an admin removed it: the witness forgets the
+	// checkpoint it cosigned (not the forks, which stay until resolved).
+	reset := old != nil && old.Source == omadata.WitnessLogAdmin && !old.Active && l.Source == omadata.WitnessLogAdmin && l.Active && old.Checkpoint != ""
+	if reset {
+		if _, err := tx.exec(ctx, `UPDATE witness_logs SET size = 0, root_hash = '', checkpoint = '', cosigned_at = NULL WHERE origin = ?`, l.Origin); err != nil {
+			return err
+		}
+	}
 	if l.Source == omadata.WitnessLogAdmin {
 		action, details := "witness.log_added", map[string]any{"verifier_keys": l.VerifierKeys, "label": l.Label, "reason": l.Reason}
 		if !l.Active {
 			action, details = "witness.log_removed", map[string]any{"reason": l.Reason}
+		} else if reset {
+			details["reset"] = map[string]any{"size": old.Size, "root_hash": old.RootHash, "checkpoint": old.Checkpoint}
 		}
 		if err := s.audit(ctx, tx, action, "witnessed_log", l.Origin, details); err != nil {
 			return err

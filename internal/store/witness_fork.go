@@ -134,7 +134,9 @@ func (s *Store) FindWitnessForks(ctx context.Context) ([]*omadata.WitnessFork, e
 // conflicting checkpoint the latest, and the origin is unfrozen unless
 // another fork of it is unresolved. The evidence stays; its resolution is
 // audited (witness.fork_resolved).
-// ENOTFOUND for an unknown fork, ECONFLICT for one resolved already.
+// ENOTFOUND for an unknown fork, ECONFLICT for one resolved already,
+// EINVALID on keep for "new" when the conflicting checkpoint is not
+// larger than the one held (the state never moves back).
 func (s *Store) ResolveWitnessFork(ctx context.Context, id, keep, reason string) error {
 	if err := requireAdmin(ctx); err != nil {
 		return err
@@ -177,9 +179,15 @@ func (s *Store) ResolveWitnessFork(ctx context.Context, id, keep, reason string)
 	// Lock the origin's row before counting its open forks: a fork
 	// recorded meanwhile (which locks the row first) is then counted, and
 	// does not end up unfrozen by this resolution.
-	var origin string
-	if err := tx.queryRow(ctx, `SELECT origin FROM witness_logs WHERE origin = ?`+s.db.d.forUpdate(), f.Origin).Scan(&origin); err != nil {
+	var held int64
+	if err := tx.queryRow(ctx, `SELECT size FROM witness_logs WHERE origin = ?`+s.db.d.forUpdate(), f.Origin).Scan(&held); err != nil {
 		return err
+	}
+	// The state never moves back, nor to another root of the size held:
+	// the witness would cosign two roots of one size. A log that started
+	// over is followed by removing it and adding it again (PutWitnessedLog).
+	if keep == "new" && cp.size <= held {
+		return omadata.Invalidf("keep", "Keep new only for a conflicting checkpoint larger than the one held (size %d, held %d); to follow a log that started over, remove it and add it again.", cp.size, held)
 	}
 	var open int
 	if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM witness_forks WHERE origin = ? AND resolved_at IS NULL`, f.Origin).Scan(&open); err != nil {

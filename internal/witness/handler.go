@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -78,8 +79,96 @@ type Handler struct {
 	// signed: anyone can submit a log's public checkpoint with a wrong
 	// proof, and that must not freeze the log (docs/witnessing.md §4).
 	// Without it, or when the log cannot be reached, a failed proof is
-	// refused with 422 and logged, not recorded.
+	// refused with 422 and logged, not recorded. Its outcome is kept for
+	// ProofCacheTTL per (origin, both sizes and roots), and concurrent
+	// identical requests share one call: anyone may post a wrong proof,
+	// and the witness asks the log once, not once per request.
 	FetchProof func(ctx context.Context, origin string, old, new int64) (tlog.TreeProof, error)
+
+	proofMu sync.Mutex
+	proofs  map[proofKey]*proofCall
+	now     func() time.Time // nil: time.Now; tests set it
+}
+
+// ProofCacheTTL is how long the witness keeps the log's answer to a
+// consistency proof it asked for (Handler.FetchProof), and
+// maxCachedProofs how many answers it keeps; with that many fresh ones,
+// a failed proof is not checked with the log (docs/witnessing.md §4).
+const (
+	ProofCacheTTL   = time.Minute
+	maxCachedProofs = 1024
+)
+
+// proofKey names a consistency proof the witness asks a log for: from
+// the checkpoint it holds to the one submitted.
+type proofKey struct {
+	origin           string
+	old, new         int64
+	oldRoot, newRoot tlog.Hash
+}
+
+// proofCall is one request for a proof: done is closed once proof and
+// err are set, at the time done.
+type proofCall struct {
+	done  chan struct{}
+	proof tlog.TreeProof
+	err   error
+	at    time.Time
+}
+
+func (h *Handler) clock() time.Time {
+	if h.now != nil {
+		return h.now()
+	}
+	return time.Now()
+}
+
+// fetchProof is FetchProof with its outcome cached for ProofCacheTTL and
+// concurrent identical calls collapsed into one. The call runs apart from
+// ctx (one requester going away does not fail the others' answer), within
+// DefaultTimeout; each caller waits for it as long as its ctx allows.
+func (h *Handler) fetchProof(ctx context.Context, k proofKey) (tlog.TreeProof, error) {
+	h.proofMu.Lock()
+	now := h.clock()
+	c, ok := h.proofs[k]
+	if ok && !c.at.IsZero() && now.Sub(c.at) >= ProofCacheTTL {
+		delete(h.proofs, k)
+		ok = false
+	}
+	if !ok {
+		if h.proofs == nil {
+			h.proofs = map[proofKey]*proofCall{}
+		}
+		if len(h.proofs) >= maxCachedProofs {
+			for key, old := range h.proofs {
+				if !old.at.IsZero() && now.Sub(old.at) >= ProofCacheTTL {
+					delete(h.proofs, key)
+				}
+			}
+		}
+		if len(h.proofs) >= maxCachedProofs {
+			h.proofMu.Unlock()
+			return nil, errors.New("witness: too many consistency proofs asked of logs in the last minute")
+		}
+		c = &proofCall{done: make(chan struct{})}
+		h.proofs[k] = c
+		go func() {
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), DefaultTimeout)
+			defer cancel()
+			proof, err := h.FetchProof(fctx, k.origin, k.old, k.new)
+			h.proofMu.Lock()
+			c.proof, c.err, c.at = proof, err, h.clock()
+			h.proofMu.Unlock()
+			close(c.done)
+		}()
+	}
+	h.proofMu.Unlock()
+	select {
+	case <-c.done:
+		return c.proof, c.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // ServeHTTP answers "POST {prefix}/add-checkpoint" (tlog-witness
@@ -264,9 +353,7 @@ func (h *Handler) badProof(ctx context.Context, l *omadata.WitnessedLog, cp *Che
 		warn("not checked with the log", nil)
 		return
 	}
-	fctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
-	proof, err := h.FetchProof(fctx, l.Origin, l.Size, cp.Size)
-	cancel()
+	proof, err := h.fetchProof(ctx, proofKey{origin: l.Origin, old: l.Size, oldRoot: held, new: cp.Size, newRoot: cp.Root})
 	switch {
 	case refused(err):
 		// The log says it has no such trees, yet it signed both.

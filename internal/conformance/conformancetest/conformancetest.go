@@ -15,6 +15,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -45,6 +46,8 @@ var Variants = map[string]string{
 	"authority-hints":   "entity-configuration/authority-hints", // none
 	"metadata":          "entity-configuration/metadata",        // no log_verifier_key
 	"witness-key":       "entity-configuration/metadata",        // a witness_verifier_key that is a log key
+	"log-origin":        "entity-configuration/metadata",        // another operator's log_origin, with a key of that name
+	"witness-name":      "entity-configuration/metadata",        // a witness_verifier_key named as another operator's witness
 	"trust-chain":       "trust-chain",                          // signed with a key the anchor does not hold
 	"trust-mark":        "trust-mark",                           // the trust mark's signature altered
 	"unsigned":          "call/unsigned",                        // accepts unsigned calls
@@ -342,6 +345,14 @@ func (m *Member) serveConfiguration(w http.ResponseWriter, r *http.Request) {
 		md.LogVerifierKey = ""
 	case "witness-key":
 		md.WitnessEndpoint, md.WitnessVerifierKey = m.ID+"/witness/v1", m.logKey
+	case "log-origin":
+		_, vk, err := note.GenerateKey(rand.Reader, "other.example/log")
+		if err != nil {
+			m.t.Error(err)
+		}
+		md.LogOrigin, md.LogVerifierKey = "other.example/log", vk
+	case "witness-name":
+		md.WitnessEndpoint, md.WitnessVerifierKey = m.ID+"/witness/v1", cosignatureKey(m.t, "other.example/witness")
 	case "trust-chain":
 		signer = m.other
 	case "trust-mark":
@@ -621,4 +632,18 @@ func (m *Member) serveNetwork(w http.ResponseWriter, r *http.Request, caller, no
 	default:
 		m.problem(w, 404, "not_found")
 	}
+}
+
+// cosignatureKey is the verifier key of a new cosignature/v1 key named
+// name (docs/witnessing.md §1; tlog-cosignature §Format): name, the
+// first 4 bytes of SHA-256(name "\n" 0x04 key) in hex, and the base64 of
+// 0x04 and the key.
+func cosignatureKey(t testing.TB, name string) string {
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := append([]byte{0x04}, pub...)
+	h := sha256.Sum256(append([]byte(name+"\n"), k...))
+	return name + "+" + hex.EncodeToString(h[:4]) + "+" + base64.StdEncoding.EncodeToString(k)
 }

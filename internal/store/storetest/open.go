@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/omadata/omadata"
@@ -30,6 +31,18 @@ var SecretKey = []byte("omadata test secret key, 32 b..!")
 // OpenURL opens and migrates the database at url, closed when t ends, with
 // a keyring and a signing key from SecretKey.
 func OpenURL(t testing.TB, url string) *store.Store {
+	t.Helper()
+	return OpenURLWithLogOrigin(t, url, LogOrigin)
+}
+
+// logOrigins holds the log origin of each test store's database opened
+// with another origin than LogOrigin.
+var logOrigins sync.Map // *store.DB → string
+
+// OpenURLWithLogOrigin is OpenURL with a log of origin origin: the store
+// of an operator whose log origin is the one of its URL, as a network
+// requires (network.md §2.4 step 7), known once its server listens.
+func OpenURLWithLogOrigin(t testing.TB, url, origin string) *store.Store {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, url)
@@ -56,9 +69,13 @@ func OpenURL(t testing.TB, url string) *store.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logSigner, _, err := keys.LogSigner(ctx, store.New(db), sealer, LogOrigin)
+	logSigner, _, err := keys.LogSigner(ctx, store.New(db), sealer, origin)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if origin != LogOrigin {
+		logOrigins.Store(db, origin)
+		t.Cleanup(func() { logOrigins.Delete(db) })
 	}
 	return store.New(db, store.WithKeyring(kr), store.WithSigner(signer), store.WithIssuer("https://omadata.test"), store.WithLog(logSigner))
 }
@@ -117,14 +134,19 @@ func PostgresSchema(t testing.TB, dsn string) string {
 var LogOrigin = omadata.LogOrigin("https://omadata.test")
 
 // LogVerifierKey returns the note verifier key of the store's log, as the
-// operator publishes it.
+// operator publishes it: named LogOrigin, or the origin the store was
+// opened with (OpenURLWithLogOrigin).
 func LogVerifierKey(t testing.TB, s *store.Store) string {
 	t.Helper()
 	ks, err := s.FindSigningKeys(Admin())
 	if err != nil {
 		t.Fatal(err)
 	}
-	vkeys, err := keys.LogVerifierKeys(ks, LogOrigin)
+	origin := LogOrigin
+	if o, ok := logOrigins.Load(s.DB()); ok {
+		origin = o.(string)
+	}
+	vkeys, err := keys.LogVerifierKeys(ks, origin)
 	if err != nil || len(vkeys) != 1 {
 		t.Fatalf("log verifier keys: %v, %v", vkeys, err)
 	}

@@ -133,6 +133,9 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Witness/ResolveRace", testWitnessResolveRace},
 		{"Witness/CheckService", testWitnessCheckService},
 		{"Witness/ConcurrentInstances", testWitnessConcurrentInstances},
+		{"Witness/PeerTakeover", testWitnessPeerTakeover},
+		{"Witness/ResolveKeepNew", testWitnessResolveKeepNew},
+		{"Witness/Reset", testWitnessReset},
 	}
 	// Cases of several operators, each a store on its own database.
 	networkCases := []struct {

@@ -47,6 +47,9 @@ type env struct {
 	// (withWitnesses' tampering), never in production code.
 	wrap  func(http.Handler) http.Handler
 	pages []web.Page // more pages on the test server
+	// logOrigin is the origin of the operator's log: storetest.LogOrigin,
+	// or the one of its URL (newNetworkEnv).
+	logOrigin string
 }
 
 // setNow moves the fixed clock of an env made with a non-zero now.
@@ -89,12 +92,33 @@ func demoProvider(t *testing.T, base string) (portal.OIDC, []web.Page) {
 // provider).
 func newProviderEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter, pr provider, opts ...func(*env, *portal.Options)) *env {
 	t.Helper()
+	return newOriginEnv(t, now, limiter, pr, false, opts...)
+}
+
+// newNetworkEnv is newEnv for an operator of a network: its log origin is
+// the one of its URL (omadata.LogOrigin), as a trust chain requires of a
+// member (network.md §2.4 step 7).
+func newNetworkEnv(t *testing.T, opts ...func(*env, *portal.Options)) *env {
+	t.Helper()
+	return newOriginEnv(t, time.Time{}, nil, nil, true, opts...)
+}
+
+// newOriginEnv is newProviderEnv with the log origin of the operator's
+// URL when bound, else storetest.LogOrigin.
+func newOriginEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter, pr provider, bound bool, opts ...func(*env, *portal.Options)) *env {
+	t.Helper()
 	if pr == nil {
 		pr = demoProvider
 	}
+	ts := httptest.NewUnstartedServer(nil)
+	base := "http://" + ts.Listener.Addr().String()
 	path := filepath.Join(t.TempDir(), "omadata.db")
-	st := storetest.OpenURL(t, "sqlite:"+path)
-	e := &env{store: st, path: path}
+	origin := storetest.LogOrigin
+	if bound {
+		origin = omadata.LogOrigin(base)
+	}
+	st := storetest.OpenURLWithLogOrigin(t, "sqlite:"+path, origin)
+	e := &env{store: st, path: path, logOrigin: origin}
 	clock := time.Now
 	if !now.IsZero() {
 		e.setNow(now)
@@ -109,8 +133,6 @@ func newProviderEnv(t *testing.T, now time.Time, limiter *ratelimit.Limiter, pr 
 	if _, err := demo.LoadResidents(ctx, demo.ResidentServices{Residents: st, Representations: st}); err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewUnstartedServer(nil)
-	base := "http://" + ts.Listener.Addr().String()
 	oc, pages := pr(t, base)
 	archives := &archive.Builder{Requests: st, Signer: storetest.RecordSigner(t, st), OperatorID: base, PublicURL: base, Now: clock}
 	o := portal.Options{

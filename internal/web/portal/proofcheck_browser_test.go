@@ -147,7 +147,8 @@ func newMember(t *testing.T, a *anchor.Anchor, anchorURL string, name omadata.Te
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.PutWitnessedLog(storetest.Admin(), &omadata.WitnessedLog{Origin: storetest.LogOrigin, VerifierKeys: []string{logKey},
+	origin, _, _ := strings.Cut(logKey, "+") // a signed-note key is named by its log's origin
+	if err := st.PutWitnessedLog(storetest.Admin(), &omadata.WitnessedLog{Origin: origin, VerifierKeys: []string{logKey},
 		Source: omadata.WitnessLogAdmin, Active: true, Reason: "a peer of the test"}); err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +220,7 @@ func TestBrowserProofCheckNetwork(t *testing.T) {
 	}
 	var edit atomic.Pointer[func(d map[string]any)]
 	var ws staticWitnesses
-	e := newProviderEnv(t, time.Time{}, nil, nil, func(e *env, o *portal.Options) {
+	e := newNetworkEnv(t, func(e *env, o *portal.Options) {
 		logKey := storetest.LogVerifierKey(t, e.store)
 		espooRef, espooKey := newMember(t, a, as.URL, espoo, logKey, nil)
 		turkuRef, _ := newMember(t, a, as.URL, turku, logKey, nil)
@@ -238,7 +239,7 @@ func TestBrowserProofCheckNetwork(t *testing.T) {
 		// (its URL is known once the server runs).
 		e.pages = append(e.pages, web.Page{Pattern: "GET " + federation.WellKnownPath, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			md := omadata.OperatorMetadata{OperatorID: e.url, Name: omadata.Text{"fi": "Testikaupunki", "en": "Test City"}, BaseURL: e.url,
-				NetworkEndpoint: e.url + "/network/v1", LogEndpoint: e.url + "/api/v1/public/log", LogOrigin: storetest.LogOrigin, LogVerifierKey: logKey}
+				NetworkEndpoint: e.url + "/network/v1", LogEndpoint: e.url + "/api/v1/public/log", LogOrigin: e.logOrigin, LogVerifierKey: logKey}
 			configuration(md, as.URL, ownKey).ServeHTTP(w, r)
 		})})
 		e.wrap = func(h http.Handler) http.Handler {
