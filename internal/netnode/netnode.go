@@ -230,7 +230,7 @@ func (n *Node) membershipChanged(ctx context.Context, operatorID, status string)
 // record (docs/witnessing.md §4): recorded by witness.CheckSeen, reported
 // here.
 func (n *Node) peerFork(f *omadata.WitnessFork) {
-	n.o.Logger.Error("witness: fork", "origin", f.Origin, "seen", f.Seen, "fork", f.ID, "known", f.Known, "conflicting", f.Conflicting)
+	witness.LogFork(context.Background(), n.o.Logger, f)
 	if n.o.OnWitnessFork != nil {
 		n.o.OnWitnessFork(f)
 	}
