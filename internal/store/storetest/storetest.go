@@ -133,6 +133,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Witness/ResolveRace", testWitnessResolveRace},
 		{"Witness/CheckService", testWitnessCheckService},
 		{"Witness/ConcurrentInstances", testWitnessConcurrentInstances},
+		{"Witness/NetworkWitnesses", testNetworkWitnesses},
 	}
 	// Cases of several operators, each a store on its own database.
 	networkCases := []struct {
