@@ -63,6 +63,7 @@ type WitnessLogSync struct {
 
 	mu        sync.Mutex
 	loaded    bool                 // witnesses holds what the store or a sync gave
+	unsaved   bool                 // the store holds another list: write it again
 	witnesses []omadata.WitnessRef // the members', in the anchor's order, then the anchor's
 }
 
@@ -223,9 +224,11 @@ func (s *WitnessLogSync) Sync(ctx context.Context) (int, error) {
 		seen[w.Name] = true
 		return dup
 	})
-	if !slices.EqualFunc(prev, witnesses, sameWitness) {
+	unsaved := false
+	if s.unsaved || !slices.EqualFunc(prev, witnesses, sameWitness) {
 		if err := s.Store.SetNetworkWitnesses(ctx, witnesses); err != nil {
 			errs = append(errs, fmt.Errorf("keep the network's witnesses: %w", err))
+			unsaved = true
 		} else if s.Logger != nil {
 			names := make([]string, len(witnesses))
 			for i, w := range witnesses {
@@ -235,7 +238,7 @@ func (s *WitnessLogSync) Sync(ctx context.Context) (int, error) {
 		}
 	}
 	s.mu.Lock()
-	s.witnesses, s.loaded = witnesses, true
+	s.witnesses, s.loaded, s.unsaved = witnesses, true, unsaved
 	s.mu.Unlock()
 	if len(errs) > 0 {
 		return changed, fmt.Errorf("%d members: %w", len(errs), errs[0])
