@@ -41,7 +41,7 @@ func witnessFixture(t *testing.T, tmp string, fork bool) map[string]string {
 		t.Fatal(err)
 	}
 	peer := storetest.NewFixedTestLog(t, "espoo.example/log")
-	if err := s.PutWitnessedLog(ctx, &omadata.WitnessedLog{Origin: peer.Origin, VerifierKeys: []string{peer.VerifierKey}, Source: omadata.WitnessLogPeer,
+	if err := s.PutWitnessedLog(admin, &omadata.WitnessedLog{Origin: peer.Origin, VerifierKeys: []string{peer.VerifierKey}, Source: omadata.WitnessLogPeer,
 		OperatorID: "https://espoo.example", Label: "Espoo", Active: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestGoldenWitness(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		if err := store.New(db).PutWitnessedLog(context.Background(), &omadata.WitnessedLog{Origin: "espoo.example/log", VerifierKeys: []string{subst["$PEERKEY"]},
+		if err := store.New(db).PutWitnessedLog(cliAdmin(context.Background()), &omadata.WitnessedLog{Origin: "espoo.example/log", VerifierKeys: []string{subst["$PEERKEY"]},
 			Source: omadata.WitnessLogPeer, OperatorID: "https://espoo.example", Label: "Espoo", Active: false}); err != nil {
 			t.Fatal(err)
 		}

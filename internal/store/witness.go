@@ -56,11 +56,11 @@ func (s *Store) FindWitnessedLogs(ctx context.Context) ([]*omadata.WitnessedLog,
 	return collect(rows, scanWitnessedLog)
 }
 
-// PutWitnessedLog implements omadata.WitnessService. A log of source
-// WitnessLogAdmin needs an admin caller and a reason, is put active (an
-// admin removes it with RemoveWitnessedLog) and is audited
-// (witness.log_added); a peer's log is the network worker's, written from
-// the peer's trust chain without audit. A log keeps its source: an origin
+// PutWitnessedLog implements omadata.WitnessService, for an admin caller.
+// A log of source WitnessLogAdmin needs a reason, is put active (an admin
+// removes it with RemoveWitnessedLog) and is audited (witness.log_added);
+// a peer's log is the network worker's (which runs as the operator's
+// admin), written from the peer's trust chain without audit. A log keeps its source: an origin
 // witnessed as a peer's is not taken over by an admin, even while the peer
 // is suspended (its sync would then fail every round), nor an admin's by a
 // peer while it is active.
@@ -68,12 +68,12 @@ func (s *Store) PutWitnessedLog(ctx context.Context, l *omadata.WitnessedLog) er
 	if err := validWitnessedLog(l); err != nil {
 		return err
 	}
-	if l.Source == omadata.WitnessLogAdmin {
-		if err := requireAdmin(ctx); err != nil {
-			return err
-		} else if !l.Active {
-			return omadata.Invalidf("active", "An admin's log is removed with RemoveWitnessedLog, not put inactive.")
-		}
+	// A peer's log is put by the network worker, which runs as the
+	// operator's admin: no one else starts or stops witnessing a log.
+	if err := requireAdmin(ctx); err != nil {
+		return err
+	} else if l.Source == omadata.WitnessLogAdmin && !l.Active {
+		return omadata.Invalidf("active", "An admin's log is removed with RemoveWitnessedLog, not put inactive.")
 	}
 	tx, err := s.db.begin(ctx)
 	if err != nil {

@@ -142,11 +142,14 @@ func testWitnessLogs(t *testing.T, s *store.Store) {
 		t.Fatalf("log verify after witness changes: %+v, %v", rep, err)
 	}
 
-	// A peer's log: written by the network worker, no caller, no audit.
+	// A peer's log: written by the network worker, as the operator's
+	// admin, with no audit; no one else puts it.
 	p := NewTestLog(t, "peer.example.org/log")
 	changes := countRows(t, s, "admin_changes")
 	peer := &omadata.WitnessedLog{Origin: p.Origin, VerifierKeys: []string{p.VerifierKey}, Source: omadata.WitnessLogPeer, OperatorID: "https://peer.example.org", Label: "Peer", Active: true}
-	ok(t, s.PutWitnessedLog(context.Background(), peer))
+	wantCode(t, s.PutWitnessedLog(context.Background(), peer), omadata.EFORBIDDEN)
+	wantCode(t, s.PutWitnessedLog(As("svc_x"), peer), omadata.EFORBIDDEN)
+	ok(t, s.PutWitnessedLog(ctx, peer))
 	if n := countRows(t, s, "admin_changes"); n != changes {
 		t.Fatalf("a peer log was audited: %s changes, want %s", n, changes)
 	}
@@ -154,7 +157,7 @@ func testWitnessLogs(t *testing.T, s *store.Store) {
 	err = s.PutWitnessedLog(ctx, adminLog(p, "Mine now."))
 	wantField(t, err, omadata.ECONFLICT, "source")
 	peerOverAdmin := &omadata.WitnessedLog{Origin: l.Origin, VerifierKeys: []string{l.VerifierKey}, Source: omadata.WitnessLogPeer, OperatorID: "https://x.example", Active: true}
-	wantField(t, s.PutWitnessedLog(context.Background(), peerOverAdmin), omadata.ECONFLICT, "source")
+	wantField(t, s.PutWitnessedLog(ctx, peerOverAdmin), omadata.ECONFLICT, "source")
 	all := must[[]*omadata.WitnessedLog](t)(s.FindWitnessedLogs(ctx))
 	if len(all) != 2 || all[0].Origin != l.Origin || all[1].Origin != p.Origin || all[1].OperatorID != "https://peer.example.org" {
 		t.Fatalf("FindWitnessedLogs: got %d logs %+v", len(all), all)
@@ -166,7 +169,11 @@ func testWitnessLogs(t *testing.T, s *store.Store) {
 	wantField(t, s.RemoveWitnessedLog(ctx, p.Origin, "Not mine."), omadata.ECONFLICT, "origin")
 	suspended := *peer
 	suspended.Active = false
-	ok(t, s.PutWitnessedLog(context.Background(), &suspended))
+	wantCode(t, s.PutWitnessedLog(Public(), &suspended), omadata.EFORBIDDEN)
+	if got := must[*omadata.WitnessedLog](t)(s.WitnessedLog(ctx, p.Origin)); !got.Active {
+		t.Fatalf("a member's log stopped by a caller who is not the admin")
+	}
+	ok(t, s.PutWitnessedLog(ctx, &suspended))
 	before = snapshotWitness(t, s)
 	changes = countRows(t, s, "admin_changes")
 	err = s.PutWitnessedLog(ctx, adminLog(p, "Mine now."))
@@ -179,7 +186,7 @@ func testWitnessLogs(t *testing.T, s *store.Store) {
 		t.Fatalf("refused changes of a member's log changed the store:\n%s\nwant\n%s", got, before)
 	}
 	// Readmitted, the member's log is witnessed again.
-	ok(t, s.PutWitnessedLog(context.Background(), peer))
+	ok(t, s.PutWitnessedLog(ctx, peer))
 	if got := must[*omadata.WitnessedLog](t)(s.WitnessedLog(ctx, p.Origin)); !got.Active || got.Source != omadata.WitnessLogPeer {
 		t.Fatalf("readmitted member's log: %+v", got)
 	}
