@@ -125,9 +125,10 @@ type WitnessService interface {
 	// FindWitnessedLogs lists every log, active or not.
 	FindWitnessedLogs(ctx context.Context) ([]*WitnessedLog, error)
 	// PutWitnessedLog adds a log or replaces its keys, label and activity,
-	// keeping its state. A log added by an admin is audited (the caller
-	// is the admin; it is put active, and never over a peer's origin,
-	// ECONFLICT); peers' logs are synchronised by the network worker.
+	// keeping its state; the caller is the operator's admin. A log added
+	// by an admin is audited (it is put active, and never over a peer's
+	// origin, ECONFLICT); peers' logs are synchronised by the network
+	// worker, which runs as the operator's admin.
 	PutWitnessedLog(ctx context.Context, l *WitnessedLog) error
 	// RemoveWitnessedLog stops witnessing a log an admin added, keeping
 	// its state: admin caller, a reason, audited; ENOTFOUND if never
