@@ -126,11 +126,17 @@ type WitnessService interface {
 	FindWitnessedLogs(ctx context.Context) ([]*WitnessedLog, error)
 	// PutWitnessedLog adds a log or replaces its keys, label and activity,
 	// keeping its state, but for a log an admin removed and adds again,
-	// which starts afresh. A log added by an admin is audited (the caller
-	// is the admin); peers' logs are synchronised by the network worker.
-	// ECONFLICT on source for an active log of the other source, on
-	// origin for an active peer's log put for another operator.
+	// which starts afresh; the caller is the operator's admin. A log added
+	// by an admin is audited (it is put active, and never over a peer's
+	// origin, ECONFLICT); peers' logs are synchronised by the network
+	// worker, which runs as the operator's admin. ECONFLICT on source for
+	// an active log of the other source, on origin for an active peer's
+	// log put for another operator.
 	PutWitnessedLog(ctx context.Context, l *WitnessedLog) error
+	// RemoveWitnessedLog stops witnessing a log an admin added, keeping
+	// its state: admin caller, a reason, audited; ENOTFOUND if never
+	// added; ECONFLICT on origin for a network member's log.
+	RemoveWitnessedLog(ctx context.Context, origin, reason string) error
 	// AdvanceWitness compare-and-swaps the state, in one transaction:
 	// *WitnessConflict when it no longer holds a.OldSize and a.OldRoot;
 	// EFORBIDDEN when the origin is frozen by a fork; ENOTFOUND when the

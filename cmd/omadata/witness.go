@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"strconv"
@@ -61,6 +62,20 @@ Run "omadata witness <subcommand> -h" for a subcommand's flags.
 `)
 }
 
+// logFlags are the flags of add-log and remove-log by the field an error
+// of the store names: what the admin typed (source: the origin is taken).
+var logFlags = map[string]string{"origin": "--origin", "verifier_keys": "--key", "label": "--label", "reason": "--reason", "source": "--origin"}
+
+// flagErr names the flag where err names an API field, for the CLI's
+// error output (main's errorText prints the field).
+func flagErr(err error, flags map[string]string) error {
+	var e *omadata.Error
+	if !errors.As(err, &e) || flags[e.Field] == "" {
+		return err
+	}
+	return &omadata.Error{Code: e.Code, Message: e.Message, Field: flags[e.Field]}
+}
+
 // stringsFlag is a flag that may be given several times.
 type stringsFlag []string
 
@@ -105,7 +120,7 @@ func (c *WitnessAddLogCommand) Run(ctx context.Context, args []string) error {
 	defer db.Close()
 	l := &omadata.WitnessedLog{Origin: c.origin, VerifierKeys: c.keys, Source: omadata.WitnessLogAdmin, Label: c.label, Active: true, Reason: c.reason}
 	if err := s.PutWitnessedLog(cliAdmin(ctx), l); err != nil {
-		return err
+		return flagErr(err, logFlags)
 	}
 	fmt.Fprintf(c.m.Stdout, "Witnessing %s: it may now ask this witness to cosign its checkpoints.\n", c.origin)
 	return nil
@@ -157,16 +172,8 @@ func (c *WitnessRemoveLogCommand) Run(ctx context.Context, args []string) error 
 		return err
 	}
 	defer db.Close()
-	ctx = cliAdmin(ctx)
-	l, err := s.WitnessedLog(ctx, c.origin)
-	if err != nil {
-		return err
-	} else if l.Source != omadata.WitnessLogAdmin {
-		return fmt.Errorf("%s is a network member's log: it is witnessed while the member is active", c.origin)
-	}
-	l.Active, l.Reason = false, c.reason
-	if err := s.PutWitnessedLog(ctx, l); err != nil {
-		return err
+	if err := s.RemoveWitnessedLog(cliAdmin(ctx), c.origin, c.reason); err != nil {
+		return flagErr(err, logFlags)
 	}
 	fmt.Fprintf(c.m.Stdout, "No longer witnessing %s; any fork evidence is kept. Adding it again starts afresh.\n", c.origin)
 	return nil
@@ -403,7 +410,7 @@ func (c *WitnessResolveCommand) Run(ctx context.Context, args []string) error {
 		}
 	}
 	if err := s.ResolveWitnessFork(ctx, id, c.keep, c.reason); err != nil {
-		return err
+		return flagErr(err, map[string]string{"keep": "--keep", "reason": "--reason"})
 	}
 	l, err := s.WitnessedLog(ctx, origin)
 	if err != nil {

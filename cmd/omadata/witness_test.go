@@ -41,7 +41,7 @@ func witnessFixture(t *testing.T, tmp string, fork bool) map[string]string {
 		t.Fatal(err)
 	}
 	peer := storetest.NewFixedTestLog(t, "espoo.example/log")
-	if err := s.PutWitnessedLog(ctx, &omadata.WitnessedLog{Origin: peer.Origin, VerifierKeys: []string{peer.VerifierKey}, Source: omadata.WitnessLogPeer,
+	if err := s.PutWitnessedLog(admin, &omadata.WitnessedLog{Origin: peer.Origin, VerifierKeys: []string{peer.VerifierKey}, Source: omadata.WitnessLogPeer,
 		OperatorID: "https://espoo.example", Label: "Espoo", Active: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -78,6 +78,20 @@ func TestGoldenWitness(t *testing.T) {
 	logs := func(t *testing.T, tmp string) map[string]string { return witnessFixture(t, tmp, false) }
 	forked := func(t *testing.T, tmp string) map[string]string { return witnessFixture(t, tmp, true) }
 	empty := func(t *testing.T, tmp string) map[string]string { migrated(t, tmp); return nil }
+	// Espoo suspended: its log no longer witnessed, but still the network's.
+	suspended := func(t *testing.T, tmp string) map[string]string {
+		subst := witnessFixture(t, tmp, false)
+		db, err := store.Open(context.Background(), "sqlite:"+filepath.Join(tmp, "omadata.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if err := store.New(db).PutWitnessedLog(cliAdmin(context.Background()), &omadata.WitnessedLog{Origin: "espoo.example/log", VerifierKeys: []string{subst["$PEERKEY"]},
+			Source: omadata.WitnessLogPeer, OperatorID: "https://espoo.example", Label: "Espoo", Active: false}); err != nil {
+			t.Fatal(err)
+		}
+		return subst
+	}
 	for _, tc := range []struct {
 		dir   string
 		args  []string
@@ -92,6 +106,7 @@ func TestGoldenWitness(t *testing.T) {
 		{dir: "add-log-other-origin", args: withDB("witness", "add-log", "--origin", "x.example/log", "--key", "$VKEY", "--reason", "Test."), setup: logs, code: 1},
 		{dir: "add-log-space-in-origin", args: withDB("witness", "add-log", "--origin", "x.example/a log", "--key", "$VKEY", "--reason", "Test."), setup: logs, code: 1},
 		{dir: "add-log-peer", args: withDB("witness", "add-log", "--origin", "espoo.example/log", "--key", "$PEERKEY", "--reason", "Test."), setup: logs, code: 1},
+		{dir: "add-log-suspended-peer", args: withDB("witness", "add-log", "--origin", "espoo.example/log", "--key", "$PEERKEY", "--reason", "Test."), setup: suspended, code: 1},
 		{dir: "add-log", args: withDB("witness", "add-log", "--origin", witnessFixtureOrigin, "--key", "$VKEY", "--label", "Renamed", "--reason", "Test."), setup: logs},
 		{dir: "list-empty", args: withDB("witness", "list"), setup: empty},
 		{dir: "list", args: withDB("witness", "list"), setup: forked},

@@ -335,8 +335,10 @@ func safe(s string) string {
 // witnessed proves each of the entries at the newest checkpoint that
 // meets the witness policy.
 func (b *Builder) witnessed(ctx context.Context, entries []*omadata.LogEvent) (*Witnessed, error) {
+	// No policy yet (a network operator that knows no witness yet):
+	// every entry waits for witnesses.
 	policy, err := b.Witnessed.WitnessPolicy(ctx)
-	if err != nil {
+	if err != nil && omadata.ErrorCode(err) != omadata.ENOTFOUND {
 		return nil, err
 	}
 	w := &Witnessed{Policy: string(policy), Cosigners: []omadata.WitnessRef{}, Proofs: []*omadata.InclusionProof{}, Waiting: []int64{}}

@@ -188,7 +188,7 @@ func New(o Options) (*Node, error) {
 		Self: self, Members: n.Members.List, Peers: peers{n.Resolver}, Fetch: n.Client, Store: o.Store,
 		Interval: o.SyncInterval, Logger: o.Logger, Metrics: worker.NewSyncMetrics(o.Metrics), Now: o.Now,
 	}
-	n.WitnessLogs = &worker.WitnessLogSync{Self: self, Members: n.Members.List, Peers: peers{n.Resolver}, Store: o.Store, Logger: o.Logger}
+	n.WitnessLogs = &worker.WitnessLogSync{Self: self, Members: n.Members.List, Peers: peers{n.Resolver}, Anchor: n.anchorWitness, Store: o.Store, Logger: o.Logger}
 	n.Outbox = &worker.NetworkOutbox{Outbox: o.Store, Peers: peers{n.Resolver}, Send: n.Client, Logger: o.Logger, Metrics: worker.NewOutboxMetrics(o.Metrics)}
 	return n, nil
 }
@@ -230,7 +230,7 @@ func (n *Node) membershipChanged(ctx context.Context, operatorID, status string)
 // record (docs/witnessing.md §4): recorded by witness.CheckSeen, reported
 // here.
 func (n *Node) peerFork(f *omadata.WitnessFork) {
-	n.o.Logger.Error("witness: fork", "origin", f.Origin, "seen", f.Seen, "fork", f.ID, "known", f.Known, "conflicting", f.Conflicting)
+	witness.LogFork(context.Background(), n.o.Logger, f)
 	if n.o.OnWitnessFork != nil {
 		n.o.OnWitnessFork(f)
 	}

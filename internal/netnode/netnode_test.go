@@ -37,13 +37,22 @@ type testAnchor struct {
 	Keys *jose.JSONWebKeySet
 	// Hits counts the requests the anchor served.
 	Hits *atomic.Int64
+	// Down makes it answer 503.
+	Down *atomic.Bool
 }
 
 func startAnchor(t testing.TB) *testAnchor {
 	t.Helper()
 	var h http.Handler
-	hits := &atomic.Int64{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1); h.ServeHTTP(w, r) }))
+	hits, down := &atomic.Int64{}, &atomic.Bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if down.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
 	db, err := anchor.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "anchor.db"))
 	if err != nil {
@@ -56,7 +65,7 @@ func startAnchor(t testing.TB) *testAnchor {
 	}
 	a := &anchor.Anchor{ID: srv.URL, Name: "Test network", Rulebook: 1, DB: db, Keys: []federation.Key{k}, Sign: netnode.SignAnchorEvent}
 	h = a.Handler()
-	return &testAnchor{Anchor: a, URL: srv.URL, Keys: federation.KeySet(k), Hits: hits}
+	return &testAnchor{Anchor: a, URL: srv.URL, Keys: federation.KeySet(k), Hits: hits, Down: down}
 }
 
 // operator is one operator of a test network: its store, its node and its
@@ -80,6 +89,8 @@ type operator struct {
 	configuration *atomic.Pointer[string]
 	// log holds what the node logged.
 	log *syncBuffer
+	// opts made Node: another netnode.New(opts) is the operator restarted.
+	opts netnode.Options
 }
 
 // startOperator starts an operator on SQLite in the network of a; it is
@@ -131,12 +142,13 @@ func startOperatorOn(t testing.TB, a *testAnchor, name string, open func(testing
 	}
 	reg := prometheus.NewRegistry()
 	logs := &syncBuffer{}
-	node, err := netnode.New(netnode.Options{
+	opts := netnode.Options{
 		Metadata: md, OrganizationName: name, AnchorID: a.URL, AnchorKeys: a.Keys, Rulebook: 1,
 		Keys:  func(context.Context) ([]federation.Key, error) { return []federation.Key{k}, nil },
 		Store: op.Store, Metrics: reg, HTTPClient: client, Logger: slog.New(slog.NewTextHandler(logs, nil)),
 		Witness: op.Store,
-	})
+	}
+	node, err := netnode.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +161,7 @@ func startOperatorOn(t testing.TB, a *testAnchor, name string, open func(testing
 		Network:  node.Handler,
 	})
 	return &operator{URL: srv.URL, Store: s, Node: node, Key: k, Metrics: reg, srv: srv, down: down, hang: hang, skew: skew, clients: clients,
-		configuration: configuration, log: logs}
+		configuration: configuration, log: logs, opts: opts}
 }
 
 // admit admits ops and has each fetch its trust mark.

@@ -126,8 +126,11 @@ func testPeerRecordFork(t *testing.T, home, peer *operator, record string) {
 		forks[0].Known != string(forged) || !strings.HasPrefix(forks[0].Conflicting, origin+"\n"+last[0]+"\n") {
 		t.Fatalf("fork evidence: %+v, %v", forks, ferr)
 	}
-	if got := home.log.String(); !strings.Contains(got, "level=ERROR msg=\"witness: fork\"") || !strings.Contains(got, "origin="+origin) {
-		t.Errorf("no ERROR line for the fork in home's log:\n%s", got)
+	// The same line as the witness's own (witness.LogFork,
+	// docs/witnessing.md §4): sizes and roots, not the notes.
+	if got := home.log.String(); !strings.Contains(got, "level=ERROR msg=\"witness: fork\" id="+forks[0].ID+" origin="+origin+" seen=peer_record known_size=") ||
+		!strings.Contains(got, " known_root=") || !strings.Contains(got, " conflicting_size=") || !strings.Contains(got, " conflicting_root=") {
+		t.Errorf("no ERROR line for the fork in home's log, as witness.LogFork writes it:\n%s", got)
 	}
 	if l, err := home.Store.WitnessedLog(ctx, origin); err != nil || !l.Forked {
 		t.Errorf("the origin is not frozen: %+v, %v", l, err)

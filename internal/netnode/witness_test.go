@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -204,5 +205,88 @@ func TestAnchorWitness(t *testing.T) {
 		if w, err := netnode.AnchorWitness(s); err == nil {
 			t.Errorf("%s: got %+v, want an error", name, w)
 		}
+	}
+}
+
+// TestNetworkWitnessesKept: the network's witnesses of an operator's log
+// are kept in its store; restarted while the trust anchor cannot be
+// reached, the operator still asks them all and its policy still needs
+// them (never "quorum none", never fewer); the list shrinks only when
+// the anchor says a member left (docs/witnessing.md §3, §5).
+func TestNetworkWitnessesKept(t *testing.T) {
+	ctx := storetest.Admin()
+	a := startAnchor(t)
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Witness, err = witness.NewCosigner(omadata.WitnessName(a.URL), priv); err != nil {
+		t.Fatal(err)
+	}
+	hki, esp, tku := startOperator(t, a, "Helsinki"), startOperator(t, a, "Espoo"), startOperator(t, a, "Turku")
+	witnessKey(t, esp)
+	witnessKey(t, tku)
+	espName, tkuName := omadata.WitnessName(esp.URL), omadata.WitnessName(tku.URL)
+	admit(t, a, hki, esp, tku)
+	if _, err := hki.Node.WitnessLogs.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The members' in the anchor's order (of its IDs), then the anchor's.
+	names := func(ws []omadata.WitnessRef) string {
+		var out []string
+		for _, w := range ws {
+			out = append(out, w.Name)
+		}
+		if len(out) > 1 {
+			slices.Sort(out[:len(out)-1])
+		}
+		return strings.Join(out, " ")
+	}
+	members := []string{espName, tkuName}
+	slices.Sort(members)
+	all := strings.Join(members, " ") + " " + a.Witness.Name()
+	if ws, err := hki.Node.Witnesses(ctx); err != nil || names(ws) != all {
+		t.Fatalf("witnesses = %q, %v; want %q", names(ws), err, all)
+	}
+
+	// Restarted with the anchor down: the list comes from the store, and
+	// a sync that cannot reach the anchor changes nothing.
+	a.Down.Store(true)
+	restarted, err := netnode.New(hki.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := restarted.Witnesses(ctx)
+	i := slices.IndexFunc(ws, func(w omadata.WitnessRef) bool { return w.Name == espName })
+	if err != nil || names(ws) != all || ws[i].OperatorID != esp.URL || ws[i].Label["fi"] == "" || ws[2].OperatorID != "" || ws[2].URL != a.URL+"/witness/v1" {
+		t.Fatalf("after a restart: %+v, %v; want %q", ws, err, all)
+	}
+	if _, err := restarted.WitnessLogs.Sync(ctx); err == nil {
+		t.Errorf("a sync with the anchor down: no error")
+	}
+	if ws, _ := restarted.Witnesses(ctx); names(ws) != all {
+		t.Errorf("after a sync with the anchor down: %q, want %q", names(ws), all)
+	}
+	o := &witness.Own{Log: hki.Store, Store: hki.Store, Source: restarted, LogKey: hki.opts.Metadata.LogVerifierKey, Quorum: -1, Network: true}
+	p, err := o.WitnessPolicy(ctx)
+	if err != nil || !strings.Contains(string(p), "\ngroup witnesses 2 ") || strings.Count(string(p), "\nwitness ") != 3 || !strings.HasSuffix(string(p), "quorum witnesses\n") {
+		t.Fatalf("policy with the anchor down:\n%s%v", p, err)
+	}
+
+	// Back, the anchor says Turku left: only Turku's witness leaves.
+	a.Down.Store(false)
+	if _, err := a.Suspend(ctx, tku.URL, "unpaid fee", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := restarted.Resolver.Drop(ctx, tku.URL); err != nil {
+		t.Fatal(err)
+	}
+	restarted.WitnessLogs.Sync(ctx)
+	want := espName + " " + a.Witness.Name()
+	if ws, _ := restarted.Witnesses(ctx); names(ws) != want {
+		t.Errorf("after Turku's suspension: %q, want %q", names(ws), want)
+	}
+	if ws, err := hki.Store.NetworkWitnesses(ctx); err != nil || names(ws) != want {
+		t.Errorf("kept: %q, %v; want %q", names(ws), err, want)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
 
 	"github.com/omadata/omadata"
@@ -27,24 +28,28 @@ var anchorLabel = omadata.Text{
 
 // Witnesses returns the network's witnesses of this operator's log, in
 // the order of docs/witnessing.md §3: each active member that publishes a
-// witness, as the last sync of the members' logs resolved them, then the
-// trust anchor's, from its verified configuration. An anchor that cannot
-// be read or names no witness adds none: the collector asks the others.
+// witness, then the trust anchor's, as the witness log sync last knew
+// them (kept in the store across restarts): an anchor or a member that
+// cannot be reached stays in the list, asked and failing, until the
+// anchor says it left.
 func (n *Node) Witnesses(ctx context.Context) ([]omadata.WitnessRef, error) {
-	ws := n.WitnessLogs.Witnesses()
+	return n.WitnessLogs.Witnesses(ctx)
+}
+
+// anchorWitness is the trust anchor's witness for the witness log sync:
+// an error when its configuration cannot be read or its witness is
+// refused (the sync keeps the last known), nil when it names none.
+func (n *Node) anchorWitness(ctx context.Context) (*omadata.WitnessRef, error) {
 	st, err := n.gate.anchor(ctx)
 	if err != nil {
-		n.o.Logger.DebugContext(ctx, "witness: the trust anchor's configuration", "error", err)
-		return ws, nil
+		return nil, fmt.Errorf("its configuration: %w", err)
 	}
 	w, err := AnchorWitness(st)
 	if err != nil {
 		n.o.Logger.WarnContext(ctx, "witness: the trust anchor's witness is refused", "error", err)
-		return ws, nil
-	} else if w != nil {
-		ws = append(ws, *w)
+		return nil, err
 	}
-	return ws, nil
+	return w, nil
 }
 
 // AnchorWitness reads the trust anchor's witness from its verified entity

@@ -56,24 +56,28 @@ func (s *Store) FindWitnessedLogs(ctx context.Context) ([]*omadata.WitnessedLog,
 	return collect(rows, scanWitnessedLog)
 }
 
-// PutWitnessedLog implements omadata.WitnessService. A log of source
-// WitnessLogAdmin needs an admin caller and a reason, and is audited
-// (witness.log_added, or witness.log_removed when it is made inactive); a
-// peer's log is the network worker's, written from the peer's trust chain
-// without audit. A log keeps its source: an origin witnessed as a peer's
-// is not taken over by an admin, nor the other way, while it is active;
-// nor is an active peer's log by another peer (ECONFLICT on origin). A
-// log keeps its state, but for one an admin removed and adds again: that
-// starts afresh, as the way to follow a log that started over
-// (docs/witnessing.md §4), audited with the state it forgets.
+// PutWitnessedLog implements omadata.WitnessService, for an admin caller.
+// A log of source WitnessLogAdmin needs a reason, is put active (an admin
+// removes it with RemoveWitnessedLog) and is audited (witness.log_added);
+// a peer's log is the network worker's (which runs as the operator's
+// admin), written from the peer's trust chain without audit. A log keeps
+// its source: an origin witnessed as a peer's is not taken over by an
+// admin, even while the peer is suspended (its sync would then fail every
+// round), nor an admin's by a peer while it is active; nor is an active
+// peer's log by another peer (ECONFLICT on origin). A log keeps its state,
+// but for one an admin removed and adds again: that starts afresh, as the
+// way to follow a log that started over (docs/witnessing.md §4), audited
+// with the state it forgets.
 func (s *Store) PutWitnessedLog(ctx context.Context, l *omadata.WitnessedLog) error {
 	if err := validWitnessedLog(l); err != nil {
 		return err
 	}
-	if l.Source == omadata.WitnessLogAdmin {
-		if err := requireAdmin(ctx); err != nil {
-			return err
-		}
+	// A peer's log is put by the network worker, which runs as the
+	// operator's admin: no one else starts or stops witnessing a log.
+	if err := requireAdmin(ctx); err != nil {
+		return err
+	} else if l.Source == omadata.WitnessLogAdmin && !l.Active {
+		return omadata.Invalidf("active", "An admin's log is removed with RemoveWitnessedLog, not put inactive.")
 	}
 	tx, err := s.db.begin(ctx)
 	if err != nil {
@@ -91,6 +95,9 @@ func (s *Store) PutWitnessedLog(ctx context.Context, l *omadata.WitnessedLog) er
 	// another member's chain never takes over its keys and state.
 	if old != nil && old.Source == omadata.WitnessLogPeer && l.Source == omadata.WitnessLogPeer && old.Active && old.OperatorID != l.OperatorID {
 		return omadata.Conflictf("origin", "The origin %s is witnessed as the log of another member.", l.Origin)
+	}
+	if old != nil && old.Source == omadata.WitnessLogPeer && l.Source == omadata.WitnessLogAdmin {
+		return omadata.Conflictf("origin", "The origin %s is a network member's log (%s), witnessed again if the member is readmitted: an admin cannot add it.", l.Origin, old.OperatorID)
 	}
 	if old == nil && !l.Active {
 		return omadata.NotFound("witnessed log")
@@ -110,15 +117,48 @@ func (s *Store) PutWitnessedLog(ctx context.Context, l *omadata.WitnessedLog) er
 		}
 	}
 	if l.Source == omadata.WitnessLogAdmin {
-		action, details := "witness.log_added", map[string]any{"verifier_keys": l.VerifierKeys, "label": l.Label, "reason": l.Reason}
-		if !l.Active {
-			action, details = "witness.log_removed", map[string]any{"reason": l.Reason}
-		} else if reset {
+		details := map[string]any{"verifier_keys": l.VerifierKeys, "label": l.Label, "reason": l.Reason}
+		if reset {
 			details["reset"] = map[string]any{"size": old.Size, "root_hash": old.RootHash, "checkpoint": old.Checkpoint}
 		}
-		if err := s.audit(ctx, tx, action, "witnessed_log", l.Origin, details); err != nil {
+		if err := s.audit(ctx, tx, "witness.log_added", "witnessed_log", l.Origin, details); err != nil {
 			return err
 		}
+	}
+	return tx.Commit()
+}
+
+// RemoveWitnessedLog implements omadata.WitnessService: an admin stops
+// witnessing a log an admin added, keeping its state and evidence; the
+// witness answers its requests 404 (docs/witnessing.md §2). A network
+// member's log is the network's: ECONFLICT on origin. Audited
+// (witness.log_removed, with the reason).
+func (s *Store) RemoveWitnessedLog(ctx context.Context, origin, reason string) error {
+	if err := requireAdmin(ctx); err != nil {
+		return err
+	} else if err := validOrigin("origin", origin); err != nil {
+		return err
+	} else if strings.TrimSpace(reason) == "" {
+		return omadata.Invalidf("reason", "Say why the log is no longer witnessed.")
+	} else if err := omadata.CheckText("reason", reason, 500); err != nil {
+		return err
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	l, err := findWitnessedLog(ctx, tx, origin)
+	if err != nil {
+		return err
+	} else if l.Source != omadata.WitnessLogAdmin {
+		return omadata.Conflictf("origin", "The origin %s is a network member's log: it is witnessed as long as the member is one.", origin)
+	}
+	if _, err := tx.exec(ctx, `UPDATE witness_logs SET active = ?, updated_at = ? WHERE origin = ?`, false, tx.now, origin); err != nil {
+		return err
+	}
+	if err := s.audit(ctx, tx, "witness.log_removed", "witnessed_log", origin, map[string]any{"reason": reason}); err != nil {
+		return err
 	}
 	return tx.Commit()
 }

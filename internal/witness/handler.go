@@ -395,7 +395,7 @@ func (h *Handler) fork(ctx context.Context, l *omadata.WitnessedLog, req *Reques
 		h.logger().ErrorContext(ctx, "witness: record fork", "origin", l.Origin, "error", err)
 		return
 	}
-	logFork(ctx, h.logger(), f)
+	LogFork(ctx, h.logger(), f)
 	if h.OnFork != nil {
 		h.OnFork(f)
 	}
@@ -412,9 +412,12 @@ func newFork(l *omadata.WitnessedLog, conflicting string, proof tlog.TreeProof, 
 	return f
 }
 
-// logFork writes the ERROR line of docs/witnessing.md §4: origin, both
-// sizes and roots.
-func logFork(ctx context.Context, log *slog.Logger, f *omadata.WitnessFork) {
+// LogFork writes the ERROR line of docs/witnessing.md §4, the one every
+// witness writes for a fork, whoever saw it (the add-checkpoint handler,
+// netnode's peer-record check, the anchor): "witness: fork" with id,
+// origin, seen, known_size, known_root, conflicting_size and
+// conflicting_root.
+func LogFork(ctx context.Context, log *slog.Logger, f *omadata.WitnessFork) {
 	attrs := []any{"id", f.ID, "origin", f.Origin, "seen", f.Seen}
 	for _, c := range []struct{ name, signed string }{{"known", f.Known}, {"conflicting", f.Conflicting}} {
 		if text, _, err := splitNote([]byte(c.signed)); err == nil {

@@ -26,6 +26,11 @@ type Own struct {
 	LogKey string // the log's signed-note verifier key
 	LogURL string // the log's public URL, for the policy's log line
 	Quorum int    // k; -1: all but one, at least one; 0: quorum none
+	// Network: the operator is in a network, whose members and trust
+	// anchor witness its log. Before any witness is known there is then
+	// no policy (ENOTFOUND): a network's policy is never "quorum none"
+	// for want of witnesses (docs/witnessing.md §5).
+	Network bool
 }
 
 var _ omadata.WitnessedLogService = (*Own)(nil)
@@ -37,7 +42,8 @@ func (o *Own) Witnesses(ctx context.Context) ([]omadata.WitnessRef, error) {
 }
 
 // WitnessPolicy returns the published policy file (docs/witnessing.md
-// §5): NewPolicy of the log and the source's witnesses with k Quorum.
+// §5): NewPolicy of the log and the source's witnesses with k Quorum;
+// ENOTFOUND in a network that knows no witness yet.
 func (o *Own) WitnessPolicy(ctx context.Context) ([]byte, error) {
 	p, _, err := o.policy(ctx)
 	if err != nil {
@@ -71,6 +77,9 @@ func (o *Own) policy(ctx context.Context) (*Policy, map[string]omadata.WitnessRe
 		refs[label] = w
 		pws = append(pws, PolicyWitness{Label: label, VerifierKey: w.VerifierKey, URL: w.URL})
 	}
+	if len(pws) == 0 && o.Network {
+		return nil, nil, omadata.Errorf(omadata.ENOTFOUND, "No witness of the network's is known yet: no checkpoint counts as witnessed.")
+	}
 	return NewPolicy(o.LogKey, o.LogURL, pws, o.Quorum), refs, nil
 }
 
@@ -93,9 +102,9 @@ func PolicyLabel(name string) string {
 // WitnessedCheckpoint returns the newest of the own log's checkpoints
 // (among the 50 newest with a cosignature) that meets the policy with the
 // cosignatures stored for it (docs/witnessing.md §5); its Note is the
-// signed note followed by those lines. ENOTFOUND when none does. With
-// "quorum none" it is the latest checkpoint, with whatever cosignatures
-// it has.
+// signed note followed by those lines. ENOTFOUND when none does, and in
+// a network that knows no witness yet. With "quorum none" it is the
+// latest checkpoint, with whatever cosignatures it has.
 func (o *Own) WitnessedCheckpoint(ctx context.Context) (*omadata.WitnessedCheckpoint, error) {
 	p, refs, err := o.policy(ctx)
 	if err != nil {

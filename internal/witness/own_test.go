@@ -95,6 +95,34 @@ func TestOwn(t *testing.T) {
 	}
 }
 
+// TestOwnNetworkWithoutWitnesses: a network operator that knows no
+// witness yet (its trust anchor not reached since its first start) has no
+// policy and no witnessed checkpoint; it never publishes "quorum none",
+// which would make any checkpoint count (docs/witnessing.md §5).
+func TestOwnNetworkWithoutWitnesses(t *testing.T) {
+	ctx := context.Background()
+	own := testLog(t, "helsinki.example/log", 10)
+	o := &witness.Own{Log: own, Store: witnesstest.NewMem(own), Source: staticSource{}, LogKey: own.VerifierKey,
+		LogURL: "https://helsinki.example/api/v1/public/log", Quorum: -1, Network: true}
+	if p, err := o.WitnessPolicy(ctx); omadata.ErrorCode(err) != omadata.ENOTFOUND {
+		t.Errorf("policy: got %q, %v; want not found", p, err)
+	}
+	if wc, err := o.WitnessedCheckpoint(ctx); omadata.ErrorCode(err) != omadata.ENOTFOUND {
+		t.Errorf("witnessed checkpoint: got %+v, %v; want not found", wc, err)
+	}
+	// Once one is known, the policy names it and needs it.
+	c := mustCosigner(t, "espoo.example/witness", 1)
+	o.Source = staticSource{{Name: c.Name(), VerifierKey: c.VerifierKey(), URL: "https://espoo.example/witness/v1"}}
+	if p := string(mustPolicy(t, o)); !strings.HasSuffix(p, "group witnesses 1 espoo\nquorum witnesses\n") {
+		t.Errorf("policy:\n%s", p)
+	}
+	// Outside a network, no witness is "quorum none": the operator's choice.
+	o.Source, o.Network = staticSource{}, false
+	if p := string(mustPolicy(t, o)); !strings.HasSuffix(p, "quorum none\n") {
+		t.Errorf("policy outside a network:\n%s", p)
+	}
+}
+
 func TestOwnPolicyFile(t *testing.T) {
 	own := testLog(t, "helsinki.example/log", 1)
 	refs := staticSource{

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -26,6 +27,10 @@ const DefaultWitnessLogSyncInterval = 15 * time.Second
 type WitnessLogStore interface {
 	FindWitnessedLogs(ctx context.Context) ([]*omadata.WitnessedLog, error)
 	PutWitnessedLog(ctx context.Context, l *omadata.WitnessedLog) error
+	// The network's witnesses of the own log as last known, kept across
+	// restarts (docs/witnessing.md §3).
+	NetworkWitnesses(ctx context.Context) ([]omadata.WitnessRef, error)
+	SetNetworkWitnesses(ctx context.Context, ws []omadata.WitnessRef) error
 }
 
 // WitnessLogSync keeps the network's members among the logs this operator
@@ -34,22 +39,32 @@ type WitnessLogStore interface {
 // puts its log, origin and key from the chain, as a peer's log; a peer
 // that no longer resolves as a member (suspended, removed, or its chain
 // no longer validates; not merely unreachable) is witnessed no more, its
-// state kept. It also remembers the members' own witnesses
-// (witness_endpoint, witness_verifier_key), which the collector asks to
-// cosign this operator's log (§3). Instances on one database may all run
-// it: a put writes only what changed.
+// state kept. It also keeps the network's witnesses of this operator's
+// log, which the collector asks to cosign it (§3): the members' own
+// (witness_endpoint, witness_verifier_key) and the trust anchor's. That
+// list is stored (Store.SetNetworkWitnesses) and read back after a
+// restart, and it shrinks only when the anchor says so: a member that no
+// longer resolves as one leaves it, an unreachable member or anchor stays
+// (asked, failing), and an anchor that cannot list the members changes
+// nothing. Instances on one database may all run it: a put writes only
+// what changed.
 type WitnessLogSync struct {
-	Self        string // this operator's ID, skipped in the member list
-	Members     func(ctx context.Context) ([]string, error)
-	Peers       peer.Resolver
+	Self    string // this operator's ID, skipped in the member list
+	Members func(ctx context.Context) ([]string, error)
+	Peers   peer.Resolver
+	// Anchor returns the trust anchor's witness from its verified
+	// configuration: nil, nil when it names none; an error when it cannot
+	// be read or is refused (the last known one is kept). nil: none.
+	Anchor      func(ctx context.Context) (*omadata.WitnessRef, error)
 	Store       WitnessLogStore
 	Interval    time.Duration // 0: DefaultWitnessLogSyncInterval
 	PeerTimeout time.Duration // 0: DefaultCatalogueSyncPeerTimeout
 	Logger      *slog.Logger
 
 	mu        sync.Mutex
-	witnesses map[string]omadata.WitnessRef // by operator ID
-	order     []string                      // the members' order of the last sync
+	loaded    bool                 // witnesses holds what the store or a sync gave
+	unsaved   bool                 // the store holds another list: write it again
+	witnesses []omadata.WitnessRef // the members', in the anchor's order, then the anchor's
 }
 
 // Run syncs until ctx ends. ctx must carry the operator's admin caller.
@@ -73,9 +88,14 @@ func (s *WitnessLogSync) Run(ctx context.Context) {
 	})
 }
 
-// Sync brings the peers' logs up to date and returns how many it changed.
-// When the anchor cannot list the members, nothing changes.
+// Sync brings the peers' logs and the network's witnesses up to date and
+// returns how many logs it changed. When the anchor cannot list the
+// members, nothing changes.
 func (s *WitnessLogSync) Sync(ctx context.Context) (int, error) {
+	prev, err := s.Witnesses(ctx)
+	if err != nil {
+		return 0, err
+	}
 	members, err := s.Members(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("members: %w", err)
@@ -92,12 +112,27 @@ func (s *WitnessLogSync) Sync(ctx context.Context) (int, error) {
 			peerLogs = append(peerLogs, l)
 		}
 	}
-	// A peer whose log is witnessed but that the anchor no longer lists
-	// is resolved too, to learn whether it is still a member.
+	// A peer whose log is witnessed, or whose witness is asked, but that
+	// the anchor no longer lists is resolved too, to learn whether it is
+	// still a member.
+	prevByPeer := map[string]omadata.WitnessRef{}
+	var prevAnchor *omadata.WitnessRef
+	for _, w := range prev {
+		if w.OperatorID == "" {
+			prevAnchor = &w
+		} else {
+			prevByPeer[w.OperatorID] = w
+		}
+	}
 	listed := len(members)
 	for _, l := range peerLogs {
 		if !slices.Contains(members, l.OperatorID) {
 			members = append(members, l.OperatorID)
+		}
+	}
+	for _, w := range prev {
+		if w.OperatorID != "" && !slices.Contains(members, w.OperatorID) {
+			members = append(members, w.OperatorID)
 		}
 	}
 	timeout := s.PeerTimeout
@@ -128,11 +163,7 @@ func (s *WitnessLogSync) Sync(ctx context.Context) (int, error) {
 
 	changed := 0
 	var errs []error
-	s.mu.Lock()
-	prev := s.witnesses
-	s.mu.Unlock()
-	witnesses := map[string]omadata.WitnessRef{}
-	var order []string
+	var witnesses []omadata.WitnessRef
 	for i, id := range members {
 		if id == s.Self {
 			continue
@@ -143,9 +174,8 @@ func (s *WitnessLogSync) Sync(ctx context.Context) (int, error) {
 			if federation.Reason(res.err) == network.ReasonUnavailable {
 				// Unreachable says nothing about membership: its log stays
 				// witnessed and its witness asked.
-				if w, ok := prev[id]; ok {
-					witnesses[id] = w
-					order = append(order, id)
+				if w, ok := prevByPeer[id]; ok {
+					witnesses = append(witnesses, w)
 				}
 				continue
 			}
@@ -161,11 +191,14 @@ func (s *WitnessLogSync) Sync(ctx context.Context) (int, error) {
 			continue
 		}
 		if i >= listed {
-			continue // unlisted, but resolves: a list that lags; left as it is
+			// Unlisted, but resolves: a list that lags; left as it is.
+			if w, ok := prevByPeer[id]; ok {
+				witnesses = append(witnesses, w)
+			}
+			continue
 		}
 		if w, ok := peerWitness(res.p); ok {
-			witnesses[id] = w
-			order = append(order, id)
+			witnesses = append(witnesses, w)
 		}
 		n, err := s.putPeerLog(ctx, res.p, byOrigin[res.p.LogOrigin])
 		changed += n
@@ -173,8 +206,39 @@ func (s *WitnessLogSync) Sync(ctx context.Context) (int, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", id, err))
 		}
 	}
+	if s.Anchor != nil {
+		w, err := s.Anchor(ctx)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("the trust anchor's witness: %w", err))
+			if prevAnchor != nil {
+				witnesses = append(witnesses, *prevAnchor)
+			}
+		case w != nil:
+			witnesses = append(witnesses, *w)
+		}
+	}
+	seen := map[string]bool{}
+	witnesses = slices.DeleteFunc(witnesses, func(w omadata.WitnessRef) bool {
+		dup := seen[w.Name]
+		seen[w.Name] = true
+		return dup
+	})
+	unsaved := false
+	if s.unsaved || !slices.EqualFunc(prev, witnesses, sameWitness) {
+		if err := s.Store.SetNetworkWitnesses(ctx, witnesses); err != nil {
+			errs = append(errs, fmt.Errorf("keep the network's witnesses: %w", err))
+			unsaved = true
+		} else if s.Logger != nil {
+			names := make([]string, len(witnesses))
+			for i, w := range witnesses {
+				names[i] = w.Name
+			}
+			s.Logger.Info("the network's witnesses of this operator's log changed", "witnesses", names)
+		}
+	}
 	s.mu.Lock()
-	s.witnesses, s.order = witnesses, order
+	s.witnesses, s.loaded, s.unsaved = witnesses, true, unsaved
 	s.mu.Unlock()
 	if len(errs) > 0 {
 		return changed, fmt.Errorf("%d members: %w", len(errs), errs[0])
@@ -218,16 +282,21 @@ func (s *WitnessLogSync) deactivate(ctx context.Context, l *omadata.WitnessedLog
 	return nil
 }
 
-// Witnesses returns the witnesses of the members the last sync resolved,
-// in the anchor's order: those that publish one (docs/witnessing.md §1).
-func (s *WitnessLogSync) Witnesses() []omadata.WitnessRef {
+// Witnesses returns the network's witnesses of this operator's log
+// (docs/witnessing.md §3): the members' that publish one, in the anchor's
+// order, then the trust anchor's, as the last sync knew them, or, before
+// this instance's first sync, as the store kept them.
+func (s *WitnessLogSync) Witnesses(ctx context.Context) ([]omadata.WitnessRef, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]omadata.WitnessRef, 0, len(s.order))
-	for _, id := range s.order {
-		out = append(out, s.witnesses[id])
+	if !s.loaded {
+		ws, err := s.Store.NetworkWitnesses(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("the network's witnesses: %w", err)
+		}
+		s.witnesses, s.loaded = ws, true
 	}
-	return out
+	return slices.Clone(s.witnesses), nil
 }
 
 // peerWitness is a member's witness, named by its verifier key, with the
@@ -242,6 +311,10 @@ func peerWitness(p *omadata.Peer) (omadata.WitnessRef, bool) {
 	}
 	return omadata.WitnessRef{Name: v.Name(), VerifierKey: p.WitnessVerifierKey, URL: p.WitnessEndpoint,
 		Label: p.Name, OperatorID: p.OperatorID}, true
+}
+
+func sameWitness(a, b omadata.WitnessRef) bool {
+	return a.Name == b.Name && a.VerifierKey == b.VerifierKey && a.URL == b.URL && a.OperatorID == b.OperatorID && maps.Equal(a.Label, b.Label)
 }
 
 // peerLabel is what the console shows of a member's log: its name.

@@ -136,6 +136,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Witness/PeerTakeover", testWitnessPeerTakeover},
 		{"Witness/ResolveKeepNew", testWitnessResolveKeepNew},
 		{"Witness/Reset", testWitnessReset},
+		{"Witness/NetworkWitnesses", testNetworkWitnesses},
 	}
 	// Cases of several operators, each a store on its own database.
 	networkCases := []struct {

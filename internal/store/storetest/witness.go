@@ -88,10 +88,12 @@ func testWitnessLogs(t *testing.T, s *store.Store) {
 	// Only an admin adds a log.
 	wantCode(t, s.PutWitnessedLog(As("svc_x"), adminLog(l, "Added.")), omadata.EFORBIDDEN)
 	wantCode(t, s.PutWitnessedLog(Public(), adminLog(l, "Added.")), omadata.EFORBIDDEN)
-	// Removing a log never added.
+	// An admin's log is removed with RemoveWitnessedLog, not put inactive.
 	w := adminLog(l, "Removed.")
 	w.Active = false
-	wantCode(t, s.PutWitnessedLog(ctx, w), omadata.ENOTFOUND)
+	wantField(t, s.PutWitnessedLog(ctx, w), omadata.EINVALID, "active")
+	// Removing a log never added.
+	wantCode(t, s.RemoveWitnessedLog(ctx, l.Origin, "Removed."), omadata.ENOTFOUND)
 	if got := snapshotWitness(t, s); got != before {
 		t.Fatalf("refused puts changed the store:\n%s\nwant\n%s", got, before)
 	}
@@ -108,9 +110,15 @@ func testWitnessLogs(t *testing.T, s *store.Store) {
 	// afresh (testWitnessReset).
 	l.Append(t, 3)
 	ok(t, s.AdvanceWitness(ctx, omadata.WitnessAdvance{Origin: l.Origin, Size: 3, RootHash: l.Root(t, 3).String(), Checkpoint: l.Checkpoint(t, 3)}))
-	w = adminLog(l, "No longer witnessed.")
-	w.Active = false
-	ok(t, s.PutWitnessedLog(ctx, w))
+	// Only an admin removes a log, saying why.
+	wantCode(t, s.RemoveWitnessedLog(As("svc_x"), l.Origin, "Removed."), omadata.EFORBIDDEN)
+	wantCode(t, s.RemoveWitnessedLog(Public(), l.Origin, "Removed."), omadata.EFORBIDDEN)
+	wantField(t, s.RemoveWitnessedLog(ctx, l.Origin, " "), omadata.EINVALID, "reason")
+	wantField(t, s.RemoveWitnessedLog(ctx, "a b", "Removed."), omadata.EINVALID, "origin")
+	if got := must[*omadata.WitnessedLog](t)(s.WitnessedLog(ctx, l.Origin)); !got.Active {
+		t.Fatalf("a refused removal removed the log")
+	}
+	ok(t, s.RemoveWitnessedLog(ctx, l.Origin, "No longer witnessed."))
 	if got := must[*omadata.WitnessedLog](t)(s.WitnessedLog(ctx, l.Origin)); got.Active || got.Size != 3 {
 		t.Fatalf("removed log: got active %v size %d, want inactive, size 3", got.Active, got.Size)
 	}
@@ -135,11 +143,14 @@ func testWitnessLogs(t *testing.T, s *store.Store) {
 		t.Fatalf("log verify after witness changes: %+v, %v", rep, err)
 	}
 
-	// A peer's log: written by the network worker, no caller, no audit.
+	// A peer's log: written by the network worker, as the operator's
+	// admin, with no audit; no one else puts it.
 	p := NewTestLog(t, "peer.example.org/log")
 	changes := countRows(t, s, "admin_changes")
 	peer := &omadata.WitnessedLog{Origin: p.Origin, VerifierKeys: []string{p.VerifierKey}, Source: omadata.WitnessLogPeer, OperatorID: "https://peer.example.org", Label: "Peer", Active: true}
-	ok(t, s.PutWitnessedLog(context.Background(), peer))
+	wantCode(t, s.PutWitnessedLog(context.Background(), peer), omadata.EFORBIDDEN)
+	wantCode(t, s.PutWitnessedLog(As("svc_x"), peer), omadata.EFORBIDDEN)
+	ok(t, s.PutWitnessedLog(ctx, peer))
 	if n := countRows(t, s, "admin_changes"); n != changes {
 		t.Fatalf("a peer log was audited: %s changes, want %s", n, changes)
 	}
@@ -147,10 +158,38 @@ func testWitnessLogs(t *testing.T, s *store.Store) {
 	err = s.PutWitnessedLog(ctx, adminLog(p, "Mine now."))
 	wantField(t, err, omadata.ECONFLICT, "source")
 	peerOverAdmin := &omadata.WitnessedLog{Origin: l.Origin, VerifierKeys: []string{l.VerifierKey}, Source: omadata.WitnessLogPeer, OperatorID: "https://x.example", Active: true}
-	wantField(t, s.PutWitnessedLog(context.Background(), peerOverAdmin), omadata.ECONFLICT, "source")
+	wantField(t, s.PutWitnessedLog(ctx, peerOverAdmin), omadata.ECONFLICT, "source")
 	all := must[[]*omadata.WitnessedLog](t)(s.FindWitnessedLogs(ctx))
 	if len(all) != 2 || all[0].Origin != l.Origin || all[1].Origin != p.Origin || all[1].OperatorID != "https://peer.example.org" {
 		t.Fatalf("FindWitnessedLogs: got %d logs %+v", len(all), all)
+	}
+	// A member's log is the network's: an admin does not remove it, and
+	// does not take it over once the member is suspended (its sync would
+	// fail every round, and a readmitted member would find its origin
+	// taken).
+	wantField(t, s.RemoveWitnessedLog(ctx, p.Origin, "Not mine."), omadata.ECONFLICT, "origin")
+	suspended := *peer
+	suspended.Active = false
+	wantCode(t, s.PutWitnessedLog(Public(), &suspended), omadata.EFORBIDDEN)
+	if got := must[*omadata.WitnessedLog](t)(s.WitnessedLog(ctx, p.Origin)); !got.Active {
+		t.Fatalf("a member's log stopped by a caller who is not the admin")
+	}
+	ok(t, s.PutWitnessedLog(ctx, &suspended))
+	before = snapshotWitness(t, s)
+	changes = countRows(t, s, "admin_changes")
+	err = s.PutWitnessedLog(ctx, adminLog(p, "Mine now."))
+	wantField(t, err, omadata.ECONFLICT, "origin")
+	if !strings.Contains(omadata.ErrorMessage(err), p.Origin) {
+		t.Errorf("the conflict does not name the origin: %v", err)
+	}
+	wantField(t, s.RemoveWitnessedLog(ctx, p.Origin, "Not mine."), omadata.ECONFLICT, "origin")
+	if got := snapshotWitness(t, s); got != before || countRows(t, s, "admin_changes") != changes {
+		t.Fatalf("refused changes of a member's log changed the store:\n%s\nwant\n%s", got, before)
+	}
+	// Readmitted, the member's log is witnessed again.
+	ok(t, s.PutWitnessedLog(ctx, peer))
+	if got := must[*omadata.WitnessedLog](t)(s.WitnessedLog(ctx, p.Origin)); !got.Active || got.Source != omadata.WitnessLogPeer {
+		t.Fatalf("readmitted member's log: %+v", got)
 	}
 }
 
@@ -212,9 +251,7 @@ func testWitnessAdvance(t *testing.T, s *store.Store) {
 		t.Fatalf("after advancing to 10: got %d %s", st.Size, st.RootHash)
 	}
 	// An inactive log is not witnessed.
-	w := adminLog(l, "Removed.")
-	w.Active = false
-	ok(t, s.PutWitnessedLog(ctx, w))
+	ok(t, s.RemoveWitnessedLog(ctx, l.Origin, "Removed."))
 	st = must[*omadata.WitnessedLog](t)(s.WitnessedLog(ctx, l.Origin))
 	wantCode(t, s.AdvanceWitness(ctx, advance(l, t, st, 10)), omadata.ENOTFOUND)
 }

@@ -165,17 +165,11 @@ func (h *Handler) removeWitnessedLog(w http.ResponseWriter, r *http.Request) err
 	} else if h.Witness == nil {
 		return omadata.NotFound("Witnessed log")
 	}
+	if err := h.Witness.RemoveWitnessedLog(r.Context(), origin, reason); err != nil {
+		return err
+	}
 	l, err := h.Witness.WitnessedLog(r.Context(), origin)
 	if err != nil {
-		return err
-	} else if l.Source != omadata.WitnessLogAdmin {
-		return omadata.Conflictf("origin", "The log is a network member's: it is witnessed as long as the member is one.")
-	}
-	l.Active, l.Reason = false, reason
-	if err := h.Witness.PutWitnessedLog(r.Context(), l); err != nil {
-		return err
-	}
-	if l, err = h.Witness.WitnessedLog(r.Context(), origin); err != nil {
 		return err
 	}
 	respond.OK(w, r, l)

@@ -323,6 +323,40 @@ func TestProofWitnessesNotRequired(t *testing.T) {
 	}
 }
 
+// TestProofNetworkWithoutWitnesses: a network operator that knows no
+// witness yet (started while its trust anchor was unreachable) has no
+// quorum none: its entries wait for witnesses, the pages never say it
+// has none, and the archive's entries all wait (docs/witnessing.md §5).
+func TestProofNetworkWithoutWitnesses(t *testing.T) {
+	e := newProviderEnv(t, time.Time{}, nil, nil, func(e *env, o *portal.Options) {
+		withWitnesses(t, -1, nil)(e, o)
+		o.Witnessed.(*witness.Own).Network = true
+	})
+	c := e.client(t)
+	c.login("en", "matti")
+	c.give("en", e.recommendations(t))
+	e.decide(t, e.resident(t, mattiCode).ID)
+	e.integrate(t)
+	proofs := c.usageProofs("en")
+	if len(proofs) == 0 {
+		t.Fatal("no proof link")
+	}
+	p := c.get(proofs[0])
+	if !strings.Contains(p.body, "The proof checks out") || !strings.Contains(p.body, "Waiting for witnesses") || strings.Contains(p.body, "has no witnesses") {
+		t.Fatalf("proof page: %s", between(p.body, "<main", "</main>"))
+	}
+	if p := c.get("/en/usage"); !strings.Contains(p.body, `class="waiting-witnesses"`) || strings.Contains(p.body, "has no witnesses") {
+		t.Errorf("who used my data: %s", between(p.body, "<main", "</main>"))
+	}
+	var w archive.Witnessed
+	if err := json.Unmarshal(unzip(t, c.get("/en/my-data/archive").body)[archive.WitnessedPath], &w); err != nil {
+		t.Fatalf("%s: %v", archive.WitnessedPath, err)
+	}
+	if w.Policy != "" || w.Checkpoint != "" || w.Quorum != 0 || len(w.Proofs) != 0 || len(w.Waiting) == 0 {
+		t.Errorf("the archive: %+v, want no policy, every entry waiting", w)
+	}
+}
+
 // TestArchiveWitnessed: the resident's archive carries the witnessed
 // checkpoint with its cosignatures, the policy and each entry's inclusion
 // proof at its size, enough to check offline with the log key alone that

@@ -88,6 +88,21 @@ func (m *Mem) PutWitnessedLog(ctx context.Context, l *omadata.WitnessedLog) erro
 	return nil
 }
 
+// RemoveWitnessedLog implements omadata.WitnessService (no caller or
+// audit: the store suite checks those).
+func (m *Mem) RemoveWitnessedLog(ctx context.Context, origin, reason string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l, ok := m.logs[origin]
+	if !ok {
+		return omadata.NotFound("witnessed log")
+	} else if l.Source != omadata.WitnessLogAdmin {
+		return omadata.Conflictf("origin", "The origin %s is a network member's log.", origin)
+	}
+	l.Active, l.UpdatedAt = false, time.Now().UTC()
+	return nil
+}
+
 // AdvanceWitness implements omadata.WitnessService.
 func (m *Mem) AdvanceWitness(ctx context.Context, a omadata.WitnessAdvance) error {
 	m.mu.Lock()

@@ -67,5 +67,19 @@ CREATE TABLE log_witness_progress (
 	tried_at    TIMESTAMPTZ
 );
 
+-- The network's witnesses of the own log as last known (docs/witnessing.md
+-- §3): the members' and the trust anchor's, kept across restarts so that
+-- an anchor that cannot be reached shrinks no policy. Replaced whole by
+-- the witness log sync; a witness leaves only when the anchor says so.
+CREATE TABLE network_witnesses (
+	name         TEXT PRIMARY KEY,         -- the witness's key name
+	position     INTEGER NOT NULL,         -- the order of docs/witnessing.md §3
+	verifier_key TEXT NOT NULL,            -- cosignature/v1 verifier key
+	url          TEXT NOT NULL,            -- the submission prefix
+	label        TEXT NOT NULL,            -- JSON {fi, sv, en}
+	operator_id  TEXT NOT NULL DEFAULT '', -- the member's; '' for the trust anchor's
+	updated_at   TIMESTAMPTZ NOT NULL
+);
+
 -- The checkpoint of a size (CheckpointAt: the collector, the published checkpoints).
 CREATE INDEX log_checkpoints_size ON log_checkpoints (size);
