@@ -544,7 +544,7 @@ func testResidentProofs(t *testing.T, n *demoNet) {
 		re := regexp.MustCompile(`href="(/` + lang + `/usage/proof\?[^"]+)"`)
 		links := re.FindAllStringSubmatch(body, -1)
 		if len(links) == 0 {
-			t.Fatalf("%s: no proof link on Aino's usage page", lang)
+			t.Fatalf("%s: no proof link on Aino's usage page:\n%.6000s", lang, main)
 		}
 		for _, l := range links[:min(len(links), 3)] {
 			_, proof := br.do("GET", hki.URL+strings.ReplaceAll(l[1], "&amp;", "&"), nil)

@@ -49,7 +49,7 @@ func newWitnessCosigner(ctx context.Context, s *store.Store, sealer *keys.Sealer
 func newWitnessing(cfg Config, s *store.Store, cosigner *witness.Cosigner, node *netnode.Node, logKey, publicURL string,
 	log *slog.Logger, reg prometheus.Registerer) *witnessing {
 	m := newWitnessMetrics(reg)
-	list := witnessList{outside: cfg.Witness.Outside, logger: log, warned: &sync.Map{}}
+	list := witnessList{outside: cfg.Witness.Outside, self: cosigner.VerifierKey(), logger: log, warned: &sync.Map{}}
 	if node != nil {
 		list.network = node
 	}
@@ -89,8 +89,11 @@ func newWitnessing(cfg Config, s *store.Store, cosigner *witness.Cosigner, node 
 type witnessList struct {
 	network witness.WitnessSource // nil outside a network
 	outside []omadata.WitnessRef
-	logger  *slog.Logger // nil: no warnings
-	warned  *sync.Map    // the clashes warned of, once each; nil: every time
+	// self is the operator's own witness key: a log does not witness
+	// itself, so a witness with it (or its name) is left out.
+	self   string
+	logger *slog.Logger // nil: no warnings
+	warned *sync.Map    // the clashes warned of, once each; nil: every time
 }
 
 func (l witnessList) Witnesses(ctx context.Context) ([]omadata.WitnessRef, error) {
@@ -107,9 +110,15 @@ func (l witnessList) Witnesses(ctx context.Context) ([]omadata.WitnessRef, error
 	// then the members': the first to claim a name or a key keeps it.
 	keep := make([]bool, len(all))
 	byName, byKey := map[string]int{}, map[string]int{}
+	if l.self != "" {
+		// The operator's own witness, at index -1: never asked.
+		all = append([]omadata.WitnessRef{{Name: strings.SplitN(l.self, "+", 2)[0], VerifierKey: l.self}}, all...)
+		keep = append([]bool{false}, keep...)
+		byName[all[0].Name], byKey[witnessPublicKey(l.self)] = 0, 0
+	}
 	for _, members := range []bool{false, true} {
 		for i, w := range all {
-			if (w.OperatorID != "") != members {
+			if (w.OperatorID != "") != members || l.self != "" && i == 0 {
 				continue
 			}
 			key := witnessPublicKey(w.VerifierKey)
@@ -118,7 +127,7 @@ func (l witnessList) Witnesses(ctx context.Context) ([]omadata.WitnessRef, error
 				j, clash = byKey[key]
 			}
 			if clash {
-				if o := all[j]; o.Name != w.Name || witnessPublicKey(o.VerifierKey) != key {
+				if o := all[j]; l.self != "" && j == 0 || o.Name != w.Name || witnessPublicKey(o.VerifierKey) != key {
 					l.warn(ctx, w, o)
 				}
 				continue

@@ -361,3 +361,43 @@ func TestWitnessListClash(t *testing.T) {
 		})
 	}
 }
+
+// TestWitnessListSelf: the operator's own witness is never asked to
+// cosign its own log, whether OMADATA_WITNESSES names it (by its key,
+// under any name) or not: a log does not witness itself (outsider review
+// of issue 18).
+func TestWitnessListSelf(t *testing.T) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := witness.NewCosigner("helsinki.example/witness", priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alias, err := witness.NewCosigner("alias.example/witness", priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, other, _ := ed25519.GenerateKey(rand.Reader)
+	honest, err := witness.NewCosigner("witness.example.org", other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	l := witnessList{outside: []omadata.WitnessRef{
+		{Name: own.Name(), VerifierKey: own.VerifierKey(), URL: "https://helsinki.example/witness/v1"},
+		{Name: alias.Name(), VerifierKey: alias.VerifierKey(), URL: "https://helsinki.example/witness/v1"},
+		{Name: honest.Name(), VerifierKey: honest.VerifierKey(), URL: "https://witness.example.org"},
+	}, self: own.VerifierKey(), logger: slog.New(slog.NewTextHandler(&logs, nil)), warned: &sync.Map{}}
+	ws, err := l.Witnesses(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ws) != 1 || ws[0].Name != honest.Name() {
+		t.Fatalf("witnesses = %+v, want only %s", ws, honest.Name())
+	}
+	if n := strings.Count(logs.String(), "level=WARN"); n != 2 {
+		t.Errorf("log:\n%s\nwant a WARN line for each left out", logs.String())
+	}
+}

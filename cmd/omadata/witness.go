@@ -49,8 +49,8 @@ The subcommands are:
 	add-log --origin O --key VKEY [--label L] --reason R
 	                     witness a log, or change its keys or label
 	remove-log --origin O --reason R
-	                     stop witnessing a log an admin added; its state
-	                     and fork evidence are kept
+	                     stop witnessing a log an admin added; its fork
+	                     evidence is kept, and adding it again starts afresh
 	list                 list the logs witnessed, and the latest checkpoint
 	                     cosigned of each
 	forks [--show ID]    list the forks caught, or print one's evidence

@@ -102,6 +102,13 @@ func (s *Store) PutWitnessedLog(ctx context.Context, l *omadata.WitnessedLog) er
 	if old == nil && !l.Active {
 		return omadata.NotFound("witnessed log")
 	}
+	// A log does not witness itself: its own cosignature would count
+	// toward its own policy (docs/witnessing.md §1).
+	if own, err := firstOrigin(ctx, tx); err != nil {
+		return err
+	} else if own != "" && own == l.Origin {
+		return omadata.Conflictf("origin", "The origin %s is this operator's own log: a log is not its own witness.", l.Origin)
+	}
 	if _, err := tx.exec(ctx, `INSERT INTO witness_logs (origin, verifier_keys, source, operator_id, label, active, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (origin) DO UPDATE SET verifier_keys = excluded.verifier_keys, source = excluded.source, operator_id = excluded.operator_id,
 			label = excluded.label, active = excluded.active, updated_at = excluded.updated_at`,

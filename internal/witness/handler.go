@@ -315,6 +315,16 @@ func (h *Handler) AddCheckpoint(ctx context.Context, req *Request) (string, erro
 	var conflict *omadata.WitnessConflict
 	switch {
 	case errors.As(err, &conflict):
+		// Another request moved the state first. If it moved to this size
+		// with another root, the two checkpoints are a fork (docs/
+		// witnessing.md §4), caught here as it is above: the evidence is
+		// not lost to the race.
+		if now, err := h.State.WitnessedLog(ctx, cp.Origin); err == nil && now.Active && !now.Forked && now.Checkpoint != "" && now.Size == cp.Size {
+			if root, err := heldRoot(now); err == nil && root != cp.Root {
+				h.fork(ctx, now, req, omadata.ForkSeenAddCheckpoint)
+				return "", &HTTPError{Status: http.StatusConflict, Size: now.Size, Msg: "same size, another root hash"}
+			}
+		}
 		return "", &HTTPError{Status: http.StatusConflict, Size: conflict.Size, Msg: "the state moved on"}
 	case omadata.ErrorCode(err) == omadata.EFORBIDDEN:
 		return "", &HTTPError{Status: http.StatusForbidden, Msg: frozenMsg}

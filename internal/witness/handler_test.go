@@ -458,6 +458,41 @@ func TestHandlerCompareAndSwap(t *testing.T) {
 	}
 }
 
+// TestHandlerForkInRace: two checkpoints of one size with different
+// roots, both consistent with the state held, arrive at once: one is
+// cosigned, and the other, which loses the compare-and-swap, is caught as
+// the fork it is (recorded, reported, the origin frozen), not answered as
+// a mere stale request.
+func TestHandlerForkInRace(t *testing.T) {
+	ctx := context.Background()
+	e, l, forked := forkEnv(t)
+	// The forked log shares the first 10 leaves, then parts.
+	if _, err := forked.Grow(ctx, 10, "leaf"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Grow(ctx, 5, "honest"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := forked.Grow(ctx, 5, "forked"); err != nil {
+		t.Fatal(err)
+	}
+	honest, fork := request(t, l, 10), request(t, forked, 10)
+	other := &witness.Handler{State: e.State, Cosigner: e.Cosigner}
+	rs := &raceState{Mem: e.State, before: func() {
+		if _, err := other.AddCheckpoint(ctx, honest); err != nil {
+			t.Errorf("the other instance: %v", err)
+		}
+	}}
+	h := &witness.Handler{State: rs, Cosigner: e.Cosigner, Logger: e.Handler.Logger, OnFork: func(f *omadata.WitnessFork) { e.Forks = append(e.Forks, f) }}
+	_, err := h.AddCheckpoint(ctx, fork)
+	var he *witness.HTTPError
+	if !errorsAs(err, &he) || he.Status != 409 || he.Size != 15 {
+		t.Fatalf("got %v, want 409 with size 15", err)
+	}
+	held := e.held(t)
+	expectFork(t, e, held.Checkpoint, string(fork.Checkpoint))
+}
+
 // failingState fails every write, as a database that went away.
 type failingState struct{ *witnesstest.Mem }
 

@@ -142,6 +142,15 @@ func testWitnessLogs(t *testing.T, s *store.Store) {
 	if err != nil || rep.Pending != 0 || rep.Records != rep.Leaves || rep.Leaves < 3 {
 		t.Fatalf("log verify after witness changes: %+v, %v", rep, err)
 	}
+	// A log is not its own witness: the operator's own log cannot be added.
+	ownKey := LogVerifierKey(t, s)
+	own := &omadata.WitnessedLog{Origin: strings.SplitN(ownKey, "+", 2)[0], VerifierKeys: []string{ownKey}, Source: omadata.WitnessLogAdmin,
+		Label: "Ourselves", Active: true, Reason: "A test."}
+	before = snapshotWitness(t, s)
+	wantField(t, s.PutWitnessedLog(ctx, own), omadata.ECONFLICT, "origin")
+	if got := snapshotWitness(t, s); got != before {
+		t.Fatalf("a refused put of the own log changed the store:\n%s\nwant\n%s", got, before)
+	}
 
 	// A peer's log: written by the network worker, as the operator's
 	// admin, with no audit; no one else puts it.

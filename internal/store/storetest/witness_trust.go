@@ -3,7 +3,6 @@
 package storetest
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -17,7 +16,7 @@ import (
 // (conflict on origin) and changes nothing: its keys, operator and state
 // stay (security review of issue 18, finding 1).
 func testWitnessPeerTakeover(t *testing.T, s *store.Store) {
-	ctx := context.Background()
+	ctx := Admin() // the network worker runs as the operator's admin
 	a := NewTestLog(t, "helsinki.example/log")
 	a.Append(t, 4)
 	peerLog := func(l *TestLog, operator string) *omadata.WitnessedLog {
@@ -107,9 +106,7 @@ func testWitnessReset(t *testing.T, s *store.Store) {
 	f.Append(t, 3)
 	fk := forkOf(t, l, f, 8, 5)
 	ok(t, s.RecordWitnessFork(ctx, fk))
-	off := adminLog(l, "The log started over.")
-	off.Active = false
-	ok(t, s.PutWitnessedLog(ctx, off))
+	ok(t, s.RemoveWitnessedLog(ctx, l.Origin, "The log started over."))
 	ok(t, s.PutWitnessedLog(ctx, adminLog(l, "Its new history.")))
 	st := must[*omadata.WitnessedLog](t)(s.WitnessedLog(ctx, l.Origin))
 	if !st.Active || st.Size != 0 || st.RootHash != "" || st.Checkpoint != "" || st.CosignedAt != nil || !st.Forked {
