@@ -516,10 +516,14 @@ func testResidentProofs(t *testing.T, n *demoNet) {
 		"sv": "har kontrasignerat",
 	}
 	for _, lang := range []string{"en", "fi", "sv"} {
+		// Until the entries are in the tree (a leaf waits for the next
+		// checkpoint, without a proof link) and a witnessed checkpoint
+		// covers them.
+		re := regexp.MustCompile(`href="(/` + lang + `/usage/proof\?[^"]+)"`)
 		var body string
 		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(500 * time.Millisecond) {
 			_, body = br.do("GET", hki.URL+"/"+lang+"/usage", nil)
-			if strings.Contains(strings.ToLower(body), said[lang]) || time.Now().After(deadline) {
+			if strings.Contains(strings.ToLower(body), said[lang]) && re.MatchString(body) || time.Now().After(deadline) {
 				break
 			}
 		}
@@ -541,16 +545,22 @@ func testResidentProofs(t *testing.T, n *demoNet) {
 				t.Errorf("the usage page names none of the peer witnesses %v:\n%.4000s", names, main)
 			}
 		}
-		re := regexp.MustCompile(`href="(/` + lang + `/usage/proof\?[^"]+)"`)
 		links := re.FindAllStringSubmatch(body, -1)
 		if len(links) == 0 {
 			t.Fatalf("%s: no proof link on Aino's usage page:\n%.6000s", lang, main)
 		}
 		for _, l := range links[:min(len(links), 3)] {
-			_, proof := br.do("GET", hki.URL+strings.ReplaceAll(l[1], "&amp;", "&"), nil)
-			pm := proof
-			if i := strings.Index(proof, "<main"); i >= 0 {
-				pm = proof[i:]
+			// A new entry waits for the witnesses' next round (1 s here).
+			var pm string
+			for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+				_, proof := br.do("GET", hki.URL+strings.ReplaceAll(l[1], "&amp;", "&"), nil)
+				pm = proof
+				if i := strings.Index(proof, "<main"); i >= 0 {
+					pm = proof[i:]
+				}
+				if strings.Contains(strings.ToLower(pm), said[lang]) || time.Now().After(deadline) {
+					break
+				}
 			}
 			if !strings.Contains(strings.ToLower(pm), said[lang]) || strings.Contains(pm, "witness-failed") {
 				t.Errorf("%s: proof page %s is not checked against a witnessed checkpoint:\n%.4000s", lang, l[1], pm)
