@@ -24,8 +24,8 @@ import (
 // witnessed is what RequireWitnessed asks for.
 type witnessed struct {
 	k         int
-	verifiers []note.Verifier // one per distinct public key
-	err       error           // a key that does not parse or is named twice, a bad k: reported by CheckGrantLog
+	witnesses []witness.PolicyWitness // one per distinct public key
+	err       error                   // a key that does not parse or is named twice, a bad k: reported by CheckGrantLog
 }
 
 // RequireWitnessed makes the Verifier refuse a grant unless its
@@ -48,14 +48,13 @@ func RequireWitnessed(k int, witnessVerifierKeys ...string) VerifierOption {
 		// named twice, under one name or two, is one witness.
 		named := map[string]string{} // public key → the first verifier key naming it
 		for _, vk := range witnessVerifierKeys {
-			cv, err := witness.NewCosignatureVerifier(vk)
-			if err != nil {
+			if _, err := witness.NewCosignatureVerifier(vk); err != nil {
 				if w.err == nil {
 					w.err = fmt.Errorf("omadata: RequireWitnessed: witness key %q: %w", vk, err)
 				}
 				continue
 			}
-			pub := cosignaturePublicKey(vk)
+			pub := witness.CosignaturePublicKey(vk)
 			if first, ok := named[pub]; ok {
 				if w.err == nil {
 					w.err = fmt.Errorf("omadata: RequireWitnessed: witness key %q has the public key of %q: each witness is named once", vk, first)
@@ -63,22 +62,13 @@ func RequireWitnessed(k int, witnessVerifierKeys ...string) VerifierOption {
 				continue
 			}
 			named[pub] = vk
-			w.verifiers = append(w.verifiers, cv)
+			w.witnesses = append(w.witnesses, witness.PolicyWitness{Label: "w" + strconv.Itoa(len(w.witnesses)+1), VerifierKey: vk})
 		}
-		if w.err == nil && k > len(w.verifiers) {
-			w.err = fmt.Errorf("omadata: RequireWitnessed(%d, %d distinct keys): k must be from 1 to the number of distinct keys", k, len(w.verifiers))
+		if w.err == nil && k > len(w.witnesses) {
+			w.err = fmt.Errorf("omadata: RequireWitnessed(%d, %d distinct keys): k must be from 1 to the number of distinct keys", k, len(w.witnesses))
 		}
 		v.witnessed = w
 	}
-}
-
-// cosignaturePublicKey is the algorithm byte and public key of a verifier
-// key witness.NewCosignatureVerifier took: what names the witness.
-func cosignaturePublicKey(vkey string) string {
-	_, rest, _ := strings.Cut(vkey, "+")
-	_, key64, _ := strings.Cut(rest, "+")
-	key, _ := base64.StdEncoding.DecodeString(key64)
-	return string(key)
 }
 
 // WithLogKey pins the operator's log verifier key (as
@@ -172,19 +162,13 @@ func (v *Verifier) CheckGrantLog(ctx context.Context, grantID string) error {
 	} else if err != nil {
 		return err
 	}
-	cp, _, err := witness.OpenCheckpoint(signed, []string{logKey})
-	if err != nil || cp.Origin != lv.Name() {
+	// Our own policy, k of the named witnesses: each counts once.
+	verified, err := witness.NewPolicy(logKey, "", w.witnesses, w.k).Verify(signed)
+	if err != nil || verified.Checkpoint.Origin != lv.Name() {
 		return bad("the witnessed checkpoint's log signature does not verify with the log key")
 	}
-	// Each named witness counts once: a note verifier list of them opens
-	// the note if at least one verifies; count them one by one.
-	n := 0
-	for _, cv := range w.verifiers {
-		if _, err := note.Open(signed, note.VerifierList(cv)); err == nil {
-			n++
-		}
-	}
-	if n < w.k {
+	cp := verified.Checkpoint
+	if !verified.Met {
 		// The operator's witnessed checkpoint meets its own policy, not
 		// ours: wait for more cosignatures.
 		return &NotWitnessedError{GrantID: grantID, Index: index, Size: cp.Size}

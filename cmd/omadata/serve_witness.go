@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -114,20 +113,20 @@ func (l witnessList) Witnesses(ctx context.Context) ([]omadata.WitnessRef, error
 		// The operator's own witness, at index -1: never asked.
 		all = append([]omadata.WitnessRef{{Name: strings.SplitN(l.self, "+", 2)[0], VerifierKey: l.self}}, all...)
 		keep = append([]bool{false}, keep...)
-		byName[all[0].Name], byKey[witnessPublicKey(l.self)] = 0, 0
+		byName[all[0].Name], byKey[witness.CosignaturePublicKey(l.self)] = 0, 0
 	}
 	for _, members := range []bool{false, true} {
 		for i, w := range all {
 			if (w.OperatorID != "") != members || l.self != "" && i == 0 {
 				continue
 			}
-			key := witnessPublicKey(w.VerifierKey)
+			key := witness.CosignaturePublicKey(w.VerifierKey)
 			j, clash := byName[w.Name]
 			if !clash && key != "" {
 				j, clash = byKey[key]
 			}
 			if clash {
-				if o := all[j]; l.self != "" && j == 0 || o.Name != w.Name || witnessPublicKey(o.VerifierKey) != key {
+				if o := all[j]; l.self != "" && j == 0 || o.Name != w.Name || witness.CosignaturePublicKey(o.VerifierKey) != key {
 					l.warn(ctx, w, o)
 				}
 				continue
@@ -159,24 +158,6 @@ func (l witnessList) warn(ctx context.Context, left, kept omadata.WitnessRef) {
 	}
 	l.logger.WarnContext(ctx, "witness: left out, its name or key is another witness's", "witness", left.Name, "operator", left.OperatorID,
 		"verifier_key", left.VerifierKey, "kept", kept.Name, "kept_verifier_key", kept.VerifierKey)
-}
-
-// witnessPublicKey is the public key of a signed-note verifier key
-// ({name}+{hash}+{base64 of the algorithm byte and the key}), without its
-// name and algorithm: one key under two names is one witness. "" when it
-// is not one.
-func witnessPublicKey(vkey string) string {
-	// The name and the hash hold no "+"; the base64 may.
-	_, rest, ok := strings.Cut(vkey, "+")
-	_, b64, ok2 := strings.Cut(rest, "+")
-	if !ok || !ok2 {
-		return ""
-	}
-	b, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil || len(b) < 2 {
-		return ""
-	}
-	return string(b[1:])
 }
 
 // witnessMetrics are the witness's and the collector's metrics

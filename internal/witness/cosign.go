@@ -115,11 +115,11 @@ func NewCosignatureVerifier(vkey string) (note.Verifier, error) {
 	return &cosignatureVerifier{name: name, hash: binary.BigEndian.Uint32(h), key: ed25519.PublicKey(key[1:])}, nil
 }
 
-// cosignaturePublicKey returns the Ed25519 public key of a cosignature/v1
+// CosignaturePublicKey returns the Ed25519 public key of a cosignature/v1
 // verifier key, "" when it is not one. A cosignature signs the checkpoint,
 // not the witness's name: one key under two names is one witness, and
 // every count of witnesses counts keys (docs/witnessing.md §5).
-func cosignaturePublicKey(vkey string) string {
+func CosignaturePublicKey(vkey string) string {
 	v, err := NewCosignatureVerifier(vkey)
 	if err != nil {
 		return ""

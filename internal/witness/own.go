@@ -65,7 +65,7 @@ func (o *Own) policy(ctx context.Context) (*Policy, map[string]omadata.WitnessRe
 		if _, err := NewCosignatureVerifier(w.VerifierKey); err != nil {
 			continue // it could cosign nothing; the configuration reports it
 		}
-		if pub := cosignaturePublicKey(w.VerifierKey); keys[pub] {
+		if pub := CosignaturePublicKey(w.VerifierKey); keys[pub] {
 			continue // one key under another name: one witness, counted once
 		} else {
 			keys[pub] = true

@@ -163,7 +163,7 @@ func (p *Policy) check(n int, kind string) error {
 			return policyErr(n, "Witness %q: %s", w.Label, omadata.ErrorMessage(err))
 		}
 		for _, o := range p.Witnesses[:len(p.Witnesses)-1] {
-			if cosignaturePublicKey(o.VerifierKey) == cosignaturePublicKey(w.VerifierKey) {
+			if CosignaturePublicKey(o.VerifierKey) == CosignaturePublicKey(w.VerifierKey) {
 				return policyErr(n, "The key of witness %q is also witness %q's.", w.Label, o.Label)
 			}
 		}
