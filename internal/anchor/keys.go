@@ -25,23 +25,15 @@ import (
 // secret to seal it with and a file is what an admin backs up, moves to
 // a new machine or replaces with a mounted secret.
 func LoadKeys(path string) ([]federation.Key, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	b, err := secretFile(path, "anchor key file", func() ([]byte, error) {
 		k, err := federation.NewKey()
 		if err != nil {
 			return nil, err
 		}
-		if err := writeKeys(path, []federation.Key{k}); err != nil {
-			return nil, err
-		}
-		return []federation.Key{k}, nil
-	} else if err != nil {
-		return nil, fmt.Errorf("anchor key file: %w", err)
-	}
-	if fi, err := os.Stat(path); err != nil {
+		return marshalKeys([]federation.Key{k})
+	})
+	if err != nil {
 		return nil, err
-	} else if fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("anchor key file %s is readable by others (mode %o): chmod 600 it", path, fi.Mode().Perm())
 	}
 	var set jose.JSONWebKeySet
 	if err := json.Unmarshal(b, &set); err != nil {
@@ -82,17 +74,47 @@ func RotateKeys(path string) ([]federation.Key, error) {
 }
 
 func writeKeys(path string, keys []federation.Key) error {
+	b, err := marshalKeys(keys)
+	if err != nil {
+		return err
+	}
+	return writeSecret(path, "anchor key file", b)
+}
+
+func marshalKeys(keys []federation.Key) ([]byte, error) {
 	set := jose.JSONWebKeySet{}
 	for _, k := range keys {
 		set.Keys = append(set.Keys, jose.JSONWebKey{Key: k.Private, KeyID: k.ID, Algorithm: string(jose.EdDSA), Use: "sig"})
 	}
-	b, err := json.MarshalIndent(set, "", "  ")
-	if err != nil {
-		return err
+	return json.MarshalIndent(set, "", "  ")
+}
+
+// secretFile reads the secret file at path (what names it in errors),
+// first writing the bytes create makes when it does not exist. A file
+// others can read is refused: it holds a key, the owner's alone (0600).
+func secretFile(path, what string, create func() ([]byte, error)) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if b, err = create(); err != nil {
+			return nil, err
+		}
+		return b, writeSecret(path, what, b)
+	} else if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
+	if fi, err := os.Stat(path); err != nil {
+		return nil, err
+	} else if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("%s %s is readable by others (mode %o): chmod 600 it", what, path, fi.Mode().Perm())
+	}
+	return b, nil
+}
+
+// writeSecret writes a secret file, mode 0600, whole or not at all.
+func writeSecret(path, what string, b []byte) error {
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("anchor key file: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return os.Rename(tmp, path)
 }

@@ -12,8 +12,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
@@ -40,8 +38,7 @@ func WitnessKeyPath(keyPath string) string { return keyPath + ".witness" }
 // file, creating it when it does not exist. Like the federation key file
 // it must be the owner's alone (0600).
 func LoadWitnessKey(path string) (ed25519.PrivateKey, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	b, err := secretFile(path, "anchor witness key file", func() ([]byte, error) {
 		_, priv, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
 			return nil, err
@@ -50,18 +47,10 @@ func LoadWitnessKey(path string) (ed25519.PrivateKey, error) {
 		if err != nil {
 			return nil, err
 		}
-		tmp := path + ".tmp"
-		if err := os.WriteFile(tmp, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-			return nil, fmt.Errorf("anchor witness key file: %w", err)
-		}
-		return priv, os.Rename(tmp, path)
-	} else if err != nil {
-		return nil, fmt.Errorf("anchor witness key file: %w", err)
-	}
-	if fi, err := os.Stat(path); err != nil {
+		return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+	})
+	if err != nil {
 		return nil, err
-	} else if fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("anchor witness key file %s is readable by others (mode %o): chmod 600 it", path, fi.Mode().Perm())
 	}
 	blk, _ := pem.Decode(b)
 	if blk == nil || blk.Type != "PRIVATE KEY" {
