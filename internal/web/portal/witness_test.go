@@ -147,6 +147,26 @@ func rewriteProof(t *testing.T, h http.Handler, edit func() func(d map[string]an
 
 // proofPage gives a consent, has the decision logged and integrated, and
 // returns the path of the newest entry's proof page in lang.
+// mattisProofs signs Matti in, gives a consent, has it decided and put in
+// the tree (and, with collect, cosigned by the witnesses), and returns his
+// client and the proof links of his "who used my data".
+func mattisProofs(t *testing.T, e *env, collect bool) (*client, []string) {
+	t.Helper()
+	c := e.client(t)
+	c.login("en", "matti")
+	c.give("en", e.recommendations(t))
+	e.decide(t, e.resident(t, mattiCode).ID)
+	e.integrate(t)
+	if collect {
+		e.collect(t)
+	}
+	proofs := c.usageProofs("en")
+	if len(proofs) == 0 {
+		t.Fatal("no proof link on who used my data")
+	}
+	return c, proofs
+}
+
 func (c *client) usageProofs(lang string) []string {
 	c.t.Helper()
 	p := c.get("/" + lang + "/usage")
@@ -248,16 +268,7 @@ func TestProofCSPNetwork(t *testing.T) {
 				}
 			}
 		})
-		c := e.client(t)
-		c.login("en", "matti")
-		c.give("en", e.recommendations(t))
-		e.decide(t, e.resident(t, mattiCode).ID)
-		e.integrate(t)
-		e.collect(t)
-		proofs := c.usageProofs("en")
-		if len(proofs) == 0 {
-			t.Fatal("no proof link")
-		}
+		c, proofs := mattisProofs(t, e, true)
 		p := c.get(proofs[0])
 		want := "connect-src 'self';"
 		if network {
@@ -273,15 +284,7 @@ func TestProofCSPNetwork(t *testing.T) {
 // so on the proof page and on "who used my data".
 func TestProofNotWitnessed(t *testing.T) {
 	e := newProviderEnv(t, time.Time{}, nil, nil, withWitnesses(t, 0, nil))
-	c := e.client(t)
-	c.login("en", "matti")
-	c.give("en", e.recommendations(t))
-	e.decide(t, e.resident(t, mattiCode).ID)
-	e.integrate(t)
-	proofs := c.usageProofs("en")
-	if len(proofs) == 0 {
-		t.Fatal("no proof link")
-	}
+	c, proofs := mattisProofs(t, e, false)
 	p := c.get(proofs[0])
 	if !strings.Contains(p.body, "The proof checks out") || !strings.Contains(p.body, "Not witnessed: the operator has no witnesses") {
 		t.Fatalf("proof page: %s", between(p.body, "<main", "</main>"))
@@ -297,16 +300,7 @@ func TestProofNotWitnessed(t *testing.T) {
 // language, and no entry waits for witnesses.
 func TestProofWitnessesNotRequired(t *testing.T) {
 	e := newProviderEnv(t, time.Time{}, nil, nil, withWitnesses(t, 0, nil, espoo, turku))
-	c := e.client(t)
-	c.login("en", "matti")
-	c.give("en", e.recommendations(t))
-	e.decide(t, e.resident(t, mattiCode).ID)
-	e.integrate(t)
-	e.collect(t)
-	proofs := c.usageProofs("en")
-	if len(proofs) == 0 {
-		t.Fatal("no proof link")
-	}
+	c, proofs := mattisProofs(t, e, true)
 	for lang, want := range map[string][2]string{
 		"fi": {"Todistajia ei vaadita: operaattorin tarkistuspisteiltä ei edellytetä todistajien vasta-allekirjoituksia", "Operaattori ei vaadi todistajien vasta-allekirjoituksia"},
 		"sv": {"Inte bevittnad: operatören kräver inga kontrasignaturer av vittnen", "Operatören kräver inga kontrasignaturer av vittnen"},
@@ -332,15 +326,7 @@ func TestProofNetworkWithoutWitnesses(t *testing.T) {
 		withWitnesses(t, -1, nil)(e, o)
 		o.Witnessed.(*witness.Own).Network = true
 	})
-	c := e.client(t)
-	c.login("en", "matti")
-	c.give("en", e.recommendations(t))
-	e.decide(t, e.resident(t, mattiCode).ID)
-	e.integrate(t)
-	proofs := c.usageProofs("en")
-	if len(proofs) == 0 {
-		t.Fatal("no proof link")
-	}
+	c, proofs := mattisProofs(t, e, false)
 	p := c.get(proofs[0])
 	if !strings.Contains(p.body, "The proof checks out") || !strings.Contains(p.body, "Waiting for witnesses") || strings.Contains(p.body, "has no witnesses") {
 		t.Fatalf("proof page: %s", between(p.body, "<main", "</main>"))
@@ -435,16 +421,7 @@ func TestProofWitnessedFails(t *testing.T) {
 	e := newProviderEnv(t, time.Time{}, nil, nil, withWitnesses(t, -1, nil, espoo, turku), func(_ *env, o *portal.Options) {
 		o.LogVerifierKey = storetest.LogVerifierKey(t, other)
 	})
-	c := e.client(t)
-	c.login("en", "matti")
-	c.give("en", e.recommendations(t))
-	e.decide(t, e.resident(t, mattiCode).ID)
-	e.integrate(t)
-	e.collect(t)
-	proofs := c.usageProofs("en")
-	if len(proofs) == 0 {
-		t.Fatal("no proof link")
-	}
+	c, proofs := mattisProofs(t, e, true)
 	p := c.get(proofs[0])
 	if !strings.Contains(htmlUnescape(p.body), "The checkpoint's signature does not match the operator's key.") || strings.Contains(p.body, "The proof checks out") {
 		t.Fatalf("proof page: %s", between(p.body, "<main", "</main>"))
