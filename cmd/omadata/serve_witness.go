@@ -65,7 +65,8 @@ func newWitnessing(cfg Config, s *store.Store, cosigner *witness.Cosigner, node 
 			OnAnswer: func(status int) {
 				m.requests.WithLabelValues(fmt.Sprint(status)).Inc()
 			}},
-		Own: &witness.Own{Log: s, Store: s, Source: list, LogKey: logKey, LogURL: publicURL + "/api/v1/public/log", Quorum: cfg.Witness.Quorum, Network: node != nil},
+		Own: &witness.Own{Log: s, Store: s, Source: list, LogKey: logKey, LogURL: publicURL + "/api/v1/public/log", Quorum: cfg.Witness.Quorum, Network: node != nil,
+			CacheFor: time.Second},
 		Collector: &witness.Collector{Log: s, Store: countedProgress{WitnessService: s, m: m}, Witnesses: list, Logger: log,
 			Client: &witness.Client{HTTP: &http.Client{
 				Timeout: 2 * witness.DefaultTimeout,

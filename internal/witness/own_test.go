@@ -161,3 +161,34 @@ func mustPolicy(t *testing.T, o *witness.Own) []byte {
 func TestWitnessServiceContract(t *testing.T) {
 	witnesstest.CheckWitnessService(t, context.Background(), witnesstest.NewMem(nil))
 }
+
+// TestOwnCache: with CacheFor, WitnessedCheckpoint answers from its last
+// look until it expires (a cosignature stored meanwhile shows after it),
+// and each caller gets its own copy.
+func TestOwnCache(t *testing.T) {
+	ctx := context.Background()
+	own := testLog(t, "helsinki.example/log", 10)
+	cp10, _ := own.LatestCheckpoint(ctx)
+	st := witnesstest.NewMem(own)
+	w := []*witness.Cosigner{mustCosigner(t, "espoo.example/witness", 1), mustCosigner(t, "turku.example/witness", 2)}
+	refs := staticSource{{Name: w[0].Name(), VerifierKey: w[0].VerifierKey()}, {Name: w[1].Name(), VerifierKey: w[1].VerifierKey()}}
+	o := &witness.Own{Log: own, Store: st, Source: refs, LogKey: own.VerifierKey, Quorum: 2, CacheFor: time.Hour}
+	if _, err := o.WitnessedCheckpoint(ctx); omadata.ErrorCode(err) != omadata.ENOTFOUND {
+		t.Fatalf("no cosignature: got %v, want not found", err)
+	}
+	addCosignatures(t, st, cp10, w...)
+	if _, err := o.WitnessedCheckpoint(ctx); omadata.ErrorCode(err) != omadata.ENOTFOUND {
+		t.Fatalf("within CacheFor: got %v, want the cached not found", err)
+	}
+	fresh := &witness.Own{Log: own, Store: st, Source: refs, LogKey: own.VerifierKey, Quorum: 2, CacheFor: time.Nanosecond}
+	a, err := fresh.WitnessedCheckpoint(ctx)
+	if err != nil || a.Size != 10 || len(a.Cosigners) != 2 {
+		t.Fatalf("after it expired: got %+v, %v", a, err)
+	}
+	fresh.CacheFor = time.Hour
+	a, _ = fresh.WitnessedCheckpoint(ctx)
+	a.Cosigners[0].Name = "changed"
+	if b, _ := fresh.WitnessedCheckpoint(ctx); b.Cosigners[0].Name == "changed" {
+		t.Fatal("a caller's change reached the cache")
+	}
+}
