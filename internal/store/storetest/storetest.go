@@ -25,6 +25,9 @@ func Run(t *testing.T, open OpenFunc) int {
 	}{
 		{"Migrate/Idempotent", testMigrateIdempotent},
 		{"Migrate/Pending", testMigratePending},
+		{"Backup/SchemaVersion", testBackupSchemaVersion},
+		{"Backup/Into", testBackupInto},
+		{"Backup/DropObjects", testBackupDropObjects},
 		{"Organisation/CreateFindList", testOrganisationCreateFindList},
 		{"Organisation/Invalid", testOrganisationInvalid},
 		{"Organisation/DivisionAndConflict", testOrganisationDivisionAndConflict},
