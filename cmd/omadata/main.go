@@ -65,6 +65,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return newStaffCommand(m).Run(ctx, args)
 	case "log":
 		return newLogCommand(m).Run(ctx, args)
+	case "backup":
+		return newBackupCommand(m).Run(ctx, args)
+	case "restore":
+		return newRestoreCommand(m).Run(ctx, args)
 	case "bench":
 		return newBenchCommand(m).Run(ctx, args)
 	case "network":
@@ -103,6 +107,8 @@ The commands are:
 	keys       list and rotate the signing keys of receipts and grants
 	staff      add, list and remove the staff of the admin console
 	log        verify the transparency log
+	backup     write a consistent copy of the database while it serves
+	restore    restore a backup into a new database, checking its log and keys
 	bench      measure the consent workloads on freshly loaded databases
 	network    run a network's trust anchor and keep its members
 	witness    add and remove the logs this operator witnesses; resolve forks
