@@ -359,6 +359,16 @@ func TestGolden(t *testing.T) {
 		{dir: "network/anchor-list-empty", args: []string{"network", "anchor", "list", "--db", "$TMP/anchor.db"}},
 		{dir: "network/anchor-keys-help", args: []string{"network", "anchor", "keys", "-h"}},
 
+		{dir: "backup/help", args: []string{"backup", "-h"}},
+		{dir: "backup/no-out", args: []string{"backup", "--database", "sqlite:$TMP/omadata.db"}, code: 2},
+		{dir: "backup/no-database", args: []string{"backup", "--out", "$TMP/backup", "--database", "sqlite:$TMP/missing.db"}, code: 1},
+		{dir: "backup/out-not-empty", args: []string{"backup", "--out", "$TMP", "--database", "sqlite:$TMP/omadata.db"}, setup: migrated, code: 1},
+		{dir: "restore/help", args: []string{"restore", "-h"}},
+		{dir: "restore/no-from", args: []string{"restore", "--database", "sqlite:$TMP/omadata.db"}, code: 2},
+		{dir: "restore/no-manifest", args: []string{"restore", "--from", "$TMP", "--database", "sqlite:$TMP/restored.db"}, code: 1},
+		{dir: "restore/engine-mismatch", args: []string{"restore", "--from", "$TMP/backup", "--database", "postgres://omadata@127.0.0.1:1/omadata"}, code: 1,
+			env: map[string]string{"OMADATA_SECRET_KEY": "b21hZGF0YSB0ZXN0IHNlY3JldCBrZXksIDMyIGIuLiE="}, setup: backedUp},
+
 		{dir: "serve/help", args: []string{"serve", "-h"}},
 		{dir: "serve/no-secret-key", args: []string{"serve", "--database", "sqlite:$TMP/omadata.db"}, code: 1,
 			env: map[string]string{"OMADATA_OPERATOR_BUSINESS_ID": "0201256-6", "OMADATA_OPERATOR_EMAIL": "mydata@example.fi"}},
@@ -393,6 +403,16 @@ func TestGolden(t *testing.T) {
 			golden(t, filepath.Join("testdata", tc.dir, "stdout"), strings.ReplaceAll(stdout.String(), tmp, "$TMP"))
 			golden(t, filepath.Join("testdata", tc.dir, "stderr"), strings.ReplaceAll(stderr.String(), tmp, "$TMP"))
 		})
+	}
+}
+
+// backedUp leaves a backup of a migrated SQLite database in $TMP/backup.
+func backedUp(t *testing.T, tmp string) {
+	t.Helper()
+	migrated(t, tmp)
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard, LookupEnv: noEnv}
+	if err := m.Run(context.Background(), []string{"backup", "--out", filepath.Join(tmp, "backup"), "--database", "sqlite:" + filepath.Join(tmp, "omadata.db")}); err != nil {
+		t.Fatal(err)
 	}
 }
 
