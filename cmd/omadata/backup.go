@@ -148,6 +148,10 @@ func (c *BackupCommand) backup(ctx context.Context, db *store.DB, s *store.Store
 	default:
 		return nil, fmt.Errorf("backup: engine %s has no backup", man.Engine)
 	}
+	// The copy holds what the database holds: the owner's alone.
+	if err := os.Chmod(path, 0o600); err != nil {
+		return man, err
+	}
 	if man.Size, man.SHA256, err = hashFile(path); err != nil {
 		return man, err
 	}

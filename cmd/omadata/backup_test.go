@@ -143,6 +143,11 @@ func testBackupRestore(t *testing.T, newDB func(t *testing.T) string, tamper fun
 	if man.Checkpoint == nil || man.Checkpoint.Size == 0 || man.SchemaVersion == "" || man.Size == 0 || man.Version != version {
 		t.Fatalf("manifest %+v, want a checkpoint, a schema version, a size and the version", man)
 	}
+	for _, f := range []string{out, filepath.Join(out, man.File), filepath.Join(out, manifestFile)} {
+		if fi, err := os.Stat(f); err != nil || fi.Mode().Perm()&0o077 != 0 {
+			t.Fatalf("%s: %v, want it the owner's alone", f, err)
+		}
+	}
 	if _, _, code := run(t, nil, "backup", "--out", out, "--database", src); code != 1 {
 		t.Fatalf("a second backup into %s: exit %d, want a refusal", out, code)
 	}
