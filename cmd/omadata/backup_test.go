@@ -155,7 +155,7 @@ func testBackupRestore(t *testing.T, newDB func(t *testing.T) string, tamper fun
 	// Restore into a new database: it verifies and holds every consent
 	// acknowledged before the backup's checkpoint.
 	dst := newDB(t)
-	stdout, stderr, code = run(t, withKey, "restore", "--from", out, "--database", dst)
+	stdout, stderr, code = run(t, withKey, "restore", "--from", out, "--database", dst, "--key", storetest.LogVerifierKey(t, s))
 	if code != 0 || !strings.Contains(stdout, "The log verifies: ") {
 		t.Fatalf("restore: exit %d\n%s%s", code, stdout, stderr)
 	}
