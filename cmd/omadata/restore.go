@@ -61,7 +61,6 @@ func (c *RestoreCommand) Run(ctx context.Context, args []string) error {
 		return fmt.Errorf("--database: the backup is of a %s database, the target is %s; restore it into a database of its engine", man.Engine, want)
 	}
 	p := newProgress(c.m.Stderr)
-	defer p.Done()
 	var rep *restoreReport
 	if isSQLite {
 		p.Printf("Restoring %s into %s…", file, target)
