@@ -51,6 +51,7 @@ func (s *Store) Decide(ctx context.Context, in *omadata.DecisionInput) (*omadata
 			return s.relayDecide(ctx, c, p, rt)
 		}
 	}
+	phase.Mark(ctx, phase.Query) // the relay lookup
 	if !s.db.readsBeside() {
 		tx, err := s.db.begin(ctx)
 		if err != nil {
