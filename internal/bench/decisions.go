@@ -49,7 +49,7 @@ func runDecisions(ctx context.Context, r *Report, s *store.Store, d *Dataset, ba
 	w1op := opErr.wrap(DecisionOp(c, base, d.SinkToken, d))
 	closed := func(name string, op Op, measured func() (func(), error)) (Result, counters, counters, error) {
 		if o.Warmup > 0 {
-			ClosedLoop(ctx, w1Clients, o.Warmup, op)
+			r.probe("%s, warm-up (not measured): %v", name, ClosedLoop(ctx, w1Clients, o.Warmup, op))
 		}
 		stop := func() {}
 		if measured != nil {
@@ -333,7 +333,9 @@ func runBreakdown(ctx context.Context, r *Report, d *Dataset, c *http.Client, ba
 	}
 	var windows []window
 	for _, clients := range []int{1, w1Clients} {
-		ClosedLoop(ctx, clients, min(o.Warmup, time.Second), op)
+		if o.Warmup > 0 {
+			r.probe("W1 with phase timing, %d clients, warm-up (not measured): %v", clients, ClosedLoop(ctx, clients, min(o.Warmup, time.Second), op))
+		}
 		rec.reset()
 		res := ClosedLoop(ctx, clients, o.Closed, op)
 		r.probe("W1 with phase timing, %d closed-loop clients for %v: %v", clients, o.Closed, res)
