@@ -310,7 +310,7 @@ func staleProbe(ctx context.Context, r *Report, s *store.Store, d *Dataset) erro
 	if res.Errors > 0 {
 		f.Note = fmt.Sprintf("%d of %d operations failed", res.Errors, res.Ops)
 	}
-	if res.Ops+res.Errors < staleProbeOps {
+	if res.Ops < staleProbeOps {
 		f.Note = join(f.Note, "the withdrawal pool ran out; load a fresh dataset")
 	}
 	r.add(f)
