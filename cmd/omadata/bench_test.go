@@ -5,10 +5,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/omadata/omadata/internal/bench"
 )
 
 // TestBenchGolden checks bench's help and its refusals of bad flags, which
@@ -125,7 +129,7 @@ func TestBenchInstruments(t *testing.T) {
 	if err := m.Run(context.Background(), []string{"bench", "--records", "1e3", "--workloads", "W1-eval", "--probe", "50ms", "--reuse", keep}); err != nil {
 		t.Fatalf("bench --reuse: %v\n%s", err, stderr.String())
 	}
-	if out := stdout.String(); !strings.Contains(out, "Not loaded: kept by an earlier run") || !strings.Contains(out, "and 8300 left in the withdrawal pool") ||
+	if out := stdout.String(); !strings.Contains(out, "Not loaded: kept by an earlier run") || !strings.Contains(out, fmt.Sprintf("and %d in the withdrawal pool", bench.PoolFor(100*time.Millisecond)-200)) ||
 		!strings.Contains(out, "| Stale permits | 200 withdrawals") {
 		t.Errorf("reused report:\n%s", out)
 	}
