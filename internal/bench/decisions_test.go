@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"runtime/metrics"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,5 +68,16 @@ func TestHistogramSum(t *testing.T) {
 	h := &metrics.Float64Histogram{Counts: []uint64{2, 0, 1}, Buckets: []float64{0, 0.001, 0.002, 0.004}}
 	if got := histogramSum(h); got != 2*500*time.Microsecond+3*time.Millisecond {
 		t.Fatalf("got %v, want 4ms", got)
+	}
+}
+
+func TestDatabaseNameOfAKeptDataset(t *testing.T) {
+	a := databaseName("postgres://u:secret@db:5432/x?sslmode=disable&application_name=b&search_path=bench_1")
+	b := databaseName("postgres://u:other@db:5432/x?application_name=b&sslmode=disable")
+	if a != b || strings.Contains(a, "secret") || strings.Contains(a, "search_path") {
+		t.Fatalf("got %q and %q, want one name without password or schema", a, b)
+	}
+	if databaseName("postgres://u@db:5432/y?sslmode=disable") == b {
+		t.Fatal("another database got the same name")
 	}
 }

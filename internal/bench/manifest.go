@@ -85,11 +85,8 @@ func (d *Dataset) save() error {
 		if err != nil {
 			return err
 		}
-		q := u.Query()
-		m.Schema = q.Get("search_path")
-		q.Del("search_path")
-		u.RawQuery = q.Encode()
-		m.Database = store.SafeURL(u.String())
+		m.Schema = u.Query().Get("search_path")
+		m.Database = databaseName(d.URL)
 	}
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
@@ -128,8 +125,8 @@ func Reuse(ctx context.Context, o LoadOptions) (*Dataset, error) {
 		return nil, mismatch("engine", m.Engine, o.Engine)
 	case m.Records != o.Records:
 		return nil, mismatch("records", m.Records, o.Records)
-	case o.Engine == "postgres" && m.Database != store.SafeURL(o.PostgresURL):
-		return nil, mismatch("database", m.Database, store.SafeURL(o.PostgresURL))
+	case o.Engine == "postgres" && m.Database != databaseName(o.PostgresURL):
+		return nil, mismatch("database", m.Database, databaseName(o.PostgresURL))
 	case m.Sink == nil || m.Source == nil || m.Loans == nil || m.Recommendations == nil || m.OtherPurpose == nil || m.Processing == nil ||
 		m.Processing.Current() == nil || m.OtherProcessing == nil || m.SinkToken == "" || len(m.SecretKey) == 0:
 		return nil, mismatch("catalogue", "incomplete", "complete")
@@ -164,4 +161,17 @@ func Reuse(ctx context.Context, o LoadOptions) (*Dataset, error) {
 // withdrawal pools.
 func (d *Dataset) PoolLeft() (give, withdraw int) {
 	return max(0, d.Pool-int(d.nextGive.Load())), max(0, d.Pool-int(d.nextWithdraw.Load()))
+}
+
+// databaseName returns a PostgreSQL URL as a manifest records it: without
+// its password and search_path, its parameters in order.
+func databaseName(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return store.SafeURL(dsn)
+	}
+	q := u.Query()
+	q.Del("search_path")
+	u.RawQuery = q.Encode()
+	return store.SafeURL(u.String())
 }
