@@ -29,7 +29,15 @@ type BenchCommand struct {
 	records   string
 	workloads string
 	probe     time.Duration
+	warmup    time.Duration
+	closed    time.Duration
 	profile   string
+	mutex     string
+	block     string
+	trace     string
+	breakdown bool
+	keep      string
+	reuse     string
 }
 
 func newBenchCommand(m *Main) *BenchCommand {
@@ -39,8 +47,16 @@ func newBenchCommand(m *Main) *BenchCommand {
 	c.fs.StringVar(&c.dir, "dir", "", "sqlite: `directory` for the temporary database file (default the system's)")
 	c.fs.StringVar(&c.records, "records", "1e4,1e6", "consent records to load, a comma-separated `list`")
 	c.fs.StringVar(&c.workloads, "workloads", strings.Join(bench.Workloads, ","), "workloads to run, a comma-separated `list`")
-	c.fs.DurationVar(&c.probe, "probe", 3*time.Second, "length of each probe of a rate search and of each closed loop")
-	c.fs.StringVar(&c.profile, "cpuprofile", "", "write each workload's CPU profile to `prefix`-<engine>-<records>-<workload>.prof")
+	c.fs.DurationVar(&c.probe, "probe", 3*time.Second, "length of each probe of a rate search and of the write workloads' closed loops")
+	c.fs.DurationVar(&c.warmup, "warmup", 3*time.Second, "W1: unmeasured warm-up before each closed loop")
+	c.fs.DurationVar(&c.closed, "closed", 10*time.Second, "W1: length of each measured closed loop (16 clients)")
+	c.fs.StringVar(&c.profile, "cpuprofile", "", "write CPU profiles of W1's measured windows (not the bare handler's) and of each other workload to `prefix`-<engine>-<records>-<window>.prof")
+	c.fs.StringVar(&c.mutex, "mutexprofile", "", "write the mutex profile of W1's closed loop to `prefix`-<engine>-<records>-W1-closed.prof")
+	c.fs.StringVar(&c.block, "blockprofile", "", "write the block profile of W1's closed loop to `prefix`-<engine>-<records>-W1-closed.prof")
+	c.fs.StringVar(&c.trace, "trace", "", "write a runtime trace of 3 s of W1 in open loop to `prefix`-<engine>-<records>-W1-open.trace")
+	c.fs.BoolVar(&c.breakdown, "breakdown", false, "W1: time each decision's phases (HTTP, auth, decode, query, leaf, write, respond) with 1 and 16 clients")
+	c.fs.StringVar(&c.keep, "keep", "", "keep each loaded dataset under `directory`/<engine>-<records> with a manifest, instead of deleting it")
+	c.fs.StringVar(&c.reuse, "reuse", "", "run on the datasets kept under `directory` by --keep, without loading")
 	return c
 }
 
@@ -63,12 +79,19 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	defer p.Done()
 	fmt.Fprintf(out, "## omadata bench\n\n- Command: `omadata bench %s`\n- Machine: %s\n- omadata %s\n\n", strings.Join(c.shownArgs(args), " "), bench.Machine(), version)
 	for _, n := range sizes {
-		d, err := bench.Load(ctx, bench.LoadOptions{Engine: c.engine, PostgresURL: c.database, Dir: c.dir, Records: n,
-			Pool: bench.PoolFor(c.probe), Log: p})
+		lo := bench.LoadOptions{Engine: c.engine, PostgresURL: c.database, Dir: c.dir, Records: n, Pool: bench.PoolFor(c.probe), Log: p,
+			Keep: c.keep, Reuse: c.reuse}
+		var d *bench.Dataset
+		if c.reuse != "" {
+			d, err = bench.Reuse(ctx, lo)
+		} else {
+			d, err = bench.Load(ctx, lo)
+		}
 		if err != nil {
 			return err
 		}
-		r, err := bench.Run(ctx, d, bench.RunOptions{Probe: c.probe, Workloads: workloads, Log: p, CPUProfile: c.profile})
+		r, err := bench.Run(ctx, d, bench.RunOptions{Probe: c.probe, Warmup: c.warmup, Closed: c.closed, Workloads: workloads, Log: p,
+			CPUProfile: c.profile, MutexProfile: c.mutex, BlockProfile: c.block, Trace: c.trace, Breakdown: c.breakdown})
 		p.Done()
 		if r != nil {
 			r.Markdown(out)
@@ -129,6 +152,20 @@ func (c *BenchCommand) check() ([]int, []string, error) {
 	if c.probe < 10*time.Millisecond || c.probe > time.Minute {
 		return nil, nil, usageErrorf("bench: --probe must be between 10ms and 1m")
 	}
+	if c.warmup < 0 || c.warmup > 10*time.Minute {
+		return nil, nil, usageErrorf("bench: --warmup must be between 0 and 10m")
+	}
+	if c.closed < 10*time.Millisecond || c.closed > 10*time.Minute {
+		return nil, nil, usageErrorf("bench: --closed must be between 10ms and 10m")
+	}
+	if c.keep != "" && c.reuse != "" {
+		return nil, nil, usageErrorf("bench: --keep and --reuse do not go together; a reused dataset stays kept")
+	}
+	if c.reuse != "" {
+		if fi, err := os.Stat(c.reuse); err != nil || !fi.IsDir() {
+			return nil, nil, usageErrorf("bench: --reuse must be an existing directory")
+		}
+	}
 	if c.dir != "" {
 		if fi, err := os.Stat(c.dir); err != nil || !fi.IsDir() {
 			return nil, nil, usageErrorf("bench: --dir must be an existing directory")
@@ -156,7 +193,14 @@ consents, starts the operator on it (timing the start-up), and runs
 W2, W3 and W4 are shown beside a bare synced single-row insert on the same
 engine with as many clients, measured right before each. It prints a
 Markdown report on stdout and progress on stderr, and deletes the database
-(the SQLite file, or the PostgreSQL schema) when done.
+(the SQLite file, or the PostgreSQL schema) when done, unless --keep keeps
+it for --reuse.
+
+W1's figures (issue 19): its closed loop with 16 clients after a warm-up,
+beside the bare handler's right before and after; its open-loop capacity
+at p99 ≤ 5 ms as a share of that closed loop; with --breakdown, where each
+decision's time goes. Every run ends with a short stale-permit probe
+(withdraw, then decide at once) whatever workloads were chosen.
 `)
 	printFlags(c.m.Stdout, c.fs)
 }

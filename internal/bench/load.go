@@ -28,6 +28,10 @@ type LoadOptions struct {
 	Records     int    // consent records in the decision mix
 	Pool        int    // residents in each of the two write pools
 	Log         io.Writer
+	// Keep, if set, is a directory under which the dataset is kept
+	// (KeptDir) with a manifest instead of deleted; Reuse is one to run
+	// on again without loading.
+	Keep, Reuse string
 }
 
 // Dataset is a freshly migrated database holding a catalogue made through
@@ -65,6 +69,9 @@ type Dataset struct {
 	nextGive     atomic.Int64
 	nextWithdraw atomic.Int64
 	drop         func() error
+	kept         string // the directory of a kept dataset's manifest
+	// Reused is set when the dataset was loaded by an earlier run.
+	Reused bool
 }
 
 // Load prepares a Dataset: a fresh database, migrated, with the catalogue
@@ -86,13 +93,21 @@ func Load(ctx context.Context, o LoadOptions) (*Dataset, error) {
 		}
 	}
 	var err error
+	if o.Keep != "" {
+		d.kept = KeptDir(o.Keep, o.Engine, o.Records)
+		if err := d.keep(d.kept); err != nil {
+			return nil, err
+		}
+	}
 	switch o.Engine {
 	case "sqlite":
 		dir := o.Dir
 		if dir == "" {
 			dir = os.TempDir()
 		}
-		if dir, err = os.MkdirTemp(dir, "omadata-bench-"); err != nil {
+		if d.kept != "" {
+			dir = d.kept
+		} else if dir, err = os.MkdirTemp(dir, "omadata-bench-"); err != nil {
 			return nil, err
 		}
 		d.URL = "sqlite:" + filepath.Join(dir, "omadata.db")
@@ -119,12 +134,22 @@ func Load(ctx context.Context, o LoadOptions) (*Dataset, error) {
 	d.Size = d.size(ctx)
 	logf("%s: %d residents, %d consents and %d consent records loaded in %v, %s on disk", o.Engine, d.Residents, d.Consents, d.ConsentRecords,
 		d.LoadTime.Round(time.Millisecond), bytesText(d.Size))
+	if d.kept != "" {
+		if err := d.save(); err != nil {
+			return nil, errors.Join(err, d.Close())
+		}
+		d.drop = nil
+	}
 	return d, nil
 }
 
-// Close deletes the database: the SQLite file or the PostgreSQL schema.
+// Close deletes the database (the SQLite file or the PostgreSQL schema),
+// or, when it is kept, writes its manifest with what the pools have left.
 func (d *Dataset) Close() error {
 	if d.drop == nil {
+		if d.kept != "" {
+			return d.save()
+		}
 		return nil
 	}
 	err := d.drop()

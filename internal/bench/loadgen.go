@@ -44,40 +44,53 @@ func (r Result) String() string {
 // OpenLoop offers op at a fixed rate for d, whatever the latency, and
 // measures each operation from the moment it was scheduled, not from when a
 // worker got to it, so a stall shows up in the latencies instead of quietly
-// lowering the offered load (no coordinated omission). At most maxInFlight
-// operations run at once; operations that cannot start count as late.
+// lowering the offered load (no coordinated omission).
+//
+// A fixed pool of maxInFlight workers runs the operations. One dispatcher
+// releases every operation that is due, waking at most every tick, so
+// that at high rates it releases them in bulk instead of sleeping once per
+// operation: at 10,000/s a sleep per operation costs more than the
+// operation's share of two cores. An operation released late by up to a
+// tick counts that delay in its latency. Operations due while every worker
+// is busy wait in the queue, and their wait counts too.
 func OpenLoop(ctx context.Context, rate float64, d time.Duration, maxInFlight int, op Op) Result {
 	n := int(rate * d.Seconds())
 	if n < 1 {
 		n = 1
 	}
-	interval := time.Duration(float64(time.Second) / rate)
+	interval := float64(time.Second) / rate
 	lat := make([]time.Duration, n)
 	var errs atomic.Int64
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, maxInFlight)
+	due := make(chan int, n)
 	start := time.Now()
-	for i := 0; i < n; i++ {
-		at := start.Add(time.Duration(i) * interval)
-		if wait := time.Until(at); wait > 0 {
-			time.Sleep(wait)
-		}
-		if ctx.Err() != nil {
-			n = i
-			break
-		}
-		sem <- struct{}{}
+	at := func(i int) time.Time { return start.Add(time.Duration(float64(i) * interval)) }
+	for range min(maxInFlight, n) {
 		wg.Add(1)
-		go func(i int, at time.Time) {
-			defer func() { <-sem; wg.Done() }()
-			if err := op(ctx, i); err != nil {
-				errs.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range due {
+				if err := op(ctx, i); err != nil {
+					errs.Add(1)
+				}
+				lat[i] = time.Since(at(i))
 			}
-			lat[i] = time.Since(at)
-		}(i, at)
+		}()
 	}
+	released := 0
+	for released < n && ctx.Err() == nil {
+		upto := min(n, int(float64(time.Since(start))/interval)+1)
+		for ; released < upto; released++ {
+			due <- released
+		}
+		if released < n {
+			time.Sleep(max(time.Until(at(released)), dispatchTick))
+		}
+	}
+	close(due)
 	wg.Wait()
 	elapsed := time.Since(start)
+	n = released
 	lat = lat[:n]
 	slices.Sort(lat)
 	r := Result{Target: rate, Ops: n, Errors: int(errs.Load()), Achieved: float64(n) / elapsed.Seconds()}
@@ -86,6 +99,9 @@ func OpenLoop(ctx context.Context, rate float64, d time.Duration, maxInFlight in
 	}
 	return r
 }
+
+// dispatchTick is the shortest sleep of OpenLoop's dispatcher.
+const dispatchTick = 200 * time.Microsecond
 
 // Sustained finds the highest offered rate that op keeps up with: achieved
 // within 5% of offered and p99 under maxP99. It doubles the rate from start

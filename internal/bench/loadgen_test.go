@@ -99,3 +99,52 @@ func TestSustainedRetriesAStall(t *testing.T) {
 		t.Fatalf("got best %v after probes %v, want the start rate kept after a retried stall", best, probes)
 	}
 }
+
+func TestOpenLoopCountsAStallOfEveryWorker(t *testing.T) {
+	// With many workers, a stall of the service they all call (a gate shut
+	// for 60 ms) must still show: the operations due during it are
+	// measured from when they were due, not from when a worker took them.
+	gate := make(chan struct{})
+	go func() { time.Sleep(40 * time.Millisecond); time.Sleep(60 * time.Millisecond); close(gate) }()
+	var started atomic.Int64
+	op := func(ctx context.Context, i int) error {
+		if started.Add(1) > 40 { // from about the 40th ms on
+			<-gate
+		}
+		return nil
+	}
+	r := OpenLoop(context.Background(), 1000, 200*time.Millisecond, 16, op)
+	if r.Ops != 200 || r.Errors != 0 {
+		t.Fatalf("got %v, want 200 operations without errors", r)
+	}
+	// About 60 of the 200 were due during the stall: the p99 waited
+	// nearly all of it, as did the longest.
+	if r.P99 < 40*time.Millisecond || r.Max < 50*time.Millisecond {
+		t.Fatalf("got p99 %v, max %v: the stall of every worker was hidden", r.P99, r.Max)
+	}
+}
+
+func TestOpenLoopReleasesEveryOperationOnce(t *testing.T) {
+	// At a rate far above the dispatcher's tick, operations are released
+	// in bulk: each index still runs exactly once.
+	var seen [2000]atomic.Int32
+	op := func(ctx context.Context, i int) error { seen[i].Add(1); return nil }
+	r := OpenLoop(context.Background(), 20000, 100*time.Millisecond, 8, op)
+	if r.Ops != 2000 {
+		t.Fatalf("got %d ops, want 2000", r.Ops)
+	}
+	for i := range seen {
+		if n := seen[i].Load(); n != 1 {
+			t.Fatalf("operation %d ran %d times, want once", i, n)
+		}
+	}
+}
+
+func TestOpenLoopStopsWithTheContext(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	r := OpenLoop(ctx, 1000, time.Minute, 4, func(ctx context.Context, i int) error { return nil })
+	if r.Ops < 10 || r.Ops > 1000 {
+		t.Fatalf("got %d ops, want those due in the 50 ms before the cancel", r.Ops)
+	}
+}

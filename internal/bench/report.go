@@ -46,13 +46,23 @@ type Report struct {
 	LoadTime   time.Duration
 	Startup    time.Duration
 
-	Figures []Figure
-	Memory  []string // labelled measurements
-	Probes  []string // every probe, raw
-	Notes   []string
+	Figures  []Figure
+	Counters []string // what each measured window did, labelled
+	Sections []Section
+	Memory   []string // labelled measurements
+	Probes   []string // every probe, raw
+	Notes    []string
 }
 
+// Section is a titled block of Markdown after the figures.
+type Section struct{ Title, Body string }
+
 func (r *Report) add(f Figure) { r.Figures = append(r.Figures, f) }
+
+// counted keeps what a measured window did.
+func (r *Report) counted(window, what string) {
+	r.Counters = append(r.Counters, window+": "+what)
+}
 
 func (r *Report) probe(format string, args ...any) {
 	r.Probes = append(r.Probes, fmt.Sprintf(format, args...))
@@ -63,7 +73,11 @@ func (r *Report) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "### %s, %s consent records\n\n", r.Engine, sizeName(r.Records))
 	fmt.Fprintf(w, "- Database: `%s`; %s\n", r.Database, r.Durability)
 	fmt.Fprintf(w, "- Dataset: %s\n", r.Dataset)
-	fmt.Fprintf(w, "- Catalogue through the store in %s; bulk load in %s\n", dur(r.SetupTime), dur(r.LoadTime))
+	if r.SetupTime > 0 {
+		fmt.Fprintf(w, "- Catalogue through the store in %s; bulk load in %s\n", dur(r.SetupTime), dur(r.LoadTime))
+	} else {
+		fmt.Fprintf(w, "- Not loaded: kept by an earlier run, whose bulk load took %s\n", dur(r.LoadTime))
+	}
 	if r.Startup > 0 {
 		fmt.Fprintf(w, "- Start-up (open, migrate, keys, web.New, listen, first /healthz): %s\n", dur(r.Startup))
 	}
@@ -93,6 +107,15 @@ func (r *Report) Markdown(w io.Writer) {
 	}
 	if len(r.Memory) > 0 {
 		fmt.Fprintf(w, "\nMemory: %s.\n", strings.Join(r.Memory, "; "))
+	}
+	if len(r.Counters) > 0 {
+		fmt.Fprintf(w, "\nCounters (read syscalls include the sockets'; storage bytes are those that missed the OS page cache; SQLite's own page-cache misses are not read):\n\n")
+		for _, c := range r.Counters {
+			fmt.Fprintf(w, "- %s\n", c)
+		}
+	}
+	for _, s := range r.Sections {
+		fmt.Fprintf(w, "\n#### %s\n\n%s", s.Title, s.Body)
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "\n- %s", n)

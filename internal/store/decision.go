@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/phase"
 )
 
 var _ omadata.DecisionService = (*Store)(nil)
@@ -50,17 +51,21 @@ func (s *Store) Decide(ctx context.Context, in *omadata.DecisionInput) (*omadata
 			return s.relayDecide(ctx, c, p, rt)
 		}
 	}
+	phase.Mark(ctx, phase.Query) // the relay lookup
 	if !s.db.readsBeside() {
 		tx, err := s.db.begin(ctx)
 		if err != nil {
 			return nil, err
 		}
 		defer tx.Rollback()
+		phase.Mark(ctx, phase.Write) // waiting for the writer
 		d, _, err := s.decideTx(ctx, tx, c, in)
 		if err != nil {
 			return nil, err
 		}
-		return d, tx.Commit()
+		err = tx.Commit()
+		phase.Mark(ctx, phase.Write)
+		return d, err
 	}
 	p, err := parties(c, in)
 	if err != nil {
@@ -77,12 +82,14 @@ func (s *Store) Decide(ctx context.Context, in *omadata.DecisionInput) (*omadata
 	if err != nil {
 		return nil, err
 	}
+	phase.Mark(ctx, phase.Query)
 	v := verdictOn(f, q, now)
 	d, args := evidence(q, v, now)
 	if !v.permit {
 		if err := s.db.execOne(ctx, insertEvidence, args...); err != nil {
 			return nil, err
 		}
+		phase.Mark(ctx, phase.Write)
 		return d, nil
 	}
 	// A permit's evidence and its log leaf commit together, in one round
@@ -91,11 +98,13 @@ func (s *Store) Decide(ctx context.Context, in *omadata.DecisionInput) (*omadata
 	if err != nil {
 		return nil, err
 	}
+	phase.Mark(ctx, phase.Leaf)
 	intent := s.db.expectWrite()
 	defer intent.cancel()
 	if err := s.db.writeAhead(ctx, now, intent, append([]writeStmt{{query: insertEvidence, args: args, rows: 1}}, leaf...)); err != nil {
 		return nil, err
 	}
+	phase.Mark(ctx, phase.Write)
 	return d, nil
 }
 
@@ -186,12 +195,16 @@ func (s *Store) decideTx(ctx context.Context, tx *Tx, c omadata.Caller, in *omad
 	if err != nil {
 		return nil, nil, err
 	}
+	phase.Mark(ctx, phase.Query)
 	v := verdictOn(f, q, tx.now)
 	d, err := insertDecision(ctx, tx, q, v)
 	if err != nil || !v.permit {
+		phase.Mark(ctx, phase.Leaf)
 		return d, q, err
 	}
-	return d, q, s.appendLog(ctx, tx, permitLeaf(q, v, d))
+	err = s.appendLog(ctx, tx, permitLeaf(q, v, d))
+	phase.Mark(ctx, phase.Leaf)
+	return d, q, err
 }
 
 // permitLeaf is the log leaf of a permitting decision.

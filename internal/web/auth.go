@@ -10,6 +10,7 @@ import (
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/dpop"
+	"github.com/omadata/omadata/internal/phase"
 	"github.com/omadata/omadata/internal/web/ratelimit"
 	"github.com/omadata/omadata/internal/web/respond"
 )
@@ -75,6 +76,7 @@ func (s *Server) authenticate(auth, limit string, next http.Handler) http.Handle
 				return
 			}
 		}
+		phase.Mark(r.Context(), phase.Auth)
 		next.ServeHTTP(w, r.WithContext(omadata.NewContextWithCaller(r.Context(), c)))
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/phase"
 	"github.com/omadata/omadata/internal/web/respond"
 )
 
@@ -18,6 +19,7 @@ func (h *Handler) decide(w http.ResponseWriter, r *http.Request) error {
 	} else if err := in.Validate(); err != nil {
 		return err
 	}
+	phase.Mark(r.Context(), phase.Decode)
 	d, err := h.Decisions.Decide(r.Context(), &in)
 	if err != nil {
 		return err
