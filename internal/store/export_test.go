@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path"
 	"slices"
+	"testing"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -137,4 +138,45 @@ func LiveAhead(ctx context.Context, s *Store, residentID, sinkID, processingID s
 	c := &consentRow{Consent: omadata.Consent{SinkID: sinkID, SourceIDs: []string{}}, residentID: residentID}
 	_, _, live, err := s.namesAhead(ctx, s.db.reader(), c, &consentParts{}, processingID)
 	return live, err
+}
+
+// SetIntegrateRace makes f run in every integration between its reads and
+// its write, until the test ends.
+func SetIntegrateRace(t testing.TB, f func()) {
+	integrateRace = f
+	t.Cleanup(func() { integrateRace = nil })
+}
+
+// SetWALCheckpoint restarts db's WAL checkpointer with another restart
+// size (pages) and period. With restartPages 0 it stops it and gives the
+// writer back SQLite's own checkpoint at 1,000 pages, as before the
+// checkpointer: benchmarks compare the two.
+func SetWALCheckpoint(db *DB, restartPages int64, every time.Duration) error {
+	g := db.group
+	if db.wal != nil {
+		db.wal.stopOnly()
+		db.wal = nil
+	}
+	auto := 0
+	if restartPages == 0 {
+		auto = 1000
+	}
+	g.mu.Lock()
+	g.finish(nil)
+	_, err := g.conn.ExecContext(context.Background(), fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", auto))
+	g.mu.Unlock()
+	if err != nil || restartPages == 0 {
+		return err
+	}
+	db.wal = newWALCheckpointer(db.walConn, g, restartPages, every)
+	return nil
+}
+
+// WALCheckpoints returns how many checkpoints db's WAL checkpointer ran
+// beside the writer and how many holding it.
+func WALCheckpoints(db *DB) (passive, restart int64) {
+	if db.wal == nil {
+		return 0, 0
+	}
+	return db.wal.passives.Load(), db.wal.restarts.Load()
 }

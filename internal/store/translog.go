@@ -185,6 +185,10 @@ const logLockKey = 7283492
 // how long the integration holds SQLite's one writer, which every other
 // write waits for (BenchmarkIntegrateStall): each transaction adds a
 // checkpoint of its own.
+// integrateRace, if set, runs between an integration's reads and its
+// write: tests make another integration win the race there.
+var integrateRace func()
+
 const (
 	integrateBatch = 20000
 	integrateWrite = 512
@@ -317,6 +321,9 @@ func (s *Store) integrate(ctx context.Context, limit int) (*omadata.Checkpoint, 
 		lastTxid = 0
 	}
 
+	if integrateRace != nil {
+		integrateRace()
+	}
 	if tx == nil {
 		if tx, err = s.db.beginAt(ctx, now); err != nil {
 			return nil, 0, err

@@ -95,7 +95,12 @@ func (c *walCheckpointer) passive() (log, copied int64, err error) {
 }
 
 func (c *walCheckpointer) close() error {
+	c.stopOnly()
+	return c.conn.Close()
+}
+
+// stopOnly stops the goroutine and leaves the connection open.
+func (c *walCheckpointer) stopOnly() {
 	close(c.stop)
 	<-c.done
-	return c.conn.Close()
 }
