@@ -64,8 +64,15 @@ func AppendTestLeaf(ctx context.Context, s *Store, kind, recordKind, recordID st
 // AppendTestLeaves appends n synthetic leaves (admin changes with no record
 // behind them) in large transactions, for benchmarks of the tree.
 func AppendTestLeaves(ctx context.Context, s *Store, n int) error {
+	return AppendMoreTestLeaves(ctx, s, 0, n)
+}
+
+// AppendMoreTestLeaves is AppendTestLeaves numbering the leaves from first
+// on, after first leaves appended before.
+func AppendMoreTestLeaves(ctx context.Context, s *Store, first, n int) error {
 	const perTx = 10000
-	for done := 0; done < n; {
+	n += first
+	for done := first; done < n; {
 		tx, err := s.db.begin(ctx)
 		if err != nil {
 			return err
@@ -179,4 +186,11 @@ func WALCheckpoints(db *DB) (passive, restart int64) {
 		return 0, 0
 	}
 	return db.wal.passives.Load(), db.wal.restarts.Load()
+}
+
+// TimeIntegrations makes every integration that signs report its leaves,
+// how long it held the writer and how long it took, until the test ends.
+func TimeIntegrations(t testing.TB, f func(leaves int, held, total time.Duration)) {
+	integrateTimed = f
+	t.Cleanup(func() { integrateTimed = nil })
 }
