@@ -74,7 +74,7 @@ func BenchmarkWriterStall(b *testing.B) {
 	}
 }
 
-// stallRound runs 4 clients of 150 calls each in mode and returns each
+// stallRound runs 4 clients of 400 calls each in mode and returns each
 // call's latency.
 func stallRound(b *testing.B, s *store.Store, mode string, probe *int) []time.Duration {
 	ctx := storetest.Admin()
@@ -104,7 +104,7 @@ func stallRound(b *testing.B, s *store.Store, mode string, probe *int) []time.Du
 			}
 		})
 	}
-	const clients, calls = 4, 150
+	const clients, calls = 4, 400
 	out := make([]time.Duration, clients*calls)
 	base := *probe
 	*probe += clients * calls

@@ -24,13 +24,14 @@ import (
 // from its beginning again only when a write transaction begins after
 // every frame has been copied, which a writer that commits every
 // millisecond leaves no time for. So once the WAL holds walRestartPages
-// pages, the checkpointer takes the writer between two batches and runs
-// the checkpoint again, which only has the frames of the last moments
-// left to copy; the next batch then restarts the WAL, and the writer's
+// pages, the checkpointer catches up beside the writer until at most
+// walRestartLeft pages are left to copy, then takes the writer between two
+// batches and runs the checkpoint again, which only has those left; the next batch then restarts the WAL, and the writer's
 // journal_size_limit truncates the file. The WAL is so bounded by
-// walRestartPages plus what the writer appends in one period, and the
-// writer waits for a checkpoint at most once per walRestartPages pages,
-// for the pages of one period. docs/store.md says the same.
+// walRestartPages plus what the writer appends while the checkpointer
+// waits for its turn, and the writer waits for a checkpoint once per
+// walRestartPages pages, for a few hundred pages. docs/store.md says the
+// same.
 type walCheckpointer struct {
 	conn     *sql.DB // one connection of its own
 	group    *groupCommitter
@@ -47,6 +48,9 @@ const (
 	// walRestartPages (64 MiB of 4 KiB pages) is the WAL size at which
 	// the checkpointer takes the writer to let the WAL restart.
 	walRestartPages = 16384
+	// walRestartLeft is how many pages may be left to copy when the
+	// checkpointer takes the writer: it first catches up until so few are.
+	walRestartLeft = 256
 )
 
 func newWALCheckpointer(conn *sql.DB, g *groupCommitter, restartPages int64, every time.Duration) *walCheckpointer {
@@ -72,9 +76,19 @@ func (c *walCheckpointer) run() {
 // checkpoint copies the WAL beside the writer, and once it is past the
 // restart size again holding the writer.
 func (c *walCheckpointer) checkpoint() {
-	log, _, err := c.passive()
+	log, copied, err := c.passive()
 	if err != nil || log < c.restart {
 		return
+	}
+	// Catch up beside the writer first, so that what is left to copy
+	// holding it is a moment's frames, not a period's.
+	for range 8 {
+		if log-copied <= walRestartLeft {
+			break
+		}
+		if log, copied, err = c.passive(); err != nil {
+			return
+		}
 	}
 	c.group.mu.Lock()
 	// A batch left open for calls that are coming is committed first: its
