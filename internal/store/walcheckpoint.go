@@ -5,6 +5,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -38,6 +39,7 @@ type walCheckpointer struct {
 	restart  int64 // walRestartPages, or a test's
 	every    time.Duration
 	stop     chan struct{}
+	stopped  sync.Once
 	done     chan struct{}
 	restarts atomic.Int64 // checkpoints run holding the writer
 	passives atomic.Int64 // checkpoints run beside it
@@ -113,8 +115,9 @@ func (c *walCheckpointer) close() error {
 	return c.conn.Close()
 }
 
-// stopOnly stops the goroutine and leaves the connection open.
+// stopOnly stops the goroutine and leaves the connection open. Closing
+// the DB twice calls it twice.
 func (c *walCheckpointer) stopOnly() {
-	close(c.stop)
+	c.stopped.Do(func() { close(c.stop) })
 	<-c.done
 }
