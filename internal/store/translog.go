@@ -183,23 +183,23 @@ const logLockKey = 7283492
 // integrateBatch is the most leaves one integration takes, and
 // integrateWrite the most it writes in one transaction. The second bounds
 // how long the integration holds SQLite's one writer, which every other
-// write waits for (BenchmarkIntegrateStall): each transaction adds a
+// write waits for (BenchmarkIntegrateHold): each transaction adds a
 // checkpoint of its own.
+const (
+	integrateBatch = 20000
+	integrateWrite = 256
+)
+
 // integrateRace, if set, runs between an integration's reads and its
 // write: tests make another integration win the race there.
 var integrateRace func()
 
 // integrateTimed, if set, hears of every integration that signed: how many
-// leaves, how long it held the writer (SQLite: from queueing for it to
-// its commit, which is a group commit like any other call's; PostgreSQL:
-// its whole transaction) and how long it took in all.
+// leaves, how long it held the writer (SQLite: from queueing for it until
+// its commit, which a group commit shares with other calls; PostgreSQL:
+// its whole transaction until the commit) and how long it took in all.
 // Benchmarks read it.
 var integrateTimed func(leaves int, held, total time.Duration)
-
-const (
-	integrateBatch = 20000
-	integrateWrite = 256
-)
 
 // IntegrateLog gives the leaves appended since the last checkpoint their
 // place in the tree, stores the tree's new hashes and signs a checkpoint:
