@@ -19,13 +19,15 @@ import (
 
 // DB is an open omadata database.
 type DB struct {
-	read  *sql.DB         // reads outside transactions
-	write *sql.DB         // every transaction; one connection on SQLite
-	group *groupCommitter // SQLite: the write connection, shared by batches of calls
+	read  *sql.DB          // reads outside transactions
+	write *sql.DB          // every transaction; one connection on SQLite
+	group *groupCommitter  // SQLite: the write connection, shared by batches of calls
+	wal   *walCheckpointer // SQLite: copies the WAL into the database file beside the writer
 	d     dialect
 
 	readStmts *stmtCache // SQLite: prepared statements of the read pool
 	url       string     // what Open opened, for Reopen
+	walConn   *sql.DB    // SQLite: the WAL checkpointer's connection
 
 	// Now returns the current time; tests replace it to fix the clock.
 	Now func() time.Time
@@ -69,7 +71,11 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		// The one writer keeps a larger page cache (64 MiB): the indexes it
 		// inserts into at random places (blind indexes, leaf hashes) then
 		// stay in memory, where the 2 MiB default spills and re-reads pages.
-		w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=cache_size(-65536)")
+		// It never checkpoints the WAL itself (wal_autocheckpoint 0): the
+		// checkpointer does, beside it (walcheckpoint.go), and the WAL file
+		// is cut back to its restart size when it restarts.
+		w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=cache_size(-65536)&_pragma=wal_autocheckpoint(0)"+
+			fmt.Sprintf("&_pragma=journal_size_limit(%d)", walRestartPages*4096))
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
@@ -88,6 +94,12 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		r.SetMaxOpenConns(4)
 		r.SetMaxIdleConns(4)
 		db.read, db.write, db.d = r, w, sqliteDialect{}
+		if db.walConn, err = sql.Open("sqlite", "file:"+path+"?"+pragmas); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		db.walConn.SetMaxOpenConns(1)
+		db.walConn.SetConnMaxIdleTime(0)
 	}
 	if err := db.write.PingContext(ctx); err != nil {
 		db.Close()
@@ -100,6 +112,7 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 			return nil, fmt.Errorf("connect to database: %w", err)
 		}
 		db.group = g
+		db.wal = newWALCheckpointer(db.walConn, g, walRestartPages, walCheckpointEvery)
 		db.readStmts = newStmtCache(func(ctx context.Context, q string) (*sql.Stmt, error) { return db.read.PrepareContext(ctx, q) })
 	}
 	return db, nil
@@ -114,8 +127,13 @@ func (db *DB) Reopen(ctx context.Context) (*DB, error) { return Open(ctx, db.url
 func (db *DB) Close() error {
 	var err error
 	db.readStmts.close()
+	if db.wal != nil {
+		err = db.wal.close()
+	} else if db.walConn != nil {
+		err = db.walConn.Close()
+	}
 	if db.group != nil {
-		err = db.group.close()
+		err = errors.Join(err, db.group.close())
 	}
 	err = errors.Join(err, db.write.Close())
 	if db.read != db.write {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path"
 	"slices"
+	"testing"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -63,8 +64,15 @@ func AppendTestLeaf(ctx context.Context, s *Store, kind, recordKind, recordID st
 // AppendTestLeaves appends n synthetic leaves (admin changes with no record
 // behind them) in large transactions, for benchmarks of the tree.
 func AppendTestLeaves(ctx context.Context, s *Store, n int) error {
+	return AppendMoreTestLeaves(ctx, s, 0, n)
+}
+
+// AppendMoreTestLeaves is AppendTestLeaves numbering the leaves from first
+// on, after first leaves appended before.
+func AppendMoreTestLeaves(ctx context.Context, s *Store, first, n int) error {
 	const perTx = 10000
-	for done := 0; done < n; {
+	n += first
+	for done := first; done < n; {
 		tx, err := s.db.begin(ctx)
 		if err != nil {
 			return err
@@ -137,4 +145,52 @@ func LiveAhead(ctx context.Context, s *Store, residentID, sinkID, processingID s
 	c := &consentRow{Consent: omadata.Consent{SinkID: sinkID, SourceIDs: []string{}}, residentID: residentID}
 	_, _, live, err := s.namesAhead(ctx, s.db.reader(), c, &consentParts{}, processingID)
 	return live, err
+}
+
+// SetIntegrateRace makes f run in every integration between its reads and
+// its write, until the test ends.
+func SetIntegrateRace(t testing.TB, f func()) {
+	integrateRace = f
+	t.Cleanup(func() { integrateRace = nil })
+}
+
+// SetWALCheckpoint restarts db's WAL checkpointer with another restart
+// size (pages) and period. With restartPages 0 it stops it and gives the
+// writer back SQLite's own checkpoint at 1,000 pages, as before the
+// checkpointer: benchmarks compare the two.
+func SetWALCheckpoint(db *DB, restartPages int64, every time.Duration) error {
+	g := db.group
+	if db.wal != nil {
+		db.wal.stopOnly()
+		db.wal = nil
+	}
+	auto := 0
+	if restartPages == 0 {
+		auto = 1000
+	}
+	g.mu.Lock()
+	g.finish(nil)
+	_, err := g.conn.ExecContext(context.Background(), fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", auto))
+	g.mu.Unlock()
+	if err != nil || restartPages == 0 {
+		return err
+	}
+	db.wal = newWALCheckpointer(db.walConn, g, restartPages, every)
+	return nil
+}
+
+// WALCheckpoints returns how many checkpoints db's WAL checkpointer ran
+// beside the writer and how many holding it.
+func WALCheckpoints(db *DB) (passive, restart int64) {
+	if db.wal == nil {
+		return 0, 0
+	}
+	return db.wal.passives.Load(), db.wal.restarts.Load()
+}
+
+// TimeIntegrations makes every integration that signs report its leaves,
+// how long it held the writer and how long it took, until the test ends.
+func TimeIntegrations(t testing.TB, f func(leaves int, held, total time.Duration)) {
+	integrateTimed = f
+	t.Cleanup(func() { integrateTimed = nil })
 }

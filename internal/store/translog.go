@@ -176,51 +176,105 @@ func recordJSON(fields map[string]any) []byte {
 }
 
 // logLockKey is the advisory lock that keeps one integrator at a time on
-// PostgreSQL; SQLite's single writer does the same there.
+// PostgreSQL; on SQLite one process integrates, and the checkpoint's
+// compare-and-swap refuses a second integration of the same leaves.
 const logLockKey = 7283492
 
-// integrateBatch is the most leaves one integration takes.
-const integrateBatch = 20000
+// integrateBatch is the most leaves one integration takes, and
+// integrateWrite the most it writes in one transaction. The second bounds
+// how long the integration holds SQLite's one writer, which every other
+// write waits for (BenchmarkIntegrateHold): each transaction adds a
+// checkpoint of its own.
+const (
+	integrateBatch = 20000
+	integrateWrite = 256
+)
+
+// integrateRace, if set, runs between an integration's reads and its
+// write: tests make another integration win the race there.
+var integrateRace func()
+
+// integrateTimed, if set, hears of every integration that signed: how many
+// leaves, how long it held the writer (SQLite: from queueing for it until
+// its commit, which a group commit shares with other calls; PostgreSQL:
+// its whole transaction until the commit) and how long it took in all.
+// Benchmarks read it.
+var integrateTimed func(leaves int, held, total time.Duration)
 
 // IntegrateLog gives the leaves appended since the last checkpoint their
-// place in the tree, stores the tree's new hashes and signs a checkpoint,
-// in one transaction. With no new leaves it does nothing and returns nil,
-// except that the very first call signs the empty tree.
+// place in the tree, stores the tree's new hashes and signs a checkpoint:
+// up to integrateBatch leaves, in transactions of up to integrateWrite
+// leaves that each sign a checkpoint. It returns the last checkpoint.
+// With no new leaves it does nothing and returns nil, except that the
+// very first call signs the empty tree.
 func (s *Store) IntegrateLog(ctx context.Context) (*omadata.Checkpoint, error) {
+	var last *omadata.Checkpoint
+	for done := 0; done < integrateBatch; {
+		cp, n, err := s.integrate(ctx, min(integrateWrite, integrateBatch-done))
+		if err != nil {
+			return nil, err
+		} else if cp == nil {
+			break
+		}
+		last, done = cp, done+n
+		if n < integrateWrite {
+			break
+		}
+	}
+	return last, nil
+}
+
+// integrate integrates up to limit leaves in one transaction and returns
+// the checkpoint it signed and how many leaves it integrated.
+//
+// It reads the new leaves and the hashes it needs, computes the tree and
+// signs the checkpoint before it writes, from committed rows: on SQLite
+// on the read pool, beside the writer, so that decisions do not wait for
+// any of it. Only the inserts and the checkpoint row take the writer, in
+// a transaction that first checks that the last checkpoint is still the
+// one the integration started from; if another integration came first,
+// it writes nothing and returns nil. On PostgreSQL, which has no one
+// writer, it all runs in one transaction holding the advisory lock.
+func (s *Store) integrate(ctx context.Context, limit int) (*omadata.Checkpoint, int, error) {
 	if s.logSigner == nil {
-		return nil, errors.New("store: no checkpoint signer configured")
+		return nil, 0, errors.New("store: no checkpoint signer configured")
 	}
-	tx, err := s.db.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
+	start := time.Now()
+	var tx *Tx // PostgreSQL: the transaction holding the lock
+	var q querier = s.db.reader()
+	now := s.db.now()
 	horizon := int64(1) // SQLite: every committed leaf (txid 0) is final
 	if s.db.d.name() == "postgres" {
+		var err error
+		if tx, err = s.db.begin(ctx); err != nil {
+			return nil, 0, err
+		}
+		defer tx.Rollback()
+		q, now = tx, tx.now
 		var locked bool
 		if err := tx.queryRow(ctx, `SELECT pg_try_advisory_xact_lock(?)`, logLockKey).Scan(&locked); err != nil {
-			return nil, err
+			return nil, 0, err
 		} else if !locked {
-			return nil, nil // another instance is integrating
+			return nil, 0, nil // another instance is integrating
 		}
 		if err := tx.queryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`).Scan(&horizon); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
 	cpSeq, size, lastTxid, lastSeq := int64(-1), int64(0), int64(-1), int64(0)
-	err = tx.queryRow(ctx, `SELECT seq, size, last_txid, last_seq FROM log_checkpoints ORDER BY seq DESC LIMIT 1`).Scan(&cpSeq, &size, &lastTxid, &lastSeq)
+	err := q.queryRow(ctx, `SELECT seq, size, last_txid, last_seq FROM log_checkpoints ORDER BY seq DESC LIMIT 1`).Scan(&cpSeq, &size, &lastTxid, &lastSeq)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, err
+		return nil, 0, err
 	}
 	var rows *sql.Rows
 	if s.db.d.name() == "postgres" {
-		rows, err = tx.query(ctx, `SELECT seq, txid, data FROM log_leaves WHERE (txid > ? OR (txid = ? AND seq > ?)) AND txid < ? ORDER BY txid, seq LIMIT ?`,
-			lastTxid, lastTxid, lastSeq, horizon, integrateBatch)
+		rows, err = q.query(ctx, `SELECT seq, txid, data FROM log_leaves WHERE (txid > ? OR (txid = ? AND seq > ?)) AND txid < ? ORDER BY txid, seq LIMIT ?`,
+			lastTxid, lastTxid, lastSeq, horizon, limit)
 	} else { // one writer: sequence order is commit order, and seq is the table's key
-		rows, err = tx.query(ctx, `SELECT seq, txid, data FROM log_leaves WHERE seq > ? ORDER BY seq LIMIT ?`, lastSeq, integrateBatch)
+		rows, err = q.query(ctx, `SELECT seq, txid, data FROM log_leaves WHERE seq > ? ORDER BY seq LIMIT ?`, lastSeq, limit)
 	}
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	type pending struct {
 		seq, txid int64
@@ -231,20 +285,20 @@ func (s *Store) IntegrateLog(ctx context.Context) (*omadata.Checkpoint, error) {
 		return p, r.Scan(&p.seq, &p.txid, &p.data)
 	})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if len(leaves) == 0 && cpSeq >= 0 {
-		return nil, nil
+		return nil, 0, nil
 	}
 
-	hs := &hashStore{ctx: ctx, q: tx, overlay: map[int64]tlog.Hash{}}
+	hs := &hashStore{ctx: ctx, q: q, overlay: map[int64]tlog.Hash{}}
 	var hashRows, indexRows []any
 	keys := make([]leafKey, 0, len(leaves))
 	for i, l := range leaves {
 		n := size + int64(i)
 		hashes, err := tlog.StoredHashes(n, []byte(l.data), hs)
 		if err != nil {
-			return nil, fmt.Errorf("integrate leaf %d: %w", n, err)
+			return nil, 0, fmt.Errorf("integrate leaf %d: %w", n, err)
 		}
 		base := tlog.StoredHashIndex(0, n)
 		for j, h := range hashes {
@@ -256,41 +310,65 @@ func (s *Store) IntegrateLog(ctx context.Context) (*omadata.Checkpoint, error) {
 		keys = append(keys, newLeafKey(n, leafHash))
 		lastTxid, lastSeq = l.txid, l.seq
 	}
-	if err := insertRows(ctx, tx, `INSERT INTO log_hashes (id, hash) VALUES `, 2, hashRows); err != nil {
-		return nil, err
-	}
-	if err := insertRows(ctx, tx, `INSERT INTO log_index (idx, leaf_seq, leaf_hash) VALUES `, 3, indexRows); err != nil {
-		return nil, err
-	}
 	// In key order, so that consecutive inserts land on the same pages.
 	slices.SortFunc(keys, func(a, b leafKey) int { return cmp.Or(cmp.Compare(a.part, b.part), cmp.Compare(a.hashKey, b.hashKey)) })
 	keyRows := make([]any, 0, 3*len(keys))
 	for _, k := range keys {
 		keyRows = append(keyRows, k.part, k.hashKey, k.idx)
 	}
-	if err := insertRows(ctx, tx, `INSERT INTO log_leaf_keys (part, hash_key, idx) VALUES `, 3, keyRows); err != nil {
-		return nil, err
-	}
 	newSize := size + int64(len(leaves))
 	root, err := treeHash(newSize, hs)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	cp, err := s.signCheckpoint(newSize, root, tx.now)
+	cp, err := s.signCheckpoint(newSize, root, now)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if lastTxid < 0 {
 		lastTxid = 0
 	}
+
+	if integrateRace != nil {
+		integrateRace()
+	}
+	held := start
+	if tx == nil {
+		held = time.Now()
+		if tx, err = s.db.beginAt(ctx, now); err != nil {
+			return nil, 0, err
+		}
+		defer tx.Rollback()
+	}
+	// The compare-and-swap: the tree grows only from the checkpoint it was
+	// computed on.
+	var last int64
+	if err := tx.queryRow(ctx, `SELECT COALESCE(MAX(seq), -1) FROM log_checkpoints`).Scan(&last); err != nil {
+		return nil, 0, err
+	} else if last != cpSeq {
+		return nil, 0, nil
+	}
+	if err := insertRows(ctx, tx, `INSERT INTO log_hashes (id, hash) VALUES `, 2, hashRows); err != nil {
+		return nil, 0, err
+	}
+	if err := insertRows(ctx, tx, `INSERT INTO log_index (idx, leaf_seq, leaf_hash) VALUES `, 3, indexRows); err != nil {
+		return nil, 0, err
+	}
+	if err := insertRows(ctx, tx, `INSERT INTO log_leaf_keys (part, hash_key, idx) VALUES `, 3, keyRows); err != nil {
+		return nil, 0, err
+	}
 	if _, err := tx.exec(ctx, `INSERT INTO log_checkpoints (seq, size, root_hash, note, last_txid, last_seq, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		cpSeq+1, newSize, cp.RootHash, cp.Note, lastTxid, lastSeq, tx.now); err != nil {
-		return nil, err
+		cpSeq+1, newSize, cp.RootHash, cp.Note, lastTxid, lastSeq, now); err != nil {
+		return nil, 0, err
 	}
+	wrote := time.Since(held)
 	if err := tx.Commit(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return cp, nil
+	if integrateTimed != nil {
+		integrateTimed(len(leaves), wrote, time.Since(start))
+	}
+	return cp, len(leaves), nil
 }
 
 // leafKeyPartBits splits log_leaf_keys into parts of 2^20 leaves

@@ -21,7 +21,8 @@ type LogIntegrator interface {
 }
 
 // Checkpointer calls IntegrateLog at once and then every Interval; each
-// call integrates up to the store's batch of leaves (20,000).
+// call integrates up to the store's batch of leaves (20,000), in
+// transactions of 256 that each sign a checkpoint (docs/transparency-log.md).
 type Checkpointer struct {
 	Log      LogIntegrator
 	Interval time.Duration // 0 means DefaultCheckpointInterval

@@ -118,6 +118,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Log/Proofs", testLogProofs},
 		{"Log/AppendOnly", testLogAppendOnly},
 		{"Log/Concurrent", testLogConcurrent},
+		{"Log/Integrators", testLogIntegrators},
 		{"Log/Verify", testLogVerify},
 		{"Log/Checkpoints", testLogCheckpoints},
 		{"Overview/Counts", testOverview},
