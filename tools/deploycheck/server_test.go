@@ -22,6 +22,9 @@ import (
 const repo = "../.."
 
 var (
+	binOnce    sync.Once
+	binDir     string
+	binErr     error
 	serverOnce sync.Once
 	serverURL  string
 	serverErr  error
@@ -33,7 +36,8 @@ var (
 // test that asks. It is stopped by TestMain.
 func server(t *testing.T) string {
 	t.Helper()
-	serverOnce.Do(func() { serverURL, serverStop, serverErr = startServer() })
+	bin := serverBinary(t)
+	serverOnce.Do(func() { serverURL, serverStop, serverErr = startServer(bin) })
 	if serverErr != nil {
 		t.Fatal(serverErr)
 	}
@@ -42,17 +46,30 @@ func server(t *testing.T) string {
 
 var servingLine = regexp.MustCompile(`is serving (http://\S+)`)
 
-func startServer() (string, func(), error) {
+// serverBinary builds omadata from this checkout once for the test binary.
+func serverBinary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		binDir, binErr = os.MkdirTemp("", "omadata-deploycheck-")
+		if binErr != nil {
+			return
+		}
+		build := exec.Command("go", "build", "-o", filepath.Join(binDir, "omadata"), "./cmd/omadata")
+		build.Dir = repo
+		if out, err := build.CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("go build ./cmd/omadata: %w\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return filepath.Join(binDir, "omadata")
+}
+
+func startServer(bin string) (string, func(), error) {
 	dir, err := os.MkdirTemp("", "omadata-deploycheck-")
 	if err != nil {
 		return "", nil, err
-	}
-	bin := filepath.Join(dir, "omadata")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/omadata")
-	build.Dir = repo
-	if out, err := build.CombinedOutput(); err != nil {
-		os.RemoveAll(dir)
-		return "", nil, fmt.Errorf("go build ./cmd/omadata: %w\n%s", err, out)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "serve", "--demo", "--listen", "127.0.0.1:0",
@@ -127,6 +144,9 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if serverStop != nil {
 		serverStop()
+	}
+	if binDir != "" {
+		os.RemoveAll(binDir)
 	}
 	os.Exit(code)
 }
