@@ -112,6 +112,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Webhook/Redeliver", testDeliveryRedeliver},
 		{"Webhook/Visibility", testDeliveryVisibility},
 		{"Webhook/Secret", testWebhookSecret},
+		{"Backlog/Counts", testBacklog},
 		{"Log/Proofs", testLogProofs},
 		{"Log/AppendOnly", testLogAppendOnly},
 		{"Log/Concurrent", testLogConcurrent},
