@@ -54,9 +54,9 @@ type Options struct {
 	Requests        omadata.RequestService
 	// Backlog, when set, adds the log's and the webhook outbox's backlog
 	// to /metrics, counted from the database at each scrape.
-	Backlog omadata.BacklogService
-	Apps            omadata.AppService
-	AppTokens       AppTokenStore
+	Backlog   omadata.BacklogService
+	Apps      omadata.AppService
+	AppTokens AppTokenStore
 	// Archives makes the signed archive of a resident's data
 	// (docs/archive.md); nil answers its routes 503.
 	Archives omadata.ArchiveService
