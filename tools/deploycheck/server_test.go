@@ -5,13 +5,16 @@ package deploycheck
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -44,8 +47,6 @@ func server(t *testing.T) string {
 	return serverURL
 }
 
-var servingLine = regexp.MustCompile(`is serving (http://\S+)`)
-
 // serverBinary builds omadata from this checkout once for the test binary.
 func serverBinary(t *testing.T) string {
 	t.Helper()
@@ -66,14 +67,21 @@ func serverBinary(t *testing.T) string {
 	return filepath.Join(binDir, "omadata")
 }
 
+// startServer starts `omadata demo network` on four free consecutive
+// ports: Helsinki, Espoo and Turku, each its own serve process in a
+// network with witnesses, and the trust anchor. Helsinki is the server the
+// tests ask, a serve with every part on (network, witnesses, webhooks).
 func startServer(bin string) (string, func(), error) {
 	dir, err := os.MkdirTemp("", "omadata-deploycheck-")
 	if err != nil {
 		return "", nil, err
 	}
+	base, err := freePorts(4)
+	if err != nil {
+		return "", nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "serve", "--demo", "--listen", "127.0.0.1:0",
-		"--database", "sqlite:"+filepath.Join(dir, "omadata.db"), "--log-level", "warn")
+	cmd := exec.CommandContext(ctx, bin, "demo", "network", "--base-port", strconv.Itoa(base), "--dir", dir)
 	cmd.Dir = dir
 	cmd.Env = withoutOmadataEnv(os.Environ())
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
@@ -94,24 +102,46 @@ func startServer(bin string) (string, func(), error) {
 		cmd.Wait()
 		os.RemoveAll(dir)
 	}
-	found := make(chan string, 1)
+	ready := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			if m := servingLine.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
+			if strings.Contains(sc.Text(), "Stop with Ctrl-C") {
+				close(ready)
 				break
 			}
 		}
 		io.Copy(io.Discard, stdout)
 	}()
 	select {
-	case u := <-found:
-		return u, stop, nil
-	case <-time.After(2 * time.Minute):
+	case <-ready:
+		return "http://127.0.0.1:" + strconv.Itoa(base), stop, nil
+	case <-time.After(3 * time.Minute):
 		stop()
-		return "", nil, fmt.Errorf("omadata serve --demo did not start within 2 minutes:\n%s", stderr.String())
+		return "", nil, fmt.Errorf("omadata demo network did not start within 3 minutes:\n%s", stderr.String())
 	}
+}
+
+// freePorts returns the first of count consecutive ports free now.
+func freePorts(count int) (int, error) {
+	for range 50 {
+		base := 20000 + rand.IntN(30000)
+		var lns []net.Listener
+		for i := range count {
+			ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(base+i))
+			if err != nil {
+				break
+			}
+			lns = append(lns, ln)
+		}
+		for _, ln := range lns {
+			ln.Close()
+		}
+		if len(lns) == count {
+			return base, nil
+		}
+	}
+	return 0, errors.New("no free consecutive ports")
 }
 
 // withoutOmadataEnv drops the caller's OMADATA_* settings (CI sets some for
