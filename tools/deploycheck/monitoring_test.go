@@ -33,7 +33,7 @@ const (
 // test still finds each one's registration in the Go source, so a renamed
 // metric fails it.
 var notOnMetrics = map[string]string{
-	"up": "made by Prometheus for each scrape, not by the server",
+	"up":                          "made by Prometheus for each scrape, not by the server",
 	"omadata_witness_forks_total": "counted by the forked log's origin, so it has no series until the witness catches a fork",
 }
 
