@@ -19,7 +19,21 @@ type Backlog struct {
 	WebhookDue         int64     // of those, due now or overdue
 	WebhookOldestDue   time.Time // the earliest due time of a pending delivery; zero when none
 	WebhookDead        int64     // deliveries given up (dead letters), until redelivered
+	// StalePermits is the stale-permit canary: permits decided more than
+	// StalePermitMargin after their consent's withdrawal or revocation,
+	// among the withdrawals and revocations of the last StalePermitWindow.
+	// Always 0, unless a decision read a consent's state from before an
+	// acknowledged withdrawal (a cache, a replica): product invariant 2.
+	StalePermits int64
 }
+
+// The stale-permit canary's bounds. The margin leaves out a permit decided
+// while the withdrawal was still committing (legitimate: the withdrawal
+// was not acknowledged yet); a withdrawal takes milliseconds to commit.
+const (
+	StalePermitWindow = time.Hour
+	StalePermitMargin = 10 * time.Second
+)
 
 // BacklogService counts the backlog.
 type BacklogService interface {

@@ -51,5 +51,39 @@ func (s *Store) Backlog(ctx context.Context) (*omadata.Backlog, error) {
 	if err := q.queryRow(ctx, `SELECT COUNT(*) FROM outbox WHERE status = 'dead'`).Scan(&b.WebhookDead); err != nil {
 		return nil, err
 	}
+	if b.StalePermits, err = s.stalePermits(ctx, q); err != nil {
+		return nil, err
+	}
 	return &b, nil
+}
+
+// stalePermits counts the permits on a consent decided more than
+// omadata.StalePermitMargin after its withdrawal or revocation (both
+// final), among those of the last omadata.StalePermitWindow: the records
+// by their time-ordered IDs, each resident's decisions after it by
+// decisions_resident. Permits after a withdrawal are rare (only those
+// decided while it committed), so the margin is applied here.
+func (s *Store) stalePermits(ctx context.Context, q querier) (int64, error) {
+	since := omadata.FirstIDAt(omadata.PrefixConsentRecord, time.Now().Add(-omadata.StalePermitWindow))
+	rows, err := q.query(ctx, `SELECT w.created_at, d.decided_at
+		FROM consent_records w
+		JOIN consents c ON c.id = w.consent_id
+		JOIN decisions d ON d.resident_id = c.resident_id AND d.decided_at > w.created_at
+			AND d.consent_id = w.consent_id AND d.permit = ?
+		WHERE w.id >= ? AND w.status IN ('`+omadata.ConsentWithdrawn+`', '`+omadata.ConsentRevoked+`')`, true, since)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var n int64
+	for rows.Next() {
+		var withdrawn, decided time.Time
+		if err := rows.Scan(Time{&withdrawn}, Time{&decided}); err != nil {
+			return 0, err
+		}
+		if decided.Sub(withdrawn) > omadata.StalePermitMargin {
+			n++
+		}
+	}
+	return n, rows.Err()
 }

@@ -134,6 +134,7 @@ type backlogGauges struct {
 
 	checkpointSize, checkpointAge, unintegrated *prometheus.Desc
 	pending, due, oldestDue, dead               *prometheus.Desc
+	stalePermits                                *prometheus.Desc
 }
 
 func newBacklogGauges(b omadata.BacklogService, log *slog.Logger) *backlogGauges {
@@ -146,11 +147,12 @@ func newBacklogGauges(b omadata.BacklogService, log *slog.Logger) *backlogGauges
 		due:            prometheus.NewDesc("omadata_webhook_due", "Pending webhook deliveries due now or overdue.", nil, nil),
 		oldestDue:      prometheus.NewDesc("omadata_webhook_oldest_due_seconds", "How long the most overdue pending webhook delivery has been due; 0 when none is.", nil, nil),
 		dead:           prometheus.NewDesc("omadata_webhook_dead_letters", "Webhook deliveries given up (dead letters), until redelivered.", nil, nil),
+		stalePermits:   prometheus.NewDesc("omadata_decision_stale_permits", "The stale-permit canary: permits decided over 10 s after their consent's withdrawal or revocation, among those of the last hour. Always 0 unless a decision read a stale state.", nil, nil),
 	}
 }
 
 func (c *backlogGauges) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.checkpointSize, c.checkpointAge, c.unintegrated, c.pending, c.due, c.oldestDue, c.dead} {
+	for _, d := range []*prometheus.Desc{c.checkpointSize, c.checkpointAge, c.unintegrated, c.pending, c.due, c.oldestDue, c.dead, c.stalePermits} {
 		ch <- d
 	}
 }
@@ -181,4 +183,5 @@ func (c *backlogGauges) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge(c.oldestDue, oldest)
 	gauge(c.dead, float64(b.WebhookDead))
+	gauge(c.stalePermits, float64(b.StalePermits))
 }

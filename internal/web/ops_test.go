@@ -410,4 +410,7 @@ func TestMetricsBacklog(t *testing.T) {
 	if v := value("omadata_webhook_dead_letters"); v != 0 {
 		t.Errorf("omadata_webhook_dead_letters %v, want 0", v)
 	}
+	if v := value("omadata_decision_stale_permits"); v != 0 {
+		t.Errorf("omadata_decision_stale_permits %v, want 0", v)
+	}
 }

@@ -48,3 +48,46 @@ func testBacklog(t *testing.T, s *store.Store) {
 		t.Fatalf("got %+v, want 2 more pending (1 due), 1 more dead, the oldest due at %s (before: %+v)", b, early, b0)
 	}
 }
+
+// testStalePermitCanary: the canary counts permits decided on a consent
+// more than omadata.StalePermitMargin after its withdrawal. The store
+// itself never makes one (the decision after a withdrawal denies); a
+// permit copied in with a later time stands for a decision that read a
+// stale state.
+func testStalePermitCanary(t *testing.T, s *store.Store) {
+	f := newDecisionFixture(t, s)
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	fixedClock(s, t0)
+	r, psn := f.resident(t)
+	c := f.give(t, r.ID, f.n.Processing)
+	sink := As(f.n.Sink.ID)
+	permit := must[*omadata.Decision](t)(s.Decide(sink, f.question(psn)))
+	wantDecision(t, s, permit, "permit", "")
+	withdrawn := t0.Add(time.Minute)
+	fixedClock(s, withdrawn)
+	must[*omadata.Consent](t)(s.ChangeConsent(AsResident(r.ID), c.ID, omadata.ConsentWithdrawn, ""))
+	fixedClock(s, withdrawn.Add(30*time.Second))
+	wantDecision(t, s, must[*omadata.Decision](t)(s.Decide(sink, f.question(psn))), "deny", "consent_withdrawn")
+	stale := func(want int64) {
+		t.Helper()
+		if b := must[*omadata.Backlog](t)(s.Backlog(Admin())); b.StalePermits != want {
+			t.Fatalf("stale permits %d, want %d", b.StalePermits, want)
+		}
+	}
+	stale(0)
+
+	copyPermit := func(at time.Time) {
+		t.Helper()
+		if err := s.DB().Exec(Admin(), `INSERT INTO decisions (id, decided_at, caller_id, sink_id, source_id, resident_id, purpose_id,
+			data_group_ids, processing_id, version_id, permit, consent_id, legal_basis, reason)
+			SELECT ?, ?, caller_id, sink_id, source_id, resident_id, purpose_id, data_group_ids, processing_id, version_id,
+			permit, consent_id, legal_basis, reason FROM decisions WHERE id = ?`,
+			omadata.NewID(omadata.PrefixDecision), at, permit.EvidenceID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyPermit(withdrawn.Add(omadata.StalePermitMargin / 2)) // while the withdrawal may still be committing
+	stale(0)
+	copyPermit(withdrawn.Add(omadata.StalePermitMargin + time.Second))
+	stale(1)
+}

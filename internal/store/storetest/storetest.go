@@ -113,6 +113,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Webhook/Visibility", testDeliveryVisibility},
 		{"Webhook/Secret", testWebhookSecret},
 		{"Backlog/Counts", testBacklog},
+		{"Backlog/StalePermitCanary", testStalePermitCanary},
 		{"Log/Proofs", testLogProofs},
 		{"Log/AppendOnly", testLogAppendOnly},
 		{"Log/Concurrent", testLogConcurrent},
