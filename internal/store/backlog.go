@@ -11,6 +11,8 @@ import (
 	"github.com/omadata/omadata"
 )
 
+var _ omadata.BacklogService = (*Store)(nil)
+
 // Backlog implements omadata.BacklogService, with a few indexed reads:
 // the latest checkpoint by its key, the leaves after it by their
 // integration order, the outbox by its (status, next_attempt_at) index.
