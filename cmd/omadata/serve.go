@@ -258,7 +258,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	handler := web.New(web.Options{
 		Organisations: s, Services: s, Credentials: s, DataGroups: s, Purposes: s,
 		Processings: s, AISystems: s, Catalogue: s, SigningKeys: s,
-		Residents: s, Representations: s, Consents: s, Decisions: s, Grants: s, Webhooks: s, Requests: s,
+		Residents: s, Representations: s, Consents: s, Decisions: s, Grants: s, Webhooks: s, Requests: s, Backlog: s,
 		Log: s, Usage: s, LogVerifierKey: logKey, Apps: s, AppTokens: s, Archives: archives,
 		Witness: s, Witnessed: wit.Own, WitnessHandler: wit.Handler, WitnessVerifierKey: cosigner.VerifierKey(),
 		Health: db.Ping,

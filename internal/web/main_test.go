@@ -87,6 +87,7 @@ func newEnv(t *testing.T, edit func(*web.Options)) *env {
 		Log:            st,
 		Usage:          st,
 		Requests:       st,
+		Backlog:        st,
 		Apps:           st,
 		AppTokens:      st,
 		LogVerifierKey: storetest.LogVerifierKey(t, st),

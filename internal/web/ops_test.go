@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -361,5 +362,55 @@ func TestMetricsRequestDeadlines(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
 		}
+	}
+}
+
+// TestMetricsBacklog: the backlog gauges count from the database the log's
+// leaves waiting for a checkpoint, the checkpoint's age and the webhook
+// outbox.
+func TestMetricsBacklog(t *testing.T) {
+	e := newEnv(t, nil)
+	admin := storetest.Admin()
+	if _, err := e.store.IntegrateLog(admin); err != nil {
+		t.Fatal(err)
+	}
+	storetest.CreateOrganisation(t, e.store, omadata.OrgCity) // a leaf after the checkpoint
+	storetest.InsertDelivery(t, e.store, e.svcA, omadata.EventConsentGiven, time.Now().Add(-90*time.Second))
+	storetest.InsertDelivery(t, e.store, e.svcA, omadata.EventConsentGiven, time.Now().Add(time.Hour))
+	body := string(e.do(t, "GET", "/metrics", "", nil).body)
+	value := func(name string) float64 {
+		t.Helper()
+		for _, line := range strings.Split(body, "\n") {
+			if v, ok := strings.CutPrefix(line, name+" "); ok {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					t.Fatalf("%s: %v", line, err)
+				}
+				return f
+			}
+		}
+		t.Fatalf("metrics lack %s", name)
+		return 0
+	}
+	if v := value("omadata_log_unintegrated_leaves"); v != 1 {
+		t.Errorf("omadata_log_unintegrated_leaves %v, want 1", v)
+	}
+	if v := value("omadata_log_checkpoint_size"); v < 1 {
+		t.Errorf("omadata_log_checkpoint_size %v, want the leaves of the fixture", v)
+	}
+	if v := value("omadata_log_checkpoint_age_seconds"); v < 0 || v > 60 {
+		t.Errorf("omadata_log_checkpoint_age_seconds %v, want the seconds since the integration", v)
+	}
+	if p, d := value("omadata_webhook_pending"), value("omadata_webhook_due"); p < 2 || d < 1 || d >= p {
+		t.Errorf("omadata_webhook_pending %v, _due %v: want both deliveries pending, one not due", p, d)
+	}
+	if v := value("omadata_webhook_oldest_due_seconds"); v < 90 || v > 3600 {
+		t.Errorf("omadata_webhook_oldest_due_seconds %v, want about 90", v)
+	}
+	if v := value("omadata_webhook_dead_letters"); v != 0 {
+		t.Errorf("omadata_webhook_dead_letters %v, want 0", v)
+	}
+	if v := value("omadata_decision_stale_permits"); v != 0 {
+		t.Errorf("omadata_decision_stale_permits %v, want 0", v)
 	}
 }

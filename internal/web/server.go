@@ -52,8 +52,11 @@ type Options struct {
 	Log             omadata.LogService
 	Usage           omadata.UsageService
 	Requests        omadata.RequestService
-	Apps            omadata.AppService
-	AppTokens       AppTokenStore
+	// Backlog, when set, adds the log's and the webhook outbox's backlog
+	// to /metrics, counted from the database at each scrape.
+	Backlog   omadata.BacklogService
+	Apps      omadata.AppService
+	AppTokens AppTokenStore
 	// Archives makes the signed archive of a resident's data
 	// (docs/archive.md); nil answers its routes 503.
 	Archives omadata.ArchiveService
@@ -186,6 +189,9 @@ func New(o Options) *Server {
 	s.appProofs = &dpop.Verifier{Replay: o.AppTokens}
 	if o.Requests != nil {
 		register(o.Metrics, newRequestDeadlines(o.Requests, o.Logger))
+	}
+	if o.Backlog != nil {
+		register(o.Metrics, newBacklogGauges(o.Backlog, o.Logger))
 	}
 
 	h := &api.Handler{

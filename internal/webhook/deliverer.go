@@ -123,6 +123,11 @@ func New(o Options) *Deliverer {
 			Buckets: prometheus.DefBuckets,
 		}),
 	}
+	// Every outcome from the start, at 0, so that an alert on increase()
+	// sees the first dead letter after a restart too.
+	for _, outcome := range []string{"delivered", "retry", "dead"} {
+		d.attempts.WithLabelValues(outcome)
+	}
 	if o.Metrics != nil {
 		o.Metrics.MustRegister(d.attempts, d.duration)
 	}

@@ -505,3 +505,22 @@ func TestTwoDeliverers(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestMetricsFromZero: every outcome is exposed from the start, at 0.
+func TestMetricsFromZero(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	webhook.New(webhook.Options{Metrics: reg})
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, mf := range mfs {
+		if mf.GetName() == "omadata_webhook_attempts_total" {
+			n = len(mf.GetMetric())
+		}
+	}
+	if n != 3 || attempts(t, reg, "dead") != 0 {
+		t.Errorf("%d outcomes, want delivered, retry and dead at 0", n)
+	}
+}

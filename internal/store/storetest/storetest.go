@@ -115,6 +115,8 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Webhook/Redeliver", testDeliveryRedeliver},
 		{"Webhook/Visibility", testDeliveryVisibility},
 		{"Webhook/Secret", testWebhookSecret},
+		{"Backlog/Counts", testBacklog},
+		{"Backlog/StalePermitCanary", testStalePermitCanary},
 		{"Log/Proofs", testLogProofs},
 		{"Log/AppendOnly", testLogAppendOnly},
 		{"Log/Concurrent", testLogConcurrent},

@@ -112,6 +112,12 @@ func New(o Options) *Limiter {
 			}
 			c = are.ExistingCollector.(*prometheus.CounterVec)
 		}
+		// Every limit and key from the start, at 0, so that an alert on
+		// increase() sees the first refusal after a restart too.
+		for kind := range o.Rates {
+			c.WithLabelValues(kind, "address")
+			c.WithLabelValues(kind, "account")
+		}
 		l.refused = c
 	}
 	return l

@@ -184,3 +184,25 @@ func TestParseRate(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsFromZero: every limit's refusals are exposed from the start,
+// at 0, by address and by account.
+func TestMetricsFromZero(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	ratelimit.New(ratelimit.Options{Rates: map[string]ratelimit.Rate{ratelimit.Login: {N: 1, Per: time.Minute}}, Metrics: reg})
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var series []string
+	for _, mf := range mfs {
+		if mf.GetName() == "omadata_http_rate_limited_total" {
+			for _, m := range mf.GetMetric() {
+				series = append(series, fmt.Sprintf("%v=%v", m.GetLabel(), m.GetCounter().GetValue()))
+			}
+		}
+	}
+	if len(series) != 2 || refused(t, reg) != 0 {
+		t.Errorf("got %v, want the login limit by address and by account, at 0", series)
+	}
+}
