@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"runtime"
@@ -21,6 +22,7 @@ import (
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/store"
 	"github.com/omadata/omadata/internal/web"
+	"github.com/omadata/omadata/internal/worker"
 )
 
 // Targets of the consent issue, and of issue 19 for memory and start-up.
@@ -164,7 +166,16 @@ func serve(ctx context.Context, d *Dataset, rec *recorder) (*store.Store, string
 	}
 	srv := &http.Server{Handler: rec.wrap(h), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	stop := func() { srv.Close(); s.DB().Close() }
+	// The log integrator runs as serve runs it: every permit's leaf is
+	// integrated and a checkpoint signed every 500 ms, holding the writer
+	// while it writes, so its pauses are in every figure.
+	ictx, stopIntegrator := context.WithCancel(context.WithoutCancel(ctx))
+	integrated := make(chan struct{})
+	go func() {
+		defer close(integrated)
+		(&worker.Checkpointer{Log: s, Logger: slog.New(slog.DiscardHandler)}).Run(ictx)
+	}()
+	stop := func() { srv.Close(); stopIntegrator(); <-integrated; s.DB().Close() }
 	base := "http://" + ln.Addr().String()
 	for {
 		resp, err := http.Get(base + "/healthz")
