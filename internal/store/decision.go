@@ -93,7 +93,7 @@ func (s *Store) Decide(ctx context.Context, in *omadata.DecisionInput) (*omadata
 	}
 	intent := s.db.expectWrite()
 	defer intent.cancel()
-	if err := s.db.writeAhead(ctx, now, intent, append([]writeStmt{{query: insertEvidence, args: args, rows: 1}}, leaf...)); err != nil {
+	if err := s.db.writeAhead(ctx, now, intent, append([]writeStmt{{query: insertEvidence, args: args, rows: 1, checked: true}}, leaf...)); err != nil {
 		return nil, err
 	}
 	return d, nil

@@ -81,9 +81,12 @@ func (s *Store) logStatements(ctx context.Context, q querier, a logAppend, now t
 		leaf.Subject = omadata.SubjectCommitment(key, a.recordID)
 	}
 	out = append(out, writeStmt{query: `INSERT INTO log_leaves (kind, record_kind, record_id, data, created_at) VALUES (?, ?, ?, ?, ?)`,
-		args: []any{a.kind, a.recordKind, a.recordID, string(leaf.Bytes()), now}, rows: 1})
+		args: []any{a.kind, a.recordKind, a.recordID, string(leaf.Bytes()), now}, rows: 1, checked: true})
 	// The leaf's sequence number is not known before the insert: the
-	// rows below find it by its record, which is unique to it.
+	// rows below find it by its record, which is unique to it. A leaf not
+	// found is a NULL leaf_seq, which the database refuses, so these
+	// statements check themselves and may commit in the round trip that
+	// sends them (writeAhead).
 	parties := append([]string{}, a.sourceIDs...)
 	if a.sinkID != "" {
 		parties = append(parties, a.sinkID)
@@ -92,12 +95,12 @@ func (s *Store) logStatements(ctx context.Context, q querier, a logAppend, now t
 		if id == "" || slices.Contains(parties[:i], id) {
 			continue
 		}
-		out = append(out, writeStmt{query: `INSERT INTO log_parties (service_id, leaf_seq) SELECT ?, seq FROM log_leaves WHERE record_id = ?`,
-			args: []any{id, a.recordID}, rows: 1})
+		out = append(out, writeStmt{query: `INSERT INTO log_parties (service_id, leaf_seq) VALUES (?, (SELECT seq FROM log_leaves WHERE record_id = ?))`,
+			args: []any{id, a.recordID}, rows: 1, checked: true})
 	}
 	if a.residentID != "" {
-		out = append(out, writeStmt{query: `INSERT INTO log_subjects (resident_id, leaf_seq) SELECT ?, seq FROM log_leaves WHERE record_id = ?`,
-			args: []any{a.residentID, a.recordID}, rows: 1})
+		out = append(out, writeStmt{query: `INSERT INTO log_subjects (resident_id, leaf_seq) VALUES (?, (SELECT seq FROM log_leaves WHERE record_id = ?))`,
+			args: []any{a.residentID, a.recordID}, rows: 1, checked: true})
 	}
 	return out, nil
 }
@@ -122,7 +125,7 @@ func (s *Store) residentLogKey(ctx context.Context, q querier, residentID string
 		return nil, nil, err
 	}
 	return key, &writeStmt{query: `INSERT INTO resident_log_keys (resident_id, key_sealed, created_at) VALUES (?, ?, ?)`,
-		args: []any{residentID, base64.StdEncoding.EncodeToString(b), now}, rows: 1,
+		args: []any{residentID, base64.StdEncoding.EncodeToString(b), now}, rows: 1, checked: true,
 		conflict: omadata.Conflictf("resident", "The resident changed meanwhile; try again.")}, nil
 }
 
