@@ -224,6 +224,26 @@ func (s *Store) readFactsCachedWith(ctx context.Context, q querier, qu *question
 // materialised x: in the join condition PostgreSQL would evaluate the
 // subquery for every consent (a hash join) instead of using the key.
 func consentsQuery(resident string, n int) string {
+	k := consentsQueryKey{resident, n}
+	if q, ok := consentsQueries.Load(k); ok {
+		return q.(string)
+	}
+	q := buildConsentsQuery(resident, n)
+	consentsQueries.Store(k, q)
+	return q
+}
+
+// consentsQueries holds the text of consentsQuery by its arguments: one of
+// two joins, and a number of candidates no larger than the catalogue's
+// processings.
+var consentsQueries sync.Map
+
+type consentsQueryKey struct {
+	resident string
+	n        int
+}
+
+func buildConsentsQuery(resident string, n int) string {
 	latest, candidates := `NULL`, ``
 	if n > 0 {
 		latest = latestConsent("r.resident_id", "p.column1")

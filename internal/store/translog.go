@@ -70,7 +70,7 @@ func (s *Store) logStatements(ctx context.Context, q querier, a logAppend, now t
 		ProcessingID: a.processingID, SinkID: a.sinkID, SourceIDs: a.sourceIDs,
 		Record: a.recordID, RecordKind: a.recordKind, RecordSHA256: a.recordSHA256, Peer: a.peer,
 	}
-	var out []writeStmt
+	out := make([]writeStmt, 0, 6) // key, leaf, two parties, subject
 	if a.residentID != "" {
 		key, insert, err := s.residentLogKey(ctx, q, a.residentID, now)
 		if err != nil {
@@ -91,18 +91,38 @@ func (s *Store) logStatements(ctx context.Context, q querier, a logAppend, now t
 	if a.sinkID != "" {
 		parties = append(parties, a.sinkID)
 	}
+	var args []any
 	for i, id := range parties {
-		if id == "" || slices.Contains(parties[:i], id) {
-			continue
+		if id != "" && !slices.Contains(parties[:i], id) {
+			args = append(args, id, a.recordID)
 		}
-		out = append(out, writeStmt{query: `INSERT INTO log_parties (service_id, leaf_seq) VALUES (?, (SELECT seq FROM log_leaves WHERE record_id = ?))`,
-			args: []any{id, a.recordID}, rows: 1, checked: true})
+	}
+	if len(args) > 0 {
+		out = append(out, writeStmt{query: partiesInsert(len(args) / 2), args: args, rows: int64(len(args) / 2), checked: true})
 	}
 	if a.residentID != "" {
 		out = append(out, writeStmt{query: `INSERT INTO log_subjects (resident_id, leaf_seq) VALUES (?, (SELECT seq FROM log_leaves WHERE record_id = ?))`,
 			args: []any{a.residentID, a.recordID}, rows: 1, checked: true})
 	}
 	return out, nil
+}
+
+// partiesInserts are the texts of partiesInsert for the usual numbers of
+// parties: a sink and a source, or one of them.
+var partiesInserts = [...]string{1: buildPartiesInsert(1), 2: buildPartiesInsert(2), 3: buildPartiesInsert(3)}
+
+// partiesInsert inserts n parties of one leaf, in one statement: n pairs
+// of arguments, each a service and the leaf's record.
+func partiesInsert(n int) string {
+	if n < len(partiesInserts) {
+		return partiesInserts[n]
+	}
+	return buildPartiesInsert(n)
+}
+
+func buildPartiesInsert(n int) string {
+	const row = `(?, (SELECT seq FROM log_leaves WHERE record_id = ?))`
+	return `INSERT INTO log_parties (service_id, leaf_seq) VALUES ` + strings.Repeat(row+`, `, n-1) + row
 }
 
 // residentLogKey returns the resident's commitment key, read on q, and
