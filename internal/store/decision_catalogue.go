@@ -190,7 +190,7 @@ func (s *Store) readFactsCachedWith(ctx context.Context, q querier, qu *question
 	mayLoad := !inTx || tx.group != nil
 	cat := s.cat.cur.Load()
 	for attempt := 0; ; attempt++ {
-		qu.residentID = ""
+		qu.residentID, qu.residentKey = "", nil
 		if attempt > 0 || cat == nil {
 			if !mayLoad || attempt > 1 {
 				return readFactsWith(ctx, q, qu, resident, residentArgs...)
@@ -253,8 +253,9 @@ func buildConsentsQuery(resident string, n int) string {
 		FROM (SELECT 1 AS one) one
 		LEFT JOIN ` + resident + `
 		` + candidates + `)
-	SELECT x.version, x.resident_id, c.processing_id, c.id, c.status, c.valid_from, c.valid_until, c.source_ids, cv.version
+	SELECT x.version, x.resident_id, k.key_sealed, c.processing_id, c.id, c.status, c.valid_from, c.valid_until, c.source_ids, cv.version
 	FROM x
+	LEFT JOIN resident_log_keys k ON k.resident_id = x.resident_id
 	LEFT JOIN consents c ON c.id = x.latest
 	LEFT JOIN processing_versions cv ON cv.id = c.version_id`
 }
@@ -274,17 +275,17 @@ func readConsents(ctx context.Context, q querier, qu *question, f *facts, reside
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			residentID, proc, cID, cStatus, cSources sql.NullString
+			residentID, key, proc, cID, cStatus, cSources sql.NullString
 			cVersion                                 sql.NullInt64
 			from, until                              *time.Time
 		)
-		if err := rows.Scan(&version, &residentID, &proc, &cID, &cStatus, NullTime{&from}, NullTime{&until}, &cSources, &cVersion); err != nil {
+		if err := rows.Scan(&version, &residentID, &key, &proc, &cID, &cStatus, NullTime{&from}, NullTime{&until}, &cSources, &cVersion); err != nil {
 			return 0, false, err
 		}
 		if !residentID.Valid {
 			continue
 		}
-		ok, qu.residentID = true, residentID.String
+		ok, qu.residentID, qu.residentKey = true, residentID.String, &key.String
 		if !cID.Valid {
 			continue
 		}

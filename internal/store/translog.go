@@ -43,6 +43,9 @@ type logAppend struct {
 	sinkID       string
 	sourceIDs    []string
 	residentID   string // "" when the change concerns no resident
+	// residentKey, if set, is the resident's sealed log key as read with
+	// the change's facts ("" when they have none yet): it is not read again.
+	residentKey *string
 	// peer references the same release's leaf in a peer operator's log
 	// (docs/network.md §5.3, §5.4).
 	peer *omadata.LeafPeer
@@ -72,7 +75,7 @@ func (s *Store) logStatements(ctx context.Context, q querier, a logAppend, now t
 	}
 	out := make([]writeStmt, 0, 6) // key, leaf, two parties, subject
 	if a.residentID != "" {
-		key, insert, err := s.residentLogKey(ctx, q, a.residentID, now)
+		key, insert, err := s.residentLogKey(ctx, q, a.residentID, a.residentKey, now)
 		if err != nil {
 			return nil, err
 		} else if insert != nil {
@@ -129,11 +132,16 @@ func buildPartiesInsert(n int) string {
 // when they have none yet a new one with the write that stores it. It is
 // sealed like the resident's other personal data; erasing the resident
 // deletes it.
-func (s *Store) residentLogKey(ctx context.Context, q querier, residentID string, now time.Time) ([]byte, *writeStmt, error) {
+func (s *Store) residentLogKey(ctx context.Context, q querier, residentID string, sealed *string, now time.Time) ([]byte, *writeStmt, error) {
 	if s.keyring == nil {
 		return nil, nil, errors.New("store: no keyring configured")
 	}
-	if key, err := findResidentLogKey(ctx, q, s.keyring, residentID); err != nil || key != nil {
+	if sealed != nil {
+		if *sealed != "" {
+			key, err := openResidentLogKey(s.keyring, residentID, *sealed)
+			return key, nil, err
+		}
+	} else if key, err := findResidentLogKey(ctx, q, s.keyring, residentID); err != nil || key != nil {
 		return key, nil, err
 	}
 	key := make([]byte, 32)
@@ -159,6 +167,11 @@ func findResidentLogKey(ctx context.Context, q querier, kr omadata.Keyring, resi
 	} else if err != nil {
 		return nil, err
 	}
+	return openResidentLogKey(kr, residentID, sealed)
+}
+
+// openResidentLogKey opens a resident's sealed log key as stored.
+func openResidentLogKey(kr omadata.Keyring, residentID, sealed string) ([]byte, error) {
 	b, err := base64.StdEncoding.DecodeString(sealed)
 	if err != nil {
 		return nil, fmt.Errorf("resident log key: %w", err)
