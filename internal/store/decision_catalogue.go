@@ -276,8 +276,8 @@ func readConsents(ctx context.Context, q querier, qu *question, f *facts, reside
 	for rows.Next() {
 		var (
 			residentID, key, proc, cID, cStatus, cSources sql.NullString
-			cVersion                                 sql.NullInt64
-			from, until                              *time.Time
+			cVersion                                      sql.NullInt64
+			from, until                                   *time.Time
 		)
 		if err := rows.Scan(&version, &residentID, &key, &proc, &cID, &cStatus, NullTime{&from}, NullTime{&until}, &cSources, &cVersion); err != nil {
 			return 0, false, err
