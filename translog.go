@@ -9,8 +9,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // KeyPurposeLog is the purpose of the Ed25519 key that signs the
@@ -58,14 +60,108 @@ type LogLeaf struct {
 }
 
 // Bytes returns the leaf's canonical encoding, the bytes the log hashes.
-func (l *LogLeaf) Bytes() []byte {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(l); err != nil {
-		panic("omadata: encoding a log leaf: " + err.Error()) // only strings and ints: cannot fail
+func (l *LogLeaf) Bytes() []byte { return l.AppendBytes(make([]byte, 0, 320)) }
+
+// AppendBytes appends the leaf's canonical encoding to b: what
+// encoding/json makes of the struct without HTML escaping, members in the
+// struct's order (which is code-point order), built without reflection.
+func (l *LogLeaf) AppendBytes(b []byte) []byte {
+	b = append(b, `{"kind":`...)
+	b = AppendJSONString(b, l.Kind, false)
+	if l.Peer != nil {
+		b = append(b, `,"peer":{"origin":`...)
+		b = AppendJSONString(b, l.Peer.Origin, false)
+		b = append(b, `,"record":`...)
+		b = AppendJSONString(b, l.Peer.Record, false)
+		b = append(b, '}')
 	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+	if l.ProcessingID != "" {
+		b = append(b, `,"processing_id":`...)
+		b = AppendJSONString(b, l.ProcessingID, false)
+	}
+	b = append(b, `,"record":`...)
+	b = AppendJSONString(b, l.Record, false)
+	b = append(b, `,"record_kind":`...)
+	b = AppendJSONString(b, l.RecordKind, false)
+	b = append(b, `,"record_sha256":`...)
+	b = AppendJSONString(b, l.RecordSHA256, false)
+	if l.SinkID != "" {
+		b = append(b, `,"sink_id":`...)
+		b = AppendJSONString(b, l.SinkID, false)
+	}
+	if len(l.SourceIDs) > 0 {
+		b = append(b, `,"source_ids":[`...)
+		for i, id := range l.SourceIDs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = AppendJSONString(b, id, false)
+		}
+		b = append(b, ']')
+	}
+	if l.Subject != "" {
+		b = append(b, `,"subject":`...)
+		b = AppendJSONString(b, l.Subject, false)
+	}
+	b = append(b, `,"time":`...)
+	b = AppendJSONString(b, l.Time, false)
+	b = append(b, `,"v":`...)
+	b = strconv.AppendInt(b, int64(l.Version), 10)
+	return append(b, '}')
+}
+
+// AppendJSONString appends s as a JSON string exactly as encoding/json
+// encodes it: control characters, quote and backslash escaped, invalid
+// UTF-8 as U+FFFD, U+2028 and U+2029 escaped, and with escapeHTML also
+// <, > and &. The log's leaves and record digests are built with it.
+func AppendJSONString(b []byte, s string, escapeHTML bool) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && (!escapeHTML || c != '<' && c != '>' && c != '&') {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // ParseLogLeaf decodes leaf bytes.

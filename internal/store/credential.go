@@ -12,6 +12,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/omadata/omadata"
@@ -219,8 +220,10 @@ func (s *Store) RevokeAdminToken(ctx context.Context, id string) (*omadata.Admin
 
 var errBadToken = omadata.Errorf(omadata.EUNAUTHORIZED, "Invalid or revoked token.")
 
-// Authenticate turns a bearer token into a caller, looking it up on every
-// call so that a revocation takes effect at once.
+// Authenticate turns a bearer token into a caller, checked against the
+// database on every call so that a revocation takes effect at once on
+// every process: a service token by one read of credential_version when
+// this process checked it before (credentialCache), else by its row.
 func (s *Store) Authenticate(ctx context.Context, token string) (omadata.Caller, error) {
 	r := s.db.reader()
 	hash := tokenHash(token)
@@ -238,21 +241,82 @@ func (s *Store) Authenticate(ctx context.Context, token string) (omadata.Caller,
 	case strings.HasPrefix(token, residentTokenPrefix):
 		return s.authenticateSession(ctx, token)
 	case strings.HasPrefix(token, serviceTokenPrefix):
-		var c omadata.Credential
-		var status, org string
-		err := r.queryRow(ctx, `SELECT c.id, c.service_id, c.scopes, c.expires_at, c.revoked_at, s.status, s.organisation_id
-			FROM credentials c JOIN services s ON s.id = c.service_id WHERE c.token_hash = ?`, hash).
-			Scan(&c.ID, &c.ServiceID, jsonScan{&c.Scopes}, NullTime{&c.ExpiresAt}, NullTime{&c.RevokedAt}, &status, &org)
-		if errors.Is(err, sql.ErrNoRows) {
-			return omadata.Caller{}, errBadToken
-		} else if err != nil {
-			return omadata.Caller{}, err
-		} else if c.RevokedAt != nil || c.ExpiresAt != nil && !c.ExpiresAt.After(s.db.Now()) {
-			return omadata.Caller{}, errBadToken
-		} else if status == omadata.ServiceSuspended {
-			return omadata.Caller{}, omadata.Errorf(omadata.EFORBIDDEN, "The service is suspended from the network.")
-		}
-		return omadata.Caller{Kind: omadata.CallerService, TokenID: c.ID, ServiceID: c.ServiceID, Organisation: org, Scopes: slices.Clip(c.Scopes)}, nil
+		return s.authenticateService(ctx, r, hash)
 	}
 	return omadata.Caller{}, errBadToken
+}
+
+// credentialCache keeps the callers of service tokens checked against the
+// database, by token hash, each with the credential_version count it was
+// checked at (migration 026). Every change to credentials or services
+// bumps that count by trigger, so an entry is served only while nothing a
+// check reads has changed on any process sharing the database; the expiry
+// is checked on the clock at every call. Refusals are never kept.
+type credentialCache struct {
+	mu      sync.Mutex
+	callers map[string]*checkedCredential
+}
+
+// checkedCredential is a caller as checked at version.
+type checkedCredential struct {
+	caller    omadata.Caller
+	expiresAt *time.Time
+	version   int64
+}
+
+// maxCheckedCredentials bounds the cache: when full it starts again.
+const maxCheckedCredentials = 10000
+
+func (c *credentialCache) get(hash string) *checkedCredential {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.callers[hash]
+}
+
+func (c *credentialCache) put(hash string, cc *checkedCredential) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.callers == nil || len(c.callers) >= maxCheckedCredentials {
+		c.callers = map[string]*checkedCredential{}
+	}
+	c.callers[hash] = cc
+}
+
+// authenticateService turns the hash of a service token into its caller.
+// A caller checked before is served after one read of credential_version
+// shows that no credential or service changed since; otherwise the
+// credential, its service and the count are read in one statement.
+func (s *Store) authenticateService(ctx context.Context, r querier, hash string) (omadata.Caller, error) {
+	now := s.db.Now()
+	if cc := s.creds.get(hash); cc != nil {
+		var version int64
+		if err := r.queryRow(ctx, `SELECT n FROM credential_version`).Scan(&version); err != nil {
+			return omadata.Caller{}, err
+		} else if version == cc.version {
+			if cc.expiresAt != nil && !cc.expiresAt.After(now) {
+				return omadata.Caller{}, errBadToken
+			}
+			c := cc.caller
+			c.Scopes = slices.Clip(c.Scopes)
+			return c, nil
+		}
+	}
+	var c omadata.Credential
+	var status, org string
+	var version int64
+	err := r.queryRow(ctx, `SELECT (SELECT n FROM credential_version), c.id, c.service_id, c.scopes, c.expires_at, c.revoked_at, s.status, s.organisation_id
+		FROM credentials c JOIN services s ON s.id = c.service_id WHERE c.token_hash = ?`, hash).
+		Scan(&version, &c.ID, &c.ServiceID, jsonScan{&c.Scopes}, NullTime{&c.ExpiresAt}, NullTime{&c.RevokedAt}, &status, &org)
+	if errors.Is(err, sql.ErrNoRows) {
+		return omadata.Caller{}, errBadToken
+	} else if err != nil {
+		return omadata.Caller{}, err
+	} else if c.RevokedAt != nil || c.ExpiresAt != nil && !c.ExpiresAt.After(now) {
+		return omadata.Caller{}, errBadToken
+	} else if status == omadata.ServiceSuspended {
+		return omadata.Caller{}, omadata.Errorf(omadata.EFORBIDDEN, "The service is suspended from the network.")
+	}
+	caller := omadata.Caller{Kind: omadata.CallerService, TokenID: c.ID, ServiceID: c.ServiceID, Organisation: org, Scopes: slices.Clip(c.Scopes)}
+	s.creds.put(hash, &checkedCredential{caller: caller, expiresAt: c.ExpiresAt, version: version})
+	return caller, nil
 }

@@ -19,6 +19,9 @@ var _ omadata.DecisionService = (*Store)(nil)
 type question struct {
 	callerID, sinkID, sourceID, residentID, purposeID string
 	groups                                            []string
+	// residentKey is the resident's sealed log key when the facts were
+	// read with it ("" if they have none yet), else nil.
+	residentKey *string
 }
 
 // verdict is the outcome of evaluating a question. consentID and
@@ -101,7 +104,7 @@ func (s *Store) Decide(ctx context.Context, in *omadata.DecisionInput) (*omadata
 	phase.Mark(ctx, phase.Leaf)
 	intent := s.db.expectWrite()
 	defer intent.cancel()
-	if err := s.db.writeAhead(ctx, now, intent, append([]writeStmt{{query: insertEvidence, args: args, rows: 1}}, leaf...)); err != nil {
+	if err := s.db.writeAhead(ctx, now, intent, append([]writeStmt{{query: insertEvidence, args: args, rows: 1, checked: true}}, leaf...)); err != nil {
 		return nil, err
 	}
 	phase.Mark(ctx, phase.Write)
@@ -214,6 +217,7 @@ func permitLeaf(q *question, v *verdict, d *omadata.Decision) logAppend {
 		recordSHA256: decisionDigest(d.EvidenceID, d.DecidedAt, q.callerID, q.sinkID, q.sourceID, q.residentID, q.purposeID, q.groups,
 			v.processingID, v.versionID, v.permit, v.consentID, v.legalBasis, d.Reason),
 		processingID: v.processingID, sinkID: q.sinkID, sourceIDs: []string{q.sourceID}, residentID: q.residentID,
+		residentKey: q.residentKey,
 	}
 }
 

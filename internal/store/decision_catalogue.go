@@ -190,7 +190,7 @@ func (s *Store) readFactsCachedWith(ctx context.Context, q querier, qu *question
 	mayLoad := !inTx || tx.group != nil
 	cat := s.cat.cur.Load()
 	for attempt := 0; ; attempt++ {
-		qu.residentID = ""
+		qu.residentID, qu.residentKey = "", nil
 		if attempt > 0 || cat == nil {
 			if !mayLoad || attempt > 1 {
 				return readFactsWith(ctx, q, qu, resident, residentArgs...)
@@ -224,6 +224,26 @@ func (s *Store) readFactsCachedWith(ctx context.Context, q querier, qu *question
 // materialised x: in the join condition PostgreSQL would evaluate the
 // subquery for every consent (a hash join) instead of using the key.
 func consentsQuery(resident string, n int) string {
+	k := consentsQueryKey{resident, n}
+	if q, ok := consentsQueries.Load(k); ok {
+		return q.(string)
+	}
+	q := buildConsentsQuery(resident, n)
+	consentsQueries.Store(k, q)
+	return q
+}
+
+// consentsQueries holds the text of consentsQuery by its arguments: one of
+// two joins, and a number of candidates no larger than the catalogue's
+// processings.
+var consentsQueries sync.Map
+
+type consentsQueryKey struct {
+	resident string
+	n        int
+}
+
+func buildConsentsQuery(resident string, n int) string {
 	latest, candidates := `NULL`, ``
 	if n > 0 {
 		latest = latestConsent("r.resident_id", "p.column1")
@@ -233,8 +253,9 @@ func consentsQuery(resident string, n int) string {
 		FROM (SELECT 1 AS one) one
 		LEFT JOIN ` + resident + `
 		` + candidates + `)
-	SELECT x.version, x.resident_id, c.processing_id, c.id, c.status, c.valid_from, c.valid_until, c.source_ids, cv.version
+	SELECT x.version, x.resident_id, k.key_sealed, c.processing_id, c.id, c.status, c.valid_from, c.valid_until, c.source_ids, cv.version
 	FROM x
+	LEFT JOIN resident_log_keys k ON k.resident_id = x.resident_id
 	LEFT JOIN consents c ON c.id = x.latest
 	LEFT JOIN processing_versions cv ON cv.id = c.version_id`
 }
@@ -254,17 +275,17 @@ func readConsents(ctx context.Context, q querier, qu *question, f *facts, reside
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			residentID, proc, cID, cStatus, cSources sql.NullString
-			cVersion                                 sql.NullInt64
-			from, until                              *time.Time
+			residentID, key, proc, cID, cStatus, cSources sql.NullString
+			cVersion                                      sql.NullInt64
+			from, until                                   *time.Time
 		)
-		if err := rows.Scan(&version, &residentID, &proc, &cID, &cStatus, NullTime{&from}, NullTime{&until}, &cSources, &cVersion); err != nil {
+		if err := rows.Scan(&version, &residentID, &key, &proc, &cID, &cStatus, NullTime{&from}, NullTime{&until}, &cSources, &cVersion); err != nil {
 			return 0, false, err
 		}
 		if !residentID.Valid {
 			continue
 		}
-		ok, qu.residentID = true, residentID.String
+		ok, qu.residentID, qu.residentKey = true, residentID.String, &key.String
 		if !cID.Valid {
 			continue
 		}

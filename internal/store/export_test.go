@@ -194,3 +194,23 @@ func TimeIntegrations(t testing.TB, f func(leaves int, held, total time.Duration
 	integrateTimed = f
 	t.Cleanup(func() { integrateTimed = nil })
 }
+
+// WriteAheadLeaf writes a bare leaf of record and its party row through
+// writeAhead, as a permit does (every statement checks itself, so on
+// PostgreSQL the COMMIT goes in the same round trip); with fail, a last
+// statement names a leaf that does not exist, which the database refuses.
+func WriteAheadLeaf(ctx context.Context, s *Store, record string, fail bool) error {
+	now := s.db.now()
+	party := `INSERT INTO log_parties (service_id, leaf_seq) VALUES (?, (SELECT seq FROM log_leaves WHERE record_id = ?))`
+	stmts := []writeStmt{
+		{query: `INSERT INTO log_leaves (kind, record_kind, record_id, data, created_at) VALUES (?, ?, ?, ?, ?)`,
+			args: []any{"test", "test", record, `{}`, now}, rows: 1, checked: true},
+		{query: party, args: []any{"svc_test", record}, rows: 1, checked: true},
+	}
+	if fail {
+		stmts = append(stmts, writeStmt{query: party, args: []any{"svc_test", record + "_missing"}, rows: 1, checked: true})
+	}
+	intent := s.db.expectWrite()
+	defer intent.cancel()
+	return s.db.writeAhead(ctx, now, intent, stmts)
+}

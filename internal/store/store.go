@@ -25,6 +25,7 @@ type Store struct {
 	logSigner        note.Signer      // signs the transparency log's checkpoints
 	consentCatalogue consentCatalogue // what gives and changes rest on
 	cat              catalogueCache   // what decisions read of the catalogue
+	creds            credentialCache  // callers of checked service tokens (credential.go)
 	relayer          omadata.Relayer  // asks a resident's home operator (network_release.go)
 	peerResidents    int              // new residents a peer may name per hour (network_release.go)
 	nonces           atomic.Uint64    // peers' nonces spent in decisions' transactions, for pruning

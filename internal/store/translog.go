@@ -43,6 +43,9 @@ type logAppend struct {
 	sinkID       string
 	sourceIDs    []string
 	residentID   string // "" when the change concerns no resident
+	// residentKey, if set, is the resident's sealed log key as read with
+	// the change's facts ("" when they have none yet): it is not read again.
+	residentKey *string
 	// peer references the same release's leaf in a peer operator's log
 	// (docs/network.md §5.3, §5.4).
 	peer *omadata.LeafPeer
@@ -70,9 +73,9 @@ func (s *Store) logStatements(ctx context.Context, q querier, a logAppend, now t
 		ProcessingID: a.processingID, SinkID: a.sinkID, SourceIDs: a.sourceIDs,
 		Record: a.recordID, RecordKind: a.recordKind, RecordSHA256: a.recordSHA256, Peer: a.peer,
 	}
-	var out []writeStmt
+	out := make([]writeStmt, 0, 6) // key, leaf, two parties, subject
 	if a.residentID != "" {
-		key, insert, err := s.residentLogKey(ctx, q, a.residentID, now)
+		key, insert, err := s.residentLogKey(ctx, q, a.residentID, a.residentKey, now)
 		if err != nil {
 			return nil, err
 		} else if insert != nil {
@@ -81,36 +84,64 @@ func (s *Store) logStatements(ctx context.Context, q querier, a logAppend, now t
 		leaf.Subject = omadata.SubjectCommitment(key, a.recordID)
 	}
 	out = append(out, writeStmt{query: `INSERT INTO log_leaves (kind, record_kind, record_id, data, created_at) VALUES (?, ?, ?, ?, ?)`,
-		args: []any{a.kind, a.recordKind, a.recordID, string(leaf.Bytes()), now}, rows: 1})
+		args: []any{a.kind, a.recordKind, a.recordID, string(leaf.Bytes()), now}, rows: 1, checked: true})
 	// The leaf's sequence number is not known before the insert: the
-	// rows below find it by its record, which is unique to it.
+	// rows below find it by its record, which is unique to it. A leaf not
+	// found is a NULL leaf_seq, which the database refuses, so these
+	// statements check themselves and may commit in the round trip that
+	// sends them (writeAhead).
 	parties := append([]string{}, a.sourceIDs...)
 	if a.sinkID != "" {
 		parties = append(parties, a.sinkID)
 	}
+	var args []any
 	for i, id := range parties {
-		if id == "" || slices.Contains(parties[:i], id) {
-			continue
+		if id != "" && !slices.Contains(parties[:i], id) {
+			args = append(args, id, a.recordID)
 		}
-		out = append(out, writeStmt{query: `INSERT INTO log_parties (service_id, leaf_seq) SELECT ?, seq FROM log_leaves WHERE record_id = ?`,
-			args: []any{id, a.recordID}, rows: 1})
+	}
+	if len(args) > 0 {
+		out = append(out, writeStmt{query: partiesInsert(len(args) / 2), args: args, rows: int64(len(args) / 2), checked: true})
 	}
 	if a.residentID != "" {
-		out = append(out, writeStmt{query: `INSERT INTO log_subjects (resident_id, leaf_seq) SELECT ?, seq FROM log_leaves WHERE record_id = ?`,
-			args: []any{a.residentID, a.recordID}, rows: 1})
+		out = append(out, writeStmt{query: `INSERT INTO log_subjects (resident_id, leaf_seq) VALUES (?, (SELECT seq FROM log_leaves WHERE record_id = ?))`,
+			args: []any{a.residentID, a.recordID}, rows: 1, checked: true})
 	}
 	return out, nil
+}
+
+// partiesInserts are the texts of partiesInsert for the usual numbers of
+// parties: a sink and a source, or one of them.
+var partiesInserts = [...]string{1: buildPartiesInsert(1), 2: buildPartiesInsert(2), 3: buildPartiesInsert(3)}
+
+// partiesInsert inserts n parties of one leaf, in one statement: n pairs
+// of arguments, each a service and the leaf's record.
+func partiesInsert(n int) string {
+	if n < len(partiesInserts) {
+		return partiesInserts[n]
+	}
+	return buildPartiesInsert(n)
+}
+
+func buildPartiesInsert(n int) string {
+	const row = `(?, (SELECT seq FROM log_leaves WHERE record_id = ?))`
+	return `INSERT INTO log_parties (service_id, leaf_seq) VALUES ` + strings.Repeat(row+`, `, n-1) + row
 }
 
 // residentLogKey returns the resident's commitment key, read on q, and
 // when they have none yet a new one with the write that stores it. It is
 // sealed like the resident's other personal data; erasing the resident
 // deletes it.
-func (s *Store) residentLogKey(ctx context.Context, q querier, residentID string, now time.Time) ([]byte, *writeStmt, error) {
+func (s *Store) residentLogKey(ctx context.Context, q querier, residentID string, sealed *string, now time.Time) ([]byte, *writeStmt, error) {
 	if s.keyring == nil {
 		return nil, nil, errors.New("store: no keyring configured")
 	}
-	if key, err := findResidentLogKey(ctx, q, s.keyring, residentID); err != nil || key != nil {
+	if sealed != nil {
+		if *sealed != "" {
+			key, err := openResidentLogKey(s.keyring, residentID, *sealed)
+			return key, nil, err
+		}
+	} else if key, err := findResidentLogKey(ctx, q, s.keyring, residentID); err != nil || key != nil {
 		return key, nil, err
 	}
 	key := make([]byte, 32)
@@ -122,7 +153,7 @@ func (s *Store) residentLogKey(ctx context.Context, q querier, residentID string
 		return nil, nil, err
 	}
 	return key, &writeStmt{query: `INSERT INTO resident_log_keys (resident_id, key_sealed, created_at) VALUES (?, ?, ?)`,
-		args: []any{residentID, base64.StdEncoding.EncodeToString(b), now}, rows: 1,
+		args: []any{residentID, base64.StdEncoding.EncodeToString(b), now}, rows: 1, checked: true,
 		conflict: omadata.Conflictf("resident", "The resident changed meanwhile; try again.")}, nil
 }
 
@@ -136,6 +167,11 @@ func findResidentLogKey(ctx context.Context, q querier, kr omadata.Keyring, resi
 	} else if err != nil {
 		return nil, err
 	}
+	return openResidentLogKey(kr, residentID, sealed)
+}
+
+// openResidentLogKey opens a resident's sealed log key as stored.
+func openResidentLogKey(kr omadata.Keyring, residentID, sealed string) ([]byte, error) {
 	b, err := base64.StdEncoding.DecodeString(sealed)
 	if err != nil {
 		return nil, fmt.Errorf("resident log key: %w", err)

@@ -6,7 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
+	"strconv"
 	"time"
+
+	"github.com/omadata/omadata"
 )
 
 // The digests of the records log leaves commit to. Each lists the record's
@@ -15,11 +18,51 @@ import (
 
 func decisionDigest(id string, at time.Time, callerID, sinkID, sourceID, residentID, purposeID string, groups []string,
 	processingID, versionID string, permit bool, consentID, legalBasis, reason string) string {
-	return recordDigest(map[string]any{
-		"id": id, "decided_at": at, "caller_id": callerID, "sink_id": sinkID, "source_id": sourceID, "resident_id": residentID,
-		"purpose_id": purposeID, "data_group_ids": groups, "processing_id": processingID, "version_id": versionID,
-		"permit": permit, "consent_id": consentID, "legal_basis": legalBasis, "reason": reason,
-	})
+	var buf [640]byte
+	sum := sha256.Sum256(decisionJSON(buf[:0], id, at, callerID, sinkID, sourceID, residentID, purposeID, groups,
+		processingID, versionID, permit, consentID, legalBasis, reason))
+	return hex.EncodeToString(sum[:])
+}
+
+// decisionJSON appends what decisionDigest hashes to b: the record's
+// columns as recordJSON encodes them (keys sorted, HTML escaped, the time
+// as omadata.LogTime), built without reflection or a map.
+func decisionJSON(b []byte, id string, at time.Time, callerID, sinkID, sourceID, residentID, purposeID string, groups []string,
+	processingID, versionID string, permit bool, consentID, legalBasis, reason string) []byte {
+	str := func(key, v string) {
+		b = append(b, key...)
+		b = omadata.AppendJSONString(b, v, true)
+	}
+	str(`{"caller_id":`, callerID)
+	str(`,"consent_id":`, consentID)
+	b = append(b, `,"data_group_ids":`...)
+	if groups == nil {
+		b = append(b, `null`...)
+	} else {
+		b = append(b, '[')
+		for i, g := range groups {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = omadata.AppendJSONString(b, g, true)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"decided_at":`...)
+	b = append(b, '"')
+	b = at.UTC().AppendFormat(b, time.RFC3339Nano) // no character of it is escaped
+	b = append(b, '"')
+	str(`,"id":`, id)
+	str(`,"legal_basis":`, legalBasis)
+	b = strconv.AppendBool(append(b, `,"permit":`...), permit)
+	str(`,"processing_id":`, processingID)
+	str(`,"purpose_id":`, purposeID)
+	str(`,"reason":`, reason)
+	str(`,"resident_id":`, residentID)
+	str(`,"sink_id":`, sinkID)
+	str(`,"source_id":`, sourceID)
+	str(`,"version_id":`, versionID)
+	return append(b, '}')
 }
 
 func grantDigest(id, decisionID, sinkID, sourceID, residentID, processingID, purposeID string, groups []string,

@@ -5,6 +5,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,6 +23,10 @@ type writeStmt struct {
 	// conflict, if set, is the error when the statement changes another
 	// number of rows or breaks a unique constraint.
 	conflict error
+	// checked is set when the database itself refuses the statement (an
+	// error) unless it changes rows rows, an INSERT … VALUES: nothing is
+	// left to check before the COMMIT.
+	checked bool
 }
 
 // run runs statements one after the other in tx.
@@ -56,8 +61,11 @@ func (st writeStmt) conflictOr(err error) error {
 // write transaction whose time is now, and returns once it is durable. On
 // SQLite it is a call in a group-committed batch, begun as intent
 // announced. On PostgreSQL the statements go to the server in one round
-// trip, after an explicit BEGIN, and the COMMIT in a second: the server
-// groups the WAL flushes of concurrent commits.
+// trip, after an explicit BEGIN, and when every one checks itself the
+// COMMIT with them: a failed statement makes the server skip the rest of
+// the batch, COMMIT included, and the transaction is rolled back. Else
+// the COMMIT follows in a second round trip, once the rows changed are
+// counted. The server groups the WAL flushes of concurrent commits.
 func (db *DB) writeAhead(ctx context.Context, now time.Time, intent *writeIntent, stmts []writeStmt) error {
 	if db.d.name() != "postgres" {
 		// Times become text, and JSON values theirs, before the writer
@@ -83,6 +91,7 @@ func (db *DB) writeAhead(ctx context.Context, now time.Time, intent *writeIntent
 		}
 		return tx.Commit()
 	}
+	commitWith := !slices.ContainsFunc(stmts, func(st writeStmt) bool { return st.rows >= 0 && !st.checked })
 	conn, err := db.write.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -95,12 +104,20 @@ func (db *DB) writeAhead(ctx context.Context, now time.Time, intent *writeIntent
 		for _, st := range stmts {
 			b.Queue(db.d.rebind(st.query), db.d.args(st.args)...)
 		}
-		failed := runBatch(ctx, pc.SendBatch(ctx, b), db.d, stmts)
+		if commitWith {
+			b.Queue("COMMIT")
+		}
+		failed := runBatch(ctx, pc.SendBatch(ctx, b), db.d, stmts, commitWith)
 		if failed != nil {
 			// If the rollback fails too, the connection is closed or still
 			// in the transaction, and database/sql drops it (ResetSession).
+			// After a COMMIT that failed there is no transaction left: the
+			// ROLLBACK only warns.
 			pc.Exec(context.WithoutCancel(ctx), "ROLLBACK")
 			return failed
+		}
+		if commitWith {
+			return nil
 		}
 		if _, err := pc.Exec(ctx, "COMMIT"); err != nil {
 			return fmt.Errorf("commit: %w", db.d.mapError(err))
@@ -109,9 +126,9 @@ func (db *DB) writeAhead(ctx context.Context, now time.Time, intent *writeIntent
 	})
 }
 
-// runBatch reads the results of a batch queued as BEGIN and stmts, and
-// returns the first failure.
-func runBatch(ctx context.Context, br pgx.BatchResults, d dialect, stmts []writeStmt) error {
+// runBatch reads the results of a batch queued as BEGIN and stmts (and
+// COMMIT when commit is set), and returns the first failure.
+func runBatch(ctx context.Context, br pgx.BatchResults, d dialect, stmts []writeStmt, commit bool) error {
 	defer br.Close()
 	if _, err := br.Exec(); err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -127,6 +144,12 @@ func runBatch(ctx context.Context, br pgx.BatchResults, d dialect, stmts []write
 		} else if st.rows >= 0 && tag.RowsAffected() != st.rows {
 			return st.conflictOr(fmt.Errorf("store: %d rows changed, want %d", tag.RowsAffected(), st.rows))
 		}
+	}
+	if commit {
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("commit: %w", d.mapError(err))
+		}
+		return nil // committed: the answer may go
 	}
 	return ctx.Err()
 }

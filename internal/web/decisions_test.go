@@ -29,7 +29,7 @@ type releaseEnv struct {
 	key                  ed25519.PrivateKey
 }
 
-func newReleaseEnv(t *testing.T) *releaseEnv {
+func newReleaseEnv(t testing.TB) *releaseEnv {
 	t.Helper()
 	e := &releaseEnv{env: newEnv(t, nil)}
 	ctx := adminCtx()

@@ -66,7 +66,7 @@ func adminCtx() context.Context {
 }
 
 // newEnv boots a seeded server; edit adjusts its options.
-func newEnv(t *testing.T, edit func(*web.Options)) *env {
+func newEnv(t testing.TB, edit func(*web.Options)) *env {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "omadata.db")
 	st := storetest.OpenURL(t, "sqlite:"+path)
@@ -130,7 +130,7 @@ type witnesses []omadata.WitnessRef
 func (ws witnesses) Witnesses(context.Context) ([]omadata.WitnessRef, error) { return ws, nil }
 
 // testCosigner is a witness named name with a new key.
-func testCosigner(t *testing.T, name string) *witness.Cosigner {
+func testCosigner(t testing.TB, name string) *witness.Cosigner {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(nil)
 	if err != nil {
@@ -144,7 +144,7 @@ func testCosigner(t *testing.T, name string) *witness.Cosigner {
 }
 
 // must fails the test on a store error during seeding.
-func must(t *testing.T, what string, err error) {
+func must(t testing.TB, what string, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatalf("seed %s: %v", what, err)
@@ -185,7 +185,7 @@ func dataGroup(svc, code string, special bool) *omadata.DataGroup {
 		SpecialCategory: special, PersonalDataCategories: []string{cat}, Retention: "P5Y"}
 }
 
-func (e *env) processing(t *testing.T, svc, code, dg string, publish bool) string {
+func (e *env) processing(t testing.TB, svc, code, dg string, publish bool) string {
 	t.Helper()
 	ctx := adminCtx()
 	p, err := e.store.CreateProcessing(ctx, &omadata.ProcessingDraft{
@@ -206,14 +206,14 @@ func (e *env) processing(t *testing.T, svc, code, dg string, publish bool) strin
 	return p.ID
 }
 
-func (e *env) credential(t *testing.T, svc string, scopes ...string) (id, token string) {
+func (e *env) credential(t testing.TB, svc string, scopes ...string) (id, token string) {
 	t.Helper()
 	c := &omadata.Credential{ServiceID: svc, Name: "test " + strings.Join(scopes, "+"), Scopes: scopes}
 	must(t, "credential", e.store.CreateCredential(adminCtx(), c))
 	return c.ID, c.Token
 }
 
-func (e *env) seed(t *testing.T) {
+func (e *env) seed(t testing.TB) {
 	t.Helper()
 	ctx := adminCtx()
 	tok, err := e.store.CreateAdminToken(ctx, "test admin")

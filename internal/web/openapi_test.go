@@ -45,7 +45,7 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 // checked against the OpenAPI document: an undocumented status or a body
 // that does not match its schema fails the test. newEnv installs it, so
 // every HTTP test in this package is also a conformance test.
-func conform(t *testing.T, srv *web.Server) http.Handler {
+func conform(t testing.TB, srv *web.Server) http.Handler {
 	s, err := spec()
 	if err != nil {
 		t.Fatal(err)

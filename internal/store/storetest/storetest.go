@@ -40,6 +40,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Credential/Authenticate", testCredentialAuthenticate},
 		{"Credential/RevokeExpireSuspend", testCredentialRevokeExpireSuspend},
 		{"Credential/ScopeEscalation", testCredentialScopeEscalation},
+		{"Credential/CheckedEverywhere", testCredentialCheckedEverywhere},
 		{"AdminToken/Lifecycle", testAdminTokenLifecycle},
 		{"DataGroup/CreateAndRules", testDataGroupCreateAndRules},
 		{"DataGroup/Visibility", testDataGroupVisibility},
