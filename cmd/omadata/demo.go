@@ -302,7 +302,7 @@ func (n *demoNet) Stop() {
 		}
 		select {
 		case <-c.done:
-		case <-time.After(shutdownTimeout + 5*time.Second):
+		case <-time.After(DefaultConfig().ShutdownTimeout + 5*time.Second):
 			c.cmd.Process.Kill()
 			<-c.done
 		}

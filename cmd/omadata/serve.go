@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -43,8 +44,12 @@ const (
 	readHeaderTimeout = 10 * time.Second
 	writeTimeout      = 60 * time.Second
 	idleTimeout       = 120 * time.Second
-	shutdownTimeout   = 20 * time.Second
 )
+
+// workerShare is the part of OMADATA_SHUTDOWN_TIMEOUT kept for the
+// background work after the HTTP server has stopped: at most this, and at
+// most a fifth of the timeout.
+const workerShare = 5 * time.Second
 
 // keyRefreshInterval is how often serve reads which signing key is active,
 // so that a rotation by "omadata keys rotate" or another instance reaches
@@ -255,6 +260,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		}
 		pages = append(pages, sp...)
 	}
+	var stopping atomic.Bool // set on the signal: /readyz says 503
 	handler := web.New(web.Options{
 		Organisations: s, Services: s, Credentials: s, DataGroups: s, Purposes: s,
 		Processings: s, AISystems: s, Catalogue: s, SigningKeys: s,
@@ -266,6 +272,12 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 			{Name: "database", Check: db.Ping},
 			{Name: "migrations", Check: migrationsCurrent(db)},
 			{Name: "signing_key", Check: func(context.Context) error { return signer.Err() }},
+			{Name: "shutdown", Check: func(context.Context) error {
+				if stopping.Load() {
+					return errors.New("shutting down")
+				}
+				return nil
+			}},
 		}, networkReady(node)...),
 		Logger:       log,
 		Metrics:      metrics,
@@ -294,7 +306,12 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	log.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "version", Version())
 	printNextSteps(c.m.Stdout, publicURL, notFound != nil, tokens, demoTokenNames(admin, s, cfg, tokens))
 	stopWorkers := startWorkers(ctx, cfg, s, signer, node, wit, log, metrics)
-	defer stopWorkers()
+	defer func() {
+		// On an early return; after a shutdown they have stopped already.
+		wctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		stopWorkers(wctx)
+	}()
 	if cfg.DemoCity != "" && demoRes != nil {
 		stopDemo := startDemoCitySteps(ctx, s, demoRes, log)
 		defer stopDemo()
@@ -310,35 +327,72 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	}
 	// A second Ctrl-C during shutdown kills the process the usual way.
 	stopSignals()
-	log.Info("shutting down", "timeout", shutdownTimeout.String())
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	err = shutdown(log, cfg, srv, serveErr, &stopping, stopWorkers)
+	log.Info("stopped")
+	return err
+}
+
+// shutdown stops the operator within cfg.ShutdownTimeout of the signal, in
+// phases, each logged: /readyz says 503 while requests are still served
+// for cfg.ShutdownDelay, so that a load balancer stops sending; then the
+// server stops accepting and finishes the requests in flight (each one's
+// group commit with it: no call answers before its batch is committed);
+// then the background work stops, and the webhook deliveries it has not
+// finished by the bound are handed back. The database closes after it
+// returns. It returns an error when the bound cut something short.
+func shutdown(log *slog.Logger, cfg Config, srv *http.Server, serveErr <-chan error, stopping *atomic.Bool, stopWorkers func(context.Context) error) error {
+	start := time.Now()
+	deadline := start.Add(cfg.ShutdownTimeout)
+	stopping.Store(true)
+	// Each response from now on closes its connection, so that clients
+	// (and a load balancer) open their next one to another instance.
+	srv.SetKeepAlivesEnabled(false)
+	log.Info("shutdown: not ready; still serving", "delay", cfg.ShutdownDelay.String(), "timeout", cfg.ShutdownTimeout.String())
+	time.Sleep(cfg.ShutdownDelay)
+
+	log.Info("shutdown: no longer accepting; finishing requests in flight")
+	hctx, cancel := context.WithDeadline(context.Background(), deadline.Add(-min(workerShare, cfg.ShutdownTimeout/5)))
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
+	var failed error
+	if err := srv.Shutdown(hctx); err != nil {
+		log.Error("shutdown: requests still in flight at the bound; closing their connections", "error", err.Error())
+		srv.Close()
+		failed = fmt.Errorf("shutdown: requests in flight: %w", err)
+	} else if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
-	// After the server: the events of the last requests are in the outbox,
-	// and deliveries in flight finish (each within its request timeout).
-	stopWorkers()
-	log.Info("stopped")
-	return nil
+	log.Info("shutdown: requests finished; stopping background work", "elapsed", time.Since(start).Round(time.Millisecond).String())
+
+	// After the server: the events of the last requests are in the outbox;
+	// deliveries in flight finish, or are handed back at the bound.
+	wctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	if err := stopWorkers(wctx); err != nil {
+		log.Error("shutdown: background work cut short at the bound", "error", err.Error())
+		failed = errors.Join(failed, err)
+	}
+	log.Info("shutdown: background work stopped; closing the database", "elapsed", time.Since(start).Round(time.Millisecond).String())
+	return failed
 }
 
 // startWorkers starts the background work of the operator: the webhook
-// deliverer (unless OMADATA_WEBHOOK_WORKERS=0), consent expiry and the
-// witnesses' cosignatures. They
-// run as the operator's admin caller, on a context that ctx's signal does
-// not cancel, so that the server can shut down first; the returned
-// function stops them and waits for them to drain.
-func startWorkers(ctx context.Context, cfg Config, s *store.Store, signer *keys.ActiveSigner, node *netnode.Node, wit *witnessing, log *slog.Logger, metrics *prometheus.Registry) func() {
+// deliverer (unless OMADATA_WEBHOOK_WORKERS=0), consent expiry, request
+// reminders, the log's checkpointer (its integrator), the key refresher,
+// the network node and the witnesses' cosignature collector. They run as
+// the operator's admin caller, on a context that ctx's signal does not
+// cancel, so that the server can shut down first. The returned function
+// stops them and waits for them to drain until ctx's deadline; a second
+// before it, the webhook deliveries still in flight are cut short and
+// handed back (released, not lost). It says when something had not
+// stopped by the deadline. Calling it again does nothing.
+func startWorkers(ctx context.Context, cfg Config, s *store.Store, signer *keys.ActiveSigner, node *netnode.Node, wit *witnessing, log *slog.Logger, metrics *prometheus.Registry) func(context.Context) error {
 	operator := omadata.NewContextWithCaller(context.WithoutCancel(ctx), omadata.Caller{Kind: omadata.CallerAdmin, TokenID: "operator"})
 	bg, cancel := context.WithCancel(operator)
 	var wg sync.WaitGroup
+	var deliverer *webhook.Deliverer
 	if cfg.WebhookWorkers > 0 {
-		d := webhook.New(webhook.Options{Queue: s, Workers: cfg.WebhookWorkers, Logger: log, Metrics: metrics})
-		wg.Go(func() { d.Run(bg) })
+		deliverer = webhook.New(webhook.Options{Queue: s, Workers: cfg.WebhookWorkers, Logger: log, Metrics: metrics})
+		wg.Go(func() { deliverer.Run(bg) })
 		log.Info("webhook deliverer started", "workers", cfg.WebhookWorkers)
 	}
 	expiry := &worker.Expiry{Consents: s, Logger: log}
@@ -354,9 +408,28 @@ func startWorkers(ctx context.Context, cfg Config, s *store.Store, signer *keys.
 	// The collector asks the witnesses to cosign the latest checkpoint
 	// in the background: no consent write waits for it (docs/witnessing.md §3).
 	wg.Go(func() { wit.Collector.Run(bg, wit.Interval) })
-	return func() {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	return func(ctx context.Context) error {
 		cancel()
-		wg.Wait()
+		abort := make(<-chan time.Time)
+		if deadline, ok := ctx.Deadline(); ok && deliverer != nil {
+			t := time.NewTimer(time.Until(deadline) - time.Second)
+			defer t.Stop()
+			abort = t.C
+		}
+		for {
+			select {
+			case <-done:
+				return nil
+			case <-abort:
+				log.Warn("shutdown: webhook deliveries in flight cut short; handing them back")
+				deliverer.Abort()
+				abort = nil
+			case <-ctx.Done():
+				return fmt.Errorf("background work still running: %w", ctx.Err())
+			}
+		}
 	}
 }
 

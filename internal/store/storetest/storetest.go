@@ -109,6 +109,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Request/RestrictionAnyBasis", testRequestRestrictionAnyBasis},
 		{"Webhook/Claim", testDeliveryClaim},
 		{"Webhook/Complete", testDeliveryComplete},
+		{"Webhook/Release", testDeliveryRelease},
 		{"Webhook/Redeliver", testDeliveryRedeliver},
 		{"Webhook/Visibility", testDeliveryVisibility},
 		{"Webhook/Secret", testWebhookSecret},
