@@ -139,13 +139,13 @@ func New(o Options) *Deliverer {
 // or, after Abort, been handed back. ctx must carry the operator's admin
 // caller.
 func (d *Deliverer) Run(ctx context.Context) {
-	var wg sync.WaitGroup
-	defer wg.Wait()
 	// In-flight sends outlive ctx: that is the drain. Each is bounded by
 	// the client's timeout, and ends at once on Abort.
 	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	defer context.AfterFunc(d.aborted, cancel)()
+	var wg sync.WaitGroup
+	defer wg.Wait() // before cancel
 	slots := make(chan struct{}, d.o.Workers)
 	for {
 		select {
