@@ -139,6 +139,14 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		}
 		log.Info("database migrated", "applied", append([]string{}, applied...))
 	}
+	// A newer version may have migrated the database during a rolling
+	// upgrade: this one serves on it, as expand-then-contract promises,
+	// unless the two histories diverged (docs/store.md).
+	if unknown, err := db.CheckSchema(ctx); err != nil {
+		return fmt.Errorf("database schema: %w", err)
+	} else if len(unknown) > 0 {
+		log.Info("database migrated by a newer version; serving on its schema", "unknown", unknown)
+	}
 	s := store.New(db)
 
 	admin := omadata.NewContextWithCaller(ctx, omadata.Caller{Kind: omadata.CallerAdmin})
