@@ -113,6 +113,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Webhook/Claim", testDeliveryClaim},
 		{"Webhook/Complete", testDeliveryComplete},
 		{"Webhook/Release", testDeliveryRelease},
+		{"NetworkOutbox/Release", testNetworkOutboxRelease},
 		{"Webhook/Redeliver", testDeliveryRedeliver},
 		{"Webhook/Visibility", testDeliveryVisibility},
 		{"Webhook/Secret", testWebhookSecret},
