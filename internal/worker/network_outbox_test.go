@@ -14,7 +14,9 @@ import (
 
 type resolverFunc func(ctx context.Context, id string) (*omadata.Peer, error)
 
-func (f resolverFunc) Resolve(ctx context.Context, id string) (*omadata.Peer, error) { return f(ctx, id) }
+func (f resolverFunc) Resolve(ctx context.Context, id string) (*omadata.Peer, error) {
+	return f(ctx, id)
+}
 
 type senderFunc func(ctx context.Context, p *omadata.Peer, ev *omadata.NetworkConsentEvent) error
 
