@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/skips"
 	"github.com/omadata/omadata/internal/store"
 	"github.com/omadata/omadata/internal/store/storetest"
 )
@@ -127,7 +129,8 @@ func previousVersion(t *testing.T) string {
 		t.Fatal("testdata/upgrade-from names no commit")
 	}
 	if out, err := exec.Command("git", "cat-file", "-e", commit+"^{commit}").CombinedOutput(); err != nil {
-		t.Skipf("the previous version %s is not in this checkout's git history (a shallow clone or a source archive?): %v %s; fetch the history (git fetch --unshallow) to run the upgrade test", commit, err, out)
+		skips.Skip(t, skips.History, fmt.Sprintf("the previous version %.12s is not in this checkout's git history (a shallow clone or a source archive?): %v %s",
+			commit, err, strings.TrimSpace(string(out))))
 	}
 	return commit
 }
