@@ -301,7 +301,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		Network:  networkRoutes(node),
 	})
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           closeWhenStopping(&stopping, handler),
 		ReadHeaderTimeout: min(readHeaderTimeout, cfg.ReadTimeout),
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      writeTimeout,
@@ -351,10 +351,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 func shutdown(log *slog.Logger, cfg Config, srv *http.Server, serveErr <-chan error, stopping *atomic.Bool, stopWorkers func(context.Context) error) error {
 	start := time.Now()
 	deadline := start.Add(cfg.ShutdownTimeout)
-	stopping.Store(true)
-	// Each response from now on closes its connection, so that clients
-	// (and a load balancer) open their next one to another instance.
-	srv.SetKeepAlivesEnabled(false)
+	stopping.Store(true) // /readyz says 503; responses close their connections
 	log.Info("shutdown: not ready; still serving", "delay", cfg.ShutdownDelay.String(), "timeout", cfg.ShutdownTimeout.String())
 	time.Sleep(cfg.ShutdownDelay)
 
@@ -381,6 +378,19 @@ func shutdown(log *slog.Logger, cfg Config, srv *http.Server, serveErr <-chan er
 	}
 	log.Info("shutdown: background work stopped; closing the database", "elapsed", time.Since(start).Round(time.Millisecond).String())
 	return failed
+}
+
+// closeWhenStopping makes each response of a stopping instance close its
+// connection, so that clients (and a load balancer) open their next one to
+// another instance. Idle connections stay open until the server stops
+// accepting: closing one now could drop a request already on its way.
+func closeWhenStopping(stopping *atomic.Bool, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if stopping.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // startWorkers starts the background work of the operator: the webhook
