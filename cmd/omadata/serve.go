@@ -94,7 +94,13 @@ OpenAPI document at /openapi.json, health at /healthz and metrics at
 (OMADATA_OIDC_ISSUER, OMADATA_OIDC_CLIENT_ID). The admin console at /admin
 signs staff in with the residents' provider, or with one of their own
 (OMADATA_ADMIN_OIDC_ISSUER, OMADATA_ADMIN_OIDC_CLIENT_ID). It migrates the
-database first unless OMADATA_MIGRATE=false.
+database first unless OMADATA_MIGRATE=false, and serves on a database a
+newer version migrated without changing it.
+
+On SIGTERM or SIGINT it answers 503 at /readyz for OMADATA_SHUTDOWN_DELAY
+(5s) while still serving, then finishes the requests in flight, hands
+back the webhook deliveries it has not finished, and exits within
+OMADATA_SHUTDOWN_TIMEOUT (25s) of the signal.
 
 It is a witness of other logs at /witness/v1 (C2SP tlog-witness), and has
 its own log's checkpoints cosigned by the network's witnesses and those of
