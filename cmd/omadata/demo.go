@@ -207,6 +207,9 @@ func startNetwork(ctx context.Context, o networkOptions) (n *demoNet, err error)
 			// Each operator's checkpoints are cosigned by the two others
 			// and the anchor within seconds (docs/witnessing.md §3).
 			"OMADATA_WITNESS_INTERVAL=1s",
+			// No load balancer reads their /readyz: Ctrl-C stops them
+			// without the drain delay.
+			"OMADATA_SHUTDOWN_DELAY=0s",
 		}, o.Env...)
 		if err := n.start(ctx, o.Bin, op, env, "serve"); err != nil {
 			return n, err
