@@ -207,9 +207,6 @@ func startNetwork(ctx context.Context, o networkOptions) (n *demoNet, err error)
 			// Each operator's checkpoints are cosigned by the two others
 			// and the anchor within seconds (docs/witnessing.md §3).
 			"OMADATA_WITNESS_INTERVAL=1s",
-			// No load balancer reads their /readyz: Ctrl-C stops them
-			// without the drain delay.
-			"OMADATA_SHUTDOWN_DELAY=0s",
 		}, o.Env...)
 		if err := n.start(ctx, o.Bin, op, env, "serve"); err != nil {
 			return n, err
@@ -240,7 +237,9 @@ func (n *demoNet) start(ctx context.Context, bin string, c *child, env []string,
 		return err
 	}
 	c.cmd = exec.Command(bin, args...)
-	c.cmd.Env = append(os.Environ(), env...)
+	// No load balancer reads their /readyz: Ctrl-C stops them without
+	// the drain delay.
+	c.cmd.Env = append(append(os.Environ(), "OMADATA_SHUTDOWN_DELAY=0s"), env...)
 	c.cmd.Dir = n.Dir
 	c.cmd.Stdout, c.cmd.Stderr = log, log
 	// Its own process group: the terminal's Ctrl-C reaches this process
