@@ -116,4 +116,11 @@ type DeliveryQueue interface {
 	// lease. ECONFLICT (field lease) when the lease was lost; ENOTFOUND
 	// when the delivery does not exist.
 	CompleteDelivery(ctx context.Context, id string, result DeliveryResult) error
+	// ReleaseDelivery hands a claimed delivery back without an attempt
+	// recorded, so that the next claim, in this process or another, takes
+	// it at once: a deliverer shutting down releases what it did not
+	// finish. lease is the claim's LockedUntil; a lease that ran out (the
+	// row may be another deliverer's now) is ECONFLICT (field lease), a
+	// delivery that does not exist ENOTFOUND.
+	ReleaseDelivery(ctx context.Context, id string, lease time.Time) error
 }

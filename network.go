@@ -448,6 +448,8 @@ type NetworkMessage struct {
 	Kind       string `json:"kind"`
 	Body       []byte `json:"body"`
 	Attempts   int    `json:"attempts"`
+	// LockedUntil is the claim's lease: ReleaseNetworkMessage takes it.
+	LockedUntil time.Time `json:"-"`
 }
 
 // NetworkOutbox is what a delivery worker asks of the store. Claim hands
@@ -462,4 +464,10 @@ type NetworkOutbox interface {
 	NetworkMessageDelivered(ctx context.Context, id string) error
 	NetworkMessageFailed(ctx context.Context, id, reason string) error
 	NetworkMessageRefused(ctx context.Context, id, reason string) error
+	// ReleaseNetworkMessage hands a claimed message back, due at once and
+	// with no attempt counted, so that the next claim (another instance's)
+	// takes it: a worker shutting down releases what it did not send.
+	// lease is the claim's LockedUntil; a claim that is no longer ours is
+	// ECONFLICT (field lease), a message that does not exist ENOTFOUND.
+	ReleaseNetworkMessage(ctx context.Context, id string, lease time.Time) error
 }

@@ -62,6 +62,11 @@ type Config struct {
 	Demo                bool
 	DemoCity            string // with Demo, only this city's part, as an operator of the demo network; "" the whole
 	WebhookWorkers      int    // concurrent webhook deliveries; 0: this instance delivers none
+	// ShutdownTimeout bounds a graceful shutdown, from the signal to the
+	// exit; ShutdownDelay is its first part, when /readyz already says 503
+	// and requests are still served, so that a load balancer stops sending.
+	ShutdownTimeout time.Duration
+	ShutdownDelay   time.Duration
 
 	// The OpenID provider residents log in to the portal with. Without an
 	// issuer the portal is off, except in demo mode, which starts the
@@ -109,6 +114,8 @@ func DefaultConfig() Config {
 		OperatorName:        "omadata",
 		LogLevel:            slog.LevelInfo,
 		WebhookWorkers:      4,
+		ShutdownTimeout:     25 * time.Second,
+		ShutdownDelay:       5 * time.Second,
 
 		OIDCIdentityClaim: "national_id_num",
 		OIDCNameClaim:     "name",
@@ -200,6 +207,22 @@ func settings() []setting {
 				return fmt.Errorf("%q is not a duration from 100ms to 10m, such as 30s", v)
 			}
 			c.ReadTimeout = d
+			return nil
+		}},
+		{"OMADATA_SHUTDOWN_TIMEOUT", "", "", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < time.Second || d > 10*time.Minute {
+				return fmt.Errorf("%q is not a duration from 1s to 10m, such as 25s", v)
+			}
+			c.ShutdownTimeout = d
+			return nil
+		}},
+		{"OMADATA_SHUTDOWN_DELAY", "", "", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 || d > 5*time.Minute {
+				return fmt.Errorf("%q is not a duration from 0s to 5m, such as 5s", v)
+			}
+			c.ShutdownDelay = d
 			return nil
 		}},
 		{"OMADATA_SOURCE_TIMEOUT", "", "", func(c *Config, v string) error {
@@ -505,6 +528,10 @@ func (c *Config) Validate() error {
 		return errors.New("OMADATA_MAX_BODY_BYTES: must be positive")
 	case c.ReadTimeout <= 0:
 		return errors.New("OMADATA_READ_TIMEOUT: must be positive")
+	case c.ShutdownTimeout <= 0:
+		return errors.New("OMADATA_SHUTDOWN_TIMEOUT: must be positive")
+	case c.ShutdownDelay < 0 || c.ShutdownDelay >= c.ShutdownTimeout:
+		return fmt.Errorf("OMADATA_SHUTDOWN_DELAY: must be from 0 to less than OMADATA_SHUTDOWN_TIMEOUT (%s)", c.ShutdownTimeout)
 	case c.WebhookWorkers < 0 || c.WebhookWorkers > 64:
 		return errors.New("OMADATA_WEBHOOK_WORKERS: must be from 0 to 64")
 	case c.OIDCIssuer != "" && c.OIDCClientID == "":

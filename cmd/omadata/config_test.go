@@ -37,7 +37,7 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	if c.DatabaseURL != "sqlite:./omadata.db" || c.Listen != "127.0.0.1:8080" || c.PublicURL != "" ||
 		!c.Migrate || c.Demo || c.MaxBodyBytes != 1<<20 || c.LogLevel != slog.LevelInfo || c.SecretKey != nil ||
-		c.WebhookWorkers != 4 || c.ReadTimeout != 30*time.Second || c.SourceTimeout != 5*time.Second || c.RateLimitLogin.String() != "30/1m0s" ||
+		c.WebhookWorkers != 4 || c.ShutdownTimeout != 25*time.Second || c.ShutdownDelay != 5*time.Second || c.ReadTimeout != 30*time.Second || c.SourceTimeout != 5*time.Second || c.RateLimitLogin.String() != "30/1m0s" ||
 		c.RateLimitToken.String() != "600/1m0s" || c.RateLimitCredential.String() != "20/1m0s" || c.TrustedProxies != nil {
 		t.Fatalf("got %+v, want the defaults", c)
 	}
@@ -65,6 +65,8 @@ func TestConfigPrecedence(t *testing.T) {
 		"OMADATA_OPERATOR_BUSINESS_ID": "0201256-6",
 		"OMADATA_READ_TIMEOUT":         "2.5s",
 		"OMADATA_SOURCE_TIMEOUT":       "750ms",
+		"OMADATA_SHUTDOWN_TIMEOUT":     "40s",
+		"OMADATA_SHUTDOWN_DELAY":       "0s",
 		"OMADATA_RATE_LIMIT_LOGIN":     "off",
 		"OMADATA_RATE_LIMIT_TOKEN":     "5/10s",
 		"OMADATA_TRUSTED_PROXIES":      "10.0.0.0/8, 192.0.2.7,2001:db8::/32",
@@ -83,6 +85,8 @@ func TestConfigPrecedence(t *testing.T) {
 		{"data dir", c.DataDir(), "/from"},
 		{"read timeout (env)", c.ReadTimeout.String(), "2.5s"},
 		{"source timeout (env)", c.SourceTimeout.String(), "750ms"},
+		{"shutdown timeout (env)", c.ShutdownTimeout.String(), "40s"},
+		{"shutdown delay (env)", c.ShutdownDelay.String(), "0s"},
 		{"login rate (env)", c.RateLimitLogin.String(), "off"},
 		{"token rate (env)", c.RateLimitToken.String(), "5/10s"},
 		{"credential rate (default)", c.RateLimitCredential.String(), "20/1m0s"},
@@ -128,6 +132,10 @@ func TestConfigInvalid(t *testing.T) {
 		{"DemoCityWithoutDemo", "OMADATA_DEMO_CITY", "espoo", "needs OMADATA_DEMO=true"},
 		{"ReadTimeoutNoUnit", "OMADATA_READ_TIMEOUT", "30", "not a duration"},
 		{"ReadTimeoutTiny", "OMADATA_READ_TIMEOUT", "1ms", "not a duration"},
+		{"ShutdownTimeoutNoUnit", "OMADATA_SHUTDOWN_TIMEOUT", "25", "not a duration"},
+		{"ShutdownTimeoutTiny", "OMADATA_SHUTDOWN_TIMEOUT", "10ms", "not a duration"},
+		{"ShutdownDelayNegative", "OMADATA_SHUTDOWN_DELAY", "-1s", "not a duration"},
+		{"ShutdownDelayPastTimeout", "OMADATA_SHUTDOWN_DELAY", "30s", "less than OMADATA_SHUTDOWN_TIMEOUT"},
 		{"SourceTimeoutNoUnit", "OMADATA_SOURCE_TIMEOUT", "5", "not a duration"},
 		{"SourceTimeoutLong", "OMADATA_SOURCE_TIMEOUT", "10m", "not a duration"},
 		{"RateLimitNoPeriod", "OMADATA_RATE_LIMIT_LOGIN", "30", "N/duration"},

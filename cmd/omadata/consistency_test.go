@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -102,17 +103,24 @@ type process struct {
 	exited chan error  // closed when it exits, after err is set
 	err    error
 	stderr *bytes.Buffer
+	cmd    *exec.Cmd
 }
 
 // spawnProcess starts "omadata serve" as its own process without waiting
-// for it to listen; the process is killed when the test ends.
-func spawnProcess(t *testing.T, bin, dsn, keyFile string) *process {
+// for it to listen, with env added to its environment (its log level is
+// warn unless env sets OMADATA_LOG_LEVEL); the process is killed when the
+// test ends.
+func spawnProcess(t *testing.T, bin, dsn, keyFile string, env ...string) *process {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "serve", "--listen", "127.0.0.1:0", "--database", dsn, "--log-level", "warn")
-	cmd.Env = append(os.Environ(), "OMADATA_SECRET_KEY_FILE="+keyFile, "OMADATA_OPERATOR_BUSINESS_ID=0201256-6",
-		"OMADATA_OPERATOR_EMAIL=mydata@example.fi", "OMADATA_WEBHOOK_WORKERS=0")
-	p := &process{url: make(chan string, 1), exited: make(chan error), stderr: &bytes.Buffer{}}
+	args := []string{"serve", "--listen", "127.0.0.1:0", "--database", dsn}
+	if !slices.ContainsFunc(env, func(e string) bool { return strings.HasPrefix(e, "OMADATA_LOG_LEVEL=") }) {
+		args = append(args, "--log-level", "warn")
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(append(os.Environ(), "OMADATA_SECRET_KEY_FILE="+keyFile, "OMADATA_OPERATOR_BUSINESS_ID=0201256-6",
+		"OMADATA_OPERATOR_EMAIL=mydata@example.fi", "OMADATA_WEBHOOK_WORKERS=0"), env...)
+	p := &process{url: make(chan string, 1), exited: make(chan error), stderr: &bytes.Buffer{}, cmd: cmd}
 	cmd.Stderr = p.stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

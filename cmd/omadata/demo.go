@@ -237,7 +237,9 @@ func (n *demoNet) start(ctx context.Context, bin string, c *child, env []string,
 		return err
 	}
 	c.cmd = exec.Command(bin, args...)
-	c.cmd.Env = append(os.Environ(), env...)
+	// No load balancer reads their /readyz: Ctrl-C stops them without
+	// the drain delay.
+	c.cmd.Env = append(append(os.Environ(), "OMADATA_SHUTDOWN_DELAY=0s"), env...)
 	c.cmd.Dir = n.Dir
 	c.cmd.Stdout, c.cmd.Stderr = log, log
 	// Its own process group: the terminal's Ctrl-C reaches this process
@@ -302,7 +304,7 @@ func (n *demoNet) Stop() {
 		}
 		select {
 		case <-c.done:
-		case <-time.After(shutdownTimeout + 5*time.Second):
+		case <-time.After(DefaultConfig().ShutdownTimeout + 5*time.Second):
 			c.cmd.Process.Kill()
 			<-c.done
 		}

@@ -384,7 +384,7 @@ func startChild(t *testing.T, what string, env []string, name string, args ...st
 	t.Helper()
 	out := &syncBuffer{}
 	cmd := exec.Command(name, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(append(os.Environ(), "OMADATA_SHUTDOWN_DELAY=0s"), env...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", what, err)
@@ -425,7 +425,7 @@ func spawnServe(t *testing.T, bin string, env []string, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--log-level", "warn"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(append(os.Environ(), "OMADATA_SHUTDOWN_DELAY=0s"), env...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 10 * time.Second
 	p := &process{url: make(chan string, 1), exited: make(chan error)}
@@ -472,7 +472,7 @@ func spawnServe(t *testing.T, bin string, env []string, args ...string) string {
 func runOmadata(t *testing.T, bin string, env []string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(append(os.Environ(), "OMADATA_SHUTDOWN_DELAY=0s"), env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/omadata/omadata/internal/store"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -322,6 +324,8 @@ func TestGolden(t *testing.T) {
 
 		{dir: "migrate/fresh", args: []string{"migrate", "--database", "sqlite:$TMP/omadata.db"}},
 		{dir: "migrate/up-to-date", args: []string{"migrate", "--database", "sqlite:$TMP/omadata.db"}, setup: migrated},
+		{dir: "migrate/newer", args: []string{"migrate", "--database", "sqlite:$TMP/omadata.db"}, setup: migratedByNewer},
+		{dir: "migrate/diverged", args: []string{"migrate", "--database", "sqlite:$TMP/omadata.db"}, setup: diverged, code: 1},
 		{dir: "migrate/help", args: []string{"migrate", "-h"}},
 		{dir: "migrate/empty-database-url", args: []string{"migrate"}, env: map[string]string{"OMADATA_DATABASE_URL": ""}, code: 1},
 		{dir: "migrate/extra-argument", args: []string{"migrate", "now"}, code: 2},
@@ -421,6 +425,34 @@ func migrated(t *testing.T, tmp string) {
 	t.Helper()
 	m := &Main{Stdout: io.Discard, Stderr: io.Discard, LookupEnv: noEnv}
 	if err := m.Run(context.Background(), []string{"migrate", "--database", "sqlite:" + filepath.Join(tmp, "omadata.db")}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// migratedByNewer is a database a newer version migrated: it has a
+// migration this version does not know.
+func migratedByNewer(t *testing.T, tmp string) {
+	t.Helper()
+	migrated(t, tmp)
+	execSQLite(t, tmp, `INSERT INTO schema_migrations (name, applied_at) VALUES ('999_future.sql', '2030-01-01T00:00:00Z')`)
+}
+
+// diverged is a database a newer version migrated that lacks the first
+// migration this version knows.
+func diverged(t *testing.T, tmp string) {
+	t.Helper()
+	migratedByNewer(t, tmp)
+	execSQLite(t, tmp, `DELETE FROM schema_migrations WHERE name = '001_catalogue.sql'`)
+}
+
+func execSQLite(t *testing.T, tmp, query string) {
+	t.Helper()
+	db, err := store.Open(context.Background(), "sqlite:"+filepath.Join(tmp, "omadata.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Exec(context.Background(), query); err != nil {
 		t.Fatal(err)
 	}
 }

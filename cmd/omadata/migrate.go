@@ -6,6 +6,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strings"
 
 	"github.com/omadata/omadata/internal/store"
 )
@@ -46,6 +47,14 @@ func (c *MigrateCommand) Run(ctx context.Context, args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if _, unknown, err := db.MigrationStatus(ctx); err != nil {
+		return err
+	} else if len(unknown) > 0 {
+		// A newer version migrated it; this one runs on it unchanged.
+		fmt.Fprintf(c.m.Stdout, "The %s database was migrated by a newer version (%s); this version applies nothing and runs on it.\n",
+			db.Engine(), strings.Join(unknown, ", "))
+		return nil
 	}
 	fmt.Fprintf(c.m.Stdout, "The %s database is up to date.\n", db.Engine())
 	return nil

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -43,8 +44,12 @@ const (
 	readHeaderTimeout = 10 * time.Second
 	writeTimeout      = 60 * time.Second
 	idleTimeout       = 120 * time.Second
-	shutdownTimeout   = 20 * time.Second
 )
+
+// workerShare is the part of OMADATA_SHUTDOWN_TIMEOUT kept for the
+// background work after the HTTP server has stopped: at most this, and at
+// most a fifth of the timeout.
+const workerShare = 5 * time.Second
 
 // keyRefreshInterval is how often serve reads which signing key is active,
 // so that a rotation by "omadata keys rotate" or another instance reaches
@@ -89,7 +94,13 @@ OpenAPI document at /openapi.json, health at /healthz and metrics at
 (OMADATA_OIDC_ISSUER, OMADATA_OIDC_CLIENT_ID). The admin console at /admin
 signs staff in with the residents' provider, or with one of their own
 (OMADATA_ADMIN_OIDC_ISSUER, OMADATA_ADMIN_OIDC_CLIENT_ID). It migrates the
-database first unless OMADATA_MIGRATE=false.
+database first unless OMADATA_MIGRATE=false, and serves on a database a
+newer version migrated without changing it.
+
+On SIGTERM or SIGINT it answers 503 at /readyz for OMADATA_SHUTDOWN_DELAY
+(5s) while still serving, then finishes the requests in flight, hands
+back the webhook deliveries it has not finished, and exits within
+OMADATA_SHUTDOWN_TIMEOUT (25s) of the signal.
 
 It is a witness of other logs at /witness/v1 (C2SP tlog-witness), and has
 its own log's checkpoints cosigned by the network's witnesses and those of
@@ -133,6 +144,14 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 			return fmt.Errorf("migrate: %w", err)
 		}
 		log.Info("database migrated", "applied", append([]string{}, applied...))
+	}
+	// A newer version may have migrated the database during a rolling
+	// upgrade: this one serves on it, as expand-then-contract promises,
+	// unless the two histories diverged (docs/store.md).
+	if unknown, err := db.CheckSchema(ctx); err != nil {
+		return fmt.Errorf("database schema: %w", err)
+	} else if len(unknown) > 0 {
+		log.Info("database migrated by a newer version; serving on its schema", "unknown", unknown)
 	}
 	s := store.New(db)
 
@@ -255,6 +274,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		}
 		pages = append(pages, sp...)
 	}
+	var stopping atomic.Bool // set on the signal: /readyz says 503
 	handler := web.New(web.Options{
 		Organisations: s, Services: s, Credentials: s, DataGroups: s, Purposes: s,
 		Processings: s, AISystems: s, Catalogue: s, SigningKeys: s,
@@ -266,6 +286,12 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 			{Name: "database", Check: db.Ping},
 			{Name: "migrations", Check: migrationsCurrent(db)},
 			{Name: "signing_key", Check: func(context.Context) error { return signer.Err() }},
+			{Name: "shutdown", Check: func(context.Context) error {
+				if stopping.Load() {
+					return errors.New("shutting down")
+				}
+				return nil
+			}},
 		}, networkReady(node)...),
 		Logger:       log,
 		Metrics:      metrics,
@@ -281,7 +307,7 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 		Network:  networkRoutes(node),
 	})
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           closeWhenStopping(&stopping, handler),
 		ReadHeaderTimeout: min(readHeaderTimeout, cfg.ReadTimeout),
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      writeTimeout,
@@ -294,7 +320,12 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	log.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "version", Version())
 	printNextSteps(c.m.Stdout, publicURL, notFound != nil, tokens, demoTokenNames(admin, s, cfg, tokens))
 	stopWorkers := startWorkers(ctx, cfg, s, signer, node, wit, log, metrics)
-	defer stopWorkers()
+	defer func() {
+		// On an early return; after a shutdown they have stopped already.
+		wctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		stopWorkers(wctx)
+	}()
 	if cfg.DemoCity != "" && demoRes != nil {
 		stopDemo := startDemoCitySteps(ctx, s, demoRes, log)
 		defer stopDemo()
@@ -310,35 +341,82 @@ func (c *ServeCommand) serve(ctx context.Context, stopSignals func(), cfg Config
 	}
 	// A second Ctrl-C during shutdown kills the process the usual way.
 	stopSignals()
-	log.Info("shutting down", "timeout", shutdownTimeout.String())
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	err = shutdown(log, cfg, srv, serveErr, &stopping, stopWorkers)
+	log.Info("stopped")
+	return err
+}
+
+// shutdown stops the operator within cfg.ShutdownTimeout of the signal, in
+// phases, each logged: /readyz says 503 while requests are still served
+// for cfg.ShutdownDelay, so that a load balancer stops sending; then the
+// server stops accepting and finishes the requests in flight (each one's
+// group commit with it: no call answers before its batch is committed);
+// then the background work stops, and the webhook deliveries it has not
+// finished by the bound are handed back. The database closes after it
+// returns. It returns an error when the bound cut something short.
+func shutdown(log *slog.Logger, cfg Config, srv *http.Server, serveErr <-chan error, stopping *atomic.Bool, stopWorkers func(context.Context) error) error {
+	start := time.Now()
+	deadline := start.Add(cfg.ShutdownTimeout)
+	stopping.Store(true) // /readyz says 503; responses close their connections
+	log.Info("shutdown: not ready; still serving", "delay", cfg.ShutdownDelay.String(), "timeout", cfg.ShutdownTimeout.String())
+	time.Sleep(cfg.ShutdownDelay)
+
+	log.Info("shutdown: no longer accepting; finishing requests in flight")
+	hctx, cancel := context.WithDeadline(context.Background(), deadline.Add(-min(workerShare, cfg.ShutdownTimeout/5)))
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
+	var failed error
+	if err := srv.Shutdown(hctx); err != nil {
+		log.Error("shutdown: requests still in flight at the bound; closing their connections", "error", err.Error())
+		srv.Close()
+		failed = fmt.Errorf("shutdown: requests in flight: %w", err)
+	} else if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
-	// After the server: the events of the last requests are in the outbox,
-	// and deliveries in flight finish (each within its request timeout).
-	stopWorkers()
-	log.Info("stopped")
-	return nil
+	log.Info("shutdown: requests finished; stopping background work", "elapsed", time.Since(start).Round(time.Millisecond).String())
+
+	// After the server: the events of the last requests are in the outbox;
+	// deliveries in flight finish, or are handed back at the bound.
+	wctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	if err := stopWorkers(wctx); err != nil {
+		log.Error("shutdown: background work cut short at the bound", "error", err.Error())
+		failed = errors.Join(failed, err)
+	}
+	log.Info("shutdown: background work stopped; closing the database", "elapsed", time.Since(start).Round(time.Millisecond).String())
+	return failed
+}
+
+// closeWhenStopping makes each response of a stopping instance close its
+// connection, so that clients (and a load balancer) open their next one to
+// another instance. Idle connections stay open until the server stops
+// accepting: closing one now could drop a request already on its way.
+func closeWhenStopping(stopping *atomic.Bool, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if stopping.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // startWorkers starts the background work of the operator: the webhook
-// deliverer (unless OMADATA_WEBHOOK_WORKERS=0), consent expiry and the
-// witnesses' cosignatures. They
-// run as the operator's admin caller, on a context that ctx's signal does
-// not cancel, so that the server can shut down first; the returned
-// function stops them and waits for them to drain.
-func startWorkers(ctx context.Context, cfg Config, s *store.Store, signer *keys.ActiveSigner, node *netnode.Node, wit *witnessing, log *slog.Logger, metrics *prometheus.Registry) func() {
+// deliverer (unless OMADATA_WEBHOOK_WORKERS=0), consent expiry, request
+// reminders, the log's checkpointer (its integrator), the key refresher,
+// the network node and the witnesses' cosignature collector. They run as
+// the operator's admin caller, on a context that ctx's signal does not
+// cancel, so that the server can shut down first. The returned function
+// stops them and waits for them to drain until ctx's deadline; a second
+// before it, the webhook deliveries still in flight are cut short and
+// handed back (released, not lost). It says when something had not
+// stopped by the deadline. Calling it again does nothing.
+func startWorkers(ctx context.Context, cfg Config, s *store.Store, signer *keys.ActiveSigner, node *netnode.Node, wit *witnessing, log *slog.Logger, metrics *prometheus.Registry) func(context.Context) error {
 	operator := omadata.NewContextWithCaller(context.WithoutCancel(ctx), omadata.Caller{Kind: omadata.CallerAdmin, TokenID: "operator"})
 	bg, cancel := context.WithCancel(operator)
 	var wg sync.WaitGroup
+	var deliverer *webhook.Deliverer
 	if cfg.WebhookWorkers > 0 {
-		d := webhook.New(webhook.Options{Queue: s, Workers: cfg.WebhookWorkers, Logger: log, Metrics: metrics})
-		wg.Go(func() { d.Run(bg) })
+		deliverer = webhook.New(webhook.Options{Queue: s, Workers: cfg.WebhookWorkers, Logger: log, Metrics: metrics})
+		wg.Go(func() { deliverer.Run(bg) })
 		log.Info("webhook deliverer started", "workers", cfg.WebhookWorkers)
 	}
 	expiry := &worker.Expiry{Consents: s, Logger: log}
@@ -354,9 +432,28 @@ func startWorkers(ctx context.Context, cfg Config, s *store.Store, signer *keys.
 	// The collector asks the witnesses to cosign the latest checkpoint
 	// in the background: no consent write waits for it (docs/witnessing.md §3).
 	wg.Go(func() { wit.Collector.Run(bg, wit.Interval) })
-	return func() {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	return func(ctx context.Context) error {
 		cancel()
-		wg.Wait()
+		abort := make(<-chan time.Time)
+		if deadline, ok := ctx.Deadline(); ok && deliverer != nil {
+			t := time.NewTimer(time.Until(deadline) - time.Second)
+			defer t.Stop()
+			abort = t.C
+		}
+		for {
+			select {
+			case <-done:
+				return nil
+			case <-abort:
+				log.Warn("shutdown: webhook deliveries in flight cut short; handing them back")
+				deliverer.Abort()
+				abort = nil
+			case <-ctx.Done():
+				return fmt.Errorf("background work still running: %w", ctx.Err())
+			}
+		}
 	}
 }
 

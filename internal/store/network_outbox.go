@@ -66,10 +66,12 @@ func (s *Store) ClaimNetworkMessages(ctx context.Context, limit int, lease time.
 	if err != nil {
 		return nil, err
 	}
+	until := tx.now.Add(lease).Truncate(time.Microsecond)
 	for _, m := range out {
-		if _, err := tx.exec(ctx, `UPDATE network_outbox SET next_attempt_at = ? WHERE id = ?`, tx.now.Add(lease), m.ID); err != nil {
+		if _, err := tx.exec(ctx, `UPDATE network_outbox SET next_attempt_at = ? WHERE id = ?`, until, m.ID); err != nil {
 			return nil, err
 		}
+		m.LockedUntil = until
 	}
 	return out, tx.Commit()
 }
@@ -142,6 +144,34 @@ func (s *Store) NetworkMessageRefused(ctx context.Context, id, reason string) er
 		return err
 	} else if n == 0 {
 		return omadata.NotFound("Network message")
+	}
+	return tx.Commit()
+}
+
+// ReleaseNetworkMessage implements omadata.NetworkOutbox: a message still
+// claimed under lease is due again now, its attempts unchanged.
+func (s *Store) ReleaseNetworkMessage(ctx context.Context, id string, lease time.Time) error {
+	if err := requireAdmin(ctx); err != nil {
+		return err
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.exec(ctx, `UPDATE network_outbox SET next_attempt_at = ? WHERE id = ? AND delivered_at IS NULL AND next_attempt_at = ?`,
+		tx.now, id, lease.UTC().Truncate(time.Microsecond))
+	if err != nil {
+		return err
+	} else if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		if found, err := count(ctx, tx, `SELECT COUNT(*) FROM network_outbox WHERE id = ?`, id); err != nil {
+			return err
+		} else if found == 0 {
+			return omadata.NotFound("Message")
+		}
+		return omadata.Conflictf("lease", "The claim on this message ran out or was released; another worker may have it.")
 	}
 	return tx.Commit()
 }

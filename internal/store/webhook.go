@@ -287,3 +287,32 @@ func (s *Store) CompleteDelivery(ctx context.Context, id string, res omadata.Del
 	}
 	return tx.Commit()
 }
+
+// ReleaseDelivery implements omadata.DeliveryQueue: it ends the lease of a
+// claim that is still ours and counts no attempt.
+func (s *Store) ReleaseDelivery(ctx context.Context, id string, lease time.Time) error {
+	if err := requireAdmin(ctx); err != nil {
+		return err
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	result, err := tx.exec(ctx, `UPDATE outbox SET locked_until = NULL WHERE id = ? AND status = 'pending' AND locked_until = ?`,
+		id, lease.UTC().Truncate(time.Microsecond))
+	if err != nil {
+		return err
+	}
+	if n, err := result.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		if found, err := count(ctx, tx, `SELECT COUNT(*) FROM outbox WHERE id = ?`, id); err != nil {
+			return err
+		} else if found == 0 {
+			return omadata.NotFound("Delivery")
+		}
+		return omadata.Conflictf("lease", "The lease on this delivery ran out; another deliverer has it.")
+	}
+	return tx.Commit()
+}

@@ -70,6 +70,9 @@ type Deliverer struct {
 	// deliveries now (no webhook URL, no secret, not approved), with why:
 	// said once at INFO, not as a failed delivery at every attempt.
 	waiting sync.Map
+	// aborted ends the sends in flight (Abort); their rows are released.
+	aborted context.Context
+	abort   context.CancelFunc
 }
 
 // NewClient returns the HTTP client of deliveries: a timeout, and no
@@ -123,6 +126,7 @@ func New(o Options) *Deliverer {
 			Buckets: prometheus.DefBuckets,
 		}),
 	}
+	d.aborted, d.abort = context.WithCancel(context.Background())
 	// Every outcome from the start, at 0, so that an alert on increase()
 	// sees the first dead letter after a restart too.
 	for _, outcome := range []string{"delivered", "retry", "dead"} {
@@ -136,14 +140,17 @@ func New(o Options) *Deliverer {
 
 // Run delivers until ctx ends: it claims due rows while a worker is free,
 // and polls when nothing is due. When ctx ends it stops claiming and
-// returns once the deliveries in flight have finished and been recorded.
-// ctx must carry the operator's admin caller.
+// returns once the deliveries in flight have finished and been recorded,
+// or, after Abort, been handed back. ctx must carry the operator's admin
+// caller.
 func (d *Deliverer) Run(ctx context.Context) {
-	var wg sync.WaitGroup
-	defer wg.Wait()
 	// In-flight sends outlive ctx: that is the drain. Each is bounded by
-	// the client's timeout.
-	work := context.WithoutCancel(ctx)
+	// the client's timeout, and ends at once on Abort.
+	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	defer context.AfterFunc(d.aborted, cancel)()
+	var wg sync.WaitGroup
+	defer wg.Wait() // before cancel
 	slots := make(chan struct{}, d.o.Workers)
 	for {
 		select {
@@ -189,6 +196,13 @@ func (d *Deliverer) Run(ctx context.Context) {
 	}
 }
 
+// Abort ends the sends in flight of Run, for a shutdown that cannot wait
+// for them: each delivery not yet answered is released, not counted as an
+// attempt, so that the next claim (another instance's) takes it at once.
+// A receiver may have got a request that was cut short; it dedupes by the
+// webhook-id header, as Standard Webhooks asks.
+func (d *Deliverer) Abort() { d.abort() }
+
 // RunOnce claims one batch of due deliveries, up to Workers, sends them
 // and returns how many it sent. Tests and one-shot tools use it.
 func (d *Deliverer) RunOnce(ctx context.Context) (int, error) {
@@ -211,6 +225,15 @@ func (d *Deliverer) RunOnce(ctx context.Context) (int, error) {
 // deliver makes one attempt and records its outcome.
 func (d *Deliverer) deliver(ctx context.Context, dl *omadata.Delivery) {
 	res, noTarget := d.attempt(ctx, dl)
+	if ctx.Err() != nil && (res == nil || res.Status != omadata.DeliveryDelivered) && dl.LockedUntil != nil {
+		// Aborted: hand the row back instead of recording an attempt.
+		if err := d.o.Queue.ReleaseDelivery(context.WithoutCancel(ctx), dl.ID, *dl.LockedUntil); err != nil {
+			d.o.Logger.Error("release webhook delivery", "delivery", dl.ID, "err", err)
+		} else {
+			d.o.Logger.Info("webhook delivery handed back", "delivery", dl.ID, "service", dl.ServiceID)
+		}
+		return
+	}
 	if res == nil {
 		return // an outage, logged: the lease runs out and the row is tried again
 	}
@@ -234,7 +257,7 @@ func (d *Deliverer) deliver(ctx context.Context, dl *omadata.Delivery) {
 	default:
 		d.waiting.Delete(dl.ServiceID)
 	}
-	if err := d.o.Queue.CompleteDelivery(ctx, dl.ID, *res); err != nil {
+	if err := d.o.Queue.CompleteDelivery(context.WithoutCancel(ctx), dl.ID, *res); err != nil {
 		log.Error("record webhook delivery", "err", err)
 	}
 }

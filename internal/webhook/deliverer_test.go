@@ -454,6 +454,46 @@ func TestRunDrains(t *testing.T) {
 	}
 }
 
+// TestRunAbortReleases: a shutdown that cannot wait for a send in flight
+// aborts it; the row is handed back with no attempt counted, and another
+// deliverer (another instance) claims and delivers it at once, long before
+// the first one's lease would have run out.
+func TestRunAbortReleases(t *testing.T) {
+	rcv := newReceiver(t)
+	rcv.arrived = make(chan string, 10)
+	rcv.hold = make(chan struct{})
+	f := newFixture(t, storetest.OpenSQLite(t), rcv)
+	id := f.enqueue(t)
+	d := deliverer(f, webhook.Options{Workers: 1, PollInterval: 10 * time.Millisecond, Lease: time.Hour})
+	ctx, cancel := context.WithCancel(storetest.Admin())
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	select {
+	case <-rcv.arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no delivery arrived in 10 s")
+	}
+	cancel()
+	d.Abort()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after Abort")
+	}
+	if got := f.delivery(t, id); got.Status != omadata.DeliveryPending || got.Attempts != 0 || got.LockedUntil != nil {
+		t.Fatalf("the aborted delivery is %s after %d attempts, lease %v; want pending, untried, released", got.Status, got.Attempts, got.LockedUntil)
+	}
+	rcv.mu.Lock()
+	hold := rcv.hold
+	rcv.hold, rcv.arrived = nil, nil
+	rcv.mu.Unlock()
+	close(hold) // the cut-short request's handler ends
+	runOnce(t, deliverer(f, webhook.Options{}), 1)
+	if got := f.delivery(t, id); got.Status != omadata.DeliveryDelivered {
+		t.Fatalf("after the other deliverer the delivery is %s, want delivered", got.Status)
+	}
+}
+
 // TestTwoDeliverers runs two deliverers on one database, as two operator
 // processes would: every event arrives exactly once. On PostgreSQL (when
 // OMADATA_TEST_POSTGRES_DSN is set) this exercises FOR UPDATE SKIP LOCKED.

@@ -47,20 +47,34 @@ type NetworkOutbox struct {
 }
 
 // Run delivers until ctx ends. ctx must carry the operator's admin caller.
+// When ctx ends, the message being sent is finished and the rest of the
+// batch is handed back (ReleaseNetworkMessage).
 func (o *NetworkOutbox) Run(ctx context.Context) {
-	every(ctx, o.Interval, DefaultNetworkOutboxInterval, o.Logger, "deliver network messages", "network messages delivered", o.Deliver)
+	every(ctx, o.Interval, DefaultNetworkOutboxInterval, o.Logger, "deliver network messages", "network messages delivered",
+		func(work context.Context) (int, error) { return o.deliver(work, ctx) })
 }
 
 // Deliver claims the due messages and sends them; it returns how many
 // the peers acknowledged.
-func (o *NetworkOutbox) Deliver(ctx context.Context) (int, error) {
+func (o *NetworkOutbox) Deliver(ctx context.Context) (int, error) { return o.deliver(ctx, ctx) }
+
+// deliver is Deliver that stops sending when stop ends, and hands the
+// messages not sent back.
+func (o *NetworkOutbox) deliver(ctx, stop context.Context) (int, error) {
 	msgs, err := o.Outbox.ClaimNetworkMessages(ctx, networkOutboxBatch, networkOutboxLease)
 	if err != nil {
 		return 0, fmt.Errorf("claim: %w", err)
 	}
 	o.Metrics.claimed(len(msgs))
 	n := 0
-	for _, m := range msgs {
+	for i, m := range msgs {
+		if stop.Err() != nil {
+			// Shutting down: hand the messages not sent yet back, so that
+			// another instance sends them now, not after the lease. The
+			// one in flight has finished.
+			o.release(context.WithoutCancel(ctx), msgs[i:])
+			return n, nil
+		}
 		if err := o.send(ctx, m); network.Final(err) {
 			// The peer refused it for good (docs/network.md §6): sending
 			// it again would meet the same refusal.
@@ -89,6 +103,20 @@ func (o *NetworkOutbox) Deliver(ctx context.Context) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// release hands claimed messages back, due at once.
+func (o *NetworkOutbox) release(ctx context.Context, msgs []*omadata.NetworkMessage) {
+	for _, m := range msgs {
+		err := o.Outbox.ReleaseNetworkMessage(ctx, m.ID, m.LockedUntil)
+		if o.Logger == nil {
+			continue
+		} else if err != nil {
+			o.Logger.Error("release network message", "id", m.ID, "error", err.Error())
+		} else {
+			o.Logger.Info("network message handed back", "id", m.ID, "operator", m.OperatorID)
+		}
+	}
 }
 
 func (o *NetworkOutbox) send(ctx context.Context, m *omadata.NetworkMessage) error {

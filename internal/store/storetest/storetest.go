@@ -7,6 +7,8 @@ package storetest
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,6 +30,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Backup/SchemaVersion", testBackupSchemaVersion},
 		{"Backup/Into", testBackupInto},
 		{"Backup/DropObjects", testBackupDropObjects},
+		{"Migrate/Newer", testMigrateNewer},
 		{"Organisation/CreateFindList", testOrganisationCreateFindList},
 		{"Organisation/Invalid", testOrganisationInvalid},
 		{"Organisation/DivisionAndConflict", testOrganisationDivisionAndConflict},
@@ -113,6 +116,8 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Request/RestrictionAnyBasis", testRequestRestrictionAnyBasis},
 		{"Webhook/Claim", testDeliveryClaim},
 		{"Webhook/Complete", testDeliveryComplete},
+		{"Webhook/Release", testDeliveryRelease},
+		{"NetworkOutbox/Release", testNetworkOutboxRelease},
 		{"Webhook/Redeliver", testDeliveryRedeliver},
 		{"Webhook/Visibility", testDeliveryVisibility},
 		{"Webhook/Secret", testWebhookSecret},
@@ -253,6 +258,46 @@ func testMigratePending(t *testing.T, s *store.Store) {
 		t.Fatalf("pending: got %v, %v, want [%s]", p, err, last)
 	}
 }
+
+// testMigrateNewer: a database that a newer version migrated (a migration
+// this version does not know) is left as it is, and this version serves on
+// it; one that also lacks a migration this version knows is refused, and
+// Migrate changes nothing (it does not apply the missing one over a schema
+// it does not know).
+func testMigrateNewer(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	db := s.DB()
+	ok(t, db.Exec(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES ('999_future.sql', '2030-01-01T00:00:00Z')`))
+	applied, err := db.Migrate(ctx)
+	ok(t, err)
+	if len(applied) != 0 {
+		t.Fatalf("migrate on a newer schema applied %v, want nothing", applied)
+	}
+	pending, unknown, err := db.MigrationStatus(ctx)
+	ok(t, err)
+	if len(pending) != 0 || strings.Join(unknown, ",") != "999_future.sql" {
+		t.Fatalf("status: got pending %v, unknown %v; want none, [999_future.sql]", pending, unknown)
+	}
+	if u, err := db.CheckSchema(ctx); err != nil || len(u) != 1 {
+		t.Fatalf("check: got %v, %v; want [999_future.sql] and no error", u, err)
+	}
+
+	names, err := db.QueryStrings(ctx, `SELECT name FROM schema_migrations WHERE name <> '999_future.sql' ORDER BY name DESC`)
+	ok(t, err)
+	last := names[0][0]
+	ok(t, db.Exec(ctx, `DELETE FROM schema_migrations WHERE name = ?`, last))
+	for what, err := range map[string]error{"migrate": second(db.Migrate(ctx)), "check": second(db.CheckSchema(ctx))} {
+		if !errors.Is(err, store.ErrSchemaDiverged) || !strings.Contains(err.Error(), last) || !strings.Contains(err.Error(), "999_future.sql") {
+			t.Fatalf("%s: got %v, want ErrSchemaDiverged naming %s and 999_future.sql", what, err, last)
+		}
+	}
+	if p, err := db.PendingMigrations(ctx); err != nil || len(p) != 1 || p[0] != last {
+		t.Fatalf("after the refused migrate: pending %v, %v; want [%s] still", p, err, last)
+	}
+}
+
+// second is the error of a call that returns two values.
+func second[T any](_ T, err error) error { return err }
 
 func testSigningKeyRotate(t *testing.T, s *store.Store) {
 	ctx := context.Background()

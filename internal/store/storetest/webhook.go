@@ -156,6 +156,43 @@ func testDeliveryComplete(t *testing.T, s *store.Store) {
 	wantCode(t, s.CompleteDelivery(As(n.Sink.ID), id, omadata.DeliveryResult{Status: omadata.DeliveryDead}), omadata.EFORBIDDEN)
 }
 
+// testDeliveryRelease: a deliverer shutting down hands back what it
+// claimed: the next claim takes the row at once, with no attempt counted;
+// a lease that ran out and went to another deliverer is not released.
+func testDeliveryRelease(t *testing.T, s *store.Store) {
+	n := CreateNetwork(t, s)
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	fixedClock(s, t0)
+	id := InsertDelivery(t, s, n.Sink.ID, omadata.EventConsentGiven, t0)
+	got := must[[]*omadata.Delivery](t)(s.ClaimDeliveries(Admin(), 10, time.Minute))
+	if len(got) != 1 {
+		t.Fatalf("claimed %v, want %s", deliveryIDs(got), id)
+	}
+	ok(t, s.ReleaseDelivery(Admin(), id, *got[0].LockedUntil))
+	fixedClock(s, t0.Add(time.Second))
+	again := must[[]*omadata.Delivery](t)(s.ClaimDeliveries(Admin(), 10, time.Minute))
+	if len(again) != 1 || again[0].ID != id || again[0].Attempts != 0 {
+		t.Fatalf("after the release claimed %+v, want %s at once with 0 attempts", again, id)
+	}
+	// Released twice, or after the lease ran out and another claimed it:
+	// the other's claim stands.
+	wantField(t, s.ReleaseDelivery(Admin(), id, *got[0].LockedUntil), omadata.ECONFLICT, "lease")
+	fixedClock(s, t0.Add(2*time.Minute))
+	other := must[[]*omadata.Delivery](t)(s.ClaimDeliveries(Admin(), 10, time.Minute))
+	if len(other) != 1 {
+		t.Fatalf("claimed %v after the lease ran out, want %s", deliveryIDs(other), id)
+	}
+	wantField(t, s.ReleaseDelivery(Admin(), id, *again[0].LockedUntil), omadata.ECONFLICT, "lease")
+	if got := must[[]*omadata.Delivery](t)(s.ClaimDeliveries(Admin(), 10, time.Minute)); len(got) != 0 {
+		t.Fatalf("claimed %v, want nothing: the other deliverer's lease holds", deliveryIDs(got))
+	}
+
+	ok(t, s.CompleteDelivery(Admin(), id, omadata.DeliveryResult{Status: omadata.DeliveryDelivered, HTTPStatus: 200, Lease: *other[0].LockedUntil}))
+	wantField(t, s.ReleaseDelivery(Admin(), id, *other[0].LockedUntil), omadata.ECONFLICT, "lease")
+	wantCode(t, s.ReleaseDelivery(Admin(), omadata.NewID(omadata.PrefixEvent), t0), omadata.ENOTFOUND)
+	wantCode(t, s.ReleaseDelivery(As(n.Sink.ID), id, t0), omadata.EFORBIDDEN)
+}
+
 func testDeliveryRedeliver(t *testing.T, s *store.Store) {
 	n := CreateNetwork(t, s)
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
