@@ -4,6 +4,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"time"
@@ -97,18 +98,28 @@ func (s *Store) Decide(ctx context.Context, in *omadata.DecisionInput) (*omadata
 	}
 	// A permit's evidence and its log leaf commit together, in one round
 	// trip and the COMMIT.
-	leaf, err := s.logStatements(ctx, s.db.reader(), permitLeaf(q, v, d), now)
-	if err != nil {
-		return nil, err
+	a := permitLeaf(q, v, d)
+	for attempt := 0; ; attempt++ {
+		leaf, err := s.logStatements(ctx, s.db.reader(), a, now)
+		if err != nil {
+			return nil, err
+		}
+		phase.Mark(ctx, phase.Leaf)
+		intent := s.db.expectWrite()
+		err = s.db.writeAhead(ctx, now, intent, append([]writeStmt{{query: insertEvidence, args: args, rows: 1, checked: true}}, leaf...))
+		intent.cancel()
+		if errors.Is(err, errLogKeyRace) && attempt == 0 {
+			// Another write made the resident's first log key meanwhile
+			// (PostgreSQL, where the facts are read beside the writer):
+			// nothing of this one was written; again, with that key.
+			a.residentKey = nil
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		phase.Mark(ctx, phase.Write)
+		return d, nil
 	}
-	phase.Mark(ctx, phase.Leaf)
-	intent := s.db.expectWrite()
-	defer intent.cancel()
-	if err := s.db.writeAhead(ctx, now, intent, append([]writeStmt{{query: insertEvidence, args: args, rows: 1, checked: true}}, leaf...)); err != nil {
-		return nil, err
-	}
-	phase.Mark(ctx, phase.Write)
-	return d, nil
 }
 
 // DecideBatch answers up to omadata.MaxBatch questions in one transaction.

@@ -154,8 +154,12 @@ func (s *Store) residentLogKey(ctx context.Context, q querier, residentID string
 	}
 	return key, &writeStmt{query: `INSERT INTO resident_log_keys (resident_id, key_sealed, created_at) VALUES (?, ?, ?)`,
 		args: []any{residentID, base64.StdEncoding.EncodeToString(b), now}, rows: 1, checked: true,
-		conflict: omadata.Conflictf("resident", "The resident changed meanwhile; try again.")}, nil
+		conflict: errLogKeyRace}, nil
 }
+
+// errLogKeyRace is the conflict of a write that made a resident's first
+// log key while another write made one too: redone, it reads that key.
+var errLogKeyRace = omadata.Conflictf("resident", "The resident changed meanwhile; try again.")
 
 // findResidentLogKey opens the resident's stored log key; nil when they
 // have none (never had, or erased).

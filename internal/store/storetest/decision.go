@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -516,5 +517,46 @@ func testDecisionCallers(t *testing.T, s *store.Store) {
 	wantDecision(t, s, d, "deny", omadata.DenyUnknownResident)
 	if d.ProcessingID != "" || d.Ground != nil {
 		t.Fatalf("got %+v, want a deny that names nothing", d)
+	}
+}
+
+// testDecisionFirstPermitsAtOnce: a resident's first log leaf makes their
+// log key. Permits about a resident who has none yet (bulk-loaded
+// residents, and residents whose key was made before logs, have none), asked
+// at once, all permit: the one that lost the race for the key writes again
+// with the winner's key instead of answering a valid question with 409.
+func testDecisionFirstPermitsAtOnce(t *testing.T, s *store.Store) {
+	f := newDecisionFixture(t, s)
+	r, psn := f.resident(t)
+	f.give(t, r.ID, f.n.Processing)
+	ctx := context.Background()
+	if err := s.DB().Exec(ctx, `DELETE FROM resident_log_keys WHERE resident_id = ?`, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	sink := As(f.n.Sink.ID)
+	const n = 8
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			d, err := s.Decide(sink, f.question(psn))
+			if err == nil && d.Decision != "permit" {
+				err = fmt.Errorf("got %s %s, want a permit", d.Decision, d.Reason)
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := s.DB().QueryStrings(ctx, `SELECT COUNT(*) FROM resident_log_keys WHERE resident_id = ?`, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	} else if rows[0][0] != "1" {
+		t.Fatalf("%s log keys, want 1", rows[0][0])
 	}
 }

@@ -99,6 +99,7 @@ func Run(t *testing.T, open OpenFunc) int {
 		{"Decision/NeedsApproval", testDecisionNeedsApproval},
 		{"Decision/Batch", testDecisionBatch},
 		{"Decision/Callers", testDecisionCallers},
+		{"Decision/FirstPermitsAtOnce", testDecisionFirstPermitsAtOnce},
 		{"Decision/CatalogueChange", testDecisionCatalogueChange},
 		{"Grant/Issue", testGrantIssue},
 		{"Grant/StatusAndTransfer", testGrantStatusAndTransfer},
