@@ -30,6 +30,9 @@ type BenchCommand struct {
 	workloads string
 	probe     time.Duration
 	profile   string
+	peer      string
+	peerLoad  time.Duration
+	peerPath  string
 }
 
 func newBenchCommand(m *Main) *BenchCommand {
@@ -41,6 +44,8 @@ func newBenchCommand(m *Main) *BenchCommand {
 	c.fs.StringVar(&c.workloads, "workloads", strings.Join(bench.Workloads, ","), "workloads to run, a comma-separated `list`")
 	c.fs.DurationVar(&c.probe, "probe", 3*time.Second, "length of each probe of a rate search and of each closed loop")
 	c.fs.StringVar(&c.profile, "cpuprofile", "", "write each workload's CPU profile to `prefix`-<engine>-<records>-<workload>.prof")
+	c.fs.StringVar(&c.peer, "peer", "", "also ask W1's questions of `openfga=PATH`, an openfga binary, on its sqlite and memory engines")
+	c.fs.DurationVar(&c.peerLoad, "peer-load-timeout", 10*time.Minute, "longest an OpenFGA engine may take to start and load a size; then it is reported unmeasured")
 	return c
 }
 
@@ -55,6 +60,10 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	var peer *bench.PeerOptions
+	if c.peer != "" {
+		peer = &bench.PeerOptions{OpenFGA: c.peerPath, LoadTimeout: c.peerLoad, Dir: c.dir}
+	}
 	// Ctrl-C stops the run and still deletes the database it made.
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -68,7 +77,7 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		r, err := bench.Run(ctx, d, bench.RunOptions{Probe: c.probe, Workloads: workloads, Log: p, CPUProfile: c.profile})
+		r, err := bench.Run(ctx, d, bench.RunOptions{Probe: c.probe, Workloads: workloads, Log: p, CPUProfile: c.profile, Peer: peer})
 		p.Done()
 		if r != nil {
 			r.Markdown(out)
@@ -129,6 +138,19 @@ func (c *BenchCommand) check() ([]int, []string, error) {
 	if c.probe < 10*time.Millisecond || c.probe > time.Minute {
 		return nil, nil, usageErrorf("bench: --probe must be between 10ms and 1m")
 	}
+	if c.peer != "" {
+		path, err := bench.ParsePeer(c.peer)
+		if err != nil {
+			return nil, nil, usageErrorf("bench: --peer: %v", err)
+		}
+		if !slices.Contains(workloads, bench.W1) {
+			return nil, nil, usageErrorf("bench: --peer asks W1's questions; add W1 to --workloads")
+		}
+		if c.peerLoad <= 0 {
+			return nil, nil, usageErrorf("bench: --peer-load-timeout must be positive")
+		}
+		c.peerPath = path
+	}
 	if c.dir != "" {
 		if fi, err := os.Stat(c.dir); err != nil || !fi.IsDir() {
 			return nil, nil, usageErrorf("bench: --dir must be an existing directory")
@@ -157,6 +179,11 @@ W2, W3 and W4 are shown beside a bare synced single-row insert on the same
 engine with as many clients, measured right before each. It prints a
 Markdown report on stdout and progress on stderr, and deletes the database
 (the SQLite file, or the PostgreSQL schema) when done.
+
+With --peer openfga=PATH, W1's questions also go to that OpenFGA binary,
+started on its sqlite and then its memory engine with the decision mix
+written as tuples; the report gives omadata's W1 over each, closed loop
+and open-loop capacity, measured in turn.
 `)
 	printFlags(c.m.Stdout, c.fs)
 }

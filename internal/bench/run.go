@@ -49,6 +49,7 @@ type RunOptions struct {
 	// CPUProfile, if set, is a path prefix: each workload's CPU profile
 	// goes to <prefix>-<engine>-<records>-<workload>.prof.
 	CPUProfile string
+	Peer       *PeerOptions // if set, W1's questions go to OpenFGA too (peer_run.go)
 }
 
 // PoolFor returns how many residents each write pool needs so that W2 and
@@ -108,6 +109,9 @@ func Run(ctx context.Context, d *Dataset, o RunOptions) (*Report, error) {
 			err = runGrants(ctx, r, s, d, o.Probe)
 		}
 		stopProfile()
+		if err == nil && w == W1 && o.Peer != nil {
+			err = runPeers(ctx, r, d, base, o.Probe, o.Peer)
+		}
 		if err != nil {
 			return r, fmt.Errorf("%s: %w", w, err)
 		}

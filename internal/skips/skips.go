@@ -40,6 +40,7 @@ var (
 	Postgres = Kind{"PostgreSQL", "set OMADATA_TEST_POSTGRES_DSN (see docs/development.md)", "postgres"}
 	Browser  = Kind{"browser", "install Chromium and run npm ci --prefix tools/browser (see docs/development.md)", "chromium"}
 	OIDC     = Kind{"OpenID provider", "make go build ./tools/testop work (see docs/development.md)", "oidc"}
+	OpenFGA  = Kind{"OpenFGA", "set OMADATA_TEST_OPENFGA to an openfga binary (see docs/performance.md)", "openfga"}
 )
 
 // Required reports whether OMADATA_TEST_REQUIRE, a comma-separated list
