@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 )
 
@@ -22,6 +23,8 @@ const peerTarget = 2.0
 // not load within o.LoadTimeout is reported so and not measured.
 func runPeers(ctx context.Context, r *Report, d *Dataset, base string, probe time.Duration, o *PeerOptions) error {
 	tag := d.Engine + "-" + sizeName(d.Records)
+	r.Notes = append(r.Notes, fmt.Sprintf("Peer: %s, %s; each engine started with its HTTP and gRPC servers on loopback, playground and metrics off, log level warn, check cache off (the default)",
+		o.OpenFGA, fgaVersion(ctx, o.OpenFGA)))
 	var servers []*fgaServer
 	defer func() {
 		for _, s := range servers {
@@ -91,8 +94,15 @@ func runPeers(ctx context.Context, r *Report, d *Dataset, base string, probe tim
 		f = Figure{Workload: "W1 / OpenFGA " + s.engine, Measure: "sustained rate at p99 ≤ 5 ms: omadata W1",
 			Value: w1Open.Target, Unit: "/s", P50: w1Open.P50, P99: w1Open.P99,
 			Baseline: fgaOpen.Target, BaselineName: "OpenFGA " + s.engine + " check", P99Baseline: fgaOpen.P99}
+		var none []string
+		if w1Open.Target == 0 {
+			none = append(none, "omadata W1")
+		}
 		if fgaOpen.Target == 0 {
-			f.Note = "OpenFGA " + s.engine + " kept no rate at p99 ≤ 5 ms"
+			none = append(none, "OpenFGA "+s.engine)
+		}
+		if len(none) > 0 {
+			f.Note = strings.Join(none, " and ") + " kept no rate at p99 ≤ 5 ms without errors"
 		}
 		r.add(f)
 		errs[i].note(r, "OpenFGA "+s.engine)
@@ -147,6 +157,19 @@ func fgaMet(engine string, ok bool) int {
 		return 0
 	}
 	return met(ok)
+}
+
+// fgaVersion returns what bin version says, without its log prefix.
+func fgaVersion(ctx context.Context, bin string) string {
+	out, err := command(ctx, bin, "version").CombinedOutput()
+	if err != nil {
+		return fmt.Sprintf("openfga version failed: %v", err)
+	}
+	v := strings.TrimSpace(string(out))
+	if i := strings.Index(v, "OpenFGA version"); i >= 0 {
+		v = v[i:]
+	}
+	return v
 }
 
 // freeAddr returns a loopback address with a port free at the moment.
