@@ -22,7 +22,7 @@ const peerTarget = 2.0
 // p99 ≤ 5 ms. The figures are omadata over OpenFGA. An engine that does
 // not load within o.LoadTimeout is reported so and not measured.
 func runPeers(ctx context.Context, r *Report, d *Dataset, base string, probe time.Duration, o *PeerOptions) error {
-	tag := d.Engine + "-" + sizeName(d.Records)
+	tag := sizeName(d.Records)
 	r.Notes = append(r.Notes, fmt.Sprintf("Peer: %s, %s; each engine started with its HTTP and gRPC servers on loopback, playground and metrics off, log level warn, check cache off (the default)",
 		o.OpenFGA, fgaVersion(ctx, o.OpenFGA)))
 	var servers []*fgaServer
