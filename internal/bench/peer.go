@@ -149,7 +149,10 @@ func startOpenFGA(ctx context.Context, bin, engine, dir, tag string) (_ *fgaServ
 			return nil, err
 		}
 		cleanups = append(cleanups, func() error { return os.RemoveAll(dbDir) })
-		args = append(args, "--datastore-uri", "file:"+dbDir+"/openfga.db")
+		// OpenFGA's default busy_timeout, 100 ms with ten retries that do
+		// not pause, fails parallel writes with SQLITE_BUSY; with a longer
+		// one they wait for the write lock.
+		args = append(args, "--datastore-uri", "file:"+dbDir+"/openfga.db?_pragma=busy_timeout(10000)")
 		migrate := command(ctx, bin, append([]string{"migrate"}, args...)...)
 		migrate.Stdout, migrate.Stderr = logFile, logFile
 		if err := migrate.Run(); err != nil {
