@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -105,6 +106,8 @@ type fgaServer struct {
 	store   string // store ID
 	model   string // authorization model ID
 	logPath string
+	dbPath  string // sqlite: the database file
+	batch   int    // tuples a write while loading
 	tuples  int
 	load    time.Duration
 	stop    func() error
@@ -124,7 +127,7 @@ func startOpenFGA(ctx context.Context, bin, engine, dir, tag string) (_ *fgaServ
 	if err != nil {
 		return nil, err
 	}
-	s := &fgaServer{engine: engine, logPath: logFile.Name()}
+	s := &fgaServer{engine: engine, logPath: logFile.Name(), batch: fgaBatch}
 	var cleanups []func() error
 	s.stop = func() error {
 		var errs []error
@@ -152,7 +155,8 @@ func startOpenFGA(ctx context.Context, bin, engine, dir, tag string) (_ *fgaServ
 		// OpenFGA's default busy_timeout, 100 ms with ten retries that do
 		// not pause, fails parallel writes with SQLITE_BUSY; with a longer
 		// one they wait for the write lock.
-		args = append(args, "--datastore-uri", "file:"+dbDir+"/openfga.db?_pragma=busy_timeout(10000)")
+		s.dbPath = filepath.Join(dbDir, "openfga.db")
+		args = append(args, "--datastore-uri", "file:"+s.dbPath+"?_pragma=busy_timeout(10000)")
 		migrate := command(ctx, bin, append([]string{"migrate"}, args...)...)
 		migrate.Stdout, migrate.Stderr = logFile, logFile
 		if err := migrate.Run(); err != nil {
@@ -170,7 +174,7 @@ func startOpenFGA(ctx context.Context, bin, engine, dir, tag string) (_ *fgaServ
 	s.base = "http://" + httpAddr
 	run := command(context.WithoutCancel(ctx), bin, append([]string{"run", "--http-addr", httpAddr, "--grpc-addr", grpcAddr,
 		"--playground-enabled=false", "--metrics-enabled=false", "--datastore-metrics-enabled=false", "--log-level", "warn",
-		"--max-tuples-per-write", fmt.Sprint(fgaBatch)}, args...)...)
+		"--max-tuples-per-write", fmt.Sprint(fgaBatch), "--request-timeout", "30s"}, args...)...)
 	run.Stdout, run.Stderr = logFile, logFile
 	if err := run.Start(); err != nil {
 		return nil, err
@@ -230,7 +234,7 @@ const (
 	fgaWriters = 4
 )
 
-// load writes the tuples of the decision mix, fgaBatch a write with
+// loadMix writes the tuples of the decision mix, s.batch a write with
 // fgaWriters writes in flight, and times it. It returns how many tuples
 // were written when it fails or ctx ends.
 func (s *fgaServer) loadMix(ctx context.Context, d *Dataset) error {
@@ -255,15 +259,15 @@ func (s *fgaServer) loadMix(ctx context.Context, d *Dataset) error {
 			}
 		}()
 	}
-	batch := make([]fgaTuple, 0, fgaBatch)
+	batch := make([]fgaTuple, 0, s.batch)
 	for k := 0; k < d.Mix && ctx.Err() == nil; k++ {
 		batch = append(batch, d.fgaTuples(k)...)
-		if len(batch) >= fgaBatch || k == d.Mix-1 && len(batch) > 0 {
+		if len(batch) >= s.batch || k == d.Mix-1 && len(batch) > 0 {
 			select {
 			case batches <- batch:
 			case <-ctx.Done():
 			}
-			batch = make([]fgaTuple, 0, fgaBatch)
+			batch = make([]fgaTuple, 0, s.batch)
 		}
 	}
 	close(batches)

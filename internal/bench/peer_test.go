@@ -4,10 +4,12 @@ package bench
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,7 +101,8 @@ func openfgaBinary(t *testing.T) string {
 }
 
 // TestOpenFGAEngines loads the mix of a small dataset into OpenFGA on each
-// engine and asks about every resident: each answer must be the mix's.
+// engine, in many parallel writes, and asks about every resident: each
+// answer must be the mix's.
 // Once stopped, the child no longer answers and its SQLite file is gone.
 func TestOpenFGAEngines(t *testing.T) {
 	bin := openfgaBinary(t)
@@ -113,6 +116,14 @@ func TestOpenFGAEngines(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.stop()
+			// Small writes, fgaWriters at once; on SQLite they first wait
+			// 2 s for a write lock held by another connection (longer than
+			// OpenFGA's own retries on SQLITE_BUSY, about 1.1 s).
+			s.batch = 3
+			if engine == "sqlite" {
+				release := holdWriteLock(t, s.dbPath, 2*time.Second)
+				defer release()
+			}
 			if err := s.loadMix(ctx, d); err != nil {
 				t.Fatal(err)
 			}
@@ -138,6 +149,43 @@ func TestOpenFGAEngines(t *testing.T) {
 			}
 		})
 	}
+}
+
+// holdWriteLock takes the write lock of the SQLite database at path and
+// lets it go after d, or when release is called.
+func holdWriteLock(t *testing.T, path string, d time.Duration) (release func()) {
+	t.Helper()
+	driver := ""
+	for _, name := range sql.Drivers() {
+		if name == "sqlite" || name == "sqlite3" {
+			driver = name
+		}
+	}
+	if driver == "" {
+		t.Fatalf("no SQLite driver among %v", sql.Drivers())
+	}
+	db, err := sql.Open(driver, "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			conn.ExecContext(ctx, "COMMIT")
+			conn.Close()
+			db.Close()
+		})
+	}
+	time.AfterFunc(d, release)
+	return release
 }
 
 // TestRunPeers runs the comparison on a 1e3 dataset with 200 ms probes:
