@@ -108,6 +108,7 @@ type fgaServer struct {
 	logPath string
 	dbPath  string // sqlite: the database file
 	batch   int    // tuples a write while loading
+	writers int    // writes in flight while loading
 	tuples  int
 	load    time.Duration
 	stop    func() error
@@ -119,7 +120,7 @@ type fgaServer struct {
 // it is serving. Its output goes to a log file in dir, which is kept; the
 // child and its database are gone once stop returns, and stop is called
 // on every path that fails here.
-func startOpenFGA(ctx context.Context, bin, engine, dir, tag string) (_ *fgaServer, err error) {
+func startOpenFGA(ctx context.Context, bin, engine, dir, tag string, requestTimeout time.Duration) (_ *fgaServer, err error) {
 	if dir == "" {
 		dir = os.TempDir()
 	}
@@ -127,7 +128,11 @@ func startOpenFGA(ctx context.Context, bin, engine, dir, tag string) (_ *fgaServ
 	if err != nil {
 		return nil, err
 	}
-	s := &fgaServer{engine: engine, logPath: logFile.Name(), batch: fgaBatch}
+	s := &fgaServer{engine: engine, logPath: logFile.Name(), batch: fgaBatch, writers: fgaWriters}
+	if engine == "memory" {
+		// Its writes take one lock: more in flight would only queue.
+		s.writers = 1
+	}
 	var cleanups []func() error
 	s.stop = func() error {
 		var errs []error
@@ -174,7 +179,7 @@ func startOpenFGA(ctx context.Context, bin, engine, dir, tag string) (_ *fgaServ
 	s.base = "http://" + httpAddr
 	run := command(context.WithoutCancel(ctx), bin, append([]string{"run", "--http-addr", httpAddr, "--grpc-addr", grpcAddr,
 		"--playground-enabled=false", "--metrics-enabled=false", "--datastore-metrics-enabled=false", "--log-level", "warn",
-		"--max-tuples-per-write", fmt.Sprint(fgaBatch), "--request-timeout", "30s"}, args...)...)
+		"--max-tuples-per-write", fmt.Sprint(fgaBatch), "--request-timeout", requestTimeout.String()}, args...)...)
 	run.Stdout, run.Stderr = logFile, logFile
 	if err := run.Start(); err != nil {
 		return nil, err
@@ -228,24 +233,25 @@ func startOpenFGA(ctx context.Context, bin, engine, dir, tag string) (_ *fgaServ
 
 // fgaBatch is how many tuples one write carries (OpenFGA's default limit
 // is 100; the child is started with this one), and fgaWriters how many
-// writes are in flight at once while loading.
+// writes are in flight at once while loading SQLite.
 const (
 	fgaBatch   = 1000
 	fgaWriters = 4
 )
 
 // loadMix writes the tuples of the decision mix, s.batch a write with
-// fgaWriters writes in flight, and times it. It returns how many tuples
-// were written when it fails or ctx ends.
+// s.writers writes in flight, and times it; only ctx bounds a write. It
+// says how many tuples were written when it fails or ctx ends.
 func (s *fgaServer) loadMix(ctx context.Context, d *Dataset) error {
 	c := Client()
+	c.Timeout = 0
 	start := time.Now()
 	batches := make(chan []fgaTuple)
 	var written atomic.Int64
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
-	for range fgaWriters {
+	for range s.writers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

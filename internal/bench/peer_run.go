@@ -23,8 +23,8 @@ const peerTarget = 2.0
 // not load within o.LoadTimeout is reported so and not measured.
 func runPeers(ctx context.Context, r *Report, d *Dataset, base string, probe time.Duration, o *PeerOptions) error {
 	tag := sizeName(d.Records)
-	r.Notes = append(r.Notes, fmt.Sprintf("Peer: %s, %s; each engine started with its HTTP and gRPC servers on loopback, playground and metrics off, log level warn, check cache off (the default)",
-		o.OpenFGA, fgaVersion(ctx, o.OpenFGA)))
+	r.Notes = append(r.Notes, fmt.Sprintf("Peer: %s, %s; each engine started with its HTTP and gRPC servers on loopback, playground and metrics off, log level warn, "+
+		"request timeout %s, the rest at its defaults (check cache off); SQLite with busy_timeout 10 s", o.OpenFGA, fgaVersion(ctx, o.OpenFGA), o.LoadTimeout))
 	var servers []*fgaServer
 	defer func() {
 		for _, s := range servers {
@@ -46,7 +46,7 @@ func runPeers(ctx context.Context, r *Report, d *Dataset, base string, probe tim
 		}
 		servers = append(servers, s)
 		r.Notes = append(r.Notes, fmt.Sprintf("OpenFGA %s: %d tuples (the decision mix's given, valid consents) written in %s, %.0f/s, %d a write with %d writes in flight; log %s",
-			engine, s.tuples, dur(s.load), float64(s.tuples)/s.load.Seconds(), fgaBatch, fgaWriters, s.logPath))
+			engine, s.tuples, dur(s.load), float64(s.tuples)/s.load.Seconds(), s.batch, s.writers, s.logPath))
 	}
 	if len(servers) == 0 {
 		return nil
@@ -125,7 +125,7 @@ func loadOpenFGA(ctx context.Context, d *Dataset, o *PeerOptions, engine, tag st
 			err = fmt.Errorf("%w: %w", errNotLoaded, err)
 		}
 	}()
-	s, err := startOpenFGA(lctx, o.OpenFGA, engine, o.Dir, tag)
+	s, err := startOpenFGA(lctx, o.OpenFGA, engine, o.Dir, tag, o.LoadTimeout)
 	if err != nil {
 		return nil, err
 	}

@@ -111,12 +111,12 @@ func TestOpenFGAEngines(t *testing.T) {
 	for _, engine := range fgaEngines {
 		t.Run(engine, func(t *testing.T) {
 			dir := t.TempDir()
-			s, err := startOpenFGA(ctx, bin, engine, dir, "test")
+			s, err := startOpenFGA(ctx, bin, engine, dir, "test", time.Minute)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer s.stop()
-			// Small writes, fgaWriters at once; on SQLite they first wait
+			// Small writes, fgaWriters at once on SQLite, where they first wait
 			// 2 s for a write lock held by another connection (longer than
 			// OpenFGA's own retries on SQLITE_BUSY, about 1.1 s).
 			s.batch = 3
