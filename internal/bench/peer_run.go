@@ -26,6 +26,7 @@ func runPeers(ctx context.Context, r *Report, d *Dataset, base string, probe tim
 	r.Notes = append(r.Notes, fmt.Sprintf("Peer: %s, %s; each engine started with its HTTP and gRPC servers on loopback, playground and metrics off, log level warn, "+
 		"request timeout %s, the rest at its defaults (check cache off); SQLite with busy_timeout 10 s", o.OpenFGA, fgaVersion(ctx, o.OpenFGA), o.LoadTimeout))
 	var servers []*fgaServer
+	var unloaded []Figure // added after the figures of the engines measured
 	defer func() {
 		for _, s := range servers {
 			s.stop()
@@ -38,7 +39,7 @@ func runPeers(ctx context.Context, r *Report, d *Dataset, base string, probe tim
 			return ctx.Err()
 		case errors.Is(err, errNotLoaded):
 			r.Notes = append(r.Notes, fmt.Sprintf("OpenFGA %s: not measured, the load did not finish within %s: %v", engine, o.LoadTimeout, err))
-			r.add(Figure{Workload: "W1 / OpenFGA " + engine, Measure: fmt.Sprintf("not measured: not loaded within %s", o.LoadTimeout),
+			unloaded = append(unloaded, Figure{Workload: "W1 / OpenFGA " + engine, Measure: fmt.Sprintf("not measured: not loaded within %s", o.LoadTimeout),
 				Target: fgaTargetText(engine), Met: fgaMet(engine, false)})
 			continue
 		case err != nil:
@@ -48,6 +49,7 @@ func runPeers(ctx context.Context, r *Report, d *Dataset, base string, probe tim
 		r.Notes = append(r.Notes, fmt.Sprintf("OpenFGA %s: %d tuples (the decision mix's given, valid consents) written in %s, %.0f/s, %d a write with %d writes in flight; log %s",
 			engine, s.tuples, dur(s.load), float64(s.tuples)/s.load.Seconds(), s.batch, s.writers, s.logPath))
 	}
+	defer func() { r.Figures = append(r.Figures, unloaded...) }()
 	if len(servers) == 0 {
 		return nil
 	}
