@@ -38,6 +38,9 @@ type BenchCommand struct {
 	breakdown bool
 	keep      string
 	reuse     string
+	peer      string
+	peerLoad  time.Duration
+	peerPath  string
 }
 
 func newBenchCommand(m *Main) *BenchCommand {
@@ -57,6 +60,8 @@ func newBenchCommand(m *Main) *BenchCommand {
 	c.fs.BoolVar(&c.breakdown, "breakdown", false, "W1: time each decision's phases (HTTP, auth, decode, query, leaf, write, respond) with 1 and 16 clients")
 	c.fs.StringVar(&c.keep, "keep", "", "keep each loaded dataset under `directory`/<engine>-<records> with a manifest, instead of deleting it")
 	c.fs.StringVar(&c.reuse, "reuse", "", "run on the datasets kept under `directory` by --keep, without loading")
+	c.fs.StringVar(&c.peer, "peer", "", "also ask W1's questions of `openfga=PATH`, an openfga binary, on its sqlite and memory engines")
+	c.fs.DurationVar(&c.peerLoad, "peer-load-timeout", 10*time.Minute, "longest an OpenFGA engine may take to start and load a size; then it is reported unmeasured")
 	return c
 }
 
@@ -70,6 +75,10 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	sizes, workloads, err := c.check()
 	if err != nil {
 		return err
+	}
+	var peer *bench.PeerOptions
+	if c.peer != "" {
+		peer = &bench.PeerOptions{OpenFGA: c.peerPath, LoadTimeout: c.peerLoad, Dir: c.dir}
 	}
 	// Ctrl-C stops the run and still deletes the database it made.
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -91,7 +100,7 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 			return err
 		}
 		r, err := bench.Run(ctx, d, bench.RunOptions{Probe: c.probe, Warmup: c.warmup, Closed: c.closed, Workloads: workloads, Log: p,
-			CPUProfile: c.profile, MutexProfile: c.mutex, BlockProfile: c.block, Trace: c.trace, Breakdown: c.breakdown})
+			CPUProfile: c.profile, MutexProfile: c.mutex, BlockProfile: c.block, Trace: c.trace, Breakdown: c.breakdown, Peer: peer})
 		p.Done()
 		if r != nil {
 			r.Markdown(out)
@@ -166,6 +175,19 @@ func (c *BenchCommand) check() ([]int, []string, error) {
 			return nil, nil, usageErrorf("bench: --reuse must be an existing directory")
 		}
 	}
+	if c.peer != "" {
+		path, err := bench.ParsePeer(c.peer)
+		if err != nil {
+			return nil, nil, usageErrorf("bench: --peer: %v", err)
+		}
+		if !slices.Contains(workloads, bench.W1) {
+			return nil, nil, usageErrorf("bench: --peer asks W1's questions; add W1 to --workloads")
+		}
+		if c.peerLoad <= 0 {
+			return nil, nil, usageErrorf("bench: --peer-load-timeout must be positive")
+		}
+		c.peerPath = path
+	}
 	if c.dir != "" {
 		if fi, err := os.Stat(c.dir); err != nil || !fi.IsDir() {
 			return nil, nil, usageErrorf("bench: --dir must be an existing directory")
@@ -201,6 +223,11 @@ beside the bare handler's right before and after; its open-loop capacity
 at p99 ≤ 5 ms as a share of that closed loop; with --breakdown, where each
 decision's time goes. Every run ends with a short stale-permit probe
 (withdraw, then decide at once) whatever workloads were chosen.
+
+With --peer openfga=PATH, W1's questions also go to that OpenFGA binary,
+started on its sqlite and then its memory engine with the decision mix
+written as tuples; the report gives omadata's W1 over each, closed loop
+and open-loop capacity, measured in turn.
 `)
 	printFlags(c.m.Stdout, c.fs)
 }

@@ -39,6 +39,10 @@ func TestBenchGolden(t *testing.T) {
 		{dir: "bench/bad-closed", args: []string{"bench", "--closed", "1ms"}, code: 2},
 		{dir: "bench/keep-and-reuse", args: []string{"bench", "--keep", "/tmp", "--reuse", "/tmp"}, code: 2},
 		{dir: "bench/missing-reuse", args: []string{"bench", "--reuse", "/nonexistent/omadata-bench"}, code: 2},
+		{dir: "bench/unknown-peer", args: []string{"bench", "--peer", "spicedb=/bin/sh"}, code: 2},
+		{dir: "bench/missing-peer", args: []string{"bench", "--peer", "openfga=/nonexistent/openfga"}, code: 2},
+		{dir: "bench/peer-without-W1", args: []string{"bench", "--peer", "openfga=/bin/sh", "--workloads", "W2"}, code: 2},
+		{dir: "bench/bad-peer-load-timeout", args: []string{"bench", "--peer", "openfga=/bin/sh", "--peer-load-timeout", "0s"}, code: 2},
 	} {
 		t.Run(tc.dir, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

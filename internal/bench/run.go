@@ -60,6 +60,7 @@ type RunOptions struct {
 	// Breakdown measures W1 again with phase timing on, with 1 and with
 	// 16 clients, and reports where each decision's time goes.
 	Breakdown bool
+	Peer      *PeerOptions // if set, W1's questions go to OpenFGA too (peer_run.go)
 }
 
 // PoolFor returns how many residents each write pool needs so that W2 and
@@ -128,6 +129,11 @@ func Run(ctx context.Context, d *Dataset, o RunOptions) (*Report, error) {
 			err = runGrants(ctx, r, s, d, o.Probe)
 		}
 		stopProfile()
+		if err == nil && w == W1 && o.Peer != nil {
+			peer := *o.Peer
+			peer.Warmup, peer.Window = o.Warmup, o.Closed // the same loops as W1's
+			err = runPeers(ctx, r, d, base, o.Probe, &peer)
+		}
 		if err != nil {
 			return r, fmt.Errorf("%s: %w", w, err)
 		}

@@ -41,6 +41,7 @@ var (
 	Browser  = Kind{"browser", "install Chromium and run npm ci --prefix tools/browser (see docs/development.md)", "chromium"}
 	OIDC     = Kind{"OpenID provider", "make go build ./tools/testop work (see docs/development.md)", "oidc"}
 	History  = Kind{"git history", "run in a git checkout with its history (git fetch --unshallow), so that the previous version can be built (see docs/store.md)", "history"}
+	OpenFGA  = Kind{"OpenFGA", "set OMADATA_TEST_OPENFGA to an openfga binary (see docs/performance.md)", "openfga"}
 )
 
 // Required reports whether OMADATA_TEST_REQUIRE, a comma-separated list
