@@ -14,7 +14,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+
+	"github.com/omadata/omadata/internal/sqlite"
 )
 
 // DB is an open omadata database.
@@ -65,11 +66,11 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		// savepoint, whose undo journal is a temporary file unless
 		// temp_store is MEMORY: a write system call for every page a call
 		// first touches.
-		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)"
+		pragmas := []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(FULL)", "temp_store(MEMORY)"}
 		// The one writer keeps a larger page cache (64 MiB): the indexes it
 		// inserts into at random places (blind indexes, leaf hashes) then
 		// stay in memory, where the 2 MiB default spills and re-reads pages.
-		w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=cache_size(-65536)")
+		w, err := sqlite.Open("file:"+path, append(pragmas, "cache_size(-65536)")...)
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
@@ -77,7 +78,7 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		// with SQLITE_BUSY, so no retry loop is needed.
 		w.SetMaxOpenConns(1)
 		w.SetConnMaxIdleTime(0)
-		r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+		r, err := sqlite.Open("file:"+path, append(pragmas, "query_only(1)")...)
 		if err != nil {
 			w.Close()
 			return nil, fmt.Errorf("open sqlite: %w", err)
