@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/omadata/omadata/internal/sqlite"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -267,6 +269,8 @@ func TestVersion(t *testing.T) {
 	}
 	if got := stdout.String(); !strings.HasPrefix(got, "omadata dev (go") || !strings.HasSuffix(got, ")\n") {
 		t.Fatalf("got %q, want omadata dev (go…)", got)
+	} else if !strings.Contains(got, ", SQLite driver "+sqlite.Driver) {
+		t.Fatalf("got %q, want the SQLite driver %s named", got, sqlite.Driver)
 	}
 }
 
