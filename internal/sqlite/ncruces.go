@@ -7,6 +7,7 @@ package sqlite
 import (
 	"database/sql"
 	"errors"
+	"net/url"
 
 	ncruces "github.com/ncruces/go-sqlite3"
 	_ "github.com/ncruces/go-sqlite3/driver" // registers the "sqlite3" database/sql driver
@@ -19,8 +20,21 @@ const Driver = "github.com/ncruces/go-sqlite3"
 // each of whose connections runs pragmas ("busy_timeout(10000)") first, in
 // order. Without a _pragma the driver would set a busy timeout of a
 // minute; ours come first instead.
+//
+// With its default time format, ncruces hands back text that reads as RFC
+// 3339 (a stored time with six significant fraction digits, from an
+// expression such as max(created_at)) as a time.Time; with a layout of its
+// own it leaves text alone, as the other drivers do. The layout is the
+// store's fixed-width one, so that a time.Time bound as it is (the store
+// formats times itself) is written in the same form.
 func Open(uri string, pragmas ...string) (*sql.DB, error) {
-	return sql.Open("sqlite3", pragmaDSN(uri, pragmas))
+	dsn := pragmaDSN(uri, pragmas)
+	if len(pragmas) == 0 {
+		dsn += "?"
+	} else {
+		dsn += "&"
+	}
+	return sql.Open("sqlite3", dsn+"_timefmt="+url.QueryEscape("2006-01-02T15:04:05.000000Z07:00"))
 }
 
 // Code returns SQLite's extended result code of err, and false when err

@@ -120,3 +120,52 @@ func TestVersion(t *testing.T) {
 		t.Errorf("got %q, want %s v…", got, sqlite.Driver)
 	}
 }
+
+// TestValues: what each storage class scans into as any, and
+// RowsAffected, are the same on every driver.
+func TestValues(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "v.db"), "busy_timeout(10000)")
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, `CREATE TABLE v (t TEXT, b BLOB, i INTEGER, r REAL, n TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := db.ExecContext(ctx, `INSERT INTO v (t, b, i, r, n) VALUES (?, ?, ?, ?, ?)`, "2026-12-07T07:00:00.000000Z", []byte{0, 1}, 7, 0.5, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var tv, bv, iv, rv, nv any
+	if err := db.QueryRowContext(ctx, `SELECT t, b, i, r, n FROM v LIMIT 1`).Scan(&tv, &bv, &iv, &rv, &nv); err != nil {
+		t.Fatal(err)
+	}
+	if s, ok := tv.(string); !ok || s != "2026-12-07T07:00:00.000000Z" {
+		t.Errorf("TEXT: got %T %v", tv, tv)
+	}
+	if b, ok := bv.([]byte); !ok || len(b) != 2 || b[1] != 1 {
+		t.Errorf("BLOB: got %T %v", bv, bv)
+	}
+	if i, ok := iv.(int64); !ok || i != 7 {
+		t.Errorf("INTEGER: got %T %v", iv, iv)
+	}
+	if r, ok := rv.(float64); !ok || r != 0.5 {
+		t.Errorf("REAL: got %T %v", rv, rv)
+	}
+	if nv != nil {
+		t.Errorf("NULL: got %T %v", nv, nv)
+	}
+	// Text that reads as RFC 3339, from an expression (no declared type).
+	var ev any
+	if err := db.QueryRowContext(ctx, `SELECT max('2026-12-07T07:00:00.123457Z', t) FROM v`).Scan(&ev); err != nil {
+		t.Fatal(err)
+	}
+	if s, ok := ev.(string); !ok || s != "2026-12-07T07:00:00.123457Z" {
+		t.Errorf("time-like text of an expression: got %T %v", ev, ev)
+	}
+	res, err := db.ExecContext(ctx, `UPDATE v SET i = i + 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 2 {
+		t.Errorf("RowsAffected: got %d, %v, want 2", n, err)
+	}
+}

@@ -64,3 +64,22 @@ func TestSQLiteErrorCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryStringsTimeText: QueryStrings gives a stored time's text as it
+// is stored, also from an expression, where ncruces hands back a
+// time.Time for text that reads as RFC 3339.
+func TestQueryStringsTimeText(t *testing.T) {
+	db := openSQLite(t)
+	ctx := context.Background()
+	const at = "2026-12-07T07:00:00.123457Z"
+	if err := db.Exec(ctx, `INSERT INTO t (id, v) VALUES (1, ?)`, at); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.QueryStrings(ctx, `SELECT v, max(v) FROM t`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0][0] != at || rows[0][1] != at {
+		t.Errorf("got %q, want [[%s %s]]", rows, at, at)
+	}
+}
