@@ -5,16 +5,26 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
+	sqldriver "database/sql/driver"
 	"errors"
 	"net/url"
 
 	ncruces "github.com/ncruces/go-sqlite3"
-	_ "github.com/ncruces/go-sqlite3/driver" // registers the "sqlite3" database/sql driver
+	"github.com/ncruces/go-sqlite3/driver"
 )
 
 // Driver is the module of the SQLite driver in this build.
 const Driver = "github.com/ncruces/go-sqlite3"
+
+// maxMemory is what one connection's SQLite may allocate: the most its
+// 32-bit address space holds. ncruces's own default, 256 MiB, is the bench
+// loader's page cache alone, and on running out it panics inside
+// database/sql, which then deadlocks; the memory is reserved as address
+// space and committed only as SQLite grows into it, as with the other
+// drivers' malloc.
+const maxMemory = 1 << 32
 
 // Open returns a pool on the database at uri ("file:<path>", no query),
 // each of whose connections runs pragmas ("busy_timeout(10000)") first, in
@@ -34,7 +44,18 @@ func Open(uri string, pragmas ...string) (*sql.DB, error) {
 	} else {
 		dsn += "&"
 	}
-	return sql.Open("sqlite3", dsn+"_timefmt="+url.QueryEscape("2006-01-02T15:04:05.000000Z07:00"))
+	c, err := (&driver.SQLite{}).OpenConnector(dsn + "_timefmt=" + url.QueryEscape("2006-01-02T15:04:05.000000Z07:00"))
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(ncrucesConnector{c}), nil
+}
+
+// ncrucesConnector opens connections that may use maxMemory.
+type ncrucesConnector struct{ sqldriver.Connector }
+
+func (c ncrucesConnector) Connect(ctx context.Context) (sqldriver.Conn, error) {
+	return c.Connector.Connect(ncruces.WithMaxMemory(ctx, maxMemory))
 }
 
 // Code returns SQLite's extended result code of err, and false when err

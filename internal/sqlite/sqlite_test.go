@@ -169,3 +169,21 @@ func TestValues(t *testing.T) {
 		t.Errorf("RowsAffected: got %d, %v, want 2", n, err)
 	}
 }
+
+// TestLargeValue: a connection may use more than 256 MiB of memory (the
+// bench loader's page cache is 256 MiB); ncruces limits each connection to
+// 256 MiB unless told otherwise, and panics when SQLite runs out.
+func TestLargeValue(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocates 300 MiB")
+	}
+	db := open(t, filepath.Join(t.TempDir(), "l.db"), "busy_timeout(10000)")
+	const n = 300 << 20
+	var got int64
+	if err := db.QueryRowContext(context.Background(), `SELECT length(substr(zeroblob(?), 1))`, n).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got != n {
+		t.Errorf("got a blob of %d bytes, want %d", got, n)
+	}
+}
