@@ -9,6 +9,8 @@ require (
 	github.com/go-jose/go-jose/v4 v4.1.9 // JWKs and JWS for operator signing keys; no hand-rolled JOSE
 	github.com/jackc/pgx/v5 v5.12.0 // PostgreSQL, through its database/sql driver; consent writes and the bench load use its raw connection (batch, COPY)
 	github.com/lestrrat-go/jwx/v3 v3.3.0 // test-only: verifies receipts independently of go-jose, which signs them
+	github.com/mattn/go-sqlite3 v1.14.53 // reference SQLite driver (cgo), build tag sqlite_mattn, measured in docs/performance.md
+	github.com/ncruces/go-sqlite3 v0.37.0 // alternative SQLite driver without cgo, build tag sqlite_ncruces, measured in docs/performance.md
 	github.com/piprate/json-gold v0.9.1 // test-only: a JSON-LD 1.1 processor we did not write expands every consent receipt and shows nothing is dropped
 	github.com/prometheus/client_golang v1.25.0 // /metrics in the Prometheus exposition format
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3 // test-only: validates API responses against the OpenAPI document
@@ -47,7 +49,9 @@ require (
 	github.com/muhlemmer/gu v0.3.1 // indirect
 	github.com/muhlemmer/httpforwarded v0.1.0 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/ncruces/go-sqlite3-wasm/v6 v6.5.35401 // indirect
 	github.com/ncruces/go-strftime v1.1.0 // indirect
+	github.com/ncruces/julianday v1.0.0 // indirect
 	github.com/pquerna/cachecontrol v0.2.0 // indirect
 	github.com/prometheus/client_model v0.6.3 // indirect
 	github.com/prometheus/common v0.72.0 // indirect
@@ -61,7 +65,7 @@ require (
 	go.opentelemetry.io/otel v1.46.0 // indirect
 	go.opentelemetry.io/otel/metric v1.46.0 // indirect
 	go.opentelemetry.io/otel/trace v1.46.0 // indirect
-	golang.org/x/crypto v0.55.0 // indirect
+	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.43.0 // indirect

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/sqlite"
 	"github.com/omadata/omadata/internal/store"
 	"github.com/omadata/omadata/internal/store/storetest"
 )
@@ -280,7 +281,7 @@ func wantNoDatabase(t *testing.T, dbURL string) {
 func tamperSQLite(t *testing.T, dbURL string) {
 	t.Helper()
 	path, _ := sqlitePath(dbURL)
-	raw, err := sql.Open("sqlite", "file:"+path)
+	raw, err := sqlite.Open("file:" + path)
 	if err != nil {
 		t.Fatal(err)
 	}

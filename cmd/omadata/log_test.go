@@ -5,7 +5,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/base64"
 	"io"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/sqlite"
 	"github.com/omadata/omadata/internal/store/storetest"
 )
 
@@ -56,7 +56,7 @@ func TestLogVerifyTamper(t *testing.T) {
 		if err := os.WriteFile(cp, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		raw, err := sql.Open("sqlite", "file:"+cp+"?_pragma=foreign_keys(0)")
+		raw, err := sqlite.Open("file:"+cp, "foreign_keys(0)")
 		if err != nil {
 			t.Fatal(err)
 		}

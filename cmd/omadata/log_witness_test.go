@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"database/sql"
 	"encoding/base64"
 	"os"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/sqlite"
 	"github.com/omadata/omadata/internal/store"
 	"github.com/omadata/omadata/internal/store/storetest"
 	"github.com/omadata/omadata/internal/witness"
@@ -138,7 +138,7 @@ func TestLogVerifyCosignatures(t *testing.T) {
 		if err := os.WriteFile(cp, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		raw, err := sql.Open("sqlite", "file:"+cp)
+		raw, err := sqlite.Open("file:" + cp)
 		if err != nil {
 			t.Fatal(err)
 		}

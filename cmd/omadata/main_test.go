@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omadata/omadata/internal/sqlite"
 	"github.com/omadata/omadata/internal/store"
 )
 
@@ -269,6 +270,8 @@ func TestVersion(t *testing.T) {
 	}
 	if got := stdout.String(); !strings.HasPrefix(got, "omadata dev (go") || !strings.HasSuffix(got, ")\n") {
 		t.Fatalf("got %q, want omadata dev (go…)", got)
+	} else if !strings.Contains(got, ", SQLite driver "+sqlite.Driver) {
+		t.Fatalf("got %q, want the SQLite driver %s named", got, sqlite.Driver)
 	}
 }
 

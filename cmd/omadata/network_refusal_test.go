@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -26,6 +25,7 @@ import (
 	"github.com/omadata/omadata/internal/federation"
 	"github.com/omadata/omadata/internal/keys"
 	"github.com/omadata/omadata/internal/network"
+	"github.com/omadata/omadata/internal/sqlite"
 	"github.com/omadata/omadata/internal/store"
 )
 
@@ -293,7 +293,7 @@ func testRefusals(t *testing.T, bin string, n *demoNet) {
 // (the demo's Aino consents at Helsinki to Espoo's processing).
 func pseudonymIssuedTo(t *testing.T, op *child, home string) string {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+strings.TrimPrefix(op.DB, "sqlite:")+"?_pragma=busy_timeout(5000)&_pragma=query_only(1)")
+	db, err := sqlite.Open("file:"+strings.TrimPrefix(op.DB, "sqlite:"), "busy_timeout(5000)", "query_only(1)")
 	if err != nil {
 		t.Fatal(err)
 	}

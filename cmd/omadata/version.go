@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+
+	"github.com/omadata/omadata/internal/sqlite"
 )
 
 // VersionCommand prints the version.
@@ -21,7 +23,8 @@ func newVersionCommand(m *Main) *VersionCommand {
 	return &VersionCommand{m: m, fs: flag.NewFlagSet("version", flag.ContinueOnError)}
 }
 
-// Run prints the version, the Go version and the VCS revision if known.
+// Run prints the version, the Go version, the VCS revision if known and
+// the SQLite driver.
 func (c *VersionCommand) Run(ctx context.Context, args []string) error {
 	if err := parseFlags(c.fs, args, c.Usage, 0); err != nil {
 		return err
@@ -34,8 +37,9 @@ func (c *VersionCommand) Run(ctx context.Context, args []string) error {
 func (c *VersionCommand) Usage() {
 	fmt.Fprint(c.m.Stdout, `Usage: omadata version
 
-Prints the omadata version, the Go version it was built with and, when the
-build recorded it, the source revision.
+Prints the omadata version, the Go version it was built with, when the
+build recorded it the source revision, and the SQLite driver built in
+(build tags sqlite_ncruces, sqlite_mattn; docs/performance.md).
 `)
 }
 
@@ -73,5 +77,6 @@ func versionLine() string {
 			parts = append(parts, "revision "+rev)
 		}
 	}
+	parts = append(parts, "SQLite driver "+sqlite.Version())
 	return fmt.Sprintf("omadata %s (%s)", Version(), strings.Join(parts, ", "))
 }

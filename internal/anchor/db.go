@@ -14,7 +14,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+
+	"github.com/omadata/omadata/internal/sqlite"
 )
 
 // schema is the anchor's own small database: its settings, its members
@@ -120,7 +121,7 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		// escape); busy_timeout first, so that the pragmas after it wait
 		// for a concurrent writer instead of failing.
 		u := url.URL{Scheme: "file", Opaque: (&url.URL{Path: path}).EscapedPath()}
-		d.db, err = sql.Open("sqlite", u.String()+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)")
+		d.db, err = sqlite.Open(u.String(), "busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)")
 		if err == nil {
 			// One connection: writers queue in Go instead of meeting
 			// SQLITE_BUSY; the anchor's load is a few requests a minute.

@@ -7,6 +7,8 @@ import (
 	"database/sql"
 	"strings"
 	"time"
+
+	"github.com/omadata/omadata/internal/sqlite"
 )
 
 // timeFormat is how the store keeps times in SQLite text columns.
@@ -25,8 +27,8 @@ type sqliteWriter struct {
 
 func openSQLiteWriter(ctx context.Context, url string) (*sqliteWriter, error) {
 	path := strings.TrimPrefix(url, "sqlite:")
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)"+
-		"&_pragma=foreign_keys(0)&_pragma=cache_size(-262144)&_pragma=locking_mode(EXCLUSIVE)&_pragma=temp_store(MEMORY)")
+	db, err := sqlite.Open("file:"+path, "busy_timeout(10000)", "journal_mode(OFF)", "synchronous(OFF)",
+		"foreign_keys(0)", "cache_size(-262144)", "locking_mode(EXCLUSIVE)", "temp_store(MEMORY)")
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/omadata/omadata/internal/sqlite"
 )
 
 // SchemaVersion returns the name of the last migration applied, such as
@@ -39,7 +41,7 @@ func (db *DB) BackupInto(ctx context.Context, path string) error {
 	}
 	// A connection of its own: the read pool's are query_only, and the
 	// write pool's one connection belongs to group commit.
-	c, err := sql.Open("sqlite", "file:"+strings.TrimPrefix(strings.TrimPrefix(db.url, "sqlite:"), "file:")+"?_pragma=busy_timeout(10000)")
+	c, err := sqlite.Open("file:"+strings.TrimPrefix(strings.TrimPrefix(db.url, "sqlite:"), "file:"), "busy_timeout(10000)")
 	if err != nil {
 		return fmt.Errorf("open sqlite: %w", err)
 	}

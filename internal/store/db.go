@@ -14,7 +14,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+
+	"github.com/omadata/omadata/internal/sqlite"
 )
 
 // DB is an open omadata database.
@@ -67,15 +68,15 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		// savepoint, whose undo journal is a temporary file unless
 		// temp_store is MEMORY: a write system call for every page a call
 		// first touches.
-		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)"
+		pragmas := []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(FULL)", "temp_store(MEMORY)"}
 		// The one writer keeps a larger page cache (64 MiB): the indexes it
 		// inserts into at random places (blind indexes, leaf hashes) then
 		// stay in memory, where the 2 MiB default spills and re-reads pages.
 		// It never checkpoints the WAL itself (wal_autocheckpoint 0): the
 		// checkpointer does, beside it (walcheckpoint.go), and the WAL file
 		// is cut back to its restart size when it restarts.
-		w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=cache_size(-65536)&_pragma=wal_autocheckpoint(0)"+
-			fmt.Sprintf("&_pragma=journal_size_limit(%d)", walRestartPages*4096))
+		w, err := sqlite.Open("file:"+path, append(pragmas, "cache_size(-65536)", "wal_autocheckpoint(0)",
+			fmt.Sprintf("journal_size_limit(%d)", walRestartPages*4096))...)
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
@@ -83,7 +84,7 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		// with SQLITE_BUSY, so no retry loop is needed.
 		w.SetMaxOpenConns(1)
 		w.SetConnMaxIdleTime(0)
-		r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+		r, err := sqlite.Open("file:"+path, append(pragmas, "query_only(1)")...)
 		if err != nil {
 			w.Close()
 			return nil, fmt.Errorf("open sqlite: %w", err)
@@ -94,7 +95,7 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		r.SetMaxOpenConns(4)
 		r.SetMaxIdleConns(4)
 		db.read, db.write, db.d = r, w, sqliteDialect{}
-		if db.walConn, err = sql.Open("sqlite", "file:"+path+"?"+pragmas); err != nil {
+		if db.walConn, err = sqlite.Open("file:"+path, pragmas...); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}

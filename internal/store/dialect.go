@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	sqlitedrv "modernc.org/sqlite"
 
 	"github.com/omadata/omadata"
+	"github.com/omadata/omadata/internal/sqlite"
 )
 
 // dialect holds every difference between the engines.
@@ -71,12 +71,12 @@ func (sqliteDialect) args(args []any) []any {
 }
 
 func (sqliteDialect) mapError(err error) error {
-	var e *sqlitedrv.Error
-	if errors.As(err, &e) {
-		switch e.Code() {
-		case 2067, 1555: // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
+	// By result code, the same on every driver (internal/sqlite).
+	if code, ok := sqlite.Code(err); ok {
+		switch code {
+		case sqlite.ConstraintUnique, sqlite.ConstraintPrimaryKey:
 			return &omadata.Error{Code: omadata.ECONFLICT, Message: "A record with the same key already exists."}
-		case 787: // SQLITE_CONSTRAINT_FOREIGNKEY
+		case sqlite.ConstraintForeignKey:
 			return &omadata.Error{Code: omadata.EINVALID, Message: "A referenced record does not exist."}
 		}
 	}

@@ -9,9 +9,9 @@ import (
 )
 
 // stmtCache keeps prepared statements by query text. SQLite spends much of
-// a short query preparing it, and database/sql with modernc prepares anew
-// on every call; pgx caches prepared statements by itself, so PostgreSQL
-// does not use this. The cache is bounded: queries built with a variable
+// a short query preparing it, and database/sql prepares anew on every call
+// with each of our SQLite drivers (internal/sqlite); pgx caches prepared
+// statements by itself, so PostgreSQL does not use this. The cache is bounded: queries built with a variable
 // number of placeholders make new texts, and past the bound they are simply
 // not cached.
 type stmtCache struct {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/omadata/omadata"
 	"github.com/omadata/omadata/internal/archive"
+	"github.com/omadata/omadata/internal/sqlite"
 	"github.com/omadata/omadata/internal/store"
 	"github.com/omadata/omadata/internal/store/storetest"
 	"github.com/omadata/omadata/internal/web"
@@ -71,7 +72,7 @@ func newEnv(t testing.TB, edit func(*web.Options)) *env {
 	path := filepath.Join(t.TempDir(), "omadata.db")
 	st := storetest.OpenURL(t, "sqlite:"+path)
 	db := st.DB()
-	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
+	raw, err := sqlite.Open("file:"+path, "busy_timeout(10000)", "query_only(1)")
 	if err != nil {
 		t.Fatalf("open raw: %v", err)
 	}
