@@ -163,15 +163,9 @@ func (s *Store) ReleaseNetworkMessage(ctx context.Context, id string, lease time
 		tx.now, id, lease.UTC().Truncate(time.Microsecond))
 	if err != nil {
 		return err
-	} else if n, err := res.RowsAffected(); err != nil {
+	} else if err := underLease(ctx, tx, res, "network_outbox", id, omadata.NotFound("Message"),
+		omadata.Conflictf("lease", "The claim on this message ran out or was released; another worker may have it.")); err != nil {
 		return err
-	} else if n == 0 {
-		if found, err := count(ctx, tx, `SELECT COUNT(*) FROM network_outbox WHERE id = ?`, id); err != nil {
-			return err
-		} else if found == 0 {
-			return omadata.NotFound("Message")
-		}
-		return omadata.Conflictf("lease", "The claim on this message ran out or was released; another worker may have it.")
 	}
 	return tx.Commit()
 }

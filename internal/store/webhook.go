@@ -275,15 +275,8 @@ func (s *Store) CompleteDelivery(ctx context.Context, id string, res omadata.Del
 	if err != nil {
 		return err
 	}
-	if n, err := result.RowsAffected(); err != nil {
+	if err := underLease(ctx, tx, result, "outbox", id, omadata.NotFound("Delivery"), errDeliveryLeaseLost); err != nil {
 		return err
-	} else if n == 0 {
-		if found, err := count(ctx, tx, `SELECT COUNT(*) FROM outbox WHERE id = ?`, id); err != nil {
-			return err
-		} else if found == 0 {
-			return omadata.NotFound("Delivery")
-		}
-		return omadata.Conflictf("lease", "The lease on this delivery ran out; another deliverer has it.")
 	}
 	return tx.Commit()
 }
@@ -304,15 +297,27 @@ func (s *Store) ReleaseDelivery(ctx context.Context, id string, lease time.Time)
 	if err != nil {
 		return err
 	}
-	if n, err := result.RowsAffected(); err != nil {
+	if err := underLease(ctx, tx, result, "outbox", id, omadata.NotFound("Delivery"), errDeliveryLeaseLost); err != nil {
 		return err
-	} else if n == 0 {
-		if found, err := count(ctx, tx, `SELECT COUNT(*) FROM outbox WHERE id = ?`, id); err != nil {
-			return err
-		} else if found == 0 {
-			return omadata.NotFound("Delivery")
-		}
-		return omadata.Conflictf("lease", "The lease on this delivery ran out; another deliverer has it.")
 	}
 	return tx.Commit()
+}
+
+var errDeliveryLeaseLost = omadata.Conflictf("lease", "The lease on this delivery ran out; another deliverer has it.")
+
+// underLease checks an update of a row of table made under a claim's
+// lease (its WHERE names the lease): nil when it changed the row, else
+// notFound when there is no row id, or lost when another claim has it.
+func underLease(ctx context.Context, tx *Tx, res sql.Result, table, id string, notFound, lost error) error {
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n > 0 {
+		return nil
+	}
+	if found, err := count(ctx, tx, `SELECT COUNT(*) FROM `+table+` WHERE id = ?`, id); err != nil {
+		return err
+	} else if found == 0 {
+		return notFound
+	}
+	return lost
 }
